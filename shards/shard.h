@@ -1,0 +1,26 @@
+/*
+ * shard.h -- glue between a shard's store and the runtime: opens the shard's store on
+ * its own thread with io_uring-backed I/O, runs group commit at the end of every loop
+ * turn, and offers fiber-blocking waits on top of the store's callbacks.
+ *
+ * Thread: every function on a shard thread; those marked (fiber) may suspend.
+ */
+#ifndef NEXTDB_SHARD_H
+#define NEXTDB_SHARD_H
+#include <stdint.h>
+#include "shards/store.h"
+
+/* Opens DATA/shard-NNN/ for the current shard and recovers it; raises the shard's HLC
+ * past every recovered commit timestamp. 0 or negative store_rc (logged). */
+int shard_open_local(const char *data_dir);
+void shard_close_local(void);              /* (fiber) waits for in-flight syncs */
+store_t *shard_store(void);                 /* the current shard's store */
+void shard_turn_end(void);                  /* rt turn_end hook: store_sync */
+/* (fiber) store_txn_commit and wait until durable; returns its rc. */
+int shard_commit_wait(store_txn_t *t, uint64_t commit_ts);
+/* (fiber) store_table_clear and wait until durable. */
+int shard_table_clear_wait(uint32_t table_id, uint64_t ts);
+/* (fiber) Waits until transaction txn_id has ended on this shard or timeout_ms passed
+ * (0 = no timeout). 0, or -ETIMEDOUT. */
+int shard_wait_txn(uint64_t txn_id, uint64_t timeout_ms);
+#endif

@@ -1,0 +1,152 @@
+/*
+ * store.h -- one shard's storage engine: write-ahead log + MVCC memtable.
+ *
+ * Why: each shard owns its data outright; this module is that data. It is a pure,
+ * single-threaded state machine over opaque keys and values: it knows nothing of SQL
+ * types, fibers or sockets. File I/O that must be asynchronous (the group-commit
+ * write + fdatasync) goes through the store_io_t vtable, so the server plugs in
+ * io_uring (shards/shard.c) and tests plug in synchronous or simulated I/O.
+ *
+ * Model:
+ *   - Keys are (table_id u32, key bytes) ordered by table_id then memcmp of the key
+ *     bytes (the SQL layer encodes primary keys memcomparably). Values are bytes.
+ *   - Each key has a chain of versions, newest first: committed versions carry a
+ *     commit timestamp (HLC); at most one uncommitted "intent" per key belongs to a
+ *     live transaction and acts as that row's write lock. A delete is a tombstone
+ *     version.
+ *   - A read at snapshot S by transaction T sees T's own intent if T wrote the key,
+ *     else the newest committed version with commit_ts <= S (a tombstone = absent).
+ *   - Commit appends one WAL record holding all of the transaction's writes on this
+ *     shard; records queue until store_sync(), called once per loop turn, writes the
+ *     whole queue with one write + fdatasync (group commit). Only when that completes
+ *     are the versions stamped visible, locks released and `done` callbacks called:
+ *     nothing is acknowledged or visible before it is durable.
+ *   - An I/O error on the WAL makes the store read-only for good (STORE_EREADONLY on
+ *     every write and commit); it never retries as if data were safe.
+ *   - Recovery (store_open) replays the WAL: segments in order, records checked by
+ *     length + CRC32C; a torn or partial record at the very end is cut off; a bad
+ *     record followed by valid data is corruption and store_open fails with
+ *     STORE_ECORRUPT naming file and offset in the log.
+ *   - The memtable is an ordered structure (skip list) kept in memory; sorted files
+ *     (flush, compaction) come with the storage issue behind the same interface.
+ *
+ * Thread: all functions on the owning shard thread only. Pointers returned into the
+ * store (store_val_t) stay valid until the caller's fiber next suspends.
+ */
+#ifndef NEXTDB_STORE_H
+#define NEXTDB_STORE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store_t;
+typedef struct store_txn store_txn_t;
+typedef struct store_iter store_iter_t;
+
+enum store_rc {
+    STORE_OK = 0,
+    STORE_NOTFOUND = 1,
+    STORE_EXISTS = 2,        /* insert of a key that is live */
+    STORE_LOCKED = 3,        /* another live transaction holds the row; see *blocker */
+    STORE_ENOMEM = -1,
+    STORE_EREADONLY = -2,    /* a WAL write or fsync failed earlier; writes refused */
+    STORE_ECORRUPT = -3,
+    STORE_EIO = -4,
+    STORE_EINVAL = -5,
+};
+
+typedef struct store_val { const uint8_t *ptr; uint32_t len; } store_val_t;
+
+typedef struct store_io {
+    void *ctx;
+    /* Write len bytes at off, then fdatasync when sync; call done(arg, res) later on
+     * the same thread (res 0 or -errno). May call done before returning (tests). */
+    int (*write)(void *ctx, int fd, const void *buf, size_t len, uint64_t off, bool sync,
+                 void (*done)(void *arg, int res), void *arg);
+} store_io_t;
+
+typedef struct store_opts {
+    const char *dir;               /* shard directory; the WAL lives in dir/wal/ */
+    int shard_id;
+    const store_io_t *io;
+    size_t segment_bytes;          /* 0 = LIMIT_WAL_SEGMENT_BYTES */
+    /* Called whenever a transaction ends on this shard (commit durable or abort),
+     * after its locks are released, so waiters can retry. */
+    void (*txn_end_hook)(void *arg, uint64_t txn_id);
+    void *hook_arg;
+} store_opts_t;
+
+/* Opens (creating if needed) and recovers. 0 or a negative store_rc; *out on success. */
+int store_open(const store_opts_t *opts, store_t **out);
+/* Waits for nothing: caller must have let in-flight syncs finish (store_idle). */
+void store_close(store_t *st);
+bool store_idle(const store_t *st);            /* no queued or in-flight WAL write */
+uint64_t store_max_commit_ts(const store_t *st);   /* highest commit ts recovered/committed */
+bool store_readonly(const store_t *st);
+
+/* ---- transactions ---- */
+/* txn_id is unique process-wide and never reused (the SQL layer derives it from the
+ * coordinator's HLC and shard id). Returns NULL on ENOMEM. */
+store_txn_t *store_txn_begin(store_t *st, uint64_t txn_id);
+store_txn_t *store_txn_find(store_t *st, uint64_t txn_id);
+bool store_txn_has_writes(const store_txn_t *t);
+
+/* ---- reads ---- */
+int store_get(store_t *st, store_txn_t *t, uint64_t snap_ts, uint32_t table_id,
+              const uint8_t *key, uint32_t klen, store_val_t *val);   /* OK / NOTFOUND */
+/* Range scan of one table in key order, [lo, hi) (NULL = unbounded), with the same
+ * visibility as store_get. The iterator stays valid across suspensions while other
+ * fibers write (it sees a consistent snapshot as defined above); dropped or
+ * truncated tables keep their memory until every iterator over them is closed. */
+store_iter_t *store_iter_open(store_t *st, store_txn_t *t, uint64_t snap_ts, uint32_t table_id,
+                              const uint8_t *lo, uint32_t lolen, const uint8_t *hi, uint32_t hilen);
+/* 1 = a row (key, val valid until the fiber suspends or the next call), 0 = end. */
+int store_iter_next(store_iter_t *it, store_val_t *key, store_val_t *val);
+void store_iter_close(store_iter_t *it);
+
+/* ---- writes (each places an intent = row lock, owned by t) ---- */
+enum store_write_mode {
+    STORE_W_INSERT = 0,   /* STORE_EXISTS if the newest committed version is live or t already wrote it live */
+    STORE_W_PUT = 1,      /* insert or overwrite */
+    STORE_W_DELETE = 2,   /* tombstone (val ignored) */
+};
+/* Returns OK, EXISTS, LOCKED (*blocker = holder's txn id; wait for it with the
+ * shard layer, then retry), or a negative rc. */
+int store_write(store_t *st, store_txn_t *t, int mode, uint32_t table_id,
+                const uint8_t *key, uint32_t klen, const uint8_t *val, uint32_t vlen,
+                uint64_t *blocker);
+/* Locks the row for t (as if t wrote it unchanged, without logging anything unless
+ * t later writes it) and returns its NEWEST committed version, ignoring snapshots:
+ * the READ COMMITTED re-check of UPDATE/DELETE/SELECT FOR UPDATE.
+ * *commit_ts gets that version's commit timestamp (REPEATABLE READ compares it with
+ * its snapshot to raise 40001). Returns OK, NOTFOUND (no live version; still locked),
+ * LOCKED (*blocker set), or a negative rc. */
+int store_lock_latest(store_t *st, store_txn_t *t, uint32_t table_id,
+                      const uint8_t *key, uint32_t klen, store_val_t *val,
+                      uint64_t *commit_ts, uint64_t *blocker);
+
+/* ---- transaction end ---- */
+/* Queues t's writes as one WAL record for the next store_sync. After the record is
+ * durable: versions stamped with commit_ts, locks released, txn_end_hook, then
+ * done(arg, 0). On WAL failure: t aborted, done(arg, STORE_EREADONLY). A transaction
+ * without writes completes at once (done called before return). t is freed after. */
+int store_txn_commit(store_t *st, store_txn_t *t, uint64_t commit_ts,
+                     void (*done)(void *arg, int rc), void *arg);
+/* Discards t's intents, releases its locks, calls txn_end_hook; t is freed. */
+void store_txn_abort(store_t *st, store_txn_t *t);
+
+/* ---- DDL-level operations, durable like a commit ---- */
+/* Removes every version of table_id (logged). done after the record is durable. */
+int store_table_clear(store_t *st, uint32_t table_id, uint64_t ts,
+                      void (*done)(void *arg, int rc), void *arg);
+
+/* Called once per loop turn: if records are queued and no write is in flight, submit
+ * them as one write + fdatasync through store_io. Returns number of records submitted. */
+int store_sync(store_t *st);
+
+/* Statistics for /metrics. */
+typedef struct store_stats {
+    uint64_t wal_bytes, wal_syncs, wal_sync_us_total, commits, memtable_bytes, keys;
+} store_stats_t;
+void store_get_stats(const store_t *st, store_stats_t *out);
+#endif

@@ -144,6 +144,13 @@ int store_table_clear(store_t *st, uint32_t table_id, uint64_t ts,
  * them as one write + fdatasync through store_io. Returns number of records submitted. */
 int store_sync(store_t *st);
 
+/* Frees committed versions shadowed by a newer committed version whose commit_ts <=
+ * horizon_ts (and tombstones with nothing older left), in bounded slices: at most
+ * max_keys keys examined per call. The caller guarantees no snapshot older than
+ * horizon_ts is still in use. Must not be called while a fiber holds store_val_t
+ * pointers (call it from the turn_end hook). Returns versions freed. */
+size_t store_gc(store_t *st, uint64_t horizon_ts, size_t max_keys);
+
 /* Statistics for /metrics. */
 typedef struct store_stats {
     uint64_t wal_bytes, wal_syncs, wal_sync_us_total, commits, memtable_bytes, keys;

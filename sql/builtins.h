@@ -29,6 +29,8 @@ typedef struct builtin_ctx {
     const char *user;             /* current_user / session_user */
     const char *database;         /* current_database() */
     arena_t *arena;               /* where results live */
+    const struct catalog *catalog;  /* snapshot the statement bound against (sql/catalog.h) */
+    int32_t backend_pid;          /* pg_backend_pid() */
 } builtin_ctx_t;
 
 typedef int (*builtin_fn)(const builtin_ctx_t *ctx, int nargs, const datum_t *args,

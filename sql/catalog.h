@@ -1,0 +1,74 @@
+/*
+ * catalog.h -- the catalog: tables, columns, keys, namespaces, as an immutable
+ * versioned snapshot replicated to every shard.
+ *
+ * Model (DESIGN.md section 2): core 0 owns the catalog. DDL runs on core 0, which
+ * persists the change (catalog rows live in shard 0's store under the reserved
+ * table id CAT_STORE_TABLE_ID, so the catalog is durable through shard 0's WAL),
+ * builds a new catalog_t with version + 1 and broadcasts a pointer to it to every
+ * shard; each shard swaps its current pointer. A catalog_t is never modified after
+ * publication; a statement pins one version (catalog_ref/catalog_unref) from start
+ * to end and binds only against it. Old versions are freed when their last reference
+ * is dropped (reference counts are atomic: the only shared mutable word, since one
+ * snapshot is read by many shards).
+ *
+ * OIDs: user tables get OIDs from 16384 up (FirstNormalObjectId), like PostgreSQL;
+ * the table OID is also the storage table id. Namespaces: pg_catalog = 11,
+ * public = 2200, information_schema = 13000 (any stable value), as PostgreSQL.
+ *
+ * Thread: catalog_current() on any shard thread; the snapshot it returns is read-only
+ * and safe to read from any thread while referenced.
+ */
+#ifndef NEXTDB_CATALOG_H
+#define NEXTDB_CATALOG_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "sql/types.h"
+
+#define CAT_STORE_TABLE_ID   1          /* catalog rows in shard 0's store */
+#define CAT_FIRST_USER_OID   16384
+#define CAT_NS_PG_CATALOG    11
+#define CAT_NS_PUBLIC        2200
+#define CAT_NS_INFO_SCHEMA   13000
+#define CAT_SUPERUSER_OID    10         /* the bootstrap role, as PostgreSQL */
+
+typedef struct cat_column {
+    const char *name;
+    int16_t attnum;              /* 1-based, stable; dropped columns keep their slot */
+    type_oid_t type;
+    int32_t typmod;
+    bool not_null;
+    bool dropped;
+    const char *default_sql;     /* DEFAULT expression as SQL text (deparsed), or NULL */
+} cat_column_t;
+
+typedef struct cat_table {
+    uint32_t oid;                /* also the storage table id */
+    uint32_t namespace_oid;
+    const char *name;
+    char relkind;                /* 'r' table, 'v' view (later), 'i' index (later) */
+    int ncols;                   /* including dropped slots */
+    cat_column_t *cols;
+    int npk;                     /* 0 = hidden row id key */
+    int16_t *pk_attnums;         /* attnums of the primary key, in key order */
+    uint32_t pk_index_oid;       /* OID of the implicit "<table>_pkey" index, 0 if none */
+    const char *pk_name;         /* constraint name, e.g. "t_pkey" */
+    uint64_t create_ts;          /* HLC of creation */
+} cat_table_t;
+
+typedef struct catalog {
+    uint64_t version;
+    int ntables;
+    const cat_table_t **tables;  /* sorted by oid */
+    /* implementation-private lookup structures may follow */
+} catalog_t;
+
+/* The current shard's newest snapshot, with a reference taken. */
+const catalog_t *catalog_current(void);
+void catalog_ref(const catalog_t *c);
+void catalog_unref(const catalog_t *c);
+/* Lookup by (namespace, name) and by oid; NULL when absent. */
+const cat_table_t *catalog_table_by_name(const catalog_t *c, uint32_t namespace_oid,
+                                         const char *name);
+const cat_table_t *catalog_table_by_oid(const catalog_t *c, uint32_t oid);
+#endif

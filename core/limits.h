@@ -36,6 +36,7 @@
 #define LIMIT_SQL_IDENT_BYTES        63       /* NAMEDATALEN - 1 */
 #define LIMIT_BATCH_ROWS             1024     /* rows per vectorized batch */
 #define LIMIT_TABLES                 100000
+#define LIMIT_PGCAT_COLUMNS          64       /* widest virtual catalog table (information_schema.columns has 44) */
 
 /* Storage. */
 #define LIMIT_KEY_BYTES              4096     /* encoded primary key */
@@ -43,5 +44,50 @@
 #define LIMIT_WAL_RECORD_BYTES       (256 * 1024 * 1024)
 #define LIMIT_WAL_SEGMENT_BYTES      (64 * 1024 * 1024)
 #define LIMIT_WAL_BATCH_BYTES        (8 * 1024 * 1024)  /* one group-commit write */
+
+/* Network: net/ (appended by net). */
+#define LIMIT_PG_STARTUP_PARAMS      128      /* name/value pairs in one startup packet */
+#define LIMIT_PG_AUTH_MESSAGE_BYTES  65535    /* SASL messages before auth, as PostgreSQL's PG_MAX_AUTH_TOKEN_LENGTH */
+#define LIMIT_PG_OUTPUT_FLUSH_BYTES  (64 * 1024) /* send buffered replies once this many bytes wait */
+#define LIMIT_HTTP_CONNECTIONS       10000    /* HTTP connections across the process */
+#define LIMIT_HTTP_HEADERS           100      /* header lines per request */
+#define LIMIT_HTTP_RESPONSE_BYTES    (256 * 1024 * 1024) /* one /query JSON answer */
+#define LIMIT_HTTP_JSON_ARENA_BYTES  (4 * LIMIT_HTTP_BODY_BYTES) /* parsed request tree */
+#define LIMIT_NET_STOP_WAIT_MS       2000     /* shard stop waits this long for connections to end */
+#define LIMIT_HBA_RULES              1024     /* lines in DATA/hba.conf */
+#define LIMIT_HBA_USERS              4096     /* lines in DATA/users.conf */
+#define LIMIT_CONF_LINE_BYTES        1024     /* one line of hba.conf / users.conf */
+#define LIMIT_SCRAM_ITERATIONS_MAX   100000   /* verifier iteration count accepted from users.conf */
+
+/* Storage: shards/ (appended by store). */
+#define LIMIT_MEMTABLE_HEIGHT        16       /* skip list levels; 4^16 keys before search degrades */
+#define LIMIT_WAL_SEGMENTS           1000000  /* segment files replayed at open (names are LSNs) */
+#define LIMIT_TXN_WRITES             (1u << 24) /* rows one transaction may lock/write on a shard */
+#define LIMIT_SHARD_WAIT_BUCKETS     256      /* hash buckets of shard_wait_txn waiters */
+
+/* Runtime (core engineer). */
+#define LIMIT_RING_BATCH             64       /* producer publishes tail at least every 64 pushes */
+#define LIMIT_RING_DRAIN_BATCH       256      /* consumer pops at most this per ring per turn */
+#define LIMIT_FIBER_FREE_STACKS      256      /* idle fiber stacks kept for reuse per shard */
+#define LIMIT_RUN_PER_TURN           4096     /* fibers resumed per loop turn before I/O is polled */
+#define LIMIT_IO_CQE_BATCH           256      /* completions reaped per peek */
+#define LIMIT_IO_CQ_ENTRIES          16384    /* io_uring CQ per shard: >= in-flight ops (a recv per connection) */
+#define LIMIT_IO_CHUNK_BYTES         (1u << 30) /* one io_uring read/write is at most 1 GiB */
+#define LIMIT_SPIN_KERNEL_POLL_US    10       /* while spinning, reap kernel completions this often */
+
+/* SQL types and built-in functions. */
+#define LIMIT_TEXT_VALUE_BYTES       ((1u << 30) - 1) /* PostgreSQL's varlena maximum (1 GiB - 1) */
+#define LIMIT_FUNC_ARGS              100      /* PostgreSQL's FUNC_MAX_ARGS */
+#define LIMIT_FUNC_CANDIDATES        64       /* overloads of one name considered in resolution */
+
+/* SQL engine (sql/). */
+#define LIMIT_BIND_SUBQUERIES        64       /* uncorrelated subqueries per statement */
+#define LIMIT_BIND_CONJUNCTS         256      /* AND terms of one WHERE considered for pushdown */
+#define LIMIT_SQL_STMT_ARENA_BYTES   (256u * 1024 * 1024) /* statement memory budget -> 53200 */
+#define LIMIT_SQL_PLAN_CACHE         64       /* simple-protocol plans cached per session */
+#define LIMIT_SQL_PREPARED           1024     /* named prepared statements + portals per session */
+#define LIMIT_SQL_DEADLOCK_WAIT_MS   10000    /* a row-lock wait longer than this with lock_timeout=0 is reported as 40P01 */
+#define LIMIT_SQL_GUC_VALUE_BYTES    1024     /* one setting's text value */
+#define LIMIT_SQL_SORT_ROWS          (64u * 1024 * 1024) /* rows a coordinator sort/join may hold */
 
 #endif

@@ -1,0 +1,296 @@
+/*
+ * shard.c -- the runtime glue for one shard's store (contract: shards/shard.h).
+ *
+ * Each shard thread keeps its state in a thread-local shard_local_t: the store, a small
+ * hash of txn_id -> wait queue for fibers waiting on a row lock (fed by the store's
+ * txn_end_hook), and the statistics last pushed to /metrics. WAL writes go through
+ * rt_write_async (write + linked fdatasync on the shard's ring); group commit is
+ * store_sync from the loop's turn_end hook. Blocking helpers park the calling fiber
+ * until the store's done callback runs, which may happen before the store call even
+ * returns (transactions without writes, read-only store).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/assert.h"
+#include "core/hlc.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/rt.h"
+#include "shards/shard.h"
+#include "shards/shard_metrics.h"
+
+typedef struct shard_waiter {
+    uint64_t txn_id;
+    rt_waitq_t q;
+    int waiters;
+    bool ended;                 /* unhooked from the hash; last waiter frees it */
+    struct shard_waiter *next;
+} shard_waiter_t;
+
+typedef struct shard_local {
+    store_t *st;
+    shard_waiter_t *waiters[LIMIT_SHARD_WAIT_BUCKETS];
+    store_stats_t reported;
+} shard_local_t;
+
+static __thread shard_local_t *shard__self;
+
+/* Metric ids; -1 until shard_register_metrics (written before the shards start). */
+static int shard__m_wal_bytes = -1, shard__m_fsyncs = -1, shard__m_fsync_seconds = -1,
+           shard__m_commits = -1, shard__m_memtable = -1;
+
+void shard_register_metrics(void)
+{
+    static const double bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                    0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+    shard__m_wal_bytes = metrics_register("nextdb_wal_bytes_total",
+                                          "Bytes written to the shard WAL.", METRIC_COUNTER,
+                                          NULL, 0);
+    shard__m_fsyncs = metrics_register("nextdb_wal_fsyncs_total",
+                                       "Group-commit WAL writes completed with fdatasync.",
+                                       METRIC_COUNTER, NULL, 0);
+    shard__m_fsync_seconds = metrics_register(
+        "nextdb_wal_fsync_seconds", "Latency of one group-commit WAL write + fdatasync.",
+        METRIC_HISTOGRAM, bounds, (int)(sizeof bounds / sizeof bounds[0]));
+    shard__m_commits = metrics_register("nextdb_commits_total",
+                                        "Transactions with writes made durable.",
+                                        METRIC_COUNTER, NULL, 0);
+    shard__m_memtable = metrics_register("nextdb_memtable_bytes",
+                                         "Bytes held by the shard's memtable.", METRIC_GAUGE,
+                                         NULL, 0);
+}
+
+/* ---- I/O ---- */
+
+typedef struct shard_io_op {
+    void (*done)(void *arg, int res);
+    void *arg;
+    uint64_t start_us;
+} shard_io_op_t;
+
+static void shard__io_done(void *arg, int res)
+{
+    shard_io_op_t *op = arg;
+    if (shard__m_fsync_seconds >= 0)
+        metrics_observe(shard__m_fsync_seconds, (double)(rt_now_us() - op->start_us) / 1e6);
+    void (*done)(void *, int) = op->done;
+    void *done_arg = op->arg;
+    rt_free(op);
+    done(done_arg, res);
+}
+
+static int shard__io_write(void *ctx, int fd, const void *buf, size_t len, uint64_t off,
+                           bool sync, void (*done)(void *arg, int res), void *arg)
+{
+    shard_io_op_t *op = rt_malloc(sizeof *op);
+    if (!op)
+        return -ENOMEM;    /* the store retries next turn */
+    op->done = done;
+    op->arg = arg;
+    op->start_us = rt_now_us();
+    int rc = rt_write_async(fd, buf, len, off, sync, shard__io_done, op);
+    if (rc < 0)
+        rt_free(op);
+    return rc;
+}
+
+/* ---- lock waits ---- */
+
+static shard_waiter_t **shard__bucket(shard_local_t *sl, uint64_t txn_id)
+{
+    return &sl->waiters[(txn_id * 0x9E3779B97F4A7C15ull >> 40) % LIMIT_SHARD_WAIT_BUCKETS];
+}
+
+static void shard__unlink_waiter(shard_local_t *sl, shard_waiter_t *w)
+{
+    shard_waiter_t **pp = shard__bucket(sl, w->txn_id);
+    while (*pp != w)
+        pp = &(*pp)->next;
+    *pp = w->next;
+}
+
+static void shard__txn_ended(void *arg, uint64_t txn_id)
+{
+    shard_local_t *sl = arg;
+    for (shard_waiter_t *w = *shard__bucket(sl, txn_id); w; w = w->next) {
+        if (w->txn_id != txn_id)
+            continue;
+        shard__unlink_waiter(sl, w);
+        w->ended = true;
+        rt_waitq_wake_all(&w->q);
+        if (w->waiters == 0)
+            rt_free(w);
+        return;
+    }
+}
+
+int shard_wait_txn(uint64_t txn_id, uint64_t timeout_ms)
+{
+    shard_local_t *sl = shard__self;
+    ASSERT(sl && rt_self());
+    if (!store_txn_find(sl->st, txn_id))
+        return 0;    /* already ended (or never ran here) */
+    shard_waiter_t *w = *shard__bucket(sl, txn_id);
+    while (w && w->txn_id != txn_id)
+        w = w->next;
+    if (!w) {
+        w = rt_calloc(1, sizeof *w);
+        if (!w) {
+            rt_sleep_ms(1);    /* no memory for a queue: the caller re-checks and retries */
+            return 0;
+        }
+        w->txn_id = txn_id;
+        shard_waiter_t **b = shard__bucket(sl, txn_id);
+        w->next = *b;
+        *b = w;
+    }
+    w->waiters++;
+    int rc = 0;
+    if (timeout_ms)
+        rc = rt_waitq_wait_timeout(&w->q, timeout_ms);
+    else
+        rt_waitq_wait(&w->q);
+    w->waiters--;
+    bool ended = w->ended;
+    if (w->waiters == 0) {
+        if (!ended)
+            shard__unlink_waiter(shard__self, w);
+        rt_free(w);
+    }
+    return ended || rc == 0 ? 0 : -ETIMEDOUT;
+}
+
+/* ---- commit waits ---- */
+
+typedef struct shard_wait {
+    rt_fiber_t *fiber;
+    int rc;
+    bool done, parked;
+} shard_wait_t;
+
+static void shard__wait_done(void *arg, int rc)
+{
+    shard_wait_t *w = arg;
+    w->rc = rc;
+    w->done = true;
+    if (w->parked)
+        rt_resume(w->fiber);
+}
+
+/* Parks the fiber until done ran (it may have run already). */
+static int shard__wait(shard_wait_t *w)
+{
+    while (!w->done) {
+        w->parked = true;
+        rt_suspend();
+        w->parked = false;
+    }
+    return w->rc;
+}
+
+int shard_commit_wait(store_txn_t *t, uint64_t commit_ts)
+{
+    shard_wait_t w = {.fiber = rt_self()};
+    ASSERT(shard__self && w.fiber);
+    int rc = store_txn_commit(shard__self->st, t, commit_ts, shard__wait_done, &w);
+    if (rc < 0 && !w.done)
+        return rc;
+    return shard__wait(&w);
+}
+
+int shard_table_clear_wait(uint32_t table_id, uint64_t ts)
+{
+    shard_wait_t w = {.fiber = rt_self()};
+    ASSERT(shard__self && w.fiber);
+    int rc = store_table_clear(shard__self->st, table_id, ts, shard__wait_done, &w);
+    if (rc < 0 && !w.done)
+        return rc;
+    return shard__wait(&w);
+}
+
+/* ---- lifecycle ---- */
+
+int shard_open_local(const char *data_dir)
+{
+    ASSERT(!shard__self);
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s/shard-%03d", data_dir, rt_shard_id());
+    if (n < 0 || (size_t)n >= sizeof path) {
+        log_error("shard: data directory path too long: %s", data_dir);
+        return STORE_EINVAL;
+    }
+    shard_local_t *sl = rt_calloc(1, sizeof *sl);
+    if (!sl)
+        return STORE_ENOMEM;
+    store_io_t io = {.ctx = sl, .write = shard__io_write};
+    store_opts_t o = {.dir = path, .shard_id = rt_shard_id(), .io = &io,
+                      .txn_end_hook = shard__txn_ended, .hook_arg = sl};
+    int rc = store_open(&o, &sl->st);
+    if (rc) {
+        log_error("shard: cannot open %s: store error %d", path, rc);
+        rt_free(sl);
+        return rc;
+    }
+    hlc_floor(store_max_commit_ts(sl->st));
+    store_get_stats(sl->st, &sl->reported);
+    if (shard__m_memtable >= 0)
+        metrics_set(shard__m_memtable, (int64_t)sl->reported.memtable_bytes);
+    shard__self = sl;
+    return 0;
+}
+
+void shard_close_local(void)
+{
+    shard_local_t *sl = shard__self;
+    if (!sl)
+        return;
+    while (!store_idle(sl->st))
+        rt_sleep_ms(1);    /* turn_end keeps submitting; completions drain the queue */
+    /* Nobody will end those transactions now: release their waiters. */
+    for (int i = 0; i < LIMIT_SHARD_WAIT_BUCKETS; i++) {
+        while (sl->waiters[i]) {
+            shard_waiter_t *w = sl->waiters[i];
+            sl->waiters[i] = w->next;
+            w->ended = true;
+            rt_waitq_wake_all(&w->q);
+            if (w->waiters == 0)
+                rt_free(w);
+        }
+    }
+    store_close(sl->st);
+    shard__self = NULL;
+    rt_free(sl);
+}
+
+store_t *shard_store(void)
+{
+    return shard__self ? shard__self->st : NULL;
+}
+
+static void shard__report(shard_local_t *sl)
+{
+    store_stats_t s;
+    store_get_stats(sl->st, &s);
+    if (shard__m_wal_bytes >= 0 && s.wal_bytes != sl->reported.wal_bytes)
+        metrics_add(shard__m_wal_bytes, s.wal_bytes - sl->reported.wal_bytes);
+    if (shard__m_fsyncs >= 0 && s.wal_syncs != sl->reported.wal_syncs)
+        metrics_add(shard__m_fsyncs, s.wal_syncs - sl->reported.wal_syncs);
+    if (shard__m_commits >= 0 && s.commits != sl->reported.commits)
+        metrics_add(shard__m_commits, s.commits - sl->reported.commits);
+    if (shard__m_memtable >= 0 && s.memtable_bytes != sl->reported.memtable_bytes)
+        metrics_set(shard__m_memtable, (int64_t)s.memtable_bytes);
+    sl->reported = s;
+}
+
+void shard_turn_end(void)
+{
+    shard_local_t *sl = shard__self;
+    if (!sl)
+        return;
+    store_sync(sl->st);
+    shard__report(sl);
+}

@@ -1,0 +1,705 @@
+/*
+ * store.c -- transactions, intents (row locks), reads, iterators, group commit and
+ * garbage collection over the memtable (memtable.c) and WAL (wal.c). The contract is
+ * shards/store.h; the design is shards/README.md.
+ *
+ * Conventions beyond the header:
+ *   - store_txn_commit and store_table_clear return 0 and call done exactly once
+ *     (possibly before returning: no writes, read-only store, ENOMEM while encoding).
+ *   - store_close also works with a write in flight (a crash in tests): it frees
+ *     everything without calling any done; the io must then never call back.
+ *   - txn_id 0 is reserved (it marks committed versions).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/assert.h"
+#include "core/log.h"
+#include "core/rt.h"
+#include "shards/store_int.h"
+
+static uint64_t store__now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void store__note_ts(store_t *st, uint64_t ts)
+{
+    if (ts > st->max_commit_ts)
+        st->max_commit_ts = ts;
+}
+
+/* ---- open / close ---- */
+
+static char *store__strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = rt_malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+int store_open(const store_opts_t *opts, store_t **out)
+{
+    ASSERT(opts && opts->dir && opts->io && opts->io->write);
+    int rc = STORE_ENOMEM;
+    store_t *st = rt_calloc(1, sizeof *st);
+    if (!st)
+        return STORE_ENOMEM;
+    st->seg_fd = st->wal_dirfd = -1;
+    st->shard_id = opts->shard_id;
+    st->io = *opts->io;
+    st->segment_bytes = opts->segment_bytes ? opts->segment_bytes : LIMIT_WAL_SEGMENT_BYTES;
+    st->txn_end_hook = opts->txn_end_hook;
+    st->hook_arg = opts->hook_arg;
+    st->dir = store__strdup(opts->dir);
+    st->wal_dir = rt_malloc(strlen(opts->dir) + 5);
+    st->txns_buckets = 64;
+    st->txns = rt_calloc(st->txns_buckets, sizeof *st->txns);
+    if (!st->dir || !st->wal_dir || !st->txns || memtable_init(&st->mt) != 0)
+        goto fail;
+    strcpy(st->wal_dir, opts->dir);
+    strcat(st->wal_dir, "/wal");
+    rc = wal_recover(st);
+    if (rc)
+        goto fail;
+    st->stats.memtable_bytes = st->mt.bytes;
+    log_info("store: opened %s (next lsn %llu, %llu keys, max commit ts %llu)", st->dir,
+             (unsigned long long)st->next_lsn, (unsigned long long)st->mt.keys,
+             (unsigned long long)st->max_commit_ts);
+    *out = st;
+    return 0;
+fail:
+    store_close(st);
+    return rc;
+}
+
+static void store__txn_free(store_t *st, store_txn_t *t)
+{
+    while (t->superseded) {
+        mt_ver_t *v = t->superseded;
+        t->superseded = v->next;
+        memtable_ver_free(&st->mt, v);
+    }
+    rt_free(t->writes);
+    rt_free(t);
+}
+
+void store_close(store_t *st)
+{
+    if (!st)
+        return;
+    if (!store_idle(st))
+        log_warn("store: closing %s with WAL writes pending; they are dropped", st->dir);
+    for (size_t i = 0; st->txns && i < st->txns_buckets; i++) {
+        store_txn_t *t = st->txns[i];
+        while (t) {
+            store_txn_t *next = t->hnext;
+            store__txn_free(st, t);
+            t = next;
+        }
+    }
+    memtable_free(&st->mt);
+    wal_close(st);
+    rt_free(st->txns);
+    rt_free(st->q.ptr);
+    rt_free(st->f.ptr);
+    rt_free(st->q_ents);
+    rt_free(st->f_ents);
+    rt_free(st->dir);
+    rt_free(st->wal_dir);
+    rt_free(st);
+}
+
+bool store_idle(const store_t *st) { return !st->in_flight && st->q_count == 0; }
+uint64_t store_max_commit_ts(const store_t *st) { return st->max_commit_ts; }
+bool store_readonly(const store_t *st) { return st->readonly; }
+
+void store_get_stats(const store_t *st, store_stats_t *out)
+{
+    *out = st->stats;
+    out->memtable_bytes = st->mt.bytes;
+    out->keys = st->mt.keys;
+}
+
+/* ---- transactions ---- */
+
+static size_t store__txn_slot(const store_t *st, uint64_t txn_id)
+{
+    uint64_t h = txn_id * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 32) & (st->txns_buckets - 1);
+}
+
+static void store__txns_grow(store_t *st)
+{
+    size_t nb = st->txns_buckets * 2;
+    store_txn_t **nt = rt_calloc(nb, sizeof *nt);
+    if (!nt)
+        return;    /* longer chains, still correct */
+    store_txn_t **old = st->txns;
+    size_t ob = st->txns_buckets;
+    st->txns = nt;
+    st->txns_buckets = nb;
+    for (size_t i = 0; i < ob; i++) {
+        store_txn_t *t = old[i];
+        while (t) {
+            store_txn_t *next = t->hnext;
+            size_t s = store__txn_slot(st, t->txn_id);
+            t->hnext = nt[s];
+            nt[s] = t;
+            t = next;
+        }
+    }
+    rt_free(old);
+}
+
+store_txn_t *store_txn_find(store_t *st, uint64_t txn_id)
+{
+    for (store_txn_t *t = st->txns[store__txn_slot(st, txn_id)]; t; t = t->hnext)
+        if (t->txn_id == txn_id)
+            return t;
+    return NULL;
+}
+
+store_txn_t *store_txn_begin(store_t *st, uint64_t txn_id)
+{
+    ASSERT(txn_id != 0);
+    ASSERT(!store_txn_find(st, txn_id));
+    store_txn_t *t = rt_calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->txn_id = txn_id;
+    if (st->txns_count >= 2 * st->txns_buckets)
+        store__txns_grow(st);
+    size_t s = store__txn_slot(st, txn_id);
+    t->hnext = st->txns[s];
+    st->txns[s] = t;
+    st->txns_count++;
+    return t;
+}
+
+bool store_txn_has_writes(const store_txn_t *t)
+{
+    for (uint32_t i = 0; i < t->writes_count; i++)
+        if (t->writes[i]->vers->kind != MT_LOCK)
+            return true;
+    return false;
+}
+
+/* Unhooks t from the hash, tells the hook, frees t. */
+static void store__txn_end(store_t *st, store_txn_t *t)
+{
+    uint64_t id = t->txn_id;
+    store_txn_t **pp = &st->txns[store__txn_slot(st, id)];
+    while (*pp != t)
+        pp = &(*pp)->hnext;
+    *pp = t->hnext;
+    st->txns_count--;
+    store__txn_free(st, t);
+    if (st->txn_end_hook)
+        st->txn_end_hook(st->hook_arg, id);
+}
+
+/* Removes t's intent from n (abort, or a lock-only intent at commit). */
+static void store__drop_intent(store_t *st, mt_node_t *n, uint64_t txn_id)
+{
+    mt_ver_t *v = n->vers;
+    ASSERT(v && v->txn_id == txn_id);
+    n->vers = v->next;
+    memtable_ver_free(&st->mt, v);
+}
+
+void store_txn_abort(store_t *st, store_txn_t *t)
+{
+    ASSERT(t->state == TXN_ACTIVE);
+    for (uint32_t i = 0; i < t->writes_count; i++)
+        store__drop_intent(st, t->writes[i], t->txn_id);
+    t->writes_count = 0;
+    store__txn_end(st, t);
+}
+
+/* The record of t is durable: stamp its versions, release its locks. */
+static void store__txn_apply(store_t *st, store_txn_t *t)
+{
+    for (uint32_t i = 0; i < t->writes_count; i++) {
+        mt_node_t *n = t->writes[i];
+        mt_ver_t *v = n->vers;
+        ASSERT(v && v->txn_id == t->txn_id);
+        if (v->kind == MT_LOCK) {
+            store__drop_intent(st, n, t->txn_id);
+            continue;
+        }
+        n->vers = v->next;
+        v->txn_id = 0;
+        v->commit_ts = t->commit_ts;
+        memtable_link_committed(n, v);
+    }
+    store__note_ts(st, t->commit_ts);
+    st->stats.commits++;
+}
+
+/* ---- reads ---- */
+
+int store_get(store_t *st, store_txn_t *t, uint64_t snap_ts, uint32_t table_id,
+              const uint8_t *key, uint32_t klen, store_val_t *val)
+{
+    mt_node_t *n = memtable_find(&st->mt, table_id, key, klen);
+    mt_ver_t *v = n ? memtable_visible(n, t ? t->txn_id : 0, snap_ts) : NULL;
+    if (!v || v->kind != MT_VALUE)
+        return STORE_NOTFOUND;
+    val->ptr = v->val;
+    val->len = v->vlen;
+    return STORE_OK;
+}
+
+static uint8_t *store__dup_bytes(const uint8_t *p, uint32_t n)
+{
+    uint8_t *d = rt_malloc(n ? n : 1);
+    if (d && n)
+        memcpy(d, p, n);
+    return d;
+}
+
+store_iter_t *store_iter_open(store_t *st, store_txn_t *t, uint64_t snap_ts, uint32_t table_id,
+                              const uint8_t *lo, uint32_t lolen, const uint8_t *hi, uint32_t hilen)
+{
+    store_iter_t *it = rt_calloc(1, sizeof *it);
+    if (!it)
+        return NULL;
+    it->st = st;
+    it->txn_id = t ? t->txn_id : 0;
+    it->snap_ts = snap_ts;
+    it->table_id = table_id;
+    it->lolen = lo ? lolen : 0;
+    it->lo = store__dup_bytes(lo, it->lolen);
+    it->has_hi = hi != NULL;
+    it->hilen = hi ? hilen : 0;
+    it->hi = store__dup_bytes(hi, it->hilen);
+    if (!it->lo || !it->hi) {
+        rt_free(it->lo);
+        rt_free(it->hi);
+        rt_free(it);
+        return NULL;
+    }
+    st->mt.iters_open++;
+    return it;
+}
+
+int store_iter_next(store_iter_t *it, store_val_t *key, store_val_t *val)
+{
+    memtable_t *mt = &it->st->mt;
+    while (!it->ended) {
+        mt_node_t *n = it->started ? it->node->next[0]
+                                   : memtable_seek(mt, it->table_id, it->lo, it->lolen);
+        it->started = true;
+        if (!n || n->table_id != it->table_id ||
+            (it->has_hi && memtable_cmp(n->table_id, mt_key(n), n->klen, it->table_id, it->hi,
+                                        it->hilen) >= 0)) {
+            it->ended = true;
+            break;
+        }
+        it->node = n;
+        mt_ver_t *v = memtable_visible(n, it->txn_id, it->snap_ts);
+        if (v && v->kind == MT_VALUE) {
+            key->ptr = mt_key(n);
+            key->len = n->klen;
+            val->ptr = v->val;
+            val->len = v->vlen;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void store_iter_close(store_iter_t *it)
+{
+    if (!it)
+        return;
+    memtable_t *mt = &it->st->mt;
+    ASSERT(mt->iters_open > 0);
+    if (--mt->iters_open == 0)
+        memtable_reap(mt);
+    rt_free(it->lo);
+    rt_free(it->hi);
+    rt_free(it);
+}
+
+/* ---- writes ---- */
+
+/* Finds or creates the node and checks nobody else holds it. */
+static int store__lock_node(store_t *st, store_txn_t *t, uint32_t table_id, const uint8_t *key,
+                            uint32_t klen, mt_node_t **out, uint64_t *blocker)
+{
+    if (t->state != TXN_ACTIVE || klen > LIMIT_KEY_BYTES)
+        return STORE_EINVAL;
+    mt_node_t *n = memtable_upsert(&st->mt, table_id, key, klen);
+    if (!n)
+        return STORE_ENOMEM;
+    mt_ver_t *h = n->vers;
+    if (h && h->txn_id && h->txn_id != t->txn_id) {
+        if (blocker)
+            *blocker = h->txn_id;
+        return STORE_LOCKED;
+    }
+    *out = n;
+    return STORE_OK;
+}
+
+static int store__add_write(store_txn_t *t, mt_node_t *n)
+{
+    if (t->writes_count == t->writes_cap) {
+        if (t->writes_cap >= LIMIT_TXN_WRITES)
+            return STORE_ENOMEM;
+        uint32_t cap = t->writes_cap ? t->writes_cap * 2 : 8;
+        mt_node_t **w = rt_realloc(t->writes, cap * sizeof *w);
+        if (!w)
+            return STORE_ENOMEM;
+        t->writes = w;
+        t->writes_cap = cap;
+    }
+    t->writes[t->writes_count++] = n;
+    return STORE_OK;
+}
+
+/* Puts nv as t's intent on n, replacing t's previous intent if any. */
+static int store__place_intent(store_t *st, store_txn_t *t, mt_node_t *n, mt_ver_t *nv)
+{
+    mt_ver_t *own = n->vers && n->vers->txn_id == t->txn_id ? n->vers : NULL;
+    if (own) {
+        nv->next = own->next;
+        n->vers = nv;
+        own->next = t->superseded;
+        t->superseded = own;
+        return STORE_OK;
+    }
+    int rc = store__add_write(t, n);
+    if (rc) {
+        memtable_ver_free(&st->mt, nv);
+        return rc;
+    }
+    nv->next = n->vers;
+    n->vers = nv;
+    return STORE_OK;
+}
+
+int store_write(store_t *st, store_txn_t *t, int mode, uint32_t table_id,
+                const uint8_t *key, uint32_t klen, const uint8_t *val, uint32_t vlen,
+                uint64_t *blocker)
+{
+    if (st->readonly)
+        return STORE_EREADONLY;
+    if (vlen > LIMIT_ROW_BYTES || mode < STORE_W_INSERT || mode > STORE_W_DELETE)
+        return STORE_EINVAL;
+    mt_node_t *n;
+    int rc = store__lock_node(st, t, table_id, key, klen, &n, blocker);
+    if (rc)
+        return rc;
+    mt_ver_t *own = n->vers && n->vers->txn_id == t->txn_id ? n->vers : NULL;
+    if (mode == STORE_W_INSERT) {
+        if (own && own->kind == MT_VALUE)
+            return STORE_EXISTS;
+        mt_ver_t *c = memtable_newest_committed(n);
+        if ((!own || own->kind == MT_LOCK) && c && c->kind == MT_VALUE)
+            return STORE_EXISTS;
+    }
+    mt_ver_t *nv = memtable_ver_new(&st->mt, mode == STORE_W_DELETE ? MT_TOMB : MT_VALUE,
+                                    t->txn_id, 0, val, vlen);
+    if (!nv)
+        return STORE_ENOMEM;
+    return store__place_intent(st, t, n, nv);
+}
+
+int store_lock_latest(store_t *st, store_txn_t *t, uint32_t table_id,
+                      const uint8_t *key, uint32_t klen, store_val_t *val,
+                      uint64_t *commit_ts, uint64_t *blocker)
+{
+    mt_node_t *n;
+    int rc = store__lock_node(st, t, table_id, key, klen, &n, blocker);
+    if (rc)
+        return rc;
+    if (!(n->vers && n->vers->txn_id == t->txn_id)) {
+        mt_ver_t *lk = memtable_ver_new(&st->mt, MT_LOCK, t->txn_id, 0, NULL, 0);
+        if (!lk)
+            return STORE_ENOMEM;
+        rc = store__place_intent(st, t, n, lk);
+        if (rc)
+            return rc;
+    }
+    mt_ver_t *c = memtable_newest_committed(n);
+    if (commit_ts)
+        *commit_ts = c ? c->commit_ts : 0;
+    if (!c || c->kind != MT_VALUE)
+        return STORE_NOTFOUND;
+    if (val) {
+        val->ptr = c->val;
+        val->len = c->vlen;
+    }
+    return STORE_OK;
+}
+
+/* ---- commit queue ---- */
+
+static int store__queue(store_t *st, const store_pending_t *p)
+{
+    if (st->q_count == st->q_cap) {
+        size_t cap = st->q_cap ? st->q_cap * 2 : 64;
+        store_pending_t *e = rt_realloc(st->q_ents, cap * sizeof *e);
+        if (!e)
+            return STORE_ENOMEM;
+        st->q_ents = e;
+        st->q_cap = cap;
+    }
+    st->q_ents[st->q_count++] = *p;
+    st->next_lsn++;
+    return STORE_OK;
+}
+
+/* Queues the encoded record for p; on failure p is not queued and q is unchanged. */
+static int store__enqueue(store_t *st, store_pending_t *p)
+{
+    size_t len0 = st->q.len;
+    uint32_t n = p->type == WAL_REC_COMMIT ? wal_encode_commit(&st->q, st->next_lsn, p->txn)
+                                           : wal_encode_clear(&st->q, st->next_lsn, p->table_id,
+                                                              p->ts);
+    if (!n)
+        return STORE_ENOMEM;
+    p->rec_bytes = n;
+    int rc = store__queue(st, p);
+    if (rc)
+        st->q.len = len0;
+    return rc;
+}
+
+int store_txn_commit(store_t *st, store_txn_t *t, uint64_t commit_ts,
+                     void (*done)(void *arg, int rc), void *arg)
+{
+    ASSERT(t->state == TXN_ACTIVE);
+    if (!store_txn_has_writes(t)) {
+        for (uint32_t i = 0; i < t->writes_count; i++)
+            store__drop_intent(st, t->writes[i], t->txn_id);    /* lock-only intents */
+        t->writes_count = 0;
+        store__txn_end(st, t);
+        done(arg, STORE_OK);
+        return 0;
+    }
+    if (st->readonly) {
+        store_txn_abort(st, t);
+        done(arg, STORE_EREADONLY);
+        return 0;
+    }
+    t->commit_ts = commit_ts;
+    store_pending_t p = {.type = WAL_REC_COMMIT, .txn = t, .ts = commit_ts, .done = done,
+                         .arg = arg};
+    int rc = store__enqueue(st, &p);
+    if (rc) {
+        store_txn_abort(st, t);
+        done(arg, rc);
+        return 0;
+    }
+    t->state = TXN_COMMITTING;
+    return 0;
+}
+
+int store_table_clear(store_t *st, uint32_t table_id, uint64_t ts,
+                      void (*done)(void *arg, int rc), void *arg)
+{
+    if (st->readonly) {
+        done(arg, STORE_EREADONLY);
+        return 0;
+    }
+    store_pending_t p = {.type = WAL_REC_CLEAR, .table_id = table_id, .ts = ts, .done = done,
+                         .arg = arg};
+    int rc = store__enqueue(st, &p);
+    if (rc)
+        done(arg, rc);
+    return 0;
+}
+
+/* Completes (ok) or fails one pending record. */
+static void store__finish(store_t *st, store_pending_t *p, bool ok)
+{
+    if (p->type == WAL_REC_COMMIT) {
+        store_txn_t *t = p->txn;
+        if (ok) {
+            store__txn_apply(st, t);
+        } else {
+            t->state = TXN_ACTIVE;
+            for (uint32_t i = 0; i < t->writes_count; i++)
+                store__drop_intent(st, t->writes[i], t->txn_id);
+            t->writes_count = 0;
+        }
+        store__txn_end(st, t);
+    } else if (ok) {
+        memtable_clear_table(&st->mt, p->table_id);
+        store__note_ts(st, p->ts);
+    }
+    p->done(p->arg, ok ? STORE_OK : STORE_EREADONLY);
+}
+
+static void store__write_done(void *arg, int res)
+{
+    store_t *st = arg;
+    ASSERT(st->in_flight);
+    st->stats.wal_sync_us_total += store__now_us() - st->flight_start_us;
+    if (res == 0) {
+        st->stats.wal_syncs++;
+        st->stats.wal_bytes += st->f.len;
+    } else if (!st->readonly) {
+        log_error("store: WAL write to %s failed (%s); shard is read-only from now on",
+                  st->wal_dir, strerror(-res));
+        st->readonly = true;
+    }
+    /* in_flight stays set while callbacks run, so a nested store_sync waits. */
+    for (size_t i = 0; i < st->f_count; i++)
+        store__finish(st, &st->f_ents[i], res == 0);
+    st->f_count = 0;
+    st->f.len = 0;
+    if (st->readonly) {
+        /* Nothing queued can ever become durable. The queue is detached first because
+         * callbacks may queue more (which then fail at once). */
+        while (st->q_count) {
+            store_pending_t p = st->q_ents[0];
+            memmove(st->q_ents, st->q_ents + 1, (st->q_count - 1) * sizeof *st->q_ents);
+            st->q_count--;
+            store__finish(st, &p, false);
+        }
+        st->q.len = 0;
+    }
+    st->in_flight = false;
+}
+
+/* Puts a write that io.write refused to submit (without calling done) back at the
+ * head of the queue, as if store_sync had not run. */
+static void store__unsubmit(store_t *st, size_t hlen, uint64_t off)
+{
+    size_t bytes = st->f.len - hlen, n = st->f_count;
+    /* The queue only shrank since the submission, so its capacity suffices. */
+    ASSERT(st->q.cap >= st->q.len + bytes && st->q_cap >= st->q_count + n);
+    memmove(st->q.ptr + bytes, st->q.ptr, st->q.len);
+    memcpy(st->q.ptr, st->f.ptr + hlen, bytes);
+    st->q.len += bytes;
+    memmove(st->q_ents + n, st->q_ents, st->q_count * sizeof *st->q_ents);
+    memcpy(st->q_ents, st->f_ents, n * sizeof *st->q_ents);
+    st->q_count += n;
+    st->f_count = 0;
+    st->f.len = 0;
+    st->seg_new = hlen > 0;
+    st->seg_off = off;
+    st->in_flight = false;
+}
+
+int store_sync(store_t *st)
+{
+    if (st->in_flight || st->q_count == 0)
+        return 0;
+    /* Take the longest prefix of the queue within one batch (at least one record). */
+    size_t n = 0, bytes = 0;
+    while (n < st->q_count &&
+           (n == 0 || bytes + st->q_ents[n].rec_bytes <= LIMIT_WAL_BATCH_BYTES))
+        bytes += st->q_ents[n++].rec_bytes;
+    uint8_t hdr[WAL_SEG_HDR_BYTES];
+    uint64_t first_lsn = st->next_lsn - st->q_count;
+    int rc = wal_prepare_segment(st, bytes, first_lsn, hdr);
+    if (rc < 0) {
+        log_error("store: cannot start a WAL segment in %s", st->wal_dir);
+        st->in_flight = true;
+        st->flight_start_us = store__now_us();
+        store__write_done(st, -EIO);
+        return 0;
+    }
+    size_t hlen = st->seg_new ? WAL_SEG_HDR_BYTES : 0;
+    st->f.len = 0;
+    if (!store__buf_reserve(&st->f, hlen + bytes))
+        return 0;    /* retried next turn */
+    if (st->f_cap < n) {
+        store_pending_t *e = rt_realloc(st->f_ents, n * sizeof *e);
+        if (!e)
+            return 0;
+        st->f_ents = e;
+        st->f_cap = n;
+    }
+    memcpy(st->f.ptr, hdr, hlen);
+    memcpy(st->f.ptr + hlen, st->q.ptr, bytes);
+    st->f.len = hlen + bytes;
+    memmove(st->q.ptr, st->q.ptr + bytes, st->q.len - bytes);
+    st->q.len -= bytes;
+    memcpy(st->f_ents, st->q_ents, n * sizeof *st->f_ents);
+    memmove(st->q_ents, st->q_ents + n, (st->q_count - n) * sizeof *st->q_ents);
+    st->q_count -= n;
+    st->f_count = n;
+    st->seg_new = false;
+    st->in_flight = true;
+    st->flight_start_us = store__now_us();
+    uint64_t off = st->seg_off;
+    st->seg_off += st->f.len;
+    rc = st->io.write(st->io.ctx, st->seg_fd, st->f.ptr, st->f.len, off, true,
+                      store__write_done, st);
+    if (rc == -EAGAIN || rc == -ENOMEM || rc == -EBUSY) {
+        store__unsubmit(st, hlen, off);    /* submission queue full: next turn */
+        return 0;
+    }
+    if (rc < 0)
+        store__write_done(st, rc);
+    return (int)n;
+}
+
+/* ---- garbage collection ---- */
+
+/* Frees the shadowed part of n's chain; returns versions freed. */
+static size_t store__gc_node(store_t *st, mt_node_t *n, uint64_t horizon_ts)
+{
+    mt_ver_t **pp = &n->vers;
+    while (*pp && ((*pp)->txn_id || (*pp)->commit_ts > horizon_ts))
+        pp = &(*pp)->next;
+    if (!*pp)
+        return 0;
+    /* *pp is the version every snapshot >= horizon sees; everything older is dead. */
+    size_t freed = 0;
+    mt_ver_t *v = (*pp)->next;
+    (*pp)->next = NULL;
+    while (v) {
+        mt_ver_t *next = v->next;
+        memtable_ver_free(&st->mt, v);
+        freed++;
+        v = next;
+    }
+    if ((*pp)->kind == MT_TOMB) {
+        v = *pp;
+        *pp = NULL;
+        memtable_ver_free(&st->mt, v);
+        freed++;
+    }
+    return freed;
+}
+
+size_t store_gc(store_t *st, uint64_t horizon_ts, size_t max_keys)
+{
+    memtable_t *mt = &st->mt;
+    if (mt->iters_open == 0)
+        memtable_reap(mt);
+    mt_node_t *n = st->gc_has_cursor ? memtable_seek(mt, st->gc_table, st->gc_key, st->gc_klen)
+                                     : mt->head->next[0];
+    if (n && st->gc_has_cursor &&
+        memtable_cmp(n->table_id, mt_key(n), n->klen, st->gc_table, st->gc_key, st->gc_klen) == 0)
+        n = n->next[0];
+    size_t freed = 0;
+    for (size_t i = 0; n && i < max_keys; i++) {
+        mt_node_t *next = n->next[0];
+        freed += store__gc_node(st, n, horizon_ts);
+        st->gc_has_cursor = true;
+        st->gc_table = n->table_id;
+        st->gc_klen = n->klen;
+        memcpy(st->gc_key, mt_key(n), n->klen);
+        if (!n->vers && mt->iters_open == 0)
+            memtable_remove(mt, n);
+        n = next;
+    }
+    if (!n)
+        st->gc_has_cursor = false;    /* next call starts over */
+    return freed;
+}

@@ -1,0 +1,190 @@
+/*
+ * store_int.h -- structures shared by the store's files (store.c: transactions and
+ * group commit; memtable.c: the skip list of version chains; wal.c: record format,
+ * segment files and recovery). Not for use outside shards/store*.c, memtable.c, wal.c.
+ *
+ * Invariants the three files rely on:
+ *   - A node's version chain is newest first. An intent (txn_id != 0), if present, is
+ *     the head; committed versions below it are ordered by commit_ts descending.
+ *   - Nodes are never freed while any iterator is open (mt_iters_open > 0): unlinked
+ *     nodes wait on mt_dead and are freed when the last iterator closes.
+ *   - At most one WAL write is in flight; its records are the oldest queued records,
+ *     and their LSNs are consecutive.
+ * Thread: the owning shard thread only.
+ */
+#ifndef NEXTDB_STORE_INT_H
+#define NEXTDB_STORE_INT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/limits.h"
+#include "shards/store.h"
+
+/* ---- memtable ---- */
+enum mt_kind { MT_VALUE = 1, MT_TOMB = 2, MT_LOCK = 3 /* lock-only intent, no data */ };
+
+typedef struct mt_ver {
+    struct mt_ver *next;     /* older version */
+    uint64_t commit_ts;      /* 0 while an intent */
+    uint64_t txn_id;         /* owner while an intent; 0 once committed */
+    uint32_t vlen;
+    uint8_t kind;            /* enum mt_kind */
+    uint8_t val[];
+} mt_ver_t;
+
+typedef struct mt_node {
+    mt_ver_t *vers;
+    struct mt_node *dead_next;  /* link on mt_dead once unlinked */
+    uint32_t table_id, klen;
+    uint8_t height;
+    struct mt_node *next[];     /* height pointers, then klen key bytes */
+} mt_node_t;
+
+typedef struct memtable {
+    mt_node_t *head;            /* sentinel with LIMIT_MEMTABLE_HEIGHT levels */
+    int height;                 /* levels in use */
+    uint64_t rng;
+    size_t bytes;               /* every node and version allocation */
+    uint64_t keys;              /* linked nodes */
+    int iters_open;
+    mt_node_t *dead;            /* unlinked nodes waiting for iterators to close */
+} memtable_t;
+
+static inline const uint8_t *mt_key(const mt_node_t *n)
+{
+    return (const uint8_t *)&n->next[n->height];
+}
+
+int memtable_init(memtable_t *mt);
+void memtable_free(memtable_t *mt);
+/* Order of (table, key): table_id, then memcmp, shorter first on a common prefix. */
+int memtable_cmp(uint32_t ta, const uint8_t *ka, uint32_t la, uint32_t tb, const uint8_t *kb,
+                 uint32_t lb);
+mt_node_t *memtable_find(memtable_t *mt, uint32_t table_id, const uint8_t *key, uint32_t klen);
+/* First linked node >= (table_id, key), or NULL. */
+mt_node_t *memtable_seek(memtable_t *mt, uint32_t table_id, const uint8_t *key, uint32_t klen);
+/* The node for the key, inserted empty when absent. NULL on ENOMEM. */
+mt_node_t *memtable_upsert(memtable_t *mt, uint32_t table_id, const uint8_t *key, uint32_t klen);
+/* Unlinks n (its chain must be empty unless deferring) and frees it, or defers the
+ * free to the last iterator close. */
+void memtable_remove(memtable_t *mt, mt_node_t *n);
+mt_ver_t *memtable_ver_new(memtable_t *mt, int kind, uint64_t txn_id, uint64_t commit_ts,
+                           const uint8_t *val, uint32_t vlen);
+void memtable_ver_free(memtable_t *mt, mt_ver_t *v);
+/* Links a committed version into n's chain in commit_ts order (below any intent). */
+void memtable_link_committed(mt_node_t *n, mt_ver_t *v);
+/* The version a reader sees: own (non-lock) intent of txn_id, else the newest
+ * committed version with commit_ts <= snap_ts; NULL when none. May be a tombstone. */
+mt_ver_t *memtable_visible(const mt_node_t *n, uint64_t txn_id, uint64_t snap_ts);
+mt_ver_t *memtable_newest_committed(const mt_node_t *n);
+/* Frees every committed version of table_id at once; nodes holding an intent stay
+ * linked with only their intent, the others are unlinked (node memory freed now or
+ * after the last iterator closes). */
+void memtable_clear_table(memtable_t *mt, uint32_t table_id);
+/* Called when iters_open drops to 0: frees deferred nodes. */
+void memtable_reap(memtable_t *mt);
+
+/* ---- WAL format (see shards/README.md) ---- */
+#define WAL_FORMAT_VERSION 1
+#define WAL_MAGIC "NXDBWAL\0"
+#define WAL_SEG_HDR_BYTES 32
+#define WAL_REC_HDR_BYTES 24
+enum wal_rec_type { WAL_REC_COMMIT = 1, WAL_REC_CLEAR = 2 };
+enum wal_op { WAL_OP_PUT = 1, WAL_OP_DELETE = 2 };
+
+/* ---- transactions and the commit queue ---- */
+enum store_txn_state { TXN_ACTIVE = 0, TXN_COMMITTING = 1 };
+
+struct store_txn {
+    uint64_t txn_id;
+    uint64_t commit_ts;
+    int state;
+    struct store_txn *hnext;    /* txn hash chain */
+    mt_node_t **writes;         /* nodes holding this txn's intents */
+    mt_ver_t *superseded;       /* own intents replaced by later writes; freed at txn end
+                                 * so values this txn's fiber read stay valid */
+    uint32_t writes_count, writes_cap;
+};
+
+typedef struct store_pending {
+    int type;                   /* enum wal_rec_type */
+    uint32_t rec_bytes;         /* encoded size including the record header */
+    store_txn_t *txn;           /* COMMIT */
+    uint32_t table_id;          /* CLEAR */
+    uint64_t ts;
+    void (*done)(void *arg, int rc);
+    void *arg;
+} store_pending_t;
+
+typedef struct store_buf {
+    uint8_t *ptr;
+    size_t len, cap;
+} store_buf_t;
+
+struct store_iter {
+    store_t *st;
+    mt_node_t *node;            /* last returned node, NULL before the first */
+    uint64_t txn_id, snap_ts;
+    uint32_t table_id;
+    uint8_t *lo, *hi;           /* copies of the bounds */
+    uint32_t lolen, hilen;
+    bool has_hi, started, ended;
+};
+
+struct store {
+    char *dir, *wal_dir;
+    int shard_id;
+    store_io_t io;
+    size_t segment_bytes;
+    void (*txn_end_hook)(void *arg, uint64_t txn_id);
+    void *hook_arg;
+
+    memtable_t mt;
+
+    store_txn_t **txns;         /* hash by txn_id */
+    size_t txns_buckets, txns_count;
+
+    /* WAL writer. */
+    int wal_dirfd;
+    int seg_fd;                 /* -1 until the first write creates a segment */
+    uint64_t seg_off;           /* bytes written (or submitted) to seg_fd */
+    bool seg_new;               /* seg_fd was created; its header is not submitted yet */
+    uint64_t seg_first_lsn;     /* LSN in seg_fd's name */
+    uint64_t next_lsn;
+    store_buf_t q;              /* encoded records queued for the next store_sync */
+    store_pending_t *q_ents;
+    size_t q_count, q_cap;
+    store_buf_t f;              /* bytes of the write in flight */
+    store_pending_t *f_ents;
+    size_t f_count, f_cap;
+    bool in_flight;
+    uint64_t flight_start_us;
+    bool readonly;
+
+    uint64_t max_commit_ts;
+    store_stats_t stats;
+
+    /* store_gc resumes after this key. */
+    bool gc_has_cursor;
+    uint32_t gc_table;
+    uint32_t gc_klen;
+    uint8_t gc_key[LIMIT_KEY_BYTES];
+};
+
+/* wal.c */
+int wal_recover(store_t *st);
+/* Encodes a record into b (appending); returns its size or 0 on ENOMEM. */
+uint32_t wal_encode_commit(store_buf_t *b, uint64_t lsn, const store_txn_t *t);
+uint32_t wal_encode_clear(store_buf_t *b, uint64_t lsn, uint32_t table_id, uint64_t ts);
+/* Prepares st->seg_fd for a write of batch_bytes: rolls to a new segment (created,
+ * directory fsynced) when needed. hdr_out gets the 32-byte header to prepend while the
+ * segment is new (st->seg_new; returns 1), else returns 0; negative on error. */
+int wal_prepare_segment(store_t *st, size_t batch_bytes, uint64_t first_lsn,
+                        uint8_t hdr_out[WAL_SEG_HDR_BYTES]);
+void wal_close(store_t *st);
+bool store__buf_reserve(store_buf_t *b, size_t extra);
+
+/* store.c, used by recovery */
+void store__note_ts(store_t *st, uint64_t ts);
+#endif

@@ -1,0 +1,188 @@
+/*
+ * ast.h -- NextDB's own abstract syntax tree for the SQL subset we execute.
+ *
+ * Why: libpg_query hands us PostgreSQL's raw parse tree as protobuf-c structures.
+ * Those are large, generic and tied to one library version; sql/parse.c converts them
+ * at once into this small tree and frees the protobuf, so the binder never touches
+ * protobuf and the set of supported constructs is explicit: anything parse.c does
+ * not convert is refused with 0A000 "<construct> is not supported".
+ *
+ * Model: every node is an ast_t with a kind and a source location (byte offset into
+ * the statement text, -1 = unknown; used for error cursor positions). Children and
+ * lists live in the same arena as the node (the statement arena or a prepared
+ * statement's arena); nothing is freed individually.
+ *
+ * Interface: the node structs below; sql/parse.h builds them.
+ *
+ * Thread: plain data; owned by whoever owns the arena.
+ */
+#ifndef NEXTDB_AST_H
+#define NEXTDB_AST_H
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct ast ast_t;
+typedef struct ast_list { int n; ast_t **items; } ast_list_t;
+
+typedef enum ast_kind {
+    /* expressions */
+    AST_CONST = 1,      /* literal: c.ctype below */
+    AST_COLREF,         /* [table.]column or [table.]* */
+    AST_PARAM,          /* $n */
+    AST_OP,             /* binary or unary operator by name */
+    AST_AND, AST_OR, AST_NOT,
+    AST_FUNC,           /* function call, possibly an aggregate */
+    AST_CAST,           /* CAST(x AS t) / x::t */
+    AST_NULLTEST,       /* IS [NOT] NULL */
+    AST_BOOLTEST,       /* IS [NOT] TRUE/FALSE/UNKNOWN */
+    AST_CASE,
+    AST_COALESCE,
+    AST_MINMAX,         /* GREATEST / LEAST */
+    AST_NULLIF,
+    AST_DISTINCT_FROM,  /* IS [NOT] DISTINCT FROM */
+    AST_IN,             /* x [NOT] IN (list) */
+    AST_BETWEEN,        /* x [NOT] BETWEEN a AND b */
+    AST_LIKE,           /* x [NOT] LIKE / ILIKE p [ESCAPE e] */
+    AST_ANY,            /* x op ANY/ALL (array expression) */
+    AST_ARRAY,          /* ARRAY[...] */
+    AST_SUBLINK,        /* (SELECT ...), EXISTS (...), x IN (SELECT ...) */
+    AST_SQLFN,          /* CURRENT_TIMESTAMP, CURRENT_USER, ... */
+    AST_DEFAULT,        /* DEFAULT in INSERT VALUES / UPDATE SET */
+    /* FROM items */
+    AST_RANGEVAR,
+    AST_RANGEFUNC,
+    AST_JOIN,
+    AST_RANGESUB,
+    /* statements */
+    AST_SELECT,
+    AST_INSERT,
+    AST_UPDATE,
+    AST_DELETE,
+    AST_CREATE_TABLE,
+    AST_DROP_TABLE,
+    AST_TRUNCATE,
+    AST_TXN,
+    AST_SET,
+    AST_SHOW,
+    AST_VACUUM,         /* VACUUM / ANALYZE: accepted, nothing to do */
+    AST_ALTER_ADD_PK,
+    AST_DISCARD,
+    AST_CREATE_EXTENSION,
+    AST_EXPLAIN,
+} ast_kind_t;
+
+typedef enum ast_const_type {
+    AST_C_NULL, AST_C_INT, AST_C_NUMERIC, AST_C_STRING, AST_C_BOOL,
+} ast_const_type_t;
+
+typedef enum ast_sqlfn {
+    AST_SQLFN_CURRENT_TIMESTAMP, AST_SQLFN_CURRENT_DATE, AST_SQLFN_LOCALTIMESTAMP,
+    AST_SQLFN_CURRENT_USER, AST_SQLFN_SESSION_USER, AST_SQLFN_CURRENT_CATALOG,
+    AST_SQLFN_CURRENT_SCHEMA,
+} ast_sqlfn_t;
+
+typedef enum ast_sublink_type { AST_SUB_EXISTS, AST_SUB_ANY, AST_SUB_ALL, AST_SUB_EXPR } ast_sublink_type_t;
+typedef enum ast_join_type { AST_JOIN_INNER, AST_JOIN_LEFT, AST_JOIN_RIGHT, AST_JOIN_FULL, AST_JOIN_CROSS } ast_join_type_t;
+typedef enum ast_txn_kind {
+    AST_TXN_BEGIN, AST_TXN_COMMIT, AST_TXN_ROLLBACK,
+} ast_txn_kind_t;
+typedef enum ast_set_kind { AST_SET_VALUE, AST_SET_DEFAULT, AST_SET_RESET_ALL, AST_SET_TXN } ast_set_kind_t;
+
+/* Isolation levels, as SET TRANSACTION / BEGIN ISOLATION LEVEL name them. */
+typedef enum ast_isolation {
+    AST_ISO_DEFAULT = 0, AST_ISO_READ_UNCOMMITTED, AST_ISO_READ_COMMITTED,
+    AST_ISO_REPEATABLE_READ, AST_ISO_SERIALIZABLE,
+} ast_isolation_t;
+
+typedef struct ast_typename {
+    const char *name;       /* last component, lower case ("int4", "varchar") */
+    int ntypmods;
+    int32_t typmods[2];
+    bool is_array;
+} ast_typename_t;
+
+typedef struct ast_target { const char *name; ast_t *expr; int location; } ast_target_t;
+typedef struct ast_sortby { ast_t *expr; bool desc; int nulls; /* 0 default, 1 first, 2 last */ } ast_sortby_t;
+
+typedef struct ast_coldef {
+    const char *name;
+    ast_typename_t type;
+    bool not_null;
+    bool primary_key;
+    ast_t *default_expr;
+    const char *default_sql;    /* deparsed text of the default, for the catalog */
+} ast_coldef_t;
+
+typedef struct ast_select {
+    bool distinct;
+    int ntargets; ast_target_t *targets;
+    ast_list_t from;
+    ast_t *where;
+    ast_list_t group;
+    ast_t *having;
+    int nsort; ast_sortby_t *sort;
+    ast_t *limit, *offset;
+    int nvalues_rows; ast_list_t *values;   /* VALUES (...), (...) */
+    bool for_update;
+} ast_select_t;
+
+struct ast {
+    ast_kind_t kind;
+    int location;
+    union {
+        struct { ast_const_type_t ctype; int64_t ival; const char *str; bool bval; } c;
+        struct { int nfields; const char *fields[3]; bool star; } colref;  /* star: last is * */
+        struct { int number; } param;
+        struct { const char *name; ast_t *l, *r; } op;      /* l NULL for prefix ops */
+        ast_list_t args;                                    /* AND / OR / NOT / COALESCE / ARRAY */
+        struct { const char *name; const char *schema; ast_list_t args; bool star, distinct; } func;
+        struct { ast_t *arg; ast_typename_t type; } cast;
+        struct { ast_t *arg; bool is_not; int booltest; /* 0 null test; 1 true 2 false 3 unknown */ } test;
+        struct { ast_t *arg; ast_list_t whens, thens; ast_t *els; } kase;
+        struct { bool greatest; ast_list_t args; } minmax;
+        struct { ast_t *l, *r; bool is_not; } pair;          /* NULLIF, DISTINCT FROM */
+        struct { ast_t *arg; ast_list_t list; bool is_not; } in;
+        struct { ast_t *arg, *lo, *hi; bool is_not, symmetric; } between;
+        struct { ast_t *arg, *pattern, *escape; bool is_not, ilike; } like;
+        struct { const char *opname; ast_t *l, *r; bool all; } any;
+        struct { ast_sublink_type_t type; ast_t *test; const char *opname; ast_t *select; } sublink;
+        struct { ast_sqlfn_t fn; } sqlfn;
+        /* FROM items */
+        struct { const char *schema, *name, *alias; ast_list_t colaliases; } rangevar;
+        struct { ast_t *func; const char *alias; ast_list_t colaliases; } rangefunc;
+        struct { ast_join_type_t type; ast_t *l, *r, *quals; int nusing; const char **using_cols; } join;
+        struct { ast_t *select; const char *alias; ast_list_t colaliases; } rangesub;
+        /* statements */
+        ast_select_t select;
+        struct {
+            ast_t *table;                    /* AST_RANGEVAR */
+            int ncols; const char **cols;    /* column list, or 0 */
+            ast_t *source;                   /* AST_SELECT (VALUES or query) or NULL = DEFAULT VALUES */
+            int nreturning; ast_target_t *returning;
+        } insert;
+        struct {
+            ast_t *table;
+            int nset; const char **set_cols; ast_t **set_exprs;
+            ast_t *where;
+            int nreturning; ast_target_t *returning;
+        } update;
+        struct { ast_t *table; ast_t *where; int nreturning; ast_target_t *returning; } del;
+        struct {
+            ast_t *table; bool if_not_exists;
+            int ncols; ast_coldef_t *cols;
+            int npk; const char **pk_cols; const char *pk_name;
+        } create;
+        struct { int n; ast_t **tables; bool if_exists; } drop;   /* also TRUNCATE */
+        struct { ast_txn_kind_t kind; ast_isolation_t iso; bool read_only; } txn;
+        struct {
+            ast_set_kind_t kind; const char *name; bool is_local;
+            int nvalues; const char **values;    /* textual values, as SET gets them */
+            ast_isolation_t iso;                 /* SET TRANSACTION ISOLATION LEVEL */
+        } set;
+        struct { const char *name; } show;
+        struct { ast_t *table; int ncols; const char **cols; const char *conname; } alter_pk;
+        struct { ast_t *stmt; } explain;
+    };
+};
+
+#endif

@@ -1,0 +1,2784 @@
+/*
+ * bind.c -- AST -> bound, typed expressions and plans against one catalog snapshot;
+ * see plan.h for the plan model.
+ *
+ * Name resolution: a relation name without schema is looked up in pg_catalog first
+ * (virtual tables) and then in public, as PostgreSQL's default search path does.
+ * Column references resolve against the FROM sources in scope (qualified by alias or
+ * table name); an unqualified name found in two sources is 42702.
+ *
+ * Types follow PostgreSQL's rules in small: literals without a type are "unknown"
+ * and take the type the context wants (compared with an int4 column they become
+ * int4; left alone they become text); a $n parameter without a declared type takes
+ * the type of what it is compared with or assigned to, else text; operators on two
+ * different known types convert to their common type through implicit casts, else
+ * 42883 "operator does not exist: integer = text".
+ */
+#include "sql/plan.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/assert.h"
+#include "core/limits.h"
+#include "sql/parse.h"
+
+#define BX_AGGREF 100     /* binder-internal: an aggregate call before rewriting */
+#define BIND_SOURCES_MAX 64
+
+typedef struct bsrc {
+    const char *alias;
+    int ncols;
+    const char **names;
+    type_oid_t *types;
+    int32_t *typmods;
+    uint32_t table_oid;          /* 0 unless a plain table or view */
+    int offset;                  /* first column in the combined row */
+    plan_t *plan;                /* leaf plan (for pushdown), NULL for joins' inner items */
+} bsrc_t;
+
+typedef struct scope {
+    int nsrc;
+    bsrc_t *src[BIND_SOURCES_MAX];
+    int ncols;
+} scope_t;
+
+typedef struct binder {
+    const bind_env_t *env;
+    arena_t *a;
+    sql_error_t *err;
+    int nparams;
+    int param_cap;
+    type_oid_t *param_types;
+    bool *param_fixed;
+    bexpr_t **param_nodes;
+    bool agg_allowed;
+    const char *agg_context;     /* where aggregates are refused, for the message */
+    int naggs, aggcap;
+    plan_agg_t *aggs;
+    int nsubq;
+    plan_t *subq[LIMIT_BIND_SUBQUERIES];
+    int subq_kind[LIMIT_BIND_SUBQUERIES];
+    int depth;
+} binder_t;
+
+static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc);
+static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const char ***names,
+                        sql_coldesc_t **descs);
+
+/* ---- small helpers ---- */
+
+static void *b_alloc(binder_t *b, size_t n)
+{
+    void *p = arena_alloc(b->a, n ? n : 1);
+    if (!p) {
+        sql_error(b->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    memset(p, 0, n ? n : 1);
+    return p;
+}
+
+/* Makes room for parameter index idx (arrays grow by doubling, bounded by the
+ * protocol's parameter limit). */
+static int b_param_room(binder_t *b, int idx)
+{
+    if (idx < b->param_cap)
+        return 0;
+    if (idx >= LIMIT_PG_PARAMS)
+        return sql_error(b->err, "42P02", "there is no parameter $%d", idx + 1);
+    int cap = b->param_cap ? b->param_cap : 16;
+    while (cap <= idx)
+        cap *= 2;
+    type_oid_t *t = arena_alloc(b->a, (size_t)cap * sizeof *t);
+    bool *f = arena_alloc(b->a, (size_t)cap * sizeof *f);
+    bexpr_t **nd = arena_alloc(b->a, (size_t)cap * sizeof *nd);
+    if (!t || !f || !nd)
+        return sql_error(b->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    memset(t, 0, (size_t)cap * sizeof *t);
+    memset(f, 0, (size_t)cap * sizeof *f);
+    memset(nd, 0, (size_t)cap * sizeof *nd);
+    if (b->param_cap) {
+        memcpy(t, b->param_types, (size_t)b->param_cap * sizeof *t);
+        memcpy(f, b->param_fixed, (size_t)b->param_cap * sizeof *f);
+        memcpy(nd, b->param_nodes, (size_t)b->param_cap * sizeof *nd);
+    }
+    b->param_types = t;
+    b->param_fixed = f;
+    b->param_nodes = nd;
+    b->param_cap = cap;
+    return 0;
+}
+
+static void b_pos(binder_t *b, int location)
+{
+    if (location >= 0 && b->err->position == 0)
+        b->err->position = location + 1 + b->env->text_offset;
+}
+
+static const char *b_typename(binder_t *b, type_oid_t t)
+{
+    strbuf_t sb;
+    strbuf_init(&sb);
+    type_format(t, -1, &sb);
+    const char *r = arena_strdup(b->a, sb.oom || !sb.data ? "?" : sb.data);
+    strbuf_free(&sb);
+    return r ? r : "?";
+}
+
+static bexpr_t *bx_new(binder_t *b, bx_kind_t kind, type_oid_t type, int nargs)
+{
+    bexpr_t *e = b_alloc(b, sizeof *e);
+    if (!e)
+        return NULL;
+    e->kind = kind;
+    e->type = type;
+    e->typmod = -1;
+    e->nargs = nargs;
+    if (nargs && !(e->args = b_alloc(b, (size_t)nargs * sizeof(bexpr_t *))))
+        return NULL;
+    return e;
+}
+
+static bexpr_t *bx_const(binder_t *b, type_oid_t type, datum_t v, bool isnull)
+{
+    bexpr_t *e = bx_new(b, BX_CONST, type, 0);
+    if (e) {
+        e->val = v;
+        e->isnull = isnull;
+    }
+    return e;
+}
+
+static bexpr_t *bx_col(binder_t *b, int index, type_oid_t type, int32_t typmod, const char *name)
+{
+    bexpr_t *e = bx_new(b, BX_COL, type, 0);
+    if (e) {
+        e->index = index;
+        e->typmod = typmod;
+        e->colname = name;
+    }
+    return e;
+}
+
+static bexpr_t *bx_bool_and(binder_t *b, bexpr_t *l, bexpr_t *r)
+{
+    if (!l)
+        return r;
+    if (!r)
+        return l;
+    bexpr_t *e = bx_new(b, BX_AND, TYPE_BOOL, 2);
+    if (e) {
+        e->args[0] = l;
+        e->args[1] = r;
+    }
+    return e;
+}
+
+static bool bx_equal(const bexpr_t *x, const bexpr_t *y)
+{
+    if (x == y)
+        return true;
+    if (!x || !y || x->kind != y->kind || x->type != y->type || x->op != y->op ||
+        x->flag != y->flag || x->index != y->index || x->nargs != y->nargs || x->fn != y->fn ||
+        x->typmod != y->typmod)
+        return false;
+    if (x->kind == BX_CONST) {
+        if (x->isnull || y->isnull)
+            return x->isnull == y->isnull;
+        if (expr_type_is_string(x->type))
+            return x->val.s->len == y->val.s->len && !memcmp(x->val.s->data, y->val.s->data, x->val.s->len);
+        return x->val.i64 == y->val.i64;
+    }
+    if (x->kind == BX_PARAM || x->kind == BX_SUBQ)
+        return true;
+    for (int i = 0; i < x->nargs; i++)
+        if (!bx_equal(x->args[i], y->args[i]))
+            return false;
+    return true;
+}
+
+/* Whether e references any column (or aggregate), i.e. varies per row. */
+static bool bx_has_cols(const bexpr_t *e)
+{
+    if (e->kind == BX_COL || e->kind == BX_AGGREF)
+        return true;
+    for (int i = 0; i < e->nargs; i++)
+        if (bx_has_cols(e->args[i]))
+            return true;
+    return false;
+}
+
+static bool bx_has_volatile(const bexpr_t *e)
+{
+    if (e->kind == BX_FUNC && e->fn->volatility == 'v')
+        return true;
+    if (e->kind == BX_GUC)
+        return true;
+    for (int i = 0; i < e->nargs; i++)
+        if (bx_has_volatile(e->args[i]))
+            return true;
+    return false;
+}
+
+/* Copies e with every column index shifted by delta (pushdown into a source). */
+static bexpr_t *bx_shift(binder_t *b, const bexpr_t *e, int delta)
+{
+    bexpr_t *c = b_alloc(b, sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *e;
+    if (e->kind == BX_COL)
+        c->index += delta;
+    if (e->kind == BX_PARAM)
+        return (bexpr_t *)e;    /* parameter nodes are shared so inference reaches all uses */
+    if (e->nargs) {
+        if (!(c->args = b_alloc(b, (size_t)e->nargs * sizeof(bexpr_t *))))
+            return NULL;
+        for (int i = 0; i < e->nargs; i++)
+            if (!(c->args[i] = bx_shift(b, e->args[i], delta)))
+                return NULL;
+    }
+    return c;
+}
+
+/* Bitmask of the scope sources whose columns e references. */
+static uint64_t bx_srcmask(const bexpr_t *e, const scope_t *sc)
+{
+    uint64_t m = 0;
+    if (e->kind == BX_COL) {
+        for (int s = 0; s < sc->nsrc; s++)
+            if (e->index >= sc->src[s]->offset && e->index < sc->src[s]->offset + sc->src[s]->ncols)
+                m |= UINT64_C(1) << s;
+    }
+    for (int i = 0; i < e->nargs; i++)
+        m |= bx_srcmask(e->args[i], sc);
+    return m;
+}
+
+/* ---- plan node helpers ---- */
+
+static plan_t *pl_new(binder_t *b, plan_kind_t kind, int ncols)
+{
+    plan_t *p = b_alloc(b, sizeof *p);
+    if (!p)
+        return NULL;
+    p->kind = kind;
+    p->ncols = ncols;
+    p->types = b_alloc(b, (size_t)(ncols + 1) * sizeof(type_oid_t));
+    p->typmods = b_alloc(b, (size_t)(ncols + 1) * sizeof(int32_t));
+    if (!p->types || !p->typmods)
+        return NULL;
+    for (int i = 0; i < ncols; i++)
+        p->typmods[i] = -1;
+    return p;
+}
+
+type_oid_t *plan_table_types(arena_t *a, const cat_table_t *t)
+{
+    type_oid_t *ty = arena_alloc(a, (size_t)(t->ncols + 1) * sizeof(type_oid_t));
+    if (ty)
+        for (int i = 0; i < t->ncols; i++)
+            ty[i] = t->cols[i].type;
+    return ty;
+}
+
+/* ---- coercion ---- */
+
+static bexpr_t *b_param_set_type(binder_t *b, bexpr_t *e, type_oid_t t)
+{
+    b->param_types[e->index] = t;
+    e->type = t;
+    return e;
+}
+
+/* Converts e to type `to` in context ctx. Unknown literals are converted now (so bad
+ * input is reported at bind time, as PostgreSQL does); untyped parameters take the
+ * type. NULL + err when no such cast exists. */
+static bexpr_t *b_coerce(binder_t *b, bexpr_t *e, type_oid_t to, int32_t typmod, int ctx,
+                         int location)
+{
+    if (!e)
+        return NULL;
+    if (e->type == to && (typmod < 0 || typmod == e->typmod))
+        return e;
+    if (e->kind == BX_PARAM && !b->param_fixed[e->index] &&
+        (e->type == TYPE_UNKNOWN || e->type == TYPE_INVALID))
+        return b_param_set_type(b, e, to);
+    if (e->kind == BX_CONST && e->type == TYPE_UNKNOWN) {
+        if (e->isnull) {
+            bexpr_t *c = bx_const(b, to, (datum_t){0}, true);
+            if (c)
+                c->typmod = typmod;
+            return c;
+        }
+        datum_t v;
+        if (to == TYPE_REGCLASS) {
+            char *name = arena_strndup(b->a, e->val.s->data, e->val.s->len);
+            const char *dot = name ? strchr(name, '.') : NULL;
+            const char *rel = dot ? dot + 1 : name;
+            const cat_table_t *t = rel ? catalog_table_by_name(b->env->catalog, CAT_NS_PUBLIC, rel) : NULL;
+            const pgcat_vtab_t *vt = NULL;
+            if (!t && rel)
+                vt = pgcat_lookup(CAT_NS_PG_CATALOG, rel);
+            if (!t && !vt && rel)
+                vt = pgcat_lookup(CAT_NS_INFO_SCHEMA, rel);
+            if (!t && !vt) {
+                sql_error(b->err, SQLSTATE_UNDEFINED_TABLE, "relation \"%s\" does not exist", name ? name : "");
+                b_pos(b, location);
+                return NULL;
+            }
+            v.i64 = t ? t->oid : vt->oid;
+            return bx_const(b, to, v, false);
+        }
+        if (to == TYPE_REGTYPE) {
+            char *name = arena_strndup(b->a, e->val.s->data, e->val.s->len);
+            const type_info_t *ti = name ? type_lookup_name(name) : NULL;
+            if (!ti) {
+                sql_error(b->err, SQLSTATE_UNDEFINED_OBJECT, "type \"%s\" does not exist", name ? name : "");
+                b_pos(b, location);
+                return NULL;
+            }
+            v.i64 = ti->oid;
+            return bx_const(b, to, v, false);
+        }
+        if (type_in_text(to, typmod, e->val.s->data, e->val.s->len, b->a, &v, b->err) < 0) {
+            b_pos(b, location);
+            return NULL;
+        }
+        bexpr_t *c = bx_const(b, to, v, false);
+        if (c)
+            c->typmod = typmod;
+        return c;
+    }
+    if (e->type == TYPE_UNKNOWN)
+        e->type = TYPE_TEXT;   /* an unknown-typed non-literal (e.g. CASE of literals) is text */
+    if (e->type == to && typmod < 0)
+        return e;
+    if (!type_can_cast(e->type, to, ctx)) {
+        if (ctx == CAST_EXPLICIT)
+            sql_error(b->err, "42846", "cannot cast type %s to %s", b_typename(b, e->type), b_typename(b, to));
+        else
+            sql_error(b->err, SQLSTATE_DATATYPE_MISMATCH, "cannot cast type %s to %s",
+                      b_typename(b, e->type), b_typename(b, to));
+        b_pos(b, location);
+        return NULL;
+    }
+    bexpr_t *c = bx_new(b, BX_CAST, to, 1);
+    if (!c)
+        return NULL;
+    c->typmod = typmod;
+    c->op = ctx;
+    c->args[0] = e;
+    return c;
+}
+
+/* Assignment to a column (INSERT/UPDATE): PostgreSQL's 42804 wording on failure. */
+static bexpr_t *b_assign(binder_t *b, bexpr_t *e, const cat_column_t *col, int location)
+{
+    if (!e)
+        return NULL;
+    if (e->type != TYPE_UNKNOWN && e->type != col->type && e->kind != BX_PARAM &&
+        !type_can_cast(e->type, col->type, CAST_ASSIGNMENT)) {
+        sql_error(b->err, SQLSTATE_DATATYPE_MISMATCH, "column \"%s\" is of type %s but expression is of type %s",
+                  col->name, b_typename(b, col->type), b_typename(b, e->type));
+        sql_error_hint(b->err, "You will need to rewrite or cast the expression.");
+        b_pos(b, location);
+        return NULL;
+    }
+    if (e->kind == BX_PARAM && b->param_fixed[e->index] && e->type != col->type &&
+        !type_can_cast(e->type, col->type, CAST_ASSIGNMENT)) {
+        sql_error(b->err, SQLSTATE_DATATYPE_MISMATCH, "column \"%s\" is of type %s but expression is of type %s",
+                  col->name, b_typename(b, col->type), b_typename(b, e->type));
+        return NULL;
+    }
+    return b_coerce(b, e, col->type, col->typmod, CAST_ASSIGNMENT, location);
+}
+
+/* Unknown-typed leftovers become text (select lists, VALUES columns). */
+static bexpr_t *b_resolve_unknown(binder_t *b, bexpr_t *e)
+{
+    if (e && e->type == TYPE_UNKNOWN)
+        return b_coerce(b, e, TYPE_TEXT, -1, CAST_IMPLICIT, -1);
+    return e;
+}
+
+/* ---- names ---- */
+
+static const char *lower_dup(binder_t *b, const char *s)
+{
+    return s;   /* the grammar already folded unquoted identifiers */
+}
+
+static int b_find_column(binder_t *b, const scope_t *sc, const char *qual, const char *name,
+                         int location, int *index, const bsrc_t **src_out)
+{
+    int found = -1;
+    const bsrc_t *fs = NULL;
+    bool qual_seen = false;
+    for (int s = 0; s < sc->nsrc; s++) {
+        const bsrc_t *src = sc->src[s];
+        if (qual) {
+            if (!src->alias || strcmp(src->alias, qual) != 0)
+                continue;
+            qual_seen = true;
+        }
+        for (int c = 0; c < src->ncols; c++) {
+            if (src->names[c] && strcmp(src->names[c], name) == 0) {
+                if (found >= 0 && fs != src) {
+                    sql_error(b->err, SQLSTATE_AMBIGUOUS_COLUMN, "column reference \"%s\" is ambiguous", name);
+                    b_pos(b, location);
+                    return -1;
+                }
+                found = src->offset + c;
+                fs = src;
+            }
+        }
+    }
+    if (found < 0) {
+        if (qual && !qual_seen) {
+            sql_error(b->err, SQLSTATE_UNDEFINED_TABLE, "missing FROM-clause entry for table \"%s\"", qual);
+        } else if (qual) {
+            sql_error(b->err, SQLSTATE_UNDEFINED_COLUMN, "column %s.%s does not exist", qual, name);
+        } else {
+            sql_error(b->err, SQLSTATE_UNDEFINED_COLUMN, "column \"%s\" does not exist", name);
+        }
+        b_pos(b, location);
+        return -1;
+    }
+    *index = found;
+    if (src_out)
+        *src_out = fs;
+    return 0;
+}
+
+static bexpr_t *b_colref(binder_t *b, const ast_t *n, const scope_t *sc)
+{
+    if (n->colref.star) {
+        sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "row expansion via \"*\" is not supported here");
+        b_pos(b, n->location);
+        return NULL;
+    }
+    const char *qual = NULL, *name;
+    if (n->colref.nfields == 1) {
+        name = n->colref.fields[0];
+    } else if (n->colref.nfields == 2) {
+        qual = n->colref.fields[0];
+        name = n->colref.fields[1];
+    } else {
+        /* schema.table.column: the schema must match the source's (public / pg_catalog) */
+        qual = n->colref.fields[1];
+        name = n->colref.fields[2];
+    }
+    int idx;
+    const bsrc_t *src;
+    if (b_find_column(b, sc, qual, name, n->location, &idx, &src) < 0)
+        return NULL;
+    int c = idx - src->offset;
+    const char *label = name;
+    if (src->alias) {
+        char *q = arena_alloc(b->a, strlen(src->alias) + strlen(name) + 2);
+        if (q) {
+            sprintf(q, "%s.%s", src->alias, name);
+            label = q;
+        }
+    }
+    return bx_col(b, idx, src->types[c], src->typmods[c], label);
+}
+
+/* ---- operators ---- */
+
+static int b_cmp_op(const char *name)
+{
+    if (!strcmp(name, "=")) return BX_OP_EQ;
+    if (!strcmp(name, "<>") || !strcmp(name, "!=")) return BX_OP_NE;
+    if (!strcmp(name, "<")) return BX_OP_LT;
+    if (!strcmp(name, "<=")) return BX_OP_LE;
+    if (!strcmp(name, ">")) return BX_OP_GT;
+    if (!strcmp(name, ">=")) return BX_OP_GE;
+    return -1;
+}
+
+static int b_arith_op(const char *name)
+{
+    if (!strcmp(name, "+")) return ARITH_ADD;
+    if (!strcmp(name, "-")) return ARITH_SUB;
+    if (!strcmp(name, "*")) return ARITH_MUL;
+    if (!strcmp(name, "/")) return ARITH_DIV;
+    if (!strcmp(name, "%")) return ARITH_MOD;
+    return -1;
+}
+
+static bool is_numeric_type(type_oid_t t)
+{
+    return t == TYPE_INT2 || t == TYPE_INT4 || t == TYPE_INT8 || t == TYPE_FLOAT4 ||
+           t == TYPE_FLOAT8 || t == TYPE_NUMERIC;
+}
+
+static int b_op_error(binder_t *b, const char *op, type_oid_t l, type_oid_t r, int location)
+{
+    if (l == TYPE_INVALID)
+        sql_error(b->err, SQLSTATE_UNDEFINED_FUNCTION, "operator does not exist: %s %s", op, b_typename(b, r));
+    else
+        sql_error(b->err, SQLSTATE_UNDEFINED_FUNCTION, "operator does not exist: %s %s %s",
+                  b_typename(b, l), op, b_typename(b, r));
+    sql_error_hint(b->err, "No operator matches the given name and argument types. "
+                           "You might need to add explicit type casts.");
+    b_pos(b, location);
+    return -1;
+}
+
+/* Brings l and r to one type for comparison; returns it or TYPE_INVALID + err. */
+static type_oid_t b_unify(binder_t *b, bexpr_t **l, bexpr_t **r, const char *op, int location)
+{
+    type_oid_t lt = (*l)->type, rt = (*r)->type;
+    type_oid_t t;
+    if (lt == TYPE_UNKNOWN && rt == TYPE_UNKNOWN)
+        t = TYPE_TEXT;
+    else if (lt == TYPE_UNKNOWN)
+        t = rt;
+    else if (rt == TYPE_UNKNOWN)
+        t = lt;
+    else if (lt == rt)
+        t = lt;
+    else {
+        t = type_common(lt, rt);
+        if (t == TYPE_INVALID || (t != lt && !type_can_cast(lt, t, CAST_IMPLICIT)) ||
+            (t != rt && !type_can_cast(rt, t, CAST_IMPLICIT))) {
+            b_op_error(b, op, lt, rt, location);
+            return TYPE_INVALID;
+        }
+    }
+    if (!(*l = b_coerce(b, *l, t, -1, CAST_IMPLICIT, location)) ||
+        !(*r = b_coerce(b, *r, t, -1, CAST_IMPLICIT, location)))
+        return TYPE_INVALID;
+    /* varchar/bpchar compare as text-like types of their own; keep the operand type */
+    return t;
+}
+
+static bexpr_t *b_cmp(binder_t *b, int op, const char *opname, bexpr_t *l, bexpr_t *r, int location)
+{
+    if (!l || !r)
+        return NULL;
+    type_oid_t t = b_unify(b, &l, &r, opname, location);
+    if (t == TYPE_INVALID)
+        return NULL;
+    bexpr_t *e = bx_new(b, BX_CMP, TYPE_BOOL, 2);
+    if (!e)
+        return NULL;
+    e->op = op;
+    e->optype = t;
+    e->args[0] = l;
+    e->args[1] = r;
+    return e;
+}
+
+static bool is_string_cat(type_oid_t t)
+{
+    return t == TYPE_TEXT || t == TYPE_VARCHAR || t == TYPE_BPCHAR || t == TYPE_NAME || t == TYPE_UNKNOWN;
+}
+
+static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
+{
+    const char *name = n->op.name;
+    bexpr_t *l = n->op.l ? b_expr(b, n->op.l, sc) : NULL;
+    if (n->op.l && !l)
+        return NULL;
+    bexpr_t *r = b_expr(b, n->op.r, sc);
+    if (!r)
+        return NULL;
+    if (!l) {
+        /* prefix operators */
+        if (!strcmp(name, "+") && is_numeric_type(r->type))
+            return r;
+        if (!strcmp(name, "-")) {
+            if (r->kind == BX_CONST && !r->isnull && (r->type == TYPE_INT4 || r->type == TYPE_INT8) &&
+                r->val.i64 != INT64_MIN) {
+                r->val.i64 = -r->val.i64;
+                return r;
+            }
+            if (r->kind == BX_CONST && !r->isnull && r->type == TYPE_FLOAT8) {
+                r->val.f64 = -r->val.f64;
+                return r;
+            }
+            if (r->type == TYPE_UNKNOWN && !(r = b_coerce(b, r, TYPE_FLOAT8, -1, CAST_IMPLICIT, n->location)))
+                return NULL;
+            if (is_numeric_type(r->type)) {
+                bexpr_t *e = bx_new(b, BX_ARITH, r->type, 1);
+                if (e) {
+                    e->op = ARITH_NEG;
+                    e->args[0] = r;
+                }
+                return e;
+            }
+        }
+        b_op_error(b, name, TYPE_INVALID, r->type, n->location);
+        return NULL;
+    }
+    int op = b_cmp_op(name);
+    if (op >= 0)
+        return b_cmp(b, op, name, l, r, n->location);
+    if (!strcmp(name, "||")) {
+        if (is_string_cat(l->type) || is_string_cat(r->type)) {
+            if (!(l = b_coerce(b, b_resolve_unknown(b, l), TYPE_TEXT, -1, CAST_ASSIGNMENT, n->location)) ||
+                !(r = b_coerce(b, b_resolve_unknown(b, r), TYPE_TEXT, -1, CAST_ASSIGNMENT, n->location)))
+                return NULL;
+            bexpr_t *e = bx_new(b, BX_CONCAT, TYPE_TEXT, 2);
+            if (e) {
+                e->args[0] = l;
+                e->args[1] = r;
+            }
+            return e;
+        }
+        b_op_error(b, name, l->type, r->type, n->location);
+        return NULL;
+    }
+    int aop = b_arith_op(name);
+    if (aop >= 0) {
+        type_oid_t lt = l->type == TYPE_UNKNOWN ? r->type : l->type;
+        type_oid_t rt = r->type == TYPE_UNKNOWN ? l->type : r->type;
+        if (lt == TYPE_UNKNOWN && rt == TYPE_UNKNOWN)
+            return b_op_error(b, name, l->type, r->type, n->location), NULL;
+        if (!is_numeric_type(lt) || !is_numeric_type(rt)) {
+            b_op_error(b, name, l->type, r->type, n->location);
+            return NULL;
+        }
+        type_oid_t t = b_unify(b, &l, &r, name, n->location);
+        if (t == TYPE_INVALID)
+            return NULL;
+        bexpr_t *e = bx_new(b, BX_ARITH, t, 2);
+        if (e) {
+            e->op = aop;
+            e->args[0] = l;
+            e->args[1] = r;
+        }
+        return e;
+    }
+    if (!strcmp(name, "~~") || !strcmp(name, "!~~") || !strcmp(name, "~~*") || !strcmp(name, "!~~*")) {
+        if (!(l = b_coerce(b, l, TYPE_TEXT, -1, CAST_IMPLICIT, n->location)) ||
+            !(r = b_coerce(b, r, TYPE_TEXT, -1, CAST_IMPLICIT, n->location)))
+            return NULL;
+        bexpr_t *e = bx_new(b, BX_LIKE, TYPE_BOOL, 2);
+        if (e) {
+            e->op = (name[0] == '!') | (strchr(name, '*') ? 2 : 0);
+            e->args[0] = l;
+            e->args[1] = r;
+        }
+        return e;
+    }
+    b_op_error(b, name, l->type, r->type, n->location);
+    return NULL;
+}
+
+/* ---- functions ---- */
+
+static int b_aggfn(const char *name)
+{
+    if (!strcmp(name, "count")) return AGG_COUNT;
+    if (!strcmp(name, "sum")) return AGG_SUM;
+    if (!strcmp(name, "avg")) return AGG_AVG;
+    if (!strcmp(name, "min")) return AGG_MIN;
+    if (!strcmp(name, "max")) return AGG_MAX;
+    return -1;
+}
+
+static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
+{
+    if (!b->agg_allowed) {
+        if (b->agg_context)
+            sql_error(b->err, SQLSTATE_GROUPING_ERROR, "aggregate functions are not allowed in %s", b->agg_context);
+        else
+            sql_error(b->err, SQLSTATE_GROUPING_ERROR, "aggregate function calls cannot be nested");
+        b_pos(b, n->location);
+        return NULL;
+    }
+    plan_agg_t ag = {.fn = fn, .distinct = n->func.distinct};
+    if (n->func.star) {
+        if (fn != AGG_COUNT) {
+            sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "%s(*) is not supported", n->func.name);
+            b_pos(b, n->location);
+            return NULL;
+        }
+        ag.fn = AGG_COUNT_STAR;
+        ag.rettype = TYPE_INT8;
+    } else {
+        if (n->func.args.n != 1) {
+            sql_error(b->err, SQLSTATE_UNDEFINED_FUNCTION, "function %s with %d arguments does not exist",
+                      n->func.name, n->func.args.n);
+            b_pos(b, n->location);
+            return NULL;
+        }
+        b->agg_allowed = false;
+        const char *saved = b->agg_context;
+        b->agg_context = NULL;
+        bexpr_t *arg = b_expr(b, n->func.args.items[0], sc);
+        b->agg_allowed = true;
+        b->agg_context = saved;
+        if (!arg)
+            return NULL;
+        if (arg->type == TYPE_UNKNOWN && !(arg = b_resolve_unknown(b, arg)))
+            return NULL;
+        type_oid_t t = arg->type;
+        ag.argtype = t;
+        switch (ag.fn) {
+        case AGG_COUNT: ag.rettype = TYPE_INT8; break;
+        case AGG_SUM:
+            if (t == TYPE_INT2 || t == TYPE_INT4) ag.rettype = TYPE_INT8;
+            else if (t == TYPE_INT8 || t == TYPE_FLOAT8 || t == TYPE_NUMERIC) ag.rettype = TYPE_FLOAT8;
+            else if (t == TYPE_FLOAT4) ag.rettype = TYPE_FLOAT4;
+            else goto nofn;
+            break;
+        case AGG_AVG:
+            if (!is_numeric_type(t))
+                goto nofn;
+            ag.rettype = TYPE_FLOAT8;
+            break;
+        default:
+            if (t == TYPE_BOOL || t == TYPE_BYTEA)
+                goto nofn;
+            ag.rettype = t;
+            break;
+        }
+        /* sum/avg read their input as float8 or int8; cast once here */
+        if ((ag.fn == AGG_SUM || ag.fn == AGG_AVG) && t != TYPE_INT2 && t != TYPE_INT4 && t != TYPE_INT8 &&
+            !(arg = b_coerce(b, arg, TYPE_FLOAT8, -1, CAST_IMPLICIT, n->location)))
+            return NULL;
+        if ((ag.fn == AGG_SUM || ag.fn == AGG_AVG) && (t == TYPE_INT2 || t == TYPE_INT4) &&
+            !(arg = b_coerce(b, arg, TYPE_INT8, -1, CAST_IMPLICIT, n->location)))
+            return NULL;
+        ag.argtype = arg->type;
+        ag.arg = arg;
+    }
+    if (b->naggs == b->aggcap) {
+        int cap = b->aggcap ? b->aggcap * 2 : 8;
+        plan_agg_t *na = b_alloc(b, (size_t)cap * sizeof *na);
+        if (!na)
+            return NULL;
+        if (b->naggs)
+            memcpy(na, b->aggs, (size_t)b->naggs * sizeof *na);
+        b->aggs = na;
+        b->aggcap = cap;
+    }
+    /* identical aggregate calls share one state */
+    for (int i = 0; i < b->naggs; i++) {
+        plan_agg_t *o = &b->aggs[i];
+        if (o->fn == ag.fn && o->distinct == ag.distinct && bx_equal(o->arg, ag.arg)) {
+            bexpr_t *e = bx_new(b, BX_AGGREF, o->rettype, 0);
+            if (e)
+                e->index = i;
+            return e;
+        }
+    }
+    b->aggs[b->naggs] = ag;
+    bexpr_t *e = bx_new(b, BX_AGGREF, ag.rettype, 0);
+    if (e)
+        e->index = b->naggs++;
+    return e;
+nofn:
+    sql_error(b->err, SQLSTATE_UNDEFINED_FUNCTION, "function %s(%s) does not exist", n->func.name,
+              b_typename(b, ag.argtype));
+    sql_error_hint(b->err, "No function matches the given name and argument types. "
+                           "You might need to add explicit type casts.");
+    b_pos(b, n->location);
+    return NULL;
+}
+
+static bexpr_t *b_builtin(binder_t *b, const char *name, int nargs, bexpr_t **args, int location)
+{
+    type_oid_t types[BUILTIN_ARGS_MAX + 1], cast_to[BUILTIN_ARGS_MAX + 1];
+    if (nargs > BUILTIN_ARGS_MAX) {
+        sql_error(b->err, "54023", "cannot pass more than %d arguments to a function", BUILTIN_ARGS_MAX);
+        b_pos(b, location);
+        return NULL;
+    }
+    for (int i = 0; i < nargs; i++)
+        types[i] = args[i]->type;
+    const builtin_t *fn = builtin_resolve(name, nargs, types, cast_to, b->err);
+    if (!fn) {
+        b_pos(b, location);
+        return NULL;
+    }
+    bexpr_t *e = bx_new(b, BX_FUNC, fn->rettype, nargs);
+    if (!e)
+        return NULL;
+    e->fn = fn;
+    for (int i = 0; i < nargs; i++) {
+        bexpr_t *a = args[i];
+        if (cast_to[i] != TYPE_INVALID && cast_to[i] != a->type)
+            a = b_coerce(b, a, cast_to[i], -1, CAST_IMPLICIT, location);
+        else if (a->type == TYPE_UNKNOWN)
+            a = b_resolve_unknown(b, a);
+        if (!a)
+            return NULL;
+        e->args[i] = a;
+    }
+    if (e->type == TYPE_INVALID)    /* polymorphic result: the first argument's type */
+        e->type = nargs ? e->args[0]->type : TYPE_TEXT;
+    return e;
+}
+
+static bexpr_t *b_func(binder_t *b, const ast_t *n, const scope_t *sc)
+{
+    const char *name = n->func.name;
+    if (n->func.schema && strcmp(n->func.schema, "pg_catalog") != 0) {
+        sql_error(b->err, SQLSTATE_UNDEFINED_FUNCTION, "function %s.%s does not exist", n->func.schema, name);
+        b_pos(b, n->location);
+        return NULL;
+    }
+    int fn = b_aggfn(name);
+    if (fn >= 0)
+        return b_agg(b, n, sc, fn);
+    if (n->func.star || n->func.distinct) {
+        sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "%s is not an aggregate function", name);
+        b_pos(b, n->location);
+        return NULL;
+    }
+    if (!strcmp(name, "generate_series")) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "generate_series is only supported in FROM");
+        b_pos(b, n->location);
+        return NULL;
+    }
+    int nargs = n->func.args.n;
+    bexpr_t *args[BUILTIN_ARGS_MAX + 1];
+    if (nargs > BUILTIN_ARGS_MAX) {
+        sql_error(b->err, "54023", "cannot pass more than %d arguments to a function", BUILTIN_ARGS_MAX);
+        return NULL;
+    }
+    for (int i = 0; i < nargs; i++)
+        if (!(args[i] = b_expr(b, n->func.args.items[i], sc)))
+            return NULL;
+    if ((!strcmp(name, "current_setting") && (nargs == 1 || nargs == 2)) ||
+        (!strcmp(name, "set_config") && nargs == 3)) {
+        bool set = name[0] == 's';
+        bexpr_t *e = bx_new(b, BX_GUC, TYPE_TEXT, nargs);
+        if (!e)
+            return NULL;
+        e->op = set;
+        for (int i = 0; i < nargs; i++) {
+            type_oid_t want = (set && i == 2) || (!set && i == 1) ? TYPE_BOOL : TYPE_TEXT;
+            if (!(e->args[i] = b_coerce(b, args[i], want, -1, CAST_IMPLICIT, n->location)))
+                return NULL;
+        }
+        return e;
+    }
+    return b_builtin(b, name, nargs, args, n->location);
+}
+
+static bexpr_t *b_sqlfn(binder_t *b, const ast_t *n)
+{
+    static const char *const names[] = {
+        [AST_SQLFN_CURRENT_TIMESTAMP] = "now", [AST_SQLFN_CURRENT_DATE] = "current_date",
+        [AST_SQLFN_LOCALTIMESTAMP] = "localtimestamp", [AST_SQLFN_CURRENT_USER] = "current_user",
+        [AST_SQLFN_SESSION_USER] = "session_user", [AST_SQLFN_CURRENT_CATALOG] = "current_database",
+        [AST_SQLFN_CURRENT_SCHEMA] = "current_schema",
+    };
+    return b_builtin(b, names[n->sqlfn.fn], 0, NULL, n->location);
+}
+
+static bexpr_t *b_typed_const(binder_t *b, const ast_t *n)
+{
+    datum_t v = {0};
+    switch (n->c.ctype) {
+    case AST_C_NULL:
+        return bx_const(b, TYPE_UNKNOWN, v, true);
+    case AST_C_INT:
+        v.i64 = n->c.ival;
+        return bx_const(b, n->c.ival >= INT32_MIN && n->c.ival <= INT32_MAX ? TYPE_INT4 : TYPE_INT8, v, false);
+    case AST_C_NUMERIC:
+        /* No numeric type yet: decimal literals are float8 (see sql/README.md). */
+        if (type_in_text(TYPE_FLOAT8, -1, n->c.str, strlen(n->c.str), b->a, &v, b->err) < 0)
+            return NULL;
+        return bx_const(b, TYPE_FLOAT8, v, false);
+    case AST_C_BOOL:
+        v.i64 = n->c.bval;
+        return bx_const(b, TYPE_BOOL, v, false);
+    case AST_C_STRING:
+        if (!(v.s = vstr_new(b->a, n->c.str, strlen(n->c.str)))) {
+            sql_error(b->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            return NULL;
+        }
+        return bx_const(b, TYPE_UNKNOWN, v, false);
+    }
+    return NULL;
+}
+
+/* Resolves an AST type name to (oid, typmod). */
+static int b_type(binder_t *b, const ast_typename_t *t, int location, type_oid_t *oid, int32_t *typmod)
+{
+    const type_info_t *ti = type_lookup_name(t->name);
+    if (!ti) {
+        sql_error(b->err, SQLSTATE_UNDEFINED_OBJECT, "type \"%s\" does not exist", t->name);
+        b_pos(b, location);
+        return -1;
+    }
+    if (t->is_array) {
+        if (!ti->array_oid) {
+            sql_error(b->err, SQLSTATE_UNDEFINED_OBJECT, "type \"%s[]\" does not exist", t->name);
+            return -1;
+        }
+        *oid = ti->array_oid;
+        *typmod = -1;
+        return 0;
+    }
+    *oid = ti->oid;
+    *typmod = -1;
+    if (ti->oid == TYPE_VARCHAR || ti->oid == TYPE_BPCHAR) {
+        if (t->ntypmods == 1) {
+            if (t->typmods[0] < 1) {
+                sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "length for type %s must be at least 1", ti->name);
+                b_pos(b, location);
+                return -1;
+            }
+            *typmod = t->typmods[0] + 4;
+        } else if (ti->oid == TYPE_BPCHAR && (!strcmp(t->name, "bpchar") == 0 || 1)) {
+            /* "char" / "character" without a length means length 1 */
+            if (strcmp(t->name, "bpchar") != 0)
+                *typmod = 1 + 4;
+        }
+    }
+    return 0;
+}
+
+static bexpr_t *b_cast(binder_t *b, const ast_t *n, const scope_t *sc)
+{
+    type_oid_t to;
+    int32_t typmod;
+    if (b_type(b, &n->cast.type, n->location, &to, &typmod) < 0)
+        return NULL;
+    bexpr_t *arg = b_expr(b, n->cast.arg, sc);
+    if (!arg)
+        return NULL;
+    if (arg->kind == BX_PARAM && !b->param_fixed[arg->index] && arg->type == TYPE_UNKNOWN)
+        return b_param_set_type(b, arg, to);
+    return b_coerce(b, arg, to, typmod, CAST_EXPLICIT, n->location);
+}
+
+/* A list of expressions brought to one common type (CASE results, COALESCE, IN). */
+static type_oid_t b_common_list(binder_t *b, bexpr_t **v, int n, const char *ctx, int location)
+{
+    type_oid_t t = TYPE_UNKNOWN;
+    for (int i = 0; i < n; i++) {
+        if (v[i]->type == TYPE_UNKNOWN)
+            continue;
+        if (t == TYPE_UNKNOWN) {
+            t = v[i]->type;
+            continue;
+        }
+        type_oid_t c = type_common(t, v[i]->type);
+        if (c == TYPE_INVALID) {
+            sql_error(b->err, SQLSTATE_DATATYPE_MISMATCH, "%s types %s and %s cannot be matched", ctx,
+                      b_typename(b, t), b_typename(b, v[i]->type));
+            b_pos(b, location);
+            return TYPE_INVALID;
+        }
+        t = c;
+    }
+    if (t == TYPE_UNKNOWN)
+        t = TYPE_TEXT;
+    for (int i = 0; i < n; i++)
+        if (!(v[i] = b_coerce(b, v[i], t, -1, CAST_IMPLICIT, location)))
+            return TYPE_INVALID;
+    return t;
+}
+
+static bexpr_t *b_case(binder_t *b, const ast_t *n, const scope_t *sc)
+{
+    int np = n->kase.whens.n;
+    bool has_else = n->kase.els != NULL;
+    bexpr_t *e = bx_new(b, BX_CASE, TYPE_UNKNOWN, 2 * np + has_else);
+    if (!e)
+        return NULL;
+    e->flag = has_else;
+    bexpr_t *arg = n->kase.arg ? b_expr(b, n->kase.arg, sc) : NULL;
+    if (n->kase.arg && !arg)
+        return NULL;
+    bexpr_t **results = b_alloc(b, (size_t)(2 * np + 2) * sizeof(bexpr_t *));
+    if (!results)
+        return NULL;
+    int nres = 0;
+    for (int i = 0; i < np; i++) {
+        bexpr_t *w = b_expr(b, n->kase.whens.items[i], sc);
+        if (!w)
+            return NULL;
+        if (arg && !(w = b_cmp(b, BX_OP_EQ, "=", arg, w, n->location)))
+            return NULL;
+        if (!(w = b_coerce(b, w, TYPE_BOOL, -1, CAST_IMPLICIT, n->location))) {
+            return NULL;
+        }
+        e->args[2 * i] = w;
+        if (!(results[nres++] = b_expr(b, n->kase.thens.items[i], sc)))
+            return NULL;
+    }
+    if (has_else && !(results[nres++] = b_expr(b, n->kase.els, sc)))
+        return NULL;
+    type_oid_t t = b_common_list(b, results, nres, "CASE", n->location);
+    if (t == TYPE_INVALID)
+        return NULL;
+    for (int i = 0; i < np; i++)
+        e->args[2 * i + 1] = results[i];
+    if (has_else)
+        e->args[2 * np] = results[np];
+    e->type = t;
+    return e;
+}
+
+static bexpr_t *b_sublink(binder_t *b, const ast_t *n, const scope_t *sc)
+{
+    if (b->nsubq >= LIMIT_BIND_SUBQUERIES) {
+        sql_error(b->err, SQLSTATE_PROGRAM_LIMIT, "too many subqueries in one statement");
+        return NULL;
+    }
+    int nvis;
+    const char **names;
+    sql_coldesc_t *descs;
+    /* Subqueries are bound with an empty outer scope: correlated references fail
+     * with 42703, which is honest about what we support. */
+    bool saved_allowed = b->agg_allowed;
+    const char *saved_ctx = b->agg_context;
+    int saved_naggs = b->naggs, saved_cap = b->aggcap;
+    plan_agg_t *saved_aggs = b->aggs;
+    b->naggs = b->aggcap = 0;
+    b->aggs = NULL;
+    plan_t *p = b_select(b, &n->sublink.select->select, &nvis, &names, &descs);
+    b->agg_allowed = saved_allowed;
+    b->agg_context = saved_ctx;
+    b->naggs = saved_naggs;
+    b->aggcap = saved_cap;
+    b->aggs = saved_aggs;
+    if (!p)
+        return NULL;
+    int slot = b->nsubq;
+    if (n->sublink.type == AST_SUB_EXISTS) {
+        b->subq[slot] = p;
+        b->subq_kind[slot] = SUBQ_EXISTS;
+        b->nsubq++;
+        bexpr_t *e = bx_new(b, BX_SUBQ, TYPE_BOOL, 0);
+        if (e)
+            e->index = slot;
+        return e;
+    }
+    if (nvis != 1) {
+        sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "subquery must return only one column");
+        b_pos(b, n->location);
+        return NULL;
+    }
+    if (n->sublink.type != AST_SUB_EXPR) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "IN / ANY / ALL with a subquery is not supported");
+        b_pos(b, n->location);
+        return NULL;
+    }
+    b->subq[slot] = p;
+    b->subq_kind[slot] = SUBQ_SCALAR;
+    b->nsubq++;
+    bexpr_t *e = bx_new(b, BX_SUBQ, p->types[0], 0);
+    if (e) {
+        e->index = slot;
+        e->typmod = p->typmods[0];
+    }
+    return e;
+}
+
+static bexpr_t *b_expr_inner(binder_t *b, const ast_t *n, const scope_t *sc)
+{
+    bexpr_t *e;
+    switch (n->kind) {
+    case AST_CONST:
+        return b_typed_const(b, n);
+    case AST_COLREF:
+        return b_colref(b, n, sc);
+    case AST_PARAM: {
+        int idx = n->param.number - 1;
+        if (idx < 0) {
+            sql_error(b->err, "42P02", "there is no parameter $%d", n->param.number);
+            b_pos(b, n->location);
+            return NULL;
+        }
+        if (b_param_room(b, idx) < 0)
+            return NULL;
+        if (idx >= b->nparams)
+            b->nparams = idx + 1;
+        if (!b->param_nodes[idx]) {
+            type_oid_t t = b->param_types[idx];
+            if (!(e = bx_new(b, BX_PARAM, t ? t : TYPE_UNKNOWN, 0)))
+                return NULL;
+            e->index = idx;
+            b->param_nodes[idx] = e;
+        }
+        return b->param_nodes[idx];
+    }
+    case AST_OP:
+        return b_op(b, n, sc);
+    case AST_AND:
+    case AST_OR:
+    case AST_NOT: {
+        bx_kind_t k = n->kind == AST_AND ? BX_AND : n->kind == AST_OR ? BX_OR : BX_NOT;
+        if (!(e = bx_new(b, k, TYPE_BOOL, n->args.n)))
+            return NULL;
+        for (int i = 0; i < n->args.n; i++) {
+            bexpr_t *a = b_expr(b, n->args.items[i], sc);
+            if (!a)
+                return NULL;
+            if (a->type != TYPE_BOOL && a->type != TYPE_UNKNOWN && !(a->kind == BX_PARAM)) {
+                sql_error(b->err, SQLSTATE_DATATYPE_MISMATCH, "argument of %s must be type boolean, not type %s",
+                          k == BX_AND ? "AND" : k == BX_OR ? "OR" : "NOT", b_typename(b, a->type));
+                b_pos(b, n->args.items[i]->location);
+                return NULL;
+            }
+            if (!(e->args[i] = b_coerce(b, a, TYPE_BOOL, -1, CAST_IMPLICIT, n->location)))
+                return NULL;
+        }
+        return e;
+    }
+    case AST_FUNC:
+        return b_func(b, n, sc);
+    case AST_CAST:
+        return b_cast(b, n, sc);
+    case AST_NULLTEST:
+    case AST_BOOLTEST: {
+        bexpr_t *a = b_expr(b, n->test.arg, sc);
+        if (!a)
+            return NULL;
+        if (n->kind == AST_BOOLTEST && !(a = b_coerce(b, a, TYPE_BOOL, -1, CAST_IMPLICIT, n->location)))
+            return NULL;
+        if (!(e = bx_new(b, n->kind == AST_NULLTEST ? BX_NULLTEST : BX_BOOLTEST, TYPE_BOOL, 1)))
+            return NULL;
+        e->args[0] = a;
+        if (n->kind == AST_NULLTEST) {
+            e->op = n->test.is_not;
+        } else {
+            e->op = n->test.booltest;
+            e->flag = n->test.is_not;
+        }
+        return e;
+    }
+    case AST_CASE:
+        return b_case(b, n, sc);
+    case AST_COALESCE:
+    case AST_MINMAX: {
+        const ast_list_t *l = n->kind == AST_COALESCE ? &n->args : &n->minmax.args;
+        if (!(e = bx_new(b, n->kind == AST_COALESCE ? BX_COALESCE : BX_MINMAX, TYPE_UNKNOWN, l->n)))
+            return NULL;
+        e->flag = n->kind == AST_MINMAX && n->minmax.greatest;
+        for (int i = 0; i < l->n; i++)
+            if (!(e->args[i] = b_expr(b, l->items[i], sc)))
+                return NULL;
+        e->type = b_common_list(b, e->args, l->n, n->kind == AST_COALESCE ? "COALESCE" : "GREATEST/LEAST",
+                                n->location);
+        return e->type == TYPE_INVALID ? NULL : e;
+    }
+    case AST_NULLIF:
+    case AST_DISTINCT_FROM: {
+        bexpr_t *l = b_expr(b, n->pair.l, sc), *r = l ? b_expr(b, n->pair.r, sc) : NULL;
+        if (!r)
+            return NULL;
+        type_oid_t t = b_unify(b, &l, &r, n->kind == AST_NULLIF ? "=" : "IS DISTINCT FROM", n->location);
+        if (t == TYPE_INVALID)
+            return NULL;
+        if (!(e = bx_new(b, n->kind == AST_NULLIF ? BX_NULLIF : BX_DISTINCT,
+                         n->kind == AST_NULLIF ? t : TYPE_BOOL, 2)))
+            return NULL;
+        e->optype = t;
+        e->flag = n->pair.is_not;
+        e->args[0] = l;
+        e->args[1] = r;
+        return e;
+    }
+    case AST_IN: {
+        int k = n->in.list.n;
+        if (!(e = bx_new(b, BX_IN, TYPE_BOOL, k + 1)))
+            return NULL;
+        e->flag = n->in.is_not;
+        if (!(e->args[0] = b_expr(b, n->in.arg, sc)))
+            return NULL;
+        for (int i = 0; i < k; i++)
+            if (!(e->args[i + 1] = b_expr(b, n->in.list.items[i], sc)))
+                return NULL;
+        e->optype = b_common_list(b, e->args, k + 1, "IN", n->location);
+        return e->optype == TYPE_INVALID ? NULL : e;
+    }
+    case AST_BETWEEN: {
+        /* x BETWEEN a AND b  ==  x >= a AND x <= b (symmetric: either order) */
+        bexpr_t *x = b_expr(b, n->between.arg, sc);
+        bexpr_t *lo = x ? b_expr(b, n->between.lo, sc) : NULL;
+        bexpr_t *hi = lo ? b_expr(b, n->between.hi, sc) : NULL;
+        if (!hi)
+            return NULL;
+        bexpr_t *ge = b_cmp(b, BX_OP_GE, ">=", x, lo, n->location);
+        bexpr_t *le = ge ? b_cmp(b, BX_OP_LE, "<=", x, hi, n->location) : NULL;
+        if (!le)
+            return NULL;
+        e = bx_bool_and(b, ge, le);
+        if (e && n->between.symmetric) {
+            bexpr_t *ge2 = b_cmp(b, BX_OP_GE, ">=", x, hi, n->location);
+            bexpr_t *le2 = ge2 ? b_cmp(b, BX_OP_LE, "<=", x, lo, n->location) : NULL;
+            if (!le2)
+                return NULL;
+            bexpr_t *o = bx_new(b, BX_OR, TYPE_BOOL, 2);
+            if (!o)
+                return NULL;
+            o->args[0] = e;
+            o->args[1] = bx_bool_and(b, ge2, le2);
+            e = o;
+        }
+        if (e && n->between.is_not) {
+            bexpr_t *no = bx_new(b, BX_NOT, TYPE_BOOL, 1);
+            if (!no)
+                return NULL;
+            no->args[0] = e;
+            e = no;
+        }
+        return e;
+    }
+    case AST_LIKE: {
+        int na = n->like.escape ? 3 : 2;
+        if (!(e = bx_new(b, BX_LIKE, TYPE_BOOL, na)))
+            return NULL;
+        e->op = (n->like.is_not ? 1 : 0) | (n->like.ilike ? 2 : 0);
+        const ast_t *parts[3] = {n->like.arg, n->like.pattern, n->like.escape};
+        for (int i = 0; i < na; i++) {
+            bexpr_t *a = b_expr(b, parts[i], sc);
+            if (!a)
+                return NULL;
+            if (!is_string_cat(a->type) && a->kind != BX_PARAM) {
+                b_op_error(b, n->like.ilike ? "~~*" : "~~", a->type, TYPE_UNKNOWN, n->location);
+                return NULL;
+            }
+            if (!(e->args[i] = b_coerce(b, a, TYPE_TEXT, -1, CAST_IMPLICIT, n->location)))
+                return NULL;
+        }
+        return e;
+    }
+    case AST_ANY: {
+        /* x op ANY (ARRAY[...]) over a literal array: rewrite to IN for '=' */
+        const ast_t *r = n->any.r;
+        if (strcmp(n->any.opname, "=") != 0 || n->any.all || r->kind != AST_ARRAY) {
+            sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "op ANY/ALL (array) is not supported");
+            b_pos(b, n->location);
+            return NULL;
+        }
+        ast_t tmp = {.kind = AST_IN, .location = n->location};
+        tmp.in.arg = n->any.l;
+        tmp.in.list = r->args;
+        return b_expr(b, &tmp, sc);
+    }
+    case AST_SUBLINK:
+        return b_sublink(b, n, sc);
+    case AST_SQLFN:
+        return b_sqlfn(b, n);
+    case AST_DEFAULT:
+        sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "DEFAULT is not allowed in this context");
+        b_pos(b, n->location);
+        return NULL;
+    case AST_ARRAY:
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "array constructors are not supported");
+        b_pos(b, n->location);
+        return NULL;
+    default:
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "this expression is not supported");
+        b_pos(b, n->location);
+        return NULL;
+    }
+}
+
+static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc)
+{
+    if (++b->depth > LIMIT_SQL_EXPR_DEPTH) {
+        sql_error(b->err, "54001", "stack depth limit exceeded");
+        return NULL;
+    }
+    bexpr_t *e = b_expr_inner(b, n, sc);
+    b->depth--;
+    return e;
+}
+
+static bexpr_t *b_where(binder_t *b, const ast_t *n, const scope_t *sc, const char *ctx)
+{
+    bool saved = b->agg_allowed;
+    const char *saved_ctx = b->agg_context;
+    b->agg_allowed = false;
+    b->agg_context = ctx;
+    bexpr_t *e = b_expr(b, n, sc);
+    b->agg_allowed = saved;
+    b->agg_context = saved_ctx;
+    if (!e)
+        return NULL;
+    if (e->type != TYPE_BOOL && e->type != TYPE_UNKNOWN && e->kind != BX_PARAM) {
+        sql_error(b->err, SQLSTATE_DATATYPE_MISMATCH, "argument of %s must be type boolean, not type %s", ctx,
+                  b_typename(b, e->type));
+        b_pos(b, n->location);
+        return NULL;
+    }
+    return b_coerce(b, e, TYPE_BOOL, -1, CAST_IMPLICIT, n->location);
+}
+
+/* ---- FROM ---- */
+
+static bsrc_t *src_new(binder_t *b, int ncols)
+{
+    bsrc_t *s = b_alloc(b, sizeof *s);
+    if (!s)
+        return NULL;
+    s->ncols = ncols;
+    s->names = b_alloc(b, (size_t)(ncols + 1) * sizeof(char *));
+    s->types = b_alloc(b, (size_t)(ncols + 1) * sizeof(type_oid_t));
+    s->typmods = b_alloc(b, (size_t)(ncols + 1) * sizeof(int32_t));
+    return s->names && s->types && s->typmods ? s : NULL;
+}
+
+static int scope_add(binder_t *b, scope_t *sc, bsrc_t *s)
+{
+    if (sc->nsrc >= BIND_SOURCES_MAX) {
+        sql_error(b->err, SQLSTATE_PROGRAM_LIMIT, "too many FROM items (at most %d)", BIND_SOURCES_MAX);
+        return -1;
+    }
+    s->offset = sc->ncols;
+    sc->src[sc->nsrc++] = s;
+    sc->ncols += s->ncols;
+    if (sc->ncols > LIMIT_SQL_COLUMNS) {
+        sql_error(b->err, SQLSTATE_PROGRAM_LIMIT, "target lists can have at most %d entries", LIMIT_SQL_COLUMNS);
+        return -1;
+    }
+    return 0;
+}
+
+/* Resolves a relation: pg_catalog virtual tables first, then public tables. */
+static int b_relation(binder_t *b, const ast_t *rv, const cat_table_t **t, const pgcat_vtab_t **vt)
+{
+    const char *schema = rv->rangevar.schema, *name = rv->rangevar.name;
+    *t = NULL;
+    *vt = NULL;
+    if (schema) {
+        if (!strcmp(schema, "pg_catalog"))
+            *vt = pgcat_lookup(CAT_NS_PG_CATALOG, name);
+        else if (!strcmp(schema, "information_schema"))
+            *vt = pgcat_lookup(CAT_NS_INFO_SCHEMA, name);
+        else if (!strcmp(schema, "public"))
+            *t = catalog_table_by_name(b->env->catalog, CAT_NS_PUBLIC, name);
+        else {
+            sql_error(b->err, SQLSTATE_UNDEFINED_SCHEMA, "schema \"%s\" does not exist", schema);
+            b_pos(b, rv->location);
+            return -1;
+        }
+    } else {
+        *vt = pgcat_lookup(CAT_NS_PG_CATALOG, name);
+        if (!*vt)
+            *t = catalog_table_by_name(b->env->catalog, CAT_NS_PUBLIC, name);
+    }
+    if (!*t && !*vt) {
+        if (schema)
+            sql_error(b->err, SQLSTATE_UNDEFINED_TABLE, "relation \"%s.%s\" does not exist", schema, name);
+        else
+            sql_error(b->err, SQLSTATE_UNDEFINED_TABLE, "relation \"%s\" does not exist", name);
+        b_pos(b, rv->location);
+        return -1;
+    }
+    return 0;
+}
+
+static int b_apply_colaliases(binder_t *b, bsrc_t *s, const ast_list_t *al, const char *what)
+{
+    if (al->n > s->ncols) {
+        sql_error(b->err, "42P10", "table \"%s\" has %d columns available but %d columns specified",
+                  what, s->ncols, al->n);
+        return -1;
+    }
+    for (int i = 0; i < al->n; i++)
+        s->names[i] = al->items[i]->c.str;
+    return 0;
+}
+
+static plan_t *b_scan_plan(binder_t *b, const cat_table_t *t)
+{
+    plan_t *p = pl_new(b, PL_SCAN, t->ncols);
+    if (!p)
+        return NULL;
+    p->scan.table = t;
+    if (!(p->scan.coltypes = plan_table_types(b->a, t)))
+        return NULL;
+    for (int i = 0; i < t->ncols; i++) {
+        p->types[i] = t->cols[i].type;
+        p->typmods[i] = t->cols[i].typmod;
+    }
+    return p;
+}
+
+static plan_t *b_from_item(binder_t *b, const ast_t *n, scope_t *sc);
+
+static plan_t *b_join(binder_t *b, const ast_t *n, scope_t *sc)
+{
+    scope_t *inner = b_alloc(b, sizeof *inner);
+    if (!inner)
+        return NULL;
+    bool swap = n->join.type == AST_JOIN_RIGHT;
+    if (n->join.type == AST_JOIN_FULL) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "FULL JOIN is not supported");
+        return NULL;
+    }
+    plan_t *l = b_from_item(b, n->join.l, inner);
+    int lcols = inner->ncols;
+    plan_t *r = l ? b_from_item(b, n->join.r, inner) : NULL;
+    if (!r)
+        return NULL;
+    int rcols = inner->ncols - lcols;
+    bexpr_t *quals = NULL;
+    if (n->join.quals && !(quals = b_where(b, n->join.quals, inner, "JOIN conditions")))
+        return NULL;
+    for (int i = 0; i < n->join.nusing; i++) {
+        /* USING (c): l.c = r.c; both copies stay visible (a simplification) */
+        const char *c = n->join.using_cols[i];
+        int li = -1, ri = -1;
+        for (int s = 0; s < inner->nsrc; s++) {
+            bsrc_t *src = inner->src[s];
+            for (int k = 0; k < src->ncols; k++)
+                if (src->names[k] && !strcmp(src->names[k], c)) {
+                    if (src->offset + k < lcols && li < 0)
+                        li = src->offset + k;
+                    else if (src->offset + k >= lcols && ri < 0)
+                        ri = src->offset + k;
+                }
+        }
+        if (li < 0 || ri < 0) {
+            sql_error(b->err, SQLSTATE_UNDEFINED_COLUMN, "column \"%s\" specified in USING clause does not exist in %s table",
+                      c, li < 0 ? "left" : "right");
+            return NULL;
+        }
+        bexpr_t *eq;
+        bexpr_t *lc = bx_col(b, li, 0, -1, c), *rc = bx_col(b, ri, 0, -1, c);
+        for (int s = 0; s < inner->nsrc; s++) {
+            bsrc_t *src = inner->src[s];
+            if (li >= src->offset && li < src->offset + src->ncols)
+                lc->type = src->types[li - src->offset];
+            if (ri >= src->offset && ri < src->offset + src->ncols)
+                rc->type = src->types[ri - src->offset];
+        }
+        if (!(eq = b_cmp(b, BX_OP_EQ, "=", lc, rc, -1)))
+            return NULL;
+        quals = bx_bool_and(b, quals, eq);
+    }
+    plan_t *j = pl_new(b, PL_JOIN, lcols + rcols);
+    if (!j)
+        return NULL;
+    j->join.left = n->join.type == AST_JOIN_LEFT || swap;
+    if (!swap) {
+        j->child = l;
+        j->right = r;
+        j->join.quals = quals;
+        memcpy(j->types, l->types, (size_t)lcols * sizeof(type_oid_t));
+        memcpy(j->types + lcols, r->types, (size_t)rcols * sizeof(type_oid_t));
+        memcpy(j->typmods, l->typmods, (size_t)lcols * sizeof(int32_t));
+        memcpy(j->typmods + lcols, r->typmods, (size_t)rcols * sizeof(int32_t));
+    } else {
+        /* RIGHT JOIN = LEFT JOIN with the sides swapped, then columns put back */
+        j->child = r;
+        j->right = l;
+        memcpy(j->types, r->types, (size_t)rcols * sizeof(type_oid_t));
+        memcpy(j->types + rcols, l->types, (size_t)lcols * sizeof(type_oid_t));
+        memcpy(j->typmods, r->typmods, (size_t)rcols * sizeof(int32_t));
+        memcpy(j->typmods + rcols, l->typmods, (size_t)lcols * sizeof(int32_t));
+        /* quals were bound over l ++ r; remap to r ++ l */
+        if (quals) {
+            /* shift: left columns (< lcols) move by +rcols, right ones by -lcols */
+            bexpr_t *q = bx_shift(b, quals, 0);
+            if (!q)
+                return NULL;
+            bexpr_t *stack[LIMIT_SQL_EXPR_DEPTH];
+            int top = 0;
+            stack[top++] = q;
+            while (top) {
+                bexpr_t *x = stack[--top];
+                if (x->kind == BX_COL)
+                    x->index = x->index < lcols ? x->index + rcols : x->index - lcols;
+                for (int i = 0; i < x->nargs && top < LIMIT_SQL_EXPR_DEPTH; i++)
+                    if (x->args[i]->kind != BX_PARAM)
+                        stack[top++] = x->args[i];
+            }
+            j->join.quals = q;
+        }
+        plan_t *p = pl_new(b, PL_PROJECT, lcols + rcols);
+        if (!p || !(p->project.exprs = b_alloc(b, (size_t)(lcols + rcols) * sizeof(bexpr_t *))))
+            return NULL;
+        p->child = j;
+        for (int i = 0; i < lcols + rcols; i++) {
+            int from = i < lcols ? rcols + i : i - lcols;
+            p->types[i] = j->types[from];
+            p->typmods[i] = j->typmods[from];
+            if (!(p->project.exprs[i] = bx_col(b, from, j->types[from], j->typmods[from], NULL)))
+                return NULL;
+        }
+        j = p;
+    }
+    for (int s = 0; s < inner->nsrc; s++) {
+        bsrc_t *src = inner->src[s];
+        int off = src->offset;
+        src->plan = NULL;   /* no pushdown into joined items */
+        if (scope_add(b, sc, src) < 0)
+            return NULL;
+        (void)off;
+    }
+    return j;
+}
+
+static plan_t *b_series(binder_t *b, const ast_t *n, scope_t *sc)
+{
+    const ast_t *f = n->rangefunc.func;
+    if (f->kind != AST_FUNC || strcmp(f->func.name, "generate_series") != 0 ||
+        f->func.args.n < 2 || f->func.args.n > 3) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "only generate_series(start, stop[, step]) is supported in FROM");
+        b_pos(b, n->location);
+        return NULL;
+    }
+    scope_t empty = {0};
+    bexpr_t *args[3] = {NULL, NULL, NULL};
+    type_oid_t t = TYPE_INT4;
+    for (int i = 0; i < f->func.args.n; i++) {
+        if (!(args[i] = b_expr(b, f->func.args.items[i], &empty)))
+            return NULL;
+        if (args[i]->type == TYPE_INT8)
+            t = TYPE_INT8;
+        else if (args[i]->type != TYPE_INT4 && args[i]->type != TYPE_INT2 && args[i]->type != TYPE_UNKNOWN &&
+                 args[i]->type != TYPE_INVALID) {
+            sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "generate_series over %s is not supported",
+                      b_typename(b, args[i]->type));
+            b_pos(b, f->location);
+            return NULL;
+        }
+    }
+    for (int i = 0; i < f->func.args.n; i++)
+        if (!(args[i] = b_coerce(b, args[i], t, -1, CAST_IMPLICIT, f->location)))
+            return NULL;
+    plan_t *p = pl_new(b, PL_SERIES, 1);
+    if (!p)
+        return NULL;
+    p->types[0] = t;
+    p->series.start = args[0];
+    p->series.stop = args[1];
+    p->series.step = args[2];
+    bsrc_t *s = src_new(b, 1);
+    if (!s)
+        return NULL;
+    s->alias = n->rangefunc.alias ? n->rangefunc.alias : "generate_series";
+    s->names[0] = n->rangefunc.alias && !n->rangefunc.colaliases.n ? n->rangefunc.alias : "generate_series";
+    s->types[0] = t;
+    s->typmods[0] = -1;
+    if (b_apply_colaliases(b, s, &n->rangefunc.colaliases, s->alias) < 0)
+        return NULL;
+    s->plan = p;
+    return scope_add(b, sc, s) < 0 ? NULL : p;
+}
+
+static plan_t *b_from_item(binder_t *b, const ast_t *n, scope_t *sc)
+{
+    if (n->kind == AST_JOIN)
+        return b_join(b, n, sc);
+    if (n->kind == AST_RANGEFUNC)
+        return b_series(b, n, sc);
+    if (n->kind == AST_RANGESUB) {
+        int nvis;
+        const char **names;
+        sql_coldesc_t *descs;
+        int saved_naggs = b->naggs, saved_cap = b->aggcap;
+        plan_agg_t *saved_aggs = b->aggs;
+        b->naggs = b->aggcap = 0;
+        b->aggs = NULL;
+        plan_t *p = b_select(b, &n->rangesub.select->select, &nvis, &names, &descs);
+        b->naggs = saved_naggs;
+        b->aggcap = saved_cap;
+        b->aggs = saved_aggs;
+        if (!p)
+            return NULL;
+        if (p->ncols != nvis) {
+            /* drop hidden sort columns */
+            plan_t *pr = pl_new(b, PL_PROJECT, nvis);
+            if (!pr || !(pr->project.exprs = b_alloc(b, (size_t)nvis * sizeof(bexpr_t *))))
+                return NULL;
+            pr->child = p;
+            for (int i = 0; i < nvis; i++) {
+                pr->types[i] = p->types[i];
+                pr->typmods[i] = p->typmods[i];
+                pr->project.exprs[i] = bx_col(b, i, p->types[i], p->typmods[i], NULL);
+            }
+            p = pr;
+        }
+        bsrc_t *s = src_new(b, nvis);
+        if (!s)
+            return NULL;
+        if (!n->rangesub.alias) {
+            sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "subquery in FROM must have an alias");
+            return NULL;
+        }
+        s->alias = n->rangesub.alias;
+        for (int i = 0; i < nvis; i++) {
+            s->names[i] = names[i];
+            s->types[i] = p->types[i];
+            s->typmods[i] = p->typmods[i];
+        }
+        if (b_apply_colaliases(b, s, &n->rangesub.colaliases, s->alias) < 0)
+            return NULL;
+        return scope_add(b, sc, s) < 0 ? NULL : p;
+    }
+    ASSERT(n->kind == AST_RANGEVAR);
+    const cat_table_t *t;
+    const pgcat_vtab_t *vt;
+    if (b_relation(b, n, &t, &vt) < 0)
+        return NULL;
+    bsrc_t *s;
+    plan_t *p;
+    if (t) {
+        if (!(s = src_new(b, t->ncols)) || !(p = b_scan_plan(b, t)))
+            return NULL;
+        for (int i = 0; i < t->ncols; i++) {
+            s->names[i] = t->cols[i].dropped ? NULL : t->cols[i].name;
+            s->types[i] = t->cols[i].type;
+            s->typmods[i] = t->cols[i].typmod;
+        }
+        s->table_oid = t->oid;
+    } else {
+        if (!(s = src_new(b, vt->ncols)) || !(p = pl_new(b, PL_VTAB, vt->ncols)))
+            return NULL;
+        p->vtab.vt = vt;
+        for (int i = 0; i < vt->ncols; i++) {
+            s->names[i] = vt->cols[i].name;
+            s->types[i] = p->types[i] = vt->cols[i].type;
+            s->typmods[i] = -1;
+        }
+        s->table_oid = vt->oid;
+    }
+    s->alias = n->rangevar.alias ? n->rangevar.alias : n->rangevar.name;
+    if (b_apply_colaliases(b, s, &n->rangevar.colaliases, s->alias) < 0)
+        return NULL;
+    s->plan = p;
+    return scope_add(b, sc, s) < 0 ? NULL : p;
+}
+
+/* Splits an AND tree into conjuncts. */
+static int b_conjuncts(binder_t *b, bexpr_t *e, bexpr_t **out, int max)
+{
+    if (!e)
+        return 0;
+    if (e->kind == BX_AND) {
+        int n = 0;
+        for (int i = 0; i < e->nargs; i++) {
+            int k = b_conjuncts(b, e->args[i], out + n, max - n);
+            if (k < 0)
+                return -1;
+            n += k;
+        }
+        return n;
+    }
+    if (max < 1) {
+        sql_error(b->err, SQLSTATE_PROGRAM_LIMIT, "too many AND terms in WHERE");
+        return -1;
+    }
+    out[0] = e;
+    return 1;
+}
+
+static bool bx_has_subq(const bexpr_t *e)
+{
+    if (e->kind == BX_SUBQ)
+        return true;
+    for (int i = 0; i < e->nargs; i++)
+        if (bx_has_subq(e->args[i]))
+            return true;
+    return false;
+}
+
+/* Finds `pkcol = <row-free expr>` conjuncts fixing every PK column; fills key[]. */
+static bool b_point_key(binder_t *b, const cat_table_t *t, bexpr_t **conj, int nconj, int offset,
+                        bexpr_t **key)
+{
+    if (t->npk == 0)
+        return false;
+    for (int k = 0; k < t->npk; k++) {
+        int colidx = -1;
+        for (int c = 0; c < t->ncols; c++)
+            if (t->cols[c].attnum == t->pk_attnums[k])
+                colidx = c;
+        key[k] = NULL;
+        for (int i = 0; i < nconj && !key[k]; i++) {
+            bexpr_t *e = conj[i];
+            if (e->kind != BX_CMP || e->op != BX_OP_EQ || e->optype != t->cols[colidx].type)
+                continue;
+            for (int side = 0; side < 2; side++) {
+                bexpr_t *c = e->args[side], *v = e->args[1 - side];
+                if (c->kind == BX_COL && c->index == offset + colidx && !bx_has_cols(v) &&
+                    !bx_has_volatile(v) && !bx_has_subq(v)) {
+                    key[k] = v;
+                    break;
+                }
+            }
+        }
+        if (!key[k])
+            return false;
+    }
+    return true;
+}
+
+/* Builds the FROM/WHERE part: joins left-deep over the FROM items, WHERE conjuncts
+ * pushed into single-table scans or attached to the lowest join that covers them. */
+static plan_t *b_from_where(binder_t *b, const ast_select_t *q, scope_t *sc)
+{
+    if (q->from.n == 0) {
+        plan_t *p = pl_new(b, PL_VALUES, 0);
+        if (!p || !(p->values.rows = b_alloc(b, sizeof(bexpr_t **))))
+            return NULL;
+        p->values.nrows = 1;
+        p->values.rows[0] = NULL;
+        if (q->where) {
+            bexpr_t *w = b_where(b, q->where, sc, "WHERE");
+            if (!w)
+                return NULL;
+            plan_t *f = pl_new(b, PL_FILTER, 0);
+            if (!f)
+                return NULL;
+            f->child = p;
+            f->filter.pred = w;
+            return f;
+        }
+        return p;
+    }
+    int nitems = q->from.n;
+    plan_t **items = b_alloc(b, (size_t)nitems * sizeof(plan_t *));
+    int *item_first_src = b_alloc(b, (size_t)(nitems + 1) * sizeof(int));
+    if (!items || !item_first_src)
+        return NULL;
+    for (int i = 0; i < nitems; i++) {
+        item_first_src[i] = sc->nsrc;
+        if (!(items[i] = b_from_item(b, q->from.items[i], sc)))
+            return NULL;
+    }
+    item_first_src[nitems] = sc->nsrc;
+    bexpr_t *where = NULL;
+    if (q->where && !(where = b_where(b, q->where, sc, "WHERE")))
+        return NULL;
+    bexpr_t *conj[LIMIT_BIND_CONJUNCTS];
+    int nconj = b_conjuncts(b, where, conj, LIMIT_BIND_CONJUNCTS);
+    if (nconj < 0)
+        return NULL;
+    bool *used = b_alloc(b, (size_t)(nconj + 1));
+    if (!used)
+        return NULL;
+    /* push single-source conjuncts into plain table scans */
+    for (int i = 0; i < nconj; i++) {
+        uint64_t m = bx_srcmask(conj[i], sc);
+        if (m == 0 || (m & (m - 1)) != 0)
+            continue;
+        int s = __builtin_ctzll(m);
+        bsrc_t *src = sc->src[s];
+        if (!src->plan || src->plan->kind != PL_SCAN)
+            continue;
+        bexpr_t *sh = bx_shift(b, conj[i], -src->offset);
+        if (!sh)
+            return NULL;
+        src->plan->scan.filter = bx_bool_and(b, src->plan->scan.filter, sh);
+        used[i] = true;
+    }
+    /* point gets: a scan whose filter fixes the whole primary key */
+    for (int s = 0; s < sc->nsrc; s++) {
+        plan_t *p = sc->src[s]->plan;
+        if (!p || p->kind != PL_SCAN || !p->scan.filter)
+            continue;
+        bexpr_t *pc[LIMIT_BIND_CONJUNCTS];
+        int npc = b_conjuncts(b, p->scan.filter, pc, LIMIT_BIND_CONJUNCTS);
+        const cat_table_t *t = p->scan.table;
+        bexpr_t **key = b_alloc(b, (size_t)(t->npk + 1) * sizeof(bexpr_t *));
+        if (npc < 0 || !key)
+            return NULL;
+        if (b_point_key(b, t, pc, npc, 0, key)) {
+            p->scan.nkey = t->npk;
+            p->scan.key = key;
+        }
+    }
+    plan_t *cur = items[0];
+    int ncols = 0;
+    for (int s = item_first_src[0]; s < item_first_src[1]; s++)
+        ncols += sc->src[s]->ncols;
+    for (int i = 1; i < nitems; i++) {
+        uint64_t covered = 0;
+        for (int s = 0; s < item_first_src[i + 1]; s++)
+            covered |= UINT64_C(1) << s;
+        int rcols = items[i]->ncols;
+        plan_t *j = pl_new(b, PL_JOIN, ncols + rcols);
+        if (!j)
+            return NULL;
+        j->child = cur;
+        j->right = items[i];
+        memcpy(j->types, cur->types, (size_t)ncols * sizeof(type_oid_t));
+        memcpy(j->types + ncols, items[i]->types, (size_t)rcols * sizeof(type_oid_t));
+        memcpy(j->typmods, cur->typmods, (size_t)ncols * sizeof(int32_t));
+        memcpy(j->typmods + ncols, items[i]->typmods, (size_t)rcols * sizeof(int32_t));
+        for (int k = 0; k < nconj; k++) {
+            if (used[k] || bx_has_subq(conj[k]))
+                continue;
+            uint64_t m = bx_srcmask(conj[k], sc);
+            if ((m & ~covered) == 0) {
+                j->join.quals = bx_bool_and(b, j->join.quals, conj[k]);
+                used[k] = true;
+            }
+        }
+        cur = j;
+        ncols += rcols;
+    }
+    bexpr_t *rest = NULL;
+    for (int k = 0; k < nconj; k++)
+        if (!used[k])
+            rest = bx_bool_and(b, rest, conj[k]);
+    if (rest) {
+        plan_t *f = pl_new(b, PL_FILTER, cur->ncols);
+        if (!f)
+            return NULL;
+        memcpy(f->types, cur->types, (size_t)cur->ncols * sizeof(type_oid_t));
+        memcpy(f->typmods, cur->typmods, (size_t)cur->ncols * sizeof(int32_t));
+        f->child = cur;
+        f->filter.pred = rest;
+        cur = f;
+    }
+    return cur;
+}
+
+/* ---- join key extraction (hash joins) ---- */
+
+static int b_join_keys(binder_t *b, plan_t *p)
+{
+    if (p->child)
+        if (b_join_keys(b, p->child) < 0)
+            return -1;
+    if (p->right)
+        if (b_join_keys(b, p->right) < 0)
+            return -1;
+    if (p->kind != PL_JOIN || !p->join.quals)
+        return 0;
+    int lcols = p->child->ncols;
+    bexpr_t *conj[LIMIT_BIND_CONJUNCTS];
+    int n = b_conjuncts(b, p->join.quals, conj, LIMIT_BIND_CONJUNCTS);
+    if (n < 0)
+        return -1;
+    bexpr_t **lk = b_alloc(b, (size_t)(n + 1) * sizeof(bexpr_t *));
+    bexpr_t **rk = b_alloc(b, (size_t)(n + 1) * sizeof(bexpr_t *));
+    type_oid_t *kt = b_alloc(b, (size_t)(n + 1) * sizeof(type_oid_t));
+    if (!lk || !rk || !kt)
+        return -1;
+    int nk = 0;
+    bexpr_t *rest = NULL;
+    for (int i = 0; i < n; i++) {
+        bexpr_t *e = conj[i];
+        bool taken = false;
+        if (e->kind == BX_CMP && e->op == BX_OP_EQ && !bx_has_subq(e)) {
+            /* each side must reference only one join side */
+            for (int side = 0; side < 2 && !taken; side++) {
+                bexpr_t *x = e->args[side], *y = e->args[1 - side];
+                scope_t ls = {0}, rs = {0};
+                bsrc_t lsrc = {.offset = 0, .ncols = lcols}, rsrc = {.offset = lcols, .ncols = p->ncols - lcols};
+                ls.nsrc = 1; ls.src[0] = &lsrc;
+                rs.nsrc = 1; rs.src[0] = &rsrc;
+                uint64_t xm_l = bx_srcmask(x, &ls), xm_r = bx_srcmask(x, &rs);
+                uint64_t ym_l = bx_srcmask(y, &ls), ym_r = bx_srcmask(y, &rs);
+                if (xm_l && !xm_r && ym_r && !ym_l) {
+                    lk[nk] = x;
+                    if (!(rk[nk] = bx_shift(b, y, -lcols)))
+                        return -1;
+                    kt[nk++] = e->optype;
+                    taken = true;
+                }
+            }
+        }
+        if (!taken)
+            rest = bx_bool_and(b, rest, e);
+    }
+    if (nk) {
+        p->join.nkeys = nk;
+        p->join.lkeys = lk;
+        p->join.rkeys = rk;
+        p->join.keytypes = kt;
+        p->join.quals = rest;
+    }
+    return 0;
+}
+
+/* ---- aggregation rewrite ---- */
+
+static bexpr_t *b_agg_rewrite(binder_t *b, bexpr_t *e, bexpr_t **groups, int ngroup)
+{
+    for (int g = 0; g < ngroup; g++)
+        if (bx_equal(e, groups[g]))
+            return bx_col(b, g, e->type, e->typmod, e->colname);
+    if (e->kind == BX_AGGREF)
+        return bx_col(b, ngroup + e->index, e->type, -1, NULL);
+    if (e->kind == BX_COL) {
+        sql_error(b->err, SQLSTATE_GROUPING_ERROR,
+                  "column \"%s\" must appear in the GROUP BY clause or be used in an aggregate function",
+                  e->colname ? e->colname : "?");
+        return NULL;
+    }
+    if (e->kind == BX_PARAM || e->nargs == 0)
+        return e;
+    bexpr_t *c = b_alloc(b, sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *e;
+    if (!(c->args = b_alloc(b, (size_t)e->nargs * sizeof(bexpr_t *))))
+        return NULL;
+    for (int i = 0; i < e->nargs; i++)
+        if (!(c->args[i] = b_agg_rewrite(b, e->args[i], groups, ngroup)))
+            return NULL;
+    return c;
+}
+
+static bool bx_has_agg(const bexpr_t *e)
+{
+    if (e->kind == BX_AGGREF)
+        return true;
+    for (int i = 0; i < e->nargs; i++)
+        if (bx_has_agg(e->args[i]))
+            return true;
+    return false;
+}
+
+/* ---- SELECT ---- */
+
+static const char *b_target_name(const ast_t *e)
+{
+    switch (e->kind) {
+    case AST_COLREF:
+        return e->colref.nfields ? e->colref.fields[e->colref.nfields - 1] : "?column?";
+    case AST_FUNC:
+        return e->func.name;
+    case AST_CAST:
+        if (e->cast.arg->kind == AST_COLREF || e->cast.arg->kind == AST_FUNC || e->cast.arg->kind == AST_CAST)
+            return b_target_name(e->cast.arg);
+        return e->cast.type.name;
+    case AST_CASE: return "case";
+    case AST_COALESCE: return "coalesce";
+    case AST_MINMAX: return e->minmax.greatest ? "greatest" : "least";
+    case AST_NULLIF: return "nullif";
+    case AST_SUBLINK:
+        if (e->sublink.type == AST_SUB_EXISTS)
+            return "exists";
+        if (e->sublink.select->select.ntargets == 1)
+            return b_target_name(e->sublink.select->select.targets[0].expr);
+        return "?column?";
+    case AST_SQLFN:
+        switch (e->sqlfn.fn) {
+        case AST_SQLFN_CURRENT_TIMESTAMP: return "current_timestamp";
+        case AST_SQLFN_CURRENT_DATE: return "current_date";
+        case AST_SQLFN_LOCALTIMESTAMP: return "localtimestamp";
+        case AST_SQLFN_CURRENT_USER: return "current_user";
+        case AST_SQLFN_SESSION_USER: return "session_user";
+        case AST_SQLFN_CURRENT_CATALOG: return "current_catalog";
+        case AST_SQLFN_CURRENT_SCHEMA: return "current_schema";
+        }
+        return "?column?";
+    default:
+        return "?column?";
+    }
+}
+
+typedef struct tlist {
+    int n, cap;
+    bexpr_t **exprs;
+    const char **names;
+    uint32_t *table_oids;
+    int16_t *attnums;
+} tlist_t;
+
+static int tl_add(binder_t *b, tlist_t *tl, bexpr_t *e, const char *name, uint32_t toid, int16_t attnum)
+{
+    if (tl->n == tl->cap) {
+        int cap = tl->cap ? tl->cap * 2 : 16;
+        if (cap > LIMIT_SQL_COLUMNS + 64) {
+            sql_error(b->err, SQLSTATE_PROGRAM_LIMIT, "target lists can have at most %d entries", LIMIT_SQL_COLUMNS);
+            return -1;
+        }
+        bexpr_t **ne = b_alloc(b, (size_t)cap * sizeof(bexpr_t *));
+        const char **nn = b_alloc(b, (size_t)cap * sizeof(char *));
+        uint32_t *no = b_alloc(b, (size_t)cap * sizeof(uint32_t));
+        int16_t *na = b_alloc(b, (size_t)cap * sizeof(int16_t));
+        if (!ne || !nn || !no || !na)
+            return -1;
+        if (tl->n) {
+            memcpy(ne, tl->exprs, (size_t)tl->n * sizeof(bexpr_t *));
+            memcpy(nn, tl->names, (size_t)tl->n * sizeof(char *));
+            memcpy(no, tl->table_oids, (size_t)tl->n * sizeof(uint32_t));
+            memcpy(na, tl->attnums, (size_t)tl->n * sizeof(int16_t));
+        }
+        tl->exprs = ne;
+        tl->names = nn;
+        tl->table_oids = no;
+        tl->attnums = na;
+        tl->cap = cap;
+    }
+    tl->exprs[tl->n] = e;
+    tl->names[tl->n] = name;
+    tl->table_oids[tl->n] = toid;
+    tl->attnums[tl->n] = attnum;
+    tl->n++;
+    return 0;
+}
+
+/* Source column -> (table oid, attnum) for RowDescription. */
+static void b_col_origin(const scope_t *sc, const bexpr_t *e, const catalog_t *cat, uint32_t *oid, int16_t *attnum)
+{
+    *oid = 0;
+    *attnum = 0;
+    if (e->kind != BX_COL)
+        return;
+    for (int s = 0; s < sc->nsrc; s++) {
+        const bsrc_t *src = sc->src[s];
+        if (e->index >= src->offset && e->index < src->offset + src->ncols && src->table_oid) {
+            const cat_table_t *t = catalog_table_by_oid(cat, src->table_oid);
+            *oid = src->table_oid;
+            *attnum = t ? t->cols[e->index - src->offset].attnum : (int16_t)(e->index - src->offset + 1);
+        }
+    }
+}
+
+static int b_targets(binder_t *b, const ast_select_t *q, const scope_t *sc, tlist_t *tl)
+{
+    for (int i = 0; i < q->ntargets; i++) {
+        const ast_target_t *t = &q->targets[i];
+        if (t->expr->kind == AST_COLREF && t->expr->colref.star) {
+            const char *qual = t->expr->colref.nfields ? t->expr->colref.fields[t->expr->colref.nfields - 1] : NULL;
+            bool any = false;
+            for (int s = 0; s < sc->nsrc; s++) {
+                const bsrc_t *src = sc->src[s];
+                if (qual && (!src->alias || strcmp(src->alias, qual)))
+                    continue;
+                any = true;
+                for (int c = 0; c < src->ncols; c++) {
+                    if (!src->names[c])
+                        continue;
+                    bexpr_t *e = bx_col(b, src->offset + c, src->types[c], src->typmods[c], src->names[c]);
+                    uint32_t oid;
+                    int16_t att;
+                    if (!e)
+                        return -1;
+                    b_col_origin(sc, e, b->env->catalog, &oid, &att);
+                    if (tl_add(b, tl, e, src->names[c], oid, att) < 0)
+                        return -1;
+                }
+            }
+            if (qual && !any) {
+                sql_error(b->err, SQLSTATE_UNDEFINED_TABLE, "missing FROM-clause entry for table \"%s\"", qual);
+                b_pos(b, t->location);
+                return -1;
+            }
+            if (!qual && sc->nsrc == 0) {
+                sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "SELECT * with no tables specified is not valid");
+                b_pos(b, t->location);
+                return -1;
+            }
+            continue;
+        }
+        bexpr_t *e = b_expr(b, t->expr, sc);
+        if (!e)
+            return -1;
+        uint32_t oid;
+        int16_t att;
+        b_col_origin(sc, e, b->env->catalog, &oid, &att);
+        if (tl_add(b, tl, e, t->name ? t->name : b_target_name(t->expr), oid, att) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static bexpr_t *b_limit_expr(binder_t *b, const ast_t *n, const char *what)
+{
+    scope_t empty = {0};
+    bexpr_t *e = b_expr(b, n, &empty);
+    if (!e)
+        return NULL;
+    if (e->kind == BX_CONST && e->isnull)
+        return e;
+    return b_coerce(b, e, TYPE_INT8, -1, CAST_IMPLICIT, n->location);
+}
+
+/* Finds ORDER BY / GROUP BY item `n` among the output columns: ordinal or name. */
+static int b_output_ref(binder_t *b, const ast_t *n, const tlist_t *tl, int nvisible, bool by_name,
+                        const char *clause)
+{
+    if (n->kind == AST_CONST && n->c.ctype == AST_C_INT) {
+        if (n->c.ival < 1 || n->c.ival > nvisible) {
+            sql_error(b->err, "42P10", "%s position %lld is not in select list", clause, (long long)n->c.ival);
+            b_pos(b, n->location);
+            return -2;
+        }
+        return (int)n->c.ival - 1;
+    }
+    if (by_name && n->kind == AST_COLREF && n->colref.nfields == 1 && !n->colref.star) {
+        int found = -1;
+        for (int i = 0; i < nvisible; i++)
+            if (tl->names[i] && !strcmp(tl->names[i], n->colref.fields[0])) {
+                if (found >= 0 && !bx_equal(tl->exprs[found], tl->exprs[i])) {
+                    sql_error(b->err, "42702", "%s \"%s\" is ambiguous", clause, n->colref.fields[0]);
+                    b_pos(b, n->location);
+                    return -2;
+                }
+                if (found < 0)
+                    found = i;
+            }
+        return found;
+    }
+    return -1;
+}
+
+static plan_t *b_values_query(binder_t *b, const ast_select_t *q, int *nvisible, const char ***names,
+                              sql_coldesc_t **descs)
+{
+    int nrows = q->nvalues_rows, ncols = q->values[0].n;
+    plan_t *p = pl_new(b, PL_VALUES, ncols);
+    if (!p || !(p->values.rows = b_alloc(b, (size_t)nrows * sizeof(bexpr_t **))))
+        return NULL;
+    p->values.nrows = nrows;
+    scope_t empty = {0};
+    for (int r = 0; r < nrows; r++) {
+        if (q->values[r].n != ncols) {
+            sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "VALUES lists must all be the same length");
+            return NULL;
+        }
+        if (!(p->values.rows[r] = b_alloc(b, (size_t)ncols * sizeof(bexpr_t *))))
+            return NULL;
+        for (int c = 0; c < ncols; c++)
+            if (!(p->values.rows[r][c] = b_expr(b, q->values[r].items[c], &empty)))
+                return NULL;
+    }
+    bexpr_t **col = b_alloc(b, (size_t)nrows * sizeof(bexpr_t *));
+    const char **nm = b_alloc(b, (size_t)(ncols + 1) * sizeof(char *));
+    if (!col || !nm)
+        return NULL;
+    for (int c = 0; c < ncols; c++) {
+        for (int r = 0; r < nrows; r++)
+            col[r] = p->values.rows[r][c];
+        type_oid_t t = b_common_list(b, col, nrows, "VALUES", -1);
+        if (t == TYPE_INVALID)
+            return NULL;
+        for (int r = 0; r < nrows; r++)
+            p->values.rows[r][c] = col[r];
+        p->types[c] = t;
+        char *name = arena_alloc(b->a, 24);
+        if (!name)
+            return NULL;
+        snprintf(name, 24, "column%d", c + 1);
+        nm[c] = name;
+    }
+    *nvisible = ncols;
+    *names = nm;
+    *descs = NULL;
+    return p;
+}
+
+static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const char ***names,
+                        sql_coldesc_t **descs)
+{
+    if (q->nvalues_rows)
+        return b_values_query(b, q, nvisible, names, descs);
+    if (q->for_update) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "SELECT FOR UPDATE/SHARE is not supported");
+        return NULL;
+    }
+    scope_t *sc = b_alloc(b, sizeof *sc);
+    if (!sc)
+        return NULL;
+    plan_t *base = b_from_where(b, q, sc);
+    if (!base)
+        return NULL;
+    /* this query level numbers its aggregates from 0 (subqueries save and restore) */
+    b->naggs = b->aggcap = 0;
+    b->aggs = NULL;
+    int saved_naggs = 0;
+    b->agg_allowed = true;
+    b->agg_context = NULL;
+    tlist_t tl = {0};
+    if (b_targets(b, q, sc, &tl) < 0)
+        return NULL;
+    int nvis = tl.n;
+    /* GROUP BY items: input expressions, or output ordinals / names */
+    int ngroup = q->group.n;
+    bexpr_t **groups = b_alloc(b, (size_t)(ngroup + 1) * sizeof(bexpr_t *));
+    if (!groups)
+        return NULL;
+    for (int i = 0; i < ngroup; i++) {
+        const ast_t *g = q->group.items[i];
+        int ref = b_output_ref(b, g, &tl, nvis, false, "GROUP BY");
+        if (ref == -2)
+            return NULL;
+        if (ref < 0 && g->kind == AST_COLREF && g->colref.nfields == 1) {
+            int idx;
+            sql_error_t probe = {0};
+            sql_error_t *saved = b->err;
+            b->err = &probe;
+            int rc = b_find_column(b, sc, NULL, g->colref.fields[0], g->location, &idx, NULL);
+            b->err = saved;
+            if (rc < 0)
+                ref = b_output_ref(b, g, &tl, nvis, true, "GROUP BY");
+            if (ref == -2)
+                return NULL;
+        }
+        if (ref >= 0) {
+            groups[i] = tl.exprs[ref];
+        } else {
+            b->agg_allowed = false;
+            b->agg_context = "GROUP BY";
+            groups[i] = b_expr(b, g, sc);
+            b->agg_allowed = true;
+            b->agg_context = NULL;
+            if (!groups[i])
+                return NULL;
+        }
+        if (bx_has_agg(groups[i])) {
+            sql_error(b->err, SQLSTATE_GROUPING_ERROR, "aggregate functions are not allowed in GROUP BY");
+            b_pos(b, g->location);
+            return NULL;
+        }
+        if (groups[i]->type == TYPE_UNKNOWN && !(groups[i] = b_resolve_unknown(b, groups[i])))
+            return NULL;
+    }
+    bexpr_t *having = NULL;
+    if (q->having) {
+        bexpr_t *h = b_expr(b, q->having, sc);
+        if (!h || !(having = b_coerce(b, h, TYPE_BOOL, -1, CAST_IMPLICIT, q->having->location)))
+            return NULL;
+    }
+    /* ORDER BY: output columns by ordinal or name, else expressions (hidden columns) */
+    int nsort = q->nsort;
+    plan_sortkey_t *keys = b_alloc(b, (size_t)(nsort + 1) * sizeof *keys);
+    int *key_col = b_alloc(b, (size_t)(nsort + 1) * sizeof(int));
+    if (!keys || !key_col)
+        return NULL;
+    for (int i = 0; i < nsort; i++) {
+        const ast_sortby_t *s = &q->sort[i];
+        int ref = b_output_ref(b, s->expr, &tl, nvis, true, "ORDER BY");
+        if (ref == -2)
+            return NULL;
+        if (ref < 0) {
+            bexpr_t *e = b_expr(b, s->expr, sc);
+            if (!e)
+                return NULL;
+            for (int k = 0; k < tl.n && ref < 0; k++)
+                if (bx_equal(tl.exprs[k], e))
+                    ref = k;
+            if (ref < 0) {
+                if (q->distinct) {
+                    sql_error(b->err, "42P10", "for SELECT DISTINCT, ORDER BY expressions must appear in select list");
+                    b_pos(b, s->expr->location);
+                    return NULL;
+                }
+                if (tl_add(b, &tl, e, NULL, 0, 0) < 0)
+                    return NULL;
+                ref = tl.n - 1;
+            }
+        }
+        key_col[i] = ref;
+        keys[i].desc = s->desc;
+        keys[i].nulls_first = s->nulls == 1 || (s->nulls == 0 && s->desc);
+    }
+    bool aggregating = ngroup > 0 || b->naggs > saved_naggs || having != NULL;
+    for (int i = 0; i < tl.n && !aggregating; i++)
+        aggregating = bx_has_agg(tl.exprs[i]);
+    plan_t *cur = base;
+    int first_agg = saved_naggs, naggs = b->naggs - saved_naggs;
+    if (aggregating) {
+        ASSERT(first_agg == 0);
+        plan_agg_t *aggs = b->aggs;
+        bool pushdown = cur->kind == PL_SCAN;
+        for (int i = 0; i < naggs && pushdown; i++)
+            if (aggs[i].distinct)
+                pushdown = false;
+        plan_t *ag = pl_new(b, PL_AGG, ngroup + naggs);
+        if (!ag)
+            return NULL;
+        ag->agg.ngroup = ngroup;
+        ag->agg.naggs = naggs;
+        ag->agg.aggs = aggs;
+        for (int g = 0; g < ngroup; g++) {
+            ag->types[g] = groups[g]->type;
+            ag->typmods[g] = groups[g]->typmod;
+        }
+        for (int k = 0; k < naggs; k++)
+            ag->types[ngroup + k] = aggs[k].rettype;
+        if (pushdown) {
+            cur->scan.agg_pushed = true;
+            cur->scan.ngroup = ngroup;
+            cur->scan.group = groups;
+            cur->scan.naggs = naggs;
+            cur->scan.aggs = aggs;
+            ag->agg.mode = PLAN_AGG_FINAL;
+            if (!(ag->agg.group = b_alloc(b, (size_t)(ngroup + 1) * sizeof(bexpr_t *))))
+                return NULL;
+            for (int g = 0; g < ngroup; g++)
+                ag->agg.group[g] = bx_col(b, g, groups[g]->type, groups[g]->typmod, NULL);
+        } else {
+            ag->agg.mode = PLAN_AGG_COMPLETE;
+            ag->agg.group = groups;
+        }
+        ag->child = cur;
+        cur = ag;
+        /* rewrite outputs over (groups ++ aggs); aggregate refs shift by first_agg */
+        for (int i = 0; i < tl.n; i++) {
+            if (!(tl.exprs[i] = b_agg_rewrite(b, tl.exprs[i], groups, ngroup)))
+                return NULL;
+        }
+        if (having) {
+            if (!(having = b_agg_rewrite(b, having, groups, ngroup)))
+                return NULL;
+            plan_t *f = pl_new(b, PL_FILTER, ag->ncols);
+            if (!f)
+                return NULL;
+            memcpy(f->types, ag->types, (size_t)ag->ncols * sizeof(type_oid_t));
+            memcpy(f->typmods, ag->typmods, (size_t)ag->ncols * sizeof(int32_t));
+            f->child = cur;
+            f->filter.pred = having;
+            cur = f;
+        }
+    }
+    /* projection: visible targets + hidden sort columns; regclass shows as a name */
+    plan_t *pr = pl_new(b, PL_PROJECT, tl.n);
+    if (!pr || !(pr->project.exprs = b_alloc(b, (size_t)tl.n * sizeof(bexpr_t *))))
+        return NULL;
+    pr->child = cur;
+    for (int i = 0; i < tl.n; i++) {
+        bexpr_t *e = tl.exprs[i];
+        if (e->type == TYPE_UNKNOWN && !(e = b_resolve_unknown(b, e)))
+            return NULL;
+        if (i < nvis && e->type == TYPE_REGCLASS) {
+            bexpr_t *r = bx_new(b, BX_REGCLASS_NAME, TYPE_TEXT, 1);
+            if (!r)
+                return NULL;
+            r->args[0] = e;
+            e = r;
+        }
+        pr->project.exprs[i] = e;
+        pr->types[i] = e->type;
+        pr->typmods[i] = e->typmod;
+    }
+    cur = pr;
+    if (q->distinct) {
+        plan_t *d = pl_new(b, PL_DISTINCT, cur->ncols);
+        if (!d)
+            return NULL;
+        memcpy(d->types, cur->types, (size_t)cur->ncols * sizeof(type_oid_t));
+        memcpy(d->typmods, cur->typmods, (size_t)cur->ncols * sizeof(int32_t));
+        d->child = cur;
+        cur = d;
+    }
+    if (nsort) {
+        plan_t *s = pl_new(b, PL_SORT, cur->ncols);
+        if (!s)
+            return NULL;
+        memcpy(s->types, cur->types, (size_t)cur->ncols * sizeof(type_oid_t));
+        memcpy(s->typmods, cur->typmods, (size_t)cur->ncols * sizeof(int32_t));
+        s->child = cur;
+        s->sort.nkeys = nsort;
+        s->sort.keys = keys;
+        for (int i = 0; i < nsort; i++)
+            if (!(keys[i].expr = bx_col(b, key_col[i], cur->types[key_col[i]], -1, NULL)))
+                return NULL;
+        cur = s;
+    }
+    if (q->limit || q->offset) {
+        plan_t *l = pl_new(b, PL_LIMIT, cur->ncols);
+        if (!l)
+            return NULL;
+        memcpy(l->types, cur->types, (size_t)cur->ncols * sizeof(type_oid_t));
+        memcpy(l->typmods, cur->typmods, (size_t)cur->ncols * sizeof(int32_t));
+        l->child = cur;
+        if (q->limit && !(l->limit.limit = b_limit_expr(b, q->limit, "LIMIT")))
+            return NULL;
+        if (q->offset && !(l->limit.offset = b_limit_expr(b, q->offset, "OFFSET")))
+            return NULL;
+        cur = l;
+    }
+    if (b_join_keys(b, cur) < 0)
+        return NULL;
+    *nvisible = nvis;
+    *names = tl.names;
+    sql_coldesc_t *d = b_alloc(b, (size_t)(nvis + 1) * sizeof *d);
+    if (!d)
+        return NULL;
+    for (int i = 0; i < nvis; i++) {
+        const type_info_t *ti = type_lookup(cur->types[i]);
+        d[i].name = tl.names[i];
+        d[i].table_oid = tl.table_oids[i];
+        d[i].attnum = tl.attnums[i];
+        d[i].type = cur->types[i];
+        d[i].typlen = ti ? ti->typlen : -1;
+        d[i].typmod = cur->typmods[i];
+    }
+    *descs = d;
+    return cur;
+}
+
+/* ---- DML ---- */
+
+static const cat_table_t *b_target_table(binder_t *b, const ast_t *rv)
+{
+    const cat_table_t *t;
+    const pgcat_vtab_t *vt;
+    if (b_relation(b, rv, &t, &vt) < 0)
+        return NULL;
+    if (!t) {
+        sql_error(b->err, "42809", "cannot change system relation \"%s\"", rv->rangevar.name);
+        b_pos(b, rv->location);
+        return NULL;
+    }
+    return t;
+}
+
+static int b_table_col(binder_t *b, const cat_table_t *t, const char *name, int location)
+{
+    for (int c = 0; c < t->ncols; c++)
+        if (!t->cols[c].dropped && !strcmp(t->cols[c].name, name))
+            return c;
+    sql_error(b->err, SQLSTATE_UNDEFINED_COLUMN, "column \"%s\" of relation \"%s\" does not exist", name, t->name);
+    b_pos(b, location);
+    return -1;
+}
+
+static scope_t *b_table_scope(binder_t *b, const cat_table_t *t, const char *alias)
+{
+    scope_t *sc = b_alloc(b, sizeof *sc);
+    bsrc_t *s = sc ? src_new(b, t->ncols) : NULL;
+    if (!s)
+        return NULL;
+    for (int i = 0; i < t->ncols; i++) {
+        s->names[i] = t->cols[i].dropped ? NULL : t->cols[i].name;
+        s->types[i] = t->cols[i].type;
+        s->typmods[i] = t->cols[i].typmod;
+    }
+    s->alias = alias ? alias : t->name;
+    s->table_oid = t->oid;
+    return scope_add(b, sc, s) < 0 ? NULL : sc;
+}
+
+/* The DEFAULT of column c as a bound expression (NULL constant when none). */
+static bexpr_t *b_default(binder_t *b, const cat_table_t *t, int c)
+{
+    const cat_column_t *col = &t->cols[c];
+    if (!col->default_sql) {
+        bexpr_t *e = bx_const(b, col->type, (datum_t){0}, true);
+        if (e)
+            e->typmod = col->typmod;
+        return e;
+    }
+    char *text = arena_alloc(b->a, strlen(col->default_sql) + 8);
+    if (!text) {
+        sql_error(b->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    sprintf(text, "SELECT %s", col->default_sql);
+    parse_stmt_t *st;
+    int n;
+    if (parse_sql(b->a, text, strlen(text), &st, &n, b->err) < 0)
+        return NULL;
+    if (n != 1 || st[0].ast->kind != AST_SELECT || st[0].ast->select.ntargets != 1) {
+        sql_error(b->err, SQLSTATE_INTERNAL_ERROR, "bad default expression for column \"%s\"", col->name);
+        return NULL;
+    }
+    scope_t empty = {0};
+    bexpr_t *e = b_expr(b, st[0].ast->select.targets[0].expr, &empty);
+    return b_assign(b, e, col, -1);
+}
+
+static int b_returning(binder_t *b, bound_stmt_t *bs, const cat_table_t *t, int n, const ast_target_t *rt)
+{
+    if (!n) {
+        bs->ncols = -1;
+        return 0;
+    }
+    scope_t *sc = b_table_scope(b, t, NULL);
+    if (!sc)
+        return -1;
+    ast_select_t q = {.ntargets = n, .targets = (ast_target_t *)rt};
+    tlist_t tl = {0};
+    b->agg_allowed = false;
+    b->agg_context = "RETURNING";
+    if (b_targets(b, &q, sc, &tl) < 0)
+        return -1;
+    bs->nreturning = tl.n;
+    bs->returning = tl.exprs;
+    bs->ncols = tl.n;
+    bs->nvisible = tl.n;
+    if (!(bs->cols = b_alloc(b, (size_t)(tl.n + 1) * sizeof(sql_coldesc_t))))
+        return -1;
+    for (int i = 0; i < tl.n; i++) {
+        if (tl.exprs[i]->type == TYPE_UNKNOWN && !(tl.exprs[i] = b_resolve_unknown(b, tl.exprs[i])))
+            return -1;
+        const type_info_t *ti = type_lookup(tl.exprs[i]->type);
+        bs->cols[i] = (sql_coldesc_t){tl.names[i], tl.table_oids[i], tl.attnums[i], tl.exprs[i]->type,
+                                      ti ? ti->typlen : -1, tl.exprs[i]->typmod};
+    }
+    return 0;
+}
+
+static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
+{
+    const cat_table_t *t = b_target_table(b, n->insert.table);
+    if (!t)
+        return -1;
+    bs->table = t;
+    if (!(bs->coltypes = plan_table_types(b->a, t)))
+        return -1;
+    /* target columns: table column index per position */
+    int ntarget = n->insert.ncols;
+    int *target = b_alloc(b, (size_t)(t->ncols + 1) * sizeof(int));
+    if (!target)
+        return -1;
+    if (ntarget) {
+        for (int i = 0; i < ntarget; i++) {
+            int c = b_table_col(b, t, n->insert.cols[i], n->insert.table->location);
+            if (c < 0)
+                return -1;
+            for (int k = 0; k < i; k++)
+                if (target[k] == c) {
+                    sql_error(b->err, "42701", "column \"%s\" specified more than once", n->insert.cols[i]);
+                    return -1;
+                }
+            target[i] = c;
+        }
+    } else {
+        for (int c = 0; c < t->ncols; c++)
+            if (!t->cols[c].dropped)
+                target[ntarget++] = c;
+    }
+    const ast_t *src = n->insert.source;
+    plan_t *p;
+    if (!src || src->select.nvalues_rows) {
+        int nrows = src ? src->select.nvalues_rows : 1;
+        if (!(p = pl_new(b, PL_VALUES, t->ncols)) || !(p->values.rows = b_alloc(b, (size_t)nrows * sizeof(bexpr_t **))))
+            return -1;
+        p->values.nrows = nrows;
+        scope_t empty = {0};
+        for (int r = 0; r < nrows; r++) {
+            const ast_list_t *row = src ? &src->select.values[r] : NULL;
+            int nv = row ? row->n : 0;
+            if (row && nv > ntarget) {
+                sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "INSERT has more expressions than target columns");
+                b_pos(b, row->items[ntarget]->location);
+                return -1;
+            }
+            if (row && nv < ntarget && n->insert.ncols) {
+                sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "INSERT has more target columns than expressions");
+                return -1;
+            }
+            bexpr_t **vals = b_alloc(b, (size_t)(t->ncols + 1) * sizeof(bexpr_t *));
+            if (!vals)
+                return -1;
+            for (int c = 0; c < t->ncols; c++)
+                vals[c] = NULL;
+            for (int i = 0; i < nv; i++) {
+                int c = target[i];
+                const ast_t *x = row->items[i];
+                bexpr_t *e = x->kind == AST_DEFAULT ? b_default(b, t, c)
+                                                    : b_assign(b, b_expr(b, x, &empty), &t->cols[c], x->location);
+                if (!e)
+                    return -1;
+                vals[c] = e;
+            }
+            for (int c = 0; c < t->ncols; c++)
+                if (!vals[c] && !(vals[c] = b_default(b, t, c)))
+                    return -1;
+            p->values.rows[r] = vals;
+        }
+    } else {
+        int nvis;
+        const char **names;
+        sql_coldesc_t *descs;
+        plan_t *sp = b_select(b, &src->select, &nvis, &names, &descs);
+        if (!sp)
+            return -1;
+        if (nvis > ntarget) {
+            sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "INSERT has more expressions than target columns");
+            return -1;
+        }
+        if (nvis < ntarget && n->insert.ncols) {
+            sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "INSERT has more target columns than expressions");
+            return -1;
+        }
+        if (!(p = pl_new(b, PL_PROJECT, t->ncols)) || !(p->project.exprs = b_alloc(b, (size_t)t->ncols * sizeof(bexpr_t *))))
+            return -1;
+        p->child = sp;
+        for (int c = 0; c < t->ncols; c++)
+            p->project.exprs[c] = NULL;
+        for (int i = 0; i < nvis; i++) {
+            int c = target[i];
+            bexpr_t *e = bx_col(b, i, sp->types[i], sp->typmods[i], names[i]);
+            if (!(p->project.exprs[c] = b_assign(b, e, &t->cols[c], -1)))
+                return -1;
+        }
+        for (int c = 0; c < t->ncols; c++)
+            if (!p->project.exprs[c] && !(p->project.exprs[c] = b_default(b, t, c)))
+                return -1;
+    }
+    for (int c = 0; c < t->ncols; c++) {
+        p->types[c] = t->cols[c].type;
+        p->typmods[c] = t->cols[c].typmod;
+    }
+    bs->plan = p;
+    return b_returning(b, bs, t, n->insert.nreturning, n->insert.returning);
+}
+
+static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
+{
+    bool upd = n->kind == AST_UPDATE;
+    const ast_t *rv = upd ? n->update.table : n->del.table;
+    const cat_table_t *t = b_target_table(b, rv);
+    if (!t)
+        return -1;
+    bs->table = t;
+    if (!(bs->coltypes = plan_table_types(b->a, t)))
+        return -1;
+    scope_t *sc = b_table_scope(b, t, rv->rangevar.alias);
+    if (!sc)
+        return -1;
+    if (upd) {
+        int k = n->update.nset;
+        bs->nset = k;
+        bs->set_idx = b_alloc(b, (size_t)(k + 1) * sizeof(int));
+        bs->set_exprs = b_alloc(b, (size_t)(k + 1) * sizeof(bexpr_t *));
+        if (!bs->set_idx || !bs->set_exprs)
+            return -1;
+        b->agg_allowed = false;
+        b->agg_context = "UPDATE";
+        for (int i = 0; i < k; i++) {
+            int c = b_table_col(b, t, n->update.set_cols[i], -1);
+            if (c < 0)
+                return -1;
+            for (int j = 0; j < i; j++)
+                if (bs->set_idx[j] == c) {
+                    sql_error(b->err, "42601", "multiple assignments to same column \"%s\"", t->cols[c].name);
+                    return -1;
+                }
+            bs->set_idx[i] = c;
+            const ast_t *x = n->update.set_exprs[i];
+            bexpr_t *e = x->kind == AST_DEFAULT ? b_default(b, t, c)
+                                                : b_assign(b, b_expr(b, x, sc), &t->cols[c], x->location);
+            if (!e)
+                return -1;
+            bs->set_exprs[i] = e;
+            for (int p = 0; p < t->npk; p++)
+                if (t->pk_attnums[p] == t->cols[c].attnum)
+                    bs->set_changes_pk = true;
+        }
+    }
+    const ast_t *where = upd ? n->update.where : n->del.where;
+    if (where) {
+        if (!(bs->where = b_where(b, where, sc, "WHERE")))
+            return -1;
+        bexpr_t *conj[LIMIT_BIND_CONJUNCTS];
+        int nc = b_conjuncts(b, bs->where, conj, LIMIT_BIND_CONJUNCTS);
+        bexpr_t **key = b_alloc(b, (size_t)(t->npk + 1) * sizeof(bexpr_t *));
+        if (nc < 0 || !key)
+            return -1;
+        if (b_point_key(b, t, conj, nc, 0, key)) {
+            bs->nkey = t->npk;
+            bs->key = key;
+        }
+    }
+    return b_returning(b, bs, t, upd ? n->update.nreturning : n->del.nreturning,
+                       upd ? n->update.returning : n->del.returning);
+}
+
+bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error_t *err)
+{
+    binder_t *b = arena_alloc(env->arena, sizeof *b);
+    if (!b) {
+        sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    memset(b, 0, sizeof *b);
+    b->env = env;
+    b->a = env->arena;
+    b->err = err;
+    if (env->nparams > 0 && b_param_room(b, env->nparams - 1) < 0)
+        return NULL;
+    b->nparams = env->nparams;
+    if (b_param_room(b, 0) < 0)
+        return NULL;
+    for (int i = 0; i < env->nparams; i++) {
+        b->param_types[i] = env->param_types ? env->param_types[i] : 0;
+        b->param_fixed[i] = b->param_types[i] != 0 && b->param_types[i] != TYPE_UNKNOWN;
+        if (!b->param_fixed[i])
+            b->param_types[i] = 0;
+    }
+    bound_stmt_t *bs = b_alloc(b, sizeof *bs);
+    if (!bs)
+        return NULL;
+    bs->ast = stmt;
+    bs->catalog_version = env->catalog->version;
+    bs->ncols = -1;
+    int rc = 0;
+    switch (stmt->kind) {
+    case AST_SELECT: {
+        bs->kind = ST_QUERY;
+        const char **names;
+        if (!(bs->plan = b_select(b, &stmt->select, &bs->nvisible, &names, &bs->cols)))
+            return NULL;
+        bs->ncols = bs->nvisible;
+        if (!bs->cols) {
+            if (!(bs->cols = b_alloc(b, (size_t)(bs->ncols + 1) * sizeof(sql_coldesc_t))))
+                return NULL;
+            for (int i = 0; i < bs->ncols; i++) {
+                const type_info_t *ti = type_lookup(bs->plan->types[i]);
+                bs->cols[i] = (sql_coldesc_t){names[i], 0, 0, bs->plan->types[i], ti ? ti->typlen : -1,
+                                              bs->plan->typmods[i]};
+            }
+        }
+        break;
+    }
+    case AST_INSERT: bs->kind = ST_INSERT; rc = b_insert(b, stmt, bs); break;
+    case AST_UPDATE: bs->kind = ST_UPDATE; rc = b_update_delete(b, stmt, bs); break;
+    case AST_DELETE: bs->kind = ST_DELETE; rc = b_update_delete(b, stmt, bs); break;
+    case AST_CREATE_TABLE: bs->kind = ST_CREATE; break;
+    case AST_DROP_TABLE: bs->kind = ST_DROP; break;
+    case AST_TRUNCATE: bs->kind = ST_TRUNCATE; break;
+    case AST_TXN: bs->kind = ST_TXN; break;
+    case AST_SET: bs->kind = ST_SET; break;
+    case AST_SHOW: {
+        bs->kind = ST_SHOW;
+        bool all = !strcasecmp(stmt->show.name, "all");
+        bs->ncols = bs->nvisible = all ? 3 : 1;
+        if (!(bs->cols = b_alloc(b, 3 * sizeof(sql_coldesc_t))))
+            return NULL;
+        if (all) {
+            bs->cols[0] = (sql_coldesc_t){"name", 0, 0, TYPE_TEXT, -1, -1};
+            bs->cols[1] = (sql_coldesc_t){"setting", 0, 0, TYPE_TEXT, -1, -1};
+            bs->cols[2] = (sql_coldesc_t){"description", 0, 0, TYPE_TEXT, -1, -1};
+        } else {
+            bs->cols[0] = (sql_coldesc_t){stmt->show.name, 0, 0, TYPE_TEXT, -1, -1};
+        }
+        break;
+    }
+    case AST_VACUUM: bs->kind = ST_NOOP; bs->noop_tag = "VACUUM"; break;
+    case AST_DISCARD: bs->kind = ST_NOOP; bs->noop_tag = "DISCARD ALL"; break;
+    case AST_CREATE_EXTENSION: bs->kind = ST_NOOP; bs->noop_tag = "CREATE EXTENSION"; break;
+    case AST_ALTER_ADD_PK: bs->kind = ST_ALTER_PK; break;
+    default:
+        sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "this statement is not supported");
+        return NULL;
+    }
+    if (rc < 0)
+        return NULL;
+    /* parameters nobody typed become text */
+    bs->nparams = b->nparams;
+    if (!(bs->param_types = b_alloc(b, (size_t)(b->nparams + 1) * sizeof(type_oid_t))))
+        return NULL;
+    for (int i = 0; i < b->nparams; i++) {
+        type_oid_t t = b->param_types[i];
+        if (t == 0 || t == TYPE_UNKNOWN)
+            t = TYPE_TEXT;
+        bs->param_types[i] = t;
+        if (b->param_nodes[i] && (b->param_nodes[i]->type == TYPE_UNKNOWN || b->param_nodes[i]->type == 0))
+            b->param_nodes[i]->type = t;
+    }
+    bs->nsubq = b->nsubq;
+    if (b->nsubq) {
+        bs->subq = b_alloc(b, (size_t)b->nsubq * sizeof(plan_t *));
+        bs->subq_kind = b_alloc(b, (size_t)b->nsubq * sizeof(int));
+        if (!bs->subq || !bs->subq_kind)
+            return NULL;
+        memcpy(bs->subq, b->subq, (size_t)b->nsubq * sizeof(plan_t *));
+        memcpy(bs->subq_kind, b->subq_kind, (size_t)b->nsubq * sizeof(int));
+    }
+    (void)lower_dup;
+    return bs;
+}

@@ -1,0 +1,573 @@
+/*
+ * catalog.c -- immutable, versioned catalog snapshots; boot, persistence and DDL on
+ * shard 0; see catalog.h and catalog_int.h.
+ *
+ * Each snapshot owns one arena holding every table, column and string, so freeing a
+ * snapshot is one arena_destroy. The reference count is the only word shared
+ * between shards (atomic); everything else is immutable after publication.
+ */
+#include "sql/catalog_int.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/assert.h"
+#include "core/hlc.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "core/rt.h"
+#include "core/strbuf.h"
+#include "shards/shard.h"
+
+typedef struct cat_snap {
+    catalog_t pub;
+    atomic_int refs;
+    uint32_t next_oid;
+    arena_t arena;
+} cat_snap_t;
+
+static __thread cat_snap_t *cat_cur;           /* this shard's newest snapshot */
+static _Atomic(cat_snap_t *) cat_boot_snap;   /* published by shard 0 at boot */
+static atomic_int cat_boot_failed;
+
+/* Shard 0 only: DDL serialization. */
+static __thread bool cat_ddl_busy;
+static __thread rt_waitq_t cat_ddl_waiters;
+
+#define CAT_META_KEY 0u
+
+static cat_snap_t *snap_of(const catalog_t *c) { return (cat_snap_t *)c; }
+
+const catalog_t *catalog_current(void)
+{
+    cat_snap_t *s = cat_cur;
+    ASSERT(s);
+    atomic_fetch_add(&s->refs, 1);
+    return &s->pub;
+}
+
+void catalog_ref(const catalog_t *c)
+{
+    atomic_fetch_add(&snap_of(c)->refs, 1);
+}
+
+static void snap_free(cat_snap_t *s)
+{
+    arena_t a = s->arena;      /* the snapshot lives inside its own arena */
+    arena_destroy(&a);
+}
+
+void catalog_unref(const catalog_t *c)
+{
+    if (!c)
+        return;
+    cat_snap_t *s = snap_of(c);
+    if (atomic_fetch_sub(&s->refs, 1) == 1)
+        snap_free(s);
+}
+
+const cat_table_t *catalog_table_by_name(const catalog_t *c, uint32_t namespace_oid, const char *name)
+{
+    for (int i = 0; i < c->ntables; i++) {
+        const cat_table_t *t = c->tables[i];
+        if (t->namespace_oid == namespace_oid && strcmp(t->name, name) == 0)
+            return t;
+    }
+    return NULL;
+}
+
+const cat_table_t *catalog_table_by_oid(const catalog_t *c, uint32_t oid)
+{
+    int lo = 0, hi = c->ntables - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        uint32_t m = c->tables[mid]->oid;
+        if (m == oid)
+            return c->tables[mid];
+        if (m < oid)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return NULL;
+}
+
+/* ---- building snapshots ---- */
+
+static cat_snap_t *snap_new(uint64_t version, int cap)
+{
+    arena_t a;
+    arena_init(&a, 0);
+    cat_snap_t *s = arena_alloc(&a, sizeof *s);
+    if (!s) {
+        arena_destroy(&a);
+        return NULL;
+    }
+    memset(s, 0, sizeof *s);
+    s->pub.version = version;
+    s->pub.tables = arena_alloc(&a, (size_t)(cap + 1) * sizeof(cat_table_t *));
+    if (!s->pub.tables) {
+        arena_destroy(&a);
+        return NULL;
+    }
+    atomic_init(&s->refs, 1);
+    s->arena = a;
+    return s;
+}
+
+static const char *sdup(cat_snap_t *s, const char *p)
+{
+    return p ? arena_strdup(&s->arena, p) : NULL;
+}
+
+/* Deep-copies t into snapshot s. */
+static cat_table_t *table_copy(cat_snap_t *s, const cat_table_t *t)
+{
+    arena_t *a = &s->arena;
+    cat_table_t *n = arena_alloc(a, sizeof *n);
+    if (!n)
+        return NULL;
+    *n = *t;
+    n->name = sdup(s, t->name);
+    n->pk_name = sdup(s, t->pk_name);
+    n->cols = arena_alloc(a, (size_t)(t->ncols + 1) * sizeof(cat_column_t));
+    n->pk_attnums = arena_alloc(a, (size_t)(t->npk + 1) * sizeof(int16_t));
+    if (!n->name || !n->cols || !n->pk_attnums)
+        return NULL;
+    for (int i = 0; i < t->ncols; i++) {
+        n->cols[i] = t->cols[i];
+        n->cols[i].name = sdup(s, t->cols[i].name);
+        n->cols[i].default_sql = sdup(s, t->cols[i].default_sql);
+        if (!n->cols[i].name)
+            return NULL;
+    }
+    if (t->npk)
+        memcpy(n->pk_attnums, t->pk_attnums, (size_t)t->npk * sizeof(int16_t));
+    return n;
+}
+
+static int tables_cmp(const void *a, const void *b)
+{
+    uint32_t x = (*(const cat_table_t *const *)a)->oid, y = (*(const cat_table_t *const *)b)->oid;
+    return x < y ? -1 : x > y;
+}
+
+static void snap_sort(cat_snap_t *s)
+{
+    qsort((void *)s->pub.tables, (size_t)s->pub.ntables, sizeof(cat_table_t *), tables_cmp);
+}
+
+/* ---- row encoding ---- */
+
+static void put_str(strbuf_t *b, const char *s)
+{
+    if (!s) {
+        strbuf_put_be32(b, UINT32_MAX);
+        return;
+    }
+    size_t n = strlen(s);
+    strbuf_put_be32(b, (uint32_t)n);
+    strbuf_append(b, s, n);
+}
+
+static void cat_encode(const cat_table_t *t, strbuf_t *b)
+{
+    strbuf_put_u8(b, 1);     /* format version */
+    strbuf_put_be32(b, t->oid);
+    strbuf_put_be32(b, t->namespace_oid);
+    put_str(b, t->name);
+    strbuf_put_u8(b, (uint8_t)t->relkind);
+    strbuf_put_be16(b, (uint16_t)t->ncols);
+    for (int i = 0; i < t->ncols; i++) {
+        const cat_column_t *c = &t->cols[i];
+        put_str(b, c->name);
+        strbuf_put_be16(b, (uint16_t)c->attnum);
+        strbuf_put_be32(b, c->type);
+        strbuf_put_be32(b, (uint32_t)c->typmod);
+        strbuf_put_u8(b, (uint8_t)(c->not_null | (c->dropped << 1)));
+        put_str(b, c->default_sql);
+    }
+    strbuf_put_be16(b, (uint16_t)t->npk);
+    for (int i = 0; i < t->npk; i++)
+        strbuf_put_be16(b, (uint16_t)t->pk_attnums[i]);
+    strbuf_put_be32(b, t->pk_index_oid);
+    put_str(b, t->pk_name);
+    strbuf_put_be64(b, t->create_ts);
+}
+
+typedef struct rd { const uint8_t *p, *end; bool bad; } rd_t;
+
+static uint64_t rd_be(rd_t *r, int n)
+{
+    if (r->end - r->p < n) {
+        r->bad = true;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | *r->p++;
+    return v;
+}
+
+static const char *rd_str(rd_t *r, cat_snap_t *s)
+{
+    uint32_t n = (uint32_t)rd_be(r, 4);
+    if (r->bad || n == UINT32_MAX)
+        return NULL;
+    if ((uint64_t)(r->end - r->p) < n) {
+        r->bad = true;
+        return NULL;
+    }
+    const char *v = arena_strndup(&s->arena, (const char *)r->p, n);
+    r->p += n;
+    if (!v)
+        r->bad = true;
+    return v;
+}
+
+static cat_table_t *cat_decode(cat_snap_t *s, const uint8_t *p, size_t len)
+{
+    rd_t r = {p, p + len, false};
+    if (rd_be(&r, 1) != 1)
+        return NULL;
+    cat_table_t *t = arena_alloc(&s->arena, sizeof *t);
+    if (!t)
+        return NULL;
+    memset(t, 0, sizeof *t);
+    t->oid = (uint32_t)rd_be(&r, 4);
+    t->namespace_oid = (uint32_t)rd_be(&r, 4);
+    t->name = rd_str(&r, s);
+    t->relkind = (char)rd_be(&r, 1);
+    t->ncols = (int)rd_be(&r, 2);
+    if (r.bad || !t->name || t->ncols > LIMIT_SQL_COLUMNS)
+        return NULL;
+    t->cols = arena_alloc(&s->arena, (size_t)(t->ncols + 1) * sizeof(cat_column_t));
+    if (!t->cols)
+        return NULL;
+    for (int i = 0; i < t->ncols; i++) {
+        cat_column_t *c = &t->cols[i];
+        c->name = rd_str(&r, s);
+        c->attnum = (int16_t)rd_be(&r, 2);
+        c->type = (type_oid_t)rd_be(&r, 4);
+        c->typmod = (int32_t)rd_be(&r, 4);
+        uint8_t f = (uint8_t)rd_be(&r, 1);
+        c->not_null = f & 1;
+        c->dropped = (f & 2) != 0;
+        c->default_sql = rd_str(&r, s);
+        if (r.bad || !c->name)
+            return NULL;
+    }
+    t->npk = (int)rd_be(&r, 2);
+    if (r.bad || t->npk > t->ncols)
+        return NULL;
+    t->pk_attnums = arena_alloc(&s->arena, (size_t)(t->npk + 1) * sizeof(int16_t));
+    if (!t->pk_attnums)
+        return NULL;
+    for (int i = 0; i < t->npk; i++)
+        t->pk_attnums[i] = (int16_t)rd_be(&r, 2);
+    t->pk_index_oid = (uint32_t)rd_be(&r, 4);
+    t->pk_name = rd_str(&r, s);
+    t->create_ts = rd_be(&r, 8);
+    return r.bad ? NULL : t;
+}
+
+static void key_be32(uint8_t k[4], uint32_t v)
+{
+    k[0] = (uint8_t)(v >> 24);
+    k[1] = (uint8_t)(v >> 16);
+    k[2] = (uint8_t)(v >> 8);
+    k[3] = (uint8_t)v;
+}
+
+/* ---- boot ---- */
+
+static void publish_local(cat_snap_t *s)
+{
+    cat_snap_t *old = cat_cur;
+    atomic_fetch_add(&s->refs, 1);
+    cat_cur = s;
+    if (old)
+        catalog_unref(&old->pub);
+}
+
+int catalog_boot(void)
+{
+    ASSERT(rt_shard_id() == 0);
+    store_t *st = shard_store();
+    int cap = 64, n = 0;
+    cat_snap_t *s = snap_new(1, LIMIT_TABLES);
+    if (!s)
+        goto fail;
+    s->next_oid = CAT_FIRST_USER_OID;
+    store_iter_t *it = store_iter_open(st, NULL, UINT64_MAX, CAT_STORE_TABLE_ID, NULL, 0, NULL, 0);
+    if (!it)
+        goto fail;
+    store_val_t k, v;
+    while (store_iter_next(it, &k, &v) == 1) {
+        if (k.len != 4)
+            continue;
+        uint32_t oid = (uint32_t)k.ptr[0] << 24 | (uint32_t)k.ptr[1] << 16 | (uint32_t)k.ptr[2] << 8 | k.ptr[3];
+        if (oid == CAT_META_KEY) {
+            if (v.len == 4)
+                s->next_oid = (uint32_t)v.ptr[0] << 24 | (uint32_t)v.ptr[1] << 16 | (uint32_t)v.ptr[2] << 8 | v.ptr[3];
+            continue;
+        }
+        cat_table_t *t = cat_decode(s, v.ptr, v.len);
+        if (!t) {
+            log_error("catalog: table row %u is corrupt", oid);
+            store_iter_close(it);
+            goto fail;
+        }
+        if (n >= LIMIT_TABLES) {
+            store_iter_close(it);
+            goto fail;
+        }
+        s->pub.tables[n++] = t;
+        if (t->oid >= s->next_oid)
+            s->next_oid = t->oid + 1;
+    }
+    store_iter_close(it);
+    (void)cap;
+    s->pub.ntables = n;
+    snap_sort(s);
+    publish_local(s);
+    catalog_unref(&s->pub);      /* publish_local took its own reference */
+    atomic_fetch_add(&s->refs, 1);
+    atomic_store(&cat_boot_snap, s);
+    log_info("catalog: %d tables loaded", n);
+    return 0;
+fail:
+    atomic_store(&cat_boot_failed, 1);
+    if (s)
+        snap_free(s);
+    log_error("catalog: boot failed");
+    return -1;
+}
+
+int catalog_attach(void)
+{
+    for (;;) {
+        if (atomic_load(&cat_boot_failed))
+            return -1;
+        cat_snap_t *s = atomic_load(&cat_boot_snap);
+        if (s) {
+            publish_local(s);
+            return 0;
+        }
+        rt_sleep_ms(1);
+    }
+}
+
+void catalog_detach(void)
+{
+    cat_snap_t *s = cat_cur;
+    cat_cur = NULL;
+    if (rt_shard_id() == 0) {
+        cat_snap_t *b = atomic_exchange(&cat_boot_snap, NULL);
+        if (b)
+            catalog_unref(&b->pub);
+    }
+    if (s)
+        catalog_unref(&s->pub);
+}
+
+/* ---- DDL on shard 0 ---- */
+
+enum { DDL_CREATE, DDL_DROP, DDL_REPLACE, DDL_ALLOC_OID };
+
+typedef struct ddl_req {
+    int op;
+    const cat_table_t *def;
+    uint32_t oid;
+    bool if_not_exists;
+    bool existed;
+    sql_error_t err;
+} ddl_req_t;
+
+static int publish_one(void *arg)
+{
+    publish_local(arg);
+    return 0;
+}
+
+/* Publishes s on every shard (shard 0 first), then drops the creator's reference. */
+static void publish_all(cat_snap_t *s)
+{
+    int n = rt_shards_count();
+    int shards[LIMIT_SHARDS_MAX];
+    void *args[LIMIT_SHARDS_MAX];
+    int rets[LIMIT_SHARDS_MAX];
+    for (int i = 0; i < n; i++) {
+        shards[i] = i;
+        args[i] = s;
+    }
+    rt_call_many(n, shards, publish_one, args, rets);
+    catalog_unref(&s->pub);
+}
+
+/* Writes the changed rows in one store transaction on shard 0 and waits until durable. */
+static int persist(const cat_table_t *put, uint32_t del_oid, uint32_t next_oid, sql_error_t *err)
+{
+    store_t *st = shard_store();
+    uint64_t txn_id = hlc_now();
+    store_txn_t *t = store_txn_begin(st, txn_id);
+    if (!t)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    strbuf_t b;
+    strbuf_init(&b);
+    uint8_t key[4];
+    uint64_t blocker;
+    int rc = STORE_OK;
+    if (put) {
+        cat_encode(put, &b);
+        key_be32(key, put->oid);
+        if (b.oom)
+            rc = STORE_ENOMEM;
+        else
+            rc = store_write(st, t, STORE_W_PUT, CAT_STORE_TABLE_ID, key, 4, (const uint8_t *)b.data,
+                             (uint32_t)b.len, &blocker);
+    }
+    if (rc == STORE_OK && del_oid) {
+        key_be32(key, del_oid);
+        rc = store_write(st, t, STORE_W_DELETE, CAT_STORE_TABLE_ID, key, 4, NULL, 0, &blocker);
+    }
+    if (rc == STORE_OK) {
+        uint8_t v[4];
+        key_be32(key, CAT_META_KEY);
+        key_be32(v, next_oid);
+        rc = store_write(st, t, STORE_W_PUT, CAT_STORE_TABLE_ID, key, 4, v, 4, &blocker);
+    }
+    strbuf_free(&b);
+    if (rc != STORE_OK) {
+        store_txn_abort(st, t);
+        return sql_error(err, SQLSTATE_IO_ERROR, "could not write the catalog (store error %d)", rc);
+    }
+    rc = shard_commit_wait(t, hlc_now());
+    if (rc != STORE_OK)
+        return sql_error(err, SQLSTATE_IO_ERROR, "could not commit the catalog (store error %d)", rc);
+    return 0;
+}
+
+static int ddl_apply(ddl_req_t *r)
+{
+    cat_snap_t *cur = cat_cur;
+    if (r->op == DDL_ALLOC_OID) {
+        /* Bump the counter durably without a new snapshot version. */
+        uint32_t oid = cur->next_oid;
+        if (persist(NULL, 0, oid + 1, &r->err) < 0)
+            return -1;
+        cur->next_oid = oid + 1;   /* shard 0 only reads/writes next_oid */
+        r->oid = oid;
+        return 0;
+    }
+    if (r->op == DDL_CREATE) {
+        const cat_table_t *ex = catalog_table_by_name(&cur->pub, r->def->namespace_oid, r->def->name);
+        if (ex) {
+            if (r->if_not_exists) {
+                r->existed = true;
+                return 0;
+            }
+            return sql_error(&r->err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists", r->def->name);
+        }
+        if (cur->pub.ntables >= LIMIT_TABLES)
+            return sql_error(&r->err, SQLSTATE_PROGRAM_LIMIT, "too many tables (at most %d)", LIMIT_TABLES);
+    }
+    cat_snap_t *s = snap_new(cur->pub.version + 1, cur->pub.ntables + 1);
+    if (!s)
+        return sql_error(&r->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    s->next_oid = cur->next_oid;
+    int n = 0;
+    uint32_t skip = r->op == DDL_DROP || r->op == DDL_REPLACE ? r->oid : 0;
+    for (int i = 0; i < cur->pub.ntables; i++) {
+        if (cur->pub.tables[i]->oid == skip)
+            continue;
+        if (!(s->pub.tables[n++] = table_copy(s, cur->pub.tables[i])))
+            goto oom;
+    }
+    cat_table_t *nt = NULL;
+    if (r->op == DDL_CREATE || r->op == DDL_REPLACE) {
+        if (!(nt = table_copy(s, r->def)))
+            goto oom;
+        if (r->op == DDL_CREATE) {
+            nt->oid = s->next_oid++;
+            nt->pk_index_oid = nt->npk ? s->next_oid++ : 0;
+            nt->create_ts = hlc_now();
+        } else if (nt->npk && !nt->pk_index_oid) {
+            nt->pk_index_oid = s->next_oid++;
+        }
+        if (nt->oid >= s->next_oid)
+            s->next_oid = nt->oid + 1;
+        s->pub.tables[n++] = nt;
+    }
+    s->pub.ntables = n;
+    snap_sort(s);
+    uint32_t del = r->op == DDL_DROP ? r->oid : (r->op == DDL_REPLACE && r->def->oid != r->oid ? r->oid : 0);
+    if (persist(nt, del, s->next_oid, &r->err) < 0) {
+        snap_free(s);
+        return -1;
+    }
+    if (nt)
+        r->oid = nt->oid;
+    publish_all(s);
+    return 0;
+oom:
+    snap_free(s);
+    return sql_error(&r->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+}
+
+static int ddl_on_shard0(void *arg)
+{
+    while (cat_ddl_busy)
+        rt_waitq_wait(&cat_ddl_waiters);
+    cat_ddl_busy = true;
+    int rc = ddl_apply(arg);
+    cat_ddl_busy = false;
+    rt_waitq_wake_one(&cat_ddl_waiters);
+    return rc;
+}
+
+static int ddl_run(ddl_req_t *r, sql_error_t *err)
+{
+    memset(&r->err, 0, sizeof r->err);
+    int rc = rt_call(0, ddl_on_shard0, r);
+    if (rc < 0) {
+        *err = r->err;
+        if (!sql_error_is_set(err))
+            sql_error(err, SQLSTATE_INTERNAL_ERROR, "catalog change failed");
+        return -1;
+    }
+    return 0;
+}
+
+int catalog_create_table(const cat_table_t *def, bool if_not_exists, bool *existed, sql_error_t *err)
+{
+    ddl_req_t r = {.op = DDL_CREATE, .def = def, .if_not_exists = if_not_exists};
+    if (ddl_run(&r, err) < 0)
+        return -1;
+    *existed = r.existed;
+    return 0;
+}
+
+int catalog_drop_table(uint32_t oid, sql_error_t *err)
+{
+    ddl_req_t r = {.op = DDL_DROP, .oid = oid};
+    return ddl_run(&r, err);
+}
+
+int catalog_replace_table(uint32_t old_oid, const cat_table_t *def, sql_error_t *err)
+{
+    ddl_req_t r = {.op = DDL_REPLACE, .oid = old_oid, .def = def};
+    return ddl_run(&r, err);
+}
+
+int catalog_alloc_oid(uint32_t *oid, sql_error_t *err)
+{
+    ddl_req_t r = {.op = DDL_ALLOC_OID};
+    if (ddl_run(&r, err) < 0)
+        return -1;
+    *oid = r.oid;
+    return 0;
+}

@@ -1,0 +1,526 @@
+/*
+ * exec_agg.c -- row stores and hash aggregation (GROUP BY, DISTINCT, partial and
+ * final phases of distributed aggregation); see exec_int.h.
+ *
+ * The group table is open addressing with linear probing over group indexes; a group
+ * keeps its key values (strings copied into the table's arena) and one state per
+ * aggregate. count/sum of integers accumulate in 128 bits, so only the final result
+ * can overflow (22003), as with PostgreSQL's wider accumulators.
+ */
+#include <string.h>
+
+#include "core/assert.h"
+#include "sql/exec_int.h"
+
+/* ---- row stores ---- */
+
+void rowstore_init(rowstore_t *rs, arena_t *a, int ncols, const type_oid_t *types)
+{
+    memset(rs, 0, sizeof *rs);
+    rs->arena = a;
+    rs->ncols = ncols;
+    rs->types = types;
+}
+
+int exec_copy_datum(arena_t *a, type_oid_t t, datum_t *d)
+{
+    if (!expr_type_is_string(t))
+        return 0;
+    const vstr_t *v = d->s;
+    vstr_t *c = vstr_new(a, v->data, v->len);
+    if (!c)
+        return -1;
+    d->s = c;
+    return 0;
+}
+
+int rowstore_add(rowstore_t *rs, const batch_t *b, const int *sel, int n, sql_error_t *err)
+{
+    if (!sel)
+        n = b->nrows;
+    for (int i = 0; i < n; i++) {
+        int r = sel ? sel[i] : i;
+        int chunk = (int)(rs->nrows / LIMIT_BATCH_ROWS);
+        if ((uint64_t)rs->nrows >= LIMIT_SQL_SORT_ROWS)
+            return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many rows to hold in memory (at most %u)",
+                             (unsigned)LIMIT_SQL_SORT_ROWS);
+        if (chunk >= rs->nchunks) {
+            if (rs->nchunks == rs->chunkcap) {
+                int cap = rs->chunkcap ? rs->chunkcap * 2 : 8;
+                batch_t **nc = arena_alloc(rs->arena, (size_t)cap * sizeof(batch_t *));
+                if (!nc)
+                    goto oom;
+                if (rs->nchunks)
+                    memcpy(nc, rs->chunks, (size_t)rs->nchunks * sizeof(batch_t *));
+                rs->chunks = nc;
+                rs->chunkcap = cap;
+            }
+            if (!(rs->chunks[rs->nchunks] = batch_new(rs->arena, rs->ncols, LIMIT_BATCH_ROWS)))
+                goto oom;
+            rs->nchunks++;
+        }
+        batch_t *dst = rs->chunks[chunk];
+        int dr = dst->nrows++;
+        for (int c = 0; c < rs->ncols; c++) {
+            datum_t d = b->vals[c][r];
+            bool isnull = b->nulls[c][r];
+            if (!isnull && exec_copy_datum(rs->arena, rs->types[c], &d) < 0)
+                goto oom;
+            dst->vals[c][dr] = d;
+            dst->nulls[c][dr] = isnull;
+        }
+        rs->nrows++;
+    }
+    return 0;
+oom:
+    return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+}
+
+/* ---- aggregation ---- */
+
+typedef struct agg_state {
+    __int128 isum;
+    double fsum;
+    int64_t count;
+    datum_t val;
+    bool has;
+} agg_state_t;
+
+typedef struct agg_group {
+    uint64_t hash;
+    datum_t *keys;
+    bool *knulls;
+    agg_state_t *states;
+} agg_group_t;
+
+struct agg_table {
+    arena_t *a;
+    int ngroup, naggs, mode;
+    const type_oid_t *gtypes;
+    const plan_agg_t *aggs;
+    agg_group_t **groups;       /* in insertion order */
+    int64_t ngroups, groupcap;
+    int64_t *slots;             /* hash slots -> group index + 1 */
+    int64_t nslots;
+    /* DISTINCT aggregate inputs: (group, agg, value) seen */
+    struct dseen { uint64_t hash; int64_t group; int agg; datum_t v; } *dseen;
+    int64_t ndseen, dcap;
+};
+
+agg_table_t *agg_new(arena_t *a, int ngroup, const type_oid_t *group_types, int naggs,
+                     const plan_agg_t *aggs, int mode)
+{
+    agg_table_t *ag = arena_alloc(a, sizeof *ag);
+    if (!ag)
+        return NULL;
+    memset(ag, 0, sizeof *ag);
+    ag->a = a;
+    ag->ngroup = ngroup;
+    ag->naggs = naggs;
+    ag->mode = mode;
+    ag->gtypes = group_types;
+    ag->aggs = aggs;
+    return ag;
+}
+
+static uint64_t hash_mix(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h;
+}
+
+static uint64_t key_hash(const agg_table_t *ag, const datum_t *k, const bool *kn)
+{
+    uint64_t h = 0x12345678;
+    for (int g = 0; g < ag->ngroup; g++)
+        h = hash_mix(h, kn[g] ? 0x5bd1e995 : type_hash(ag->gtypes[g], k[g]));
+    return h;
+}
+
+static bool key_equal(const agg_table_t *ag, const agg_group_t *grp, const datum_t *k, const bool *kn)
+{
+    for (int g = 0; g < ag->ngroup; g++) {
+        if (grp->knulls[g] != kn[g])
+            return false;
+        if (!kn[g] && type_cmp(ag->gtypes[g], grp->keys[g], k[g]) != 0)
+            return false;
+    }
+    return true;
+}
+
+static int agg_grow(agg_table_t *ag)
+{
+    int64_t ns = ag->nslots ? ag->nslots * 2 : 64;
+    int64_t *slots = arena_alloc(ag->a, (size_t)ns * sizeof(int64_t));
+    if (!slots)
+        return -1;
+    memset(slots, 0, (size_t)ns * sizeof(int64_t));
+    for (int64_t i = 0; i < ag->ngroups; i++) {
+        int64_t s = (int64_t)(ag->groups[i]->hash & (uint64_t)(ns - 1));
+        while (slots[s])
+            s = (s + 1) & (ns - 1);
+        slots[s] = i + 1;
+    }
+    ag->slots = slots;
+    ag->nslots = ns;
+    return 0;
+}
+
+/* Finds or creates the group for key k; NULL on OOM. */
+static agg_group_t *agg_group(agg_table_t *ag, const datum_t *k, const bool *kn, int64_t *index)
+{
+    if ((ag->ngroups + 1) * 2 > ag->nslots && agg_grow(ag) < 0)
+        return NULL;
+    uint64_t h = key_hash(ag, k, kn);
+    int64_t s = (int64_t)(h & (uint64_t)(ag->nslots - 1));
+    while (ag->slots[s]) {
+        agg_group_t *g = ag->groups[ag->slots[s] - 1];
+        if (g->hash == h && key_equal(ag, g, k, kn)) {
+            *index = ag->slots[s] - 1;
+            return g;
+        }
+        s = (s + 1) & (ag->nslots - 1);
+    }
+    if (ag->ngroups == ag->groupcap) {
+        int64_t cap = ag->groupcap ? ag->groupcap * 2 : 64;
+        agg_group_t **ng = arena_alloc(ag->a, (size_t)cap * sizeof(agg_group_t *));
+        if (!ng)
+            return NULL;
+        if (ag->ngroups)
+            memcpy(ng, ag->groups, (size_t)ag->ngroups * sizeof(agg_group_t *));
+        ag->groups = ng;
+        ag->groupcap = cap;
+    }
+    agg_group_t *g = arena_alloc(ag->a, sizeof *g);
+    if (!g)
+        return NULL;
+    g->hash = h;
+    g->keys = arena_alloc(ag->a, (size_t)(ag->ngroup + 1) * sizeof(datum_t));
+    g->knulls = arena_alloc(ag->a, (size_t)(ag->ngroup + 1));
+    g->states = arena_alloc(ag->a, (size_t)(ag->naggs + 1) * sizeof(agg_state_t));
+    if (!g->keys || !g->knulls || !g->states)
+        return NULL;
+    memset(g->states, 0, (size_t)(ag->naggs + 1) * sizeof(agg_state_t));
+    for (int i = 0; i < ag->ngroup; i++) {
+        g->keys[i] = k[i];
+        g->knulls[i] = kn[i];
+        if (!kn[i] && exec_copy_datum(ag->a, ag->gtypes[i], &g->keys[i]) < 0)
+            return NULL;
+    }
+    ag->slots[s] = ag->ngroups + 1;
+    *index = ag->ngroups;
+    ag->groups[ag->ngroups++] = g;
+    return g;
+}
+
+/* True when (group, agg, v) was already seen (DISTINCT aggregates); records it. */
+static int agg_seen(agg_table_t *ag, int64_t group, int agg, type_oid_t t, datum_t v, bool *seen)
+{
+    uint64_t h = hash_mix(hash_mix(type_hash(t, v), (uint64_t)group), (uint64_t)agg);
+    if ((ag->ndseen + 1) * 2 > ag->dcap) {
+        int64_t cap = ag->dcap ? ag->dcap * 2 : 256;
+        struct dseen *nd = arena_alloc(ag->a, (size_t)cap * sizeof *nd);
+        if (!nd)
+            return -1;
+        memset(nd, 0, (size_t)cap * sizeof *nd);
+        for (int64_t i = 0; i < ag->dcap; i++) {
+            if (!ag->dseen[i].hash)
+                continue;
+            int64_t s = (int64_t)(ag->dseen[i].hash & (uint64_t)(cap - 1));
+            while (nd[s].hash)
+                s = (s + 1) & (cap - 1);
+            nd[s] = ag->dseen[i];
+        }
+        ag->dseen = nd;
+        ag->dcap = cap;
+    }
+    if (!h)
+        h = 1;
+    int64_t s = (int64_t)(h & (uint64_t)(ag->dcap - 1));
+    while (ag->dseen[s].hash) {
+        struct dseen *d = &ag->dseen[s];
+        if (d->hash == h && d->group == group && d->agg == agg && type_cmp(t, d->v, v) == 0) {
+            *seen = true;
+            return 0;
+        }
+        s = (s + 1) & (ag->dcap - 1);
+    }
+    datum_t c = v;
+    if (exec_copy_datum(ag->a, t, &c) < 0)
+        return -1;
+    ag->dseen[s] = (struct dseen){h, group, agg, c};
+    ag->ndseen++;
+    *seen = false;
+    return 0;
+}
+
+static bool is_int_arg(type_oid_t t) { return t == TYPE_INT8 || t == TYPE_INT4 || t == TYPE_INT2; }
+
+/* Folds one raw input value into a state. */
+static int state_add(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, datum_t v)
+{
+    switch (pa->fn) {
+    case AGG_COUNT_STAR:
+    case AGG_COUNT:
+        s->count++;
+        break;
+    case AGG_SUM:
+    case AGG_AVG:
+        if (is_int_arg(pa->argtype))
+            s->isum += v.i64;
+        else
+            s->fsum += v.f64;
+        s->count++;
+        break;
+    case AGG_MIN:
+    case AGG_MAX:
+        if (!s->has || (pa->fn == AGG_MIN ? expr_cmp_nulls(pa->argtype, v, false, s->val, false, false) < 0
+                                          : expr_cmp_nulls(pa->argtype, v, false, s->val, false, false) > 0)) {
+            s->val = v;
+            if (exec_copy_datum(ag->a, pa->argtype, &s->val) < 0)
+                return -1;
+        }
+        break;
+    }
+    s->has = true;
+    return 0;
+}
+
+int agg_out_ncols(const agg_table_t *ag)
+{
+    int n = ag->ngroup;
+    for (int i = 0; i < ag->naggs; i++)
+        n += ag->mode == PLAN_AGG_PARTIAL && ag->aggs[i].fn == AGG_AVG ? 2 : 1;
+    return n;
+}
+
+void agg_out_types(const agg_table_t *ag, type_oid_t *types)
+{
+    int c = 0;
+    for (int g = 0; g < ag->ngroup; g++)
+        types[c++] = ag->gtypes[g];
+    for (int i = 0; i < ag->naggs; i++) {
+        const plan_agg_t *pa = &ag->aggs[i];
+        if (ag->mode != PLAN_AGG_PARTIAL) {
+            types[c++] = pa->rettype;
+            continue;
+        }
+        switch (pa->fn) {
+        case AGG_COUNT_STAR: case AGG_COUNT: types[c++] = TYPE_INT8; break;
+        case AGG_SUM: types[c++] = pa->argtype; break;
+        case AGG_AVG: types[c++] = pa->argtype; types[c++] = TYPE_INT8; break;
+        default: types[c++] = pa->argtype; break;
+        }
+    }
+}
+
+/* Folds one partial row (columns starting at *col) into a state. */
+static int state_merge(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, const batch_t *in, int r, int *col)
+{
+    int c = *col;
+    switch (pa->fn) {
+    case AGG_COUNT_STAR:
+    case AGG_COUNT:
+        s->count += in->vals[c][r].i64;
+        s->has = true;
+        *col = c + 1;
+        return 0;
+    case AGG_SUM:
+    case AGG_AVG:
+        if (!in->nulls[c][r]) {
+            if (is_int_arg(pa->argtype))
+                s->isum += in->vals[c][r].i64;
+            else
+                s->fsum += in->vals[c][r].f64;
+            s->has = true;
+        }
+        if (pa->fn == AGG_AVG) {
+            s->count += in->vals[c + 1][r].i64;
+            *col = c + 2;
+        } else {
+            *col = c + 1;
+        }
+        return 0;
+    default:
+        *col = c + 1;
+        if (in->nulls[c][r])
+            return 0;
+        return state_add(ag, pa, s, in->vals[c][r]);
+    }
+}
+
+int agg_add(agg_table_t *ag, expr_ctx_t *x, const batch_t *in, bexpr_t *const *group, sql_error_t *err)
+{
+    int n = in->nrows;
+    if (n == 0)
+        return 0;
+    datum_t *gv[LIMIT_SQL_COLUMNS > 64 ? 64 : LIMIT_SQL_COLUMNS];
+    bool *gn[64];
+    if (ag->ngroup > 64)
+        return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many GROUP BY items (at most 64)");
+    for (int g = 0; g < ag->ngroup; g++) {
+        gv[g] = arena_alloc(x->arena, (size_t)n * sizeof(datum_t));
+        gn[g] = arena_alloc(x->arena, (size_t)n);
+        if (!gv[g] || !gn[g])
+            goto oom;
+        if (ag->mode == PLAN_AGG_FINAL) {
+            memcpy(gv[g], in->vals[g], (size_t)n * sizeof(datum_t));
+            memcpy(gn[g], in->nulls[g], (size_t)n);
+        } else if (expr_eval(x, group[g], in, NULL, 0, gv[g], gn[g], err) < 0) {
+            return -1;
+        }
+    }
+    datum_t **av = arena_alloc(x->arena, (size_t)(ag->naggs + 1) * sizeof(datum_t *));
+    bool **an = arena_alloc(x->arena, (size_t)(ag->naggs + 1) * sizeof(bool *));
+    if (!av || !an)
+        goto oom;
+    if (ag->mode != PLAN_AGG_FINAL) {
+        for (int i = 0; i < ag->naggs; i++) {
+            av[i] = NULL;
+            if (!ag->aggs[i].arg)
+                continue;
+            av[i] = arena_alloc(x->arena, (size_t)n * sizeof(datum_t));
+            an[i] = arena_alloc(x->arena, (size_t)n);
+            if (!av[i] || !an[i])
+                goto oom;
+            if (expr_eval(x, ag->aggs[i].arg, in, NULL, 0, av[i], an[i], err) < 0)
+                return -1;
+        }
+    }
+    datum_t key[64];
+    bool kn[64];
+    for (int r = 0; r < n; r++) {
+        for (int g = 0; g < ag->ngroup; g++) {
+            key[g] = gv[g][r];
+            kn[g] = gn[g][r];
+        }
+        int64_t gi;
+        agg_group_t *grp = agg_group(ag, key, kn, &gi);
+        if (!grp)
+            goto oom;
+        if (ag->mode == PLAN_AGG_FINAL) {
+            int col = ag->ngroup;
+            for (int i = 0; i < ag->naggs; i++)
+                if (state_merge(ag, &ag->aggs[i], &grp->states[i], in, r, &col) < 0)
+                    goto oom;
+            continue;
+        }
+        for (int i = 0; i < ag->naggs; i++) {
+            const plan_agg_t *pa = &ag->aggs[i];
+            datum_t v = {0};
+            if (pa->arg) {
+                if (an[i][r])
+                    continue;
+                v = av[i][r];
+                if (pa->distinct) {
+                    bool seen;
+                    if (agg_seen(ag, gi, i, pa->argtype, v, &seen) < 0)
+                        goto oom;
+                    if (seen)
+                        continue;
+                }
+            }
+            if (state_add(ag, pa, &grp->states[i], v) < 0)
+                goto oom;
+        }
+    }
+    return 0;
+oom:
+    return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+}
+
+static int final_value(const plan_agg_t *pa, const agg_state_t *s, datum_t *out, bool *isnull, sql_error_t *err)
+{
+    *isnull = false;
+    switch (pa->fn) {
+    case AGG_COUNT_STAR:
+    case AGG_COUNT:
+        out->i64 = s->count;
+        return 0;
+    case AGG_SUM:
+        if (!s->has) {
+            *isnull = true;
+            return 0;
+        }
+        if (pa->rettype == TYPE_INT8) {
+            if (s->isum > INT64_MAX || s->isum < INT64_MIN)
+                return sql_error(err, SQLSTATE_NUMERIC_OUT_OF_RANGE, "bigint out of range");
+            out->i64 = (int64_t)s->isum;
+        } else {
+            out->f64 = is_int_arg(pa->argtype) ? (double)s->isum : s->fsum;
+        }
+        return 0;
+    case AGG_AVG:
+        if (!s->has || s->count == 0) {
+            *isnull = true;
+            return 0;
+        }
+        out->f64 = (is_int_arg(pa->argtype) ? (double)s->isum : s->fsum) / (double)s->count;
+        return 0;
+    default:
+        *isnull = !s->has;
+        *out = s->val;
+        return 0;
+    }
+}
+
+int agg_emit(agg_table_t *ag, batch_t *out, int64_t *pos, sql_error_t *err)
+{
+    /* No GROUP BY: exactly one row even for empty input. */
+    if (ag->ngroup == 0 && ag->ngroups == 0 && *pos == 0) {
+        datum_t k[1] = {{0}};
+        bool kn[1] = {false};
+        int64_t gi;
+        if (!agg_group(ag, k, kn, &gi))
+            return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    }
+    out->nrows = 0;
+    while (*pos < ag->ngroups && out->nrows < out->cap) {
+        agg_group_t *g = ag->groups[*pos];
+        int r = out->nrows++;
+        int c = 0;
+        for (int k = 0; k < ag->ngroup; k++, c++) {
+            out->vals[c][r] = g->keys[k];
+            out->nulls[c][r] = g->knulls[k];
+        }
+        for (int i = 0; i < ag->naggs; i++) {
+            const plan_agg_t *pa = &ag->aggs[i];
+            const agg_state_t *s = &g->states[i];
+            if (ag->mode != PLAN_AGG_PARTIAL) {
+                if (final_value(pa, s, &out->vals[c][r], &out->nulls[c][r], err) < 0)
+                    return -1;
+                c++;
+                continue;
+            }
+            switch (pa->fn) {
+            case AGG_COUNT_STAR:
+            case AGG_COUNT:
+                out->vals[c][r].i64 = s->count;
+                out->nulls[c++][r] = false;
+                break;
+            case AGG_SUM:
+            case AGG_AVG:
+                out->nulls[c][r] = !s->has;
+                if (is_int_arg(pa->argtype)) {
+                    if (s->isum > INT64_MAX || s->isum < INT64_MIN)
+                        return sql_error(err, SQLSTATE_NUMERIC_OUT_OF_RANGE, "bigint out of range");
+                    out->vals[c][r].i64 = (int64_t)s->isum;
+                } else {
+                    out->vals[c][r].f64 = s->fsum;
+                }
+                c++;
+                if (pa->fn == AGG_AVG) {
+                    out->vals[c][r].i64 = s->count;
+                    out->nulls[c++][r] = false;
+                }
+                break;
+            default:
+                out->vals[c][r] = s->val;
+                out->nulls[c++][r] = !s->has;
+                break;
+            }
+        }
+        (*pos)++;
+    }
+    return out->nrows;
+}

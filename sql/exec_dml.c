@@ -1,0 +1,644 @@
+/*
+ * exec_dml.c -- INSERT / UPDATE / DELETE and DDL as the coordinator drives them; see
+ * exec_int.h. Rows are routed with sql_route_key and written by fragments on their
+ * shards (exec_shard.c); DDL goes through the catalog (catalog_int.h) and clears
+ * storage with shard_table_clear_wait on every shard.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/assert.h"
+#include "core/hlc.h"
+#include "core/rt.h"
+#include "shards/shard.h"
+#include "sql/catalog_int.h"
+#include "sql/exec_int.h"
+
+#define INSERT_FLUSH_BYTES (1u << 20)   /* per-shard buffer sent once it reaches this */
+
+static int oom(sql_error_t *err) { return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"); }
+
+/* Sends every non-empty per-shard row buffer to its shard (in parallel). With
+ * self_commit_single and exactly one shard, that shard commits on its own. */
+static int ins_flush(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, bool self_commit_single,
+                     int64_t *count, sql_error_t *err)
+{
+    int n = rt_shards_count();
+    int shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
+    void *args[LIMIT_SHARDS_MAX];
+    frag_write_t *fw = arena_alloc(ctx->arena, (size_t)n * sizeof *fw);
+    if (!fw)
+        return oom(err);
+    int k = 0;
+    for (int s = 0; s < n; s++) {
+        if (!bufs[s].len)
+            continue;
+        if (bufs[s].oom)
+            return oom(err);
+        frag_write_t *f = &fw[k];
+        memset(f, 0, sizeof *f);
+        f->bs = bs;
+        f->txn = ctx->txn;
+        f->ex = ctx->ex;
+        f->rows = (const uint8_t *)bufs[s].data;
+        f->rows_len = bufs[s].len;
+        f->shards_count = n;
+        f->cancel = ctx->cancel;
+        shards[k] = s;
+        args[k++] = f;
+    }
+    if (k == 0)
+        return 0;
+    bool self = self_commit_single && k == 1;
+    ctx->txn->self_commit = self;
+    if (k == 1)
+        rets[0] = rt_call(shards[0], frag_insert, args[0]);
+    else
+        rt_call_many(k, shards, frag_insert, args, rets);
+    ctx->txn->self_commit = false;
+    int rc = 0;
+    for (int i = 0; i < k; i++) {
+        if (!self)
+            txn_touch(ctx->txn, shards[i]);
+        if (rets[i] < 0 && rc == 0) {
+            *err = fw[i].err;
+            rc = -1;
+        }
+        *count += fw[i].count;
+        frag_write_free(&fw[i]);
+        strbuf_reset(&bufs[shards[i]]);
+    }
+    return rc;
+}
+
+static bool plan_reads_table(const plan_t *p, uint32_t oid)
+{
+    if (!p)
+        return false;
+    if (p->kind == PL_SCAN && p->scan.table->oid == oid)
+        return true;
+    return plan_reads_table(p->child, oid) || plan_reads_table(p->right, oid);
+}
+
+/* Appends one encoded (key, row) pair to its shard's buffer. */
+static int route_row(const cat_table_t *t, const type_oid_t *types, const datum_t *vals, const bool *nulls,
+                     strbuf_t *bufs, strbuf_t *kb, strbuf_t *vb, sql_error_t *err)
+{
+    if (exec_check_not_null(t, vals, nulls, err) < 0 || exec_encode_key(t, vals, nulls, kb, err) < 0)
+        return -1;
+    strbuf_reset(vb);
+    row_encode(t->ncols, types, vals, nulls, vb);
+    if (vb->oom)
+        return oom(err);
+    if (vb->len > LIMIT_ROW_BYTES)
+        return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "row is too big: size %zu, maximum size %d", vb->len,
+                         LIMIT_ROW_BYTES);
+    int s = sql_route_key((const uint8_t *)kb->data, kb->len, rt_shards_count());
+    strbuf_put_be32(&bufs[s], (uint32_t)kb->len);
+    strbuf_append(&bufs[s], kb->data, kb->len);
+    strbuf_put_be32(&bufs[s], (uint32_t)vb->len);
+    strbuf_append(&bufs[s], vb->data, vb->len);
+    return bufs[s].oom ? oom(err) : 0;
+}
+
+static bool any_full(strbuf_t *bufs, int n)
+{
+    for (int s = 0; s < n; s++)
+        if (bufs[s].len >= INSERT_FLUSH_BYTES)
+            return true;
+    return false;
+}
+
+/* Drains op into per-shard buffers, flushing as they fill. */
+static int insert_from(exec_ctx_t *ctx, const bound_stmt_t *bs, const cat_table_t *t, const type_oid_t *types,
+                       exec_op_t *op, bool autocommit, rowstore_t *ret, int64_t *count, sql_error_t *err)
+{
+    int n = rt_shards_count();
+    strbuf_t *bufs = arena_alloc(ctx->arena, (size_t)n * sizeof(strbuf_t));
+    if (!bufs)
+        return oom(err);
+    for (int s = 0; s < n; s++)
+        strbuf_init(&bufs[s]);
+    strbuf_t kb, vb;
+    strbuf_init(&kb);
+    strbuf_init(&vb);
+    bool flushed = false;
+    int rc = 0;
+    datum_t *vals = arena_alloc(ctx->arena, (size_t)(t->ncols + 1) * sizeof(datum_t));
+    bool *nulls = arena_alloc(ctx->arena, (size_t)(t->ncols + 1));
+    arena_t scratch;
+    arena_init(&scratch, LIMIT_SQL_STMT_ARENA_BYTES);
+    if (!vals || !nulls)
+        rc = oom(err);
+    while (rc == 0) {
+        batch_t *b;
+        int r = op->next(op, &b, err);
+        if (r < 0)
+            rc = -1;
+        if (r <= 0)
+            break;
+        for (int i = 0; i < b->nrows && rc == 0; i++) {
+            for (int c = 0; c < t->ncols; c++) {
+                vals[c] = b->vals[c][i];
+                nulls[c] = b->nulls[c][i];
+            }
+            rc = route_row(t, types, vals, nulls, bufs, &kb, &vb, err);
+        }
+        if (rc == 0 && ret && bs->nreturning) {
+            arena_reset(&scratch);
+            expr_ctx_t x = ctx->ex;
+            x.arena = &scratch;
+            batch_t *rb = batch_new(&scratch, bs->nreturning, b->nrows ? b->nrows : 1);
+            if (!rb)
+                rc = oom(err);
+            for (int k = 0; rc == 0 && k < bs->nreturning; k++)
+                if (expr_eval(&x, bs->returning[k], b, NULL, 0, rb->vals[k], rb->nulls[k], err) < 0)
+                    rc = -1;
+            if (rc == 0) {
+                rb->nrows = b->nrows;
+                rc = rowstore_add(ret, rb, NULL, 0, err);
+            }
+        }
+        if (rc == 0 && any_full(bufs, n)) {
+            rc = ins_flush(ctx, bs, bufs, false, count, err);
+            flushed = true;
+        }
+        if (rc == 0)
+            rc = exec_check_cancel(ctx, err);
+    }
+    if (rc == 0)
+        rc = ins_flush(ctx, bs, bufs, autocommit && !flushed, count, err);
+    for (int s = 0; s < n; s++)
+        strbuf_free(&bufs[s]);
+    strbuf_free(&kb);
+    strbuf_free(&vb);
+    arena_destroy(&scratch);
+    return rc;
+}
+
+/* A PL_VALUES-like source over rows already held in a row store. */
+typedef struct rs_src { rowstore_t *rs; int64_t pos; } rs_src_t;
+
+static int rs_src_next(exec_op_t *op, batch_t **out, sql_error_t *err)
+{
+    rs_src_t *s = op->st;
+    if (s->pos >= s->rs->nrows)
+        return 0;
+    *out = s->rs->chunks[s->pos / LIMIT_BATCH_ROWS];
+    s->pos += (*out)->nrows;
+    return 1;
+}
+
+static int exec_insert(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit, rowstore_t *ret, int64_t *count,
+                       sql_error_t *err)
+{
+    const cat_table_t *t = bs->table;
+    exec_op_t *op = exec_build(ctx, bs->plan, err);
+    if (!op)
+        return -1;
+    int rc;
+    if (plan_reads_table(bs->plan, t->oid)) {
+        /* INSERT INTO t SELECT ... FROM t: read everything before writing (the
+         * statement must not see its own rows) */
+        rowstore_t *rs = arena_alloc(ctx->arena, sizeof *rs);
+        if (!rs) {
+            exec_close(op);
+            return oom(err);
+        }
+        rowstore_init(rs, ctx->arena, t->ncols, bs->coltypes);
+        rc = 0;
+        for (;;) {
+            batch_t *b;
+            int r = op->next(op, &b, err);
+            if (r < 0)
+                rc = -1;
+            if (r <= 0)
+                break;
+            if ((rc = rowstore_add(rs, b, NULL, 0, err)) < 0)
+                break;
+        }
+        exec_close(op);
+        if (rc < 0)
+            return -1;
+        exec_op_t src = {.ctx = ctx, .next = rs_src_next};
+        rs_src_t st = {rs, 0};
+        src.st = &st;
+        return insert_from(ctx, bs, t, bs->coltypes, &src, autocommit, ret, count, err);
+    }
+    rc = insert_from(ctx, bs, t, bs->coltypes, op, autocommit, ret, count, err);
+    exec_close(op);
+    return rc;
+}
+
+static int exec_modify(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit, rowstore_t *ret, int64_t *count,
+                       sql_error_t *err)
+{
+    int n = rt_shards_count();
+    int shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
+    void *args[LIMIT_SHARDS_MAX];
+    frag_write_t *fw = arena_alloc(ctx->arena, (size_t)n * sizeof *fw);
+    if (!fw)
+        return oom(err);
+    uint8_t *key = NULL;
+    uint32_t klen = 0;
+    int k = 0;
+    if (bs->nkey) {
+        expr_ctx_t x = ctx->ex;
+        x.arena = ctx->arena;
+        strbuf_t sb;
+        strbuf_init(&sb);
+        for (int i = 0; i < bs->nkey; i++) {
+            datum_t v;
+            bool isnull;
+            if (expr_eval_const(&x, bs->key[i], &v, &isnull, err) < 0) {
+                strbuf_free(&sb);
+                return -1;
+            }
+            if (isnull) {
+                strbuf_free(&sb);
+                *count = 0;
+                return 0;
+            }
+            type_key_encode(bs->key[i]->type, v, &sb);
+        }
+        key = sb.oom ? NULL : arena_memdup(ctx->arena, sb.data, sb.len);
+        klen = (uint32_t)sb.len;
+        strbuf_free(&sb);
+        if (!key)
+            return oom(err);
+        shards[k++] = sql_route_key(key, klen, n);
+    } else {
+        for (int s = 0; s < n; s++)
+            shards[k++] = s;
+    }
+    for (int i = 0; i < k; i++) {
+        frag_write_t *f = &fw[i];
+        memset(f, 0, sizeof *f);
+        f->bs = bs;
+        f->txn = ctx->txn;
+        f->ex = ctx->ex;
+        f->key = key;
+        f->klen = klen;
+        f->shards_count = n;
+        f->cancel = ctx->cancel;
+        args[i] = f;
+    }
+    bool self = autocommit && k == 1 && !bs->set_changes_pk;
+    ctx->txn->self_commit = self;
+    if (k == 1)
+        rets[0] = rt_call(shards[0], frag_modify, args[0]);
+    else
+        rt_call_many(k, shards, frag_modify, args, rets);
+    ctx->txn->self_commit = false;
+    int rc = 0;
+    strbuf_t *moved = NULL;
+    for (int i = 0; i < k; i++) {
+        frag_write_t *f = &fw[i];
+        if (!self)
+            txn_touch(ctx->txn, shards[i]);
+        if (rets[i] < 0 && rc == 0) {
+            *err = f->err;
+            rc = -1;
+        }
+        *count += f->count;
+        if (rc == 0 && f->returning && ret) {
+            for (int c = 0; c < f->returning->nchunks && rc == 0; c++)
+                rc = rowstore_add(ret, f->returning->chunks[c], NULL, 0, err);
+        }
+        if (rc == 0 && f->moved.len) {
+            /* rows whose new key lives on another shard: insert them there */
+            if (!moved) {
+                moved = arena_alloc(ctx->arena, (size_t)n * sizeof(strbuf_t));
+                if (!moved) {
+                    rc = oom(err);
+                    break;
+                }
+                for (int s = 0; s < n; s++)
+                    strbuf_init(&moved[s]);
+            }
+            const uint8_t *p = (const uint8_t *)f->moved.data, *end = p + f->moved.len;
+            while (p < end) {
+                uint32_t kl = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+                const uint8_t *kp = p + 4;
+                const uint8_t *vlp = kp + kl;
+                uint32_t vl = (uint32_t)vlp[0] << 24 | (uint32_t)vlp[1] << 16 | (uint32_t)vlp[2] << 8 | vlp[3];
+                int dest = sql_route_key(kp, kl, n);
+                strbuf_append(&moved[dest], p, 8 + kl + vl);
+                p = vlp + 4 + vl;
+            }
+        }
+    }
+    for (int i = 0; i < k; i++)
+        frag_write_free(&fw[i]);
+    if (moved) {
+        int64_t ignored = 0;
+        if (rc == 0)
+            rc = ins_flush(ctx, bs, moved, false, &ignored, err);
+        for (int s = 0; s < n; s++)
+            strbuf_free(&moved[s]);
+    }
+    return rc;
+}
+
+int exec_dml(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit, rowstore_t *ret, int64_t *count,
+             sql_error_t *err)
+{
+    *count = 0;
+    if (bs->kind == ST_INSERT)
+        return exec_insert(ctx, bs, autocommit, ret, count, err);
+    return exec_modify(ctx, bs, autocommit, ret, count, err);
+}
+
+/* ---- DDL ---- */
+
+static const cat_table_t *resolve_table(exec_ctx_t *ctx, const ast_t *rv, bool missing_ok, sql_error_t *err)
+{
+    const char *schema = rv->rangevar.schema;
+    if (schema && strcmp(schema, "public") != 0) {
+        if (!strcmp(schema, "pg_catalog") || !strcmp(schema, "information_schema")) {
+            sql_error(err, "42809", "permission denied: \"%s\" is a system catalog", rv->rangevar.name);
+            return NULL;
+        }
+        if (!missing_ok)
+            sql_error(err, SQLSTATE_UNDEFINED_SCHEMA, "schema \"%s\" does not exist", schema);
+        return NULL;
+    }
+    const cat_table_t *t = catalog_table_by_name(ctx->catalog, CAT_NS_PUBLIC, rv->rangevar.name);
+    if (!t && !missing_ok)
+        sql_error(err, SQLSTATE_UNDEFINED_TABLE, "relation \"%s\" does not exist", rv->rangevar.name);
+    return t;
+}
+
+typedef struct clear_req { uint32_t oid; uint64_t ts; } clear_req_t;
+
+static int clear_on_shard(void *arg)
+{
+    clear_req_t *r = arg;
+    return shard_table_clear_wait(r->oid, r->ts);
+}
+
+static int clear_everywhere(uint32_t oid, sql_error_t *err)
+{
+    int n = rt_shards_count();
+    int shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
+    void *args[LIMIT_SHARDS_MAX];
+    clear_req_t req = {oid, hlc_now()};
+    for (int s = 0; s < n; s++) {
+        shards[s] = s;
+        args[s] = &req;
+    }
+    rt_call_many(n, shards, clear_on_shard, args, rets);
+    for (int s = 0; s < n; s++)
+        if (rets[s] != STORE_OK)
+            return txn_store_error(rets[s], err);
+    return 0;
+}
+
+static int col_type(const ast_typename_t *tn, type_oid_t *oid, int32_t *typmod, sql_error_t *err)
+{
+    const type_info_t *ti = type_lookup_name(tn->name);
+    if (!ti)
+        return sql_error(err, SQLSTATE_UNDEFINED_OBJECT, "type \"%s\" does not exist", tn->name);
+    if (tn->is_array) {
+        if (!ti->array_oid)
+            return sql_error(err, SQLSTATE_UNDEFINED_OBJECT, "type \"%s[]\" does not exist", tn->name);
+        *oid = ti->array_oid;
+        *typmod = -1;
+        return 0;
+    }
+    *oid = ti->oid;
+    *typmod = -1;
+    if (ti->oid == TYPE_VARCHAR || ti->oid == TYPE_BPCHAR) {
+        if (tn->ntypmods == 1) {
+            if (tn->typmods[0] < 1)
+                return sql_error(err, SQLSTATE_SYNTAX_ERROR, "length for type %s must be at least 1", ti->name);
+            if (tn->typmods[0] > 10485760)
+                return sql_error(err, SQLSTATE_SYNTAX_ERROR, "length for type %s cannot exceed 10485760", ti->name);
+            *typmod = tn->typmods[0] + 4;
+        } else if (ti->oid == TYPE_BPCHAR && strcmp(tn->name, "bpchar") != 0) {
+            *typmod = 1 + 4;
+        }
+    } else if (tn->ntypmods && ti->oid != TYPE_NUMERIC && ti->oid != TYPE_TIMESTAMP && ti->oid != TYPE_TIMESTAMPTZ) {
+        return sql_error(err, SQLSTATE_SYNTAX_ERROR, "type modifier is not allowed for type \"%s\"", ti->name);
+    }
+    return 0;
+}
+
+int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err)
+{
+    const ast_t *rv = a->create.table;
+    if (rv->rangevar.schema && strcmp(rv->rangevar.schema, "public") != 0)
+        return sql_error(err, SQLSTATE_UNDEFINED_SCHEMA, "schema \"%s\" does not exist", rv->rangevar.schema);
+    int n = a->create.ncols;
+    if (n > LIMIT_SQL_COLUMNS)
+        return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "tables can have at most %d columns", LIMIT_SQL_COLUMNS);
+    cat_table_t def;
+    memset(&def, 0, sizeof def);
+    def.namespace_oid = CAT_NS_PUBLIC;
+    def.name = rv->rangevar.name;
+    def.relkind = 'r';
+    def.ncols = n;
+    def.cols = arena_alloc(ctx->arena, (size_t)(n + 1) * sizeof(cat_column_t));
+    def.pk_attnums = arena_alloc(ctx->arena, (size_t)(a->create.npk + 1) * sizeof(int16_t));
+    if (!def.cols || !def.pk_attnums)
+        return oom(err);
+    for (int i = 0; i < n; i++) {
+        const ast_coldef_t *cd = &a->create.cols[i];
+        cat_column_t *c = &def.cols[i];
+        memset(c, 0, sizeof *c);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(def.cols[j].name, cd->name))
+                return sql_error(err, "42701", "column \"%s\" specified more than once", cd->name);
+        c->name = cd->name;
+        c->attnum = (int16_t)(i + 1);
+        if (col_type(&cd->type, &c->type, &c->typmod, err) < 0)
+            return -1;
+        c->not_null = cd->not_null;
+        c->default_sql = cd->default_sql;
+    }
+    def.npk = a->create.npk;
+    for (int k = 0; k < def.npk; k++) {
+        int found = -1;
+        for (int i = 0; i < n; i++)
+            if (!strcmp(def.cols[i].name, a->create.pk_cols[k]))
+                found = i;
+        if (found < 0)
+            return sql_error(err, SQLSTATE_UNDEFINED_COLUMN, "column \"%s\" named in key does not exist",
+                             a->create.pk_cols[k]);
+        for (int j = 0; j < k; j++)
+            if (def.pk_attnums[j] == def.cols[found].attnum)
+                return sql_error(err, "42701", "column \"%s\" appears twice in primary key constraint",
+                                 a->create.pk_cols[k]);
+        def.pk_attnums[k] = def.cols[found].attnum;
+        def.cols[found].not_null = true;
+    }
+    if (def.npk) {
+        const char *pk = a->create.pk_name;
+        if (!pk) {
+            char *nm = arena_alloc(ctx->arena, strlen(def.name) + 6);
+            if (!nm)
+                return oom(err);
+            strcpy(nm, def.name);
+            strcat(nm, "_pkey");
+            pk = nm;
+        }
+        def.pk_name = pk;
+    }
+    bool existed = false;
+    if (catalog_create_table(&def, a->create.if_not_exists, &existed, err) < 0)
+        return -1;
+    if (existed && notice) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "relation \"%s\" already exists, skipping", def.name);
+        notice(narg, msg);
+    }
+    return 0;
+}
+
+int exec_drop_tables(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err)
+{
+    /* resolve everything first, so a missing name drops nothing */
+    const cat_table_t **ts = arena_alloc(ctx->arena, (size_t)(a->drop.n + 1) * sizeof(cat_table_t *));
+    if (!ts)
+        return oom(err);
+    for (int i = 0; i < a->drop.n; i++) {
+        ts[i] = resolve_table(ctx, a->drop.tables[i], a->drop.if_exists, err);
+        if (!ts[i] && sql_error_is_set(err))
+            return -1;
+        if (!ts[i] && notice) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "table \"%s\" does not exist, skipping", a->drop.tables[i]->rangevar.name);
+            notice(narg, msg);
+        }
+    }
+    for (int i = 0; i < a->drop.n; i++) {
+        if (!ts[i])
+            continue;
+        uint32_t oid = ts[i]->oid;
+        if (catalog_drop_table(oid, err) < 0 || clear_everywhere(oid, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int exec_truncate(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
+{
+    const cat_table_t **ts = arena_alloc(ctx->arena, (size_t)(a->drop.n + 1) * sizeof(cat_table_t *));
+    if (!ts)
+        return oom(err);
+    for (int i = 0; i < a->drop.n; i++)
+        if (!(ts[i] = resolve_table(ctx, a->drop.tables[i], false, err)))
+            return -1;
+    for (int i = 0; i < a->drop.n; i++)
+        if (clear_everywhere(ts[i]->oid, err) < 0)
+            return -1;
+    return 0;
+}
+
+/* ALTER TABLE t ADD PRIMARY KEY (cols): copy every row under its new key into a new
+ * storage id (checking NOT NULL and uniqueness on the way), commit, switch the
+ * catalog to the new definition, then drop the old rows. */
+int exec_alter_pk(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
+{
+    const cat_table_t *old = resolve_table(ctx, a->alter_pk.table, false, err);
+    if (!old)
+        return -1;
+    if (old->npk)
+        return sql_error(err, "42P16", "multiple primary keys for table \"%s\" are not allowed", old->name);
+    cat_table_t *def = arena_alloc(ctx->arena, sizeof *def);
+    if (!def)
+        return oom(err);
+    *def = *old;
+    def->cols = arena_alloc(ctx->arena, (size_t)(old->ncols + 1) * sizeof(cat_column_t));
+    def->pk_attnums = arena_alloc(ctx->arena, (size_t)(a->alter_pk.ncols + 1) * sizeof(int16_t));
+    if (!def->cols || !def->pk_attnums)
+        return oom(err);
+    memcpy(def->cols, old->cols, (size_t)old->ncols * sizeof(cat_column_t));
+    def->npk = a->alter_pk.ncols;
+    for (int k = 0; k < def->npk; k++) {
+        int found = -1;
+        for (int i = 0; i < old->ncols; i++)
+            if (!old->cols[i].dropped && !strcmp(old->cols[i].name, a->alter_pk.cols[k]))
+                found = i;
+        if (found < 0)
+            return sql_error(err, SQLSTATE_UNDEFINED_COLUMN, "column \"%s\" of relation \"%s\" does not exist",
+                             a->alter_pk.cols[k], old->name);
+        def->pk_attnums[k] = old->cols[found].attnum;
+        def->cols[found].not_null = true;
+    }
+    const char *pk = a->alter_pk.conname;
+    if (!pk) {
+        char *nm = arena_alloc(ctx->arena, strlen(old->name) + 6);
+        if (!nm)
+            return oom(err);
+        strcpy(nm, old->name);
+        strcat(nm, "_pkey");
+        pk = nm;
+    }
+    def->pk_name = pk;
+    def->pk_index_oid = 0;
+    if (catalog_alloc_oid(&def->oid, err) < 0)
+        return -1;
+    /* scan the old table and insert under the new key, in one transaction */
+    plan_t *scan = arena_alloc(ctx->arena, sizeof *scan);
+    bound_stmt_t *bs = arena_alloc(ctx->arena, sizeof *bs);
+    if (!scan || !bs)
+        return oom(err);
+    memset(scan, 0, sizeof *scan);
+    memset(bs, 0, sizeof *bs);
+    scan->kind = PL_SCAN;
+    scan->ncols = old->ncols;
+    scan->scan.table = old;
+    scan->scan.coltypes = plan_table_types(ctx->arena, old);
+    scan->types = scan->scan.coltypes;
+    bs->kind = ST_INSERT;
+    bs->table = def;
+    bs->coltypes = scan->scan.coltypes;
+    bs->plan = scan;
+    if (!scan->scan.coltypes)
+        return oom(err);
+    exec_op_t *op = exec_build(ctx, scan, err);
+    if (!op)
+        return -1;
+    int64_t count = 0;
+    int rc = insert_from(ctx, bs, def, bs->coltypes, op, false, NULL, &count, err);
+    exec_close(op);
+    if (rc == 0)
+        rc = txn_commit_all(ctx->txn, err);
+    else
+        txn_abort_all(ctx->txn);
+    if (rc < 0) {
+        if (!strcmp(err->sqlstate, SQLSTATE_UNIQUE_VIOLATION)) {
+            /* PostgreSQL words a failed index build differently from an INSERT */
+            char detail[sizeof err->detail];
+            strcpy(detail, err->detail);
+            char *p = strstr(detail, " already exists.");
+            if (p)
+                strcpy(p, " is duplicated.");
+            snprintf(err->message, sizeof err->message, "could not create unique index \"%s\"", pk);
+            snprintf(err->detail, sizeof err->detail, "%s", detail);
+        } else if (!strcmp(err->sqlstate, SQLSTATE_NOT_NULL_VIOLATION)) {
+            for (int k = 0; k < def->npk; k++)
+                if (strstr(err->message, "null value in column")) {
+                    char col[128] = "";
+                    const char *q = strchr(err->message, '"');
+                    const char *e = q ? strchr(q + 1, '"') : NULL;
+                    if (q && e && (size_t)(e - q - 1) < sizeof col) {
+                        memcpy(col, q + 1, (size_t)(e - q - 1));
+                        col[e - q - 1] = 0;
+                    }
+                    snprintf(err->message, sizeof err->message, "column \"%s\" of relation \"%s\" contains null values",
+                             col, old->name);
+                    err->detail[0] = 0;
+                    break;
+                }
+        }
+        clear_everywhere(def->oid, &(sql_error_t){0});
+        return -1;
+    }
+    if (catalog_replace_table(old->oid, def, err) < 0) {
+        clear_everywhere(def->oid, &(sql_error_t){0});
+        return -1;
+    }
+    return clear_everywhere(old->oid, err);
+}

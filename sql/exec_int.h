@@ -1,0 +1,198 @@
+/*
+ * exec_int.h -- internals shared by the executor's files: exec.c (coordinator
+ * operators), exec_agg.c (hash aggregation and row stores), exec_shard.c (fragments
+ * that run on the shard owning the data), exec_dml.c (INSERT/UPDATE/DELETE and DDL
+ * driven from the coordinator), txn.c (transactions) and session.c.
+ *
+ * Model:
+ *   - Operators are pull-based: next() returns 1 with a batch, 0 at the end, -1 on
+ *     error. A returned batch stays valid until the next next() call on the same
+ *     operator; consumers that keep rows (sort, aggregation, joins) copy them into a
+ *     row store (strings included).
+ *   - Each operator owns a scratch arena reset at the start of every next() call;
+ *     long-lived state (hash tables, row stores) lives in the statement arena.
+ *   - Fragments run via rt_call on their shard with a frag_* request object owned by
+ *     the coordinator; everything they allocate comes from an arena in that object,
+ *     allocated on the shard and destroyed (possibly from the coordinator, rt_free
+ *     allows it) when the operator closes. Store iterators are closed on their shard.
+ *
+ * Thread: coordinator code on the session's shard; fragment code on target shards.
+ */
+#ifndef NEXTDB_EXEC_INT_H
+#define NEXTDB_EXEC_INT_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "core/arena.h"
+#include "core/limits.h"
+#include "core/strbuf.h"
+#include "shards/store.h"
+#include "sql/expr.h"
+#include "sql/plan.h"
+
+/* ---- transactions (txn.c) ---- */
+
+enum { TXN_ISO_READ_COMMITTED = 0, TXN_ISO_REPEATABLE_READ = 1 };
+
+typedef struct txn_ctx {
+    uint64_t txn_id;
+    uint64_t snap_ts;            /* 0: the (single) shard takes hlc_now() itself */
+    int iso;
+    uint64_t lock_timeout_ms;    /* 0 = wait (bounded by LIMIT_SQL_DEADLOCK_WAIT_MS) */
+    bool self_commit;            /* single-shard autocommit: the fragment commits */
+    uint64_t touched[(LIMIT_SHARDS_MAX + 63) / 64];   /* shards holding a store txn */
+} txn_ctx_t;
+
+static inline void txn_touch(txn_ctx_t *t, int shard) { t->touched[shard / 64] |= UINT64_C(1) << (shard % 64); }
+static inline bool txn_touched(const txn_ctx_t *t, int shard) { return (t->touched[shard / 64] >> (shard % 64)) & 1; }
+
+uint64_t txn_new_id(void);
+/* Shard side: this transaction's store txn, created when create is set. */
+store_txn_t *txn_shard_get(const txn_ctx_t *t, bool create);
+/* Shard side: commits (when self_commit) the txn on this shard; returns a store rc. */
+int txn_shard_commit_local(uint64_t txn_id, uint64_t commit_ts);
+/* Coordinator: commits / aborts every touched shard. */
+int txn_commit_all(txn_ctx_t *t, sql_error_t *err);
+void txn_abort_all(txn_ctx_t *t);
+/* Shard side: locks with waiting; returns store rc (OK/NOTFOUND) or -1 + err. */
+int txn_lock_latest(const txn_ctx_t *tc, store_txn_t *t, uint32_t table_id, const uint8_t *key,
+                    uint32_t klen, store_val_t *val, uint64_t *commit_ts, sql_error_t *err);
+/* Shard side: store_write with lock waits; OK / EXISTS or -1 + err. */
+int txn_write(const txn_ctx_t *tc, store_txn_t *t, int mode, uint32_t table_id, const uint8_t *key,
+              uint32_t klen, const uint8_t *val, uint32_t vlen, sql_error_t *err);
+int txn_store_error(int rc, sql_error_t *err);
+
+/* ---- row stores and aggregation (exec_agg.c) ---- */
+
+typedef struct rowstore {
+    arena_t *arena;
+    int ncols;
+    const type_oid_t *types;
+    int nchunks, chunkcap;
+    batch_t **chunks;
+    int64_t nrows;
+} rowstore_t;
+
+void rowstore_init(rowstore_t *rs, arena_t *a, int ncols, const type_oid_t *types);
+/* Appends rows sel[0..n) of b (all rows if sel NULL), copying strings. */
+int rowstore_add(rowstore_t *rs, const batch_t *b, const int *sel, int n, sql_error_t *err);
+static inline datum_t rs_val(const rowstore_t *rs, int64_t row, int col)
+{ return rs->chunks[row / LIMIT_BATCH_ROWS]->vals[col][row % LIMIT_BATCH_ROWS]; }
+static inline bool rs_null(const rowstore_t *rs, int64_t row, int col)
+{ return rs->chunks[row / LIMIT_BATCH_ROWS]->nulls[col][row % LIMIT_BATCH_ROWS]; }
+/* Copies a datum's string into a (no-op for by-value types). */
+int exec_copy_datum(arena_t *a, type_oid_t t, datum_t *d);
+
+typedef struct agg_table agg_table_t;
+/* mode: PLAN_AGG_COMPLETE (raw rows in, final out), PLAN_AGG_PARTIAL (raw in,
+ * partial states out), PLAN_AGG_FINAL (partial states in, final out). */
+agg_table_t *agg_new(arena_t *a, int ngroup, const type_oid_t *group_types, int naggs,
+                     const plan_agg_t *aggs, int mode);
+/* Feeds one input batch: raw mode evaluates group and argument expressions over it;
+ * final mode reads the partial columns. */
+int agg_add(agg_table_t *ag, expr_ctx_t *x, const batch_t *in, bexpr_t *const *group, sql_error_t *err);
+/* Output column count and types for the table's mode. */
+int agg_out_ncols(const agg_table_t *ag);
+void agg_out_types(const agg_table_t *ag, type_oid_t *types);
+/* Emits up to out->cap groups from *pos on; returns rows emitted (0 = done). */
+int agg_emit(agg_table_t *ag, batch_t *out, int64_t *pos, sql_error_t *err);
+
+/* ---- coordinator operators (exec.c) ---- */
+
+typedef struct exec_ctx {
+    arena_t *arena;              /* statement arena */
+    expr_ctx_t ex;               /* params, subquery values, session facts */
+    txn_ctx_t *txn;
+    const catalog_t *catalog;
+    const volatile bool *cancel;
+    const char *user, *database;
+    int nsettings;
+    const char *const *setting_names, *const *setting_values;
+} exec_ctx_t;
+
+typedef struct exec_op exec_op_t;
+struct exec_op {
+    const plan_t *plan;
+    exec_ctx_t *ctx;
+    arena_t scratch;
+    exec_op_t *child, *right;
+    int (*next)(exec_op_t *op, batch_t **out, sql_error_t *err);
+    void (*close)(exec_op_t *op);
+    void *st;
+};
+
+exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err);
+void exec_close(exec_op_t *op);
+int exec_check_cancel(exec_ctx_t *ctx, sql_error_t *err);
+/* A fresh expression context for op's scratch arena. */
+expr_ctx_t exec_expr_ctx(exec_op_t *op);
+
+/* ---- fragments (exec_shard.c) ---- */
+
+typedef struct frag_scan {
+    /* request (coordinator-owned, read-only on the shard) */
+    const plan_t *plan;          /* PL_SCAN */
+    const txn_ctx_t *txn;
+    expr_ctx_t ex;               /* params / subquery values; arena set on the shard */
+    const uint8_t *key;          /* point get: encoded PK */
+    uint32_t klen;
+    const volatile bool *cancel;
+    /* state (shard-owned) */
+    arena_t arena;               /* blocks from the shard's heap */
+    arena_t scratch;
+    store_iter_t *it;
+    agg_table_t *agg;
+    int64_t agg_pos;
+    bool opened, done;
+    batch_t *out;
+    sql_error_t err;
+} frag_scan_t;
+
+int frag_scan_next(void *arg);
+int frag_scan_close(void *arg);
+
+typedef struct frag_write {
+    /* request */
+    const bound_stmt_t *bs;      /* INSERT: rows in `rows`; UPDATE/DELETE: where/set */
+    const txn_ctx_t *txn;
+    expr_ctx_t ex;
+    const uint8_t *key;          /* point UPDATE/DELETE */
+    uint32_t klen;
+    const uint8_t *rows;         /* INSERT: [u32 klen][key][u32 vlen][val]... */
+    size_t rows_len;
+    int shards_count;
+    const volatile bool *cancel;
+    /* result */
+    int64_t count;
+    arena_t arena;
+    rowstore_t *returning;       /* RETURNING rows (UPDATE/DELETE) */
+    strbuf_t moved;              /* UPDATE moving rows to other shards: same layout as rows */
+    bool wrote;
+    sql_error_t err;
+} frag_write_t;
+
+int frag_insert(void *arg);
+int frag_modify(void *arg);
+int frag_write_free(void *arg);
+
+/* Key encoding (exec_shard.c): the PK of a table row, or a fresh hidden row id. */
+int exec_encode_key(const cat_table_t *t, const datum_t *vals, const bool *nulls, strbuf_t *out,
+                    sql_error_t *err);
+/* 23502 for a row violating NOT NULL. */
+int exec_check_not_null(const cat_table_t *t, const datum_t *vals, const bool *nulls, sql_error_t *err);
+/* Formats "Key (a, b)=(1, 2) already exists." into err's detail. */
+void exec_dup_key_detail(const cat_table_t *t, const datum_t *vals, const bool *nulls, sql_error_t *err);
+
+/* ---- coordinator-driven DML and DDL (exec_dml.c) ---- */
+
+/* INSERT / UPDATE / DELETE. autocommit: the statement is its own transaction, so a
+ * single-shard statement may commit inside its fragment; otherwise touched shards
+ * are recorded in ctx->txn for the caller to commit. RETURNING rows are appended to
+ * ret (initialised by the caller) when the statement has them. */
+int exec_dml(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit, rowstore_t *ret, int64_t *count,
+             sql_error_t *err);
+typedef void (*exec_notice_fn)(void *arg, const char *message);
+int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
+int exec_drop_tables(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
+int exec_truncate(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err);
+int exec_alter_pk(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err);
+#endif

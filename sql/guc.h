@@ -1,0 +1,49 @@
+/*
+ * guc.h -- run-time settings ("GUCs"): SET / SHOW / RESET, set_config /
+ * current_setting, startup parameters and ParameterStatus reports.
+ *
+ * Model: a static table of known settings (name, boot value, flags: GUC_REPORT sends
+ * ParameterStatus on change, read-only ones refuse SET with 55P02) and a per-session
+ * array of current values. SET LOCAL keeps the previous value and restores it when
+ * the transaction ends. Names are case-insensitive, as in PostgreSQL; unknown names
+ * are 42704 'unrecognized configuration parameter "x"'. Values are validated where
+ * NextDB implements only one behaviour (client_encoding must be UTF8, TimeZone UTC,
+ * DateStyle ISO).
+ *
+ * Interface:
+ *   guc_new / guc_free             per-session values
+ *   guc_get                        current value by name
+ *   guc_set                        SET / SET LOCAL / RESET (value NULL)
+ *   guc_reset_all                  RESET ALL
+ *   guc_txn_end                    restore SET LOCAL values at COMMIT / ROLLBACK
+ *   guc_count / guc_at             iterate (SHOW ALL, pg_settings)
+ *   guc_timeout_ms                 parse a time setting into milliseconds
+ *
+ * Thread: the session's shard.
+ */
+#ifndef NEXTDB_GUC_H
+#define NEXTDB_GUC_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "sql/error.h"
+
+typedef struct guc_set guc_set_t;
+
+guc_set_t *guc_new(const char *user);
+void guc_free(guc_set_t *g);
+/* Value of `name` (canonical name in *canon when not NULL); -1 + 42704 if unknown
+ * (or 0 with *value NULL when missing_ok). */
+int guc_get(const guc_set_t *g, const char *name, bool missing_ok, const char **value, const char **canon,
+            sql_error_t *err);
+/* Sets (value NULL = reset to the default). *report is set when the change must be
+ * sent as ParameterStatus. */
+int guc_set(guc_set_t *g, const char *name, const char *value, bool is_local, bool *report,
+            const char **canon, sql_error_t *err);
+void guc_reset_all(guc_set_t *g);
+void guc_txn_end(guc_set_t *g);
+int guc_count(void);
+/* i-th setting: name, value, description, whether it is GUC_REPORT. */
+void guc_at(const guc_set_t *g, int i, const char **name, const char **value, const char **desc, bool *report);
+/* Milliseconds of a time setting ("5s", "100", "1min"); 0 when unset. */
+uint64_t guc_timeout_ms(const guc_set_t *g, const char *name);
+#endif

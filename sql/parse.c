@@ -1,0 +1,1285 @@
+/*
+ * parse.c -- libpg_query protobuf tree -> NextDB AST; see parse.h.
+ *
+ * Each converter takes a protobuf node and returns an arena-allocated ast_t, or NULL
+ * with the error set. The conversion context carries the arena, the error, the
+ * recursion depth (bounded by LIMIT_SQL_EXPR_DEPTH) and the original text, so
+ * "not supported" errors can point at the construct.
+ */
+#include "sql/parse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pg_query.h>
+#include "pg_query.pb-c.h"
+
+#include "core/limits.h"
+
+typedef PgQuery__Node pnode_t;
+
+typedef struct pctx {
+    arena_t *a;
+    sql_error_t *err;
+    int depth;
+    const char *text;
+} pctx_t;
+
+static ast_t *p_expr(pctx_t *c, const pnode_t *n);
+static ast_t *p_select(pctx_t *c, const PgQuery__SelectStmt *s);
+static ast_t *p_from_item(pctx_t *c, const pnode_t *n);
+static bool dp_supported(const ast_t *e);
+
+static void *p_alloc(pctx_t *c, size_t n)
+{
+    void *p = arena_alloc(c->a, n);
+    if (!p) {
+        sql_error(c->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    memset(p, 0, n);
+    return p;
+}
+
+static ast_t *p_node(pctx_t *c, ast_kind_t kind, int location)
+{
+    ast_t *n = p_alloc(c, sizeof *n);
+    if (n) {
+        n->kind = kind;
+        n->location = location;
+    }
+    return n;
+}
+
+static const char *p_str(pctx_t *c, const char *s)
+{
+    const char *r = arena_strdup(c->a, s ? s : "");
+    if (!r)
+        sql_error(c->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    return r;
+}
+
+static void *p_unsupported(pctx_t *c, const char *what, int location)
+{
+    sql_error(c->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "%s is not supported", what);
+    if (location >= 0)
+        c->err->position = location + 1;
+    return NULL;
+}
+
+/* A String node's value, or NULL when the node is something else. */
+static const char *p_string_val(const pnode_t *n)
+{
+    if (n && n->node_case == PG_QUERY__NODE__NODE_STRING)
+        return n->string->sval;
+    return NULL;
+}
+
+/* Converts an array of protobuf expression nodes into an ast_list_t. */
+static int p_expr_list(pctx_t *c, size_t n, pnode_t **items, ast_list_t *out)
+{
+    out->n = (int)n;
+    out->items = n ? p_alloc(c, n * sizeof(ast_t *)) : NULL;
+    if (n && !out->items)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!(out->items[i] = p_expr(c, items[i])))
+            return -1;
+    return 0;
+}
+
+/* Last component of a qualified name list such as pg_catalog.int4 or ("=") . */
+static const char *p_last_name(size_t n, pnode_t **names)
+{
+    return n ? p_string_val(names[n - 1]) : NULL;
+}
+
+static int p_typename(pctx_t *c, const PgQuery__TypeName *t, ast_typename_t *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *name = p_last_name(t->n_names, t->names);
+    if (!name) {
+        p_unsupported(c, "this type name", t->location);
+        return -1;
+    }
+    if (t->n_names == 2) {
+        const char *schema = p_string_val(t->names[0]);
+        if (schema && strcmp(schema, "pg_catalog") != 0) {
+            sql_error(c->err, SQLSTATE_UNDEFINED_OBJECT, "type \"%s.%s\" does not exist", schema, name);
+            c->err->position = t->location + 1;
+            return -1;
+        }
+    }
+    out->name = p_str(c, name);
+    out->is_array = t->n_array_bounds > 0;
+    if (t->n_typmods > 2) {
+        p_unsupported(c, "a type modifier list of this length", t->location);
+        return -1;
+    }
+    for (size_t i = 0; i < t->n_typmods; i++) {
+        const pnode_t *m = t->typmods[i];
+        if (m->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+            m->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL) {
+            p_unsupported(c, "a non-integer type modifier", t->location);
+            return -1;
+        }
+        out->typmods[out->ntypmods++] = m->a_const->ival->ival;
+    }
+    return out->name ? 0 : -1;
+}
+
+static ast_t *p_const(pctx_t *c, const PgQuery__AConst *k)
+{
+    ast_t *n = p_node(c, AST_CONST, k->location);
+    if (!n)
+        return NULL;
+    if (k->isnull) {
+        n->c.ctype = AST_C_NULL;
+        return n;
+    }
+    switch (k->val_case) {
+    case PG_QUERY__A__CONST__VAL_IVAL:
+        n->c.ctype = AST_C_INT;
+        n->c.ival = k->ival->ival;
+        break;
+    case PG_QUERY__A__CONST__VAL_FVAL: {
+        /* Integers too large for int4 arrive as Float; keep them integral when they fit
+         * int8, as PostgreSQL types them (int8), else numeric. */
+        const char *s = k->fval->fval;
+        n->c.str = p_str(c, s);
+        n->c.ctype = AST_C_NUMERIC;
+        bool digits = *s != 0;
+        for (const char *p = (*s == '-' ? s + 1 : s); *p; p++)
+            if (!isdigit((unsigned char)*p))
+                digits = false;
+        if (digits && strlen(s) <= 19) {
+            char *end;
+            errno = 0;
+            long long v = strtoll(s, &end, 10);
+            if (errno == 0 && *end == 0) {
+                n->c.ctype = AST_C_INT;
+                n->c.ival = v;
+            }
+        }
+        break;
+    }
+    case PG_QUERY__A__CONST__VAL_BOOLVAL:
+        n->c.ctype = AST_C_BOOL;
+        n->c.bval = k->boolval->boolval;
+        break;
+    case PG_QUERY__A__CONST__VAL_SVAL:
+        n->c.ctype = AST_C_STRING;
+        n->c.str = p_str(c, k->sval->sval);
+        break;
+    default:
+        return p_unsupported(c, "a bit-string constant", k->location);
+    }
+    return n;
+}
+
+static ast_t *p_colref(pctx_t *c, const PgQuery__ColumnRef *r)
+{
+    ast_t *n = p_node(c, AST_COLREF, r->location);
+    if (!n)
+        return NULL;
+    if (r->n_fields > 3)
+        return p_unsupported(c, "a column reference with more than three parts", r->location);
+    for (size_t i = 0; i < r->n_fields; i++) {
+        const pnode_t *f = r->fields[i];
+        if (f->node_case == PG_QUERY__NODE__NODE_A_STAR) {
+            if (i != r->n_fields - 1)
+                return p_unsupported(c, "this column reference", r->location);
+            n->colref.star = true;
+        } else {
+            const char *s = p_string_val(f);
+            if (!s)
+                return p_unsupported(c, "this column reference", r->location);
+            n->colref.fields[n->colref.nfields++] = p_str(c, s);
+        }
+    }
+    return n;
+}
+
+static ast_t *p_aexpr(pctx_t *c, const PgQuery__AExpr *e)
+{
+    const char *opname = p_last_name(e->n_name, e->name);
+    if (!opname)
+        return p_unsupported(c, "this operator", e->location);
+    ast_t *n;
+    switch (e->kind) {
+    case PG_QUERY__A__EXPR__KIND__AEXPR_OP:
+        if (e->n_name == 2) {
+            const char *schema = p_string_val(e->name[0]);
+            if (!schema || strcmp(schema, "pg_catalog") != 0)
+                return p_unsupported(c, "OPERATOR() with a schema other than pg_catalog", e->location);
+        }
+        if (!(n = p_node(c, AST_OP, e->location)))
+            return NULL;
+        n->op.name = p_str(c, opname);
+        if (e->lexpr && !(n->op.l = p_expr(c, e->lexpr)))
+            return NULL;
+        if (!(n->op.r = p_expr(c, e->rexpr)))
+            return NULL;
+        return n;
+    case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ALL:
+        if (!(n = p_node(c, AST_ANY, e->location)))
+            return NULL;
+        n->any.opname = p_str(c, opname);
+        n->any.all = e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP_ALL;
+        if (!(n->any.l = p_expr(c, e->lexpr)) || !(n->any.r = p_expr(c, e->rexpr)))
+            return NULL;
+        return n;
+    case PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF:
+        n = p_node(c, e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF ? AST_NULLIF : AST_DISTINCT_FROM,
+                   e->location);
+        if (!n)
+            return NULL;
+        n->pair.is_not = e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT;
+        if (!(n->pair.l = p_expr(c, e->lexpr)) || !(n->pair.r = p_expr(c, e->rexpr)))
+            return NULL;
+        return n;
+    case PG_QUERY__A__EXPR__KIND__AEXPR_IN:
+        if (!(n = p_node(c, AST_IN, e->location)))
+            return NULL;
+        n->in.is_not = strcmp(opname, "<>") == 0;
+        if (!(n->in.arg = p_expr(c, e->lexpr)))
+            return NULL;
+        if (!e->rexpr || e->rexpr->node_case != PG_QUERY__NODE__NODE_LIST)
+            return p_unsupported(c, "this IN form", e->location);
+        if (p_expr_list(c, e->rexpr->list->n_items, e->rexpr->list->items, &n->in.list) < 0)
+            return NULL;
+        return n;
+    case PG_QUERY__A__EXPR__KIND__AEXPR_LIKE:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE: {
+        if (!(n = p_node(c, AST_LIKE, e->location)))
+            return NULL;
+        n->like.ilike = e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE;
+        n->like.is_not = opname[0] == '!';
+        if (!(n->like.arg = p_expr(c, e->lexpr)))
+            return NULL;
+        /* LIKE x ESCAPE y arrives as like_escape(x, y). */
+        const pnode_t *r = e->rexpr;
+        if (r && r->node_case == PG_QUERY__NODE__NODE_FUNC_CALL &&
+            r->func_call->n_args == 2 &&
+            strcmp(p_last_name(r->func_call->n_funcname, r->func_call->funcname) ?: "", "like_escape") == 0) {
+            if (!(n->like.pattern = p_expr(c, r->func_call->args[0])) ||
+                !(n->like.escape = p_expr(c, r->func_call->args[1])))
+                return NULL;
+        } else if (!(n->like.pattern = p_expr(c, r))) {
+            return NULL;
+        }
+        return n;
+    }
+    case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN_SYM:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN_SYM:
+        if (!(n = p_node(c, AST_BETWEEN, e->location)))
+            return NULL;
+        n->between.is_not = e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN ||
+                            e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN_SYM;
+        n->between.symmetric = e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN_SYM ||
+                               e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN_SYM;
+        if (!(n->between.arg = p_expr(c, e->lexpr)))
+            return NULL;
+        if (!e->rexpr || e->rexpr->node_case != PG_QUERY__NODE__NODE_LIST ||
+            e->rexpr->list->n_items != 2)
+            return p_unsupported(c, "this BETWEEN form", e->location);
+        if (!(n->between.lo = p_expr(c, e->rexpr->list->items[0])) ||
+            !(n->between.hi = p_expr(c, e->rexpr->list->items[1])))
+            return NULL;
+        return n;
+    case PG_QUERY__A__EXPR__KIND__AEXPR_SIMILAR:
+        return p_unsupported(c, "SIMILAR TO", e->location);
+    default:
+        return p_unsupported(c, "this operator form", e->location);
+    }
+}
+
+static ast_t *p_func(pctx_t *c, const PgQuery__FuncCall *f)
+{
+    if (f->over)
+        return p_unsupported(c, "window functions", f->location);
+    if (f->n_agg_order || f->agg_within_group)
+        return p_unsupported(c, "ordered aggregates", f->location);
+    if (f->agg_filter)
+        return p_unsupported(c, "aggregate FILTER", f->location);
+    if (f->func_variadic)
+        return p_unsupported(c, "VARIADIC", f->location);
+    ast_t *n = p_node(c, AST_FUNC, f->location);
+    if (!n)
+        return NULL;
+    const char *name = p_last_name(f->n_funcname, f->funcname);
+    if (!name)
+        return p_unsupported(c, "this function name", f->location);
+    n->func.name = p_str(c, name);
+    if (f->n_funcname == 2)
+        n->func.schema = p_str(c, p_string_val(f->funcname[0]));
+    else if (f->n_funcname > 2)
+        return p_unsupported(c, "cross-database references", f->location);
+    n->func.star = f->agg_star;
+    n->func.distinct = f->agg_distinct;
+    if (p_expr_list(c, f->n_args, f->args, &n->func.args) < 0)
+        return NULL;
+    return n;
+}
+
+static ast_t *p_sublink(pctx_t *c, const PgQuery__SubLink *s)
+{
+    ast_t *n = p_node(c, AST_SUBLINK, s->location);
+    if (!n)
+        return NULL;
+    switch (s->sub_link_type) {
+    case PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK: n->sublink.type = AST_SUB_EXISTS; break;
+    case PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK: n->sublink.type = AST_SUB_ANY; break;
+    case PG_QUERY__SUB_LINK_TYPE__ALL_SUBLINK: n->sublink.type = AST_SUB_ALL; break;
+    case PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK: n->sublink.type = AST_SUB_EXPR; break;
+    default: return p_unsupported(c, "this kind of subquery", s->location);
+    }
+    if (s->testexpr && !(n->sublink.test = p_expr(c, s->testexpr)))
+        return NULL;
+    const char *op = p_last_name(s->n_oper_name, s->oper_name);
+    n->sublink.opname = p_str(c, op ? op : "=");
+    if (!s->subselect || s->subselect->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+        return p_unsupported(c, "this subquery", s->location);
+    c->depth++;
+    n->sublink.select = p_select(c, s->subselect->select_stmt);
+    c->depth--;
+    return n->sublink.select ? n : NULL;
+}
+
+static ast_t *p_sqlfn(pctx_t *c, const PgQuery__SQLValueFunction *f)
+{
+    ast_t *n = p_node(c, AST_SQLFN, f->location);
+    if (!n)
+        return NULL;
+    switch (f->op) {
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP:
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP_N:
+        n->sqlfn.fn = AST_SQLFN_CURRENT_TIMESTAMP; break;
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP:
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP_N:
+        n->sqlfn.fn = AST_SQLFN_LOCALTIMESTAMP; break;
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_DATE:
+        n->sqlfn.fn = AST_SQLFN_CURRENT_DATE; break;
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_ROLE:
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_USER:
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_USER:
+        n->sqlfn.fn = AST_SQLFN_CURRENT_USER; break;
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_SESSION_USER:
+        n->sqlfn.fn = AST_SQLFN_SESSION_USER; break;
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_CATALOG:
+        n->sqlfn.fn = AST_SQLFN_CURRENT_CATALOG; break;
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_SCHEMA:
+        n->sqlfn.fn = AST_SQLFN_CURRENT_SCHEMA; break;
+    default:
+        return p_unsupported(c, "CURRENT_TIME / LOCALTIME", f->location);
+    }
+    return n;
+}
+
+static ast_t *p_expr_inner(pctx_t *c, const pnode_t *n)
+{
+    ast_t *r;
+    switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_A_CONST:
+        return p_const(c, n->a_const);
+    case PG_QUERY__NODE__NODE_COLUMN_REF:
+        return p_colref(c, n->column_ref);
+    case PG_QUERY__NODE__NODE_PARAM_REF:
+        if (!(r = p_node(c, AST_PARAM, n->param_ref->location)))
+            return NULL;
+        r->param.number = n->param_ref->number;
+        return r;
+    case PG_QUERY__NODE__NODE_A_EXPR:
+        return p_aexpr(c, n->a_expr);
+    case PG_QUERY__NODE__NODE_BOOL_EXPR: {
+        const PgQuery__BoolExpr *b = n->bool_expr;
+        ast_kind_t k = b->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR ? AST_AND :
+                       b->boolop == PG_QUERY__BOOL_EXPR_TYPE__OR_EXPR ? AST_OR : AST_NOT;
+        if (!(r = p_node(c, k, b->location)))
+            return NULL;
+        return p_expr_list(c, b->n_args, b->args, &r->args) < 0 ? NULL : r;
+    }
+    case PG_QUERY__NODE__NODE_FUNC_CALL:
+        return p_func(c, n->func_call);
+    case PG_QUERY__NODE__NODE_TYPE_CAST:
+        if (!(r = p_node(c, AST_CAST, n->type_cast->location)))
+            return NULL;
+        if (!(r->cast.arg = p_expr(c, n->type_cast->arg)))
+            return NULL;
+        return p_typename(c, n->type_cast->type_name, &r->cast.type) < 0 ? NULL : r;
+    case PG_QUERY__NODE__NODE_NULL_TEST:
+        if (!(r = p_node(c, AST_NULLTEST, n->null_test->location)))
+            return NULL;
+        r->test.is_not = n->null_test->nulltesttype == PG_QUERY__NULL_TEST_TYPE__IS_NOT_NULL;
+        return (r->test.arg = p_expr(c, n->null_test->arg)) ? r : NULL;
+    case PG_QUERY__NODE__NODE_BOOLEAN_TEST: {
+        const PgQuery__BooleanTest *b = n->boolean_test;
+        if (!(r = p_node(c, AST_BOOLTEST, b->location)))
+            return NULL;
+        switch (b->booltesttype) {
+        case PG_QUERY__BOOL_TEST_TYPE__IS_TRUE: r->test.booltest = 1; break;
+        case PG_QUERY__BOOL_TEST_TYPE__IS_NOT_TRUE: r->test.booltest = 1; r->test.is_not = true; break;
+        case PG_QUERY__BOOL_TEST_TYPE__IS_FALSE: r->test.booltest = 2; break;
+        case PG_QUERY__BOOL_TEST_TYPE__IS_NOT_FALSE: r->test.booltest = 2; r->test.is_not = true; break;
+        case PG_QUERY__BOOL_TEST_TYPE__IS_UNKNOWN: r->test.booltest = 3; break;
+        default: r->test.booltest = 3; r->test.is_not = true; break;
+        }
+        return (r->test.arg = p_expr(c, b->arg)) ? r : NULL;
+    }
+    case PG_QUERY__NODE__NODE_CASE_EXPR: {
+        const PgQuery__CaseExpr *k = n->case_expr;
+        if (!(r = p_node(c, AST_CASE, k->location)))
+            return NULL;
+        if (k->arg && !(r->kase.arg = p_expr(c, k->arg)))
+            return NULL;
+        r->kase.whens.n = r->kase.thens.n = (int)k->n_args;
+        r->kase.whens.items = p_alloc(c, (k->n_args + 1) * sizeof(ast_t *));
+        r->kase.thens.items = p_alloc(c, (k->n_args + 1) * sizeof(ast_t *));
+        if (!r->kase.whens.items || !r->kase.thens.items)
+            return NULL;
+        for (size_t i = 0; i < k->n_args; i++) {
+            const PgQuery__CaseWhen *w = k->args[i]->case_when;
+            if (!(r->kase.whens.items[i] = p_expr(c, w->expr)) ||
+                !(r->kase.thens.items[i] = p_expr(c, w->result)))
+                return NULL;
+        }
+        if (k->defresult && !(r->kase.els = p_expr(c, k->defresult)))
+            return NULL;
+        return r;
+    }
+    case PG_QUERY__NODE__NODE_COALESCE_EXPR:
+        if (!(r = p_node(c, AST_COALESCE, n->coalesce_expr->location)))
+            return NULL;
+        return p_expr_list(c, n->coalesce_expr->n_args, n->coalesce_expr->args, &r->args) < 0 ? NULL : r;
+    case PG_QUERY__NODE__NODE_MIN_MAX_EXPR:
+        if (!(r = p_node(c, AST_MINMAX, n->min_max_expr->location)))
+            return NULL;
+        r->minmax.greatest = n->min_max_expr->op == PG_QUERY__MIN_MAX_OP__IS_GREATEST;
+        return p_expr_list(c, n->min_max_expr->n_args, n->min_max_expr->args, &r->minmax.args) < 0 ? NULL : r;
+    case PG_QUERY__NODE__NODE_SUB_LINK:
+        return p_sublink(c, n->sub_link);
+    case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
+        return p_sqlfn(c, n->sqlvalue_function);
+    case PG_QUERY__NODE__NODE_SET_TO_DEFAULT:
+        return p_node(c, AST_DEFAULT, n->set_to_default->location);
+    case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
+        if (!(r = p_node(c, AST_ARRAY, n->a_array_expr->location)))
+            return NULL;
+        return p_expr_list(c, n->a_array_expr->n_elements, n->a_array_expr->elements, &r->args) < 0 ? NULL : r;
+    case PG_QUERY__NODE__NODE_COLLATE_CLAUSE:
+        return p_unsupported(c, "COLLATE", n->collate_clause->location);
+    case PG_QUERY__NODE__NODE_A_INDIRECTION:
+        return p_unsupported(c, "array subscripts and field selection", -1);
+    case PG_QUERY__NODE__NODE_ROW_EXPR:
+        return p_unsupported(c, "row constructors", n->row_expr->location);
+    default:
+        return p_unsupported(c, "this expression", -1);
+    }
+}
+
+static ast_t *p_expr(pctx_t *c, const pnode_t *n)
+{
+    if (!n)
+        return p_unsupported(c, "an empty expression", -1);
+    if (++c->depth > LIMIT_SQL_EXPR_DEPTH) {
+        sql_error(c->err, "54001", "stack depth limit exceeded");
+        sql_error_hint(c->err, "Simplify the statement; expressions may nest at most %d levels.",
+                       LIMIT_SQL_EXPR_DEPTH);
+        return NULL;
+    }
+    ast_t *r = p_expr_inner(c, n);
+    c->depth--;
+    return r;
+}
+
+static int p_alias(pctx_t *c, const PgQuery__Alias *al, const char **name, ast_list_t *cols)
+{
+    if (!al)
+        return 0;
+    *name = p_str(c, al->aliasname);
+    cols->n = (int)al->n_colnames;
+    cols->items = al->n_colnames ? p_alloc(c, al->n_colnames * sizeof(ast_t *)) : NULL;
+    for (size_t i = 0; i < al->n_colnames; i++) {
+        ast_t *k = p_node(c, AST_CONST, -1);
+        if (!k)
+            return -1;
+        k->c.ctype = AST_C_STRING;
+        k->c.str = p_str(c, p_string_val(al->colnames[i]));
+        cols->items[i] = k;
+    }
+    return 0;
+}
+
+static ast_t *p_rangevar(pctx_t *c, const PgQuery__RangeVar *v)
+{
+    ast_t *n = p_node(c, AST_RANGEVAR, v->location);
+    if (!n)
+        return NULL;
+    if (v->catalogname && v->catalogname[0])
+        return p_unsupported(c, "cross-database references", v->location);
+    n->rangevar.schema = v->schemaname && v->schemaname[0] ? p_str(c, v->schemaname) : NULL;
+    n->rangevar.name = p_str(c, v->relname);
+    if (p_alias(c, v->alias, &n->rangevar.alias, &n->rangevar.colaliases) < 0)
+        return NULL;
+    return n;
+}
+
+static ast_t *p_from_item(pctx_t *c, const pnode_t *n)
+{
+    ast_t *r;
+    switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_RANGE_VAR:
+        return p_rangevar(c, n->range_var);
+    case PG_QUERY__NODE__NODE_RANGE_FUNCTION: {
+        const PgQuery__RangeFunction *f = n->range_function;
+        if (f->lateral || f->ordinality || f->is_rowsfrom || f->n_functions != 1 || f->n_coldeflist)
+            return p_unsupported(c, "this form of function in FROM", -1);
+        const pnode_t *fl = f->functions[0];
+        if (fl->node_case != PG_QUERY__NODE__NODE_LIST || fl->list->n_items < 1)
+            return p_unsupported(c, "this form of function in FROM", -1);
+        if (!(r = p_node(c, AST_RANGEFUNC, -1)))
+            return NULL;
+        if (!(r->rangefunc.func = p_expr(c, fl->list->items[0])))
+            return NULL;
+        r->location = r->rangefunc.func->location;
+        if (p_alias(c, f->alias, &r->rangefunc.alias, &r->rangefunc.colaliases) < 0)
+            return NULL;
+        return r;
+    }
+    case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: {
+        const PgQuery__RangeSubselect *s = n->range_subselect;
+        if (s->lateral)
+            return p_unsupported(c, "LATERAL", -1);
+        if (!s->subquery || s->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+            return p_unsupported(c, "this subquery in FROM", -1);
+        if (!(r = p_node(c, AST_RANGESUB, -1)))
+            return NULL;
+        if (!(r->rangesub.select = p_select(c, s->subquery->select_stmt)))
+            return NULL;
+        if (p_alias(c, s->alias, &r->rangesub.alias, &r->rangesub.colaliases) < 0)
+            return NULL;
+        return r;
+    }
+    case PG_QUERY__NODE__NODE_JOIN_EXPR: {
+        const PgQuery__JoinExpr *j = n->join_expr;
+        if (j->is_natural)
+            return p_unsupported(c, "NATURAL JOIN", -1);
+        if (j->alias || j->join_using_alias)
+            return p_unsupported(c, "an alias on a JOIN", -1);
+        if (!(r = p_node(c, AST_JOIN, -1)))
+            return NULL;
+        switch (j->jointype) {
+        case PG_QUERY__JOIN_TYPE__JOIN_INNER: r->join.type = j->quals || j->n_using_clause ? AST_JOIN_INNER : AST_JOIN_CROSS; break;
+        case PG_QUERY__JOIN_TYPE__JOIN_LEFT: r->join.type = AST_JOIN_LEFT; break;
+        case PG_QUERY__JOIN_TYPE__JOIN_RIGHT: r->join.type = AST_JOIN_RIGHT; break;
+        case PG_QUERY__JOIN_TYPE__JOIN_FULL: r->join.type = AST_JOIN_FULL; break;
+        default: return p_unsupported(c, "this join type", -1);
+        }
+        c->depth++;
+        if (c->depth > LIMIT_SQL_EXPR_DEPTH) {
+            sql_error(c->err, "54001", "stack depth limit exceeded");
+            return NULL;
+        }
+        r->join.l = p_from_item(c, j->larg);
+        r->join.r = r->join.l ? p_from_item(c, j->rarg) : NULL;
+        c->depth--;
+        if (!r->join.r)
+            return NULL;
+        if (j->quals && !(r->join.quals = p_expr(c, j->quals)))
+            return NULL;
+        if (j->n_using_clause) {
+            r->join.nusing = (int)j->n_using_clause;
+            r->join.using_cols = p_alloc(c, j->n_using_clause * sizeof(char *));
+            if (!r->join.using_cols)
+                return NULL;
+            for (size_t i = 0; i < j->n_using_clause; i++)
+                r->join.using_cols[i] = p_str(c, p_string_val(j->using_clause[i]));
+        }
+        return r;
+    }
+    default:
+        return p_unsupported(c, "this FROM item", -1);
+    }
+}
+
+static int p_targets(pctx_t *c, size_t n, pnode_t **items, int *nout, ast_target_t **out)
+{
+    *nout = (int)n;
+    *out = n ? p_alloc(c, n * sizeof(ast_target_t)) : NULL;
+    if (n && !*out)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const PgQuery__ResTarget *t = items[i]->res_target;
+        if (items[i]->node_case != PG_QUERY__NODE__NODE_RES_TARGET || t->n_indirection) {
+            p_unsupported(c, "this target list entry", -1);
+            return -1;
+        }
+        (*out)[i].name = t->name && t->name[0] ? p_str(c, t->name) : NULL;
+        (*out)[i].location = t->location;
+        if (!((*out)[i].expr = p_expr(c, t->val)))
+            return -1;
+    }
+    return 0;
+}
+
+static ast_t *p_select(pctx_t *c, const PgQuery__SelectStmt *s)
+{
+    if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE)
+        return p_unsupported(c, "UNION / INTERSECT / EXCEPT", -1);
+    if (s->with_clause)
+        return p_unsupported(c, "WITH", -1);
+    if (s->into_clause)
+        return p_unsupported(c, "SELECT INTO", -1);
+    if (s->n_window_clause)
+        return p_unsupported(c, "WINDOW", -1);
+    if (s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
+        return p_unsupported(c, "FETCH ... WITH TIES", -1);
+    if (++c->depth > LIMIT_SQL_EXPR_DEPTH) {
+        sql_error(c->err, "54001", "stack depth limit exceeded");
+        return NULL;
+    }
+    ast_t *n = p_node(c, AST_SELECT, -1);
+    if (!n)
+        return NULL;
+    ast_select_t *q = &n->select;
+    if (s->n_distinct_clause) {
+        /* DISTINCT gives one NULL item; DISTINCT ON gives expressions. */
+        const pnode_t *d0 = s->distinct_clause[0];
+        if (s->n_distinct_clause != 1 || (d0 && d0->node_case != PG_QUERY__NODE__NODE__NOT_SET))
+            return p_unsupported(c, "DISTINCT ON", -1);
+        q->distinct = true;
+    }
+    if (s->n_values_lists) {
+        q->nvalues_rows = (int)s->n_values_lists;
+        q->values = p_alloc(c, s->n_values_lists * sizeof(ast_list_t));
+        if (!q->values)
+            return NULL;
+        for (size_t i = 0; i < s->n_values_lists; i++) {
+            const pnode_t *l = s->values_lists[i];
+            if (l->node_case != PG_QUERY__NODE__NODE_LIST)
+                return p_unsupported(c, "this VALUES list", -1);
+            if (p_expr_list(c, l->list->n_items, l->list->items, &q->values[i]) < 0)
+                return NULL;
+        }
+    }
+    if (p_targets(c, s->n_target_list, s->target_list, &q->ntargets, &q->targets) < 0)
+        return NULL;
+    q->from.n = (int)s->n_from_clause;
+    q->from.items = s->n_from_clause ? p_alloc(c, s->n_from_clause * sizeof(ast_t *)) : NULL;
+    for (size_t i = 0; i < s->n_from_clause; i++)
+        if (!(q->from.items[i] = p_from_item(c, s->from_clause[i])))
+            return NULL;
+    if (s->where_clause && !(q->where = p_expr(c, s->where_clause)))
+        return NULL;
+    if (s->group_distinct)
+        return p_unsupported(c, "GROUP BY DISTINCT", -1);
+    if (p_expr_list(c, s->n_group_clause, s->group_clause, &q->group) < 0)
+        return NULL;
+    if (s->having_clause && !(q->having = p_expr(c, s->having_clause)))
+        return NULL;
+    q->nsort = (int)s->n_sort_clause;
+    q->sort = s->n_sort_clause ? p_alloc(c, s->n_sort_clause * sizeof(ast_sortby_t)) : NULL;
+    for (size_t i = 0; i < s->n_sort_clause; i++) {
+        const PgQuery__SortBy *b = s->sort_clause[i]->sort_by;
+        if (b->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING)
+            return p_unsupported(c, "ORDER BY ... USING", b->location);
+        q->sort[i].desc = b->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+        q->sort[i].nulls = b->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ? 1 :
+                           b->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST ? 2 : 0;
+        if (!(q->sort[i].expr = p_expr(c, b->node)))
+            return NULL;
+    }
+    if (s->limit_count && !(q->limit = p_expr(c, s->limit_count)))
+        return NULL;
+    if (s->limit_offset && !(q->offset = p_expr(c, s->limit_offset)))
+        return NULL;
+    if (s->n_locking_clause)
+        q->for_update = true;
+    c->depth--;
+    return n;
+}
+
+static ast_t *p_insert(pctx_t *c, const PgQuery__InsertStmt *s)
+{
+    if (s->on_conflict_clause)
+        return p_unsupported(c, "ON CONFLICT", -1);
+    if (s->with_clause)
+        return p_unsupported(c, "WITH", -1);
+    ast_t *n = p_node(c, AST_INSERT, -1);
+    if (!n || !(n->insert.table = p_rangevar(c, s->relation)))
+        return NULL;
+    n->insert.ncols = (int)s->n_cols;
+    n->insert.cols = s->n_cols ? p_alloc(c, s->n_cols * sizeof(char *)) : NULL;
+    for (size_t i = 0; i < s->n_cols; i++) {
+        const PgQuery__ResTarget *t = s->cols[i]->res_target;
+        if (t->n_indirection)
+            return p_unsupported(c, "INSERT into array elements or fields", t->location);
+        n->insert.cols[i] = p_str(c, t->name);
+    }
+    if (s->select_stmt) {
+        if (s->select_stmt->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+            return p_unsupported(c, "this INSERT source", -1);
+        if (!(n->insert.source = p_select(c, s->select_stmt->select_stmt)))
+            return NULL;
+    }
+    if (p_targets(c, s->n_returning_list, s->returning_list, &n->insert.nreturning,
+                  &n->insert.returning) < 0)
+        return NULL;
+    return n;
+}
+
+static ast_t *p_update(pctx_t *c, const PgQuery__UpdateStmt *s)
+{
+    if (s->n_from_clause)
+        return p_unsupported(c, "UPDATE ... FROM", -1);
+    if (s->with_clause)
+        return p_unsupported(c, "WITH", -1);
+    ast_t *n = p_node(c, AST_UPDATE, -1);
+    if (!n || !(n->update.table = p_rangevar(c, s->relation)))
+        return NULL;
+    size_t k = s->n_target_list;
+    n->update.nset = (int)k;
+    n->update.set_cols = p_alloc(c, (k + 1) * sizeof(char *));
+    n->update.set_exprs = p_alloc(c, (k + 1) * sizeof(ast_t *));
+    if (!n->update.set_cols || !n->update.set_exprs)
+        return NULL;
+    for (size_t i = 0; i < k; i++) {
+        const PgQuery__ResTarget *t = s->target_list[i]->res_target;
+        if (t->n_indirection)
+            return p_unsupported(c, "UPDATE of array elements or fields", t->location);
+        if (t->val && t->val->node_case == PG_QUERY__NODE__NODE_MULTI_ASSIGN_REF)
+            return p_unsupported(c, "multiple-column UPDATE", t->location);
+        n->update.set_cols[i] = p_str(c, t->name);
+        if (!(n->update.set_exprs[i] = p_expr(c, t->val)))
+            return NULL;
+    }
+    if (s->where_clause && !(n->update.where = p_expr(c, s->where_clause)))
+        return NULL;
+    if (p_targets(c, s->n_returning_list, s->returning_list, &n->update.nreturning,
+                  &n->update.returning) < 0)
+        return NULL;
+    return n;
+}
+
+static ast_t *p_delete(pctx_t *c, const PgQuery__DeleteStmt *s)
+{
+    if (s->n_using_clause)
+        return p_unsupported(c, "DELETE ... USING", -1);
+    if (s->with_clause)
+        return p_unsupported(c, "WITH", -1);
+    ast_t *n = p_node(c, AST_DELETE, -1);
+    if (!n || !(n->del.table = p_rangevar(c, s->relation)))
+        return NULL;
+    if (s->where_clause && !(n->del.where = p_expr(c, s->where_clause)))
+        return NULL;
+    if (p_targets(c, s->n_returning_list, s->returning_list, &n->del.nreturning,
+                  &n->del.returning) < 0)
+        return NULL;
+    return n;
+}
+
+static int p_pk_cols(pctx_t *c, const PgQuery__Constraint *k, int *n, const char ***cols)
+{
+    *n = (int)k->n_keys;
+    *cols = p_alloc(c, (k->n_keys + 1) * sizeof(char *));
+    if (!*cols)
+        return -1;
+    for (size_t i = 0; i < k->n_keys; i++)
+        (*cols)[i] = p_str(c, p_string_val(k->keys[i]));
+    return 0;
+}
+
+static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
+{
+    if (s->n_inh_relations || s->partbound || s->partspec || s->of_typename)
+        return p_unsupported(c, "inheritance, partitioning and typed tables", -1);
+    if (s->relation->relpersistence && s->relation->relpersistence[0] == 't')
+        return p_unsupported(c, "temporary tables", s->relation->location);
+    ast_t *n = p_node(c, AST_CREATE_TABLE, s->relation->location);
+    if (!n || !(n->create.table = p_rangevar(c, s->relation)))
+        return NULL;
+    n->create.if_not_exists = s->if_not_exists;
+    n->create.cols = p_alloc(c, (s->n_table_elts + 1) * sizeof(ast_coldef_t));
+    if (!n->create.cols)
+        return NULL;
+    for (size_t i = 0; i < s->n_options; i++) {
+        const pnode_t *o = s->options[i];
+        const char *name = o->node_case == PG_QUERY__NODE__NODE_DEF_ELEM ? o->def_elem->defname : "";
+        if (strcmp(name, "fillfactor") != 0 && strcmp(name, "autovacuum_enabled") != 0)
+            return p_unsupported(c, "this storage parameter", -1);
+    }
+    for (size_t i = 0; i < s->n_table_elts; i++) {
+        const pnode_t *e = s->table_elts[i];
+        if (e->node_case == PG_QUERY__NODE__NODE_CONSTRAINT) {
+            const PgQuery__Constraint *k = e->constraint;
+            if (k->contype != PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY)
+                return p_unsupported(c, "this table constraint", k->location);
+            if (n->create.npk) {
+                sql_error(c->err, "42P16", "multiple primary keys for table \"%s\" are not allowed",
+                          s->relation->relname);
+                return NULL;
+            }
+            if (p_pk_cols(c, k, &n->create.npk, &n->create.pk_cols) < 0)
+                return NULL;
+            if (k->conname && k->conname[0])
+                n->create.pk_name = p_str(c, k->conname);
+            continue;
+        }
+        if (e->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
+            return p_unsupported(c, "LIKE in CREATE TABLE", -1);
+        const PgQuery__ColumnDef *d = e->column_def;
+        ast_coldef_t *cd = &n->create.cols[n->create.ncols++];
+        cd->name = p_str(c, d->colname);
+        if (p_typename(c, d->type_name, &cd->type) < 0)
+            return NULL;
+        cd->not_null = d->is_not_null;
+        if (d->coll_clause)
+            return p_unsupported(c, "COLLATE", d->location);
+        for (size_t j = 0; j < d->n_constraints; j++) {
+            const PgQuery__Constraint *k = d->constraints[j]->constraint;
+            switch (k->contype) {
+            case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL: cd->not_null = true; break;
+            case PG_QUERY__CONSTR_TYPE__CONSTR_NULL: cd->not_null = false; break;
+            case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT: {
+                if (!(cd->default_expr = p_expr(c, k->raw_expr)))
+                    return NULL;
+                if (!dp_supported(cd->default_expr))
+                    return p_unsupported(c, "this DEFAULT expression", k->location);
+                strbuf_t sb;
+                strbuf_init(&sb);
+                parse_deparse(cd->default_expr, &sb);
+                cd->default_sql = sb.oom ? NULL : p_str(c, sb.data);
+                strbuf_free(&sb);
+                if (!cd->default_sql)
+                    return NULL;
+                break;
+            }
+            case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+                if (n->create.npk) {
+                    sql_error(c->err, "42P16", "multiple primary keys for table \"%s\" are not allowed",
+                              s->relation->relname);
+                    return NULL;
+                }
+                cd->primary_key = true;
+                cd->not_null = true;
+                n->create.npk = 1;
+                n->create.pk_cols = p_alloc(c, sizeof(char *));
+                if (!n->create.pk_cols)
+                    return NULL;
+                n->create.pk_cols[0] = cd->name;
+                if (k->conname && k->conname[0])
+                    n->create.pk_name = p_str(c, k->conname);
+                break;
+            default:
+                return p_unsupported(c, "this column constraint", k->location);
+            }
+        }
+    }
+    return n;
+}
+
+static void dp_typename(const ast_typename_t *t, strbuf_t *out);
+
+/* Whether parse_deparse reproduces e exactly (the forms a catalog DEFAULT may use). */
+static bool dp_supported(const ast_t *e)
+{
+    switch (e->kind) {
+    case AST_CONST: case AST_COLREF: case AST_SQLFN: case AST_PARAM:
+        return true;
+    case AST_OP:
+        return (!e->op.l || dp_supported(e->op.l)) && dp_supported(e->op.r);
+    case AST_CAST:
+        return dp_supported(e->cast.arg);
+    case AST_FUNC:
+        if (e->func.star || e->func.distinct)
+            return false;
+        for (int i = 0; i < e->func.args.n; i++)
+            if (!dp_supported(e->func.args.items[i]))
+                return false;
+        return true;
+    default:
+        return false;
+    }
+}
+
+static int p_table_list(pctx_t *c, size_t n, pnode_t **items, bool lists, ast_t *out)
+{
+    out->drop.n = (int)n;
+    out->drop.tables = p_alloc(c, (n + 1) * sizeof(ast_t *));
+    if (!out->drop.tables)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const pnode_t *o = items[i];
+        ast_t *rv;
+        if (!lists) {
+            if (o->node_case != PG_QUERY__NODE__NODE_RANGE_VAR) {
+                p_unsupported(c, "this object name", -1);
+                return -1;
+            }
+            rv = p_rangevar(c, o->range_var);
+        } else {
+            if (o->node_case != PG_QUERY__NODE__NODE_LIST || o->list->n_items < 1 || o->list->n_items > 2) {
+                p_unsupported(c, "this object name", -1);
+                return -1;
+            }
+            rv = p_node(c, AST_RANGEVAR, -1);
+            if (rv) {
+                size_t k = o->list->n_items;
+                rv->rangevar.name = p_str(c, p_string_val(o->list->items[k - 1]));
+                if (k == 2)
+                    rv->rangevar.schema = p_str(c, p_string_val(o->list->items[0]));
+            }
+        }
+        if (!rv)
+            return -1;
+        out->drop.tables[i] = rv;
+    }
+    return 0;
+}
+
+/* The textual value of a SET argument: strings as is, numbers as written. */
+static const char *p_set_value(pctx_t *c, const pnode_t *a)
+{
+    if (a->node_case == PG_QUERY__NODE__NODE_TYPE_CAST)
+        a = a->type_cast->arg;
+    if (a->node_case != PG_QUERY__NODE__NODE_A_CONST) {
+        p_unsupported(c, "this SET value", -1);
+        return NULL;
+    }
+    const PgQuery__AConst *k = a->a_const;
+    char buf[32];
+    switch (k->val_case) {
+    case PG_QUERY__A__CONST__VAL_IVAL:
+        snprintf(buf, sizeof buf, "%d", k->ival->ival);
+        return p_str(c, buf);
+    case PG_QUERY__A__CONST__VAL_FVAL: return p_str(c, k->fval->fval);
+    case PG_QUERY__A__CONST__VAL_SVAL: return p_str(c, k->sval->sval);
+    case PG_QUERY__A__CONST__VAL_BOOLVAL: return p_str(c, k->boolval->boolval ? "on" : "off");
+    default:
+        p_unsupported(c, "this SET value", k->location);
+        return NULL;
+    }
+}
+
+static ast_isolation_t p_isolation(const char *s)
+{
+    if (!strcmp(s, "serializable")) return AST_ISO_SERIALIZABLE;
+    if (!strcmp(s, "repeatable read")) return AST_ISO_REPEATABLE_READ;
+    if (!strcmp(s, "read committed")) return AST_ISO_READ_COMMITTED;
+    if (!strcmp(s, "read uncommitted")) return AST_ISO_READ_UNCOMMITTED;
+    return AST_ISO_DEFAULT;
+}
+
+/* Transaction modes (BEGIN ISOLATION LEVEL x, READ ONLY, SET TRANSACTION ...). */
+static int p_txn_modes(pctx_t *c, size_t n, pnode_t **opts, ast_isolation_t *iso, bool *read_only)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (opts[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM)
+            continue;
+        const PgQuery__DefElem *d = opts[i]->def_elem;
+        const pnode_t *arg = d->arg;
+        if (!strcmp(d->defname, "transaction_isolation") && arg &&
+            arg->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+            arg->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL) {
+            *iso = p_isolation(arg->a_const->sval->sval);
+        } else if (!strcmp(d->defname, "transaction_read_only") && arg &&
+                   arg->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+                   arg->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+            *read_only = arg->a_const->ival->ival != 0;
+        } else if (!strcmp(d->defname, "transaction_deferrable")) {
+            /* DEFERRABLE only matters for SERIALIZABLE READ ONLY; ignored. */
+        } else {
+            p_unsupported(c, "this transaction mode", d->location);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
+{
+    ast_t *n;
+    switch (s->node_case) {
+    case PG_QUERY__NODE__NODE_SELECT_STMT:
+        return p_select(c, s->select_stmt);
+    case PG_QUERY__NODE__NODE_INSERT_STMT:
+        return p_insert(c, s->insert_stmt);
+    case PG_QUERY__NODE__NODE_UPDATE_STMT:
+        return p_update(c, s->update_stmt);
+    case PG_QUERY__NODE__NODE_DELETE_STMT:
+        return p_delete(c, s->delete_stmt);
+    case PG_QUERY__NODE__NODE_CREATE_STMT:
+        return p_create(c, s->create_stmt);
+    case PG_QUERY__NODE__NODE_DROP_STMT: {
+        const PgQuery__DropStmt *d = s->drop_stmt;
+        if (d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+            return p_unsupported(c, "DROP of this object type", -1);
+        if (!(n = p_node(c, AST_DROP_TABLE, -1)))
+            return NULL;
+        n->drop.if_exists = d->missing_ok;
+        return p_table_list(c, d->n_objects, d->objects, true, n) < 0 ? NULL : n;
+    }
+    case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
+        if (!(n = p_node(c, AST_TRUNCATE, -1)))
+            return NULL;
+        return p_table_list(c, s->truncate_stmt->n_relations, s->truncate_stmt->relations, false, n) < 0
+                   ? NULL : n;
+    case PG_QUERY__NODE__NODE_TRANSACTION_STMT: {
+        const PgQuery__TransactionStmt *t = s->transaction_stmt;
+        if (!(n = p_node(c, AST_TXN, -1)))
+            return NULL;
+        switch (t->kind) {
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
+            n->txn.kind = AST_TXN_BEGIN;
+            if (p_txn_modes(c, t->n_options, t->options, &n->txn.iso, &n->txn.read_only) < 0)
+                return NULL;
+            break;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT: n->txn.kind = AST_TXN_COMMIT; break;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK: n->txn.kind = AST_TXN_ROLLBACK; break;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT:
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE:
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_TO:
+            return p_unsupported(c, "SAVEPOINT", -1);
+        default:
+            return p_unsupported(c, "two-phase commit", -1);
+        }
+        if (t->chain)
+            return p_unsupported(c, "AND CHAIN", -1);
+        return n;
+    }
+    case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT: {
+        const PgQuery__VariableSetStmt *v = s->variable_set_stmt;
+        if (!(n = p_node(c, AST_SET, -1)))
+            return NULL;
+        n->set.is_local = v->is_local;
+        n->set.name = v->name ? p_str(c, v->name) : NULL;
+        switch (v->kind) {
+        case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE:
+            n->set.kind = AST_SET_VALUE;
+            n->set.nvalues = (int)v->n_args;
+            n->set.values = p_alloc(c, (v->n_args + 1) * sizeof(char *));
+            if (!n->set.values)
+                return NULL;
+            for (size_t i = 0; i < v->n_args; i++)
+                if (!(n->set.values[i] = p_set_value(c, v->args[i])))
+                    return NULL;
+            return n;
+        case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT:
+        case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET:
+            n->set.kind = AST_SET_DEFAULT;
+            return n;
+        case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL:
+            n->set.kind = AST_SET_RESET_ALL;
+            return n;
+        case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI: {
+            if (!v->name || (strcmp(v->name, "TRANSACTION") && strcmp(v->name, "SESSION CHARACTERISTICS")))
+                return p_unsupported(c, "this SET form", -1);
+            n->set.kind = AST_SET_TXN;
+            bool ro = false;
+            if (p_txn_modes(c, v->n_args, v->args, &n->set.iso, &ro) < 0)
+                return NULL;
+            if (!strcmp(v->name, "SESSION CHARACTERISTICS"))
+                n->set.is_local = false, n->set.name = "default_transaction_isolation";
+            else
+                n->set.name = "transaction_isolation";
+            return n;
+        }
+        default:
+            return p_unsupported(c, "SET ... FROM CURRENT", -1);
+        }
+    }
+    case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT:
+        if (!(n = p_node(c, AST_SHOW, -1)))
+            return NULL;
+        n->show.name = p_str(c, s->variable_show_stmt->name);
+        return n;
+    case PG_QUERY__NODE__NODE_VACUUM_STMT:
+        return p_node(c, AST_VACUUM, -1);
+    case PG_QUERY__NODE__NODE_DISCARD_STMT:
+        return p_node(c, AST_DISCARD, -1);
+    case PG_QUERY__NODE__NODE_CREATE_EXTENSION_STMT:
+        if (!(n = p_node(c, AST_CREATE_EXTENSION, -1)))
+            return NULL;
+        n->show.name = p_str(c, s->create_extension_stmt->extname);
+        return n;
+    case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: {
+        const PgQuery__AlterTableStmt *a = s->alter_table_stmt;
+        if (a->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE || a->n_cmds != 1 ||
+            a->cmds[0]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
+            return p_unsupported(c, "this ALTER TABLE form", -1);
+        const PgQuery__AlterTableCmd *cmd = a->cmds[0]->alter_table_cmd;
+        if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint || !cmd->def ||
+            cmd->def->node_case != PG_QUERY__NODE__NODE_CONSTRAINT ||
+            cmd->def->constraint->contype != PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY)
+            return p_unsupported(c, "this ALTER TABLE form", -1);
+        if (!(n = p_node(c, AST_ALTER_ADD_PK, a->relation->location)))
+            return NULL;
+        if (!(n->alter_pk.table = p_rangevar(c, a->relation)))
+            return NULL;
+        const PgQuery__Constraint *k = cmd->def->constraint;
+        if (k->indexname && k->indexname[0])
+            return p_unsupported(c, "ADD PRIMARY KEY USING INDEX", -1);
+        if (k->conname && k->conname[0])
+            n->alter_pk.conname = p_str(c, k->conname);
+        return p_pk_cols(c, k, &n->alter_pk.ncols, &n->alter_pk.cols) < 0 ? NULL : n;
+    }
+    case PG_QUERY__NODE__NODE_EXPLAIN_STMT:
+        return p_unsupported(c, "EXPLAIN", -1);
+    case PG_QUERY__NODE__NODE_COPY_STMT:
+        return p_unsupported(c, "COPY", -1);
+    case PG_QUERY__NODE__NODE_INDEX_STMT:
+        return p_unsupported(c, "CREATE INDEX", -1);
+    case PG_QUERY__NODE__NODE_VIEW_STMT:
+        return p_unsupported(c, "CREATE VIEW", -1);
+    case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
+        return p_unsupported(c, "CREATE SEQUENCE", -1);
+    case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
+        return p_unsupported(c, "CREATE SCHEMA", -1);
+    case PG_QUERY__NODE__NODE_PREPARE_STMT:
+    case PG_QUERY__NODE__NODE_EXECUTE_STMT:
+    case PG_QUERY__NODE__NODE_DEALLOCATE_STMT:
+        return p_unsupported(c, "SQL-level PREPARE / EXECUTE / DEALLOCATE", -1);
+    default:
+        return p_unsupported(c, "this statement", -1);
+    }
+}
+
+int parse_sql(arena_t *a, const char *sql, size_t len, parse_stmt_t **out, int *nout,
+              sql_error_t *err)
+{
+    *out = NULL;
+    *nout = 0;
+    if (len > LIMIT_SQL_TEXT_BYTES)
+        return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "statement text is too long");
+    char *text = arena_strndup(a, sql, len);
+    if (!text)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    if (memchr(sql, 0, len))
+        return sql_error(err, SQLSTATE_SYNTAX_ERROR, "invalid byte sequence: query contains a NUL byte");
+    PgQueryProtobufParseResult r = pg_query_parse_protobuf(text);
+    PgQuery__ParseResult *tree = NULL;
+    int rc = -1;
+    if (r.error) {
+        sql_error(err, SQLSTATE_SYNTAX_ERROR, "%s", r.error->message);
+        err->position = r.error->cursorpos;
+        goto done;
+    }
+    tree = pg_query__parse_result__unpack(NULL, r.parse_tree.len, (const uint8_t *)r.parse_tree.data);
+    if (!tree) {
+        sql_error(err, SQLSTATE_INTERNAL_ERROR, "could not decode the parse tree");
+        goto done;
+    }
+    pctx_t c = {.a = a, .err = err, .text = text};
+    parse_stmt_t *stmts = tree->n_stmts ? arena_alloc(a, tree->n_stmts * sizeof *stmts) : NULL;
+    if (tree->n_stmts && !stmts) {
+        sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < tree->n_stmts; i++) {
+        const PgQuery__RawStmt *rs = tree->stmts[i];
+        stmts[i].location = rs->stmt_location;
+        stmts[i].len = rs->stmt_len;
+        c.depth = 0;
+        if (!(stmts[i].ast = p_stmt(&c, rs->stmt)))
+            goto done;
+    }
+    *out = stmts;
+    *nout = (int)tree->n_stmts;
+    rc = 0;
+done:
+    if (tree)
+        pg_query__parse_result__free_unpacked(tree, NULL);
+    pg_query_free_protobuf_parse_result(r);
+    return rc;
+}
+
+/* ---- deparse (for DEFAULT expressions) ---- */
+
+static void dp_quoted(strbuf_t *out, const char *s)
+{
+    strbuf_putc(out, '\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            strbuf_putc(out, '\'');
+        strbuf_putc(out, *s);
+    }
+    strbuf_putc(out, '\'');
+}
+
+static void dp_typename(const ast_typename_t *t, strbuf_t *out)
+{
+    strbuf_puts(out, t->name);
+    for (int i = 0; i < t->ntypmods; i++)
+        strbuf_printf(out, "%s%d", i ? "," : "(", t->typmods[i]);
+    if (t->ntypmods)
+        strbuf_putc(out, ')');
+    if (t->is_array)
+        strbuf_puts(out, "[]");
+}
+
+void parse_deparse(const ast_t *e, strbuf_t *out)
+{
+    static const char *const sqlfn[] = {
+        "CURRENT_TIMESTAMP", "CURRENT_DATE", "LOCALTIMESTAMP", "CURRENT_USER", "SESSION_USER",
+        "current_database()", "current_schema()",
+    };
+    switch (e->kind) {
+    case AST_CONST:
+        switch (e->c.ctype) {
+        case AST_C_NULL: strbuf_puts(out, "NULL"); break;
+        case AST_C_INT: strbuf_printf(out, "%lld", (long long)e->c.ival); break;
+        case AST_C_NUMERIC: strbuf_puts(out, e->c.str); break;
+        case AST_C_BOOL: strbuf_puts(out, e->c.bval ? "true" : "false"); break;
+        case AST_C_STRING: dp_quoted(out, e->c.str); break;
+        }
+        break;
+    case AST_COLREF:
+        for (int i = 0; i < e->colref.nfields; i++)
+            strbuf_printf(out, "%s%s", i ? "." : "", e->colref.fields[i]);
+        break;
+    case AST_OP:
+        strbuf_putc(out, '(');
+        if (e->op.l) {
+            parse_deparse(e->op.l, out);
+            strbuf_putc(out, ' ');
+        }
+        strbuf_printf(out, "%s ", e->op.name);
+        parse_deparse(e->op.r, out);
+        strbuf_putc(out, ')');
+        break;
+    case AST_CAST:
+        strbuf_putc(out, '(');
+        parse_deparse(e->cast.arg, out);
+        strbuf_puts(out, ")::");
+        dp_typename(&e->cast.type, out);
+        break;
+    case AST_FUNC:
+        strbuf_printf(out, "%s(", e->func.name);
+        for (int i = 0; i < e->func.args.n; i++) {
+            if (i)
+                strbuf_puts(out, ", ");
+            parse_deparse(e->func.args.items[i], out);
+        }
+        strbuf_putc(out, ')');
+        break;
+    case AST_SQLFN:
+        strbuf_puts(out, sqlfn[e->sqlfn.fn]);
+        break;
+    case AST_PARAM:
+        strbuf_printf(out, "$%d", e->param.number);
+        break;
+    default:
+        /* Only the forms above reach the catalog; anything else is refused by bind. */
+        strbuf_puts(out, "NULL");
+        break;
+    }
+}

@@ -1,0 +1,152 @@
+/*
+ * plan.h -- bound statements and their plans: the output of the binder (bind.c),
+ * shaped into a distributed plan, executed by exec*.c.
+ *
+ * Why: binding resolves names and types against one catalog snapshot; planning
+ * decides what runs where. A plan is immutable once built, so a prepared statement
+ * keeps it (plan cache) and re-executes it with new parameter values; all per-run
+ * state lives in the executor.
+ *
+ * Model:
+ *   - A query plan is a tree of plan_t. Leaves: PL_SCAN (a table: one fragment per
+ *     shard, or exactly one shard when the WHERE fixes every primary-key column with
+ *     equality: a point get), PL_VTAB (pg_catalog view, on the coordinator),
+ *     PL_SERIES (generate_series), PL_VALUES (literal rows; one empty row for SELECT
+ *     without FROM). Inner nodes run on the coordinator: FILTER, PROJECT, AGG (final
+ *     or complete), SORT, LIMIT, DISTINCT, JOIN (hash join on equality keys, else
+ *     nested loop; inner or left).
+ *   - A PL_SCAN fragment carries its filter and, when the query aggregates a single
+ *     table without DISTINCT aggregates, the GROUP BY keys and partial aggregates:
+ *     each shard then returns one row per group (count, sum, sum+count for avg, min,
+ *     max) and the coordinator's AGG merges them (mode PLAN_AGG_FINAL).
+ *   - Column references in a node's expressions index its input row: the child's
+ *     output, or for a JOIN the left columns followed by the right ones. A PL_SCAN's
+ *     expressions index the table's columns (cat_table_t.cols order).
+ *   - DML statements (INSERT/UPDATE/DELETE) keep the target table and per-row
+ *     expressions; UPDATE/DELETE run their scan, re-check and write inside each
+ *     shard's fragment (exec_shard.c).
+ *
+ * Thread: built on the coordinator; read-only afterwards (fragments read it from
+ * other shards while the statement runs).
+ */
+#ifndef NEXTDB_PLAN_H
+#define NEXTDB_PLAN_H
+#include "sql/ast.h"
+#include "sql/catalog.h"
+#include "sql/expr.h"
+#include "sql/pgcatalog.h"
+#include "sql/session.h"
+
+typedef enum plan_kind {
+    PL_SCAN = 1, PL_VTAB, PL_SERIES, PL_VALUES, PL_FILTER, PL_PROJECT, PL_AGG, PL_SORT,
+    PL_LIMIT, PL_DISTINCT, PL_JOIN,
+} plan_kind_t;
+
+typedef enum plan_aggfn { AGG_COUNT_STAR, AGG_COUNT, AGG_SUM, AGG_AVG, AGG_MIN, AGG_MAX } plan_aggfn_t;
+enum { PLAN_AGG_COMPLETE = 0, PLAN_AGG_PARTIAL = 1, PLAN_AGG_FINAL = 2 };
+
+typedef struct plan_agg {
+    plan_aggfn_t fn;
+    bexpr_t *arg;            /* NULL for count(*) */
+    bool distinct;
+    type_oid_t argtype;
+    type_oid_t rettype;
+} plan_agg_t;
+
+typedef struct plan_sortkey { bexpr_t *expr; bool desc; bool nulls_first; } plan_sortkey_t;
+
+typedef struct plan plan_t;
+struct plan {
+    plan_kind_t kind;
+    int ncols;
+    type_oid_t *types;
+    int32_t *typmods;
+    plan_t *child;
+    plan_t *right;
+    union {
+        struct {
+            const cat_table_t *table;
+            type_oid_t *coltypes;      /* per table column */
+            bexpr_t *filter;           /* over table columns, or NULL */
+            int nkey;                  /* npk when this is a point get, else 0 */
+            bexpr_t **key;             /* PK values in key order (no column refs) */
+            int ngroup;                /* partial aggregation pushed down when naggs > 0 || ngroup > 0 */
+            bexpr_t **group;
+            int naggs;
+            plan_agg_t *aggs;
+            bool agg_pushed;
+        } scan;
+        struct { const pgcat_vtab_t *vt; } vtab;
+        struct { bexpr_t *start, *stop, *step; } series;
+        struct { int nrows; bexpr_t ***rows; } values;
+        struct { bexpr_t *pred; } filter;
+        struct { bexpr_t **exprs; } project;
+        struct { int ngroup; bexpr_t **group; int naggs; plan_agg_t *aggs; int mode; } agg;
+        struct { int nkeys; plan_sortkey_t *keys; } sort;
+        struct { bexpr_t *limit, *offset; } limit;
+        struct {
+            bool left;                 /* LEFT JOIN: keep unmatched left rows */
+            bexpr_t *quals;            /* over left ++ right columns, or NULL */
+            int nkeys;                 /* hash keys: lkeys over left, rkeys over right */
+            bexpr_t **lkeys, **rkeys;
+            type_oid_t *keytypes;
+        } join;
+    };
+};
+
+typedef enum stmt_kind {
+    ST_QUERY = 1, ST_INSERT, ST_UPDATE, ST_DELETE, ST_CREATE, ST_DROP, ST_TRUNCATE, ST_TXN,
+    ST_SET, ST_SHOW, ST_NOOP, ST_ALTER_PK,
+} stmt_kind_t;
+
+enum { SUBQ_SCALAR = 0, SUBQ_EXISTS = 1 };
+
+typedef struct bound_stmt {
+    stmt_kind_t kind;
+    const ast_t *ast;            /* utility statements execute from their AST */
+    const char *noop_tag;        /* ST_NOOP: command tag ("VACUUM", "DISCARD ALL") */
+    uint64_t catalog_version;    /* snapshot this was bound against */
+    plan_t *plan;                /* ST_QUERY, INSERT source */
+    int nvisible;                /* result columns sent to the client (plan may carry more) */
+    int ncols;                   /* result description: -1 = no rows (NoData) */
+    sql_coldesc_t *cols;
+    int nparams;
+    type_oid_t *param_types;
+    int nsubq;                   /* uncorrelated subqueries, evaluated before the plan */
+    plan_t **subq;
+    int *subq_kind;
+    /* DML */
+    const cat_table_t *table;
+    type_oid_t *coltypes;
+    bexpr_t *where;              /* over table columns */
+    int nkey;                    /* point DML: PK values in key order */
+    bexpr_t **key;
+    int nset;                    /* UPDATE: column indexes and new values */
+    int *set_idx;
+    bexpr_t **set_exprs;
+    bool set_changes_pk;
+    int nreturning;
+    bexpr_t **returning;         /* over table columns */
+} bound_stmt_t;
+
+/* Session facts the binder needs (search path is fixed: pg_catalog, public). */
+typedef struct bind_env {
+    arena_t *arena;              /* where the bound statement lives */
+    const catalog_t *catalog;
+    int nparams;                 /* from Parse (types may be 0 = infer) */
+    const type_oid_t *param_types;
+    const char *text;            /* statement text, for error positions */
+    int text_offset;             /* statement start inside the text */
+} bind_env_t;
+
+/* Binds and plans one statement. Returns the bound statement or NULL + err. */
+bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error_t *err);
+
+/* Routing (plan.c): the shard owning an encoded primary key. The hash is a 64-bit
+ * FNV-1a over the memcomparable key bytes, folded with a final avalanche (see
+ * sql/README.md); it must never change, since data directories depend on it. */
+int sql_route_key(const uint8_t *key, size_t len, int shards_count);
+uint64_t plan_key_hash(const uint8_t *key, size_t len);
+/* Types of a table's columns (arena). */
+type_oid_t *plan_table_types(arena_t *a, const cat_table_t *t);
+#endif

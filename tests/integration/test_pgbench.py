@@ -1,0 +1,77 @@
+"""test_pgbench.py -- pgbench initialises its schema on the server (server-side data
+generation), runs (with -n: no VACUUM, and pgbench_history is not truncated between
+runs, so it keeps every delta) tpcb-like in the simple, extended and prepared protocols and the
+select-only script, with no failed transaction; afterwards the TPC-B invariant holds:
+sum(abalance) = sum(bbalance) = sum(tbalance) = sum(delta).
+
+Environment: NEXTDB_PGBENCH_SCALE (default 2), NEXTDB_PGBENCH_SECONDS (default 3),
+NEXTDB_PGBENCH_CLIENTS (default 8).
+"""
+import os
+import re
+import subprocess
+
+import pytest
+
+SCALE = int(os.environ.get("NEXTDB_PGBENCH_SCALE", "2"))
+SECONDS = int(os.environ.get("NEXTDB_PGBENCH_SECONDS", "3"))
+CLIENTS = int(os.environ.get("NEXTDB_PGBENCH_CLIENTS", "8"))
+
+
+def pgbench(server, *args, timeout=600):
+    cmd = ["pgbench", "-h", server.host, "-p", str(server.port), "-U", "postgres", *args, "postgres"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, "pgbench %s exited %d:\n%s" % (" ".join(args), res.returncode, out[-3000:])
+    return out
+
+
+def parse_run(out):
+    """Returns (processed transactions, failed transactions, tps) from pgbench 15 output;
+    failed is 0 when pgbench prints no failure line (older formats)."""
+    m = re.search(r"number of transactions actually processed: (\d+)", out)
+    assert m, "no processed-transactions line in:\n" + out
+    processed = int(m.group(1))
+    m = re.search(r"number of failed transactions: (\d+)", out)
+    failed = int(m.group(1)) if m else 0
+    m = re.search(r"tps = ([0-9.]+)", out)
+    assert m, "no tps line in:\n" + out
+    return processed, failed, float(m.group(1))
+
+
+@pytest.fixture(scope="module")
+def initialised(server):
+    out = pgbench(server, "-i", "-I", "dtGp", "-s", str(SCALE))
+    assert "done in" in out
+    counts = server.psql("SELECT count(*) FROM pgbench_accounts;"
+                         "SELECT count(*) FROM pgbench_branches;"
+                         "SELECT count(*) FROM pgbench_tellers;").split()
+    assert counts == [str(100000 * SCALE), str(SCALE), str(10 * SCALE)]
+    return server
+
+
+@pytest.mark.parametrize("mode", ["simple", "extended", "prepared"])
+def test_tpcb_like(initialised, mode):
+    out = pgbench(initialised, "-n", "-c", str(CLIENTS), "-j", "2", "-T", str(SECONDS), "-M", mode)
+    processed, failed, tps = parse_run(out)
+    assert failed == 0, out
+    assert processed > 0 and tps > 0, out
+    assert "aborted" not in out.lower() or "number of clients aborted: 0" in out, out
+
+
+def test_select_only(initialised):
+    out = pgbench(initialised, "-n", "-S", "-c", str(CLIENTS), "-j", "2", "-T", str(SECONDS), "-M", "prepared")
+    processed, failed, tps = parse_run(out)
+    assert failed == 0 and processed > 0, out
+
+
+def test_balances_consistent(initialised):
+    # Runs after the tpcb-like runs (pytest keeps file order), so history is non-empty.
+    row = initialised.psql("SELECT (SELECT sum(abalance) FROM pgbench_accounts),"
+                           " (SELECT sum(bbalance) FROM pgbench_branches),"
+                           " (SELECT sum(tbalance) FROM pgbench_tellers),"
+                           " (SELECT sum(delta) FROM pgbench_history),"
+                           " (SELECT count(*) FROM pgbench_history);").strip()
+    a, b, t, d, n = row.split("|")
+    assert int(n) > 0, "no history rows: the tpcb-like runs did nothing"
+    assert a == b == t == d, "balances differ: accounts %s branches %s tellers %s history %s" % (a, b, t, d)

@@ -51,6 +51,7 @@
 #define LIMIT_PG_OUTPUT_FLUSH_BYTES  (64 * 1024) /* send buffered replies once this many bytes wait */
 #define LIMIT_HTTP_CONNECTIONS       10000    /* HTTP connections across the process */
 #define LIMIT_HTTP_HEADERS           100      /* header lines per request */
+#define LIMIT_HTTP_LINGER_BYTES      (64 * 1024) /* unread input drained before closing, so the answer is not lost to a TCP reset */
 #define LIMIT_HTTP_RESPONSE_BYTES    (256 * 1024 * 1024) /* one /query JSON answer */
 #define LIMIT_HTTP_JSON_ARENA_BYTES  (4 * LIMIT_HTTP_BODY_BYTES) /* parsed request tree */
 #define LIMIT_NET_STOP_WAIT_MS       2000     /* shard stop waits this long for connections to end */

@@ -73,8 +73,9 @@ int rt_backend(void)
 {
     if (rt__tls)
         return rt__tls->sh_backend;
+    /* Off shard threads (main): the backend the shards came up with. */
     rt_t *rt = __atomic_load_n(&rt__global, __ATOMIC_ACQUIRE);
-    return rt ? rt->rt_cfg.io_backend : RT_IO_AUTO;
+    return rt ? __atomic_load_n(&rt->rt_backend_used, __ATOMIC_ACQUIRE) : RT_IO_AUTO;
 }
 
 bool rt_stopping(void)
@@ -1052,6 +1053,7 @@ static int rt__cpus(int *cpus, int max)
 int rt_start(const rt_config_t *cfg, rt_t **out)
 {
     ASSERT(cfg != NULL && out != NULL);
+    *out = NULL;
     int cpus[CPU_SETSIZE];
     int cpus_count = rt__cpus(cpus, CPU_SETSIZE);
     int n = cfg->shards_count > 0 ? cfg->shards_count : cpus_count;
@@ -1100,6 +1102,9 @@ int rt_start(const rt_config_t *cfg, rt_t **out)
                 goto fail;
     }
     __atomic_store_n(&rt__global, rt, __ATOMIC_RELEASE);
+    /* Published before any thread starts, so shard code may read the caller's
+     * variable (and a signal handler may stop a runtime that is still starting). */
+    *out = rt;
 
     for (int i = 0; i < n; i++) {
         rt_shard_t *s = &rt->rt_shards[i];
@@ -1133,12 +1138,19 @@ int rt_start(const rt_config_t *cfg, rt_t **out)
     if (failed) {
         log_error("rt_start: %d of %d shards failed to start", failed, n);
         rt_request_stop(rt);
+        *out = NULL;
         rt_join(rt);
         return fail_rc;
     }
-    log_info("runtime started: %d shards, io %s", n,
-             rt->rt_shards[0].sh_backend == RT_IO_URING ? "io_uring" : "epoll");
-    *out = rt;
+    /* Every shard finished its backend set-up before its shard_init (handshake
+     * above). With AUTO a shard that fell back logged a warning; report the
+     * weaker backend if they differ. */
+    int used = RT_IO_URING;
+    for (int i = 0; i < n; i++)
+        if (rt->rt_shards[i].sh_backend == RT_IO_EPOLL)
+            used = RT_IO_EPOLL;
+    __atomic_store_n(&rt->rt_backend_used, used, __ATOMIC_RELEASE);
+    log_info("runtime started: %d shards, io %s", n, used == RT_IO_URING ? "io_uring" : "epoll");
     return 0;
 fail:
     rt__free(rt);

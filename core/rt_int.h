@@ -100,6 +100,7 @@ struct rt {
     int rt_started_count;                      /* shards whose init finished */
     int rt_failed_count;
     int rt_fail_rc;                            /* first failure's -errno */
+    int rt_backend_used;                       /* for rt_backend() off shard threads */
 };
 
 /* Shared with the backends. */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "core/assert.h"
 #include "core/limits.h"
@@ -459,6 +460,22 @@ static bool http_one(http_conn_t *c)
     return req.keep_alive && !c->closed;
 }
 
+/* Closing a socket that still holds unread input makes the kernel send a reset,
+ * which can destroy the response still in flight (a 413 or 431 answer, typically).
+ * So half-close, then read and drop what the client still sends, up to
+ * LIMIT_HTTP_LINGER_BYTES or its own close, as web servers do ("lingering close"). */
+static void http_linger(http_conn_t *c)
+{
+    shutdown(c->nc.fd, SHUT_WR);
+    size_t drained = 0;
+    while (drained < LIMIT_HTTP_LINGER_BYTES) {
+        ssize_t n = rt_recv(c->nc.fd, c->in, c->in_cap);
+        if (n <= 0)
+            break;
+        drained += (size_t)n;
+    }
+}
+
 void http_serve(void *arg)
 {
     int fd = (int)(intptr_t)arg;
@@ -475,6 +492,8 @@ void http_serve(void *arg)
         http_error(c, 503, false, NULL, SQLSTATE_TOO_MANY_CONNECTIONS, "too many connections");
     else if (c->in)
         while (http_one(c)) {}
+    if (!c->closed && c->in)
+        http_linger(c);
     if (c->nc.session)
         sql_session_free(c->nc.session);
     c->nc.session = NULL;

@@ -53,6 +53,7 @@ static struct {
 } net;
 
 const hba_t *net__hba = &net.hba;
+uint8_t net__mock_key[NET_MOCK_KEY_BYTES];
 int net__m_connections = -1, net__m_connections_total = -1, net__m_queries_total = -1,
     net__m_query_seconds = -1, net__m_http_requests_total = -1;
 
@@ -144,6 +145,10 @@ int net_init(const net_config_t *cfg)
     }
     if (net_load_conf(cfg->data_dir, "users.conf", hba_parse_users, &absent) < 0)
         goto fail;
+    if (RAND_bytes(net__mock_key, sizeof net__mock_key) != 1) {
+        log_error("net: no randomness for the SCRAM mock key");
+        goto fail;
+    }
     if (net_register_metrics() < 0)
         goto fail;
     net.inited = true;

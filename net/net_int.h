@@ -32,6 +32,9 @@ struct net_conn {
 };
 
 extern const hba_t *net__hba;
+/* Per-process secret for the SCRAM mock verifiers of unknown users. */
+#define NET_MOCK_KEY_BYTES 32
+extern uint8_t net__mock_key[NET_MOCK_KEY_BYTES];
 extern int net__m_connections, net__m_connections_total, net__m_queries_total,
     net__m_query_seconds, net__m_http_requests_total;
 

@@ -402,7 +402,11 @@ static int pgwire_scram(pgwire_conn_t *c)
     scram_verifier_t ver;
     const char *stored = hba_user_verifier(net__hba, c->user);
     bool known = stored && scram_parse_verifier(stored, &ver) == 0;
-    scram_server_init(&st, known ? &ver : NULL);
+    if (!known && scram_mock_verifier(c->user, net__mock_key, sizeof net__mock_key, &ver) < 0) {
+        pgwire_fatal(c, SQLSTATE_INTERNAL_ERROR, "could not generate random data");
+        return -1;
+    }
+    scram_server_init(&st, &ver, !known);
     strbuf_t msg, nonce;
     strbuf_init(&msg);
     strbuf_init(&nonce);
@@ -516,14 +520,16 @@ static int pgwire_startup(pgwire_conn_t *c, bool over_limit)
     sql_session_report_params(c->nc.session, pgwire_report_param, c);
     pgproto_put_backend_key(&c->out, c->nc.pid, c->nc.secret);
     pgproto_put_ready(&c->out, sql_txn_status(c->nc.session));
-    return 0;
+    return pgwire_flush(c);
 }
 
 /* ---- queries ---- */
 
+/* ReadyForQuery ends a reply the client waits for, so it goes out at once. */
 static void pgwire_ready(pgwire_conn_t *c)
 {
     pgproto_put_ready(&c->out, sql_txn_status(c->nc.session));
+    pgwire_flush(c);
 }
 
 static void pgwire_query(pgwire_conn_t *c, const uint8_t *body, size_t len)

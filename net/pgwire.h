@@ -19,9 +19,9 @@
  * Input: blocking-style rt_recv into a per-connection buffer of
  * LIMIT_PG_READ_BUFFER_BYTES that grows only for a larger message (<=
  * LIMIT_PG_MESSAGE_BYTES) and shrinks back. Output: messages are built in a
- * per-connection strbuf and sent only when a reply must reach the client: before the
- * fiber blocks on a read (which covers ReadyForQuery and the auth exchanges), on
- * Flush, and when more than LIMIT_PG_OUTPUT_FLUSH_BYTES wait.
+ * per-connection strbuf and sent only when a reply must reach the client: at
+ * ReadyForQuery, on Flush, before the fiber blocks on a read (the auth exchanges),
+ * and when more than LIMIT_PG_OUTPUT_FLUSH_BYTES wait.
  * Byte formats live in net/pgproto.c.
  *
  * Interface:

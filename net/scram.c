@@ -157,13 +157,18 @@ int scram_parse_verifier(const char *s, scram_verifier_t *out)
     return 0;
 }
 
-int scram_mock_verifier(scram_verifier_t *out)
+int scram_mock_verifier(const char *user, const uint8_t *key, size_t key_len,
+                        scram_verifier_t *out)
 {
+    uint8_t digest[SCRAM_KEY_BYTES];
+    STATIC_ASSERT(SCRAM_SALT_DEFAULT_BYTES <= SCRAM_KEY_BYTES, "salt comes from one digest");
     memset(out, 0, sizeof *out);
     out->iterations = SCRAM_ITERATIONS_DEFAULT;
     out->salt_len = SCRAM_SALT_DEFAULT_BYTES;
-    if (RAND_bytes(out->salt, (int)out->salt_len) != 1 ||
-        RAND_bytes(out->stored_key, SCRAM_KEY_BYTES) != 1 ||
+    if (scram_hmac(key, key_len, user, strlen(user), digest) < 0)
+        return -1;
+    memcpy(out->salt, digest, out->salt_len);
+    if (RAND_bytes(out->stored_key, SCRAM_KEY_BYTES) != 1 ||
         RAND_bytes(out->server_key, SCRAM_KEY_BYTES) != 1)
         return -1;
     return 0;
@@ -178,19 +183,12 @@ int scram_new_nonce(strbuf_t *out)
     return out->oom ? -1 : 0;
 }
 
-void scram_server_init(scram_server_t *st, const scram_verifier_t *ver)
+void scram_server_init(scram_server_t *st, const scram_verifier_t *ver, bool doomed)
 {
     memset(st, 0, sizeof *st);
-    if (ver) {
-        st->ver = *ver;
-    } else {
-        st->doomed = true;
-        if (scram_mock_verifier(&st->ver) < 0) {
-            /* Still doomed; a fixed salt only reveals that RAND failed. */
-            st->ver.iterations = SCRAM_ITERATIONS_DEFAULT;
-            st->ver.salt_len = SCRAM_SALT_DEFAULT_BYTES;
-        }
-    }
+    ASSERT(ver->salt_len > 0 && ver->salt_len <= SCRAM_SALT_MAX && ver->iterations > 0);
+    st->ver = *ver;
+    st->doomed = doomed;
     strbuf_init(&st->client_first_bare);
     strbuf_init(&st->server_first);
     strbuf_init(&st->gs2_header);

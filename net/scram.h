@@ -16,14 +16,15 @@
  * No channel binding is offered (no TLS yet): gs2 flags "n" and "y" are accepted, "p"
  * is refused. The user name inside the SCRAM message is ignored (PostgreSQL uses the
  * startup packet's), the proof is compared in constant time, and an unknown user
- * runs the same exchange against a random verifier so timing and messages do not
- * reveal which users exist.
+ * runs the same exchange against a mock verifier whose salt is derived from the user
+ * name and a per-process key (stable across attempts, like a real user's), so
+ * neither the messages nor their timing reveal which users exist.
  *
  * Interface:
  *   scram_b64_encode / scram_b64_decode  strict standard base64 (with padding)
  *   scram_make_verifier    verifier from a password, salt and iteration count
  *   scram_parse_verifier   verifier string -> parts
- *   scram_mock_verifier    random verifier that no password matches
+ *   scram_mock_verifier    verifier for an unknown user (stable salt, no password matches)
  *   scram_server_first     handles client-first, produces server-first
  *   scram_server_final     handles client-final, produces server-final, says ok/fail
  *
@@ -75,11 +76,14 @@ int scram_make_verifier(const char *password, const uint8_t *salt, size_t salt_l
                         int iterations, strbuf_t *out);
 /* Parses a verifier string (NUL-terminated). 0 or -1 if malformed. */
 int scram_parse_verifier(const char *s, scram_verifier_t *out);
-/* Fills a random verifier (used for unknown users). 0 or -1 (RAND failure). */
-int scram_mock_verifier(scram_verifier_t *out);
+/* Fills a verifier for a user that does not exist: the salt is derived from the user
+ * name and key (a per-process secret), the keys are random. 0 or -1 (RAND failure). */
+int scram_mock_verifier(const char *user, const uint8_t *key, size_t key_len,
+                        scram_verifier_t *out);
 
-/* Starts an exchange: ver NULL means "unknown user" (mock verifier, doomed). */
-void scram_server_init(scram_server_t *st, const scram_verifier_t *ver);
+/* Starts an exchange against ver; doomed = the exchange must fail whatever the
+ * client proves (mock verifier of an unknown user). */
+void scram_server_init(scram_server_t *st, const scram_verifier_t *ver, bool doomed);
 void scram_server_free(scram_server_t *st);
 /* Handles the client-first message (len bytes, need not be NUL-terminated) and
  * appends the server-first message to out. server_nonce: printable nonce text without

@@ -709,7 +709,9 @@ static int join_next(exec_op_t *op, batch_t **out, sql_error_t *err)
         cand->nrows = 0;
         while (cand->nrows < cap && ndone < cap) {
             if (!s->left || s->lrow >= s->left->nrows) {
-                if (s->left_done)
+                /* finish this chunk before moving to the next left batch: done_l and
+                 * matched refer to the current one */
+                if (s->left_done || cand->nrows > 0 || ndone > 0)
                     break;
                 batch_t *in;
                 int rc = op->child->next(op->child, &in, err);

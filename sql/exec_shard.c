@@ -23,6 +23,20 @@
 
 /* ---- keys and rows ---- */
 
+/* row_decode wants its buffer 4-byte aligned (strings are vstr_t views into it);
+ * store values carry no alignment promise, so misaligned ones are copied into a. */
+static int decode_row(arena_t *a, const uint8_t *p, uint32_t len, int ncols, const type_oid_t *types,
+                      datum_t *vals, bool *nulls)
+{
+    if ((uintptr_t)p & 3) {
+        uint8_t *c = arena_memdup(a, p, len ? len : 1);
+        if (!c)
+            return -1;
+        p = c;
+    }
+    return row_decode(p, len, ncols, types, vals, nulls);
+}
+
 static int col_index(const cat_table_t *t, int16_t attnum)
 {
     for (int c = 0; c < t->ncols; c++)
@@ -124,7 +138,7 @@ static int dup_key_error(const cat_table_t *t, const type_oid_t *types, const ui
               t->pk_name ? t->pk_name : "pkey");
     datum_t *vals = arena_alloc(a, (size_t)(t->ncols + 1) * sizeof(datum_t));
     bool *nulls = arena_alloc(a, (size_t)(t->ncols + 1));
-    if (vals && nulls && row_decode(val, vlen, t->ncols, types, vals, nulls) == 0)
+    if (vals && nulls && decode_row(a, val, vlen, t->ncols, types, vals, nulls) == 0)
         exec_dup_key_detail(t, vals, nulls, err);
     return -1;
 }
@@ -139,7 +153,7 @@ static int check_cancel(const volatile bool *cancel, sql_error_t *err)
 }
 
 /* Decodes one stored row into row r of b (strings point into the store). */
-static int decode_into(batch_t *b, int r, const plan_t *p, const store_val_t *v, sql_error_t *err)
+static int decode_into(arena_t *a, batch_t *b, int r, const plan_t *p, const store_val_t *v, sql_error_t *err)
 {
     int n = p->scan.table->ncols;
     datum_t vals[64];
@@ -163,7 +177,7 @@ static int decode_into(batch_t *b, int r, const plan_t *p, const store_val_t *v,
         vp = wide_v;
         np = wide_n;
     }
-    if (row_decode(v->ptr, v->len, n, p->scan.coltypes, vp, np) < 0)
+    if (decode_row(a, v->ptr, v->len, n, p->scan.coltypes, vp, np) < 0)
         return sql_error(err, SQLSTATE_DATA_CORRUPTED, "invalid row in table \"%s\"", p->scan.table->name);
     for (int c = 0; c < n; c++) {
         b->vals[c][r] = vp[c];
@@ -181,7 +195,7 @@ static int read_raw(frag_scan_t *f, batch_t **out, int max)
         return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
     store_val_t k, v;
     while (b->nrows < max && store_iter_next(f->it, &k, &v) == 1) {
-        if (decode_into(b, b->nrows, p, &v, &f->err) < 0)
+        if (decode_into(&f->scratch, b, b->nrows, p, &v, &f->err) < 0)
             return -1;
         b->nrows++;
     }
@@ -260,7 +274,7 @@ static int scan_point(frag_scan_t *f, batch_t **raw)
     store_val_t v;
     int rc = store_get(shard_store(), t, snap, p->scan.table->oid, f->key, f->klen, &v);
     if (rc == STORE_OK) {
-        if (decode_into(b, 0, p, &v, &f->err) < 0)
+        if (decode_into(&f->scratch, b, 0, p, &v, &f->err) < 0)
             return -1;
         b->nrows = 1;
     } else if (rc != STORE_NOTFOUND) {
@@ -456,7 +470,7 @@ static int collect(frag_write_t *f, store_txn_t *t, cand_t **out, int64_t *n)
         while (b->nrows < b->cap && store_iter_next(it, &k, &v) == 1) {
             datum_t *dv = arena_alloc(&scratch, (size_t)ncols * sizeof(datum_t) + 8);
             bool *dn = arena_alloc(&scratch, (size_t)ncols + 8);
-            if (!dv || !dn || row_decode(v.ptr, v.len, ncols, bs->coltypes, dv, dn) < 0) {
+            if (!dv || !dn || decode_row(&scratch, v.ptr, v.len, ncols, bs->coltypes, dv, dn) < 0) {
                 rc = sql_error(&f->err, SQLSTATE_DATA_CORRUPTED, "invalid row in table \"%s\"", bs->table->name);
                 break;
             }
@@ -552,7 +566,7 @@ static int modify_row(frag_write_t *f, store_txn_t *t, const cand_t *c, arena_t 
     bool *dn = arena_alloc(scratch, (size_t)ncols + 8);
     if (!dv || !dn)
         return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-    if (row_decode(v.ptr, v.len, ncols, bs->coltypes, dv, dn) < 0)
+    if (decode_row(scratch, v.ptr, v.len, ncols, bs->coltypes, dv, dn) < 0)
         return sql_error(&f->err, SQLSTATE_DATA_CORRUPTED, "invalid row in table \"%s\"", tab->name);
     for (int col = 0; col < ncols; col++) {
         /* copy strings: the store may move on while we wait below */

@@ -61,7 +61,7 @@ TEST(rfc7677_exchange)
     TEST_REQUIRE(rfc_verifier(&v) == 0);
     TEST_CHECK(v.iterations == 4096 && v.salt_len == 16);
     scram_server_t st;
-    scram_server_init(&st, &v);
+    scram_server_init(&st, &v, false);
     strbuf_t out;
     strbuf_init(&out);
     const char *why = NULL;
@@ -76,10 +76,11 @@ TEST(rfc7677_exchange)
     scram_server_free(&st);
 }
 
-static int run_final(const scram_verifier_t *v, const char *final, const char **why)
+static int run_final(const scram_verifier_t *v, bool doomed, const char *final,
+                     const char **why)
 {
     scram_server_t st;
-    scram_server_init(&st, v);
+    scram_server_init(&st, v, doomed);
     strbuf_t out;
     strbuf_init(&out);
     int rc = scram_server_first(&st, RFC_CLIENT_FIRST, strlen(RFC_CLIENT_FIRST), RFC_SNONCE,
@@ -101,21 +102,21 @@ TEST(wrong_proof_and_malformed)
     TEST_REQUIRE(rfc_verifier(&v) == 0);
     const char *why;
     /* one proof byte changed */
-    TEST_CHECK(run_final(&v, "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+    TEST_CHECK(run_final(&v, false, "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
                              "p=eHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=", &why) == 0);
     /* wrong nonce */
-    TEST_CHECK(run_final(&v, "c=biws,r=rOprNGfwEbeRWgbNEkqO,"
+    TEST_CHECK(run_final(&v, false, "c=biws,r=rOprNGfwEbeRWgbNEkqO,"
                              "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=", &why) == -1);
     /* wrong channel binding */
-    TEST_CHECK(run_final(&v, "c=eSws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+    TEST_CHECK(run_final(&v, false, "c=eSws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
                              "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=", &why) == -1);
     /* missing proof, short proof */
-    TEST_CHECK(run_final(&v, "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0",
+    TEST_CHECK(run_final(&v, false, "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0",
                          &why) == -1);
-    TEST_CHECK(run_final(&v, "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=YQ==",
+    TEST_CHECK(run_final(&v, false, "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=YQ==",
                          &why) == -1);
-    /* unknown user: the right proof for "pencil" still fails */
-    TEST_CHECK(run_final(NULL, RFC_CLIENT_FINAL, &why) == 0);
+    /* doomed exchange (unknown user): even the right proof fails */
+    TEST_CHECK(run_final(&v, true, RFC_CLIENT_FINAL, &why) == 0);
 
     scram_server_t st;
     strbuf_t out;
@@ -124,12 +125,12 @@ TEST(wrong_proof_and_malformed)
                          "n,,m=ext,n=user,r=abc", "n,,n=user", "x,,n=user,r=abc",
                          "n,,n=user,r=", "n,,r=abc"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        scram_server_init(&st, &v);
+        scram_server_init(&st, &v, false);
         TEST_CHECK(scram_server_first(&st, bad[i], strlen(bad[i]), RFC_SNONCE, &out, &why) == -1);
         scram_server_free(&st);
     }
     /* 'y' flag (client supports binding, thinks we do not) is fine */
-    scram_server_init(&st, &v);
+    scram_server_init(&st, &v, false);
     TEST_CHECK(scram_server_first(&st, "y,,n=,r=abc", 11, RFC_SNONCE, &out, &why) == 0);
     scram_server_free(&st);
     strbuf_free(&out);
@@ -151,6 +152,20 @@ TEST(verifier_format)
     TEST_CHECK(scram_new_nonce(&nonce) == 0 && nonce.len == 24);
     strbuf_free(&sb);
     strbuf_free(&nonce);
+}
+
+TEST(mock_verifier)
+{
+    const uint8_t key[4] = {1, 2, 3, 4}, key2[4] = {1, 2, 3, 5};
+    scram_verifier_t a, b, c;
+    TEST_REQUIRE(scram_mock_verifier("ghost", key, sizeof key, &a) == 0);
+    TEST_REQUIRE(scram_mock_verifier("ghost", key, sizeof key, &b) == 0);
+    TEST_REQUIRE(scram_mock_verifier("ghost", key2, sizeof key2, &c) == 0);
+    /* the salt a client sees is stable per user, like a real user's */
+    TEST_CHECK(a.salt_len == 16 && a.iterations == 4096 && memcmp(a.salt, b.salt, 16) == 0);
+    TEST_CHECK(memcmp(a.salt, c.salt, 16) != 0);
+    TEST_REQUIRE(scram_mock_verifier("other", key, sizeof key, &b) == 0);
+    TEST_CHECK(memcmp(a.salt, b.salt, 16) != 0);
 }
 
 TEST_MAIN()

@@ -1,0 +1,1330 @@
+/*
+ * session.c -- the SQL engine as a client connection sees it: statement lifecycle,
+ * transactions blocks, prepared statements, portals, plan cache; see session.h.
+ *
+ * Every statement runs through a portal: simple queries use a transient one, the
+ * extended protocol named or unnamed ones that can suspend after max_rows and resume.
+ * A statement pins the current catalog snapshot for its whole run; a prepared
+ * statement keeps its bound plan and is re-bound when the catalog version changed.
+ *
+ * Transactions: outside a block each statement is its own transaction (autocommit),
+ * and a statement touching one shard commits inside that shard's fragment (one
+ * rt_call). BEGIN opens a block; an error inside it leaves the session in 'E' until
+ * ROLLBACK (25P02 for anything else). A simple-query string with several statements
+ * runs as one implicit transaction, as PostgreSQL does. In the extended protocol an
+ * Execute outside a block commits at its end (sql_sync only clears errors): clients
+ * that send several Executes before one Sync get one transaction per Execute.
+ */
+#include "sql/session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/assert.h"
+#include "core/hlc.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "core/rt.h"
+#include "shards/shard.h"
+#include "sql/catalog_int.h"
+#include "sql/exec_int.h"
+#include "sql/guc.h"
+#include "sql/parse.h"
+
+typedef struct prep {
+    char *name;
+    char *text;
+    arena_t arena;
+    const ast_t *ast;
+    int decl_nparams;
+    type_oid_t *decl_types;
+    bound_stmt_t *bs;
+    int refs;                    /* portals using it */
+    bool closed;
+    struct prep *next;
+} prep_t;
+
+typedef struct portal {
+    char *name;
+    prep_t *prep;
+    arena_t arena;
+    int nparams;
+    datum_t *params;
+    bool *pnulls;
+    int16_t *rformats;
+    /* run state */
+    bool started;
+    const catalog_t *cat;
+    exec_ctx_t ctx;
+    builtin_ctx_t bctx;
+    exec_op_t *op;
+    batch_t *batch;
+    int brow;
+    rowstore_t ret;
+    bool has_ret;
+    int64_t rpos;
+    int64_t nrows;
+    int64_t count;
+    datum_t *row_vals;
+    bool *row_nulls;
+    struct portal *next;
+} portal_t;
+
+struct sql_session {
+    char *user, *database;
+    guc_set_t *guc;
+    int32_t pid;
+    /* transaction */
+    bool in_block, implicit, failed, txn_active, read_only;
+    int iso;
+    int64_t txn_ts;
+    uint64_t rr_snap;
+    txn_ctx_t txn;
+    volatile bool cancel;
+    /* statements */
+    prep_t *preps;
+    portal_t *portals;
+    prep_t *cache[LIMIT_SQL_PLAN_CACHE];
+    int cache_next;
+    /* describe results handed out by pointer */
+    int16_t *desc_formats;
+    int ndesc_formats;
+};
+
+static const char *g_data_dir;
+static int g_shards;
+
+/* ---- engine / shard lifecycle ---- */
+
+int sql_engine_init(const char *data_dir, int shards_count)
+{
+    g_data_dir = data_dir;
+    g_shards = shards_count;
+    return 0;
+}
+
+/* The shard's store is already open (shard_open_local runs first, see core/main.c). */
+int sql_shard_init(int shard_id)
+{
+    (void)g_data_dir;
+    (void)g_shards;
+    return shard_id == 0 ? catalog_boot() : catalog_attach();
+}
+
+void sql_shard_fini(int shard_id)
+{
+    catalog_detach();
+}
+
+/* ---- helpers ---- */
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s ? s : "");
+    char *p = rt_malloc(n + 1);
+    if (p)
+        memcpy(p, s ? s : "", n + 1);
+    return p;
+}
+
+static void notice_msg(sql_sink_t *sink, const char *sev, const char *state, const char *msg)
+{
+    if (!sink || !sink->notice)
+        return;
+    sql_error_t e = {0};
+    sql_error(&e, state, "%s", msg);
+    snprintf(e.severity, sizeof e.severity, "%s", sev);
+    sink->notice(sink->ctx, &e);
+}
+
+static int guc_get_cb(void *arg, const char *name, bool missing_ok, const char **value, sql_error_t *err)
+{
+    sql_session_t *s = arg;
+    return guc_get(s->guc, name, missing_ok, value, NULL, err);
+}
+
+static sql_sink_t *g_param_sink;   /* the sink of the running statement (param_status) */
+
+static int guc_set_cb(void *arg, const char *name, const char *value, bool is_local, sql_error_t *err)
+{
+    sql_session_t *s = arg;
+    bool report;
+    const char *canon;
+    if (guc_set(s->guc, name, value, is_local, &report, &canon, err) < 0)
+        return -1;
+    if (report && g_param_sink && g_param_sink->param_status) {
+        const char *v;
+        guc_get(s->guc, canon, false, &v, NULL, err);
+        g_param_sink->param_status(g_param_sink->ctx, canon, v);
+    }
+    return 0;
+}
+
+/* ---- sessions ---- */
+
+sql_session_t *sql_session_new(const char *user, const char *database, int nparams,
+                               const sql_startup_param_t *params, sql_error_t *err)
+{
+    sql_session_t *s = rt_calloc(1, sizeof *s);
+    if (!s) {
+        sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    s->user = xstrdup(user ? user : "postgres");
+    s->database = xstrdup(database && *database ? database : s->user);
+    s->guc = guc_new(s->user);
+    s->pid = (int32_t)(getpid() ^ (int32_t)(uintptr_t)s);
+    if (s->pid < 0)
+        s->pid = -s->pid;
+    if (!s->user || !s->database || !s->guc) {
+        sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < nparams; i++) {
+        const char *n = params[i].name, *v = params[i].value;
+        if (!strcmp(n, "user") || !strcmp(n, "database") || !strcmp(n, "replication") || !strncmp(n, "_pq_.", 5))
+            continue;
+        bool report;
+        if (!strcmp(n, "options")) {
+            /* "-c name=value" and "--name=value" pairs */
+            char buf[1024];
+            snprintf(buf, sizeof buf, "%s", v);
+            char *save = NULL;
+            for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+                if (!strcmp(tok, "-c"))
+                    continue;
+                if (!strncmp(tok, "--", 2))
+                    tok += 2;
+                char *eq = strchr(tok, '=');
+                if (!eq)
+                    continue;
+                *eq = 0;
+                for (char *p = tok; *p; p++)
+                    if (*p == '-')
+                        *p = '_';
+                if (guc_set(s->guc, tok, eq + 1, false, &report, NULL, err) < 0)
+                    goto fail;
+            }
+            continue;
+        }
+        if (guc_set(s->guc, n, v, false, &report, NULL, err) < 0) {
+            if (!strcmp(err->sqlstate, SQLSTATE_FEATURE_NOT_SUPPORTED))
+                memcpy(err->sqlstate, SQLSTATE_INVALID_PARAMETER, 6);
+            goto fail;
+        }
+    }
+    return s;
+fail:
+    sql_session_free(s);
+    return NULL;
+}
+
+static void txn_end(sql_session_t *s, bool commit, sql_error_t *err);
+static void portal_drop(sql_session_t *s, portal_t *p);
+static void prep_release(prep_t *p);
+
+void sql_session_free(sql_session_t *s)
+{
+    if (!s)
+        return;
+    while (s->portals)
+        portal_drop(s, s->portals);
+    if (s->txn_active) {
+        sql_error_t e = {0};
+        txn_end(s, false, &e);
+    }
+    while (s->preps) {
+        prep_t *p = s->preps;
+        s->preps = p->next;
+        p->closed = true;
+        prep_release(p);
+    }
+    for (int i = 0; i < LIMIT_SQL_PLAN_CACHE; i++)
+        if (s->cache[i]) {
+            s->cache[i]->closed = true;
+            prep_release(s->cache[i]);
+        }
+    guc_free(s->guc);
+    rt_free(s->desc_formats);
+    rt_free(s->user);
+    rt_free(s->database);
+    rt_free(s);
+}
+
+void sql_session_report_params(sql_session_t *s, void (*cb)(void *ctx, const char *name, const char *value),
+                               void *ctx)
+{
+    for (int i = 0; i < guc_count(); i++) {
+        const char *name, *value, *desc;
+        bool report;
+        guc_at(s->guc, i, &name, &value, &desc, &report);
+        if (report)
+            cb(ctx, name, value);
+    }
+}
+
+char sql_txn_status(const sql_session_t *s)
+{
+    if (s->failed)
+        return 'E';
+    return s->in_block ? 'T' : 'I';
+}
+
+void sql_cancel(sql_session_t *s)
+{
+    s->cancel = true;
+}
+
+/* ---- transactions ---- */
+
+static int iso_from_guc(sql_session_t *s)
+{
+    const char *v;
+    sql_error_t e = {0};
+    guc_get(s->guc, "default_transaction_isolation", false, &v, NULL, &e);
+    return v && !strcasecmp(v, "repeatable read") ? TXN_ISO_REPEATABLE_READ : TXN_ISO_READ_COMMITTED;
+}
+
+static void txn_start(sql_session_t *s)
+{
+    if (s->txn_active)
+        return;
+    memset(&s->txn, 0, sizeof s->txn);
+    s->txn.txn_id = txn_new_id();
+    s->txn_ts = time_now_ts();
+    s->rr_snap = 0;
+    s->iso = iso_from_guc(s);
+    s->txn_active = true;
+}
+
+static void txn_end(sql_session_t *s, bool commit, sql_error_t *err)
+{
+    if (s->txn_active) {
+        if (commit)
+            txn_commit_all(&s->txn, err);
+        else
+            txn_abort_all(&s->txn);
+    }
+    s->txn_active = false;
+    s->in_block = false;
+    s->failed = false;
+    s->read_only = false;
+    guc_txn_end(s->guc);
+}
+
+/* ---- prepared statements ---- */
+
+static void prep_release(prep_t *p)
+{
+    if (!p || p->refs > 0 || !p->closed)
+        return;
+    arena_destroy(&p->arena);
+    rt_free(p->name);
+    rt_free(p->text);
+    rt_free(p);
+}
+
+static prep_t *prep_new(const char *name, const char *text, size_t len, sql_error_t *err)
+{
+    prep_t *p = rt_calloc(1, sizeof *p);
+    if (!p) {
+        sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    arena_init(&p->arena, LIMIT_SQL_STMT_ARENA_BYTES);
+    p->name = xstrdup(name);
+    p->text = rt_malloc(len + 1);
+    if (!p->name || !p->text) {
+        p->closed = true;
+        prep_release(p);
+        sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    memcpy(p->text, text, len);
+    p->text[len] = 0;
+    return p;
+}
+
+/* Binds (or re-binds after a catalog change) against cat. */
+static int prep_bind(prep_t *p, const catalog_t *cat, sql_error_t *err)
+{
+    if (p->bs && p->bs->catalog_version == cat->version)
+        return 0;
+    bind_env_t env = {&p->arena, cat, p->decl_nparams, p->decl_types, p->text, 0};
+    bound_stmt_t *bs = bind_statement(&env, p->ast, err);
+    if (!bs)
+        return -1;
+    p->bs = bs;
+    return 0;
+}
+
+static prep_t *prep_find(sql_session_t *s, const char *name)
+{
+    for (prep_t *p = s->preps; p; p = p->next)
+        if (!strcmp(p->name, name))
+            return p;
+    return NULL;
+}
+
+static void prep_unlink(sql_session_t *s, prep_t *p)
+{
+    for (prep_t **pp = &s->preps; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    p->closed = true;
+    prep_release(p);
+}
+
+/* ---- portals ---- */
+
+static portal_t *portal_find(sql_session_t *s, const char *name)
+{
+    for (portal_t *p = s->portals; p; p = p->next)
+        if (!strcmp(p->name, name))
+            return p;
+    return NULL;
+}
+
+static void portal_stop(portal_t *p)
+{
+    if (p->op) {
+        exec_close(p->op);
+        p->op = NULL;
+    }
+    if (p->cat) {
+        catalog_unref(p->cat);
+        p->cat = NULL;
+    }
+}
+
+static void portal_drop(sql_session_t *s, portal_t *p)
+{
+    for (portal_t **pp = &s->portals; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    portal_stop(p);
+    if (p->prep) {
+        p->prep->refs--;
+        prep_release(p->prep);
+    }
+    arena_destroy(&p->arena);
+    rt_free(p->name);
+    rt_free(p);
+}
+
+static portal_t *portal_new(const char *name, prep_t *prep, sql_error_t *err)
+{
+    portal_t *p = rt_calloc(1, sizeof *p);
+    if (!p || !(p->name = xstrdup(name))) {
+        rt_free(p);
+        sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    arena_init(&p->arena, LIMIT_SQL_STMT_ARENA_BYTES);
+    p->prep = prep;
+    prep->refs++;
+    return p;
+}
+
+/* ---- running statements ---- */
+
+static const char *dml_tag(arena_t *a, const bound_stmt_t *bs, int64_t n)
+{
+    char *t = arena_alloc(a, 48);
+    if (!t)
+        return "INSERT 0 0";
+    if (bs->kind == ST_INSERT)
+        snprintf(t, 48, "INSERT 0 %lld", (long long)n);
+    else
+        snprintf(t, 48, "%s %lld", bs->kind == ST_UPDATE ? "UPDATE" : "DELETE", (long long)n);
+    return t;
+}
+
+static int send_row(portal_t *p, sql_sink_t *sink, int ncols, const batch_t *b, int r, sql_error_t *err)
+{
+    for (int c = 0; c < ncols; c++) {
+        p->row_vals[c] = b->vals[c][r];
+        p->row_nulls[c] = b->nulls[c][r];
+    }
+    if (sink->row && sink->row(sink->ctx, ncols, p->row_vals, p->row_nulls) != 0)
+        return sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement: the client went away");
+    p->nrows++;
+    return 0;
+}
+
+/* Evaluates the statement's uncorrelated subqueries into ctx.ex slots. */
+static int run_subqueries(portal_t *p, sql_error_t *err)
+{
+    const bound_stmt_t *bs = p->prep->bs;
+    if (!bs->nsubq)
+        return 0;
+    datum_t *v = arena_alloc(&p->arena, (size_t)bs->nsubq * sizeof(datum_t));
+    bool *n = arena_alloc(&p->arena, (size_t)bs->nsubq);
+    if (!v || !n)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    p->ctx.ex.subq_vals = v;
+    p->ctx.ex.subq_nulls = n;
+    for (int i = 0; i < bs->nsubq; i++) {
+        exec_op_t *op = exec_build(&p->ctx, bs->subq[i], err);
+        if (!op)
+            return -1;
+        batch_t *b;
+        int rc = op->next(op, &b, err);
+        int64_t rows = rc > 0 ? b->nrows : 0;
+        n[i] = true;
+        v[i].i64 = 0;
+        if (rc > 0 && bs->subq_kind[i] == SUBQ_SCALAR && b->nrows > 0) {
+            v[i] = b->vals[0][0];
+            n[i] = b->nulls[0][0];
+            if (!n[i] && exec_copy_datum(&p->arena, bs->subq[i]->types[0], &v[i]) < 0)
+                rc = sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            if (rc > 0 && rows == 1) {
+                batch_t *b2;
+                int rc2 = op->next(op, &b2, err);
+                if (rc2 < 0)
+                    rc = -1;
+                else if (rc2 > 0 && b2->nrows > 0)
+                    rows = 2;
+            }
+            if (rc > 0 && rows > 1)
+                rc = sql_error(err, "21000", "more than one row returned by a subquery used as an expression");
+        }
+        if (bs->subq_kind[i] == SUBQ_EXISTS) {
+            n[i] = false;
+            v[i].i64 = rows > 0;
+        }
+        exec_close(op);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static bool session_autocommit(const sql_session_t *s) { return !s->in_block && !s->implicit; }
+
+/* Prepares ctx for a portal's first run: transaction, snapshot, catalog pin. */
+static int portal_setup(sql_session_t *s, portal_t *p, sql_error_t *err)
+{
+    txn_start(s);
+    txn_ctx_t *tc = &s->txn;
+    if (s->iso == TXN_ISO_REPEATABLE_READ) {
+        if (!s->rr_snap)
+            s->rr_snap = hlc_now();
+        tc->snap_ts = s->rr_snap;
+    } else {
+        tc->snap_ts = hlc_now();
+    }
+    tc->iso = s->iso;
+    tc->lock_timeout_ms = guc_timeout_ms(s->guc, "lock_timeout");
+    p->cat = catalog_current();
+    if (prep_bind(p->prep, p->cat, err) < 0)
+        return -1;
+    p->bctx = (builtin_ctx_t){.stmt_ts = time_now_ts(), .txn_ts = s->txn_ts, .user = s->user,
+                              .database = s->database, .arena = &p->arena, .catalog = p->cat,
+                              .backend_pid = s->pid};
+    exec_ctx_t *c = &p->ctx;
+    memset(c, 0, sizeof *c);
+    c->arena = &p->arena;
+    c->txn = tc;
+    c->catalog = p->cat;
+    c->cancel = &s->cancel;
+    c->user = s->user;
+    c->database = s->database;
+    c->ex.params = p->params;
+    c->ex.param_nulls = p->pnulls;
+    c->ex.nparams = p->nparams;
+    c->ex.bctx = &p->bctx;
+    c->ex.arena = &p->arena;
+    c->ex.guc_arg = s;
+    c->ex.guc_get = guc_get_cb;
+    c->ex.guc_set = guc_set_cb;
+    /* settings for pg_settings */
+    int ng = guc_count();
+    const char **names = arena_alloc(&p->arena, (size_t)ng * sizeof(char *));
+    const char **vals = arena_alloc(&p->arena, (size_t)ng * sizeof(char *));
+    if (!names || !vals)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    for (int i = 0; i < ng; i++) {
+        const char *d;
+        bool r;
+        guc_at(s->guc, i, &names[i], &vals[i], &d, &r);
+    }
+    c->nsettings = ng;
+    c->setting_names = names;
+    c->setting_values = vals;
+    int nc = p->prep->bs->ncols > 0 ? p->prep->bs->ncols : 1;
+    p->row_vals = arena_alloc(&p->arena, (size_t)nc * sizeof(datum_t));
+    p->row_nulls = arena_alloc(&p->arena, (size_t)nc);
+    if (!p->row_vals || !p->row_nulls)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    return run_subqueries(p, err);
+}
+
+static int run_utility(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char **tag, sql_error_t *err);
+
+/* Runs (or resumes) a portal: 0 complete, 1 suspended, -1 error. */
+static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_t *sink, bool describe,
+                      sql_error_t *err)
+{
+    const bound_stmt_t *bs = p->prep->bs;
+    stmt_kind_t kind = bs ? bs->kind : ST_QUERY;
+    int64_t sent = 0;
+    if (!p->started) {
+        p->started = true;
+        s->cancel = false;
+        if (!bs) {
+            /* bind happens in portal_setup for plain statements; utilities need none */
+        }
+        if (p->prep->ast->kind == AST_TXN || p->prep->ast->kind == AST_SET || p->prep->ast->kind == AST_SHOW ||
+            p->prep->ast->kind == AST_VACUUM || p->prep->ast->kind == AST_DISCARD ||
+            p->prep->ast->kind == AST_CREATE_EXTENSION) {
+            const char *tag = NULL;
+            if (run_utility(s, p, sink, &tag, err) < 0)
+                return -1;
+            if (tag && sink->complete)
+                sink->complete(sink->ctx, tag);
+            return 0;
+        }
+        if (portal_setup(s, p, err) < 0)
+            return -1;
+        bs = p->prep->bs;
+        kind = bs->kind;
+        if (describe && bs->ncols >= 0 && sink->describe)
+            sink->describe(sink->ctx, bs->nvisible, bs->cols);
+        if (kind == ST_QUERY) {
+            if (!(p->op = exec_build(&p->ctx, bs->plan, err)))
+                return -1;
+        } else if (kind == ST_INSERT || kind == ST_UPDATE || kind == ST_DELETE) {
+            if (s->read_only)
+                return sql_error(err, SQLSTATE_READ_ONLY_TXN, "cannot execute %s in a read-only transaction",
+                                 kind == ST_INSERT ? "INSERT" : kind == ST_UPDATE ? "UPDATE" : "DELETE");
+            if (bs->nreturning) {
+                type_oid_t *rt = arena_alloc(&p->arena, (size_t)bs->nreturning * sizeof(type_oid_t));
+                if (!rt)
+                    return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+                for (int i = 0; i < bs->nreturning; i++)
+                    rt[i] = bs->returning[i]->type;
+                rowstore_init(&p->ret, &p->arena, bs->nreturning, rt);
+                p->has_ret = true;
+            }
+            if (exec_dml(&p->ctx, bs, session_autocommit(s), p->has_ret ? &p->ret : NULL, &p->count, err) < 0)
+                return -1;
+        } else {
+            /* DDL: runs at once, outside the transaction machinery (not transactional) */
+            const char *tag = NULL;
+            if (run_utility(s, p, sink, &tag, err) < 0)
+                return -1;
+            if (sink->complete)
+                sink->complete(sink->ctx, tag);
+            return 0;
+        }
+    }
+    if (kind == ST_QUERY && !p->op) {
+        /* already run to completion (or failed): nothing more to send */
+        if (sink->complete)
+            sink->complete(sink->ctx, "SELECT 0");
+        return 0;
+    }
+    if (kind == ST_QUERY) {
+        int nvis = bs->nvisible;
+        for (;;) {
+            while (p->batch && p->brow < p->batch->nrows) {
+                if (max_rows > 0 && sent >= max_rows)
+                    return 1;
+                if (send_row(p, sink, nvis, p->batch, p->brow++, err) < 0)
+                    return -1;
+                sent++;
+            }
+            int rc = p->op->next(p->op, &p->batch, err);
+            if (rc < 0)
+                return -1;
+            p->brow = 0;
+            if (rc == 0) {
+                p->batch = NULL;
+                break;
+            }
+        }
+        char tag[48];
+        snprintf(tag, sizeof tag, "SELECT %lld", (long long)p->nrows);
+        portal_stop(p);
+        if (sink->complete)
+            sink->complete(sink->ctx, tag);
+        return 0;
+    }
+    /* DML: RETURNING rows, then the tag */
+    if (p->has_ret) {
+        while (p->rpos < p->ret.nrows) {
+            if (max_rows > 0 && sent >= max_rows)
+                return 1;
+            batch_t *b = p->ret.chunks[p->rpos / LIMIT_BATCH_ROWS];
+            if (send_row(p, sink, bs->nreturning, b, (int)(p->rpos % LIMIT_BATCH_ROWS), err) < 0)
+                return -1;
+            p->rpos++;
+            sent++;
+        }
+    }
+    const char *tag = dml_tag(&p->arena, bs, p->count);
+    portal_stop(p);
+    if (sink->complete)
+        sink->complete(sink->ctx, tag);
+    return 0;
+}
+
+/* ---- utility statements ---- */
+
+static int show_rows(sql_session_t *s, portal_t *p, sql_sink_t *sink, bool describe, sql_error_t *err)
+{
+    const ast_t *a = p->prep->ast;
+    if (!strcasecmp(a->show.name, "all")) {
+        sql_coldesc_t cols[3] = {{"name", 0, 0, TYPE_TEXT, -1, -1}, {"setting", 0, 0, TYPE_TEXT, -1, -1},
+                                 {"description", 0, 0, TYPE_TEXT, -1, -1}};
+        if (describe && sink->describe)
+            sink->describe(sink->ctx, 3, cols);
+        for (int i = 0; i < guc_count(); i++) {
+            const char *n, *v, *d;
+            bool r;
+            guc_at(s->guc, i, &n, &v, &d, &r);
+            datum_t vals[3];
+            bool nulls[3] = {false, false, false};
+            vals[0].s = vstr_new(&p->arena, n, strlen(n));
+            vals[1].s = vstr_new(&p->arena, v, strlen(v));
+            vals[2].s = vstr_new(&p->arena, d, strlen(d));
+            if (!vals[0].s || !vals[1].s || !vals[2].s)
+                return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            if (sink->row && sink->row(sink->ctx, 3, vals, nulls) != 0)
+                return sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement: the client went away");
+        }
+        return 0;
+    }
+    const char *v, *canon;
+    const char *name = a->show.name;
+    if (!strcasecmp(name, "transaction isolation level"))
+        name = "transaction_isolation";
+    char isobuf[32];
+    if (guc_get(s->guc, name, false, &v, &canon, err) < 0)
+        return -1;
+    if (!strcasecmp(canon, "transaction_isolation")) {
+        int iso = s->txn_active ? s->iso : iso_from_guc(s);
+        snprintf(isobuf, sizeof isobuf, "%s", iso == TXN_ISO_REPEATABLE_READ ? "repeatable read" : "read committed");
+        v = isobuf;
+    }
+    sql_coldesc_t col = {canon, 0, 0, TYPE_TEXT, -1, -1};
+    if (describe && sink->describe)
+        sink->describe(sink->ctx, 1, &col);
+    datum_t d;
+    bool isnull = false;
+    if (!(d.s = vstr_new(&p->arena, v, strlen(v))))
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    if (sink->row && sink->row(sink->ctx, 1, &d, &isnull) != 0)
+        return sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement: the client went away");
+    return 0;
+}
+
+static void ddl_notice(void *arg, const char *msg)
+{
+    notice_msg(arg, "NOTICE", "42P07", msg);
+}
+
+static int run_txn_stmt(sql_session_t *s, const ast_t *a, sql_sink_t *sink, const char **tag, sql_error_t *err)
+{
+    switch (a->txn.kind) {
+    case AST_TXN_BEGIN:
+        if (a->txn.iso == AST_ISO_SERIALIZABLE) {
+            sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "SERIALIZABLE isolation is not supported");
+            sql_error_hint(err, "Use REPEATABLE READ (snapshot isolation).");
+            return -1;
+        }
+        *tag = "BEGIN";
+        if (s->in_block) {
+            notice_msg(sink, "WARNING", "25001", "there is already a transaction in progress");
+            return 0;
+        }
+        s->implicit = false;
+        txn_start(s);
+        s->in_block = true;
+        if (a->txn.iso == AST_ISO_REPEATABLE_READ)
+            s->iso = TXN_ISO_REPEATABLE_READ;
+        else if (a->txn.iso != AST_ISO_DEFAULT)
+            s->iso = TXN_ISO_READ_COMMITTED;
+        s->read_only = a->txn.read_only;
+        return 0;
+    case AST_TXN_COMMIT:
+        if (!s->in_block) {
+            *tag = "COMMIT";
+            if (!s->implicit)
+                notice_msg(sink, "WARNING", "25P01", "there is no transaction in progress");
+            else
+                txn_end(s, true, err);
+            return sql_error_is_set(err) ? -1 : 0;
+        }
+        if (s->failed) {
+            *tag = "ROLLBACK";
+            txn_end(s, false, err);
+            return 0;
+        }
+        *tag = "COMMIT";
+        txn_end(s, true, err);
+        return sql_error_is_set(err) ? -1 : 0;
+    case AST_TXN_ROLLBACK:
+        *tag = "ROLLBACK";
+        if (!s->in_block && !s->implicit)
+            notice_msg(sink, "WARNING", "25P01", "there is no transaction in progress");
+        txn_end(s, false, err);
+        return 0;
+    }
+    return 0;
+}
+
+static int run_set(sql_session_t *s, const ast_t *a, sql_sink_t *sink, sql_error_t *err)
+{
+    bool report = false;
+    const char *canon = NULL;
+    if (a->set.kind == AST_SET_RESET_ALL) {
+        guc_reset_all(s->guc);
+        return 0;
+    }
+    if (a->set.kind == AST_SET_TXN) {
+        if (a->set.iso == AST_ISO_SERIALIZABLE) {
+            sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "SERIALIZABLE isolation is not supported");
+            sql_error_hint(err, "Use REPEATABLE READ (snapshot isolation).");
+            return -1;
+        }
+        const char *v = a->set.iso == AST_ISO_REPEATABLE_READ ? "repeatable read" : "read committed";
+        if (!strcmp(a->set.name, "default_transaction_isolation"))
+            return guc_set(s->guc, a->set.name, v, false, &report, NULL, err);
+        if (s->in_block)
+            s->iso = a->set.iso == AST_ISO_REPEATABLE_READ ? TXN_ISO_REPEATABLE_READ : TXN_ISO_READ_COMMITTED;
+        else
+            notice_msg(sink, "WARNING", "25P01", "SET TRANSACTION can only be used in transaction blocks");
+        return 0;
+    }
+    char buf[LIMIT_SQL_GUC_VALUE_BYTES];
+    const char *value = NULL;
+    if (a->set.kind == AST_SET_VALUE) {
+        size_t len = 0;
+        buf[0] = 0;
+        for (int i = 0; i < a->set.nvalues; i++) {
+            size_t n = strlen(a->set.values[i]);
+            if (len + n + 3 >= sizeof buf)
+                return sql_error(err, SQLSTATE_INVALID_PARAMETER, "value for parameter \"%s\" is too long", a->set.name);
+            if (i) {
+                memcpy(buf + len, ", ", 2);
+                len += 2;
+            }
+            memcpy(buf + len, a->set.values[i], n);
+            len += n;
+            buf[len] = 0;
+        }
+        value = buf;
+    }
+    if (!strcasecmp(a->set.name, "transaction_isolation") && value) {
+        if (!strcasecmp(value, "serializable"))
+            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "SERIALIZABLE isolation is not supported");
+        if (s->in_block)
+            s->iso = !strcasecmp(value, "repeatable read") ? TXN_ISO_REPEATABLE_READ : TXN_ISO_READ_COMMITTED;
+        return 0;
+    }
+    if (guc_set(s->guc, a->set.name, value, a->set.is_local, &report, &canon, err) < 0)
+        return -1;
+    if (report && sink->param_status) {
+        const char *v;
+        guc_get(s->guc, canon, false, &v, NULL, err);
+        sink->param_status(sink->ctx, canon, v);
+    }
+    return 0;
+}
+
+/* A private transaction context for DDL that rewrites data (ALTER TABLE). */
+static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char **tag, sql_error_t *err)
+{
+    const ast_t *a = p->prep->ast;
+    exec_ctx_t c;
+    memset(&c, 0, sizeof c);
+    txn_ctx_t tc;
+    memset(&tc, 0, sizeof tc);
+    tc.txn_id = txn_new_id();
+    tc.snap_ts = hlc_now();
+    c.arena = &p->arena;
+    c.txn = &tc;
+    c.catalog = catalog_current();
+    c.cancel = &s->cancel;
+    c.ex.arena = &p->arena;
+    builtin_ctx_t bc = {.stmt_ts = time_now_ts(), .txn_ts = time_now_ts(), .user = s->user,
+                        .database = s->database, .arena = &p->arena, .catalog = c.catalog, .backend_pid = s->pid};
+    c.ex.bctx = &bc;
+    int rc;
+    switch (a->kind) {
+    case AST_CREATE_TABLE: *tag = "CREATE TABLE"; rc = exec_create_table(&c, a, ddl_notice, sink, err); break;
+    case AST_DROP_TABLE: *tag = "DROP TABLE"; rc = exec_drop_tables(&c, a, ddl_notice, sink, err); break;
+    case AST_TRUNCATE: *tag = "TRUNCATE TABLE"; rc = exec_truncate(&c, a, err); break;
+    case AST_ALTER_ADD_PK: *tag = "ALTER TABLE"; rc = exec_alter_pk(&c, a, err); break;
+    default: rc = sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "this statement is not supported"); break;
+    }
+    catalog_unref(c.catalog);
+    return rc;
+}
+
+static int run_utility(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char **tag, sql_error_t *err)
+{
+    const ast_t *a = p->prep->ast;
+    switch (a->kind) {
+    case AST_TXN:
+        return run_txn_stmt(s, a, sink, tag, err);
+    case AST_SET:
+        *tag = a->set.kind == AST_SET_DEFAULT && 0 ? "RESET" : "SET";
+        return run_set(s, a, sink, err);
+    case AST_SHOW:
+        *tag = "SHOW";
+        return show_rows(s, p, sink, true, err);
+    case AST_VACUUM:
+        *tag = "VACUUM";
+        return 0;
+    case AST_DISCARD:
+        *tag = "DISCARD ALL";
+        if (s->in_block)
+            return sql_error(err, SQLSTATE_INVALID_TXN_STATE, "DISCARD ALL cannot run inside a transaction block");
+        guc_reset_all(s->guc);
+        while (s->portals)
+            portal_drop(s, s->portals);
+        while (s->preps)
+            prep_unlink(s, s->preps);
+        return 0;
+    case AST_CREATE_EXTENSION:
+        *tag = "CREATE EXTENSION";
+        if (strcmp(a->show.name, "vector") != 0 && strcmp(a->show.name, "plpgsql") != 0)
+            return sql_error(err, "58P01", "extension \"%s\" is not available", a->show.name);
+        return 0;
+    default:
+        return run_ddl(s, p, sink, tag, err);
+    }
+}
+
+/* After a statement: autocommit commit/abort, or mark the block failed. */
+static int stmt_finish(sql_session_t *s, int rc, bool is_txn_stmt, sql_error_t *err)
+{
+    if (rc < 0) {
+        if (s->in_block || s->implicit) {
+            if (s->in_block)
+                s->failed = true;
+            else {
+                txn_end(s, false, err);
+                s->implicit = false;
+            }
+        } else if (s->txn_active) {
+            sql_error_t e2 = {0};
+            txn_end(s, false, &e2);
+        }
+        return -1;
+    }
+    if (!is_txn_stmt && !s->in_block && !s->implicit && s->txn_active) {
+        txn_end(s, true, err);
+        if (sql_error_is_set(err))
+            return -1;
+    }
+    return 0;
+}
+
+static bool allowed_when_failed(const ast_t *a)
+{
+    return a->kind == AST_TXN && (a->txn.kind == AST_TXN_COMMIT || a->txn.kind == AST_TXN_ROLLBACK);
+}
+
+static int failed_error(sql_error_t *err)
+{
+    return sql_error(err, SQLSTATE_IN_FAILED_TXN,
+                     "current transaction is aborted, commands ignored until end of transaction block");
+}
+
+/* Looks up or fills the simple-protocol plan cache for one-statement strings. */
+static prep_t *cache_lookup(sql_session_t *s, const char *sql, size_t len)
+{
+    for (int i = 0; i < LIMIT_SQL_PLAN_CACHE; i++) {
+        prep_t *p = s->cache[i];
+        if (p && strlen(p->text) == len && !memcmp(p->text, sql, len))
+            return p;
+    }
+    return NULL;
+}
+
+static void cache_insert(sql_session_t *s, prep_t *p)
+{
+    prep_t *old = s->cache[s->cache_next];
+    if (old) {
+        old->closed = true;
+        prep_release(old);
+    }
+    p->closed = false;
+    s->cache[s->cache_next] = p;
+    s->cache_next = (s->cache_next + 1) % LIMIT_SQL_PLAN_CACHE;
+}
+
+static bool cacheable(const ast_t *a)
+{
+    return a->kind == AST_SELECT || a->kind == AST_INSERT || a->kind == AST_UPDATE || a->kind == AST_DELETE;
+}
+
+static int exec_one(sql_session_t *s, prep_t *prep, sql_sink_t *sink, sql_error_t *err)
+{
+    const ast_t *a = prep->ast;
+    if (s->failed && !allowed_when_failed(a))
+        return failed_error(err);
+    portal_t *p = portal_new("", prep, err);
+    if (!p)
+        return -1;
+    sql_sink_t *saved = g_param_sink;
+    g_param_sink = sink;
+    int rc = portal_run(s, p, 0, sink, true, err);
+    g_param_sink = saved;
+    portal_stop(p);
+    prep->refs--;
+    p->prep = NULL;
+    arena_destroy(&p->arena);
+    rt_free(p->name);
+    rt_free(p);
+    return stmt_finish(s, rc < 0 ? -1 : 0, a->kind == AST_TXN, err);
+}
+
+int sql_exec_simple(sql_session_t *s, const char *sql, size_t len, sql_sink_t *sink, sql_error_t *err)
+{
+    prep_t *cached = cache_lookup(s, sql, len);
+    if (cached) {
+        cached->refs++;
+        int rc = exec_one(s, cached, sink, err);
+        cached->refs--;
+        return rc;
+    }
+    arena_t pa;
+    arena_init(&pa, LIMIT_SQL_STMT_ARENA_BYTES);
+    parse_stmt_t *stmts;
+    int n;
+    int rc = 0;
+    if (parse_sql(&pa, sql, len, &stmts, &n, err) < 0) {
+        if (s->in_block)
+            s->failed = true;
+        arena_destroy(&pa);
+        return -1;
+    }
+    if (n == 0) {
+        if (sink->empty)
+            sink->empty(sink->ctx);
+        arena_destroy(&pa);
+        return 0;
+    }
+    if (n == 1 && cacheable(stmts[0].ast)) {
+        /* parse again into the prepared statement's own arena, then cache it */
+        arena_destroy(&pa);
+        prep_t *p = prep_new("", sql, len, err);
+        if (!p)
+            return -1;
+        parse_stmt_t *st2;
+        int n2;
+        if (parse_sql(&p->arena, sql, len, &st2, &n2, err) < 0 || n2 != 1) {
+            p->closed = true;
+            prep_release(p);
+            return -1;
+        }
+        p->ast = st2[0].ast;
+        cache_insert(s, p);
+        p->refs++;
+        rc = exec_one(s, p, sink, err);
+        p->refs--;
+        if (rc < 0 && p->bs == NULL) {
+            /* a statement that fails to bind is not worth caching */
+            for (int i = 0; i < LIMIT_SQL_PLAN_CACHE; i++)
+                if (s->cache[i] == p)
+                    s->cache[i] = NULL;
+            p->closed = true;
+            prep_release(p);
+        }
+        return rc;
+    }
+    if (n > 1 && !s->in_block)
+        s->implicit = true;
+    for (int i = 0; i < n && rc == 0; i++) {
+        const parse_stmt_t *ps = &stmts[i];
+        size_t slen = ps->len ? (size_t)ps->len : len - (size_t)ps->location;
+        prep_t *p = prep_new("", sql + ps->location, slen, err);
+        if (!p) {
+            rc = -1;
+            break;
+        }
+        p->ast = ps->ast;
+        p->refs++;
+        rc = exec_one(s, p, sink, err);
+        if (rc < 0 && err->position > 0)
+            err->position += ps->location;
+        p->refs--;
+        p->closed = true;
+        prep_release(p);
+        if (n > 1 && !s->in_block && !s->implicit && i + 1 < n && rc == 0)
+            s->implicit = true;    /* after COMMIT inside the string: a new implicit block */
+    }
+    if (s->implicit) {
+        s->implicit = false;
+        if (rc == 0 && s->txn_active && !s->in_block) {
+            txn_end(s, true, err);
+            if (sql_error_is_set(err))
+                rc = -1;
+        } else if (rc < 0 && s->txn_active && !s->in_block) {
+            sql_error_t e2 = {0};
+            txn_end(s, false, &e2);
+        }
+    }
+    arena_destroy(&pa);
+    return rc;
+}
+
+/* ---- extended protocol ---- */
+
+int sql_prepare(sql_session_t *s, const char *name, const char *sql, size_t len, int nparams,
+                const type_oid_t *param_types, sql_error_t *err)
+{
+    if (s->failed)
+        return failed_error(err);
+    prep_t *old = prep_find(s, name);
+    if (old && name[0])
+        return sql_error(err, SQLSTATE_DUPLICATE_PSTATEMENT, "prepared statement \"%s\" already exists", name);
+    if (old)
+        prep_unlink(s, old);
+    prep_t *p = prep_new(name, sql, len, err);
+    if (!p)
+        return -1;
+    parse_stmt_t *st;
+    int n;
+    if (parse_sql(&p->arena, sql, len, &st, &n, err) < 0)
+        goto fail;
+    if (n > 1) {
+        sql_error(err, SQLSTATE_SYNTAX_ERROR, "cannot insert multiple commands into a prepared statement");
+        goto fail;
+    }
+    if (n == 0) {
+        /* empty query: a SELECT-less no-op statement */
+        ast_t *noop = arena_alloc(&p->arena, sizeof *noop);
+        if (!noop)
+            goto fail;
+        memset(noop, 0, sizeof *noop);
+        noop->kind = AST_VACUUM;
+        p->ast = noop;
+    } else {
+        p->ast = st[0].ast;
+    }
+    if (nparams > LIMIT_PG_PARAMS) {
+        sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many parameters");
+        goto fail;
+    }
+    p->decl_nparams = nparams;
+    if (nparams) {
+        p->decl_types = arena_alloc(&p->arena, (size_t)nparams * sizeof(type_oid_t));
+        if (!p->decl_types)
+            goto fail;
+        memcpy(p->decl_types, param_types, (size_t)nparams * sizeof(type_oid_t));
+    }
+    /* bind now so Describe can report parameter types and result columns */
+    const catalog_t *cat = catalog_current();
+    int rc = prep_bind(p, cat, err);
+    catalog_unref(cat);
+    if (rc < 0)
+        goto fail;
+    p->next = s->preps;
+    s->preps = p;
+    return 0;
+fail:
+    if (!sql_error_is_set(err))
+        sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    p->closed = true;
+    prep_release(p);
+    if (s->in_block)
+        s->failed = true;
+    return -1;
+}
+
+int sql_describe_statement(sql_session_t *s, const char *name, int *nparams, const type_oid_t **param_types,
+                           int *ncols, const sql_coldesc_t **cols, sql_error_t *err)
+{
+    prep_t *p = prep_find(s, name);
+    if (!p)
+        return sql_error(err, SQLSTATE_UNDEFINED_PSTATEMENT, "prepared statement \"%s\" does not exist", name);
+    const catalog_t *cat = catalog_current();
+    int rc = prep_bind(p, cat, err);
+    catalog_unref(cat);
+    if (rc < 0)
+        return -1;
+    *nparams = p->bs->nparams;
+    *param_types = p->bs->param_types;
+    *ncols = p->bs->ncols;
+    *cols = p->bs->cols;
+    return 0;
+}
+
+int sql_bind(sql_session_t *s, const char *portal, const char *stmt, int nformats, const int16_t *formats,
+             int nvalues, const uint8_t *const *values, const int32_t *lengths, int nresult_formats,
+             const int16_t *result_formats, sql_error_t *err)
+{
+    if (s->failed)
+        return failed_error(err);
+    prep_t *pr = prep_find(s, stmt);
+    if (!pr)
+        return sql_error(err, SQLSTATE_UNDEFINED_PSTATEMENT, "prepared statement \"%s\" does not exist", stmt);
+    const catalog_t *cat = catalog_current();
+    int brc = prep_bind(pr, cat, err);
+    catalog_unref(cat);
+    if (brc < 0)
+        return -1;
+    const bound_stmt_t *bs = pr->bs;
+    if (nvalues != bs->nparams)
+        return sql_error(err, SQLSTATE_PROTOCOL_VIOLATION,
+                         "bind message supplies %d parameters, but prepared statement \"%s\" requires %d", nvalues,
+                         stmt, bs->nparams);
+    if (nformats > 1 && nformats != nvalues)
+        return sql_error(err, SQLSTATE_PROTOCOL_VIOLATION, "bind message has %d parameter formats but %d parameters",
+                         nformats, nvalues);
+    portal_t *old = portal_find(s, portal);
+    if (old) {
+        if (portal[0])
+            return sql_error(err, "42P03", "cursor \"%s\" already exists", portal);
+        portal_drop(s, old);
+    }
+    portal_t *p = portal_new(portal, pr, err);
+    if (!p)
+        return -1;
+    p->nparams = nvalues;
+    p->params = arena_alloc(&p->arena, (size_t)(nvalues + 1) * sizeof(datum_t));
+    p->pnulls = arena_alloc(&p->arena, (size_t)(nvalues + 1));
+    if (!p->params || !p->pnulls)
+        goto oom;
+    for (int i = 0; i < nvalues; i++) {
+        int fmt = nformats == 0 ? 0 : nformats == 1 ? formats[0] : formats[i];
+        p->pnulls[i] = values[i] == NULL;
+        if (!values[i])
+            continue;
+        type_oid_t t = bs->param_types[i];
+        int rc = fmt == 1 ? type_recv_binary(t, -1, values[i], (size_t)lengths[i], &p->arena, &p->params[i], err)
+                          : type_in_text(t, -1, (const char *)values[i], (size_t)lengths[i], &p->arena, &p->params[i], err);
+        if (rc < 0) {
+            portal_drop(s, p);
+            return -1;
+        }
+    }
+    int nc = bs->ncols > 0 ? bs->ncols : 0;
+    p->rformats = arena_alloc(&p->arena, (size_t)(nc + 1) * sizeof(int16_t));
+    if (!p->rformats)
+        goto oom;
+    if (nresult_formats > 1 && nresult_formats != nc) {
+        portal_drop(s, p);
+        return sql_error(err, SQLSTATE_PROTOCOL_VIOLATION, "bind message has %d result formats but query has %d columns",
+                         nresult_formats, nc);
+    }
+    for (int i = 0; i < nc; i++)
+        p->rformats[i] = nresult_formats == 0 ? 0 : nresult_formats == 1 ? result_formats[0] : result_formats[i];
+    p->next = s->portals;
+    s->portals = p;
+    return 0;
+oom:
+    portal_drop(s, p);
+    return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+}
+
+int sql_describe_portal(sql_session_t *s, const char *portal, int *ncols, const sql_coldesc_t **cols,
+                        const int16_t **formats, sql_error_t *err)
+{
+    portal_t *p = portal_find(s, portal);
+    if (!p)
+        return sql_error(err, SQLSTATE_INVALID_CURSOR, "portal \"%s\" does not exist", portal);
+    const bound_stmt_t *bs = p->prep->bs;
+    if (p->prep->ast->kind == AST_SHOW) {
+        static const sql_coldesc_t one = {"setting", 0, 0, TYPE_TEXT, -1, -1};
+        static const int16_t text[3] = {0, 0, 0};
+        *ncols = bs && bs->ncols > 0 ? bs->ncols : 1;
+        *cols = bs && bs->cols ? bs->cols : &one;
+        *formats = text;
+        return 0;
+    }
+    *ncols = bs->ncols;
+    *cols = bs->cols;
+    *formats = p->rformats;
+    return 0;
+}
+
+int sql_execute(sql_session_t *s, const char *portal, int64_t max_rows, sql_sink_t *sink, sql_error_t *err)
+{
+    portal_t *p = portal_find(s, portal);
+    if (!p)
+        return sql_error(err, SQLSTATE_INVALID_CURSOR, "portal \"%s\" does not exist", portal);
+    if (s->failed && !allowed_when_failed(p->prep->ast))
+        return failed_error(err);
+    bool first = !p->started;
+    sql_sink_t *saved = g_param_sink;
+    g_param_sink = sink;
+    int rc = portal_run(s, p, max_rows, sink, false, err);
+    g_param_sink = saved;
+    if (rc == 1)
+        return 1;
+    (void)first;
+    bool is_txn = p->prep->ast->kind == AST_TXN;
+    portal_stop(p);
+    if (!portal[0] && rc == 0) {
+        /* the unnamed portal lives until the next Bind; keep it but mark it done */
+    }
+    return stmt_finish(s, rc, is_txn, err);
+}
+
+int sql_close_statement(sql_session_t *s, const char *name)
+{
+    prep_t *p = prep_find(s, name);
+    if (p)
+        prep_unlink(s, p);
+    return 0;
+}
+
+int sql_close_portal(sql_session_t *s, const char *name)
+{
+    portal_t *p = portal_find(s, name);
+    if (p)
+        portal_drop(s, p);
+    return 0;
+}
+
+int sql_sync(sql_session_t *s, sql_error_t *err)
+{
+    /* Executes outside a block committed at their end; nothing is pending here. The
+     * unnamed portal does not survive a Sync. */
+    portal_t *p = portal_find(s, "");
+    if (p)
+        portal_drop(s, p);
+    if (!s->in_block && s->txn_active) {
+        txn_end(s, !s->failed, err);
+        return sql_error_is_set(err) ? -1 : 0;
+    }
+    return 0;
+}
+
+int sql_exec_params(sql_session_t *s, const char *sql, size_t len, int nvalues, const char *const *values,
+                    sql_sink_t *sink, sql_error_t *err)
+{
+    if (sql_prepare(s, "", sql, len, 0, NULL, err) < 0)
+        return -1;
+    int32_t *lens = rt_calloc((size_t)nvalues + 1, sizeof(int32_t));
+    if (!lens)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    for (int i = 0; i < nvalues; i++)
+        lens[i] = values[i] ? (int32_t)strlen(values[i]) : -1;
+    int rc = sql_bind(s, "", "", 0, NULL, nvalues, (const uint8_t *const *)values, lens, 0, NULL, err);
+    rt_free(lens);
+    if (rc == 0) {
+        portal_t *p = portal_find(s, "");
+        const bound_stmt_t *bs = p->prep->bs;
+        if (bs && bs->ncols >= 0 && sink->describe && p->prep->ast->kind != AST_SHOW)
+            sink->describe(sink->ctx, bs->nvisible, bs->cols);
+        rc = sql_execute(s, "", 0, sink, err);
+    }
+    sql_error_t e2 = {0};
+    sql_sync(s, rc < 0 ? &e2 : err);
+    return rc < 0 ? -1 : (sql_error_is_set(err) ? -1 : 0);
+}

@@ -655,6 +655,18 @@ static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
         }
         return e;
     }
+    if (!strcmp(name, "~") || !strcmp(name, "!~") || !strcmp(name, "~*") || !strcmp(name, "!~*")) {
+        if (!(l = b_coerce(b, b_resolve_unknown(b, l), TYPE_TEXT, -1, CAST_IMPLICIT, n->location)) ||
+            !(r = b_coerce(b, b_resolve_unknown(b, r), TYPE_TEXT, -1, CAST_IMPLICIT, n->location)))
+            return NULL;
+        bexpr_t *e = bx_new(b, BX_REGEX, TYPE_BOOL, 2);
+        if (e) {
+            e->op = (name[0] == '!') | (strchr(name, '*') ? 2 : 0);
+            e->args[0] = l;
+            e->args[1] = r;
+        }
+        return e;
+    }
     if (!strcmp(name, "~~") || !strcmp(name, "!~~") || !strcmp(name, "~~*") || !strcmp(name, "!~~*")) {
         if (!(l = b_coerce(b, l, TYPE_TEXT, -1, CAST_IMPLICIT, n->location)) ||
             !(r = b_coerce(b, r, TYPE_TEXT, -1, CAST_IMPLICIT, n->location)))

@@ -8,7 +8,9 @@
 #include "sql/expr.h"
 
 #include <ctype.h>
+#include <regex.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/assert.h"
@@ -497,6 +499,54 @@ static int eval_like(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const i
     return 0;
 }
 
+/* POSIX regular expressions (~, ~*, !~, !~*). The pattern is compiled once per batch
+ * while it stays the same (the usual case: a constant). */
+static int eval_regex(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const int *rows, int n,
+                      datum_t *out, bool *on, sql_error_t *err)
+{
+    datum_t *a, *p;
+    bool *an, *pn;
+    if (eval_child(x, e->args[0], in, rows, n, &a, &an, err) < 0 ||
+        eval_child(x, e->args[1], in, rows, n, &p, &pn, err) < 0)
+        return -1;
+    int flags = REG_EXTENDED | REG_NOSUB | ((e->op & 2) ? REG_ICASE : 0);
+    regex_t re;
+    const vstr_t *compiled = NULL;
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        int r = rows[i];
+        on[r] = an[r] || pn[r];
+        if (on[r])
+            continue;
+        const vstr_t *pv = p[r].s;
+        if (!compiled || compiled->len != pv->len || memcmp(compiled->data, pv->data, pv->len) != 0) {
+            if (compiled)
+                regfree(&re);
+            compiled = NULL;
+            char *pat = arena_strndup(x->arena, pv->data, pv->len);
+            if (!pat) {
+                rc = sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+                break;
+            }
+            if (regcomp(&re, pat, flags) != 0) {
+                rc = sql_error(err, "2201B", "invalid regular expression: \"%s\"", pat);
+                break;
+            }
+            compiled = pv;
+        }
+        char *sv = arena_strndup(x->arena, a[r].s->data, a[r].s->len);
+        if (!sv) {
+            rc = sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            break;
+        }
+        bool m = regexec(&re, sv, 0, NULL, 0) == 0;
+        out[r].i64 = m != (e->op & 1);
+    }
+    if (compiled)
+        regfree(&re);
+    return rc;
+}
+
 static const char *regclass_name(const builtin_ctx_t *bc, uint32_t oid)
 {
     if (bc && bc->catalog) {
@@ -693,6 +743,8 @@ static int eval_rows_inner(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, c
         }
         return 0;
     }
+    case BX_REGEX:
+        return eval_regex(x, e, in, rows, n, out, on, err);
     case BX_GUC:
         return eval_guc(x, e, in, rows, n, out, on, err);
     }

@@ -60,6 +60,7 @@ typedef enum bx_kind {
     BX_LIKE,         /* args: value, pattern, [escape]; op bit0 = NOT, bit1 = ILIKE */
     BX_SUBQ,         /* uncorrelated subquery value, computed once (see plan.h) */
     BX_REGCLASS_NAME,/* oid -> relation name text (regclass output) */
+    BX_REGEX,        /* POSIX regex match: args value, pattern; op bit0 = NOT, bit1 = ICASE */
     BX_GUC,          /* op 0: current_setting(name[, missing_ok]); op 1: set_config(n, v, local) */
 } bx_kind_t;
 

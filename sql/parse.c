@@ -474,8 +474,14 @@ static ast_t *p_expr_inner(pctx_t *c, const pnode_t *n)
         if (!(r = p_node(c, AST_ARRAY, n->a_array_expr->location)))
             return NULL;
         return p_expr_list(c, n->a_array_expr->n_elements, n->a_array_expr->elements, &r->args) < 0 ? NULL : r;
-    case PG_QUERY__NODE__NODE_COLLATE_CLAUSE:
-        return p_unsupported(c, "COLLATE", n->collate_clause->location);
+    case PG_QUERY__NODE__NODE_COLLATE_CLAUSE: {
+        /* Only the C collation exists: "default", "C" and "POSIX" change nothing. */
+        const PgQuery__CollateClause *k = n->collate_clause;
+        const char *coll = p_last_name(k->n_collname, k->collname);
+        if (!coll || (strcmp(coll, "default") && strcmp(coll, "C") && strcmp(coll, "POSIX")))
+            return p_unsupported(c, "COLLATE other than \"C\"", k->location);
+        return p_expr(c, k->arg);
+    }
     case PG_QUERY__NODE__NODE_A_INDIRECTION:
         return p_unsupported(c, "array subscripts and field selection", -1);
     case PG_QUERY__NODE__NODE_ROW_EXPR:

@@ -26,8 +26,9 @@ def still_serving(server):
     conn.close()
 
 
-def expect_error_or_close(c, sqlstate):
-    """Reads until ErrorResponse or close. Returns the ErrorResponse fields or None."""
+def expect_error_or_close(c, sqlstate, strict=STRICT):
+    """Reads until ErrorResponse or close. Returns the ErrorResponse fields or None.
+    With strict, a close without an ErrorResponse fails the test."""
     msgs = c.read_until({b"E"})
     if msgs and msgs[-1][0] == b"E":
         f = error_fields(msgs[-1][1])
@@ -36,7 +37,7 @@ def expect_error_or_close(c, sqlstate):
         assert f.get("M"), f
         return f
     assert not msgs, "unexpected reply %r" % msgs
-    assert not STRICT, "connection closed without an ErrorResponse %s" % sqlstate
+    assert not strict, "connection closed without an ErrorResponse %s" % sqlstate
     return None
 
 
@@ -51,9 +52,12 @@ def test_bad_startup_packet(server, packet):
     c = Conn(server.host, server.port)
     try:
         c.send(packet)
-        if packet == startup_packet()[:-7]:
+        truncated = packet == startup_packet()[:-7]
+        if truncated:
             c.sock.shutdown(1)     # SHUT_WR: the rest never comes
-        expect_error_or_close(c, "08P01")
+        # A client that ended its side mid-packet is gone: like PostgreSQL, NextDB
+        # may just close (an ErrorResponse is allowed but not required).
+        expect_error_or_close(c, "08P01", strict=STRICT and not truncated)
         assert c.read_message() is None, "connection must be closed after a bad startup"
     finally:
         c.close()

@@ -11,6 +11,7 @@
 #include <netinet/tcp.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -953,6 +954,10 @@ static void *rt__thread_main(void *arg)
     rt_shard_t *s = arg;
     rt_t *rt = s->sh_rt;
     rt__tls = s;
+    /* Name the thread so `ps -L` / top show one "nextdb-sN" per shard. */
+    char name[16];
+    snprintf(name, sizeof name, "nextdb-s%d", s->sh_id);
+    pthread_setname_np(pthread_self(), name);
     fiber_ctx_init_thread(&s->sh_loop_ctx);
     s->sh_timers_cap = LIMIT_FIBERS_PER_SHARD;
     s->sh_timers = rt_calloc((size_t)s->sh_timers_cap, sizeof *s->sh_timers);

@@ -57,6 +57,8 @@ typedef struct binder {
     const char *agg_context;     /* where aggregates are refused, for the message */
     int naggs, aggcap;
     plan_agg_t *aggs;
+    const scope_t *outer;        /* enclosing query's scope while binding a subquery */
+    bool outer_used;             /* the subquery being bound referenced it */
     int nsubq;
     plan_t *subq[LIMIT_BIND_SUBQUERIES];
     int subq_kind[LIMIT_BIND_SUBQUERIES];
@@ -473,6 +475,34 @@ static bexpr_t *b_colref(binder_t *b, const ast_t *n, const scope_t *sc)
     }
     int idx;
     const bsrc_t *src;
+    if (b->outer) {
+        /* not found here: try the enclosing query (one level of correlation) */
+        sql_error_t probe = {0};
+        sql_error_t *saved = b->err;
+        b->err = &probe;
+        int rc = b_find_column(b, sc, qual, name, n->location, &idx, &src);
+        b->err = saved;
+        if (rc < 0 && !strcmp(probe.sqlstate, SQLSTATE_AMBIGUOUS_COLUMN)) {
+            *b->err = probe;
+            return NULL;
+        }
+        if (rc < 0) {
+            b->err = &probe;
+            memset(&probe, 0, sizeof probe);
+            rc = b_find_column(b, b->outer, qual, name, n->location, &idx, &src);
+            b->err = saved;
+            if (rc == 0) {
+                b->outer_used = true;
+                bexpr_t *o = bx_new(b, BX_OUTER, src->types[idx - src->offset], 0);
+                if (o) {
+                    o->index = idx;
+                    o->typmod = src->typmods[idx - src->offset];
+                    o->colname = name;
+                }
+                return o;
+            }
+        }
+    }
     if (b_find_column(b, sc, qual, name, n->location, &idx, &src) < 0)
         return NULL;
     int c = idx - src->offset;
@@ -1052,7 +1082,14 @@ static bexpr_t *b_sublink(binder_t *b, const ast_t *n, const scope_t *sc)
     plan_agg_t *saved_aggs = b->aggs;
     b->naggs = b->aggcap = 0;
     b->aggs = NULL;
+    const scope_t *saved_outer = b->outer;
+    bool saved_used = b->outer_used;
+    b->outer = sc;
+    b->outer_used = false;
     plan_t *p = b_select(b, &n->sublink.select->select, &nvis, &names, &descs);
+    bool correlated = b->outer_used;
+    b->outer = saved_outer;
+    b->outer_used = saved_used;
     b->agg_allowed = saved_allowed;
     b->agg_context = saved_ctx;
     b->naggs = saved_naggs;
@@ -1063,11 +1100,13 @@ static bexpr_t *b_sublink(binder_t *b, const ast_t *n, const scope_t *sc)
     int slot = b->nsubq;
     if (n->sublink.type == AST_SUB_EXISTS) {
         b->subq[slot] = p;
-        b->subq_kind[slot] = SUBQ_EXISTS;
+        b->subq_kind[slot] = SUBQ_EXISTS | (correlated ? SUBQ_CORRELATED : 0);
         b->nsubq++;
         bexpr_t *e = bx_new(b, BX_SUBQ, TYPE_BOOL, 0);
-        if (e)
+        if (e) {
             e->index = slot;
+            e->flag = correlated;
+        }
         return e;
     }
     if (nvis != 1) {
@@ -1081,12 +1120,13 @@ static bexpr_t *b_sublink(binder_t *b, const ast_t *n, const scope_t *sc)
         return NULL;
     }
     b->subq[slot] = p;
-    b->subq_kind[slot] = SUBQ_SCALAR;
+    b->subq_kind[slot] = SUBQ_SCALAR | (correlated ? SUBQ_CORRELATED : 0);
     b->nsubq++;
     bexpr_t *e = bx_new(b, BX_SUBQ, p->types[0], 0);
     if (e) {
         e->index = slot;
         e->typmod = p->typmods[0];
+        e->flag = correlated;
     }
     return e;
 }
@@ -1696,6 +1736,17 @@ static bool bx_has_subq(const bexpr_t *e)
     return false;
 }
 
+/* Whether e runs a correlated subquery (coordinator only: never pushed to shards). */
+static bool bx_has_corr(const bexpr_t *e)
+{
+    if (e->kind == BX_SUBQ && e->flag)
+        return true;
+    for (int i = 0; i < e->nargs; i++)
+        if (bx_has_corr(e->args[i]))
+            return true;
+    return false;
+}
+
 /* Finds `pkcol = <row-free expr>` conjuncts fixing every PK column; fills key[]. */
 static bool b_point_key(binder_t *b, const cat_table_t *t, bexpr_t **conj, int nconj, int offset,
                         bexpr_t **key)
@@ -1774,7 +1825,7 @@ static plan_t *b_from_where(binder_t *b, const ast_select_t *q, scope_t *sc)
     /* push single-source conjuncts into plain table scans */
     for (int i = 0; i < nconj; i++) {
         uint64_t m = bx_srcmask(conj[i], sc);
-        if (m == 0 || (m & (m - 1)) != 0)
+        if (m == 0 || (m & (m - 1)) != 0 || bx_has_corr(conj[i]))
             continue;
         int s = __builtin_ctzll(m);
         bsrc_t *src = sc->src[s];
@@ -1921,6 +1972,11 @@ static bexpr_t *b_agg_rewrite(binder_t *b, bexpr_t *e, bexpr_t **groups, int ngr
         sql_error(b->err, SQLSTATE_GROUPING_ERROR,
                   "column \"%s\" must appear in the GROUP BY clause or be used in an aggregate function",
                   e->colname ? e->colname : "?");
+        return NULL;
+    }
+    if (e->kind == BX_SUBQ && e->flag) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                  "correlated subqueries in an aggregating query are not supported");
         return NULL;
     }
     if (e->kind == BX_PARAM || e->nargs == 0)

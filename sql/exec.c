@@ -169,6 +169,9 @@ static int scan_open(exec_op_t *op, sql_error_t *err)
         f->plan = p;
         f->txn = ctx->txn;
         f->ex = ctx->ex;
+        f->ex.subq_run = NULL;      /* fragments run on other shards */
+        f->ex.guc_get = NULL;
+        f->ex.guc_set = NULL;
         f->key = key;
         f->klen = klen;
         f->cancel = ctx->cancel;

@@ -40,6 +40,9 @@ static int ins_flush(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, bo
         f->bs = bs;
         f->txn = ctx->txn;
         f->ex = ctx->ex;
+        f->ex.subq_run = NULL;      /* fragments run on other shards */
+        f->ex.guc_get = NULL;
+        f->ex.guc_set = NULL;
         f->rows = (const uint8_t *)bufs[s].data;
         f->rows_len = bufs[s].len;
         f->shards_count = n;
@@ -277,6 +280,9 @@ static int exec_modify(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit,
         f->bs = bs;
         f->txn = ctx->txn;
         f->ex = ctx->ex;
+        f->ex.subq_run = NULL;      /* fragments run on other shards */
+        f->ex.guc_get = NULL;
+        f->ex.guc_set = NULL;
         f->key = key;
         f->klen = klen;
         f->shards_count = n;

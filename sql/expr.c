@@ -630,9 +630,25 @@ static int eval_rows_inner(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, c
         return 0;
     }
     case BX_SUBQ:
+        if (e->flag) {
+            if (!x->subq_run)
+                return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                                 "correlated subqueries are not supported in this context");
+            for (int i = 0; i < n; i++)
+                if (x->subq_run(x->subq_arg, e->index, in, rows[i], x->arena, &out[rows[i]], &on[rows[i]], err) < 0)
+                    return -1;
+            return 0;
+        }
         for (int i = 0; i < n; i++) {
             out[rows[i]] = x->subq_vals[e->index];
             on[rows[i]] = x->subq_nulls[e->index];
+        }
+        return 0;
+    case BX_OUTER:
+        ASSERT(x->outer_vals);
+        for (int i = 0; i < n; i++) {
+            out[rows[i]] = x->outer_vals[e->index];
+            on[rows[i]] = x->outer_nulls[e->index];
         }
         return 0;
     case BX_CMP:

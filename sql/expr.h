@@ -58,7 +58,8 @@ typedef enum bx_kind {
     BX_DISTINCT,     /* IS [NOT] DISTINCT FROM; flag = NOT */
     BX_IN,           /* args[0] IN (args[1..]); flag = NOT; compared as optype */
     BX_LIKE,         /* args: value, pattern, [escape]; op bit0 = NOT, bit1 = ILIKE */
-    BX_SUBQ,         /* uncorrelated subquery value, computed once (see plan.h) */
+    BX_SUBQ,         /* subquery value: slot `index`; flag = correlated (run per row) */
+    BX_OUTER,        /* column `index` of the enclosing query's current row */
     BX_REGCLASS_NAME,/* oid -> relation name text (regclass output) */
     BX_REGEX,        /* POSIX regex match: args value, pattern; op bit0 = NOT, bit1 = ICASE */
     BX_GUC,          /* op 0: current_setting(name[, missing_ok]); op 1: set_config(n, v, local) */
@@ -94,6 +95,12 @@ typedef struct expr_ctx {
     const bool *subq_nulls;
     const builtin_ctx_t *bctx;
     int depth;
+    /* correlated subqueries (coordinator only): the enclosing row, and a runner */
+    const datum_t *outer_vals;
+    const bool *outer_nulls;
+    void *subq_arg;
+    int (*subq_run)(void *arg, int slot, const batch_t *in, int row, arena_t *dst, datum_t *out,
+                    bool *isnull, sql_error_t *err);
     /* settings access for current_setting / set_config (coordinator only) */
     void *guc_arg;
     int (*guc_get)(void *arg, const char *name, bool missing_ok, const char **value,

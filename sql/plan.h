@@ -100,6 +100,8 @@ typedef enum stmt_kind {
 } stmt_kind_t;
 
 enum { SUBQ_SCALAR = 0, SUBQ_EXISTS = 1 };
+/* subq_kind values may carry SUBQ_CORRELATED: run per outer row, not up front */
+#define SUBQ_CORRELATED 0x10
 
 typedef struct bound_stmt {
     stmt_kind_t kind;

@@ -472,6 +472,8 @@ static int run_subqueries(portal_t *p, sql_error_t *err)
     p->ctx.ex.subq_vals = v;
     p->ctx.ex.subq_nulls = n;
     for (int i = 0; i < bs->nsubq; i++) {
+        if (bs->subq_kind[i] & SUBQ_CORRELATED)
+            continue;      /* run per row by subq_run_cb */
         exec_op_t *op = exec_build(&p->ctx, bs->subq[i], err);
         if (!op)
             return -1;
@@ -505,6 +507,76 @@ static int run_subqueries(portal_t *p, sql_error_t *err)
             return -1;
     }
     return 0;
+}
+
+/* Runs correlated subquery `slot` for row `row` of the enclosing batch. */
+static int subq_run_cb(void *arg, int slot, const batch_t *in, int row, arena_t *dst, datum_t *out, bool *isnull,
+                       sql_error_t *err)
+{
+    portal_t *p = arg;
+    const bound_stmt_t *bs = p->prep->bs;
+    const plan_t *plan = bs->subq[slot];
+    bool exists = (bs->subq_kind[slot] & ~SUBQ_CORRELATED) == SUBQ_EXISTS;
+    arena_t tmp;
+    arena_init(&tmp, LIMIT_SQL_STMT_ARENA_BYTES);
+    exec_ctx_t c = p->ctx;
+    c.arena = &tmp;
+    c.ex.arena = &tmp;
+    int ncols = in ? in->ncols : 0;
+    datum_t *ov = arena_alloc(&tmp, (size_t)(ncols + 1) * sizeof(datum_t));
+    bool *on = arena_alloc(&tmp, (size_t)(ncols + 1));
+    int rc = 0;
+    exec_op_t *op = NULL;
+    if (!ov || !on) {
+        rc = sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        goto done;
+    }
+    for (int k = 0; k < ncols; k++) {
+        ov[k] = in->vals[k][row];
+        on[k] = in->nulls[k][row];
+    }
+    c.ex.outer_vals = ov;
+    c.ex.outer_nulls = on;
+    if (!(op = exec_build(&c, plan, err))) {
+        rc = -1;
+        goto done;
+    }
+    *isnull = !exists;
+    out->i64 = 0;
+    int64_t rows = 0;
+    for (;;) {
+        batch_t *b;
+        int r = op->next(op, &b, err);
+        if (r < 0) {
+            rc = -1;
+            break;
+        }
+        if (r == 0)
+            break;
+        if (b->nrows == 0)
+            continue;
+        if (exists) {
+            rows = 1;
+            break;
+        }
+        if (rows + b->nrows > 1) {
+            rc = sql_error(err, "21000", "more than one row returned by a subquery used as an expression");
+            break;
+        }
+        rows = 1;
+        *out = b->vals[0][0];
+        *isnull = b->nulls[0][0];
+        if (!*isnull && exec_copy_datum(dst, plan->types[0], out) < 0) {
+            rc = sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            break;
+        }
+    }
+    if (exists)
+        out->i64 = rows > 0;
+done:
+    exec_close(op);
+    arena_destroy(&tmp);
+    return rc;
 }
 
 static bool session_autocommit(const sql_session_t *s) { return !s->in_block && !s->implicit; }
@@ -542,6 +614,8 @@ static int portal_setup(sql_session_t *s, portal_t *p, sql_error_t *err)
     c->ex.nparams = p->nparams;
     c->ex.bctx = &p->bctx;
     c->ex.arena = &p->arena;
+    c->ex.subq_arg = p;
+    c->ex.subq_run = subq_run_cb;
     c->ex.guc_arg = s;
     c->ex.guc_get = guc_get_cb;
     c->ex.guc_set = guc_set_cb;

@@ -1,7 +1,7 @@
 """test_threads.py -- NextDB runs one thread per shard: `ps -L -p PID` must list at
-least --shards threads (the fixture starts 2 shards). If the server names its shard
-threads, set NEXTDB_SHARD_THREAD_PREFIX (e.g. "shard") and exactly --shards threads
-with that name prefix are required. NextDB-only (PostgreSQL is multi-process)."""
+least --shards threads (the fixture starts 2 shards), and exactly --shards of them named
+"nextdb-sN" (the runtime names each shard thread; the kernel's io_uring workers,
+"iou-wrk-*", are not ours). NextDB-only (PostgreSQL is multi-process)."""
 import os
 import subprocess
 
@@ -22,10 +22,9 @@ def test_at_least_one_thread_per_shard(server):
     names = threads(server.pid)
     assert len(names) >= server.shards, "ps -L shows %d threads %r, want >= %d" % (
         len(names), names, server.shards)
-    prefix = os.environ.get("NEXTDB_SHARD_THREAD_PREFIX")
-    if prefix:
-        shard_threads = [n for n in names if n.startswith(prefix)]
-        assert len(shard_threads) == server.shards, names
+    prefix = os.environ.get("NEXTDB_SHARD_THREAD_PREFIX", "nextdb-s")
+    shard_threads = sorted(n for n in names if n.startswith(prefix))
+    assert shard_threads == ["%s%d" % (prefix, i) for i in range(server.shards)], names
 
 
 def test_threads_stable_under_load(server):

@@ -64,7 +64,7 @@ typedef enum ast_kind {
     AST_TXN,
     AST_SET,
     AST_SHOW,
-    AST_VACUUM,         /* VACUUM / ANALYZE: accepted, nothing to do */
+    AST_VACUUM,         /* VACUUM / ANALYZE: accepted, nothing to do; show.name = tag */
     AST_ALTER_ADD_PK,
     AST_DISCARD,
     AST_CREATE_EXTENSION,
@@ -124,6 +124,9 @@ typedef struct ast_select {
     ast_t *limit, *offset;
     int nvalues_rows; ast_list_t *values;   /* VALUES (...), (...) */
     bool for_update;
+    /* UNION [ALL]: larg/rarg are AST_SELECT; sort/limit/offset apply to the union */
+    bool is_union, union_all;
+    ast_t *larg, *rarg;
 } ast_select_t;
 
 struct ast {
@@ -176,6 +179,7 @@ struct ast {
         struct { ast_txn_kind_t kind; ast_isolation_t iso; bool read_only; } txn;
         struct {
             ast_set_kind_t kind; const char *name; bool is_local;
+            bool is_reset;                       /* RESET rather than SET ... TO DEFAULT */
             int nvalues; const char **values;    /* textual values, as SET gets them */
             ast_isolation_t iso;                 /* SET TRANSACTION ISOLATION LEVEL */
         } set;

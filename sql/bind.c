@@ -408,11 +408,6 @@ static bexpr_t *b_resolve_unknown(binder_t *b, bexpr_t *e)
 
 /* ---- names ---- */
 
-static const char *lower_dup(binder_t *b, const char *s)
-{
-    return s;   /* the grammar already folded unquoted identifiers */
-}
-
 static int b_find_column(binder_t *b, const scope_t *sc, const char *qual, const char *name,
                          int location, int *index, const bsrc_t **src_out)
 {
@@ -973,10 +968,9 @@ static int b_type(binder_t *b, const ast_typename_t *t, int location, type_oid_t
                 return -1;
             }
             *typmod = t->typmods[0] + 4;
-        } else if (ti->oid == TYPE_BPCHAR && (!strcmp(t->name, "bpchar") == 0 || 1)) {
+        } else if (ti->oid == TYPE_BPCHAR && strcmp(t->name, "bpchar") != 0) {
             /* "char" / "character" without a length means length 1 */
-            if (strcmp(t->name, "bpchar") != 0)
-                *typmod = 1 + 4;
+            *typmod = 1 + 4;
         }
     }
     return 0;
@@ -1114,8 +1108,41 @@ static bexpr_t *b_sublink(binder_t *b, const ast_t *n, const scope_t *sc)
         b_pos(b, n->location);
         return NULL;
     }
+    if (n->sublink.type == AST_SUB_ANY && !strcmp(n->sublink.opname, "=") && !correlated && n->sublink.test) {
+        /* x IN (SELECT ...): the set is computed once; types meet at their common type */
+        bexpr_t *x = b_expr(b, n->sublink.test, sc);
+        if (!x)
+            return NULL;
+        bexpr_t *col = bx_col(b, 0, p->types[0], p->typmods[0], NULL);
+        if (!col)
+            return NULL;
+        type_oid_t t = b_unify(b, &x, &col, "=", n->location);
+        if (t == TYPE_INVALID)
+            return NULL;
+        if (col->kind != BX_COL) {
+            plan_t *pr = pl_new(b, PL_PROJECT, 1);
+            if (!pr || !(pr->project.exprs = b_alloc(b, sizeof(bexpr_t *))))
+                return NULL;
+            pr->child = p;
+            pr->project.exprs[0] = col;
+            pr->types[0] = t;
+            p = pr;
+        }
+        b->subq[slot] = p;
+        b->subq_kind[slot] = SUBQ_IN;
+        b->nsubq++;
+        bexpr_t *e = bx_new(b, BX_INSUBQ, TYPE_BOOL, 1);
+        if (e) {
+            e->index = slot;
+            e->optype = t;
+            e->args[0] = x;
+        }
+        return e;
+    }
     if (n->sublink.type != AST_SUB_EXPR) {
-        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "IN / ANY / ALL with a subquery is not supported");
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                  correlated ? "correlated IN / ANY / ALL subqueries are not supported"
+                             : "ANY / ALL with a subquery and an operator other than = is not supported");
         b_pos(b, n->location);
         return NULL;
     }
@@ -2235,21 +2262,154 @@ static plan_t *b_values_query(binder_t *b, const ast_select_t *q, int *nvisible,
     return p;
 }
 
+/* Drops hidden sort columns and casts columns to the given types. */
+static plan_t *b_conform(binder_t *b, plan_t *p, int n, const type_oid_t *types)
+{
+    bool same = p->ncols == n;
+    for (int i = 0; i < n && same; i++)
+        same = p->types[i] == types[i];
+    if (same)
+        return p;
+    plan_t *pr = pl_new(b, PL_PROJECT, n);
+    if (!pr || !(pr->project.exprs = b_alloc(b, (size_t)n * sizeof(bexpr_t *))))
+        return NULL;
+    pr->child = p;
+    for (int i = 0; i < n; i++) {
+        bexpr_t *c = bx_col(b, i, p->types[i], p->typmods[i], NULL);
+        if (!c || !(c = b_coerce(b, c, types[i], -1, CAST_IMPLICIT, -1)))
+            return NULL;
+        pr->project.exprs[i] = c;
+        pr->types[i] = types[i];
+    }
+    return pr;
+}
+
+static plan_t *b_union(binder_t *b, const ast_select_t *q, int *nvisible, const char ***names,
+                       sql_coldesc_t **descs)
+{
+    int nl, nr;
+    const char **ln, **rn;
+    sql_coldesc_t *ld, *rd;
+    plan_t *l = b_select(b, &q->larg->select, &nl, &ln, &ld);
+    plan_t *r = l ? b_select(b, &q->rarg->select, &nr, &rn, &rd) : NULL;
+    if (!r)
+        return NULL;
+    if (nl != nr) {
+        sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "each UNION query must have the same number of columns");
+        return NULL;
+    }
+    type_oid_t *types = b_alloc(b, (size_t)(nl + 1) * sizeof(type_oid_t));
+    if (!types)
+        return NULL;
+    for (int i = 0; i < nl; i++) {
+        type_oid_t lt = l->types[i] == TYPE_UNKNOWN ? TYPE_TEXT : l->types[i];
+        type_oid_t rt = r->types[i] == TYPE_UNKNOWN ? TYPE_TEXT : r->types[i];
+        types[i] = lt == rt ? lt : type_common(lt, rt);
+        if (types[i] == TYPE_INVALID) {
+            sql_error(b->err, SQLSTATE_DATATYPE_MISMATCH, "UNION types %s and %s cannot be matched",
+                      b_typename(b, lt), b_typename(b, rt));
+            return NULL;
+        }
+    }
+    if (!(l = b_conform(b, l, nl, types)) || !(r = b_conform(b, r, nl, types)))
+        return NULL;
+    plan_t *cur = pl_new(b, PL_APPEND, nl);
+    if (!cur)
+        return NULL;
+    memcpy(cur->types, types, (size_t)nl * sizeof(type_oid_t));
+    cur->child = l;
+    cur->right = r;
+    if (!q->union_all) {
+        plan_t *d = pl_new(b, PL_DISTINCT, nl);
+        if (!d)
+            return NULL;
+        memcpy(d->types, types, (size_t)nl * sizeof(type_oid_t));
+        d->child = cur;
+        cur = d;
+    }
+    tlist_t tl = {0};
+    for (int i = 0; i < nl; i++) {
+        bexpr_t *c = bx_col(b, i, types[i], -1, ln[i]);
+        if (!c || tl_add(b, &tl, c, ln[i], 0, 0) < 0)
+            return NULL;
+    }
+    if (q->nsort) {
+        plan_t *s = pl_new(b, PL_SORT, nl);
+        plan_sortkey_t *keys = b_alloc(b, (size_t)q->nsort * sizeof *keys);
+        if (!s || !keys)
+            return NULL;
+        memcpy(s->types, types, (size_t)nl * sizeof(type_oid_t));
+        for (int i = 0; i < q->nsort; i++) {
+            int ref = b_output_ref(b, q->sort[i].expr, &tl, nl, true, "ORDER BY");
+            if (ref == -2)
+                return NULL;
+            if (ref < 0) {
+                sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                          "ORDER BY on a UNION result must use output column names or positions");
+                b_pos(b, q->sort[i].expr->location);
+                return NULL;
+            }
+            keys[i].expr = tl.exprs[ref];
+            keys[i].desc = q->sort[i].desc;
+            keys[i].nulls_first = q->sort[i].nulls == 1 || (q->sort[i].nulls == 0 && q->sort[i].desc);
+        }
+        s->child = cur;
+        s->sort.nkeys = q->nsort;
+        s->sort.keys = keys;
+        cur = s;
+    }
+    if (q->limit || q->offset) {
+        plan_t *lp = pl_new(b, PL_LIMIT, nl);
+        if (!lp)
+            return NULL;
+        memcpy(lp->types, types, (size_t)nl * sizeof(type_oid_t));
+        lp->child = cur;
+        if (q->limit && !(lp->limit.limit = b_limit_expr(b, q->limit, "LIMIT")))
+            return NULL;
+        if (q->offset && !(lp->limit.offset = b_limit_expr(b, q->offset, "OFFSET")))
+            return NULL;
+        cur = lp;
+    }
+    sql_coldesc_t *d = b_alloc(b, (size_t)(nl + 1) * sizeof *d);
+    if (!d)
+        return NULL;
+    for (int i = 0; i < nl; i++) {
+        const type_info_t *ti = type_lookup(types[i]);
+        d[i] = (sql_coldesc_t){ln[i], 0, 0, types[i], ti ? ti->typlen : -1, -1};
+    }
+    *nvisible = nl;
+    *names = ln;
+    *descs = d;
+    return cur;
+}
+
 static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const char ***names,
                         sql_coldesc_t **descs)
 {
+    if (q->is_union)
+        return b_union(b, q, nvisible, names, descs);
     if (q->nvalues_rows)
         return b_values_query(b, q, nvisible, names, descs);
-    if (q->for_update) {
-        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "SELECT FOR UPDATE/SHARE is not supported");
-        return NULL;
-    }
     scope_t *sc = b_alloc(b, sizeof *sc);
     if (!sc)
         return NULL;
     plan_t *base = b_from_where(b, q, sc);
     if (!base)
         return NULL;
+    if (q->for_update) {
+        if (q->distinct || q->group.n || q->having) {
+            sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "FOR UPDATE is not allowed with %s",
+                      q->distinct ? "DISTINCT clause" : "GROUP BY clause");
+            return NULL;
+        }
+        plan_t *leaf = base->kind == PL_FILTER ? base->child : base;
+        if (leaf->kind != PL_SCAN || sc->nsrc != 1) {
+            sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                      "SELECT FOR UPDATE/SHARE is supported on a single table only");
+            return NULL;
+        }
+        leaf->scan.lock_rows = true;
+    }
     /* this query level numbers its aggregates from 0 (subqueries save and restore) */
     b->naggs = b->aggcap = 0;
     b->aggs = NULL;
@@ -2343,6 +2503,10 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
     bool aggregating = ngroup > 0 || b->naggs > saved_naggs || having != NULL;
     for (int i = 0; i < tl.n && !aggregating; i++)
         aggregating = bx_has_agg(tl.exprs[i]);
+    if (aggregating && q->for_update) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "FOR UPDATE is not allowed with aggregate functions");
+        return NULL;
+    }
     plan_t *cur = base;
     int first_agg = saved_naggs, naggs = b->naggs - saved_naggs;
     if (aggregating) {
@@ -2816,7 +2980,7 @@ bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error
         }
         break;
     }
-    case AST_VACUUM: bs->kind = ST_NOOP; bs->noop_tag = "VACUUM"; break;
+    case AST_VACUUM: bs->kind = ST_NOOP; bs->noop_tag = stmt->show.name ? stmt->show.name : "VACUUM"; break;
     case AST_DISCARD: bs->kind = ST_NOOP; bs->noop_tag = "DISCARD ALL"; break;
     case AST_CREATE_EXTENSION: bs->kind = ST_NOOP; bs->noop_tag = "CREATE EXTENSION"; break;
     case AST_ALTER_ADD_PK: bs->kind = ST_ALTER_PK; break;
@@ -2847,6 +3011,5 @@ bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error
         memcpy(bs->subq, b->subq, (size_t)b->nsubq * sizeof(plan_t *));
         memcpy(bs->subq_kind, b->subq_kind, (size_t)b->nsubq * sizeof(int));
     }
-    (void)lower_dup;
     return bs;
 }

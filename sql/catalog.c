@@ -297,7 +297,7 @@ int catalog_boot(void)
 {
     ASSERT(rt_shard_id() == 0);
     store_t *st = shard_store();
-    int cap = 64, n = 0;
+    int n = 0;
     cat_snap_t *s = snap_new(1, LIMIT_TABLES);
     if (!s)
         goto fail;
@@ -330,7 +330,6 @@ int catalog_boot(void)
             s->next_oid = t->oid + 1;
     }
     store_iter_close(it);
-    (void)cap;
     s->pub.ntables = n;
     snap_sort(s);
     publish_local(s);

@@ -14,6 +14,8 @@ int exec_check_cancel(exec_ctx_t *ctx, sql_error_t *err)
 {
     if (ctx->cancel && *ctx->cancel)
         return sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement due to user request");
+    if (ctx->txn && ctx->txn->deadline_us && rt_now_us() > ctx->txn->deadline_us)
+        return sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement due to statement timeout");
     return 0;
 }
 
@@ -106,9 +108,16 @@ static void scan_close(exec_op_t *op)
     scan_st_t *s = op->st;
     if (!s)
         return;
-    for (int i = 0; i < s->n; i++)
-        if (s->fs[i].opened)
+    for (int i = 0; i < s->n; i++) {
+        if (!s->fs[i].opened)
+            continue;
+        /* only an open store iterator must be closed on its shard; arenas may be
+         * freed from here (rt_free works across shards) */
+        if (s->fs[i].it)
             rt_call(s->shards[i], scan_close_one, &s->fs[i]);
+        else
+            frag_scan_close(&s->fs[i]);
+    }
 }
 
 static int scan_open(exec_op_t *op, sql_error_t *err)
@@ -165,6 +174,8 @@ static int scan_open(exec_op_t *op, sql_error_t *err)
         return -1;
     for (int i = 0; i < s->n; i++) {
         s->shards[i] = only >= 0 ? only : i;
+        if (p->scan.lock_rows)
+            txn_touch(ctx->txn, s->shards[i]);     /* the row locks end with the transaction */
         frag_scan_t *f = &s->fs[i];
         f->plan = p;
         f->txn = ctx->txn;
@@ -812,6 +823,20 @@ static int join_next(exec_op_t *op, batch_t **out, sql_error_t *err)
     }
 }
 
+/* ---- append (UNION ALL) ---- */
+
+static int append_next(exec_op_t *op, batch_t **out, sql_error_t *err)
+{
+    bool *right_side = op->st;
+    if (!*right_side) {
+        int rc = op->child->next(op->child, out, err);
+        if (rc != 0)
+            return rc;
+        *right_side = true;
+    }
+    return op->right->next(op->right, out, err);
+}
+
 /* ---- building ---- */
 
 exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err)
@@ -868,6 +893,11 @@ exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err)
     case PL_LIMIT:
         op->next = limit_next;
         if (!(op->st = op_alloc(op, sizeof(limit_st_t), err)))
+            goto fail;
+        break;
+    case PL_APPEND:
+        op->next = append_next;
+        if (!(op->st = op_alloc(op, sizeof(bool), err)))
             goto fail;
         break;
     case PL_JOIN:

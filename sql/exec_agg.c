@@ -354,7 +354,7 @@ int agg_add(agg_table_t *ag, expr_ctx_t *x, const batch_t *in, bexpr_t *const *g
     int n = in->nrows;
     if (n == 0)
         return 0;
-    datum_t *gv[LIMIT_SQL_COLUMNS > 64 ? 64 : LIMIT_SQL_COLUMNS];
+    datum_t *gv[64];
     bool *gn[64];
     if (ag->ngroup > 64)
         return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many GROUP BY items (at most 64)");

@@ -39,6 +39,7 @@ typedef struct txn_ctx {
     int iso;
     uint64_t lock_timeout_ms;    /* 0 = wait (bounded by LIMIT_SQL_DEADLOCK_WAIT_MS) */
     bool self_commit;            /* single-shard autocommit: the fragment commits */
+    uint64_t deadline_us;        /* statement_timeout (rt_now_us clock), 0 = none */
     uint64_t touched[(LIMIT_SHARDS_MAX + 63) / 64];   /* shards holding a store txn */
 } txn_ctx_t;
 
@@ -140,6 +141,8 @@ typedef struct frag_scan {
     arena_t arena;               /* blocks from the shard's heap */
     arena_t scratch;
     store_iter_t *it;
+    const uint8_t **keys;        /* FOR UPDATE: keys of the current raw batch */
+    uint32_t *klens;
     agg_table_t *agg;
     int64_t agg_pos;
     bool opened, done;

@@ -117,7 +117,7 @@ void exec_dup_key_detail(const cat_table_t *t, const datum_t *vals, const bool *
     strbuf_t names, sb;
     strbuf_init(&names);
     strbuf_init(&sb);
-    int cols[LIMIT_SQL_COLUMNS > 32 ? 32 : 1];
+    int cols[32];
     int n = t->npk < 32 ? t->npk : 32;
     for (int k = 0; k < n; k++) {
         cols[k] = col_index(t, t->pk_attnums[k]);
@@ -145,10 +145,12 @@ static int dup_key_error(const cat_table_t *t, const type_oid_t *types, const ui
 
 /* ---- scans ---- */
 
-static int check_cancel(const volatile bool *cancel, sql_error_t *err)
+static int check_cancel_at(const volatile bool *cancel, const txn_ctx_t *tc, sql_error_t *err)
 {
     if (cancel && *cancel)
         return sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement due to user request");
+    if (tc && tc->deadline_us && rt_now_us() > tc->deadline_us)
+        return sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement due to statement timeout");
     return 0;
 }
 
@@ -161,21 +163,11 @@ static int decode_into(arena_t *a, batch_t *b, int r, const plan_t *p, const sto
     datum_t *vp = vals;
     bool *np = nulls;
     if (n > 64) {
-        /* wide tables: decode straight into scratch arrays of the batch row */
-        static __thread datum_t *wide_v;
-        static __thread bool *wide_n;
-        static __thread int wide_cap;
-        if (wide_cap < n) {
-            rt_free(wide_v);
-            rt_free(wide_n);
-            wide_v = rt_malloc((size_t)n * sizeof(datum_t));
-            wide_n = rt_malloc((size_t)n);
-            wide_cap = wide_v && wide_n ? n : 0;
-            if (!wide_cap)
-                return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-        }
-        vp = wide_v;
-        np = wide_n;
+        /* wide tables: decode into arrays from the scratch arena */
+        vp = arena_alloc(a, (size_t)n * sizeof(datum_t));
+        np = arena_alloc(a, (size_t)n);
+        if (!vp || !np)
+            return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
     }
     if (decode_row(a, v->ptr, v->len, n, p->scan.coltypes, vp, np) < 0)
         return sql_error(err, SQLSTATE_DATA_CORRUPTED, "invalid row in table \"%s\"", p->scan.table->name);
@@ -193,14 +185,70 @@ static int read_raw(frag_scan_t *f, batch_t **out, int max)
     batch_t *b = batch_new(&f->scratch, p->scan.table->ncols, max);
     if (!b)
         return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    if (p->scan.lock_rows) {
+        f->keys = arena_alloc(&f->scratch, (size_t)max * sizeof(uint8_t *));
+        f->klens = arena_alloc(&f->scratch, (size_t)max * sizeof(uint32_t));
+        if (!f->keys || !f->klens)
+            return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    }
     store_val_t k, v;
     while (b->nrows < max && store_iter_next(f->it, &k, &v) == 1) {
         if (decode_into(&f->scratch, b, b->nrows, p, &v, &f->err) < 0)
             return -1;
+        if (p->scan.lock_rows) {
+            if (!(f->keys[b->nrows] = arena_memdup(&f->scratch, k.ptr, k.len ? k.len : 1)))
+                return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            f->klens[b->nrows] = k.len;
+        }
         b->nrows++;
     }
     *out = b;
     return b->nrows;
+}
+
+static int copy_selected(frag_scan_t *f, batch_t *dst, const batch_t *src, const int *sel, int n);
+
+/* SELECT FOR UPDATE: locks each candidate row (waiting for other holders), re-reads
+ * its newest version and re-checks the filter, as PostgreSQL's EvalPlanQual does;
+ * surviving newest versions go to dst. */
+static int lock_selected(frag_scan_t *f, batch_t *dst, const int *sel, int n)
+{
+    const plan_t *p = f->plan;
+    const cat_table_t *tab = p->scan.table;
+    store_txn_t *t = txn_shard_get(f->txn, true);
+    if (!t)
+        return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    uint64_t snap = f->txn->snap_ts ? f->txn->snap_ts : hlc_now();
+    for (int i = 0; i < n; i++) {
+        int r = sel ? sel[i] : i;
+        store_val_t v;
+        uint64_t cts;
+        int rc = txn_lock_latest(f->txn, t, tab->oid, f->keys[r], f->klens[r], &v, &cts, &f->err);
+        if (rc < 0)
+            return -1;
+        if (f->txn->iso == TXN_ISO_REPEATABLE_READ && (rc == STORE_NOTFOUND || cts > snap))
+            return sql_error(&f->err, SQLSTATE_SERIALIZATION_FAILURE, "could not serialize access due to concurrent %s",
+                             rc == STORE_NOTFOUND ? "delete" : "update");
+        if (rc == STORE_OK && store_txn_has_writes(t))
+            rc = store_get(shard_store(), t, UINT64_MAX, tab->oid, f->keys[r], f->klens[r], &v);
+        if (rc == STORE_NOTFOUND)
+            continue;
+        batch_t *one = batch_new(&f->scratch, tab->ncols, 1);
+        if (!one)
+            return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        if (decode_into(&f->scratch, one, 0, p, &v, &f->err) < 0)
+            return -1;
+        one->nrows = 1;
+        int keep = 1, s0;
+        if (p->scan.filter) {
+            f->ex.arena = &f->scratch;
+            if ((keep = expr_filter(&f->ex, p->scan.filter, one, &s0, &f->err)) < 0)
+                return -1;
+        }
+        if (keep && copy_selected(f, dst, one, NULL, 1) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* Keeps the rows of b passing the filter; returns the selection count. */
@@ -269,6 +317,14 @@ static int scan_point(frag_scan_t *f, batch_t **raw)
     batch_t *b = batch_new(&f->scratch, p->scan.table->ncols, 1);
     if (!b)
         return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    if (p->scan.lock_rows) {
+        f->keys = arena_alloc(&f->scratch, sizeof(uint8_t *));
+        f->klens = arena_alloc(&f->scratch, sizeof(uint32_t));
+        if (!f->keys || !f->klens)
+            return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        f->keys[0] = f->key;
+        f->klens[0] = f->klen;
+    }
     store_txn_t *t = txn_shard_get(f->txn, false);
     uint64_t snap = f->txn->snap_ts ? f->txn->snap_ts : hlc_now();
     store_val_t v;
@@ -296,7 +352,7 @@ int frag_scan_next(void *arg)
     if (f->agg) {
         /* Consume the whole shard, then emit the partial groups in batches. */
         while (!f->done) {
-            if (check_cancel(f->cancel, &f->err) < 0)
+            if (check_cancel_at(f->cancel, f->txn, &f->err) < 0)
                 return -1;
             batch_t *raw;
             int n = f->key ? scan_point(f, &raw) : read_raw(f, &raw, LIMIT_BATCH_ROWS);
@@ -304,6 +360,10 @@ int frag_scan_next(void *arg)
                 return -1;
             if (n == 0) {
                 f->done = true;
+                if (f->it) {
+                    store_iter_close(f->it);
+                    f->it = NULL;
+                }
                 break;
             }
             int *sel;
@@ -337,7 +397,7 @@ int frag_scan_next(void *arg)
         f->out = NULL;
         return 0;
     }
-    if (check_cancel(f->cancel, &f->err) < 0)
+    if (check_cancel_at(f->cancel, f->txn, &f->err) < 0)
         return -1;
     batch_t *out = batch_new(&f->scratch, p->scan.table->ncols, LIMIT_BATCH_ROWS);
     if (!out)
@@ -353,8 +413,20 @@ int frag_scan_next(void *arg)
         }
         int *sel;
         int m = apply_filter(f, raw, &sel);
-        if (m < 0 || copy_selected(f, out, raw, sel, m) < 0)
+        if (m < 0)
             return -1;
+        if (p->scan.lock_rows) {
+            if (lock_selected(f, out, sel, m) < 0)
+                return -1;
+        } else if (copy_selected(f, out, raw, sel, m) < 0) {
+            return -1;
+        }
+    }
+    if (f->done && f->it) {
+        /* close at the end, here on the owning shard, so the coordinator needs no
+         * extra round trip to do it */
+        store_iter_close(f->it);
+        f->it = NULL;
     }
     f->out = out;
     return 0;
@@ -456,8 +528,6 @@ static int collect(frag_write_t *f, store_txn_t *t, cand_t **out, int64_t *n)
     int ncols = bs->table->ncols;
     int rc = 0;
     store_val_t k, v;
-    datum_t vals[1];
-    (void)vals;
     while (c && rc == 0) {
         arena_reset(&scratch);
         batch_t *b = batch_new(&scratch, ncols, LIMIT_BATCH_ROWS);
@@ -518,7 +588,7 @@ static int collect(frag_write_t *f, store_txn_t *t, cand_t **out, int64_t *n)
             }
             c[cnt++] = (cand_t){kc, klens[sel[i]]};
         }
-        if (check_cancel(f->cancel, &f->err) < 0)
+        if (check_cancel_at(f->cancel, f->txn, &f->err) < 0)
             rc = -1;
     }
     store_iter_close(it);
@@ -702,7 +772,7 @@ int frag_modify(void *arg)
             rc = -1;
         else
             f->count += w;
-        if ((i & 1023) == 1023 && check_cancel(f->cancel, &f->err) < 0)
+        if ((i & 1023) == 1023 && check_cancel_at(f->cancel, f->txn, &f->err) < 0)
             rc = -1;
     }
     strbuf_free(&sb);

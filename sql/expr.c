@@ -644,6 +644,40 @@ static int eval_rows_inner(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, c
             on[rows[i]] = x->subq_nulls[e->index];
         }
         return 0;
+    case BX_INSUBQ: {
+        datum_t *a;
+        bool *an;
+        if (eval_child(x, e->args[0], in, rows, n, &a, &an, err) < 0)
+            return -1;
+        const expr_set_t *set = &x->subq_sets[e->index];
+        for (int i = 0; i < n; i++) {
+            int r = rows[i];
+            if (set->n == 0 && !set->has_null) {
+                out[r].i64 = 0;
+                on[r] = false;
+                continue;
+            }
+            if (an[r]) {
+                on[r] = true;
+                continue;
+            }
+            int64_t lo = 0, hi = set->n - 1;
+            bool found = false;
+            while (lo <= hi && !found) {
+                int64_t mid = lo + (hi - lo) / 2;
+                int c = expr_cmp_nulls(e->optype, set->vals[mid], false, a[r], false, false);
+                if (c == 0)
+                    found = true;
+                else if (c < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid - 1;
+            }
+            out[r].i64 = found;
+            on[r] = !found && set->has_null;
+        }
+        return 0;
+    }
     case BX_OUTER:
         ASSERT(x->outer_vals);
         for (int i = 0; i < n; i++) {

@@ -60,12 +60,16 @@ typedef enum bx_kind {
     BX_LIKE,         /* args: value, pattern, [escape]; op bit0 = NOT, bit1 = ILIKE */
     BX_SUBQ,         /* subquery value: slot `index`; flag = correlated (run per row) */
     BX_OUTER,        /* column `index` of the enclosing query's current row */
+    BX_INSUBQ,       /* args[0] IN (uncorrelated subquery `index`), compared as optype */
     BX_REGCLASS_NAME,/* oid -> relation name text (regclass output) */
     BX_REGEX,        /* POSIX regex match: args value, pattern; op bit0 = NOT, bit1 = ICASE */
     BX_GUC,          /* op 0: current_setting(name[, missing_ok]); op 1: set_config(n, v, local) */
 } bx_kind_t;
 
 enum { BX_OP_EQ, BX_OP_NE, BX_OP_LT, BX_OP_LE, BX_OP_GT, BX_OP_GE };
+
+/* The sorted, de-duplicated non-null values of an IN (subquery) set. */
+typedef struct expr_set { int64_t n; datum_t *vals; bool has_null; } expr_set_t;
 
 typedef struct bexpr bexpr_t;
 struct bexpr {
@@ -93,6 +97,7 @@ typedef struct expr_ctx {
     int nparams;
     const datum_t *subq_vals;    /* results of BX_SUBQ slots */
     const bool *subq_nulls;
+    const expr_set_t *subq_sets;  /* IN (subquery) sets by slot */
     const builtin_ctx_t *bctx;
     int depth;
     /* correlated subqueries (coordinator only): the enclosing row, and a runner */

@@ -21,11 +21,19 @@
 
 typedef PgQuery__Node pnode_t;
 
+#define PARSE_CTES_MAX 64    /* WITH names visible at one point */
+
 typedef struct pctx {
     arena_t *a;
     sql_error_t *err;
     int depth;
     const char *text;
+    /* WITH queries in scope (innermost last): referencing one inlines it as a
+     * subquery in FROM */
+    int nctes;
+    const char *cte_names[PARSE_CTES_MAX];
+    ast_t *cte_queries[PARSE_CTES_MAX];
+    ast_list_t cte_cols[PARSE_CTES_MAX];
 } pctx_t;
 
 static ast_t *p_expr(pctx_t *c, const pnode_t *n);
@@ -524,6 +532,32 @@ static int p_alias(pctx_t *c, const PgQuery__Alias *al, const char **name, ast_l
     return 0;
 }
 
+/* A FROM reference to a WITH query becomes a subquery in FROM. */
+static ast_t *p_cte_ref(pctx_t *c, const PgQuery__RangeVar *v)
+{
+    if (v->schemaname && v->schemaname[0])
+        return NULL;
+    for (int i = c->nctes - 1; i >= 0; i--) {
+        if (strcmp(c->cte_names[i], v->relname) != 0)
+            continue;
+        ast_t *n = p_node(c, AST_RANGESUB, v->location);
+        if (!n)
+            return NULL;
+        n->rangesub.select = c->cte_queries[i];
+        n->rangesub.alias = c->cte_names[i];
+        n->rangesub.colaliases = c->cte_cols[i];
+        if (v->alias) {
+            ast_list_t cols = {0};
+            if (p_alias(c, v->alias, &n->rangesub.alias, &cols) < 0)
+                return NULL;
+            if (cols.n)
+                n->rangesub.colaliases = cols;
+        }
+        return n;
+    }
+    return NULL;
+}
+
 static ast_t *p_rangevar(pctx_t *c, const PgQuery__RangeVar *v)
 {
     ast_t *n = p_node(c, AST_RANGEVAR, v->location);
@@ -542,8 +576,12 @@ static ast_t *p_from_item(pctx_t *c, const pnode_t *n)
 {
     ast_t *r;
     switch (n->node_case) {
-    case PG_QUERY__NODE__NODE_RANGE_VAR:
+    case PG_QUERY__NODE__NODE_RANGE_VAR: {
+        ast_t *cte = p_cte_ref(c, n->range_var);
+        if (cte || sql_error_is_set(c->err))
+            return cte;
         return p_rangevar(c, n->range_var);
+    }
     case PG_QUERY__NODE__NODE_RANGE_FUNCTION: {
         const PgQuery__RangeFunction *f = n->range_function;
         if (f->lateral || f->ordinality || f->is_rowsfrom || f->n_functions != 1 || f->n_coldeflist)
@@ -636,12 +674,88 @@ static int p_targets(pctx_t *c, size_t n, pnode_t **items, int *nout, ast_target
     return 0;
 }
 
+static ast_t *p_select(pctx_t *c, const PgQuery__SelectStmt *s);
+
+/* UNION [ALL] of two queries, with the ORDER BY / LIMIT of the whole. */
+static ast_t *p_union(pctx_t *c, const PgQuery__SelectStmt *s)
+{
+    if (s->op != PG_QUERY__SET_OPERATION__SETOP_UNION)
+        return p_unsupported(c, "INTERSECT / EXCEPT", -1);
+    if (++c->depth > LIMIT_SQL_EXPR_DEPTH) {
+        sql_error(c->err, "54001", "stack depth limit exceeded");
+        return NULL;
+    }
+    ast_t *n = p_node(c, AST_SELECT, -1);
+    if (!n)
+        return NULL;
+    ast_select_t *q = &n->select;
+    q->is_union = true;
+    q->union_all = s->all;
+    if (!(q->larg = p_select(c, s->larg)) || !(q->rarg = p_select(c, s->rarg)))
+        return NULL;
+    q->nsort = (int)s->n_sort_clause;
+    q->sort = s->n_sort_clause ? p_alloc(c, s->n_sort_clause * sizeof(ast_sortby_t)) : NULL;
+    for (size_t i = 0; i < s->n_sort_clause; i++) {
+        const PgQuery__SortBy *b = s->sort_clause[i]->sort_by;
+        if (b->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING)
+            return p_unsupported(c, "ORDER BY ... USING", b->location);
+        q->sort[i].desc = b->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+        q->sort[i].nulls = b->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ? 1 :
+                           b->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST ? 2 : 0;
+        if (!(q->sort[i].expr = p_expr(c, b->node)))
+            return NULL;
+    }
+    if (s->limit_count && !(q->limit = p_expr(c, s->limit_count)))
+        return NULL;
+    if (s->limit_offset && !(q->offset = p_expr(c, s->limit_offset)))
+        return NULL;
+    c->depth--;
+    return n;
+}
+
+static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s);
+
+/* WITH q AS (SELECT ...) SELECT ...: non-recursive, read-only WITH queries are inlined
+ * where referenced (PostgreSQL 12+ does the same for non-materialized ones). */
 static ast_t *p_select(pctx_t *c, const PgQuery__SelectStmt *s)
 {
-    if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE)
-        return p_unsupported(c, "UNION / INTERSECT / EXCEPT", -1);
-    if (s->with_clause)
-        return p_unsupported(c, "WITH", -1);
+    if (!s->with_clause)
+        return s->op != PG_QUERY__SET_OPERATION__SETOP_NONE ? p_union(c, s) : p_select_body(c, s);
+    const PgQuery__WithClause *w = s->with_clause;
+    if (w->recursive)
+        return p_unsupported(c, "WITH RECURSIVE", w->location);
+    int saved = c->nctes;
+    for (size_t i = 0; i < w->n_ctes; i++) {
+        const PgQuery__CommonTableExpr *cte = w->ctes[i]->common_table_expr;
+        if (w->ctes[i]->node_case != PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR || !cte->ctequery ||
+            cte->ctequery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+            return p_unsupported(c, "data-modifying statements in WITH", w->location);
+        if (c->nctes >= PARSE_CTES_MAX)
+            return p_unsupported(c, "this many WITH queries", w->location);
+        ast_t *q = p_select(c, cte->ctequery->select_stmt);
+        if (!q)
+            return NULL;
+        int k = c->nctes++;
+        c->cte_names[k] = p_str(c, cte->ctename);
+        c->cte_queries[k] = q;
+        c->cte_cols[k].n = (int)cte->n_aliascolnames;
+        c->cte_cols[k].items = cte->n_aliascolnames ? p_alloc(c, cte->n_aliascolnames * sizeof(ast_t *)) : NULL;
+        for (size_t j = 0; j < cte->n_aliascolnames; j++) {
+            ast_t *name = p_node(c, AST_CONST, -1);
+            if (!name)
+                return NULL;
+            name->c.ctype = AST_C_STRING;
+            name->c.str = p_str(c, p_string_val(cte->aliascolnames[j]));
+            c->cte_cols[k].items[j] = name;
+        }
+    }
+    ast_t *r = s->op != PG_QUERY__SET_OPERATION__SETOP_NONE ? p_union(c, s) : p_select_body(c, s);
+    c->nctes = saved;
+    return r;
+}
+
+static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s)
+{
     if (s->into_clause)
         return p_unsupported(c, "SELECT INTO", -1);
     if (s->n_window_clause)
@@ -707,8 +821,15 @@ static ast_t *p_select(pctx_t *c, const PgQuery__SelectStmt *s)
         return NULL;
     if (s->limit_offset && !(q->offset = p_expr(c, s->limit_offset)))
         return NULL;
-    if (s->n_locking_clause)
+    for (size_t i = 0; i < s->n_locking_clause; i++) {
+        /* FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE all take the row lock (the
+         * shared modes just allow less concurrency than in PostgreSQL) */
+        const pnode_t *l = s->locking_clause[i];
+        if (l->node_case != PG_QUERY__NODE__NODE_LOCKING_CLAUSE ||
+            l->locking_clause->wait_policy != PG_QUERY__LOCK_WAIT_POLICY__LockWaitBlock)
+            return p_unsupported(c, "NOWAIT / SKIP LOCKED", -1);
         q->for_update = true;
+    }
     c->depth--;
     return n;
 }
@@ -1082,9 +1203,11 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
         case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT:
         case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET:
             n->set.kind = AST_SET_DEFAULT;
+            n->set.is_reset = v->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET;
             return n;
         case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL:
             n->set.kind = AST_SET_RESET_ALL;
+            n->set.is_reset = true;
             return n;
         case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI: {
             if (!v->name || (strcmp(v->name, "TRANSACTION") && strcmp(v->name, "SESSION CHARACTERISTICS")))
@@ -1109,7 +1232,10 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
         n->show.name = p_str(c, s->variable_show_stmt->name);
         return n;
     case PG_QUERY__NODE__NODE_VACUUM_STMT:
-        return p_node(c, AST_VACUUM, -1);
+        if (!(n = p_node(c, AST_VACUUM, -1)))
+            return NULL;
+        n->show.name = s->vacuum_stmt->is_vacuumcmd ? "VACUUM" : "ANALYZE";
+        return n;
     case PG_QUERY__NODE__NODE_DISCARD_STMT:
         return p_node(c, AST_DISCARD, -1);
     case PG_QUERY__NODE__NODE_CREATE_EXTENSION_STMT:

@@ -40,6 +40,7 @@
 typedef enum plan_kind {
     PL_SCAN = 1, PL_VTAB, PL_SERIES, PL_VALUES, PL_FILTER, PL_PROJECT, PL_AGG, PL_SORT,
     PL_LIMIT, PL_DISTINCT, PL_JOIN,
+    PL_APPEND,          /* child's rows, then right's (UNION ALL) */
 } plan_kind_t;
 
 typedef enum plan_aggfn { AGG_COUNT_STAR, AGG_COUNT, AGG_SUM, AGG_AVG, AGG_MIN, AGG_MAX } plan_aggfn_t;
@@ -75,6 +76,7 @@ struct plan {
             int naggs;
             plan_agg_t *aggs;
             bool agg_pushed;
+            bool lock_rows;            /* SELECT ... FOR UPDATE: lock and return newest versions */
         } scan;
         struct { const pgcat_vtab_t *vt; } vtab;
         struct { bexpr_t *start, *stop, *step; } series;
@@ -99,7 +101,7 @@ typedef enum stmt_kind {
     ST_SET, ST_SHOW, ST_NOOP, ST_ALTER_PK,
 } stmt_kind_t;
 
-enum { SUBQ_SCALAR = 0, SUBQ_EXISTS = 1 };
+enum { SUBQ_SCALAR = 0, SUBQ_EXISTS = 1, SUBQ_IN = 2 };
 /* subq_kind values may carry SUBQ_CORRELATED: run per outer row, not up front */
 #define SUBQ_CORRELATED 0x10
 

@@ -459,6 +459,55 @@ static int send_row(portal_t *p, sql_sink_t *sink, int ncols, const batch_t *b, 
     return 0;
 }
 
+static __thread type_oid_t set_sort_type;
+
+static int set_cmp(const void *a, const void *b)
+{
+    return expr_cmp_nulls(set_sort_type, *(const datum_t *)a, false, *(const datum_t *)b, false, false);
+}
+
+/* Materializes an IN (subquery) set: sorted distinct non-null values. */
+static int build_set(portal_t *p, const plan_t *plan, expr_set_t *set, sql_error_t *err)
+{
+    rowstore_t rs;
+    rowstore_init(&rs, &p->arena, 1, plan->types);
+    exec_op_t *op = exec_build(&p->ctx, plan, err);
+    if (!op)
+        return -1;
+    int rc = 0;
+    for (;;) {
+        batch_t *b;
+        int r = op->next(op, &b, err);
+        if (r < 0)
+            rc = -1;
+        if (r <= 0)
+            break;
+        for (int i = 0; i < b->nrows && rc == 0; i++)
+            if (b->nulls[0][i])
+                set->has_null = true;
+            else
+                rc = rowstore_add(&rs, b, &i, 1, err);
+        if (rc < 0)
+            break;
+    }
+    exec_close(op);
+    if (rc < 0)
+        return -1;
+    set->vals = arena_alloc(&p->arena, (size_t)(rs.nrows + 1) * sizeof(datum_t));
+    if (!set->vals)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    for (int64_t i = 0; i < rs.nrows; i++)
+        set->vals[i] = rs_val(&rs, i, 0);
+    set_sort_type = plan->types[0];
+    qsort(set->vals, (size_t)rs.nrows, sizeof(datum_t), set_cmp);
+    int64_t m = 0;
+    for (int64_t i = 0; i < rs.nrows; i++)
+        if (m == 0 || set_cmp(&set->vals[m - 1], &set->vals[i]) != 0)
+            set->vals[m++] = set->vals[i];
+    set->n = m;
+    return 0;
+}
+
 /* Evaluates the statement's uncorrelated subqueries into ctx.ex slots. */
 static int run_subqueries(portal_t *p, sql_error_t *err)
 {
@@ -469,11 +518,21 @@ static int run_subqueries(portal_t *p, sql_error_t *err)
     bool *n = arena_alloc(&p->arena, (size_t)bs->nsubq);
     if (!v || !n)
         return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    expr_set_t *sets = arena_alloc(&p->arena, (size_t)bs->nsubq * sizeof(expr_set_t));
+    if (!sets)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    memset(sets, 0, (size_t)bs->nsubq * sizeof(expr_set_t));
     p->ctx.ex.subq_vals = v;
     p->ctx.ex.subq_nulls = n;
+    p->ctx.ex.subq_sets = sets;
     for (int i = 0; i < bs->nsubq; i++) {
         if (bs->subq_kind[i] & SUBQ_CORRELATED)
             continue;      /* run per row by subq_run_cb */
+        if (bs->subq_kind[i] == SUBQ_IN) {
+            if (build_set(p, bs->subq[i], &sets[i], err) < 0)
+                return -1;
+            continue;
+        }
         exec_op_t *op = exec_build(&p->ctx, bs->subq[i], err);
         if (!op)
             return -1;
@@ -595,9 +654,13 @@ static int portal_setup(sql_session_t *s, portal_t *p, sql_error_t *err)
     }
     tc->iso = s->iso;
     tc->lock_timeout_ms = guc_timeout_ms(s->guc, "lock_timeout");
+    uint64_t st_ms = guc_timeout_ms(s->guc, "statement_timeout");
+    tc->deadline_us = st_ms ? rt_now_us() + st_ms * 1000 : 0;
     p->cat = catalog_current();
     if (prep_bind(p->prep, p->cat, err) < 0)
         return -1;
+    if (p->prep->bs->nparams > p->nparams)
+        return sql_error(err, "42P02", "there is no parameter $%d", p->nparams + 1);
     p->bctx = (builtin_ctx_t){.stmt_ts = time_now_ts(), .txn_ts = s->txn_ts, .user = s->user,
                               .database = s->database, .arena = &p->arena, .catalog = p->cat,
                               .backend_pid = s->pid};
@@ -653,9 +716,6 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
     if (!p->started) {
         p->started = true;
         s->cancel = false;
-        if (!bs) {
-            /* bind happens in portal_setup for plain statements; utilities need none */
-        }
         if (p->prep->ast->kind == AST_TXN || p->prep->ast->kind == AST_SET || p->prep->ast->kind == AST_SHOW ||
             p->prep->ast->kind == AST_VACUUM || p->prep->ast->kind == AST_DISCARD ||
             p->prep->ast->kind == AST_CREATE_EXTENSION) {
@@ -803,7 +863,7 @@ static int show_rows(sql_session_t *s, portal_t *p, sql_sink_t *sink, bool descr
 
 static void ddl_notice(void *arg, const char *msg)
 {
-    notice_msg(arg, "NOTICE", "42P07", msg);
+    notice_msg(arg, "NOTICE", SQLSTATE_SUCCESSFUL, msg);
 }
 
 static int run_txn_stmt(sql_session_t *s, const ast_t *a, sql_sink_t *sink, const char **tag, sql_error_t *err)
@@ -952,13 +1012,19 @@ static int run_utility(sql_session_t *s, portal_t *p, sql_sink_t *sink, const ch
     case AST_TXN:
         return run_txn_stmt(s, a, sink, tag, err);
     case AST_SET:
-        *tag = a->set.kind == AST_SET_DEFAULT && 0 ? "RESET" : "SET";
+        *tag = a->set.is_reset ? "RESET" : "SET";
         return run_set(s, a, sink, err);
     case AST_SHOW:
         *tag = "SHOW";
         return show_rows(s, p, sink, true, err);
     case AST_VACUUM:
-        *tag = "VACUUM";
+        /* NextDB needs no VACUUM: compaction drops dead versions */
+        *tag = a->show.name ? a->show.name : "VACUUM";
+        if (!**tag) {
+            *tag = NULL;
+            if (sink->empty)
+                sink->empty(sink->ctx);
+        }
         return 0;
     case AST_DISCARD:
         *tag = "DISCARD ALL";
@@ -1131,9 +1197,8 @@ int sql_exec_simple(sql_session_t *s, const char *sql, size_t len, sql_sink_t *s
         }
         p->ast = ps->ast;
         p->refs++;
+        /* AST locations are offsets in the whole string: error positions need no shift */
         rc = exec_one(s, p, sink, err);
-        if (rc < 0 && err->position > 0)
-            err->position += ps->location;
         p->refs--;
         p->closed = true;
         prep_release(p);
@@ -1185,6 +1250,7 @@ int sql_prepare(sql_session_t *s, const char *name, const char *sql, size_t len,
             goto fail;
         memset(noop, 0, sizeof *noop);
         noop->kind = AST_VACUUM;
+        noop->show.name = "";          /* empty query: EmptyQueryResponse */
         p->ast = noop;
     } else {
         p->ast = st[0].ast;
@@ -1333,19 +1399,14 @@ int sql_execute(sql_session_t *s, const char *portal, int64_t max_rows, sql_sink
         return sql_error(err, SQLSTATE_INVALID_CURSOR, "portal \"%s\" does not exist", portal);
     if (s->failed && !allowed_when_failed(p->prep->ast))
         return failed_error(err);
-    bool first = !p->started;
     sql_sink_t *saved = g_param_sink;
     g_param_sink = sink;
     int rc = portal_run(s, p, max_rows, sink, false, err);
     g_param_sink = saved;
     if (rc == 1)
         return 1;
-    (void)first;
     bool is_txn = p->prep->ast->kind == AST_TXN;
     portal_stop(p);
-    if (!portal[0] && rc == 0) {
-        /* the unnamed portal lives until the next Bind; keep it but mark it done */
-    }
     return stmt_finish(s, rc, is_txn, err);
 }
 

@@ -65,11 +65,27 @@ static int wait_blocker(const txn_ctx_t *tc, uint64_t blocker, uint64_t *waited_
     if (*waited_ms >= limit)
         goto timeout;
     uint64_t t0 = rt_now_us();
-    int rc = shard_wait_txn(blocker, limit - *waited_ms);
+    uint64_t wait = limit - *waited_ms;
+    bool by_deadline = false;
+    if (tc->deadline_us) {
+        if (t0 >= tc->deadline_us)
+            goto stmt_timeout;
+        uint64_t left = (tc->deadline_us - t0) / 1000 + 1;
+        if (left < wait) {
+            wait = left;
+            by_deadline = true;
+        }
+    }
+    int rc = shard_wait_txn(blocker, wait);
     *waited_ms += (rt_now_us() - t0) / 1000;
-    if (rc == -ETIMEDOUT)
+    if (rc == -ETIMEDOUT) {
+        if (by_deadline)
+            goto stmt_timeout;
         goto timeout;
+    }
     return 0;
+stmt_timeout:
+    return sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement due to statement timeout");
 timeout:
     if (tc->lock_timeout_ms)
         return sql_error(err, "55P03", "canceling statement due to lock timeout");

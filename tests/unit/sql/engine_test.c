@@ -120,25 +120,32 @@ static int ts_param(void *ctx, const char *n, const char *v) { return 0; }
 
 static char result[8192];
 
+static const char *q_on(sql_session_t *ss, const char *sql, char *out, size_t cap);
+
 /* Runs sql; returns the rendered rows + tags, or "ERROR <state>: <message>". */
 static const char *q(const char *sql)
+{
+    return q_on(sess, sql, result, sizeof result);
+}
+
+static const char *q_on(sql_session_t *ss, const char *sql, char *out, size_t cap)
 {
     tsink_t t;
     memset(&t, 0, sizeof t);
     strbuf_init(&t.out);
     sql_sink_t sink = {&t, ts_describe, ts_row, ts_complete, ts_empty, ts_notice, ts_param};
     sql_error_t err = {0};
-    int rc = sql_exec_simple(sess, sql, strlen(sql), &sink, &err);
+    int rc = sql_exec_simple(ss, sql, strlen(sql), &sink, &err);
     if (rc < 0)
-        snprintf(result, sizeof result, "%sERROR %s: %s", t.out.data ? t.out.data : "", err.sqlstate, err.message);
+        snprintf(out, cap, "%sERROR %s: %s", t.out.data ? t.out.data : "", err.sqlstate, err.message);
     else
-        snprintf(result, sizeof result, "%s", t.out.data ? t.out.data : "");
+        snprintf(out, cap, "%s", t.out.data ? t.out.data : "");
     /* drop the trailing newline for easier comparisons */
-    size_t n = strlen(result);
-    if (n && result[n - 1] == '\n')
-        result[n - 1] = 0;
+    size_t n = strlen(out);
+    if (n && out[n - 1] == '\n')
+        out[n - 1] = 0;
     strbuf_free(&t.out);
-    return result;
+    return out;
 }
 
 #define QEQ(sql, want)                                                              \
@@ -196,6 +203,22 @@ static void basic_body(void)
     QEQ("SELECT sum(x) FROM generate_series(1, 100) x", "5050\nSELECT 1");
     QEQ("SELECT CASE WHEN 1 > 2 THEN 'a' ELSE 'b' END, COALESCE(NULL, 3)", "b|3\nSELECT 1");
     QEQ("SELECT DISTINCT v % 2 FROM t ORDER BY 1", "0\n1\nSELECT 2");
+    QEQ("SELECT id, (SELECT count(*) FROM t t2 WHERE t2.id <= t.id) FROM t ORDER BY id",
+        "1|1\n2|2\n5|3\nSELECT 3");
+    QEQ("SELECT id FROM t WHERE EXISTS (SELECT 1 FROM t t2 WHERE t2.id = t.id + 1) ORDER BY id", "1\nSELECT 1");
+    QEQ("SELECT (SELECT max(id) FROM t), 'abc' ~ '^a.c$', 'ABC' ~* 'b', 'x' !~ 'x'", "5|t|t|f\nSELECT 1");
+    QEQ("SELECT name FROM t WHERE name ~ '^t' COLLATE \"C\" ORDER BY name", "two\nSELECT 1");
+    QEQ("SELECT v, count(*) FROM t GROUP BY v HAVING count(*) >= 1 ORDER BY v", "5|1\n11|1\n20|1\nSELECT 3");
+    QEQ("SELECT id, v FROM t GROUP BY id", "ERROR 42803: column \"t.v\" must appear in the GROUP BY clause or be used in an aggregate function");
+    QEQ("SELECT 'pg_class'::regclass::oid, 't'::regclass", "1259|t\nSELECT 1");
+    QEQ("SELECT id FROM t WHERE id IN (SELECT v - 10 FROM t) ORDER BY id", "1\nSELECT 1");
+    QEQ("SELECT id FROM t WHERE id NOT IN (SELECT id FROM t WHERE id > 1) ORDER BY id", "1\nSELECT 1");
+    QEQ("SELECT 1 IN (SELECT NULL::int), 2 IN (SELECT 1 WHERE false)", "NULL|f\nSELECT 1");
+    QEQ("SELECT id FROM t UNION SELECT 2 UNION ALL SELECT 2 ORDER BY 1", "1\n2\n2\n5\nSELECT 4");
+    QEQ("SELECT 'a' AS x UNION SELECT 'a' UNION SELECT 'b' ORDER BY x DESC LIMIT 1", "b\nSELECT 1");
+    QEQ("SELECT 1 UNION SELECT 1.5 ORDER BY 1", "1\n1.5\nSELECT 2");
+    QEQ("WITH big AS (SELECT id, v FROM t WHERE v > 6), c(n) AS (SELECT count(*) FROM big) "
+        "SELECT big.id, c.n FROM big, c ORDER BY big.id", "1|2\n2|2\nSELECT 2");
     scen_done();
 }
 
@@ -281,6 +304,78 @@ static void extended_body(void)
     scen_done();
 }
 
+/* A second session in its own fiber, to exercise row-lock waits. */
+typedef struct other { sql_session_t *s; const char *sql; char out[1024]; volatile bool done; } other_t;
+
+static void other_fiber(void *arg)
+{
+    other_t *o = arg;
+    q_on(o->s, o->sql, o->out, sizeof o->out);
+    o->done = true;
+}
+
+static void concurrency_body(void)
+{
+    open_session();
+    sql_error_t err = {0};
+    sql_session_t *s2 = sql_session_new("postgres", "postgres", 0, NULL, &err);
+    ASSERT(s2);
+    char buf[1024];
+    QEQ("CREATE TABLE c (k int PRIMARY KEY, n int)", "CREATE TABLE");
+    QEQ("INSERT INTO c VALUES (1, 100), (2, 200)", "INSERT 0 2");
+    /* READ COMMITTED: the waiter re-reads the committed row (EvalPlanQual) */
+    QEQ("BEGIN", "BEGIN");
+    QEQ("UPDATE c SET n = n + 1 WHERE k = 1", "UPDATE 1");
+    other_t o = {.s = s2, .sql = "UPDATE c SET n = n + 10 WHERE k = 1 AND n > 100"};
+    TEST_REQUIRE(rt_spawn(other_fiber, &o) == 0);
+    rt_sleep_ms(50);
+    TEST_CHECK(!o.done);                     /* blocked on our row lock */
+    QEQ("COMMIT", "COMMIT");
+    for (int i = 0; i < 2000 && !o.done; i++)
+        rt_sleep_ms(1);
+    TEST_CHECK(o.done && strcmp(o.out, "UPDATE 1") == 0);
+    QEQ("SELECT n FROM c WHERE k = 1", "111\nSELECT 1");
+    /* SELECT FOR UPDATE blocks writers until the transaction ends */
+    QEQ("BEGIN", "BEGIN");
+    QEQ("SELECT n FROM c WHERE k = 1 FOR UPDATE", "111\nSELECT 1");
+    other_t o3 = {.s = s2, .sql = "UPDATE c SET n = n + 1 WHERE k = 1"};
+    TEST_REQUIRE(rt_spawn(other_fiber, &o3) == 0);
+    rt_sleep_ms(30);
+    TEST_CHECK(!o3.done);
+    QEQ("COMMIT", "COMMIT");
+    for (int i = 0; i < 2000 && !o3.done; i++)
+        rt_sleep_ms(1);
+    TEST_CHECK(o3.done && strcmp(o3.out, "UPDATE 1") == 0);
+    QEQ("SELECT n FROM c WHERE n > 100 ORDER BY n FOR UPDATE", "112\n200\nSELECT 2");
+    QEQ("SELECT count(*) FROM c FOR UPDATE", "ERROR 0A000: FOR UPDATE is not allowed with aggregate functions");
+    /* lock_timeout */
+    QEQ("BEGIN", "BEGIN");
+    QEQ("DELETE FROM c WHERE k = 2", "DELETE 1");
+    q_on(s2, "SET lock_timeout = 50", buf, sizeof buf);
+    other_t o2 = {.s = s2, .sql = "UPDATE c SET n = 0 WHERE k = 2"};
+    TEST_REQUIRE(rt_spawn(other_fiber, &o2) == 0);
+    for (int i = 0; i < 2000 && !o2.done; i++)
+        rt_sleep_ms(1);
+    TEST_CHECK(strcmp(o2.out, "ERROR 55P03: canceling statement due to lock timeout") == 0);
+    QEQ("ROLLBACK", "ROLLBACK");
+    /* REPEATABLE READ: a row changed after the snapshot is a serialization failure */
+    QEQ("BEGIN ISOLATION LEVEL REPEATABLE READ", "BEGIN");
+    QEQ("SELECT n FROM c WHERE k = 2", "200\nSELECT 1");
+    TEST_CHECK(strcmp(q_on(s2, "UPDATE c SET n = 201 WHERE k = 2", buf, sizeof buf), "UPDATE 1") == 0);
+    QEQ("SELECT n FROM c WHERE k = 2", "200\nSELECT 1");
+    QEQ("UPDATE c SET n = n + 1 WHERE k = 2",
+        "ERROR 40001: could not serialize access due to concurrent update");
+    QEQ("ROLLBACK", "ROLLBACK");
+    QEQ("SELECT n FROM c WHERE k = 2", "201\nSELECT 1");
+    /* statement_timeout */
+    QEQ("SET statement_timeout = 1", "SET");
+    const char *r = q("SELECT count(*) FROM generate_series(1, 50000000)");
+    TEST_CHECK(strcmp(r, "ERROR 57014: canceling statement due to statement timeout") == 0);
+    QEQ("RESET statement_timeout", "RESET");
+    sql_session_free(s2);
+    scen_done();
+}
+
 TEST(engine_end_to_end)
 {
     snprintf(data_dir, sizeof data_dir, "/tmp/nextdb-engine-test-%d", (int)getpid());
@@ -291,6 +386,7 @@ TEST(engine_end_to_end)
     run_scenario(txn_body);
     /* after a restart the data is still there */
     run_scenario(extended_body);
+    run_scenario(concurrency_body);
     snprintf(cmd, sizeof cmd, "rm -rf %s", data_dir);
     TEST_CHECK(system(cmd) == 0);
 }

@@ -129,9 +129,11 @@ TEST(errors)
     TEST_CHECK(strcmp(err.sqlstate, SQLSTATE_SYNTAX_ERROR) == 0);
     TEST_CHECK(strcmp(err.message, "syntax error at or near \"SELEC\"") == 0);
     TEST_CHECK(err.position == 1);
-    TEST_CHECK(parse1("SELECT 1 UNION SELECT 2", &n, &err) == NULL);
+    TEST_CHECK(parse1("SELECT 1 INTERSECT SELECT 2", &n, &err) == NULL);
     TEST_CHECK(strcmp(err.sqlstate, SQLSTATE_FEATURE_NOT_SUPPORTED) == 0);
-    TEST_CHECK(strstr(err.message, "UNION") != NULL);
+    TEST_CHECK(strstr(err.message, "INTERSECT") != NULL);
+    parse_stmt_t *u = parse1("SELECT 1 UNION ALL SELECT 2 ORDER BY 1 LIMIT 1", &n, &err);
+    TEST_CHECK(u && u[0].ast->select.is_union && u[0].ast->select.union_all && u[0].ast->select.nsort == 1);
     TEST_CHECK(parse1("SELECT sum(x) OVER () FROM t", &n, &err) == NULL);
     TEST_CHECK(strcmp(err.sqlstate, SQLSTATE_FEATURE_NOT_SUPPORTED) == 0);
     TEST_CHECK(strstr(err.message, "window") != NULL);

@@ -66,6 +66,9 @@ def main():
 
     lib_srcs = scan(SRC_DIRS, ".c", exclude=(MAIN,))
     tests = scan(["tests/unit"], "_test.c")
+    # Every tools/**/*.c is a stand-alone program (benchmarks, maintenance tools)
+    # linked against the library: build/<mode>/tools/<name>.
+    tools = scan(["tools"], ".c")
     test_support = scan(["tests/unit"], ".c")
     test_support = [s for s in test_support if not s.endswith("_test.c")]
     cflags = COMMON_CFLAGS + (" -Werror" if args.werror else "")
@@ -82,7 +85,7 @@ def main():
     w.append("  generator = 1")
     w.append("  description = CONFIGURE")
     w.append("build build.ninja: configure configure.py | %s"
-             % " ".join(src_dirs_recursive(SRC_DIRS + ["tests/unit"])))
+             % " ".join(src_dirs_recursive(SRC_DIRS + ["tests/unit", "tools"])))
     w.append("")
     for mode, m in MODES.items():
         w.append("rule cc_%s" % mode)
@@ -96,7 +99,7 @@ def main():
         w.append("rule ar_%s" % mode)
         w.append("  command = rm -f $out && ar crs $out $in")
         w.append("  description = AR[%s] $out" % mode)
-        for s in lib_srcs + [MAIN] + tests + test_support:
+        for s in lib_srcs + [MAIN] + tests + test_support + tools:
             w.append("build %s: cc_%s %s" % (obj(mode, s), mode, s))
         lib = "build/%s/libnextdb.a" % mode
         w.append("build %s: ar_%s %s" % (lib, mode, " ".join(obj(mode, s) for s in lib_srcs)))
@@ -108,7 +111,13 @@ def main():
             b = "build/%s/tests/%s" % (mode, name)
             test_bins.append(b)
             w.append("build %s: link_%s %s %s %s" % (b, mode, obj(mode, t), support_objs, lib))
-        w.append("build %s: phony build/%s/nextdb %s" % (mode, mode, " ".join(test_bins)))
+        tool_bins = []
+        for t in tools:
+            b = "build/%s/tools/%s" % (mode, os.path.basename(t)[:-2])
+            tool_bins.append(b)
+            w.append("build %s: link_%s %s %s" % (b, mode, obj(mode, t), lib))
+        w.append("build %s: phony build/%s/nextdb %s %s"
+                 % (mode, mode, " ".join(test_bins), " ".join(tool_bins)))
         w.append("")
     w.append("rule compdb")
     w.append("  command = ninja -t compdb cc_release > compile_commands.json")

@@ -55,6 +55,8 @@ enum store_rc {
     STORE_EINVAL = -5,
 };
 
+/* A value handed out by the store. ptr is always 8-byte aligned (values are copied
+ * into aligned memory), so callers may decode in place. */
 typedef struct store_val { const uint8_t *ptr; uint32_t len; } store_val_t;
 
 typedef struct store_io {

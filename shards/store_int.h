@@ -30,7 +30,9 @@ typedef struct mt_ver {
     uint64_t txn_id;         /* owner while an intent; 0 once committed */
     uint32_t vlen;
     uint8_t kind;            /* enum mt_kind */
-    uint8_t val[];
+    /* 8-byte aligned: store.h promises aligned values, so the SQL layer decodes rows
+     * (whose strings are length-prefixed views) in place without copying. */
+    _Alignas(8) uint8_t val[];
 } mt_ver_t;
 
 typedef struct mt_node {

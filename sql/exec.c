@@ -10,8 +10,20 @@
 #include "core/rt.h"
 #include "sql/exec_int.h"
 
+/* Microseconds a statement may run on its shard before it yields to the loop once, so
+ * other connections of the shard, cross-shard requests and a CancelRequest for this
+ * very statement get their turn (fibers are cooperative). */
+#define EXEC_YIELD_INTERVAL_US 2000
+static __thread uint64_t exec__last_yield_us;
+
 int exec_check_cancel(exec_ctx_t *ctx, sql_error_t *err)
 {
+    uint64_t now_us = rt_now_us();
+    if (now_us - exec__last_yield_us > EXEC_YIELD_INTERVAL_US) {
+        if (exec__last_yield_us && rt_self())
+            rt_yield();
+        exec__last_yield_us = rt_now_us();
+    }
     if (ctx->cancel && *ctx->cancel)
         return sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement due to user request");
     if (ctx->txn && ctx->txn->deadline_us && rt_now_us() > ctx->txn->deadline_us)

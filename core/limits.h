@@ -91,4 +91,30 @@
 #define LIMIT_SQL_GUC_VALUE_BYTES    1024     /* one setting's text value */
 #define LIMIT_SQL_SORT_ROWS          (64u * 1024 * 1024) /* rows a coordinator sort/join may hold */
 
+/* Storage: sorted tables, flush, manifest (appended by storage2). */
+#define LIMIT_SST_BLOCK_BYTES        (32 * 1024) /* raw bytes per block before it is cut (between keys) */
+#define LIMIT_SST_BLOOM_BITS_PER_KEY 10       /* ~1% false positives with 7 probes */
+#define LIMIT_SST_ZSTD_LEVEL         1        /* fast: flush must keep up with the WAL */
+#define LIMIT_SST_FILES              4096     /* sorted tables per shard (no compaction yet) */
+#define LIMIT_MEMTABLE_BUDGET_BYTES  (64u * 1024 * 1024) /* default flush threshold */
+#define LIMIT_FLUSH_SLICE_BYTES      (1024 * 1024) /* raw bytes encoded per flush slice (one loop turn) */
+#define LIMIT_MANIFEST_BYTES         (4 * 1024 * 1024) /* manifest log size before a switch to a fresh one */
+#define LIMIT_MANIFEST_RECORD_BYTES  (64 * 1024 * 1024) /* one edit (files + table clear marks) */
+
+/* SQL arrays (appended by engine2). */
+#define LIMIT_SQL_ARRAY_ELEMS        (1024 * 1024) /* elements of one array value (text input, binary recv, ARRAY(subquery)) */
+
 #endif
+
+/* Vectors: vector/ (appended by vector). */
+#define LIMIT_VECTOR_DIMS            16000    /* pgvector's VECTOR_MAX_DIM */
+#define LIMIT_HNSW_M_MIN             2        /* pgvector HNSW_MIN_M */
+#define LIMIT_HNSW_M_MAX             100      /* pgvector HNSW_MAX_M */
+#define LIMIT_HNSW_EF_CONSTRUCTION_MIN 4      /* pgvector HNSW_MIN_EF_CONSTRUCTION */
+#define LIMIT_HNSW_EF_CONSTRUCTION_MAX 1000   /* pgvector HNSW_MAX_EF_CONSTRUCTION */
+#define LIMIT_HNSW_EF_SEARCH_MIN     1        /* pgvector HNSW_MIN_EF_SEARCH */
+#define LIMIT_HNSW_EF_SEARCH_MAX     1000     /* pgvector HNSW_MAX_EF_SEARCH */
+#define LIMIT_HNSW_LEVELS            16       /* layers; M^16 nodes before the top layer gets crowded */
+#define LIMIT_HNSW_NODES             (1u << 30) /* nodes per index (incl. tombstones); slot numbers are uint32 */
+#define LIMIT_HNSW_K_MAX             10000    /* results one search returns */
+#define LIMIT_HNSW_REPAIR_ROUNDS     8        /* reachability fix-up rounds in one repair pass */

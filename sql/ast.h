@@ -48,6 +48,7 @@ typedef enum ast_kind {
     AST_SUBLINK,        /* (SELECT ...), EXISTS (...), x IN (SELECT ...) */
     AST_SQLFN,          /* CURRENT_TIMESTAMP, CURRENT_USER, ... */
     AST_DEFAULT,        /* DEFAULT in INSERT VALUES / UPDATE SET */
+    AST_SUBSCRIPT,      /* array[index] (pair.l = array, pair.r = index) */
     /* FROM items */
     AST_RANGEVAR,
     AST_RANGEFUNC,
@@ -69,6 +70,9 @@ typedef enum ast_kind {
     AST_DISCARD,
     AST_CREATE_EXTENSION,
     AST_EXPLAIN,
+    AST_PREPARE,        /* PREPARE name [(types)] AS stmt */
+    AST_EXECUTE,        /* EXECUTE name [(args)] */
+    AST_DEALLOCATE,     /* DEALLOCATE [PREPARE] name | ALL (name NULL) */
 } ast_kind_t;
 
 typedef enum ast_const_type {
@@ -81,7 +85,7 @@ typedef enum ast_sqlfn {
     AST_SQLFN_CURRENT_SCHEMA,
 } ast_sqlfn_t;
 
-typedef enum ast_sublink_type { AST_SUB_EXISTS, AST_SUB_ANY, AST_SUB_ALL, AST_SUB_EXPR } ast_sublink_type_t;
+typedef enum ast_sublink_type { AST_SUB_EXISTS, AST_SUB_ANY, AST_SUB_ALL, AST_SUB_EXPR, AST_SUB_ARRAY } ast_sublink_type_t;
 typedef enum ast_join_type { AST_JOIN_INNER, AST_JOIN_LEFT, AST_JOIN_RIGHT, AST_JOIN_FULL, AST_JOIN_CROSS } ast_join_type_t;
 typedef enum ast_txn_kind {
     AST_TXN_BEGIN, AST_TXN_COMMIT, AST_TXN_ROLLBACK,
@@ -186,6 +190,8 @@ struct ast {
         struct { const char *name; } show;
         struct { ast_t *table; int ncols; const char **cols; const char *conname; } alter_pk;
         struct { ast_t *stmt; } explain;
+        struct { const char *name; int ntypes; ast_typename_t *types; ast_t *stmt; } prepare;
+        struct { const char *name; ast_list_t args; } execute;     /* also DEALLOCATE */
     };
 };
 

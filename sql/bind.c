@@ -316,6 +316,15 @@ static bexpr_t *b_coerce(binder_t *b, bexpr_t *e, type_oid_t to, int32_t typmod,
             return c;
         }
         datum_t v;
+        if ((to == TYPE_REGCLASS || to == TYPE_REGTYPE) && e->val.s->len > 0 &&
+            strspn(e->val.s->data, "0123456789") >= e->val.s->len) {
+            /* a numeric OID, as regclassin / regtypein accept it (no existence check) */
+            if (type_in_text(TYPE_OID, -1, e->val.s->data, e->val.s->len, b->a, &v, b->err) < 0) {
+                b_pos(b, location);
+                return NULL;
+            }
+            return bx_const(b, to, v, false);
+        }
         if (to == TYPE_REGCLASS) {
             char *name = arena_strndup(b->a, e->val.s->data, e->val.s->len);
             const char *dot = name ? strchr(name, '.') : NULL;
@@ -604,6 +613,24 @@ static bool is_string_cat(type_oid_t t)
     return t == TYPE_TEXT || t == TYPE_VARCHAR || t == TYPE_BPCHAR || t == TYPE_NAME || t == TYPE_UNKNOWN;
 }
 
+/* array || array (an unknown literal or NULL takes the other side's array type):
+ * array_cat, whose result has the operands' type. */
+static bexpr_t *b_array_cat(binder_t *b, bexpr_t *l, bexpr_t *r, int location)
+{
+    type_oid_t t = type_is_array(l->type) ? l->type : r->type;
+    if (!(l = b_coerce(b, l, t, -1, CAST_IMPLICIT, location)) || !(r = b_coerce(b, r, t, -1, CAST_IMPLICIT, location)))
+        return NULL;
+    type_oid_t types[2] = {t, t}, cast_to[2];
+    const builtin_t *fn = builtin_resolve("array_cat", 2, types, cast_to, b->err);
+    bexpr_t *e = fn ? bx_new(b, BX_FUNC, t, 2) : NULL;
+    if (!e)
+        return NULL;
+    e->fn = fn;
+    e->args[0] = l;
+    e->args[1] = r;
+    return e;
+}
+
 static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
 {
     const char *name = n->op.name;
@@ -645,6 +672,8 @@ static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
     if (op >= 0)
         return b_cmp(b, op, name, l, r, n->location);
     if (!strcmp(name, "||")) {
+        if (type_is_array(l->type) || type_is_array(r->type))
+            return b_array_cat(b, l, r, n->location);
         if (is_string_cat(l->type) || is_string_cat(r->type)) {
             if (!(l = b_coerce(b, b_resolve_unknown(b, l), TYPE_TEXT, -1, CAST_ASSIGNMENT, n->location)) ||
                 !(r = b_coerce(b, b_resolve_unknown(b, r), TYPE_TEXT, -1, CAST_ASSIGNMENT, n->location)))
@@ -717,6 +746,7 @@ static int b_aggfn(const char *name)
     if (!strcmp(name, "avg")) return AGG_AVG;
     if (!strcmp(name, "min")) return AGG_MIN;
     if (!strcmp(name, "max")) return AGG_MAX;
+    if (!strcmp(name, "string_agg")) return AGG_STRING_AGG;
     return -1;
 }
 
@@ -740,7 +770,7 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
         ag.fn = AGG_COUNT_STAR;
         ag.rettype = TYPE_INT8;
     } else {
-        if (n->func.args.n != 1) {
+        if (n->func.args.n != (fn == AGG_STRING_AGG ? 2 : 1)) {
             sql_error(b->err, SQLSTATE_UNDEFINED_FUNCTION, "function %s with %d arguments does not exist",
                       n->func.name, n->func.args.n);
             b_pos(b, n->location);
@@ -750,6 +780,19 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
         const char *saved = b->agg_context;
         b->agg_context = NULL;
         bexpr_t *arg = b_expr(b, n->func.args.items[0], sc);
+        if (arg && fn == AGG_STRING_AGG) {
+            /* string_agg(text, text): both arguments as text (name etc. cast implicitly) */
+            bexpr_t *sep = b_expr(b, n->func.args.items[1], sc);
+            if (!sep || !(ag.arg2 = b_coerce(b, b_resolve_unknown(b, sep), TYPE_TEXT, -1, CAST_IMPLICIT,
+                                             n->location)))
+                arg = NULL;
+            else if (arg->type != TYPE_UNKNOWN && !is_string_cat(arg->type))
+                arg = (ag.argtype = arg->type, NULL);
+            else
+                arg = b_coerce(b, b_resolve_unknown(b, arg), TYPE_TEXT, -1, CAST_IMPLICIT, n->location);
+            if (!arg && !sql_error_is_set(b->err))
+                goto nofn;
+        }
         b->agg_allowed = true;
         b->agg_context = saved;
         if (!arg)
@@ -771,6 +814,7 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
                 goto nofn;
             ag.rettype = TYPE_FLOAT8;
             break;
+        case AGG_STRING_AGG: ag.rettype = TYPE_TEXT; break;
         default:
             if (t == TYPE_BOOL || t == TYPE_BYTEA)
                 goto nofn;
@@ -800,7 +844,7 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
     /* identical aggregate calls share one state */
     for (int i = 0; i < b->naggs; i++) {
         plan_agg_t *o = &b->aggs[i];
-        if (o->fn == ag.fn && o->distinct == ag.distinct && bx_equal(o->arg, ag.arg)) {
+        if (o->fn == ag.fn && o->distinct == ag.distinct && bx_equal(o->arg, ag.arg) && bx_equal(o->arg2, ag.arg2)) {
             bexpr_t *e = bx_new(b, BX_AGGREF, o->rettype, 0);
             if (e)
                 e->index = i;
@@ -1059,6 +1103,8 @@ static bexpr_t *b_case(binder_t *b, const ast_t *n, const scope_t *sc)
     return e;
 }
 
+static type_oid_t b_array_type(binder_t *b, type_oid_t t, int location);
+
 static bexpr_t *b_sublink(binder_t *b, const ast_t *n, const scope_t *sc)
 {
     if (b->nsubq >= LIMIT_BIND_SUBQUERIES) {
@@ -1139,6 +1185,21 @@ static bexpr_t *b_sublink(binder_t *b, const ast_t *n, const scope_t *sc)
         }
         return e;
     }
+    if (n->sublink.type == AST_SUB_ARRAY) {
+        /* ARRAY(SELECT col ...): the rows' values as one array, computed by the session */
+        type_oid_t at = b_array_type(b, p->types[0] == TYPE_UNKNOWN ? TYPE_TEXT : p->types[0], n->location);
+        if (at == TYPE_INVALID)
+            return NULL;
+        b->subq[slot] = p;
+        b->subq_kind[slot] = SUBQ_ARRAY | (correlated ? SUBQ_CORRELATED : 0);
+        b->nsubq++;
+        bexpr_t *e = bx_new(b, BX_SUBQ, at, 0);
+        if (e) {
+            e->index = slot;
+            e->flag = correlated;
+        }
+        return e;
+    }
     if (n->sublink.type != AST_SUB_EXPR) {
         sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
                   correlated ? "correlated IN / ANY / ALL subqueries are not supported"
@@ -1155,6 +1216,103 @@ static bexpr_t *b_sublink(binder_t *b, const ast_t *n, const scope_t *sc)
         e->typmod = p->typmods[0];
         e->flag = correlated;
     }
+    return e;
+}
+
+/* The array type whose elements are t, or TYPE_INVALID + 0A000. */
+static type_oid_t b_array_type(binder_t *b, type_oid_t t, int location)
+{
+    type_oid_t a = type_array_of(t);
+    if (a == TYPE_INVALID) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "arrays of type %s are not supported", b_typename(b, t));
+        b_pos(b, location);
+    }
+    return a;
+}
+
+/* ARRAY[e1, e2, ...]: elements meet at their common type (all unknown: text). */
+static bexpr_t *b_array_ctor(binder_t *b, const ast_t *n, const scope_t *sc)
+{
+    if (n->args.n == 0) {
+        sql_error(b->err, "42P18", "cannot determine type of empty array");
+        sql_error_hint(b->err, "Explicitly cast to the desired type, for example ARRAY[]::integer[].");
+        b_pos(b, n->location);
+        return NULL;
+    }
+    bexpr_t *e = bx_new(b, BX_ARRAY, TYPE_INVALID, n->args.n);
+    if (!e)
+        return NULL;
+    type_oid_t t = TYPE_UNKNOWN;
+    for (int i = 0; i < n->args.n; i++) {
+        if (!(e->args[i] = b_expr(b, n->args.items[i], sc)))
+            return NULL;
+        type_oid_t at = e->args[i]->type;
+        if (type_is_array(at)) {
+            sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "multidimensional arrays are not supported");
+            b_pos(b, n->location);
+            return NULL;
+        }
+        type_oid_t c = t == TYPE_UNKNOWN ? at : at == TYPE_UNKNOWN ? t : type_common(t, at);
+        if (c == TYPE_INVALID) {
+            sql_error(b->err, SQLSTATE_DATATYPE_MISMATCH, "ARRAY types %s and %s cannot be matched",
+                      b_typename(b, t), b_typename(b, at));
+            b_pos(b, n->args.items[i]->location);
+            return NULL;
+        }
+        t = c;
+    }
+    if (t == TYPE_UNKNOWN)
+        t = TYPE_TEXT;
+    for (int i = 0; i < n->args.n; i++)
+        if (!(e->args[i] = b_coerce(b, e->args[i], t, -1, CAST_IMPLICIT, n->args.items[i]->location)))
+            return NULL;
+    e->optype = t;
+    e->type = b_array_type(b, t, n->location);
+    return e->type == TYPE_INVALID ? NULL : e;
+}
+
+/* x op ANY|ALL (array expression). An unknown literal on the right ('{a,b}') takes
+ * the array type of x's type; x and the elements meet at their common type (the
+ * elements are cast at run time when it is not the element type). */
+static bexpr_t *b_any_array(binder_t *b, const ast_t *n, const scope_t *sc)
+{
+    int op = b_cmp_op(n->any.opname);
+    if (op < 0) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "operator %s with ANY/ALL (array) is not supported",
+                  n->any.opname);
+        b_pos(b, n->location);
+        return NULL;
+    }
+    bexpr_t *l = b_expr(b, n->any.l, sc), *r = l ? b_expr(b, n->any.r, sc) : NULL;
+    if (!r)
+        return NULL;
+    if (r->type == TYPE_UNKNOWN) {
+        type_oid_t at = b_array_type(b, l->type == TYPE_UNKNOWN ? TYPE_TEXT : l->type, n->location);
+        if (at == TYPE_INVALID || !(r = b_coerce(b, r, at, -1, CAST_IMPLICIT, n->location)))
+            return NULL;
+    }
+    if (!type_is_array(r->type)) {
+        sql_error(b->err, "42809", "op ANY/ALL (array) requires array on right side");
+        b_pos(b, n->location);
+        return NULL;
+    }
+    type_oid_t elem = type_array_elem(r->type);
+    type_oid_t t = l->type == TYPE_UNKNOWN || l->type == elem ? elem : type_common(l->type, elem);
+    if (t == TYPE_INVALID || (t != l->type && l->type != TYPE_UNKNOWN && !type_can_cast(l->type, t, CAST_IMPLICIT)) ||
+        (t != elem && !type_can_cast(elem, t, CAST_IMPLICIT))) {
+        b_op_error(b, n->any.opname, l->type, elem, n->location);
+        return NULL;
+    }
+    if (!(l = b_coerce(b, l, t, -1, CAST_IMPLICIT, n->location)))
+        return NULL;
+    bexpr_t *e = bx_new(b, BX_ANYARR, TYPE_BOOL, 2);
+    if (!e)
+        return NULL;
+    e->op = op;
+    e->flag = n->any.all;
+    e->optype = t;
+    e->args[0] = l;
+    e->args[1] = r;
     return e;
 }
 
@@ -1329,17 +1487,15 @@ static bexpr_t *b_expr_inner(binder_t *b, const ast_t *n, const scope_t *sc)
         return e;
     }
     case AST_ANY: {
-        /* x op ANY (ARRAY[...]) over a literal array: rewrite to IN for '=' */
+        /* x = ANY (ARRAY[...]) over a literal array: rewrite to IN (sorted probes) */
         const ast_t *r = n->any.r;
-        if (strcmp(n->any.opname, "=") != 0 || n->any.all || r->kind != AST_ARRAY) {
-            sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "op ANY/ALL (array) is not supported");
-            b_pos(b, n->location);
-            return NULL;
+        if (!strcmp(n->any.opname, "=") && !n->any.all && r->kind == AST_ARRAY && r->args.n > 0) {
+            ast_t tmp = {.kind = AST_IN, .location = n->location};
+            tmp.in.arg = n->any.l;
+            tmp.in.list = r->args;
+            return b_expr(b, &tmp, sc);
         }
-        ast_t tmp = {.kind = AST_IN, .location = n->location};
-        tmp.in.arg = n->any.l;
-        tmp.in.list = r->args;
-        return b_expr(b, &tmp, sc);
+        return b_any_array(b, n, sc);
     }
     case AST_SUBLINK:
         return b_sublink(b, n, sc);
@@ -1350,9 +1506,25 @@ static bexpr_t *b_expr_inner(binder_t *b, const ast_t *n, const scope_t *sc)
         b_pos(b, n->location);
         return NULL;
     case AST_ARRAY:
-        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "array constructors are not supported");
-        b_pos(b, n->location);
-        return NULL;
+        return b_array_ctor(b, n, sc);
+    case AST_SUBSCRIPT: {
+        bexpr_t *arr = b_expr(b, n->pair.l, sc), *idx = arr ? b_expr(b, n->pair.r, sc) : NULL;
+        if (!idx)
+            return NULL;
+        if (!type_is_array(arr->type)) {
+            sql_error(b->err, "42804", "cannot subscript type %s because it does not support subscripting",
+                      b_typename(b, arr->type));
+            b_pos(b, n->pair.l->location);
+            return NULL;
+        }
+        if (!(idx = b_coerce(b, idx, TYPE_INT4, -1, CAST_IMPLICIT, n->pair.r->location)))
+            return NULL;
+        if (!(e = bx_new(b, BX_SUBSCRIPT, type_array_elem(arr->type), 2)))
+            return NULL;
+        e->args[0] = arr;
+        e->args[1] = idx;
+        return e;
+    }
     default:
         sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "this expression is not supported");
         b_pos(b, n->location);
@@ -1598,12 +1770,45 @@ static plan_t *b_join(binder_t *b, const ast_t *n, scope_t *sc)
     return j;
 }
 
+/* unnest(array) in FROM: one row per element (a PL_SERIES in unnest mode). */
+static plan_t *b_unnest(binder_t *b, const ast_t *n, scope_t *sc)
+{
+    const ast_t *f = n->rangefunc.func;
+    scope_t empty = {0};
+    bexpr_t *arg = b_expr(b, f->func.args.items[0], &empty);
+    if (!arg)
+        return NULL;
+    if (!type_is_array(arg->type)) {
+        sql_error(b->err, SQLSTATE_UNDEFINED_FUNCTION, "function unnest(%s) does not exist",
+                  b_typename(b, arg->type));
+        b_pos(b, f->location);
+        return NULL;
+    }
+    type_oid_t elem = type_array_elem(arg->type);
+    plan_t *p = pl_new(b, PL_SERIES, 1);
+    bsrc_t *s = p ? src_new(b, 1) : NULL;
+    if (!s)
+        return NULL;
+    p->types[0] = elem;
+    p->series.unnest = arg;
+    s->alias = n->rangefunc.alias ? n->rangefunc.alias : "unnest";
+    s->names[0] = n->rangefunc.alias && !n->rangefunc.colaliases.n ? n->rangefunc.alias : "unnest";
+    s->types[0] = elem;
+    s->typmods[0] = -1;
+    if (b_apply_colaliases(b, s, &n->rangefunc.colaliases, s->alias) < 0)
+        return NULL;
+    s->plan = p;
+    return scope_add(b, sc, s) < 0 ? NULL : p;
+}
+
 static plan_t *b_series(binder_t *b, const ast_t *n, scope_t *sc)
 {
     const ast_t *f = n->rangefunc.func;
+    if (f->kind == AST_FUNC && !strcmp(f->func.name, "unnest") && f->func.args.n == 1)
+        return b_unnest(b, n, sc);
     if (f->kind != AST_FUNC || strcmp(f->func.name, "generate_series") != 0 ||
         f->func.args.n < 2 || f->func.args.n > 3) {
-        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "only generate_series(start, stop[, step]) is supported in FROM");
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "only generate_series(start, stop[, step]) and unnest(array) are supported in FROM");
         b_pos(b, n->location);
         return NULL;
     }
@@ -2044,12 +2249,15 @@ static const char *b_target_name(const ast_t *e)
             return b_target_name(e->cast.arg);
         return e->cast.type.name;
     case AST_CASE: return "case";
+    case AST_ARRAY: return "array";
     case AST_COALESCE: return "coalesce";
     case AST_MINMAX: return e->minmax.greatest ? "greatest" : "least";
     case AST_NULLIF: return "nullif";
     case AST_SUBLINK:
         if (e->sublink.type == AST_SUB_EXISTS)
             return "exists";
+        if (e->sublink.type == AST_SUB_ARRAY)
+            return "array";
         if (e->sublink.select->select.ntargets == 1)
             return b_target_name(e->sublink.select->select.targets[0].expr);
         return "?column?";
@@ -2514,7 +2722,7 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
         plan_agg_t *aggs = b->aggs;
         bool pushdown = cur->kind == PL_SCAN;
         for (int i = 0; i < naggs && pushdown; i++)
-            if (aggs[i].distinct)
+            if (aggs[i].distinct || aggs[i].fn == AGG_STRING_AGG)
                 pushdown = false;
         plan_t *ag = pl_new(b, PL_AGG, ngroup + naggs);
         if (!ag)
@@ -2984,6 +3192,14 @@ bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error
     case AST_DISCARD: bs->kind = ST_NOOP; bs->noop_tag = "DISCARD ALL"; break;
     case AST_CREATE_EXTENSION: bs->kind = ST_NOOP; bs->noop_tag = "CREATE EXTENSION"; break;
     case AST_ALTER_ADD_PK: bs->kind = ST_ALTER_PK; break;
+    /* SQL-level prepared statements run in the session (it owns the namespace);
+     * EXECUTE's result columns are those of the statement it names. */
+    case AST_PREPARE: bs->kind = ST_NOOP; bs->noop_tag = "PREPARE"; break;
+    case AST_EXECUTE: bs->kind = ST_NOOP; bs->noop_tag = "EXECUTE"; break;
+    case AST_DEALLOCATE:
+        bs->kind = ST_NOOP;
+        bs->noop_tag = stmt->execute.name ? "DEALLOCATE" : "DEALLOCATE ALL";
+        break;
     default:
         sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "this statement is not supported");
         return NULL;

@@ -136,6 +136,17 @@ static const builtin_t builtin_table[] = {
     {"current_database", 861, 0, {0}, TYPE_NAME, true, 's', bi_current_database},
     {"current_user", 745, 0, {0}, TYPE_NAME, true, 's', bi_current_user},
     {"session_user", 746, 0, {0}, TYPE_NAME, true, 's', bi_current_user},
+
+    /* arrays (builtins_array.c): the array argument is "any", checked by the function */
+    {"array_to_string", 395, 2, {ANY, T}, T, true, 's', bi_array_to_string},
+    {"array_to_string", 384, 3, {ANY, T, T}, T, false, 's', bi_array_to_string},
+    {"array_length", 2176, 2, {ANY, I4}, I4, true, 'i', bi_array_length},
+    {"array_upper", 2092, 2, {ANY, I4}, I4, true, 'i', bi_array_upper},
+    {"array_lower", 2091, 2, {ANY, I4}, I4, true, 'i', bi_array_lower},
+    {"cardinality", 3179, 1, {ANY}, I4, true, 'i', bi_cardinality},
+    {"array_cat", 383, 2, {ANY, ANY}, ANY, false, 'i', bi_array_cat},
+    {"array_position", 3277, 2, {ANY, ANY}, I4, false, 'i', bi_array_position},
+    {"current_schemas", 1403, 1, {TYPE_BOOL}, TYPE_NAMEARRAY, true, 's', bi_current_schemas},
 };
 #define BUILTIN_TABLE_COUNT ((int)(sizeof builtin_table / sizeof builtin_table[0]))
 

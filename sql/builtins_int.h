@@ -10,6 +10,7 @@
  *   BUILTIN_FN(name)        declares/defines one row-at-a-time implementation
  *   builtins__ret_str       copies bytes into the result arena as a text datum
  *   builtins__oom           reports 53200
+ *   (builtins_array.c: array functions, the array argument declared "any")
  *
  * Thread: any; no state except random()'s per-thread generator.
  */
@@ -44,4 +45,8 @@ BUILTIN_FN(bi_degrees); BUILTIN_FN(bi_radians);
 BUILTIN_FN(bi_now); BUILTIN_FN(bi_statement_timestamp); BUILTIN_FN(bi_clock_timestamp);
 BUILTIN_FN(bi_version); BUILTIN_FN(bi_current_database); BUILTIN_FN(bi_current_user);
 BUILTIN_FN(bi_date_trunc); BUILTIN_FN(bi_date_part);
+/* builtins_array.c */
+BUILTIN_FN(bi_array_to_string); BUILTIN_FN(bi_array_length); BUILTIN_FN(bi_array_upper);
+BUILTIN_FN(bi_array_lower); BUILTIN_FN(bi_cardinality); BUILTIN_FN(bi_array_position);
+BUILTIN_FN(bi_current_schemas); BUILTIN_FN(bi_array_cat);
 #endif

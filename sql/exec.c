@@ -248,12 +248,56 @@ static int vtab_next(exec_op_t *op, batch_t **out, sql_error_t *err)
 
 /* ---- generate_series ---- */
 
-typedef struct series_st { int64_t cur, stop, step; bool init, done; } series_st_t;
+typedef struct series_st {
+    int64_t cur, stop, step;
+    bool init, done;
+    type_array_iter_t it;        /* unnest: over a copy of the array in the op's arena */
+} series_st_t;
+
+/* unnest(array): the elements, LIMIT_BATCH_ROWS at a time; a NULL array gives no rows. */
+static int unnest_next(exec_op_t *op, batch_t **out, sql_error_t *err)
+{
+    series_st_t *s = op->st;
+    const plan_t *p = op->plan;
+    if (!s->init) {
+        expr_ctx_t x = exec_expr_ctx(op);
+        datum_t a;
+        bool an;
+        if (expr_eval_const(&x, p->series.unnest, &a, &an, err) < 0)
+            return -1;
+        s->init = true;
+        s->done = an;
+        if (!an) {
+            vstr_t *c = op_alloc(op, sizeof(vstr_t) + a.s->len, err);
+            if (!c)
+                return -1;
+            memcpy(c, a.s, sizeof(vstr_t) + a.s->len);
+            a.s = c;
+            type_array_iter(&s->it, a);
+        }
+    }
+    if (s->done)
+        return 0;
+    arena_reset(&op->scratch);
+    batch_t *b = batch_new(&op->scratch, 1, LIMIT_BATCH_ROWS);
+    if (!b)
+        return oom(err);
+    while (b->nrows < b->cap && type_array_next(&s->it, &b->vals[0][b->nrows], &b->nulls[0][b->nrows]))
+        b->nrows++;
+    if (b->nrows < b->cap)
+        s->done = true;
+    if (b->nrows == 0)
+        return 0;
+    *out = b;
+    return 1;
+}
 
 static int series_next(exec_op_t *op, batch_t **out, sql_error_t *err)
 {
     series_st_t *s = op->st;
     const plan_t *p = op->plan;
+    if (p->series.unnest)
+        return unnest_next(op, out, err);
     if (!s->init) {
         expr_ctx_t x = exec_expr_ctx(op);
         datum_t a, b, c = {.i64 = 1};

@@ -256,8 +256,36 @@ static int agg_seen(agg_table_t *ag, int64_t group, int agg, type_oid_t t, datum
 
 static bool is_int_arg(type_oid_t t) { return t == TYPE_INT8 || t == TYPE_INT4 || t == TYPE_INT2; }
 
-/* Folds one raw input value into a state. */
-static int state_add(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, datum_t v)
+/* string_agg: appends [sep] v to the state's text, kept in a buffer whose capacity
+ * (s->count bytes) doubles, so a group of n values costs O(total length). A NULL
+ * separator counts as empty, as in PostgreSQL. */
+static int string_agg_add(agg_table_t *ag, agg_state_t *s, datum_t v, datum_t sep, bool sepnull)
+{
+    size_t seplen = s->has && !sepnull ? sep.s->len : 0;
+    size_t len = s->has ? s->val.s->len : 0, need = len + seplen + v.s->len;
+    if (need > LIMIT_TEXT_VALUE_BYTES)
+        return -1;
+    if (!s->has || need > (size_t)s->count) {
+        size_t cap = need < 64 ? 64 : need * 2;
+        vstr_t *nb = arena_alloc(ag->a, sizeof(vstr_t) + cap);
+        if (!nb)
+            return -1;
+        if (len)
+            memcpy(nb->data, s->val.s->data, len);
+        nb->len = (uint32_t)len;
+        s->val.s = nb;
+        s->count = (int64_t)cap;
+    }
+    vstr_t *b = (vstr_t *)s->val.s;
+    memcpy(b->data + len, sep.s ? sep.s->data : "", seplen);
+    memcpy(b->data + len + seplen, v.s->data, v.s->len);
+    b->len = (uint32_t)need;
+    s->has = true;
+    return 0;
+}
+
+/* Folds one raw input value into a state (sep: string_agg's separator). */
+static int state_add(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, datum_t v, datum_t sep, bool sepnull)
 {
     switch (pa->fn) {
     case AGG_COUNT_STAR:
@@ -272,6 +300,8 @@ static int state_add(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, datu
             s->fsum += v.f64;
         s->count++;
         break;
+    case AGG_STRING_AGG:
+        return string_agg_add(ag, s, v, sep, sepnull);
     case AGG_MIN:
     case AGG_MAX:
         if (!s->has || (pa->fn == AGG_MIN ? expr_cmp_nulls(pa->argtype, v, false, s->val, false, false) < 0
@@ -345,7 +375,8 @@ static int state_merge(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, co
         *col = c + 1;
         if (in->nulls[c][r])
             return 0;
-        return state_add(ag, pa, s, in->vals[c][r]);
+        ASSERT(pa->fn != AGG_STRING_AGG);     /* never split into partial states */
+        return state_add(ag, pa, s, in->vals[c][r], (datum_t){0}, true);
     }
 }
 
@@ -372,7 +403,9 @@ int agg_add(agg_table_t *ag, expr_ctx_t *x, const batch_t *in, bexpr_t *const *g
     }
     datum_t **av = arena_alloc(x->arena, (size_t)(ag->naggs + 1) * sizeof(datum_t *));
     bool **an = arena_alloc(x->arena, (size_t)(ag->naggs + 1) * sizeof(bool *));
-    if (!av || !an)
+    datum_t **sv = arena_alloc(x->arena, (size_t)(ag->naggs + 1) * sizeof(datum_t *));
+    bool **sn = arena_alloc(x->arena, (size_t)(ag->naggs + 1) * sizeof(bool *));
+    if (!av || !an || !sv || !sn)
         goto oom;
     if (ag->mode != PLAN_AGG_FINAL) {
         for (int i = 0; i < ag->naggs; i++) {
@@ -384,6 +417,15 @@ int agg_add(agg_table_t *ag, expr_ctx_t *x, const batch_t *in, bexpr_t *const *g
             if (!av[i] || !an[i])
                 goto oom;
             if (expr_eval(x, ag->aggs[i].arg, in, NULL, 0, av[i], an[i], err) < 0)
+                return -1;
+            sv[i] = NULL;
+            if (!ag->aggs[i].arg2)
+                continue;
+            sv[i] = arena_alloc(x->arena, (size_t)n * sizeof(datum_t));
+            sn[i] = arena_alloc(x->arena, (size_t)n);
+            if (!sv[i] || !sn[i])
+                goto oom;
+            if (expr_eval(x, ag->aggs[i].arg2, in, NULL, 0, sv[i], sn[i], err) < 0)
                 return -1;
         }
     }
@@ -420,7 +462,8 @@ int agg_add(agg_table_t *ag, expr_ctx_t *x, const batch_t *in, bexpr_t *const *g
                         continue;
                 }
             }
-            if (state_add(ag, pa, &grp->states[i], v) < 0)
+            if (state_add(ag, pa, &grp->states[i], v, pa->arg2 ? sv[i][r] : (datum_t){0},
+                          pa->arg2 ? sn[i][r] : true) < 0)
                 goto oom;
         }
     }

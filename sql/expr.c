@@ -76,7 +76,7 @@ static bool is_int_like(type_oid_t t)
 {
     switch (t) {
     case TYPE_BOOL: case TYPE_INT2: case TYPE_INT4: case TYPE_INT8: case TYPE_OID:
-    case TYPE_REGCLASS: case TYPE_REGTYPE: case TYPE_DATE: case TYPE_TIMESTAMP:
+    case TYPE_REGCLASS: case TYPE_REGTYPE: case TYPE_REGNAMESPACE: case TYPE_DATE: case TYPE_TIMESTAMP:
     case TYPE_TIMESTAMPTZ: case TYPE_CHAR:
         return true;
     default:
@@ -119,6 +119,11 @@ static int vec_alloc(expr_ctx_t *x, int n, datum_t **v, bool **nl, sql_error_t *
 
 static int eval_rows(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const int *rows, int n,
                      datum_t *out, bool *on, sql_error_t *err);
+
+static int eval_array(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const int *rows, int n,
+                      datum_t *out, bool *on, sql_error_t *err);
+static int eval_anyarr(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const int *rows, int n,
+                       datum_t *out, bool *on, sql_error_t *err);
 
 /* Evaluates child expression e into fresh vectors sized to the batch. */
 static int eval_child(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const int *rows, int n,
@@ -797,8 +802,107 @@ static int eval_rows_inner(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, c
         return eval_regex(x, e, in, rows, n, out, on, err);
     case BX_GUC:
         return eval_guc(x, e, in, rows, n, out, on, err);
+    case BX_ARRAY:
+        return eval_array(x, e, in, rows, n, out, on, err);
+    case BX_ANYARR:
+        return eval_anyarr(x, e, in, rows, n, out, on, err);
+    case BX_SUBSCRIPT: {
+        datum_t *a, *ix;
+        bool *an, *ixn;
+        if (eval_child(x, e->args[0], in, rows, n, &a, &an, err) < 0 ||
+            eval_child(x, e->args[1], in, rows, n, &ix, &ixn, err) < 0)
+            return -1;
+        for (int i = 0; i < n; i++) {
+            int r = rows[i];
+            on[r] = true;
+            if (an[r] || ixn[r])
+                continue;
+            /* int2vector / oidvector subscripts start at 0, arrays at 1 */
+            type_oid_t at = e->args[0]->type;
+            int64_t k = ix[r].i64 - (at == TYPE_INT2VECTOR || at == TYPE_OIDVECTOR ? 0 : 1);
+            type_array_iter_t it;
+            type_array_iter(&it, a[r]);
+            datum_t v;
+            bool vn;
+            for (int64_t j = 0; k >= 0 && type_array_next(&it, &v, &vn); j++)
+                if (j == k) {
+                    out[r] = v;
+                    on[r] = vn;
+                    break;
+                }
+        }
+        return 0;
+    }
     }
     return sql_error(err, SQLSTATE_INTERNAL_ERROR, "unknown expression kind %d", (int)e->kind);
+}
+
+/* ARRAY[...]: one array value per row (a NULL element stays a NULL element). */
+static int eval_array(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const int *rows, int n,
+                      datum_t *out, bool *on, sql_error_t *err)
+{
+    datum_t **v = arena_alloc(x->arena, (size_t)e->nargs * sizeof(datum_t *));
+    bool **vn = arena_alloc(x->arena, (size_t)e->nargs * sizeof(bool *));
+    datum_t *row = arena_alloc(x->arena, (size_t)e->nargs * sizeof(datum_t));
+    bool *rown = arena_alloc(x->arena, (size_t)e->nargs);
+    if (!v || !vn || !row || !rown)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    for (int k = 0; k < e->nargs; k++)
+        if (eval_child(x, e->args[k], in, rows, n, &v[k], &vn[k], err) < 0)
+            return -1;
+    for (int i = 0; i < n; i++) {
+        int r = rows[i];
+        for (int k = 0; k < e->nargs; k++) {
+            row[k] = v[k][r];
+            rown[k] = vn[k][r];
+        }
+        on[r] = false;
+        if (!(out[r].s = type_array_build(x->arena, e->optype, e->nargs, row, rown)))
+            return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    }
+    return 0;
+}
+
+/* x op ANY / ALL (array), with SQL's three-valued result: ANY is true if some
+ * comparison is true, else NULL if x or some element is NULL (non-empty array),
+ * else false; ALL mirrors it. An empty array gives false (ANY) / true (ALL). */
+static int eval_anyarr(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const int *rows, int n,
+                       datum_t *out, bool *on, sql_error_t *err)
+{
+    datum_t *a, *arr;
+    bool *an, *arrn;
+    if (eval_child(x, e->args[0], in, rows, n, &a, &an, err) < 0 ||
+        eval_child(x, e->args[1], in, rows, n, &arr, &arrn, err) < 0)
+        return -1;
+    type_oid_t elem = type_array_elem(e->args[1]->type);
+    bool all = e->flag;
+    for (int i = 0; i < n; i++) {
+        int r = rows[i];
+        on[r] = arrn[r];
+        out[r].i64 = all;
+        if (arrn[r])
+            continue;
+        type_array_iter_t it;
+        type_array_iter(&it, arr[r]);
+        datum_t v;
+        bool vn, sawnull = false;
+        while (type_array_next(&it, &v, &vn)) {
+            if (vn || an[r]) {
+                sawnull = true;
+                continue;
+            }
+            if (elem != e->optype && type_cast(elem, e->optype, -1, CAST_IMPLICIT, v, x->arena, &v, err) < 0)
+                return -1;
+            bool m = cmp_result(e->op, type_cmp(e->optype, a[r], v));
+            if (m != all) {          /* ANY found a true one / ALL found a false one */
+                out[r].i64 = !all;
+                sawnull = false;
+                break;
+            }
+        }
+        on[r] = sawnull;
+    }
+    return 0;
 }
 
 static int eval_rows(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const int *rows, int n,

@@ -64,6 +64,9 @@ typedef enum bx_kind {
     BX_REGCLASS_NAME,/* oid -> relation name text (regclass output) */
     BX_REGEX,        /* POSIX regex match: args value, pattern; op bit0 = NOT, bit1 = ICASE */
     BX_GUC,          /* op 0: current_setting(name[, missing_ok]); op 1: set_config(n, v, local) */
+    BX_ARRAY,        /* ARRAY[args...] of element type optype */
+    BX_ANYARR,       /* args[0] op ANY (flag: ALL) (args[1] array); compared as optype */
+    BX_SUBSCRIPT,    /* args[0][args[1]]: element (1-based), NULL when out of range */
 } bx_kind_t;
 
 enum { BX_OP_EQ, BX_OP_NE, BX_OP_LT, BX_OP_LE, BX_OP_GT, BX_OP_GE };

@@ -348,6 +348,7 @@ static ast_t *p_sublink(pctx_t *c, const PgQuery__SubLink *s)
     case PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK: n->sublink.type = AST_SUB_ANY; break;
     case PG_QUERY__SUB_LINK_TYPE__ALL_SUBLINK: n->sublink.type = AST_SUB_ALL; break;
     case PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK: n->sublink.type = AST_SUB_EXPR; break;
+    case PG_QUERY__SUB_LINK_TYPE__ARRAY_SUBLINK: n->sublink.type = AST_SUB_ARRAY; break;
     default: return p_unsupported(c, "this kind of subquery", s->location);
     }
     if (s->testexpr && !(n->sublink.test = p_expr(c, s->testexpr)))
@@ -490,8 +491,18 @@ static ast_t *p_expr_inner(pctx_t *c, const pnode_t *n)
             return p_unsupported(c, "COLLATE other than \"C\"", k->location);
         return p_expr(c, k->arg);
     }
-    case PG_QUERY__NODE__NODE_A_INDIRECTION:
-        return p_unsupported(c, "array subscripts and field selection", -1);
+    case PG_QUERY__NODE__NODE_A_INDIRECTION: {
+        /* one subscript, no slice: arr[i] */
+        const PgQuery__AIndirection *ind = n->a_indirection;
+        if (ind->n_indirection != 1 || ind->indirection[0]->node_case != PG_QUERY__NODE__NODE_A_INDICES ||
+            ind->indirection[0]->a_indices->is_slice || !ind->indirection[0]->a_indices->uidx)
+            return p_unsupported(c, "array slices, several subscripts and field selection", -1);
+        r = p_node(c, AST_SUBSCRIPT, -1);
+        if (!r || !(r->pair.l = p_expr(c, ind->arg)) ||
+            !(r->pair.r = p_expr(c, ind->indirection[0]->a_indices->uidx)))
+            return NULL;
+        return r;
+    }
     case PG_QUERY__NODE__NODE_ROW_EXPR:
         return p_unsupported(c, "row constructors", n->row_expr->location);
     default:
@@ -1131,6 +1142,44 @@ static int p_txn_modes(pctx_t *c, size_t n, pnode_t **opts, ast_isolation_t *iso
     return 0;
 }
 
+static ast_t *p_stmt(pctx_t *c, const pnode_t *s);
+
+/* PREPARE name [(type, ...)] AS statement. The inner statement keeps its locations
+ * (offsets in the whole PREPARE text), so bind errors point into it correctly. */
+static ast_t *p_prepare(pctx_t *c, const PgQuery__PrepareStmt *ps)
+{
+    ast_t *n = p_node(c, AST_PREPARE, -1);
+    if (!n || !(n->prepare.name = p_str(c, ps->name)))
+        return NULL;
+    if (ps->n_argtypes > LIMIT_PG_PARAMS) {
+        sql_error(c->err, SQLSTATE_PROGRAM_LIMIT, "too many parameters");
+        return NULL;
+    }
+    n->prepare.ntypes = (int)ps->n_argtypes;
+    n->prepare.types = p_alloc(c, (ps->n_argtypes + 1) * sizeof(ast_typename_t));
+    if (!n->prepare.types)
+        return NULL;
+    for (size_t i = 0; i < ps->n_argtypes; i++) {
+        if (ps->argtypes[i]->node_case != PG_QUERY__NODE__NODE_TYPE_NAME)
+            return p_unsupported(c, "this parameter type", -1);
+        if (p_typename(c, ps->argtypes[i]->type_name, &n->prepare.types[i]) < 0)
+            return NULL;
+    }
+    if (!ps->query)
+        return p_unsupported(c, "PREPARE without a statement", -1);
+    switch (ps->query->node_case) {
+    case PG_QUERY__NODE__NODE_SELECT_STMT:
+    case PG_QUERY__NODE__NODE_INSERT_STMT:
+    case PG_QUERY__NODE__NODE_UPDATE_STMT:
+    case PG_QUERY__NODE__NODE_DELETE_STMT:
+        break;
+    default:
+        /* PostgreSQL's grammar only admits these (and VALUES, a SELECT here) */
+        return p_unsupported(c, "PREPARE of this statement", -1);
+    }
+    return (n->prepare.stmt = p_stmt(c, ps->query)) ? n : NULL;
+}
+
 static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
 {
     ast_t *n;
@@ -1277,9 +1326,21 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
     case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
         return p_unsupported(c, "CREATE SCHEMA", -1);
     case PG_QUERY__NODE__NODE_PREPARE_STMT:
+        return p_prepare(c, s->prepare_stmt);
     case PG_QUERY__NODE__NODE_EXECUTE_STMT:
+        if (!(n = p_node(c, AST_EXECUTE, -1)))
+            return NULL;
+        n->execute.name = p_str(c, s->execute_stmt->name);
+        if (!n->execute.name)
+            return NULL;
+        return p_expr_list(c, s->execute_stmt->n_params, s->execute_stmt->params, &n->execute.args) < 0 ? NULL : n;
     case PG_QUERY__NODE__NODE_DEALLOCATE_STMT:
-        return p_unsupported(c, "SQL-level PREPARE / EXECUTE / DEALLOCATE", -1);
+        if (!(n = p_node(c, AST_DEALLOCATE, -1)))
+            return NULL;
+        /* DEALLOCATE ALL arrives without a name */
+        if (s->deallocate_stmt->name && s->deallocate_stmt->name[0] && !(n->execute.name = p_str(c, s->deallocate_stmt->name)))
+            return NULL;
+        return n;
     default:
         return p_unsupported(c, "this statement", -1);
     }

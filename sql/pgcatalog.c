@@ -11,11 +11,10 @@
  *
  * Datum forms used here (types.h, sql/types_io.c): bool/int2/int4/int8/oid/"char":
  * i64 ("char" holds the byte; 0 prints as the empty string); float4: f64;
- * name/text/varchar: vstr. int2vector and oidvector columns are declared text and
- * hold PostgreSQL's text form ("1 2"), because the types module has no text output
- * for those types yet (PGCAT_VECTOR_TYPE switches them once it has). Array columns
- * are text[] and always NULL when NextDB has nothing to put there; smallint[] with
- * values (pg_constraint.conkey) is text in array-literal form ("{1,2}").
+ * name/text/varchar: vstr. int2vector / oidvector / smallint[] / oid[] columns hold
+ * array datums (types.h); the scan builds them from PostgreSQL's text form ("1 2",
+ * "{1,2}") through set_strn. Array columns NextDB has nothing to put in (ACLs,
+ * options, ...) are text[] and always NULL.
  */
 #include "sql/pgcatalog.h"
 
@@ -41,8 +40,12 @@
 #define VCH  TYPE_VARCHAR
 #define TXA  TYPE_TEXTARRAY   /* array columns that are always NULL here */
 #define TSZ  TYPE_TIMESTAMPTZ
-/* int2vector / oidvector columns; see the file comment. */
-#define PGCAT_VECTOR_TYPE TYPE_TEXT
+/* int2vector / oidvector columns and the array columns that carry values. */
+#define I2V  TYPE_INT2VECTOR
+#define OIDV TYPE_OIDVECTOR
+#define I2A  TYPE_INT2ARRAY
+#define OIDA TYPE_OIDARRAY
+#define CHRA TYPE_CHARARRAY
 
 static const pgcat_col_t cols_class[] = {
     {"oid", OID}, {"relname", NAM}, {"relnamespace", OID}, {"reltype", OID},
@@ -80,16 +83,16 @@ static const pgcat_col_t cols_index[] = {
     {"indisunique", BOO}, {"indnullsnotdistinct", BOO}, {"indisprimary", BOO},
     {"indisexclusion", BOO}, {"indimmediate", BOO}, {"indisclustered", BOO},
     {"indisvalid", BOO}, {"indcheckxmin", BOO}, {"indisready", BOO}, {"indislive", BOO},
-    {"indisreplident", BOO}, {"indkey", PGCAT_VECTOR_TYPE}, {"indcollation", PGCAT_VECTOR_TYPE},
-    {"indoption", PGCAT_VECTOR_TYPE}, {"indexprs", TXT}, {"indpred", TXT},
+    {"indisreplident", BOO}, {"indkey", I2V}, {"indcollation", OIDV},
+    {"indoption", I2V}, {"indexprs", TXT}, {"indpred", TXT},
 };
 static const pgcat_col_t cols_constraint[] = {
     {"oid", OID}, {"conname", NAM}, {"connamespace", OID}, {"contype", CHR},
     {"condeferrable", BOO}, {"condeferred", BOO}, {"convalidated", BOO}, {"conrelid", OID},
     {"contypid", OID}, {"conindid", OID}, {"conparentid", OID}, {"confrelid", OID},
     {"confupdtype", CHR}, {"confdeltype", CHR}, {"confmatchtype", CHR},
-    {"conislocal", BOO}, {"coninhcount", I4}, {"connoinherit", BOO}, {"conkey", TXT},
-    {"confkey", TXT}, {"conbin", TXT},
+    {"conislocal", BOO}, {"coninhcount", I4}, {"connoinherit", BOO}, {"conkey", I2A},
+    {"confkey", I2A}, {"conbin", TXT},
 };
 static const pgcat_col_t cols_am[] = {
     {"oid", OID}, {"amname", NAM}, {"amhandler", TXT}, {"amtype", CHR},
@@ -129,7 +132,7 @@ static const pgcat_col_t cols_proc[] = {
     {"prolang", OID}, {"procost", F4}, {"prorows", F4}, {"provariadic", OID},
     {"prokind", CHR}, {"prosecdef", BOO}, {"proleakproof", BOO}, {"proisstrict", BOO},
     {"proretset", BOO}, {"provolatile", CHR}, {"proparallel", CHR}, {"pronargs", I2},
-    {"pronargdefaults", I2}, {"prorettype", OID}, {"proargtypes", PGCAT_VECTOR_TYPE},
+    {"pronargdefaults", I2}, {"prorettype", OID}, {"proargtypes", OIDV},
     {"proallargtypes", TXA}, {"proargmodes", TXA}, {"proargnames", TXA},
     {"proargdefaults", TXT}, {"prosrc", TXT}, {"probin", TXT}, {"proconfig", TXA},
     {"proacl", TXA},
@@ -145,8 +148,8 @@ static const pgcat_col_t cols_inherits[] = {
 };
 static const pgcat_col_t cols_partitioned_table[] = {
     {"partrelid", OID}, {"partstrat", CHR}, {"partnatts", I2}, {"partdefid", OID},
-    {"partattrs", PGCAT_VECTOR_TYPE}, {"partclass", PGCAT_VECTOR_TYPE},
-    {"partcollation", PGCAT_VECTOR_TYPE}, {"partexprs", TXT},
+    {"partattrs", I2V}, {"partclass", OIDV},
+    {"partcollation", OIDV}, {"partexprs", TXT},
 };
 static const pgcat_col_t cols_tablespace[] = {
     {"oid", OID}, {"spcname", NAM}, {"spcowner", OID}, {"spcacl", TXA}, {"spcoptions", TXA},
@@ -164,17 +167,17 @@ static const pgcat_col_t cols_trigger[] = {
     {"oid", OID}, {"tgrelid", OID}, {"tgparentid", OID}, {"tgname", NAM}, {"tgfoid", OID},
     {"tgtype", I2}, {"tgenabled", CHR}, {"tgisinternal", BOO}, {"tgconstrrelid", OID},
     {"tgconstrindid", OID}, {"tgconstraint", OID}, {"tgdeferrable", BOO},
-    {"tginitdeferred", BOO}, {"tgnargs", I2}, {"tgattr", PGCAT_VECTOR_TYPE},
+    {"tginitdeferred", BOO}, {"tgnargs", I2}, {"tgattr", I2V},
     {"tgqual", TXT}, {"tgoldtable", NAM}, {"tgnewtable", NAM},
 };
 static const pgcat_col_t cols_policy[] = {
     {"oid", OID}, {"polname", NAM}, {"polrelid", OID}, {"polcmd", CHR},
-    {"polpermissive", BOO}, {"polroles", TXA}, {"polqual", TXT}, {"polwithcheck", TXT},
+    {"polpermissive", BOO}, {"polroles", OIDA}, {"polqual", TXT}, {"polwithcheck", TXT},
 };
 static const pgcat_col_t cols_statistic_ext[] = {
     {"oid", OID}, {"stxrelid", OID}, {"stxname", NAM}, {"stxnamespace", OID},
-    {"stxowner", OID}, {"stxstattarget", I4}, {"stxkeys", PGCAT_VECTOR_TYPE},
-    {"stxkind", TXA}, {"stxexprs", TXT},
+    {"stxowner", OID}, {"stxstattarget", I4}, {"stxkeys", I2V},
+    {"stxkind", CHRA}, {"stxexprs", TXT},
 };
 static const pgcat_col_t cols_publication[] = {
     {"oid", OID}, {"pubname", NAM}, {"pubowner", OID}, {"puballtables", BOO},
@@ -183,7 +186,7 @@ static const pgcat_col_t cols_publication[] = {
 };
 static const pgcat_col_t cols_publication_rel[] = {
     {"oid", OID}, {"prpubid", OID}, {"prrelid", OID}, {"prqual", TXT},
-    {"prattrs", PGCAT_VECTOR_TYPE},
+    {"prattrs", I2V},
 };
 static const pgcat_col_t cols_publication_namespace[] = {
     {"oid", OID}, {"pnpubid", OID}, {"pnnspid", OID},
@@ -544,6 +547,15 @@ static void set_f64(pgcat__scan_t *s, const char *name, double v)
 static void set_strn(pgcat__scan_t *s, const char *name, const char *p, size_t len)
 {
     int i = row_col(s, name);
+    if (type_is_array(s->vt->cols[i].type)) {
+        /* vectors and arrays: from their text form */
+        sql_error_t e = {0};
+        int rc = type_in_text(s->vt->cols[i].type, -1, p, len, s->arena, &s->vals[i], &e);
+        ASSERT(rc == 0 || !strcmp(e.sqlstate, SQLSTATE_OUT_OF_MEMORY));
+        s->oom |= rc < 0;
+        s->nulls[i] = false;
+        return;
+    }
     ASSERT(type_is_str(s->vt->cols[i].type));
     vstr_t *v = vstr_new(s->arena, p, len);
     if (!v) {
@@ -826,11 +838,11 @@ static int gen_type(pgcat__scan_t *s)
 
 /* Appends the int2vector / oidvector text form of a table's key: one value per key
  * column produced by fn, separated by spaces. */
-static void key_vector(const cat_table_t *tab, int64_t (*fn)(const cat_table_t *, int),
+static void key_vector(const cat_table_t *tab, int64_t (*fn)(const cat_table_t *, int), const char *sep,
                        strbuf_t *out)
 {
     for (int k = 0; k < tab->npk; k++)
-        strbuf_printf(out, "%s%lld", k ? " " : "", (long long)fn(tab, k));
+        strbuf_printf(out, "%s%lld", k ? sep : "", (long long)fn(tab, k));
 }
 
 static int64_t key_attnum(const cat_table_t *tab, int k) { return tab->pk_attnums[k]; }
@@ -851,7 +863,7 @@ static void set_key_vector(pgcat__scan_t *s, const char *name, const cat_table_t
     strbuf_t sb;
     strbuf_init(&sb);
     strbuf_puts(&sb, open);
-    key_vector(tab, fn, &sb);
+    key_vector(tab, fn, *open ? "," : " ", &sb);   /* array literal or vector text */
     strbuf_puts(&sb, close);
     if (sb.oom)
         s->oom = true;

@@ -43,12 +43,16 @@ typedef enum plan_kind {
     PL_APPEND,          /* child's rows, then right's (UNION ALL) */
 } plan_kind_t;
 
-typedef enum plan_aggfn { AGG_COUNT_STAR, AGG_COUNT, AGG_SUM, AGG_AVG, AGG_MIN, AGG_MAX } plan_aggfn_t;
+typedef enum plan_aggfn {
+    AGG_COUNT_STAR, AGG_COUNT, AGG_SUM, AGG_AVG, AGG_MIN, AGG_MAX,
+    AGG_STRING_AGG,          /* string_agg(text, sep): never split into partial states */
+} plan_aggfn_t;
 enum { PLAN_AGG_COMPLETE = 0, PLAN_AGG_PARTIAL = 1, PLAN_AGG_FINAL = 2 };
 
 typedef struct plan_agg {
     plan_aggfn_t fn;
     bexpr_t *arg;            /* NULL for count(*) */
+    bexpr_t *arg2;           /* string_agg's separator */
     bool distinct;
     type_oid_t argtype;
     type_oid_t rettype;
@@ -79,7 +83,7 @@ struct plan {
             bool lock_rows;            /* SELECT ... FOR UPDATE: lock and return newest versions */
         } scan;
         struct { const pgcat_vtab_t *vt; } vtab;
-        struct { bexpr_t *start, *stop, *step; } series;
+        struct { bexpr_t *start, *stop, *step; bexpr_t *unnest; /* unnest(array) instead */ } series;
         struct { int nrows; bexpr_t ***rows; } values;
         struct { bexpr_t *pred; } filter;
         struct { bexpr_t **exprs; } project;
@@ -101,7 +105,7 @@ typedef enum stmt_kind {
     ST_SET, ST_SHOW, ST_NOOP, ST_ALTER_PK,
 } stmt_kind_t;
 
-enum { SUBQ_SCALAR = 0, SUBQ_EXISTS = 1, SUBQ_IN = 2 };
+enum { SUBQ_SCALAR = 0, SUBQ_EXISTS = 1, SUBQ_IN = 2, SUBQ_ARRAY = 3 /* ARRAY(subquery) */ };
 /* subq_kind values may carry SUBQ_CORRELATED: run per outer row, not up front */
 #define SUBQ_CORRELATED 0x10
 

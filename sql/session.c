@@ -55,6 +55,7 @@ typedef struct portal {
     datum_t *params;
     bool *pnulls;
     int16_t *rformats;
+    int16_t rformat_all;         /* the one result format Bind gave for all columns, else 0 */
     /* run state */
     bool started;
     const catalog_t *cat;
@@ -79,6 +80,7 @@ struct sql_session {
     int32_t pid;
     /* transaction */
     bool in_block, implicit, failed, txn_active, read_only;
+    bool ext_implicit;           /* implicit is the extended protocol's, ended by Sync */
     int iso;
     int64_t txn_ts;
     uint64_t rr_snap;
@@ -310,6 +312,8 @@ static void txn_end(sql_session_t *s, bool commit, sql_error_t *err)
     }
     s->txn_active = false;
     s->in_block = false;
+    s->implicit = false;
+    s->ext_implicit = false;
     s->failed = false;
     s->read_only = false;
     guc_txn_end(s->guc);
@@ -508,6 +512,61 @@ static int build_set(portal_t *p, const plan_t *plan, expr_set_t *set, sql_error
     return 0;
 }
 
+/* Runs an ARRAY(subquery) plan to the end and makes one array of its first column
+ * in dst (an empty array when there are no rows, as PostgreSQL gives). */
+static int array_subq(exec_op_t *op, const plan_t *plan, arena_t *dst, datum_t *out, sql_error_t *err)
+{
+    type_oid_t elem = plan->types[0] == TYPE_UNKNOWN ? TYPE_TEXT : plan->types[0];
+    int n = 0, cap = 0;
+    datum_t *vals = NULL;
+    bool *nulls = NULL;
+    arena_t tmp;
+    arena_init(&tmp, LIMIT_SQL_STMT_ARENA_BYTES);
+    int rc = 0;
+    for (;;) {
+        batch_t *b;
+        int r = op->next(op, &b, err);
+        if (r < 0)
+            rc = -1;
+        if (r <= 0)
+            break;
+        if (n + b->nrows > LIMIT_SQL_ARRAY_ELEMS) {
+            rc = sql_error(err, SQLSTATE_PROGRAM_LIMIT, "array size exceeds the maximum allowed (%d)",
+                           LIMIT_SQL_ARRAY_ELEMS);
+            break;
+        }
+        if (n + b->nrows > cap) {
+            int nc = (n + b->nrows) * 2;
+            datum_t *nv = arena_alloc(&tmp, (size_t)nc * sizeof *nv);
+            bool *nn = arena_alloc(&tmp, (size_t)nc);
+            if (!nv || !nn) {
+                rc = sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+                break;
+            }
+            if (n) {
+                memcpy(nv, vals, (size_t)n * sizeof *nv);
+                memcpy(nn, nulls, (size_t)n);
+            }
+            vals = nv;
+            nulls = nn;
+            cap = nc;
+        }
+        for (int i = 0; i < b->nrows && rc == 0; i++) {
+            vals[n] = b->vals[0][i];
+            nulls[n] = b->nulls[0][i];
+            if (!nulls[n] && exec_copy_datum(&tmp, elem, &vals[n]) < 0)
+                rc = sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            n++;
+        }
+        if (rc < 0)
+            break;
+    }
+    if (rc == 0 && !(out->s = type_array_build(dst, elem, n, vals, nulls)))
+        rc = sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    arena_destroy(&tmp);
+    return rc;
+}
+
 /* Evaluates the statement's uncorrelated subqueries into ctx.ex slots. */
 static int run_subqueries(portal_t *p, sql_error_t *err)
 {
@@ -536,6 +595,14 @@ static int run_subqueries(portal_t *p, sql_error_t *err)
         exec_op_t *op = exec_build(&p->ctx, bs->subq[i], err);
         if (!op)
             return -1;
+        if (bs->subq_kind[i] == SUBQ_ARRAY) {
+            n[i] = false;
+            int arc = array_subq(op, bs->subq[i], &p->arena, &v[i], err);
+            exec_close(op);
+            if (arc < 0)
+                return -1;
+            continue;
+        }
         batch_t *b;
         int rc = op->next(op, &b, err);
         int64_t rows = rc > 0 ? b->nrows : 0;
@@ -598,6 +665,11 @@ static int subq_run_cb(void *arg, int slot, const batch_t *in, int row, arena_t 
     c.ex.outer_nulls = on;
     if (!(op = exec_build(&c, plan, err))) {
         rc = -1;
+        goto done;
+    }
+    if ((bs->subq_kind[slot] & ~SUBQ_CORRELATED) == SUBQ_ARRAY) {
+        *isnull = false;
+        rc = array_subq(op, plan, dst, out, err);
         goto done;
     }
     *isnull = !exists;
@@ -705,6 +777,7 @@ static int portal_setup(sql_session_t *s, portal_t *p, sql_error_t *err)
 }
 
 static int run_utility(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char **tag, sql_error_t *err);
+static int run_execute(sql_session_t *s, portal_t *outer, sql_sink_t *sink, bool describe, sql_error_t *err);
 
 /* Runs (or resumes) a portal: 0 complete, 1 suspended, -1 error. */
 static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_t *sink, bool describe,
@@ -718,7 +791,10 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
         s->cancel = false;
         if (p->prep->ast->kind == AST_TXN || p->prep->ast->kind == AST_SET || p->prep->ast->kind == AST_SHOW ||
             p->prep->ast->kind == AST_VACUUM || p->prep->ast->kind == AST_DISCARD ||
-            p->prep->ast->kind == AST_CREATE_EXTENSION) {
+            p->prep->ast->kind == AST_CREATE_EXTENSION || p->prep->ast->kind == AST_PREPARE ||
+            p->prep->ast->kind == AST_EXECUTE || p->prep->ast->kind == AST_DEALLOCATE) {
+            if (p->prep->ast->kind == AST_EXECUTE)
+                return run_execute(s, p, sink, describe, err);
             const char *tag = NULL;
             if (run_utility(s, p, sink, &tag, err) < 0)
                 return -1;
@@ -880,7 +956,9 @@ static int run_txn_stmt(sql_session_t *s, const ast_t *a, sql_sink_t *sink, cons
             notice_msg(sink, "WARNING", "25001", "there is already a transaction in progress");
             return 0;
         }
+        /* work done earlier in an implicit transaction becomes part of the block */
         s->implicit = false;
+        s->ext_implicit = false;
         txn_start(s);
         s->in_block = true;
         if (a->txn.iso == AST_ISO_REPEATABLE_READ)
@@ -892,7 +970,7 @@ static int run_txn_stmt(sql_session_t *s, const ast_t *a, sql_sink_t *sink, cons
     case AST_TXN_COMMIT:
         if (!s->in_block) {
             *tag = "COMMIT";
-            if (!s->implicit)
+            if (!s->implicit || s->ext_implicit)
                 notice_msg(sink, "WARNING", "25P01", "there is no transaction in progress");
             else
                 txn_end(s, true, err);
@@ -908,7 +986,7 @@ static int run_txn_stmt(sql_session_t *s, const ast_t *a, sql_sink_t *sink, cons
         return sql_error_is_set(err) ? -1 : 0;
     case AST_TXN_ROLLBACK:
         *tag = "ROLLBACK";
-        if (!s->in_block && !s->implicit)
+        if (!s->in_block && (!s->implicit || s->ext_implicit))
             notice_msg(sink, "WARNING", "25P01", "there is no transaction in progress");
         txn_end(s, false, err);
         return 0;
@@ -1005,6 +1083,212 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
     return rc;
 }
 
+/* ---- SQL-level PREPARE / EXECUTE / DEALLOCATE ----
+ * They share the session's prepared-statement list with the protocol's Parse, as in
+ * PostgreSQL: a statement made by PREPARE can be bound by name, and EXECUTE runs a
+ * statement made by Parse. */
+
+/* Resolves a PREPARE parameter type name (42704 if unknown). */
+static int prep_param_type(const ast_typename_t *t, type_oid_t *oid, sql_error_t *err)
+{
+    const type_info_t *ti = type_lookup_name(t->name);
+    if (!ti)
+        return sql_error(err, SQLSTATE_UNDEFINED_OBJECT, "type \"%s\" does not exist", t->name);
+    if (t->is_array && !ti->array_oid)
+        return sql_error(err, SQLSTATE_UNDEFINED_OBJECT, "type \"%s[]\" does not exist", t->name);
+    *oid = t->is_array ? ti->array_oid : ti->oid;
+    return 0;
+}
+
+/* PREPARE: re-parses the statement text into a new prepared statement's own arena
+ * (the running one's AST dies with its statement), binds it and publishes it under
+ * its name. 42P05 if the name is taken. */
+static int run_prepare(sql_session_t *s, portal_t *outer, sql_error_t *err)
+{
+    const char *name = outer->prep->ast->prepare.name;
+    if (prep_find(s, name))
+        return sql_error(err, SQLSTATE_DUPLICATE_PSTATEMENT, "prepared statement \"%s\" already exists", name);
+    const char *text = outer->prep->text;
+    prep_t *p = prep_new(name, text, strlen(text), err);
+    if (!p)
+        return -1;
+    parse_stmt_t *st;
+    int n;
+    if (parse_sql(&p->arena, text, strlen(text), &st, &n, err) < 0)
+        goto fail;
+    ASSERT(n == 1 && st[0].ast->kind == AST_PREPARE);
+    const ast_t *a = st[0].ast;
+    p->ast = a->prepare.stmt;
+    p->decl_nparams = a->prepare.ntypes;
+    p->decl_types = arena_alloc(&p->arena, (size_t)(a->prepare.ntypes + 1) * sizeof(type_oid_t));
+    if (!p->decl_types) {
+        sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < a->prepare.ntypes; i++)
+        if (prep_param_type(&a->prepare.types[i], &p->decl_types[i], err) < 0)
+            goto fail;
+    const catalog_t *cat = catalog_current();
+    int rc = prep_bind(p, cat, err);
+    catalog_unref(cat);
+    if (rc < 0)
+        goto fail;
+    p->next = s->preps;
+    s->preps = p;
+    return 0;
+fail:
+    p->closed = true;
+    prep_release(p);
+    return -1;
+}
+
+/* DEALLOCATE name (26000 if unknown) or ALL (name NULL). */
+static int run_deallocate(sql_session_t *s, const char *name, sql_error_t *err)
+{
+    if (!name) {
+        while (s->preps)
+            prep_unlink(s, s->preps);
+        return 0;
+    }
+    prep_t *p = prep_find(s, name);
+    if (!p)
+        return sql_error(err, SQLSTATE_UNDEFINED_PSTATEMENT, "prepared statement \"%s\" does not exist", name);
+    prep_unlink(s, p);
+    return 0;
+}
+
+/* The bound statement an EXECUTE names, re-bound if the catalog moved; NULL + 26000. */
+static prep_t *execute_target(sql_session_t *s, const ast_t *a, sql_error_t *err)
+{
+    prep_t *t = prep_find(s, a->execute.name);
+    if (!t) {
+        sql_error(err, SQLSTATE_UNDEFINED_PSTATEMENT, "prepared statement \"%s\" does not exist", a->execute.name);
+        return NULL;
+    }
+    const catalog_t *cat = catalog_current();
+    int rc = prep_bind(t, cat, err);
+    catalog_unref(cat);
+    return rc < 0 ? NULL : t;
+}
+
+/* Frees a portal that was never linked into the session's list. */
+static void portal_free_unlinked(portal_t *p)
+{
+    portal_stop(p);
+    if (p->prep) {
+        p->prep->refs--;
+        prep_release(p->prep);
+    }
+    arena_destroy(&p->arena);
+    rt_free(p->name);
+    rt_free(p);
+}
+
+/* Evaluates EXECUTE's argument expressions, each cast to its parameter's type, as
+ * one "SELECT CAST(arg AS type), ..." in the running transaction, and stores the
+ * values in the target portal's arena. The outer portal's own parameters stay
+ * visible, so EXECUTE via Bind may pass $n through. */
+static int execute_args(sql_session_t *s, portal_t *outer, portal_t *ip, const bound_stmt_t *bs, sql_error_t *err)
+{
+    const ast_list_t *args = &outer->prep->ast->execute.args;
+    int n = args->n;
+    ip->nparams = n;
+    ip->params = arena_alloc(&ip->arena, (size_t)(n + 1) * sizeof(datum_t));
+    ip->pnulls = arena_alloc(&ip->arena, (size_t)(n + 1));
+    ast_t *sel = arena_alloc(&ip->arena, sizeof *sel);
+    ast_t *casts = arena_alloc(&ip->arena, (size_t)(n + 1) * sizeof(ast_t));
+    ast_target_t *tg = arena_alloc(&ip->arena, (size_t)(n + 1) * sizeof(ast_target_t));
+    if (!ip->params || !ip->pnulls || !sel || !casts || !tg)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    if (n == 0)
+        return 0;
+    memset(sel, 0, sizeof *sel);
+    memset(casts, 0, (size_t)n * sizeof(ast_t));
+    for (int i = 0; i < n; i++) {
+        const type_info_t *ti = type_lookup(bs->param_types[i]);
+        const type_info_t *el = ti && ti->elem_oid ? type_lookup(ti->elem_oid) : NULL;
+        if (!ti)
+            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "parameter %d has an unsupported type", i + 1);
+        casts[i].kind = AST_CAST;
+        casts[i].location = args->items[i]->location;
+        casts[i].cast.arg = args->items[i];
+        casts[i].cast.type.name = el ? el->name : ti->name;
+        casts[i].cast.type.is_array = el != NULL;
+        tg[i] = (ast_target_t){"?column?", &casts[i], -1};
+    }
+    sel->kind = AST_SELECT;
+    sel->location = -1;
+    sel->select.ntargets = n;
+    sel->select.targets = tg;
+    const char *text = outer->prep->text;
+    prep_t *ep = prep_new("", text, strlen(text), err);
+    if (!ep)
+        return -1;
+    ep->ast = sel;
+    ep->closed = true;           /* freed with the portal below */
+    if (outer->prep->bs) {
+        ep->decl_nparams = outer->prep->bs->nparams;
+        ep->decl_types = outer->prep->bs->param_types;
+    }
+    portal_t *ap = portal_new("", ep, err);
+    if (!ap) {
+        prep_release(ep);
+        return -1;
+    }
+    ap->nparams = outer->nparams;
+    ap->params = outer->params;
+    ap->pnulls = outer->pnulls;
+    int rc = -1;
+    batch_t *b;
+    if (portal_setup(s, ap, err) < 0)
+        goto done;
+    if (!(ap->op = exec_build(&ap->ctx, ep->bs->plan, err)))
+        goto done;
+    int r = ap->op->next(ap->op, &b, err);
+    if (r < 0)
+        goto done;
+    ASSERT(r > 0 && b->nrows == 1);
+    for (int i = 0; i < n; i++) {
+        ip->params[i] = b->vals[i][0];
+        ip->pnulls[i] = b->nulls[i][0];
+        if (!ip->pnulls[i] && exec_copy_datum(&ip->arena, bs->param_types[i], &ip->params[i]) < 0) {
+            sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    portal_free_unlinked(ap);
+    return rc;
+}
+
+/* EXECUTE name [(args)]: runs the named statement to completion through the sink;
+ * the command tag is the statement's own ("SELECT 3", "INSERT 0 1"). */
+static int run_execute(sql_session_t *s, portal_t *outer, sql_sink_t *sink, bool describe, sql_error_t *err)
+{
+    const ast_t *a = outer->prep->ast;
+    prep_t *t = execute_target(s, a, err);
+    if (!t)
+        return -1;
+    const bound_stmt_t *bs = t->bs;
+    if (a->execute.args.n != bs->nparams) {
+        sql_error(err, SQLSTATE_SYNTAX_ERROR, "wrong number of parameters for prepared statement \"%s\"",
+                  a->execute.name);
+        sql_error_detail(err, "Expected %d parameters but got %d.", bs->nparams, a->execute.args.n);
+        return -1;
+    }
+    if (t->ast->kind == AST_EXECUTE)
+        return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "EXECUTE of an EXECUTE is not supported");
+    portal_t *ip = portal_new("", t, err);
+    if (!ip)
+        return -1;
+    int rc = execute_args(s, outer, ip, bs, err);
+    if (rc == 0)
+        rc = portal_run(s, ip, 0, sink, describe, err);
+    portal_free_unlinked(ip);
+    return rc < 0 ? -1 : 0;
+}
+
 static int run_utility(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char **tag, sql_error_t *err)
 {
     const ast_t *a = p->prep->ast;
@@ -1036,6 +1320,12 @@ static int run_utility(sql_session_t *s, portal_t *p, sql_sink_t *sink, const ch
         while (s->preps)
             prep_unlink(s, s->preps);
         return 0;
+    case AST_PREPARE:
+        *tag = "PREPARE";
+        return run_prepare(s, p, err);
+    case AST_DEALLOCATE:
+        *tag = a->execute.name ? "DEALLOCATE" : "DEALLOCATE ALL";
+        return run_deallocate(s, a->execute.name, err);
     case AST_CREATE_EXTENSION:
         *tag = "CREATE EXTENSION";
         if (strcmp(a->show.name, "vector") != 0 && strcmp(a->show.name, "plpgsql") != 0)
@@ -1225,8 +1515,6 @@ int sql_exec_simple(sql_session_t *s, const char *sql, size_t len, sql_sink_t *s
 int sql_prepare(sql_session_t *s, const char *name, const char *sql, size_t len, int nparams,
                 const type_oid_t *param_types, sql_error_t *err)
 {
-    if (s->failed)
-        return failed_error(err);
     prep_t *old = prep_find(s, name);
     if (old && name[0])
         return sql_error(err, SQLSTATE_DUPLICATE_PSTATEMENT, "prepared statement \"%s\" already exists", name);
@@ -1254,6 +1542,13 @@ int sql_prepare(sql_session_t *s, const char *name, const char *sql, size_t len,
         p->ast = noop;
     } else {
         p->ast = st[0].ast;
+    }
+    if (s->failed && !allowed_when_failed(p->ast)) {
+        /* PostgreSQL parses COMMIT / ROLLBACK in an aborted block and refuses the rest */
+        failed_error(err);
+        p->closed = true;
+        prep_release(p);
+        return -1;
     }
     if (nparams > LIMIT_PG_PARAMS) {
         sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many parameters");
@@ -1300,6 +1595,14 @@ int sql_describe_statement(sql_session_t *s, const char *name, int *nparams, con
     *param_types = p->bs->param_types;
     *ncols = p->bs->ncols;
     *cols = p->bs->cols;
+    if (p->ast->kind == AST_EXECUTE) {
+        /* the rows are those of the statement it names */
+        prep_t *t = execute_target(s, p->ast, err);
+        if (!t)
+            return -1;
+        *ncols = t->bs->ncols;
+        *cols = t->bs->cols;
+    }
     return 0;
 }
 
@@ -1307,11 +1610,11 @@ int sql_bind(sql_session_t *s, const char *portal, const char *stmt, int nformat
              int nvalues, const uint8_t *const *values, const int32_t *lengths, int nresult_formats,
              const int16_t *result_formats, sql_error_t *err)
 {
-    if (s->failed)
-        return failed_error(err);
     prep_t *pr = prep_find(s, stmt);
     if (!pr)
         return sql_error(err, SQLSTATE_UNDEFINED_PSTATEMENT, "prepared statement \"%s\" does not exist", stmt);
+    if (s->failed && !allowed_when_failed(pr->ast))
+        return failed_error(err);
     const catalog_t *cat = catalog_current();
     int brc = prep_bind(pr, cat, err);
     catalog_unref(cat);
@@ -1361,6 +1664,7 @@ int sql_bind(sql_session_t *s, const char *portal, const char *stmt, int nformat
         return sql_error(err, SQLSTATE_PROTOCOL_VIOLATION, "bind message has %d result formats but query has %d columns",
                          nresult_formats, nc);
     }
+    p->rformat_all = nresult_formats == 1 ? result_formats[0] : 0;
     for (int i = 0; i < nc; i++)
         p->rformats[i] = nresult_formats == 0 ? 0 : nresult_formats == 1 ? result_formats[0] : result_formats[i];
     p->next = s->portals;
@@ -1389,6 +1693,22 @@ int sql_describe_portal(sql_session_t *s, const char *portal, int *ncols, const 
     *ncols = bs->ncols;
     *cols = bs->cols;
     *formats = p->rformats;
+    if (p->prep->ast->kind == AST_EXECUTE) {
+        prep_t *t = execute_target(s, p->prep->ast, err);
+        if (!t)
+            return -1;
+        *ncols = t->bs->ncols;
+        *cols = t->bs->cols;
+        if (t->bs->ncols > 0) {
+            /* Bind sized the formats for no columns: all text */
+            int16_t *f = arena_alloc(&p->arena, (size_t)t->bs->ncols * sizeof(int16_t));
+            if (!f)
+                return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            for (int i = 0; i < t->bs->ncols; i++)
+                f[i] = p->rformat_all;
+            *formats = f;
+        }
+    }
     return 0;
 }
 
@@ -1399,6 +1719,11 @@ int sql_execute(sql_session_t *s, const char *portal, int64_t max_rows, sql_sink
         return sql_error(err, SQLSTATE_INVALID_CURSOR, "portal \"%s\" does not exist", portal);
     if (s->failed && !allowed_when_failed(p->prep->ast))
         return failed_error(err);
+    if (!s->in_block && p->prep->ast->kind != AST_TXN && !p->started) {
+        /* Executes up to the next Sync form one implicit transaction, as in PostgreSQL */
+        s->implicit = true;
+        s->ext_implicit = true;
+    }
     sql_sink_t *saved = g_param_sink;
     g_param_sink = sink;
     int rc = portal_run(s, p, max_rows, sink, false, err);
@@ -1437,6 +1762,8 @@ int sql_sync(sql_session_t *s, sql_error_t *err)
         txn_end(s, !s->failed, err);
         return sql_error_is_set(err) ? -1 : 0;
     }
+    s->implicit = false;
+    s->ext_implicit = false;
     return 0;
 }
 

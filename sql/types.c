@@ -34,6 +34,12 @@ static const type_info_t type_table[] = {
     {TYPE_INT4ARRAY, "_int4", "integer[]", -1, false, 'A', 'i', 0, 23, false},
     {TYPE_TEXTARRAY, "_text", "text[]", -1, false, 'A', 'i', 0, 25, false},
     {TYPE_OIDARRAY, "_oid", "oid[]", -1, false, 'A', 'i', 0, 26, false},
+    {1000, "_bool", "boolean[]", -1, false, 'A', 'i', 0, TYPE_BOOL, false},
+    {1016, "_int8", "bigint[]", -1, false, 'A', 'd', 0, TYPE_INT8, false},
+    {1021, "_float4", "real[]", -1, false, 'A', 'i', 0, TYPE_FLOAT4, false},
+    {1022, "_float8", "double precision[]", -1, false, 'A', 'd', 0, TYPE_FLOAT8, false},
+    {1015, "_varchar", "character varying[]", -1, false, 'A', 'i', 0, TYPE_VARCHAR, false},
+    {1014, "_bpchar", "character[]", -1, false, 'A', 'i', 0, TYPE_BPCHAR, false},
     {TYPE_BPCHAR, "bpchar", "character", -1, false, 'S', 'i', 1014, 0, false},
     {TYPE_VARCHAR, "varchar", "character varying", -1, false, 'S', 'i', 1015, 0, false},
     {TYPE_DATE, "date", "date", 4, true, 'D', 'i', 1182, 0, false},
@@ -42,6 +48,7 @@ static const type_info_t type_table[] = {
     {TYPE_NUMERIC, "numeric", "numeric", -1, false, 'N', 'i', 1231, 0, false},
     {TYPE_REGCLASS, "regclass", "regclass", 4, true, 'N', 'i', 2210, 0, false},
     {TYPE_REGTYPE, "regtype", "regtype", 4, true, 'N', 'i', 2211, 0, false},
+    {TYPE_REGNAMESPACE, "regnamespace", "regnamespace", 4, true, 'N', 'i', 4090, 0, false},
     {TYPE_VOID, "void", "void", 4, true, 'P', 'i', 0, 0, false},
 };
 #define TYPE_TABLE_COUNT ((int)(sizeof type_table / sizeof type_table[0]))
@@ -116,7 +123,7 @@ static bool is_int(type_oid_t t) { return t == TYPE_INT2 || t == TYPE_INT4 || t 
 static bool is_float(type_oid_t t) { return t == TYPE_FLOAT4 || t == TYPE_FLOAT8; }
 static bool is_oidlike(type_oid_t t)
 {
-    return t == TYPE_OID || t == TYPE_REGCLASS || t == TYPE_REGTYPE || t == TYPE_REGPROC;
+    return t == TYPE_OID || t == TYPE_REGCLASS || t == TYPE_REGTYPE || t == TYPE_REGPROC || t == TYPE_REGNAMESPACE;
 }
 
 /* ---- comparison and hashing ---- */
@@ -140,6 +147,8 @@ int type_cmp(type_oid_t t, datum_t a, datum_t b)
                          types__trim_bpchar(b.s->data, b.s->len));
     if (types__is_string(t) || t == TYPE_BYTEA)
         return cmp_bytes(a.s->data, a.s->len, b.s->data, b.s->len);
+    if (type_is_array(t))
+        return type_array_cmp(a, b);
     return a.i64 < b.i64 ? -1 : a.i64 > b.i64;
 }
 
@@ -186,6 +195,8 @@ uint64_t type_hash(type_oid_t t, datum_t d)
         return types__hash_bytes(d.s->data, types__trim_bpchar(d.s->data, d.s->len), 0);
     if (types__is_string(t) || t == TYPE_BYTEA)
         return types__hash_bytes(d.s->data, d.s->len, 0);
+    if (type_is_array(t))
+        return type_array_hash(d);
     return types__hash_u64((uint64_t)d.i64);
 }
 
@@ -218,6 +229,8 @@ static const struct { type_oid_t from, to; char ctx; } cast_table[] = {
     {TYPE_OID, TYPE_REGTYPE, 'i'}, {TYPE_REGTYPE, TYPE_OID, 'i'}, {TYPE_INT4, TYPE_REGTYPE, 'i'},
     {TYPE_INT8, TYPE_REGTYPE, 'i'}, {TYPE_REGTYPE, TYPE_INT4, 'a'}, {TYPE_REGTYPE, TYPE_INT8, 'a'},
     {TYPE_OID, TYPE_REGPROC, 'i'}, {TYPE_REGPROC, TYPE_OID, 'i'},
+    {TYPE_OID, TYPE_REGNAMESPACE, 'i'}, {TYPE_REGNAMESPACE, TYPE_OID, 'i'}, {TYPE_INT4, TYPE_REGNAMESPACE, 'i'},
+    {TYPE_INT8, TYPE_REGNAMESPACE, 'i'}, {TYPE_REGNAMESPACE, TYPE_INT4, 'a'}, {TYPE_REGNAMESPACE, TYPE_INT8, 'a'},
 };
 
 static bool has_io(type_oid_t t) { return type_has_binary(t) && t != TYPE_VOID; }
@@ -230,6 +243,8 @@ bool type_can_cast(type_oid_t from, type_oid_t to, int ctx)
 {
     if (from == to || from == TYPE_UNKNOWN)
         return has_io(to) || from == to;
+    if (type_is_array(from) && type_is_array(to))
+        return type_can_cast(type_array_elem(from), type_array_elem(to), ctx);   /* element-wise */
     for (size_t i = 0; i < sizeof cast_table / sizeof cast_table[0]; i++) {
         if (cast_table[i].from == from && cast_table[i].to == to) {
             int need = cast_table[i].ctx == 'i' ? CAST_IMPLICIT
@@ -343,6 +358,8 @@ int type_cast(type_oid_t from, type_oid_t to, int32_t to_typmod, int ctx, datum_
                          types__sql_name(to));
     bool truncate = ctx == CAST_EXPLICIT;
     if (from == to && !types__is_string(to)) { *out = in; return 0; }
+    if (type_is_array(from) && type_is_array(to))
+        return type_array_cast(from, to, ctx, in, a, out, err);
     if (types__is_string(from)) {
         size_t len = in.s->len;
         if (from == TYPE_BPCHAR && is_string_target(to) && to != TYPE_BPCHAR)

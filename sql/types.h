@@ -17,6 +17,13 @@
  *     date: i64 days since 2000-01-01. text/varchar/bpchar/name/bytea/unknown: `s`
  *     pointing at a vstr_t {len, bytes} (no NUL needed; not NUL-terminated) living in
  *     an arena or other owner memory.
+ *   - arrays (text[], name[], int2[], int4[], oid[], "char"[], ... and int2vector /
+ *     oidvector, which share the form): `s` pointing at a vstr_t whose bytes are
+ *     u32 element type, u32 count, then per element u32 length (TYPE_ARRAY_NULL_LEN
+ *     for NULL) + payload padded to 4 bytes; by-value payloads are the datum's 8
+ *     bytes, string payloads the bytes, so a string element is a vstr_t inside the
+ *     blob. One dimension, lower bound 1. Read them with type_array_iter/next, make
+ *     them with type_array_build; text form {a,b,"c d",NULL}, vectors "1 2".
  *   - float output follows PostgreSQL 12+ (extra_float_digits = 1): the shortest text
  *     that reads back to the same value, "Infinity", "-Infinity", "NaN"; exponent
  *     form like PostgreSQL (1e+20, 1.5e-07).
@@ -50,7 +57,7 @@ enum {
     TYPE_OID = 26, TYPE_OIDVECTOR = 30, TYPE_FLOAT4 = 700, TYPE_FLOAT8 = 701,
     TYPE_UNKNOWN = 705, TYPE_BPCHAR = 1042, TYPE_VARCHAR = 1043, TYPE_DATE = 1082,
     TYPE_TIMESTAMP = 1114, TYPE_TIMESTAMPTZ = 1184, TYPE_NUMERIC = 1700,
-    TYPE_REGCLASS = 2205, TYPE_REGTYPE = 2206, TYPE_VOID = 2278,
+    TYPE_REGCLASS = 2205, TYPE_REGTYPE = 2206, TYPE_VOID = 2278, TYPE_REGNAMESPACE = 4089,
     TYPE_TEXTARRAY = 1009, TYPE_INT4ARRAY = 1007, TYPE_INT2ARRAY = 1005, TYPE_OIDARRAY = 1028,
     TYPE_NAMEARRAY = 1003, TYPE_CHARARRAY = 1002,
 };
@@ -140,6 +147,32 @@ void row_encode(int ncols, const type_oid_t *types, const datum_t *vals, const b
  * decode the missing tail as NULL. Returns 0 or -1 on malformed bytes. */
 int row_decode(const uint8_t *buf, size_t len, int ncols, const type_oid_t *types,
                datum_t *vals, bool *nulls);
+
+/* ---- arrays (types_array.c; representation above) ---- */
+#define TYPE_ARRAY_NULL_LEN UINT32_MAX
+typedef struct type_array_iter { type_oid_t elem; const char *p, *end; } type_array_iter_t;
+bool type_is_array(type_oid_t t);                  /* array types and int2vector/oidvector */
+type_oid_t type_array_elem(type_oid_t array_type); /* TYPE_INVALID if not an array type */
+type_oid_t type_array_of(type_oid_t elem);         /* the array type, TYPE_INVALID if none */
+/* Builds an array value of n elements (nulls may be NULL = none); NULL on arena
+ * exhaustion. String elements are copied into the value. */
+const vstr_t *type_array_build(arena_t *a, type_oid_t elem, int n, const datum_t *vals, const bool *nulls);
+int type_array_count(datum_t d);
+type_oid_t type_array_elem_of(datum_t d);
+void type_array_iter(type_array_iter_t *it, datum_t d);
+/* Next element; false at the end. String elements point into the array value. */
+bool type_array_next(type_array_iter_t *it, datum_t *out, bool *isnull);
+/* Text and binary forms and element-wise comparison / hashing / casts; type_in_text,
+ * type_out_text, type_send_binary, type_recv_binary, type_cmp, type_hash and
+ * type_cast dispatch here for array types. */
+int type_array_in(type_oid_t t, const char *s, size_t len, arena_t *a, datum_t *out, sql_error_t *err);
+void type_array_out(type_oid_t t, datum_t d, strbuf_t *out);
+int type_array_recv(type_oid_t t, const uint8_t *p, size_t len, arena_t *a, datum_t *out, sql_error_t *err);
+void type_array_send(type_oid_t t, datum_t d, strbuf_t *out);
+int type_array_cmp(datum_t a, datum_t b);
+uint64_t type_array_hash(datum_t d);
+int type_array_cast(type_oid_t from, type_oid_t to, int ctx, datum_t in, arena_t *a, datum_t *out,
+                    sql_error_t *err);
 
 /* ---- time ---- */
 int64_t time_now_ts(void);     /* current timestamp (us since 2000-01-01 UTC) */

@@ -30,7 +30,8 @@ static bool key_is_int(type_oid_t t)
 {
     switch (t) {
     case TYPE_INT2: case TYPE_INT4: case TYPE_INT8: case TYPE_OID: case TYPE_REGCLASS:
-    case TYPE_REGTYPE: case TYPE_REGPROC: case TYPE_DATE: case TYPE_TIMESTAMP: case TYPE_TIMESTAMPTZ:
+    case TYPE_REGTYPE: case TYPE_REGPROC: case TYPE_REGNAMESPACE: case TYPE_DATE: case TYPE_TIMESTAMP:
+    case TYPE_TIMESTAMPTZ:
         return true;
     default:
         return false;
@@ -120,7 +121,7 @@ static int fixed_width(type_oid_t t)
     case TYPE_BOOL: case TYPE_CHAR: return 1;
     case TYPE_INT2: return 2;
     case TYPE_INT4: case TYPE_OID: case TYPE_REGCLASS: case TYPE_REGTYPE: case TYPE_REGPROC:
-    case TYPE_FLOAT4: case TYPE_DATE: return 4;
+    case TYPE_REGNAMESPACE: case TYPE_FLOAT4: case TYPE_DATE: return 4;
     case TYPE_INT8: case TYPE_FLOAT8: case TYPE_TIMESTAMP: case TYPE_TIMESTAMPTZ: return 8;
     case TYPE_VOID: return 0;
     default: return -1;

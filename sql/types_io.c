@@ -615,6 +615,37 @@ static void char_out(int64_t v, strbuf_t *out)
 
 /* ---- dispatch ---- */
 
+/* The schemas every NextDB database has (sql/pgcatalog.c's pg_namespace rows);
+ * regnamespace prints and reads them by name, other OIDs as numbers. */
+static const struct { uint32_t oid; const char *name; } regnamespace_names[] = {
+    {11, "pg_catalog"}, {99, "pg_toast"}, {2200, "public"}, {13000, "information_schema"},
+};
+#define REGNAMESPACE_COUNT (sizeof regnamespace_names / sizeof regnamespace_names[0])
+
+static int regnamespace_in(const char *s, size_t len, datum_t *out, sql_error_t *err)
+{
+    if (len >= 2 && s[0] == '"' && s[len - 1] == '"') {
+        s++;
+        len -= 2;
+    }
+    for (size_t i = 0; i < REGNAMESPACE_COUNT; i++)
+        if (strlen(regnamespace_names[i].name) == len && !memcmp(regnamespace_names[i].name, s, len)) {
+            out->i64 = regnamespace_names[i].oid;
+            return 0;
+        }
+    return sql_error(err, SQLSTATE_UNDEFINED_SCHEMA, "schema \"%.*s\" does not exist", (int)(len > 256 ? 256 : len), s);
+}
+
+static void regnamespace_out(int64_t v, strbuf_t *out)
+{
+    for (size_t i = 0; i < REGNAMESPACE_COUNT; i++)
+        if (regnamespace_names[i].oid == (uint32_t)v) {
+            strbuf_puts(out, regnamespace_names[i].name);
+            return;
+        }
+    strbuf_printf(out, "%u", (unsigned)(uint32_t)v);
+}
+
 static const char *int_name(type_oid_t t)
 {
     return t == TYPE_INT2 ? "smallint" : t == TYPE_INT4 ? "integer" : "bigint";
@@ -636,11 +667,14 @@ int types__in_text(type_oid_t t, int32_t typmod, const char *s, size_t len, bool
     case TYPE_OID:
     case TYPE_REGCLASS:
     case TYPE_REGTYPE:
-    case TYPE_REGPROC: {
+    case TYPE_REGPROC:
+    case TYPE_REGNAMESPACE: {
         const char *tn = t == TYPE_OID ? "oid" : types__sql_name(t);
         const char *p = s;
         size_t n = len;
         trim(&p, &n);
+        if (t == TYPE_REGNAMESPACE && n > 0 && !isdigit((unsigned char)*p))
+            return regnamespace_in(p, n, out, err);
         if (t != TYPE_OID && (n == 0 || !(isdigit((unsigned char)*p))))
             return sql_error(err, t == TYPE_REGCLASS ? SQLSTATE_UNDEFINED_TABLE : SQLSTATE_UNDEFINED_OBJECT,
                              "%s \"%.*s\" does not exist",
@@ -677,6 +711,8 @@ int types__in_text(type_oid_t t, int32_t typmod, const char *s, size_t len, bool
         out->i64 = 0;
         return 0;
     default:
+        if (type_is_array(t))
+            return type_array_in(t, s, len, a, out, err);
         return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "type %s is not supported",
                          types__sql_name(t));
     }
@@ -699,6 +735,7 @@ void type_out_text(type_oid_t t, int32_t typmod, datum_t d, strbuf_t *out)
     case TYPE_REGCLASS:
     case TYPE_REGTYPE:
     case TYPE_REGPROC: strbuf_printf(out, "%u", (unsigned)(uint32_t)d.i64); break;
+    case TYPE_REGNAMESPACE: regnamespace_out(d.i64, out); break;
     case TYPE_FLOAT4: types__float_out(d.f64, true, out); break;
     case TYPE_FLOAT8: types__float_out(d.f64, false, out); break;
     case TYPE_CHAR: char_out(d.i64, out); break;
@@ -712,7 +749,9 @@ void type_out_text(type_oid_t t, int32_t typmod, datum_t d, strbuf_t *out)
     case TYPE_NAME:
     case TYPE_UNKNOWN: strbuf_append(out, d.s->data, d.s->len); break;
     case TYPE_VOID: break;
-    default: ASSERT(!"type_out_text: unsupported type");
+    default:
+        ASSERT(type_is_array(t));
+        type_array_out(t, d, out);
     }
 }
 
@@ -722,13 +761,13 @@ bool type_has_binary(type_oid_t t)
 {
     switch (t) {
     case TYPE_BOOL: case TYPE_INT2: case TYPE_INT4: case TYPE_INT8: case TYPE_OID:
-    case TYPE_REGCLASS: case TYPE_REGTYPE: case TYPE_REGPROC:
+    case TYPE_REGCLASS: case TYPE_REGTYPE: case TYPE_REGPROC: case TYPE_REGNAMESPACE:
     case TYPE_FLOAT4: case TYPE_FLOAT8: case TYPE_CHAR: case TYPE_DATE: case TYPE_TIMESTAMP:
     case TYPE_TIMESTAMPTZ: case TYPE_BYTEA: case TYPE_TEXT: case TYPE_VARCHAR: case TYPE_BPCHAR:
     case TYPE_NAME: case TYPE_UNKNOWN: case TYPE_VOID:
         return true;
     default:
-        return false;
+        return type_is_array(t) && type_has_binary(type_array_elem(t));
     }
 }
 
@@ -751,7 +790,7 @@ static int fixed_len(type_oid_t t)
     case TYPE_BOOL: case TYPE_CHAR: return 1;
     case TYPE_INT2: return 2;
     case TYPE_INT4: case TYPE_OID: case TYPE_REGCLASS: case TYPE_REGTYPE: case TYPE_REGPROC:
-    case TYPE_FLOAT4: case TYPE_DATE: return 4;
+    case TYPE_REGNAMESPACE: case TYPE_FLOAT4: case TYPE_DATE: return 4;
     case TYPE_INT8: case TYPE_FLOAT8: case TYPE_TIMESTAMP: case TYPE_TIMESTAMPTZ: return 8;
     case TYPE_VOID: return 0;
     default: return -1;
@@ -769,7 +808,8 @@ int type_recv_binary(type_oid_t t, int32_t typmod, const uint8_t *p, size_t len,
         switch (t) {
         case TYPE_BOOL: out->i64 = v != 0; break;
         case TYPE_CHAR: out->i64 = (int64_t)v; break;
-        case TYPE_OID: case TYPE_REGCLASS: case TYPE_REGTYPE: case TYPE_REGPROC: out->i64 = (int64_t)v; break;
+        case TYPE_OID: case TYPE_REGCLASS: case TYPE_REGTYPE: case TYPE_REGPROC: case TYPE_REGNAMESPACE:
+            out->i64 = (int64_t)v; break;
         case TYPE_FLOAT4: { uint32_t u = (uint32_t)v; float f; memcpy(&f, &u, 4); out->f64 = f; break; }
         case TYPE_FLOAT8: memcpy(&out->f64, &v, 8); break;
         case TYPE_DATE: {
@@ -789,6 +829,8 @@ int type_recv_binary(type_oid_t t, int32_t typmod, const uint8_t *p, size_t len,
     }
     if (types__is_string(t))
         return string_in(t, typmod, (const char *)p, len, false, a, out, err);
+    if (type_is_array(t))
+        return type_array_recv(t, p, len, a, out, err);
     return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "no binary input function available for type %s",
                      types__sql_name(t));
 }
@@ -800,14 +842,16 @@ void type_send_binary(type_oid_t t, int32_t typmod, datum_t d, strbuf_t *out)
     case TYPE_CHAR: strbuf_put_u8(out, (uint8_t)d.i64); break;
     case TYPE_INT2: strbuf_put_be16(out, (uint16_t)d.i64); break;
     case TYPE_INT4: case TYPE_OID: case TYPE_REGCLASS: case TYPE_REGTYPE: case TYPE_REGPROC:
-    case TYPE_DATE: strbuf_put_be32(out, (uint32_t)d.i64); break;
+    case TYPE_REGNAMESPACE: case TYPE_DATE: strbuf_put_be32(out, (uint32_t)d.i64); break;
     case TYPE_INT8: case TYPE_TIMESTAMP: case TYPE_TIMESTAMPTZ: strbuf_put_be64(out, (uint64_t)d.i64); break;
     case TYPE_FLOAT4: { float f = (float)d.f64; uint32_t u; memcpy(&u, &f, 4); strbuf_put_be32(out, u); break; }
     case TYPE_FLOAT8: { uint64_t u; memcpy(&u, &d.f64, 8); strbuf_put_be64(out, u); break; }
     case TYPE_BYTEA: case TYPE_TEXT: case TYPE_VARCHAR: case TYPE_BPCHAR: case TYPE_NAME:
     case TYPE_UNKNOWN: strbuf_append(out, d.s->data, d.s->len); break;
     case TYPE_VOID: break;
-    default: ASSERT(!"type_send_binary: type has no binary form");
+    default:
+        ASSERT(type_is_array(t));
+        type_array_send(t, d, out);
     }
 }
 

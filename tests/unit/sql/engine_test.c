@@ -304,6 +304,165 @@ static void extended_body(void)
     scen_done();
 }
 
+/* Runs one Parse/Bind/Execute (no Sync) with text parameters; renders like q(). */
+static const char *ext_run(const char *stmt_name, const char *sql, int nvals, const char *const *vals,
+                           int ncols, type_oid_t type0)
+{
+    sql_error_t err = {0};
+    tsink_t t;
+    memset(&t, 0, sizeof t);
+    strbuf_init(&t.out);
+    t.ncols = ncols;
+    t.types[0] = type0;
+    t.typmods[0] = -1;
+    sql_sink_t sink = {&t, ts_describe, ts_row, ts_complete, ts_empty, ts_notice, ts_param};
+    int32_t lens[8];
+    for (int i = 0; i < nvals; i++)
+        lens[i] = (int32_t)strlen(vals[i]);
+    int rc = sql ? sql_prepare(sess, stmt_name, sql, strlen(sql), 0, NULL, &err) : 0;
+    if (rc == 0)
+        rc = sql_bind(sess, "", stmt_name, 0, NULL, nvals, (const uint8_t *const *)vals, lens, 0, NULL, &err);
+    if (rc == 0)
+        rc = sql_execute(sess, "", 0, &sink, &err);
+    if (rc < 0)
+        snprintf(result, sizeof result, "%sERROR %s: %s", t.out.data ? t.out.data : "", err.sqlstate,
+                 err.message);
+    else
+        snprintf(result, sizeof result, "%s", t.out.data ? t.out.data : "");
+    size_t n = strlen(result);
+    if (n && result[n - 1] == '\n')
+        result[n - 1] = 0;
+    strbuf_free(&t.out);
+    return result;
+}
+
+#define XEQ(got, want)                                                           \
+    do {                                                                         \
+        const char *g__ = (got);                                                 \
+        if (strcmp(g__, want) != 0)                                              \
+            fprintf(stderr, "  line %d\n  want: %s\n  got:  %s\n", __LINE__, want, g__); \
+        TEST_CHECK(strcmp(g__, want) == 0);                                      \
+    } while (0)
+
+/* SQL-level PREPARE / EXECUTE / DEALLOCATE share the protocol's namespace; an
+ * aborted block accepts Parse/Bind/Execute of ROLLBACK; several Executes before one
+ * Sync are one transaction. */
+static void prepared_body(void)
+{
+    open_session();
+    sql_error_t err = {0};
+    QEQ("CREATE TABLE pp (k int PRIMARY KEY, v text)", "CREATE TABLE");
+    QEQ("PREPARE ins (int, text) AS INSERT INTO pp VALUES ($1, $2)", "PREPARE");
+    QEQ("EXECUTE ins (1, 'one')", "INSERT 0 1");
+    QEQ("EXECUTE ins (1 + 1, NULL)", "INSERT 0 1");
+    QEQ("PREPARE get (int) AS SELECT v, k FROM pp WHERE k = $1", "PREPARE");
+    QEQ("EXECUTE get (1)", "one|1\nSELECT 1");
+    QEQ("EXECUTE get ('2')", "NULL|2\nSELECT 1");
+    QEQ("EXECUTE get", "ERROR 42601: wrong number of parameters for prepared statement \"get\"");
+    QEQ("PREPARE get AS SELECT 1", "ERROR 42P05: prepared statement \"get\" already exists");
+    QEQ("EXECUTE nope (1)", "ERROR 26000: prepared statement \"nope\" does not exist");
+    QEQ("DEALLOCATE get", "DEALLOCATE");
+    QEQ("EXECUTE get (1)", "ERROR 26000: prepared statement \"get\" does not exist");
+    QEQ("DEALLOCATE get", "ERROR 26000: prepared statement \"get\" does not exist");
+    /* a statement from Parse is visible to EXECUTE, and PREPARE's to Bind */
+    const char *one[1] = {"1"};
+    XEQ(ext_run("proto", "SELECT v FROM pp WHERE k = $1", 1, one, 1, TYPE_TEXT), "one\nSELECT 1");
+    TEST_CHECK(sql_sync(sess, &err) == 0);
+    QEQ("EXECUTE proto (1)", "one\nSELECT 1");
+    QEQ("PREPARE cnt AS SELECT count(*) FROM pp", "PREPARE");
+    XEQ(ext_run("cnt", NULL, 0, NULL, 1, TYPE_INT8), "2\nSELECT 1");
+    TEST_CHECK(sql_sync(sess, &err) == 0);
+    QEQ("DEALLOCATE ALL", "DEALLOCATE ALL");
+    QEQ("EXECUTE cnt", "ERROR 26000: prepared statement \"cnt\" does not exist");
+    QEQ("EXECUTE proto (1)", "ERROR 26000: prepared statement \"proto\" does not exist");
+
+    /* task: ROLLBACK through the extended protocol in an aborted block */
+    QEQ("BEGIN", "BEGIN");
+    QEQ("INSERT INTO pp VALUES (3, 'three')", "INSERT 0 1");
+    QEQ("SELECT * FROM nothere", "ERROR 42P01: relation \"nothere\" does not exist");
+    TEST_CHECK(sql_txn_status(sess) == 'E');
+    XEQ(ext_run("", "SELECT 1", 0, NULL, 1, TYPE_INT4),
+        "ERROR 25P02: current transaction is aborted, commands ignored until end of transaction block");
+    TEST_CHECK(sql_sync(sess, &err) == 0);
+    XEQ(ext_run("", "ROLLBACK", 0, NULL, 0, 0), "ROLLBACK");
+    TEST_CHECK(sql_sync(sess, &err) == 0);
+    TEST_CHECK(sql_txn_status(sess) == 'I');
+    QEQ("SELECT count(*) FROM pp", "2\nSELECT 1");
+    /* COMMIT of an aborted block via Bind of a statement prepared earlier */
+    TEST_CHECK(sql_prepare(sess, "c", "COMMIT", 6, 0, NULL, &err) == 0);
+    QEQ("BEGIN", "BEGIN");
+    QEQ("SELECT 1/0", "ERROR 22012: division by zero");
+    XEQ(ext_run("c", NULL, 0, NULL, 0, 0), "ROLLBACK");
+    TEST_CHECK(sql_sync(sess, &err) == 0);
+    TEST_CHECK(sql_txn_status(sess) == 'I');
+
+    /* task: several Executes before one Sync are one implicit transaction */
+    const char *k5[1] = {"5"}, *k6[1] = {"6"};
+    XEQ(ext_run("", "INSERT INTO pp VALUES ($1::int, 'x')", 1, k5, 0, 0), "INSERT 0 1");
+    XEQ(ext_run("", "INSERT INTO pp VALUES ($1::int, 'y')", 1, k6, 0, 0), "INSERT 0 1");
+    XEQ(ext_run("", "SELECT 1/0", 0, NULL, 1, TYPE_INT4), "ERROR 22012: division by zero");
+    TEST_CHECK(sql_sync(sess, &err) == 0);
+    QEQ("SELECT count(*) FROM pp WHERE k >= 5", "0\nSELECT 1");      /* all rolled back */
+    XEQ(ext_run("", "INSERT INTO pp VALUES ($1::int, 'x')", 1, k5, 0, 0), "INSERT 0 1");
+    XEQ(ext_run("", "INSERT INTO pp VALUES ($1::int, 'y')", 1, k6, 0, 0), "INSERT 0 1");
+    TEST_CHECK(sql_txn_status(sess) == 'I');
+    TEST_CHECK(sql_sync(sess, &err) == 0);
+    QEQ("SELECT count(*) FROM pp WHERE k >= 5", "2\nSELECT 1");
+    /* BEGIN after an Execute takes the earlier work into the block */
+    XEQ(ext_run("", "DELETE FROM pp WHERE k = 5", 0, NULL, 0, 0), "DELETE 1");
+    XEQ(ext_run("", "BEGIN", 0, NULL, 0, 0), "BEGIN");
+    TEST_CHECK(sql_sync(sess, &err) == 0);
+    TEST_CHECK(sql_txn_status(sess) == 'T');
+    QEQ("ROLLBACK", "ROLLBACK");
+    QEQ("SELECT count(*) FROM pp WHERE k >= 5", "2\nSELECT 1");
+    scen_done();
+}
+
+/* Arrays end to end: constructors, literals, ANY/ALL, ARRAY(subquery) (also
+ * correlated), unnest in FROM, subscripts, ||, array functions, string_agg,
+ * regnamespace, and the catalog vectors psql reads. Results checked against
+ * PostgreSQL 15. */
+static void array_body(void)
+{
+    open_session();
+    QEQ("SELECT ARRAY[1,2,3] AS a, ARRAY['x', NULL, 'y z']", "{1,2,3}|{x,NULL,\"y z\"}\nSELECT 1");
+    QEQ("SELECT '{1,2}'::int2[], '{}'::oid[], '{pg_catalog}'::name[]", "{1,2}|{}|{pg_catalog}\nSELECT 1");
+    QEQ("SELECT ARRAY[]", "ERROR 42P18: cannot determine type of empty array");
+    QEQ("SELECT 2 = ANY('{1,2}'::int4[]), 3 = ANY(ARRAY[1,2]), 3 <> ALL(ARRAY[1,2]), 1 <> ALL(ARRAY[1,2])",
+        "t|f|t|f\nSELECT 1");
+    QEQ("SELECT 3 = ANY(ARRAY[1,NULL]), 1 = ANY(ARRAY[1,NULL]), 1 = ANY('{}'::int[]), 1 = ALL('{}'::int[])",
+        "NULL|t|f|t\nSELECT 1");
+    QEQ("SELECT 'd' = ANY('{a,d}'::\"char\"[]), '{0}'::oid[] = '{0}'", "t|t\nSELECT 1");
+    QEQ("SELECT 1 = ANY(2)", "ERROR 42809: op ANY/ALL (array) requires array on right side");
+    QEQ("SELECT array_to_string(ARRAY['a',NULL,'b'], ','), array_to_string(ARRAY['a',NULL], '-', '*')",
+        "a,b|a-*\nSELECT 1");
+    QEQ("SELECT array_length(ARRAY[5,6,7], 1), array_length(ARRAY[5], 2), array_upper(ARRAY[5,6], 1), cardinality('{}'::int[])",
+        "3|NULL|2|0\nSELECT 1");
+    QEQ("SELECT current_schemas(true), current_schemas(false), array_position(current_schemas(true), 'public')",
+        "{pg_catalog,public}|{public}|2\nSELECT 1");
+    QEQ("SELECT ARRAY[1,2] || '{3}', NULL::int[] || ARRAY[4], (ARRAY[10,20,30])[2], (ARRAY[10])[5]",
+        "{1,2,3}|{4}|20|NULL\nSELECT 1");
+    QEQ("CREATE TABLE arr (k int PRIMARY KEY, grp int, name text)", "CREATE TABLE");
+    QEQ("INSERT INTO arr VALUES (1, 1, 'a'), (2, 1, 'b'), (3, 2, 'c')", "INSERT 0 3");
+    QEQ("SELECT ARRAY(SELECT name FROM arr ORDER BY k DESC)", "{c,b,a}\nSELECT 1");
+    QEQ("SELECT ARRAY(SELECT name FROM arr WHERE k > 9)", "{}\nSELECT 1");
+    QEQ("SELECT g, ARRAY(SELECT a2.k FROM arr a2 WHERE a2.grp = g ORDER BY 1) FROM generate_series(1, 3) g",
+        "1|{1,2}\n2|{3}\n3|{}\nSELECT 3");
+    QEQ("SELECT x, length(x) FROM unnest(ARRAY['p', NULL, 'qq']) x", "p|1\nNULL|NULL\nqq|2\nSELECT 3");
+    QEQ("SELECT ARRAY(SELECT 'toast.' || x FROM unnest('{a=1,b}'::text[]) x)", "{toast.a=1,toast.b}\nSELECT 1");
+    QEQ("SELECT grp, string_agg(name, ', ') FROM arr GROUP BY grp ORDER BY grp", "1|a, b\n2|c\nSELECT 2");
+    QEQ("SELECT string_agg(name, NULL) FROM arr WHERE k < 3", "ab\nSELECT 1");
+    QEQ("SELECT string_agg(k, ',') FROM arr", "ERROR 42883: function string_agg(integer) does not exist");
+    QEQ("SELECT 2200::regnamespace, 'pg_catalog'::regnamespace::oid, 11::oid::regnamespace::text",
+        "public|11|pg_catalog\nSELECT 1");
+    /* catalog vectors: int2vector subscripts start at 0 */
+    QEQ("SELECT i.indkey, i.indkey[0], c.conkey, c.conkey[1] FROM pg_index i, pg_constraint c "
+        "WHERE i.indrelid = 'arr'::regclass AND c.conrelid = i.indrelid",
+        "1|1|{1}|1\nSELECT 1");
+    QEQ("SELECT proargtypes FROM pg_proc WHERE proname = 'array_to_string' AND pronargs = 3", "2276 25 25\nSELECT 1");
+    scen_done();
+}
+
 /* A second session in its own fiber, to exercise row-lock waits. */
 typedef struct other { sql_session_t *s; const char *sql; char out[1024]; volatile bool done; } other_t;
 
@@ -387,6 +546,8 @@ TEST(engine_end_to_end)
     /* after a restart the data is still there */
     run_scenario(extended_body);
     run_scenario(concurrency_body);
+    run_scenario(prepared_body);
+    run_scenario(array_body);
     snprintf(cmd, sizeof cmd, "rm -rf %s", data_dir);
     TEST_CHECK(system(cmd) == 0);
 }

@@ -103,9 +103,19 @@ static const char *sval(const rows_t *r, int row, const char *name)
     static int k;
     if (is_null(r, row, name))
         return NULL;
-    const vstr_t *v = r->vals[(size_t)row * r->vt->ncols + col(r, name)].s;
+    int c = col(r, name);
+    datum_t d = r->vals[(size_t)row * r->vt->ncols + c];
     char *b = buf[k++ % 4];
-    snprintf(b, sizeof buf[0], "%.*s", (int)v->len, v->data);
+    if (type_is_array(r->vt->cols[c].type)) {
+        /* vectors and arrays: their text form ("1 2", "{1}") */
+        strbuf_t sb;
+        strbuf_init(&sb);
+        type_out_text(r->vt->cols[c].type, -1, d, &sb);
+        snprintf(b, sizeof buf[0], "%.*s", (int)sb.len, sb.data ? sb.data : "");
+        strbuf_free(&sb);
+        return b;
+    }
+    snprintf(b, sizeof buf[0], "%.*s", (int)d.s->len, d.s->data);
     return b;
 }
 

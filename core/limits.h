@@ -104,7 +104,6 @@
 /* SQL arrays (appended by engine2). */
 #define LIMIT_SQL_ARRAY_ELEMS        (1024 * 1024) /* elements of one array value (text input, binary recv, ARRAY(subquery)) */
 
-#endif
 
 /* Vectors: vector/ (appended by vector). */
 #define LIMIT_VECTOR_DIMS            16000    /* pgvector's VECTOR_MAX_DIM */
@@ -118,3 +117,5 @@
 #define LIMIT_HNSW_NODES             (1u << 30) /* nodes per index (incl. tombstones); slot numbers are uint32 */
 #define LIMIT_HNSW_K_MAX             10000    /* results one search returns */
 #define LIMIT_HNSW_REPAIR_ROUNDS     8        /* reachability fix-up rounds in one repair pass */
+
+#endif

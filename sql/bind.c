@@ -783,15 +783,19 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
         if (arg && fn == AGG_STRING_AGG) {
             /* string_agg(text, text): both arguments as text (name etc. cast implicitly) */
             bexpr_t *sep = b_expr(b, n->func.args.items[1], sc);
+            if (sep && arg->type != TYPE_UNKNOWN && !is_string_cat(arg->type)) {
+                sql_error(b->err, SQLSTATE_UNDEFINED_FUNCTION, "function string_agg(%s, %s) does not exist",
+                          b_typename(b, arg->type), b_typename(b, sep->type));
+                sql_error_hint(b->err, "No function matches the given name and argument types. "
+                                       "You might need to add explicit type casts.");
+                b_pos(b, n->location);
+                sep = NULL;
+            }
             if (!sep || !(ag.arg2 = b_coerce(b, b_resolve_unknown(b, sep), TYPE_TEXT, -1, CAST_IMPLICIT,
                                              n->location)))
                 arg = NULL;
-            else if (arg->type != TYPE_UNKNOWN && !is_string_cat(arg->type))
-                arg = (ag.argtype = arg->type, NULL);
             else
                 arg = b_coerce(b, b_resolve_unknown(b, arg), TYPE_TEXT, -1, CAST_IMPLICIT, n->location);
-            if (!arg && !sql_error_is_set(b->err))
-                goto nofn;
         }
         b->agg_allowed = true;
         b->agg_context = saved;
@@ -1593,7 +1597,54 @@ static int scope_add(binder_t *b, scope_t *sc, bsrc_t *s)
     return 0;
 }
 
-/* Resolves a relation: pg_catalog virtual tables first, then public tables. */
+/* Looks name up in one schema (by name); false when the schema does not exist or
+ * has no such relation. */
+static bool b_lookup_in(binder_t *b, const char *schema, size_t len, const char *name, const cat_table_t **t,
+                        const pgcat_vtab_t **vt)
+{
+    if (len == 10 && !strncmp(schema, "pg_catalog", len))
+        *vt = pgcat_lookup(CAT_NS_PG_CATALOG, name);
+    else if (len == 18 && !strncmp(schema, "information_schema", len))
+        *vt = pgcat_lookup(CAT_NS_INFO_SCHEMA, name);
+    else if (len == 6 && !strncmp(schema, "public", len))
+        *t = catalog_table_by_name(b->env->catalog, CAT_NS_PUBLIC, name);
+    return *t || *vt;
+}
+
+/* Unqualified names follow search_path as PostgreSQL does: pg_catalog first unless
+ * the path names it, then each listed schema that exists ("$user" and unknown
+ * schemas are skipped: only pg_catalog, public and information_schema exist). */
+static void b_lookup_path(binder_t *b, const char *name, const cat_table_t **t, const pgcat_vtab_t **vt)
+{
+    const char *path = b->env->search_path ? b->env->search_path : "\"$user\", public";
+    bool explicit_catalog = false;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *p = path;
+        while (*p) {
+            while (*p == ' ' || *p == ',')
+                p++;
+            bool quoted = *p == '"';
+            const char *start = p + quoted;
+            const char *end = quoted ? strchr(start, '"') : start + strcspn(start, ", ");
+            if (!end)
+                end = start + strlen(start);
+            size_t len = (size_t)(end - start);
+            p = end + (quoted && *end);
+            if (len == 0)
+                continue;
+            if (pass == 0) {
+                explicit_catalog |= len == 10 && !strncmp(start, "pg_catalog", len);
+                continue;
+            }
+            if (b_lookup_in(b, start, len, name, t, vt))
+                return;
+        }
+        if (pass == 0 && !explicit_catalog && b_lookup_in(b, "pg_catalog", 10, name, t, vt))
+            return;
+    }
+}
+
+/* Resolves a relation: schema-qualified, or along search_path. */
 static int b_relation(binder_t *b, const ast_t *rv, const cat_table_t **t, const pgcat_vtab_t **vt)
 {
     const char *schema = rv->rangevar.schema, *name = rv->rangevar.name;
@@ -1612,9 +1663,7 @@ static int b_relation(binder_t *b, const ast_t *rv, const cat_table_t **t, const
             return -1;
         }
     } else {
-        *vt = pgcat_lookup(CAT_NS_PG_CATALOG, name);
-        if (!*vt)
-            *t = catalog_table_by_name(b->env->catalog, CAT_NS_PUBLIC, name);
+        b_lookup_path(b, name, t, vt);
     }
     if (!*t && !*vt) {
         if (schema)

@@ -475,6 +475,8 @@ int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
             if (def.pk_attnums[j] == def.cols[found].attnum)
                 return sql_error(err, "42701", "column \"%s\" appears twice in primary key constraint",
                                  a->create.pk_cols[k]);
+        if (type_is_array(def.cols[found].type))
+            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "arrays in a primary key are not supported");
         def.pk_attnums[k] = def.cols[found].attnum;
         def.cols[found].not_null = true;
     }
@@ -569,6 +571,8 @@ int exec_alter_pk(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
         if (found < 0)
             return sql_error(err, SQLSTATE_UNDEFINED_COLUMN, "column \"%s\" of relation \"%s\" does not exist",
                              a->alter_pk.cols[k], old->name);
+        if (type_is_array(old->cols[found].type))
+            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "arrays in a primary key are not supported");
         def->pk_attnums[k] = old->cols[found].attnum;
         def->cols[found].not_null = true;
     }

@@ -58,11 +58,14 @@ static const guc_def_t guc_defs[] = {
 };
 #define GUC_N ((int)(sizeof guc_defs / sizeof guc_defs[0]))
 
-typedef struct guc_undo { int index; char *value; struct guc_undo *next; } guc_undo_t;
+/* One setting changed in the open transaction: its value before the transaction and
+ * the value a COMMIT keeps (the last plain SET; NULL = prior, only SET LOCAL ran). */
+typedef struct guc_undo { int index; char *prior; char *session; struct guc_undo *next; } guc_undo_t;
 
 struct guc_set {
     char *values[GUC_N];
     guc_undo_t *undo;
+    bool in_txn;
 };
 
 static int guc_find(const char *name)
@@ -108,7 +111,8 @@ void guc_free(guc_set_t *g)
     while (g->undo) {
         guc_undo_t *u = g->undo;
         g->undo = u->next;
-        rt_free(u->value);
+        rt_free(u->prior);
+        rt_free(u->session);
         rt_free(u);
     }
     rt_free(g);
@@ -272,15 +276,26 @@ int guc_set(guc_set_t *g, const char *name, const char *value, bool is_local, bo
     const char *v = value ? value : d->boot;
     if (normalise(i, v, buf, sizeof buf, err) < 0)
         return -1;
-    if (is_local) {
-        guc_undo_t *u = rt_calloc(1, sizeof *u);
-        if (!u || !(u->value = sdup(g->values[i]))) {
-            rt_free(u);
-            return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    if (is_local || g->in_txn) {
+        guc_undo_t *u = g->undo;
+        while (u && u->index != i)
+            u = u->next;
+        if (!u) {
+            if (!(u = rt_calloc(1, sizeof *u)) || !(u->prior = sdup(g->values[i]))) {
+                rt_free(u);
+                return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            }
+            u->index = i;
+            u->next = g->undo;
+            g->undo = u;
         }
-        u->index = i;
-        u->next = g->undo;
-        g->undo = u;
+        if (!is_local) {
+            char *sv = sdup(buf);
+            if (!sv)
+                return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            rt_free(u->session);
+            u->session = sv;
+        }
     }
     *report = (d->flags & G_REPORT) && strcmp(g->values[i], buf) != 0;
     return set_value(g, i, buf, err);
@@ -296,15 +311,27 @@ void guc_reset_all(guc_set_t *g)
     }
 }
 
-void guc_txn_end(guc_set_t *g)
+void guc_txn_begin(guc_set_t *g)
+{
+    g->in_txn = true;
+}
+
+void guc_txn_end(guc_set_t *g, bool commit)
 {
     while (g->undo) {
         guc_undo_t *u = g->undo;
         g->undo = u->next;
         rt_free(g->values[u->index]);
-        g->values[u->index] = u->value;
+        if (commit && u->session) {
+            g->values[u->index] = u->session;
+            rt_free(u->prior);
+        } else {
+            g->values[u->index] = u->prior;
+            rt_free(u->session);
+        }
         rt_free(u);
     }
+    g->in_txn = false;
 }
 
 int guc_count(void) { return GUC_N; }

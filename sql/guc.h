@@ -4,8 +4,9 @@
  *
  * Model: a static table of known settings (name, boot value, flags: GUC_REPORT sends
  * ParameterStatus on change, read-only ones refuse SET with 55P02) and a per-session
- * array of current values. SET LOCAL keeps the previous value and restores it when
- * the transaction ends. Names are case-insensitive, as in PostgreSQL; unknown names
+ * array of current values. Inside a transaction (guc_txn_begin) every SET records
+ * the value the setting had before the transaction: ROLLBACK restores it; COMMIT
+ * keeps the last plain SET and drops SET LOCAL values, as PostgreSQL does. Names are case-insensitive, as in PostgreSQL; unknown names
  * are 42704 'unrecognized configuration parameter "x"'. Values are validated where
  * NextDB implements only one behaviour (client_encoding must be UTF8, TimeZone UTC,
  * DateStyle ISO).
@@ -15,7 +16,8 @@
  *   guc_get                        current value by name
  *   guc_set                        SET / SET LOCAL / RESET (value NULL)
  *   guc_reset_all                  RESET ALL
- *   guc_txn_end                    restore SET LOCAL values at COMMIT / ROLLBACK
+ *   guc_txn_begin                  later SETs belong to the open transaction
+ *   guc_txn_end                    COMMIT (drop SET LOCAL) or ROLLBACK (undo all SETs)
  *   guc_count / guc_at             iterate (SHOW ALL, pg_settings)
  *   guc_timeout_ms                 parse a time setting into milliseconds
  *
@@ -40,7 +42,12 @@ int guc_get(const guc_set_t *g, const char *name, bool missing_ok, const char **
 int guc_set(guc_set_t *g, const char *name, const char *value, bool is_local, bool *report,
             const char **canon, sql_error_t *err);
 void guc_reset_all(guc_set_t *g);
-void guc_txn_end(guc_set_t *g);
+/* Marks a transaction open: from now on plain SETs are undone by a rollback.
+ * Idempotent. */
+void guc_txn_begin(guc_set_t *g);
+/* Ends it: commit keeps plain SETs and reverts SET LOCAL ones; rollback reverts
+ * every setting changed since guc_txn_begin (and SET LOCAL ones made before it). */
+void guc_txn_end(guc_set_t *g, bool commit);
 int guc_count(void);
 /* i-th setting: name, value, description, whether it is GUC_REPORT. */
 void guc_at(const guc_set_t *g, int i, const char **name, const char **value, const char **desc, bool *report);

@@ -145,6 +145,7 @@ typedef struct bind_env {
     const type_oid_t *param_types;
     const char *text;            /* statement text, for error positions */
     int text_offset;             /* statement start inside the text */
+    const char *search_path;     /* the session's search_path; NULL = "$user", public */
 } bind_env_t;
 
 /* Binds and plans one statement. Returns the bound statement or NULL + err. */

@@ -10,10 +10,11 @@
  * Transactions: outside a block each statement is its own transaction (autocommit),
  * and a statement touching one shard commits inside that shard's fragment (one
  * rt_call). BEGIN opens a block; an error inside it leaves the session in 'E' until
- * ROLLBACK (25P02 for anything else). A simple-query string with several statements
- * runs as one implicit transaction, as PostgreSQL does. In the extended protocol an
- * Execute outside a block commits at its end (sql_sync only clears errors): clients
- * that send several Executes before one Sync get one transaction per Execute.
+ * ROLLBACK (25P02 for anything else; Parse/Bind/Execute of COMMIT and ROLLBACK are
+ * accepted). A simple-query string with several statements runs as one implicit
+ * transaction, as PostgreSQL does; so do the Executes before one Sync in the
+ * extended protocol (sql_sync commits them). SQL-level PREPARE / EXECUTE /
+ * DEALLOCATE share the list of prepared statements with the protocol's Parse.
  */
 #include "sql/session.h"
 
@@ -42,6 +43,7 @@ typedef struct prep {
     int decl_nparams;
     type_oid_t *decl_types;
     bound_stmt_t *bs;
+    char *bound_path;            /* search_path bs was bound with (a change re-binds) */
     int refs;                    /* portals using it */
     bool closed;
     struct prep *next;
@@ -155,6 +157,8 @@ static int guc_set_cb(void *arg, const char *name, const char *value, bool is_lo
     sql_session_t *s = arg;
     bool report;
     const char *canon;
+    if (s->in_block || s->implicit)
+        guc_txn_begin(s->guc);      /* set_config in a transaction is undone by its rollback */
     if (guc_set(s->guc, name, value, is_local, &report, &canon, err) < 0)
         return -1;
     if (report && g_param_sink && g_param_sink->param_status) {
@@ -316,7 +320,7 @@ static void txn_end(sql_session_t *s, bool commit, sql_error_t *err)
     s->ext_implicit = false;
     s->failed = false;
     s->read_only = false;
-    guc_txn_end(s->guc);
+    guc_txn_end(s->guc, commit && !sql_error_is_set(err));
 }
 
 /* ---- prepared statements ---- */
@@ -328,6 +332,7 @@ static void prep_release(prep_t *p)
     arena_destroy(&p->arena);
     rt_free(p->name);
     rt_free(p->text);
+    rt_free(p->bound_path);
     rt_free(p);
 }
 
@@ -352,15 +357,23 @@ static prep_t *prep_new(const char *name, const char *text, size_t len, sql_erro
     return p;
 }
 
-/* Binds (or re-binds after a catalog change) against cat. */
-static int prep_bind(prep_t *p, const catalog_t *cat, sql_error_t *err)
+/* Binds (or re-binds after a catalog or search_path change) against cat. */
+static int prep_bind(sql_session_t *s, prep_t *p, const catalog_t *cat, sql_error_t *err)
 {
-    if (p->bs && p->bs->catalog_version == cat->version)
+    const char *path = NULL;
+    sql_error_t e2 = {0};
+    guc_get(s->guc, "search_path", false, &path, NULL, &e2);
+    if (p->bs && p->bs->catalog_version == cat->version && p->bound_path && path && !strcmp(p->bound_path, path))
         return 0;
-    bind_env_t env = {&p->arena, cat, p->decl_nparams, p->decl_types, p->text, 0};
+    bind_env_t env = {&p->arena, cat, p->decl_nparams, p->decl_types, p->text, 0, path};
     bound_stmt_t *bs = bind_statement(&env, p->ast, err);
     if (!bs)
         return -1;
+    char *bp = xstrdup(path ? path : "");
+    if (!bp)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    rt_free(p->bound_path);
+    p->bound_path = bp;
     p->bs = bs;
     return 0;
 }
@@ -729,7 +742,7 @@ static int portal_setup(sql_session_t *s, portal_t *p, sql_error_t *err)
     uint64_t st_ms = guc_timeout_ms(s->guc, "statement_timeout");
     tc->deadline_us = st_ms ? rt_now_us() + st_ms * 1000 : 0;
     p->cat = catalog_current();
-    if (prep_bind(p->prep, p->cat, err) < 0)
+    if (prep_bind(s, p->prep, p->cat, err) < 0)
         return -1;
     if (p->prep->bs->nparams > p->nparams)
         return sql_error(err, "42P02", "there is no parameter $%d", p->nparams + 1);
@@ -1043,6 +1056,12 @@ static int run_set(sql_session_t *s, const ast_t *a, sql_sink_t *sink, sql_error
             s->iso = !strcasecmp(value, "repeatable read") ? TXN_ISO_REPEATABLE_READ : TXN_ISO_READ_COMMITTED;
         return 0;
     }
+    if (a->set.is_local && !s->in_block && !s->implicit) {
+        notice_msg(sink, "WARNING", "25P01", "SET LOCAL can only be used in transaction blocks");
+        return 0;
+    }
+    if (s->in_block || s->implicit)
+        guc_txn_begin(s->guc);      /* a rollback undoes this SET, as in PostgreSQL */
     if (guc_set(s->guc, a->set.name, value, a->set.is_local, &report, &canon, err) < 0)
         return -1;
     if (report && sink->param_status) {
@@ -1129,7 +1148,7 @@ static int run_prepare(sql_session_t *s, portal_t *outer, sql_error_t *err)
         if (prep_param_type(&a->prepare.types[i], &p->decl_types[i], err) < 0)
             goto fail;
     const catalog_t *cat = catalog_current();
-    int rc = prep_bind(p, cat, err);
+    int rc = prep_bind(s, p, cat, err);
     catalog_unref(cat);
     if (rc < 0)
         goto fail;
@@ -1166,7 +1185,7 @@ static prep_t *execute_target(sql_session_t *s, const ast_t *a, sql_error_t *err
         return NULL;
     }
     const catalog_t *cat = catalog_current();
-    int rc = prep_bind(t, cat, err);
+    int rc = prep_bind(s, t, cat, err);
     catalog_unref(cat);
     return rc < 0 ? NULL : t;
 }
@@ -1495,6 +1514,8 @@ int sql_exec_simple(sql_session_t *s, const char *sql, size_t len, sql_sink_t *s
         if (n > 1 && !s->in_block && !s->implicit && i + 1 < n && rc == 0)
             s->implicit = true;    /* after COMMIT inside the string: a new implicit block */
     }
+    if (s->implicit && !s->in_block && !s->txn_active)
+        guc_txn_end(s->guc, rc == 0);      /* only SETs ran in the implicit transaction */
     if (s->implicit) {
         s->implicit = false;
         if (rc == 0 && s->txn_active && !s->in_block) {
@@ -1563,7 +1584,7 @@ int sql_prepare(sql_session_t *s, const char *name, const char *sql, size_t len,
     }
     /* bind now so Describe can report parameter types and result columns */
     const catalog_t *cat = catalog_current();
-    int rc = prep_bind(p, cat, err);
+    int rc = prep_bind(s, p, cat, err);
     catalog_unref(cat);
     if (rc < 0)
         goto fail;
@@ -1587,7 +1608,7 @@ int sql_describe_statement(sql_session_t *s, const char *name, int *nparams, con
     if (!p)
         return sql_error(err, SQLSTATE_UNDEFINED_PSTATEMENT, "prepared statement \"%s\" does not exist", name);
     const catalog_t *cat = catalog_current();
-    int rc = prep_bind(p, cat, err);
+    int rc = prep_bind(s, p, cat, err);
     catalog_unref(cat);
     if (rc < 0)
         return -1;
@@ -1616,7 +1637,7 @@ int sql_bind(sql_session_t *s, const char *portal, const char *stmt, int nformat
     if (s->failed && !allowed_when_failed(pr->ast))
         return failed_error(err);
     const catalog_t *cat = catalog_current();
-    int brc = prep_bind(pr, cat, err);
+    int brc = prep_bind(s, pr, cat, err);
     catalog_unref(cat);
     if (brc < 0)
         return -1;
@@ -1762,6 +1783,8 @@ int sql_sync(sql_session_t *s, sql_error_t *err)
         txn_end(s, !s->failed, err);
         return sql_error_is_set(err) ? -1 : 0;
     }
+    if (!s->in_block)
+        guc_txn_end(s->guc, !s->failed);
     s->implicit = false;
     s->ext_implicit = false;
     return 0;

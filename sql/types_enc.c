@@ -38,7 +38,9 @@ static bool key_is_int(type_oid_t t)
     }
 }
 
-static bool is_varlen(type_oid_t t) { return types__is_string(t) || t == TYPE_BYTEA; }
+/* Variable-length values: strings, bytea and arrays (a row stores an array's blob as
+ * is; arrays never appear in keys, DDL refuses them there). */
+static bool is_varlen(type_oid_t t) { return types__is_string(t) || t == TYPE_BYTEA || type_is_array(t); }
 
 void type_key_encode(type_oid_t t, datum_t d, strbuf_t *out)
 {

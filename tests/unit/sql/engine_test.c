@@ -415,6 +415,43 @@ static void prepared_body(void)
     TEST_CHECK(sql_txn_status(sess) == 'T');
     QEQ("ROLLBACK", "ROLLBACK");
     QEQ("SELECT count(*) FROM pp WHERE k >= 5", "2\nSELECT 1");
+
+    /* task: SET inside a transaction that rolls back is undone */
+    QEQ("SET application_name = 'base'", "SET");
+    QEQ("BEGIN", "BEGIN");
+    QEQ("SET application_name = 'rolled'", "SET");
+    QEQ("SHOW application_name", "rolled\nSHOW");
+    QEQ("ROLLBACK", "ROLLBACK");
+    QEQ("SHOW application_name", "base\nSHOW");
+    QEQ("BEGIN", "BEGIN");
+    QEQ("SET application_name = 'kept'", "SET");
+    QEQ("SET LOCAL application_name = 'local'", "SET");
+    QEQ("SHOW application_name", "local\nSHOW");
+    QEQ("COMMIT", "COMMIT");
+    QEQ("SHOW application_name", "kept\nSHOW");
+    QEQ("BEGIN", "BEGIN");
+    QEQ("SELECT set_config('application_name', 'fn', false)", "fn\nSELECT 1");
+    QEQ("SELECT 1/0", "ERROR 22012: division by zero");
+    QEQ("COMMIT", "ROLLBACK");
+    QEQ("SHOW application_name", "kept\nSHOW");
+    QEQ("SET LOCAL application_name = 'nowhere'", "SET");      /* WARNING, no effect outside a block */
+    QEQ("SHOW application_name", "kept\nSHOW");
+    QEQ("SET application_name = 'implicit'; SELECT 1/0", "SET\nERROR 22012: division by zero");
+    QEQ("SHOW application_name", "kept\nSHOW");
+    QEQ("SET application_name = 'two'; SET statement_timeout = '1s'", "SET\nSET");
+    QEQ("SHOW application_name", "two\nSHOW");
+    QEQ("RESET statement_timeout", "RESET");
+
+    /* task: search_path is honoured for unqualified names (cached plans re-bind) */
+    QEQ("SELECT count(*) FROM pp WHERE k >= 5", "2\nSELECT 1");
+    QEQ("SET search_path = pg_catalog", "SET");
+    QEQ("SELECT count(*) FROM pp WHERE k >= 5", "ERROR 42P01: relation \"pp\" does not exist");
+    QEQ("SELECT count(*) FROM public.pp WHERE k >= 5", "2\nSELECT 1");
+    QEQ("SELECT count(*) > 0 FROM pg_class", "t\nSELECT 1");
+    QEQ("SET search_path = \"$user\", nosuch, public", "SET");
+    QEQ("SELECT count(*) FROM pp WHERE k >= 5", "2\nSELECT 1");
+    QEQ("RESET search_path", "RESET");
+    QEQ("SELECT count(*) FROM pp WHERE k >= 5", "2\nSELECT 1");
     scen_done();
 }
 
@@ -452,7 +489,7 @@ static void array_body(void)
     QEQ("SELECT ARRAY(SELECT 'toast.' || x FROM unnest('{a=1,b}'::text[]) x)", "{toast.a=1,toast.b}\nSELECT 1");
     QEQ("SELECT grp, string_agg(name, ', ') FROM arr GROUP BY grp ORDER BY grp", "1|a, b\n2|c\nSELECT 2");
     QEQ("SELECT string_agg(name, NULL) FROM arr WHERE k < 3", "ab\nSELECT 1");
-    QEQ("SELECT string_agg(k, ',') FROM arr", "ERROR 42883: function string_agg(integer) does not exist");
+    QEQ("SELECT string_agg(k, ',') FROM arr", "ERROR 42883: function string_agg(integer, unknown) does not exist");
     QEQ("SELECT 2200::regnamespace, 'pg_catalog'::regnamespace::oid, 11::oid::regnamespace::text",
         "public|11|pg_catalog\nSELECT 1");
     /* catalog vectors: int2vector subscripts start at 0 */
@@ -460,6 +497,14 @@ static void array_body(void)
         "WHERE i.indrelid = 'arr'::regclass AND c.conrelid = i.indrelid",
         "1|1|{1}|1\nSELECT 1");
     QEQ("SELECT proargtypes FROM pg_proc WHERE proname = 'array_to_string' AND pronargs = 3", "2276 25 25\nSELECT 1");
+    /* array columns are stored in rows (never in keys) */
+    QEQ("CREATE TABLE ta (k int PRIMARY KEY, v int[], n name[])", "CREATE TABLE");
+    QEQ("INSERT INTO ta VALUES (1, ARRAY[1,2], '{a,b}'), (2, '{3,NULL}', NULL), (3, '{}', '{\"x y\"}')",
+        "INSERT 0 3");
+    QEQ("UPDATE ta SET v = v || ARRAY[9] WHERE k = 1", "UPDATE 1");
+    QEQ("SELECT k, v, n FROM ta ORDER BY v", "3|{}|{\"x y\"}\n1|{1,2,9}|{a,b}\n2|{3,NULL}|NULL\nSELECT 3");
+    QEQ("SELECT k FROM ta WHERE 3 = ANY(v)", "2\nSELECT 1");
+    QEQ("CREATE TABLE tb (k int[] PRIMARY KEY)", "ERROR 0A000: arrays in a primary key are not supported");
     scen_done();
 }
 

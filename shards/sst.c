@@ -1,0 +1,805 @@
+/*
+ * sst.c -- sorted-table writer and reader (contract: shards/sst.h; format:
+ * shards/README.md, "Sorted table format").
+ *
+ * Writer: versions are gathered column by column for the current block (table ids,
+ * key end offsets and key bytes; commit timestamps and flags; value offsets, lengths
+ * and 8-padded value bytes). A block is cut between keys once its raw size reaches
+ * LIMIT_SST_BLOCK_BYTES; each of its three chunks is compressed with zstd on its own,
+ * the block header carries the sizes, min/max commit_ts and a CRC32C of everything
+ * after the CRC. One key hash per distinct key feeds the bloom filter built at finish.
+ * Reader: footer, index and bloom are read and checked at open; each block is read,
+ * checked and decoded into one 8-aligned allocation on demand.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "core/assert.h"
+#include "core/crc32c.h"
+#include "core/log.h"
+#include "core/rt.h"
+#include "shards/sst.h"
+#include "shards/store_int.h"
+
+#define SST_BLOOM_PROBES 7
+#define SST_INDEX_ENT_BYTES 48
+
+static void sst_put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void sst_put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint32_t sst_get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t sst_get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static size_t sst_align8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+static bool sst_append(store_buf_t *b, const void *p, size_t n)
+{
+    if (!store__buf_reserve(b, n))
+        return false;
+    if (n)
+        memcpy(b->ptr + b->len, p, n);
+    b->len += n;
+    return true;
+}
+
+static uint64_t sst_hash(uint32_t table_id, const uint8_t *key, uint32_t klen)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ ((uint64_t)table_id * 0x9E3779B97F4A7C15ull);
+    for (uint32_t i = 0; i < klen; i++) {
+        h ^= key[i];
+        h *= 0x100000001b3ull;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
+
+/* ---- writer ---- */
+
+enum { SST_C_TAB, SST_C_KEND, SST_C_KEY, SST_C_TS, SST_C_FLAGS, SST_C_VOFF, SST_C_VLEN,
+       SST_C_VAL, SST_C_COUNT };
+
+struct sst_writer {
+    store_buf_t out;            /* bytes ready for the file */
+    uint64_t file_off;          /* file offset of out.ptr[0] + out.len */
+    store_buf_t col[SST_C_COUNT];   /* the current block, column by column */
+    store_buf_t scratch, zbuf;
+    uint32_t n, tombs;
+    uint64_t min_ts, max_ts;
+    bool has_last;
+    uint32_t last_table;
+    uint64_t last_ts;
+    store_buf_t last_key, first_key;
+    uint32_t first_table;
+    store_buf_t index;          /* encoded index entries */
+    uint32_t blocks;
+    uint64_t *hashes;
+    size_t hashes_count, hashes_cap;
+    uint64_t entries, max_commit_ts;
+    bool finished;
+};
+
+sst_writer_t *sst_writer_new(void) { return rt_calloc(1, sizeof(sst_writer_t)); }
+
+void sst_writer_free(sst_writer_t *w)
+{
+    if (!w)
+        return;
+    rt_free(w->out.ptr);
+    for (int i = 0; i < SST_C_COUNT; i++)
+        rt_free(w->col[i].ptr);
+    rt_free(w->scratch.ptr);
+    rt_free(w->zbuf.ptr);
+    rt_free(w->last_key.ptr);
+    rt_free(w->first_key.ptr);
+    rt_free(w->index.ptr);
+    rt_free(w->hashes);
+    rt_free(w);
+}
+
+/* Compresses scratch into out, appending; *clen gets the compressed size. */
+static bool sst_compress(sst_writer_t *w, uint32_t *clen)
+{
+    size_t bound = ZSTD_compressBound(w->scratch.len);
+    if (!store__buf_reserve(&w->out, bound))
+        return false;
+    size_t r = ZSTD_compress(w->out.ptr + w->out.len, bound, w->scratch.ptr, w->scratch.len,
+                             LIMIT_SST_ZSTD_LEVEL);
+    if (ZSTD_isError(r))
+        return false;
+    w->out.len += r;
+    *clen = (uint32_t)r;
+    return true;
+}
+
+/* Gathers the columns of chunk c (0 keys, 1 meta, 2 values) into scratch. */
+static bool sst_gather(sst_writer_t *w, int c)
+{
+    static const int cols[3][4] = {{SST_C_TAB, SST_C_KEND, SST_C_KEY, -1},
+                                   {SST_C_TS, SST_C_FLAGS, -1, -1},
+                                   {SST_C_VOFF, SST_C_VLEN, SST_C_VAL, -1}};
+    w->scratch.len = 0;
+    for (int i = 0; i < 4 && cols[c][i] >= 0; i++) {
+        const store_buf_t *b = &w->col[cols[c][i]];
+        if (!sst_append(&w->scratch, b->ptr, b->len))
+            return false;
+    }
+    return true;
+}
+
+static int sst_cut_block(sst_writer_t *w)
+{
+    if (w->n == 0)
+        return 0;
+    size_t hdr_at = w->out.len;
+    if (!store__buf_reserve(&w->out, SST_BLOCK_HDR_BYTES))
+        return STORE_ENOMEM;
+    w->out.len += SST_BLOCK_HDR_BYTES;
+    uint32_t raw[3], comp[3];
+    for (int c = 0; c < 3; c++) {
+        if (!sst_gather(w, c) || !sst_compress(w, &comp[c]))
+            return STORE_ENOMEM;
+        raw[c] = (uint32_t)w->scratch.len;
+    }
+    uint8_t *h = w->out.ptr + hdr_at;
+    uint32_t blen = (uint32_t)(w->out.len - hdr_at);
+    sst_put32(h + 4, w->n);
+    for (int c = 0; c < 3; c++) {
+        sst_put32(h + 8 + 4 * c, raw[c]);
+        sst_put32(h + 20 + 4 * c, comp[c]);
+    }
+    sst_put64(h + 32, w->min_ts);
+    sst_put64(h + 40, w->max_ts);
+    sst_put32(h + 48, w->tombs);
+    sst_put32(h + 52, 0);
+    sst_put32(h, crc32c(0, h + 4, blen - 4));
+    /* Index entry: where, how many, ts range, first and last key. */
+    uint8_t e[SST_INDEX_ENT_BYTES];
+    sst_put64(e, w->file_off + hdr_at);
+    sst_put32(e + 8, blen);
+    sst_put32(e + 12, w->n);
+    sst_put64(e + 16, w->min_ts);
+    sst_put64(e + 24, w->max_ts);
+    sst_put32(e + 32, w->first_table);
+    sst_put32(e + 36, (uint32_t)w->first_key.len);
+    sst_put32(e + 40, w->last_table);
+    sst_put32(e + 44, (uint32_t)w->last_key.len);
+    if (!sst_append(&w->index, e, sizeof e) ||
+        !sst_append(&w->index, w->first_key.ptr, w->first_key.len) ||
+        !sst_append(&w->index, w->last_key.ptr, w->last_key.len))
+        return STORE_ENOMEM;
+    w->blocks++;
+    for (int i = 0; i < SST_C_COUNT; i++)
+        w->col[i].len = 0;
+    w->n = w->tombs = 0;
+    return 0;
+}
+
+static size_t sst_block_raw(const sst_writer_t *w)
+{
+    size_t n = 0;
+    for (int i = 0; i < SST_C_COUNT; i++)
+        n += w->col[i].len;
+    return n;
+}
+
+int sst_writer_add(sst_writer_t *w, const sst_entry_t *e)
+{
+    ASSERT(!w->finished);
+    int c = w->has_last ? memtable_cmp(w->last_table, w->last_key.ptr, (uint32_t)w->last_key.len,
+                                       e->table_id, e->key, e->klen)
+                        : -1;
+    /* Equal timestamps on one key keep the caller's order (the memtable's: newest
+     * applied first), and readers take the first. */
+    if (c > 0 || (c == 0 && e->commit_ts > w->last_ts) || e->klen > LIMIT_KEY_BYTES)
+        return STORE_EINVAL;
+    if (c != 0) {
+        if (w->n && sst_block_raw(w) >= LIMIT_SST_BLOCK_BYTES) {
+            int rc = sst_cut_block(w);
+            if (rc)
+                return rc;
+        }
+        if (w->hashes_count == w->hashes_cap) {
+            size_t cap = w->hashes_cap ? w->hashes_cap * 2 : 1024;
+            uint64_t *nh = rt_realloc(w->hashes, cap * sizeof *nh);
+            if (!nh)
+                return STORE_ENOMEM;
+            w->hashes = nh;
+            w->hashes_cap = cap;
+        }
+        w->hashes[w->hashes_count++] = sst_hash(e->table_id, e->key, e->klen);
+        w->last_key.len = 0;
+        if (!sst_append(&w->last_key, e->key, e->klen))
+            return STORE_ENOMEM;
+        w->last_table = e->table_id;
+        w->has_last = true;
+    }
+    if (w->n == 0) {
+        w->first_key.len = 0;
+        if (!sst_append(&w->first_key, e->key, e->klen))
+            return STORE_ENOMEM;
+        w->first_table = e->table_id;
+        w->min_ts = w->max_ts = e->commit_ts;
+    }
+    w->last_ts = e->commit_ts;
+    uint32_t kend = (uint32_t)(w->col[SST_C_KEY].len + e->klen);
+    uint32_t voff = (uint32_t)w->col[SST_C_VAL].len, vlen = e->tomb ? 0 : e->vlen;
+    uint8_t flags = e->tomb ? 1 : 0;
+    static const uint8_t zero[8];
+    if (!sst_append(&w->col[SST_C_TAB], &e->table_id, 4) ||
+        !sst_append(&w->col[SST_C_KEND], &kend, 4) ||
+        !sst_append(&w->col[SST_C_KEY], e->key, e->klen) ||
+        !sst_append(&w->col[SST_C_TS], &e->commit_ts, 8) ||
+        !sst_append(&w->col[SST_C_FLAGS], &flags, 1) ||
+        !sst_append(&w->col[SST_C_VOFF], &voff, 4) ||
+        !sst_append(&w->col[SST_C_VLEN], &vlen, 4) ||
+        !sst_append(&w->col[SST_C_VAL], e->val, vlen) ||
+        !sst_append(&w->col[SST_C_VAL], zero, sst_align8(vlen) - vlen))
+        return STORE_ENOMEM;
+    if (e->commit_ts < w->min_ts)
+        w->min_ts = e->commit_ts;
+    if (e->commit_ts > w->max_ts)
+        w->max_ts = e->commit_ts;
+    if (e->commit_ts > w->max_commit_ts)
+        w->max_commit_ts = e->commit_ts;
+    w->tombs += flags;
+    w->n++;
+    w->entries++;
+    return 0;
+}
+
+void sst_writer_take(const sst_writer_t *w, const uint8_t **buf, size_t *len)
+{
+    *buf = w->out.ptr;
+    *len = w->out.len;
+}
+
+void sst_writer_consume(sst_writer_t *w)
+{
+    w->file_off += w->out.len;
+    w->out.len = 0;
+}
+
+uint64_t sst_writer_entries(const sst_writer_t *w) { return w->entries; }
+
+int sst_writer_finish(sst_writer_t *w)
+{
+    int rc = sst_cut_block(w);
+    if (rc)
+        return rc;
+    /* Bloom filter: crc, probes, bit count, zero, bits. */
+    uint64_t nbits = (uint64_t)w->hashes_count * LIMIT_SST_BLOOM_BITS_PER_KEY;
+    nbits = nbits < 64 ? 64 : (nbits + 63) & ~63ull;
+    uint64_t bloom_off = w->file_off + w->out.len;
+    size_t bloom_len = 16 + nbits / 8;
+    if (!store__buf_reserve(&w->out, bloom_len))
+        return STORE_ENOMEM;
+    uint8_t *b = w->out.ptr + w->out.len;
+    memset(b, 0, bloom_len);
+    sst_put32(b + 4, SST_BLOOM_PROBES);
+    sst_put64(b + 8, nbits);
+    for (size_t i = 0; i < w->hashes_count; i++) {
+        uint64_t h1 = w->hashes[i], h2 = (h1 >> 33) | 1;
+        for (int k = 0; k < SST_BLOOM_PROBES; k++) {
+            uint64_t bit = (h1 + (uint64_t)k * h2) % nbits;
+            b[16 + bit / 8] |= (uint8_t)(1u << (bit % 8));
+        }
+    }
+    sst_put32(b, crc32c(0, b + 4, bloom_len - 4));
+    w->out.len += bloom_len;
+    /* Index: crc, count, entries. */
+    uint64_t index_off = w->file_off + w->out.len;
+    size_t index_len = 8 + w->index.len;
+    if (!store__buf_reserve(&w->out, index_len + SST_FOOTER_BYTES))
+        return STORE_ENOMEM;
+    uint8_t *x = w->out.ptr + w->out.len;
+    sst_put32(x + 4, w->blocks);
+    if (w->index.len)
+        memcpy(x + 8, w->index.ptr, w->index.len);
+    sst_put32(x, crc32c(0, x + 4, index_len - 4));
+    w->out.len += index_len;
+    uint8_t *f = w->out.ptr + w->out.len;
+    memset(f, 0, SST_FOOTER_BYTES);
+    sst_put64(f, index_off);
+    sst_put32(f + 8, (uint32_t)index_len);
+    sst_put32(f + 12, (uint32_t)bloom_len);
+    sst_put64(f + 16, bloom_off);
+    sst_put64(f + 24, w->entries);
+    sst_put64(f + 32, w->max_commit_ts);
+    sst_put32(f + 40, w->blocks);
+    sst_put32(f + 44, SST_FORMAT_VERSION);
+    sst_put32(f + 48, crc32c(0, f, 48));
+    memcpy(f + 56, SST_MAGIC, 8);
+    w->out.len += SST_FOOTER_BYTES;
+    w->finished = true;
+    return 0;
+}
+
+static int sst_pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
+{
+    while (n) {
+        ssize_t r = pwrite(fd, p, n, (off_t)off);
+        if (r <= 0)
+            return STORE_EIO;
+        p += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+int sst_build(const char *path, int (*next)(void *arg, sst_entry_t *e), void *arg)
+{
+    int rc = STORE_ENOMEM, fd = -1;
+    sst_writer_t *w = sst_writer_new();
+    if (!w)
+        return STORE_ENOMEM;
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = STORE_EIO;
+        goto fail;
+    }
+    sst_entry_t e;
+    const uint8_t *buf;
+    size_t len;
+    while ((rc = next(arg, &e)) == 1) {
+        if ((rc = sst_writer_add(w, &e)) != 0)
+            goto fail;
+        sst_writer_take(w, &buf, &len);
+        if (len >= LIMIT_FLUSH_SLICE_BYTES) {
+            if ((rc = sst_pwrite_all(fd, buf, len, w->file_off)) != 0)
+                goto fail;
+            sst_writer_consume(w);
+        }
+    }
+    if (rc < 0 || (rc = sst_writer_finish(w)) != 0)
+        goto fail;
+    sst_writer_take(w, &buf, &len);
+    if ((rc = sst_pwrite_all(fd, buf, len, w->file_off)) != 0)
+        goto fail;
+    rc = fsync(fd) == 0 ? 0 : STORE_EIO;
+fail:
+    if (fd >= 0)
+        close(fd);
+    sst_writer_free(w);
+    return rc;
+}
+
+/* ---- reader ---- */
+
+typedef struct sst_bidx {
+    uint64_t off, min_ts, max_ts;
+    uint32_t len, n, first_table, first_klen, last_table, last_klen;
+    const uint8_t *first_key, *last_key;
+} sst_bidx_t;
+
+struct sst {
+    int fd;
+    uint64_t file_no, entries, max_commit_ts;
+    uint32_t blocks;
+    uint8_t *index_raw, *bloom;
+    sst_bidx_t *idx;
+    uint64_t bloom_bits;
+    uint32_t bloom_probes;
+    char path[512];
+    char err[640];
+};
+
+struct sst_block {
+    uint32_t n;
+    const uint32_t *tab, *kend, *voff, *vlen;
+    const uint64_t *ts;
+    const uint8_t *key, *flags, *vals;
+    _Alignas(16) uint8_t mem[];
+};
+
+static int sst_fail(sst_t *s, int rc, const char *what, long block)
+{
+    if (block >= 0)
+        snprintf(s->err, sizeof s->err, "sorted table %s: %s in block %ld", s->path, what, block);
+    else
+        snprintf(s->err, sizeof s->err, "sorted table %s: %s", s->path, what);
+    log_error("sst: %s", s->err);
+    return rc;
+}
+
+static int sst_pread_all(int fd, uint8_t *p, size_t n, uint64_t off)
+{
+    while (n) {
+        ssize_t r = pread(fd, p, n, (off_t)off);
+        if (r < 0)
+            return STORE_EIO;
+        if (r == 0)
+            return STORE_ECORRUPT;    /* shorter than the footer says */
+        p += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+/* Parses the index block into s->idx. */
+static int sst_parse_index(sst_t *s, size_t len)
+{
+    const uint8_t *p = s->index_raw + 8, *end = s->index_raw + len;
+    if (sst_get32(s->index_raw + 4) != s->blocks)
+        return STORE_ECORRUPT;
+    s->idx = rt_calloc(s->blocks ? s->blocks : 1, sizeof *s->idx);
+    if (!s->idx)
+        return STORE_ENOMEM;
+    for (uint32_t i = 0; i < s->blocks; i++) {
+        if (end - p < SST_INDEX_ENT_BYTES)
+            return STORE_ECORRUPT;
+        sst_bidx_t *b = &s->idx[i];
+        b->off = sst_get64(p);
+        b->len = sst_get32(p + 8);
+        b->n = sst_get32(p + 12);
+        b->min_ts = sst_get64(p + 16);
+        b->max_ts = sst_get64(p + 24);
+        b->first_table = sst_get32(p + 32);
+        b->first_klen = sst_get32(p + 36);
+        b->last_table = sst_get32(p + 40);
+        b->last_klen = sst_get32(p + 44);
+        p += SST_INDEX_ENT_BYTES;
+        if ((size_t)(end - p) < (size_t)b->first_klen + b->last_klen ||
+            b->len < SST_BLOCK_HDR_BYTES)
+            return STORE_ECORRUPT;
+        b->first_key = p;
+        b->last_key = p + b->first_klen;
+        p += b->first_klen + b->last_klen;
+    }
+    return p == end ? 0 : STORE_ECORRUPT;
+}
+
+int sst_open(const char *path, uint64_t file_no, sst_t **out)
+{
+    sst_t *s = rt_calloc(1, sizeof *s);
+    if (!s)
+        return STORE_ENOMEM;
+    snprintf(s->path, sizeof s->path, "%s", path);
+    s->file_no = file_no;
+    int rc = STORE_EIO;
+    struct stat sb;
+    uint8_t f[SST_FOOTER_BYTES];
+    s->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (s->fd < 0 || fstat(s->fd, &sb) != 0) {
+        rc = sst_fail(s, STORE_EIO, strerror(errno), -1);
+        goto fail;
+    }
+    uint64_t size = (uint64_t)sb.st_size;
+    if (size < SST_FOOTER_BYTES || sst_pread_all(s->fd, f, sizeof f, size - sizeof f) != 0 ||
+        memcmp(f + 56, SST_MAGIC, 8) != 0 || sst_get32(f + 48) != crc32c(0, f, 48)) {
+        rc = sst_fail(s, STORE_ECORRUPT, "bad footer", -1);
+        goto fail;
+    }
+    if (sst_get32(f + 44) != SST_FORMAT_VERSION) {
+        rc = sst_fail(s, STORE_ECORRUPT, "unknown format version", -1);
+        goto fail;
+    }
+    uint64_t index_off = sst_get64(f), bloom_off = sst_get64(f + 16);
+    uint32_t index_len = sst_get32(f + 8), bloom_len = sst_get32(f + 12);
+    s->entries = sst_get64(f + 24);
+    s->max_commit_ts = sst_get64(f + 32);
+    s->blocks = sst_get32(f + 40);
+    if (index_len < 8 || bloom_len < 16 || index_off + index_len > size - SST_FOOTER_BYTES ||
+        bloom_off + bloom_len > index_off) {
+        rc = sst_fail(s, STORE_ECORRUPT, "footer offsets out of range", -1);
+        goto fail;
+    }
+    s->index_raw = rt_malloc(index_len);
+    s->bloom = rt_malloc(bloom_len);
+    if (!s->index_raw || !s->bloom) {
+        rc = STORE_ENOMEM;
+        goto fail;
+    }
+    if (sst_pread_all(s->fd, s->index_raw, index_len, index_off) != 0 ||
+        sst_get32(s->index_raw) != crc32c(0, s->index_raw + 4, index_len - 4)) {
+        rc = sst_fail(s, STORE_ECORRUPT, "bad checksum in the block index", -1);
+        goto fail;
+    }
+    if (sst_pread_all(s->fd, s->bloom, bloom_len, bloom_off) != 0 ||
+        sst_get32(s->bloom) != crc32c(0, s->bloom + 4, bloom_len - 4)) {
+        rc = sst_fail(s, STORE_ECORRUPT, "bad checksum in the bloom filter", -1);
+        goto fail;
+    }
+    s->bloom_probes = sst_get32(s->bloom + 4);
+    s->bloom_bits = sst_get64(s->bloom + 8);
+    if (s->bloom_bits == 0 || s->bloom_bits / 8 != bloom_len - 16u || s->bloom_probes > 64) {
+        rc = sst_fail(s, STORE_ECORRUPT, "bad bloom filter header", -1);
+        goto fail;
+    }
+    rc = sst_parse_index(s, index_len);
+    if (rc) {
+        rc = sst_fail(s, rc, "malformed block index", -1);
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    sst_close(s);
+    return rc;
+}
+
+void sst_close(sst_t *s)
+{
+    if (!s)
+        return;
+    if (s->fd >= 0)
+        close(s->fd);
+    rt_free(s->index_raw);
+    rt_free(s->bloom);
+    rt_free(s->idx);
+    rt_free(s);
+}
+
+uint64_t sst_file_no(const sst_t *s) { return s->file_no; }
+uint64_t sst_entries(const sst_t *s) { return s->entries; }
+uint32_t sst_blocks(const sst_t *s) { return s->blocks; }
+const char *sst_error(const sst_t *s) { return s->err; }
+void sst_block_free(sst_block_t *b) { rt_free(b); }
+
+uint64_t sst_max_commit_ts(const sst_t *s) { return s->max_commit_ts; }
+
+bool sst_may_contain(const sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen)
+{
+    uint64_t h1 = sst_hash(table_id, key, klen), h2 = (h1 >> 33) | 1;
+    const uint8_t *bits = s->bloom + 16;
+    for (uint32_t k = 0; k < s->bloom_probes; k++) {
+        uint64_t bit = (h1 + (uint64_t)k * h2) % s->bloom_bits;
+        if (!(bits[bit / 8] & (1u << (bit % 8))))
+            return false;
+    }
+    return true;
+}
+
+/* Checks the decoded column chunks of b against each other. */
+static bool sst_block_valid(const sst_block_t *b, const uint32_t raw[3])
+{
+    uint32_t n = b->n;
+    if (raw[0] < 8ull * n || raw[1] != 9ull * n || raw[2] < 8ull * n)
+        return false;
+    uint32_t prev = 0, klen_total = raw[0] - 8 * n, vtotal = raw[2] - 8 * n;
+    for (uint32_t i = 0; i < n; i++) {
+        if (b->kend[i] < prev || b->kend[i] > klen_total || b->kend[i] - prev > LIMIT_KEY_BYTES)
+            return false;
+        prev = b->kend[i];
+        if (b->voff[i] % 8 || (uint64_t)b->voff[i] + b->vlen[i] > vtotal)
+            return false;
+    }
+    return true;
+}
+
+/* Reads, checks and decodes block i. */
+static int sst_load(sst_t *s, uint32_t i, sst_block_t **out)
+{
+    const sst_bidx_t *bi = &s->idx[i];
+    uint8_t *disk = rt_malloc(bi->len);
+    sst_block_t *b = NULL;
+    int rc = STORE_ENOMEM;
+    if (!disk)
+        return STORE_ENOMEM;
+    rc = sst_pread_all(s->fd, disk, bi->len, bi->off);
+    if (rc) {
+        rc = sst_fail(s, rc, rc == STORE_EIO ? "read error" : "block cut short", i);
+        goto fail;
+    }
+    uint32_t raw[3], comp[3];
+    for (int c = 0; c < 3; c++) {
+        raw[c] = sst_get32(disk + 8 + 4 * c);
+        comp[c] = sst_get32(disk + 20 + 4 * c);
+    }
+    if (sst_get32(disk) != crc32c(0, disk + 4, bi->len - 4)) {
+        rc = sst_fail(s, STORE_ECORRUPT, "checksum mismatch", i);
+        goto fail;
+    }
+    /* The sizes are covered by the CRC just checked, so they are what the writer put. */
+    if (sst_get32(disk + 4) != bi->n ||
+        (uint64_t)comp[0] + comp[1] + comp[2] + SST_BLOCK_HDR_BYTES != bi->len) {
+        rc = sst_fail(s, STORE_ECORRUPT, "block header does not match the index", i);
+        goto fail;
+    }
+    size_t at[3] = {0, sst_align8(raw[0]), sst_align8(raw[0]) + sst_align8(raw[1])};
+    b = rt_malloc(sizeof *b + at[2] + raw[2] + 8);
+    if (!b) {
+        rc = STORE_ENOMEM;
+        goto fail;
+    }
+    const uint8_t *src = disk + SST_BLOCK_HDR_BYTES;
+    for (int c = 0; c < 3; c++) {
+        size_t r = ZSTD_decompress(b->mem + at[c], raw[c], src, comp[c]);
+        if (ZSTD_isError(r) || r != raw[c]) {
+            rc = sst_fail(s, STORE_ECORRUPT, "zstd chunk does not decode", i);
+            goto fail;
+        }
+        src += comp[c];
+    }
+    uint32_t n = bi->n;
+    b->n = n;
+    b->tab = (const uint32_t *)(void *)b->mem;
+    b->kend = b->tab + n;
+    b->key = b->mem + 8 * (size_t)n;
+    b->ts = (const uint64_t *)(void *)(b->mem + at[1]);
+    b->flags = b->mem + at[1] + 8 * (size_t)n;
+    b->voff = (const uint32_t *)(void *)(b->mem + at[2]);
+    b->vlen = b->voff + n;
+    b->vals = b->mem + at[2] + 8 * (size_t)n;
+    if (!sst_block_valid(b, raw)) {
+        rc = sst_fail(s, STORE_ECORRUPT, "column chunks inconsistent", i);
+        goto fail;
+    }
+    rt_free(disk);
+    *out = b;
+    return 0;
+fail:
+    rt_free(disk);
+    rt_free(b);
+    return rc;
+}
+
+static void sst_entry_at(const sst_block_t *b, uint32_t i, sst_entry_t *e)
+{
+    uint32_t start = i ? b->kend[i - 1] : 0;
+    e->table_id = b->tab[i];
+    e->key = b->key + start;
+    e->klen = b->kend[i] - start;
+    e->commit_ts = b->ts[i];
+    e->tomb = b->flags[i] & 1;
+    e->val = b->vals + b->voff[i];
+    e->vlen = b->vlen[i];
+}
+
+static int sst_entry_cmp(const sst_block_t *b, uint32_t i, uint32_t t, const uint8_t *k,
+                         uint32_t l)
+{
+    uint32_t start = i ? b->kend[i - 1] : 0;
+    return memtable_cmp(b->tab[i], b->key + start, b->kend[i] - start, t, k, l);
+}
+
+/* First entry of b >= (t, k). */
+static uint32_t sst_lower_bound(const sst_block_t *b, uint32_t t, const uint8_t *k, uint32_t l)
+{
+    uint32_t lo = 0, hi = b->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (sst_entry_cmp(b, mid, t, k, l) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The block that would hold (t, k): the last whose first key <= it; -1 when before all. */
+static long sst_find_block(const sst_t *s, uint32_t t, const uint8_t *k, uint32_t l)
+{
+    uint32_t lo = 0, hi = s->blocks;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const sst_bidx_t *b = &s->idx[mid];
+        if (memtable_cmp(b->first_table, b->first_key, b->first_klen, t, k, l) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (long)lo - 1;
+}
+
+/* Newest version of the key starting at entry i with ts <= snap; *end gets the index
+ * after the key's versions. */
+static bool sst_pick(const sst_block_t *b, uint32_t i, uint64_t snap, sst_entry_t *e,
+                     uint32_t *end)
+{
+    sst_entry_at(b, i, e);
+    sst_entry_t first = *e;
+    bool found = false;
+    uint32_t j = i;
+    for (; j < b->n && sst_entry_cmp(b, j, first.table_id, first.key, first.klen) == 0; j++) {
+        if (!found && b->ts[j] <= snap) {
+            sst_entry_at(b, j, e);
+            found = true;
+        }
+    }
+    *end = j;
+    return found;
+}
+
+int sst_get(sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen, uint64_t snap_ts,
+            sst_entry_t *e, sst_block_t **blk)
+{
+    *blk = NULL;
+    if (!sst_may_contain(s, table_id, key, klen))
+        return 0;
+    long bi = sst_find_block(s, table_id, key, klen);
+    if (bi < 0)
+        return 0;
+    const sst_bidx_t *ix = &s->idx[bi];
+    if (memtable_cmp(ix->last_table, ix->last_key, ix->last_klen, table_id, key, klen) < 0)
+        return 0;
+    sst_block_t *b;
+    int rc = sst_load(s, (uint32_t)bi, &b);
+    if (rc)
+        return rc;
+    uint32_t i = sst_lower_bound(b, table_id, key, klen), end;
+    if (i < b->n && sst_entry_cmp(b, i, table_id, key, klen) == 0 &&
+        sst_pick(b, i, snap_ts, e, &end)) {
+        *blk = b;
+        return 1;
+    }
+    sst_block_free(b);
+    return 0;
+}
+
+/* ---- range cursor ---- */
+
+struct sst_iter {
+    sst_t *s;
+    uint64_t snap;
+    uint32_t next_block;        /* block to load when the current one is used up */
+    sst_block_t *blk;
+    uint32_t pos;
+};
+
+sst_iter_t *sst_iter_new(sst_t *s, uint64_t snap_ts)
+{
+    sst_iter_t *it = rt_calloc(1, sizeof *it);
+    if (it) {
+        it->s = s;
+        it->snap = snap_ts;
+    }
+    return it;
+}
+
+void sst_iter_free(sst_iter_t *it)
+{
+    if (!it)
+        return;
+    sst_block_free(it->blk);
+    rt_free(it);
+}
+
+int sst_iter_seek(sst_iter_t *it, uint32_t table_id, const uint8_t *key, uint32_t klen)
+{
+    sst_block_free(it->blk);
+    it->blk = NULL;
+    it->pos = 0;
+    long bi = sst_find_block(it->s, table_id, key, klen);
+    it->next_block = bi < 0 ? 0 : (uint32_t)bi;
+    if (bi < 0 || it->s->blocks == 0)
+        return 0;
+    int rc = sst_load(it->s, (uint32_t)bi, &it->blk);
+    if (rc)
+        return rc;
+    it->next_block = (uint32_t)bi + 1;
+    it->pos = sst_lower_bound(it->blk, table_id, key, klen);
+    return 0;
+}
+
+int sst_iter_next_key(sst_iter_t *it, sst_entry_t *e)
+{
+    for (;;) {
+        if (!it->blk || it->pos >= it->blk->n) {
+            sst_block_free(it->blk);
+            it->blk = NULL;
+            if (it->next_block >= it->s->blocks)
+                return 0;
+            int rc = sst_load(it->s, it->next_block, &it->blk);
+            if (rc)
+                return rc;
+            it->next_block++;
+            it->pos = 0;
+            continue;
+        }
+        uint32_t end;
+        bool found = sst_pick(it->blk, it->pos, it->snap, e, &end);
+        it->pos = end;
+        if (found)
+            return 1;
+    }
+}

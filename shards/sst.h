@@ -1,0 +1,101 @@
+/*
+ * sst.h -- sorted tables: the store's immutable on-disk files of MVCC versions.
+ *
+ * Why: the memtable is flushed to these when it outgrows its budget, so a shard holds
+ * more data than memory, and the WAL can be trimmed. The format (PAX blocks of column
+ * chunks, zstd, block index, bloom filter, CRC32C on every part, versioned footer) is
+ * documented in shards/README.md, "Sorted table format".
+ *
+ * Model:
+ *   - A file holds versions sorted by (table_id, key) ascending, then commit_ts
+ *     descending. A version is a value or a tombstone. All versions of one key sit in
+ *     one block (a block is cut only between keys), so a point lookup decodes exactly
+ *     one block.
+ *   - Writer: fed versions in that order (sst_writer_add); finished blocks accumulate
+ *     in an output buffer the caller drains (sst_writer_take) and writes wherever it
+ *     likes, so the store can write a file in slices through store_io. sst_build()
+ *     writes a whole file synchronously from a sorted iterator (tests, tools).
+ *   - Reader: sst_open reads and checks footer, block index and bloom filter; blocks
+ *     are read with pread and checked on every read. A checksum or decode failure is
+ *     STORE_ECORRUPT, logged and kept in sst_error() naming the file and block.
+ *   - Decoded values are 8-byte aligned (values are padded to 8 inside the value
+ *     chunk and chunks are decoded into 8-aligned memory), as store.h promises.
+ *
+ * Interface:
+ *   sst_writer_new/add/take/finish/free   build a file in memory, block by block
+ *   sst_build(path, next, arg, ...)       write a whole file from a sorted iterator
+ *   sst_open/close                        open a file: footer, index, bloom checked
+ *   sst_get(s, table, key, snap, ...)     newest version with commit_ts <= snap
+ *   sst_iter_new/seek/next_key/free       per-key range cursor with MVCC selection
+ *   sst_error(s)                          text of the last error (file and block)
+ *
+ * Limits: block target LIMIT_SST_BLOCK_BYTES (raw), index and bloom held in memory.
+ * Thread: a writer or reader belongs to one thread (the shard's).
+ */
+#ifndef NEXTDB_SST_H
+#define NEXTDB_SST_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SST_FORMAT_VERSION 1
+#define SST_MAGIC "NXDBSST\0"
+#define SST_FOOTER_BYTES 64
+#define SST_BLOCK_HDR_BYTES 56
+
+typedef struct sst sst_t;
+typedef struct sst_writer sst_writer_t;
+typedef struct sst_iter sst_iter_t;
+typedef struct sst_block sst_block_t;
+
+/* One version as stored (pointers into a decoded block or the caller's memory). */
+typedef struct sst_entry {
+    uint32_t table_id, klen, vlen;
+    bool tomb;
+    uint64_t commit_ts;
+    const uint8_t *key, *val;
+} sst_entry_t;
+
+/* ---- writer ---- */
+sst_writer_t *sst_writer_new(void);    /* NULL on ENOMEM */
+/* Appends one version; must follow the file order. 0 or STORE_ENOMEM / STORE_EINVAL
+ * (out of order). */
+int sst_writer_add(sst_writer_t *w, const sst_entry_t *e);
+/* Bytes ready for the file (finished blocks, or after finish the tail); the caller
+ * writes them at the file offset it tracks, then calls sst_writer_consume(w). */
+void sst_writer_take(const sst_writer_t *w, const uint8_t **buf, size_t *len);
+void sst_writer_consume(sst_writer_t *w);
+/* Cuts the last block and appends bloom filter, index and footer to the output. */
+int sst_writer_finish(sst_writer_t *w);
+uint64_t sst_writer_entries(const sst_writer_t *w);
+void sst_writer_free(sst_writer_t *w);
+/* Writes a complete file at path (created/truncated, fsynced) from next(), which
+ * returns 1 with *e filled, 0 at the end, negative on error. 0 or a negative rc. */
+int sst_build(const char *path, int (*next)(void *arg, sst_entry_t *e), void *arg);
+
+/* ---- reader ---- */
+int sst_open(const char *path, uint64_t file_no, sst_t **out);   /* 0 or negative rc */
+void sst_close(sst_t *s);
+uint64_t sst_file_no(const sst_t *s);
+uint64_t sst_entries(const sst_t *s);
+uint32_t sst_blocks(const sst_t *s);
+uint64_t sst_max_commit_ts(const sst_t *s);
+const char *sst_error(const sst_t *s);
+/* False when the bloom filter rules (table, key) out. */
+bool sst_may_contain(const sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen);
+/* Finds the newest version of (table, key) with commit_ts <= snap_ts. Returns 1 with
+ * *e (pointing into *blk, which the caller frees with sst_block_free), 0 when the file
+ * has none, or STORE_ECORRUPT / STORE_EIO / STORE_ENOMEM. */
+int sst_get(sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen, uint64_t snap_ts,
+            sst_entry_t *e, sst_block_t **blk);
+void sst_block_free(sst_block_t *b);
+
+/* Per-key cursor: each sst_iter_next_key yields the next key (in order) that has a
+ * version with commit_ts <= snap_ts, with that newest such version. *e stays valid
+ * until the next call on the cursor. */
+sst_iter_t *sst_iter_new(sst_t *s, uint64_t snap_ts);
+/* Positions before the first key >= (table, key). 0 or negative rc. */
+int sst_iter_seek(sst_iter_t *it, uint32_t table_id, const uint8_t *key, uint32_t klen);
+int sst_iter_next_key(sst_iter_t *it, sst_entry_t *e);   /* 1, 0 = end, negative rc */
+void sst_iter_free(sst_iter_t *it);
+#endif

@@ -7,12 +7,16 @@
  */
 #ifndef NEXTDB_SHARD_H
 #define NEXTDB_SHARD_H
+#include <stddef.h>
 #include <stdint.h>
 #include "shards/store.h"
 
 /* Opens DATA/shard-NNN/ for the current shard and recovers it; raises the shard's HLC
  * past every recovered commit timestamp. 0 or negative store_rc (logged). */
 int shard_open_local(const char *data_dir);
+/* Flush threshold of every shard's memtable (store_opts_t.memtable_budget_bytes; 0 =
+ * default). Main thread, before rt_start. */
+void shard_set_memtable_budget(size_t bytes);
 void shard_close_local(void);              /* (fiber) waits for in-flight syncs */
 store_t *shard_store(void);                 /* the current shard's store */
 void shard_turn_end(void);                  /* rt turn_end hook: store_sync */

@@ -1,7 +1,8 @@
 /*
  * store.c -- transactions, intents (row locks), reads, iterators, group commit and
- * garbage collection over the memtable (memtable.c) and WAL (wal.c). The contract is
- * shards/store.h; the design is shards/README.md.
+ * garbage collection over the memtable (memtable.c), the sorted tables (sst.c, kept
+ * by flush.c) and the WAL (wal.c). The contract is shards/store.h; the design is
+ * shards/README.md.
  *
  * Conventions beyond the header:
  *   - store_txn_commit and store_table_clear return 0 and call done exactly once
@@ -51,7 +52,11 @@ int store_open(const store_opts_t *opts, store_t **out)
     store_t *st = rt_calloc(1, sizeof *st);
     if (!st)
         return STORE_ENOMEM;
-    st->seg_fd = st->wal_dirfd = -1;
+    st->seg_fd = st->wal_dirfd = st->dirfd = st->sst_dirfd = st->man_fd = -1;
+    st->mt_budget = opts->memtable_budget_bytes ? opts->memtable_budget_bytes
+                                                : LIMIT_MEMTABLE_BUDGET_BYTES;
+    st->flush_slice = opts->flush_slice_bytes ? opts->flush_slice_bytes : LIMIT_FLUSH_SLICE_BYTES;
+    st->manifest_limit = opts->manifest_bytes ? opts->manifest_bytes : LIMIT_MANIFEST_BYTES;
     st->shard_id = opts->shard_id;
     st->io = *opts->io;
     st->segment_bytes = opts->segment_bytes ? opts->segment_bytes : LIMIT_WAL_SEGMENT_BYTES;
@@ -59,24 +64,39 @@ int store_open(const store_opts_t *opts, store_t **out)
     st->hook_arg = opts->hook_arg;
     st->dir = store__strdup(opts->dir);
     st->wal_dir = rt_malloc(strlen(opts->dir) + 5);
+    st->sst_dir = rt_malloc(strlen(opts->dir) + 5);
     st->txns_buckets = 64;
     st->txns = rt_calloc(st->txns_buckets, sizeof *st->txns);
-    if (!st->dir || !st->wal_dir || !st->txns || memtable_init(&st->mt) != 0)
+    if (!st->dir || !st->wal_dir || !st->sst_dir || !st->txns || memtable_init(&st->mt) != 0)
         goto fail;
     strcpy(st->wal_dir, opts->dir);
     strcat(st->wal_dir, "/wal");
+    strcpy(st->sst_dir, opts->dir);
+    strcat(st->sst_dir, "/sst");
+    rc = flush_recover(st);
+    if (rc)
+        goto fail;
     rc = wal_recover(st);
     if (rc)
         goto fail;
     st->stats.memtable_bytes = st->mt.bytes;
-    log_info("store: opened %s (next lsn %llu, %llu keys, max commit ts %llu)", st->dir,
-             (unsigned long long)st->next_lsn, (unsigned long long)st->mt.keys,
+    log_info("store: opened %s (next lsn %llu, %llu memtable keys, %u sorted tables, "
+             "max commit ts %llu)", st->dir, (unsigned long long)st->next_lsn,
+             (unsigned long long)st->mt.keys, st->sst_count,
              (unsigned long long)st->max_commit_ts);
     *out = st;
     return 0;
 fail:
     store_close(st);
     return rc;
+}
+
+/* Frees the values copied out of sorted tables for earlier callers. */
+static void store__handouts_free(store_t *st)
+{
+    for (uint32_t i = 0; i < st->handouts_count; i++)
+        rt_free(st->handouts[i]);
+    st->handouts_count = 0;
 }
 
 static void store__txn_free(store_t *st, store_txn_t *t)
@@ -106,6 +126,10 @@ void store_close(store_t *st)
     }
     memtable_free(&st->mt);
     wal_close(st);
+    flush_close(st);
+    store__handouts_free(st);
+    rt_free(st->handouts);
+    rt_free(st->sst_dir);
     rt_free(st->txns);
     rt_free(st->q.ptr);
     rt_free(st->f.ptr);
@@ -116,15 +140,20 @@ void store_close(store_t *st)
     rt_free(st);
 }
 
-bool store_idle(const store_t *st) { return !st->in_flight && st->q_count == 0; }
+bool store_idle(const store_t *st)
+{
+    return !st->in_flight && st->q_count == 0 && flush_idle(st);
+}
 uint64_t store_max_commit_ts(const store_t *st) { return st->max_commit_ts; }
 bool store_readonly(const store_t *st) { return st->readonly; }
+bool store_flushing(const store_t *st) { return st->fl != NULL; }
 
 void store_get_stats(const store_t *st, store_stats_t *out)
 {
     *out = st->stats;
     out->memtable_bytes = st->mt.bytes;
     out->keys = st->mt.keys;
+    out->sst_files = st->sst_count;
 }
 
 /* ---- transactions ---- */
@@ -224,7 +253,7 @@ void store_txn_abort(store_t *st, store_txn_t *t)
 }
 
 /* The record of t is durable: stamp its versions, release its locks. */
-static void store__txn_apply(store_t *st, store_txn_t *t)
+static void store__txn_apply(store_t *st, store_txn_t *t, uint64_t lsn)
 {
     for (uint32_t i = 0; i < t->writes_count; i++) {
         mt_node_t *n = t->writes[i];
@@ -237,6 +266,7 @@ static void store__txn_apply(store_t *st, store_txn_t *t)
         n->vers = v->next;
         v->txn_id = 0;
         v->commit_ts = t->commit_ts;
+        v->lsn = lsn;
         memtable_link_committed(n, v);
     }
     store__note_ts(st, t->commit_ts);
@@ -245,16 +275,106 @@ static void store__txn_apply(store_t *st, store_txn_t *t)
 
 /* ---- reads ---- */
 
+int store__sst_lookup(store_t *st, uint32_t table_id, const uint8_t *key, uint32_t klen,
+                      uint64_t snap_ts, sst_entry_t *e, sst_block_t **blk)
+{
+    *blk = NULL;
+    int found = 0;
+    for (uint32_t i = 0; i < st->sst_count; i++) {
+        sst_t *s = st->ssts[i];
+        if (flush_masked(st, table_id, sst_file_no(s)))
+            continue;
+        sst_entry_t c;
+        sst_block_t *b;
+        int rc = sst_get(s, table_id, key, klen, snap_ts, &c, &b);
+        if (rc < 0) {
+            sst_block_free(*blk);
+            *blk = NULL;
+            return rc;
+        }
+        if (rc == 0)
+            continue;
+        if (!found || c.commit_ts >= e->commit_ts) {    /* a tie goes to the newer file */
+            sst_block_free(*blk);
+            *blk = b;
+            *e = c;
+            found = 1;
+        } else {
+            sst_block_free(b);
+        }
+    }
+    return found;
+}
+
+/* Hands out a sorted-table value: copied into 8-aligned memory the store frees at the
+ * next store_sync or store_gc (both run when no fiber holds store_val_t pointers). */
+static int store__handout(store_t *st, const sst_entry_t *e, store_val_t *val)
+{
+    if (st->handouts_count == st->handouts_cap) {
+        uint32_t cap = st->handouts_cap ? st->handouts_cap * 2 : 64;
+        uint8_t **h = rt_realloc(st->handouts, cap * sizeof *h);
+        if (!h)
+            return STORE_ENOMEM;
+        st->handouts = h;
+        st->handouts_cap = cap;
+    }
+    uint8_t *p = rt_malloc(e->vlen ? e->vlen : 1);    /* malloc alignment >= 16 */
+    if (!p)
+        return STORE_ENOMEM;
+    DASSERT(((uintptr_t)p & 7) == 0);
+    if (e->vlen)
+        memcpy(p, e->val, e->vlen);
+    st->handouts[st->handouts_count++] = p;
+    val->ptr = p;
+    val->len = e->vlen;
+    return STORE_OK;
+}
+
+/* The version a reader (txn_id, snap) sees, merged over memtable and sorted tables:
+ * returns 1 with *mv (memtable), 2 with *e and *blk (sorted table; free *blk), 0 when
+ * no version is visible, or a negative rc. The result may be a tombstone. */
+static int store__resolve(store_t *st, mt_node_t *n, uint64_t txn_id, uint64_t snap_ts,
+                          uint32_t table_id, const uint8_t *key, uint32_t klen, mt_ver_t **mv,
+                          sst_entry_t *e, sst_block_t **blk)
+{
+    *blk = NULL;
+    mt_ver_t *v = n ? memtable_visible(n, txn_id, snap_ts) : NULL;
+    *mv = v;
+    if (v && v->txn_id)
+        return 1;    /* own intent */
+    int rc = store__sst_lookup(st, table_id, key, klen, snap_ts, e, blk);
+    if (rc < 0)
+        return rc;
+    /* Commit order on disk is not timestamp order: the newest timestamp wins. */
+    if (rc == 1 && (!v || e->commit_ts > v->commit_ts))
+        return 2;
+    sst_block_free(*blk);
+    *blk = NULL;
+    return v ? 1 : 0;
+}
+
 int store_get(store_t *st, store_txn_t *t, uint64_t snap_ts, uint32_t table_id,
               const uint8_t *key, uint32_t klen, store_val_t *val)
 {
     mt_node_t *n = memtable_find(&st->mt, table_id, key, klen);
-    mt_ver_t *v = n ? memtable_visible(n, t ? t->txn_id : 0, snap_ts) : NULL;
-    if (!v || v->kind != MT_VALUE)
-        return STORE_NOTFOUND;
-    val->ptr = v->val;
-    val->len = v->vlen;
-    return STORE_OK;
+    mt_ver_t *v;
+    sst_entry_t e;
+    sst_block_t *b;
+    int rc = store__resolve(st, n, t ? t->txn_id : 0, snap_ts, table_id, key, klen, &v, &e, &b);
+    if (rc < 0)
+        return rc;
+    if (rc == 1 && v->kind == MT_VALUE) {
+        val->ptr = v->val;
+        val->len = v->vlen;
+        return STORE_OK;
+    }
+    if (rc == 2 && !e.tomb) {
+        rc = store__handout(st, &e, val);
+        sst_block_free(b);
+        return rc;
+    }
+    sst_block_free(b);
+    return STORE_NOTFOUND;
 }
 
 static uint8_t *store__dup_bytes(const uint8_t *p, uint32_t n)
@@ -263,6 +383,44 @@ static uint8_t *store__dup_bytes(const uint8_t *p, uint32_t n)
     if (d && n)
         memcpy(d, p, n);
     return d;
+}
+
+static void store__iter_drop_srcs(store_iter_t *it)
+{
+    for (uint32_t i = 0; i < it->src_count; i++)
+        sst_iter_free(it->src[i].cur);
+    rt_free(it->src);
+    it->src = NULL;
+    it->src_count = 0;
+}
+
+/* (Re)builds one cursor per sorted table of the current set, positioned at lo or, once
+ * rows were returned, at the last returned key (store__iter_fill skips keys <= it). */
+static int store__iter_srcs(store_iter_t *it)
+{
+    store_t *st = it->st;
+    store__iter_drop_srcs(it);
+    it->sst_gen = st->sst_gen;
+    if (st->sst_count == 0)
+        return 0;
+    it->src = rt_calloc(st->sst_count, sizeof *it->src);
+    if (!it->src)
+        return STORE_ENOMEM;
+    it->src_count = st->sst_count;
+    for (uint32_t i = 0; i < it->src_count; i++) {
+        store_iter_src_t *s = &it->src[i];
+        s->sst = st->ssts[i];
+        s->consumed = true;
+        s->cur = sst_iter_new(s->sst, it->snap_ts);
+        if (!s->cur)
+            return STORE_ENOMEM;
+        int rc = it->has_last ? sst_iter_seek(s->cur, it->table_id, it->last.ptr,
+                                              (uint32_t)it->last.len)
+                              : sst_iter_seek(s->cur, it->table_id, it->lo, it->lolen);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 store_iter_t *store_iter_open(store_t *st, store_txn_t *t, uint64_t snap_ts, uint32_t table_id,
@@ -287,34 +445,138 @@ store_iter_t *store_iter_open(store_t *st, store_txn_t *t, uint64_t snap_ts, uin
         return NULL;
     }
     st->mt.iters_open++;
+    it->err = store__iter_srcs(it);
     return it;
+}
+
+/* True when (table, key) is past the iterator's range. */
+static bool store__iter_beyond(const store_iter_t *it, uint32_t table_id, const uint8_t *key,
+                               uint32_t klen)
+{
+    return table_id != it->table_id ||
+           (it->has_hi &&
+            memtable_cmp(table_id, key, klen, it->table_id, it->hi, it->hilen) >= 0);
+}
+
+/* Gives a sorted-table source its next key after the last returned one, if any. */
+static int store__iter_fill(store_iter_t *it, store_iter_src_t *s)
+{
+    if (!s->ended && flush_masked(it->st, it->table_id, sst_file_no(s->sst)))
+        s->ended = true;    /* the table was cleared meanwhile */
+    while (!s->ended && s->consumed) {
+        int rc = sst_iter_next_key(s->cur, &s->head);
+        if (rc < 0)
+            return rc;
+        if (rc == 0 || store__iter_beyond(it, s->head.table_id, s->head.key, s->head.klen)) {
+            s->ended = true;
+            break;
+        }
+        s->consumed = it->has_last && memtable_cmp(s->head.table_id, s->head.key, s->head.klen,
+                                                   it->table_id, it->last.ptr,
+                                                   (uint32_t)it->last.len) <= 0;
+    }
+    s->has = !s->ended;
+    return 0;
+}
+
+/* Moves every source to its next candidate key; 0 or a negative rc. */
+static int store__iter_advance(store_iter_t *it)
+{
+    memtable_t *mt = &it->st->mt;
+    if (!it->started) {
+        it->node = memtable_seek(mt, it->table_id, it->lo, it->lolen);
+        it->started = true;
+    } else if (it->node_consumed && it->node) {
+        it->node = it->node->next[0];
+    }
+    it->node_consumed = false;
+    if (it->node && store__iter_beyond(it, it->node->table_id, mt_key(it->node), it->node->klen))
+        it->node = NULL;
+    if (it->sst_gen != it->st->sst_gen) {
+        int rc = store__iter_srcs(it);
+        if (rc)
+            return rc;
+    }
+    for (uint32_t i = 0; i < it->src_count; i++) {
+        int rc = store__iter_fill(it, &it->src[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 int store_iter_next(store_iter_t *it, store_val_t *key, store_val_t *val)
 {
-    memtable_t *mt = &it->st->mt;
-    while (!it->ended) {
-        mt_node_t *n = it->started ? it->node->next[0]
-                                   : memtable_seek(mt, it->table_id, it->lo, it->lolen);
-        it->started = true;
-        if (!n || n->table_id != it->table_id ||
-            (it->has_hi && memtable_cmp(n->table_id, mt_key(n), n->klen, it->table_id, it->hi,
-                                        it->hilen) >= 0)) {
-            it->ended = true;
+    while (!it->err) {
+        it->err = store__iter_advance(it);
+        if (it->err)
+            break;
+        /* The smallest pending key over all sources. */
+        const uint8_t *mk = NULL;
+        uint32_t mkl = 0;
+        bool any = false;
+        if (it->node) {
+            mk = mt_key(it->node);
+            mkl = it->node->klen;
+            any = true;
+        }
+        for (uint32_t i = 0; i < it->src_count; i++) {
+            const sst_entry_t *h = &it->src[i].head;
+            if (it->src[i].has &&
+                (!any || memtable_cmp(it->table_id, h->key, h->klen, it->table_id, mk, mkl) < 0)) {
+                mk = h->key;
+                mkl = h->klen;
+                any = true;
+            }
+        }
+        if (!any)
+            return 0;
+        /* Its visible version: own intent, else the newest commit_ts <= snap. */
+        mt_ver_t *v = NULL;
+        if (it->node && memtable_cmp(it->table_id, mt_key(it->node), it->node->klen,
+                                     it->table_id, mk, mkl) == 0) {
+            v = memtable_visible(it->node, it->txn_id, it->snap_ts);
+            it->node_consumed = true;
+        }
+        const sst_entry_t *best = NULL;
+        for (uint32_t i = 0; i < it->src_count; i++) {
+            store_iter_src_t *s = &it->src[i];
+            if (!s->has || memtable_cmp(it->table_id, s->head.key, s->head.klen, it->table_id,
+                                        mk, mkl) != 0)
+                continue;
+            s->consumed = true;
+            if (!best || s->head.commit_ts >= best->commit_ts)
+                best = &s->head;    /* files are oldest first: a tie goes to the newer */
+        }
+        it->last.len = 0;
+        if (!store__buf_reserve(&it->last, mkl ? mkl : 1)) {
+            it->err = STORE_ENOMEM;
             break;
         }
-        it->node = n;
-        mt_ver_t *v = memtable_visible(n, it->txn_id, it->snap_ts);
-        if (v && v->kind == MT_VALUE) {
-            key->ptr = mt_key(n);
-            key->len = n->klen;
+        memcpy(it->last.ptr, mk, mkl);
+        it->last.len = mkl;
+        it->has_last = true;
+        if (v && (v->txn_id || !best || v->commit_ts >= best->commit_ts)) {
+            if (v->kind != MT_VALUE)
+                continue;
+            key->ptr = mt_key(it->node);
+            key->len = it->node->klen;
             val->ptr = v->val;
             val->len = v->vlen;
+            return 1;
+        }
+        if (best && !best->tomb) {
+            key->ptr = best->key;
+            key->len = best->klen;
+            val->ptr = best->val;
+            val->len = best->vlen;
             return 1;
         }
     }
     return 0;
 }
+
+int store_iter_error(const store_iter_t *it) { return it->err; }
 
 void store_iter_close(store_iter_t *it)
 {
@@ -324,6 +586,8 @@ void store_iter_close(store_iter_t *it)
     ASSERT(mt->iters_open > 0);
     if (--mt->iters_open == 0)
         memtable_reap(mt);
+    store__iter_drop_srcs(it);
+    rt_free(it->last.ptr);
     rt_free(it->lo);
     rt_free(it->hi);
     rt_free(it);
@@ -403,9 +667,17 @@ int store_write(store_t *st, store_txn_t *t, int mode, uint32_t table_id,
     if (mode == STORE_W_INSERT) {
         if (own && own->kind == MT_VALUE)
             return STORE_EXISTS;
-        mt_ver_t *c = memtable_newest_committed(n);
-        if ((!own || own->kind == MT_LOCK) && c && c->kind == MT_VALUE)
-            return STORE_EXISTS;
+        if (!own || own->kind == MT_LOCK) {
+            mt_ver_t *c;
+            sst_entry_t e;
+            sst_block_t *b;
+            rc = store__resolve(st, n, 0, UINT64_MAX, table_id, key, klen, &c, &e, &b);
+            sst_block_free(b);
+            if (rc < 0)
+                return rc;
+            if ((rc == 1 && c->kind == MT_VALUE) || (rc == 2 && !e.tomb))
+                return STORE_EXISTS;
+        }
     }
     mt_ver_t *nv = memtable_ver_new(&st->mt, mode == STORE_W_DELETE ? MT_TOMB : MT_VALUE,
                                     t->txn_id, 0, val, vlen);
@@ -430,16 +702,28 @@ int store_lock_latest(store_t *st, store_txn_t *t, uint32_t table_id,
         if (rc)
             return rc;
     }
-    mt_ver_t *c = memtable_newest_committed(n);
+    mt_ver_t *c;
+    sst_entry_t e;
+    sst_block_t *b;
+    rc = store__resolve(st, n, 0, UINT64_MAX, table_id, key, klen, &c, &e, &b);
+    if (rc < 0)
+        return rc;
     if (commit_ts)
-        *commit_ts = c ? c->commit_ts : 0;
-    if (!c || c->kind != MT_VALUE)
-        return STORE_NOTFOUND;
-    if (val) {
-        val->ptr = c->val;
-        val->len = c->vlen;
+        *commit_ts = rc == 1 ? c->commit_ts : rc == 2 ? e.commit_ts : 0;
+    if (rc == 1 && c->kind == MT_VALUE) {
+        if (val) {
+            val->ptr = c->val;
+            val->len = c->vlen;
+        }
+        return STORE_OK;
     }
-    return STORE_OK;
+    if (rc == 2 && !e.tomb) {
+        rc = val ? store__handout(st, &e, val) : STORE_OK;
+        sst_block_free(b);
+        return rc;
+    }
+    sst_block_free(b);
+    return STORE_NOTFOUND;
 }
 
 /* ---- commit queue ---- */
@@ -454,7 +738,8 @@ static int store__queue(store_t *st, const store_pending_t *p)
         st->q_ents = e;
         st->q_cap = cap;
     }
-    st->q_ents[st->q_count++] = *p;
+    st->q_ents[st->q_count] = *p;
+    st->q_ents[st->q_count++].lsn = st->next_lsn;
     st->next_lsn++;
     return STORE_OK;
 }
@@ -523,10 +808,12 @@ int store_table_clear(store_t *st, uint32_t table_id, uint64_t ts,
 /* Completes (ok) or fails one pending record. */
 static void store__finish(store_t *st, store_pending_t *p, bool ok)
 {
+    if (ok)
+        st->applied_lsn = p->lsn;
     if (p->type == WAL_REC_COMMIT) {
         store_txn_t *t = p->txn;
         if (ok) {
-            store__txn_apply(st, t);
+            store__txn_apply(st, t, p->lsn);
         } else {
             t->state = TXN_ACTIVE;
             for (uint32_t i = 0; i < t->writes_count; i++)
@@ -536,6 +823,10 @@ static void store__finish(store_t *st, store_pending_t *p, bool ok)
         store__txn_end(st, t);
     } else if (ok) {
         memtable_clear_table(&st->mt, p->table_id);
+        if (flush_note_clear(st, p->table_id) != 0 && !st->readonly) {
+            log_error("store: no memory to record a table clear in %s; read-only", st->dir);
+            st->readonly = true;
+        }
         store__note_ts(st, p->ts);
     }
     p->done(p->arg, ok ? STORE_OK : STORE_EREADONLY);
@@ -595,6 +886,8 @@ static void store__unsubmit(store_t *st, size_t hlen, uint64_t off)
 
 int store_sync(store_t *st)
 {
+    store__handouts_free(st);
+    flush_step(st);
     if (st->in_flight || st->q_count == 0)
         return 0;
     /* Take the longest prefix of the queue within one batch (at least one record). */
@@ -650,6 +943,17 @@ int store_sync(store_t *st)
 
 /* ---- garbage collection ---- */
 
+static bool store__sst_may_have(const store_t *st, const mt_node_t *n)
+{
+    if (st->fl)
+        return true;    /* the file being flushed may hold an older version already */
+    for (uint32_t i = 0; i < st->sst_count; i++)
+        if (!flush_masked(st, n->table_id, sst_file_no(st->ssts[i])) &&
+            sst_may_contain(st->ssts[i], n->table_id, mt_key(n), n->klen))
+            return true;
+    return false;
+}
+
 /* Frees the shadowed part of n's chain; returns versions freed. */
 static size_t store__gc_node(store_t *st, mt_node_t *n, uint64_t horizon_ts)
 {
@@ -668,7 +972,8 @@ static size_t store__gc_node(store_t *st, mt_node_t *n, uint64_t horizon_ts)
         freed++;
         v = next;
     }
-    if ((*pp)->kind == MT_TOMB) {
+    /* A tombstone goes only when no sorted table may hold an older version under it. */
+    if ((*pp)->kind == MT_TOMB && !store__sst_may_have(st, n)) {
         v = *pp;
         *pp = NULL;
         memtable_ver_free(&st->mt, v);
@@ -680,6 +985,7 @@ static size_t store__gc_node(store_t *st, mt_node_t *n, uint64_t horizon_ts)
 size_t store_gc(store_t *st, uint64_t horizon_ts, size_t max_keys)
 {
     memtable_t *mt = &st->mt;
+    store__handouts_free(st);
     if (mt->iters_open == 0)
         memtable_reap(mt);
     mt_node_t *n = st->gc_has_cursor ? memtable_seek(mt, st->gc_table, st->gc_key, st->gc_klen)

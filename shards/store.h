@@ -27,8 +27,15 @@
  *     length + CRC32C; a torn or partial record at the very end is cut off; a bad
  *     record followed by valid data is corruption and store_open fails with
  *     STORE_ECORRUPT naming file and offset in the log.
- *   - The memtable is an ordered structure (skip list) kept in memory; sorted files
- *     (flush, compaction) come with the storage issue behind the same interface.
+ *   - The memtable is an ordered structure (skip list) kept in memory. When it grows
+ *     past its budget, its committed versions are flushed (in slices, from store_sync)
+ *     to an immutable sorted table (shards/sst.h), recorded in the MANIFEST, dropped
+ *     from the memtable, and WAL segments wholly below the flushed LSN are removed.
+ *     Reads merge memtable and sorted tables with the same visibility; intents live
+ *     in the memtable only. Recovery = MANIFEST + WAL replay after the flushed LSN.
+ *     A sorted-table checksum failure is STORE_ECORRUPT from store_get /
+ *     store_lock_latest / store_write, and ends an iterator early with
+ *     store_iter_error() set: never a wrong answer.
  *
  * Thread: all functions on the owning shard thread only. Pointers returned into the
  * store (store_val_t) stay valid until the caller's fiber next suspends.
@@ -65,6 +72,9 @@ typedef struct store_io {
      * the same thread (res 0 or -errno). May call done before returning (tests). */
     int (*write)(void *ctx, int fd, const void *buf, size_t len, uint64_t off, bool sync,
                  void (*done)(void *arg, int res), void *arg);
+    /* fdatasync only; done as for write. NULL = a zero-length write with sync. Sorted
+     * tables are written with sync false in slices, then synced once with this. */
+    int (*fsync)(void *ctx, int fd, void (*done)(void *arg, int res), void *arg);
 } store_io_t;
 
 typedef struct store_opts {
@@ -76,15 +86,23 @@ typedef struct store_opts {
      * after its locks are released, so waiters can retry. */
     void (*txn_end_hook)(void *arg, uint64_t txn_id);
     void *hook_arg;
+    /* Flush the memtable to a sorted table once it holds more than this many bytes.
+     * 0 = LIMIT_MEMTABLE_BUDGET_BYTES; SIZE_MAX = never flush. The next two default to
+     * LIMIT_FLUSH_SLICE_BYTES and LIMIT_MANIFEST_BYTES (tests make them tiny). */
+    size_t memtable_budget_bytes;
+    size_t flush_slice_bytes;      /* raw bytes encoded per store_sync; 0 = default */
+    size_t manifest_bytes;         /* manifest size before a switch; 0 = default */
 } store_opts_t;
 
 /* Opens (creating if needed) and recovers. 0 or a negative store_rc; *out on success. */
 int store_open(const store_opts_t *opts, store_t **out);
 /* Waits for nothing: caller must have let in-flight syncs finish (store_idle). */
 void store_close(store_t *st);
-bool store_idle(const store_t *st);            /* no queued or in-flight WAL write */
+/* No queued or in-flight WAL write and no flush I/O in flight. */
+bool store_idle(const store_t *st);
 uint64_t store_max_commit_ts(const store_t *st);   /* highest commit ts recovered/committed */
 bool store_readonly(const store_t *st);
+bool store_flushing(const store_t *st);        /* a memtable flush is in progress */
 
 /* ---- transactions ---- */
 /* txn_id is unique process-wide and never reused (the SQL layer derives it from the
@@ -105,6 +123,9 @@ store_iter_t *store_iter_open(store_t *st, store_txn_t *t, uint64_t snap_ts, uin
 /* 1 = a row (key, val valid until the fiber suspends or the next call), 0 = end. */
 int store_iter_next(store_iter_t *it, store_val_t *key, store_val_t *val);
 void store_iter_close(store_iter_t *it);
+/* 0, or the negative rc (STORE_ECORRUPT, STORE_EIO, STORE_ENOMEM) that made
+ * store_iter_next return 0 early: a caller must check it after the loop. */
+int store_iter_error(const store_iter_t *it);
 
 /* ---- writes (each places an intent = row lock, owned by t) ---- */
 enum store_write_mode {
@@ -143,7 +164,10 @@ int store_table_clear(store_t *st, uint32_t table_id, uint64_t ts,
                       void (*done)(void *arg, int rc), void *arg);
 
 /* Called once per loop turn: if records are queued and no write is in flight, submit
- * them as one write + fdatasync through store_io. Returns number of records submitted. */
+ * them as one write + fdatasync through store_io. Returns number of records submitted.
+ * Also advances a memtable flush by one slice, and frees values handed out from sorted
+ * tables by earlier store_get / store_lock_latest calls: like store_gc, it must not be
+ * called while a fiber holds store_val_t pointers (call it from the turn_end hook). */
 int store_sync(store_t *st);
 
 /* Frees committed versions shadowed by a newer committed version whose commit_ts <=
@@ -156,6 +180,9 @@ size_t store_gc(store_t *st, uint64_t horizon_ts, size_t max_keys);
 /* Statistics for /metrics. */
 typedef struct store_stats {
     uint64_t wal_bytes, wal_syncs, wal_sync_us_total, commits, memtable_bytes, keys;
+    /* Since open: flushes completed, their file bytes, WAL segments removed, manifest
+     * switches. sst_files: the current set. */
+    uint64_t flushes, sst_files, sst_bytes, wal_segments_trimmed, manifest_switches;
 } store_stats_t;
 void store_get_stats(const store_t *st, store_stats_t *out);
 #endif

@@ -1,7 +1,8 @@
 /*
  * store_int.h -- structures shared by the store's files (store.c: transactions and
  * group commit; memtable.c: the skip list of version chains; wal.c: record format,
- * segment files and recovery). Not for use outside shards/store*.c, memtable.c, wal.c.
+ * segment files and recovery; flush.c: memtable -> sorted table, MANIFEST, WAL trim;
+ * sst.c: the sorted-table format). Not for use outside those files.
  *
  * Invariants the three files rely on:
  *   - A node's version chain is newest first. An intent (txn_id != 0), if present, is
@@ -19,6 +20,7 @@
 #include <stdint.h>
 
 #include "core/limits.h"
+#include "shards/sst.h"
 #include "shards/store.h"
 
 /* ---- memtable ---- */
@@ -28,6 +30,7 @@ typedef struct mt_ver {
     struct mt_ver *next;     /* older version */
     uint64_t commit_ts;      /* 0 while an intent */
     uint64_t txn_id;         /* owner while an intent; 0 once committed */
+    uint64_t lsn;            /* WAL record that committed it; 0 while an intent */
     uint32_t vlen;
     uint8_t kind;            /* enum mt_kind */
     /* 8-byte aligned: store.h promises aligned values, so the SQL layer decodes rows
@@ -113,6 +116,7 @@ typedef struct store_pending {
     int type;                   /* enum wal_rec_type */
     uint32_t rec_bytes;         /* encoded size including the record header */
     store_txn_t *txn;           /* COMMIT */
+    uint64_t lsn;
     uint32_t table_id;          /* CLEAR */
     uint64_t ts;
     void (*done)(void *arg, int rc);
@@ -124,14 +128,28 @@ typedef struct store_buf {
     size_t len, cap;
 } store_buf_t;
 
+/* One sorted table feeding an iterator: its cursor and the pending (peeked) key. */
+typedef struct store_iter_src {
+    sst_t *sst;
+    sst_iter_t *cur;
+    sst_entry_t head;           /* valid when has */
+    bool has, ended, consumed;
+} store_iter_src_t;
+
 struct store_iter {
     store_t *st;
-    mt_node_t *node;            /* last returned node, NULL before the first */
+    mt_node_t *node;            /* memtable candidate (peeked), NULL when ended */
     uint64_t txn_id, snap_ts;
     uint32_t table_id;
     uint8_t *lo, *hi;           /* copies of the bounds */
     uint32_t lolen, hilen;
-    bool has_hi, started, ended;
+    bool has_hi, started, node_consumed;
+    store_iter_src_t *src;      /* one per sorted table of the set at sst_gen */
+    uint32_t src_count;
+    uint64_t sst_gen;
+    store_buf_t last;           /* last returned key (to re-seek when the set changes) */
+    bool has_last;
+    int err;
 };
 
 struct store {
@@ -166,6 +184,26 @@ struct store {
 
     uint64_t max_commit_ts;
     store_stats_t stats;
+    uint64_t applied_lsn;       /* last record applied (durable) */
+
+    /* Sorted tables (flush.c). */
+    char *sst_dir;
+    int dirfd, sst_dirfd;
+    sst_t **ssts;                /* the current set, oldest first */
+    uint32_t sst_count;
+    uint64_t sst_gen;           /* bumped whenever the set changes */
+    uint64_t next_file_no;
+    uint64_t flushed_lsn;       /* every record <= this is in the sorted tables */
+    struct store_clear *clears; /* table_id -> highest file number it masks */
+    uint32_t clears_count, clears_cap;
+    size_t mt_budget, flush_slice, manifest_limit;
+    /* Manifest being appended to. */
+    int man_fd;
+    uint64_t man_no, man_off;
+    struct flush *fl;           /* flush in progress, NULL when idle */
+    /* Values copied out of sorted tables, freed at the next store_sync / store_gc. */
+    uint8_t **handouts;
+    uint32_t handouts_count, handouts_cap;
 
     /* store_gc resumes after this key. */
     bool gc_has_cursor;
@@ -185,8 +223,28 @@ uint32_t wal_encode_clear(store_buf_t *b, uint64_t lsn, uint32_t table_id, uint6
 int wal_prepare_segment(store_t *st, size_t batch_bytes, uint64_t first_lsn,
                         uint8_t hdr_out[WAL_SEG_HDR_BYTES]);
 void wal_close(store_t *st);
+/* Removes segments whose records are all <= flushed_lsn (never the newest). Returns
+ * the number removed or a negative rc. Synchronous system calls (once per flush). */
+int wal_trim(store_t *st, uint64_t flushed_lsn);
 bool store__buf_reserve(store_buf_t *b, size_t extra);
 
 /* store.c, used by recovery */
 void store__note_ts(store_t *st, uint64_t ts);
+
+/* flush.c: sorted-table set, table clears, flush state machine, manifest. */
+typedef struct store_clear { uint32_t table_id; uint64_t file_no; } store_clear_t;
+/* Reads CURRENT + MANIFEST, opens the sorted tables, removes orphans. 0 or an rc. */
+int flush_recover(store_t *st);
+void flush_close(store_t *st);
+/* True when table_id's versions in sorted table file_no were cleared. */
+bool flush_masked(const store_t *st, uint32_t table_id, uint64_t file_no);
+/* Table clear applied: masks table_id in every sorted table numbered so far. */
+int flush_note_clear(store_t *st, uint32_t table_id);
+/* Advances a flush by one slice, or starts one when the memtable is over budget. */
+void flush_step(store_t *st);
+bool flush_idle(const store_t *st);
+/* store.c: newest version of (table, key) with commit_ts <= snap over the sorted
+ * tables. 1 with *e and *blk (free with sst_block_free), 0 none, negative rc. */
+int store__sst_lookup(store_t *st, uint32_t table_id, const uint8_t *key, uint32_t klen,
+                      uint64_t snap_ts, sst_entry_t *e, sst_block_t **blk);
 #endif

@@ -220,6 +220,7 @@ static int wal_apply_commit(store_t *st, const uint8_t *p, uint32_t plen)
                         : NULL;
         if (!v)
             return STORE_ENOMEM;
+        v->lsn = st->next_lsn;
         memtable_link_committed(n, v);
         p += klen + vlen;
     }
@@ -239,7 +240,7 @@ static int wal_apply(store_t *st, const uint8_t *rec)
         return STORE_ECORRUPT;
     memtable_clear_table(&st->mt, wal_get32(p));
     store__note_ts(st, wal_get64(p + 4));
-    return 0;
+    return flush_note_clear(st, wal_get32(p));
 }
 
 static int wal_name_cmp(const void *a, const void *b)
@@ -348,6 +349,12 @@ static int wal_replay_segment(store_t *st, const char *name, bool last, bool fir
         rc = STORE_ECORRUPT;
         goto fail;
     }
+    if (first && first_lsn > st->flushed_lsn + 1) {
+        log_error("wal: %s starts at lsn %" PRIu64 " but the sorted tables end at lsn %" PRIu64
+                  ": records are missing", path, first_lsn, st->flushed_lsn);
+        rc = STORE_ECORRUPT;
+        goto fail;
+    }
     st->next_lsn = first_lsn;
     while (off < size) {
         uint32_t n;
@@ -366,7 +373,8 @@ static int wal_replay_segment(store_t *st, const char *name, bool last, bool fir
             }
             break;
         }
-        rc = wal_apply(st, buf + off);
+        /* Records up to the flushed LSN are in the sorted tables already. */
+        rc = st->next_lsn > st->flushed_lsn ? wal_apply(st, buf + off) : 0;
         if (rc) {
             log_error("wal: bad record contents in %s at offset %zu", path, off);
             goto fail;
@@ -411,8 +419,37 @@ int wal_recover(store_t *st)
     for (int i = 0; i < count; i++)
         rt_free(names[i]);
     rt_free(names);
+    if (st->next_lsn <= st->flushed_lsn)
+        st->next_lsn = st->flushed_lsn + 1;    /* the log was trimmed to nothing */
+    st->applied_lsn = st->next_lsn - 1;
     return rc;
 io_fail:
     log_error("wal: cannot open %s: %s", st->wal_dir, strerror(errno));
     return STORE_EIO;
+}
+
+int wal_trim(store_t *st, uint64_t flushed_lsn)
+{
+    int count, removed = 0;
+    char **names = wal_list(st, &count);
+    if (count < 0)
+        return STORE_EIO;
+    /* Segment i holds LSNs [first(i), first(i+1)); the newest one is never removed. */
+    for (int i = 0; i + 1 < count; i++) {
+        if (strtoull(names[i + 1], NULL, 16) > flushed_lsn + 1)
+            break;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", st->wal_dir, names[i]);
+        if (unlink(path) != 0) {
+            log_warn("wal: cannot remove %s: %s", path, strerror(errno));
+            break;
+        }
+        removed++;
+    }
+    for (int i = 0; i < count; i++)
+        rt_free(names[i]);
+    rt_free(names);
+    if (removed && fsync(st->wal_dirfd) != 0)
+        return STORE_EIO;
+    return removed;
 }

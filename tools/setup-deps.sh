@@ -15,6 +15,11 @@
 #                run with /usr/bin/python3 so Debian's modules are visible)
 #                prometheus (ships /usr/bin/promtool, used by `promtool check metrics`;
 #                Debian 12 has no lighter package that contains promtool)
+#                libpostgresql-jdbc-java (the JDBC driver test, tests/clients/jdbc)
+#   test runtimes openjdk-17-jdk-headless (runs JdbcCheck.java with the source
+#                launcher) and nodejs + npm (node-postgres test, tests/clients/node),
+#                each only when its command is missing, so a machine with its own
+#                JDK or Node.js keeps it
 # The build uses gcc's own sanitizer runtimes (libasan, libubsan, libtsan come with
 # build-essential), so libclang-rt-14-dev is not needed.
 set -euo pipefail
@@ -26,7 +31,11 @@ PACKAGES=(
     postgresql-15 postgresql-client-15
     python3-pytest python3-psycopg2 python3-psycopg
     prometheus
+    libpostgresql-jdbc-java
 )
+command -v javac >/dev/null 2>&1 || PACKAGES+=(openjdk-17-jdk-headless)
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 # One dpkg-query for all packages; a package it does not know is simply not listed.
 installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null \

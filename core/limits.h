@@ -87,7 +87,9 @@
 #define LIMIT_SQL_STMT_ARENA_BYTES   (256u * 1024 * 1024) /* statement memory budget -> 53200 */
 #define LIMIT_SQL_PLAN_CACHE         64       /* simple-protocol plans cached per session */
 #define LIMIT_SQL_PREPARED           1024     /* named prepared statements + portals per session */
-#define LIMIT_SQL_DEADLOCK_WAIT_MS   10000    /* a row-lock wait longer than this with lock_timeout=0 is reported as 40P01 */
+#define LIMIT_DEADLOCK_TIMEOUT_MS    1000     /* default deadlock_timeout: lock wait before a deadlock check */
+#define LIMIT_DEADLOCK_SEARCH_NODES  64       /* transactions one deadlock search visits at most */
+#define LIMIT_DEADLOCK_EDGES         8        /* blockers of one transaction one shard reports */
 #define LIMIT_SQL_GUC_VALUE_BYTES    1024     /* one setting's text value */
 #define LIMIT_SQL_SORT_ROWS          (64u * 1024 * 1024) /* rows a coordinator sort/join may hold */
 

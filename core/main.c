@@ -156,6 +156,7 @@ int main(int argc, char **argv)
         .data_dir = cfg.data_dir,
     };
     shard_register_metrics();
+    sql_register_metrics();
     if (net_init(&ncfg))
         return 1;
     rt_config_t rcfg = {

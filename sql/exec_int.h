@@ -37,7 +37,8 @@ typedef struct txn_ctx {
     uint64_t txn_id;
     uint64_t snap_ts;            /* 0: the (single) shard takes hlc_now() itself */
     int iso;
-    uint64_t lock_timeout_ms;    /* 0 = wait (bounded by LIMIT_SQL_DEADLOCK_WAIT_MS) */
+    uint64_t lock_timeout_ms;    /* 0 = wait until the blocker ends (or a deadlock / timeout) */
+    uint64_t deadlock_timeout_ms; /* lock wait before a deadlock check; 0 = LIMIT_DEADLOCK_TIMEOUT_MS */
     bool self_commit;            /* single-shard autocommit: the fragment commits */
     uint64_t deadline_us;        /* statement_timeout (rt_now_us clock), 0 = none */
     uint64_t touched[(LIMIT_SHARDS_MAX + 63) / 64];   /* shards holding a store txn */
@@ -54,6 +55,8 @@ int txn_shard_commit_local(uint64_t txn_id, uint64_t commit_ts);
 /* Coordinator: commits / aborts every touched shard. */
 int txn_commit_all(txn_ctx_t *t, sql_error_t *err);
 void txn_abort_all(txn_ctx_t *t);
+/* Registers the lock-wait / deadlock counters (before the shards start). */
+void txn_register_metrics(void);
 /* Shard side: locks with waiting; returns store rc (OK/NOTFOUND) or -1 + err. */
 int txn_lock_latest(const txn_ctx_t *tc, store_txn_t *t, uint32_t table_id, const uint8_t *key,
                     uint32_t klen, store_val_t *val, uint64_t *commit_ts, sql_error_t *err);

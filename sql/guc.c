@@ -26,6 +26,7 @@ static const guc_def_t guc_defs[] = {
     {"client_encoding", "UTF8", G_REPORT, "Sets the client's character set encoding."},
     {"client_min_messages", "notice", 0, "Sets the message levels that are sent to the client."},
     {"DateStyle", "ISO, MDY", G_REPORT, "Sets the display format for date and time values."},
+    {"deadlock_timeout", "1s", G_TIME, "Sets the time to wait on a lock before checking for deadlock."},
     {"default_transaction_isolation", "read committed", 0, "Sets the transaction isolation level of each new transaction."},
     {"default_transaction_read_only", "off", G_REPORT | G_BOOL, "Sets the default read-only status of new transactions."},
     {"extra_float_digits", "1", G_INT, "Sets the number of digits displayed for floating-point values."},

@@ -306,6 +306,18 @@ static void txn_start(sql_session_t *s)
     s->txn_active = true;
 }
 
+void sql_register_metrics(void) { txn_register_metrics(); }
+
+/* An error inside a transaction block: the block is failed until ROLLBACK (25P02)
+ * and, as in PostgreSQL, its writes and row locks are released now, so a deadlock
+ * victim or any failed transaction does not keep others waiting. */
+static void txn_fail(sql_session_t *s)
+{
+    s->failed = true;
+    if (s->txn_active)
+        txn_abort_all(&s->txn);
+}
+
 static void txn_end(sql_session_t *s, bool commit, sql_error_t *err)
 {
     if (s->txn_active) {
@@ -739,6 +751,7 @@ static int portal_setup(sql_session_t *s, portal_t *p, sql_error_t *err)
     }
     tc->iso = s->iso;
     tc->lock_timeout_ms = guc_timeout_ms(s->guc, "lock_timeout");
+    tc->deadlock_timeout_ms = guc_timeout_ms(s->guc, "deadlock_timeout");
     uint64_t st_ms = guc_timeout_ms(s->guc, "statement_timeout");
     tc->deadline_us = st_ms ? rt_now_us() + st_ms * 1000 : 0;
     p->cat = catalog_current();
@@ -1361,7 +1374,7 @@ static int stmt_finish(sql_session_t *s, int rc, bool is_txn_stmt, sql_error_t *
     if (rc < 0) {
         if (s->in_block || s->implicit) {
             if (s->in_block)
-                s->failed = true;
+                txn_fail(s);
             else {
                 txn_end(s, false, err);
                 s->implicit = false;
@@ -1456,7 +1469,7 @@ int sql_exec_simple(sql_session_t *s, const char *sql, size_t len, sql_sink_t *s
     int rc = 0;
     if (parse_sql(&pa, sql, len, &stmts, &n, err) < 0) {
         if (s->in_block)
-            s->failed = true;
+            txn_fail(s);
         arena_destroy(&pa);
         return -1;
     }
@@ -1597,7 +1610,7 @@ fail:
     p->closed = true;
     prep_release(p);
     if (s->in_block)
-        s->failed = true;
+        txn_fail(s);
     return -1;
 }
 

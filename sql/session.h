@@ -54,6 +54,8 @@ typedef struct sql_startup_param { const char *name, *value; } sql_startup_param
 /* Process-wide setup, on the main thread before rt_start: data directory, shard
  * count. Per-shard setup runs in sql_shard_init (from rt's shard_init hook: opens the
  * shard's store, loads the catalog). */
+/* Registers the SQL layer's metrics (lock waits, deadlocks); before the shards start. */
+void sql_register_metrics(void);
 int sql_engine_init(const char *data_dir, int shards_count);
 int sql_shard_init(int shard_id);
 void sql_shard_fini(int shard_id);

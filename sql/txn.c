@@ -16,6 +16,7 @@
 
 #include "core/assert.h"
 #include "core/hlc.h"
+#include "core/metrics.h"
 #include "core/rt.h"
 #include "shards/shard.h"
 #include "sql/exec_int.h"
@@ -58,48 +59,200 @@ int txn_store_error(int rc, sql_error_t *err)
     }
 }
 
-/* Waits for the blocking transaction; -1 + err on timeout. *waited_ms accumulates. */
-static int wait_blocker(const txn_ctx_t *tc, uint64_t blocker, uint64_t *waited_ms, sql_error_t *err)
+/* ---- lock waits and deadlock detection ----
+ *
+ * A row-lock wait happens on the shard that owns the row, in the fiber running the
+ * waiter's fragment. Every such wait is on this shard's list of waits (waiter txn ->
+ * blocker txn; a node on the waiting fiber's stack) for as long as it lasts. A waiter
+ * sleeps in slices of deadlock_timeout (PostgreSQL's setting, default 1 s); after
+ * each slice that did not end the wait it looks for a cycle in the wait-for graph by
+ * depth-first search from itself, asking every shard over the rings "whom does txn X
+ * wait for here?" (a transaction with fragments on several shards can wait on
+ * several at once, so a node can have several out-edges). One search visits at most
+ * LIMIT_DEADLOCK_SEARCH_NODES transactions.
+ *
+ * Every member of a cycle searches, so each would find it: to abort exactly one, a
+ * waiter that finds a cycle through itself gives up only if it has the highest id on
+ * that cycle; otherwise it keeps waiting. The highest id of a strongly connected set
+ * of waiters finds a cycle on which it is the highest, so every deadlock loses
+ * exactly one member (40P01) and the rest go on once its locks are released (the
+ * session aborts a failed transaction's shard state at once, as PostgreSQL does).
+ * A wait that becomes a cycle while a member is between its checks is found at that
+ * member's next check, so detection takes at most about two deadlock_timeouts. */
+
+typedef struct txn_wait {
+    uint64_t waiter, blocker;
+    struct txn_wait *next;
+} txn_wait_t;
+
+static __thread txn_wait_t *txn__waits;      /* this shard's current lock waits */
+static int txn__m_lock_waits = -1, txn__m_deadlocks = -1, txn__m_lock_timeouts = -1;
+
+void txn_register_metrics(void)
 {
-    uint64_t limit = tc->lock_timeout_ms ? tc->lock_timeout_ms : LIMIT_SQL_DEADLOCK_WAIT_MS;
-    if (*waited_ms >= limit)
-        goto timeout;
-    uint64_t t0 = rt_now_us();
-    uint64_t wait = limit - *waited_ms;
-    bool by_deadline = false;
-    if (tc->deadline_us) {
-        if (t0 >= tc->deadline_us)
-            goto stmt_timeout;
-        uint64_t left = (tc->deadline_us - t0) / 1000 + 1;
-        if (left < wait) {
-            wait = left;
-            by_deadline = true;
-        }
-    }
-    int rc = shard_wait_txn(blocker, wait);
-    *waited_ms += (rt_now_us() - t0) / 1000;
-    if (rc == -ETIMEDOUT) {
-        if (by_deadline)
-            goto stmt_timeout;
-        goto timeout;
+    txn__m_lock_waits = metrics_register("nextdb_lock_waits_total",
+                                         "Row-lock waits started (a writer found the row locked).",
+                                         METRIC_COUNTER, NULL, 0);
+    txn__m_deadlocks = metrics_register("nextdb_deadlocks_total",
+                                        "Transactions aborted as deadlock victims (40P01).",
+                                        METRIC_COUNTER, NULL, 0);
+    txn__m_lock_timeouts = metrics_register("nextdb_lock_timeouts_total",
+                                            "Lock waits ended by lock_timeout (55P03).",
+                                            METRIC_COUNTER, NULL, 0);
+}
+
+/* One shard's answer for one transaction: up to LIMIT_DEADLOCK_EDGES blockers. */
+typedef struct wait_query {
+    uint64_t txn;
+    int n;
+    uint64_t blockers[LIMIT_DEADLOCK_EDGES];
+} wait_query_t;
+
+static int wait_query_on_shard(void *arg)
+{
+    wait_query_t *q = arg;
+    q->n = 0;
+    for (txn_wait_t *w = txn__waits; w && q->n < LIMIT_DEADLOCK_EDGES; w = w->next) {
+        if (w->waiter != q->txn)
+            continue;
+        bool dup = false;
+        for (int i = 0; i < q->n; i++)
+            dup |= q->blockers[i] == w->blocker;
+        if (!dup)
+            q->blockers[q->n++] = w->blocker;
     }
     return 0;
-stmt_timeout:
-    return sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement due to statement timeout");
-timeout:
-    if (tc->lock_timeout_ms)
-        return sql_error(err, "55P03", "canceling statement due to lock timeout");
-    sql_error(err, SQLSTATE_DEADLOCK, "deadlock detected");
-    sql_error_detail(err, "A row lock was not granted within %d ms; NextDB reports this as a deadlock.",
-                     LIMIT_SQL_DEADLOCK_WAIT_MS);
-    sql_error_hint(err, "Retry the transaction; set lock_timeout to choose the wait.");
-    return -1;
+}
+
+/* Every transaction txn waits for, over all shards; returns how many went in out. */
+static int wait_edges(uint64_t txn, uint64_t *out, int cap)
+{
+    int n = rt_shards_count();
+    int shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
+    void *args[LIMIT_SHARDS_MAX];
+    wait_query_t *qs = rt_calloc((size_t)n, sizeof *qs);
+    if (!qs)
+        return 0;    /* no memory: no edges this time; the next check retries */
+    for (int i = 0; i < n; i++) {
+        shards[i] = i;
+        qs[i].txn = txn;
+        args[i] = &qs[i];
+    }
+    rt_call_many(n, shards, wait_query_on_shard, args, rets);
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < qs[i].n && k < cap; j++)
+            out[k++] = qs[i].blockers[j];
+    rt_free(qs);
+    return k;
+}
+
+/* Depth-first search from self along wait-for edges: true when a cycle through self
+ * exists on which self has the highest id (self is that deadlock's victim). */
+static bool deadlock_victim(uint64_t self, uint64_t first_blocker)
+{
+    struct frame { uint64_t txn, path_max; int next, n; uint64_t edges[LIMIT_DEADLOCK_EDGES]; };
+    struct frame *stack = rt_calloc(LIMIT_DEADLOCK_SEARCH_NODES, sizeof *stack);
+    uint64_t *seen = rt_calloc(LIMIT_DEADLOCK_SEARCH_NODES, sizeof *seen);
+    bool victim = false;
+    if (!stack || !seen)
+        goto done;
+    int depth = 0, nseen = 0;
+    stack[0] = (struct frame){.txn = self, .path_max = self, .n = 1};
+    stack[0].edges[0] = first_blocker;
+    seen[nseen++] = self;
+    while (depth >= 0 && !victim) {
+        struct frame *f = &stack[depth];
+        if (f->next == f->n) {
+            depth--;
+            continue;
+        }
+        uint64_t to = f->edges[f->next++];
+        if (to == self) {
+            victim = f->path_max == self;
+            continue;
+        }
+        bool visited = false;
+        for (int i = 0; i < nseen; i++)
+            visited |= seen[i] == to;
+        if (visited || nseen == LIMIT_DEADLOCK_SEARCH_NODES || depth + 1 == LIMIT_DEADLOCK_SEARCH_NODES)
+            continue;
+        seen[nseen++] = to;
+        struct frame *g = &stack[depth + 1];
+        g->txn = to;
+        g->path_max = to > f->path_max ? to : f->path_max;
+        g->next = 0;
+        g->n = wait_edges(to, g->edges, LIMIT_DEADLOCK_EDGES);
+        depth++;
+    }
+done:
+    rt_free(stack);
+    rt_free(seen);
+    return victim;
+}
+
+/* Waits for the blocking transaction to end: 0 when it did (the caller retries), -1
+ * + err on lock_timeout (55P03), statement_timeout (57014) or deadlock (40P01). */
+static int wait_blocker(const txn_ctx_t *tc, uint64_t blocker, sql_error_t *err)
+{
+    uint64_t start = rt_now_us();
+    uint64_t check_ms = tc->deadlock_timeout_ms ? tc->deadlock_timeout_ms : LIMIT_DEADLOCK_TIMEOUT_MS;
+    txn_wait_t me = {tc->txn_id, blocker, txn__waits};
+    txn__waits = &me;
+    metrics_add(txn__m_lock_waits, 1);
+    int rc = 0;
+    for (;;) {
+        uint64_t now = rt_now_us();
+        uint64_t slice = check_ms;
+        int why = 0;    /* what ends the wait if this slice times out: 1 lock, 2 statement */
+        if (tc->lock_timeout_ms) {
+            uint64_t waited = (now - start) / 1000;
+            if (waited >= tc->lock_timeout_ms) {
+                rc = sql_error(err, "55P03", "canceling statement due to lock timeout");
+                metrics_add(txn__m_lock_timeouts, 1);
+                break;
+            }
+            if (tc->lock_timeout_ms - waited <= slice) {
+                slice = tc->lock_timeout_ms - waited;
+                why = 1;
+            }
+        }
+        if (tc->deadline_us) {
+            if (now >= tc->deadline_us) {
+                rc = sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement due to statement timeout");
+                break;
+            }
+            uint64_t left = (tc->deadline_us - now) / 1000 + 1;
+            if (left <= slice) {
+                slice = left;
+                why = 2;
+            }
+        }
+        if (shard_wait_txn(blocker, slice) != -ETIMEDOUT)
+            break;    /* the blocker ended: the caller tries again */
+        if (why)
+            continue; /* the loop head reports the timeout */
+        if (deadlock_victim(tc->txn_id, blocker)) {
+            sql_error(err, SQLSTATE_DEADLOCK, "deadlock detected");
+            sql_error_detail(err, "Transaction %llu waits for transaction %llu, which waits (directly or "
+                             "through others) for it.", (unsigned long long)tc->txn_id,
+                             (unsigned long long)blocker);
+            sql_error_hint(err, "See server log for query details.");
+            metrics_add(txn__m_deadlocks, 1);
+            rc = -1;
+            break;
+        }
+    }
+    txn_wait_t **pp = &txn__waits;
+    while (*pp != &me)
+        pp = &(*pp)->next;
+    *pp = me.next;
+    return rc;
 }
 
 int txn_lock_latest(const txn_ctx_t *tc, store_txn_t *t, uint32_t table_id, const uint8_t *key,
                     uint32_t klen, store_val_t *val, uint64_t *commit_ts, sql_error_t *err)
 {
-    uint64_t waited = 0;
     for (;;) {
         uint64_t blocker = 0;
         int rc = store_lock_latest(shard_store(), t, table_id, key, klen, val, commit_ts, &blocker);
@@ -107,7 +260,7 @@ int txn_lock_latest(const txn_ctx_t *tc, store_txn_t *t, uint32_t table_id, cons
             return rc;
         if (rc != STORE_LOCKED)
             return txn_store_error(rc, err);
-        if (wait_blocker(tc, blocker, &waited, err) < 0)
+        if (wait_blocker(tc, blocker, err) < 0)
             return -1;
     }
 }
@@ -115,7 +268,6 @@ int txn_lock_latest(const txn_ctx_t *tc, store_txn_t *t, uint32_t table_id, cons
 int txn_write(const txn_ctx_t *tc, store_txn_t *t, int mode, uint32_t table_id, const uint8_t *key,
               uint32_t klen, const uint8_t *val, uint32_t vlen, sql_error_t *err)
 {
-    uint64_t waited = 0;
     for (;;) {
         uint64_t blocker = 0;
         int rc = store_write(shard_store(), t, mode, table_id, key, klen, val, vlen, &blocker);
@@ -123,7 +275,7 @@ int txn_write(const txn_ctx_t *tc, store_txn_t *t, int mode, uint32_t table_id, 
             return rc;
         if (rc != STORE_LOCKED)
             return txn_store_error(rc, err);
-        if (wait_blocker(tc, blocker, &waited, err) < 0)
+        if (wait_blocker(tc, blocker, err) < 0)
             return -1;
     }
 }

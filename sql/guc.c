@@ -69,12 +69,30 @@ struct guc_set {
     bool in_txn;
 };
 
+/* guc_defs is kept in case-insensitive name order (the unit test checks it), so a
+ * lookup -- several per statement -- is a binary search. */
 static int guc_find(const char *name)
 {
-    for (int i = 0; i < GUC_N; i++)
-        if (!strcasecmp(guc_defs[i].name, name))
-            return i;
+    int lo = 0, hi = GUC_N - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        int c = strcasecmp(guc_defs[mid].name, name);
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
     return -1;
+}
+
+bool guc_table_sorted(void)
+{
+    for (int i = 1; i < GUC_N; i++)
+        if (strcasecmp(guc_defs[i - 1].name, guc_defs[i].name) >= 0)
+            return false;
+    return true;
 }
 
 static char *sdup(const char *s)

@@ -53,4 +53,6 @@ int guc_count(void);
 void guc_at(const guc_set_t *g, int i, const char **name, const char **value, const char **desc, bool *report);
 /* Milliseconds of a time setting ("5s", "100", "1min"); 0 when unset. */
 uint64_t guc_timeout_ms(const guc_set_t *g, const char *name);
+/* True when the settings table is in case-insensitive name order (lookups rely on it). */
+bool guc_table_sorted(void);
 #endif

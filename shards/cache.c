@@ -190,7 +190,7 @@ void cache_put(cache_t *c, uint64_t file_no, uint32_t block_no, sst_block_t *b, 
 {
     ASSERT(mode != CACHE_BYPASS);
     size_t bytes = sst_block_bytes(b) + sizeof(cache_ent_t);
-    if (bytes > c->cap / 4)
+    if (bytes > c->cap / 2)
         return;    /* one block would take too much of the cache */
     cache_ent_t **pp = cache__find(c, file_no, block_no);
     if (*pp)

@@ -26,8 +26,8 @@
  *   cache_put(c, file, block, b, mode) insert (takes its own reference)
  *   cache_drop_file(c, file)           forget every block of a file
  *   cache_get_stats(c, out)            hits, misses, evictions, bytes, entries
- * Limits: capacity in bytes (LIMIT_BLOCK_CACHE_BYTES default); a block larger than a
- * quarter of the capacity is not cached. Thread: the owning shard thread only.
+ * Limits: capacity in bytes (LIMIT_BLOCK_CACHE_BYTES default); a block larger than half
+ * the capacity is not cached. Thread: the owning shard thread only.
  */
 #ifndef NEXTDB_CACHE_H
 #define NEXTDB_CACHE_H

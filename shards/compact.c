@@ -434,6 +434,8 @@ void compact_step(store_t *st)
 {
     if (!st->cp) {
         uint32_t lo, n;
+        if (st->compact_full && st->sst_count == 0)
+            st->compact_full = false;    /* nothing to merge */
         if (st->readonly || st->compact_broken || !compact__pick(st, &lo, &n))
             return;
         compact__start(st, lo, n);

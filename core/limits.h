@@ -97,11 +97,20 @@
 #define LIMIT_SST_BLOCK_BYTES        (32 * 1024) /* raw bytes per block before it is cut (between keys) */
 #define LIMIT_SST_BLOOM_BITS_PER_KEY 10       /* ~1% false positives with 7 probes */
 #define LIMIT_SST_ZSTD_LEVEL         1        /* fast: flush must keep up with the WAL */
-#define LIMIT_SST_FILES              4096     /* sorted tables per shard (no compaction yet) */
+#define LIMIT_SST_FILES              4096     /* safety cap on sorted tables per shard: flushing stops (logged) if compaction falls this far behind */
 #define LIMIT_MEMTABLE_BUDGET_BYTES  (64u * 1024 * 1024) /* default flush threshold */
 #define LIMIT_FLUSH_SLICE_BYTES      (1024 * 1024) /* raw bytes encoded per flush slice (one loop turn) */
 #define LIMIT_MANIFEST_BYTES         (4 * 1024 * 1024) /* manifest log size before a switch to a fresh one */
 #define LIMIT_MANIFEST_RECORD_BYTES  (64 * 1024 * 1024) /* one edit (files + table clear marks) */
+#define LIMIT_COMPACT_FANIN_MIN      2        /* tiered compaction: similar files merged at once (T) */
+#define LIMIT_COMPACT_FANIN_DEFAULT  4        /* T = 4: write amp ~ tiers, space amp <= ~T per tier */
+#define LIMIT_COMPACT_FANIN_MAX      32       /* inputs of one merge: one decoded block each in memory */
+#define LIMIT_COMPACT_SIZE_RATIO     2        /* files within 2x of each other are one tier (must stay < T) */
+#define LIMIT_COMPACT_TIERS          12       /* more than T * 12 files: merge the smallest T adjacent anyway */
+#define LIMIT_COMPACT_SLICE_BYTES    (1024 * 1024) /* raw bytes merged per slice (one loop turn) */
+#define LIMIT_BLOCK_CACHE_BYTES      (32u * 1024 * 1024) /* default per-shard block cache */
+#define LIMIT_BLOCK_CACHE_MIN_BYTES  (1024 * 1024) /* smallest cache the --memory split gives */
+#define LIMIT_MEMTABLE_MIN_BYTES     (1024 * 1024) /* smallest flush threshold the --memory split gives */
 
 /* SQL arrays (appended by engine2). */
 #define LIMIT_SQL_ARRAY_ELEMS        (1024 * 1024) /* elements of one array value (text input, binary recv, ARRAY(subquery)) */

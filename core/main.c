@@ -177,6 +177,9 @@ int main(int argc, char **argv)
             shards = LIMIT_SHARDS_MAX;
         rcfg.shards_count = shards;
     }
+    /* --memory (or the cgroup limit) is split evenly over the shards; each shard's
+     * share is split again between memtable and block cache (shards/README.md). */
+    shard_set_memory_budget(config_memory_bytes() / (uint64_t)shards);
     if (sql_engine_init(cfg.data_dir, shards))
         return 1;
 

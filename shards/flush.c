@@ -42,26 +42,24 @@
 #include "shards/store_int.h"
 
 #define MAN_MAGIC "NXDBMAN\0"
-#define MAN_FORMAT_VERSION 1
+#define MAN_FORMAT_VERSION 2    /* 2 added removes (compaction); 1 is still read */
 #define MAN_HDR_BYTES 32
 
-enum flush_state { FL_ENCODE, FL_SYNC, FL_OPEN, FL_MANIFEST, FL_CURRENT, FL_RENAME, FL_INSTALL,
-                   FL_DROP };
+enum flush_state { FL_ENCODE, FL_SYNC, FL_OPEN, FL_MANIFEST, FL_DROP };
 
 typedef struct flush {
+    store_job_t job;
     int state;
-    bool io_busy, failed;
     uint64_t file_no, flush_lsn;
-    int fd, tmp_fd, new_man_fd;
+    int fd;
     uint64_t off;               /* file bytes written so far */
     size_t pending;             /* writer bytes in the write in flight */
-    size_t new_man_len;         /* bytes of the new manifest during a switch */
     sst_writer_t *w;
     sst_t *sst;
     bool encoded_all, has_cursor;
     uint32_t cur_table, cur_klen;
     uint8_t cur_key[LIMIT_KEY_BYTES];
-    store_buf_t mbuf;           /* manifest / CURRENT bytes in flight */
+    man_edit_t me;
 } flush_t;
 
 static void man_put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
@@ -69,7 +67,7 @@ static void man_put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 static uint32_t man_get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static uint64_t man_get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
-static void flush__sst_path(const store_t *st, uint64_t file_no, char *out, size_t cap)
+void flush__sst_path(const store_t *st, uint64_t file_no, char *out, size_t cap)
 {
     snprintf(out, cap, "%s/%016" PRIx64 ".sst", st->sst_dir, file_no);
 }
@@ -114,48 +112,112 @@ static int flush__set_mask(store_t *st, uint32_t table_id, uint64_t file_no)
 
 int flush_note_clear(store_t *st, uint32_t table_id)
 {
-    /* Every file numbered so far, including one being written, holds only versions
-     * older than this clear. */
+    /* Every file numbered so far, including one being written by a flush or a
+     * compaction, holds only versions older than this clear. */
     if (st->next_file_no <= 1)
         return 0;
     return flush__set_mask(st, table_id, st->next_file_no - 1);
 }
 
+/* ---- the sorted-table set ---- */
+
+static bool flush__listed(const uint64_t *files, uint32_t count, uint64_t no)
+{
+    for (uint32_t i = 0; i < count; i++)
+        if (files[i] == no)
+            return true;
+    return false;
+}
+
+int flush__set_replace(store_t *st, sst_t *add, const uint64_t *removes, uint32_t count)
+{
+    sst_t **set = rt_malloc((st->sst_count + 1) * sizeof *set);
+    if (!set)
+        return STORE_ENOMEM;
+    uint32_t n = 0;
+    bool placed = add == NULL;
+    for (uint32_t i = 0; i < st->sst_count; i++) {
+        sst_t *s = st->ssts[i];
+        if (!flush__listed(removes, count, sst_file_no(s))) {
+            set[n++] = s;
+            continue;
+        }
+        if (!placed) {
+            set[n++] = add;    /* the merged file takes the place of its oldest input */
+            placed = true;
+        }
+        sst_set_obsolete(s);
+        sst_close(s);    /* unlinked when the last iterator on it lets go */
+    }
+    if (!placed)
+        set[n++] = add;
+    ASSERT(n == st->sst_count + (add ? 1 : 0) - count);
+    rt_free(st->ssts);
+    st->ssts = set;
+    st->sst_count = n;
+    st->sst_gen++;
+    return 0;
+}
+
 /* ---- manifest encoding ---- */
 
-/* Appends one edit record: {flushed_lsn, next_file_no, adds, masks}. */
-static bool flush__edit(store_t *st, store_buf_t *b, bool snapshot, uint64_t add_file,
-                        uint64_t flushed_lsn)
+/* Appends one version-2 edit record: {flushed_lsn, next_file_no, adds, masks,
+ * removes}. A snapshot lists the whole set after the edit and removes nothing. */
+static bool flush__edit(store_t *st, store_buf_t *b, bool snapshot, const man_edit_t *me)
 {
-    uint32_t adds = 1 + (snapshot ? st->sst_count : 0);
-    size_t plen = 24 + 8 * (size_t)adds + 12 * (size_t)st->clears_count;
+    uint32_t adds = me->add_file ? 1 : 0, removes = me->removes_count;
+    if (snapshot) {
+        adds = 0;
+        for (uint32_t i = 0; i < st->sst_count; i++)
+            adds += !flush__listed(me->removes, removes, sst_file_no(st->ssts[i]));
+        adds += me->add_file ? 1 : 0;
+        removes = 0;
+    }
+    size_t plen = 32 + 8 * (size_t)adds + 12 * (size_t)st->clears_count + 8 * (size_t)removes;
     if (plen > LIMIT_MANIFEST_RECORD_BYTES || !store__buf_reserve(b, 8 + plen))
         return false;
     uint8_t *r = b->ptr + b->len, *p = r + 8;
-    man_put64(p, flushed_lsn);
+    man_put64(p, me->flushed_lsn);
     man_put64(p + 8, st->next_file_no);
     man_put32(p + 16, adds);
     man_put32(p + 20, st->clears_count);
-    p += 24;
-    for (uint32_t i = 0; snapshot && i < st->sst_count; i++, p += 8)
-        man_put64(p, sst_file_no(st->ssts[i]));
-    man_put64(p, add_file);
-    p += 8;
+    man_put32(p + 24, removes);
+    man_put32(p + 28, 0);
+    p += 32;
+    bool placed = !me->add_file;
+    for (uint32_t i = 0; snapshot && i < st->sst_count; i++) {
+        uint64_t no = sst_file_no(st->ssts[i]);
+        if (!flush__listed(me->removes, me->removes_count, no)) {
+            man_put64(p, no);
+            p += 8;
+        } else if (!placed) {
+            man_put64(p, me->add_file);
+            p += 8;
+            placed = true;
+        }
+    }
+    if (!placed) {
+        man_put64(p, me->add_file);
+        p += 8;
+    }
     for (uint32_t i = 0; i < st->clears_count; i++, p += 12) {
         man_put32(p, st->clears[i].table_id);
         man_put64(p + 4, st->clears[i].file_no);
     }
+    for (uint32_t i = 0; i < removes; i++, p += 8)
+        man_put64(p, me->removes[i]);
+    ASSERT((size_t)(p - (r + 8)) == plen);
     man_put32(r, (uint32_t)plen);
     man_put32(r + 4, crc32c(0, r + 8, plen));
     b->len += 8 + plen;
     return true;
 }
 
-static void flush__man_header(const store_t *st, uint8_t *h, uint64_t man_no)
+static void flush__man_header(const store_t *st, uint8_t *h, uint64_t man_no, uint32_t version)
 {
     memset(h, 0, MAN_HDR_BYTES);
     memcpy(h, MAN_MAGIC, 8);
-    man_put32(h + 8, MAN_FORMAT_VERSION);
+    man_put32(h + 8, version);
     man_put32(h + 12, (uint32_t)st->shard_id);
     man_put64(h + 16, man_no);
     man_put32(h + 24, crc32c(0, h, 24));
@@ -163,43 +225,189 @@ static void flush__man_header(const store_t *st, uint8_t *h, uint64_t man_no)
 
 /* ---- I/O plumbing ---- */
 
-static void flush__io_done(void *arg, int res)
+static void store__job_done(void *arg, int res)
 {
-    store_t *st = arg;
-    flush_t *fl = st->fl;
-    ASSERT(fl && fl->io_busy);
-    fl->io_busy = false;
+    store_job_t *j = arg;
+    ASSERT(j->io_busy);
+    j->io_busy = false;
     if (res < 0) {
-        log_error("store: sorted-table flush I/O in %s failed (%s); shard is read-only from "
-                  "now on", st->dir, strerror(-res));
-        st->readonly = true;
-        fl->failed = true;
+        log_error("store: %s I/O in %s failed (%s); shard is read-only from now on", j->what,
+                  j->st->dir, strerror(-res));
+        j->st->readonly = true;
+        j->failed = true;
     }
 }
 
-/* Submits a write (sync or not) or, with buf NULL, an fdatasync. False when the I/O
- * layer could not take it (queue full: retry next turn); true when done will run or
- * has run (possibly with an error). */
-static bool flush__submit(store_t *st, int fd, const void *buf, size_t len, uint64_t off,
-                          bool sync)
+bool store__job_submit(store_job_t *j, int fd, const void *buf, size_t len, uint64_t off,
+                       bool sync)
 {
-    flush_t *fl = st->fl;
-    fl->io_busy = true;
+    store_t *st = j->st;
+    j->io_busy = true;
     int rc;
     if (!buf && st->io.fsync)
-        rc = st->io.fsync(st->io.ctx, fd, flush__io_done, st);
+        rc = st->io.fsync(st->io.ctx, fd, store__job_done, j);
     else
-        rc = st->io.write(st->io.ctx, fd, buf ? buf : "", len, off, sync, flush__io_done, st);
+        rc = st->io.write(st->io.ctx, fd, buf ? buf : "", len, off, sync, store__job_done, j);
     if (rc == -EAGAIN || rc == -ENOMEM || rc == -EBUSY) {
-        fl->io_busy = false;    /* submission queue full: the state is retried next turn */
+        j->io_busy = false;    /* submission queue full: the state is retried next turn */
         return false;
     }
     if (rc < 0)
-        flush__io_done(st, rc);
+        store__job_done(j, rc);
     return true;
 }
 
-bool flush_idle(const store_t *st) { return !st->fl || !st->fl->io_busy; }
+bool flush_idle(const store_t *st) { return !st->fl || !st->fl->job.io_busy; }
+
+int flush__create_sst(store_t *st, uint64_t file_no)
+{
+    char path[4096];
+    flush__sst_path(st, file_no, path, sizeof path);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || fsync(st->sst_dirfd) != 0) {
+        log_error("store: cannot create sorted table %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* ---- manifest edits (shared by flush and compaction) ---- */
+
+void flush__man_init(man_edit_t *me)
+{
+    memset(me, 0, sizeof *me);
+    me->tmp_fd = me->new_man_fd = -1;
+}
+
+void flush__man_release(store_t *st, man_edit_t *me)
+{
+    if (st->man_holder == me)
+        st->man_holder = NULL;
+    if (me->tmp_fd >= 0)
+        close(me->tmp_fd);
+    if (me->new_man_fd >= 0)
+        close(me->new_man_fd);
+    rt_free(me->buf.ptr);
+    flush__man_init(me);
+}
+
+static int flush__man_fail(store_t *st, store_job_t *j, const char *what, const char *path)
+{
+    log_error("store: cannot %s %s: %s; read-only", what, path, strerror(errno));
+    st->readonly = true;
+    j->failed = true;
+    return STORE_EIO;
+}
+
+/* Starts the edit: an append to the manifest, or a switch to a new one holding a
+ * snapshot (no manifest yet, the current one too big, or of the old format). */
+static int flush__man_start(store_t *st, store_job_t *j, man_edit_t *me)
+{
+    me->buf.len = 0;
+    bool sw = st->man_fd < 0 || st->man_off >= st->manifest_limit ||
+              st->man_version != MAN_FORMAT_VERSION;
+    if (!sw) {
+        if (!flush__edit(st, &me->buf, false, me))
+            return 0;    /* ENOMEM: retried next turn */
+        me->state = ME_APPENDED;
+        if (store__job_submit(j, st->man_fd, me->buf.ptr, me->buf.len, st->man_off, true))
+            st->man_off += me->buf.len;
+        else
+            me->state = ME_START;
+        return 0;
+    }
+    if (!store__buf_reserve(&me->buf, MAN_HDR_BYTES))
+        return 0;
+    flush__man_header(st, me->buf.ptr, st->man_no + 1, MAN_FORMAT_VERSION);
+    me->buf.len = MAN_HDR_BYTES;
+    if (!flush__edit(st, &me->buf, true, me))
+        return 0;
+    if (me->new_man_fd < 0) {
+        char path[4096];
+        flush__man_path(st, st->man_no + 1, path, sizeof path);
+        me->new_man_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (me->new_man_fd < 0 || fsync(st->dirfd) != 0)
+            return flush__man_fail(st, j, "create", path);
+    }
+    me->state = ME_SWITCH_WRITTEN;
+    me->new_man_len = me->buf.len;
+    if (!store__job_submit(j, me->new_man_fd, me->buf.ptr, me->buf.len, 0, true))
+        me->state = ME_START;
+    return 0;
+}
+
+/* The new manifest is durable: write CURRENT.tmp naming it. */
+static int flush__man_current(store_t *st, store_job_t *j, man_edit_t *me)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/CURRENT.tmp", st->dir);
+    if (me->tmp_fd < 0) {
+        me->tmp_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (me->tmp_fd < 0)
+            return flush__man_fail(st, j, "create", path);
+    }
+    me->buf.len = 0;
+    if (!store__buf_reserve(&me->buf, 64))
+        return 0;
+    int n = snprintf((char *)me->buf.ptr, 64, "MANIFEST-%016" PRIx64 "\n", st->man_no + 1);
+    me->buf.len = (size_t)n;
+    me->state = ME_CURRENT_WRITTEN;
+    if (!store__job_submit(j, me->tmp_fd, me->buf.ptr, me->buf.len, 0, true))
+        me->state = ME_SWITCH_WRITTEN;
+    return 0;
+}
+
+/* CURRENT.tmp is durable: rename it over CURRENT, fsync the directory, drop the old. */
+static int flush__man_rename(store_t *st, store_job_t *j, man_edit_t *me)
+{
+    char tmp[4096], cur[4096], old[4096];
+    snprintf(tmp, sizeof tmp, "%s/CURRENT.tmp", st->dir);
+    snprintf(cur, sizeof cur, "%s/CURRENT", st->dir);
+    if (rename(tmp, cur) != 0 || fsync(st->dirfd) != 0)
+        return flush__man_fail(st, j, "switch to a new manifest:", cur);
+    close(me->tmp_fd);
+    me->tmp_fd = -1;
+    if (st->man_fd >= 0) {
+        close(st->man_fd);
+        flush__man_path(st, st->man_no, old, sizeof old);
+        if (unlink(old) != 0)
+            log_warn("store: cannot remove old manifest %s: %s", old, strerror(errno));
+    }
+    st->man_fd = me->new_man_fd;
+    me->new_man_fd = -1;
+    st->man_no++;
+    st->man_version = MAN_FORMAT_VERSION;
+    st->man_off = me->new_man_len;
+    st->stats.manifest_switches++;
+    me->state = ME_DURABLE;
+    return 1;
+}
+
+int flush__man_step(store_t *st, store_job_t *j, man_edit_t *me)
+{
+    ASSERT(!j->io_busy);
+    if (j->failed)
+        return STORE_EIO;
+    if (st->man_holder && st->man_holder != me)
+        return 0;    /* another job's edit is in flight: one manifest write at a time */
+    st->man_holder = me;
+    switch (me->state) {
+    case ME_START:
+        return flush__man_start(st, j, me);
+    case ME_APPENDED:
+        me->state = ME_DURABLE;
+        return 1;
+    case ME_SWITCH_WRITTEN:
+        return flush__man_current(st, j, me);
+    case ME_CURRENT_WRITTEN:
+        return flush__man_rename(st, j, me);
+    case ME_DURABLE:
+        return 1;
+    }
+    return 0;
+}
 
 static void flush__free(store_t *st)
 {
@@ -208,13 +416,9 @@ static void flush__free(store_t *st)
         return;
     if (fl->fd >= 0)
         close(fl->fd);
-    if (fl->tmp_fd >= 0)
-        close(fl->tmp_fd);
-    if (fl->new_man_fd >= 0)
-        close(fl->new_man_fd);
+    flush__man_release(st, &fl->me);
     sst_writer_free(fl->w);
     sst_close(fl->sst);
-    rt_free(fl->mbuf.ptr);
     rt_free(fl);
     st->fl = NULL;
 }
@@ -226,26 +430,26 @@ static void flush__start(store_t *st)
     flush_t *fl = rt_calloc(1, sizeof *fl);
     if (!fl)
         return;
-    fl->fd = fl->tmp_fd = fl->new_man_fd = -1;
+    fl->job = (store_job_t){.st = st, .what = "sorted-table flush"};
+    flush__man_init(&fl->me);
+    fl->fd = -1;
     fl->w = sst_writer_new();
     fl->file_no = st->next_file_no;
     fl->flush_lsn = st->applied_lsn;
-    char path[4096];
-    flush__sst_path(st, fl->file_no, path, sizeof path);
-    if (fl->w)
-        fl->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     st->fl = fl;
-    if (fl->fd < 0 || fsync(st->sst_dirfd) != 0) {
-        log_error("store: cannot create sorted table %s: %s", path,
-                  fl->w ? strerror(errno) : "out of memory");
-        if (fl->w)
-            st->readonly = true;    /* an I/O error; ENOMEM just retries later */
+    if (!fl->w) {
+        flush__free(st);    /* ENOMEM: retried later */
+        return;
+    }
+    fl->fd = flush__create_sst(st, fl->file_no);
+    if (fl->fd < 0) {
+        st->readonly = true;    /* an I/O error */
         flush__free(st);
         return;
     }
     st->next_file_no++;
-    log_info("store: flushing %zu memtable bytes of %s up to lsn %" PRIu64 " to %s",
-             st->mt.bytes, st->dir, fl->flush_lsn, path);
+    log_info("store: flushing %zu memtable bytes of %s up to lsn %" PRIu64 " to file %" PRIu64,
+             st->mt.bytes, st->dir, fl->flush_lsn, fl->file_no);
 }
 
 /* Feeds one slice of committed versions <= flush_lsn to the writer. */
@@ -299,7 +503,7 @@ static void flush__step_encode(store_t *st, flush_t *fl)
         if (rc) {
             log_error("store: flush of %s failed while encoding (%d); read-only", st->dir, rc);
             st->readonly = true;
-            fl->failed = true;
+            fl->job.failed = true;
             return;
         }
     }
@@ -308,117 +512,25 @@ static void flush__step_encode(store_t *st, flush_t *fl)
     sst_writer_take(fl->w, &buf, &len);
     if (len) {
         fl->pending = len;
-        if (!flush__submit(st, fl->fd, buf, len, fl->off, false))
+        if (!store__job_submit(&fl->job, fl->fd, buf, len, fl->off, false))
             fl->pending = 0;    /* not submitted: retried next turn */
-        else if (!fl->io_busy && !fl->failed)
+        else if (!fl->job.io_busy && !fl->job.failed)
             flush__step_encode_done(fl);    /* completed at once */
     } else if (fl->encoded_all) {
         fl->state = FL_SYNC;
     }
 }
 
-static void flush__step_manifest(store_t *st, flush_t *fl)
-{
-    fl->mbuf.len = 0;
-    bool sw = st->man_fd < 0 || st->man_off >= st->manifest_limit;
-    if (!sw) {
-        if (!flush__edit(st, &fl->mbuf, false, fl->file_no, fl->flush_lsn))
-            return;    /* ENOMEM: retried next turn */
-        fl->state = FL_INSTALL;
-        if (flush__submit(st, st->man_fd, fl->mbuf.ptr, fl->mbuf.len, st->man_off, true))
-            st->man_off += fl->mbuf.len;
-        else
-            fl->state = FL_MANIFEST;
-        return;
-    }
-    /* Switch: a new manifest starting with a snapshot of the whole set. */
-    if (!store__buf_reserve(&fl->mbuf, MAN_HDR_BYTES))
-        return;
-    flush__man_header(st, fl->mbuf.ptr, st->man_no + 1);
-    fl->mbuf.len = MAN_HDR_BYTES;
-    if (!flush__edit(st, &fl->mbuf, true, fl->file_no, fl->flush_lsn))
-        return;
-    if (fl->new_man_fd < 0) {
-        char path[4096];
-        flush__man_path(st, st->man_no + 1, path, sizeof path);
-        fl->new_man_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fl->new_man_fd < 0 || fsync(st->dirfd) != 0) {
-            log_error("store: cannot create %s: %s; read-only", path, strerror(errno));
-            st->readonly = true;
-            fl->failed = true;
-            return;
-        }
-    }
-    fl->state = FL_CURRENT;
-    fl->new_man_len = fl->mbuf.len;
-    if (!flush__submit(st, fl->new_man_fd, fl->mbuf.ptr, fl->mbuf.len, 0, true))
-        fl->state = FL_MANIFEST;
-}
-
-static void flush__step_current(store_t *st, flush_t *fl)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/CURRENT.tmp", st->dir);
-    if (fl->tmp_fd < 0) {
-        fl->tmp_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fl->tmp_fd < 0) {
-            log_error("store: cannot create %s: %s; read-only", path, strerror(errno));
-            st->readonly = true;
-            fl->failed = true;
-            return;
-        }
-    }
-    fl->mbuf.len = 0;
-    if (!store__buf_reserve(&fl->mbuf, 64))
-        return;
-    int n = snprintf((char *)fl->mbuf.ptr, 64, "MANIFEST-%016" PRIx64 "\n", st->man_no + 1);
-    fl->mbuf.len = (size_t)n;
-    fl->state = FL_RENAME;
-    if (!flush__submit(st, fl->tmp_fd, fl->mbuf.ptr, fl->mbuf.len, 0, true))
-        fl->state = FL_CURRENT;
-}
-
-static void flush__step_rename(store_t *st, flush_t *fl)
-{
-    char tmp[4096], cur[4096], old[4096];
-    snprintf(tmp, sizeof tmp, "%s/CURRENT.tmp", st->dir);
-    snprintf(cur, sizeof cur, "%s/CURRENT", st->dir);
-    if (rename(tmp, cur) != 0 || fsync(st->dirfd) != 0) {
-        log_error("store: cannot switch %s to a new manifest: %s; read-only", cur,
-                  strerror(errno));
-        st->readonly = true;
-        fl->failed = true;
-        return;
-    }
-    close(fl->tmp_fd);
-    fl->tmp_fd = -1;
-    if (st->man_fd >= 0) {
-        close(st->man_fd);
-        flush__man_path(st, st->man_no, old, sizeof old);
-        if (unlink(old) != 0)
-            log_warn("store: cannot remove old manifest %s: %s", old, strerror(errno));
-    }
-    st->man_fd = fl->new_man_fd;
-    fl->new_man_fd = -1;
-    st->man_no++;
-    st->man_off = fl->new_man_len;
-    st->stats.manifest_switches++;
-    fl->state = FL_INSTALL;
-}
-
 /* The manifest edit is durable: the file joins the set. */
 static void flush__step_install(store_t *st, flush_t *fl)
 {
-    sst_t **set = rt_realloc(st->ssts, (st->sst_count + 1) * sizeof *set);
-    if (!set)
-        return;
-    st->ssts = set;
-    st->ssts[st->sst_count++] = fl->sst;
+    if (flush__set_replace(st, fl->sst, NULL, 0) != 0)
+        return;    /* ENOMEM: retried next turn, still holding the manifest */
     fl->sst = NULL;
-    st->sst_gen++;
     st->flushed_lsn = fl->flush_lsn;
     st->stats.flushes++;
     st->stats.sst_bytes += fl->off;
+    flush__man_release(st, &fl->me);
     fl->has_cursor = false;
     fl->state = FL_DROP;
 }
@@ -464,23 +576,46 @@ static void flush__step_drop(store_t *st, flush_t *fl)
     flush__free(st);
 }
 
+/* True when a flush should start now. At LIMIT_SST_FILES (compaction far behind, or
+ * disabled) flushing stops and the memtable grows: said once in the log. */
+static bool flush__due(store_t *st)
+{
+    if (st->readonly || st->mt_budget == SIZE_MAX || st->mt.bytes <= st->mt_budget ||
+        st->applied_lsn <= st->flushed_lsn)
+        return false;
+    if (st->sst_count >= LIMIT_SST_FILES) {
+        if (!st->sst_limit_logged)
+            log_error("store: %s holds %u sorted tables (LIMIT_SST_FILES): flushing stops "
+                      "until compaction catches up; the memtable grows past its budget",
+                      st->dir, st->sst_count);
+        st->sst_limit_logged = true;
+        return false;
+    }
+    st->sst_limit_logged = false;
+    return true;
+}
+
 void flush_step(store_t *st)
 {
     if (!st->fl) {
-        if (!st->readonly && st->mt_budget != SIZE_MAX && st->mt.bytes > st->mt_budget &&
-            st->applied_lsn > st->flushed_lsn && st->sst_count < LIMIT_SST_FILES)
+        if (flush__due(st))
             flush__start(st);
         if (!st->fl)
             return;
     }
     /* States without I/O run back to back; one slice of encoding or dropping per call. */
-    for (int guard = 0; guard < 16 && st->fl && !st->fl->io_busy; guard++) {
+    for (int guard = 0; guard < 16 && st->fl && !st->fl->job.io_busy; guard++) {
         flush_t *fl = st->fl;
-        if (fl->failed || (st->readonly && fl->state < FL_INSTALL)) {
+        /* Once the edit's write completed the file is in the manifest: install it
+         * even on a store gone read-only meanwhile, so memory matches the disk. */
+        bool committed = fl->state == FL_DROP ||
+                         (fl->state == FL_MANIFEST &&
+                          (fl->me.state == ME_APPENDED || fl->me.state == ME_DURABLE));
+        if (fl->job.failed || (st->readonly && !committed)) {
             flush__free(st);    /* the orphan file is removed at the next open */
             return;
         }
-        int state = fl->state;
+        int state = fl->state, me_state = fl->me.state;
         switch (state) {
         case FL_ENCODE:
             flush__step_encode(st, fl);
@@ -489,7 +624,7 @@ void flush_step(store_t *st)
             break;
         case FL_SYNC:
             fl->state = FL_OPEN;
-            if (!flush__submit(st, fl->fd, NULL, 0, 0, true))
+            if (!store__job_submit(&fl->job, fl->fd, NULL, 0, 0, true))
                 fl->state = FL_SYNC;
             break;
         case FL_OPEN: {
@@ -499,70 +634,115 @@ void flush_step(store_t *st)
             if (rc) {
                 log_error("store: flushed file %s does not read back (%d); read-only", path, rc);
                 st->readonly = true;
-                fl->failed = true;
+                fl->job.failed = true;
                 break;
             }
+            sst_set_cache(fl->sst, st->cache);
+            fl->me.add_file = fl->file_no;
+            fl->me.flushed_lsn = fl->flush_lsn;
             fl->state = FL_MANIFEST;
             break;
         }
-        case FL_MANIFEST:
-            flush__step_manifest(st, fl);
-            break;
-        case FL_CURRENT:
-            flush__step_current(st, fl);
-            break;
-        case FL_RENAME:
-            flush__step_rename(st, fl);
-            break;
-        case FL_INSTALL:
-            flush__step_install(st, fl);
-            break;
+        case FL_MANIFEST: {
+            int rc = flush__man_step(st, &fl->job, &fl->me);
+            if (rc == 1)
+                flush__step_install(st, fl);
+            if (st->fl && st->fl->state == FL_MANIFEST && st->fl->me.state == me_state &&
+                !st->fl->job.io_busy && !st->fl->job.failed)
+                return;    /* waiting for another edit, ENOMEM, or a full queue */
+            continue;
+        }
         case FL_DROP:
             flush__step_drop(st, fl);
             return;
         }
-        if (st->fl && st->fl->state == state && !st->fl->io_busy && !st->fl->failed)
+        if (st->fl && st->fl->state == state && !st->fl->job.io_busy && !st->fl->job.failed)
             return;    /* no progress (ENOMEM or a full queue): next turn */
     }
 }
 
 /* ---- recovery ---- */
 
-/* Applies the edits of a manifest image; *valid gets the length of the good prefix. */
-static int flush__replay(store_t *st, const uint8_t *buf, size_t size, uint64_t **files,
-                         uint32_t *files_count, size_t *valid)
+/* Appends no to the recovered list. */
+static int flush__list_add(uint64_t **files, uint32_t *count, uint32_t *cap, uint32_t at,
+                           uint64_t no)
 {
-    size_t off = MAN_HDR_BYTES;
+    if (*count == *cap) {
+        uint32_t ncap = *cap ? *cap * 2 : 64;
+        if (ncap > 2 * LIMIT_SST_FILES)
+            return STORE_ECORRUPT;
+        uint64_t *nf = rt_realloc(*files, ncap * sizeof *nf);
+        if (!nf)
+            return STORE_ENOMEM;
+        *files = nf;
+        *cap = ncap;
+    }
+    memmove(*files + at + 1, *files + at, (*count - at) * sizeof **files);
+    (*files)[at] = no;
+    (*count)++;
+    return 0;
+}
+
+/* Applies one edit's removes and adds: the adds take the place of the first removed
+ * file (appended when nothing is removed). A removed file not in the set is
+ * corruption. */
+static int flush__apply_edit(const uint8_t *adds_p, uint32_t adds, const uint8_t *rem_p,
+                             uint32_t removes, uint64_t **files, uint32_t *count, uint32_t *cap)
+{
+    uint32_t at = *count;
+    for (uint32_t i = 0; i < removes; i++) {
+        uint64_t no = man_get64(rem_p + 8 * (size_t)i);
+        uint32_t j = 0;
+        while (j < *count && (*files)[j] != no)
+            j++;
+        if (j == *count)
+            return STORE_ECORRUPT;
+        memmove(*files + j, *files + j + 1, (*count - j - 1) * sizeof **files);
+        (*count)--;
+        if (i == 0 || j < at)
+            at = j;
+    }
+    if (removes == 0)
+        at = *count;
+    for (uint32_t i = 0; i < adds; i++) {
+        int rc = flush__list_add(files, count, cap, at + i, man_get64(adds_p + 8 * (size_t)i));
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Applies the edits of a manifest image; *valid gets the length of the good prefix.
+ * Version 1 records have no removes field. */
+static int flush__replay(store_t *st, const uint8_t *buf, size_t size, uint32_t version,
+                         uint64_t **files, uint32_t *files_count, size_t *valid)
+{
+    size_t off = MAN_HDR_BYTES, fixed = version == 1 ? 24 : 32;
     uint32_t cap = 0;
     while (size - off >= 8) {
         uint32_t plen = man_get32(buf + off);
-        if (plen < 24 || plen > size - off - 8 || crc32c(0, buf + off + 8, plen) !=
-                                                      man_get32(buf + off + 4))
+        if (plen < fixed || plen > size - off - 8 || crc32c(0, buf + off + 8, plen) !=
+                                                         man_get32(buf + off + 4))
             break;    /* torn tail: only one manifest write is ever in flight */
         const uint8_t *p = buf + off + 8;
         uint32_t adds = man_get32(p + 16), clears = man_get32(p + 20);
-        if (24 + 8ull * adds + 12ull * clears != plen)
+        uint32_t removes = version == 1 ? 0 : man_get32(p + 24);
+        if (fixed + 8ull * adds + 12ull * clears + 8ull * removes != plen)
             return STORE_ECORRUPT;
         st->flushed_lsn = man_get64(p);
         st->next_file_no = man_get64(p + 8);
         if (off == MAN_HDR_BYTES)
             *files_count = 0;    /* the first record is a snapshot */
-        p += 24;
-        for (uint32_t i = 0; i < adds; i++, p += 8) {
-            if (*files_count == cap) {
-                cap = cap ? cap * 2 : 64;
-                if (cap > 2 * LIMIT_SST_FILES)
-                    return STORE_ECORRUPT;
-                uint64_t *nf = rt_realloc(*files, cap * sizeof *nf);
-                if (!nf)
-                    return STORE_ENOMEM;
-                *files = nf;
-            }
-            (*files)[(*files_count)++] = man_get64(p);
-        }
+        p += fixed;
+        const uint8_t *adds_p = p, *clears_p = p + 8 * (size_t)adds;
+        const uint8_t *rem_p = clears_p + 12 * (size_t)clears;
+        int rc = flush__apply_edit(adds_p, adds, rem_p, removes, files, files_count, &cap);
+        if (rc)
+            return rc;
         st->clears_count = 0;
-        for (uint32_t i = 0; i < clears; i++, p += 12) {
-            int rc = flush__set_mask(st, man_get32(p), man_get64(p + 4));
+        for (uint32_t i = 0; i < clears; i++) {
+            rc = flush__set_mask(st, man_get32(clears_p + 12 * (size_t)i),
+                                 man_get64(clears_p + 12 * (size_t)i + 4));
             if (rc)
                 return rc;
         }
@@ -617,12 +797,15 @@ static int flush__load_manifest(store_t *st, uint64_t **files, uint32_t *files_c
         goto fail;
     }
     uint8_t h[MAN_HDR_BYTES];
-    flush__man_header(st, h, man_no);
+    uint32_t version = size >= MAN_HDR_BYTES ? man_get32(buf + 8) : 0;
+    if (version != 1 && version != MAN_FORMAT_VERSION)
+        version = MAN_FORMAT_VERSION;    /* the header check below fails */
+    flush__man_header(st, h, man_no, version);
     if (size < MAN_HDR_BYTES || memcmp(buf, h, MAN_HDR_BYTES) != 0) {
         log_error("store: manifest %s has a bad header", path);
         goto fail;
     }
-    rc = flush__replay(st, buf, size, files, files_count, &valid);
+    rc = flush__replay(st, buf, size, version, files, files_count, &valid);
     if (rc == 0 && valid == MAN_HDR_BYTES)
         rc = STORE_ECORRUPT;    /* CURRENT names it only after its snapshot was durable */
     if (rc) {
@@ -637,20 +820,13 @@ static int flush__load_manifest(store_t *st, uint64_t **files, uint32_t *files_c
     st->man_fd = fd;
     st->man_no = man_no;
     st->man_off = valid;
+    st->man_version = version;
     return 0;
 fail:
     rt_free(buf);
     if (fd >= 0)
         close(fd);
     return rc;
-}
-
-static bool flush__listed(const uint64_t *files, uint32_t count, uint64_t no)
-{
-    for (uint32_t i = 0; i < count; i++)
-        if (files[i] == no)
-            return true;
-    return false;
 }
 
 /* Removes sorted tables the manifest does not list, stale manifests and CURRENT.tmp. */
@@ -716,6 +892,7 @@ int flush_recover(store_t *st)
         rc = sst_open(path, files[i], &st->ssts[st->sst_count]);
         if (rc)
             goto fail;
+        sst_set_cache(st->ssts[st->sst_count], st->cache);
         store__note_ts(st, sst_max_commit_ts(st->ssts[st->sst_count]));
         if (files[i] >= st->next_file_no)
             st->next_file_no = files[i] + 1;
@@ -731,6 +908,7 @@ fail:
 void flush_close(store_t *st)
 {
     flush__free(st);
+    compact_close(st);
     for (uint32_t i = 0; i < st->sst_count; i++)
         sst_close(st->ssts[i]);
     rt_free(st->ssts);

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,16 +40,91 @@ typedef struct shard_local {
 
 static __thread shard_local_t *shard__self;
 static size_t shard__memtable_budget;    /* written before the shards start */
+static size_t shard__cache_budget;
 
 void shard_set_memtable_budget(size_t bytes) { shard__memtable_budget = bytes; }
+void shard_set_cache_budget(size_t bytes) { shard__cache_budget = bytes; }
+
+/* The split of one shard's memory budget (shards/README.md, "Block cache"): 1/8 is the
+ * memtable's flush threshold (it may reach about twice that while a flush runs, as
+ * writes continue), capped at LIMIT_MEMTABLE_BUDGET_BYTES so WAL replay stays short;
+ * 1/8 is the block cache; the rest is for statements, connections and vector indexes. */
+void shard_set_memory_budget(uint64_t shard_bytes)
+{
+    uint64_t mt = shard_bytes / 8, cache = shard_bytes / 8;
+    if (mt > LIMIT_MEMTABLE_BUDGET_BYTES)
+        mt = LIMIT_MEMTABLE_BUDGET_BYTES;
+    if (mt < LIMIT_MEMTABLE_MIN_BYTES)
+        mt = LIMIT_MEMTABLE_MIN_BYTES;
+    if (cache < LIMIT_BLOCK_CACHE_MIN_BYTES)
+        cache = LIMIT_BLOCK_CACHE_MIN_BYTES;
+    shard__memtable_budget = (size_t)mt;
+    shard__cache_budget = (size_t)cache;
+    log_info("shard: memory budget %llu MiB per shard: memtable flush at %llu MiB, block "
+             "cache %llu MiB", (unsigned long long)(shard_bytes >> 20),
+             (unsigned long long)(mt >> 20), (unsigned long long)(cache >> 20));
+}
 
 /* Metric ids; -1 until shard_register_metrics (written before the shards start). */
 static int shard__m_wal_bytes = -1, shard__m_fsyncs = -1, shard__m_fsync_seconds = -1,
            shard__m_commits = -1, shard__m_memtable = -1, shard__m_flushes = -1,
            shard__m_sst_files = -1;
 
+/* Compaction and block-cache metrics: one store_stats_t field each. */
+typedef struct shard_stat_metric {
+    const char *name, *help;
+    int kind;                   /* METRIC_COUNTER (delta added) or METRIC_GAUGE (set) */
+    size_t off;                 /* offsetof(store_stats_t, field) */
+    int id;
+} shard_stat_metric_t;
+
+#define SHARD_STAT(name, help, kind, field) {name, help, kind, offsetof(store_stats_t, field), -1}
+static shard_stat_metric_t shard__stat_metrics[] = {
+    SHARD_STAT("nextdb_compactions_total", "Sorted-table compactions installed.",
+               METRIC_COUNTER, compactions),
+    SHARD_STAT("nextdb_compaction_read_bytes_total", "Bytes of sorted tables merged by compaction.",
+               METRIC_COUNTER, compact_bytes_read),
+    SHARD_STAT("nextdb_compaction_written_bytes_total", "Bytes of sorted tables written by compaction.",
+               METRIC_COUNTER, compact_bytes_written),
+    SHARD_STAT("nextdb_compaction_dropped_versions_total",
+               "Row versions dropped by compaction (shadowed, tombstones, cleared tables).",
+               METRIC_COUNTER, compact_versions_dropped),
+    SHARD_STAT("nextdb_compaction_running", "1 while a compaction is in progress.", METRIC_GAUGE,
+               compact_running),
+    SHARD_STAT("nextdb_compaction_backlog_bytes",
+               "Bytes the running or next due compaction merges (0 = nothing due).", METRIC_GAUGE,
+               compact_backlog_bytes),
+    SHARD_STAT("nextdb_compaction_backlog_files",
+               "Sorted tables the running or next due compaction merges.", METRIC_GAUGE,
+               compact_backlog_files),
+    SHARD_STAT("nextdb_sorted_table_bytes", "Bytes of the shard's sorted tables on disk.",
+               METRIC_GAUGE, sst_live_bytes),
+    SHARD_STAT("nextdb_block_cache_hits_total", "Block cache lookups that found the block.",
+               METRIC_COUNTER, cache_hits),
+    SHARD_STAT("nextdb_block_cache_misses_total", "Block cache lookups that read the file.",
+               METRIC_COUNTER, cache_misses),
+    SHARD_STAT("nextdb_block_cache_evictions_total", "Blocks evicted from the block cache.",
+               METRIC_COUNTER, cache_evictions),
+    SHARD_STAT("nextdb_block_cache_bytes", "Bytes held by the block cache.", METRIC_GAUGE,
+               cache_bytes),
+    SHARD_STAT("nextdb_block_cache_capacity_bytes", "Capacity of the block cache.", METRIC_GAUGE,
+               cache_capacity_bytes),
+};
+#define SHARD_STAT_METRICS (sizeof shard__stat_metrics / sizeof shard__stat_metrics[0])
+
+static uint64_t shard__stat(const store_stats_t *s, size_t off)
+{
+    uint64_t v;
+    memcpy(&v, (const char *)s + off, sizeof v);
+    return v;
+}
+
 void shard_register_metrics(void)
 {
+    for (size_t i = 0; i < SHARD_STAT_METRICS; i++) {
+        shard_stat_metric_t *m = &shard__stat_metrics[i];
+        m->id = metrics_register(m->name, m->help, m->kind, NULL, 0);
+    }
     static const double bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                     0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
     shard__m_wal_bytes = metrics_register("nextdb_wal_bytes_total",
@@ -247,7 +323,8 @@ int shard_open_local(const char *data_dir)
     store_io_t io = {.ctx = sl, .write = shard__io_write, .fsync = shard__io_fsync};
     store_opts_t o = {.dir = path, .shard_id = rt_shard_id(), .io = &io,
                       .txn_end_hook = shard__txn_ended, .hook_arg = sl,
-                      .memtable_budget_bytes = shard__memtable_budget};
+                      .memtable_budget_bytes = shard__memtable_budget,
+                      .cache_bytes = shard__cache_budget};
     int rc = store_open(&o, &sl->st);
     if (rc) {
         log_error("shard: cannot open %s: store error %d", path, rc);
@@ -260,6 +337,11 @@ int shard_open_local(const char *data_dir)
         metrics_set(shard__m_memtable, (int64_t)sl->reported.memtable_bytes);
     if (shard__m_sst_files >= 0)
         metrics_set(shard__m_sst_files, (int64_t)sl->reported.sst_files);
+    for (size_t i = 0; i < SHARD_STAT_METRICS; i++) {
+        const shard_stat_metric_t *m = &shard__stat_metrics[i];
+        if (m->id >= 0 && m->kind == METRIC_GAUGE)
+            metrics_set(m->id, (int64_t)shard__stat(&sl->reported, m->off));
+    }
     shard__self = sl;
     return 0;
 }
@@ -308,6 +390,16 @@ static void shard__report(shard_local_t *sl)
         metrics_add(shard__m_flushes, s.flushes - sl->reported.flushes);
     if (shard__m_sst_files >= 0 && s.sst_files != sl->reported.sst_files)
         metrics_set(shard__m_sst_files, (int64_t)s.sst_files);
+    for (size_t i = 0; i < SHARD_STAT_METRICS; i++) {
+        const shard_stat_metric_t *m = &shard__stat_metrics[i];
+        uint64_t now = shard__stat(&s, m->off), was = shard__stat(&sl->reported, m->off);
+        if (m->id < 0 || now == was)
+            continue;
+        if (m->kind == METRIC_COUNTER)
+            metrics_add(m->id, now - was);
+        else
+            metrics_set(m->id, (int64_t)now);
+    }
     sl->reported = s;
 }
 

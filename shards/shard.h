@@ -17,6 +17,13 @@ int shard_open_local(const char *data_dir);
 /* Flush threshold of every shard's memtable (store_opts_t.memtable_budget_bytes; 0 =
  * default). Main thread, before rt_start. */
 void shard_set_memtable_budget(size_t bytes);
+/* Block cache size of every shard (store_opts_t.cache_bytes). Main thread, before
+ * rt_start. */
+void shard_set_cache_budget(size_t bytes);
+/* Splits one shard's memory budget (--memory / shards) into the memtable's flush
+ * threshold and the block cache (both 1/8, see shards/README.md). Main thread, before
+ * rt_start. */
+void shard_set_memory_budget(uint64_t shard_bytes);
 void shard_close_local(void);              /* (fiber) waits for in-flight syncs */
 store_t *shard_store(void);                 /* the current shard's store */
 void shard_turn_end(void);                  /* rt turn_end hook: store_sync */

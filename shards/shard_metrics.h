@@ -1,6 +1,7 @@
 /*
  * shard_metrics.h -- registers the storage metrics of every shard (WAL bytes, fsyncs,
- * fsync latency, commits, memtable bytes, flushes, sorted tables). Separate from
+ * fsync latency, commits, memtable bytes, flushes, sorted tables, compaction, block
+ * cache). Separate from
  * shard.h because it must run on the main thread before rt_start, while everything in
  * shard.h runs on shards.
  *
@@ -9,7 +10,15 @@
  *                              nextdb_wal_fsync_seconds (histogram), nextdb_commits_total,
  *                              nextdb_memtable_bytes (gauge),
  *                              nextdb_memtable_flushes_total, nextdb_sorted_tables
- *                              (gauge); call once, before
+ *                              (gauge), nextdb_sorted_table_bytes (gauge),
+ *                              nextdb_compactions_total,
+ *                              nextdb_compaction_{read,written}_bytes_total,
+ *                              nextdb_compaction_dropped_versions_total,
+ *                              nextdb_compaction_running / _backlog_bytes /
+ *                              _backlog_files (gauges),
+ *                              nextdb_block_cache_{hits,misses,evictions}_total,
+ *                              nextdb_block_cache_bytes / _capacity_bytes (gauges);
+ *                              call once, before
  *                              metrics_init_shards / rt_start. Without it the shards
  *                              simply report nothing.
  * Thread: main thread, before rt_start.

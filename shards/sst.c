@@ -24,6 +24,7 @@
 #include "core/crc32c.h"
 #include "core/log.h"
 #include "core/rt.h"
+#include "shards/cache.h"
 #include "shards/sst.h"
 #include "shards/store_int.h"
 
@@ -382,7 +383,10 @@ typedef struct sst_bidx {
 
 struct sst {
     int fd;
-    uint64_t file_no, entries, max_commit_ts;
+    int refs;                   /* the store's set, iterators, a compaction */
+    bool obsolete;              /* replaced by a durable edit: unlink at the last close */
+    cache_t *cache;             /* the shard's block cache, or NULL */
+    uint64_t file_no, entries, max_commit_ts, file_bytes;
     uint32_t blocks;
     uint8_t *index_raw, *bloom;
     sst_bidx_t *idx;
@@ -393,7 +397,9 @@ struct sst {
 };
 
 struct sst_block {
+    int refs;                   /* holders: readers and the block cache */
     uint32_t n;
+    size_t bytes;               /* size of this allocation (cache accounting) */
     const uint32_t *tab, *kend, *voff, *vlen;
     const uint64_t *ts;
     const uint8_t *key, *flags, *vals;
@@ -474,6 +480,8 @@ int sst_open(const char *path, uint64_t file_no, sst_t **out)
         goto fail;
     }
     uint64_t size = (uint64_t)sb.st_size;
+    s->file_bytes = size;
+    s->refs = 1;
     if (size < SST_FOOTER_BYTES || sst_pread_all(s->fd, f, sizeof f, size - sizeof f) != 0 ||
         memcmp(f + 56, SST_MAGIC, 8) != 0 || sst_get32(f + 48) != crc32c(0, f, 48)) {
         rc = sst_fail(s, STORE_ECORRUPT, "bad footer", -1);
@@ -527,10 +535,34 @@ fail:
     return rc;
 }
 
+void sst_ref(sst_t *s)
+{
+    ASSERT(s->refs > 0);
+    s->refs++;
+}
+
+void sst_set_obsolete(sst_t *s) { s->obsolete = true; }
+void sst_set_cache(sst_t *s, cache_t *c) { s->cache = c; }
+uint64_t sst_file_bytes(const sst_t *s) { return s->file_bytes; }
+
 void sst_close(sst_t *s)
 {
     if (!s)
         return;
+    ASSERT(s->refs >= 0);
+    if (s->refs > 1) {
+        s->refs--;
+        return;
+    }
+    if (s->cache)
+        cache_drop_file(s->cache, s->file_no);    /* its numbers are never reused */
+    if (s->obsolete) {
+        if (unlink(s->path) != 0)
+            log_warn("sst: cannot remove replaced sorted table %s: %s (removed at the "
+                     "next open)", s->path, strerror(errno));
+        else
+            log_debug("sst: removed replaced sorted table %s", s->path);
+    }
     if (s->fd >= 0)
         close(s->fd);
     rt_free(s->index_raw);
@@ -543,7 +575,14 @@ uint64_t sst_file_no(const sst_t *s) { return s->file_no; }
 uint64_t sst_entries(const sst_t *s) { return s->entries; }
 uint32_t sst_blocks(const sst_t *s) { return s->blocks; }
 const char *sst_error(const sst_t *s) { return s->err; }
-void sst_block_free(sst_block_t *b) { rt_free(b); }
+void sst_block_ref(sst_block_t *b) { b->refs++; }
+size_t sst_block_bytes(const sst_block_t *b) { return b->bytes; }
+
+void sst_block_free(sst_block_t *b)
+{
+    if (b && --b->refs == 0)
+        rt_free(b);
+}
 
 uint64_t sst_max_commit_ts(const sst_t *s) { return s->max_commit_ts; }
 
@@ -576,8 +615,8 @@ static bool sst_block_valid(const sst_block_t *b, const uint32_t raw[3])
     return true;
 }
 
-/* Reads, checks and decodes block i. */
-static int sst_load(sst_t *s, uint32_t i, sst_block_t **out)
+/* Reads, checks and decodes block i from the file. */
+static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
 {
     const sst_bidx_t *bi = &s->idx[i];
     uint8_t *disk = rt_malloc(bi->len);
@@ -606,11 +645,14 @@ static int sst_load(sst_t *s, uint32_t i, sst_block_t **out)
         goto fail;
     }
     size_t at[3] = {0, sst_align8(raw[0]), sst_align8(raw[0]) + sst_align8(raw[1])};
-    b = rt_malloc(sizeof *b + at[2] + raw[2] + 8);
+    size_t bytes = sizeof *b + at[2] + raw[2] + 8;
+    b = rt_malloc(bytes);
     if (!b) {
         rc = STORE_ENOMEM;
         goto fail;
     }
+    b->refs = 1;
+    b->bytes = bytes;
     const uint8_t *src = disk + SST_BLOCK_HDR_BYTES;
     for (int c = 0; c < 3; c++) {
         size_t r = ZSTD_decompress(b->mem + at[c], raw[c], src, comp[c]);
@@ -641,6 +683,24 @@ fail:
     rt_free(disk);
     rt_free(b);
     return rc;
+}
+
+/* Block i through the block cache (when the file has one): a hit hands out the cached
+ * block; a miss reads it and, unless mode is CACHE_BYPASS, inserts it (hot or cold
+ * end, see cache.h). *out is released with sst_block_free. */
+static int sst_load_mode(sst_t *s, uint32_t i, sst_block_t **out, int mode)
+{
+    if (s->cache && (*out = cache_get(s->cache, s->file_no, i, mode)) != NULL)
+        return 0;
+    int rc = sst_read_block(s, i, out);
+    if (rc == 0 && s->cache && mode != CACHE_BYPASS)
+        cache_put(s->cache, s->file_no, i, *out, mode);
+    return rc;
+}
+
+static int sst_load(sst_t *s, uint32_t i, sst_block_t **out)
+{
+    return sst_load_mode(s, i, out, CACHE_HOT);
 }
 
 static void sst_entry_at(const sst_block_t *b, uint32_t i, sst_entry_t *e)
@@ -741,6 +801,7 @@ int sst_get(sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen, uint
 struct sst_iter {
     sst_t *s;
     uint64_t snap;
+    int mode;                   /* cache mode of its block reads */
     uint32_t next_block;        /* block to load when the current one is used up */
     sst_block_t *blk;
     uint32_t pos;
@@ -752,9 +813,12 @@ sst_iter_t *sst_iter_new(sst_t *s, uint64_t snap_ts)
     if (it) {
         it->s = s;
         it->snap = snap_ts;
+        it->mode = CACHE_SCAN;
     }
     return it;
 }
+
+void sst_iter_set_cache_mode(sst_iter_t *it, int mode) { it->mode = mode; }
 
 void sst_iter_free(sst_iter_t *it)
 {
@@ -773,7 +837,7 @@ int sst_iter_seek(sst_iter_t *it, uint32_t table_id, const uint8_t *key, uint32_
     it->next_block = bi < 0 ? 0 : (uint32_t)bi;
     if (bi < 0 || it->s->blocks == 0)
         return 0;
-    int rc = sst_load(it->s, (uint32_t)bi, &it->blk);
+    int rc = sst_load_mode(it->s, (uint32_t)bi, &it->blk, it->mode);
     if (rc)
         return rc;
     it->next_block = (uint32_t)bi + 1;
@@ -781,21 +845,38 @@ int sst_iter_seek(sst_iter_t *it, uint32_t table_id, const uint8_t *key, uint32_
     return 0;
 }
 
+/* Makes sure the cursor stands on an entry: 1, 0 at the end, or a negative rc. */
+static int sst_iter_fill(sst_iter_t *it)
+{
+    while (!it->blk || it->pos >= it->blk->n) {
+        sst_block_free(it->blk);
+        it->blk = NULL;
+        if (it->next_block >= it->s->blocks)
+            return 0;
+        int rc = sst_load_mode(it->s, it->next_block, &it->blk, it->mode);
+        if (rc)
+            return rc;
+        it->next_block++;
+        it->pos = 0;
+    }
+    return 1;
+}
+
+int sst_iter_next_version(sst_iter_t *it, sst_entry_t *e)
+{
+    int rc = sst_iter_fill(it);
+    if (rc <= 0)
+        return rc;
+    sst_entry_at(it->blk, it->pos++, e);
+    return 1;
+}
+
 int sst_iter_next_key(sst_iter_t *it, sst_entry_t *e)
 {
     for (;;) {
-        if (!it->blk || it->pos >= it->blk->n) {
-            sst_block_free(it->blk);
-            it->blk = NULL;
-            if (it->next_block >= it->s->blocks)
-                return 0;
-            int rc = sst_load(it->s, it->next_block, &it->blk);
-            if (rc)
-                return rc;
-            it->next_block++;
-            it->pos = 0;
-            continue;
-        }
+        int rc = sst_iter_fill(it);
+        if (rc <= 0)
+            return rc;
         uint32_t end;
         bool found = sst_pick(it->blk, it->pos, it->snap, e, &end);
         it->pos = end;

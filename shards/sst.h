@@ -18,15 +18,24 @@
  *   - Reader: sst_open reads and checks footer, block index and bloom filter; blocks
  *     are read with pread and checked on every read. A checksum or decode failure is
  *     STORE_ECORRUPT, logged and kept in sst_error() naming the file and block.
+ *   - Lifetimes: an sst_t is reference counted (the store's set, each iterator over
+ *     it, a compaction reading it); sst_close drops one reference. A file replaced by
+ *     compaction is marked obsolete and unlinked when its last reference goes, and
+ *     its blocks leave the block cache then. Decoded blocks are reference counted
+ *     too (readers and the block cache, shards/cache.h); sst_block_free drops one.
  *   - Decoded values are 8-byte aligned (values are padded to 8 inside the value
  *     chunk and chunks are decoded into 8-aligned memory), as store.h promises.
  *
  * Interface:
  *   sst_writer_new/add/take/finish/free   build a file in memory, block by block
  *   sst_build(path, next, arg, ...)       write a whole file from a sorted iterator
- *   sst_open/close                        open a file: footer, index, bloom checked
+ *   sst_open/close                        open a file: footer, index, bloom checked;
+ *                                         close drops a reference
+ *   sst_ref/sst_set_obsolete              take a reference / unlink at the last close
+ *   sst_set_cache                         read blocks through a shard's block cache
  *   sst_get(s, table, key, snap, ...)     newest version with commit_ts <= snap
  *   sst_iter_new/seek/next_key/free       per-key range cursor with MVCC selection
+ *   sst_iter_next_version                 every version in file order (compaction)
  *   sst_error(s)                          text of the last error (file and block)
  *
  * Limits: block target LIMIT_SST_BLOCK_BYTES (raw), index and bloom held in memory.
@@ -47,6 +56,7 @@ typedef struct sst sst_t;
 typedef struct sst_writer sst_writer_t;
 typedef struct sst_iter sst_iter_t;
 typedef struct sst_block sst_block_t;
+typedef struct cache cache_t;
 
 /* One version as stored (pointers into a decoded block or the caller's memory). */
 typedef struct sst_entry {
@@ -74,8 +84,14 @@ void sst_writer_free(sst_writer_t *w);
 int sst_build(const char *path, int (*next)(void *arg, sst_entry_t *e), void *arg);
 
 /* ---- reader ---- */
-int sst_open(const char *path, uint64_t file_no, sst_t **out);   /* 0 or negative rc */
-void sst_close(sst_t *s);
+int sst_open(const char *path, uint64_t file_no, sst_t **out);   /* 0 or negative rc; 1 ref */
+void sst_close(sst_t *s);               /* drops a reference; the last one frees */
+void sst_ref(sst_t *s);
+/* The file was replaced by a durable manifest edit: unlink it at the last close. */
+void sst_set_obsolete(sst_t *s);
+/* Reads blocks through c (NULL = none); c must outlive s. */
+void sst_set_cache(sst_t *s, cache_t *c);
+uint64_t sst_file_bytes(const sst_t *s);
 uint64_t sst_file_no(const sst_t *s);
 uint64_t sst_entries(const sst_t *s);
 uint32_t sst_blocks(const sst_t *s);
@@ -88,7 +104,9 @@ bool sst_may_contain(const sst_t *s, uint32_t table_id, const uint8_t *key, uint
  * has none, or STORE_ECORRUPT / STORE_EIO / STORE_ENOMEM. */
 int sst_get(sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen, uint64_t snap_ts,
             sst_entry_t *e, sst_block_t **blk);
-void sst_block_free(sst_block_t *b);
+void sst_block_free(sst_block_t *b);   /* drops a reference; NULL is fine */
+void sst_block_ref(sst_block_t *b);
+size_t sst_block_bytes(const sst_block_t *b);   /* the decoded allocation */
 
 /* Per-key cursor: each sst_iter_next_key yields the next key (in order) that has a
  * version with commit_ts <= snap_ts, with that newest such version. *e stays valid
@@ -97,5 +115,9 @@ sst_iter_t *sst_iter_new(sst_t *s, uint64_t snap_ts);
 /* Positions before the first key >= (table, key). 0 or negative rc. */
 int sst_iter_seek(sst_iter_t *it, uint32_t table_id, const uint8_t *key, uint32_t klen);
 int sst_iter_next_key(sst_iter_t *it, sst_entry_t *e);   /* 1, 0 = end, negative rc */
+/* Every version, in file order, ignoring the snapshot (compaction's input). */
+int sst_iter_next_version(sst_iter_t *it, sst_entry_t *e);
+/* How the cursor's block reads use the cache (enum cache_mode; CACHE_SCAN default). */
+void sst_iter_set_cache_mode(sst_iter_t *it, int mode);
 void sst_iter_free(sst_iter_t *it);
 #endif

@@ -19,6 +19,7 @@
 #include "core/assert.h"
 #include "core/log.h"
 #include "core/rt.h"
+#include "shards/cache.h"
 #include "shards/store_int.h"
 
 static uint64_t store__now_us(void)
@@ -57,6 +58,13 @@ int store_open(const store_opts_t *opts, store_t **out)
                                                 : LIMIT_MEMTABLE_BUDGET_BYTES;
     st->flush_slice = opts->flush_slice_bytes ? opts->flush_slice_bytes : LIMIT_FLUSH_SLICE_BYTES;
     st->manifest_limit = opts->manifest_bytes ? opts->manifest_bytes : LIMIT_MANIFEST_BYTES;
+    st->compact_fanin = opts->compact_fanin ? opts->compact_fanin : LIMIT_COMPACT_FANIN_DEFAULT;
+    if (st->compact_fanin != UINT32_MAX && st->compact_fanin < LIMIT_COMPACT_FANIN_MIN)
+        st->compact_fanin = LIMIT_COMPACT_FANIN_MIN;
+    if (st->compact_fanin != UINT32_MAX && st->compact_fanin > LIMIT_COMPACT_FANIN_MAX)
+        st->compact_fanin = LIMIT_COMPACT_FANIN_MAX;
+    st->compact_slice = opts->compact_slice_bytes ? opts->compact_slice_bytes
+                                                  : LIMIT_COMPACT_SLICE_BYTES;
     st->shard_id = opts->shard_id;
     st->io = *opts->io;
     st->segment_bytes = opts->segment_bytes ? opts->segment_bytes : LIMIT_WAL_SEGMENT_BYTES;
@@ -68,6 +76,9 @@ int store_open(const store_opts_t *opts, store_t **out)
     st->txns_buckets = 64;
     st->txns = rt_calloc(st->txns_buckets, sizeof *st->txns);
     if (!st->dir || !st->wal_dir || !st->sst_dir || !st->txns || memtable_init(&st->mt) != 0)
+        goto fail;
+    if (opts->cache_bytes != SIZE_MAX &&
+        !(st->cache = cache_new(opts->cache_bytes ? opts->cache_bytes : LIMIT_BLOCK_CACHE_BYTES)))
         goto fail;
     strcpy(st->wal_dir, opts->dir);
     strcat(st->wal_dir, "/wal");
@@ -127,6 +138,7 @@ void store_close(store_t *st)
     memtable_free(&st->mt);
     wal_close(st);
     flush_close(st);
+    cache_free(st->cache);    /* after every file that reads through it */
     store__handouts_free(st);
     rt_free(st->handouts);
     rt_free(st->sst_dir);
@@ -142,11 +154,19 @@ void store_close(store_t *st)
 
 bool store_idle(const store_t *st)
 {
-    return !st->in_flight && st->q_count == 0 && flush_idle(st);
+    return !st->in_flight && st->q_count == 0 && flush_idle(st) && compact_idle(st);
 }
 uint64_t store_max_commit_ts(const store_t *st) { return st->max_commit_ts; }
 bool store_readonly(const store_t *st) { return st->readonly; }
 bool store_flushing(const store_t *st) { return st->fl != NULL; }
+bool store_compacting(const store_t *st) { return st->cp != NULL; }
+void store_compact_full(store_t *st) { st->compact_full = true; }
+
+void store_set_horizon(store_t *st, uint64_t horizon_ts)
+{
+    if (horizon_ts > st->horizon_ts)
+        st->horizon_ts = horizon_ts;
+}
 
 void store_get_stats(const store_t *st, store_stats_t *out)
 {
@@ -154,6 +174,18 @@ void store_get_stats(const store_t *st, store_stats_t *out)
     out->memtable_bytes = st->mt.bytes;
     out->keys = st->mt.keys;
     out->sst_files = st->sst_count;
+    out->sst_live_bytes = 0;
+    for (uint32_t i = 0; i < st->sst_count; i++)
+        out->sst_live_bytes += sst_file_bytes(st->ssts[i]);
+    out->compact_running = st->cp != NULL;
+    compact_backlog(st, &out->compact_backlog_bytes, &out->compact_backlog_files);
+    cache_stats_t cs;
+    cache_get_stats(st->cache, &cs);
+    out->cache_hits = cs.hits;
+    out->cache_misses = cs.misses;
+    out->cache_evictions = cs.evictions;
+    out->cache_bytes = cs.bytes;
+    out->cache_capacity_bytes = cs.capacity_bytes;
 }
 
 /* ---- transactions ---- */
@@ -387,8 +419,11 @@ static uint8_t *store__dup_bytes(const uint8_t *p, uint32_t n)
 
 static void store__iter_drop_srcs(store_iter_t *it)
 {
-    for (uint32_t i = 0; i < it->src_count; i++)
+    for (uint32_t i = 0; i < it->src_count; i++) {
         sst_iter_free(it->src[i].cur);
+        if (it->src[i].sst)
+            sst_close(it->src[i].sst);    /* the iterator's reference */
+    }
     rt_free(it->src);
     it->src = NULL;
     it->src_count = 0;
@@ -410,6 +445,7 @@ static int store__iter_srcs(store_iter_t *it)
     for (uint32_t i = 0; i < it->src_count; i++) {
         store_iter_src_t *s = &it->src[i];
         s->sst = st->ssts[i];
+        sst_ref(s->sst);
         s->consumed = true;
         s->cur = sst_iter_new(s->sst, it->snap_ts);
         if (!s->cur)
@@ -888,6 +924,7 @@ int store_sync(store_t *st)
 {
     store__handouts_free(st);
     flush_step(st);
+    compact_step(st);
     if (st->in_flight || st->q_count == 0)
         return 0;
     /* Take the longest prefix of the queue within one batch (at least one record). */
@@ -986,6 +1023,7 @@ size_t store_gc(store_t *st, uint64_t horizon_ts, size_t max_keys)
 {
     memtable_t *mt = &st->mt;
     store__handouts_free(st);
+    store_set_horizon(st, horizon_ts);
     if (mt->iters_open == 0)
         memtable_reap(mt);
     mt_node_t *n = st->gc_has_cursor ? memtable_seek(mt, st->gc_table, st->gc_key, st->gc_klen)

@@ -33,6 +33,10 @@
  *     from the memtable, and WAL segments wholly below the flushed LSN are removed.
  *     Reads merge memtable and sorted tables with the same visibility; intents live
  *     in the memtable only. Recovery = MANIFEST + WAL replay after the flushed LSN.
+ *     Sorted tables are merged by tiered compaction (in slices, from store_sync),
+ *     which drops versions no snapshot at or above the horizon (store_set_horizon)
+ *     can see and versions of cleared tables; a per-shard block cache keeps decoded
+ *     blocks (shards/cache.h).
  *     A sorted-table checksum failure is STORE_ECORRUPT from store_get /
  *     store_lock_latest / store_write, and ends an iterator early with
  *     store_iter_error() set: never a wrong answer.
@@ -92,6 +96,11 @@ typedef struct store_opts {
     size_t memtable_budget_bytes;
     size_t flush_slice_bytes;      /* raw bytes encoded per store_sync; 0 = default */
     size_t manifest_bytes;         /* manifest size before a switch; 0 = default */
+    /* Tiered compaction: merge this many similar-sized files at once; 0 =
+     * LIMIT_COMPACT_FANIN_DEFAULT, UINT32_MAX = never compact (only store_compact_full). */
+    uint32_t compact_fanin;
+    size_t compact_slice_bytes;    /* raw bytes merged per store_sync; 0 = default */
+    size_t cache_bytes;            /* block cache; 0 = LIMIT_BLOCK_CACHE_BYTES, SIZE_MAX = none */
 } store_opts_t;
 
 /* Opens (creating if needed) and recovers. 0 or a negative store_rc; *out on success. */
@@ -103,6 +112,17 @@ bool store_idle(const store_t *st);
 uint64_t store_max_commit_ts(const store_t *st);   /* highest commit ts recovered/committed */
 bool store_readonly(const store_t *st);
 bool store_flushing(const store_t *st);        /* a memtable flush is in progress */
+bool store_compacting(const store_t *st);      /* a compaction is in progress */
+/* Raises the horizon: the caller guarantees no snapshot older than horizon_ts is in
+ * use or will be taken, and no commit with a timestamp <= horizon_ts is still to
+ * come. Compaction keeps every version newer than the horizon plus the newest one at
+ * or below it (unless that is a tombstone with nothing older left anywhere). Starts
+ * at 0 (keep every version). store_gc raises it too. */
+void store_set_horizon(store_t *st, uint64_t horizon_ts);
+/* Asks for a merge of every sorted table (in slices, from store_sync; more than
+ * LIMIT_COMPACT_FANIN_MAX files take several rounds). For tests, tools and
+ * maintenance. */
+void store_compact_full(store_t *st);
 
 /* ---- transactions ---- */
 /* txn_id is unique process-wide and never reused (the SQL layer derives it from the
@@ -183,6 +203,13 @@ typedef struct store_stats {
     /* Since open: flushes completed, their file bytes, WAL segments removed, manifest
      * switches. sst_files: the current set. */
     uint64_t flushes, sst_files, sst_bytes, wal_segments_trimmed, manifest_switches;
+    /* Compaction since open: merges installed, input and output file bytes, versions
+     * dropped. Gauges: running (0/1), backlog = what the next merge would read (or the
+     * running one reads), sst_live_bytes = bytes of the current set. */
+    uint64_t compactions, compact_bytes_read, compact_bytes_written, compact_versions_dropped;
+    uint64_t compact_running, compact_backlog_bytes, compact_backlog_files, sst_live_bytes;
+    /* Block cache since open; cache_bytes a gauge. */
+    uint64_t cache_hits, cache_misses, cache_evictions, cache_bytes, cache_capacity_bytes;
 } store_stats_t;
 void store_get_stats(const store_t *st, store_stats_t *out);
 #endif

@@ -2,7 +2,8 @@
  * store_int.h -- structures shared by the store's files (store.c: transactions and
  * group commit; memtable.c: the skip list of version chains; wal.c: record format,
  * segment files and recovery; flush.c: memtable -> sorted table, MANIFEST, WAL trim;
- * sst.c: the sorted-table format). Not for use outside those files.
+ * sst.c: the sorted-table format; compact.c: merging sorted tables; cache.c: the block
+ * cache). Not for use outside those files.
  *
  * Invariants the three files rely on:
  *   - A node's version chain is newest first. An intent (txn_id != 0), if present, is
@@ -128,7 +129,9 @@ typedef struct store_buf {
     size_t len, cap;
 } store_buf_t;
 
-/* One sorted table feeding an iterator: its cursor and the pending (peeked) key. */
+/* One sorted table feeding an iterator: its cursor and the pending (peeked) key. The
+ * iterator holds a reference on sst, so a file compaction replaces stays readable
+ * (and on disk) until the iterator moves to the new set. */
 typedef struct store_iter_src {
     sst_t *sst;
     sst_iter_t *cur;
@@ -151,6 +154,29 @@ struct store_iter {
     bool has_last;
     int err;
 };
+
+/* An asynchronous job of the store (a flush, a compaction): at most one I/O in flight. */
+typedef struct store_job {
+    store_t *st;
+    bool io_busy, failed;
+    const char *what;           /* "flush" / "compaction", for the log */
+} store_job_t;
+
+/* One manifest edit on its way to durability (flush.c), made by a flush or a
+ * compaction. Only one edit is in flight at a time (st->man_holder): recovery relies
+ * on at most one manifest write being in flight. */
+enum man_edit_state { ME_START, ME_APPENDED, ME_SWITCH_WRITTEN, ME_CURRENT_WRITTEN,
+                      ME_DURABLE };
+typedef struct man_edit {
+    int state;
+    int tmp_fd, new_man_fd;
+    size_t new_man_len;         /* bytes of the new manifest during a switch */
+    store_buf_t buf;            /* manifest / CURRENT bytes in flight */
+    uint64_t add_file;          /* 0 = none */
+    const uint64_t *removes;    /* caller's array; the add takes the first one's place */
+    uint32_t removes_count;
+    uint64_t flushed_lsn;
+} man_edit_t;
 
 struct store {
     char *dir, *wal_dir;
@@ -199,8 +225,19 @@ struct store {
     size_t mt_budget, flush_slice, manifest_limit;
     /* Manifest being appended to. */
     int man_fd;
+    uint32_t man_version;       /* format of man_fd (a version-1 manifest is switched) */
     uint64_t man_no, man_off;
+    man_edit_t *man_holder;     /* the edit in flight, NULL when none */
     struct flush *fl;           /* flush in progress, NULL when idle */
+    /* Compaction (compact.c). */
+    struct compact *cp;         /* compaction in progress, NULL when idle */
+    uint32_t compact_fanin;     /* UINT32_MAX = never compact */
+    size_t compact_slice;
+    uint64_t horizon_ts;        /* no snapshot older than this is in use */
+    bool compact_full;          /* store_compact_full asked for a merge of everything */
+    bool compact_broken;        /* an input read failed: no more compactions (logged) */
+    bool sst_limit_logged;
+    cache_t *cache;             /* block cache, NULL when disabled */
     /* Values copied out of sorted tables, freed at the next store_sync / store_gc. */
     uint8_t **handouts;
     uint32_t handouts_count, handouts_cap;
@@ -243,6 +280,31 @@ int flush_note_clear(store_t *st, uint32_t table_id);
 /* Advances a flush by one slice, or starts one when the memtable is over budget. */
 void flush_step(store_t *st);
 bool flush_idle(const store_t *st);
+/* The job's I/O: a write (sync or not) or, with buf NULL, an fdatasync. False when
+ * the I/O layer could not take it (retry next turn); true when done will run or ran. */
+bool store__job_submit(store_job_t *j, int fd, const void *buf, size_t len, uint64_t off,
+                       bool sync);
+void flush__man_init(man_edit_t *me);
+/* Advances the edit (call when the job has no I/O in flight): 1 = durable (the caller
+ * installs, then releases), 0 = in progress or waiting for another edit, negative =
+ * failed (store read-only). */
+int flush__man_step(store_t *st, store_job_t *j, man_edit_t *me);
+void flush__man_release(store_t *st, man_edit_t *me);
+/* Replaces the files numbered removes[] in the set by add (at the first one's place;
+ * appended when there are no removes; add may be NULL). Removed files are marked
+ * obsolete and lose the set's reference. 0 or STORE_ENOMEM (nothing changed). */
+int flush__set_replace(store_t *st, sst_t *add, const uint64_t *removes, uint32_t count);
+/* Creates sorted table file_no (O_EXCL-free: truncates) and fsyncs the directory. */
+int flush__create_sst(store_t *st, uint64_t file_no);
+void flush__sst_path(const store_t *st, uint64_t file_no, char *out, size_t cap);
+
+/* compact.c */
+void compact_step(store_t *st);
+bool compact_idle(const store_t *st);
+void compact_close(store_t *st);
+/* Bytes of the files the next compaction would merge (plus the unread part of the
+ * running one); files likewise. */
+void compact_backlog(const store_t *st, uint64_t *bytes, uint64_t *files);
 /* store.c: newest version of (table, key) with commit_ts <= snap over the sorted
  * tables. 1 with *e and *blk (free with sst_block_free), 0 none, negative rc. */
 int store__sst_lookup(store_t *st, uint32_t table_id, const uint8_t *key, uint32_t klen,

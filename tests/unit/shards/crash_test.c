@@ -14,9 +14,14 @@
  * Most rounds open the store with a tiny memtable budget, small flush slices and a
  * tiny manifest limit, so flushes to sorted tables (slice writes, fsync, manifest
  * appends and switches, WAL trims) happen all the time and power losses land in
- * every phase of them; gc runs too. After each recovery the state is read both with
- * an iterator and with point lookups (which merge memtable and sorted tables), and
- * the two must agree.
+ * every phase of them; gc runs too. Those rounds also compact (fan-in 2 to 4, tiny
+ * merge slices, a horizon raised as commits go by, now and then a full merge), so
+ * power losses land inside compaction writes, its fsync, its manifest edits and
+ * switches, and between the unlinks of replaced files; an iterator held open across
+ * steps keeps replaced files alive (they go when it closes) and must never return a
+ * key twice or out of order. The block cache is small (or off), so it evicts. After
+ * each recovery the state is read both with an iterator and with point lookups (which
+ * merge memtable and sorted tables), and the two must agree.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -53,7 +58,10 @@ static bool acked[CRASH_PENDING_MAX];
 static int pending_count;
 static uint32_t next_seq = 1;
 static uint64_t next_txn = 1, next_ts;
-static uint64_t flushes, switches, trims;
+static uint64_t flushes, switches, trims, compactions, cache_hits, cache_evictions;
+static store_iter_t *held;             /* an iterator kept open across steps */
+static char held_last[32];             /* its last key ("" before the first) */
+static int iter_order_errors;
 
 static uint64_t rnd(void)
 {
@@ -202,15 +210,49 @@ static void one_clear(store_t *st)
     store_table_clear(st, 1, ++next_ts, on_done, (void *)(intptr_t)i);
 }
 
+/* Opens, advances (1-3 rows) or closes the held iterator; rows must come in strictly
+ * increasing key order, whatever flushes and compactions happen meanwhile. */
+static void iter_op(store_t *st)
+{
+    if (!held) {
+        held = store_iter_open(st, NULL, UINT64_MAX, 1, NULL, 0, NULL, 0);
+        held_last[0] = 0;
+        return;
+    }
+    if (rnd() % 4 == 0) {
+        store_iter_close(held);
+        held = NULL;
+        return;
+    }
+    store_val_t k, v;
+    for (int n = 1 + (int)(rnd() % 3); n > 0; n--) {
+        if (store_iter_next(held, &k, &v) != 1) {
+            store_iter_close(held);
+            held = NULL;
+            return;
+        }
+        char key[32] = {0};
+        memcpy(key, k.ptr, k.len < 31 ? k.len : 31);
+        if (held_last[0] && strcmp(key, held_last) <= 0)
+            iter_order_errors++;
+        memcpy(held_last, key, sizeof held_last);
+    }
+}
+
 static store_t *reopen(void)
 {
     static const size_t seg_sizes[] = {700, 2048, 0};
     static const size_t budgets[] = {SIZE_MAX, 1000, 2000, 4000};
+    static const uint32_t fanins[] = {2, 3, 4, UINT32_MAX};
+    static const size_t caches[] = {SIZE_MAX, 10000, 16000, 0};
     store_opts_t o = {.dir = dir, .shard_id = 0, .io = &sim.io,
                       .segment_bytes = seg_sizes[rnd() % 3],
                       .memtable_budget_bytes = budgets[rnd() % 4],
                       .flush_slice_bytes = 500 + rnd() % 5000,
-                      .manifest_bytes = 100 + rnd() % 400};
+                      .manifest_bytes = 100 + rnd() % 400,
+                      .compact_fanin = fanins[rnd() % 4],
+                      .compact_slice_bytes = 200 + rnd() % 3000,
+                      .cache_bytes = caches[rnd() % 4]};
     /* With fsync ignored a rolled-over, never-written segment would sit in the middle
      * of the log (fatal corruption at open, correctly); keep the control to one file so
      * it is the checker that catches the loss. */
@@ -236,6 +278,9 @@ static void count_flushes(store_t *st)
     flushes += s.flushes;
     switches += s.manifest_switches;
     trims += s.wal_segments_trimmed;
+    compactions += s.compactions;
+    cache_hits += s.cache_hits;
+    cache_evictions += s.cache_evictions;
 }
 
 /* Runs rounds of workload + power loss; returns how many checks failed. */
@@ -266,16 +311,24 @@ static int crash_rounds(uint64_t seed, int rounds, bool ignore_fsync)
         int steps = 1 + (int)(rnd() % CRASH_STEPS_MAX);
         for (int s = 0; s < steps; s++) {
             uint64_t x = rnd() % 100;
-            if (x < 55)
+            if (x < 52)
                 one_txn(st);
-            else if (x < 58)
+            else if (x < 55)
                 one_clear(st);
-            else if (x < 80)
+            else if (x < 75)
                 store_sync(st);
-            else if (x < 97)
+            else if (x < 91)
                 sim_run(&sim);
-            else if (x < 99)
+            else if (x < 93)
                 store_gc(st, next_ts, 1 + rnd() % 16);
+            else if (x < 94)
+                store_set_horizon(st, next_ts);    /* only the newest state is ever read */
+            else if (x < 97)
+                iter_op(st);
+            else if (x < 98 && rnd() % 4 == 0)
+                store_compact_full(st);
+            else if (x < 98)
+                continue;
             else if (rnd() % 2)
                 sim.fail_write_in = 1 + (int)(rnd() % 3);
             else
@@ -290,15 +343,21 @@ static int crash_rounds(uint64_t seed, int rounds, bool ignore_fsync)
             }
             sim_settle(&sim);
         } else {
-            /* Let a flush move through a random number of its phases first, so the
-             * power loss lands anywhere in it. */
-            int cycles = rnd() % 2 ? (int)(rnd() % 40) : 0;
+            /* Let a flush or compaction move through a random number of its phases
+             * first, so the power loss lands anywhere in it. */
+            int cycles = rnd() % 2 ? (int)(rnd() % 80) : 0;
             for (int c = 0; c < cycles; c++) {
                 store_sync(st);
                 if (rnd() % 4)
                     sim_run(&sim);
+                if (held && rnd() % 8 == 0)
+                    iter_op(st);
             }
             sim_crash(&sim);
+        }
+        if (held) {    /* before closing: its close may unlink replaced files */
+            store_iter_close(held);
+            held = NULL;
         }
         count_flushes(st);
         store_close(st);
@@ -331,9 +390,13 @@ TEST(crash_recovery_keeps_every_acknowledged_commit)
     fprintf(stderr, "  %d power losses, %u commits attempted, %d check failures, %ds\n",
             CRASH_ROUNDS, next_seq - 1, failures, (int)(time(NULL) - t0));
     fprintf(stderr, "  %" PRIu64 " flushes, %" PRIu64 " manifest switches, %" PRIu64
-                    " WAL segments trimmed\n", flushes, switches, trims);
+                    " WAL segments trimmed, %" PRIu64 " compactions; block cache %" PRIu64
+                    " hits, %" PRIu64 " evictions\n", flushes, switches, trims, compactions,
+            cache_hits, cache_evictions);
     TEST_CHECK(failures == 0);
+    TEST_CHECK(iter_order_errors == 0);
     TEST_CHECK(flushes > 50 && switches > 5 && trims > 5);
+    TEST_CHECK(compactions > 20 && cache_hits > 0);    /* eviction: cache_test */
 }
 
 TEST(negative_control_fsync_ignored_is_detected)

@@ -42,7 +42,9 @@ static store_t *open_at(const char *name, bool fresh, size_t budget)
     }
     store_opts_t o = {.dir = dir, .shard_id = 1, .io = &sim.io, .segment_bytes = 4096,
                       .memtable_budget_bytes = budget, .flush_slice_bytes = 2000,
-                      .manifest_bytes = 600};
+                      .manifest_bytes = 600,
+                      /* one file per flush: compaction is compact_test's subject */
+                      .compact_fanin = UINT32_MAX};
     store_t *st = NULL;
     int rc = store_open(&o, &st);
     if (rc) {

@@ -1184,7 +1184,8 @@ void rt_join(rt_t *rt)
 
 /* ------------------------------------------------------------------ sockets & files */
 
-int rt_listen_tcp(const char *addr, int port)
+/* Fills ss/len for addr:port ("", "*" and "0.0.0.0" = any IPv4); -EINVAL if bad. */
+static int rt__sockaddr(const char *addr, int port, struct sockaddr_storage *out, socklen_t *out_len)
 {
     struct sockaddr_storage ss;
     socklen_t len;
@@ -1209,6 +1210,39 @@ int rt_listen_tcp(const char *addr, int port)
     } else {
         return -EINVAL;
     }
+    *out = ss;
+    *out_len = len;
+    return 0;
+}
+
+int rt_port_free(const char *addr, int port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int rc = rt__sockaddr(addr, port, &ss, &len);
+    if (rc)
+        return rc;
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    /* SO_REUSEADDR (TIME_WAIT leftovers are fine) but not SO_REUSEPORT: this bind fails
+     * while any socket, ours or another process's, is bound to the port. */
+    int one = 1;
+    rc = 0;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, (struct sockaddr *)&ss, len) != 0)
+        rc = -errno;
+    close(fd);
+    return rc;
+}
+
+int rt_listen_tcp(const char *addr, int port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int rc = rt__sockaddr(addr, port, &ss, &len);
+    if (rc)
+        return rc;
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;

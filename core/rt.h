@@ -102,6 +102,9 @@ int rt_post(int shard, void (*fn)(void *arg), void *arg);
 /* Creates a listening TCP socket with SO_REUSEPORT (each shard calls it, so the
  * kernel spreads connections). Returns fd or -errno. */
 int rt_listen_tcp(const char *addr, int port);
+/* 0 when nothing is bound to addr:port (checked by a bind without SO_REUSEPORT, so a
+ * second server cannot silently share the port with SO_REUSEPORT), else -errno. */
+int rt_port_free(const char *addr, int port);
 int rt_accept(int listen_fd);                                   /* fd or -errno */
 ssize_t rt_recv(int fd, void *buf, size_t len);                 /* >0, 0 = EOF, -errno */
 ssize_t rt_send_all(int fd, const void *buf, size_t len);       /* len or -errno */

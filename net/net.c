@@ -151,6 +151,19 @@ int net_init(const net_config_t *cfg)
     }
     if (net_register_metrics() < 0)
         goto fail;
+    /* Every shard listens with SO_REUSEPORT, which would also let a second server on
+     * the same port take a share of the connections: refuse to start instead. */
+    for (int i = 0; i < 2; i++) {
+        int port = i == 0 ? net.pg_port : net.http_port;
+        if (port == 0)
+            continue;
+        int rc = rt_port_free(net.listen_addr, port);
+        if (rc) {
+            log_error("net: could not bind %s port %d: %s%s", net.listen_addr, port, strerror(-rc),
+                      rc == -EADDRINUSE ? " (is another server already running on this port?)" : "");
+            goto fail;
+        }
+    }
     net.inited = true;
     log_info("net: %d hba rules, %d users; listening on %s port %d (pg), %d (http)",
              net.hba.rules_count, net.hba.users_count, net.listen_addr, net.pg_port,

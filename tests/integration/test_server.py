@@ -50,3 +50,25 @@ def test_port_from_config_file(server_factory):
     srv.start()                 # start() waits on srv.port, which is now the conf port
     assert srv.port == port
     assert srv.psql("SELECT count(*) FROM conf_t;").strip() == "1"
+
+
+def test_second_server_on_same_port_refuses(server_factory):
+    """Shards listen with SO_REUSEPORT; a second server on the same port (another data
+    directory) must still fail to start, as PostgreSQL does, instead of silently
+    taking a share of the first one's connections."""
+    first = server_factory("port1")
+    first.start()
+    second = server_factory("port2")
+    second.port = first.port
+    try:
+        second.start()      # may "answer" through the first server's socket
+    except harness.ServerError:
+        pass
+    if second.proc is not None:
+        # It must exit on its own, not keep serving next to the first one.
+        rc = second.proc.wait(timeout=30)
+        second.proc = None
+        assert rc != 0, "the second server exited 0"
+    log = second.log_text()
+    assert re.search(r"address already in use", log, re.I), log[-2000:]
+    assert first.psql("SELECT 1;").strip() == "1"      # the first one is unharmed

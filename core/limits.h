@@ -85,6 +85,8 @@
 #define LIMIT_BIND_SUBQUERIES        64       /* uncorrelated subqueries per statement */
 #define LIMIT_BIND_CONJUNCTS         256      /* AND terms of one WHERE considered for pushdown */
 #define LIMIT_SQL_STMT_ARENA_BYTES   (256u * 1024 * 1024) /* statement memory budget -> 53200 */
+#define LIMIT_SQL_SHAPE_TEXT_BYTES   8192     /* longer simple-query statements are parsed every time */
+#define LIMIT_SQL_SHAPE_GROWTH_BYTES (256 * 1024) /* a reused statement shape is parsed afresh after its arena grew this much */
 #define LIMIT_SQL_PLAN_CACHE         64       /* simple-protocol plans cached per session */
 #define LIMIT_SQL_PREPARED           1024     /* named prepared statements + portals per session */
 #define LIMIT_DEADLOCK_TIMEOUT_MS    1000     /* default deadlock_timeout: lock wait before a deadlock check */

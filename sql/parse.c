@@ -34,6 +34,9 @@ typedef struct pctx {
     const char *cte_names[PARSE_CTES_MAX];
     ast_t *cte_queries[PARSE_CTES_MAX];
     ast_list_t cte_cols[PARSE_CTES_MAX];
+    /* every constant node made from a literal (p_const), for statement shapes */
+    ast_t **consts;
+    int nconsts, consts_cap;
 } pctx_t;
 
 static ast_t *p_expr(pctx_t *c, const pnode_t *n);
@@ -144,6 +147,19 @@ static ast_t *p_const(pctx_t *c, const PgQuery__AConst *k)
     ast_t *n = p_node(c, AST_CONST, k->location);
     if (!n)
         return NULL;
+    if (c->nconsts == c->consts_cap) {
+        int cap = c->consts_cap ? c->consts_cap * 2 : 16;
+        ast_t **v = arena_alloc(c->a, (size_t)cap * sizeof *v);
+        if (!v) {
+            sql_error(c->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            return NULL;
+        }
+        if (c->nconsts)
+            memcpy(v, c->consts, (size_t)c->nconsts * sizeof *v);
+        c->consts = v;
+        c->consts_cap = cap;
+    }
+    c->consts[c->nconsts++] = n;
     if (k->isnull) {
         n->c.ctype = AST_C_NULL;
         return n;
@@ -1382,8 +1398,11 @@ int parse_sql(arena_t *a, const char *sql, size_t len, parse_stmt_t **out, int *
         stmts[i].location = rs->stmt_location;
         stmts[i].len = rs->stmt_len;
         c.depth = 0;
+        int first_const = c.nconsts;
         if (!(stmts[i].ast = p_stmt(&c, rs->stmt)))
             goto done;
+        stmts[i].consts = c.consts ? c.consts + first_const : NULL;
+        stmts[i].nconsts = c.nconsts - first_const;
     }
     *out = stmts;
     *nout = (int)tree->n_stmts;

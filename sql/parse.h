@@ -31,6 +31,9 @@ typedef struct parse_stmt {
     ast_t *ast;
     int location;    /* byte offset of the statement in the text */
     int len;         /* its length in bytes (0 = to the end) */
+    /* the constant nodes made from literals of this statement (sql/shape.h) */
+    ast_t **consts;
+    int nconsts;
 } parse_stmt_t;
 
 /* Parses len bytes of sql. On success *out (arena) holds *nout statements (0 for an

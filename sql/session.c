@@ -33,6 +33,7 @@
 #include "sql/catalog_int.h"
 #include "sql/exec_int.h"
 #include "sql/guc.h"
+#include "sql/shape.h"
 #include "sql/parse.h"
 
 typedef struct prep {
@@ -47,6 +48,13 @@ typedef struct prep {
     int refs;                    /* portals using it */
     bool closed;
     struct prep *next;
+    /* simple-query shape (sql/shape.h), when every literal is a constant node */
+    char *shape_key;             /* in arena; NULL = not reusable for other literals */
+    size_t shape_key_len;
+    int nslots;
+    ast_t **slots;               /* the constant node of each literal */
+    shape_lit_t *lits0;          /* the literals of the text that was parsed */
+    size_t shape_base_bytes;     /* arena use when cached; growth beyond a limit evicts */
 } prep_t;
 
 typedef struct portal {
@@ -1453,6 +1461,75 @@ static int exec_one(sql_session_t *s, prep_t *prep, sql_sink_t *sink, sql_error_
     return stmt_finish(s, rc < 0 ? -1 : 0, a->kind == AST_TXN, err);
 }
 
+/* A cached statement with the same shape as sql (only literals differ), or NULL. */
+static prep_t *shape_lookup(sql_session_t *s, const char *key, size_t key_len)
+{
+    for (int i = 0; i < LIMIT_SQL_PLAN_CACHE; i++) {
+        prep_t *p = s->cache[i];
+        if (p && p->shape_key && p->shape_key_len == key_len && !memcmp(p->shape_key, key, key_len))
+            return p;
+    }
+    return NULL;
+}
+
+static void cache_remove(sql_session_t *s, prep_t *p)
+{
+    for (int i = 0; i < LIMIT_SQL_PLAN_CACHE; i++)
+        if (s->cache[i] == p)
+            s->cache[i] = NULL;
+    p->closed = true;
+    prep_release(p);
+}
+
+/* Records p's shape when every literal of its text became one constant node. */
+static void shape_remember(prep_t *p, const parse_stmt_t *st, const strbuf_t *key, const shape_lit_t *lits,
+                           int nlits)
+{
+    ast_t **slots = arena_alloc(&p->arena, (size_t)nlits * sizeof *slots);
+    shape_lit_t *l0 = arena_memdup(&p->arena, lits, (size_t)nlits * sizeof *lits);
+    char *k = arena_memdup(&p->arena, key->data, key->len);
+    if (!slots || !l0 || !k || !shape_bind(st->consts, st->nconsts, lits, nlits, slots))
+        return;
+    p->slots = slots;
+    p->lits0 = l0;
+    p->nslots = nlits;
+    p->shape_key = k;
+    p->shape_key_len = key->len;
+    p->shape_base_bytes = p->arena.used_bytes;
+}
+
+/* Runs sql through cached statement t of the same shape: its constant nodes get
+ * sql's literals and it is bound again (binding depends on the values: types of
+ * integer literals, folding, ordinals). 1 = t was worn out and evicted (parse). */
+static int shape_exec(sql_session_t *s, prep_t *t, const char *sql, size_t len, const shape_lit_t *lits,
+                      sql_sink_t *sink, sql_error_t *err)
+{
+    if (t->arena.used_bytes > t->shape_base_bytes + LIMIT_SQL_SHAPE_GROWTH_BYTES) {
+        cache_remove(s, t);
+        return 1;
+    }
+    char *text = rt_malloc(len + 1);
+    if (!text)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    memcpy(text, sql, len);
+    text[len] = 0;
+    if (shape_apply(t->slots, t->nslots, text, lits, &t->arena) < 0) {
+        rt_free(text);
+        cache_remove(s, t);
+        return 1;
+    }
+    rt_free(t->text);
+    t->text = text;
+    t->bs = NULL;
+    t->refs++;
+    int rc = exec_one(s, t, sink, err);
+    t->refs--;
+    /* node locations are offsets in the text first parsed */
+    if (rc < 0 && err->position > 0)
+        err->position = shape_map_position(err->position, t->lits0, lits, t->nslots);
+    return rc;
+}
+
 int sql_exec_simple(sql_session_t *s, const char *sql, size_t len, sql_sink_t *sink, sql_error_t *err)
 {
     prep_t *cached = cache_lookup(s, sql, len);
@@ -1462,51 +1539,64 @@ int sql_exec_simple(sql_session_t *s, const char *sql, size_t len, sql_sink_t *s
         cached->refs--;
         return rc;
     }
+    strbuf_t key;
+    strbuf_init(&key);
+    shape_lit_t lits[SHAPE_LITERALS_MAX];
+    int nlits = len <= LIMIT_SQL_SHAPE_TEXT_BYTES ? shape_scan(sql, len, &key, lits) : -1;
+    if (key.oom)
+        nlits = -1;
+    if (nlits > 0) {
+        prep_t *t = shape_lookup(s, key.data, key.len);
+        if (t && t->refs == 0) {
+            int rc = shape_exec(s, t, sql, len, lits, sink, err);
+            if (rc != 1) {
+                strbuf_free(&key);
+                return rc;
+            }
+        }
+    }
     arena_t pa;
     arena_init(&pa, LIMIT_SQL_STMT_ARENA_BYTES);
     parse_stmt_t *stmts;
     int n;
     int rc = 0;
     if (parse_sql(&pa, sql, len, &stmts, &n, err) < 0) {
+        strbuf_free(&key);
         if (s->in_block)
             txn_fail(s);
         arena_destroy(&pa);
         return -1;
     }
     if (n == 0) {
+        strbuf_free(&key);
         if (sink->empty)
             sink->empty(sink->ctx);
         arena_destroy(&pa);
         return 0;
     }
     if (n == 1 && cacheable(stmts[0].ast)) {
-        /* parse again into the prepared statement's own arena, then cache it */
-        arena_destroy(&pa);
+        /* the parse tree moves, with its arena, into the cached statement */
         prep_t *p = prep_new("", sql, len, err);
-        if (!p)
-            return -1;
-        parse_stmt_t *st2;
-        int n2;
-        if (parse_sql(&p->arena, sql, len, &st2, &n2, err) < 0 || n2 != 1) {
-            p->closed = true;
-            prep_release(p);
+        if (!p) {
+            strbuf_free(&key);
+            arena_destroy(&pa);
             return -1;
         }
-        p->ast = st2[0].ast;
+        arena_destroy(&p->arena);
+        p->arena = pa;
+        p->ast = stmts[0].ast;
+        if (nlits > 0)
+            shape_remember(p, &stmts[0], &key, lits, nlits);
+        strbuf_free(&key);
         cache_insert(s, p);
         p->refs++;
         rc = exec_one(s, p, sink, err);
         p->refs--;
-        if (rc < 0 && p->bs == NULL) {
-            /* a statement that fails to bind is not worth caching */
-            for (int i = 0; i < LIMIT_SQL_PLAN_CACHE; i++)
-                if (s->cache[i] == p)
-                    s->cache[i] = NULL;
-            p->closed = true;
-            prep_release(p);
-        }
+        if (rc < 0 && p->bs == NULL)
+            cache_remove(s, p);    /* a statement that fails to bind is not worth caching */
         return rc;
     }
+    strbuf_free(&key);
     if (n > 1 && !s->in_block)
         s->implicit = true;
     for (int i = 0; i < n && rc == 0; i++) {

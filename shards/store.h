@@ -193,8 +193,10 @@ int store_sync(store_t *st);
 /* Frees committed versions shadowed by a newer committed version whose commit_ts <=
  * horizon_ts (and tombstones with nothing older left), in bounded slices: at most
  * max_keys keys examined per call. The caller guarantees no snapshot older than
- * horizon_ts is still in use. Must not be called while a fiber holds store_val_t
- * pointers (call it from the turn_end hook). Returns versions freed. */
+ * horizon_ts is still in use (and no commit at or below it is still to come); it
+ * raises the compaction horizon to horizon_ts (store_set_horizon). Must not be called
+ * while a fiber holds store_val_t pointers (call it from the turn_end hook). Returns
+ * versions freed. */
 size_t store_gc(store_t *st, uint64_t horizon_ts, size_t max_keys);
 
 /* Statistics for /metrics. */

@@ -68,6 +68,8 @@ enum { SST_C_TAB, SST_C_KEND, SST_C_KEY, SST_C_TS, SST_C_FLAGS, SST_C_VOFF, SST_
        SST_C_VAL, SST_C_COUNT };
 
 struct sst_writer {
+    ZSTD_CCtx *zc;              /* reused for every chunk: a fresh context per call costs
+                                 * more than compressing a 32 KiB chunk at level 1 */
     store_buf_t out;            /* bytes ready for the file */
     uint64_t file_off;          /* file offset of out.ptr[0] + out.len */
     store_buf_t col[SST_C_COUNT];   /* the current block, column by column */
@@ -87,12 +89,21 @@ struct sst_writer {
     bool finished;
 };
 
-sst_writer_t *sst_writer_new(void) { return rt_calloc(1, sizeof(sst_writer_t)); }
+sst_writer_t *sst_writer_new(void)
+{
+    sst_writer_t *w = rt_calloc(1, sizeof *w);
+    if (w && !(w->zc = ZSTD_createCCtx())) {
+        rt_free(w);
+        return NULL;
+    }
+    return w;
+}
 
 void sst_writer_free(sst_writer_t *w)
 {
     if (!w)
         return;
+    ZSTD_freeCCtx(w->zc);
     rt_free(w->out.ptr);
     for (int i = 0; i < SST_C_COUNT; i++)
         rt_free(w->col[i].ptr);
@@ -111,8 +122,8 @@ static bool sst_compress(sst_writer_t *w, uint32_t *clen)
     size_t bound = ZSTD_compressBound(w->scratch.len);
     if (!store__buf_reserve(&w->out, bound))
         return false;
-    size_t r = ZSTD_compress(w->out.ptr + w->out.len, bound, w->scratch.ptr, w->scratch.len,
-                             LIMIT_SST_ZSTD_LEVEL);
+    size_t r = ZSTD_compressCCtx(w->zc, w->out.ptr + w->out.len, bound, w->scratch.ptr,
+                                 w->scratch.len, LIMIT_SST_ZSTD_LEVEL);
     if (ZSTD_isError(r))
         return false;
     w->out.len += r;
@@ -615,6 +626,11 @@ static bool sst_block_valid(const sst_block_t *b, const uint32_t raw[3])
     return true;
 }
 
+/* One decompression context per thread (the shard's), made on first use and kept for
+ * the thread's life: ZSTD_decompress would build and free one per chunk, which costs
+ * about as much as decoding the chunk. */
+static __thread ZSTD_DCtx *sst_dctx;
+
 /* Reads, checks and decodes block i from the file. */
 static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
 {
@@ -654,8 +670,12 @@ static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
     b->refs = 1;
     b->bytes = bytes;
     const uint8_t *src = disk + SST_BLOCK_HDR_BYTES;
+    if (!sst_dctx && !(sst_dctx = ZSTD_createDCtx())) {
+        rc = STORE_ENOMEM;
+        goto fail;
+    }
     for (int c = 0; c < 3; c++) {
-        size_t r = ZSTD_decompress(b->mem + at[c], raw[c], src, comp[c]);
+        size_t r = ZSTD_decompressDCtx(sst_dctx, b->mem + at[c], raw[c], src, comp[c]);
         if (ZSTD_isError(r) || r != raw[c]) {
             rc = sst_fail(s, STORE_ECORRUPT, "zstd chunk does not decode", i);
             goto fail;

@@ -822,6 +822,7 @@ struct sst_iter {
     sst_t *s;
     uint64_t snap;
     int mode;                   /* cache mode of its block reads */
+    sst_retire_t *retire;       /* left blocks go here instead of being released */
     uint32_t next_block;        /* block to load when the current one is used up */
     sst_block_t *blk;
     uint32_t pos;
@@ -839,25 +840,68 @@ sst_iter_t *sst_iter_new(sst_t *s, uint64_t snap_ts)
 }
 
 void sst_iter_set_cache_mode(sst_iter_t *it, int mode) { it->mode = mode; }
+void sst_iter_set_retire(sst_iter_t *it, sst_retire_t *r) { it->retire = r; }
+
+void sst_retire_release(sst_retire_t *r)
+{
+    for (uint32_t i = 0; i < r->count; i++)
+        sst_block_free(r->blocks[i]);
+    r->count = 0;
+}
+
+void sst_retire_free(sst_retire_t *r)
+{
+    sst_retire_release(r);
+    rt_free(r->blocks);
+    r->blocks = NULL;
+    r->cap = 0;
+}
+
+/* The cursor leaves its block: released, or kept on the retire list so that entries
+ * handed out from it stay valid. STORE_ENOMEM when the list cannot grow (the block
+ * is then kept by the cursor, so nothing handed out is freed). */
+static int sst_iter_drop_block(sst_iter_t *it)
+{
+    if (!it->blk)
+        return 0;
+    if (it->retire) {
+        sst_retire_t *r = it->retire;
+        if (r->count == r->cap) {
+            uint32_t cap = r->cap ? r->cap * 2 : 16;
+            sst_block_t **nb = rt_realloc(r->blocks, cap * sizeof *nb);
+            if (!nb)
+                return STORE_ENOMEM;
+            r->blocks = nb;
+            r->cap = cap;
+        }
+        r->blocks[r->count++] = it->blk;
+    } else {
+        sst_block_free(it->blk);
+    }
+    it->blk = NULL;
+    return 0;
+}
 
 void sst_iter_free(sst_iter_t *it)
 {
     if (!it)
         return;
-    sst_block_free(it->blk);
+    if (sst_iter_drop_block(it) != 0)
+        sst_block_free(it->blk);    /* no memory to defer: the caller's rows go too */
     rt_free(it);
 }
 
 int sst_iter_seek(sst_iter_t *it, uint32_t table_id, const uint8_t *key, uint32_t klen)
 {
-    sst_block_free(it->blk);
-    it->blk = NULL;
+    int rc = sst_iter_drop_block(it);
+    if (rc)
+        return rc;
     it->pos = 0;
     long bi = sst_find_block(it->s, table_id, key, klen);
     it->next_block = bi < 0 ? 0 : (uint32_t)bi;
     if (bi < 0 || it->s->blocks == 0)
         return 0;
-    int rc = sst_load_mode(it->s, (uint32_t)bi, &it->blk, it->mode);
+    rc = sst_load_mode(it->s, (uint32_t)bi, &it->blk, it->mode);
     if (rc)
         return rc;
     it->next_block = (uint32_t)bi + 1;
@@ -869,11 +913,12 @@ int sst_iter_seek(sst_iter_t *it, uint32_t table_id, const uint8_t *key, uint32_
 static int sst_iter_fill(sst_iter_t *it)
 {
     while (!it->blk || it->pos >= it->blk->n) {
-        sst_block_free(it->blk);
-        it->blk = NULL;
+        int rc = sst_iter_drop_block(it);
+        if (rc)
+            return rc;
         if (it->next_block >= it->s->blocks)
             return 0;
-        int rc = sst_load_mode(it->s, it->next_block, &it->blk, it->mode);
+        rc = sst_load_mode(it->s, it->next_block, &it->blk, it->mode);
         if (rc)
             return rc;
         it->next_block++;

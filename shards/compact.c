@@ -396,9 +396,24 @@ static void compact__step_merge(store_t *st, compact_t *cp)
     }
 }
 
+/* True when the inputs still sit side by side in the set, oldest first: flushes only
+ * append, so they must; tie-breaking between files relies on it. */
+static bool compact__adjacent(const store_t *st, const compact_t *cp)
+{
+    uint32_t i = 0;
+    while (i < st->sst_count && st->ssts[i] != cp->in[0].sst)
+        i++;
+    for (uint32_t k = 0; k < cp->in_count; k++)
+        if (i + k >= st->sst_count || st->ssts[i + k] != cp->in[k].sst)
+            return false;
+    return true;
+}
+
 /* The edit is durable: the output replaces the inputs. */
 static void compact__install(store_t *st, compact_t *cp)
 {
+    ASSERT(cp->me.state == ME_DURABLE && st->man_holder == &cp->me);
+    ASSERT(compact__adjacent(st, cp));
     if (flush__set_replace(st, cp->out, cp->in_nos, cp->in_count) != 0)
         return;    /* ENOMEM: retried next turn, still holding the manifest */
     cp->out = NULL;

@@ -68,6 +68,8 @@ enum { SST_C_TAB, SST_C_KEND, SST_C_KEY, SST_C_TS, SST_C_FLAGS, SST_C_VOFF, SST_
        SST_C_VAL, SST_C_COUNT };
 
 struct sst_writer {
+    ZSTD_CCtx *zc;              /* reused for every chunk: a fresh context per call costs
+                                 * more than compressing a 32 KiB chunk at level 1 */
     store_buf_t out;            /* bytes ready for the file */
     uint64_t file_off;          /* file offset of out.ptr[0] + out.len */
     store_buf_t col[SST_C_COUNT];   /* the current block, column by column */
@@ -87,12 +89,21 @@ struct sst_writer {
     bool finished;
 };
 
-sst_writer_t *sst_writer_new(void) { return rt_calloc(1, sizeof(sst_writer_t)); }
+sst_writer_t *sst_writer_new(void)
+{
+    sst_writer_t *w = rt_calloc(1, sizeof *w);
+    if (w && !(w->zc = ZSTD_createCCtx())) {
+        rt_free(w);
+        return NULL;
+    }
+    return w;
+}
 
 void sst_writer_free(sst_writer_t *w)
 {
     if (!w)
         return;
+    ZSTD_freeCCtx(w->zc);
     rt_free(w->out.ptr);
     for (int i = 0; i < SST_C_COUNT; i++)
         rt_free(w->col[i].ptr);
@@ -111,8 +122,8 @@ static bool sst_compress(sst_writer_t *w, uint32_t *clen)
     size_t bound = ZSTD_compressBound(w->scratch.len);
     if (!store__buf_reserve(&w->out, bound))
         return false;
-    size_t r = ZSTD_compress(w->out.ptr + w->out.len, bound, w->scratch.ptr, w->scratch.len,
-                             LIMIT_SST_ZSTD_LEVEL);
+    size_t r = ZSTD_compressCCtx(w->zc, w->out.ptr + w->out.len, bound, w->scratch.ptr,
+                                 w->scratch.len, LIMIT_SST_ZSTD_LEVEL);
     if (ZSTD_isError(r))
         return false;
     w->out.len += r;
@@ -615,6 +626,11 @@ static bool sst_block_valid(const sst_block_t *b, const uint32_t raw[3])
     return true;
 }
 
+/* One decompression context per thread (the shard's), made on first use and kept for
+ * the thread's life: ZSTD_decompress would build and free one per chunk, which costs
+ * about as much as decoding the chunk. */
+static __thread ZSTD_DCtx *sst_dctx;
+
 /* Reads, checks and decodes block i from the file. */
 static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
 {
@@ -654,8 +670,12 @@ static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
     b->refs = 1;
     b->bytes = bytes;
     const uint8_t *src = disk + SST_BLOCK_HDR_BYTES;
+    if (!sst_dctx && !(sst_dctx = ZSTD_createDCtx())) {
+        rc = STORE_ENOMEM;
+        goto fail;
+    }
     for (int c = 0; c < 3; c++) {
-        size_t r = ZSTD_decompress(b->mem + at[c], raw[c], src, comp[c]);
+        size_t r = ZSTD_decompressDCtx(sst_dctx, b->mem + at[c], raw[c], src, comp[c]);
         if (ZSTD_isError(r) || r != raw[c]) {
             rc = sst_fail(s, STORE_ECORRUPT, "zstd chunk does not decode", i);
             goto fail;
@@ -802,6 +822,7 @@ struct sst_iter {
     sst_t *s;
     uint64_t snap;
     int mode;                   /* cache mode of its block reads */
+    sst_retire_t *retire;       /* left blocks go here instead of being released */
     uint32_t next_block;        /* block to load when the current one is used up */
     sst_block_t *blk;
     uint32_t pos;
@@ -819,25 +840,68 @@ sst_iter_t *sst_iter_new(sst_t *s, uint64_t snap_ts)
 }
 
 void sst_iter_set_cache_mode(sst_iter_t *it, int mode) { it->mode = mode; }
+void sst_iter_set_retire(sst_iter_t *it, sst_retire_t *r) { it->retire = r; }
+
+void sst_retire_release(sst_retire_t *r)
+{
+    for (uint32_t i = 0; i < r->count; i++)
+        sst_block_free(r->blocks[i]);
+    r->count = 0;
+}
+
+void sst_retire_free(sst_retire_t *r)
+{
+    sst_retire_release(r);
+    rt_free(r->blocks);
+    r->blocks = NULL;
+    r->cap = 0;
+}
+
+/* The cursor leaves its block: released, or kept on the retire list so that entries
+ * handed out from it stay valid. STORE_ENOMEM when the list cannot grow (the block
+ * is then kept by the cursor, so nothing handed out is freed). */
+static int sst_iter_drop_block(sst_iter_t *it)
+{
+    if (!it->blk)
+        return 0;
+    if (it->retire) {
+        sst_retire_t *r = it->retire;
+        if (r->count == r->cap) {
+            uint32_t cap = r->cap ? r->cap * 2 : 16;
+            sst_block_t **nb = rt_realloc(r->blocks, cap * sizeof *nb);
+            if (!nb)
+                return STORE_ENOMEM;
+            r->blocks = nb;
+            r->cap = cap;
+        }
+        r->blocks[r->count++] = it->blk;
+    } else {
+        sst_block_free(it->blk);
+    }
+    it->blk = NULL;
+    return 0;
+}
 
 void sst_iter_free(sst_iter_t *it)
 {
     if (!it)
         return;
-    sst_block_free(it->blk);
+    if (sst_iter_drop_block(it) != 0)
+        sst_block_free(it->blk);    /* no memory to defer: the caller's rows go too */
     rt_free(it);
 }
 
 int sst_iter_seek(sst_iter_t *it, uint32_t table_id, const uint8_t *key, uint32_t klen)
 {
-    sst_block_free(it->blk);
-    it->blk = NULL;
+    int rc = sst_iter_drop_block(it);
+    if (rc)
+        return rc;
     it->pos = 0;
     long bi = sst_find_block(it->s, table_id, key, klen);
     it->next_block = bi < 0 ? 0 : (uint32_t)bi;
     if (bi < 0 || it->s->blocks == 0)
         return 0;
-    int rc = sst_load_mode(it->s, (uint32_t)bi, &it->blk, it->mode);
+    rc = sst_load_mode(it->s, (uint32_t)bi, &it->blk, it->mode);
     if (rc)
         return rc;
     it->next_block = (uint32_t)bi + 1;
@@ -849,11 +913,12 @@ int sst_iter_seek(sst_iter_t *it, uint32_t table_id, const uint8_t *key, uint32_
 static int sst_iter_fill(sst_iter_t *it)
 {
     while (!it->blk || it->pos >= it->blk->n) {
-        sst_block_free(it->blk);
-        it->blk = NULL;
+        int rc = sst_iter_drop_block(it);
+        if (rc)
+            return rc;
         if (it->next_block >= it->s->blocks)
             return 0;
-        int rc = sst_load_mode(it->s, it->next_block, &it->blk, it->mode);
+        rc = sst_load_mode(it->s, it->next_block, &it->blk, it->mode);
         if (rc)
             return rc;
         it->next_block++;

@@ -108,9 +108,18 @@ void sst_block_free(sst_block_t *b);   /* drops a reference; NULL is fine */
 void sst_block_ref(sst_block_t *b);
 size_t sst_block_bytes(const sst_block_t *b);   /* the decoded allocation */
 
+/* Blocks cursors have left, kept alive for the entries handed out from them (the
+ * store releases them once per loop turn, see store.h). */
+typedef struct sst_retire {
+    sst_block_t **blocks;
+    uint32_t count, cap;
+} sst_retire_t;
+void sst_retire_release(sst_retire_t *r);   /* drops every block; the list stays usable */
+void sst_retire_free(sst_retire_t *r);
+
 /* Per-key cursor: each sst_iter_next_key yields the next key (in order) that has a
  * version with commit_ts <= snap_ts, with that newest such version. *e stays valid
- * until the next call on the cursor. */
+ * until the next call on the cursor (with a retire list: until that is released). */
 sst_iter_t *sst_iter_new(sst_t *s, uint64_t snap_ts);
 /* Positions before the first key >= (table, key). 0 or negative rc. */
 int sst_iter_seek(sst_iter_t *it, uint32_t table_id, const uint8_t *key, uint32_t klen);
@@ -119,5 +128,8 @@ int sst_iter_next_key(sst_iter_t *it, sst_entry_t *e);   /* 1, 0 = end, negative
 int sst_iter_next_version(sst_iter_t *it, sst_entry_t *e);
 /* How the cursor's block reads use the cache (enum cache_mode; CACHE_SCAN default). */
 void sst_iter_set_cache_mode(sst_iter_t *it, int mode);
+/* Blocks the cursor leaves (moving on, seeking, being freed) go to r instead of being
+ * released, so entries it returned stay valid until the owner releases r. */
+void sst_iter_set_retire(sst_iter_t *it, sst_retire_t *r);
 void sst_iter_free(sst_iter_t *it);
 #endif

@@ -102,9 +102,11 @@ fail:
     return rc;
 }
 
-/* Frees the values copied out of sorted tables for earlier callers. */
+/* Frees the values copied out of sorted tables for earlier callers, and the blocks
+ * iterators have left (rows they returned point into those). */
 static void store__handouts_free(store_t *st)
 {
+    sst_retire_release(&st->retired);
     for (uint32_t i = 0; i < st->handouts_count; i++)
         rt_free(st->handouts[i]);
     st->handouts_count = 0;
@@ -138,7 +140,8 @@ void store_close(store_t *st)
     memtable_free(&st->mt);
     wal_close(st);
     flush_close(st);
-    cache_free(st->cache);    /* after every file that reads through it */
+    sst_retire_free(&st->retired);
+    cache_free(st->cache);    /* after every file and block that uses it */
     store__handouts_free(st);
     rt_free(st->handouts);
     rt_free(st->sst_dir);
@@ -450,6 +453,7 @@ static int store__iter_srcs(store_iter_t *it)
         s->cur = sst_iter_new(s->sst, it->snap_ts);
         if (!s->cur)
             return STORE_ENOMEM;
+        sst_iter_set_retire(s->cur, &st->retired);
         int rc = it->has_last ? sst_iter_seek(s->cur, it->table_id, it->last.ptr,
                                               (uint32_t)it->last.len)
                               : sst_iter_seek(s->cur, it->table_id, it->lo, it->lolen);

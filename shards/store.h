@@ -140,7 +140,10 @@ int store_get(store_t *st, store_txn_t *t, uint64_t snap_ts, uint32_t table_id,
  * truncated tables keep their memory until every iterator over them is closed. */
 store_iter_t *store_iter_open(store_t *st, store_txn_t *t, uint64_t snap_ts, uint32_t table_id,
                               const uint8_t *lo, uint32_t lolen, const uint8_t *hi, uint32_t hilen);
-/* 1 = a row (key, val valid until the fiber suspends or the next call), 0 = end. */
+/* 1 = a row, 0 = end. key and val stay valid until the fiber suspends (the next
+ * store_sync / store_gc), across further calls on this or any iterator and after
+ * store_iter_close: the SQL layer decodes a batch of rows in place before it copies
+ * anything. (Sorted-table blocks an iterator leaves are kept until then.) */
 int store_iter_next(store_iter_t *it, store_val_t *key, store_val_t *val);
 void store_iter_close(store_iter_t *it);
 /* 0, or the negative rc (STORE_ECORRUPT, STORE_EIO, STORE_ENOMEM) that made
@@ -193,8 +196,10 @@ int store_sync(store_t *st);
 /* Frees committed versions shadowed by a newer committed version whose commit_ts <=
  * horizon_ts (and tombstones with nothing older left), in bounded slices: at most
  * max_keys keys examined per call. The caller guarantees no snapshot older than
- * horizon_ts is still in use. Must not be called while a fiber holds store_val_t
- * pointers (call it from the turn_end hook). Returns versions freed. */
+ * horizon_ts is still in use (and no commit at or below it is still to come); it
+ * raises the compaction horizon to horizon_ts (store_set_horizon). Must not be called
+ * while a fiber holds store_val_t pointers (call it from the turn_end hook). Returns
+ * versions freed. */
 size_t store_gc(store_t *st, uint64_t horizon_ts, size_t max_keys);
 
 /* Statistics for /metrics. */

@@ -238,6 +238,9 @@ struct store {
     bool compact_broken;        /* an input read failed: no more compactions (logged) */
     bool sst_limit_logged;
     cache_t *cache;             /* block cache, NULL when disabled */
+    /* Blocks store iterators have left: the rows they returned point into them, so
+     * they live until the next store_sync / store_gc (sst_retire_t, sst.h). */
+    sst_retire_t retired;
     /* Values copied out of sorted tables, freed at the next store_sync / store_gc. */
     uint8_t **handouts;
     uint32_t handouts_count, handouts_cap;

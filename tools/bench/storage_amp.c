@@ -17,10 +17,13 @@
  * without the WAL), sorted-table bytes at the end and at their peak, the same set
  * after a full compaction (= one version per key: the live data in the on-disk
  * encoding), and space amplification = on-disk bytes / that. Also the logical live
- * data (keys * (key + value)) for reference.
+ * data (keys * (key + value)) for reference. Then --lookups random point lookups
+ * (rate and block-cache hit ratio), a full scan, and the same lookups again: with a
+ * scan-resistant cache the hit ratio after the scan stays.
  *
  * Usage: storage_amp [--dir D] [--keys N] [--updates N] [--value-bytes N]
- *                    [--memtable-bytes N] [--fanin T] [--batch N]
+ *                    [--memtable-bytes N] [--fanin T] [--batch N] [--cache-bytes N]
+ *                    [--lookups N]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -94,6 +97,33 @@ static const char *amp_sarg(int argc, char **argv, const char *name, const char 
     return def;
 }
 
+/* n random point lookups: *rate per second and the block cache's hit ratio. */
+static void amp_lookups(store_t *st, uint64_t keys, uint64_t n, double *rate, double *hit)
+{
+    store_stats_t a, b;
+    store_get_stats(st, &a);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char key[32];
+    for (uint64_t i = 0; i < n; i++) {
+        int klen = snprintf(key, sizeof key, "user%010" PRIu64, amp_rand() % keys);
+        store_val_t v;
+        if (store_get(st, NULL, UINT64_MAX, 1, (const uint8_t *)key, (uint32_t)klen, &v) !=
+            STORE_OK) {
+            fprintf(stderr, "storage_amp: key %s missing\n", key);
+            exit(1);
+        }
+        if (i % 64 == 63)
+            store_sync(st);    /* frees the values handed out */
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    store_get_stats(st, &b);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    uint64_t h = b.cache_hits - a.cache_hits, m = b.cache_misses - a.cache_misses;
+    *rate = secs > 0 ? (double)n / secs : 0;
+    *hit = h + m ? (double)h / (double)(h + m) : 0;
+}
+
 /* Runs store_sync until nothing is queued and no flush or compaction runs. */
 static void amp_settle(store_t *st)
 {
@@ -114,6 +144,8 @@ int main(int argc, char **argv)
     uint64_t mt_bytes = amp_arg(argc, argv, "--memtable-bytes", 1u << 20);
     uint64_t fanin = amp_arg(argc, argv, "--fanin", 0);
     uint64_t batch = amp_arg(argc, argv, "--batch", 16);
+    uint64_t cache_bytes = amp_arg(argc, argv, "--cache-bytes", 0);
+    uint64_t lookups = amp_arg(argc, argv, "--lookups", 100000);
     if (keys == 0 || vbytes == 0 || vbytes > 4096 || batch == 0) {
         fprintf(stderr, "storage_amp: bad arguments\n");
         return 2;
@@ -126,7 +158,7 @@ int main(int argc, char **argv)
     amp_io_t io = {0};
     store_io_t sio = {.ctx = &io, .write = amp_write, .fsync = amp_fsync};
     store_opts_t o = {.dir = dir, .io = &sio, .memtable_budget_bytes = mt_bytes,
-                      .compact_fanin = (uint32_t)fanin};
+                      .compact_fanin = (uint32_t)fanin, .cache_bytes = (size_t)cache_bytes};
     store_t *st;
     if (store_open(&o, &st) != 0) {
         fprintf(stderr, "storage_amp: cannot open %s\n", dir);
@@ -180,6 +212,18 @@ int main(int argc, char **argv)
     uint64_t written = io.bytes, wal = s.wal_bytes, flush = s.sst_bytes;
     uint64_t compact = s.compact_bytes_written;
     uint64_t manifest = written - wal - flush - compact;
+    double lk_rate[2], lk_hit[2];
+    uint64_t scanned = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {    /* a full scan between the two passes */
+            store_iter_t *it = store_iter_open(st, NULL, UINT64_MAX, 1, NULL, 0, NULL, 0);
+            store_val_t k, v;
+            while (it && store_iter_next(it, &k, &v) == 1)
+                scanned++;
+            store_iter_close(it);
+        }
+        amp_lookups(st, keys, lookups, &lk_rate[pass], &lk_hit[pass]);
+    }
     /* The live data in the on-disk encoding: everything merged at the horizon. */
     store_set_horizon(st, ts);
     store_compact_full(st);
@@ -205,6 +249,10 @@ int main(int argc, char **argv)
            "\n", f.sst_live_bytes, keys * (14 + vbytes));
     printf("  space amplification   %12.2f  at end, %.2f at peak (sorted tables / live)\n",
            (double)end_sst / (double)f.sst_live_bytes, (double)peak_sst / (double)f.sst_live_bytes);
+    printf("  point lookups         %12.0f /s, block cache hit ratio %.3f (capacity %" PRIu64
+           " B)\n", lk_rate[0], lk_hit[0], s.cache_capacity_bytes);
+    printf("  after a full scan     %12.0f /s, hit ratio %.3f (%" PRIu64 " rows scanned)\n",
+           lk_rate[1], lk_hit[1], scanned);
     store_close(st);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : 1;

@@ -62,6 +62,7 @@ static uint64_t flushes, switches, trims, compactions, cache_hits, cache_evictio
 static store_iter_t *held;             /* an iterator kept open across steps */
 static char held_last[32];             /* its last key ("" before the first) */
 static int iter_order_errors;
+static int crashes_in_compaction, crashes_in_flush;
 
 static uint64_t rnd(void)
 {
@@ -353,6 +354,8 @@ static int crash_rounds(uint64_t seed, int rounds, bool ignore_fsync)
                 if (held && rnd() % 8 == 0)
                     iter_op(st);
             }
+            crashes_in_compaction += store_compacting(st);
+            crashes_in_flush += store_flushing(st);
             sim_crash(&sim);
         }
         if (held) {    /* before closing: its close may unlink replaced files */
@@ -393,7 +396,10 @@ TEST(crash_recovery_keeps_every_acknowledged_commit)
                     " WAL segments trimmed, %" PRIu64 " compactions; block cache %" PRIu64
                     " hits, %" PRIu64 " evictions\n", flushes, switches, trims, compactions,
             cache_hits, cache_evictions);
+    fprintf(stderr, "  power lost during %d flushes and %d compactions\n", crashes_in_flush,
+            crashes_in_compaction);
     TEST_CHECK(failures == 0);
+    TEST_CHECK(crashes_in_compaction > 10 && crashes_in_flush > 10);
     TEST_CHECK(iter_order_errors == 0);
     TEST_CHECK(flushes > 50 && switches > 5 && trims > 5);
     TEST_CHECK(compactions > 20 && cache_hits > 0);    /* eviction: cache_test */

@@ -4,19 +4,23 @@
  *
  * Model: the files are real, but nothing reaches them until the simulated disk says
  * so. A write submitted by the store is "in flight" until sim_run() performs it. A
- * write with sync: its bytes (and every earlier unsynced write to the same file) land
- * and done(0) runs. A write without sync is acknowledged but its bytes stay in a
- * volatile page cache until an fsync op (or a sync write) on that file lands them. A
- * power loss (sim_crash) drops or tears each in-flight write (a random prefix lands,
- * optionally with garbage at its end; the store keeps at most one write per file in
- * flight, so nothing lands beyond a hole), and each unsynced cached write is
- * independently dropped, landed or torn, as a real page cache may write back any
- * subset. Files are identified by inode at submission, so a closed and reused fd
- * number never receives another file's bytes. Fault knobs: fail a write (nothing
- * lands, -EIO), fail the fsync (bytes of a sync write land, -EIO; for an fsync op the
- * cached bytes are dropped), and ignore_fsync, the negative control: writes are
- * acknowledged at once but stay in a volatile cache that every crash throws away
- * (with the writes still in flight).
+ * write with sync: its bytes (and every earlier unsynced write to the same file) become
+ * durable and done(0) runs. A write without sync is acknowledged and goes into the
+ * file at once -- reads see it, as they would see a page cache -- but it stays
+ * volatile: the simulator keeps its pre-image (the bytes and file size it replaced,
+ * through a dup of the fd, so it survives the store closing the file) until an fsync
+ * op (or a sync write) on that file makes it durable. A power loss (sim_crash) drops or
+ * tears each in-flight write (a random prefix lands, optionally with garbage at its
+ * end; the store keeps at most one write per file in flight, so nothing lands beyond
+ * a hole), and rolls back each volatile write independently (newest first): kept,
+ * undone, or torn (a prefix kept), as a real page cache may write back any subset; an
+ * undone write that had extended the file leaves it truncated or zero-filled there.
+ * Files are identified by inode at submission, so a closed and reused fd number never
+ * receives another file's bytes. Fault knobs: fail a write (nothing lands, -EIO, the
+ * file's volatile writes are undone), fail the fsync (bytes of a sync write land, -EIO;
+ * the file's volatile writes are undone), and ignore_fsync, the negative control:
+ * every write is volatile, fsyncs make nothing durable, and every crash undoes them
+ * all (and drops the writes still in flight).
  */
 #ifndef NEXTDB_SIM_IO_H
 #define NEXTDB_SIM_IO_H
@@ -34,6 +38,10 @@
 
 typedef struct sim_op {
     int fd;
+    int keep_fd;           /* volatile write: dup of fd for the rollback, else -1 */
+    uint8_t *old;          /* volatile write: the bytes it replaced (old_len of them) */
+    size_t old_len;
+    uint64_t old_size;     /* volatile write: the file size before it */
     bool sync, is_fsync;
     dev_t dev;
     ino_t ino;
@@ -52,7 +60,7 @@ typedef struct sim {
     int fail_fsync_in;     /* > 0: the Nth write from now lands but its fsync fails */
     sim_op_t ops[SIM_OPS_MAX];      /* submitted, not performed */
     int ops_count;
-    sim_op_t cache[SIM_OPS_MAX * 64];  /* ignore_fsync: acknowledged, volatile */
+    sim_op_t cache[SIM_OPS_MAX * 64];  /* volatile writes (landed, pre-image kept), oldest first */
     int cache_count;
     uint64_t writes_total;
     uint64_t rng;
@@ -86,29 +94,81 @@ static void sim_land(int fd, const uint8_t *buf, size_t len, uint64_t off)
     }
 }
 
-/* Lands (land) or drops every cached unsynced write to op's file. */
+/* Undoes bytes [keep, len) of volatile write c (restores its pre-image; beyond the
+ * old end of file: truncates when nothing later extends the file, else zero-fills). */
+static void sim_undo(sim_op_t *c, size_t keep)
+{
+    if (keep < c->old_len)
+        sim_land(c->keep_fd, c->old + keep, c->old_len - keep, c->off + keep);
+    size_t from = keep > c->old_len ? keep : c->old_len;
+    if (from >= c->len)
+        return;
+    struct stat sb;
+    if (fstat(c->keep_fd, &sb) != 0)
+        abort();
+    uint64_t end = c->off + c->len;
+    if ((uint64_t)sb.st_size <= end) {
+        uint64_t to = c->off + from > c->old_size ? c->off + from : c->old_size;
+        if (ftruncate(c->keep_fd, (off_t)to) != 0)
+            abort();
+    } else {
+        static const uint8_t zero[4096];
+        for (size_t at = from; at < c->len;) {
+            size_t n = c->len - at < sizeof zero ? c->len - at : sizeof zero;
+            sim_land(c->keep_fd, zero, n, c->off + at);
+            at += n;
+        }
+    }
+}
+
+static void sim_forget(sim_op_t *c)
+{
+    close(c->keep_fd);
+    free(c->old);
+}
+
+/* Makes every volatile write to op's file durable (land) or undoes them, newest first. */
 static void sim_flush_cache(sim_t *s, const sim_op_t *op, bool land)
 {
+    for (int i = s->cache_count - 1; i >= 0; i--) {
+        sim_op_t *c = &s->cache[i];
+        if (c->dev == op->dev && c->ino == op->ino && !land)
+            sim_undo(c, 0);
+    }
     int kept = 0;
     for (int i = 0; i < s->cache_count; i++) {
         sim_op_t *c = &s->cache[i];
-        if (c->dev == op->dev && c->ino == op->ino) {
-            if (land && sim_same_file(c))
-                sim_land(c->fd, c->buf, c->len, c->off);
-            free(c->buf);
-        } else {
+        if (c->dev == op->dev && c->ino == op->ino)
+            sim_forget(c);
+        else
             s->cache[kept++] = *c;
-        }
     }
     s->cache_count = kept;
 }
 
+/* Lands op now, keeping what it replaced so a crash can undo it. */
 static void sim_cache(sim_t *s, sim_op_t *op)
 {
     if (s->cache_count == SIM_OPS_MAX * 64)
         abort();    /* a test writing this much unsynced data needs a bigger cache */
-    s->cache[s->cache_count++] = *op;
-    op->buf = NULL;
+    if (!sim_same_file(op))
+        return;     /* the file is gone: nothing to land */
+    struct stat sb;
+    if (fstat(op->fd, &sb) != 0)
+        abort();
+    sim_op_t c = *op;
+    c.old_size = (uint64_t)sb.st_size;
+    c.old_len = c.old_size > op->off ? (size_t)(c.old_size - op->off) : 0;
+    if (c.old_len > op->len)
+        c.old_len = op->len;
+    c.old = malloc(c.old_len ? c.old_len : 1);
+    c.keep_fd = dup(op->fd);
+    if (!c.old || c.keep_fd < 0 ||
+        (c.old_len && pread(op->fd, c.old, c.old_len, (off_t)op->off) != (ssize_t)c.old_len))
+        abort();
+    sim_land(op->fd, op->buf, op->len, op->off);
+    c.buf = NULL;
+    s->cache[s->cache_count++] = c;
 }
 
 /* Performs one submitted op: lands it (unless failing) and calls done. */
@@ -126,7 +186,7 @@ static void sim_perform(sim_t *s, sim_op_t *op)
             sim_flush_cache(s, op, false);
     } else if (s->ignore_fsync) {
         if (s->cache_count < SIM_OPS_MAX * 64)
-            sim_cache(s, op);
+            sim_cache(s, op);    /* when full: the write is simply lost */
     } else if (!op->sync) {
         sim_cache(s, op);
     } else {
@@ -213,15 +273,15 @@ __attribute__((unused)) static void sim_crash(sim_t *s)
         free(op->buf);
     }
     s->ops_count = 0;
-    for (int i = 0; i < s->cache_count; i++) {
+    for (int i = s->cache_count - 1; i >= 0; i--) {
         sim_op_t *op = &s->cache[i];
         uint64_t r = sim_rand(s);
         /* Unsynced page-cache data: any subset may have been written back. */
-        if (!s->ignore_fsync && r % 3 != 0 && op->len && sim_same_file(op)) {
-            size_t keep = r % 3 == 1 ? op->len : (size_t)((r >> 8) % op->len);
-            sim_land(op->fd, op->buf, keep, op->off);
-        }
-        free(op->buf);
+        if (s->ignore_fsync || r % 3 == 0)
+            sim_undo(op, 0);
+        else if (r % 3 == 2 && op->len)
+            sim_undo(op, (size_t)((r >> 8) % op->len));
+        sim_forget(op);
     }
     s->cache_count = 0;
 }
@@ -230,11 +290,10 @@ __attribute__((unused)) static void sim_crash(sim_t *s)
  * files). */
 __attribute__((unused)) static void sim_settle(sim_t *s)
 {
-    for (int i = 0; i < s->cache_count; i++) {
-        sim_op_t *op = &s->cache[i];
-        if (!s->ignore_fsync && sim_same_file(op))
-            sim_land(op->fd, op->buf, op->len, op->off);
-        free(op->buf);
+    for (int i = s->cache_count - 1; i >= 0; i--) {
+        if (s->ignore_fsync)
+            sim_undo(&s->cache[i], 0);    /* the control's cache never reaches the disk */
+        sim_forget(&s->cache[i]);
     }
     s->cache_count = 0;
 }

@@ -84,6 +84,13 @@ static int config_apply(config_t *c, const char *name, const char *value)
             return -1;
         return 0;
     }
+    if (!strcmp(name, "memtable-budget")) {
+        if (config_parse_bytes(value, &c->memtable_budget_bytes) ||
+            c->memtable_budget_bytes < LIMIT_MEMTABLE_BUDGET_MIN_BYTES ||
+            c->memtable_budget_bytes > (1ull << 40))
+            return -1;
+        return 0;
+    }
     if (!strcmp(name, "io")) {
         if (!strcmp(value, "uring"))
             c->io_backend = RT_IO_URING;
@@ -253,4 +260,18 @@ uint64_t config_memory_bytes(void)
     if (pages > 0 && page > 0)
         return (uint64_t)pages * (uint64_t)page / 2;
     return 1ull << 30;
+}
+
+uint64_t config_memtable_budget_bytes(int shards)
+{
+    if (config_current.memtable_budget_bytes)
+        return config_current.memtable_budget_bytes;
+    if (!config_current.memory_bytes || shards <= 0)
+        return LIMIT_MEMTABLE_BUDGET_BYTES;
+    /* A quarter of a shard's share: room for the memtable being flushed, the one taking
+     * writes meanwhile, and queries. */
+    uint64_t b = config_current.memory_bytes / (uint64_t)shards / 4;
+    if (b > LIMIT_MEMTABLE_BUDGET_BYTES)
+        b = LIMIT_MEMTABLE_BUDGET_BYTES;
+    return b < LIMIT_MEMTABLE_BUDGET_MIN_BYTES ? LIMIT_MEMTABLE_BUDGET_MIN_BYTES : b;
 }

@@ -104,6 +104,11 @@
 /* SQL arrays (appended by engine2). */
 #define LIMIT_SQL_ARRAY_ELEMS        (1024 * 1024) /* elements of one array value (text input, binary recv, ARRAY(subquery)) */
 
+/* Storage tools and settings (appended by tooling). */
+#define LIMIT_CHECK_FILE_BYTES       (1ull << 30) /* WAL segment or manifest `nextdb check` reads whole; real ones stay near 64 MiB / 4 MiB */
+#define LIMIT_CHECK_BLOCK_BYTES      (1u << 30) /* one sorted-table block, stored or decoded, the checker allocates */
+#define LIMIT_CHECK_PRINT_BYTES      64       /* key or value bytes `nextdb dump-table` prints per item */
+#define LIMIT_MEMTABLE_BUDGET_MIN_BYTES (64 * 1024) /* smallest --memtable-budget: below it every few commits flush */
 
 /* Vectors: vector/ (appended by vector). */
 #define LIMIT_VECTOR_DIMS            16000    /* pgvector's VECTOR_MAX_DIM */

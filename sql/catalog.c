@@ -329,6 +329,12 @@ int catalog_boot(void)
         if (t->oid >= s->next_oid)
             s->next_oid = t->oid + 1;
     }
+    if (store_iter_error(it)) {
+        log_error("catalog: cannot read the catalog: %s",
+                  store_last_error(st)[0] ? store_last_error(st) : "storage error");
+        store_iter_close(it);
+        goto fail;
+    }
     store_iter_close(it);
     s->pub.ntables = n;
     snap_sort(s);

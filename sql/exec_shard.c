@@ -201,6 +201,10 @@ static int read_raw(frag_scan_t *f, batch_t **out, int max)
         }
         b->nrows++;
     }
+    /* A damaged sorted table ends the iterator early: an error, never a short answer. */
+    int ierr = store_iter_error(f->it);
+    if (ierr)
+        return txn_store_error(ierr, &f->err);
     *out = b;
     return b->nrows;
 }
@@ -230,6 +234,8 @@ static int lock_selected(frag_scan_t *f, batch_t *dst, const int *sel, int n)
                              rc == STORE_NOTFOUND ? "delete" : "update");
         if (rc == STORE_OK && store_txn_has_writes(t))
             rc = store_get(shard_store(), t, UINT64_MAX, tab->oid, f->keys[r], f->klens[r], &v);
+        if (rc < 0)
+            return txn_store_error(rc, &f->err);
         if (rc == STORE_NOTFOUND)
             continue;
         batch_t *one = batch_new(&f->scratch, tab->ncols, 1);
@@ -551,6 +557,8 @@ static int collect(frag_write_t *f, store_txn_t *t, cand_t **out, int64_t *n)
             klens[b->nrows] = k.len;
             b->nrows++;
         }
+        if (rc == 0 && store_iter_error(it))
+            rc = txn_store_error(store_iter_error(it), &f->err);
         if (rc || b->nrows == 0)
             break;
         int *sel = arena_alloc(&scratch, (size_t)b->nrows * sizeof(int));
@@ -613,8 +621,11 @@ static int modify_row(frag_write_t *f, store_txn_t *t, const cand_t *c, arena_t 
         return -1;
     if (f->txn->iso == TXN_ISO_REPEATABLE_READ) {
         store_val_t old;
-        if (rc == STORE_NOTFOUND &&
-            (!f->key || store_get(st, t, snap, tab->oid, c->key, c->klen, &old) == STORE_OK))
+        int orc = rc == STORE_NOTFOUND && f->key
+                      ? store_get(st, t, snap, tab->oid, c->key, c->klen, &old) : STORE_OK;
+        if (orc < 0)
+            return txn_store_error(orc, &f->err);
+        if (rc == STORE_NOTFOUND && orc == STORE_OK)
             return sql_error(&f->err, SQLSTATE_SERIALIZATION_FAILURE,
                              "could not serialize access due to concurrent delete");
         if (rc == STORE_OK && cts > snap)
@@ -625,6 +636,8 @@ static int modify_row(frag_write_t *f, store_txn_t *t, const cand_t *c, arena_t 
         /* our own earlier write of this row wins over the newest committed one */
         rc = store_get(st, t, UINT64_MAX, tab->oid, c->key, c->klen, &v);
     }
+    if (rc < 0)
+        return txn_store_error(rc, &f->err);
     if (rc == STORE_NOTFOUND)
         return 0;
     int ncols = tab->ncols;

@@ -192,7 +192,14 @@ static int read_raw(frag_scan_t *f, batch_t **out, int max)
     }
     store_val_t k, v;
     while (b->nrows < max && store_iter_next(f->it, &k, &v) == 1) {
-        if (decode_into(&f->scratch, b, b->nrows, p, &v, &f->err) < 0)
+        /* The batch keeps rows across store_iter_next calls, but a row read from a
+         * sorted table points into its cursor's block, which the next call may free
+         * (store.h: valid until the next call). Decode from a copy with the batch's
+         * lifetime (16-aligned, so it still decodes in place). */
+        store_val_t row = {arena_memdup(&f->scratch, v.ptr, v.len ? v.len : 1), v.len};
+        if (!row.ptr)
+            return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        if (decode_into(&f->scratch, b, b->nrows, p, &row, &f->err) < 0)
             return -1;
         if (p->scan.lock_rows) {
             if (!(f->keys[b->nrows] = arena_memdup(&f->scratch, k.ptr, k.len ? k.len : 1)))
@@ -543,9 +550,17 @@ static int collect(frag_write_t *f, store_txn_t *t, cand_t **out, int64_t *n)
             break;
         }
         while (b->nrows < b->cap && store_iter_next(it, &k, &v) == 1) {
+            /* Copies: key and row may point into a sorted-table block that the next
+             * store_iter_next frees (see read_raw). */
+            const uint8_t *kc = arena_memdup(&scratch, k.ptr, k.len ? k.len : 1);
+            const uint8_t *vc = arena_memdup(&scratch, v.ptr, v.len ? v.len : 1);
             datum_t *dv = arena_alloc(&scratch, (size_t)ncols * sizeof(datum_t) + 8);
             bool *dn = arena_alloc(&scratch, (size_t)ncols + 8);
-            if (!dv || !dn || decode_row(&scratch, v.ptr, v.len, ncols, bs->coltypes, dv, dn) < 0) {
+            if (!kc || !vc || !dv || !dn) {
+                rc = sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+                break;
+            }
+            if (decode_row(&scratch, vc, v.len, ncols, bs->coltypes, dv, dn) < 0) {
                 rc = sql_error(&f->err, SQLSTATE_DATA_CORRUPTED, "invalid row in table \"%s\"", bs->table->name);
                 break;
             }
@@ -553,7 +568,7 @@ static int collect(frag_write_t *f, store_txn_t *t, cand_t **out, int64_t *n)
                 b->vals[col][b->nrows] = dv[col];
                 b->nulls[col][b->nrows] = dn[col];
             }
-            keys[b->nrows] = k.ptr;
+            keys[b->nrows] = kc;
             klens[b->nrows] = k.len;
             b->nrows++;
         }

@@ -470,6 +470,8 @@ static void chk_block_verify(chk_sst_t *s, uint32_t i, const chk_block_t *b)
     uint64_t min_ts = UINT64_MAX, max_ts = 0;
     bool order_ok = true, bloom_ok = true;
     sst_entry_t e, first = {0};
+    if (b->n == 0)
+        return;    /* reported with the index entry */
     for (uint32_t j = 0; j < b->n; j++) {
         if (!chk_block_entry(b, j, &kstart, &e)) {
             chk_report(s->c, true, s->path, "block %u (offset %" PRIu64 "): version %u has "
@@ -638,7 +640,7 @@ typedef struct chk_shard {
     chk_t *c;
     char dir[CHK_DIR_BYTES];
     int shard_id;
-    bool has_manifest;
+    bool has_manifest, no_current;
     uint64_t man_no, flushed_lsn, next_file_no;
     uint64_t *files;            /* sorted tables the manifest lists */
     uint32_t files_count, files_cap;
@@ -777,6 +779,7 @@ static void chk_manifest(chk_shard_t *sh)
     if (fd < 0) {
         if (errno != ENOENT)
             chk_report(sh->c, true, path, "cannot read: %s", strerror(errno));
+        sh->no_current = errno == ENOENT;
         return;
     }
     ssize_t n = pread(fd, name, sizeof name - 1, 0);
@@ -836,9 +839,14 @@ static void chk_sst_dir(chk_shard_t *sh)
         snprintf(path, sizeof path, "%s/%s", dir, s);
         bool named = strlen(s) == 20 && !strcmp(s + 16, ".sst") &&
                      strspn(s, "0123456789abcdef") == 16;
+        uint64_t no = named ? strtoull(s, NULL, 16) : 0;
         if (!named)
             chk_report(sh->c, false, path, "not a sorted table name; ignored by the server");
-        else if (!chk_listed(sh, strtoull(s, NULL, 16)))
+        else if (sh->no_current && no > 1)
+            /* Only the very first flush can be interrupted before CURRENT exists. */
+            chk_report(sh->c, true, path, "sorted table but no CURRENT: the manifest pointer "
+                       "is lost, and the server would remove this file as an orphan");
+        else if (!chk_listed(sh, no))
             chk_report(sh->c, false, path, "orphan sorted table (not in the manifest: a flush "
                        "interrupted by a crash); removed at the next open");
     }
@@ -1113,9 +1121,8 @@ int check_data_dir(const char *dir, FILE *out, check_stats_t *stats)
         const char *s = e->d_name;
         if (strncmp(s, "shard-", 6) != 0)
             continue;
-        char *end;
-        long id = strtol(s + 6, &end, 10);
-        if (strlen(s) != 9 || *end || id < 0 || id >= LIMIT_SHARDS_MAX) {
+        long id = strlen(s) == 9 && strspn(s + 6, "0123456789") == 3 ? strtol(s + 6, NULL, 10) : -1;
+        if (id < 0 || id >= LIMIT_SHARDS_MAX) {
             char path[CHK_PATH_BYTES];
             snprintf(path, sizeof path, "%s/%s", dir, s);
             chk_report(&c, false, path, "not a shard directory name; ignored by the server");

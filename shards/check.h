@@ -21,9 +21,10 @@
  *     or a restart would fail or could answer wrongly) or "warning <path>: <what>" for
  *     states that recovery repairs by design (a torn WAL tail, an orphan sorted table
  *     left by a crash during a flush, a stale manifest). Then a summary line.
- *   - Read-only: nothing is written, truncated or removed. While checking it holds a
- *     shared flock on DIR/nextdb.lock, the lock the server holds exclusively, so it
- *     refuses to run next to a server, and a server cannot start during a check.
+ *   - Read-only: nothing is written, truncated or removed (DIR/nextdb.lock is created
+ *     empty if absent). While checking it holds a shared flock on that file, the lock
+ *     the server holds exclusively, so it refuses to run next to a server, and a
+ *     server cannot start during a check.
  *
  * Interface:
  *   check_data_dir(dir, out, stats)        verify every shard of a data directory

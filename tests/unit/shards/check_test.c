@@ -437,6 +437,10 @@ TEST(manifest_damage)
     sh("printf 'MANIFEST-00000000000000aa\\n' > %s%s", p, "");
     TEST_CHECK(problems_of(dir, &text) >= 1 && strstr(text, "cannot read"));
     free(text);
+    /* CURRENT lost after several flushes: the tables are not orphans */
+    sh("rm %s%s", p, "");
+    TEST_CHECK(problems_of(dir, &text) >= 2 && strstr(text, "no CURRENT"));
+    free(text);
     sh("cp %s.orig %s", p, p);
     TEST_CHECK(problems_of(dir, &text) == 0);
     free(text);

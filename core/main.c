@@ -107,8 +107,10 @@ static int main_lock_data_dir(const char *dir)
         if (n > 0)
             pid[n] = 0;
         pid[strcspn(pid, "\n")] = 0;
-        log_error("data directory \"%s\" is in use by another nextdb server (pid %s); "
-                  "refusing to start", dir, pid[0] ? pid : "unknown");
+        /* The pid is the last server's; a running `nextdb check` holds the lock
+         * shared without writing its own. */
+        log_error("data directory \"%s\" is in use by another nextdb server (pid %s) or "
+                  "by nextdb check; refusing to start", dir, pid[0] ? pid : "unknown");
         close(fd);
         return -1;
     }

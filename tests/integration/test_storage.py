@@ -261,7 +261,7 @@ def test_disk_full_makes_writes_fail_and_reads_work():
         for k in range(len(acked) + 1, len(acked) + 21):
             expect_sqlstate(conn, "INSERT INTO full_a VALUES (%s, %s)", (k, "x" * 20000), "58030")
         for sql in ("INSERT INTO full_b VALUES (4)", "UPDATE full_b SET k = 9 WHERE k = 1",
-                    "DELETE FROM full_a WHERE k = 0"):
+                    "DELETE FROM full_a WHERE k = 0", "CREATE TABLE full_c (k int PRIMARY KEY)"):
             msg = expect_sqlstate(conn, sql, None, "58030")
             assert "read-only" in msg, msg
         # reads keep working and see every acknowledged row

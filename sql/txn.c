@@ -53,6 +53,8 @@ static const char *txn_store_text(void)
 int txn_store_error(int rc, sql_error_t *err)
 {
     const char *m;
+    if (sql_error_is_set(err))
+        return -1;    /* the first error wins, detail and hint included */
     switch (rc) {
     case STORE_ENOMEM:
         return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");

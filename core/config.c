@@ -84,6 +84,13 @@ static int config_apply(config_t *c, const char *name, const char *value)
             return -1;
         return 0;
     }
+    if (!strcmp(name, "memtable-budget")) {
+        if (config_parse_bytes(value, &c->memtable_budget_bytes) ||
+            c->memtable_budget_bytes < LIMIT_MEMTABLE_BUDGET_MIN_BYTES ||
+            c->memtable_budget_bytes > (1ull << 40))
+            return -1;
+        return 0;
+    }
     if (!strcmp(name, "io")) {
         if (!strcmp(value, "uring"))
             c->io_backend = RT_IO_URING;
@@ -254,3 +261,5 @@ uint64_t config_memory_bytes(void)
         return (uint64_t)pages * (uint64_t)page / 2;
     return 1ull << 30;
 }
+
+uint64_t config_memtable_budget_bytes(void) { return config_current.memtable_budget_bytes; }

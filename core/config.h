@@ -25,6 +25,8 @@ typedef struct config {
     int http_port;                     /* --http-port, default 8080; 0 disables */
     char listen_addr[CONFIG_STR_MAX];  /* --listen, default 127.0.0.1 */
     uint64_t memory_bytes;             /* --memory, 0 = from cgroup limit / RAM */
+    uint64_t memtable_budget_bytes;    /* --memtable-budget: per-shard flush threshold;
+                                        * 0 = derived from --memory (shard_set_memory_budget) */
     int io_backend;                    /* --io uring|epoll|auto (enum rt_io_backend) */
     char log_level[16];                /* --log-level debug|info|warn|error */
 } config_t;
@@ -39,4 +41,9 @@ const config_t *config_get(void);
 void config_set(const config_t *c);
 /* Effective memory budget: --memory, else the cgroup v2 memory.max, else 1/2 of RAM. */
 uint64_t config_memory_bytes(void);
+/* Memtable flush threshold of each of shards shards: --memtable-budget, else with
+ * --memory a quarter of each shard's share capped at LIMIT_MEMTABLE_BUDGET_BYTES, else
+ * LIMIT_MEMTABLE_BUDGET_BYTES. */
+/* --memtable-budget when given, else 0 (the shards derive it from --memory). */
+uint64_t config_memtable_budget_bytes(void);
 #endif

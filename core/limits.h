@@ -85,6 +85,7 @@
 #define LIMIT_BIND_SUBQUERIES        64       /* uncorrelated subqueries per statement */
 #define LIMIT_BIND_CONJUNCTS         256      /* AND terms of one WHERE considered for pushdown */
 #define LIMIT_SQL_STMT_ARENA_BYTES   (256u * 1024 * 1024) /* statement memory budget -> 53200 */
+#define LIMIT_PORT_BUSY_WAIT_MS      5000     /* start-up waits this long for a busy port to free up */
 #define LIMIT_SQL_SHAPE_TEXT_BYTES   8192     /* longer simple-query statements are parsed every time */
 #define LIMIT_SQL_SHAPE_GROWTH_BYTES (256 * 1024) /* a reused statement shape is parsed afresh after its arena grew this much */
 #define LIMIT_SQL_PLAN_CACHE         64       /* simple-protocol plans cached per session */
@@ -117,6 +118,11 @@
 /* SQL arrays (appended by engine2). */
 #define LIMIT_SQL_ARRAY_ELEMS        (1024 * 1024) /* elements of one array value (text input, binary recv, ARRAY(subquery)) */
 
+/* Storage tools and settings (appended by tooling). */
+#define LIMIT_CHECK_FILE_BYTES       (1ull << 30) /* WAL segment or manifest `nextdb check` reads whole; real ones stay near 64 MiB / 4 MiB */
+#define LIMIT_CHECK_BLOCK_BYTES      (1u << 30) /* one sorted-table block, stored or decoded, the checker allocates */
+#define LIMIT_CHECK_PRINT_BYTES      64       /* key or value bytes `nextdb dump-table` prints per item */
+#define LIMIT_MEMTABLE_BUDGET_MIN_BYTES (64 * 1024) /* smallest --memtable-budget: below it every few commits flush */
 
 /* Vectors: vector/ (appended by vector). */
 #define LIMIT_VECTOR_DIMS            16000    /* pgvector's VECTOR_MAX_DIM */

@@ -10,6 +10,11 @@
  * Shut-down (SIGTERM/SIGINT): rt_request_stop from the signal handler; each shard stops
  * accepting, closes its connections, lets in-flight WAL writes finish, closes its store.
  *
+ * Sub-commands (offline tools, no server started; shards/check.h):
+ *   nextdb check [--data DIR]        verify every checksum of every shard; exit 0 clean,
+ *                                    1 problems found, 2 could not check
+ *   nextdb dump-table [--rows] FILE  print a sorted table's metadata (and versions)
+ *
  * Thread: main thread only.
  */
 #include <errno.h>
@@ -29,6 +34,7 @@
 #include "core/metrics.h"
 #include "core/rt.h"
 #include "net/net.h"
+#include "shards/check.h"
 #include "shards/shard.h"
 #include "shards/shard_metrics.h"
 #include "sql/session.h"
@@ -101,8 +107,10 @@ static int main_lock_data_dir(const char *dir)
         if (n > 0)
             pid[n] = 0;
         pid[strcspn(pid, "\n")] = 0;
-        log_error("data directory \"%s\" is in use by another nextdb server (pid %s); "
-                  "refusing to start", dir, pid[0] ? pid : "unknown");
+        /* The pid is the last server's; a running `nextdb check` holds the lock
+         * shared without writing its own. */
+        log_error("data directory \"%s\" is in use by another nextdb server (pid %s) or "
+                  "by nextdb check; refusing to start", dir, pid[0] ? pid : "unknown");
         close(fd);
         return -1;
     }
@@ -117,10 +125,72 @@ static void main_usage(FILE *f)
 {
     fprintf(f,
             "usage: nextdb [--data DIR] [--shards N] [--pg-port P] [--http-port H]\n"
-            "              [--listen ADDR] [--memory BYTES] [--io uring|epoll|auto]\n"
-            "              [--log-level debug|info|warn|error]\n"
+            "              [--listen ADDR] [--memory BYTES] [--memtable-budget BYTES]\n"
+            "              [--io uring|epoll|auto] [--log-level debug|info|warn|error]\n"
+            "       nextdb check [--data DIR]\n"
+            "       nextdb dump-table [--rows] FILE\n"
             "       nextdb --version\n"
             "Every flag can also be set in DIR/nextdb.conf as 'name = value'.\n");
+}
+
+/* nextdb check [--data DIR]: exit 0 clean, 1 problems, 2 could not check. Only --data
+ * is read (nextdb.conf is not: it cannot move the data directory anyway). */
+static int main_check(int argc, char **argv)
+{
+    const char *dir = "./nextdb-data";
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--data") && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (!strncmp(argv[i], "--data=", 7)) {
+            dir = argv[i] + 7;
+        } else {
+            fprintf(stderr, "nextdb check: unexpected argument '%s'\n", argv[i]);
+            main_usage(stderr);
+            return 2;
+        }
+    }
+    if (!dir[0] || strlen(dir) >= CONFIG_STR_MAX) {
+        fprintf(stderr, "nextdb check: invalid value for --data\n");
+        return 2;
+    }
+    log_set_level(LOG_ERROR);
+    check_stats_t st;
+    int rc = check_data_dir(dir, stdout, &st);
+    fflush(stdout);
+    if (rc != CHECK_OK)
+        return 2;
+    return st.problems ? 1 : 0;
+}
+
+/* nextdb dump-table [--rows] FILE: exit 0 when the table verified clean, 1 when it has
+ * problems (printed), 2 when it cannot be read. */
+static int main_dump_table(int argc, char **argv)
+{
+    bool rows = false;
+    const char *path = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--rows")) {
+            rows = true;
+        } else if (argv[i][0] != '-' && !path) {
+            path = argv[i];
+        } else {
+            fprintf(stderr, "nextdb dump-table: unexpected argument '%s'\n", argv[i]);
+            main_usage(stderr);
+            return 2;
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "nextdb dump-table: which file?\n");
+        main_usage(stderr);
+        return 2;
+    }
+    log_set_level(LOG_ERROR);
+    check_stats_t st;
+    int rc = check_dump_table(path, rows, stdout, &st);
+    fflush(stdout);
+    if (rc != CHECK_OK)
+        return 2;
+    return st.problems ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -133,6 +203,10 @@ int main(int argc, char **argv)
         printf("nextdb %s (PostgreSQL 15 protocol)\n", NEXTDB_VERSION);
         return 0;
     }
+    if (argc > 1 && !strcmp(argv[1], "check"))
+        return main_check(argc - 2, argv + 2);
+    if (argc > 1 && !strcmp(argv[1], "dump-table"))
+        return main_dump_table(argc - 2, argv + 2);
     config_t cfg;
     char msg[512];
     if (config_parse(argc - 1, argv + 1, &cfg, msg, sizeof msg)) {
@@ -178,8 +252,11 @@ int main(int argc, char **argv)
         rcfg.shards_count = shards;
     }
     /* --memory (or the cgroup limit) is split evenly over the shards; each shard's
-     * share is split again between memtable and block cache (shards/README.md). */
+     * share is split again between memtable and block cache (shards/README.md);
+     * --memtable-budget overrides the memtable's part. */
     shard_set_memory_budget(config_memory_bytes() / (uint64_t)shards);
+    if (config_memtable_budget_bytes())
+        shard_set_memtable_budget((size_t)config_memtable_budget_bytes());
     if (sql_engine_init(cfg.data_dir, shards))
         return 1;
 
@@ -195,9 +272,11 @@ int main(int argc, char **argv)
         log_error("start-up failed: %s", strerror(-rc));
         return 1;
     }
-    log_info("nextdb %s: %d shards (io %s), data \"%s\", memory budget %lu MiB", NEXTDB_VERSION,
-             rt_shards_count(), rt_backend() == RT_IO_URING ? "io_uring" : "epoll",
-             cfg.data_dir, (unsigned long)(config_memory_bytes() >> 20));
+    log_info("nextdb %s: %d shards (io %s), data \"%s\", memory budget %lu MiB, memtable "
+             "budget %lu KiB per shard", NEXTDB_VERSION, rt_shards_count(),
+             rt_backend() == RT_IO_URING ? "io_uring" : "epoll", cfg.data_dir,
+             (unsigned long)(config_memory_bytes() >> 20),
+             (unsigned long)(shard_memtable_budget() >> 10));
     log_info("listening for PostgreSQL clients on %s:%d", cfg.listen_addr, cfg.pg_port);
     if (cfg.http_port)
         log_info("listening for HTTP on %s:%d (/query, /metrics, /health)", cfg.listen_addr,

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <openssl/rand.h>
 
@@ -157,7 +158,14 @@ int net_init(const net_config_t *cfg)
         int port = i == 0 ? net.pg_port : net.http_port;
         if (port == 0)
             continue;
+        /* A server killed a moment ago can keep its listening socket for a little
+         * while (io_uring tears down a dead process's ring asynchronously): wait. */
         int rc = rt_port_free(net.listen_addr, port);
+        for (int waited = 0; rc == -EADDRINUSE && waited < LIMIT_PORT_BUSY_WAIT_MS; waited += 50) {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            rc = rt_port_free(net.listen_addr, port);
+        }
         if (rc) {
             log_error("net: could not bind %s port %d: %s%s", net.listen_addr, port, strerror(-rc),
                       rc == -EADDRINUSE ? " (is another server already running on this port?)" : "");

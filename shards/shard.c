@@ -43,6 +43,7 @@ static size_t shard__memtable_budget;    /* written before the shards start */
 static size_t shard__cache_budget;
 
 void shard_set_memtable_budget(size_t bytes) { shard__memtable_budget = bytes; }
+size_t shard_memtable_budget(void) { return shard__memtable_budget; }
 void shard_set_cache_budget(size_t bytes) { shard__cache_budget = bytes; }
 
 /* The split of one shard's memory budget (shards/README.md, "Block cache"): 1/8 is the

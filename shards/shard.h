@@ -17,6 +17,7 @@ int shard_open_local(const char *data_dir);
 /* Flush threshold of every shard's memtable (store_opts_t.memtable_budget_bytes; 0 =
  * default). Main thread, before rt_start. */
 void shard_set_memtable_budget(size_t bytes);
+size_t shard_memtable_budget(void);
 /* Block cache size of every shard (store_opts_t.cache_bytes). Main thread, before
  * rt_start. */
 void shard_set_cache_budget(size_t bytes);

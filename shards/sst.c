@@ -417,12 +417,18 @@ struct sst_block {
     _Alignas(16) uint8_t mem[];
 };
 
+/* The text of this thread's most recent sorted-table failure (store_last_error). */
+static __thread char sst__last_err[640];
+
+const char *sst_last_error(void) { return sst__last_err; }
+
 static int sst_fail(sst_t *s, int rc, const char *what, long block)
 {
     if (block >= 0)
         snprintf(s->err, sizeof s->err, "sorted table %s: %s in block %ld", s->path, what, block);
     else
         snprintf(s->err, sizeof s->err, "sorted table %s: %s", s->path, what);
+    memcpy(sst__last_err, s->err, sizeof sst__last_err);
     log_error("sst: %s", s->err);
     return rc;
 }

@@ -37,6 +37,7 @@
  *   sst_iter_new/seek/next_key/free       per-key range cursor with MVCC selection
  *   sst_iter_next_version                 every version in file order (compaction)
  *   sst_error(s)                          text of the last error (file and block)
+ *   sst_last_error()                      the same for this thread's last failing file
  *
  * Limits: block target LIMIT_SST_BLOCK_BYTES (raw), index and bloom held in memory.
  * Thread: a writer or reader belongs to one thread (the shard's).
@@ -97,6 +98,9 @@ uint64_t sst_entries(const sst_t *s);
 uint32_t sst_blocks(const sst_t *s);
 uint64_t sst_max_commit_ts(const sst_t *s);
 const char *sst_error(const sst_t *s);
+/* The text of the calling thread's most recent sst failure on any file ("" if none):
+ * a store has one thread, so this is what store_last_error reports. */
+const char *sst_last_error(void);
 /* False when the bloom filter rules (table, key) out. */
 bool sst_may_contain(const sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen);
 /* Finds the newest version of (table, key) with commit_ts <= snap_ts. Returns 1 with

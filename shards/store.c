@@ -618,6 +618,12 @@ int store_iter_next(store_iter_t *it, store_val_t *key, store_val_t *val)
 
 int store_iter_error(const store_iter_t *it) { return it->err; }
 
+const char *store_last_error(const store_t *st)
+{
+    (void)st;    /* one store per thread: the thread's last sorted-table failure */
+    return sst_last_error();
+}
+
 void store_iter_close(store_iter_t *it)
 {
     if (!it)

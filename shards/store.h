@@ -202,6 +202,12 @@ int store_sync(store_t *st);
  * versions freed. */
 size_t store_gc(store_t *st, uint64_t horizon_ts, size_t max_keys);
 
+/* Text of the most recent STORE_ECORRUPT / STORE_EIO raised by a sorted-table read on
+ * this store's thread, naming the file and block ("sorted table DIR/sst/N.sst:
+ * checksum mismatch in block 3"), or "" when there was none. Valid until the next
+ * such failure; the SQL layer puts it in the error it sends (SQLSTATE XX001). */
+const char *store_last_error(const store_t *st);
+
 /* Statistics for /metrics. */
 typedef struct store_stats {
     uint64_t wal_bytes, wal_syncs, wal_sync_us_total, commits, memtable_bytes, keys;

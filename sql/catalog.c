@@ -329,6 +329,12 @@ int catalog_boot(void)
         if (t->oid >= s->next_oid)
             s->next_oid = t->oid + 1;
     }
+    if (store_iter_error(it)) {
+        log_error("catalog: cannot read the catalog: %s",
+                  store_last_error(st)[0] ? store_last_error(st) : "storage error");
+        store_iter_close(it);
+        goto fail;
+    }
     store_iter_close(it);
     s->pub.ntables = n;
     snap_sort(s);
@@ -440,13 +446,15 @@ static int persist(const cat_table_t *put, uint32_t del_oid, uint32_t next_oid, 
         rc = store_write(st, t, STORE_W_PUT, CAT_STORE_TABLE_ID, key, 4, v, 4, &blocker);
     }
     strbuf_free(&b);
-    if (rc != STORE_OK) {
-        store_txn_abort(st, t);
-        return sql_error(err, SQLSTATE_IO_ERROR, "could not write the catalog (store error %d)", rc);
-    }
-    rc = shard_commit_wait(t, hlc_now());
     if (rc != STORE_OK)
-        return sql_error(err, SQLSTATE_IO_ERROR, "could not commit the catalog (store error %d)", rc);
+        store_txn_abort(st, t);
+    else
+        rc = shard_commit_wait(t, hlc_now());
+    if (rc == STORE_EREADONLY)
+        return sql_error(err, SQLSTATE_IO_ERROR, "could not write the catalog: storage is read-only "
+                         "after an I/O error");
+    if (rc != STORE_OK)
+        return sql_error(err, SQLSTATE_IO_ERROR, "could not write the catalog (store error %d)", rc);
     return 0;
 }
 

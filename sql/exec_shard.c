@@ -192,7 +192,14 @@ static int read_raw(frag_scan_t *f, batch_t **out, int max)
     }
     store_val_t k, v;
     while (b->nrows < max && store_iter_next(f->it, &k, &v) == 1) {
-        if (decode_into(&f->scratch, b, b->nrows, p, &v, &f->err) < 0)
+        /* The batch keeps rows across store_iter_next calls, but a row read from a
+         * sorted table points into its cursor's block, which the next call may free
+         * (store.h: valid until the next call). Decode from a copy with the batch's
+         * lifetime (16-aligned, so it still decodes in place). */
+        store_val_t row = {arena_memdup(&f->scratch, v.ptr, v.len ? v.len : 1), v.len};
+        if (!row.ptr)
+            return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        if (decode_into(&f->scratch, b, b->nrows, p, &row, &f->err) < 0)
             return -1;
         if (p->scan.lock_rows) {
             if (!(f->keys[b->nrows] = arena_memdup(&f->scratch, k.ptr, k.len ? k.len : 1)))
@@ -201,6 +208,10 @@ static int read_raw(frag_scan_t *f, batch_t **out, int max)
         }
         b->nrows++;
     }
+    /* A damaged sorted table ends the iterator early: an error, never a short answer. */
+    int ierr = store_iter_error(f->it);
+    if (ierr)
+        return txn_store_error(ierr, &f->err);
     *out = b;
     return b->nrows;
 }
@@ -230,6 +241,8 @@ static int lock_selected(frag_scan_t *f, batch_t *dst, const int *sel, int n)
                              rc == STORE_NOTFOUND ? "delete" : "update");
         if (rc == STORE_OK && store_txn_has_writes(t))
             rc = store_get(shard_store(), t, UINT64_MAX, tab->oid, f->keys[r], f->klens[r], &v);
+        if (rc < 0)
+            return txn_store_error(rc, &f->err);
         if (rc == STORE_NOTFOUND)
             continue;
         batch_t *one = batch_new(&f->scratch, tab->ncols, 1);
@@ -537,9 +550,17 @@ static int collect(frag_write_t *f, store_txn_t *t, cand_t **out, int64_t *n)
             break;
         }
         while (b->nrows < b->cap && store_iter_next(it, &k, &v) == 1) {
+            /* Copies: key and row may point into a sorted-table block that the next
+             * store_iter_next frees (see read_raw). */
+            const uint8_t *kc = arena_memdup(&scratch, k.ptr, k.len ? k.len : 1);
+            const uint8_t *vc = arena_memdup(&scratch, v.ptr, v.len ? v.len : 1);
             datum_t *dv = arena_alloc(&scratch, (size_t)ncols * sizeof(datum_t) + 8);
             bool *dn = arena_alloc(&scratch, (size_t)ncols + 8);
-            if (!dv || !dn || decode_row(&scratch, v.ptr, v.len, ncols, bs->coltypes, dv, dn) < 0) {
+            if (!kc || !vc || !dv || !dn) {
+                rc = sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+                break;
+            }
+            if (decode_row(&scratch, vc, v.len, ncols, bs->coltypes, dv, dn) < 0) {
                 rc = sql_error(&f->err, SQLSTATE_DATA_CORRUPTED, "invalid row in table \"%s\"", bs->table->name);
                 break;
             }
@@ -547,10 +568,12 @@ static int collect(frag_write_t *f, store_txn_t *t, cand_t **out, int64_t *n)
                 b->vals[col][b->nrows] = dv[col];
                 b->nulls[col][b->nrows] = dn[col];
             }
-            keys[b->nrows] = k.ptr;
+            keys[b->nrows] = kc;
             klens[b->nrows] = k.len;
             b->nrows++;
         }
+        if (rc == 0 && store_iter_error(it))
+            rc = txn_store_error(store_iter_error(it), &f->err);
         if (rc || b->nrows == 0)
             break;
         int *sel = arena_alloc(&scratch, (size_t)b->nrows * sizeof(int));
@@ -613,8 +636,11 @@ static int modify_row(frag_write_t *f, store_txn_t *t, const cand_t *c, arena_t 
         return -1;
     if (f->txn->iso == TXN_ISO_REPEATABLE_READ) {
         store_val_t old;
-        if (rc == STORE_NOTFOUND &&
-            (!f->key || store_get(st, t, snap, tab->oid, c->key, c->klen, &old) == STORE_OK))
+        int orc = rc == STORE_NOTFOUND && f->key
+                      ? store_get(st, t, snap, tab->oid, c->key, c->klen, &old) : STORE_OK;
+        if (orc < 0)
+            return txn_store_error(orc, &f->err);
+        if (rc == STORE_NOTFOUND && orc == STORE_OK)
             return sql_error(&f->err, SQLSTATE_SERIALIZATION_FAILURE,
                              "could not serialize access due to concurrent delete");
         if (rc == STORE_OK && cts > snap)
@@ -625,6 +651,8 @@ static int modify_row(frag_write_t *f, store_txn_t *t, const cand_t *c, arena_t 
         /* our own earlier write of this row wins over the newest committed one */
         rc = store_get(st, t, UINT64_MAX, tab->oid, c->key, c->klen, &v);
     }
+    if (rc < 0)
+        return txn_store_error(rc, &f->err);
     if (rc == STORE_NOTFOUND)
         return 0;
     int ncols = tab->ncols;

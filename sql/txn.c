@@ -43,16 +43,40 @@ store_txn_t *txn_shard_get(const txn_ctx_t *tc, bool create)
     return t;
 }
 
+/* The store's own text for the failure (file and block), when it has one. */
+static const char *txn_store_text(void)
+{
+    store_t *st = shard_store();
+    const char *m = st ? store_last_error(st) : "";
+    return m && m[0] ? m : NULL;
+}
+
 int txn_store_error(int rc, sql_error_t *err)
 {
+    const char *m;
+    if (sql_error_is_set(err))
+        return -1;    /* the first error wins, detail and hint included */
     switch (rc) {
     case STORE_ENOMEM:
         return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
     case STORE_EREADONLY:
-        return sql_error(err, SQLSTATE_IO_ERROR, "could not write to the write-ahead log: storage is read-only after an I/O error");
+        sql_error(err, SQLSTATE_IO_ERROR, "could not write to the write-ahead log: storage is read-only after an I/O error");
+        sql_error_detail(err, "A WAL or sorted-table write or fsync failed earlier; the shard refuses writes "
+                              "from then on rather than pretend the data is safe. Reads still work.");
+        sql_error_hint(err, "See the server log for the failed operation, fix the disk, then restart the server.");
+        return -1;
     case STORE_ECORRUPT:
-        return sql_error(err, SQLSTATE_DATA_CORRUPTED, "storage corruption detected");
+        m = txn_store_text();
+        if (m)
+            sql_error(err, SQLSTATE_DATA_CORRUPTED, "%s", m);
+        else
+            sql_error(err, SQLSTATE_DATA_CORRUPTED, "storage corruption detected");
+        sql_error_hint(err, "Stop the server and run \"nextdb check --data DIR\" to list every damaged file.");
+        return -1;
     case STORE_EIO:
+        m = txn_store_text();
+        if (m)
+            return sql_error(err, SQLSTATE_IO_ERROR, "I/O error in storage: %s", m);
         return sql_error(err, SQLSTATE_IO_ERROR, "I/O error in storage");
     default:
         return sql_error(err, SQLSTATE_INTERNAL_ERROR, "unexpected storage result %d", rc);

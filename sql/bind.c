@@ -23,6 +23,8 @@
 #include "core/assert.h"
 #include "core/limits.h"
 #include "sql/parse.h"
+#include "sql/types_vector.h"
+#include "sql/builtins_vector.h"
 
 #define BX_AGGREF 100     /* binder-internal: an aggregate call before rewriting */
 #define BIND_SOURCES_MAX 64
@@ -66,6 +68,7 @@ typedef struct binder {
 } binder_t;
 
 static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc);
+static bexpr_t *b_builtin(binder_t *b, const char *name, int nargs, bexpr_t **args, int location);
 static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const char ***names,
                         sql_coldesc_t **descs);
 
@@ -668,6 +671,11 @@ static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
         b_op_error(b, name, TYPE_INVALID, r->type, n->location);
         return NULL;
     }
+    if ((l->type == TYPE_VECTOR || r->type == TYPE_VECTOR) && builtins_vector_operator(name)) {
+        /* pgvector's operators are its functions; an unknown side is a vector literal */
+        bexpr_t *args[2] = {l, r};
+        return b_builtin(b, builtins_vector_operator(name), 2, args, n->location);
+    }
     int op = b_cmp_op(name);
     if (op >= 0)
         return b_cmp(b, op, name, l, r, n->location);
@@ -808,12 +816,17 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
         switch (ag.fn) {
         case AGG_COUNT: ag.rettype = TYPE_INT8; break;
         case AGG_SUM:
-            if (t == TYPE_INT2 || t == TYPE_INT4) ag.rettype = TYPE_INT8;
+            if (t == TYPE_VECTOR) ag.rettype = TYPE_VECTOR;      /* pgvector's sum(vector) */
+            else if (t == TYPE_INT2 || t == TYPE_INT4) ag.rettype = TYPE_INT8;
             else if (t == TYPE_INT8 || t == TYPE_FLOAT8 || t == TYPE_NUMERIC) ag.rettype = TYPE_FLOAT8;
             else if (t == TYPE_FLOAT4) ag.rettype = TYPE_FLOAT4;
             else goto nofn;
             break;
         case AGG_AVG:
+            if (t == TYPE_VECTOR) {             /* pgvector's avg(vector) */
+                ag.rettype = TYPE_VECTOR;
+                break;
+            }
             if (!is_numeric_type(t))
                 goto nofn;
             ag.rettype = TYPE_FLOAT8;
@@ -826,7 +839,7 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
             break;
         }
         /* sum/avg read their input as float8 or int8; cast once here */
-        if ((ag.fn == AGG_SUM || ag.fn == AGG_AVG) && t != TYPE_INT2 && t != TYPE_INT4 && t != TYPE_INT8 &&
+        if ((ag.fn == AGG_SUM || ag.fn == AGG_AVG) && t != TYPE_INT2 && t != TYPE_INT4 && t != TYPE_INT8 && t != TYPE_VECTOR &&
             !(arg = b_coerce(b, arg, TYPE_FLOAT8, -1, CAST_IMPLICIT, n->location)))
             return NULL;
         if ((ag.fn == AGG_SUM || ag.fn == AGG_AVG) && (t == TYPE_INT2 || t == TYPE_INT4) &&
@@ -1020,6 +1033,10 @@ static int b_type(binder_t *b, const ast_typename_t *t, int location, type_oid_t
             /* "char" / "character" without a length means length 1 */
             *typmod = 1 + 4;
         }
+    }
+    if (ti->oid == TYPE_VECTOR && t->ntypmods && type_vector_typmod_in(t->ntypmods, t->typmods, typmod, b->err) < 0) {
+        b_pos(b, location);
+        return -1;
     }
     return 0;
 }
@@ -2771,7 +2788,7 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
         plan_agg_t *aggs = b->aggs;
         bool pushdown = cur->kind == PL_SCAN;
         for (int i = 0; i < naggs && pushdown; i++)
-            if (aggs[i].distinct || aggs[i].fn == AGG_STRING_AGG)
+            if (aggs[i].distinct || aggs[i].fn == AGG_STRING_AGG || aggs[i].argtype == TYPE_VECTOR)
                 pushdown = false;
         plan_t *ag = pl_new(b, PL_AGG, ngroup + naggs);
         if (!ag)

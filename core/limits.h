@@ -117,5 +117,7 @@
 #define LIMIT_HNSW_NODES             (1u << 30) /* nodes per index (incl. tombstones); slot numbers are uint32 */
 #define LIMIT_HNSW_K_MAX             10000    /* results one search returns */
 #define LIMIT_HNSW_REPAIR_ROUNDS     8        /* reachability fix-up rounds in one repair pass */
+#define LIMIT_SQL_TOPK_ROWS          100000   /* ORDER BY ... LIMIT k pushed into shards up to this k (+ offset) */
+#define LIMIT_SQL_TOPK_KEYS          16       /* sort keys of a pushed-down top-k */
 
 #endif

@@ -69,6 +69,7 @@ typedef struct binder {
 
 static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc);
 static bexpr_t *b_builtin(binder_t *b, const char *name, int nargs, bexpr_t **args, int location);
+static int b_push_topk(binder_t *b, plan_t *limit);
 static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const char ***names,
                         sql_coldesc_t **descs);
 
@@ -2892,6 +2893,8 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
             return NULL;
         if (q->offset && !(l->limit.offset = b_limit_expr(b, q->offset, "OFFSET")))
             return NULL;
+        if (b_push_topk(b, l) < 0)
+            return NULL;
         cur = l;
     }
     if (b_join_keys(b, cur) < 0)
@@ -2912,6 +2915,82 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
     }
     *descs = d;
     return cur;
+}
+
+/* ---- per-shard top-k (ORDER BY ... LIMIT k over one table) ---- */
+
+/* Whether e can run inside a shard fragment as a per-row sort key: no subqueries,
+ * outer references, aggregates or volatile functions. */
+static bool b_fragment_safe(const bexpr_t *e)
+{
+    if (e->kind == BX_SUBQ || e->kind == BX_OUTER || e->kind == BX_INSUBQ || e->kind == BX_AGGREF)
+        return false;
+    if (bx_has_volatile(e))
+        return false;
+    for (int i = 0; i < e->nargs; i++)
+        if (!b_fragment_safe(e->args[i]))
+            return false;
+    return true;
+}
+
+/* An HNSW index answering key 0 (`col <op> q` or `q <op> col`, ascending, with the
+ * index's metric), recorded in tk. pgvector's rule: the operator's opclass must be
+ * the index's, and the other side must not depend on the row. */
+static void b_topk_index(const cat_table_t *t, plan_topk_t *tk)
+{
+    const plan_sortkey_t *k = &tk->keys[0];
+    const bexpr_t *e = k->expr;
+    distance_metric_t m;
+    if (k->desc || e->kind != BX_FUNC || e->nargs != 2 || !builtins_vector_metric(e->fn, &m))
+        return;
+    int side = e->args[0]->kind == BX_COL ? 0 : e->args[1]->kind == BX_COL ? 1 : -1;
+    if (side < 0 || bx_has_cols(e->args[1 - side]) || e->args[side]->type != TYPE_VECTOR)
+        return;
+    int col = e->args[side]->index;
+    for (int i = 0; i < t->nvindexes; i++) {
+        const cat_vindex_t *vi = &t->vindexes[i];
+        if (vi->attnum == t->cols[col].attnum && vi->metric == m) {
+            tk->index = vi;
+            tk->vcol = col;
+            tk->query = e->args[1 - side];
+            return;
+        }
+    }
+}
+
+/* LIMIT over SORT over PROJECT over a plain table scan: the sort keys (projected
+ * expressions over the table's columns) and the limit go into the scan, so every
+ * shard returns only its best limit + offset rows; the SORT and LIMIT stay on the
+ * coordinator and merge them. Returns 0 (pushed or not) or -1 on allocation failure. */
+static int b_push_topk(binder_t *b, plan_t *limit)
+{
+    plan_t *sort = limit->child;
+    if (!limit->limit.limit || !sort || sort->kind != PL_SORT || !sort->child || sort->child->kind != PL_PROJECT)
+        return 0;
+    plan_t *proj = sort->child, *scan = proj->child;
+    if (!scan || scan->kind != PL_SCAN || scan->scan.agg_pushed || scan->scan.lock_rows || scan->scan.nkey)
+        return 0;
+    plan_topk_t *tk = b_alloc(b, sizeof *tk);
+    plan_sortkey_t *keys = b_alloc(b, (size_t)sort->sort.nkeys * sizeof *keys);
+    if (!tk || !keys)
+        return -1;
+    memset(tk, 0, sizeof *tk);
+    for (int i = 0; i < sort->sort.nkeys; i++) {
+        const bexpr_t *ref = sort->sort.keys[i].expr;
+        ASSERT(ref->kind == BX_COL && ref->index < proj->ncols);
+        bexpr_t *e = proj->project.exprs[ref->index];
+        if (!b_fragment_safe(e))
+            return 0;
+        keys[i] = sort->sort.keys[i];
+        keys[i].expr = e;
+    }
+    tk->nkeys = sort->sort.nkeys;
+    tk->keys = keys;
+    tk->limit = limit->limit.limit;
+    tk->offset = limit->limit.offset;
+    b_topk_index(scan->scan.table, tk);
+    scan->scan.topk = tk;
+    return 0;
 }
 
 /* ---- DML ---- */

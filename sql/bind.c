@@ -25,6 +25,7 @@
 #include "sql/parse.h"
 #include "sql/types_vector.h"
 #include "sql/builtins_vector.h"
+#include "sql/explain.h"
 
 #define BX_AGGREF 100     /* binder-internal: an aggregate call before rewriting */
 #define BIND_SOURCES_MAX 64
@@ -70,6 +71,7 @@ typedef struct binder {
 static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc);
 static bexpr_t *b_builtin(binder_t *b, const char *name, int nargs, bexpr_t **args, int location);
 static int b_push_topk(binder_t *b, plan_t *limit);
+static int b_explain(binder_t *b, const ast_t *stmt, bound_stmt_t *bs);
 static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const char ***names,
                         sql_coldesc_t **descs);
 
@@ -2993,6 +2995,57 @@ static int b_push_topk(binder_t *b, plan_t *limit)
     return 0;
 }
 
+/* EXPLAIN SELECT: binds the query and answers with its plan as rows of one text
+ * column "QUERY PLAN" (a VALUES plan; the ef_search line reads the setting when it
+ * runs). */
+static int b_explain(binder_t *b, const ast_t *stmt, bound_stmt_t *bs)
+{
+    int nvis;
+    const char **names;
+    sql_coldesc_t *cols;
+    const ast_t *q = stmt->explain.stmt;
+    plan_t *inner = b_select(b, &q->select, &nvis, &names, &cols);
+    const char **lines;
+    int n;
+    if (!inner)
+        return -1;
+    if (explain_lines(inner, b->a, &lines, &n) < 0)
+        return sql_error(b->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    plan_t *p = pl_new(b, PL_VALUES, 1);
+    if (!p || !(p->values.rows = b_alloc(b, (size_t)(n + 1) * sizeof(bexpr_t **))))
+        return -1;
+    p->values.nrows = n;
+    p->types[0] = TYPE_TEXT;
+    for (int i = 0; i < n; i++) {
+        bool guc = lines[i][0] == EXPLAIN_GUC_MARK;
+        const char *text = lines[i] + guc;
+        datum_t v;
+        if (!(p->values.rows[i] = b_alloc(b, sizeof(bexpr_t *))) || !(v.s = vstr_new(b->a, text, strlen(text))))
+            return sql_error(b->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        bexpr_t *e = bx_const(b, TYPE_TEXT, v, false);
+        if (e && guc) {
+            datum_t nm;
+            bexpr_t *g = bx_new(b, BX_GUC, TYPE_TEXT, 1), *cat = bx_new(b, BX_CONCAT, TYPE_TEXT, 2);
+            if (!g || !cat || !(nm.s = vstr_new(b->a, "hnsw.ef_search", 14)) ||
+                !(g->args[0] = bx_const(b, TYPE_TEXT, nm, false)))
+                return -1;
+            cat->args[0] = e;
+            cat->args[1] = g;
+            e = cat;
+        }
+        if (!e)
+            return -1;
+        p->values.rows[i][0] = e;
+    }
+    bs->kind = ST_QUERY;
+    bs->plan = p;
+    bs->ncols = bs->nvisible = 1;
+    if (!(bs->cols = b_alloc(b, sizeof(sql_coldesc_t))))
+        return -1;
+    bs->cols[0] = (sql_coldesc_t){"QUERY PLAN", 0, 0, TYPE_TEXT, -1, -1};
+    return 0;
+}
+
 /* ---- DML ---- */
 
 static const cat_table_t *b_target_table(binder_t *b, const ast_t *rv)
@@ -3315,6 +3368,9 @@ bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error
     case AST_DELETE: bs->kind = ST_DELETE; rc = b_update_delete(b, stmt, bs); break;
     case AST_CREATE_TABLE: bs->kind = ST_CREATE; break;
     case AST_DROP_TABLE: bs->kind = ST_DROP; break;
+    case AST_CREATE_INDEX: bs->kind = ST_CREATE; break;
+    case AST_EXPLAIN: rc = b_explain(b, stmt, bs); break;
+    case AST_DROP_INDEX: bs->kind = ST_DROP; break;
     case AST_TRUNCATE: bs->kind = ST_TRUNCATE; break;
     case AST_TXN: bs->kind = ST_TXN; break;
     case AST_SET: bs->kind = ST_SET; break;

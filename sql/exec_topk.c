@@ -24,6 +24,7 @@
 #include "core/assert.h"
 #include "core/rt.h"
 #include "sql/exec_int.h"
+#include "sql/vindex.h"
 #include "vector/hnsw.h"
 
 typedef struct topk_row {
@@ -184,6 +185,21 @@ static int collect_exact(frag_scan_t *f, struct exec_topk *t)
     }
 }
 
+/* Indexed path: the rows vindex picked (visible, filtered) are offered like scanned
+ * rows; when vindex declines (selective filter, NULL query, large k) the exact
+ * path answers. */
+static int collect_index(frag_scan_t *f, struct exec_topk *t)
+{
+    batch_t *rows = NULL;
+    arena_reset(&f->scratch);
+    int rc = vindex_topk(f, (uint32_t)t->k, &rows);
+    if (rc < 0)
+        return -1;
+    if (rc == 1)
+        return collect_exact(f, t);
+    return rows->nrows ? offer_batch(f, t, rows, NULL, rows->nrows) : 0;
+}
+
 static int topk_collect(frag_scan_t *f)
 {
     const plan_topk_t *tk = f->plan->scan.topk;
@@ -210,7 +226,7 @@ static int topk_collect(frag_scan_t *f)
     t->cap = (int)(2 * k);
     if (!(t->rows = arena_alloc(&f->arena, (size_t)t->cap * sizeof(topk_row_t))))
         return oom(f);
-    rc = collect_exact(f, t);
+    rc = tk->index ? collect_index(f, t) : collect_exact(f, t);
     if (f->it) {
         store_iter_close(f->it);
         f->it = NULL;

@@ -263,6 +263,7 @@ static int gen_proc(pgcat__scan_t *s);
 static int gen_attrdef(pgcat__scan_t *s);
 static int gen_tablespace(pgcat__scan_t *s);
 static int gen_collation(pgcat__scan_t *s);
+static int gen_extension(pgcat__scan_t *s);
 static int gen_is_tables(pgcat__scan_t *s);
 static int gen_is_columns(pgcat__scan_t *s);
 static int gen_is_schemata(pgcat__scan_t *s);
@@ -296,7 +297,7 @@ static const pgcat__table_t pgcat__tables[] = {
     PGC("pg_partitioned_table", 3350, cols_partitioned_table, 'r', false, NULL),
     PGC("pg_tablespace", 1213, cols_tablespace, 'r', true, gen_tablespace),
     PGC("pg_collation", 3456, cols_collation, 'r', false, gen_collation),
-    PGC("pg_extension", 3079, cols_extension, 'r', false, NULL),
+    PGC("pg_extension", 3079, cols_extension, 'r', false, gen_extension),
     PGC("pg_trigger", 2620, cols_trigger, 'r', false, NULL),
     PGC("pg_policy", 3256, cols_policy, 'r', false, NULL),
     PGC("pg_statistic_ext", 3381, cols_statistic_ext, 'r', false, NULL),
@@ -942,6 +943,7 @@ static int gen_am(pgcat__scan_t *s)
     static const struct { uint32_t oid; const char *name, *handler; char type; } am[] = {
         {PGCAT_AM_HEAP, "heap", "heap_tableam_handler", 't'},
         {PGCAT_AM_BTREE, "btree", "bthandler", 'i'},
+        {8101, "hnsw", "hnswhandler", 'i'},         /* pgvector's, built in (OID of ours) */
     };
     for (size_t i = 0; i < sizeof am / sizeof am[0]; i++) {
         row_begin(s);
@@ -1152,6 +1154,28 @@ static int gen_collation(pgcat__scan_t *s)
         set_i64(s, "collencoding", -1);
         set_str(s, "collcollate", coll[i].loc);
         set_str(s, "collctype", coll[i].loc);
+        EMIT_OR_RETURN(s);
+    }
+    return 0;
+}
+
+/* The extensions that are built in: plpgsql (as every PostgreSQL has it) and
+ * pgvector's vector (its type, operators and hnsw are always present, so
+ * CREATE EXTENSION vector has nothing to add; sql/README.md). */
+static int gen_extension(pgcat__scan_t *s)
+{
+    static const struct { uint32_t oid; const char *name, *version; } ext[] = {
+        {13568, "plpgsql", "1.0"},
+        {8102, "vector", "0.7.0"},
+    };
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        row_begin(s);
+        set_i64(s, "oid", ext[i].oid);
+        set_str(s, "extname", ext[i].name);
+        set_i64(s, "extowner", CAT_SUPERUSER_OID);
+        set_i64(s, "extnamespace", i == 0 ? CAT_NS_PG_CATALOG : CAT_NS_PUBLIC);
+        set_bool(s, "extrelocatable", i != 0);
+        set_str(s, "extversion", ext[i].version);
         EMIT_OR_RETURN(s);
     }
     return 0;

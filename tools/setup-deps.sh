@@ -15,6 +15,8 @@
 #                run with /usr/bin/python3 so Debian's modules are visible)
 #                prometheus (ships /usr/bin/promtool, used by `promtool check metrics`;
 #                Debian 12 has no lighter package that contains promtool)
+#                dataset-fashion-mnist (real 784-dim vectors for the HNSW recall test in
+#                tests/integration/test_vector.py)
 # The build uses gcc's own sanitizer runtimes (libasan, libubsan, libtsan come with
 # build-essential), so libclang-rt-14-dev is not needed.
 set -euo pipefail
@@ -26,6 +28,7 @@ PACKAGES=(
     postgresql-15 postgresql-client-15
     python3-pytest python3-psycopg2 python3-psycopg
     prometheus
+    dataset-fashion-mnist
 )
 
 # One dpkg-query for all packages; a package it does not know is simply not listed.

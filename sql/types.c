@@ -251,6 +251,9 @@ bool type_can_cast(type_oid_t from, type_oid_t to, int ctx)
 {
     if (from == to || from == TYPE_UNKNOWN)
         return has_io(to) || from == to;
+    int vneed;
+    if (type_vector_array_cast(from, to, &vneed))      /* pgvector's array casts */
+        return ctx >= vneed;
     if (type_is_array(from) && type_is_array(to))
         return type_can_cast(type_array_elem(from), type_array_elem(to), ctx);   /* element-wise */
     for (size_t i = 0; i < sizeof cast_table / sizeof cast_table[0]; i++) {
@@ -370,6 +373,10 @@ int type_cast(type_oid_t from, type_oid_t to, int32_t to_typmod, int ctx, datum_
         return type_vector_check_typmod(in, to_typmod, err);
     }
     if (from == to && !types__is_string(to)) { *out = in; return 0; }
+    if (to == TYPE_VECTOR && type_is_array(from))
+        return type_vector_from_array(in, to_typmod, a, out, err);
+    if (from == TYPE_VECTOR && type_is_array(to))
+        return type_vector_to_array(in, a, out, err);
     if (type_is_array(from) && type_is_array(to))
         return type_array_cast(from, to, ctx, in, a, out, err);
     if (types__is_string(from)) {

@@ -16,6 +16,8 @@
 #include "sql/types_int.h"
 
 #define TYPES_VECTOR_ELEM_TEXT_MAX 128   /* one element's text copied for strtof / messages */
+#define TYPES_VECTOR_FLOAT4ARRAY 1021    /* real[] */
+#define TYPES_VECTOR_FLOAT8ARRAY 1022    /* double precision[] */
 
 vstr_t *type_vector_new(arena_t *a, uint32_t dim)
 {
@@ -213,6 +215,57 @@ void type_vector_send(datum_t d, strbuf_t *out)
         memcpy(&u, &x[i], 4);
         strbuf_put_be32(out, u);
     }
+}
+
+bool type_vector_array_cast(type_oid_t from, type_oid_t to, int *ctx_needed)
+{
+    if (to == TYPE_VECTOR && (from == TYPE_INT4ARRAY || from == TYPES_VECTOR_FLOAT4ARRAY ||
+                              from == TYPES_VECTOR_FLOAT8ARRAY)) {
+        *ctx_needed = CAST_ASSIGNMENT;
+        return true;
+    }
+    if (from == TYPE_VECTOR && to == TYPES_VECTOR_FLOAT4ARRAY) {
+        *ctx_needed = CAST_IMPLICIT;
+        return true;
+    }
+    return false;
+}
+
+int type_vector_from_array(datum_t in, int32_t typmod, arena_t *a, datum_t *out, sql_error_t *err)
+{
+    int n = type_array_count(in);
+    if (check_dim(n, err) < 0)
+        return -1;
+    vstr_t *v = type_vector_new(a, (uint32_t)n);
+    if (!v)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    float *x = type_vector_mut(v);
+    type_array_iter_t it;
+    type_array_iter(&it, in);
+    datum_t e;
+    bool isnull;
+    for (int i = 0; type_array_next(&it, &e, &isnull); i++) {
+        if (isnull)
+            return sql_error(err, "22004", "array must not contain nulls");
+        x[i] = it.elem == TYPE_INT4 ? (float)e.i64 : (float)e.f64;
+        if (type_vector_check_element(x[i], err) < 0)
+            return -1;
+    }
+    out->s = v;
+    return type_vector_check_typmod(*out, typmod, err);
+}
+
+int type_vector_to_array(datum_t in, arena_t *a, datum_t *out, sql_error_t *err)
+{
+    uint32_t dim = type_vector_dim(in);
+    datum_t *vals = arena_alloc(a, (size_t)(dim + 1) * sizeof(datum_t));
+    if (!vals)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    for (uint32_t i = 0; i < dim; i++)
+        vals[i].f64 = type_vector_data(in)[i];
+    if (!(out->s = type_array_build(a, TYPE_FLOAT4, (int)dim, vals, NULL)))
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    return 0;
 }
 
 int type_vector_cmp(datum_t a, datum_t b)

@@ -52,6 +52,12 @@ int type_vector_check_typmod(datum_t d, int32_t typmod, sql_error_t *err);
 int type_vector_check_element(float v, sql_error_t *err);
 /* The typmod of vector(n): n in 1..LIMIT_VECTOR_DIMS (22023 otherwise). */
 int type_vector_typmod_in(int ntypmods, const int32_t *typmods, int32_t *out, sql_error_t *err);
+/* pgvector's array casts: integer[] / real[] / double precision[] -> vector
+ * (assignment; 22000 "array must be 1-D" does not arise here, 22004 "array must not
+ * contain nulls", element and dimension checks), vector -> real[] (implicit). */
+bool type_vector_array_cast(type_oid_t from, type_oid_t to, int *ctx_needed);
+int type_vector_from_array(datum_t in, int32_t typmod, arena_t *a, datum_t *out, sql_error_t *err);
+int type_vector_to_array(datum_t in, arena_t *a, datum_t *out, sql_error_t *err);
 int type_vector_cmp(datum_t a, datum_t b);
 uint64_t type_vector_hash(datum_t d);
 #endif

@@ -30,7 +30,12 @@ typedef struct vx_entry {
     bool dead;             /* tombstoned in the graph */
     uint64_t hash;         /* type_hash of the indexed vector */
     uint64_t txn_id;       /* writer; 0 = found committed by a build */
+    uint32_t prev;         /* the key's previous entry + 1 when this one was added, 0 none */
 } vx_entry_t;
+
+/* A key deleted or overwritten by a transaction: once that transaction has ended,
+ * the key's entries that no longer match its newest committed row are tombstoned. */
+typedef struct vx_pending { uint8_t *key; uint32_t klen; uint64_t txn_id; } vx_pending_t;
 
 typedef struct vx_state {
     uint32_t index_oid, table_oid;
@@ -47,6 +52,8 @@ typedef struct vx_state {
     bool *dn;
     uint8_t *abuf;          /* aligned copy of an unaligned row value */
     size_t abuf_cap;
+    vx_pending_t *pending;  /* deletes / overwrites not yet swept */
+    uint32_t npending, pending_cap;
 } vx_state_t;
 
 /* This shard's graphs. */
@@ -128,6 +135,9 @@ static void state_free(vx_state_t *st)
         return;
     for (uint32_t i = 0; i < st->n; i++)
         rt_free(st->entries[i].key);
+    for (uint32_t i = 0; i < st->npending; i++)
+        rt_free(st->pending[i].key);
+    rt_free(st->pending);
     rt_free(st->entries);
     rt_free(st->map);
     rt_free(st->coltypes);
@@ -223,7 +233,7 @@ static int entry_add(vx_state_t *st, const uint8_t *key, uint32_t klen, datum_t 
         rt_free(kc);
         return rc == HNSW_E_ZERO_NORM ? 0 : rc;
     }
-    st->entries[id] = (vx_entry_t){kc, klen, false, h, txn_id};
+    st->entries[id] = (vx_entry_t){kc, klen, false, h, txn_id, cur >= 0 ? (uint32_t)cur + 1 : 0};
     st->n++;
     if (map_put(st, key, klen, id) < 0)
         return HNSW_E_NOMEM;
@@ -348,8 +358,91 @@ void vindex_shard_fini(void)
 
 /* ---- maintenance ---- */
 
+/* Whether the entry's row no longer has its vector for anyone: its writer has ended
+ * and the newest committed version is gone or holds another vector. */
+static bool entry_garbage(vx_state_t *st, store_t *store, const vx_entry_t *e)
+{
+    if (e->txn_id && store_txn_find(store, e->txn_id))
+        return false;
+    store_val_t v;
+    int rc = store_get(store, NULL, UINT64_MAX, st->table_oid, e->key, e->klen, &v);
+    if (rc == STORE_NOTFOUND)
+        return true;
+    if (rc != STORE_OK)
+        return false;
+    datum_t vec;
+    return row_vector(st, v.ptr, v.len, &vec) != 1 || type_hash(TYPE_VECTOR, vec) != e->hash;
+}
+
+static void entry_kill(vx_state_t *st, uint32_t id)
+{
+    if (st->entries[id].dead)
+        return;
+    hnsw_delete(st->g, id);
+    st->entries[id].dead = true;
+}
+
+/* Repairs once tombstones are a quarter of the graph (and LIMIT_VINDEX_REPAIR_MIN). */
+static void maybe_repair(vx_state_t *st)
+{
+    size_t dead = hnsw_tombstones(st->g);
+    if (dead < LIMIT_VINDEX_REPAIR_MIN || dead * 4 < hnsw_count(st->g) + dead)
+        return;
+    hnsw_repair_stats_t rs;
+    if (hnsw_repair(st->g, &rs) == HNSW_OK)
+        log_info("vindex: shard %d repaired index %u: %u tombstones removed", rt_shard_id(), st->index_oid,
+                 rs.removed_count);
+}
+
+/* Tombstones the garbage entries of keys whose deleting / overwriting transaction
+ * has ended (walking each key's entry chain); keeps the others pending. */
+static void pending_sweep(vx_state_t *st)
+{
+    store_t *store = shard_store();
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < st->npending; i++) {
+        vx_pending_t *p = &st->pending[i];
+        if (store_txn_find(store, p->txn_id)) {
+            st->pending[k++] = *p;
+            continue;
+        }
+        for (int64_t e = map_get(st, p->key, p->klen); e >= 0; e = (int64_t)st->entries[e].prev - 1)
+            if (!st->entries[e].dead && entry_garbage(st, store, &st->entries[e]))
+                entry_kill(st, (uint32_t)e);
+        rt_free(p->key);
+    }
+    st->npending = k;
+    maybe_repair(st);
+}
+
+/* Remembers that txn_id deleted or overwrote key (when the key is indexed). */
+static void pending_add(vx_state_t *st, const uint8_t *key, uint32_t klen, uint64_t txn_id)
+{
+    if (map_get(st, key, klen) < 0)
+        return;
+    if (st->npending == st->pending_cap) {
+        if (st->pending_cap >= LIMIT_VINDEX_PENDING) {
+            pending_sweep(st);          /* full: the lazy path (searches) catches the rest */
+            if (st->npending == st->pending_cap)
+                return;
+        } else {
+            uint32_t cap = st->pending_cap ? st->pending_cap * 2 : 256;
+            vx_pending_t *np = rt_realloc(st->pending, (size_t)cap * sizeof *np);
+            if (!np)
+                return;
+            st->pending = np;
+            st->pending_cap = cap;
+        }
+    }
+    uint8_t *kc = rt_malloc(klen ? klen : 1);
+    if (!kc)
+        return;
+    memcpy(kc, key, klen);
+    st->pending[st->npending++] = (vx_pending_t){kc, klen, txn_id};
+}
+
 void vindex_on_write(uint64_t txn_id, uint32_t table_id, const uint8_t *key, uint32_t klen, const uint8_t *val,
-                     uint32_t vlen)
+                     uint32_t vlen, bool is_delete)
 {
     const catalog_t *cat = catalog_current();
     const cat_table_t *t = catalog_table_by_oid(cat, table_id);
@@ -363,6 +456,9 @@ void vindex_on_write(uint64_t txn_id, uint32_t table_id, const uint8_t *key, uin
             log_error("vindex: index %u unavailable on shard %d: %s", t->vindexes[i].oid, rt_shard_id(), err.message);
             continue;
         }
+        pending_add(st, key, klen, txn_id);
+        if (is_delete)
+            continue;
         datum_t vec;
         int has = row_vector(st, val, vlen, &vec);
         int rc = has > 0 ? entry_add(st, key, klen, vec, txn_id) : 0;
@@ -397,25 +493,9 @@ typedef struct vx_search {
     bool failed;
 } vx_search_t;
 
-/* Whether the entry's row no longer has its vector for anyone: its writer has ended
- * and the newest committed version is gone or holds another vector. */
-static bool entry_garbage(vx_search_t *s, const vx_entry_t *e)
-{
-    if (e->txn_id && store_txn_find(s->store, e->txn_id))
-        return false;
-    store_val_t v;
-    int rc = store_get(s->store, NULL, UINT64_MAX, s->st->table_oid, e->key, e->klen, &v);
-    if (rc == STORE_NOTFOUND)
-        return true;
-    if (rc != STORE_OK)
-        return false;
-    datum_t vec;
-    return row_vector(s->st, v.ptr, v.len, &vec) != 1 || type_hash(TYPE_VECTOR, vec) != e->hash;
-}
-
 static void note_garbage(vx_search_t *s, uint32_t id)
 {
-    if (s->ngarbage < LIMIT_VINDEX_GC_BATCH && entry_garbage(s, &s->st->entries[id]))
+    if (s->ngarbage < LIMIT_VINDEX_GC_BATCH && entry_garbage(s->st, s->store, &s->st->entries[id]))
         s->garbage[s->ngarbage++] = id;
 }
 
@@ -527,24 +607,12 @@ static double sample_selectivity(vx_search_t *s)
     return s->sampled_visible ? (double)s->sampled_accepted / s->sampled_visible : 0.0;
 }
 
-/* Tombstones the garbage found, and repairs once tombstones are a quarter of the graph. */
+/* Tombstones the garbage the search met, and repairs when due. */
 static void collect_garbage(vx_search_t *s)
 {
-    vx_state_t *st = s->st;
-    for (uint32_t i = 0; i < s->ngarbage; i++) {
-        vx_entry_t *e = &st->entries[s->garbage[i]];
-        if (e->dead)
-            continue;
-        hnsw_delete(st->g, s->garbage[i]);
-        e->dead = true;
-    }
-    size_t dead = hnsw_tombstones(st->g);
-    if (dead >= LIMIT_VINDEX_REPAIR_MIN && dead * 4 >= hnsw_count(st->g) + dead) {
-        hnsw_repair_stats_t rs;
-        if (hnsw_repair(st->g, &rs) == HNSW_OK)
-            log_info("vindex: shard %d repaired index %u: %u tombstones removed", rt_shard_id(), st->index_oid,
-                     rs.removed_count);
-    }
+    for (uint32_t i = 0; i < s->ngarbage; i++)
+        entry_kill(s->st, s->garbage[i]);
+    maybe_repair(s->st);
 }
 
 static int search_fail(vx_search_t *s)
@@ -567,6 +635,8 @@ int vindex_topk(frag_scan_t *f, uint32_t k, batch_t **rows)
     vx_state_t *st = state_get(t, tk->index, &f->err);
     if (!st)
         return -1;
+    if (st->npending)
+        pending_sweep(st);
     datum_t q;
     bool qnull;
     f->ex.arena = &f->scratch;

@@ -33,7 +33,7 @@
  *   vindex_create / vindex_drop     coordinator: CREATE INDEX / DROP INDEX (vindex_ddl.c)
  *   vindex_on_write                 shard: a row was written (txn_write hook)
  *   vindex_topk                     shard: the best k rows from the graph (exec_topk.c)
- *   vindex_explain                  the plan line EXPLAIN prints for a pushed top-k
+ *   vindex_build_on_shard           shard: build a graph now / free dropped ones (DDL)
  *   vindex_shard_fini               shard: free every graph at shutdown
  *
  * Limits: LIMIT_VINDEX_HNSW_DIMS dimensions (pgvector's 2000 for hnsw); k up to
@@ -48,17 +48,20 @@
 int vindex_create(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
 int vindex_drop(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
 
-/* A committed-or-not write of (key -> val) in table_id by transaction txn_id.
- * Errors (memory) mark the shard's graph broken: it is rebuilt at next use. */
+/* A not yet committed write of (key -> val) in table_id by transaction txn_id
+ * (is_delete: a tombstone, val unused). Adds the new vector's entry; remembers the
+ * key so that, once txn_id has ended, its outdated entries are tombstoned at the
+ * next search. Errors (memory) drop the shard's graph: it is rebuilt at next use. */
 void vindex_on_write(uint64_t txn_id, uint32_t table_id, const uint8_t *key, uint32_t klen, const uint8_t *val,
-                     uint32_t vlen);
+                     uint32_t vlen, bool is_delete);
 /* Shard side of an indexed top-k: up to k rows (table columns, in f->scratch) that
  * the statement's snapshot sees and the scan filter accepts, nearest first.
  * Returns 0 with *rows, 1 when the exact path must answer instead (NULL query,
- * graph not usable, selective filter), or -1 + f->err. *path says which. */
+ * zero cosine query, k above LIMIT_HNSW_K_MAX, selective filter), or -1 + f->err. */
 int vindex_topk(frag_scan_t *f, uint32_t k, batch_t **rows);
-/* Builds (if needed) this shard's graph of index oid (rt_call target; arg is a
- * vindex_build_req_t). */
+/* Builds (if needed) this shard's graph of index oid, after freeing the graphs of
+ * indexes the catalog no longer has (rt_call target; arg is a vindex_build_req_t;
+ * index_oid 0 only frees). 0 or -1 + req->err. */
 typedef struct vindex_build_req { uint32_t table_oid, index_oid; sql_error_t err; } vindex_build_req_t;
 int vindex_build_on_shard(void *arg);
 void vindex_shard_fini(void);

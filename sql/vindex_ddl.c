@@ -302,7 +302,7 @@ int vindex_drop(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *na
                     if (j != which)
                         def.vindexes[def.nvindexes++] = owner->vindexes[j];
                 uint32_t table_oid = owner->oid;
-                /* every shard frees the graph at its next index use or write */
+                /* then every shard frees the dropped graph now */
                 rc = catalog_replace_table(table_oid, &def, err);
                 if (rc == 0)
                     rc = build_everywhere(table_oid, 0, err);

@@ -127,6 +127,11 @@ def test_text_io_and_typmod(conn):
     cur.execute("SELECT id, v, w, vector_dims(w) FROM vt ORDER BY id")
     assert cur.fetchall() == [(1, "[1,2,3]", "[1]", 1), (2, "[0.5,-0.25,0.001]", "[4,5,6,7]", 4),
                               (3, None, None, None)]
+    cur.execute("SELECT ARRAY[1,2,3]::vector, '{1.5,2}'::real[]::vector(2), '[1,-2.5]'::vector::real[]")
+    assert cur.fetchone() == ("[1,2,3]", "[1.5,2]", [1.0, -2.5])
+    cur.execute("INSERT INTO vt VALUES (4, ARRAY[7,8,9], NULL)")
+    assert _one(conn, "SELECT v FROM vt WHERE id = 4") == "[7,8,9]"
+    assert _err(conn, "SELECT ARRAY[1,NULL]::vector") == ("22004", "array must not contain nulls")
     cur.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
                 "WHERE attrelid = 'vt'::regclass AND attname IN ('v', 'w') ORDER BY attnum")
     assert cur.fetchall() == [("vector(3)",), ("vector",)]

@@ -139,6 +139,32 @@ TEST(vector_order_and_cast)
     strbuf_free(&sb);
 }
 
+TEST(vector_array_casts)
+{
+    setup();
+    sql_error_t err = {0};
+    TEST_CHECK(type_can_cast(TYPE_INT4ARRAY, TYPE_VECTOR, CAST_ASSIGNMENT));
+    TEST_CHECK(!type_can_cast(TYPE_INT4ARRAY, TYPE_VECTOR, CAST_IMPLICIT));
+    TEST_CHECK(type_can_cast(TYPE_VECTOR, 1021, CAST_IMPLICIT));
+    datum_t arr, out;
+    TEST_REQUIRE(type_in_text(TYPE_INT4ARRAY, -1, "{1,2,3}", 7, &arena, &arr, &err) == 0);
+    TEST_CHECK(type_cast(TYPE_INT4ARRAY, TYPE_VECTOR, 3, CAST_ASSIGNMENT, arr, &arena, &out, &err) == 0 &&
+               type_cmp(TYPE_VECTOR, out, vec("[1,2,3]")) == 0);
+    TEST_CHECK(type_cast(TYPE_INT4ARRAY, TYPE_VECTOR, 2, CAST_ASSIGNMENT, arr, &arena, &out, &err) < 0 &&
+               !strcmp(err.message, "expected 2 dimensions, not 3"));
+    sql_error_clear(&err);
+    TEST_REQUIRE(type_in_text(1021, -1, "{1.5,NULL}", 10, &arena, &arr, &err) == 0);
+    TEST_CHECK(type_cast(1021, TYPE_VECTOR, -1, CAST_ASSIGNMENT, arr, &arena, &out, &err) < 0 &&
+               !strcmp(err.sqlstate, "22004"));
+    sql_error_clear(&err);
+    TEST_CHECK(type_cast(TYPE_VECTOR, 1021, -1, CAST_IMPLICIT, vec("[1.5,-2]"), &arena, &out, &err) == 0);
+    strbuf_t sb;
+    strbuf_init(&sb);
+    type_out_text(1021, -1, out, &sb);
+    TEST_CHECK(sb.data && !strcmp(sb.data, "{1.5,-2}"));
+    strbuf_free(&sb);
+}
+
 /* Calls a vector builtin by name on two (or one) vectors. */
 static int call(const char *name, int nargs, datum_t a, datum_t b, datum_t *out, sql_error_t *err)
 {

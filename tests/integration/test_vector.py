@@ -313,6 +313,7 @@ def recall(got, want):
 
 
 def test_hnsw_index_knn_deletes_updates_restart(server, knn_rows):
+    """Index answers track DELETE, UPDATE and ROLLBACK, and survive kill -9 + recovery."""
     rows = list(knn_rows)
     c = server.connect(autocommit=True)
     cur = c.cursor()
@@ -361,7 +362,7 @@ def test_hnsw_index_knn_deletes_updates_restart(server, knn_rows):
     cur.execute("ROLLBACK")
     assert _rows(c, "SELECT id FROM knn ORDER BY v <-> %s LIMIT 1", (lit([5] * 8),)) != [(999999,)]
     c.close()
-    server.restart()
+    server.restart(kill=True)       # recovery: graphs are rebuilt from the table at first use
     c = server.connect(autocommit=True)
     cur = c.cursor()
     check()

@@ -412,6 +412,13 @@ bool pgcat__rel_by_oid(const catalog_t *c, uint32_t oid, pgcat__rel_t *out)
                                   pgcat__pk_name(tab), 'i', tab, NULL};
             return true;
         }
+        for (int k = 0; k < tab->nvindexes; k++) {
+            if (tab->vindexes[k].oid == oid) {
+                *out = (pgcat__rel_t){PGCAT_REL_VINDEX, oid, tab->namespace_oid, tab->vindexes[k].name,
+                                      'i', tab, NULL, &tab->vindexes[k]};
+                return true;
+            }
+        }
     }
     return false;
 }
@@ -709,8 +716,13 @@ static int gen_class(pgcat__scan_t *s)
     for (int i = 0; i < c->ntables; i++) {
         const cat_table_t *tab = c->tables[i];
         class_common(s, tab->oid, tab->name, tab->namespace_oid, tab->relkind, tab->ncols);
-        set_bool(s, "relhasindex", tab->npk > 0);
+        set_bool(s, "relhasindex", tab->npk > 0 || tab->nvindexes > 0);
         EMIT_OR_RETURN(s);
+        for (int k = 0; k < tab->nvindexes; k++) {
+            class_common(s, tab->vindexes[k].oid, tab->vindexes[k].name, tab->namespace_oid, 'i', 1);
+            set_i64(s, "relam", PGCAT_AM_HNSW);
+            EMIT_OR_RETURN(s);
+        }
         if (tab->npk == 0)
             continue;
         class_common(s, tab->pk_index_oid, pgcat__pk_name(tab), tab->namespace_oid, 'i',
@@ -801,6 +813,12 @@ static int gen_attribute(pgcat__scan_t *s)
                           false);
             EMIT_OR_RETURN(s);
         }
+        for (int k = 0; k < tab->nvindexes; k++) {
+            const cat_column_t *col = table_col(tab, tab->vindexes[k].attnum);
+            ASSERT(col && !col->dropped);
+            attribute_row(s, tab->vindexes[k].oid, col->name, 1, col->type, col->typmod, false);
+            EMIT_OR_RETURN(s);
+        }
     }
     return 0;
 }
@@ -873,11 +891,44 @@ static void set_key_vector(pgcat__scan_t *s, const char *name, const cat_table_t
     strbuf_free(&sb);
 }
 
+/* pg_index rows of a table's HNSW indexes (one key column, not unique). */
+static int vindex_rows(pgcat__scan_t *s, const cat_table_t *tab)
+{
+    for (int k = 0; k < tab->nvindexes; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "%d", tab->vindexes[k].attnum);
+        row_begin(s);
+        set_i64(s, "indexrelid", tab->vindexes[k].oid);
+        set_i64(s, "indrelid", tab->oid);
+        set_i64(s, "indnatts", 1);
+        set_i64(s, "indnkeyatts", 1);
+        set_bool(s, "indisunique", false);
+        set_bool(s, "indnullsnotdistinct", false);
+        set_bool(s, "indisprimary", false);
+        set_bool(s, "indisexclusion", false);
+        set_bool(s, "indimmediate", true);
+        set_bool(s, "indisclustered", false);
+        set_bool(s, "indisvalid", true);
+        set_bool(s, "indcheckxmin", false);
+        set_bool(s, "indisready", true);
+        set_bool(s, "indislive", true);
+        set_bool(s, "indisreplident", false);
+        set_str(s, "indkey", key);
+        set_str(s, "indcollation", "0");
+        set_str(s, "indoption", "0");
+        EMIT_OR_RETURN(s);
+    }
+    return 0;
+}
+
 static int gen_index(pgcat__scan_t *s)
 {
     const catalog_t *c = s->ctx->catalog;
     for (int i = 0; i < c->ntables; i++) {
         const cat_table_t *tab = c->tables[i];
+        int vrc = vindex_rows(s, tab);
+        if (vrc != 0)
+            return vrc;
         if (tab->npk == 0)
             continue;
         row_begin(s);
@@ -943,7 +994,7 @@ static int gen_am(pgcat__scan_t *s)
     static const struct { uint32_t oid; const char *name, *handler; char type; } am[] = {
         {PGCAT_AM_HEAP, "heap", "heap_tableam_handler", 't'},
         {PGCAT_AM_BTREE, "btree", "bthandler", 'i'},
-        {8101, "hnsw", "hnswhandler", 'i'},         /* pgvector's, built in (OID of ours) */
+        {PGCAT_AM_HNSW, "hnsw", "hnswhandler", 'i'},
     };
     for (size_t i = 0; i < sizeof am / sizeof am[0]; i++) {
         row_begin(s);

@@ -323,6 +323,14 @@ def test_hnsw_index_knn_deletes_updates_restart(server, knn_rows):
     cur.execute("CREATE INDEX ON knn USING hnsw (v vector_cosine_ops)")
     cur.execute("CREATE INDEX ON knn USING hnsw (v vector_l1_ops)")
     assert _err(c, "CREATE INDEX knn_l2 ON knn USING hnsw (v)") == ("42P07", 'relation "knn_l2" already exists')
+    assert _rows(c, "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c "
+                    "ON c.oid = i.indexrelid WHERE i.indrelid = 'knn'::regclass AND NOT i.indisprimary "
+                    "ORDER BY 1") == [
+        ("knn_l2", "CREATE INDEX knn_l2 ON public.knn USING hnsw (v vector_l2_ops)"),
+        ("knn_v_idx", "CREATE INDEX knn_v_idx ON public.knn USING hnsw (v vector_ip_ops) "
+                      "WITH (m='8', ef_construction='32')"),
+        ("knn_v_idx1", "CREATE INDEX knn_v_idx1 ON public.knn USING hnsw (v vector_cosine_ops)"),
+        ("knn_v_idx2", "CREATE INDEX knn_v_idx2 ON public.knn USING hnsw (v vector_l1_ops)")]
     plan = "\n".join(r[0] for r in _rows(c, "EXPLAIN SELECT id FROM knn ORDER BY v <-> %s LIMIT 5", (lit([0] * 8),)))
     assert "Index Scan using knn_l2 on knn" in plan and "ef_search: 40" in plan
     cur.execute("SET hnsw.ef_search = 64")

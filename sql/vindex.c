@@ -685,6 +685,14 @@ int vindex_topk(frag_scan_t *f, uint32_t k, batch_t **rows)
                   "vector index search failed: %s", hnsw_strerror(rc));
         return search_fail(&s);
     }
+    if (n < k) {
+        /* fewer than k accepted rows reachable in the graph (a node stranded before
+         * repair, or fewer than k rows qualify at all): the exact path decides, so
+         * LIMIT is filled whenever k rows qualify */
+        collect_garbage(&s);
+        arena_destroy(&s.tmp);
+        return 1;
+    }
     batch_t *out = batch_new(&f->scratch, t->ncols, n ? (int)n : 1);
     if (!out) {
         sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");

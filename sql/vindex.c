@@ -445,10 +445,10 @@ void vindex_on_write(uint64_t txn_id, uint32_t table_id, const uint8_t *key, uin
                      uint32_t vlen, bool is_delete)
 {
     const catalog_t *cat = catalog_current();
+    reg_sync(cat);          /* one comparison unless DDL ran: frees dropped graphs */
     const cat_table_t *t = catalog_table_by_oid(cat, table_id);
     if (!t || !t->nvindexes)
         goto out;
-    reg_sync(cat);
     for (int i = 0; i < t->nvindexes; i++) {
         sql_error_t err = {0};
         vx_state_t *st = state_get(t, &t->vindexes[i], &err);
@@ -629,7 +629,11 @@ int vindex_topk(frag_scan_t *f, uint32_t k, batch_t **rows)
     const cat_table_t *t = f->plan->scan.table;
     const catalog_t *cat = catalog_current();
     reg_sync(cat);
+    /* an index dropped since the statement bound is not rebuilt for it */
+    bool current = find_vindex(catalog_table_by_oid(cat, t->oid), tk->index->oid) != NULL;
     catalog_unref(cat);     /* the statement's own snapshot keeps t alive */
+    if (!current)
+        return 1;
     if (k > LIMIT_HNSW_K_MAX)
         return 1;          /* more than one graph search returns */
     vx_state_t *st = state_get(t, tk->index, &f->err);

@@ -136,5 +136,13 @@
 #define LIMIT_HNSW_NODES             (1u << 30) /* nodes per index (incl. tombstones); slot numbers are uint32 */
 #define LIMIT_HNSW_K_MAX             10000    /* results one search returns */
 #define LIMIT_HNSW_REPAIR_ROUNDS     8        /* reachability fix-up rounds in one repair pass */
+#define LIMIT_SQL_TOPK_ROWS          100000   /* ORDER BY ... LIMIT k pushed into shards up to this k (+ offset) */
+#define LIMIT_SQL_TOPK_KEYS          16       /* sort keys of a pushed-down top-k */
+#define LIMIT_VINDEX_HNSW_DIMS       2000     /* pgvector's HNSW_MAX_DIM: dimensions an hnsw index accepts */
+#define LIMIT_VINDEX_GC_BATCH        4096     /* garbage entries one search tombstones */
+#define LIMIT_VINDEX_SAMPLE          256      /* entries sampled to estimate a filter's selectivity */
+#define LIMIT_VINDEX_VISITS_PER_EF   25       /* distances one graph search computes per unit of ef (README measurements) */
+#define LIMIT_VINDEX_REPAIR_MIN      1024     /* tombstones before a repair pass is considered */
+#define LIMIT_VINDEX_PENDING         (1u << 20) /* deleted/overwritten keys awaiting a sweep per graph */
 
 #endif

@@ -73,6 +73,8 @@ typedef enum ast_kind {
     AST_PREPARE,        /* PREPARE name [(types)] AS stmt */
     AST_EXECUTE,        /* EXECUTE name [(args)] */
     AST_DEALLOCATE,     /* DEALLOCATE [PREPARE] name | ALL (name NULL) */
+    AST_CREATE_INDEX,   /* CREATE INDEX (only USING hnsw runs: sql/vindex_ddl.c) */
+    AST_DROP_INDEX,     /* DROP INDEX names (drop.tables hold the names) */
 } ast_kind_t;
 
 typedef enum ast_const_type {
@@ -192,6 +194,17 @@ struct ast {
         struct { ast_t *stmt; } explain;
         struct { const char *name; int ntypes; ast_typename_t *types; ast_t *stmt; } prepare;
         struct { const char *name; ast_list_t args; } execute;     /* also DEALLOCATE */
+        struct {
+            const char *name;                    /* NULL: generated as PostgreSQL does */
+            ast_t *table;                        /* AST_RANGEVAR */
+            const char *method;                  /* "btree", "hnsw", ... */
+            int ncols;
+            const char **cols;                   /* NULL entry: an expression */
+            const char **opclasses;              /* NULL entry: the default class */
+            int nopts;
+            const char **opt_names, **opt_values;   /* WITH (name = value, ...) */
+            bool if_not_exists, unique, concurrent, has_where;
+        } create_index;
     };
 };
 

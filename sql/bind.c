@@ -23,6 +23,9 @@
 #include "core/assert.h"
 #include "core/limits.h"
 #include "sql/parse.h"
+#include "sql/types_vector.h"
+#include "sql/builtins_vector.h"
+#include "sql/explain.h"
 
 #define BX_AGGREF 100     /* binder-internal: an aggregate call before rewriting */
 #define BIND_SOURCES_MAX 64
@@ -66,6 +69,9 @@ typedef struct binder {
 } binder_t;
 
 static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc);
+static bexpr_t *b_builtin(binder_t *b, const char *name, int nargs, bexpr_t **args, int location);
+static int b_push_topk(binder_t *b, plan_t *limit);
+static int b_explain(binder_t *b, const ast_t *stmt, bound_stmt_t *bs);
 static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const char ***names,
                         sql_coldesc_t **descs);
 
@@ -668,6 +674,11 @@ static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
         b_op_error(b, name, TYPE_INVALID, r->type, n->location);
         return NULL;
     }
+    if ((l->type == TYPE_VECTOR || r->type == TYPE_VECTOR) && builtins_vector_operator(name)) {
+        /* pgvector's operators are its functions; an unknown side is a vector literal */
+        bexpr_t *args[2] = {l, r};
+        return b_builtin(b, builtins_vector_operator(name), 2, args, n->location);
+    }
     int op = b_cmp_op(name);
     if (op >= 0)
         return b_cmp(b, op, name, l, r, n->location);
@@ -808,12 +819,17 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
         switch (ag.fn) {
         case AGG_COUNT: ag.rettype = TYPE_INT8; break;
         case AGG_SUM:
-            if (t == TYPE_INT2 || t == TYPE_INT4) ag.rettype = TYPE_INT8;
+            if (t == TYPE_VECTOR) ag.rettype = TYPE_VECTOR;      /* pgvector's sum(vector) */
+            else if (t == TYPE_INT2 || t == TYPE_INT4) ag.rettype = TYPE_INT8;
             else if (t == TYPE_INT8 || t == TYPE_FLOAT8 || t == TYPE_NUMERIC) ag.rettype = TYPE_FLOAT8;
             else if (t == TYPE_FLOAT4) ag.rettype = TYPE_FLOAT4;
             else goto nofn;
             break;
         case AGG_AVG:
+            if (t == TYPE_VECTOR) {             /* pgvector's avg(vector) */
+                ag.rettype = TYPE_VECTOR;
+                break;
+            }
             if (!is_numeric_type(t))
                 goto nofn;
             ag.rettype = TYPE_FLOAT8;
@@ -826,7 +842,7 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
             break;
         }
         /* sum/avg read their input as float8 or int8; cast once here */
-        if ((ag.fn == AGG_SUM || ag.fn == AGG_AVG) && t != TYPE_INT2 && t != TYPE_INT4 && t != TYPE_INT8 &&
+        if ((ag.fn == AGG_SUM || ag.fn == AGG_AVG) && t != TYPE_INT2 && t != TYPE_INT4 && t != TYPE_INT8 && t != TYPE_VECTOR &&
             !(arg = b_coerce(b, arg, TYPE_FLOAT8, -1, CAST_IMPLICIT, n->location)))
             return NULL;
         if ((ag.fn == AGG_SUM || ag.fn == AGG_AVG) && (t == TYPE_INT2 || t == TYPE_INT4) &&
@@ -1020,6 +1036,10 @@ static int b_type(binder_t *b, const ast_typename_t *t, int location, type_oid_t
             /* "char" / "character" without a length means length 1 */
             *typmod = 1 + 4;
         }
+    }
+    if (ti->oid == TYPE_VECTOR && t->ntypmods && type_vector_typmod_in(t->ntypmods, t->typmods, typmod, b->err) < 0) {
+        b_pos(b, location);
+        return -1;
     }
     return 0;
 }
@@ -2771,7 +2791,7 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
         plan_agg_t *aggs = b->aggs;
         bool pushdown = cur->kind == PL_SCAN;
         for (int i = 0; i < naggs && pushdown; i++)
-            if (aggs[i].distinct || aggs[i].fn == AGG_STRING_AGG)
+            if (aggs[i].distinct || aggs[i].fn == AGG_STRING_AGG || aggs[i].argtype == TYPE_VECTOR)
                 pushdown = false;
         plan_t *ag = pl_new(b, PL_AGG, ngroup + naggs);
         if (!ag)
@@ -2875,6 +2895,8 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
             return NULL;
         if (q->offset && !(l->limit.offset = b_limit_expr(b, q->offset, "OFFSET")))
             return NULL;
+        if (b_push_topk(b, l) < 0)
+            return NULL;
         cur = l;
     }
     if (b_join_keys(b, cur) < 0)
@@ -2895,6 +2917,133 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
     }
     *descs = d;
     return cur;
+}
+
+/* ---- per-shard top-k (ORDER BY ... LIMIT k over one table) ---- */
+
+/* Whether e can run inside a shard fragment as a per-row sort key: no subqueries,
+ * outer references, aggregates or volatile functions. */
+static bool b_fragment_safe(const bexpr_t *e)
+{
+    if (e->kind == BX_SUBQ || e->kind == BX_OUTER || e->kind == BX_INSUBQ || e->kind == BX_AGGREF)
+        return false;
+    if (bx_has_volatile(e))
+        return false;
+    for (int i = 0; i < e->nargs; i++)
+        if (!b_fragment_safe(e->args[i]))
+            return false;
+    return true;
+}
+
+/* An HNSW index answering key 0 (`col <op> q` or `q <op> col`, ascending, with the
+ * index's metric), recorded in tk. pgvector's rule: the operator's opclass must be
+ * the index's, and the other side must not depend on the row. */
+static void b_topk_index(const cat_table_t *t, plan_topk_t *tk)
+{
+    const plan_sortkey_t *k = &tk->keys[0];
+    const bexpr_t *e = k->expr;
+    distance_metric_t m;
+    if (k->desc || e->kind != BX_FUNC || e->nargs != 2 || !builtins_vector_metric(e->fn, &m))
+        return;
+    int side = e->args[0]->kind == BX_COL ? 0 : e->args[1]->kind == BX_COL ? 1 : -1;
+    if (side < 0 || bx_has_cols(e->args[1 - side]) || e->args[side]->type != TYPE_VECTOR)
+        return;
+    int col = e->args[side]->index;
+    for (int i = 0; i < t->nvindexes; i++) {
+        const cat_vindex_t *vi = &t->vindexes[i];
+        if (vi->attnum == t->cols[col].attnum && vi->metric == m) {
+            tk->index = vi;
+            tk->vcol = col;
+            tk->query = e->args[1 - side];
+            return;
+        }
+    }
+}
+
+/* LIMIT over SORT over PROJECT over a plain table scan: the sort keys (projected
+ * expressions over the table's columns) and the limit go into the scan, so every
+ * shard returns only its best limit + offset rows; the SORT and LIMIT stay on the
+ * coordinator and merge them. Returns 0 (pushed or not) or -1 on allocation failure. */
+static int b_push_topk(binder_t *b, plan_t *limit)
+{
+    plan_t *sort = limit->child;
+    if (!limit->limit.limit || !sort || sort->kind != PL_SORT || !sort->child || sort->child->kind != PL_PROJECT)
+        return 0;
+    plan_t *proj = sort->child, *scan = proj->child;
+    if (!scan || scan->kind != PL_SCAN || scan->scan.agg_pushed || scan->scan.lock_rows || scan->scan.nkey)
+        return 0;
+    plan_topk_t *tk = b_alloc(b, sizeof *tk);
+    plan_sortkey_t *keys = b_alloc(b, (size_t)sort->sort.nkeys * sizeof *keys);
+    if (!tk || !keys)
+        return -1;
+    memset(tk, 0, sizeof *tk);
+    for (int i = 0; i < sort->sort.nkeys; i++) {
+        const bexpr_t *ref = sort->sort.keys[i].expr;
+        ASSERT(ref->kind == BX_COL && ref->index < proj->ncols);
+        bexpr_t *e = proj->project.exprs[ref->index];
+        if (!b_fragment_safe(e))
+            return 0;
+        keys[i] = sort->sort.keys[i];
+        keys[i].expr = e;
+    }
+    tk->nkeys = sort->sort.nkeys;
+    tk->keys = keys;
+    tk->limit = limit->limit.limit;
+    tk->offset = limit->limit.offset;
+    b_topk_index(scan->scan.table, tk);
+    scan->scan.topk = tk;
+    return 0;
+}
+
+/* EXPLAIN SELECT: binds the query and answers with its plan as rows of one text
+ * column "QUERY PLAN" (a VALUES plan; the ef_search line reads the setting when it
+ * runs). */
+static int b_explain(binder_t *b, const ast_t *stmt, bound_stmt_t *bs)
+{
+    int nvis;
+    const char **names;
+    sql_coldesc_t *cols;
+    const ast_t *q = stmt->explain.stmt;
+    plan_t *inner = b_select(b, &q->select, &nvis, &names, &cols);
+    const char **lines;
+    int n;
+    if (!inner)
+        return -1;
+    if (explain_lines(inner, b->a, &lines, &n) < 0)
+        return sql_error(b->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    plan_t *p = pl_new(b, PL_VALUES, 1);
+    if (!p || !(p->values.rows = b_alloc(b, (size_t)(n + 1) * sizeof(bexpr_t **))))
+        return -1;
+    p->values.nrows = n;
+    p->types[0] = TYPE_TEXT;
+    for (int i = 0; i < n; i++) {
+        bool guc = lines[i][0] == EXPLAIN_GUC_MARK;
+        const char *text = lines[i] + guc;
+        datum_t v;
+        if (!(p->values.rows[i] = b_alloc(b, sizeof(bexpr_t *))) || !(v.s = vstr_new(b->a, text, strlen(text))))
+            return sql_error(b->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        bexpr_t *e = bx_const(b, TYPE_TEXT, v, false);
+        if (e && guc) {
+            datum_t nm;
+            bexpr_t *g = bx_new(b, BX_GUC, TYPE_TEXT, 1), *cat = bx_new(b, BX_CONCAT, TYPE_TEXT, 2);
+            if (!g || !cat || !(nm.s = vstr_new(b->a, "hnsw.ef_search", 14)) ||
+                !(g->args[0] = bx_const(b, TYPE_TEXT, nm, false)))
+                return -1;
+            cat->args[0] = e;
+            cat->args[1] = g;
+            e = cat;
+        }
+        if (!e)
+            return -1;
+        p->values.rows[i][0] = e;
+    }
+    bs->kind = ST_QUERY;
+    bs->plan = p;
+    bs->ncols = bs->nvisible = 1;
+    if (!(bs->cols = b_alloc(b, sizeof(sql_coldesc_t))))
+        return -1;
+    bs->cols[0] = (sql_coldesc_t){"QUERY PLAN", 0, 0, TYPE_TEXT, -1, -1};
+    return 0;
 }
 
 /* ---- DML ---- */
@@ -3219,6 +3368,9 @@ bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error
     case AST_DELETE: bs->kind = ST_DELETE; rc = b_update_delete(b, stmt, bs); break;
     case AST_CREATE_TABLE: bs->kind = ST_CREATE; break;
     case AST_DROP_TABLE: bs->kind = ST_DROP; break;
+    case AST_CREATE_INDEX: bs->kind = ST_CREATE; break;
+    case AST_EXPLAIN: rc = b_explain(b, stmt, bs); break;
+    case AST_DROP_INDEX: bs->kind = ST_DROP; break;
     case AST_TRUNCATE: bs->kind = ST_TRUNCATE; break;
     case AST_TXN: bs->kind = ST_TXN; break;
     case AST_SET: bs->kind = ST_SET; break;

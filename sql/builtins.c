@@ -27,6 +27,8 @@
 
 extern const builtin_t builtins_catalog[];
 extern const int builtins_catalog_count;
+extern const builtin_t builtins_vector[];      /* sql/builtins_vector.c */
+extern const int builtins_vector_count;
 
 #define T TYPE_TEXT
 #define I4 TYPE_INT4
@@ -150,12 +152,15 @@ static const builtin_t builtin_table[] = {
 };
 #define BUILTIN_TABLE_COUNT ((int)(sizeof builtin_table / sizeof builtin_table[0]))
 
-int builtin_count(void) { return BUILTIN_TABLE_COUNT + builtins_catalog_count; }
+int builtin_count(void) { return BUILTIN_TABLE_COUNT + builtins_catalog_count + builtins_vector_count; }
 
 const builtin_t *builtin_at(int i)
 {
     ASSERT(i >= 0 && i < builtin_count());
-    return i < BUILTIN_TABLE_COUNT ? &builtin_table[i] : &builtins_catalog[i - BUILTIN_TABLE_COUNT];
+    if (i < BUILTIN_TABLE_COUNT)
+        return &builtin_table[i];
+    i -= BUILTIN_TABLE_COUNT;
+    return i < builtins_catalog_count ? &builtins_catalog[i] : &builtins_vector[i - builtins_catalog_count];
 }
 
 /* Number of fixed leading arguments of a variadic entry. */

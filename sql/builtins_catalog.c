@@ -22,6 +22,7 @@
 #include "core/limits.h"
 #include "sql/builtins.h"
 #include "sql/pgcatalog_int.h"
+#include "vector/hnsw.h"
 
 #define OID  TYPE_OID
 #define TXT  TYPE_TEXT
@@ -194,9 +195,57 @@ static void put_key_cols(const cat_table_t *tab, strbuf_t *sb)
 /* pg_get_indexdef(oid [, column, pretty]): the CREATE INDEX statement, or with column
  * > 0 that key column's name ("" past the last). Pretty output leaves the table
  * unqualified when it is visible, as PostgreSQL does. NULL for a non-index OID. */
+/* The CREATE INDEX statement of an HNSW index, as pgvector's indexes deparse
+ * (WITH only for options that differ from the defaults). */
+static int vindex_def(const builtin_ctx_t *ctx, const pgcat__rel_t *rel, int64_t column, bool pretty,
+                      datum_t *out, sql_error_t *err)
+{
+    static const char *const ops[] = {"vector_l2_ops", "vector_ip_ops", "vector_cosine_ops", "vector_l1_ops"};
+    const cat_table_t *tab = rel->table;
+    const cat_vindex_t *vi = rel->vindex;
+    const char *col = NULL;
+    for (int i = 0; i < tab->ncols; i++)
+        if (tab->cols[i].attnum == vi->attnum)
+            col = tab->cols[i].name;
+    ASSERT(col && vi->metric < sizeof ops / sizeof ops[0]);
+    strbuf_t sb;
+    strbuf_init(&sb);
+    if (column > 0) {
+        if (column == 1)
+            pgcat__quote_ident(col, &sb);
+        return ret_sb(ctx, &sb, out, err);
+    }
+    pgcat__rel_t trel = {PGCAT_REL_TABLE, tab->oid, tab->namespace_oid, tab->name, tab->relkind, tab, NULL, NULL};
+    strbuf_puts(&sb, "CREATE INDEX ");
+    pgcat__quote_ident(rel->name, &sb);
+    strbuf_puts(&sb, " ON ");
+    if (!pretty || !pgcat__rel_visible(ctx->catalog, &trel)) {
+        pgcat__quote_ident(pgcat__ns_name(tab->namespace_oid), &sb);
+        strbuf_putc(&sb, '.');
+    }
+    pgcat__quote_ident(tab->name, &sb);
+    strbuf_puts(&sb, " USING hnsw (");
+    pgcat__quote_ident(col, &sb);
+    strbuf_printf(&sb, " %s)", ops[vi->metric]);
+    bool m = vi->m != HNSW_M_DEFAULT, efc = vi->ef_construction != HNSW_EF_CONSTRUCTION_DEFAULT;
+    if (m || efc) {
+        strbuf_puts(&sb, " WITH (");
+        if (m)
+            strbuf_printf(&sb, "m='%u'", (unsigned)vi->m);
+        if (m && efc)
+            strbuf_puts(&sb, ", ");
+        if (efc)
+            strbuf_printf(&sb, "ef_construction='%u'", (unsigned)vi->ef_construction);
+        strbuf_putc(&sb, ')');
+    }
+    return ret_sb(ctx, &sb, out, err);
+}
+
 static int fn_pg_get_indexdef(FN_ARGS)
 {
     pgcat__rel_t rel;
+    if (pgcat__rel_by_oid(ctx->catalog, arg_oid(args[0]), &rel) && rel.kind == PGCAT_REL_VINDEX)
+        return vindex_def(ctx, &rel, nargs > 1 ? args[1].i64 : 0, nargs > 2 && args[2].i64, out, err);
     if (!pk_index(ctx, arg_oid(args[0]), &rel)) {
         *isnull = true;
         return 0;

@@ -146,6 +146,14 @@ static cat_table_t *table_copy(cat_snap_t *s, const cat_table_t *t)
     }
     if (t->npk)
         memcpy(n->pk_attnums, t->pk_attnums, (size_t)t->npk * sizeof(int16_t));
+    n->vindexes = arena_alloc(a, (size_t)(t->nvindexes + 1) * sizeof(cat_vindex_t));
+    if (!n->vindexes)
+        return NULL;
+    for (int i = 0; i < t->nvindexes; i++) {
+        n->vindexes[i] = t->vindexes[i];
+        if (!(n->vindexes[i].name = sdup(s, t->vindexes[i].name)))
+            return NULL;
+    }
     return n;
 }
 
@@ -196,6 +204,17 @@ static void cat_encode(const cat_table_t *t, strbuf_t *b)
     strbuf_put_be32(b, t->pk_index_oid);
     put_str(b, t->pk_name);
     strbuf_put_be64(b, t->create_ts);
+    /* HNSW indexes: an optional tail, so rows written before they existed still read */
+    strbuf_put_be16(b, (uint16_t)t->nvindexes);
+    for (int i = 0; i < t->nvindexes; i++) {
+        const cat_vindex_t *v = &t->vindexes[i];
+        strbuf_put_be32(b, v->oid);
+        put_str(b, v->name);
+        strbuf_put_be16(b, (uint16_t)v->attnum);
+        strbuf_put_u8(b, v->metric);
+        strbuf_put_be16(b, v->m);
+        strbuf_put_be16(b, v->ef_construction);
+    }
 }
 
 typedef struct rd { const uint8_t *p, *end; bool bad; } rd_t;
@@ -271,6 +290,24 @@ static cat_table_t *cat_decode(cat_snap_t *s, const uint8_t *p, size_t len)
     t->pk_index_oid = (uint32_t)rd_be(&r, 4);
     t->pk_name = rd_str(&r, s);
     t->create_ts = rd_be(&r, 8);
+    if (!r.bad && r.p < r.end)
+        t->nvindexes = (int)rd_be(&r, 2);
+    if (r.bad || t->nvindexes > LIMIT_SQL_COLUMNS)
+        return NULL;
+    t->vindexes = arena_alloc(&s->arena, (size_t)(t->nvindexes + 1) * sizeof(cat_vindex_t));
+    if (!t->vindexes)
+        return NULL;
+    for (int i = 0; i < t->nvindexes; i++) {
+        cat_vindex_t *v = &t->vindexes[i];
+        v->oid = (uint32_t)rd_be(&r, 4);
+        v->name = rd_str(&r, s);
+        v->attnum = (int16_t)rd_be(&r, 2);
+        v->metric = (uint8_t)rd_be(&r, 1);
+        v->m = (uint16_t)rd_be(&r, 2);
+        v->ef_construction = (uint16_t)rd_be(&r, 2);
+        if (r.bad || !v->name)
+            return NULL;
+    }
     return r.bad ? NULL : t;
 }
 

@@ -42,6 +42,16 @@ typedef struct cat_column {
     const char *default_sql;     /* DEFAULT expression as SQL text (deparsed), or NULL */
 } cat_column_t;
 
+/* An HNSW vector index (CREATE INDEX ... USING hnsw): one graph per shard over that
+ * shard's rows (sql/vindex.h). Stored with its table. */
+typedef struct cat_vindex {
+    uint32_t oid;
+    const char *name;
+    int16_t attnum;              /* the indexed vector column */
+    uint8_t metric;              /* distance_metric_t (vector/distance.h) */
+    uint16_t m, ef_construction;
+} cat_vindex_t;
+
 typedef struct cat_table {
     uint32_t oid;                /* also the storage table id */
     uint32_t namespace_oid;
@@ -54,6 +64,8 @@ typedef struct cat_table {
     uint32_t pk_index_oid;       /* OID of the implicit "<table>_pkey" index, 0 if none */
     const char *pk_name;         /* constraint name, e.g. "t_pkey" */
     uint64_t create_ts;          /* HLC of creation */
+    int nvindexes;               /* HNSW indexes on this table */
+    cat_vindex_t *vindexes;
 } cat_table_t;
 
 typedef struct catalog {

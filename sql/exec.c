@@ -198,6 +198,7 @@ static int scan_open(exec_op_t *op, sql_error_t *err)
         f->key = key;
         f->klen = klen;
         f->cancel = ctx->cancel;
+        f->ef_search = exec_topk_ef_search(ctx);
     }
     op->st = s;
     return 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/assert.h"
+#include "sql/builtins_vector.h"
 #include "sql/exec_int.h"
 
 /* ---- row stores ---- */
@@ -285,7 +286,8 @@ static int string_agg_add(agg_table_t *ag, agg_state_t *s, datum_t v, datum_t se
 }
 
 /* Folds one raw input value into a state (sep: string_agg's separator). */
-static int state_add(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, datum_t v, datum_t sep, bool sepnull)
+static int state_add(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, datum_t v, datum_t sep, bool sepnull,
+                     sql_error_t *err)
 {
     switch (pa->fn) {
     case AGG_COUNT_STAR:
@@ -294,6 +296,8 @@ static int state_add(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, datu
         break;
     case AGG_SUM:
     case AGG_AVG:
+        if (pa->argtype == TYPE_VECTOR)      /* complete mode only: never split */
+            return builtins_vector_agg_add(ag->a, pa->fn == AGG_AVG, &s->val.s, v, err);
         if (is_int_arg(pa->argtype))
             s->isum += v.i64;
         else
@@ -376,7 +380,7 @@ static int state_merge(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, co
         if (in->nulls[c][r])
             return 0;
         ASSERT(pa->fn != AGG_STRING_AGG);     /* never split into partial states */
-        return state_add(ag, pa, s, in->vals[c][r], (datum_t){0}, true);
+        return state_add(ag, pa, s, in->vals[c][r], (datum_t){0}, true, NULL);
     }
 }
 
@@ -463,7 +467,7 @@ int agg_add(agg_table_t *ag, expr_ctx_t *x, const batch_t *in, bexpr_t *const *g
                 }
             }
             if (state_add(ag, pa, &grp->states[i], v, pa->arg2 ? sv[i][r] : (datum_t){0},
-                          pa->arg2 ? sn[i][r] : true) < 0)
+                          pa->arg2 ? sn[i][r] : true, err) < 0)
                 goto oom;
         }
     }
@@ -472,7 +476,8 @@ oom:
     return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 }
 
-static int final_value(const plan_agg_t *pa, const agg_state_t *s, datum_t *out, bool *isnull, sql_error_t *err)
+static int final_value(arena_t *a, const plan_agg_t *pa, const agg_state_t *s, datum_t *out, bool *isnull,
+                       sql_error_t *err)
 {
     *isnull = false;
     switch (pa->fn) {
@@ -481,6 +486,8 @@ static int final_value(const plan_agg_t *pa, const agg_state_t *s, datum_t *out,
         out->i64 = s->count;
         return 0;
     case AGG_SUM:
+        if (pa->argtype == TYPE_VECTOR)
+            return builtins_vector_agg_final(a, false, s->val.s, out, isnull, err);
         if (!s->has) {
             *isnull = true;
             return 0;
@@ -494,6 +501,8 @@ static int final_value(const plan_agg_t *pa, const agg_state_t *s, datum_t *out,
         }
         return 0;
     case AGG_AVG:
+        if (pa->argtype == TYPE_VECTOR)
+            return builtins_vector_agg_final(a, true, s->val.s, out, isnull, err);
         if (!s->has || s->count == 0) {
             *isnull = true;
             return 0;
@@ -530,7 +539,7 @@ int agg_emit(agg_table_t *ag, batch_t *out, int64_t *pos, sql_error_t *err)
             const plan_agg_t *pa = &ag->aggs[i];
             const agg_state_t *s = &g->states[i];
             if (ag->mode != PLAN_AGG_PARTIAL) {
-                if (final_value(pa, s, &out->vals[c][r], &out->nulls[c][r], err) < 0)
+                if (final_value(ag->a, pa, s, &out->vals[c][r], &out->nulls[c][r], err) < 0)
                     return -1;
                 c++;
                 continue;

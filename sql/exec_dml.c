@@ -13,6 +13,7 @@
 #include "shards/shard.h"
 #include "sql/catalog_int.h"
 #include "sql/exec_int.h"
+#include "sql/types_vector.h"
 
 #define INSERT_FLUSH_BYTES (1u << 20)   /* per-shard buffer sent once it reaches this */
 
@@ -424,6 +425,9 @@ static int col_type(const ast_typename_t *tn, type_oid_t *oid, int32_t *typmod, 
         } else if (ti->oid == TYPE_BPCHAR && strcmp(tn->name, "bpchar") != 0) {
             *typmod = 1 + 4;
         }
+    } else if (ti->oid == TYPE_VECTOR) {
+        if (tn->ntypmods && type_vector_typmod_in(tn->ntypmods, tn->typmods, typmod, err) < 0)
+            return -1;
     } else if (tn->ntypmods && ti->oid != TYPE_NUMERIC && ti->oid != TYPE_TIMESTAMP && ti->oid != TYPE_TIMESTAMPTZ) {
         return sql_error(err, SQLSTATE_SYNTAX_ERROR, "type modifier is not allowed for type \"%s\"", ti->name);
     }
@@ -477,6 +481,8 @@ int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
                                  a->create.pk_cols[k]);
         if (type_is_array(def.cols[found].type))
             return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "arrays in a primary key are not supported");
+        if (def.cols[found].type == TYPE_VECTOR)
+            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "vectors in a primary key are not supported");
         def.pk_attnums[k] = def.cols[found].attnum;
         def.cols[found].not_null = true;
     }
@@ -573,6 +579,8 @@ int exec_alter_pk(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
                              a->alter_pk.cols[k], old->name);
         if (type_is_array(old->cols[found].type))
             return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "arrays in a primary key are not supported");
+        if (old->cols[found].type == TYPE_VECTOR)
+            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "vectors in a primary key are not supported");
         def->pk_attnums[k] = old->cols[found].attnum;
         def->cols[found].not_null = true;
     }

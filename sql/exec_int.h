@@ -151,10 +151,30 @@ typedef struct frag_scan {
     bool opened, done;
     batch_t *out;
     sql_error_t err;
+    /* per-shard top-k (plan->scan.topk; exec_topk.c) */
+    uint32_t ef_search;          /* hnsw.ef_search of the session */
+    struct exec_topk *topk;      /* collected rows; NULL until the first call */
+    bool topk_off;               /* LIMIT NULL / too large: scan as usual */
 } frag_scan_t;
 
 int frag_scan_next(void *arg);
 int frag_scan_close(void *arg);
+/* Shared by exec_shard.c and exec_topk.c: the next raw rows of the scan into a batch
+ * in f->scratch (rows or -1), and the rows of b passing the scan's filter. */
+int frag_scan_read(frag_scan_t *f, batch_t **out, int max);
+int frag_scan_filter(frag_scan_t *f, batch_t *b, int **sel);
+/* Decodes a stored row into row r of b (strings point into the store value). */
+int frag_scan_decode(frag_scan_t *f, batch_t *b, int r, const store_val_t *v);
+
+/* ---- per-shard top-k (exec_topk.c) ---- */
+
+/* Fragment side of plan->scan.topk: on the first call collects this shard's best
+ * k rows (exact: scan + filter + bounded selection; indexed: sql/vindex.c), then
+ * hands them out in batches in f->out. Returns 0, 1 when the plan's limit turned
+ * out not to be pushable (f->topk_off: the caller scans as usual) or -1 + f->err. */
+int exec_topk_next(frag_scan_t *f);
+/* The session's hnsw.ef_search (pgvector's default 40 when unset). */
+uint32_t exec_topk_ef_search(const struct exec_ctx *ctx);
 
 typedef struct frag_write {
     /* request */

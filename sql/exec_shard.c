@@ -177,6 +177,11 @@ static int decode_into(arena_t *a, batch_t *b, int r, const plan_t *p, const sto
     return 0;
 }
 
+int frag_scan_decode(frag_scan_t *f, batch_t *b, int r, const store_val_t *v)
+{
+    return decode_into(&f->scratch, b, r, f->plan, v, &f->err);
+}
+
 /* Reads up to max raw rows into a fresh batch in f->scratch. Returns rows or -1. */
 static int read_raw(frag_scan_t *f, batch_t **out, int max)
 {
@@ -277,6 +282,9 @@ static int apply_filter(frag_scan_t *f, batch_t *b, int **sel)
     *sel = s;
     return n;
 }
+
+int frag_scan_read(frag_scan_t *f, batch_t **out, int max) { return read_raw(f, out, max); }
+int frag_scan_filter(frag_scan_t *f, batch_t *b, int **sel) { return apply_filter(f, b, sel); }
 
 static int copy_selected(frag_scan_t *f, batch_t *dst, const batch_t *src, const int *sel, int n)
 {
@@ -404,6 +412,11 @@ int frag_scan_next(void *arg)
             return -1;
         f->out = out;
         return 0;
+    }
+    if (p->scan.topk && !f->key && !f->topk_off) {
+        int rc = exec_topk_next(f);
+        if (rc <= 0)
+            return rc;
     }
     if (f->done) {
         f->out = NULL;

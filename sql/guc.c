@@ -30,6 +30,7 @@ static const guc_def_t guc_defs[] = {
     {"default_transaction_isolation", "read committed", 0, "Sets the transaction isolation level of each new transaction."},
     {"default_transaction_read_only", "off", G_REPORT | G_BOOL, "Sets the default read-only status of new transactions."},
     {"extra_float_digits", "1", G_INT, "Sets the number of digits displayed for floating-point values."},
+    {"hnsw.ef_search", "40", G_INT, "Sets the size of the dynamic candidate list for search"},   /* pgvector */
     {"idle_in_transaction_session_timeout", "0", G_TIME, "Sets the maximum allowed idle time between queries, when in a transaction."},
     {"in_hot_standby", "off", G_REPORT | G_READONLY, "Shows whether hot standby is currently active."},
     {"integer_datetimes", "on", G_REPORT | G_READONLY, "Shows whether datetimes are integer based."},
@@ -226,6 +227,10 @@ static int normalise(int i, const char *value, char *buf, size_t cap, sql_error_
         if (!strcmp(d->name, "extra_float_digits") && (v < -15 || v > 3))
             return sql_error(err, SQLSTATE_INVALID_PARAMETER,
                              "%ld is outside the valid range for parameter \"%s\" (-15 .. 3)", v, d->name);
+        if (!strcmp(d->name, "hnsw.ef_search") && (v < LIMIT_HNSW_EF_SEARCH_MIN || v > LIMIT_HNSW_EF_SEARCH_MAX))
+            return sql_error(err, SQLSTATE_INVALID_PARAMETER,
+                             "%ld is outside the valid range for parameter \"%s\" (%d .. %d)", v, d->name,
+                             LIMIT_HNSW_EF_SEARCH_MIN, LIMIT_HNSW_EF_SEARCH_MAX);
         return 0;
     }
     if (!strcmp(d->name, "client_encoding")) {

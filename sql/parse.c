@@ -1196,6 +1196,74 @@ static ast_t *p_prepare(pctx_t *c, const PgQuery__PrepareStmt *ps)
     return (n->prepare.stmt = p_stmt(c, ps->query)) ? n : NULL;
 }
 
+/* A WITH (...) option value as text: numbers as written, strings and names as is. */
+static const char *p_defarg(pctx_t *c, const pnode_t *a)
+{
+    char buf[32];
+    if (!a)
+        return p_str(c, "true");     /* WITH (flag) means flag = true */
+    switch (a->node_case) {
+    case PG_QUERY__NODE__NODE_INTEGER:
+        snprintf(buf, sizeof buf, "%d", a->integer->ival);
+        return p_str(c, buf);
+    case PG_QUERY__NODE__NODE_FLOAT: return p_str(c, a->float_->fval);
+    case PG_QUERY__NODE__NODE_STRING: return p_str(c, a->string->sval);
+    case PG_QUERY__NODE__NODE_BOOLEAN: return p_str(c, a->boolean->boolval ? "true" : "false");
+    case PG_QUERY__NODE__NODE_TYPE_NAME: return p_str(c, p_last_name(a->type_name->n_names, a->type_name->names));
+    default:
+        p_unsupported(c, "this option value", -1);
+        return NULL;
+    }
+}
+
+/* CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] [name] ON t [USING m]
+ * (col [opclass], ...) [WITH (...)] [WHERE ...]: the binder and vindex_ddl.c decide
+ * what runs (only hnsw does). */
+static ast_t *p_index(pctx_t *c, const PgQuery__IndexStmt *x)
+{
+    ast_t *n = p_node(c, AST_CREATE_INDEX, x->relation ? x->relation->location : -1);
+    if (!n || !(n->create_index.table = p_rangevar(c, x->relation)))
+        return NULL;
+    n->create_index.name = x->idxname && x->idxname[0] ? p_str(c, x->idxname) : NULL;
+    n->create_index.method = p_str(c, x->access_method && x->access_method[0] ? x->access_method : "btree");
+    n->create_index.if_not_exists = x->if_not_exists;
+    n->create_index.unique = x->unique;
+    n->create_index.concurrent = x->concurrent;
+    n->create_index.has_where = x->where_clause != NULL;
+    size_t k = x->n_index_params;
+    n->create_index.ncols = (int)k;
+    n->create_index.cols = p_alloc(c, (k + 1) * sizeof(char *));
+    n->create_index.opclasses = p_alloc(c, (k + 1) * sizeof(char *));
+    if (!n->create_index.cols || !n->create_index.opclasses)
+        return NULL;
+    for (size_t i = 0; i < k; i++) {
+        const pnode_t *e = x->index_params[i];
+        if (e->node_case != PG_QUERY__NODE__NODE_INDEX_ELEM)
+            return p_unsupported(c, "this index element", -1);
+        const PgQuery__IndexElem *ie = e->index_elem;
+        if (ie->name && ie->name[0] && !(n->create_index.cols[i] = p_str(c, ie->name)))
+            return NULL;
+        const char *oc = p_last_name(ie->n_opclass, ie->opclass);
+        if (oc && !(n->create_index.opclasses[i] = p_str(c, oc)))
+            return NULL;
+    }
+    size_t no = x->n_options;
+    n->create_index.nopts = (int)no;
+    n->create_index.opt_names = p_alloc(c, (no + 1) * sizeof(char *));
+    n->create_index.opt_values = p_alloc(c, (no + 1) * sizeof(char *));
+    if (!n->create_index.opt_names || !n->create_index.opt_values)
+        return NULL;
+    for (size_t i = 0; i < no; i++) {
+        const pnode_t *o = x->options[i];
+        if (o->node_case != PG_QUERY__NODE__NODE_DEF_ELEM)
+            return p_unsupported(c, "this index option", -1);
+        if (!(n->create_index.opt_names[i] = p_str(c, o->def_elem->defname)) ||
+            !(n->create_index.opt_values[i] = p_defarg(c, o->def_elem->arg)))
+            return NULL;
+    }
+    return n;
+}
+
 static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
 {
     ast_t *n;
@@ -1212,9 +1280,12 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
         return p_create(c, s->create_stmt);
     case PG_QUERY__NODE__NODE_DROP_STMT: {
         const PgQuery__DropStmt *d = s->drop_stmt;
-        if (d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+        bool index = d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX;
+        if (d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE && !index)
             return p_unsupported(c, "DROP of this object type", -1);
-        if (!(n = p_node(c, AST_DROP_TABLE, -1)))
+        if (index && d->concurrent)
+            return p_unsupported(c, "DROP INDEX CONCURRENTLY", -1);
+        if (!(n = p_node(c, index ? AST_DROP_INDEX : AST_DROP_TABLE, -1)))
             return NULL;
         n->drop.if_exists = d->missing_ok;
         return p_table_list(c, d->n_objects, d->objects, true, n) < 0 ? NULL : n;
@@ -1329,12 +1400,23 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
             n->alter_pk.conname = p_str(c, k->conname);
         return p_pk_cols(c, k, &n->alter_pk.ncols, &n->alter_pk.cols) < 0 ? NULL : n;
     }
-    case PG_QUERY__NODE__NODE_EXPLAIN_STMT:
-        return p_unsupported(c, "EXPLAIN", -1);
+    case PG_QUERY__NODE__NODE_EXPLAIN_STMT: {
+        const PgQuery__ExplainStmt *x = s->explain_stmt;
+        for (size_t i = 0; i < x->n_options; i++) {
+            const pnode_t *o = x->options[i];
+            if (o->node_case == PG_QUERY__NODE__NODE_DEF_ELEM && !strcmp(o->def_elem->defname, "analyze"))
+                return p_unsupported(c, "EXPLAIN ANALYZE", -1);
+        }
+        if (!x->query || x->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+            return p_unsupported(c, "EXPLAIN of this statement", -1);
+        if (!(n = p_node(c, AST_EXPLAIN, -1)))
+            return NULL;
+        return (n->explain.stmt = p_stmt(c, x->query)) ? n : NULL;
+    }
     case PG_QUERY__NODE__NODE_COPY_STMT:
         return p_unsupported(c, "COPY", -1);
     case PG_QUERY__NODE__NODE_INDEX_STMT:
-        return p_unsupported(c, "CREATE INDEX", -1);
+        return p_index(c, s->index_stmt);
     case PG_QUERY__NODE__NODE_VIEW_STMT:
         return p_unsupported(c, "CREATE VIEW", -1);
     case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:

@@ -263,6 +263,7 @@ static int gen_proc(pgcat__scan_t *s);
 static int gen_attrdef(pgcat__scan_t *s);
 static int gen_tablespace(pgcat__scan_t *s);
 static int gen_collation(pgcat__scan_t *s);
+static int gen_extension(pgcat__scan_t *s);
 static int gen_is_tables(pgcat__scan_t *s);
 static int gen_is_columns(pgcat__scan_t *s);
 static int gen_is_schemata(pgcat__scan_t *s);
@@ -296,7 +297,7 @@ static const pgcat__table_t pgcat__tables[] = {
     PGC("pg_partitioned_table", 3350, cols_partitioned_table, 'r', false, NULL),
     PGC("pg_tablespace", 1213, cols_tablespace, 'r', true, gen_tablespace),
     PGC("pg_collation", 3456, cols_collation, 'r', false, gen_collation),
-    PGC("pg_extension", 3079, cols_extension, 'r', false, NULL),
+    PGC("pg_extension", 3079, cols_extension, 'r', false, gen_extension),
     PGC("pg_trigger", 2620, cols_trigger, 'r', false, NULL),
     PGC("pg_policy", 3256, cols_policy, 'r', false, NULL),
     PGC("pg_statistic_ext", 3381, cols_statistic_ext, 'r', false, NULL),
@@ -410,6 +411,13 @@ bool pgcat__rel_by_oid(const catalog_t *c, uint32_t oid, pgcat__rel_t *out)
             *out = (pgcat__rel_t){PGCAT_REL_PK_INDEX, oid, tab->namespace_oid,
                                   pgcat__pk_name(tab), 'i', tab, NULL};
             return true;
+        }
+        for (int k = 0; k < tab->nvindexes; k++) {
+            if (tab->vindexes[k].oid == oid) {
+                *out = (pgcat__rel_t){PGCAT_REL_VINDEX, oid, tab->namespace_oid, tab->vindexes[k].name,
+                                      'i', tab, NULL, &tab->vindexes[k]};
+                return true;
+            }
         }
     }
     return false;
@@ -708,8 +716,13 @@ static int gen_class(pgcat__scan_t *s)
     for (int i = 0; i < c->ntables; i++) {
         const cat_table_t *tab = c->tables[i];
         class_common(s, tab->oid, tab->name, tab->namespace_oid, tab->relkind, tab->ncols);
-        set_bool(s, "relhasindex", tab->npk > 0);
+        set_bool(s, "relhasindex", tab->npk > 0 || tab->nvindexes > 0);
         EMIT_OR_RETURN(s);
+        for (int k = 0; k < tab->nvindexes; k++) {
+            class_common(s, tab->vindexes[k].oid, tab->vindexes[k].name, tab->namespace_oid, 'i', 1);
+            set_i64(s, "relam", PGCAT_AM_HNSW);
+            EMIT_OR_RETURN(s);
+        }
         if (tab->npk == 0)
             continue;
         class_common(s, tab->pk_index_oid, pgcat__pk_name(tab), tab->namespace_oid, 'i',
@@ -800,6 +813,12 @@ static int gen_attribute(pgcat__scan_t *s)
                           false);
             EMIT_OR_RETURN(s);
         }
+        for (int k = 0; k < tab->nvindexes; k++) {
+            const cat_column_t *col = table_col(tab, tab->vindexes[k].attnum);
+            ASSERT(col && !col->dropped);
+            attribute_row(s, tab->vindexes[k].oid, col->name, 1, col->type, col->typmod, false);
+            EMIT_OR_RETURN(s);
+        }
     }
     return 0;
 }
@@ -872,11 +891,44 @@ static void set_key_vector(pgcat__scan_t *s, const char *name, const cat_table_t
     strbuf_free(&sb);
 }
 
+/* pg_index rows of a table's HNSW indexes (one key column, not unique). */
+static int vindex_rows(pgcat__scan_t *s, const cat_table_t *tab)
+{
+    for (int k = 0; k < tab->nvindexes; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "%d", tab->vindexes[k].attnum);
+        row_begin(s);
+        set_i64(s, "indexrelid", tab->vindexes[k].oid);
+        set_i64(s, "indrelid", tab->oid);
+        set_i64(s, "indnatts", 1);
+        set_i64(s, "indnkeyatts", 1);
+        set_bool(s, "indisunique", false);
+        set_bool(s, "indnullsnotdistinct", false);
+        set_bool(s, "indisprimary", false);
+        set_bool(s, "indisexclusion", false);
+        set_bool(s, "indimmediate", true);
+        set_bool(s, "indisclustered", false);
+        set_bool(s, "indisvalid", true);
+        set_bool(s, "indcheckxmin", false);
+        set_bool(s, "indisready", true);
+        set_bool(s, "indislive", true);
+        set_bool(s, "indisreplident", false);
+        set_str(s, "indkey", key);
+        set_str(s, "indcollation", "0");
+        set_str(s, "indoption", "0");
+        EMIT_OR_RETURN(s);
+    }
+    return 0;
+}
+
 static int gen_index(pgcat__scan_t *s)
 {
     const catalog_t *c = s->ctx->catalog;
     for (int i = 0; i < c->ntables; i++) {
         const cat_table_t *tab = c->tables[i];
+        int vrc = vindex_rows(s, tab);
+        if (vrc != 0)
+            return vrc;
         if (tab->npk == 0)
             continue;
         row_begin(s);
@@ -942,6 +994,7 @@ static int gen_am(pgcat__scan_t *s)
     static const struct { uint32_t oid; const char *name, *handler; char type; } am[] = {
         {PGCAT_AM_HEAP, "heap", "heap_tableam_handler", 't'},
         {PGCAT_AM_BTREE, "btree", "bthandler", 'i'},
+        {PGCAT_AM_HNSW, "hnsw", "hnswhandler", 'i'},
     };
     for (size_t i = 0; i < sizeof am / sizeof am[0]; i++) {
         row_begin(s);
@@ -1152,6 +1205,28 @@ static int gen_collation(pgcat__scan_t *s)
         set_i64(s, "collencoding", -1);
         set_str(s, "collcollate", coll[i].loc);
         set_str(s, "collctype", coll[i].loc);
+        EMIT_OR_RETURN(s);
+    }
+    return 0;
+}
+
+/* The extensions that are built in: plpgsql (as every PostgreSQL has it) and
+ * pgvector's vector (its type, operators and hnsw are always present, so
+ * CREATE EXTENSION vector has nothing to add; sql/README.md). */
+static int gen_extension(pgcat__scan_t *s)
+{
+    static const struct { uint32_t oid; const char *name, *version; } ext[] = {
+        {13568, "plpgsql", "1.0"},
+        {8102, "vector", "0.7.0"},
+    };
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        row_begin(s);
+        set_i64(s, "oid", ext[i].oid);
+        set_str(s, "extname", ext[i].name);
+        set_i64(s, "extowner", CAT_SUPERUSER_OID);
+        set_i64(s, "extnamespace", i == 0 ? CAT_NS_PG_CATALOG : CAT_NS_PUBLIC);
+        set_bool(s, "extrelocatable", i != 0);
+        set_str(s, "extversion", ext[i].version);
         EMIT_OR_RETURN(s);
     }
     return 0;

@@ -60,6 +60,19 @@ typedef struct plan_agg {
 
 typedef struct plan_sortkey { bexpr_t *expr; bool desc; bool nulls_first; } plan_sortkey_t;
 
+/* ORDER BY keys LIMIT k pushed into a scan fragment: each shard keeps only its k
+ * best rows (k = limit + offset, evaluated at run time) and the coordinator's
+ * SORT + LIMIT above merge them. With `index`, key 0 is `col <op> query` ordered
+ * like the index's metric and the shard answers from its HNSW graph. */
+typedef struct plan_topk {
+    int nkeys;
+    plan_sortkey_t *keys;        /* over table columns */
+    bexpr_t *limit, *offset;     /* row-free; offset NULL = 0 */
+    const cat_vindex_t *index;   /* NULL: exact top-k over the scan */
+    int vcol;                    /* the indexed column (table column index) */
+    bexpr_t *query;              /* row-free query vector */
+} plan_topk_t;
+
 typedef struct plan plan_t;
 struct plan {
     plan_kind_t kind;
@@ -81,6 +94,7 @@ struct plan {
             plan_agg_t *aggs;
             bool agg_pushed;
             bool lock_rows;            /* SELECT ... FOR UPDATE: lock and return newest versions */
+            plan_topk_t *topk;         /* per-shard ORDER BY ... LIMIT, or NULL */
         } scan;
         struct { const pgcat_vtab_t *vt; } vtab;
         struct { bexpr_t *start, *stop, *step; bexpr_t *unnest; /* unnest(array) instead */ } series;

@@ -35,6 +35,7 @@
 #include "sql/guc.h"
 #include "sql/shape.h"
 #include "sql/parse.h"
+#include "sql/vindex.h"
 
 typedef struct prep {
     char *name;
@@ -128,6 +129,7 @@ int sql_shard_init(int shard_id)
 
 void sql_shard_fini(int shard_id)
 {
+    vindex_shard_fini();
     catalog_detach();
 }
 
@@ -1117,6 +1119,8 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
     case AST_DROP_TABLE: *tag = "DROP TABLE"; rc = exec_drop_tables(&c, a, ddl_notice, sink, err); break;
     case AST_TRUNCATE: *tag = "TRUNCATE TABLE"; rc = exec_truncate(&c, a, err); break;
     case AST_ALTER_ADD_PK: *tag = "ALTER TABLE"; rc = exec_alter_pk(&c, a, err); break;
+    case AST_CREATE_INDEX: *tag = "CREATE INDEX"; rc = vindex_create(&c, a, ddl_notice, sink, err); break;
+    case AST_DROP_INDEX: *tag = "DROP INDEX"; rc = vindex_drop(&c, a, ddl_notice, sink, err); break;
     default: rc = sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "this statement is not supported"); break;
     }
     catalog_unref(c.catalog);

@@ -20,6 +20,7 @@
 #include "core/rt.h"
 #include "shards/shard.h"
 #include "sql/exec_int.h"
+#include "sql/vindex.h"
 
 static __thread uint64_t txn_counter;
 
@@ -295,6 +296,8 @@ int txn_write(const txn_ctx_t *tc, store_txn_t *t, int mode, uint32_t table_id, 
     for (;;) {
         uint64_t blocker = 0;
         int rc = store_write(shard_store(), t, mode, table_id, key, klen, val, vlen, &blocker);
+        if (rc == STORE_OK)     /* HNSW maintenance */
+            vindex_on_write(tc->txn_id, table_id, key, klen, val, vlen, mode == STORE_W_DELETE);
         if (rc == STORE_OK || rc == STORE_EXISTS)
             return rc;
         if (rc != STORE_LOCKED)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/assert.h"
+#include "sql/types_vector.h"
 
 /* pg_type rows, values copied from PostgreSQL 15's catalog (checked with psql). */
 static const type_info_t type_table[] = {
@@ -50,6 +51,7 @@ static const type_info_t type_table[] = {
     {TYPE_REGTYPE, "regtype", "regtype", 4, true, 'N', 'i', 2211, 0, false},
     {TYPE_REGNAMESPACE, "regnamespace", "regnamespace", 4, true, 'N', 'i', 4090, 0, false},
     {TYPE_VOID, "void", "void", 4, true, 'P', 'i', 0, 0, false},
+    {TYPE_VECTOR, "vector", "vector", -1, false, 'U', 'i', 0, 0, false},   /* pgvector */
 };
 #define TYPE_TABLE_COUNT ((int)(sizeof type_table / sizeof type_table[0]))
 
@@ -107,6 +109,8 @@ void type_format(type_oid_t oid, int32_t typmod, strbuf_t *out)
         strbuf_printf(out, typmod >= 4 ? "character(%d)" : "bpchar", typmod - 4);
     else if ((oid == TYPE_TIMESTAMP || oid == TYPE_TIMESTAMPTZ) && typmod >= 0)
         strbuf_printf(out, "timestamp(%d) with%s time zone", typmod, oid == TYPE_TIMESTAMP ? "out" : "");
+    else if (oid == TYPE_VECTOR && typmod >= 0)
+        strbuf_printf(out, "vector(%d)", typmod);
     else if (oid == TYPE_NUMERIC && typmod >= 4)
         strbuf_printf(out, "numeric(%d,%d)", ((typmod - 4) >> 16) & 0xffff, (typmod - 4) & 0xffff);
     else
@@ -149,6 +153,8 @@ int type_cmp(type_oid_t t, datum_t a, datum_t b)
         return cmp_bytes(a.s->data, a.s->len, b.s->data, b.s->len);
     if (type_is_array(t))
         return type_array_cmp(a, b);
+    if (t == TYPE_VECTOR)
+        return type_vector_cmp(a, b);
     return a.i64 < b.i64 ? -1 : a.i64 > b.i64;
 }
 
@@ -197,6 +203,8 @@ uint64_t type_hash(type_oid_t t, datum_t d)
         return types__hash_bytes(d.s->data, d.s->len, 0);
     if (type_is_array(t))
         return type_array_hash(d);
+    if (t == TYPE_VECTOR)
+        return type_vector_hash(d);
     return types__hash_u64((uint64_t)d.i64);
 }
 
@@ -243,6 +251,9 @@ bool type_can_cast(type_oid_t from, type_oid_t to, int ctx)
 {
     if (from == to || from == TYPE_UNKNOWN)
         return has_io(to) || from == to;
+    int vneed;
+    if (type_vector_array_cast(from, to, &vneed))      /* pgvector's array casts */
+        return ctx >= vneed;
     if (type_is_array(from) && type_is_array(to))
         return type_can_cast(type_array_elem(from), type_array_elem(to), ctx);   /* element-wise */
     for (size_t i = 0; i < sizeof cast_table / sizeof cast_table[0]; i++) {
@@ -357,7 +368,15 @@ int type_cast(type_oid_t from, type_oid_t to, int32_t to_typmod, int ctx, datum_
         return sql_error(err, "42846", "cannot cast type %s to %s", types__sql_name(from),
                          types__sql_name(to));
     bool truncate = ctx == CAST_EXPLICIT;
+    if (from == TYPE_VECTOR && to == TYPE_VECTOR) {   /* vector(n): pgvector's vector() cast checks dims */
+        *out = in;
+        return type_vector_check_typmod(in, to_typmod, err);
+    }
     if (from == to && !types__is_string(to)) { *out = in; return 0; }
+    if (to == TYPE_VECTOR && type_is_array(from))
+        return type_vector_from_array(in, to_typmod, a, out, err);
+    if (from == TYPE_VECTOR && type_is_array(to))
+        return type_vector_to_array(in, a, out, err);
     if (type_is_array(from) && type_is_array(to))
         return type_array_cast(from, to, ctx, in, a, out, err);
     if (types__is_string(from)) {

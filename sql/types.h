@@ -60,6 +60,9 @@ enum {
     TYPE_REGCLASS = 2205, TYPE_REGTYPE = 2206, TYPE_VOID = 2278, TYPE_REGNAMESPACE = 4089,
     TYPE_TEXTARRAY = 1009, TYPE_INT4ARRAY = 1007, TYPE_INT2ARRAY = 1005, TYPE_OIDARRAY = 1028,
     TYPE_NAMEARRAY = 1003, TYPE_CHARARRAY = 1002,
+    /* pgvector's vector (sql/types_vector.h): a stable OID of ours, in the range PostgreSQL
+     * leaves unused for built-in objects (pgvector's own OID depends on the database) */
+    TYPE_VECTOR = 8100,
 };
 
 typedef struct vstr { uint32_t len; char data[]; } vstr_t;

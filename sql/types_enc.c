@@ -40,7 +40,10 @@ static bool key_is_int(type_oid_t t)
 
 /* Variable-length values: strings, bytea and arrays (a row stores an array's blob as
  * is; arrays never appear in keys, DDL refuses them there). */
-static bool is_varlen(type_oid_t t) { return types__is_string(t) || t == TYPE_BYTEA || type_is_array(t); }
+static bool is_varlen(type_oid_t t)
+{
+    return types__is_string(t) || t == TYPE_BYTEA || type_is_array(t) || t == TYPE_VECTOR;
+}
 
 void type_key_encode(type_oid_t t, datum_t d, strbuf_t *out)
 {

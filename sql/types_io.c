@@ -15,6 +15,7 @@
 
 #include "core/assert.h"
 #include "core/limits.h"
+#include "sql/types_vector.h"
 
 #define TYPES_NUM_TEXT_MAX 64   /* longest numeric literal we copy to parse */
 
@@ -675,6 +676,18 @@ int types__in_text(type_oid_t t, int32_t typmod, const char *s, size_t len, bool
         trim(&p, &n);
         if (t == TYPE_REGNAMESPACE && n > 0 && !isdigit((unsigned char)*p))
             return regnamespace_in(p, n, out, err);
+        if (t == TYPE_REGTYPE && n > 0 && n < 64 && !isdigit((unsigned char)*p)) {
+            /* regtypein by name (the type table is static, so no catalog is needed) */
+            char name[64];
+            for (size_t k = 0; k < n; k++)
+                name[k] = (char)tolower((unsigned char)p[k]);
+            name[n] = 0;
+            const type_info_t *ti = type_lookup_name(name);
+            if (ti) {
+                out->i64 = ti->oid;
+                return 0;
+            }
+        }
         if (t != TYPE_OID && (n == 0 || !(isdigit((unsigned char)*p))))
             return sql_error(err, t == TYPE_REGCLASS ? SQLSTATE_UNDEFINED_TABLE : SQLSTATE_UNDEFINED_OBJECT,
                              "%s \"%.*s\" does not exist",
@@ -710,6 +723,8 @@ int types__in_text(type_oid_t t, int32_t typmod, const char *s, size_t len, bool
     case TYPE_VOID:
         out->i64 = 0;
         return 0;
+    case TYPE_VECTOR:
+        return type_vector_in(s, len, typmod, a, out, err);
     default:
         if (type_is_array(t))
             return type_array_in(t, s, len, a, out, err);
@@ -731,9 +746,13 @@ void type_out_text(type_oid_t t, int32_t typmod, datum_t d, strbuf_t *out)
     case TYPE_INT2:
     case TYPE_INT4:
     case TYPE_INT8: strbuf_printf(out, "%lld", (long long)d.i64); break;
+    case TYPE_REGTYPE:
+        /* regtypeout: format_type's name for known types, the number otherwise */
+        if (type_lookup((type_oid_t)d.i64)) type_format((type_oid_t)d.i64, -1, out);
+        else strbuf_printf(out, "%u", (unsigned)(uint32_t)d.i64);
+        break;
     case TYPE_OID:
     case TYPE_REGCLASS:
-    case TYPE_REGTYPE:
     case TYPE_REGPROC: strbuf_printf(out, "%u", (unsigned)(uint32_t)d.i64); break;
     case TYPE_REGNAMESPACE: regnamespace_out(d.i64, out); break;
     case TYPE_FLOAT4: types__float_out(d.f64, true, out); break;
@@ -749,6 +768,7 @@ void type_out_text(type_oid_t t, int32_t typmod, datum_t d, strbuf_t *out)
     case TYPE_NAME:
     case TYPE_UNKNOWN: strbuf_append(out, d.s->data, d.s->len); break;
     case TYPE_VOID: break;
+    case TYPE_VECTOR: type_vector_out(d, out); break;
     default:
         ASSERT(type_is_array(t));
         type_array_out(t, d, out);
@@ -764,7 +784,7 @@ bool type_has_binary(type_oid_t t)
     case TYPE_REGCLASS: case TYPE_REGTYPE: case TYPE_REGPROC: case TYPE_REGNAMESPACE:
     case TYPE_FLOAT4: case TYPE_FLOAT8: case TYPE_CHAR: case TYPE_DATE: case TYPE_TIMESTAMP:
     case TYPE_TIMESTAMPTZ: case TYPE_BYTEA: case TYPE_TEXT: case TYPE_VARCHAR: case TYPE_BPCHAR:
-    case TYPE_NAME: case TYPE_UNKNOWN: case TYPE_VOID:
+    case TYPE_NAME: case TYPE_UNKNOWN: case TYPE_VOID: case TYPE_VECTOR:
         return true;
     default:
         return type_is_array(t) && type_has_binary(type_array_elem(t));
@@ -831,6 +851,8 @@ int type_recv_binary(type_oid_t t, int32_t typmod, const uint8_t *p, size_t len,
         return string_in(t, typmod, (const char *)p, len, false, a, out, err);
     if (type_is_array(t))
         return type_array_recv(t, p, len, a, out, err);
+    if (t == TYPE_VECTOR)
+        return type_vector_recv(p, len, typmod, a, out, err);
     return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "no binary input function available for type %s",
                      types__sql_name(t));
 }
@@ -849,6 +871,7 @@ void type_send_binary(type_oid_t t, int32_t typmod, datum_t d, strbuf_t *out)
     case TYPE_BYTEA: case TYPE_TEXT: case TYPE_VARCHAR: case TYPE_BPCHAR: case TYPE_NAME:
     case TYPE_UNKNOWN: strbuf_append(out, d.s->data, d.s->len); break;
     case TYPE_VOID: break;
+    case TYPE_VECTOR: type_vector_send(d, out); break;
     default:
         ASSERT(type_is_array(t));
         type_array_send(t, d, out);

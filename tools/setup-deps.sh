@@ -20,6 +20,8 @@
 #                launcher) and nodejs + npm (node-postgres test, tests/clients/node),
 #                each only when its command is missing, so a machine with its own
 #                JDK or Node.js keeps it
+#                dataset-fashion-mnist (real 784-dim vectors for the HNSW recall test in
+#                tests/integration/test_vector.py)
 # The build uses gcc's own sanitizer runtimes (libasan, libubsan, libtsan come with
 # build-essential), so libclang-rt-14-dev is not needed.
 set -euo pipefail
@@ -32,6 +34,7 @@ PACKAGES=(
     python3-pytest python3-psycopg2 python3-psycopg
     prometheus
     libpostgresql-jdbc-java
+    dataset-fashion-mnist
 )
 command -v javac >/dev/null 2>&1 || PACKAGES+=(openjdk-17-jdk-headless)
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)

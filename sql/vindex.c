@@ -1,0 +1,721 @@
+/*
+ * vindex.c -- the shard side of HNSW vector indexes: one graph per (index, shard),
+ * built from the table, maintained on writes, searched with snapshot visibility and
+ * the scan filter (see vindex.h for the model, sql/README.md for the reasoning).
+ *
+ * Graph node ids are entry numbers. An entry names a row key and the hash of the
+ * vector that was written for it, and the transaction that wrote it; the key map
+ * gives the newest entry of each key, so rewriting a row without changing its vector
+ * (an UPDATE of another column) adds nothing. Entries never move; tombstoned ones
+ * keep their slot in the entry array (the graph compacts its own slots on repair).
+ */
+#include "sql/vindex.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/assert.h"
+#include "core/hlc.h"
+#include "core/log.h"
+#include "core/rt.h"
+#include "shards/shard.h"
+#include "sql/catalog.h"
+#include "sql/types_vector.h"
+#include "vector/hnsw.h"
+
+typedef struct vx_entry {
+    uint8_t *key;          /* row key (rt_malloc), NULL once tombstoned and unmapped */
+    uint32_t klen;
+    bool dead;             /* tombstoned in the graph */
+    uint64_t hash;         /* type_hash of the indexed vector */
+    uint64_t txn_id;       /* writer; 0 = found committed by a build */
+    uint32_t prev;         /* the key's previous entry + 1 when this one was added, 0 none */
+} vx_entry_t;
+
+/* A key deleted or overwritten by a transaction: once that transaction has ended,
+ * the key's entries that no longer match its newest committed row are tombstoned. */
+typedef struct vx_pending { uint8_t *key; uint32_t klen; uint64_t txn_id; } vx_pending_t;
+
+typedef struct vx_state {
+    uint32_t index_oid, table_oid;
+    int vcol, ncols;
+    type_oid_t *coltypes;
+    uint32_t dim;
+    distance_metric_t metric;
+    hnsw_t *g;
+    vx_entry_t *entries;
+    uint32_t n, cap;
+    uint32_t *map;          /* open addressing: entry number + 1, 0 = empty */
+    uint32_t map_cap, map_used;
+    datum_t *dv;            /* decode scratch: ncols values */
+    bool *dn;
+    uint8_t *abuf;          /* aligned copy of an unaligned row value */
+    size_t abuf_cap;
+    vx_pending_t *pending;  /* deletes / overwrites not yet swept */
+    uint32_t npending, pending_cap;
+} vx_state_t;
+
+/* This shard's graphs. */
+static __thread struct {
+    vx_state_t **st;
+    int n, cap;
+    uint64_t version;      /* catalog version last synchronised with */
+} vx_reg;
+
+/* ---- key map ---- */
+
+static uint64_t key_hash(const uint8_t *k, uint32_t n)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (uint32_t i = 0; i < n; i++)
+        h = (h ^ k[i]) * UINT64_C(0x100000001b3);
+    return h ^ (h >> 29);
+}
+
+static bool entry_is(const vx_entry_t *e, const uint8_t *k, uint32_t n)
+{
+    return e->key && e->klen == n && !memcmp(e->key, k, n);
+}
+
+/* Slot of key in the map: where it is, or the empty slot where it would go. */
+static uint32_t map_slot(const vx_state_t *st, const uint8_t *k, uint32_t n)
+{
+    uint32_t mask = st->map_cap - 1, i = (uint32_t)key_hash(k, n) & mask;
+    while (st->map[i] && !entry_is(&st->entries[st->map[i] - 1], k, n))
+        i = (i + 1) & mask;
+    return i;
+}
+
+static int map_grow(vx_state_t *st)
+{
+    uint32_t cap = st->map_cap ? st->map_cap * 2 : 1024;
+    uint32_t *old = st->map, ocap = st->map_cap;
+    st->map = rt_calloc(cap, sizeof(uint32_t));
+    if (!st->map) {
+        st->map = old;
+        return -1;
+    }
+    st->map_cap = cap;
+    for (uint32_t i = 0; i < ocap; i++) {
+        if (!old[i])
+            continue;
+        const vx_entry_t *e = &st->entries[old[i] - 1];
+        st->map[map_slot(st, e->key, e->klen)] = old[i];
+    }
+    rt_free(old);
+    return 0;
+}
+
+/* Newest entry of key, or -1. */
+static int64_t map_get(const vx_state_t *st, const uint8_t *k, uint32_t n)
+{
+    if (!st->map_cap)
+        return -1;
+    uint32_t v = st->map[map_slot(st, k, n)];
+    return v ? (int64_t)v - 1 : -1;
+}
+
+static int map_put(vx_state_t *st, const uint8_t *k, uint32_t n, uint32_t entry)
+{
+    if ((st->map_used + 1) * 2 > st->map_cap && map_grow(st) < 0)
+        return -1;
+    uint32_t i = map_slot(st, k, n);
+    if (!st->map[i])
+        st->map_used++;
+    st->map[i] = entry + 1;
+    return 0;
+}
+
+/* ---- states ---- */
+
+static void state_free(vx_state_t *st)
+{
+    if (!st)
+        return;
+    for (uint32_t i = 0; i < st->n; i++)
+        rt_free(st->entries[i].key);
+    for (uint32_t i = 0; i < st->npending; i++)
+        rt_free(st->pending[i].key);
+    rt_free(st->pending);
+    rt_free(st->entries);
+    rt_free(st->map);
+    rt_free(st->coltypes);
+    rt_free(st->dv);
+    rt_free(st->dn);
+    rt_free(st->abuf);
+    hnsw_destroy(st->g);
+    rt_free(st);
+}
+
+static const cat_vindex_t *find_vindex(const cat_table_t *t, uint32_t index_oid)
+{
+    for (int i = 0; t && i < t->nvindexes; i++)
+        if (t->vindexes[i].oid == index_oid)
+            return &t->vindexes[i];
+    return NULL;
+}
+
+/* Frees the graphs of indexes (or tables) the catalog no longer has. */
+static void reg_sync(const catalog_t *cat)
+{
+    if (cat->version == vx_reg.version)
+        return;
+    int k = 0;
+    for (int i = 0; i < vx_reg.n; i++) {
+        vx_state_t *st = vx_reg.st[i];
+        if (find_vindex(catalog_table_by_oid(cat, st->table_oid), st->index_oid))
+            vx_reg.st[k++] = st;
+        else
+            state_free(st);
+    }
+    vx_reg.n = k;
+    vx_reg.version = cat->version;
+}
+
+static vx_state_t *reg_find(uint32_t index_oid, uint32_t table_oid)
+{
+    for (int i = 0; i < vx_reg.n; i++)
+        if (vx_reg.st[i]->index_oid == index_oid && vx_reg.st[i]->table_oid == table_oid)
+            return vx_reg.st[i];
+    return NULL;
+}
+
+/* The vector column of a stored row: 1 with *vec, 0 when NULL, -1 on a bad row. */
+static int row_vector(vx_state_t *st, const uint8_t *val, uint32_t vlen, datum_t *vec)
+{
+    if ((uintptr_t)val & 3) {
+        /* row_decode wants 4-byte alignment (insert messages are not aligned) */
+        if (vlen > st->abuf_cap) {
+            uint8_t *nb = rt_realloc(st->abuf, vlen);
+            if (!nb)
+                return -1;
+            st->abuf = nb;
+            st->abuf_cap = vlen;
+        }
+        memcpy(st->abuf, val, vlen);
+        val = st->abuf;
+    }
+    if (row_decode(val, vlen, st->ncols, st->coltypes, st->dv, st->dn) < 0)
+        return -1;
+    if (st->dn[st->vcol])
+        return 0;
+    *vec = st->dv[st->vcol];
+    return type_vector_dim(*vec) == st->dim ? 1 : -1;
+}
+
+/* Adds an entry for (key, vec) written by txn_id unless the key's newest entry
+ * already has this vector. 0, or a HNSW_E_* code (a zero vector in a cosine index
+ * is not indexed, as in pgvector: that is 0). */
+static int entry_add(vx_state_t *st, const uint8_t *key, uint32_t klen, datum_t vec, uint64_t txn_id)
+{
+    uint64_t h = type_hash(TYPE_VECTOR, vec);
+    int64_t cur = map_get(st, key, klen);
+    if (cur >= 0 && !st->entries[cur].dead && st->entries[cur].hash == h)
+        return 0;
+    if (st->n == st->cap) {
+        uint32_t cap = st->cap ? st->cap * 2 : 1024;
+        vx_entry_t *ne = rt_realloc(st->entries, (size_t)cap * sizeof *ne);
+        if (!ne)
+            return HNSW_E_NOMEM;
+        st->entries = ne;
+        st->cap = cap;
+    }
+    uint8_t *kc = rt_malloc(klen ? klen : 1);
+    if (!kc)
+        return HNSW_E_NOMEM;
+    memcpy(kc, key, klen);
+    uint32_t id = st->n;
+    int rc = hnsw_insert(st->g, id, type_vector_data(vec));
+    if (rc == HNSW_E_FULL && hnsw_repair(st->g, NULL) == HNSW_OK)
+        rc = hnsw_insert(st->g, id, type_vector_data(vec));
+    if (rc != HNSW_OK) {
+        rt_free(kc);
+        return rc == HNSW_E_ZERO_NORM ? 0 : rc;
+    }
+    st->entries[id] = (vx_entry_t){kc, klen, false, h, txn_id, cur >= 0 ? (uint32_t)cur + 1 : 0};
+    st->n++;
+    if (map_put(st, key, klen, id) < 0)
+        return HNSW_E_NOMEM;
+    return 0;
+}
+
+/* Builds a graph for index vi of table t from the newest committed rows. */
+static vx_state_t *state_build(const cat_table_t *t, const cat_vindex_t *vi, sql_error_t *err)
+{
+    vx_state_t *st = rt_calloc(1, sizeof *st);
+    if (!st)
+        goto oom;
+    st->index_oid = vi->oid;
+    st->table_oid = t->oid;
+    st->ncols = t->ncols;
+    st->vcol = -1;
+    for (int c = 0; c < t->ncols; c++)
+        if (t->cols[c].attnum == vi->attnum)
+            st->vcol = c;
+    ASSERT(st->vcol >= 0 && t->cols[st->vcol].typmod > 0);
+    st->dim = (uint32_t)t->cols[st->vcol].typmod;
+    st->metric = (distance_metric_t)vi->metric;
+    st->coltypes = rt_malloc((size_t)(t->ncols + 1) * sizeof(type_oid_t));
+    st->dv = rt_malloc((size_t)(t->ncols + 1) * sizeof(datum_t));
+    st->dn = rt_malloc((size_t)(t->ncols + 1));
+    if (!st->coltypes || !st->dv || !st->dn)
+        goto oom;
+    for (int c = 0; c < t->ncols; c++)
+        st->coltypes[c] = t->cols[c].type;
+    if (hnsw_create(st->dim, st->metric, vi->m, vi->ef_construction, &st->g) != HNSW_OK)
+        goto oom;
+    uint64_t t0 = rt_now_us();
+    store_iter_t *it = store_iter_open(shard_store(), NULL, UINT64_MAX, t->oid, NULL, 0, NULL, 0);
+    if (!it)
+        goto oom;
+    store_val_t k, v;
+    int rc = HNSW_OK;
+    while (rc == HNSW_OK && store_iter_next(it, &k, &v) == 1) {
+        datum_t vec;
+        int has = row_vector(st, v.ptr, v.len, &vec);
+        if (has < 0) {
+            store_iter_close(it);
+            state_free(st);
+            sql_error(err, SQLSTATE_DATA_CORRUPTED, "invalid row in table \"%s\"", t->name);
+            return NULL;
+        }
+        if (has)
+            rc = entry_add(st, k.ptr, k.len, vec, 0);
+    }
+    int ierr = store_iter_error(it);
+    store_iter_close(it);
+    if (ierr) {
+        state_free(st);
+        txn_store_error(ierr, err);
+        return NULL;
+    }
+    if (rc != HNSW_OK)
+        goto oom;
+    log_info("vindex: shard %d built index %u (%zu vectors) in %llu ms", rt_shard_id(), vi->oid,
+             hnsw_count(st->g), (unsigned long long)((rt_now_us() - t0) / 1000));
+    return st;
+oom:
+    state_free(st);
+    sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    return NULL;
+}
+
+/* The built graph of index vi on this shard (built now if missing). */
+static vx_state_t *state_get(const cat_table_t *t, const cat_vindex_t *vi, sql_error_t *err)
+{
+    vx_state_t *st = reg_find(vi->oid, t->oid);
+    if (st)
+        return st;
+    if (vx_reg.n == vx_reg.cap) {
+        int cap = vx_reg.cap ? vx_reg.cap * 2 : 8;
+        vx_state_t **ns = rt_realloc(vx_reg.st, (size_t)cap * sizeof *ns);
+        if (!ns) {
+            sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            return NULL;
+        }
+        vx_reg.st = ns;
+        vx_reg.cap = cap;
+    }
+    if (!(st = state_build(t, vi, err)))
+        return NULL;
+    vx_reg.st[vx_reg.n++] = st;
+    return st;
+}
+
+static void state_drop(vx_state_t *st)
+{
+    for (int i = 0; i < vx_reg.n; i++) {
+        if (vx_reg.st[i] == st) {
+            vx_reg.st[i] = vx_reg.st[--vx_reg.n];
+            break;
+        }
+    }
+    state_free(st);
+}
+
+int vindex_build_on_shard(void *arg)
+{
+    vindex_build_req_t *r = arg;
+    const catalog_t *cat = catalog_current();
+    reg_sync(cat);
+    const cat_table_t *t = catalog_table_by_oid(cat, r->table_oid);
+    const cat_vindex_t *vi = find_vindex(t, r->index_oid);
+    int rc = 0;
+    if (vi && !state_get(t, vi, &r->err))
+        rc = -1;
+    catalog_unref(cat);
+    return rc;
+}
+
+void vindex_shard_fini(void)
+{
+    for (int i = 0; i < vx_reg.n; i++)
+        state_free(vx_reg.st[i]);
+    rt_free(vx_reg.st);
+    memset(&vx_reg, 0, sizeof vx_reg);
+}
+
+/* ---- maintenance ---- */
+
+/* Whether the entry's row no longer has its vector for anyone: its writer has ended
+ * and the newest committed version is gone or holds another vector. */
+static bool entry_garbage(vx_state_t *st, store_t *store, const vx_entry_t *e)
+{
+    if (e->txn_id && store_txn_find(store, e->txn_id))
+        return false;
+    store_val_t v;
+    int rc = store_get(store, NULL, UINT64_MAX, st->table_oid, e->key, e->klen, &v);
+    if (rc == STORE_NOTFOUND)
+        return true;
+    if (rc != STORE_OK)
+        return false;
+    datum_t vec;
+    return row_vector(st, v.ptr, v.len, &vec) != 1 || type_hash(TYPE_VECTOR, vec) != e->hash;
+}
+
+static void entry_kill(vx_state_t *st, uint32_t id)
+{
+    if (st->entries[id].dead)
+        return;
+    hnsw_delete(st->g, id);
+    st->entries[id].dead = true;
+}
+
+/* Repairs once tombstones are a quarter of the graph (and LIMIT_VINDEX_REPAIR_MIN). */
+static void maybe_repair(vx_state_t *st)
+{
+    size_t dead = hnsw_tombstones(st->g);
+    if (dead < LIMIT_VINDEX_REPAIR_MIN || dead * 4 < hnsw_count(st->g) + dead)
+        return;
+    hnsw_repair_stats_t rs;
+    if (hnsw_repair(st->g, &rs) == HNSW_OK)
+        log_info("vindex: shard %d repaired index %u: %u tombstones removed", rt_shard_id(), st->index_oid,
+                 rs.removed_count);
+}
+
+/* Tombstones the garbage entries of keys whose deleting / overwriting transaction
+ * has ended (walking each key's entry chain); keeps the others pending. */
+static void pending_sweep(vx_state_t *st)
+{
+    store_t *store = shard_store();
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < st->npending; i++) {
+        vx_pending_t *p = &st->pending[i];
+        if (store_txn_find(store, p->txn_id)) {
+            st->pending[k++] = *p;
+            continue;
+        }
+        for (int64_t e = map_get(st, p->key, p->klen); e >= 0; e = (int64_t)st->entries[e].prev - 1)
+            if (!st->entries[e].dead && entry_garbage(st, store, &st->entries[e]))
+                entry_kill(st, (uint32_t)e);
+        rt_free(p->key);
+    }
+    st->npending = k;
+    maybe_repair(st);
+}
+
+/* Remembers that txn_id deleted or overwrote key (when the key is indexed). */
+static void pending_add(vx_state_t *st, const uint8_t *key, uint32_t klen, uint64_t txn_id)
+{
+    if (map_get(st, key, klen) < 0)
+        return;
+    if (st->npending == st->pending_cap) {
+        if (st->pending_cap >= LIMIT_VINDEX_PENDING) {
+            pending_sweep(st);          /* full: the lazy path (searches) catches the rest */
+            if (st->npending == st->pending_cap)
+                return;
+        } else {
+            uint32_t cap = st->pending_cap ? st->pending_cap * 2 : 256;
+            vx_pending_t *np = rt_realloc(st->pending, (size_t)cap * sizeof *np);
+            if (!np)
+                return;
+            st->pending = np;
+            st->pending_cap = cap;
+        }
+    }
+    uint8_t *kc = rt_malloc(klen ? klen : 1);
+    if (!kc)
+        return;
+    memcpy(kc, key, klen);
+    st->pending[st->npending++] = (vx_pending_t){kc, klen, txn_id};
+}
+
+void vindex_on_write(uint64_t txn_id, uint32_t table_id, const uint8_t *key, uint32_t klen, const uint8_t *val,
+                     uint32_t vlen, bool is_delete)
+{
+    const catalog_t *cat = catalog_current();
+    reg_sync(cat);          /* one comparison unless DDL ran: frees dropped graphs */
+    const cat_table_t *t = catalog_table_by_oid(cat, table_id);
+    if (!t || !t->nvindexes)
+        goto out;
+    for (int i = 0; i < t->nvindexes; i++) {
+        sql_error_t err = {0};
+        vx_state_t *st = state_get(t, &t->vindexes[i], &err);
+        if (!st) {
+            log_error("vindex: index %u unavailable on shard %d: %s", t->vindexes[i].oid, rt_shard_id(), err.message);
+            continue;
+        }
+        pending_add(st, key, klen, txn_id);
+        if (is_delete)
+            continue;
+        datum_t vec;
+        int has = row_vector(st, val, vlen, &vec);
+        int rc = has > 0 ? entry_add(st, key, klen, vec, txn_id) : 0;
+        if (has < 0 || rc != HNSW_OK) {
+            /* a graph missing a row would give wrong answers: drop it, the next
+             * statement rebuilds it from the table */
+            log_error("vindex: index %u on shard %d dropped for a rebuild: %s", st->index_oid, rt_shard_id(),
+                      has < 0 ? "bad row" : hnsw_strerror(rc));
+            state_drop(st);
+        }
+    }
+out:
+    catalog_unref(cat);
+}
+
+/* ---- search ---- */
+
+typedef struct vx_search {
+    frag_scan_t *f;
+    vx_state_t *st;
+    store_t *store;
+    store_txn_t *txn;
+    uint64_t snap;
+    batch_t *one;              /* decode target, 1 row */
+    arena_t tmp;               /* filter evaluation, reset per row */
+    uint64_t *seen;            /* accepted key hashes (+1; 0 = empty), open addressing */
+    uint32_t seen_cap, seen_used;
+    uint32_t *garbage;
+    uint32_t ngarbage;
+    uint32_t sampled_visible, sampled_accepted;
+    bool visible;              /* entry_check: the row is visible with this vector */
+    bool failed;
+} vx_search_t;
+
+static void note_garbage(vx_search_t *s, uint32_t id)
+{
+    if (s->ngarbage < LIMIT_VINDEX_GC_BATCH && entry_garbage(s->st, s->store, &s->st->entries[id]))
+        s->garbage[s->ngarbage++] = id;
+}
+
+/* Whether the key was accepted before in this search (and records it if not). */
+static bool seen_before(vx_search_t *s, const vx_entry_t *e)
+{
+    if ((s->seen_used + 1) * 2 > s->seen_cap) {
+        uint32_t cap = s->seen_cap ? s->seen_cap * 2 : 256;
+        uint64_t *ns = arena_alloc(&s->f->scratch, (size_t)cap * sizeof(uint64_t));
+        if (!ns) {
+            s->failed = true;
+            sql_error(&s->f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            return true;
+        }
+        memset(ns, 0, (size_t)cap * sizeof(uint64_t));
+        for (uint32_t i = 0; i < s->seen_cap; i++) {
+            if (!s->seen[i])
+                continue;
+            uint32_t j = (uint32_t)s->seen[i] & (cap - 1);
+            while (ns[j])
+                j = (j + 1) & (cap - 1);
+            ns[j] = s->seen[i];
+        }
+        s->seen = ns;
+        s->seen_cap = cap;
+    }
+    /* keys are compared by a 64-bit hash: a collision would drop one row from one
+     * result (2^-64 per pair), never return a wrong one */
+    uint64_t h = key_hash(e->key, e->klen) | 1;
+    uint32_t j = (uint32_t)h & (s->seen_cap - 1);
+    while (s->seen[j]) {
+        if (s->seen[j] == h)
+            return true;
+        j = (j + 1) & (s->seen_cap - 1);
+    }
+    s->seen[j] = h;
+    s->seen_used++;
+    return false;
+}
+
+/* 1 when the row of entry id is visible with this vector and passes the filter,
+ * 0 when not, -1 on error (s->failed). */
+static int entry_check(vx_search_t *s, uint32_t id)
+{
+    vx_entry_t *e = &s->st->entries[id];
+    s->visible = false;
+    if (e->dead || s->failed)
+        return 0;
+    store_val_t v;
+    int rc = store_get(s->store, s->txn, s->snap, s->st->table_oid, e->key, e->klen, &v);
+    if (rc == STORE_NOTFOUND) {
+        note_garbage(s, id);
+        return 0;
+    }
+    if (rc != STORE_OK) {
+        s->failed = true;
+        return txn_store_error(rc, &s->f->err);
+    }
+    if (frag_scan_decode(s->f, s->one, 0, &v) < 0) {
+        s->failed = true;
+        return -1;
+    }
+    const datum_t vec = s->one->vals[s->st->vcol][0];
+    if (s->one->nulls[s->st->vcol][0] || type_vector_dim(vec) != s->st->dim ||
+        type_hash(TYPE_VECTOR, vec) != e->hash) {
+        note_garbage(s, id);
+        return 0;
+    }
+    s->one->nrows = 1;
+    s->visible = true;
+    const bexpr_t *filter = s->f->plan->scan.filter;
+    if (!filter)
+        return 1;
+    arena_reset(&s->tmp);
+    arena_t *saved = s->f->ex.arena;
+    s->f->ex.arena = &s->tmp;
+    int sel0;
+    int n = expr_filter(&s->f->ex, filter, s->one, &sel0, &s->f->err);
+    s->f->ex.arena = saved;
+    if (n < 0) {
+        s->failed = true;
+        return -1;
+    }
+    return n;
+}
+
+static bool search_filter(uint64_t id, void *arg)
+{
+    vx_search_t *s = arg;
+    return entry_check(s, (uint32_t)id) == 1 && !seen_before(s, &s->st->entries[id]);
+}
+
+/* Estimated share of visible rows the filter accepts, from a sample of entries. */
+static double sample_selectivity(vx_search_t *s)
+{
+    uint32_t n = s->st->n, want = n < LIMIT_VINDEX_SAMPLE ? n : LIMIT_VINDEX_SAMPLE;
+    uint64_t x = UINT64_C(0x9e3779b97f4a7c15) ^ n;
+    for (uint32_t i = 0; i < want && !s->failed; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;        /* xorshift64 */
+        uint32_t id = n == want ? i : (uint32_t)(x % n);
+        if (s->st->entries[id].dead)
+            continue;
+        int r = entry_check(s, id);
+        if (r < 0)
+            break;
+        s->sampled_visible += s->visible;
+        s->sampled_accepted += r == 1;
+    }
+    return s->sampled_visible ? (double)s->sampled_accepted / s->sampled_visible : 0.0;
+}
+
+/* Tombstones the garbage the search met, and repairs when due. */
+static void collect_garbage(vx_search_t *s)
+{
+    for (uint32_t i = 0; i < s->ngarbage; i++)
+        entry_kill(s->st, s->garbage[i]);
+    maybe_repair(s->st);
+}
+
+static int search_fail(vx_search_t *s)
+{
+    arena_destroy(&s->tmp);
+    if (!sql_error_is_set(&s->f->err))
+        sql_error(&s->f->err, SQLSTATE_INTERNAL_ERROR, "vector index search failed");
+    return -1;
+}
+
+int vindex_topk(frag_scan_t *f, uint32_t k, batch_t **rows)
+{
+    const plan_topk_t *tk = f->plan->scan.topk;
+    const cat_table_t *t = f->plan->scan.table;
+    const catalog_t *cat = catalog_current();
+    reg_sync(cat);
+    /* an index dropped since the statement bound is not rebuilt for it */
+    bool current = find_vindex(catalog_table_by_oid(cat, t->oid), tk->index->oid) != NULL;
+    catalog_unref(cat);     /* the statement's own snapshot keeps t alive */
+    if (!current)
+        return 1;
+    if (k > LIMIT_HNSW_K_MAX)
+        return 1;          /* more than one graph search returns */
+    vx_state_t *st = state_get(t, tk->index, &f->err);
+    if (!st)
+        return -1;
+    if (st->npending)
+        pending_sweep(st);
+    datum_t q;
+    bool qnull;
+    f->ex.arena = &f->scratch;
+    if (expr_eval_const(&f->ex, tk->query, &q, &qnull, &f->err) < 0)
+        return -1;
+    if (qnull)
+        return 1;          /* every distance is NULL: the exact path orders them */
+    if (type_vector_dim(q) != st->dim)
+        return sql_error(&f->err, TYPES_VECTOR_SQLSTATE_DATA, "different vector dimensions %u and %u", st->dim,
+                         type_vector_dim(q));
+    vx_search_t s = {.f = f, .st = st, .store = shard_store(), .txn = txn_shard_get(f->txn, false)};
+    s.snap = f->txn->snap_ts ? f->txn->snap_ts : hlc_now();
+    arena_init(&s.tmp, LIMIT_SQL_STMT_ARENA_BYTES);
+    s.one = batch_new(&f->scratch, t->ncols, 1);
+    s.garbage = arena_alloc(&f->scratch, LIMIT_VINDEX_GC_BATCH * sizeof(uint32_t));
+    hnsw_result_t *res = arena_alloc(&f->scratch, (size_t)(k + 1) * sizeof *res);
+    if (!s.one || !s.garbage || !res) {
+        sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        return search_fail(&s);
+    }
+    uint32_t ef = f->ef_search > k ? f->ef_search : k;
+    if (f->plan->scan.filter) {
+        /* graph cost grows as 1/selectivity, an exact filtered scan as n * s: the
+         * crossover is near s = sqrt(V / n) with V the distances of one search */
+        double sel = sample_selectivity(&s);
+        if (s.failed)
+            return search_fail(&s);
+        double live = (double)hnsw_count(st->g), v = (double)LIMIT_VINDEX_VISITS_PER_EF * ef;
+        if (live > 0 && sel < sqrt(v / live)) {
+            collect_garbage(&s);
+            arena_destroy(&s.tmp);
+            return 1;
+        }
+    }
+    uint32_t n = 0;
+    int rc = hnsw_search(st->g, type_vector_data(q), k, ef > HNSW_EF_SEARCH_MAX ? HNSW_EF_SEARCH_MAX : ef,
+                         search_filter, &s, res, &n);
+    if (s.failed)
+        return search_fail(&s);
+    if (rc == HNSW_E_ZERO_NORM) {
+        arena_destroy(&s.tmp);
+        return 1;          /* cosine of a zero query is NaN for every row */
+    }
+    if (rc != HNSW_OK) {
+        sql_error(&f->err, rc == HNSW_E_NOMEM ? SQLSTATE_OUT_OF_MEMORY : SQLSTATE_INTERNAL_ERROR,
+                  "vector index search failed: %s", hnsw_strerror(rc));
+        return search_fail(&s);
+    }
+    if (n < k) {
+        /* fewer than k accepted rows reachable in the graph (a node stranded before
+         * repair, or fewer than k rows qualify at all): the exact path decides, so
+         * LIMIT is filled whenever k rows qualify */
+        collect_garbage(&s);
+        arena_destroy(&s.tmp);
+        return 1;
+    }
+    batch_t *out = batch_new(&f->scratch, t->ncols, n ? (int)n : 1);
+    if (!out) {
+        sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        return search_fail(&s);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const vx_entry_t *e = &st->entries[res[i].id];
+        store_val_t v;
+        int g = store_get(s.store, s.txn, s.snap, st->table_oid, e->key, e->klen, &v);
+        if (g != STORE_OK) {
+            txn_store_error(g == STORE_NOTFOUND ? STORE_EINVAL : g, &f->err);
+            return search_fail(&s);
+        }
+        if (frag_scan_decode(f, out, out->nrows, &v) < 0)
+            return search_fail(&s);
+        out->nrows++;
+    }
+    collect_garbage(&s);
+    arena_destroy(&s.tmp);
+    *rows = out;
+    return 0;
+}

@@ -85,6 +85,7 @@
 #define LIMIT_BIND_SUBQUERIES        64       /* uncorrelated subqueries per statement */
 #define LIMIT_BIND_CONJUNCTS         256      /* AND terms of one WHERE considered for pushdown */
 #define LIMIT_SQL_STMT_ARENA_BYTES   (256u * 1024 * 1024) /* statement memory budget -> 53200 */
+#define LIMIT_SHARD_REPORT_US        10000    /* a shard pushes its store stats to /metrics at most this often */
 #define LIMIT_PORT_BUSY_WAIT_MS      5000     /* start-up waits this long for a busy port to free up */
 #define LIMIT_SQL_SHAPE_TEXT_BYTES   8192     /* longer simple-query statements are parsed every time */
 #define LIMIT_SQL_SHAPE_GROWTH_BYTES (256 * 1024) /* a reused statement shape is parsed afresh after its arena grew this much */

@@ -20,6 +20,7 @@
 #include "net/httpreq.h"
 #include "net/json.h"
 #include "net/net_int.h"
+#include "shards/shard.h"
 
 #define HTTP_SESSION_USER "http"
 #define HTTP_SESSION_DATABASE "nextdb"
@@ -365,6 +366,14 @@ static void http_route(http_conn_t *c, const httpreq_t *req, const char *body, s
             http_error(c, 405, ka, "Allow: GET\r\n", "0A000", "use GET for /metrics");
             return;
         }
+        /* fresh store figures from every shard first (shards push them lazily) */
+        int n = rt_shards_count(), shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
+        void *args[LIMIT_SHARDS_MAX];
+        for (int i = 0; i < n; i++) {
+            shards[i] = i;
+            args[i] = NULL;
+        }
+        rt_call_many(n, shards, shard_report_now, args, rets);
         strbuf_t m;
         strbuf_init(&m);
         metrics_render(&m);

@@ -451,8 +451,14 @@ void compact_step(store_t *st)
         uint32_t lo, n;
         if (st->compact_full && st->sst_count == 0)
             st->compact_full = false;    /* nothing to merge */
-        if (st->readonly || st->compact_broken || !compact__pick(st, &lo, &n))
+        /* The pick depends only on the set (and compact_full): a set it found
+         * nothing in is not looked at again every loop turn. */
+        if (st->readonly || st->compact_broken || (!st->compact_full && st->compact_idle_gen == st->sst_gen + 1))
             return;
+        if (!compact__pick(st, &lo, &n)) {
+            st->compact_idle_gen = st->sst_gen + 1;
+            return;
+        }
         compact__start(st, lo, n);
         if (!st->cp)
             return;

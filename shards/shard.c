@@ -36,9 +36,11 @@ typedef struct shard_local {
     store_t *st;
     shard_waiter_t *waiters[LIMIT_SHARD_WAIT_BUCKETS];
     store_stats_t reported;
+    uint64_t reported_us;       /* when reported was pushed to the metrics */
 } shard_local_t;
 
 static __thread shard_local_t *shard__self;
+static void shard__report(shard_local_t *sl);
 static size_t shard__memtable_budget;    /* written before the shards start */
 static size_t shard__cache_budget;
 
@@ -49,10 +51,12 @@ void shard_set_cache_budget(size_t bytes) { shard__cache_budget = bytes; }
 /* The split of one shard's memory budget (shards/README.md, "Block cache"): 1/8 is the
  * memtable's flush threshold (it may reach about twice that while a flush runs, as
  * writes continue), capped at LIMIT_MEMTABLE_BUDGET_BYTES so WAL replay stays short;
- * 1/8 is the block cache; the rest is for statements, connections and vector indexes. */
+ * 1/2 is the block cache (reads of data that no longer fits the memtable live on it,
+ * as PostgreSQL's on shared_buffers); the last quarter or more is for statements,
+ * connections and vector indexes. */
 void shard_set_memory_budget(uint64_t shard_bytes)
 {
-    uint64_t mt = shard_bytes / 8, cache = shard_bytes / 8;
+    uint64_t mt = shard_bytes / 8, cache = shard_bytes / 2;
     if (mt > LIMIT_MEMTABLE_BUDGET_BYTES)
         mt = LIMIT_MEMTABLE_BUDGET_BYTES;
     if (mt < LIMIT_MEMTABLE_MIN_BYTES)
@@ -354,6 +358,7 @@ void shard_close_local(void)
         return;
     while (!store_idle(sl->st))
         rt_sleep_ms(1);    /* turn_end keeps submitting; completions drain the queue */
+    shard__report(sl);     /* the last figures, whatever the report interval */
     /* Nobody will end those transactions now: release their waiters. */
     for (int i = 0; i < LIMIT_SHARD_WAIT_BUCKETS; i++) {
         while (sl->waiters[i]) {
@@ -404,11 +409,28 @@ static void shard__report(shard_local_t *sl)
     sl->reported = s;
 }
 
+int shard_report_now(void *unused)
+{
+    (void)unused;
+    shard_local_t *sl = shard__self;
+    if (sl) {
+        sl->reported_us = rt_now_us();
+        shard__report(sl);
+    }
+    return 0;
+}
+
 void shard_turn_end(void)
 {
     shard_local_t *sl = shard__self;
     if (!sl)
         return;
     store_sync(sl->st);
-    shard__report(sl);
+    /* Stats go to /metrics at most every LIMIT_SHARD_REPORT_US, not every loop turn
+     * (a busy shard turns hundreds of thousands of times a second). */
+    uint64_t now = rt_now_us();
+    if (now - sl->reported_us >= LIMIT_SHARD_REPORT_US) {
+        sl->reported_us = now;
+        shard__report(sl);
+    }
 }

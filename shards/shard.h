@@ -18,6 +18,9 @@ int shard_open_local(const char *data_dir);
  * default). Main thread, before rt_start. */
 void shard_set_memtable_budget(size_t bytes);
 size_t shard_memtable_budget(void);
+/* (fiber, on a shard; an rt_call_fn) Pushes this shard's store stats to the metrics
+ * now; they are otherwise pushed at most every LIMIT_SHARD_REPORT_US. Returns 0. */
+int shard_report_now(void *unused);
 /* Block cache size of every shard (store_opts_t.cache_bytes). Main thread, before
  * rt_start. */
 void shard_set_cache_budget(size_t bytes);

@@ -236,6 +236,7 @@ struct store {
     uint64_t horizon_ts;        /* no snapshot older than this is in use */
     bool compact_full;          /* store_compact_full asked for a merge of everything */
     bool compact_broken;        /* an input read failed: no more compactions (logged) */
+    uint64_t compact_idle_gen;  /* sst_gen + 1 when a pick found nothing at that set; 0 = pick */
     bool sst_limit_logged;
     cache_t *cache;             /* block cache, NULL when disabled */
     /* Blocks store iterators have left: the rows they returned point into them, so

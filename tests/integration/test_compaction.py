@@ -51,7 +51,7 @@ def test_flush_compaction_and_restart_under_small_memory(server_factory):
     assert metric_total(srv, "nextdb_compactions_total") >= 1
     assert metric_total(srv, "nextdb_compaction_read_bytes_total") > 0
     assert metric_total(srv, "nextdb_block_cache_hits_total") > 0
-    assert metric_total(srv, "nextdb_block_cache_capacity_bytes") == 2 * (1 << 20)
+    assert metric_total(srv, "nextdb_block_cache_capacity_bytes") == 2 * (4 << 20)   # half of 8 MiB per shard
     srv.restart(kill=True)
     conn = srv.connect()
     check_table(conn, UPDATES)

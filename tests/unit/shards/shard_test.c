@@ -133,7 +133,7 @@ TEST(shard_glue_on_the_runtime)
     TEST_REQUIRE(system(cmd) == 0);
     shard_register_metrics();
     metrics_init_shards(1);
-    shard_set_memory_budget(128u << 20);    /* 1/8 each: 16 MiB cache ... */
+    shard_set_memory_budget(128u << 20);    /* 1/2: a 64 MiB cache ... */
     shard_set_memtable_budget(16 * 1024);   /* ... and a tiny memtable instead of 16 MiB */
     /* SHARD_TEST_EPOLL=1 runs the same on the epoll fallback. */
     rt_config_t cfg = {.shards_count = 1, .shard_init = on_init, .shard_fini = on_fini,
@@ -149,7 +149,7 @@ TEST(shard_glue_on_the_runtime)
     TEST_CHECK(sb.data && strstr(sb.data, "nextdb_memtable_flushes_total{shard=\"0\"}"));
     TEST_CHECK(sb.data && strstr(sb.data, "nextdb_wal_fsync_seconds_bucket"));
     TEST_CHECK(sb.data && strstr(sb.data, "nextdb_memtable_bytes"));
-    TEST_CHECK(sb.data && strstr(sb.data, "nextdb_block_cache_capacity_bytes{shard=\"0\"} 16777216"));
+    TEST_CHECK(sb.data && strstr(sb.data, "nextdb_block_cache_capacity_bytes{shard=\"0\"} 67108864"));
     TEST_CHECK(sb.data && strstr(sb.data, "nextdb_compactions_total{shard=\"0\"}"));
     TEST_CHECK(sb.data && strstr(sb.data, "nextdb_compaction_backlog_bytes{shard=\"0\"}"));
     TEST_CHECK(sb.data && strstr(sb.data, "nextdb_block_cache_hits_total{shard=\"0\"}"));

@@ -42,6 +42,16 @@ typedef struct cat_column {
     const char *default_sql;     /* DEFAULT expression as SQL text (deparsed), or NULL */
 } cat_column_t;
 
+/* A secondary index defined with CREATE [UNIQUE] INDEX on plain columns. The catalog
+ * records it (names, DROP INDEX, DROP TABLE, uniqueness); scans do not use it yet. */
+typedef struct cat_index {
+    uint32_t oid;
+    const char *name;            /* in the table's namespace, unique among relations */
+    bool unique;                 /* enforced by the statement-end check in exec_dml.c */
+    int ncols;                   /* 1..LIMIT_SQL_INDEX_COLUMNS */
+    int16_t *attnums;
+} cat_index_t;
+
 typedef struct cat_table {
     uint32_t oid;                /* also the storage table id */
     uint32_t namespace_oid;
@@ -54,6 +64,8 @@ typedef struct cat_table {
     uint32_t pk_index_oid;       /* OID of the implicit "<table>_pkey" index, 0 if none */
     const char *pk_name;         /* constraint name, e.g. "t_pkey" */
     uint64_t create_ts;          /* HLC of creation */
+    int nindexes;                /* CREATE INDEX definitions, in creation order */
+    cat_index_t *indexes;
 } cat_table_t;
 
 typedef struct catalog {
@@ -71,4 +83,9 @@ void catalog_unref(const catalog_t *c);
 const cat_table_t *catalog_table_by_name(const catalog_t *c, uint32_t namespace_oid,
                                          const char *name);
 const cat_table_t *catalog_table_by_oid(const catalog_t *c, uint32_t oid);
+/* The index named `name` in the namespace and its table; NULL when absent. */
+const cat_index_t *catalog_index_by_name(const catalog_t *c, uint32_t namespace_oid, const char *name,
+                                         const cat_table_t **table);
+/* Whether the table has a UNIQUE index (writes must run the uniqueness check). */
+bool catalog_table_has_unique(const cat_table_t *t);
 #endif

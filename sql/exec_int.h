@@ -197,5 +197,12 @@ typedef void (*exec_notice_fn)(void *arg, const char *message);
 int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
 int exec_drop_tables(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
 int exec_truncate(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err);
+/* CREATE [UNIQUE] INDEX (a UNIQUE one first checks the rows: 23505 on a duplicate) and
+ * DROP INDEX [IF EXISTS]. */
+int exec_create_index(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
+int exec_drop_indexes(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
+/* After an INSERT / UPDATE of t inside ctx's transaction: 23505 "duplicate key value
+ * violates unique constraint" when a UNIQUE index of t now has a duplicated key. */
+int exec_check_unique(exec_ctx_t *ctx, const cat_table_t *t, sql_error_t *err);
 int exec_alter_pk(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err);
 #endif

@@ -687,11 +687,19 @@ static int p_targets(pctx_t *c, size_t n, pnode_t **items, int *nout, ast_target
 
 static ast_t *p_select(pctx_t *c, const PgQuery__SelectStmt *s);
 
-/* UNION [ALL] of two queries, with the ORDER BY / LIMIT of the whole. */
-static ast_t *p_union(pctx_t *c, const PgQuery__SelectStmt *s)
+/* UNION / INTERSECT / EXCEPT [ALL] of two queries, with the ORDER BY / LIMIT of the
+ * whole. The grammar already nests them by precedence (INTERSECT binds tighter). */
+static ast_t *p_setop(pctx_t *c, const PgQuery__SelectStmt *s)
 {
-    if (s->op != PG_QUERY__SET_OPERATION__SETOP_UNION)
-        return p_unsupported(c, "INTERSECT / EXCEPT", -1);
+    ast_setop_t op;
+    switch (s->op) {
+    case PG_QUERY__SET_OPERATION__SETOP_UNION: op = AST_SETOP_UNION; break;
+    case PG_QUERY__SET_OPERATION__SETOP_INTERSECT: op = AST_SETOP_INTERSECT; break;
+    case PG_QUERY__SET_OPERATION__SETOP_EXCEPT: op = AST_SETOP_EXCEPT; break;
+    default: return p_unsupported(c, "this set operation", -1);
+    }
+    if (s->all && op != AST_SETOP_UNION)
+        return p_unsupported(c, op == AST_SETOP_INTERSECT ? "INTERSECT ALL" : "EXCEPT ALL", -1);
     if (++c->depth > LIMIT_SQL_EXPR_DEPTH) {
         sql_error(c->err, "54001", "stack depth limit exceeded");
         return NULL;
@@ -700,8 +708,9 @@ static ast_t *p_union(pctx_t *c, const PgQuery__SelectStmt *s)
     if (!n)
         return NULL;
     ast_select_t *q = &n->select;
-    q->is_union = true;
-    q->union_all = s->all;
+    q->is_setop = true;
+    q->setop_all = s->all;
+    q->setop = op;
     if (!(q->larg = p_select(c, s->larg)) || !(q->rarg = p_select(c, s->rarg)))
         return NULL;
     q->nsort = (int)s->n_sort_clause;
@@ -731,7 +740,7 @@ static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s);
 static ast_t *p_select(pctx_t *c, const PgQuery__SelectStmt *s)
 {
     if (!s->with_clause)
-        return s->op != PG_QUERY__SET_OPERATION__SETOP_NONE ? p_union(c, s) : p_select_body(c, s);
+        return s->op != PG_QUERY__SET_OPERATION__SETOP_NONE ? p_setop(c, s) : p_select_body(c, s);
     const PgQuery__WithClause *w = s->with_clause;
     if (w->recursive)
         return p_unsupported(c, "WITH RECURSIVE", w->location);
@@ -760,7 +769,7 @@ static ast_t *p_select(pctx_t *c, const PgQuery__SelectStmt *s)
             c->cte_cols[k].items[j] = name;
         }
     }
-    ast_t *r = s->op != PG_QUERY__SET_OPERATION__SETOP_NONE ? p_union(c, s) : p_select_body(c, s);
+    ast_t *r = s->op != PG_QUERY__SET_OPERATION__SETOP_NONE ? p_setop(c, s) : p_select_body(c, s);
     c->nctes = saved;
     return r;
 }
@@ -1180,6 +1189,56 @@ static ast_t *p_prepare(pctx_t *c, const PgQuery__PrepareStmt *ps)
     return (n->prepare.stmt = p_stmt(c, ps->query)) ? n : NULL;
 }
 
+/* CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] [name] ON table [USING btree|hash]
+ * (column [ASC|DESC] [NULLS FIRST|LAST], ...). Orderings are accepted and ignored
+ * (the index is not used for scans yet); expressions, INCLUDE, WHERE, opclasses,
+ * collations and other access methods are refused. */
+static ast_t *p_create_index(pctx_t *c, const PgQuery__IndexStmt *s)
+{
+    if (s->where_clause)
+        return p_unsupported(c, "partial indexes", -1);
+    if (s->n_index_including_params)
+        return p_unsupported(c, "INCLUDE in CREATE INDEX", -1);
+    if (s->n_options || (s->table_space && s->table_space[0]))
+        return p_unsupported(c, "index storage parameters and tablespaces", -1);
+    if (s->nulls_not_distinct)
+        return p_unsupported(c, "NULLS NOT DISTINCT", -1);
+    if (s->access_method && s->access_method[0] && strcmp(s->access_method, "btree") != 0 &&
+        strcmp(s->access_method, "hash") != 0)
+        return p_unsupported(c, "this index access method", -1);
+    if (s->unique && s->access_method && !strcmp(s->access_method, "hash"))
+    {
+        sql_error(c->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "access method \"hash\" does not support unique indexes");
+        return NULL;
+    }
+    if (s->n_index_params > LIMIT_SQL_INDEX_COLUMNS)
+    {
+        sql_error(c->err, SQLSTATE_PROGRAM_LIMIT, "cannot use more than %d columns in an index",
+                  LIMIT_SQL_INDEX_COLUMNS);
+        return NULL;
+    }
+    ast_t *n = p_node(c, AST_CREATE_INDEX, -1);
+    if (!n || !(n->create_index.table = p_rangevar(c, s->relation)))
+        return NULL;
+    n->create_index.name = s->idxname && s->idxname[0] ? p_str(c, s->idxname) : NULL;
+    n->create_index.unique = s->unique;
+    n->create_index.if_not_exists = s->if_not_exists;
+    n->create_index.ncols = (int)s->n_index_params;
+    n->create_index.cols = p_alloc(c, (s->n_index_params + 1) * sizeof(char *));
+    if (!n->create_index.cols)
+        return NULL;
+    for (size_t i = 0; i < s->n_index_params; i++) {
+        const pnode_t *e = s->index_params[i];
+        if (e->node_case != PG_QUERY__NODE__NODE_INDEX_ELEM || !e->index_elem->name ||
+            !e->index_elem->name[0] || e->index_elem->expr)
+            return p_unsupported(c, "index expressions", -1);
+        if (e->index_elem->n_collation || e->index_elem->n_opclass)
+            return p_unsupported(c, "index collations and operator classes", -1);
+        n->create_index.cols[i] = p_str(c, e->index_elem->name);
+    }
+    return n;
+}
+
 static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
 {
     ast_t *n;
@@ -1194,11 +1253,17 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
         return p_delete(c, s->delete_stmt);
     case PG_QUERY__NODE__NODE_CREATE_STMT:
         return p_create(c, s->create_stmt);
+    case PG_QUERY__NODE__NODE_INDEX_STMT:
+        return p_create_index(c, s->index_stmt);
     case PG_QUERY__NODE__NODE_DROP_STMT: {
         const PgQuery__DropStmt *d = s->drop_stmt;
-        if (d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+        if (d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE &&
+            d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_INDEX)
             return p_unsupported(c, "DROP of this object type", -1);
-        if (!(n = p_node(c, AST_DROP_TABLE, -1)))
+        if (d->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
+            return p_unsupported(c, "DROP ... CASCADE", -1);
+        bool index = d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX;
+        if (!(n = p_node(c, index ? AST_DROP_INDEX : AST_DROP_TABLE, -1)))
             return NULL;
         n->drop.if_exists = d->missing_ok;
         return p_table_list(c, d->n_objects, d->objects, true, n) < 0 ? NULL : n;
@@ -1317,8 +1382,6 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
         return p_unsupported(c, "EXPLAIN", -1);
     case PG_QUERY__NODE__NODE_COPY_STMT:
         return p_unsupported(c, "COPY", -1);
-    case PG_QUERY__NODE__NODE_INDEX_STMT:
-        return p_unsupported(c, "CREATE INDEX", -1);
     case PG_QUERY__NODE__NODE_VIEW_STMT:
         return p_unsupported(c, "CREATE VIEW", -1);
     case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:

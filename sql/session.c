@@ -837,7 +837,13 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
                 rowstore_init(&p->ret, &p->arena, bs->nreturning, rt);
                 p->has_ret = true;
             }
-            if (exec_dml(&p->ctx, bs, session_autocommit(s), p->has_ret ? &p->ret : NULL, &p->count, err) < 0)
+            /* a UNIQUE index is checked after the writes, before the commit: such a
+             * statement never takes the commit-in-fragment fast path */
+            bool check = kind != ST_DELETE && catalog_table_has_unique(bs->table);
+            if (exec_dml(&p->ctx, bs, session_autocommit(s) && !check, p->has_ret ? &p->ret : NULL, &p->count,
+                         err) < 0)
+                return -1;
+            if (check && exec_check_unique(&p->ctx, bs->table, err) < 0)
                 return -1;
         } else {
             /* DDL: runs at once, outside the transaction machinery (not transactional) */
@@ -1094,6 +1100,8 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
     switch (a->kind) {
     case AST_CREATE_TABLE: *tag = "CREATE TABLE"; rc = exec_create_table(&c, a, ddl_notice, sink, err); break;
     case AST_DROP_TABLE: *tag = "DROP TABLE"; rc = exec_drop_tables(&c, a, ddl_notice, sink, err); break;
+    case AST_CREATE_INDEX: *tag = "CREATE INDEX"; rc = exec_create_index(&c, a, ddl_notice, sink, err); break;
+    case AST_DROP_INDEX: *tag = "DROP INDEX"; rc = exec_drop_indexes(&c, a, ddl_notice, sink, err); break;
     case AST_TRUNCATE: *tag = "TRUNCATE TABLE"; rc = exec_truncate(&c, a, err); break;
     case AST_ALTER_ADD_PK: *tag = "ALTER TABLE"; rc = exec_alter_pk(&c, a, err); break;
     default: rc = sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "this statement is not supported"); break;

@@ -133,7 +133,7 @@ TEST(errors)
     TEST_CHECK(strcmp(err.sqlstate, SQLSTATE_FEATURE_NOT_SUPPORTED) == 0);
     TEST_CHECK(strstr(err.message, "INTERSECT") != NULL);
     parse_stmt_t *u = parse1("SELECT 1 UNION ALL SELECT 2 ORDER BY 1 LIMIT 1", &n, &err);
-    TEST_CHECK(u && u[0].ast->select.is_union && u[0].ast->select.union_all && u[0].ast->select.nsort == 1);
+    TEST_CHECK(u && u[0].ast->select.is_setop && u[0].ast->select.setop_all && u[0].ast->select.nsort == 1);
     TEST_CHECK(parse1("SELECT sum(x) OVER () FROM t", &n, &err) == NULL);
     TEST_CHECK(strcmp(err.sqlstate, SQLSTATE_FEATURE_NOT_SUPPORTED) == 0);
     TEST_CHECK(strstr(err.message, "window") != NULL);

@@ -1196,11 +1196,11 @@ static ast_t *p_prepare(pctx_t *c, const PgQuery__PrepareStmt *ps)
 static ast_t *p_create_index(pctx_t *c, const PgQuery__IndexStmt *s)
 {
     if (s->where_clause)
-        return p_unsupported(c, "partial indexes", -1);
+        return p_unsupported(c, "a partial index", -1);
     if (s->n_index_including_params)
         return p_unsupported(c, "INCLUDE in CREATE INDEX", -1);
     if (s->n_options || (s->table_space && s->table_space[0]))
-        return p_unsupported(c, "index storage parameters and tablespaces", -1);
+        return p_unsupported(c, "an index storage parameter or tablespace", -1);
     if (s->nulls_not_distinct)
         return p_unsupported(c, "NULLS NOT DISTINCT", -1);
     if (s->access_method && s->access_method[0] && strcmp(s->access_method, "btree") != 0 &&
@@ -1231,9 +1231,9 @@ static ast_t *p_create_index(pctx_t *c, const PgQuery__IndexStmt *s)
         const pnode_t *e = s->index_params[i];
         if (e->node_case != PG_QUERY__NODE__NODE_INDEX_ELEM || !e->index_elem->name ||
             !e->index_elem->name[0] || e->index_elem->expr)
-            return p_unsupported(c, "index expressions", -1);
+            return p_unsupported(c, "an index expression", -1);
         if (e->index_elem->n_collation || e->index_elem->n_opclass)
-            return p_unsupported(c, "index collations and operator classes", -1);
+            return p_unsupported(c, "an index collation or operator class", -1);
         n->create_index.cols[i] = p_str(c, e->index_elem->name);
     }
     return n;

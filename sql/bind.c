@@ -1538,6 +1538,55 @@ static bexpr_t *b_expr_inner(binder_t *b, const ast_t *n, const scope_t *sc)
     }
 }
 
+/* Whether e is a NULL constant, possibly under casts (a typed NULL literal). */
+static bool bx_is_null_const(const bexpr_t *e)
+{
+    while (e->kind == BX_CAST)
+        e = e->args[0];
+    return e->kind == BX_CONST && e->isnull;
+}
+
+static bool bx_is_bool_const(const bexpr_t *e, bool v)
+{
+    return e->kind == BX_CONST && !e->isnull && e->type == TYPE_BOOL && (e->val.i64 != 0) == v;
+}
+
+/* The part of PostgreSQL's eval_const_expressions that decides whether an expression
+ * is evaluated at all: a strict operator or function with a NULL constant argument is
+ * NULL (so `x / 0 = NULL` never divides), NOT NULL is NULL, and AND with a FALSE
+ * constant is FALSE, OR with a TRUE constant is TRUE. Runs bottom-up as expressions
+ * are bound. Returns e or its folded replacement. */
+static bexpr_t *bx_fold(binder_t *b, bexpr_t *e)
+{
+    bool strict;
+    switch (e->kind) {
+    case BX_CMP: case BX_ARITH: case BX_CONCAT: case BX_NOT: case BX_CAST: case BX_LIKE: case BX_REGEX:
+        strict = true;
+        break;
+    case BX_FUNC:
+        strict = e->fn->strict;
+        break;
+    case BX_AND: case BX_OR:
+        for (int i = 0; i < e->nargs; i++)
+            if (bx_is_bool_const(e->args[i], e->kind == BX_OR))
+                return bx_const(b, TYPE_BOOL, (datum_t){.i64 = e->kind == BX_OR}, false);
+        return e;
+    default:
+        return e;
+    }
+    if (!strict || (e->kind == BX_CAST && e->args[0]->kind == BX_CONST))
+        return e;   /* a cast of a NULL literal stays a typed NULL literal */
+    for (int i = 0; i < e->nargs; i++) {
+        if (bx_is_null_const(e->args[i])) {
+            bexpr_t *c = bx_const(b, e->type, (datum_t){0}, true);
+            if (c)
+                c->typmod = e->typmod;
+            return c;
+        }
+    }
+    return e;
+}
+
 static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc)
 {
     if (++b->depth > LIMIT_SQL_EXPR_DEPTH) {
@@ -1546,7 +1595,7 @@ static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc)
     }
     bexpr_t *e = b_expr_inner(b, n, sc);
     b->depth--;
-    return e;
+    return e ? bx_fold(b, e) : NULL;
 }
 
 static bexpr_t *b_where(binder_t *b, const ast_t *n, const scope_t *sc, const char *ctx)

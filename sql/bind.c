@@ -1598,6 +1598,36 @@ static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc)
     return e ? bx_fold(b, e) : NULL;
 }
 
+/* A qualification (WHERE, JOIN ... ON) keeps only rows where it is true, so at its top
+ * level, through AND and OR, a NULL constant is as good as FALSE: PostgreSQL's
+ * canonicalize_qual treats it so, and then AND with it is FALSE without evaluating the
+ * other arms (`WHERE x / 0 > 1 AND NULL` returns no rows, no error), and an OR drops
+ * it. Returns e or its folded replacement. */
+static bexpr_t *bx_qual_fold(binder_t *b, bexpr_t *e)
+{
+    if (bx_is_null_const(e))
+        return bx_const(b, TYPE_BOOL, (datum_t){.i64 = 0}, false);
+    if (e->kind != BX_AND && e->kind != BX_OR)
+        return e;
+    bool is_or = e->kind == BX_OR;
+    int n = 0;
+    for (int i = 0; i < e->nargs; i++) {
+        bexpr_t *a = bx_qual_fold(b, e->args[i]);
+        if (!a)
+            return NULL;
+        if (bx_is_bool_const(a, is_or))
+            return a;                       /* AND ... FALSE, OR ... TRUE */
+        if (!bx_is_bool_const(a, !is_or))   /* AND drops TRUE, OR drops FALSE */
+            e->args[n++] = a;
+    }
+    if (n == 0)
+        return bx_const(b, TYPE_BOOL, (datum_t){.i64 = !is_or}, false);
+    if (n == 1)
+        return e->args[0];
+    e->nargs = n;
+    return e;
+}
+
 static bexpr_t *b_where(binder_t *b, const ast_t *n, const scope_t *sc, const char *ctx)
 {
     bool saved = b->agg_allowed;
@@ -1615,7 +1645,8 @@ static bexpr_t *b_where(binder_t *b, const ast_t *n, const scope_t *sc, const ch
         b_pos(b, n->location);
         return NULL;
     }
-    return b_coerce(b, e, TYPE_BOOL, -1, CAST_IMPLICIT, n->location);
+    e = b_coerce(b, e, TYPE_BOOL, -1, CAST_IMPLICIT, n->location);
+    return e ? bx_qual_fold(b, e) : NULL;
 }
 
 /* ---- FROM ---- */

@@ -75,6 +75,7 @@ typedef enum ast_kind {
     AST_DEALLOCATE,     /* DEALLOCATE [PREPARE] name | ALL (name NULL) */
     AST_CREATE_INDEX,   /* CREATE [UNIQUE] INDEX [name] ON table (columns) */
     AST_DROP_INDEX,     /* DROP INDEX [IF EXISTS] names: drop.tables are AST_RANGEVARs */
+    AST_COPY,           /* COPY table [(columns)] FROM STDIN, text format */
 } ast_kind_t;
 
 typedef enum ast_const_type {
@@ -191,6 +192,12 @@ struct ast {
             int ncols; const char **cols;
             bool unique, if_not_exists;
         } create_index;
+        struct {
+            ast_t *table;                    /* AST_RANGEVAR */
+            int ncols; const char **cols;    /* column list, or 0 = every column */
+            char delimiter;                  /* one byte; tab by default */
+            const char *null_string;         /* "\\N" by default */
+        } copy;
         struct { ast_txn_kind_t kind; ast_isolation_t iso; bool read_only; } txn;
         struct {
             ast_set_kind_t kind; const char *name; bool is_local;

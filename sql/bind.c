@@ -3308,27 +3308,33 @@ static int b_returning(binder_t *b, bound_stmt_t *bs, const cat_table_t *t, int 
     return 0;
 }
 
+/* INSERT, and COPY FROM STDIN (n->kind AST_COPY), which is an INSERT from the data
+ * stream: same target columns, defaults, checks and writes. */
 static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
 {
-    const cat_table_t *t = b_target_table(b, n->insert.table);
+    bool copy = n->kind == AST_COPY;
+    const ast_t *rv = copy ? n->copy.table : n->insert.table;
+    const cat_table_t *t = b_target_table(b, rv);
     if (!t)
         return -1;
     bs->table = t;
     if (!(bs->coltypes = plan_table_types(b->a, t)))
         return -1;
+    int ncols = copy ? n->copy.ncols : n->insert.ncols;
+    const char **cols = copy ? n->copy.cols : n->insert.cols;
     /* target columns: table column index per position */
-    int ntarget = n->insert.ncols;
+    int ntarget = ncols;
     int *target = b_alloc(b, (size_t)(t->ncols + 1) * sizeof(int));
     if (!target)
         return -1;
     if (ntarget) {
         for (int i = 0; i < ntarget; i++) {
-            int c = b_table_col(b, t, n->insert.cols[i], n->insert.table->location);
+            int c = b_table_col(b, t, cols[i], rv->location);
             if (c < 0)
                 return -1;
             for (int k = 0; k < i; k++)
                 if (target[k] == c) {
-                    sql_error(b->err, "42701", "column \"%s\" specified more than once", n->insert.cols[i]);
+                    sql_error(b->err, "42701", "column \"%s\" specified more than once", cols[i]);
                     return -1;
                 }
             target[i] = c;
@@ -3340,7 +3346,29 @@ static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
     }
     const ast_t *src = n->insert.source;
     plan_t *p;
-    if (!src || src->select.nvalues_rows) {
+    if (n->kind == AST_COPY) {
+        /* the data stream's fields, converted to the target columns' types as read */
+        plan_t *cp = pl_new(b, PL_COPY, ntarget);
+        if (!cp || !(p = pl_new(b, PL_PROJECT, t->ncols)) ||
+            !(p->project.exprs = b_alloc(b, (size_t)t->ncols * sizeof(bexpr_t *))) ||
+            !(cp->copy.colnames = b_alloc(b, (size_t)(ntarget + 1) * sizeof(char *))))
+            return -1;
+        cp->copy.delimiter = n->copy.delimiter;
+        cp->copy.null_string = n->copy.null_string;
+        p->child = cp;
+        for (int i = 0; i < ntarget; i++) {
+            const cat_column_t *col = &t->cols[target[i]];
+            cp->types[i] = col->type;
+            cp->typmods[i] = col->typmod;
+            cp->copy.colnames[i] = col->name;
+            if (!(p->project.exprs[target[i]] = bx_col(b, i, col->type, col->typmod, col->name)))
+                return -1;
+        }
+        for (int c = 0; c < t->ncols; c++)
+            if (!p->project.exprs[c] && !(p->project.exprs[c] = b_default(b, t, c)))
+                return -1;
+        bs->is_copy = true;
+    } else if (!src || src->select.nvalues_rows) {
         int nrows = src ? src->select.nvalues_rows : 1;
         if (!(p = pl_new(b, PL_VALUES, t->ncols)) || !(p->values.rows = b_alloc(b, (size_t)nrows * sizeof(bexpr_t **))))
             return -1;
@@ -3412,7 +3440,7 @@ static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
         p->typmods[c] = t->cols[c].typmod;
     }
     bs->plan = p;
-    return b_returning(b, bs, t, n->insert.nreturning, n->insert.returning);
+    return copy ? 0 : b_returning(b, bs, t, n->insert.nreturning, n->insert.returning);
 }
 
 static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
@@ -3524,6 +3552,7 @@ bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error
         break;
     }
     case AST_INSERT: bs->kind = ST_INSERT; rc = b_insert(b, stmt, bs); break;
+    case AST_COPY: bs->kind = ST_INSERT; rc = b_insert(b, stmt, bs); break;
     case AST_UPDATE: bs->kind = ST_UPDATE; rc = b_update_delete(b, stmt, bs); break;
     case AST_DELETE: bs->kind = ST_DELETE; rc = b_update_delete(b, stmt, bs); break;
     case AST_CREATE_TABLE: bs->kind = ST_CREATE; break;

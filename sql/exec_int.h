@@ -108,6 +108,9 @@ typedef struct exec_ctx {
     const char *user, *database;
     int nsettings;
     const char *const *setting_names, *const *setting_values;
+    /* COPY FROM STDIN: the data stream (sql_sink_t.copy_in of the running statement) */
+    int (*copy_in)(void *arg, int ncols, const uint8_t **data, size_t *len, sql_error_t *err);
+    void *copy_arg;
 } exec_ctx_t;
 
 typedef struct exec_op exec_op_t;
@@ -122,6 +125,8 @@ struct exec_op {
 };
 
 exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err);
+/* PL_COPY (exec_copy.c): sets op's next/close over ctx->copy_in's data stream. */
+int exec_copy_open(exec_op_t *op, sql_error_t *err);
 void exec_close(exec_op_t *op);
 int exec_check_cancel(exec_ctx_t *ctx, sql_error_t *err);
 /* A fresh expression context for op's scratch arena. */

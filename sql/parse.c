@@ -1153,6 +1153,73 @@ static int p_txn_modes(pctx_t *c, size_t n, pnode_t **opts, ast_isolation_t *iso
 
 static ast_t *p_stmt(pctx_t *c, const pnode_t *s);
 
+/* A COPY option's value as text: 'x', an identifier, or on/off/true/false. */
+static const char *p_copy_opt_text(const PgQuery__DefElem *d)
+{
+    const pnode_t *a = d->arg;
+    if (!a)
+        return NULL;
+    if (a->node_case == PG_QUERY__NODE__NODE_STRING)
+        return a->string->sval;
+    if (a->node_case == PG_QUERY__NODE__NODE_BOOLEAN)
+        return a->boolean->boolval ? "true" : "false";
+    if (a->node_case == PG_QUERY__NODE__NODE_INTEGER)
+        return a->integer->ival ? "true" : "false";
+    return NULL;
+}
+
+/* COPY table [(columns)] FROM STDIN [WITH (FORMAT text, DELIMITER 'c', NULL 's',
+ * FREEZE)]: the client-side bulk load psql's \copy and pgbench -i use. COPY TO, files,
+ * programs, queries, CSV and binary formats are refused. FREEZE is accepted: it only
+ * asks for an optimisation of PostgreSQL's heap. */
+static ast_t *p_copy(pctx_t *c, const PgQuery__CopyStmt *s)
+{
+    if (!s->is_from || s->query)
+        return p_unsupported(c, "COPY TO", -1);
+    if (s->is_program || (s->filename && s->filename[0]))
+        return p_unsupported(c, "COPY from a file or program", -1);
+    if (s->where_clause)
+        return p_unsupported(c, "COPY ... WHERE", -1);
+    ast_t *n = p_node(c, AST_COPY, -1);
+    if (!n || !(n->copy.table = p_rangevar(c, s->relation)))
+        return NULL;
+    n->copy.delimiter = '\t';
+    n->copy.null_string = "\\N";
+    n->copy.ncols = (int)s->n_attlist;
+    n->copy.cols = p_alloc(c, (s->n_attlist + 1) * sizeof(char *));
+    if (!n->copy.cols)
+        return NULL;
+    for (size_t i = 0; i < s->n_attlist; i++)
+        if (!(n->copy.cols[i] = p_str(c, p_string_val(s->attlist[i]))))
+            return p_unsupported(c, "this COPY column list", -1);
+    for (size_t i = 0; i < s->n_options; i++) {
+        if (s->options[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM)
+            return p_unsupported(c, "this COPY option", -1);
+        const PgQuery__DefElem *d = s->options[i]->def_elem;
+        const char *v = p_copy_opt_text(d);
+        if (!strcmp(d->defname, "format")) {
+            if (!v || strcmp(v, "text") != 0)
+                return p_unsupported(c, "COPY formats other than text", d->location);
+        } else if (!strcmp(d->defname, "freeze")) {
+            if (v && strcmp(v, "true") && strcmp(v, "on") && strcmp(v, "false") && strcmp(v, "off"))
+                return p_unsupported(c, "this FREEZE value", d->location);
+        } else if (!strcmp(d->defname, "delimiter")) {
+            if (!v || strlen(v) != 1 || v[0] == '\\' || v[0] == '\n' || v[0] == '\r') {
+                sql_error(c->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "COPY delimiter must be a single one-byte character");
+                return NULL;
+            }
+            n->copy.delimiter = v[0];
+        } else if (!strcmp(d->defname, "null")) {
+            if (!v)
+                return p_unsupported(c, "this NULL option", d->location);
+            n->copy.null_string = p_str(c, v);
+        } else {
+            return p_unsupported(c, "this COPY option", d->location);
+        }
+    }
+    return n;
+}
+
 /* PREPARE name [(type, ...)] AS statement. The inner statement keeps its locations
  * (offsets in the whole PREPARE text), so bind errors point into it correctly. */
 static ast_t *p_prepare(pctx_t *c, const PgQuery__PrepareStmt *ps)
@@ -1381,7 +1448,7 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
     case PG_QUERY__NODE__NODE_EXPLAIN_STMT:
         return p_unsupported(c, "EXPLAIN", -1);
     case PG_QUERY__NODE__NODE_COPY_STMT:
-        return p_unsupported(c, "COPY", -1);
+        return p_copy(c, s->copy_stmt);
     case PG_QUERY__NODE__NODE_VIEW_STMT:
         return p_unsupported(c, "CREATE VIEW", -1);
     case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:

@@ -457,7 +457,9 @@ static const char *dml_tag(arena_t *a, const bound_stmt_t *bs, int64_t n)
     char *t = arena_alloc(a, 48);
     if (!t)
         return "INSERT 0 0";
-    if (bs->kind == ST_INSERT)
+    if (bs->kind == ST_INSERT && bs->is_copy)
+        snprintf(t, 48, "COPY %lld", (long long)n);
+    else if (bs->kind == ST_INSERT)
         snprintf(t, 48, "INSERT 0 %lld", (long long)n);
     else
         snprintf(t, 48, "%s %lld", bs->kind == ST_UPDATE ? "UPDATE" : "DELETE", (long long)n);
@@ -840,6 +842,13 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
             /* a UNIQUE index is checked after the writes, before the commit: such a
              * statement never takes the commit-in-fragment fast path */
             bool check = kind != ST_DELETE && catalog_table_has_unique(bs->table);
+            if (bs->is_copy) {
+                if (!sink->copy_in)
+                    return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                                     "COPY FROM STDIN is supported in the simple query protocol only");
+                p->ctx.copy_in = sink->copy_in;
+                p->ctx.copy_arg = sink->ctx;
+            }
             if (exec_dml(&p->ctx, bs, session_autocommit(s) && !check, p->has_ret ? &p->ret : NULL, &p->count,
                          err) < 0)
                 return -1;

@@ -1566,6 +1566,17 @@ static bexpr_t *bx_fold(binder_t *b, bexpr_t *e)
     case BX_FUNC:
         strict = e->fn->strict;
         break;
+    case BX_IN:
+        /* x IN (y) is x = y in PostgreSQL's parser, hence strict; a longer list is
+         * x = ANY (ARRAY[...]), NULL when x is (a NULL element does not decide) */
+        if (e->nargs != 2 && !bx_is_null_const(e->args[0]))
+            return e;
+        strict = true;
+        break;
+    case BX_NULLTEST:
+        if (e->args[0]->kind != BX_CONST)
+            return e;
+        return bx_const(b, TYPE_BOOL, (datum_t){.i64 = e->args[0]->isnull != (e->op == 1)}, false);
     case BX_AND: case BX_OR:
         for (int i = 0; i < e->nargs; i++)
             if (bx_is_bool_const(e->args[i], e->kind == BX_OR))
@@ -3028,7 +3039,8 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
     bexpr_t *having = NULL;
     if (q->having) {
         bexpr_t *h = b_expr(b, q->having, sc);
-        if (!h || !(having = b_coerce(b, h, TYPE_BOOL, -1, CAST_IMPLICIT, q->having->location)))
+        if (!h || !(having = b_coerce(b, h, TYPE_BOOL, -1, CAST_IMPLICIT, q->having->location)) ||
+            !(having = bx_qual_fold(b, having)))
             return NULL;
     }
     /* ORDER BY: output columns by ordinal or name, else expressions (hidden columns) */
@@ -3072,6 +3084,16 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
         return NULL;
     }
     plan_t *cur = base;
+    if (having && ngroup > 0 && bx_is_bool_const(having, false)) {
+        /* PostgreSQL moves an aggregate-free HAVING of a grouped query into WHERE: a
+         * FALSE one leaves no input rows, so nothing below it is evaluated */
+        plan_t *none = pl_new(b, PL_VALUES, base->ncols);
+        if (!none || !(none->values.rows = b_alloc(b, sizeof(bexpr_t **))))
+            return NULL;
+        memcpy(none->types, base->types, (size_t)base->ncols * sizeof(type_oid_t));
+        memcpy(none->typmods, base->typmods, (size_t)base->ncols * sizeof(int32_t));
+        cur = none;
+    }
     int first_agg = saved_naggs, naggs = b->naggs - saved_naggs;
     if (aggregating) {
         ASSERT(first_agg == 0);

@@ -52,7 +52,13 @@ def pair(server, pg_reference):
     "SELECT k FROM ex_t WHERE a > 0 OR NULL ORDER BY k",
     "SELECT k FROM ex_t WHERE NOT (a > 0 OR NULL) ORDER BY k",
     "SELECT k, concat(a, NULL), coalesce(NULL, a) FROM ex_t ORDER BY k",
+    "SELECT a FROM ex_t GROUP BY a HAVING NULL IN (a / 0)",
+    "SELECT b FROM ex_t WHERE b / 0 IS NOT NULL GROUP BY b HAVING NULL IS NOT NULL",
+    "SELECT count(*) FROM ex_t HAVING NULL",
+    "SELECT k, NULL IS NULL, 1 IS NOT NULL FROM ex_t WHERE NOT (NULL IS NOT NULL) ORDER BY k",
     # evaluation still happens where PostgreSQL evaluates
+    "SELECT * FROM ex_t WHERE NULL IN (a / 0, 1)",
+    "SELECT b FROM ex_t WHERE b / 0 IS NOT NULL GROUP BY b HAVING count(*) > 0",
     "SELECT * FROM ex_t WHERE a / 0 > 1",
     "SELECT * FROM ex_t WHERE a / 0 > 1 AND NULL",
     "SELECT a * a FROM ex_t",

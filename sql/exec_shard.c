@@ -23,15 +23,19 @@
 
 /* ---- keys and rows ---- */
 
-/* row_decode wants its buffer 4-byte aligned (strings are vstr_t views into it).
- * The store hands out 8-byte-aligned values (store_val_t.ptr, shards/store.h), so
- * rows decode in place; the assert keeps that promise checked. */
+/* row_decode wants its buffer 4-byte aligned, and its strings are vstr_t views into
+ * it. A store value is only valid until the next store_iter_next / store_get or the
+ * fiber's next suspension (shards/store.h), and a batch holds many rows (an SST
+ * block buffer is reused as the iterator moves on), so the row is copied into the
+ * arena (16-byte aligned) first and decoded from the copy. */
 static int decode_row(arena_t *a, const uint8_t *p, uint32_t len, int ncols, const type_oid_t *types,
                       datum_t *vals, bool *nulls)
 {
-    (void)a;
-    ASSERT(((uintptr_t)p & 3) == 0);
-    return row_decode(p, len, ncols, types, vals, nulls);
+    const uint8_t *copy = arena_memdup(a, p, len ? len : 1);
+    if (!copy)
+        return -1;
+    ASSERT(((uintptr_t)copy & 3) == 0);
+    return row_decode(copy, len, ncols, types, vals, nulls);
 }
 
 static int col_index(const cat_table_t *t, int16_t attnum)
@@ -547,7 +551,11 @@ static int collect(frag_write_t *f, store_txn_t *t, cand_t **out, int64_t *n)
                 b->vals[col][b->nrows] = dv[col];
                 b->nulls[col][b->nrows] = dn[col];
             }
-            keys[b->nrows] = k.ptr;
+            /* the key, like the value, is only valid until the next iterator call */
+            if (!(keys[b->nrows] = arena_memdup(&scratch, k.ptr, k.len ? k.len : 1))) {
+                rc = sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+                break;
+            }
             klens[b->nrows] = k.len;
             b->nrows++;
         }

@@ -38,6 +38,14 @@ typedef struct pgwire_conn {
     bool closed;                 /* peer gone or FATAL sent: the fiber winds down */
     bool skip_till_sync;         /* an extended-protocol message failed */
     bool extended;               /* the running statement came from Execute */
+    /* the message being handled: its body length, and whether COPY already consumed
+     * it from the input buffer (to read the CopyData behind it) */
+    size_t cur_len;
+    bool cur_consumed;
+    /* COPY FROM STDIN: CopyInResponse sent; the stream ended; a CopyData message
+     * handed to the engine but not consumed yet (5 + body bytes) */
+    bool copy_started, copy_done;
+    size_t copy_pending;
     arena_t msg_arena;           /* arrays of the message being handled */
     /* shape of the rows the sink formats: one entry per column */
     int ncols, cols_cap;
@@ -532,6 +540,67 @@ static void pgwire_ready(pgwire_conn_t *c)
     pgwire_flush(c);
 }
 
+/* sql_sink_t.copy_in: CopyInResponse on the first call, then one CopyData per call
+ * (see session.h). Flush and Sync are ignored during COPY, as PostgreSQL does. */
+static int pgwire_copy_in(void *ctx, int ncols, const uint8_t **data, size_t *len, sql_error_t *err)
+{
+    pgwire_conn_t *c = ctx;
+    if (c->copy_pending) {
+        pgwire_consume(c, c->copy_pending);
+        c->copy_pending = 0;
+    }
+    if (c->copy_done)
+        return 0;
+    if (!c->copy_started) {
+        c->copy_started = true;
+        if (!c->cur_consumed) {
+            pgwire_consume(c, 5 + c->cur_len);   /* the Query; its text was copied */
+            c->cur_consumed = true;
+        }
+        size_t m = pgproto_begin(&c->out, 'G');
+        strbuf_put_u8(&c->out, 0);               /* text */
+        strbuf_put_be16(&c->out, (uint16_t)ncols);
+        for (int i = 0; i < ncols; i++)
+            strbuf_put_be16(&c->out, 0);
+        pgproto_finish(&c->out, m);
+        if (pgwire_flush(c) < 0)
+            return sql_error(err, SQLSTATE_CONNECTION_FAILURE, "connection lost during COPY");
+    }
+    for (;;) {
+        char type;
+        const uint8_t *body;
+        size_t blen;
+        if (pgwire_next(c, LIMIT_PG_MESSAGE_BYTES, &type, &body, &blen) < 0)
+            return sql_error(err, SQLSTATE_CONNECTION_FAILURE, "connection lost during COPY");
+        if (type == 'd') {
+            *data = body;
+            *len = blen;
+            c->copy_pending = 5 + blen;
+            return 1;
+        }
+        if (type == 'H' || type == 'S') {
+            pgwire_consume(c, 5 + blen);
+            continue;
+        }
+        c->copy_done = true;
+        if (type == 'c') {
+            pgwire_consume(c, 5 + blen);
+            return 0;
+        }
+        if (type == 'f') {
+            const char *msg = blen && memchr(body, 0, blen) ? (const char *)body : "";
+            sql_error(err, SQLSTATE_QUERY_CANCELED, "COPY from stdin failed: %s", msg);
+            pgwire_consume(c, 5 + blen);
+            return -1;
+        }
+        pgwire_consume(c, 5 + blen);
+        sql_error(err, SQLSTATE_PROTOCOL_VIOLATION, "unexpected message type 0x%02X during COPY from stdin",
+                  (unsigned)(uint8_t)type);
+        strcpy(err->severity, "FATAL");
+        return -1;
+    }
+}
+
 static void pgwire_query(pgwire_conn_t *c, const uint8_t *body, size_t len)
 {
     sql_error_t err;
@@ -541,10 +610,21 @@ static void pgwire_query(pgwire_conn_t *c, const uint8_t *body, size_t len)
     uint64_t t0 = rt_now_us();
     c->extended = false;
     c->ncols = 0;
+    char *text = NULL;
     if (pgproto_parse_query(body, len, &sql, &sql_len, &err) < 0) {
         pgwire_send_error(c, &err);
+    } else if (!(text = arena_alloc(&c->msg_arena, sql_len + 1))) {
+        sql_error(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        pgwire_send_error(c, &err);
     } else {
+        /* a COPY reads the messages behind this one from the input buffer, which may
+         * move: the statement text must not point into it */
+        memcpy(text, sql, sql_len);
+        text[sql_len] = 0;
+        sql = text;
         sql_sink_t sink = pgwire_sink(c);
+        sink.copy_in = pgwire_copy_in;
+        c->copy_started = c->copy_done = false;
         if (sql_exec_simple(c->nc.session, sql, sql_len, &sink, &err) < 0)
             pgwire_send_error(c, &err);
         net__query_done(t0);
@@ -709,8 +789,15 @@ static void pgwire_loop(pgwire_conn_t *c)
         size_t len;
         if (pgwire_next(c, LIMIT_PG_MESSAGE_BYTES, &type, &body, &len) < 0)
             break;
+        c->cur_len = len;
+        c->cur_consumed = false;
         int rc = pgwire_dispatch(c, type, body, len);
-        pgwire_consume(c, 5 + len);
+        if (c->copy_pending) {
+            pgwire_consume(c, c->copy_pending);   /* a COPY failed while holding data */
+            c->copy_pending = 0;
+        }
+        if (!c->cur_consumed)
+            pgwire_consume(c, 5 + len);
         arena_reset(&c->msg_arena);
         if (rc < 0)
             break;

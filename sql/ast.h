@@ -73,8 +73,10 @@ typedef enum ast_kind {
     AST_PREPARE,        /* PREPARE name [(types)] AS stmt */
     AST_EXECUTE,        /* EXECUTE name [(args)] */
     AST_DEALLOCATE,     /* DEALLOCATE [PREPARE] name | ALL (name NULL) */
-    AST_CREATE_INDEX,   /* CREATE INDEX (only USING hnsw runs: sql/vindex_ddl.c) */
-    AST_DROP_INDEX,     /* DROP INDEX names (drop.tables hold the names) */
+    AST_CREATE_INDEX,   /* CREATE [UNIQUE] INDEX [name] ON table [USING m] (columns): hnsw
+                         * runs in sql/vindex_ddl.c, btree/hash in exec_dml.c */
+    AST_DROP_INDEX,     /* DROP INDEX [IF EXISTS] names: drop.tables are AST_RANGEVARs */
+    AST_COPY,           /* COPY table [(columns)] FROM STDIN, text format */
 } ast_kind_t;
 
 typedef enum ast_const_type {
@@ -87,6 +89,7 @@ typedef enum ast_sqlfn {
     AST_SQLFN_CURRENT_SCHEMA,
 } ast_sqlfn_t;
 
+typedef enum ast_setop { AST_SETOP_UNION, AST_SETOP_INTERSECT, AST_SETOP_EXCEPT } ast_setop_t;
 typedef enum ast_sublink_type { AST_SUB_EXISTS, AST_SUB_ANY, AST_SUB_ALL, AST_SUB_EXPR, AST_SUB_ARRAY } ast_sublink_type_t;
 typedef enum ast_join_type { AST_JOIN_INNER, AST_JOIN_LEFT, AST_JOIN_RIGHT, AST_JOIN_FULL, AST_JOIN_CROSS } ast_join_type_t;
 typedef enum ast_txn_kind {
@@ -130,8 +133,10 @@ typedef struct ast_select {
     ast_t *limit, *offset;
     int nvalues_rows; ast_list_t *values;   /* VALUES (...), (...) */
     bool for_update;
-    /* UNION [ALL]: larg/rarg are AST_SELECT; sort/limit/offset apply to the union */
-    bool is_union, union_all;
+    /* UNION / INTERSECT / EXCEPT [ALL]: larg/rarg are AST_SELECT; sort/limit/offset
+     * apply to the result of the set operation */
+    bool is_setop, setop_all;
+    ast_setop_t setop;
     ast_t *larg, *rarg;
 } ast_select_t;
 
@@ -181,7 +186,13 @@ struct ast {
             int ncols; ast_coldef_t *cols;
             int npk; const char **pk_cols; const char *pk_name;
         } create;
-        struct { int n; ast_t **tables; bool if_exists; } drop;   /* also TRUNCATE */
+        struct { int n; ast_t **tables; bool if_exists; } drop;   /* also TRUNCATE, DROP INDEX */
+        struct {
+            ast_t *table;                    /* AST_RANGEVAR */
+            int ncols; const char **cols;    /* column list, or 0 = every column */
+            char delimiter;                  /* one byte; tab by default */
+            const char *null_string;         /* "\\N" by default */
+        } copy;
         struct { ast_txn_kind_t kind; ast_isolation_t iso; bool read_only; } txn;
         struct {
             ast_set_kind_t kind; const char *name; bool is_local;

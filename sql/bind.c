@@ -66,6 +66,8 @@ typedef struct binder {
     plan_t *subq[LIMIT_BIND_SUBQUERIES];
     int subq_kind[LIMIT_BIND_SUBQUERIES];
     int depth;
+    bool setop_input;            /* the next b_select is a set operation's input: it
+                                  * leaves unknown literals for the set operation to type */
 } binder_t;
 
 static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc);
@@ -1556,6 +1558,66 @@ static bexpr_t *b_expr_inner(binder_t *b, const ast_t *n, const scope_t *sc)
     }
 }
 
+/* Whether e is a NULL constant, possibly under casts (a typed NULL literal). */
+static bool bx_is_null_const(const bexpr_t *e)
+{
+    while (e->kind == BX_CAST)
+        e = e->args[0];
+    return e->kind == BX_CONST && e->isnull;
+}
+
+static bool bx_is_bool_const(const bexpr_t *e, bool v)
+{
+    return e->kind == BX_CONST && !e->isnull && e->type == TYPE_BOOL && (e->val.i64 != 0) == v;
+}
+
+/* The part of PostgreSQL's eval_const_expressions that decides whether an expression
+ * is evaluated at all: a strict operator or function with a NULL constant argument is
+ * NULL (so `x / 0 = NULL` never divides), NOT NULL is NULL, and AND with a FALSE
+ * constant is FALSE, OR with a TRUE constant is TRUE. Runs bottom-up as expressions
+ * are bound. Returns e or its folded replacement. */
+static bexpr_t *bx_fold(binder_t *b, bexpr_t *e)
+{
+    bool strict;
+    switch (e->kind) {
+    case BX_CMP: case BX_ARITH: case BX_CONCAT: case BX_NOT: case BX_CAST: case BX_LIKE: case BX_REGEX:
+        strict = true;
+        break;
+    case BX_FUNC:
+        strict = e->fn->strict;
+        break;
+    case BX_IN:
+        /* x IN (y) is x = y in PostgreSQL's parser, hence strict; a longer list is
+         * x = ANY (ARRAY[...]), NULL when x is (a NULL element does not decide) */
+        if (e->nargs != 2 && !bx_is_null_const(e->args[0]))
+            return e;
+        strict = true;
+        break;
+    case BX_NULLTEST:
+        if (e->args[0]->kind != BX_CONST)
+            return e;
+        return bx_const(b, TYPE_BOOL, (datum_t){.i64 = e->args[0]->isnull != (e->op == 1)}, false);
+    case BX_AND: case BX_OR:
+        for (int i = 0; i < e->nargs; i++)
+            if (bx_is_bool_const(e->args[i], e->kind == BX_OR))
+                return bx_const(b, TYPE_BOOL, (datum_t){.i64 = e->kind == BX_OR}, false);
+        return e;
+    default:
+        return e;
+    }
+    if (!strict || (e->kind == BX_CAST && e->args[0]->kind == BX_CONST))
+        return e;   /* a cast of a NULL literal stays a typed NULL literal */
+    for (int i = 0; i < e->nargs; i++) {
+        if (bx_is_null_const(e->args[i])) {
+            bexpr_t *c = bx_const(b, e->type, (datum_t){0}, true);
+            if (c)
+                c->typmod = e->typmod;
+            return c;
+        }
+    }
+    return e;
+}
+
 static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc)
 {
     if (++b->depth > LIMIT_SQL_EXPR_DEPTH) {
@@ -1564,6 +1626,36 @@ static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc)
     }
     bexpr_t *e = b_expr_inner(b, n, sc);
     b->depth--;
+    return e ? bx_fold(b, e) : NULL;
+}
+
+/* A qualification (WHERE, JOIN ... ON) keeps only rows where it is true, so at its top
+ * level, through AND and OR, a NULL constant is as good as FALSE: PostgreSQL's
+ * canonicalize_qual treats it so, and then AND with it is FALSE without evaluating the
+ * other arms (`WHERE x / 0 > 1 AND NULL` returns no rows, no error), and an OR drops
+ * it. Returns e or its folded replacement. */
+static bexpr_t *bx_qual_fold(binder_t *b, bexpr_t *e)
+{
+    if (bx_is_null_const(e))
+        return bx_const(b, TYPE_BOOL, (datum_t){.i64 = 0}, false);
+    if (e->kind != BX_AND && e->kind != BX_OR)
+        return e;
+    bool is_or = e->kind == BX_OR;
+    int n = 0;
+    for (int i = 0; i < e->nargs; i++) {
+        bexpr_t *a = bx_qual_fold(b, e->args[i]);
+        if (!a)
+            return NULL;
+        if (bx_is_bool_const(a, is_or))
+            return a;                       /* AND ... FALSE, OR ... TRUE */
+        if (!bx_is_bool_const(a, !is_or))   /* AND drops TRUE, OR drops FALSE */
+            e->args[n++] = a;
+    }
+    if (n == 0)
+        return bx_const(b, TYPE_BOOL, (datum_t){.i64 = !is_or}, false);
+    if (n == 1)
+        return e->args[0];
+    e->nargs = n;
     return e;
 }
 
@@ -1584,7 +1676,8 @@ static bexpr_t *b_where(binder_t *b, const ast_t *n, const scope_t *sc, const ch
         b_pos(b, n->location);
         return NULL;
     }
-    return b_coerce(b, e, TYPE_BOOL, -1, CAST_IMPLICIT, n->location);
+    e = b_coerce(b, e, TYPE_BOOL, -1, CAST_IMPLICIT, n->location);
+    return e ? bx_qual_fold(b, e) : NULL;
 }
 
 /* ---- FROM ---- */
@@ -2081,6 +2174,137 @@ static bool b_point_key(binder_t *b, const cat_table_t *t, bexpr_t **conj, int n
 
 /* Builds the FROM/WHERE part: joins left-deep over the FROM items, WHERE conjuncts
  * pushed into single-table scans or attached to the lowest join that covers them. */
+/* Copies e with every column index i replaced by map[i] (a join order other than the
+ * FROM order puts the sources' columns at other positions). */
+static bexpr_t *bx_remap(binder_t *b, const bexpr_t *e, const int *map)
+{
+    if (e->kind == BX_PARAM)
+        return (bexpr_t *)e;    /* shared, as in bx_shift */
+    bexpr_t *c = b_alloc(b, sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *e;
+    if (e->kind == BX_COL) {
+        ASSERT(map[e->index] >= 0);
+        c->index = map[e->index];
+    }
+    if (e->nargs) {
+        if (!(c->args = b_alloc(b, (size_t)e->nargs * sizeof(bexpr_t *))))
+            return NULL;
+        for (int i = 0; i < e->nargs; i++)
+            if (!(c->args[i] = bx_remap(b, e->args[i], map)))
+                return NULL;
+    }
+    return c;
+}
+
+static uint64_t b_item_mask(const int *item_first_src, int i)
+{
+    uint64_t m = 0;
+    for (int s = item_first_src[i]; s < item_first_src[i + 1]; s++)
+        m |= UINT64_C(1) << s;
+    return m;
+}
+
+/* Picks the FROM item to join next: the first not yet joined that an unused,
+ * subquery-free conjunct connects with the `covered` sources; else the first not yet
+ * joined (a cross join). */
+static int b_join_pick(const scope_t *sc, const int *item_first_src, int nitems, const bool *joined,
+                       uint64_t covered, bexpr_t **conj, int nconj, const bool *used)
+{
+    int first = -1;
+    for (int i = 0; i < nitems; i++) {
+        if (joined[i])
+            continue;
+        if (first < 0)
+            first = i;
+        uint64_t im = b_item_mask(item_first_src, i);
+        for (int k = 0; k < nconj; k++) {
+            if (used[k] || bx_has_subq(conj[k]))
+                continue;
+            uint64_t m = bx_srcmask(conj[k], sc);
+            if ((m & im) && (m & covered) && !(m & ~(covered | im)))
+                return i;
+        }
+    }
+    return first;
+}
+
+/* Joins the FROM items (inner joins, the comma list) left-deep. The order starts at
+ * the first item and greedily takes next an item connected to the joined ones by a
+ * WHERE conjunct, so `FROM t1, t2, t3 WHERE t1.a = t3.a AND t3.b = t2.b` joins t3
+ * before t2 on hash keys instead of building t1 x t2. Every conjunct whose sources
+ * are all joined attaches to the lowest join covering them (remapped to that join's
+ * column layout). When the order is not the FROM order, a projection restores the
+ * FROM-order layout the rest of the query was bound against. */
+static plan_t *b_join_items(binder_t *b, const scope_t *sc, plan_t **items, const int *item_first_src,
+                            int nitems, bexpr_t **conj, int nconj, bool *used)
+{
+    int total = 0;
+    for (int i = 0; i < nitems; i++)
+        total += items[i]->ncols;
+    int *map = b_alloc(b, (size_t)(total + 1) * sizeof(int));
+    bool *joined = b_alloc(b, (size_t)nitems + 1);
+    if (!map || !joined)
+        return NULL;
+    for (int c = 0; c < total; c++)
+        map[c] = -1;
+    plan_t *cur = items[0];
+    joined[0] = true;
+    int ncols = items[0]->ncols;
+    for (int c = 0; c < ncols; c++)
+        map[c] = c;
+    uint64_t covered = b_item_mask(item_first_src, 0);
+    bool reordered = false;
+    for (int step = 1; step < nitems; step++) {
+        int i = b_join_pick(sc, item_first_src, nitems, joined, covered, conj, nconj, used);
+        ASSERT(i > 0 && !joined[i] && item_first_src[i] < item_first_src[i + 1]);
+        reordered |= i != step;
+        joined[i] = true;
+        covered |= b_item_mask(item_first_src, i);
+        int rcols = items[i]->ncols, start = sc->src[item_first_src[i]]->offset;
+        ASSERT(start + rcols <= total);
+        for (int c = 0; c < rcols; c++)
+            map[start + c] = ncols + c;
+        plan_t *j = pl_new(b, PL_JOIN, ncols + rcols);
+        if (!j)
+            return NULL;
+        j->child = cur;
+        j->right = items[i];
+        memcpy(j->types, cur->types, (size_t)ncols * sizeof(type_oid_t));
+        memcpy(j->types + ncols, items[i]->types, (size_t)rcols * sizeof(type_oid_t));
+        memcpy(j->typmods, cur->typmods, (size_t)ncols * sizeof(int32_t));
+        memcpy(j->typmods + ncols, items[i]->typmods, (size_t)rcols * sizeof(int32_t));
+        for (int k = 0; k < nconj; k++) {
+            if (used[k] || bx_has_subq(conj[k]))
+                continue;
+            uint64_t m = bx_srcmask(conj[k], sc);
+            if ((m & ~covered) != 0)
+                continue;
+            bexpr_t *q = bx_remap(b, conj[k], map);
+            if (!q || !(j->join.quals = bx_bool_and(b, j->join.quals, q)))
+                return NULL;
+            used[k] = true;
+        }
+        cur = j;
+        ncols += rcols;
+    }
+    ASSERT(ncols == total);
+    if (!reordered)
+        return cur;
+    plan_t *pr = pl_new(b, PL_PROJECT, total);
+    if (!pr || !(pr->project.exprs = b_alloc(b, (size_t)total * sizeof(bexpr_t *))))
+        return NULL;
+    pr->child = cur;
+    for (int c = 0; c < total; c++) {
+        pr->types[c] = cur->types[map[c]];
+        pr->typmods[c] = cur->typmods[map[c]];
+        if (!(pr->project.exprs[c] = bx_col(b, map[c], pr->types[c], pr->typmods[c], NULL)))
+            return NULL;
+    }
+    return pr;
+}
+
 static plan_t *b_from_where(binder_t *b, const ast_select_t *q, scope_t *sc)
 {
     if (q->from.n == 0) {
@@ -2154,36 +2378,9 @@ static plan_t *b_from_where(binder_t *b, const ast_select_t *q, scope_t *sc)
             p->scan.key = key;
         }
     }
-    plan_t *cur = items[0];
-    int ncols = 0;
-    for (int s = item_first_src[0]; s < item_first_src[1]; s++)
-        ncols += sc->src[s]->ncols;
-    for (int i = 1; i < nitems; i++) {
-        uint64_t covered = 0;
-        for (int s = 0; s < item_first_src[i + 1]; s++)
-            covered |= UINT64_C(1) << s;
-        int rcols = items[i]->ncols;
-        plan_t *j = pl_new(b, PL_JOIN, ncols + rcols);
-        if (!j)
-            return NULL;
-        j->child = cur;
-        j->right = items[i];
-        memcpy(j->types, cur->types, (size_t)ncols * sizeof(type_oid_t));
-        memcpy(j->types + ncols, items[i]->types, (size_t)rcols * sizeof(type_oid_t));
-        memcpy(j->typmods, cur->typmods, (size_t)ncols * sizeof(int32_t));
-        memcpy(j->typmods + ncols, items[i]->typmods, (size_t)rcols * sizeof(int32_t));
-        for (int k = 0; k < nconj; k++) {
-            if (used[k] || bx_has_subq(conj[k]))
-                continue;
-            uint64_t m = bx_srcmask(conj[k], sc);
-            if ((m & ~covered) == 0) {
-                j->join.quals = bx_bool_and(b, j->join.quals, conj[k]);
-                used[k] = true;
-            }
-        }
-        cur = j;
-        ncols += rcols;
-    }
+    plan_t *cur = b_join_items(b, sc, items, item_first_src, nitems, conj, nconj, used);
+    if (!cur)
+        return NULL;
     bexpr_t *rest = NULL;
     for (int k = 0; k < nconj; k++)
         if (!used[k])
@@ -2539,9 +2736,21 @@ static plan_t *b_values_query(binder_t *b, const ast_select_t *q, int *nvisible,
     return p;
 }
 
-/* Drops hidden sort columns and casts columns to the given types. */
+/* Drops hidden sort columns and casts columns to the given types. Unknown literals
+ * a set operation's input left untyped are converted in place (bad input is 22P02 at
+ * bind time, as in PostgreSQL). */
 static plan_t *b_conform(binder_t *b, plan_t *p, int n, const type_oid_t *types)
 {
+    for (int i = 0; i < n && p->kind == PL_PROJECT; i++) {
+        if (p->types[i] != TYPE_UNKNOWN)
+            continue;
+        bexpr_t *e = b_coerce(b, p->project.exprs[i], types[i], -1, CAST_IMPLICIT, -1);
+        if (!e)
+            return NULL;
+        p->project.exprs[i] = e;
+        p->types[i] = e->type;
+        p->typmods[i] = e->typmod;
+    }
     bool same = p->ncols == n;
     for (int i = 0; i < n && same; i++)
         same = p->types[i] == types[i];
@@ -2561,49 +2770,156 @@ static plan_t *b_conform(binder_t *b, plan_t *p, int n, const type_oid_t *types)
     return pr;
 }
 
-static plan_t *b_union(binder_t *b, const ast_select_t *q, int *nvisible, const char ***names,
+static const char *b_setop_name(ast_setop_t op)
+{
+    return op == AST_SETOP_UNION ? "UNION" : op == AST_SETOP_INTERSECT ? "INTERSECT" : "EXCEPT";
+}
+
+/* p's n columns followed by two int4 marker columns: (1, NULL) for the left input of
+ * an INTERSECT / EXCEPT, (NULL, 1) for the right one, so that count() of each marker
+ * per group tells on which sides a row occurs. */
+static plan_t *b_setop_mark(binder_t *b, plan_t *p, int n, bool left)
+{
+    plan_t *pr = pl_new(b, PL_PROJECT, n + 2);
+    if (!pr || !(pr->project.exprs = b_alloc(b, (size_t)(n + 2) * sizeof(bexpr_t *))))
+        return NULL;
+    pr->child = p;
+    for (int i = 0; i < n; i++) {
+        if (!(pr->project.exprs[i] = bx_col(b, i, p->types[i], p->typmods[i], NULL)))
+            return NULL;
+        pr->types[i] = p->types[i];
+        pr->typmods[i] = p->typmods[i];
+    }
+    for (int k = 0; k < 2; k++) {
+        bool isnull = (k == 0) != left;
+        if (!(pr->project.exprs[n + k] = bx_const(b, TYPE_INT4, (datum_t){.i64 = 1}, isnull)))
+            return NULL;
+        pr->types[n + k] = TYPE_INT4;
+    }
+    return pr;
+}
+
+/* INTERSECT / EXCEPT (distinct) over two inputs already brought to `types`, planned
+ * the way PostgreSQL's SetOp works: both sides tagged, appended, grouped by every
+ * column (so NULLs compare equal, as the set operations require), and the groups kept
+ * whose left count is > 0 and whose right count is > 0 (INTERSECT) or = 0 (EXCEPT). */
+static plan_t *b_intersect_except(binder_t *b, ast_setop_t op, plan_t *l, plan_t *r, int n,
+                                  const type_oid_t *types)
+{
+    plan_t *ml = b_setop_mark(b, l, n, true);
+    plan_t *mr = ml ? b_setop_mark(b, r, n, false) : NULL;
+    plan_t *ap = mr ? pl_new(b, PL_APPEND, n + 2) : NULL;
+    plan_t *ag = ap ? pl_new(b, PL_AGG, n + 2) : NULL;
+    if (!ag)
+        return NULL;
+    memcpy(ap->types, ml->types, (size_t)(n + 2) * sizeof(type_oid_t));
+    ap->child = ml;
+    ap->right = mr;
+    ag->agg.ngroup = n;
+    ag->agg.naggs = 2;
+    ag->agg.mode = PLAN_AGG_COMPLETE;
+    ag->agg.group = b_alloc(b, (size_t)(n + 1) * sizeof(bexpr_t *));
+    ag->agg.aggs = b_alloc(b, 2 * sizeof(plan_agg_t));
+    if (!ag->agg.group || !ag->agg.aggs)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        if (!(ag->agg.group[i] = bx_col(b, i, types[i], -1, NULL)))
+            return NULL;
+        ag->types[i] = types[i];
+    }
+    bexpr_t *pred = NULL;
+    for (int k = 0; k < 2; k++) {
+        plan_agg_t *a = &ag->agg.aggs[k];
+        *a = (plan_agg_t){.fn = AGG_COUNT, .argtype = TYPE_INT4, .rettype = TYPE_INT8};
+        if (!(a->arg = bx_col(b, n + k, TYPE_INT4, -1, NULL)))
+            return NULL;
+        ag->types[n + k] = TYPE_INT8;
+        int cmp = k == 0 || op == AST_SETOP_INTERSECT ? BX_OP_GT : BX_OP_EQ;
+        bexpr_t *c = b_cmp(b, cmp, cmp == BX_OP_GT ? ">" : "=", bx_col(b, n + k, TYPE_INT8, -1, NULL),
+                           bx_const(b, TYPE_INT8, (datum_t){.i64 = 0}, false), -1);
+        if (!c || !(pred = bx_bool_and(b, pred, c)))
+            return NULL;
+    }
+    ag->child = ap;
+    plan_t *f = pl_new(b, PL_FILTER, n + 2);
+    plan_t *pr = f ? pl_new(b, PL_PROJECT, n) : NULL;
+    if (!pr || !(pr->project.exprs = b_alloc(b, (size_t)n * sizeof(bexpr_t *))))
+        return NULL;
+    memcpy(f->types, ag->types, (size_t)(n + 2) * sizeof(type_oid_t));
+    f->child = ag;
+    f->filter.pred = pred;
+    pr->child = f;
+    for (int i = 0; i < n; i++) {
+        if (!(pr->project.exprs[i] = bx_col(b, i, types[i], -1, NULL)))
+            return NULL;
+        pr->types[i] = types[i];
+    }
+    return pr;
+}
+
+/* UNION [ALL]: append, and for UNION a hash DISTINCT over the result. */
+static plan_t *b_union_plan(binder_t *b, bool all, plan_t *l, plan_t *r, int n, const type_oid_t *types)
+{
+    plan_t *cur = pl_new(b, PL_APPEND, n);
+    if (!cur)
+        return NULL;
+    memcpy(cur->types, types, (size_t)n * sizeof(type_oid_t));
+    cur->child = l;
+    cur->right = r;
+    if (!all) {
+        plan_t *d = pl_new(b, PL_DISTINCT, n);
+        if (!d)
+            return NULL;
+        memcpy(d->types, types, (size_t)n * sizeof(type_oid_t));
+        d->child = cur;
+        cur = d;
+    }
+    return cur;
+}
+
+/* UNION [ALL] / INTERSECT / EXCEPT with the ORDER BY / LIMIT of the whole. */
+static plan_t *b_setop(binder_t *b, const ast_select_t *q, int *nvisible, const char ***names,
                        sql_coldesc_t **descs)
 {
     int nl, nr;
     const char **ln, **rn;
     sql_coldesc_t *ld, *rd;
+    const char *opname = b_setop_name(q->setop);
+    b->setop_input = true;
     plan_t *l = b_select(b, &q->larg->select, &nl, &ln, &ld);
+    b->setop_input = true;
     plan_t *r = l ? b_select(b, &q->rarg->select, &nr, &rn, &rd) : NULL;
+    b->setop_input = false;
     if (!r)
         return NULL;
     if (nl != nr) {
-        sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "each UNION query must have the same number of columns");
+        sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "each %s query must have the same number of columns", opname);
         return NULL;
     }
     type_oid_t *types = b_alloc(b, (size_t)(nl + 1) * sizeof(type_oid_t));
     if (!types)
         return NULL;
     for (int i = 0; i < nl; i++) {
-        type_oid_t lt = l->types[i] == TYPE_UNKNOWN ? TYPE_TEXT : l->types[i];
-        type_oid_t rt = r->types[i] == TYPE_UNKNOWN ? TYPE_TEXT : r->types[i];
+        /* as in PostgreSQL's select_common_type: an unknown-typed side (a literal,
+         * NULL) takes the other side's type; two unknowns resolve to text */
+        type_oid_t lt = l->types[i], rt = r->types[i];
+        if (lt == TYPE_UNKNOWN)
+            lt = rt == TYPE_UNKNOWN ? TYPE_TEXT : rt;
+        if (rt == TYPE_UNKNOWN)
+            rt = lt;
         types[i] = lt == rt ? lt : type_common(lt, rt);
         if (types[i] == TYPE_INVALID) {
-            sql_error(b->err, SQLSTATE_DATATYPE_MISMATCH, "UNION types %s and %s cannot be matched",
-                      b_typename(b, lt), b_typename(b, rt));
+            sql_error(b->err, SQLSTATE_DATATYPE_MISMATCH, "%s types %s and %s cannot be matched",
+                      opname, b_typename(b, lt), b_typename(b, rt));
             return NULL;
         }
     }
     if (!(l = b_conform(b, l, nl, types)) || !(r = b_conform(b, r, nl, types)))
         return NULL;
-    plan_t *cur = pl_new(b, PL_APPEND, nl);
+    plan_t *cur = q->setop == AST_SETOP_UNION ? b_union_plan(b, q->setop_all, l, r, nl, types)
+                                              : b_intersect_except(b, q->setop, l, r, nl, types);
     if (!cur)
         return NULL;
-    memcpy(cur->types, types, (size_t)nl * sizeof(type_oid_t));
-    cur->child = l;
-    cur->right = r;
-    if (!q->union_all) {
-        plan_t *d = pl_new(b, PL_DISTINCT, nl);
-        if (!d)
-            return NULL;
-        memcpy(d->types, types, (size_t)nl * sizeof(type_oid_t));
-        d->child = cur;
-        cur = d;
-    }
     tlist_t tl = {0};
     for (int i = 0; i < nl; i++) {
         bexpr_t *c = bx_col(b, i, types[i], -1, ln[i]);
@@ -2622,7 +2938,7 @@ static plan_t *b_union(binder_t *b, const ast_select_t *q, int *nvisible, const 
                 return NULL;
             if (ref < 0) {
                 sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-                          "ORDER BY on a UNION result must use output column names or positions");
+                          "ORDER BY on a %s result must use output column names or positions", opname);
                 b_pos(b, q->sort[i].expr->location);
                 return NULL;
             }
@@ -2663,8 +2979,10 @@ static plan_t *b_union(binder_t *b, const ast_select_t *q, int *nvisible, const 
 static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const char ***names,
                         sql_coldesc_t **descs)
 {
-    if (q->is_union)
-        return b_union(b, q, nvisible, names, descs);
+    bool setop_input = b->setop_input;
+    b->setop_input = false;
+    if (q->is_setop)
+        return b_setop(b, q, nvisible, names, descs);
     if (q->nvalues_rows)
         return b_values_query(b, q, nvisible, names, descs);
     scope_t *sc = b_alloc(b, sizeof *sc);
@@ -2741,7 +3059,8 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
     bexpr_t *having = NULL;
     if (q->having) {
         bexpr_t *h = b_expr(b, q->having, sc);
-        if (!h || !(having = b_coerce(b, h, TYPE_BOOL, -1, CAST_IMPLICIT, q->having->location)))
+        if (!h || !(having = b_coerce(b, h, TYPE_BOOL, -1, CAST_IMPLICIT, q->having->location)) ||
+            !(having = bx_qual_fold(b, having)))
             return NULL;
     }
     /* ORDER BY: output columns by ordinal or name, else expressions (hidden columns) */
@@ -2785,6 +3104,16 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
         return NULL;
     }
     plan_t *cur = base;
+    if (having && ngroup > 0 && bx_is_bool_const(having, false)) {
+        /* PostgreSQL moves an aggregate-free HAVING of a grouped query into WHERE: a
+         * FALSE one leaves no input rows, so nothing below it is evaluated */
+        plan_t *none = pl_new(b, PL_VALUES, base->ncols);
+        if (!none || !(none->values.rows = b_alloc(b, sizeof(bexpr_t **))))
+            return NULL;
+        memcpy(none->types, base->types, (size_t)base->ncols * sizeof(type_oid_t));
+        memcpy(none->typmods, base->typmods, (size_t)base->ncols * sizeof(int32_t));
+        cur = none;
+    }
     int first_agg = saved_naggs, naggs = b->naggs - saved_naggs;
     if (aggregating) {
         ASSERT(first_agg == 0);
@@ -2847,7 +3176,9 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
     pr->child = cur;
     for (int i = 0; i < tl.n; i++) {
         bexpr_t *e = tl.exprs[i];
-        if (e->type == TYPE_UNKNOWN && !(e = b_resolve_unknown(b, e)))
+        bool keep_unknown = setop_input && i < nvis && e->kind == BX_CONST && !q->distinct &&
+                            !nsort && !q->limit && !q->offset;
+        if (e->type == TYPE_UNKNOWN && !keep_unknown && !(e = b_resolve_unknown(b, e)))
             return NULL;
         if (i < nvis && e->type == TYPE_REGCLASS) {
             bexpr_t *r = bx_new(b, BX_REGCLASS_NAME, TYPE_TEXT, 1);
@@ -3148,27 +3479,33 @@ static int b_returning(binder_t *b, bound_stmt_t *bs, const cat_table_t *t, int 
     return 0;
 }
 
+/* INSERT, and COPY FROM STDIN (n->kind AST_COPY), which is an INSERT from the data
+ * stream: same target columns, defaults, checks and writes. */
 static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
 {
-    const cat_table_t *t = b_target_table(b, n->insert.table);
+    bool copy = n->kind == AST_COPY;
+    const ast_t *rv = copy ? n->copy.table : n->insert.table;
+    const cat_table_t *t = b_target_table(b, rv);
     if (!t)
         return -1;
     bs->table = t;
     if (!(bs->coltypes = plan_table_types(b->a, t)))
         return -1;
+    int ncols = copy ? n->copy.ncols : n->insert.ncols;
+    const char **cols = copy ? n->copy.cols : n->insert.cols;
     /* target columns: table column index per position */
-    int ntarget = n->insert.ncols;
+    int ntarget = ncols;
     int *target = b_alloc(b, (size_t)(t->ncols + 1) * sizeof(int));
     if (!target)
         return -1;
     if (ntarget) {
         for (int i = 0; i < ntarget; i++) {
-            int c = b_table_col(b, t, n->insert.cols[i], n->insert.table->location);
+            int c = b_table_col(b, t, cols[i], rv->location);
             if (c < 0)
                 return -1;
             for (int k = 0; k < i; k++)
                 if (target[k] == c) {
-                    sql_error(b->err, "42701", "column \"%s\" specified more than once", n->insert.cols[i]);
+                    sql_error(b->err, "42701", "column \"%s\" specified more than once", cols[i]);
                     return -1;
                 }
             target[i] = c;
@@ -3180,7 +3517,29 @@ static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
     }
     const ast_t *src = n->insert.source;
     plan_t *p;
-    if (!src || src->select.nvalues_rows) {
+    if (n->kind == AST_COPY) {
+        /* the data stream's fields, converted to the target columns' types as read */
+        plan_t *cp = pl_new(b, PL_COPY, ntarget);
+        if (!cp || !(p = pl_new(b, PL_PROJECT, t->ncols)) ||
+            !(p->project.exprs = b_alloc(b, (size_t)t->ncols * sizeof(bexpr_t *))) ||
+            !(cp->copy.colnames = b_alloc(b, (size_t)(ntarget + 1) * sizeof(char *))))
+            return -1;
+        cp->copy.delimiter = n->copy.delimiter;
+        cp->copy.null_string = n->copy.null_string;
+        p->child = cp;
+        for (int i = 0; i < ntarget; i++) {
+            const cat_column_t *col = &t->cols[target[i]];
+            cp->types[i] = col->type;
+            cp->typmods[i] = col->typmod;
+            cp->copy.colnames[i] = col->name;
+            if (!(p->project.exprs[target[i]] = bx_col(b, i, col->type, col->typmod, col->name)))
+                return -1;
+        }
+        for (int c = 0; c < t->ncols; c++)
+            if (!p->project.exprs[c] && !(p->project.exprs[c] = b_default(b, t, c)))
+                return -1;
+        bs->is_copy = true;
+    } else if (!src || src->select.nvalues_rows) {
         int nrows = src ? src->select.nvalues_rows : 1;
         if (!(p = pl_new(b, PL_VALUES, t->ncols)) || !(p->values.rows = b_alloc(b, (size_t)nrows * sizeof(bexpr_t **))))
             return -1;
@@ -3252,7 +3611,7 @@ static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
         p->typmods[c] = t->cols[c].typmod;
     }
     bs->plan = p;
-    return b_returning(b, bs, t, n->insert.nreturning, n->insert.returning);
+    return copy ? 0 : b_returning(b, bs, t, n->insert.nreturning, n->insert.returning);
 }
 
 static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
@@ -3364,6 +3723,7 @@ bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error
         break;
     }
     case AST_INSERT: bs->kind = ST_INSERT; rc = b_insert(b, stmt, bs); break;
+    case AST_COPY: bs->kind = ST_INSERT; rc = b_insert(b, stmt, bs); break;
     case AST_UPDATE: bs->kind = ST_UPDATE; rc = b_update_delete(b, stmt, bs); break;
     case AST_DELETE: bs->kind = ST_DELETE; rc = b_update_delete(b, stmt, bs); break;
     case AST_CREATE_TABLE: bs->kind = ST_CREATE; break;

@@ -95,6 +95,51 @@ const cat_table_t *catalog_table_by_oid(const catalog_t *c, uint32_t oid)
     return NULL;
 }
 
+const cat_index_t *catalog_index_by_name(const catalog_t *c, uint32_t namespace_oid, const char *name,
+                                         const cat_table_t **table)
+{
+    for (int i = 0; i < c->ntables; i++) {
+        const cat_table_t *t = c->tables[i];
+        if (t->namespace_oid != namespace_oid)
+            continue;
+        for (int k = 0; k < t->nindexes; k++) {
+            if (strcmp(t->indexes[k].name, name) == 0) {
+                if (table)
+                    *table = t;
+                return &t->indexes[k];
+            }
+        }
+    }
+    return NULL;
+}
+
+bool catalog_table_has_unique(const cat_table_t *t)
+{
+    for (int k = 0; k < t->nindexes; k++)
+        if (t->indexes[k].unique)
+            return true;
+    return false;
+}
+
+/* Whether `name` is taken by a relation of the namespace: a table, an index, or the
+ * implicit index of a primary key (PostgreSQL keeps them all in pg_class). */
+bool catalog_relation_exists(const catalog_t *c, uint32_t namespace_oid, const char *name)
+{
+    if (catalog_table_by_name(c, namespace_oid, name) || catalog_index_by_name(c, namespace_oid, name, NULL))
+        return true;
+    for (int i = 0; i < c->ntables; i++) {
+        const cat_table_t *t = c->tables[i];
+        if (t->namespace_oid != namespace_oid)
+            continue;
+        if (t->npk && t->pk_name && strcmp(t->pk_name, name) == 0)
+            return true;
+        for (int k = 0; k < t->nvindexes; k++)    /* HNSW indexes share the namespace */
+            if (strcmp(t->vindexes[k].name, name) == 0)
+                return true;
+    }
+    return false;
+}
+
 /* ---- building snapshots ---- */
 
 static cat_snap_t *snap_new(uint64_t version, int cap)
@@ -153,6 +198,19 @@ static cat_table_t *table_copy(cat_snap_t *s, const cat_table_t *t)
         n->vindexes[i] = t->vindexes[i];
         if (!(n->vindexes[i].name = sdup(s, t->vindexes[i].name)))
             return NULL;
+    }
+    n->indexes = arena_alloc(a, (size_t)(t->nindexes + 1) * sizeof(cat_index_t));
+    if (!n->indexes)
+        return NULL;
+    for (int k = 0; k < t->nindexes; k++) {
+        const cat_index_t *x = &t->indexes[k];
+        cat_index_t *y = &n->indexes[k];
+        *y = *x;
+        y->name = sdup(s, x->name);
+        y->attnums = arena_alloc(a, (size_t)(x->ncols + 1) * sizeof(int16_t));
+        if (!y->name || !y->attnums)
+            return NULL;
+        memcpy(y->attnums, x->attnums, (size_t)x->ncols * sizeof(int16_t));
     }
     return n;
 }
@@ -214,6 +272,17 @@ static void cat_encode(const cat_table_t *t, strbuf_t *b)
         strbuf_put_u8(b, v->metric);
         strbuf_put_be16(b, v->m);
         strbuf_put_be16(b, v->ef_construction);
+    }
+    /* then the plain (CREATE INDEX) indexes: an optional tail as well */
+    strbuf_put_be16(b, (uint16_t)t->nindexes);
+    for (int k = 0; k < t->nindexes; k++) {
+        const cat_index_t *x = &t->indexes[k];
+        strbuf_put_be32(b, x->oid);
+        put_str(b, x->name);
+        strbuf_put_u8(b, (uint8_t)x->unique);
+        strbuf_put_be16(b, (uint16_t)x->ncols);
+        for (int i = 0; i < x->ncols; i++)
+            strbuf_put_be16(b, (uint16_t)x->attnums[i]);
     }
 }
 
@@ -307,6 +376,25 @@ static cat_table_t *cat_decode(cat_snap_t *s, const uint8_t *p, size_t len)
         v->ef_construction = (uint16_t)rd_be(&r, 2);
         if (r.bad || !v->name)
             return NULL;
+    }
+    t->nindexes = r.p < r.end ? (int)rd_be(&r, 2) : 0;
+    if (r.bad || t->nindexes > LIMIT_SQL_INDEXES_PER_TABLE)
+        return NULL;
+    t->indexes = arena_alloc(&s->arena, (size_t)(t->nindexes + 1) * sizeof(cat_index_t));
+    if (!t->indexes)
+        return NULL;
+    for (int k = 0; k < t->nindexes; k++) {
+        cat_index_t *x = &t->indexes[k];
+        x->oid = (uint32_t)rd_be(&r, 4);
+        x->name = rd_str(&r, s);
+        x->unique = rd_be(&r, 1) != 0;
+        x->ncols = (int)rd_be(&r, 2);
+        if (r.bad || !x->name || x->ncols < 1 || x->ncols > LIMIT_SQL_INDEX_COLUMNS)
+            return NULL;
+        if (!(x->attnums = arena_alloc(&s->arena, (size_t)(x->ncols + 1) * sizeof(int16_t))))
+            return NULL;
+        for (int i = 0; i < x->ncols; i++)
+            x->attnums[i] = (int16_t)rd_be(&r, 2);
     }
     return r.bad ? NULL : t;
 }
@@ -418,11 +506,13 @@ void catalog_detach(void)
 
 /* ---- DDL on shard 0 ---- */
 
-enum { DDL_CREATE, DDL_DROP, DDL_REPLACE, DDL_ALLOC_OID };
+enum { DDL_CREATE, DDL_DROP, DDL_REPLACE, DDL_ALLOC_OID, DDL_ADD_INDEX, DDL_DROP_INDEX };
 
 typedef struct ddl_req {
     int op;
     const cat_table_t *def;
+    const cat_index_t *index;    /* DDL_ADD_INDEX */
+    const char *name;            /* DDL_DROP_INDEX */
     uint32_t oid;
     bool if_not_exists;
     bool existed;
@@ -495,6 +585,58 @@ static int persist(const cat_table_t *put, uint32_t del_oid, uint32_t next_oid, 
     return 0;
 }
 
+static int ddl_apply(ddl_req_t *r);
+
+/* DDL_ADD_INDEX / DDL_DROP_INDEX: the table is replaced by a copy with one index more
+ * or less (same OID, same rows). Name checks run here, on shard 0, so two concurrent
+ * CREATE INDEX cannot both take a name. */
+static int ddl_index(ddl_req_t *r)
+{
+    cat_snap_t *cur = cat_cur;
+    const cat_table_t *old;
+    const cat_index_t *drop = NULL;
+    if (r->op == DDL_ADD_INDEX) {
+        if (!(old = catalog_table_by_oid(&cur->pub, r->oid)))
+            return sql_error(&r->err, SQLSTATE_UNDEFINED_TABLE, "relation with OID %u does not exist", r->oid);
+        if (catalog_relation_exists(&cur->pub, old->namespace_oid, r->index->name)) {
+            if (r->if_not_exists) {
+                r->existed = true;
+                return 0;
+            }
+            return sql_error(&r->err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists", r->index->name);
+        }
+        if (old->nindexes >= LIMIT_SQL_INDEXES_PER_TABLE)
+            return sql_error(&r->err, SQLSTATE_PROGRAM_LIMIT, "too many indexes on table \"%s\" (at most %d)",
+                             old->name, LIMIT_SQL_INDEXES_PER_TABLE);
+    } else if (!(drop = catalog_index_by_name(&cur->pub, CAT_NS_PUBLIC, r->name, &old))) {
+        r->existed = false;
+        return 0;   /* the caller reports 42704 or the IF EXISTS notice */
+    }
+    r->existed = r->op == DDL_DROP_INDEX;   /* ADD: "existed" means skipped */
+    cat_table_t def = *old;
+    cat_index_t *ix = rt_calloc((size_t)old->nindexes + 1, sizeof *ix);
+    if (!ix)
+        return sql_error(&r->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    int n = 0;
+    for (int k = 0; k < old->nindexes; k++)
+        if (&old->indexes[k] != drop)
+            ix[n++] = old->indexes[k];
+    if (r->op == DDL_ADD_INDEX) {
+        ix[n] = *r->index;
+        ix[n++].oid = cur->next_oid;   /* taken: ddl_apply's copy keeps next_oid */
+    }
+    def.nindexes = n;
+    def.indexes = ix;
+    ddl_req_t rr = {.op = DDL_REPLACE, .oid = old->oid, .def = &def};
+    if (r->op == DDL_ADD_INDEX)
+        cur->next_oid++;
+    int rc = ddl_apply(&rr);
+    if (rc < 0)
+        r->err = rr.err;
+    rt_free(ix);
+    return rc;
+}
+
 static int ddl_apply(ddl_req_t *r)
 {
     cat_snap_t *cur = cat_cur;
@@ -507,8 +649,10 @@ static int ddl_apply(ddl_req_t *r)
         r->oid = oid;
         return 0;
     }
+    if (r->op == DDL_ADD_INDEX || r->op == DDL_DROP_INDEX)
+        return ddl_index(r);
     if (r->op == DDL_CREATE) {
-        const cat_table_t *ex = catalog_table_by_name(&cur->pub, r->def->namespace_oid, r->def->name);
+        bool ex = catalog_relation_exists(&cur->pub, r->def->namespace_oid, r->def->name);
         if (ex) {
             if (r->if_not_exists) {
                 r->existed = true;
@@ -605,6 +749,27 @@ int catalog_replace_table(uint32_t old_oid, const cat_table_t *def, sql_error_t 
 {
     ddl_req_t r = {.op = DDL_REPLACE, .oid = old_oid, .def = def};
     return ddl_run(&r, err);
+}
+
+int catalog_create_index(uint32_t table_oid, const cat_index_t *def, bool if_not_exists, bool *existed,
+                         sql_error_t *err)
+{
+    ddl_req_t r = {.op = DDL_ADD_INDEX, .oid = table_oid, .index = def, .if_not_exists = if_not_exists};
+    if (ddl_run(&r, err) < 0)
+        return -1;
+    *existed = r.existed;
+    return 0;
+}
+
+int catalog_drop_index(const char *name, bool if_exists, bool *missing, sql_error_t *err)
+{
+    ddl_req_t r = {.op = DDL_DROP_INDEX, .name = name};
+    if (ddl_run(&r, err) < 0)
+        return -1;
+    *missing = !r.existed;
+    if (*missing && !if_exists)
+        return sql_error(err, SQLSTATE_UNDEFINED_OBJECT, "index \"%s\" does not exist", name);
+    return 0;
 }
 
 int catalog_alloc_oid(uint32_t *oid, sql_error_t *err)

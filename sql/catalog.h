@@ -51,6 +51,15 @@ typedef struct cat_vindex {
     uint8_t metric;              /* distance_metric_t (vector/distance.h) */
     uint16_t m, ef_construction;
 } cat_vindex_t;
+/* A secondary index defined with CREATE [UNIQUE] INDEX on plain columns. The catalog
+ * records it (names, DROP INDEX, DROP TABLE, uniqueness); scans do not use it yet. */
+typedef struct cat_index {
+    uint32_t oid;
+    const char *name;            /* in the table's namespace, unique among relations */
+    bool unique;                 /* enforced by the statement-end check in exec_dml.c */
+    int ncols;                   /* 1..LIMIT_SQL_INDEX_COLUMNS */
+    int16_t *attnums;
+} cat_index_t;
 
 typedef struct cat_table {
     uint32_t oid;                /* also the storage table id */
@@ -66,6 +75,8 @@ typedef struct cat_table {
     uint64_t create_ts;          /* HLC of creation */
     int nvindexes;               /* HNSW indexes on this table */
     cat_vindex_t *vindexes;
+    int nindexes;                /* CREATE INDEX definitions, in creation order */
+    cat_index_t *indexes;
 } cat_table_t;
 
 typedef struct catalog {
@@ -83,4 +94,12 @@ void catalog_unref(const catalog_t *c);
 const cat_table_t *catalog_table_by_name(const catalog_t *c, uint32_t namespace_oid,
                                          const char *name);
 const cat_table_t *catalog_table_by_oid(const catalog_t *c, uint32_t oid);
+/* The index named `name` in the namespace and its table; NULL when absent. */
+/* Whether a table, index (plain or HNSW) or primary key of the namespace has this
+ * name: they share PostgreSQL's pg_class namespace. */
+bool catalog_relation_exists(const catalog_t *c, uint32_t namespace_oid, const char *name);
+const cat_index_t *catalog_index_by_name(const catalog_t *c, uint32_t namespace_oid, const char *name,
+                                         const cat_table_t **table);
+/* Whether the table has a UNIQUE index (writes must run the uniqueness check). */
+bool catalog_table_has_unique(const cat_table_t *t);
 #endif

@@ -17,6 +17,8 @@
  *   catalog_drop_table    remove a table from the catalog
  *   catalog_replace_table swap a table definition (ALTER TABLE ... ADD PRIMARY KEY)
  *   catalog_alloc_oid     reserve one OID (storage id for rewrites)
+ *   catalog_create_index  add an index definition to a table (OID assigned here)
+ *   catalog_drop_index    remove an index definition
  *
  * Thread: shard threads, inside fibers (DDL calls suspend).
  */
@@ -35,4 +37,10 @@ int catalog_drop_table(uint32_t oid, sql_error_t *err);
  * storage id). */
 int catalog_replace_table(uint32_t old_oid, const cat_table_t *def, sql_error_t *err);
 int catalog_alloc_oid(uint32_t *oid, sql_error_t *err);
+/* Adds def (def->oid ignored) to table table_oid, checking on shard 0 that the name is
+ * free among the namespace's relations (42P07; *existed instead with if_not_exists). */
+int catalog_create_index(uint32_t table_oid, const cat_index_t *def, bool if_not_exists, bool *existed,
+                         sql_error_t *err);
+/* Removes the index `name` of the public namespace (42704, or *missing with if_exists). */
+int catalog_drop_index(const char *name, bool if_exists, bool *missing, sql_error_t *err);
 #endif

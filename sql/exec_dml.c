@@ -13,6 +13,7 @@
 #include "shards/shard.h"
 #include "sql/catalog_int.h"
 #include "sql/exec_int.h"
+#include "sql/parse.h"
 #include "sql/types_vector.h"
 
 #define INSERT_FLUSH_BYTES (1u << 20)   /* per-shard buffer sent once it reaches this */
@@ -659,4 +660,239 @@ int exec_alter_pk(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
         return -1;
     }
     return clear_everywhere(old->oid, err);
+}
+
+/* ---- CREATE INDEX / DROP INDEX and unique-index checks ----
+ * An index is a catalog definition: scans do not use it yet, so a query answers the
+ * same with or without it. A UNIQUE index is enforced by a check after every INSERT
+ * or UPDATE of its table, inside the statement's transaction: a query over the table
+ * (own writes included) for a key that occurs twice with no NULL column. Rows that
+ * concurrent transactions have not committed yet are not seen (sql/README.md). */
+
+static void put_ident(strbuf_t *sb, const char *name)
+{
+    strbuf_putc(sb, '"');
+    for (const char *p = name; *p; p++) {
+        if (*p == '"')
+            strbuf_putc(sb, '"');
+        strbuf_putc(sb, *p);
+    }
+    strbuf_putc(sb, '"');
+}
+
+static const cat_column_t *column_by_attnum(const cat_table_t *t, int16_t attnum)
+{
+    for (int i = 0; i < t->ncols; i++)
+        if (t->cols[i].attnum == attnum && !t->cols[i].dropped)
+            return &t->cols[i];
+    return NULL;
+}
+
+/* Looks for a duplicated key of index ix in t, as seen by ctx's transaction. On a
+ * duplicate returns 1 and writes "(a, b)=(1, 2)" into key_text; 0 when there is none;
+ * -1 + err on failure. */
+static int index_find_dup(exec_ctx_t *ctx, const cat_table_t *t, const cat_index_t *ix, strbuf_t *key_text,
+                          sql_error_t *err)
+{
+    strbuf_t sql;
+    strbuf_init(&sql);
+    strbuf_puts(&sql, "SELECT ");
+    for (int i = 0; i < ix->ncols; i++) {
+        strbuf_puts(&sql, i ? ", " : "");
+        put_ident(&sql, column_by_attnum(t, ix->attnums[i])->name);
+        strbuf_puts(&sql, "::text");
+    }
+    strbuf_puts(&sql, " FROM public.");
+    put_ident(&sql, t->name);
+    for (int i = 0; i < ix->ncols; i++) {
+        strbuf_puts(&sql, i ? " AND " : " WHERE ");
+        put_ident(&sql, column_by_attnum(t, ix->attnums[i])->name);
+        strbuf_puts(&sql, " IS NOT NULL");
+    }
+    for (int i = 0; i < ix->ncols; i++) {
+        strbuf_puts(&sql, i ? ", " : " GROUP BY ");
+        put_ident(&sql, column_by_attnum(t, ix->attnums[i])->name);
+    }
+    strbuf_puts(&sql, " HAVING count(*) > 1 LIMIT 1");
+    int rc = -1;
+    exec_op_t *op = NULL;
+    parse_stmt_t *st;
+    int n;
+    if (sql.oom) {
+        oom(err);
+        goto done;
+    }
+    if (parse_sql(ctx->arena, sql.data, sql.len, &st, &n, err) < 0)
+        goto done;
+    ASSERT(n == 1);
+    bind_env_t env = {ctx->arena, ctx->catalog, 0, NULL, sql.data, 0, NULL};
+    const bound_stmt_t *bs = bind_statement(&env, st[0].ast, err);
+    if (!bs || !(op = exec_build(ctx, bs->plan, err)))
+        goto done;
+    ASSERT(bs->nsubq == 0);
+    batch_t *b;
+    int r = op->next(op, &b, err);
+    while (r > 0 && b->nrows == 0)
+        r = op->next(op, &b, err);
+    if (r < 0)
+        goto done;
+    rc = 0;
+    if (r > 0) {
+        strbuf_putc(key_text, '(');
+        for (int i = 0; i < ix->ncols; i++) {
+            strbuf_puts(key_text, i ? ", " : "");
+            strbuf_puts(key_text, column_by_attnum(t, ix->attnums[i])->name);
+        }
+        strbuf_puts(key_text, ")=(");
+        for (int i = 0; i < ix->ncols; i++) {
+            const vstr_t *v = b->vals[i][0].s;
+            strbuf_puts(key_text, i ? ", " : "");
+            strbuf_append(key_text, v->data, v->len);
+        }
+        strbuf_putc(key_text, ')');
+        rc = 1;
+    }
+done:
+    exec_close(op);
+    strbuf_free(&sql);
+    return rc;
+}
+
+int exec_check_unique(exec_ctx_t *ctx, const cat_table_t *t, sql_error_t *err)
+{
+    for (int k = 0; k < t->nindexes; k++) {
+        const cat_index_t *ix = &t->indexes[k];
+        if (!ix->unique)
+            continue;
+        strbuf_t key;
+        strbuf_init(&key);
+        int rc = index_find_dup(ctx, t, ix, &key, err);
+        if (rc > 0) {
+            sql_error(err, SQLSTATE_UNIQUE_VIOLATION, "duplicate key value violates unique constraint \"%s\"",
+                      ix->name);
+            sql_error_detail(err, "Key %s already exists.", key.oom ? "" : key.data);
+        }
+        strbuf_free(&key);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* PostgreSQL's default index name: table_col1_col2_idx, with a number appended
+ * until it is free among the relations of the namespace. */
+static const char *index_default_name(exec_ctx_t *ctx, const ast_t *a, const char *table, sql_error_t *err)
+{
+    strbuf_t base;
+    strbuf_init(&base);
+    strbuf_puts(&base, table);
+    for (int i = 0; i < a->create_index.ncols; i++) {
+        strbuf_putc(&base, '_');
+        strbuf_puts(&base, a->create_index.cols[i]);
+    }
+    strbuf_puts(&base, "_idx");
+    char *name = NULL;
+    for (int k = 0; !base.oom && k < 1000 && !name; k++) {
+        char *cand = arena_alloc(ctx->arena, base.len + 8);
+        if (!cand)
+            break;
+        snprintf(cand, base.len + 8, "%.*s%.0d", (int)base.len, base.data, k);
+        if (!catalog_relation_exists(ctx->catalog, CAT_NS_PUBLIC, cand))
+            name = cand;
+    }
+    strbuf_free(&base);
+    if (!name)
+        oom(err);
+    return name;
+}
+
+int exec_create_index(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err)
+{
+    /* btree / hash on plain columns; the parser keeps every form (hnsw needs them) */
+    const char *m = a->create_index.method;
+    if (strcmp(m, "btree") != 0 && strcmp(m, "hash") != 0)
+        return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "access method \"%s\" is not supported", m);
+    if (a->create_index.unique && !strcmp(m, "hash"))
+        return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "access method \"hash\" does not support unique indexes");
+    if (a->create_index.has_where)
+        return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "a partial index is not supported");
+    if (a->create_index.nopts)
+        return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "an index storage parameter is not supported");
+    if (a->create_index.concurrent)
+        return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "CREATE INDEX CONCURRENTLY is not supported");
+    if (a->create_index.ncols > LIMIT_SQL_INDEX_COLUMNS)
+        return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "cannot use more than %d columns in an index",
+                         LIMIT_SQL_INDEX_COLUMNS);
+    for (int i = 0; i < a->create_index.ncols; i++) {
+        if (!a->create_index.cols[i])
+            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "an index expression is not supported");
+        if (a->create_index.opclasses[i])
+            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "an index operator class is not supported");
+    }
+    const cat_table_t *t = resolve_table(ctx, a->create_index.table, false, err);
+    if (!t)
+        return -1;
+    cat_index_t def = {.unique = a->create_index.unique, .ncols = a->create_index.ncols};
+    if (!(def.attnums = arena_alloc(ctx->arena, (size_t)(def.ncols + 1) * sizeof(int16_t))))
+        return oom(err);
+    for (int i = 0; i < def.ncols; i++) {
+        const char *cn = a->create_index.cols[i];
+        const cat_column_t *col = NULL;
+        for (int c = 0; c < t->ncols && !col; c++)
+            if (!t->cols[c].dropped && !strcmp(t->cols[c].name, cn))
+                col = &t->cols[c];
+        if (!col)
+            return sql_error(err, SQLSTATE_UNDEFINED_COLUMN, "column \"%s\" does not exist", cn);
+        if (type_is_array(col->type))
+            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "indexes on array columns are not supported");
+        def.attnums[i] = col->attnum;
+    }
+    def.name = a->create_index.name ? a->create_index.name : index_default_name(ctx, a, t->name, err);
+    if (!def.name)
+        return -1;
+    if (def.unique) {
+        strbuf_t key;
+        strbuf_init(&key);
+        int rc = index_find_dup(ctx, t, &def, &key, err);
+        if (rc > 0) {
+            sql_error(err, SQLSTATE_UNIQUE_VIOLATION, "could not create unique index \"%s\"", def.name);
+            sql_error_detail(err, "Key %s is duplicated.", key.oom ? "" : key.data);
+        }
+        strbuf_free(&key);
+        if (rc != 0)
+            return -1;
+    }
+    bool existed = false;
+    if (catalog_create_index(t->oid, &def, a->create_index.if_not_exists, &existed, err) < 0)
+        return -1;
+    if (existed && notice) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "relation \"%s\" already exists, skipping", def.name);
+        notice(narg, msg);
+    }
+    return 0;
+}
+
+int exec_drop_indexes(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err)
+{
+    /* resolve everything first, so a missing name drops nothing */
+    for (int i = 0; i < a->drop.n; i++) {
+        const ast_t *rv = a->drop.tables[i];
+        if (rv->rangevar.schema && strcmp(rv->rangevar.schema, "public") != 0)
+            return sql_error(err, SQLSTATE_UNDEFINED_SCHEMA, "schema \"%s\" does not exist", rv->rangevar.schema);
+        if (!catalog_index_by_name(ctx->catalog, CAT_NS_PUBLIC, rv->rangevar.name, NULL) && !a->drop.if_exists)
+            return sql_error(err, SQLSTATE_UNDEFINED_OBJECT, "index \"%s\" does not exist", rv->rangevar.name);
+    }
+    for (int i = 0; i < a->drop.n; i++) {
+        bool missing = false;
+        const char *name = a->drop.tables[i]->rangevar.name;
+        if (catalog_drop_index(name, a->drop.if_exists, &missing, err) < 0)
+            return -1;
+        if (missing && notice) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "index \"%s\" does not exist, skipping", name);
+            notice(narg, msg);
+        }
+    }
+    return 0;
 }

@@ -111,6 +111,9 @@ typedef struct exec_ctx {
     const char *user, *database;
     int nsettings;
     const char *const *setting_names, *const *setting_values;
+    /* COPY FROM STDIN: the data stream (sql_sink_t.copy_in of the running statement) */
+    int (*copy_in)(void *arg, int ncols, const uint8_t **data, size_t *len, sql_error_t *err);
+    void *copy_arg;
 } exec_ctx_t;
 
 typedef struct exec_op exec_op_t;
@@ -125,6 +128,8 @@ struct exec_op {
 };
 
 exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err);
+/* PL_COPY (exec_copy.c): sets op's next/close over ctx->copy_in's data stream. */
+int exec_copy_open(exec_op_t *op, sql_error_t *err);
 void exec_close(exec_op_t *op);
 int exec_check_cancel(exec_ctx_t *ctx, sql_error_t *err);
 /* A fresh expression context for op's scratch arena. */
@@ -220,5 +225,12 @@ typedef void (*exec_notice_fn)(void *arg, const char *message);
 int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
 int exec_drop_tables(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
 int exec_truncate(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err);
+/* CREATE [UNIQUE] INDEX (a UNIQUE one first checks the rows: 23505 on a duplicate) and
+ * DROP INDEX [IF EXISTS]. */
+int exec_create_index(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
+int exec_drop_indexes(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
+/* After an INSERT / UPDATE of t inside ctx's transaction: 23505 "duplicate key value
+ * violates unique constraint" when a UNIQUE index of t now has a duplicated key. */
+int exec_check_unique(exec_ctx_t *ctx, const cat_table_t *t, sql_error_t *err);
 int exec_alter_pk(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err);
 #endif

@@ -23,15 +23,29 @@
 
 /* ---- keys and rows ---- */
 
-/* row_decode wants its buffer 4-byte aligned (strings are vstr_t views into it).
- * The store hands out 8-byte-aligned values (store_val_t.ptr, shards/store.h), so
- * rows decode in place; the assert keeps that promise checked. */
+/* row_decode wants its buffer 4-byte aligned, and its strings are vstr_t views into
+ * it. A store value is only valid until the next store_iter_next / store_get or the
+ * fiber's next suspension (shards/store.h), and a batch holds many rows (an SST
+ * block buffer is reused as the iterator moves on), so the row is copied into the
+ * arena (16-byte aligned) first and decoded from the copy. */
+enum { DECODE_OOM = -2 };
+
 static int decode_row(arena_t *a, const uint8_t *p, uint32_t len, int ncols, const type_oid_t *types,
                       datum_t *vals, bool *nulls)
 {
-    (void)a;
-    ASSERT(((uintptr_t)p & 3) == 0);
-    return row_decode(p, len, ncols, types, vals, nulls);
+    const uint8_t *copy = arena_memdup(a, p, len ? len : 1);
+    if (!copy)
+        return DECODE_OOM;
+    ASSERT(((uintptr_t)copy & 3) == 0);
+    return row_decode(copy, len, ncols, types, vals, nulls) < 0 ? -1 : 0;
+}
+
+/* The error for a failed decode_row: out of memory, or a row that does not decode. */
+static int decode_error(int rc, const cat_table_t *t, sql_error_t *err)
+{
+    if (rc == DECODE_OOM)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    return sql_error(err, SQLSTATE_DATA_CORRUPTED, "invalid row in table \"%s\"", t->name);
 }
 
 static int col_index(const cat_table_t *t, int16_t attnum)
@@ -168,8 +182,9 @@ static int decode_into(arena_t *a, batch_t *b, int r, const plan_t *p, const sto
         if (!vp || !np)
             return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
     }
-    if (decode_row(a, v->ptr, v->len, n, p->scan.coltypes, vp, np) < 0)
-        return sql_error(err, SQLSTATE_DATA_CORRUPTED, "invalid row in table \"%s\"", p->scan.table->name);
+    int rc = decode_row(a, v->ptr, v->len, n, p->scan.coltypes, vp, np);
+    if (rc < 0)
+        return decode_error(rc, p->scan.table, err);
     for (int c = 0; c < n; c++) {
         b->vals[c][r] = vp[c];
         b->nulls[c][r] = np[c];
@@ -573,8 +588,9 @@ static int collect(frag_write_t *f, store_txn_t *t, cand_t **out, int64_t *n)
                 rc = sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
                 break;
             }
-            if (decode_row(&scratch, vc, v.len, ncols, bs->coltypes, dv, dn) < 0) {
-                rc = sql_error(&f->err, SQLSTATE_DATA_CORRUPTED, "invalid row in table \"%s\"", bs->table->name);
+            int drc = decode_row(&scratch, vc, v.len, ncols, bs->coltypes, dv, dn);
+            if (drc < 0) {
+                rc = decode_error(drc, bs->table, &f->err);
                 break;
             }
             for (int col = 0; col < ncols; col++) {
@@ -676,8 +692,9 @@ static int modify_row(frag_write_t *f, store_txn_t *t, const cand_t *c, arena_t 
     bool *dn = arena_alloc(scratch, (size_t)ncols + 8);
     if (!dv || !dn)
         return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-    if (decode_row(scratch, v.ptr, v.len, ncols, bs->coltypes, dv, dn) < 0)
-        return sql_error(&f->err, SQLSTATE_DATA_CORRUPTED, "invalid row in table \"%s\"", tab->name);
+    int drc = decode_row(scratch, v.ptr, v.len, ncols, bs->coltypes, dv, dn);
+    if (drc < 0)
+        return decode_error(drc, tab, &f->err);
     for (int col = 0; col < ncols; col++) {
         /* copy strings: the store may move on while we wait below */
         b->vals[col][0] = dv[col];

@@ -703,11 +703,19 @@ static int p_targets(pctx_t *c, size_t n, pnode_t **items, int *nout, ast_target
 
 static ast_t *p_select(pctx_t *c, const PgQuery__SelectStmt *s);
 
-/* UNION [ALL] of two queries, with the ORDER BY / LIMIT of the whole. */
-static ast_t *p_union(pctx_t *c, const PgQuery__SelectStmt *s)
+/* UNION / INTERSECT / EXCEPT [ALL] of two queries, with the ORDER BY / LIMIT of the
+ * whole. The grammar already nests them by precedence (INTERSECT binds tighter). */
+static ast_t *p_setop(pctx_t *c, const PgQuery__SelectStmt *s)
 {
-    if (s->op != PG_QUERY__SET_OPERATION__SETOP_UNION)
-        return p_unsupported(c, "INTERSECT / EXCEPT", -1);
+    ast_setop_t op;
+    switch (s->op) {
+    case PG_QUERY__SET_OPERATION__SETOP_UNION: op = AST_SETOP_UNION; break;
+    case PG_QUERY__SET_OPERATION__SETOP_INTERSECT: op = AST_SETOP_INTERSECT; break;
+    case PG_QUERY__SET_OPERATION__SETOP_EXCEPT: op = AST_SETOP_EXCEPT; break;
+    default: return p_unsupported(c, "this set operation", -1);
+    }
+    if (s->all && op != AST_SETOP_UNION)
+        return p_unsupported(c, op == AST_SETOP_INTERSECT ? "INTERSECT ALL" : "EXCEPT ALL", -1);
     if (++c->depth > LIMIT_SQL_EXPR_DEPTH) {
         sql_error(c->err, "54001", "stack depth limit exceeded");
         return NULL;
@@ -716,8 +724,9 @@ static ast_t *p_union(pctx_t *c, const PgQuery__SelectStmt *s)
     if (!n)
         return NULL;
     ast_select_t *q = &n->select;
-    q->is_union = true;
-    q->union_all = s->all;
+    q->is_setop = true;
+    q->setop_all = s->all;
+    q->setop = op;
     if (!(q->larg = p_select(c, s->larg)) || !(q->rarg = p_select(c, s->rarg)))
         return NULL;
     q->nsort = (int)s->n_sort_clause;
@@ -747,7 +756,7 @@ static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s);
 static ast_t *p_select(pctx_t *c, const PgQuery__SelectStmt *s)
 {
     if (!s->with_clause)
-        return s->op != PG_QUERY__SET_OPERATION__SETOP_NONE ? p_union(c, s) : p_select_body(c, s);
+        return s->op != PG_QUERY__SET_OPERATION__SETOP_NONE ? p_setop(c, s) : p_select_body(c, s);
     const PgQuery__WithClause *w = s->with_clause;
     if (w->recursive)
         return p_unsupported(c, "WITH RECURSIVE", w->location);
@@ -776,7 +785,7 @@ static ast_t *p_select(pctx_t *c, const PgQuery__SelectStmt *s)
             c->cte_cols[k].items[j] = name;
         }
     }
-    ast_t *r = s->op != PG_QUERY__SET_OPERATION__SETOP_NONE ? p_union(c, s) : p_select_body(c, s);
+    ast_t *r = s->op != PG_QUERY__SET_OPERATION__SETOP_NONE ? p_setop(c, s) : p_select_body(c, s);
     c->nctes = saved;
     return r;
 }
@@ -1160,6 +1169,73 @@ static int p_txn_modes(pctx_t *c, size_t n, pnode_t **opts, ast_isolation_t *iso
 
 static ast_t *p_stmt(pctx_t *c, const pnode_t *s);
 
+/* A COPY option's value as text: 'x', an identifier, or on/off/true/false. */
+static const char *p_copy_opt_text(const PgQuery__DefElem *d)
+{
+    const pnode_t *a = d->arg;
+    if (!a)
+        return NULL;
+    if (a->node_case == PG_QUERY__NODE__NODE_STRING)
+        return a->string->sval;
+    if (a->node_case == PG_QUERY__NODE__NODE_BOOLEAN)
+        return a->boolean->boolval ? "true" : "false";
+    if (a->node_case == PG_QUERY__NODE__NODE_INTEGER)
+        return a->integer->ival ? "true" : "false";
+    return NULL;
+}
+
+/* COPY table [(columns)] FROM STDIN [WITH (FORMAT text, DELIMITER 'c', NULL 's',
+ * FREEZE)]: the client-side bulk load psql's \copy and pgbench -i use. COPY TO, files,
+ * programs, queries, CSV and binary formats are refused. FREEZE is accepted: it only
+ * asks for an optimisation of PostgreSQL's heap. */
+static ast_t *p_copy(pctx_t *c, const PgQuery__CopyStmt *s)
+{
+    if (!s->is_from || s->query)
+        return p_unsupported(c, "COPY TO", -1);
+    if (s->is_program || (s->filename && s->filename[0]))
+        return p_unsupported(c, "COPY from a file or program", -1);
+    if (s->where_clause)
+        return p_unsupported(c, "COPY ... WHERE", -1);
+    ast_t *n = p_node(c, AST_COPY, -1);
+    if (!n || !(n->copy.table = p_rangevar(c, s->relation)))
+        return NULL;
+    n->copy.delimiter = '\t';
+    n->copy.null_string = "\\N";
+    n->copy.ncols = (int)s->n_attlist;
+    n->copy.cols = p_alloc(c, (s->n_attlist + 1) * sizeof(char *));
+    if (!n->copy.cols)
+        return NULL;
+    for (size_t i = 0; i < s->n_attlist; i++)
+        if (!(n->copy.cols[i] = p_str(c, p_string_val(s->attlist[i]))))
+            return p_unsupported(c, "this COPY column list", -1);
+    for (size_t i = 0; i < s->n_options; i++) {
+        if (s->options[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM)
+            return p_unsupported(c, "this COPY option", -1);
+        const PgQuery__DefElem *d = s->options[i]->def_elem;
+        const char *v = p_copy_opt_text(d);
+        if (!strcmp(d->defname, "format")) {
+            if (!v || strcmp(v, "text") != 0)
+                return p_unsupported(c, "COPY formats other than text", d->location);
+        } else if (!strcmp(d->defname, "freeze")) {
+            if (v && strcmp(v, "true") && strcmp(v, "on") && strcmp(v, "false") && strcmp(v, "off"))
+                return p_unsupported(c, "this FREEZE value", d->location);
+        } else if (!strcmp(d->defname, "delimiter")) {
+            if (!v || strlen(v) != 1 || v[0] == '\\' || v[0] == '\n' || v[0] == '\r') {
+                sql_error(c->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "COPY delimiter must be a single one-byte character");
+                return NULL;
+            }
+            n->copy.delimiter = v[0];
+        } else if (!strcmp(d->defname, "null")) {
+            if (!v)
+                return p_unsupported(c, "this NULL option", d->location);
+            n->copy.null_string = p_str(c, v);
+        } else {
+            return p_unsupported(c, "this COPY option", d->location);
+        }
+    }
+    return n;
+}
+
 /* PREPARE name [(type, ...)] AS statement. The inner statement keeps its locations
  * (offsets in the whole PREPARE text), so bind errors point into it correctly. */
 static ast_t *p_prepare(pctx_t *c, const PgQuery__PrepareStmt *ps)
@@ -1221,6 +1297,12 @@ static const char *p_defarg(pctx_t *c, const pnode_t *a)
  * what runs (only hnsw does). */
 static ast_t *p_index(pctx_t *c, const PgQuery__IndexStmt *x)
 {
+    if (x->n_index_including_params)
+        return p_unsupported(c, "INCLUDE in CREATE INDEX", -1);
+    if (x->nulls_not_distinct)
+        return p_unsupported(c, "NULLS NOT DISTINCT", -1);
+    if (x->table_space && x->table_space[0])
+        return p_unsupported(c, "an index tablespace", -1);
     ast_t *n = p_node(c, AST_CREATE_INDEX, x->relation ? x->relation->location : -1);
     if (!n || !(n->create_index.table = p_rangevar(c, x->relation)))
         return NULL;
@@ -1241,6 +1323,8 @@ static ast_t *p_index(pctx_t *c, const PgQuery__IndexStmt *x)
         if (e->node_case != PG_QUERY__NODE__NODE_INDEX_ELEM)
             return p_unsupported(c, "this index element", -1);
         const PgQuery__IndexElem *ie = e->index_elem;
+        if (ie->n_collation)
+            return p_unsupported(c, "an index collation", -1);
         if (ie->name && ie->name[0] && !(n->create_index.cols[i] = p_str(c, ie->name)))
             return NULL;
         const char *oc = p_last_name(ie->n_opclass, ie->opclass);
@@ -1285,6 +1369,8 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
             return p_unsupported(c, "DROP of this object type", -1);
         if (index && d->concurrent)
             return p_unsupported(c, "DROP INDEX CONCURRENTLY", -1);
+        if (d->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
+            return p_unsupported(c, "DROP ... CASCADE", -1);
         if (!(n = p_node(c, index ? AST_DROP_INDEX : AST_DROP_TABLE, -1)))
             return NULL;
         n->drop.if_exists = d->missing_ok;
@@ -1414,7 +1500,7 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
         return (n->explain.stmt = p_stmt(c, x->query)) ? n : NULL;
     }
     case PG_QUERY__NODE__NODE_COPY_STMT:
-        return p_unsupported(c, "COPY", -1);
+        return p_copy(c, s->copy_stmt);
     case PG_QUERY__NODE__NODE_INDEX_STMT:
         return p_index(c, s->index_stmt);
     case PG_QUERY__NODE__NODE_VIEW_STMT:

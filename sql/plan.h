@@ -41,6 +41,7 @@ typedef enum plan_kind {
     PL_SCAN = 1, PL_VTAB, PL_SERIES, PL_VALUES, PL_FILTER, PL_PROJECT, PL_AGG, PL_SORT,
     PL_LIMIT, PL_DISTINCT, PL_JOIN,
     PL_APPEND,          /* child's rows, then right's (UNION ALL) */
+    PL_COPY,            /* rows of a COPY FROM STDIN data stream (exec.c), typed as ncols/types */
 } plan_kind_t;
 
 typedef enum plan_aggfn {
@@ -104,6 +105,7 @@ struct plan {
         struct { int ngroup; bexpr_t **group; int naggs; plan_agg_t *aggs; int mode; } agg;
         struct { int nkeys; plan_sortkey_t *keys; } sort;
         struct { bexpr_t *limit, *offset; } limit;
+        struct { char delimiter; const char *null_string; const char **colnames; } copy;
         struct {
             bool left;                 /* LEFT JOIN: keep unmatched left rows */
             bexpr_t *quals;            /* over left ++ right columns, or NULL */
@@ -147,6 +149,7 @@ typedef struct bound_stmt {
     int *set_idx;
     bexpr_t **set_exprs;
     bool set_changes_pk;
+    bool is_copy;                /* ST_INSERT from COPY FROM STDIN: tag "COPY n" */
     int nreturning;
     bexpr_t **returning;         /* over table columns */
 } bound_stmt_t;

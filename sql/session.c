@@ -479,7 +479,9 @@ static const char *dml_tag(arena_t *a, const bound_stmt_t *bs, int64_t n)
     char *t = arena_alloc(a, 48);
     if (!t)
         return "INSERT 0 0";
-    if (bs->kind == ST_INSERT)
+    if (bs->kind == ST_INSERT && bs->is_copy)
+        snprintf(t, 48, "COPY %lld", (long long)n);
+    else if (bs->kind == ST_INSERT)
         snprintf(t, 48, "INSERT 0 %lld", (long long)n);
     else
         snprintf(t, 48, "%s %lld", bs->kind == ST_UPDATE ? "UPDATE" : "DELETE", (long long)n);
@@ -860,7 +862,20 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
                 rowstore_init(&p->ret, &p->arena, bs->nreturning, rt);
                 p->has_ret = true;
             }
-            if (exec_dml(&p->ctx, bs, session_autocommit(s), p->has_ret ? &p->ret : NULL, &p->count, err) < 0)
+            /* a UNIQUE index is checked after the writes, before the commit: such a
+             * statement never takes the commit-in-fragment fast path */
+            bool check = kind != ST_DELETE && catalog_table_has_unique(bs->table);
+            if (bs->is_copy) {
+                if (!sink->copy_in)
+                    return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                                     "COPY FROM STDIN is supported in the simple query protocol only");
+                p->ctx.copy_in = sink->copy_in;
+                p->ctx.copy_arg = sink->ctx;
+            }
+            if (exec_dml(&p->ctx, bs, session_autocommit(s) && !check, p->has_ret ? &p->ret : NULL, &p->count,
+                         err) < 0)
+                return -1;
+            if (check && exec_check_unique(&p->ctx, bs->table, err) < 0)
                 return -1;
         } else {
             /* DDL: runs at once, outside the transaction machinery (not transactional) */
@@ -1096,6 +1111,37 @@ static int run_set(sql_session_t *s, const ast_t *a, sql_sink_t *sink, sql_error
 }
 
 /* A private transaction context for DDL that rewrites data (ALTER TABLE). */
+/* DROP INDEX over both kinds: plain indexes (exec_dml.c) and HNSW ones (vindex_ddl.c).
+ * Every name is checked first, so a missing one (without IF EXISTS) drops nothing. */
+static int drop_any_indexes(exec_ctx_t *c, const ast_t *a, void *sink, sql_error_t *err)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < a->drop.n; i++) {
+            ast_t one = *a;
+            one.drop.n = 1;
+            one.drop.tables = (ast_t **)&a->drop.tables[i];
+            const char *name = a->drop.tables[i]->rangevar.name;
+            bool plain = catalog_index_by_name(c->catalog, CAT_NS_PUBLIC, name, NULL) != NULL;
+            if (pass == 0) {
+                /* vindex_drop reports a name that is no index at all (or a table, or a
+                 * primary key) and changes nothing then */
+                bool known = plain || (a->drop.if_exists && !catalog_relation_exists(c->catalog, CAT_NS_PUBLIC, name));
+                for (int k = 0; !known && k < c->catalog->ntables; k++)
+                    for (int j = 0; j < c->catalog->tables[k]->nvindexes; j++)
+                        known |= !strcmp(c->catalog->tables[k]->vindexes[j].name, name);
+                if (!known && vindex_drop(c, &one, NULL, NULL, err) < 0)
+                    return -1;
+                continue;
+            }
+            int rc = plain ? exec_drop_indexes(c, &one, ddl_notice, sink, err)
+                           : vindex_drop(c, &one, ddl_notice, sink, err);
+            if (rc < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
 static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char **tag, sql_error_t *err)
 {
     const ast_t *a = p->prep->ast;
@@ -1117,10 +1163,14 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
     switch (a->kind) {
     case AST_CREATE_TABLE: *tag = "CREATE TABLE"; rc = exec_create_table(&c, a, ddl_notice, sink, err); break;
     case AST_DROP_TABLE: *tag = "DROP TABLE"; rc = exec_drop_tables(&c, a, ddl_notice, sink, err); break;
+    case AST_CREATE_INDEX:
+        *tag = "CREATE INDEX";
+        rc = !strcmp(a->create_index.method, "hnsw") ? vindex_create(&c, a, ddl_notice, sink, err)
+                                                     : exec_create_index(&c, a, ddl_notice, sink, err);
+        break;
+    case AST_DROP_INDEX: *tag = "DROP INDEX"; rc = drop_any_indexes(&c, a, sink, err); break;
     case AST_TRUNCATE: *tag = "TRUNCATE TABLE"; rc = exec_truncate(&c, a, err); break;
     case AST_ALTER_ADD_PK: *tag = "ALTER TABLE"; rc = exec_alter_pk(&c, a, err); break;
-    case AST_CREATE_INDEX: *tag = "CREATE INDEX"; rc = vindex_create(&c, a, ddl_notice, sink, err); break;
-    case AST_DROP_INDEX: *tag = "DROP INDEX"; rc = vindex_drop(&c, a, ddl_notice, sink, err); break;
     default: rc = sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "this statement is not supported"); break;
     }
     catalog_unref(c.catalog);

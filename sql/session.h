@@ -47,6 +47,11 @@ typedef struct sql_sink {
     int (*notice)(void *ctx, const sql_error_t *e);
     /* A GUC_REPORT setting changed (client_encoding, DateStyle, application_name, ...). */
     int (*param_status)(void *ctx, const char *name, const char *value);
+    /* COPY FROM STDIN data (NULL where the front end cannot stream it): the first call
+     * asks the client for the data (CopyInResponse, ncols text columns); each call
+     * returns 1 with the next chunk in *data / *len (valid until the next call), 0 at
+     * the end of the data, -1 + err when the client failed the COPY or left. */
+    int (*copy_in)(void *ctx, int ncols, const uint8_t **data, size_t *len, sql_error_t *err);
 } sql_sink_t;
 
 typedef struct sql_startup_param { const char *name, *value; } sql_startup_param_t;

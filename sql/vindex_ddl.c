@@ -42,7 +42,7 @@ static bool relation_exists(const catalog_t *cat, const char *name)
             if (!strcmp(t->vindexes[k].name, name))
                 return true;
     }
-    return false;
+    return catalog_index_by_name(cat, CAT_NS_PUBLIC, name, NULL) != NULL;   /* plain indexes */
 }
 
 /* PostgreSQL's ChooseRelationName: table_col_idx, then table_col_idx1, 2, ... */

@@ -2,10 +2,12 @@
 generation), runs (with -n: no VACUUM, and pgbench_history is not truncated between
 runs, so it keeps every delta) tpcb-like in the simple, extended and prepared protocols and the
 select-only script, with no failed transaction; afterwards the TPC-B invariant holds:
-sum(abalance) = sum(bbalance) = sum(tbalance) = sum(delta).
+sum(abalance) = sum(bbalance) = sum(tbalance) = sum(delta). Last, the default
+`pgbench -i` (client-side COPY FROM STDIN, VACUUM, ADD PRIMARY KEY) runs unchanged.
 
 Environment: NEXTDB_PGBENCH_SCALE (default 2), NEXTDB_PGBENCH_SECONDS (default 3),
-NEXTDB_PGBENCH_CLIENTS (default 8).
+NEXTDB_PGBENCH_CLIENTS (default 8), NEXTDB_PGBENCH_INIT_SCALE (default 10: the scale
+of the default `pgbench -i`).
 """
 import os
 import re
@@ -16,6 +18,9 @@ import pytest
 SCALE = int(os.environ.get("NEXTDB_PGBENCH_SCALE", "2"))
 SECONDS = int(os.environ.get("NEXTDB_PGBENCH_SECONDS", "3"))
 CLIENTS = int(os.environ.get("NEXTDB_PGBENCH_CLIENTS", "8"))
+# the default-init test loads enough (about 130 MB) for memtables to flush to sorted
+# tables while ADD PRIMARY KEY scans them
+INIT_SCALE = int(os.environ.get("NEXTDB_PGBENCH_INIT_SCALE", "10"))
 
 
 def pgbench(server, *args, timeout=600):
@@ -75,3 +80,34 @@ def test_balances_consistent(initialised):
     a, b, t, d, n = row.split("|")
     assert int(n) > 0, "no history rows: the tpcb-like runs did nothing"
     assert a == b == t == d, "balances differ: accounts %s branches %s tellers %s history %s" % (a, b, t, d)
+
+
+def test_default_init_client_side(initialised):
+    """pgbench -i with its default steps (dtgvp): client-side generation through COPY
+    pgbench_accounts FROM STDIN WITH (FREEZE ON) inside BEGIN ... COMMIT, VACUUM,
+    then ALTER TABLE ... ADD PRIMARY KEY on the loaded tables. Runs last: it replaces
+    the tables the tests above used."""
+    out = pgbench(initialised, "-i", "-s", str(INIT_SCALE))
+    assert "client-side generate" in out and "primary keys" in out, out
+    row = initialised.psql("SELECT count(*), count(DISTINCT aid), sum(abalance), min(bid), max(bid),"
+                           " max(length(filler)) FROM pgbench_accounts;"
+                           "SELECT count(*) FROM pgbench_branches;"
+                           "SELECT count(*) FROM pgbench_tellers;"
+                           "SELECT count(*) FROM pgbench_history;").split()
+    n = 100000 * INIT_SCALE
+    assert row[0].split("|") == [str(n), str(n), "0", "1", str(INIT_SCALE), "0"]
+    assert row[1:] == [str(INIT_SCALE), str(10 * INIT_SCALE), "0"]
+    # every filler reads back as 84 blanks (rows scanned out of sorted tables)
+    out = initialised.psql("SELECT count(*) FROM pgbench_accounts WHERE filler <> repeat(' ', 84)::char(84)"
+                           " OR octet_length(filler) <> 84;").strip()
+    assert out == "0"
+    # the primary keys exist: a point select is a point get, and a duplicate fails
+    out = initialised.psql("SELECT abalance FROM pgbench_accounts WHERE aid = 17;").strip()
+    assert out == "0"
+    res = subprocess.run(["psql", "-X", "-h", initialised.host, "-p", str(initialised.port), "-U", "postgres",
+                          "-c", "INSERT INTO pgbench_branches VALUES (1, 0, '')", "postgres"],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode != 0 and "duplicate key" in res.stderr, res.stderr
+    out = pgbench(initialised, "-n", "-c", "4", "-j", "2", "-T", "2")
+    processed, failed, tps = parse_run(out)
+    assert failed == 0 and processed > 0, out

@@ -129,11 +129,15 @@ TEST(errors)
     TEST_CHECK(strcmp(err.sqlstate, SQLSTATE_SYNTAX_ERROR) == 0);
     TEST_CHECK(strcmp(err.message, "syntax error at or near \"SELEC\"") == 0);
     TEST_CHECK(err.position == 1);
-    TEST_CHECK(parse1("SELECT 1 INTERSECT SELECT 2", &n, &err) == NULL);
+    TEST_CHECK(parse1("SELECT 1 INTERSECT ALL SELECT 2", &n, &err) == NULL);
     TEST_CHECK(strcmp(err.sqlstate, SQLSTATE_FEATURE_NOT_SUPPORTED) == 0);
-    TEST_CHECK(strstr(err.message, "INTERSECT") != NULL);
+    TEST_CHECK(strcmp(err.message, "INTERSECT ALL is not supported") == 0);
+    /* INTERSECT binds tighter than UNION / EXCEPT */
+    parse_stmt_t *x = parse1("SELECT 1 EXCEPT SELECT 2 INTERSECT SELECT 3", &n, &err);
+    TEST_CHECK(x && x[0].ast->select.is_setop && x[0].ast->select.setop == AST_SETOP_EXCEPT &&
+               x[0].ast->select.rarg->select.setop == AST_SETOP_INTERSECT && !x[0].ast->select.setop_all);
     parse_stmt_t *u = parse1("SELECT 1 UNION ALL SELECT 2 ORDER BY 1 LIMIT 1", &n, &err);
-    TEST_CHECK(u && u[0].ast->select.is_union && u[0].ast->select.union_all && u[0].ast->select.nsort == 1);
+    TEST_CHECK(u && u[0].ast->select.is_setop && u[0].ast->select.setop_all && u[0].ast->select.nsort == 1);
     TEST_CHECK(parse1("SELECT sum(x) OVER () FROM t", &n, &err) == NULL);
     TEST_CHECK(strcmp(err.sqlstate, SQLSTATE_FEATURE_NOT_SUPPORTED) == 0);
     TEST_CHECK(strstr(err.message, "window") != NULL);
@@ -148,6 +152,14 @@ TEST(errors)
     TEST_CHECK(ci && !strcmp(ci[0].ast->create_index.opt_names[1], "ef_construction") &&
                !strcmp(ci[0].ast->create_index.opt_values[1], "40"));
     TEST_CHECK(parse1("EXPLAIN ANALYZE SELECT 1", &n, &err) == NULL && strstr(err.message, "EXPLAIN ANALYZE"));
+    sql_error_clear(&err);
+    parse_stmt_t *cu = parse1("CREATE UNIQUE INDEX i ON t (x DESC, y)", &n, &err);
+    TEST_CHECK(cu && cu[0].ast->kind == AST_CREATE_INDEX && cu[0].ast->create_index.unique &&
+               cu[0].ast->create_index.ncols == 2 && !strcmp(cu[0].ast->create_index.cols[1], "y") &&
+               !strcmp(cu[0].ast->create_index.method, "btree"));
+    /* expressions and WHERE parse (NULL column, has_where); execution refuses them */
+    parse_stmt_t *ce = parse1("CREATE INDEX i ON t ((x + 1)) WHERE x > 0", &n, &err);
+    TEST_CHECK(ce && ce[0].ast->create_index.cols[0] == NULL && ce[0].ast->create_index.has_where);
     /* empty statement list */
     parse_stmt_t *st = parse1("  ; ", &n, &err);
     TEST_CHECK(n == 0 && !sql_error_is_set(&err));

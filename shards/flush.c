@@ -880,9 +880,45 @@ static bool flush__is_sst_name(const char *s)
            strspn(s, "0123456789abcdef") == 16;
 }
 
-void flush_remove_orphans(store_t *st)
+/* Without CURRENT, a leftover table may still be deleted only if the replayed WAL
+ * covers it: its newest commit ts is at most the WAL's. One that is newer holds rows
+ * the WAL lost (its newest segments went with CURRENT): STORE_ECORRUPT. A leftover
+ * that does not open is the unfinished output of a first flush, or unusable anyway. */
+static int flush__check_leftovers(store_t *st)
 {
     char path[4096];
+    int rc = 0;
+    DIR *d = opendir(st->sst_dir);
+    struct dirent *e;
+    while (d && rc == 0 && (e = readdir(d))) {
+        if (!flush__is_sst_name(e->d_name))
+            continue;
+        sst_t *s = NULL;
+        snprintf(path, sizeof path, "%s/%s", st->sst_dir, e->d_name);
+        if (sst_open(path, strtoull(e->d_name, NULL, 16), &s) != 0)
+            continue;
+        if (sst_max_commit_ts(s) > st->max_commit_ts) {
+            log_error("store: %s has no CURRENT and sorted table %s holds commits up to ts "
+                      "%" PRIu64 " but the WAL only to ts %" PRIu64 ": refusing to start; "
+                      "restore CURRENT or run nextdb check", st->dir, path,
+                      sst_max_commit_ts(s), st->max_commit_ts);
+            rc = STORE_ECORRUPT;
+        }
+        sst_close(s);
+    }
+    if (d)
+        closedir(d);
+    return rc;
+}
+
+int flush_remove_orphans(store_t *st)
+{
+    char path[4096];
+    if (st->man_fd < 0) {
+        int rc = flush__check_leftovers(st);
+        if (rc)
+            return rc;
+    }
     DIR *d = opendir(st->sst_dir);
     struct dirent *e;
     while (d && (e = readdir(d))) {
@@ -910,6 +946,7 @@ void flush_remove_orphans(store_t *st)
     }
     if (d)
         closedir(d);
+    return 0;
 }
 
 /* Counts the sorted tables in DIR/sst/ and the MANIFEST-* files in DIR (the first one

@@ -281,8 +281,10 @@ typedef struct store_clear { uint32_t table_id; uint64_t file_no; } store_clear_
  * was trimmed. 0 or an rc. */
 int flush_recover(store_t *st);
 /* Removes sorted tables not in the opened set, stale manifests and CURRENT.tmp. Called
- * only after flush_recover and wal_recover both succeeded. */
-void flush_remove_orphans(store_t *st);
+ * only after flush_recover and wal_recover both succeeded. Without CURRENT, first
+ * checks that the replayed WAL covers every leftover table (else STORE_ECORRUPT,
+ * nothing deleted). 0 or an rc. */
+int flush_remove_orphans(store_t *st);
 void flush_close(store_t *st);
 /* True when table_id's versions in sorted table file_no were cleared. */
 bool flush_masked(const store_t *st, uint32_t table_id, uint64_t file_no);

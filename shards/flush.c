@@ -20,8 +20,8 @@
  *            wholly <= flush_lsn are removed.
  *
  * A crash anywhere before the manifest edit is durable leaves an orphan file (removed
- * at open, once the manifest and the WAL have been checked) and an untrimmed WAL; after it, recovery opens the file and replays only
- * records > flushed_lsn. Writes keep going into the same memtable during a flush: new
+ * at open, once the manifest and the WAL have been checked) and an untrimmed WAL;
+ * after it, recovery opens the file and replays only records > flushed_lsn. Writes keep going into the same memtable during a flush: new
  * versions carry LSNs > flush_lsn and are left alone. Any I/O error makes the store
  * read-only (as for the WAL): nothing is retried as if it were safe.
  */

@@ -1,9 +1,10 @@
 /*
  * recovery_test.c -- store_open on damaged or half-switched shard directories: a lost
  * CURRENT with sorted tables present is refused (nothing deleted) unless the WAL was
- * never trimmed and covers every table; a fresh directory opens; a crash during the first manifest switch
- * recovers every row from the WAL; a corrupt record in the middle of the manifest is
- * refused (nothing deleted), while a torn last record is cut and the shard opens.
+ * never trimmed and covers every table; a fresh directory opens; a crash during the
+ * first manifest switch recovers every row from the WAL; a corrupt record in the
+ * middle of the manifest is refused (nothing deleted), while a torn last record is cut
+ * and the shard opens.
  */
 #include <dirent.h>
 #include <fcntl.h>

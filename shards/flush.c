@@ -20,8 +20,8 @@
  *            wholly <= flush_lsn are removed.
  *
  * A crash anywhere before the manifest edit is durable leaves an orphan file (removed
- * at open) and an untrimmed WAL; after it, recovery opens the file and replays only
- * records > flushed_lsn. Writes keep going into the same memtable during a flush: new
+ * at open, once the manifest and the WAL have been checked) and an untrimmed WAL;
+ * after it, recovery opens the file and replays only records > flushed_lsn. Writes keep going into the same memtable during a flush: new
  * versions carry LSNs > flush_lsn and are left alone. Any I/O error makes the store
  * read-only (as for the WAL): nothing is retried as if it were safe.
  */
@@ -712,18 +712,50 @@ static int flush__apply_edit(const uint8_t *adds_p, uint32_t adds, const uint8_t
     return 0;
 }
 
+/* True when a record whose length and CRC check out starts at off. */
+static bool flush__rec_valid(const uint8_t *buf, size_t size, size_t off, size_t fixed)
+{
+    if (size - off < 8)
+        return false;
+    uint32_t plen = man_get32(buf + off);
+    return plen >= fixed && plen <= size - off - 8 &&
+           crc32c(0, buf + off + 8, plen) == man_get32(buf + off + 4);
+}
+
+/* Scans forward byte by byte from just after a bad record at bad_off for any valid
+ * record; returns its offset, or 0 when there is none (a torn tail). Bounded by the
+ * file size; it stops at the first hit, so a middle corruption costs about one record. */
+static size_t flush__valid_follows(const uint8_t *buf, size_t size, size_t bad_off,
+                                   size_t fixed)
+{
+    for (size_t at = bad_off + 1; at + 8 <= size; at++)
+        if (flush__rec_valid(buf, size, at, fixed))
+            return at;
+    return 0;
+}
+
 /* Applies the edits of a manifest image; *valid gets the length of the good prefix.
- * Version 1 records have no removes field. */
-static int flush__replay(store_t *st, const uint8_t *buf, size_t size, uint32_t version,
-                         uint64_t **files, uint32_t *files_count, size_t *valid)
+ * A bad record with a valid one anywhere after it is corruption (STORE_ECORRUPT,
+ * logged with path and offset): only a bad record with nothing valid after it is the
+ * torn tail of the one write that was in flight. Version 1 records have no removes
+ * field. */
+static int flush__replay(store_t *st, const char *path, const uint8_t *buf, size_t size,
+                         uint32_t version, uint64_t **files, uint32_t *files_count,
+                         size_t *valid)
 {
     size_t off = MAN_HDR_BYTES, fixed = version == 1 ? 24 : 32;
     uint32_t cap = 0;
     while (size - off >= 8) {
         uint32_t plen = man_get32(buf + off);
-        if (plen < fixed || plen > size - off - 8 || crc32c(0, buf + off + 8, plen) !=
-                                                         man_get32(buf + off + 4))
+        if (!flush__rec_valid(buf, size, off, fixed)) {
+            size_t next = flush__valid_follows(buf, size, off, fixed);
+            if (next) {
+                log_error("store: manifest %s has a corrupt record at offset %zu followed "
+                          "by a valid one at offset %zu: not a torn tail", path, off, next);
+                return STORE_ECORRUPT;
+            }
             break;    /* torn tail: only one manifest write is ever in flight */
+        }
         const uint8_t *p = buf + off + 8;
         uint32_t adds = man_get32(p + 16), clears = man_get32(p + 20);
         uint32_t removes = version == 1 ? 0 : man_get32(p + 24);
@@ -805,13 +837,16 @@ static int flush__load_manifest(store_t *st, uint64_t **files, uint32_t *files_c
         log_error("store: manifest %s has a bad header", path);
         goto fail;
     }
-    rc = flush__replay(st, buf, size, version, files, files_count, &valid);
+    rc = flush__replay(st, path, buf, size, version, files, files_count, &valid);
     if (rc == 0 && valid == MAN_HDR_BYTES)
         rc = STORE_ECORRUPT;    /* CURRENT names it only after its snapshot was durable */
     if (rc) {
         log_error("store: manifest %s is corrupt", path);
         goto fail;
     }
+    if (valid < size)
+        log_warn("store: cutting torn tail of manifest %s at offset %zu (%zu bytes)", path,
+                 valid, size - valid);
     if (valid < size && (ftruncate(fd, (off_t)valid) != 0 || fdatasync(fd) != 0)) {
         rc = STORE_EIO;
         goto fail;
@@ -829,23 +864,71 @@ fail:
     return rc;
 }
 
-/* Removes sorted tables the manifest does not list, stale manifests and CURRENT.tmp. */
-static void flush__remove_orphans(store_t *st, const uint64_t *files, uint32_t count)
+/* True when no is in the opened set. */
+static bool flush__in_set(const store_t *st, uint64_t no)
+{
+    for (uint32_t i = 0; i < st->sst_count; i++)
+        if (sst_file_no(st->ssts[i]) == no)
+            return true;
+    return false;
+}
+
+/* True when name is a sorted table's file name (16 hex digits + ".sst"). */
+static bool flush__is_sst_name(const char *s)
+{
+    return strlen(s) == 20 && strcmp(s + 16, ".sst") == 0 &&
+           strspn(s, "0123456789abcdef") == 16;
+}
+
+/* Without CURRENT, a leftover table may still be deleted only if the replayed WAL
+ * covers it: its newest commit ts is at most the WAL's. One that is newer holds rows
+ * the WAL lost (its newest segments went with CURRENT): STORE_ECORRUPT. A leftover
+ * that does not open is the unfinished output of a first flush, or unusable anyway. */
+static int flush__check_leftovers(store_t *st)
 {
     char path[4096];
+    int rc = 0;
+    DIR *d = opendir(st->sst_dir);
+    struct dirent *e;
+    while (d && rc == 0 && (e = readdir(d))) {
+        if (!flush__is_sst_name(e->d_name))
+            continue;
+        sst_t *s = NULL;
+        snprintf(path, sizeof path, "%s/%s", st->sst_dir, e->d_name);
+        if (sst_open(path, strtoull(e->d_name, NULL, 16), &s) != 0)
+            continue;
+        if (sst_max_commit_ts(s) > st->max_commit_ts) {
+            log_error("store: %s has no CURRENT and sorted table %s holds commits up to ts "
+                      "%" PRIu64 " but the WAL only to ts %" PRIu64 ": refusing to start; "
+                      "restore CURRENT or run nextdb check", st->dir, path,
+                      sst_max_commit_ts(s), st->max_commit_ts);
+            rc = STORE_ECORRUPT;
+        }
+        sst_close(s);
+    }
+    if (d)
+        closedir(d);
+    return rc;
+}
+
+int flush_remove_orphans(store_t *st)
+{
+    char path[4096];
+    if (st->man_fd < 0) {
+        int rc = flush__check_leftovers(st);
+        if (rc)
+            return rc;
+    }
     DIR *d = opendir(st->sst_dir);
     struct dirent *e;
     while (d && (e = readdir(d))) {
         const char *s = e->d_name;
-        if (strlen(s) != 20 || strcmp(s + 16, ".sst") != 0)
+        if (!flush__is_sst_name(s) || flush__in_set(st, strtoull(s, NULL, 16)))
             continue;
-        uint64_t no = strtoull(s, NULL, 16);
-        if (!flush__listed(files, count, no)) {
-            snprintf(path, sizeof path, "%s/%s", st->sst_dir, s);
-            log_warn("store: removing orphan sorted table %s", path);
-            if (unlink(path) != 0)
-                log_warn("store: cannot remove %s: %s", path, strerror(errno));
-        }
+        snprintf(path, sizeof path, "%s/%s", st->sst_dir, s);
+        log_warn("store: removing orphan sorted table %s", path);
+        if (unlink(path) != 0)
+            log_warn("store: cannot remove %s: %s", path, strerror(errno));
     }
     if (d)
         closedir(d);
@@ -863,6 +946,67 @@ static void flush__remove_orphans(store_t *st, const uint64_t *files, uint32_t c
     }
     if (d)
         closedir(d);
+    return 0;
+}
+
+/* Counts the sorted tables in DIR/sst/ and the MANIFEST-* files in DIR (the first one
+ * found goes to man, "" when none). 0 or STORE_EIO. */
+static int flush__count_leftovers(const store_t *st, uint32_t *ssts, uint32_t *mans,
+                                  char *man, size_t man_cap)
+{
+    *ssts = *mans = 0;
+    man[0] = 0;
+    DIR *d = opendir(st->sst_dir);
+    struct dirent *e;
+    if (!d)
+        goto fail;
+    while ((e = readdir(d)))
+        *ssts += flush__is_sst_name(e->d_name);
+    closedir(d);
+    d = opendir(st->dir);
+    if (!d)
+        goto fail;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, "MANIFEST-", 9) != 0)
+            continue;
+        if ((*mans)++ == 0)
+            snprintf(man, man_cap, "%s", e->d_name);
+    }
+    closedir(d);
+    return 0;
+fail:
+    log_error("store: cannot list %s: %s", st->dir, strerror(errno));
+    return STORE_EIO;
+}
+
+/* There is no CURRENT. With no sorted table and no manifest the shard is fresh. With
+ * some, they are either the leftovers of a first manifest switch that never completed
+ * (CURRENT was never installed, so the WAL was never trimmed and still holds every
+ * record: they are removed after WAL replay succeeds) or the flushed data of a shard
+ * whose CURRENT was lost, possibly the only copy. The WAL tells them apart: the rule
+ * is that leftovers are removed only when its oldest segment starts at LSN 1; anything
+ * else is STORE_ECORRUPT and nothing is touched. */
+static int flush__check_no_current(store_t *st)
+{
+    uint32_t ssts, mans;
+    char man[256];
+    int rc = flush__count_leftovers(st, &ssts, &mans, man, sizeof man);
+    if (rc || (ssts == 0 && mans == 0))
+        return rc;
+    uint64_t oldest_lsn = 0;
+    rc = wal_oldest_lsn(st, &oldest_lsn);
+    if (rc)
+        return rc;
+    if (oldest_lsn == 1) {
+        log_warn("store: %s has no CURRENT but %u sorted tables / %u manifests (%s) and an "
+                 "untrimmed WAL: a first manifest switch that never completed; replaying "
+                 "the WAL and removing them", st->dir, ssts, mans, mans ? man : "none");
+        return 0;
+    }
+    log_error("store: %s has no CURRENT but %u sorted tables / %s present (the WAL %s): "
+              "refusing to start; restore CURRENT or run nextdb check", st->dir, ssts,
+              mans ? man : "no MANIFEST", oldest_lsn ? "was trimmed" : "is empty");
+    return STORE_ECORRUPT;
 }
 
 int flush_recover(store_t *st)
@@ -879,6 +1023,8 @@ int flush_recover(store_t *st)
         goto fail;
     }
     rc = flush__load_manifest(st, &files, &count);
+    if (rc == 0 && st->man_fd < 0)
+        rc = flush__check_no_current(st);
     if (rc)
         goto fail;
     st->ssts = rt_calloc(count ? count : 1, sizeof *st->ssts);
@@ -898,7 +1044,6 @@ int flush_recover(store_t *st)
             st->next_file_no = files[i] + 1;
         st->sst_count++;
     }
-    flush__remove_orphans(st, files, count);
     rc = 0;
 fail:
     rt_free(files);

@@ -90,6 +90,10 @@ int store_open(const store_opts_t *opts, store_t **out)
     rc = wal_recover(st);
     if (rc)
         goto fail;
+    /* Only now, with the manifest and the whole WAL checked, is anything deleted. */
+    rc = flush_remove_orphans(st);
+    if (rc)
+        goto fail;
     st->stats.memtable_bytes = st->mt.bytes;
     log_info("store: opened %s (next lsn %llu, %llu memtable keys, %u sorted tables, "
              "max commit ts %llu)", st->dir, (unsigned long long)st->next_lsn,

@@ -255,6 +255,8 @@ struct store {
 
 /* wal.c */
 int wal_recover(store_t *st);
+/* *lsn = first LSN of the oldest WAL segment, 0 when there is none. 0 or STORE_EIO. */
+int wal_oldest_lsn(const store_t *st, uint64_t *lsn);
 /* Encodes a record into b (appending); returns its size or 0 on ENOMEM. */
 uint32_t wal_encode_commit(store_buf_t *b, uint64_t lsn, const store_txn_t *t);
 uint32_t wal_encode_clear(store_buf_t *b, uint64_t lsn, uint32_t table_id, uint64_t ts);
@@ -274,8 +276,15 @@ void store__note_ts(store_t *st, uint64_t ts);
 
 /* flush.c: sorted-table set, table clears, flush state machine, manifest. */
 typedef struct store_clear { uint32_t table_id; uint64_t file_no; } store_clear_t;
-/* Reads CURRENT + MANIFEST, opens the sorted tables, removes orphans. 0 or an rc. */
+/* Reads CURRENT + MANIFEST and opens the sorted tables; deletes nothing. Without
+ * CURRENT, refuses (STORE_ECORRUPT) when sorted tables or manifests exist and the WAL
+ * was trimmed. 0 or an rc. */
 int flush_recover(store_t *st);
+/* Removes sorted tables not in the opened set, stale manifests and CURRENT.tmp. Called
+ * only after flush_recover and wal_recover both succeeded. Without CURRENT, first
+ * checks that the replayed WAL covers every leftover table (else STORE_ECORRUPT,
+ * nothing deleted). 0 or an rc. */
+int flush_remove_orphans(store_t *st);
 void flush_close(store_t *st);
 /* True when table_id's versions in sorted table file_no were cleared. */
 bool flush_masked(const store_t *st, uint32_t table_id, uint64_t file_no);

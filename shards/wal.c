@@ -428,6 +428,26 @@ io_fail:
     return STORE_EIO;
 }
 
+int wal_oldest_lsn(const store_t *st, uint64_t *lsn)
+{
+    struct stat sb;
+    *lsn = 0;
+    if (stat(st->wal_dir, &sb) != 0)
+        return errno == ENOENT ? 0 : STORE_EIO;
+    int count;
+    char **names = wal_list(st, &count);
+    if (count < 0) {
+        log_error("wal: cannot list %s", st->wal_dir);
+        return STORE_EIO;
+    }
+    if (count > 0)
+        *lsn = strtoull(names[0], NULL, 16);
+    for (int i = 0; i < count; i++)
+        rt_free(names[i]);
+    rt_free(names);
+    return 0;
+}
+
 int wal_trim(store_t *st, uint64_t flushed_lsn)
 {
     int count, removed = 0;

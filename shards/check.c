@@ -869,7 +869,8 @@ static void chk_sst_dir(chk_shard_t *sh)
         else if (sh->no_current && no > 1)
             /* Only the very first flush can be interrupted before CURRENT exists. */
             chk_report(sh->c, true, path, "sorted table but no CURRENT: the manifest pointer "
-                       "is lost, and the server would remove this file as an orphan");
+                       "is lost; the server refuses to start unless the WAL still holds every "
+                       "record (restore CURRENT)");
         else if (!chk_listed(sh, no))
             chk_report(sh->c, false, path, "orphan sorted table (not in the manifest: a flush "
                        "interrupted by a crash); removed at the next open");

@@ -44,58 +44,10 @@ PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
 WORKLOADS=("select-only simple|-S -M simple" "select-only prepared|-S -M prepared"
            "tpcb-like prepared|-M prepared")
 
-die() { echo "pgbench_compare: $*" >&2; exit 1; }
-for tool in pgbench pg_isready numactl; do
-    command -v "$tool" >/dev/null || die "$tool not found (run tools/setup-deps.sh)"
-done
-if [ "$ONLY" != postgres ] && [ ! -x "$NEXTDB_BIN" ]; then
-    die "NextDB binary '$NEXTDB_BIN' not found or not executable (build it with ninja release, set NEXTDB_BIN, or use --only postgres)"
-fi
-[ "$ONLY" = nextdb ] || [ -x "$PG_BINDIR/postgres" ] || die "PostgreSQL 15 not found in $PG_BINDIR"
-
-# --- CPU placement -----------------------------------------------------------------
-mapfile -t CPUS < <(numactl --show | sed -n 's/^physcpubind: //p' | tr ' ' '\n' | grep -E '^[0-9]+$')
-NCPU=${#CPUS[@]}
-if [ "$NCPU" -ge 4 ]; then
-    half=$((NCPU / 2))
-    SERVER_CPUS=$(IFS=,; echo "${CPUS[*]:0:$half}")
-    CLIENT_CPUS=$(IFS=,; echo "${CPUS[*]:$half}")
-    SHARDS=$half
-    PLACEMENT="servers on CPUs $SERVER_CPUS, pgbench on CPUs $CLIENT_CPUS"
-else
-    SERVER_CPUS=$(IFS=,; echo "${CPUS[*]}")
-    CLIENT_CPUS=$SERVER_CPUS
-    SHARDS=$NCPU
-    PLACEMENT="only $NCPU CPUs: servers and pgbench SHARE CPUs $SERVER_CPUS (numbers understate both servers)"
-fi
-
-WORK=$(mktemp -d /tmp/pgbench-compare.XXXXXX)
-chmod 755 "$WORK"
-as_pg=()
-[ "$(id -u)" = 0 ] && as_pg=(runuser -u postgres --)
-NEXTDB_PID=""
-PG_DATA=""
-cleanup() {
-    if [ -n "$NEXTDB_PID" ] && kill -0 "$NEXTDB_PID" 2>/dev/null; then
-        kill -TERM "$NEXTDB_PID"; wait "$NEXTDB_PID" 2>/dev/null || true
-    fi
-    if [ -n "$PG_DATA" ] && [ -f "$PG_DATA/postmaster.pid" ]; then
-        "${as_pg[@]}" "$PG_BINDIR/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
-    fi
-    if [ "$KEEP" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-wait_ready() {   # port, seconds
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do
-        pg_isready -q -h 127.0.0.1 -p "$1" -U postgres -d postgres && return 0
-        sleep 0.1
-    done
-    return 1
-}
+BENCH_NAME=pgbench-compare
+BENCH_TOOLS="pgbench pg_isready numactl"
+# shellcheck source=tools/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 declare -A TPS
 # Runs the init and every workload against the server on port $2; stores TPS[$1,name].

@@ -606,6 +606,14 @@ static int eval_guc(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const in
     return 0;
 }
 
+/* int2 -> int4/int8 and int4 -> int8: the value is unchanged. */
+static bool int_widening(type_oid_t from, type_oid_t to)
+{
+    int wf = from == TYPE_INT2 ? 2 : from == TYPE_INT4 ? 4 : from == TYPE_INT8 ? 8 : 0;
+    int wt = to == TYPE_INT2 ? 2 : to == TYPE_INT4 ? 4 : to == TYPE_INT8 ? 8 : 0;
+    return wf && wt && wf <= wt;
+}
+
 static int eval_rows_inner(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const int *rows,
                            int n, datum_t *out, bool *on, sql_error_t *err)
 {
@@ -713,6 +721,16 @@ static int eval_rows_inner(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, c
         if (eval_child(x, e->args[0], in, rows, n, &a, &an, err) < 0)
             return -1;
         type_oid_t from = e->args[0]->type;
+        if (int_widening(from, e->type)) {
+            /* Integers of every width are held in i64: widening copies (sum(int4) and
+             * friends put this cast on every row of a scan). */
+            for (int i = 0; i < n; i++) {
+                int r = rows[i];
+                on[r] = an[r];
+                out[r] = a[r];
+            }
+            return 0;
+        }
         for (int i = 0; i < n; i++) {
             int r = rows[i];
             on[r] = an[r];

@@ -25,6 +25,8 @@
 #include "sql/parse.h"
 #include "sql/types_vector.h"
 #include "sql/builtins_vector.h"
+#include "sql/builtins_json.h"
+#include "sql/types_json.h"
 #include "sql/explain.h"
 
 #define BX_AGGREF 100     /* binder-internal: an aggregate call before rewriting */
@@ -606,6 +608,10 @@ static bexpr_t *b_cmp(binder_t *b, int op, const char *opname, bexpr_t *l, bexpr
     type_oid_t t = b_unify(b, &l, &r, opname, location);
     if (t == TYPE_INVALID)
         return NULL;
+    if (t == TYPE_JSON) {        /* json has no comparison operators (jsonb has) */
+        b_op_error(b, opname, t, t, location);
+        return NULL;
+    }
     bexpr_t *e = bx_new(b, BX_CMP, TYPE_BOOL, 2);
     if (!e)
         return NULL;
@@ -637,6 +643,28 @@ static bexpr_t *b_array_cat(binder_t *b, bexpr_t *l, bexpr_t *r, int location)
     e->args[0] = l;
     e->args[1] = r;
     return e;
+}
+
+static bool is_json_type(type_oid_t t) { return t == TYPE_JSON || t == TYPE_JSONB; }
+
+/* A json/jsonb operator as its function (builtins_json_operator); path and key-set
+ * operands are text[]. No matching overload is PostgreSQL's operator error. */
+static bexpr_t *b_json_op(binder_t *b, const char *name, bexpr_t *l, bexpr_t *r, int location)
+{
+    type_oid_t lt = l->type == TYPE_UNKNOWN ? r->type : l->type;
+    const char *fn = builtins_json_operator(name, lt, r->type);
+    bool path = !strcmp(name, "#>") || !strcmp(name, "#>>") || !strcmp(name, "#-") || !strcmp(name, "?|") ||
+                !strcmp(name, "?&");
+    if (path && r->type == TYPE_UNKNOWN && !(r = b_coerce(b, r, TYPE_TEXTARRAY, -1, CAST_IMPLICIT, location)))
+        return NULL;
+    type_oid_t types[2] = {l->type, r->type}, cast_to[2];
+    sql_error_t tmp = {0};
+    if ((path && r->type != TYPE_TEXTARRAY) || !builtin_resolve(fn, 2, types, cast_to, &tmp)) {
+        b_op_error(b, name, l->type, r->type, location);
+        return NULL;
+    }
+    bexpr_t *args[2] = {l, r};
+    return b_builtin(b, fn, 2, args, location);
 }
 
 static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
@@ -676,6 +704,10 @@ static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
         b_op_error(b, name, TYPE_INVALID, r->type, n->location);
         return NULL;
     }
+    if ((is_json_type(l->type) || (l->type == TYPE_UNKNOWN && r->type == TYPE_JSONB)) &&
+        builtins_json_operator(name, l->type == TYPE_UNKNOWN ? r->type : l->type, r->type) &&
+        (strcmp(name, "||") || r->type == TYPE_JSONB || (l->type == TYPE_JSONB && r->type == TYPE_UNKNOWN)))
+        return b_json_op(b, name, l, r, n->location);
     if ((l->type == TYPE_VECTOR || r->type == TYPE_VECTOR) && builtins_vector_operator(name)) {
         /* pgvector's operators are its functions; an unknown side is a vector literal */
         bexpr_t *args[2] = {l, r};

@@ -921,10 +921,16 @@ nofn:
 
 static bexpr_t *b_builtin(binder_t *b, const char *name, int nargs, bexpr_t **args, int location)
 {
-    type_oid_t types[BUILTIN_ARGS_MAX + 1], cast_to[BUILTIN_ARGS_MAX + 1];
-    if (nargs > BUILTIN_ARGS_MAX) {
-        sql_error(b->err, "54023", "cannot pass more than %d arguments to a function", BUILTIN_ARGS_MAX);
+    if (nargs > LIMIT_FUNC_ARGS) {
+        sql_error(b->err, "54023", "cannot pass more than %d arguments to a function", LIMIT_FUNC_ARGS);
         b_pos(b, location);
+        return NULL;
+    }
+    /* in the arena, not on the stack: the binder recurses through nested calls */
+    type_oid_t *types = arena_alloc(b->a, (size_t)(nargs + 1) * sizeof *types);
+    type_oid_t *cast_to = arena_alloc(b->a, (size_t)(nargs + 1) * sizeof *cast_to);
+    if (!types || !cast_to) {
+        sql_error(b->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
         return NULL;
     }
     for (int i = 0; i < nargs; i++)
@@ -975,9 +981,13 @@ static bexpr_t *b_func(binder_t *b, const ast_t *n, const scope_t *sc)
         return NULL;
     }
     int nargs = n->func.args.n;
-    bexpr_t *args[BUILTIN_ARGS_MAX + 1];
-    if (nargs > BUILTIN_ARGS_MAX) {
-        sql_error(b->err, "54023", "cannot pass more than %d arguments to a function", BUILTIN_ARGS_MAX);
+    if (nargs > LIMIT_FUNC_ARGS) {
+        sql_error(b->err, "54023", "cannot pass more than %d arguments to a function", LIMIT_FUNC_ARGS);
+        return NULL;
+    }
+    bexpr_t **args = arena_alloc(b->a, (size_t)(nargs + 1) * sizeof *args);
+    if (!args) {
+        sql_error(b->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
         return NULL;
     }
     for (int i = 0; i < nargs; i++)

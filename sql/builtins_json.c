@@ -110,6 +110,15 @@ static jv_t *get_elem(const jv_t *a, int64_t i)
     return i >= 0 && i < (int64_t)a->n ? a->items[i] : NULL;
 }
 
+/* A jsonb raw scalar is a one-element array to element access (PostgreSQL stores
+ * it so); a json scalar is not. */
+static jv_t *get_elem_top(type_oid_t t, jv_t *v, int64_t i)
+{
+    if (t == JB && v->kind != JV_ARRAY && v->kind != JV_OBJECT)
+        return i == 0 || i == -1 ? v : NULL;
+    return get_elem(v, i);
+}
+
 /* jsonb -> text, json -> text, ->> variants (fn->name tells text-ness by the table). */
 static int field_common(const builtin_ctx_t *ctx, const datum_t *args, const type_oid_t *argtypes, bool as_text,
                         datum_t *out, bool *isnull, sql_error_t *err)
@@ -117,7 +126,7 @@ static int field_common(const builtin_ctx_t *ctx, const datum_t *args, const typ
     jv_t *v = arg(ctx, args, argtypes, 0, err);
     if (!v) return -1;
     jv_t *m;
-    if (argtypes[1] == I4) m = get_elem(v, args[1].i64);
+    if (argtypes[1] == I4) m = get_elem_top(argtypes[0], v, args[1].i64);
     else {
         sql_error_t e2 = {0};
         m = get_field(ctx, argtypes[0], v, args[1].s->data, args[1].s->len, &e2);
@@ -166,17 +175,20 @@ static int path_common(const builtin_ctx_t *ctx, int nargs, const datum_t *args,
             long long idx = strtoll(buf, &end, 10);
             if (*end || errno) { *isnull = true; return 0; }
             cur = get_elem(cur, idx);
+        } else if (steps == 1 && argtypes[0] == JB) {
+            char buf[32];
+            if (e.s->len == 0 || e.s->len >= sizeof buf) { *isnull = true; return 0; }
+            memcpy(buf, e.s->data, e.s->len);
+            buf[e.s->len] = 0;
+            char *end;
+            errno = 0;
+            long long idx = strtoll(buf, &end, 10);
+            if (*end || errno) { *isnull = true; return 0; }
+            cur = get_elem_top(JB, (jv_t *)cur, idx);
         } else {
             cur = NULL;
         }
         if (!cur) { *isnull = true; return 0; }
-    }
-    if (steps == 0 && as_text) {
-        if (argtypes[0] == JS) return builtins__ret_str(ctx, v->src, v->srclen, out, err);
-        strbuf_t sb;
-        strbuf_init(&sb);
-        jv_out(v, &sb);
-        return ret_sb(ctx, &sb, out, err);
     }
     return as_text ? ret_node_text(ctx, argtypes[0], cur, out, isnull, err) : ret_node(ctx, argtypes[0], cur, out, err);
 }

@@ -628,7 +628,7 @@ void jv_out_pretty(const jv_t *v, int level, strbuf_t *out)
             }
             jv_out_pretty(obj ? v->pairs[i].val : v->items[i], level + 1, out);
         }
-        if (v->n) pretty_indent(level, out);
+        pretty_indent(level, out);        /* empty containers too: "[\n]" */
         strbuf_putc(out, obj ? '}' : ']');
     } else {
         out_scalar(v, out);
@@ -857,7 +857,8 @@ static const char *jv_kind_name(const jv_t *v)
     case JV_STRING: return "string";
     case JV_NUMBER: return "numeric";
     case JV_BOOL: return "boolean";
-    default: return "array or object";
+    case JV_ARRAY: return "array";
+    default: return "object";
     }
 }
 

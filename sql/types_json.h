@@ -41,8 +41,10 @@
 #define TYPE_JSONBARRAY 3807
 #define TYPE_JSONARRAY 199
 
-/* Nesting bound of json/jsonb documents (PostgreSQL's bound is its stack depth). */
-#define LIMIT_SQL_JSON_DEPTH 6400
+/* Nesting bound of json/jsonb documents. PostgreSQL's bound is its 2 MB stack
+ * (thousands of levels); ours keeps the recursive parser and tree walkers within a
+ * 256 KiB fiber stack (core/limits.h) on top of the executor's own frames. */
+#define LIMIT_SQL_JSON_DEPTH 256
 
 /* Scalar kinds keep PostgreSQL's jbvType order; containers sort above them. */
 typedef enum jv_kind { JV_NULL = 0, JV_STRING = 1, JV_NUMBER = 2, JV_BOOL = 3, JV_ARRAY = 0x10, JV_OBJECT = 0x11 } jv_kind_t;

@@ -719,6 +719,11 @@ static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
     if (!strcmp(name, "||")) {
         if (type_is_array(l->type) || type_is_array(r->type))
             return b_array_cat(b, l, r, n->location);
+        if ((l->type == TYPE_BYTEA && (r->type == TYPE_BYTEA || r->type == TYPE_UNKNOWN)) ||
+            (r->type == TYPE_BYTEA && l->type == TYPE_UNKNOWN)) {
+            bexpr_t *args[2] = {l, r};
+            return b_builtin(b, "byteacat", 2, args, n->location);
+        }
         if (is_string_cat(l->type) || is_string_cat(r->type)) {
             if (!(l = b_coerce(b, b_resolve_unknown(b, l), TYPE_TEXT, -1, CAST_ASSIGNMENT, n->location)) ||
                 !(r = b_coerce(b, b_resolve_unknown(b, r), TYPE_TEXT, -1, CAST_ASSIGNMENT, n->location)))

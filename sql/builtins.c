@@ -31,6 +31,8 @@ extern const builtin_t builtins_vector[];      /* sql/builtins_vector.c */
 extern const int builtins_vector_count;
 extern const builtin_t builtins_json[];        /* sql/builtins_json.c */
 extern const int builtins_json_count;
+extern const builtin_t builtins_bytea[];       /* sql/builtins_bytea.c */
+extern const int builtins_bytea_count;
 
 #define T TYPE_TEXT
 #define I4 TYPE_INT4
@@ -156,7 +158,8 @@ static const builtin_t builtin_table[] = {
 
 int builtin_count(void)
 {
-    return BUILTIN_TABLE_COUNT + builtins_catalog_count + builtins_vector_count + builtins_json_count;
+    return BUILTIN_TABLE_COUNT + builtins_catalog_count + builtins_vector_count + builtins_json_count +
+           builtins_bytea_count;
 }
 
 const builtin_t *builtin_at(int i)
@@ -167,7 +170,9 @@ const builtin_t *builtin_at(int i)
     i -= BUILTIN_TABLE_COUNT;
     if (i < builtins_catalog_count) return &builtins_catalog[i];
     i -= builtins_catalog_count;
-    return i < builtins_vector_count ? &builtins_vector[i] : &builtins_json[i - builtins_vector_count];
+    if (i < builtins_vector_count) return &builtins_vector[i];
+    i -= builtins_vector_count;
+    return i < builtins_json_count ? &builtins_json[i] : &builtins_bytea[i - builtins_json_count];
 }
 
 /* Number of fixed leading arguments of a variadic entry. */

@@ -797,6 +797,15 @@ static int b_aggfn(const char *name)
     if (!strcmp(name, "min")) return AGG_MIN;
     if (!strcmp(name, "max")) return AGG_MAX;
     if (!strcmp(name, "string_agg")) return AGG_STRING_AGG;
+    static const struct { const char *name; int fn; } ext[] = {     /* sql/exec_agg_ext.c */
+        {"bool_and", AGG_BOOL_AND}, {"every", AGG_BOOL_AND}, {"bool_or", AGG_BOOL_OR},
+        {"stddev", AGG_STDDEV_SAMP}, {"stddev_samp", AGG_STDDEV_SAMP}, {"stddev_pop", AGG_STDDEV_POP},
+        {"variance", AGG_VAR_SAMP}, {"var_samp", AGG_VAR_SAMP}, {"var_pop", AGG_VAR_POP},
+        {"array_agg", AGG_ARRAY_AGG}, {"jsonb_agg", AGG_JSONB_AGG}, {"json_agg", AGG_JSON_AGG},
+        {"jsonb_object_agg", AGG_JSONB_OBJECT_AGG}, {"json_object_agg", AGG_JSON_OBJECT_AGG},
+    };
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
+        if (!strcmp(name, ext[i].name)) return ext[i].fn;
     return -1;
 }
 
@@ -820,7 +829,8 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
         ag.fn = AGG_COUNT_STAR;
         ag.rettype = TYPE_INT8;
     } else {
-        if (n->func.args.n != (fn == AGG_STRING_AGG ? 2 : 1)) {
+        bool two = fn == AGG_STRING_AGG || fn == AGG_JSONB_OBJECT_AGG || fn == AGG_JSON_OBJECT_AGG;
+        if (n->func.args.n != (two ? 2 : 1)) {
             sql_error(b->err, SQLSTATE_UNDEFINED_FUNCTION, "function %s with %d arguments does not exist",
                       n->func.name, n->func.args.n);
             b_pos(b, n->location);
@@ -846,6 +856,11 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
                 arg = NULL;
             else
                 arg = b_coerce(b, b_resolve_unknown(b, arg), TYPE_TEXT, -1, CAST_IMPLICIT, n->location);
+        }
+        if (arg && (fn == AGG_JSONB_OBJECT_AGG || fn == AGG_JSON_OBJECT_AGG)) {
+            bexpr_t *val = b_expr(b, n->func.args.items[1], sc);
+            if (!val || !(ag.arg2 = b_resolve_unknown(b, val)))
+                arg = NULL;
         }
         b->agg_allowed = true;
         b->agg_context = saved;
@@ -874,6 +889,28 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
             ag.rettype = TYPE_FLOAT8;
             break;
         case AGG_STRING_AGG: ag.rettype = TYPE_TEXT; break;
+        case AGG_BOOL_AND: case AGG_BOOL_OR:
+            if (t != TYPE_BOOL)
+                goto nofn;
+            ag.rettype = TYPE_BOOL;
+            break;
+        case AGG_STDDEV_SAMP: case AGG_STDDEV_POP: case AGG_VAR_SAMP: case AGG_VAR_POP:
+            /* float8 also for integer inputs (PostgreSQL: numeric; see sql/README.md) */
+            if (!is_numeric_type(t) || !(arg = b_coerce(b, arg, TYPE_FLOAT8, -1, CAST_IMPLICIT, n->location)))
+                goto nofn;
+            ag.rettype = TYPE_FLOAT8;
+            break;
+        case AGG_ARRAY_AGG:
+            if (type_is_array(t)) {
+                sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "array_agg of arrays is not supported");
+                b_pos(b, n->location);
+                return NULL;
+            }
+            if ((ag.rettype = type_array_of(t)) == TYPE_INVALID)
+                goto nofn;
+            break;
+        case AGG_JSONB_AGG: case AGG_JSONB_OBJECT_AGG: ag.rettype = TYPE_JSONB; break;
+        case AGG_JSON_AGG: case AGG_JSON_OBJECT_AGG: ag.rettype = TYPE_JSON; break;
         default:
             if (t == TYPE_BOOL || t == TYPE_BYTEA)
                 goto nofn;
@@ -3167,7 +3204,8 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
         plan_agg_t *aggs = b->aggs;
         bool pushdown = cur->kind == PL_SCAN;
         for (int i = 0; i < naggs && pushdown; i++)
-            if (aggs[i].distinct || aggs[i].fn == AGG_STRING_AGG || aggs[i].argtype == TYPE_VECTOR)
+            if (aggs[i].distinct || aggs[i].fn == AGG_STRING_AGG || aggs[i].argtype == TYPE_VECTOR ||
+                aggs[i].fn >= AGG_BOOL_AND)
                 pushdown = false;
         plan_t *ag = pl_new(b, PL_AGG, ngroup + naggs);
         if (!ag)

@@ -1001,6 +1001,8 @@ static bexpr_t *b_builtin(binder_t *b, const char *name, int nargs, bexpr_t **ar
     return e;
 }
 
+static int json_srf_index(const char *name);
+
 static bexpr_t *b_func(binder_t *b, const ast_t *n, const scope_t *sc)
 {
     const char *name = n->func.name;
@@ -1017,8 +1019,8 @@ static bexpr_t *b_func(binder_t *b, const ast_t *n, const scope_t *sc)
         b_pos(b, n->location);
         return NULL;
     }
-    if (!strcmp(name, "generate_series")) {
-        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "generate_series is only supported in FROM");
+    if (!strcmp(name, "generate_series") || json_srf_index(name) >= 0) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "%s is only supported in FROM", name);
         b_pos(b, n->location);
         return NULL;
     }
@@ -2047,14 +2049,92 @@ static plan_t *b_unnest(binder_t *b, const ast_t *n, scope_t *sc)
     return scope_add(b, sc, s) < 0 ? NULL : p;
 }
 
+/* The json set-returning functions (builtins_json.c): which arrays they unnest
+ * and their column names (NULL: named after the function or its alias). */
+static const struct { const char *name; bool keys, values; const char *col; } json_srfs[] = {
+    {"jsonb_each", true, true, "value"}, {"jsonb_each_text", true, true, "value"},
+    {"jsonb_array_elements", false, true, "value"}, {"jsonb_array_elements_text", false, true, "value"},
+    {"jsonb_object_keys", true, false, NULL},
+    {"json_each", true, true, "value"}, {"json_each_text", true, true, "value"},
+    {"json_array_elements", false, true, "value"}, {"json_array_elements_text", false, true, "value"},
+    {"json_object_keys", true, false, NULL},
+};
+
+static int json_srf_index(const char *name)
+{
+    for (size_t i = 0; i < sizeof json_srfs / sizeof json_srfs[0]; i++)
+        if (!strcmp(json_srfs[i].name, name)) return (int)i;
+    return -1;
+}
+
+/* jsonb_each(j) & co. in FROM: a PL_SERIES unnesting the key and/or value arrays
+ * the functions "<name>:keys" / "<name>:values" return. */
+static plan_t *b_json_srf(binder_t *b, const ast_t *n, scope_t *sc, int k)
+{
+    const ast_t *f = n->rangefunc.func;
+    if (f->func.args.n != 1) {
+        sql_error(b->err, SQLSTATE_UNDEFINED_FUNCTION, "function %s with %d arguments does not exist", f->func.name,
+                  f->func.args.n);
+        b_pos(b, f->location);
+        return NULL;
+    }
+    scope_t empty = {0};
+    bexpr_t *arg = b_expr(b, f->func.args.items[0], &empty);
+    if (!arg)
+        return NULL;
+    int ncols = json_srfs[k].keys + json_srfs[k].values;
+    bexpr_t *arrs[2];
+    int c = 0;
+    char fname[64];
+    for (int part = 0; part < 2; part++) {
+        if (!(part == 0 ? json_srfs[k].keys : json_srfs[k].values)) continue;
+        snprintf(fname, sizeof fname, "%s:%s", json_srfs[k].name, part == 0 ? "keys" : "values");
+        bexpr_t *a1[1] = {arg};
+        if (!(arrs[c++] = b_builtin(b, fname, 1, a1, f->location))) {
+            /* the internal name must not leak: report the SQL function */
+            sql_error_clear(b->err);
+            sql_error(b->err, SQLSTATE_UNDEFINED_FUNCTION, "function %s(%s) does not exist", json_srfs[k].name,
+                      b_typename(b, arg->type));
+            sql_error_hint(b->err, "No function matches the given name and argument types. "
+                                   "You might need to add explicit type casts.");
+            b_pos(b, f->location);
+            return NULL;
+        }
+    }
+    plan_t *p = pl_new(b, PL_SERIES, ncols);
+    bsrc_t *s = p ? src_new(b, ncols) : NULL;
+    if (!s)
+        return NULL;
+    p->series.unnest = arrs[0];
+    p->series.unnest2 = ncols == 2 ? arrs[1] : NULL;
+    s->alias = n->rangefunc.alias ? n->rangefunc.alias : json_srfs[k].name;
+    for (int i = 0; i < ncols; i++) {
+        p->types[i] = s->types[i] = type_array_elem(arrs[i]->type);
+        s->typmods[i] = -1;
+    }
+    if (ncols == 2) {
+        s->names[0] = "key";
+        s->names[1] = json_srfs[k].col;
+    } else {
+        s->names[0] = json_srfs[k].col ? json_srfs[k].col
+                      : n->rangefunc.alias && !n->rangefunc.colaliases.n ? n->rangefunc.alias : json_srfs[k].name;
+    }
+    if (b_apply_colaliases(b, s, &n->rangefunc.colaliases, s->alias) < 0)
+        return NULL;
+    s->plan = p;
+    return scope_add(b, sc, s) < 0 ? NULL : p;
+}
+
 static plan_t *b_series(binder_t *b, const ast_t *n, scope_t *sc)
 {
     const ast_t *f = n->rangefunc.func;
     if (f->kind == AST_FUNC && !strcmp(f->func.name, "unnest") && f->func.args.n == 1)
         return b_unnest(b, n, sc);
+    if (f->kind == AST_FUNC && json_srf_index(f->func.name) >= 0)
+        return b_json_srf(b, n, sc, json_srf_index(f->func.name));
     if (f->kind != AST_FUNC || strcmp(f->func.name, "generate_series") != 0 ||
         f->func.args.n < 2 || f->func.args.n > 3) {
-        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "only generate_series(start, stop[, step]) and unnest(array) are supported in FROM");
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "only generate_series(start, stop[, step]), unnest(array) and the json set-returning functions are supported in FROM");
         b_pos(b, n->location);
         return NULL;
     }

@@ -707,6 +707,89 @@ static BUILTIN_FN(bi_json_build_array) { (void)isnull; return build_array(ctx, n
 static BUILTIN_FN(bi_jsonb_build_object) { (void)isnull; return build_object(ctx, nargs, args, nulls, argtypes, false, out, err); }
 static BUILTIN_FN(bi_json_build_object) { (void)isnull; return build_object(ctx, nargs, args, nulls, argtypes, true, out, err); }
 
+/* ---- set-returning functions in FROM ----
+ * jsonb_each & co. run as unnest over arrays these functions return (bind.c zips
+ * the key and value arrays): "<name>:keys" / "<name>:values", names no SQL call
+ * reaches unquoted. */
+
+enum { SRF_EACH, SRF_EACH_TEXT, SRF_ELEMS, SRF_ELEMS_TEXT, SRF_KEYS };
+
+static int srf_check(const jv_t *v, type_oid_t t, int kind, sql_error_t *err)
+{
+    const char *fn = kind == SRF_EACH ? "each" : kind == SRF_EACH_TEXT ? "each_text" : kind == SRF_ELEMS ? "array_elements"
+                   : kind == SRF_ELEMS_TEXT ? "array_elements_text" : "object_keys";
+    const char *pfx = t == JS ? "json" : "jsonb";
+    bool scalar = v->kind != JV_ARRAY && v->kind != JV_OBJECT;
+    if (kind == SRF_ELEMS || kind == SRF_ELEMS_TEXT) {
+        if (v->kind == JV_ARRAY) return 0;
+        if (t == JB)
+            return sql_error(err, SQLSTATE_INVALID_PARAMETER, "cannot extract elements from %s",
+                             scalar ? "a scalar" : "an object");
+        return sql_error(err, SQLSTATE_INVALID_PARAMETER, "cannot call %s_%s on %s", pfx, fn,
+                         scalar ? "a scalar" : "a non-array");
+    }
+    if (v->kind == JV_OBJECT) return 0;
+    if (kind == SRF_KEYS)
+        return sql_error(err, SQLSTATE_INVALID_PARAMETER, "cannot call %s_%s on %s", pfx, fn,
+                         scalar ? "a scalar" : "an array");
+    if (t == JB) return sql_error(err, SQLSTATE_INVALID_PARAMETER, "cannot call %s_%s on a non-object", pfx, fn);
+    return sql_error(err, SQLSTATE_INVALID_PARAMETER, scalar ? "cannot deconstruct a scalar"
+                                                             : "cannot deconstruct an array as an object");
+}
+
+/* Text of a node for the _text forms (NULL for json null) or the json/jsonb value. */
+static int srf_value(const builtin_ctx_t *ctx, type_oid_t t, bool as_text, const jv_t *v, datum_t *d, bool *dn,
+                     sql_error_t *err)
+{
+    *dn = false;
+    if (as_text) return ret_node_text(ctx, t, v, d, dn, err);
+    return ret_node(ctx, t, v, d, err);
+}
+
+static int srf(const builtin_ctx_t *ctx, const datum_t *args, const type_oid_t *argtypes, int kind, bool keys,
+               datum_t *out, sql_error_t *err)
+{
+    type_oid_t t = argtypes[0];
+    jv_t *v = arg(ctx, args, argtypes, 0, err);
+    if (!v || srf_check(v, t, kind, err) < 0) return -1;
+    uint32_t n = v->n;
+    datum_t *vals = arena_alloc(ctx->arena, ((size_t)n + 1) * sizeof *vals);
+    bool *nl = arena_alloc(ctx->arena, (size_t)n + 1);
+    if (!vals || !nl) return builtins__oom(err);
+    bool as_text = kind == SRF_EACH_TEXT || kind == SRF_ELEMS_TEXT;
+    for (uint32_t i = 0; i < n; i++) {
+        nl[i] = false;
+        if (v->kind == JV_ARRAY) {
+            if (srf_value(ctx, t, as_text, v->items[i], &vals[i], &nl[i], err) < 0) return -1;
+        } else if (keys) {
+            const jv_pair_t *p = &v->pairs[i];
+            const char *s = p->key;
+            size_t kn = p->klen;
+            if (t == JS) {
+                jv_t tmp = {.kind = JV_STRING, .raw = true, .str = p->key, .n = p->klen};
+                if (raw_decode(ctx, &tmp, &s, &kn, err) < 0) return -1;
+            }
+            if (builtins__ret_str(ctx, s, kn, &vals[i], err) < 0) return -1;
+        } else if (srf_value(ctx, t, as_text, v->pairs[i].val, &vals[i], &nl[i], err) < 0) {
+            return -1;
+        }
+    }
+    type_oid_t elem = keys || as_text ? T : t;
+    const vstr_t *a = type_array_build(ctx->arena, elem, (int)n, vals, nl);
+    if (!a) return builtins__oom(err);
+    out->s = a;
+    return 0;
+}
+
+#define SRF_FN(fname, kind, keys) \
+    static BUILTIN_FN(fname) { (void)nargs; (void)nulls; (void)isnull; return srf(ctx, args, argtypes, kind, keys, out, err); }
+SRF_FN(bi_srf_each_keys, SRF_EACH, true)
+SRF_FN(bi_srf_each_values, SRF_EACH, false)
+SRF_FN(bi_srf_each_text_values, SRF_EACH_TEXT, false)
+SRF_FN(bi_srf_elems, SRF_ELEMS, false)
+SRF_FN(bi_srf_elems_text, SRF_ELEMS_TEXT, false)
+SRF_FN(bi_srf_keys, SRF_KEYS, true)
+
 static BUILTIN_FN(bi_gen_random_uuid)
 {
     (void)nargs; (void)args; (void)nulls; (void)argtypes; (void)isnull;
@@ -758,6 +841,21 @@ const builtin_t builtins_json[] = {
     {"json_build_object", 3200, VAR, {ANY}, JS, false, 's', bi_json_build_object},
     {"json_build_object", 3201, 0, {0}, JS, false, 's', bi_json_build_object},
     {"gen_random_uuid", 3432, 0, {0}, TYPE_UUID, true, 'v', bi_gen_random_uuid},
+    /* the arrays behind jsonb_each & co. in FROM (no pg_proc rows) */
+    {"jsonb_each:keys", 0, 1, {JB}, TA, true, 'i', bi_srf_each_keys},
+    {"jsonb_each:values", 0, 1, {JB}, TYPE_JSONBARRAY, true, 'i', bi_srf_each_values},
+    {"jsonb_each_text:keys", 0, 1, {JB}, TA, true, 'i', bi_srf_each_keys},
+    {"jsonb_each_text:values", 0, 1, {JB}, TA, true, 'i', bi_srf_each_text_values},
+    {"jsonb_array_elements:values", 0, 1, {JB}, TYPE_JSONBARRAY, true, 'i', bi_srf_elems},
+    {"jsonb_array_elements_text:values", 0, 1, {JB}, TA, true, 'i', bi_srf_elems_text},
+    {"jsonb_object_keys:keys", 0, 1, {JB}, TA, true, 'i', bi_srf_keys},
+    {"json_each:keys", 0, 1, {JS}, TA, true, 'i', bi_srf_each_keys},
+    {"json_each:values", 0, 1, {JS}, TYPE_JSONARRAY, true, 'i', bi_srf_each_values},
+    {"json_each_text:keys", 0, 1, {JS}, TA, true, 'i', bi_srf_each_keys},
+    {"json_each_text:values", 0, 1, {JS}, TA, true, 'i', bi_srf_each_text_values},
+    {"json_array_elements:values", 0, 1, {JS}, TYPE_JSONARRAY, true, 'i', bi_srf_elems},
+    {"json_array_elements_text:values", 0, 1, {JS}, TA, true, 'i', bi_srf_elems_text},
+    {"json_object_keys:keys", 0, 1, {JS}, TA, true, 'i', bi_srf_keys},
 };
 const int builtins_json_count = (int)(sizeof builtins_json / sizeof builtins_json[0]);
 

@@ -101,7 +101,11 @@ struct plan {
             plan_topk_t *topk;         /* per-shard ORDER BY ... LIMIT, or NULL */
         } scan;
         struct { const pgcat_vtab_t *vt; } vtab;
-        struct { bexpr_t *start, *stop, *step; bexpr_t *unnest; /* unnest(array) instead */ } series;
+        struct {
+            bexpr_t *start, *stop, *step;
+            bexpr_t *unnest;     /* unnest(array) instead */
+            bexpr_t *unnest2;    /* a second array zipped with it (jsonb_each: keys, values) */
+        } series;
         struct { int nrows; bexpr_t ***rows; } values;
         struct { bexpr_t *pred; } filter;
         struct { bexpr_t **exprs; } project;

@@ -57,6 +57,9 @@ static const type_info_t type_table[] = {
     {TYPE_JSON, "json", "json", -1, false, 'U', 'i', TYPE_JSONARRAY, 0, false},     /* types_json.c */
     {TYPE_JSONB, "jsonb", "jsonb", -1, false, 'U', 'i', TYPE_JSONBARRAY, 0, false},
     {TYPE_UUID, "uuid", "uuid", 16, false, 'U', 'c', 2951, 0, false},               /* types_uuid.c */
+    {TYPE_JSONARRAY, "_json", "json[]", -1, false, 'A', 'i', 0, TYPE_JSON, false},
+    {TYPE_JSONBARRAY, "_jsonb", "jsonb[]", -1, false, 'A', 'i', 0, TYPE_JSONB, false},
+    {2951, "_uuid", "uuid[]", -1, false, 'A', 'i', 0, TYPE_UUID, false},
 };
 #define TYPE_TABLE_COUNT ((int)(sizeof type_table / sizeof type_table[0]))
 

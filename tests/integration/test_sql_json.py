@@ -190,7 +190,32 @@ FUNCTIONS = [
 ]
 
 
-@pytest.mark.parametrize("sql", INPUT + OPERATORS + FUNCTIONS)
+SRFS = [
+    """SELECT * FROM jsonb_each('{"b":1,"a":[2],"c":null}') ORDER BY key""",
+    """SELECT key, value FROM jsonb_each_text('{"b":"x","a":null,"c":{"d":1}}') ORDER BY key""",
+    """SELECT * FROM jsonb_array_elements('[1,"a",null,{"x":1}]')""",
+    """SELECT value FROM jsonb_array_elements_text('[1,"a",null,[2]]') AS e""",
+    """SELECT * FROM jsonb_object_keys('{"b":1,"a":2,"aa":3}')""",
+    """SELECT k FROM jsonb_object_keys('{"b":1}') AS k""",
+    """SELECT * FROM json_each('{"b": 1 ,"a":[2, 3]}')""",
+    """SELECT * FROM json_each_text('{"b": "x" ,"a":null}')""",
+    """SELECT * FROM json_array_elements('[1, "a" ,null]')""",
+    """SELECT * FROM json_array_elements_text('[1, "a" ,null]')""",
+    """SELECT * FROM json_object_keys('{"b":1,"a":2,"b":3}')""",
+    """SELECT count(*), sum(value::int) FROM jsonb_array_elements_text('[1,2,3]')""",
+    """SELECT * FROM jsonb_each('{"a":1}') AS t(k, v)""",
+    """SELECT * FROM jsonb_array_elements('{"a":1}')""",
+    """SELECT * FROM jsonb_array_elements('1')""",
+    """SELECT * FROM jsonb_each('[1]')""",
+    """SELECT * FROM jsonb_object_keys('[1]')""",
+    """SELECT * FROM jsonb_object_keys('1')""",
+    """SELECT * FROM json_array_elements('{}')""",
+    """SELECT * FROM json_object_keys('[]')""",
+    """SELECT * FROM json_each('[]')""",
+]
+
+
+@pytest.mark.parametrize("sql", INPUT + OPERATORS + FUNCTIONS + SRFS)
 def test_matches_postgres(pair, sql):
     ours, ref = pair
     assert _run(ours, sql) == _run(ref, sql), sql

@@ -31,6 +31,13 @@
 #define ANY TYPE_INVALID
 #define VAR BUILTIN_VARIADIC
 
+/* memcpy that accepts an empty (possibly NULL) source: empty containers have no
+ * child arrays. */
+static void copy_n(void *dst, const void *src, size_t n)
+{
+    if (n) memcpy(dst, src, n);
+}
+
 static jv_t *arg(const builtin_ctx_t *ctx, const datum_t *args, const type_oid_t *argtypes, int i, sql_error_t *err)
 {
     return jv_of_datum(argtypes[i] == JS ? JS : JB, args[i], ctx->arena, err);
@@ -275,8 +282,8 @@ static BUILTIN_FN(bi_jsonb_concat)
         if (!(r = jv_new(ctx->arena, JV_OBJECT))) return builtins__oom(err);
         r->pairs = arena_alloc(ctx->arena, ((size_t)a->n + b->n + 1) * sizeof *r->pairs);
         if (!r->pairs) return builtins__oom(err);
-        memcpy(r->pairs, a->pairs, a->n * sizeof *r->pairs);
-        memcpy(r->pairs + a->n, b->pairs, b->n * sizeof *r->pairs);
+        copy_n(r->pairs, a->pairs, a->n * sizeof *r->pairs);
+        copy_n(r->pairs + a->n, b->pairs, b->n * sizeof *r->pairs);
         r->n = a->n + b->n;
         if (jv_object_canon(r, ctx->arena, err) < 0) return -1;
     } else {
@@ -287,8 +294,8 @@ static BUILTIN_FN(bi_jsonb_concat)
         if (!(r = jv_new(ctx->arena, JV_ARRAY))) return builtins__oom(err);
         r->items = arena_alloc(ctx->arena, ((size_t)na + nb + 1) * sizeof *r->items);
         if (!r->items) return builtins__oom(err);
-        memcpy(r->items, ia, na * sizeof *r->items);
-        memcpy(r->items + na, ib, nb * sizeof *r->items);
+        copy_n(r->items, ia, na * sizeof *r->items);
+        copy_n(r->items + na, ib, nb * sizeof *r->items);
         r->n = na + nb;
     }
     return ret_jsonb(ctx, r, out, err);
@@ -425,7 +432,7 @@ static int path_apply(const builtin_ctx_t *ctx, jv_t *v, const path_t *p, int le
         if (!last || op == PATH_DELETE || (op == PATH_SET && !flag)) return 0;
         jv_pair_t *np = arena_alloc(ctx->arena, ((size_t)v->n + 1) * sizeof *np);
         if (!np) return builtins__oom(err);
-        memcpy(np, v->pairs, v->n * sizeof *np);
+        copy_n(np, v->pairs, v->n * sizeof *np);
         np[v->n].key = k->data;
         np[v->n].klen = k->len;
         np[v->n].val = nv;
@@ -462,9 +469,9 @@ static int path_apply(const builtin_ctx_t *ctx, jv_t *v, const path_t *p, int le
     else at = op == PATH_INSERT && flag ? idx + 1 : idx;
     jv_t **ni = arena_alloc(ctx->arena, ((size_t)n + 1) * sizeof *ni);
     if (!ni) return builtins__oom(err);
-    memcpy(ni, v->items, (size_t)at * sizeof *ni);
+    copy_n(ni, v->items, (size_t)at * sizeof *ni);
     ni[at] = nv;
-    memcpy(ni + at + 1, v->items + at, (size_t)(n - at) * sizeof *ni);
+    if (n > at) memcpy(ni + at + 1, v->items + at, (size_t)(n - at) * sizeof *ni);
     v->items = ni;
     v->n++;
     return 0;

@@ -261,11 +261,18 @@ static int eval_func(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const i
                      datum_t *out, bool *on, sql_error_t *err)
 {
     int na = e->nargs;
-    datum_t *av[BUILTIN_ARGS_MAX + 8];
-    bool *anl[BUILTIN_ARGS_MAX + 8];
-    type_oid_t types[BUILTIN_ARGS_MAX + 8];
-    if (na > BUILTIN_ARGS_MAX + 8)
+    if (na > LIMIT_FUNC_ARGS)
         return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many arguments");
+    /* per-call argument vectors in the batch arena: up to LIMIT_FUNC_ARGS (variadic
+     * functions such as jsonb_build_object take many), not on the fiber stack */
+    size_t nslots = (size_t)(na ? na : 1);
+    datum_t **av = arena_alloc(x->arena, nslots * sizeof *av);
+    bool **anl = arena_alloc(x->arena, nslots * sizeof *anl);
+    type_oid_t *types = arena_alloc(x->arena, nslots * sizeof *types);
+    datum_t *args = arena_alloc(x->arena, nslots * sizeof *args);
+    bool *nulls = arena_alloc(x->arena, nslots * sizeof *nulls);
+    if (!av || !anl || !types || !args || !nulls)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
     for (int k = 0; k < na; k++) {
         if (eval_child(x, e->args[k], in, rows, n, &av[k], &anl[k], err) < 0)
             return -1;
@@ -275,8 +282,6 @@ static int eval_func(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const i
     bc.arena = x->arena;
     for (int i = 0; i < n; i++) {
         int r = rows[i];
-        datum_t args[BUILTIN_ARGS_MAX + 8];
-        bool nulls[BUILTIN_ARGS_MAX + 8];
         bool anynull = false;
         for (int k = 0; k < na; k++) {
             args[k] = av[k][r];

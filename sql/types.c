@@ -10,6 +10,7 @@
 
 #include "core/assert.h"
 #include "sql/types_vector.h"
+#include "sql/numeric.h"
 
 /* pg_type rows, values copied from PostgreSQL 15's catalog (checked with psql). */
 static const type_info_t type_table[] = {
@@ -112,7 +113,7 @@ void type_format(type_oid_t oid, int32_t typmod, strbuf_t *out)
     else if (oid == TYPE_VECTOR && typmod >= 0)
         strbuf_printf(out, "vector(%d)", typmod);
     else if (oid == TYPE_NUMERIC && typmod >= 4)
-        strbuf_printf(out, "numeric(%d,%d)", ((typmod - 4) >> 16) & 0xffff, (typmod - 4) & 0xffff);
+        numeric_typmod_format(typmod, out);
     else
         strbuf_puts(out, ti->sql_name);
 }
@@ -155,6 +156,8 @@ int type_cmp(type_oid_t t, datum_t a, datum_t b)
         return type_array_cmp(a, b);
     if (t == TYPE_VECTOR)
         return type_vector_cmp(a, b);
+    if (t == TYPE_NUMERIC)
+        return numeric_cmp(a, b);
     return a.i64 < b.i64 ? -1 : a.i64 > b.i64;
 }
 
@@ -205,6 +208,8 @@ uint64_t type_hash(type_oid_t t, datum_t d)
         return type_array_hash(d);
     if (t == TYPE_VECTOR)
         return type_vector_hash(d);
+    if (t == TYPE_NUMERIC)
+        return numeric_hash(d);
     return types__hash_u64((uint64_t)d.i64);
 }
 
@@ -237,6 +242,12 @@ static const struct { type_oid_t from, to; char ctx; } cast_table[] = {
     {TYPE_OID, TYPE_REGTYPE, 'i'}, {TYPE_REGTYPE, TYPE_OID, 'i'}, {TYPE_INT4, TYPE_REGTYPE, 'i'},
     {TYPE_INT8, TYPE_REGTYPE, 'i'}, {TYPE_REGTYPE, TYPE_INT4, 'a'}, {TYPE_REGTYPE, TYPE_INT8, 'a'},
     {TYPE_OID, TYPE_REGPROC, 'i'}, {TYPE_REGPROC, TYPE_OID, 'i'},
+    /* numeric (pg_cast): ints -> numeric implicit, numeric -> floats implicit, the
+     * reverse directions by assignment */
+    {TYPE_INT2, TYPE_NUMERIC, 'i'}, {TYPE_INT4, TYPE_NUMERIC, 'i'}, {TYPE_INT8, TYPE_NUMERIC, 'i'},
+    {TYPE_NUMERIC, TYPE_INT2, 'a'}, {TYPE_NUMERIC, TYPE_INT4, 'a'}, {TYPE_NUMERIC, TYPE_INT8, 'a'},
+    {TYPE_NUMERIC, TYPE_FLOAT4, 'i'}, {TYPE_NUMERIC, TYPE_FLOAT8, 'i'},
+    {TYPE_FLOAT4, TYPE_NUMERIC, 'a'}, {TYPE_FLOAT8, TYPE_NUMERIC, 'a'},
     {TYPE_OID, TYPE_REGNAMESPACE, 'i'}, {TYPE_REGNAMESPACE, TYPE_OID, 'i'}, {TYPE_INT4, TYPE_REGNAMESPACE, 'i'},
     {TYPE_INT8, TYPE_REGNAMESPACE, 'i'}, {TYPE_REGNAMESPACE, TYPE_INT4, 'a'}, {TYPE_REGNAMESPACE, TYPE_INT8, 'a'},
 };
@@ -371,6 +382,11 @@ int type_cast(type_oid_t from, type_oid_t to, int32_t to_typmod, int ctx, datum_
     if (from == TYPE_VECTOR && to == TYPE_VECTOR) {   /* vector(n): pgvector's vector() cast checks dims */
         *out = in;
         return type_vector_check_typmod(in, to_typmod, err);
+    }
+    if (from == TYPE_NUMERIC || to == TYPE_NUMERIC) {
+        int rc = types__numeric_cast(from, to, to_typmod, in, a, out, err);
+        if (rc <= 0)
+            return rc;                  /* 1: not a numeric value cast (strings below) */
     }
     if (from == to && !types__is_string(to)) { *out = in; return 0; }
     if (to == TYPE_VECTOR && type_is_array(from))

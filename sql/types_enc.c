@@ -42,7 +42,7 @@ static bool key_is_int(type_oid_t t)
  * is; arrays never appear in keys, DDL refuses them there). */
 static bool is_varlen(type_oid_t t)
 {
-    return types__is_string(t) || t == TYPE_BYTEA || type_is_array(t) || t == TYPE_VECTOR;
+    return types__is_string(t) || t == TYPE_BYTEA || type_is_array(t) || t == TYPE_VECTOR || t == TYPE_NUMERIC;
 }
 
 void type_key_encode(type_oid_t t, datum_t d, strbuf_t *out)

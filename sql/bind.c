@@ -690,6 +690,10 @@ static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
     int op = b_cmp_op(name);
     if (op >= 0)
         return b_cmp(b, op, name, l, r, n->location);
+    if (!strcmp(name, "^")) {           /* power(float8, float8) or power(numeric, numeric) */
+        bexpr_t *args[2] = {l, r};
+        return b_builtin(b, "power", 2, args, n->location);
+    }
     if (!strcmp(name, "||")) {
         if (type_is_array(l->type) || type_is_array(r->type))
             return b_array_cat(b, l, r, n->location);

@@ -963,25 +963,38 @@ static int num_power_int(const num_t *x, int64_t n, arena_t *a, datum_t *out, sq
     uint64_t m = n < 0 ? (uint64_t)(-(n + 1)) + 1 : (uint64_t)n;
     while (m) {
         if (m & 1) {
-            if (!num_mul(&r, &base, a, &r))
+            num_t t;
+            if (!num_mul(&r, &base, a, &t))
                 return oom(err);
+            r = t;
             if (int_digits(&r) > NUMERIC_MAX_INT_DIGITS || r.scale > NUMERIC_MAX_SCALE)
                 return overflow(err);
         }
         m >>= 1;
         if (m) {
-            if (!num_mul(&base, &base, a, &base))
+            num_t t;
+            if (!num_mul(&base, &base, a, &t))
                 return oom(err);
+            base = t;
             if (int_digits(&base) > NUMERIC_MAX_INT_DIGITS || base.scale > NUMERIC_MAX_SCALE)
                 return overflow(err);
         }
     }
-    if (n >= 0)
-        return numeric_pack(&r, a, out, err);
-    num_t o = {0}, q;
+    /* PostgreSQL 15's power_var for integer exponents: at least 16 digits after the
+     * point and the base's scale, rounded */
+    int rs = x->scale > NUMERIC_MIN_SIG_DIGITS ? x->scale : NUMERIC_MIN_SIG_DIGITS;
+    if (rs > NUMERIC_MAX_DISPLAY_SCALE)
+        rs = NUMERIC_MAX_DISPLAY_SCALE;
+    num_t q;
+    if (n >= 0) {
+        if (!num_round(&r, rs, false, a, &q))
+            return oom(err);
+        return numeric_pack(&q, a, out, err);
+    }
+    num_t o = {0};
     o.d = &one;
     o.n = 1;
-    if (!mag_div(&o, &r, div_scale(&o, &r), true, a, &q))
+    if (!mag_div(&o, &r, rs, true, a, &q))
         return oom(err);
     q.neg = r.neg && q.n > 0;
     return numeric_pack(&q, a, out, err);

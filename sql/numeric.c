@@ -466,8 +466,8 @@ int numeric_in(const char *s, size_t len, arena_t *a, datum_t *out, sql_error_t 
             return bad_input(s, len, err);
         for (; k < n && isdigit((unsigned char)p[k]); k++) {
             exp10 = exp10 * 10 + (p[k] - '0');
-            if (exp10 > NUMERIC_MAX_PRECISION)
-                return bad_input(s, len, err);
+            if (exp10 > 10 * (NUMERIC_MAX_INT_DIGITS + NUMERIC_MAX_SCALE))
+                return overflow(err);        /* beyond any representable value */
         }
         if (eneg) exp10 = -exp10;
     }
@@ -477,6 +477,8 @@ int numeric_in(const char *s, size_t len, arena_t *a, datum_t *out, sql_error_t 
         return overflow(err);
     num_t x = {0};
     long scale = (long)nfrac - exp10;
+    if ((long)ndig - scale > NUMERIC_MAX_INT_DIGITS + (long)ndig || scale > NUMERIC_MAX_SCALE)
+        return overflow(err);                /* checked exactly once packed */
     long sh = scale < 0 ? -scale : 0;
     if (!num_alloc(&x, (int)(ndig + (size_t)sh), a))
         return oom(err);

@@ -100,6 +100,7 @@ static bool mag_addsub(const num_t *x, const num_t *y, bool sub, arena_t *a, num
     int len = top + S + 1;
     r->kind = NUM_FINITE;
     r->scale = S;
+    r->neg = false;
     if (!num_alloc(r, len, a))
         return false;
     int carry = 0;
@@ -217,6 +218,7 @@ static bool mag_div(const num_t *x, const num_t *y, int rs, bool round, arena_t 
     uint8_t *N = arena_alloc(a, (size_t)nn + 1), *B = arena_alloc(a, (size_t)nb + 1);
     r->kind = NUM_FINITE;
     r->scale = rs;
+    r->neg = false;
     if (!N || !B || !num_alloc(r, nn + 1, a))
         return false;
     memset(N, 0, (size_t)shn);

@@ -12,6 +12,8 @@ import psycopg2
 import psycopg2.extensions
 import pytest
 
+import harness
+
 SETUP = [
     "DROP TABLE IF EXISTS num_t",
     "CREATE TABLE num_t (k int PRIMARY KEY, g int, n numeric, p numeric(8,3), i8 bigint, i4 int)",
@@ -132,6 +134,7 @@ def test_numeric_typmod_in_table(pair):
         assert _run(ours, sql) == _run(ref, sql), sql
 
 
+@pytest.mark.skipif(harness.TARGET == "postgres", reason="NextDB's own limit: no numeric key encoding yet")
 def test_numeric_primary_key_refused(server):
     conn = server.connect(autocommit=True)
     try:
@@ -140,7 +143,9 @@ def test_numeric_primary_key_refused(server):
         conn.close()
 
 
-def test_numeric_column_survives_restart(server):
+def test_numeric_column_survives_restart(server_factory):
+    server = server_factory("numeric_restart")
+    server.start()
     conn = server.connect(autocommit=True)
     psycopg2.extensions.register_type(_NUMTEXT, conn)
     _run(conn, "DROP TABLE IF EXISTS num_r")

@@ -24,6 +24,7 @@
 #include "core/limits.h"
 #include "sql/parse.h"
 #include "sql/types_vector.h"
+#include "sql/numeric.h"
 #include "sql/builtins_vector.h"
 #include "sql/builtins_json.h"
 #include "sql/types_json.h"
@@ -690,6 +691,11 @@ static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
                 r->val.f64 = -r->val.f64;
                 return r;
             }
+            if (r->kind == BX_CONST && !r->isnull && r->type == TYPE_NUMERIC) {
+                if (numeric_arith(ARITH_NEG, r->val, r->val, b->a, &r->val, b->err) < 0)
+                    return NULL;
+                return r;
+            }
             if (r->type == TYPE_UNKNOWN && !(r = b_coerce(b, r, TYPE_FLOAT8, -1, CAST_IMPLICIT, n->location)))
                 return NULL;
             if (is_numeric_type(r->type)) {
@@ -716,6 +722,10 @@ static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
     int op = b_cmp_op(name);
     if (op >= 0)
         return b_cmp(b, op, name, l, r, n->location);
+    if (!strcmp(name, "^")) {           /* power(float8, float8) or power(numeric, numeric) */
+        bexpr_t *args[2] = {l, r};
+        return b_builtin(b, "power", 2, args, n->location);
+    }
     if (!strcmp(name, "||")) {
         if (type_is_array(l->type) || type_is_array(r->type))
             return b_array_cat(b, l, r, n->location);
@@ -875,7 +885,8 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
         case AGG_SUM:
             if (t == TYPE_VECTOR) ag.rettype = TYPE_VECTOR;      /* pgvector's sum(vector) */
             else if (t == TYPE_INT2 || t == TYPE_INT4) ag.rettype = TYPE_INT8;
-            else if (t == TYPE_INT8 || t == TYPE_FLOAT8 || t == TYPE_NUMERIC) ag.rettype = TYPE_FLOAT8;
+            else if (t == TYPE_INT8 || t == TYPE_NUMERIC) ag.rettype = TYPE_NUMERIC;
+            else if (t == TYPE_FLOAT8) ag.rettype = TYPE_FLOAT8;
             else if (t == TYPE_FLOAT4) ag.rettype = TYPE_FLOAT4;
             else goto nofn;
             break;
@@ -886,7 +897,7 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
             }
             if (!is_numeric_type(t))
                 goto nofn;
-            ag.rettype = TYPE_FLOAT8;
+            ag.rettype = t == TYPE_FLOAT4 || t == TYPE_FLOAT8 ? TYPE_FLOAT8 : TYPE_NUMERIC;
             break;
         case AGG_STRING_AGG: ag.rettype = TYPE_TEXT; break;
         case AGG_BOOL_AND: case AGG_BOOL_OR:
@@ -917,8 +928,9 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
             ag.rettype = t;
             break;
         }
-        /* sum/avg read their input as float8 or int8; cast once here */
+        /* sum/avg read their input as float8, int8 or numeric; cast once here */
         if ((ag.fn == AGG_SUM || ag.fn == AGG_AVG) && t != TYPE_INT2 && t != TYPE_INT4 && t != TYPE_INT8 && t != TYPE_VECTOR &&
+            t != TYPE_NUMERIC &&
             !(arg = b_coerce(b, arg, TYPE_FLOAT8, -1, CAST_IMPLICIT, n->location)))
             return NULL;
         if ((ag.fn == AGG_SUM || ag.fn == AGG_AVG) && (t == TYPE_INT2 || t == TYPE_INT4) &&
@@ -1075,10 +1087,10 @@ static bexpr_t *b_typed_const(binder_t *b, const ast_t *n)
         v.i64 = n->c.ival;
         return bx_const(b, n->c.ival >= INT32_MIN && n->c.ival <= INT32_MAX ? TYPE_INT4 : TYPE_INT8, v, false);
     case AST_C_NUMERIC:
-        /* No numeric type yet: decimal literals are float8 (see sql/README.md). */
-        if (type_in_text(TYPE_FLOAT8, -1, n->c.str, strlen(n->c.str), b->a, &v, b->err) < 0)
+        /* decimal literals, and integers too large for int8, are numeric */
+        if (numeric_in(n->c.str, strlen(n->c.str), b->a, &v, b->err) < 0)
             return NULL;
-        return bx_const(b, TYPE_FLOAT8, v, false);
+        return bx_const(b, TYPE_NUMERIC, v, false);
     case AST_C_BOOL:
         v.i64 = n->c.bval;
         return bx_const(b, TYPE_BOOL, v, false);
@@ -1126,6 +1138,10 @@ static int b_type(binder_t *b, const ast_typename_t *t, int location, type_oid_t
         }
     }
     if (ti->oid == TYPE_VECTOR && t->ntypmods && type_vector_typmod_in(t->ntypmods, t->typmods, typmod, b->err) < 0) {
+        b_pos(b, location);
+        return -1;
+    }
+    if (ti->oid == TYPE_NUMERIC && t->ntypmods && numeric_typmod(t->ntypmods, t->typmods, typmod, b->err) < 0) {
         b_pos(b, location);
         return -1;
     }

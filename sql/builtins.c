@@ -33,6 +33,8 @@ extern const builtin_t builtins_json[];        /* sql/builtins_json.c */
 extern const int builtins_json_count;
 extern const builtin_t builtins_bytea[];       /* sql/builtins_bytea.c */
 extern const int builtins_bytea_count;
+extern const builtin_t builtins_numeric[];     /* sql/builtins_numeric.c */
+extern const int builtins_numeric_count;
 
 #define T TYPE_TEXT
 #define I4 TYPE_INT4
@@ -159,7 +161,7 @@ static const builtin_t builtin_table[] = {
 int builtin_count(void)
 {
     return BUILTIN_TABLE_COUNT + builtins_catalog_count + builtins_vector_count + builtins_json_count +
-           builtins_bytea_count;
+           builtins_bytea_count + builtins_numeric_count;
 }
 
 const builtin_t *builtin_at(int i)
@@ -172,7 +174,9 @@ const builtin_t *builtin_at(int i)
     i -= builtins_catalog_count;
     if (i < builtins_vector_count) return &builtins_vector[i];
     i -= builtins_vector_count;
-    return i < builtins_json_count ? &builtins_json[i] : &builtins_bytea[i - builtins_json_count];
+    if (i < builtins_json_count) return &builtins_json[i];
+    i -= builtins_json_count;
+    return i < builtins_bytea_count ? &builtins_bytea[i] : &builtins_numeric[i - builtins_bytea_count];
 }
 
 /* Number of fixed leading arguments of a variadic entry. */

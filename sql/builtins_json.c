@@ -568,7 +568,7 @@ int builtins_json_value(type_oid_t t, datum_t d, bool isnull, bool json, strbuf_
     switch (t) {
     case TYPE_BOOL: strbuf_puts(out, d.i64 ? "true" : "false"); return 0;
     case TYPE_INT2: case TYPE_INT4: case TYPE_INT8: case TYPE_OID:
-    case TYPE_FLOAT4: case TYPE_FLOAT8:
+    case TYPE_FLOAT4: case TYPE_FLOAT8: case TYPE_NUMERIC:
         strbuf_init(&tmp);
         type_out_text(t, -1, d, &tmp);
         {

@@ -12,6 +12,7 @@
 #include "core/assert.h"
 #include "sql/builtins_vector.h"
 #include "sql/exec_agg_ext.h"
+#include "sql/numeric.h"
 #include "sql/exec_int.h"
 
 /* ---- row stores ---- */
@@ -82,6 +83,7 @@ oom:
 
 typedef struct agg_state {
     __int128 isum;
+    numeric_acc_t *nacc;      /* sum of numeric inputs (NULL until the first) */
     double fsum;
     int64_t count;
     datum_t val;
@@ -259,6 +261,33 @@ static int agg_seen(agg_table_t *ag, int64_t group, int agg, type_oid_t t, datum
 
 static bool is_int_arg(type_oid_t t) { return t == TYPE_INT8 || t == TYPE_INT4 || t == TYPE_INT2; }
 
+/* Type of a sum/avg partial state's sum column: numeric where the result is numeric
+ * (an int8 column could overflow before the final sum does). */
+static type_oid_t partial_sum_type(const plan_agg_t *pa)
+{
+    return pa->rettype == TYPE_NUMERIC ? TYPE_NUMERIC : pa->argtype;
+}
+
+static int nacc_add(agg_table_t *ag, agg_state_t *s, datum_t v, sql_error_t *err)
+{
+    if (!s->nacc) {
+        s->nacc = arena_alloc(ag->a, sizeof *s->nacc);
+        if (!s->nacc)
+            return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        memset(s->nacc, 0, sizeof *s->nacc);
+    }
+    return numeric_acc_add(s->nacc, v, ag->a, err);
+}
+
+/* The numeric sum of a state whose result is numeric. */
+static int state_numeric_sum(arena_t *a, const plan_agg_t *pa, const agg_state_t *s, datum_t *out, sql_error_t *err)
+{
+    if (is_int_arg(pa->argtype))
+        return numeric_from_i128(s->isum, a, out, err);
+    numeric_acc_t zero = {0};
+    return numeric_acc_result(s->nacc ? s->nacc : &zero, a, out, err);
+}
+
 /* string_agg: appends [sep] v to the state's text, kept in a buffer whose capacity
  * (s->count bytes) doubles, so a group of n values costs O(total length). A NULL
  * separator counts as empty, as in PostgreSQL. */
@@ -302,7 +331,10 @@ static int state_add(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, datu
             return builtins_vector_agg_add(ag->a, pa->fn == AGG_AVG, &s->val.s, v, err);
         if (is_int_arg(pa->argtype))
             s->isum += v.i64;
-        else
+        else if (pa->argtype == TYPE_NUMERIC) {
+            if (nacc_add(ag, s, v, err) < 0)
+                return -1;
+        } else
             s->fsum += v.f64;
         s->count++;
         break;
@@ -345,15 +377,16 @@ void agg_out_types(const agg_table_t *ag, type_oid_t *types)
         }
         switch (pa->fn) {
         case AGG_COUNT_STAR: case AGG_COUNT: types[c++] = TYPE_INT8; break;
-        case AGG_SUM: types[c++] = pa->argtype; break;
-        case AGG_AVG: types[c++] = pa->argtype; types[c++] = TYPE_INT8; break;
+        case AGG_SUM: types[c++] = partial_sum_type(pa); break;
+        case AGG_AVG: types[c++] = partial_sum_type(pa); types[c++] = TYPE_INT8; break;
         default: types[c++] = pa->argtype; break;
         }
     }
 }
 
 /* Folds one partial row (columns starting at *col) into a state. */
-static int state_merge(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, const batch_t *in, int r, int *col)
+static int state_merge(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, const batch_t *in, int r, int *col,
+                       sql_error_t *err)
 {
     int c = *col;
     switch (pa->fn) {
@@ -366,7 +399,15 @@ static int state_merge(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, co
     case AGG_SUM:
     case AGG_AVG:
         if (!in->nulls[c][r]) {
-            if (is_int_arg(pa->argtype))
+            __int128 part;
+            if (is_int_arg(pa->argtype) && partial_sum_type(pa) == TYPE_NUMERIC) {
+                if (numeric_to_i128(in->vals[c][r], &part) < 0)
+                    return sql_error(err, SQLSTATE_INTERNAL_ERROR, "bad partial sum");
+                s->isum += part;
+            } else if (pa->argtype == TYPE_NUMERIC) {
+                if (nacc_add(ag, s, in->vals[c][r], err) < 0)
+                    return -1;
+            } else if (is_int_arg(pa->argtype))
                 s->isum += in->vals[c][r].i64;
             else
                 s->fsum += in->vals[c][r].f64;
@@ -384,7 +425,7 @@ static int state_merge(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, co
         if (in->nulls[c][r])
             return 0;
         ASSERT(pa->fn != AGG_STRING_AGG);     /* never split into partial states */
-        return state_add(ag, pa, s, in->vals[c][r], (datum_t){0}, true, NULL);
+        return state_add(ag, pa, s, in->vals[c][r], (datum_t){0}, true, err);
     }
 }
 
@@ -451,8 +492,8 @@ int agg_add(agg_table_t *ag, expr_ctx_t *x, const batch_t *in, bexpr_t *const *g
         if (ag->mode == PLAN_AGG_FINAL) {
             int col = ag->ngroup;
             for (int i = 0; i < ag->naggs; i++)
-                if (state_merge(ag, &ag->aggs[i], &grp->states[i], in, r, &col) < 0)
-                    goto oom;
+                if (state_merge(ag, &ag->aggs[i], &grp->states[i], in, r, &col, err) < 0)
+                    return -1;
             continue;
         }
         for (int i = 0; i < ag->naggs; i++) {
@@ -487,8 +528,11 @@ int agg_add(agg_table_t *ag, expr_ctx_t *x, const batch_t *in, bexpr_t *const *g
                 }
             }
             if (state_add(ag, pa, &grp->states[i], v, pa->arg2 ? sv[i][r] : (datum_t){0},
-                          pa->arg2 ? sn[i][r] : true, err) < 0)
+                          pa->arg2 ? sn[i][r] : true, err) < 0) {
+                if (err->sqlstate[0])
+                    return -1;
                 goto oom;
+            }
         }
     }
     return 0;
@@ -514,6 +558,8 @@ static int final_value(arena_t *a, const plan_agg_t *pa, const agg_state_t *s, d
             *isnull = true;
             return 0;
         }
+        if (pa->rettype == TYPE_NUMERIC)
+            return state_numeric_sum(a, pa, s, out, err);
         if (pa->rettype == TYPE_INT8) {
             if (s->isum > INT64_MAX || s->isum < INT64_MIN)
                 return sql_error(err, SQLSTATE_NUMERIC_OUT_OF_RANGE, "bigint out of range");
@@ -528,6 +574,12 @@ static int final_value(arena_t *a, const plan_agg_t *pa, const agg_state_t *s, d
         if (!s->has || s->count == 0) {
             *isnull = true;
             return 0;
+        }
+        if (pa->rettype == TYPE_NUMERIC) {
+            datum_t sum;
+            if (state_numeric_sum(a, pa, s, &sum, err) < 0)
+                return -1;
+            return numeric_div_count(sum, s->count, a, out, err);
         }
         out->f64 = (is_int_arg(pa->argtype) ? (double)s->isum : s->fsum) / (double)s->count;
         return 0;
@@ -575,7 +627,10 @@ int agg_emit(agg_table_t *ag, batch_t *out, int64_t *pos, sql_error_t *err)
             case AGG_SUM:
             case AGG_AVG:
                 out->nulls[c][r] = !s->has;
-                if (is_int_arg(pa->argtype)) {
+                if (partial_sum_type(pa) == TYPE_NUMERIC) {
+                    if (s->has && state_numeric_sum(ag->a, pa, s, &out->vals[c][r], err) < 0)
+                        return -1;
+                } else if (is_int_arg(pa->argtype)) {
                     if (s->isum > INT64_MAX || s->isum < INT64_MIN)
                         return sql_error(err, SQLSTATE_NUMERIC_OUT_OF_RANGE, "bigint out of range");
                     out->vals[c][r].i64 = (int64_t)s->isum;

@@ -11,6 +11,7 @@
 #include "core/hlc.h"
 #include "core/rt.h"
 #include "shards/shard.h"
+#include "sql/numeric.h"
 #include "sql/catalog_int.h"
 #include "sql/exec_int.h"
 #include "sql/parse.h"
@@ -429,6 +430,9 @@ static int col_type(const ast_typename_t *tn, type_oid_t *oid, int32_t *typmod, 
     } else if (ti->oid == TYPE_VECTOR) {
         if (tn->ntypmods && type_vector_typmod_in(tn->ntypmods, tn->typmods, typmod, err) < 0)
             return -1;
+    } else if (ti->oid == TYPE_NUMERIC) {
+        if (tn->ntypmods && numeric_typmod(tn->ntypmods, tn->typmods, typmod, err) < 0)
+            return -1;
     } else if (tn->ntypmods && ti->oid != TYPE_NUMERIC && ti->oid != TYPE_TIMESTAMP && ti->oid != TYPE_TIMESTAMPTZ) {
         return sql_error(err, SQLSTATE_SYNTAX_ERROR, "type modifier is not allowed for type \"%s\"", ti->name);
     }
@@ -489,6 +493,8 @@ int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
                              "data type json has no default operator class for access method \"btree\"");
         if (def.cols[found].type == 3802)     /* key encoding would not follow jsonb's order */
             return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "jsonb in a primary key is not supported");
+        if (def.cols[found].type == TYPE_NUMERIC)   /* no order-preserving key encoding yet */
+            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "numeric columns in a primary key are not supported");
         def.pk_attnums[k] = def.cols[found].attnum;
         def.cols[found].not_null = true;
     }
@@ -587,6 +593,8 @@ int exec_alter_pk(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
             return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "arrays in a primary key are not supported");
         if (old->cols[found].type == TYPE_VECTOR)
             return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "vectors in a primary key are not supported");
+        if (old->cols[found].type == TYPE_NUMERIC)
+            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "numeric columns in a primary key are not supported");
         def->pk_attnums[k] = old->cols[found].attnum;
         def->cols[found].not_null = true;
     }

@@ -5,6 +5,7 @@
  * results at those row positions. Scratch vectors come from the context arena, which
  * the calling operator resets once per batch.
  */
+#include "sql/numeric.h"
 #include "sql/expr.h"
 
 #include <ctype.h>
@@ -188,6 +189,11 @@ static int eval_arith(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const 
         if (on[r])
             continue;
         datum_t rhs = b ? b[r] : (datum_t){0};
+        if (e->type == TYPE_NUMERIC) {      /* results are allocated: sql/numeric.h */
+            if (numeric_arith(e->op, a[r], b ? rhs : a[r], x->arena, &out[r], err) < 0)
+                return -1;
+            continue;
+        }
         if (type_arith(e->op, e->type, a[r], rhs, &out[r], err) < 0)
             return -1;
     }

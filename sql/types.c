@@ -12,6 +12,7 @@
 #include "sql/types_json.h"
 #include "sql/types_uuid.h"
 #include "sql/types_vector.h"
+#include "sql/numeric.h"
 
 /* pg_type rows, values copied from PostgreSQL 15's catalog (checked with psql). */
 static const type_info_t type_table[] = {
@@ -60,6 +61,7 @@ static const type_info_t type_table[] = {
     {TYPE_JSONARRAY, "_json", "json[]", -1, false, 'A', 'i', 0, TYPE_JSON, false},
     {TYPE_JSONBARRAY, "_jsonb", "jsonb[]", -1, false, 'A', 'i', 0, TYPE_JSONB, false},
     {2951, "_uuid", "uuid[]", -1, false, 'A', 'i', 0, TYPE_UUID, false},
+    {1231, "_numeric", "numeric[]", -1, false, 'A', 'i', 0, TYPE_NUMERIC, false},
 };
 #define TYPE_TABLE_COUNT ((int)(sizeof type_table / sizeof type_table[0]))
 
@@ -120,7 +122,7 @@ void type_format(type_oid_t oid, int32_t typmod, strbuf_t *out)
     else if (oid == TYPE_VECTOR && typmod >= 0)
         strbuf_printf(out, "vector(%d)", typmod);
     else if (oid == TYPE_NUMERIC && typmod >= 4)
-        strbuf_printf(out, "numeric(%d,%d)", ((typmod - 4) >> 16) & 0xffff, (typmod - 4) & 0xffff);
+        numeric_typmod_format(typmod, out);
     else
         strbuf_puts(out, ti->sql_name);
 }
@@ -165,6 +167,8 @@ int type_cmp(type_oid_t t, datum_t a, datum_t b)
         return type_array_cmp(a, b);
     if (t == TYPE_VECTOR)
         return type_vector_cmp(a, b);
+    if (t == TYPE_NUMERIC)
+        return numeric_cmp(a, b);
     return a.i64 < b.i64 ? -1 : a.i64 > b.i64;
 }
 
@@ -217,6 +221,8 @@ uint64_t type_hash(type_oid_t t, datum_t d)
         return type_array_hash(d);
     if (t == TYPE_VECTOR)
         return type_vector_hash(d);
+    if (t == TYPE_NUMERIC)
+        return numeric_hash(d);
     return types__hash_u64((uint64_t)d.i64);
 }
 
@@ -249,6 +255,12 @@ static const struct { type_oid_t from, to; char ctx; } cast_table[] = {
     {TYPE_OID, TYPE_REGTYPE, 'i'}, {TYPE_REGTYPE, TYPE_OID, 'i'}, {TYPE_INT4, TYPE_REGTYPE, 'i'},
     {TYPE_INT8, TYPE_REGTYPE, 'i'}, {TYPE_REGTYPE, TYPE_INT4, 'a'}, {TYPE_REGTYPE, TYPE_INT8, 'a'},
     {TYPE_OID, TYPE_REGPROC, 'i'}, {TYPE_REGPROC, TYPE_OID, 'i'},
+    /* numeric (pg_cast): ints -> numeric implicit, numeric -> floats implicit, the
+     * reverse directions by assignment */
+    {TYPE_INT2, TYPE_NUMERIC, 'i'}, {TYPE_INT4, TYPE_NUMERIC, 'i'}, {TYPE_INT8, TYPE_NUMERIC, 'i'},
+    {TYPE_NUMERIC, TYPE_INT2, 'a'}, {TYPE_NUMERIC, TYPE_INT4, 'a'}, {TYPE_NUMERIC, TYPE_INT8, 'a'},
+    {TYPE_NUMERIC, TYPE_FLOAT4, 'i'}, {TYPE_NUMERIC, TYPE_FLOAT8, 'i'},
+    {TYPE_FLOAT4, TYPE_NUMERIC, 'a'}, {TYPE_FLOAT8, TYPE_NUMERIC, 'a'},
     {TYPE_OID, TYPE_REGNAMESPACE, 'i'}, {TYPE_REGNAMESPACE, TYPE_OID, 'i'}, {TYPE_INT4, TYPE_REGNAMESPACE, 'i'},
     {TYPE_INT8, TYPE_REGNAMESPACE, 'i'}, {TYPE_REGNAMESPACE, TYPE_INT4, 'a'}, {TYPE_REGNAMESPACE, TYPE_INT8, 'a'},
     /* json / jsonb (types_json.c) */
@@ -387,6 +399,11 @@ int type_cast(type_oid_t from, type_oid_t to, int32_t to_typmod, int ctx, datum_
     if (from == TYPE_VECTOR && to == TYPE_VECTOR) {   /* vector(n): pgvector's vector() cast checks dims */
         *out = in;
         return type_vector_check_typmod(in, to_typmod, err);
+    }
+    if (from == TYPE_NUMERIC || to == TYPE_NUMERIC) {
+        int rc = types__numeric_cast(from, to, to_typmod, in, a, out, err);
+        if (rc <= 0)
+            return rc;                  /* 1: not a numeric value cast (strings below) */
     }
     if (from == to && !types__is_string(to)) { *out = in; return 0; }
     if (from == TYPE_JSONB && to == TYPE_JSON) { *out = in; return 0; }   /* canonical text is json */

@@ -65,7 +65,8 @@ static size_t pad4(size_t n) { return (n + 3) & ~(size_t)3; }
 /* Which element datums are vstr_t: strings and bytea (arrays do not nest). */
 static bool elem_is_vstr(type_oid_t t)
 {
-    return types__is_string(t) || t == TYPE_BYTEA || t == 114 || t == 3802 || t == 2950;   /* json, jsonb, uuid */
+    return types__is_string(t) || t == TYPE_BYTEA || t == 114 || t == 3802 || t == 2950 ||   /* json, jsonb, uuid */
+           t == TYPE_NUMERIC;
 }
 
 /* Payload size of a non-null element. */

@@ -45,7 +45,7 @@ static bool key_is_int(type_oid_t t)
 static bool is_varlen(type_oid_t t)
 {
     return types__is_string(t) || t == TYPE_BYTEA || type_is_array(t) || t == TYPE_VECTOR ||
-           t == TYPE_JSON || t == TYPE_JSONB || t == TYPE_UUID;
+           t == TYPE_JSON || t == TYPE_JSONB || t == TYPE_UUID || t == TYPE_NUMERIC;
 }
 
 void type_key_encode(type_oid_t t, datum_t d, strbuf_t *out)

@@ -37,6 +37,9 @@
 #define TYPES_DATE_NOEND         INT64_C(2147483647)
 
 bool types__is_string(type_oid_t t);
+/* Casts to or from numeric (types_numeric.c): 0 done, -1 error, 1 not handled here. */
+int types__numeric_cast(type_oid_t from, type_oid_t to, int32_t to_typmod, datum_t in, arena_t *a,
+                        datum_t *out, sql_error_t *err);
 const char *types__sql_name(type_oid_t t);
 size_t types__char_count(const char *s, size_t len);
 void types__float_out(double v, bool is_float4, strbuf_t *out);

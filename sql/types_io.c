@@ -18,6 +18,7 @@
 #include "sql/types_json.h"
 #include "sql/types_uuid.h"
 #include "sql/types_vector.h"
+#include "sql/numeric.h"
 
 #define TYPES_NUM_TEXT_MAX 64   /* longest numeric literal we copy to parse */
 
@@ -732,6 +733,10 @@ int types__in_text(type_oid_t t, int32_t typmod, const char *s, size_t len, bool
         return type_json_in(t, s, len, a, out, err);
     case TYPE_UUID:
         return type_uuid_in(s, len, a, out, err);
+    case TYPE_NUMERIC:
+        if (numeric_in(s, len, a, out, err) < 0)
+            return -1;
+        return numeric_apply_typmod(*out, typmod, a, out, err);
     default:
         if (type_is_array(t))
             return type_array_in(t, s, len, a, out, err);
@@ -778,6 +783,7 @@ void type_out_text(type_oid_t t, int32_t typmod, datum_t d, strbuf_t *out)
     case TYPE_VECTOR: type_vector_out(d, out); break;
     case TYPE_JSON: case TYPE_JSONB: strbuf_append(out, d.s->data, d.s->len); break;
     case TYPE_UUID: type_uuid_out(d, out); break;
+    case TYPE_NUMERIC: numeric_out(d, out); break;
     default:
         ASSERT(type_is_array(t));
         type_array_out(t, d, out);
@@ -794,7 +800,7 @@ bool type_has_binary(type_oid_t t)
     case TYPE_FLOAT4: case TYPE_FLOAT8: case TYPE_CHAR: case TYPE_DATE: case TYPE_TIMESTAMP:
     case TYPE_TIMESTAMPTZ: case TYPE_BYTEA: case TYPE_TEXT: case TYPE_VARCHAR: case TYPE_BPCHAR:
     case TYPE_NAME: case TYPE_UNKNOWN: case TYPE_VOID: case TYPE_VECTOR: case TYPE_JSON: case TYPE_JSONB:
-    case TYPE_UUID:
+    case TYPE_UUID: case TYPE_NUMERIC:
         return true;
     default:
         return type_is_array(t) && type_has_binary(type_array_elem(t));
@@ -867,6 +873,8 @@ int type_recv_binary(type_oid_t t, int32_t typmod, const uint8_t *p, size_t len,
         return type_json_recv(t, p, len, a, out, err);
     if (t == TYPE_UUID)
         return type_uuid_recv(p, len, a, out, err);
+    if (t == TYPE_NUMERIC)
+        return numeric_recv(p, len, a, out, err) < 0 ? -1 : numeric_apply_typmod(*out, typmod, a, out, err);
     return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "no binary input function available for type %s",
                      types__sql_name(t));
 }
@@ -888,6 +896,7 @@ void type_send_binary(type_oid_t t, int32_t typmod, datum_t d, strbuf_t *out)
     case TYPE_VECTOR: type_vector_send(d, out); break;
     case TYPE_JSON: case TYPE_JSONB: type_json_send(t, d, out); break;
     case TYPE_UUID: strbuf_append(out, d.s->data, d.s->len); break;
+    case TYPE_NUMERIC: numeric_send(d, out); break;
     default:
         ASSERT(type_is_array(t));
         type_array_send(t, d, out);

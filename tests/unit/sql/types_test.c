@@ -461,7 +461,7 @@ TEST(binary)
     sql_error_clear(&err);
     TEST_CHECK(type_recv_binary(TYPE_VARCHAR, 2 + 4, (const uint8_t *)"abc", 3, &arena, &o, &err) == -1 &&
                !strcmp(err.sqlstate, "22001"));
-    TEST_CHECK(type_has_binary(TYPE_BYTEA) && !type_has_binary(TYPE_NUMERIC));
+    TEST_CHECK(type_has_binary(TYPE_BYTEA) && type_has_binary(TYPE_NUMERIC) && !type_has_binary(TYPE_INVALID));
     strbuf_free(&sb);
 }
 

@@ -95,7 +95,7 @@ plan_t *bind_cte_recursive(binder_t *b, const ast_select_t *q, int *nvisible, co
     *nvisible = nl;
     *names = lnames;
     *descs = ldesc;
-    for (int i = 0; i < nl; i++) {
+    for (int i = 0; i < nl && ldesc; i++) {
         ldesc[i].table_oid = 0;
         ldesc[i].attnum = 0;
     }

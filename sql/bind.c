@@ -769,6 +769,8 @@ static int b_aggfn(const char *name)
 
 static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
 {
+    bool win = b->win_agg;       /* sum(x) OVER (...): x may hold aggregates */
+    b->win_agg = false;
     if (!b->agg_allowed) {
         if (b->agg_context)
             sql_error(b->err, SQLSTATE_GROUPING_ERROR, "aggregate functions are not allowed in %s", b->agg_context);
@@ -793,8 +795,6 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
             b_pos(b, n->location);
             return NULL;
         }
-        bool win = b->win_agg;       /* sum(x) OVER (...): x may hold aggregates */
-        b->win_agg = false;
         const char *saved = b->agg_context;
         b->agg_allowed = win;
         b->agg_context = win ? saved : NULL;
@@ -870,7 +870,7 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
         b->aggcap = cap;
     }
     /* identical aggregate calls share one state (a window aggregate never does) */
-    for (int i = 0; i < b->naggs && !b->win_agg; i++) {
+    for (int i = 0; i < b->naggs && !win; i++) {
         plan_agg_t *o = &b->aggs[i];
         if (o->fn == ag.fn && o->distinct == ag.distinct && bx_equal(o->arg, ag.arg) && bx_equal(o->arg2, ag.arg2)) {
             bexpr_t *e = bx_new(b, BX_AGGREF, o->rettype, 0);
@@ -2998,8 +2998,13 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
         return bind_cte_recursive(b, q, nvisible, names, descs);
     if (q->is_setop)
         return b_setop(b, q, nvisible, names, descs);
-    if (q->nvalues_rows)
-        return b_values_query(b, q, nvisible, names, descs);
+    if (q->nvalues_rows) {
+        bind_win_t *saved_win = b->win;      /* VALUES is no level for window calls */
+        b->win = NULL;
+        plan_t *v = b_values_query(b, q, nvisible, names, descs);
+        b->win = saved_win;
+        return v;
+    }
     scope_t *sc = b_alloc(b, sizeof *sc);
     if (!sc)
         return NULL;

@@ -46,6 +46,47 @@ static plan_t *bc_visible(binder_t *b, plan_t *p, int n)
     return pr;
 }
 
+static bool bc_has_worktable(const plan_t *p, const plan_t *rec)
+{
+    if (!p)
+        return false;
+    if (p->kind == PL_WORKTABLE && p->recursive.rec == rec)
+        return true;
+    return bc_has_worktable(p->child, rec) || bc_has_worktable(p->right, rec);
+}
+
+/* The working table on the nullable side of an outer join below p: 42P19. */
+static int bc_check_joins(binder_t *b, const plan_t *p, const plan_t *rec, const char *name)
+{
+    for (const plan_t *q = p; q; q = q->child) {
+        if (q->kind == PL_JOIN && q->join.left && bc_has_worktable(q->right, rec)) {
+            sql_error(bind__err(b), "42P19", "recursive reference to query \"%s\" must not appear within an outer join",
+                      name);
+            return -1;
+        }
+        if (q->kind == PL_JOIN && bc_check_joins(b, q->right, rec, name) < 0)
+            return -1;
+        if (q->kind == PL_RECURSIVE)
+            break;
+    }
+    return 0;
+}
+
+/* PostgreSQL's checks on the recursive term: no aggregation at its own level, no
+ * outer join around the working table. */
+static int bc_check_term(binder_t *b, const plan_t *p, const plan_t *rec, const char *name)
+{
+    for (const plan_t *q = p; q; q = q->child) {
+        if (q->kind == PL_AGG) {
+            sql_error(bind__err(b), "42P19", "aggregate functions are not allowed in a recursive query's recursive term");
+            return -1;
+        }
+        if (q->kind == PL_JOIN || q->kind == PL_RECURSIVE || q->kind == PL_SCAN)
+            break;
+    }
+    return bc_check_joins(b, p, rec, name);
+}
+
 plan_t *bind_cte_recursive(binder_t *b, const ast_select_t *q, int *nvisible, const char ***names,
                            sql_coldesc_t **descs)
 {
@@ -69,7 +110,7 @@ plan_t *bind_cte_recursive(binder_t *b, const ast_select_t *q, int *nvisible, co
     *slot = &r;
     plan_t *rr = bind__select(b, &q->rarg->select, &nr, &rnames, &rdesc);
     *slot = r.up;
-    if (!rr || !(rr = bc_visible(b, rr, nr)))
+    if (!rr || bc_check_term(b, rr, rp, q->cte_name) < 0 || !(rr = bc_visible(b, rr, nr)))
         return NULL;
     if (nr != nl) {
         sql_error(bind__err(b), SQLSTATE_SYNTAX_ERROR, "each UNION query must have the same number of columns");

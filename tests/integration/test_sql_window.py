@@ -158,10 +158,10 @@ def test_window_errors_match_postgres(pair, sql):
 
 
 def test_window_explain(pair):
-    ours, _ = pair
+    ours, _ = pair      # the server under test (PostgreSQL itself with NEXTDB_TEST_TARGET=postgres)
     kind, rows = _run(ours, "EXPLAIN SELECT id, row_number() OVER (PARTITION BY g ORDER BY id) FROM wf_t")
     assert kind == "ok"
-    lines = [r[0] for r in rows]
-    assert lines[0] == "WindowAgg", lines
-    assert lines[1].strip() == "->  Sort", lines
-    assert lines[2].strip() == "->  Seq Scan on wf_t", lines
+    # plan nodes only (PostgreSQL adds costs and "Sort Key:" detail lines)
+    lines = [r[0].split("  (")[0].strip() for r in rows]
+    nodes = [ln for i, ln in enumerate(lines) if i == 0 or ln.startswith("->")]
+    assert nodes == ["WindowAgg", "->  Sort", "->  Seq Scan on wf_t"], lines

@@ -118,15 +118,22 @@ def test_cte_in_dml(pair):
     "WITH a AS (SELECT 1), a AS (SELECT 2) SELECT * FROM a",
     "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT count(*) FROM s) SELECT * FROM s",
     "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT t.id FROM cte_t t LEFT JOIN s ON t.id = s.n + 1 WHERE t.id < 3) SELECT * FROM s",
-    "WITH a AS (DELETE FROM cte_dst RETURNING id) SELECT * FROM a",
-    "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 3) SEARCH DEPTH FIRST BY n SET o SELECT * FROM s",
 ])
 def test_cte_errors_match_postgres(pair, sql):
     ours, ref = pair
     a, b = _run(ours, sql), _run(ref, sql)
     assert a[0] == "error", sql
-    if b[0] == "error" and "RETURNING" not in sql and "SEARCH" not in sql:
-        assert a == b, sql
+    assert a == b, sql
+
+
+@pytest.mark.nextdb_only     # PostgreSQL runs these; NextDB refuses them by name
+@pytest.mark.parametrize("sql", [
+    "WITH a AS (DELETE FROM cte_dst RETURNING id) SELECT * FROM a",
+    "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 3) SEARCH DEPTH FIRST BY n SET o SELECT * FROM s",
+    "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 3) CYCLE n SET c USING p SELECT * FROM s",
+])
+def test_cte_unsupported(pair, sql):
+    assert _run(pair[0], sql) == ("error", "0A000"), sql
 
 
 @pytest.mark.nextdb_only     # PostgreSQL has no bound: it would run until memory ends
@@ -143,4 +150,4 @@ def test_recursive_explain(pair):
     lines = [r[0].split("  (")[0].strip() for r in rows]     # PostgreSQL adds costs
     assert lines[0] == "CTE Scan on s", lines
     assert "->  Recursive Union" in lines, lines
-    assert "->  WorkTable Scan on s" in lines, lines
+    assert any(ln.startswith("->  WorkTable Scan on s") for ln in lines), lines

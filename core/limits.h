@@ -100,6 +100,7 @@
 #define LIMIT_DEADLOCK_EDGES         8        /* blockers of one transaction one shard reports */
 #define LIMIT_SQL_GUC_VALUE_BYTES    1024     /* one setting's text value */
 #define LIMIT_SQL_SORT_ROWS          (64u * 1024 * 1024) /* rows a coordinator sort/join may hold */
+#define LIMIT_SQL_RECURSIVE_STEPS    (1000u * 1000) /* iterations of one WITH RECURSIVE (54000 beyond) */
 
 /* Storage: sorted tables, flush, manifest (appended by storage2). */
 #define LIMIT_SST_BLOCK_BYTES        (32 * 1024) /* raw bytes per block before it is cut (between keys) */

@@ -77,7 +77,22 @@ typedef enum ast_kind {
                          * runs in sql/vindex_ddl.c, btree/hash in exec_dml.c */
     AST_DROP_INDEX,     /* DROP INDEX [IF EXISTS] names: drop.tables are AST_RANGEVARs */
     AST_COPY,           /* COPY table [(columns)] FROM STDIN, text format */
+    AST_WINDOWDEF,      /* OVER (...) / WINDOW w AS (...): win below (sql/bind_window.c) */
+    AST_CTEREF,         /* FROM reference to a WITH RECURSIVE query: cteref below */
 } ast_kind_t;
+
+/* Frame option bits of a window definition, PostgreSQL's FRAMEOPTION_* values
+ * (libpg_query hands them over as is). */
+enum {
+    AST_FRAME_NONDEFAULT = 0x1, AST_FRAME_RANGE = 0x2, AST_FRAME_ROWS = 0x4, AST_FRAME_GROUPS = 0x8,
+    AST_FRAME_BETWEEN = 0x10, AST_FRAME_START_UNBOUNDED_PRECEDING = 0x20,
+    AST_FRAME_END_UNBOUNDED_PRECEDING = 0x40, AST_FRAME_START_UNBOUNDED_FOLLOWING = 0x80,
+    AST_FRAME_END_UNBOUNDED_FOLLOWING = 0x100, AST_FRAME_START_CURRENT_ROW = 0x200,
+    AST_FRAME_END_CURRENT_ROW = 0x400, AST_FRAME_START_OFFSET_PRECEDING = 0x800,
+    AST_FRAME_END_OFFSET_PRECEDING = 0x1000, AST_FRAME_START_OFFSET_FOLLOWING = 0x2000,
+    AST_FRAME_END_OFFSET_FOLLOWING = 0x4000, AST_FRAME_EXCLUDE_CURRENT_ROW = 0x8000,
+    AST_FRAME_EXCLUDE_GROUP = 0x10000, AST_FRAME_EXCLUDE_TIES = 0x20000,
+};
 
 typedef enum ast_const_type {
     AST_C_NULL, AST_C_INT, AST_C_NUMERIC, AST_C_STRING, AST_C_BOOL,
@@ -138,6 +153,10 @@ typedef struct ast_select {
     bool is_setop, setop_all;
     ast_setop_t setop;
     ast_t *larg, *rarg;
+    ast_list_t windows;     /* WINDOW w AS (...): AST_WINDOWDEF items with names */
+    /* WITH RECURSIVE q: this is q's query (larg non-recursive term, rarg the recursive
+     * one when is_setop with setop UNION); cte_name names the working table */
+    const char *cte_name;
 } ast_select_t;
 
 struct ast {
@@ -149,7 +168,18 @@ struct ast {
         struct { int number; } param;
         struct { const char *name; ast_t *l, *r; } op;      /* l NULL for prefix ops */
         ast_list_t args;                                    /* AND / OR / NOT / COALESCE / ARRAY */
-        struct { const char *name; const char *schema; ast_list_t args; bool star, distinct; } func;
+        struct { const char *name; const char *schema; ast_list_t args; bool star, distinct;
+                 ast_t *over; /* AST_WINDOWDEF: a window function call */ } func;
+        struct {
+            const char *name, *refname;      /* WINDOW name AS (refname ...) */
+            ast_list_t partition;
+            int nsort; ast_sortby_t *sort;
+            int frame_options;               /* AST_FRAME_* bits */
+            ast_t *start_offset, *end_offset;
+        } win;
+        /* a WITH RECURSIVE query: `query` is its AST_SELECT (the same node for every
+         * reference); inside its own recursive term, `self` is set */
+        struct { const char *name, *alias; ast_t *query; ast_list_t colaliases; bool self; } cteref;
         struct { ast_t *arg; ast_typename_t type; } cast;
         struct { ast_t *arg; bool is_not; int booltest; /* 0 null test; 1 true 2 false 3 unknown */ } test;
         struct { ast_t *arg; ast_list_t whens, thens; ast_t *els; } kase;

@@ -29,6 +29,7 @@
 #include "sql/builtins_json.h"
 #include "sql/types_json.h"
 #include "sql/explain.h"
+#include "sql/bind_int.h"
 
 #define BX_AGGREF 100     /* binder-internal: an aggregate call before rewriting */
 #define BIND_SOURCES_MAX 64
@@ -71,6 +72,9 @@ typedef struct binder {
     int depth;
     bool setop_input;            /* the next b_select is a set operation's input: it
                                   * leaves unknown literals for the set operation to type */
+    bind_win_t *win;             /* this query level's window functions (bind_window.c) */
+    bind_rec_t *rec;             /* WITH RECURSIVE terms being bound (bind_cte.c) */
+    bool win_agg;                /* b_agg binds a window aggregate (bind__win_agg) */
 } binder_t;
 
 static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc);
@@ -821,6 +825,8 @@ static int b_aggfn(const char *name)
 
 static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
 {
+    bool win = b->win_agg;       /* sum(x) OVER (...): x may hold aggregates */
+    b->win_agg = false;
     if (!b->agg_allowed) {
         if (b->agg_context)
             sql_error(b->err, SQLSTATE_GROUPING_ERROR, "aggregate functions are not allowed in %s", b->agg_context);
@@ -846,9 +852,9 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
             b_pos(b, n->location);
             return NULL;
         }
-        b->agg_allowed = false;
         const char *saved = b->agg_context;
-        b->agg_context = NULL;
+        b->agg_allowed = win;
+        b->agg_context = win ? saved : NULL;
         bexpr_t *arg = b_expr(b, n->func.args.items[0], sc);
         if (arg && fn == AGG_STRING_AGG) {
             /* string_agg(text, text): both arguments as text (name etc. cast implicitly) */
@@ -949,8 +955,8 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
         b->aggs = na;
         b->aggcap = cap;
     }
-    /* identical aggregate calls share one state */
-    for (int i = 0; i < b->naggs; i++) {
+    /* identical aggregate calls share one state (a window aggregate never does) */
+    for (int i = 0; i < b->naggs && !win; i++) {
         plan_agg_t *o = &b->aggs[i];
         if (o->fn == ag.fn && o->distinct == ag.distinct && bx_equal(o->arg, ag.arg) && bx_equal(o->arg2, ag.arg2)) {
             bexpr_t *e = bx_new(b, BX_AGGREF, o->rettype, 0);
@@ -1023,6 +1029,8 @@ static bexpr_t *b_func(binder_t *b, const ast_t *n, const scope_t *sc)
         b_pos(b, n->location);
         return NULL;
     }
+    if (bind_win_is_window_call(n))
+        return bind_win_call(b, n, sc);
     int fn = b_aggfn(name);
     if (fn >= 0)
         return b_agg(b, n, sc, fn);
@@ -2199,6 +2207,8 @@ static plan_t *b_from_item(binder_t *b, const ast_t *n, scope_t *sc)
         return b_join(b, n, sc);
     if (n->kind == AST_RANGEFUNC)
         return b_series(b, n, sc);
+    if (n->kind == AST_CTEREF)
+        return bind_cte_ref(b, n, sc);
     if (n->kind == AST_RANGESUB) {
         int nvis;
         const char **names;
@@ -3156,15 +3166,25 @@ static plan_t *b_setop(binder_t *b, const ast_select_t *q, int *nvisible, const 
     return cur;
 }
 
+static plan_t *b_select_level(binder_t *b, const ast_select_t *q, scope_t *sc, plan_t *base, bool setop_input,
+                              int *nvisible, const char ***names, sql_coldesc_t **descs);
+
 static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const char ***names,
                         sql_coldesc_t **descs)
 {
     bool setop_input = b->setop_input;
     b->setop_input = false;
+    if (q->cte_name)
+        return bind_cte_recursive(b, q, nvisible, names, descs);
     if (q->is_setop)
         return b_setop(b, q, nvisible, names, descs);
-    if (q->nvalues_rows)
-        return b_values_query(b, q, nvisible, names, descs);
+    if (q->nvalues_rows) {
+        bind_win_t *saved_win = b->win;      /* VALUES is no level for window calls */
+        b->win = NULL;
+        plan_t *v = b_values_query(b, q, nvisible, names, descs);
+        b->win = saved_win;
+        return v;
+    }
     scope_t *sc = b_alloc(b, sizeof *sc);
     if (!sc)
         return NULL;
@@ -3188,9 +3208,21 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
     /* this query level numbers its aggregates from 0 (subqueries save and restore) */
     b->naggs = b->aggcap = 0;
     b->aggs = NULL;
-    int saved_naggs = 0;
     b->agg_allowed = true;
     b->agg_context = NULL;
+    bind_win_t *saved_win;
+    if (bind_win_begin(b, q, &saved_win) < 0)
+        return NULL;
+    plan_t *r = b_select_level(b, q, sc, base, setop_input, nvisible, names, descs);
+    bind_win_end(b, saved_win);
+    return r;
+}
+
+/* The rest of b_select, with this level's window state in place. */
+static plan_t *b_select_level(binder_t *b, const ast_select_t *q, scope_t *sc, plan_t *base, bool setop_input,
+                              int *nvisible, const char ***names, sql_coldesc_t **descs)
+{
+    int saved_naggs = 0;
     tlist_t tl = {0};
     if (b_targets(b, q, sc, &tl) < 0)
         return NULL;
@@ -3222,7 +3254,9 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
         } else {
             b->agg_allowed = false;
             b->agg_context = "GROUP BY";
+            bind_win_refuse(b, "GROUP BY");
             groups[i] = b_expr(b, g, sc);
+            bind_win_refuse(b, NULL);
             b->agg_allowed = true;
             b->agg_context = NULL;
             if (!groups[i])
@@ -3238,7 +3272,9 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
     }
     bexpr_t *having = NULL;
     if (q->having) {
+        bind_win_refuse(b, "HAVING");
         bexpr_t *h = b_expr(b, q->having, sc);
+        bind_win_refuse(b, NULL);
         if (!h || !(having = b_coerce(b, h, TYPE_BOOL, -1, CAST_IMPLICIT, q->having->location)) ||
             !(having = bx_qual_fold(b, having)))
             return NULL;
@@ -3350,6 +3386,8 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
             cur = f;
         }
     }
+    if (!(cur = bind_win_plan(b, cur, tl.exprs, tl.n, groups, ngroup, aggregating)))
+        return NULL;
     /* projection: visible targets + hidden sort columns; regclass shows as a name */
     plan_t *pr = pl_new(b, PL_PROJECT, tl.n);
     if (!pr || !(pr->project.exprs = b_alloc(b, (size_t)tl.n * sizeof(bexpr_t *))))
@@ -3971,3 +4009,84 @@ bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error
     }
     return bs;
 }
+
+/* ---- the hook for bind_window.c and bind_cte.c (bind_int.h) ---- */
+
+void *bind__alloc(binder_t *b, size_t n) { return b_alloc(b, n); }
+sql_error_t *bind__err(binder_t *b) { return b->err; }
+void bind__pos(binder_t *b, int location) { b_pos(b, location); }
+const char *bind__typename(binder_t *b, type_oid_t t) { return b_typename(b, t); }
+bexpr_t *bind__expr(binder_t *b, const ast_t *n, const scope_t *sc) { return b_expr(b, n, sc); }
+bexpr_t *bind__coerce(binder_t *b, bexpr_t *e, type_oid_t to, int32_t typmod, int location)
+{
+    return b_coerce(b, e, to, typmod, CAST_IMPLICIT, location);
+}
+bexpr_t *bind__resolve_unknown(binder_t *b, bexpr_t *e) { return b_resolve_unknown(b, e); }
+bexpr_t *bind__col(binder_t *b, int index, type_oid_t type, int32_t typmod, const char *name)
+{
+    return bx_col(b, index, type, typmod, name);
+}
+bool bind__equal(const bexpr_t *x, const bexpr_t *y) { return bx_equal(x, y); }
+plan_t *bind__plan(binder_t *b, plan_kind_t kind, int ncols) { return pl_new(b, kind, ncols); }
+bexpr_t *bind__agg_rewrite(binder_t *b, bexpr_t *e, bexpr_t **groups, int ngroup)
+{
+    return b_agg_rewrite(b, e, groups, ngroup);
+}
+int bind__aggfn(const char *name) { return b_aggfn(name); }
+
+int bind__win_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn, plan_agg_t *out)
+{
+    bool allowed = b->agg_allowed;
+    b->agg_allowed = true;
+    b->win_agg = true;
+    bexpr_t *e = b_agg(b, n, sc, fn);
+    b->win_agg = false;
+    b->agg_allowed = allowed;
+    if (!e)
+        return -1;
+    ASSERT(e->kind == BX_AGGREF && e->index == b->naggs - 1);
+    *out = b->aggs[--b->naggs];
+    return 0;
+}
+
+bool bind__agg_allowed(binder_t *b, const char **context)
+{
+    *context = b->agg_context;
+    return b->agg_allowed;
+}
+bind_win_t **bind__win_slot(binder_t *b) { return &b->win; }
+bind_rec_t **bind__rec_slot(binder_t *b) { return &b->rec; }
+const void *bind__outer(binder_t *b) { return b->outer; }
+
+plan_t *bind__select(binder_t *b, const ast_select_t *q, int *nvisible, const char ***names,
+                     sql_coldesc_t **descs)
+{
+    int saved_naggs = b->naggs, saved_cap = b->aggcap;
+    plan_agg_t *saved_aggs = b->aggs;
+    b->naggs = b->aggcap = 0;
+    b->aggs = NULL;
+    plan_t *p = b_select(b, q, nvisible, names, descs);
+    b->naggs = saved_naggs;
+    b->aggcap = saved_cap;
+    b->aggs = saved_aggs;
+    return p;
+}
+
+int bind__add_source(binder_t *b, scope_t *sc, const char *alias, int ncols, const char *const *names,
+                     const type_oid_t *types, const int32_t *typmods, const ast_list_t *colaliases)
+{
+    bsrc_t *s = src_new(b, ncols);
+    if (!s)
+        return -1;
+    s->alias = alias;
+    for (int i = 0; i < ncols; i++) {
+        s->names[i] = names[i];
+        s->types[i] = types[i];
+        s->typmods[i] = typmods[i];
+    }
+    if (colaliases && b_apply_colaliases(b, s, colaliases, alias) < 0)
+        return -1;
+    return scope_add(b, sc, s);
+}
+
+plan_t *bind__conform(binder_t *b, plan_t *p, int n, const type_oid_t *types) { return b_conform(b, p, n, types); }

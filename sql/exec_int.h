@@ -114,6 +114,8 @@ typedef struct exec_ctx {
     /* COPY FROM STDIN: the data stream (sql_sink_t.copy_in of the running statement) */
     int (*copy_in)(void *arg, int ncols, const uint8_t **data, size_t *len, sql_error_t *err);
     void *copy_arg;
+    /* WITH RECURSIVE: the working tables of the Recursive Unions running (exec_cte.c) */
+    struct exec_worktable *worktables;
 } exec_ctx_t;
 
 typedef struct exec_op exec_op_t;
@@ -131,6 +133,10 @@ exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err);
 /* PL_COPY (exec_copy.c): sets op's next/close over ctx->copy_in's data stream. */
 int exec_copy_open(exec_op_t *op, sql_error_t *err);
 void exec_close(exec_op_t *op);
+/* PL_WINDOW (exec_window.c): sets op's next over the child's rows. */
+int exec_window_open(exec_op_t *op, sql_error_t *err);
+/* PL_RECURSIVE / PL_WORKTABLE (exec_cte.c). */
+int exec_cte_open(exec_op_t *op, sql_error_t *err);
 int exec_check_cancel(exec_ctx_t *ctx, sql_error_t *err);
 /* A fresh expression context for op's scratch arena. */
 expr_ctx_t exec_expr_ctx(exec_op_t *op);

@@ -71,12 +71,38 @@ static void ex_scan(ex_out_t *o, const plan_t *p, int depth)
         ex_line(o, depth, false, "Partial Aggregate on every shard", NULL, NULL);
 }
 
+/* A reference to a WITH RECURSIVE query: "CTE Scan on q" over its Recursive Union,
+ * as PostgreSQL prints it. Returns true after printing the union line itself. */
+static bool ex_cte_scan(ex_out_t *o, const plan_t *p, int *depth)
+{
+    ex_line(o, *depth, true, "CTE Scan on %s", p->recursive.name, NULL);
+    ex_line(o, ++*depth, true, "Recursive Union", NULL, NULL);
+    return true;
+}
+
+/* One WindowAgg line per window (innermost first computed), each over a Sort of
+ * its keys when it has any. */
+static bool ex_window(ex_out_t *o, const plan_t *p, int *depth)
+{
+    for (int i = p->window.nwins - 1; i >= 0; i--) {
+        const plan_window_t *w = &p->window.wins[i];
+        ex_line(o, (*depth)++, true, "WindowAgg", NULL, NULL);
+        if (w->npart || w->norder) {
+            ex_line(o, *depth, true, "Sort", NULL, NULL);
+            ++*depth;
+        }
+    }
+    --*depth;
+    return true;
+}
+
 static void ex_node(ex_out_t *o, const plan_t *p, int depth)
 {
     static const char *const names[] = {
         [PL_VTAB] = "Catalog Scan", [PL_SERIES] = "Function Scan", [PL_VALUES] = "Values Scan",
         [PL_FILTER] = "Filter", [PL_PROJECT] = "Result", [PL_AGG] = "Aggregate", [PL_SORT] = "Sort",
         [PL_LIMIT] = "Limit", [PL_DISTINCT] = "Unique", [PL_JOIN] = "Join", [PL_APPEND] = "Append",
+        [PL_WINDOW] = "WindowAgg", [PL_RECURSIVE] = "Recursive Union",
     };
     if (!p || o->oom)
         return;
@@ -90,6 +116,12 @@ static void ex_node(ex_out_t *o, const plan_t *p, int depth)
     }
     if (p->kind == PL_JOIN)
         ex_line(o, depth, true, p->join.nkeys ? "Hash %sJoin" : "Nested Loop%s", p->join.left ? "Left " : "", NULL);
+    else if (p->kind == PL_WORKTABLE)
+        ex_line(o, depth, true, "WorkTable Scan on %s", p->recursive.name, NULL);
+    else if (p->kind == PL_RECURSIVE && ex_cte_scan(o, p, &depth))
+        ;
+    else if (p->kind == PL_WINDOW && ex_window(o, p, &depth))
+        ;
     else if (p->kind == PL_VTAB)
         ex_line(o, depth, true, "Catalog Scan on %s", p->vtab.vt ? p->vtab.vt->name : "?", NULL);
     else

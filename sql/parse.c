@@ -34,6 +34,12 @@ typedef struct pctx {
     const char *cte_names[PARSE_CTES_MAX];
     ast_t *cte_queries[PARSE_CTES_MAX];
     ast_list_t cte_cols[PARSE_CTES_MAX];
+    /* WITH RECURSIVE: 0 plain (inlined); 1 parsing the non-recursive term (a
+     * reference is 42P19); 2 parsing the recursive term (a reference is the working
+     * table); 3 parsed, a recursive query (references are AST_CTEREF); 4 parsing a
+     * body that is not a UNION (a reference is 42P19) */
+    int cte_state[PARSE_CTES_MAX];
+    int cte_selfrefs[PARSE_CTES_MAX];
     /* every constant node made from a literal (p_const), for statement shapes */
     ast_t **consts;
     int nconsts, consts_cap;
@@ -326,10 +332,30 @@ static ast_t *p_aexpr(pctx_t *c, const PgQuery__AExpr *e)
     }
 }
 
+static int p_sortby_list(pctx_t *c, size_t n, pnode_t **items, int *nsort, ast_sortby_t **sort);
+
+/* OVER (...) or WINDOW w AS (...): names, keys and frame options as given; the
+ * binder (sql/bind_window.c) resolves references and checks the combination. */
+static ast_t *p_window_def(pctx_t *c, const PgQuery__WindowDef *w)
+{
+    ast_t *n = p_node(c, AST_WINDOWDEF, w->location);
+    if (!n)
+        return NULL;
+    n->win.name = w->name && w->name[0] ? p_str(c, w->name) : NULL;
+    n->win.refname = w->refname && w->refname[0] ? p_str(c, w->refname) : NULL;
+    n->win.frame_options = w->frame_options;
+    if (p_expr_list(c, w->n_partition_clause, w->partition_clause, &n->win.partition) < 0 ||
+        p_sortby_list(c, w->n_order_clause, w->order_clause, &n->win.nsort, &n->win.sort) < 0)
+        return NULL;
+    if (w->start_offset && !(n->win.start_offset = p_expr(c, w->start_offset)))
+        return NULL;
+    if (w->end_offset && !(n->win.end_offset = p_expr(c, w->end_offset)))
+        return NULL;
+    return n;
+}
+
 static ast_t *p_func(pctx_t *c, const PgQuery__FuncCall *f)
 {
-    if (f->over)
-        return p_unsupported(c, "window functions", f->location);
     if (f->n_agg_order || f->agg_within_group)
         return p_unsupported(c, "ordered aggregates", f->location);
     if (f->agg_filter)
@@ -349,6 +375,8 @@ static ast_t *p_func(pctx_t *c, const PgQuery__FuncCall *f)
         return p_unsupported(c, "cross-database references", f->location);
     n->func.star = f->agg_star;
     n->func.distinct = f->agg_distinct;
+    if (f->over && !(n->func.over = p_window_def(c, f->over)))
+        return NULL;
     if (p_expr_list(c, f->n_args, f->args, &n->func.args) < 0)
         return NULL;
     return n;
@@ -559,6 +587,40 @@ static int p_alias(pctx_t *c, const PgQuery__Alias *al, const char **name, ast_l
     return 0;
 }
 
+/* A reference to a WITH RECURSIVE query (c->cte_state[i] != 0): the working table
+ * inside its recursive term, else the whole recursive query (AST_CTEREF). */
+static ast_t *p_cte_recursive_ref(pctx_t *c, const PgQuery__RangeVar *v, int i)
+{
+    if (c->cte_state[i] == 1 || c->cte_state[i] == 4) {
+        sql_error(c->err, "42P19", c->cte_state[i] == 1 ?
+                  "recursive reference to query \"%s\" must not appear within its non-recursive term" :
+                  "recursive query \"%s\" does not have the form non-recursive-term UNION [ALL] recursive-term",
+                  c->cte_names[i]);
+        return NULL;
+    }
+    if (c->cte_state[i] == 2 && ++c->cte_selfrefs[i] > 1) {
+        sql_error(c->err, "42P19", "recursive reference to query \"%s\" must not appear more than once",
+                  c->cte_names[i]);
+        return NULL;
+    }
+    ast_t *n = p_node(c, AST_CTEREF, v->location);
+    if (!n)
+        return NULL;
+    n->cteref.name = c->cte_names[i];
+    n->cteref.alias = c->cte_names[i];
+    n->cteref.self = c->cte_state[i] == 2;
+    n->cteref.query = c->cte_state[i] == 3 ? c->cte_queries[i] : NULL;
+    n->cteref.colaliases = c->cte_cols[i];
+    if (v->alias) {
+        ast_list_t cols = {0};
+        if (p_alias(c, v->alias, &n->cteref.alias, &cols) < 0)
+            return NULL;
+        if (cols.n)
+            n->cteref.colaliases = cols;
+    }
+    return n;
+}
+
 /* A FROM reference to a WITH query becomes a subquery in FROM. */
 static ast_t *p_cte_ref(pctx_t *c, const PgQuery__RangeVar *v)
 {
@@ -567,6 +629,8 @@ static ast_t *p_cte_ref(pctx_t *c, const PgQuery__RangeVar *v)
     for (int i = c->nctes - 1; i >= 0; i--) {
         if (strcmp(c->cte_names[i], v->relname) != 0)
             continue;
+        if (c->cte_state[i])
+            return p_cte_recursive_ref(c, v, i);
         ast_t *n = p_node(c, AST_RANGESUB, v->location);
         if (!n)
             return NULL;
@@ -703,6 +767,29 @@ static int p_targets(pctx_t *c, size_t n, pnode_t **items, int *nout, ast_target
 
 static ast_t *p_select(pctx_t *c, const PgQuery__SelectStmt *s);
 
+/* ORDER BY items (of a window definition) into *sort. */
+static int p_sortby_list(pctx_t *c, size_t n, pnode_t **items, int *nsort, ast_sortby_t **sort)
+{
+    *nsort = (int)n;
+    *sort = n ? p_alloc(c, n * sizeof(ast_sortby_t)) : NULL;
+    if (n && !*sort)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const PgQuery__SortBy *b = items[i]->sort_by;
+        if (items[i]->node_case != PG_QUERY__NODE__NODE_SORT_BY ||
+            b->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING) {
+            p_unsupported(c, "ORDER BY ... USING", -1);
+            return -1;
+        }
+        (*sort)[i].desc = b->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+        (*sort)[i].nulls = b->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ? 1 :
+                           b->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST ? 2 : 0;
+        if (!((*sort)[i].expr = p_expr(c, b->node)))
+            return -1;
+    }
+    return 0;
+}
+
 /* UNION / INTERSECT / EXCEPT [ALL] of two queries, with the ORDER BY / LIMIT of the
  * whole. The grammar already nests them by precedence (INTERSECT binds tighter). */
 static ast_t *p_setop(pctx_t *c, const PgQuery__SelectStmt *s)
@@ -751,40 +838,113 @@ static ast_t *p_setop(pctx_t *c, const PgQuery__SelectStmt *s)
 
 static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s);
 
-/* WITH q AS (SELECT ...) SELECT ...: non-recursive, read-only WITH queries are inlined
- * where referenced (PostgreSQL 12+ does the same for non-materialized ones). */
-static ast_t *p_select(pctx_t *c, const PgQuery__SelectStmt *s)
+/* The query of WITH RECURSIVE name: non-recursive-term UNION [ALL] recursive-term,
+ * the name visible as the working table in the recursive term only. A body that
+ * never references itself is an ordinary WITH query (inlined). */
+static ast_t *p_cte_recursive(pctx_t *c, const PgQuery__SelectStmt *s, int k)
 {
-    if (!s->with_clause)
-        return s->op != PG_QUERY__SET_OPERATION__SETOP_NONE ? p_setop(c, s) : p_select_body(c, s);
-    const PgQuery__WithClause *w = s->with_clause;
-    if (w->recursive)
-        return p_unsupported(c, "WITH RECURSIVE", w->location);
-    int saved = c->nctes;
+    if (s->op != PG_QUERY__SET_OPERATION__SETOP_UNION || s->with_clause) {
+        c->cte_state[k] = 4;
+        ast_t *q = p_select(c, s);
+        c->cte_state[k] = 0;
+        return q;
+    }
+    c->cte_state[k] = 1;
+    c->cte_selfrefs[k] = 0;
+    ast_t *l = p_select(c, s->larg);
+    if (!l)
+        return NULL;
+    c->cte_state[k] = 2;
+    ast_t *r = p_select(c, s->rarg);
+    if (!r)
+        return NULL;
+    bool self = c->cte_selfrefs[k] > 0;
+    c->cte_state[k] = 0;
+    if (self && (s->n_sort_clause || s->limit_count || s->limit_offset))
+        return p_unsupported(c, s->n_sort_clause ? "ORDER BY in a recursive query" :
+                             "OFFSET / LIMIT in a recursive query", -1);
+    ast_t *n = p_node(c, AST_SELECT, -1);
+    if (!n)
+        return NULL;
+    n->select.is_setop = true;
+    n->select.setop = AST_SETOP_UNION;
+    n->select.setop_all = s->all;
+    n->select.larg = l;
+    n->select.rarg = r;
+    if (!self) {
+        /* not recursive after all: the ORDER BY / LIMIT of the whole still apply */
+        if (s->n_sort_clause || s->limit_count || s->limit_offset)
+            return p_unsupported(c, "ORDER BY / LIMIT on a WITH RECURSIVE query that is not recursive", -1);
+        return n;
+    }
+    n->select.cte_name = c->cte_names[k];
+    c->cte_state[k] = 3;
+    return n;
+}
+
+/* Makes the WITH queries of w visible (c->nctes grows; the caller restores it).
+ * Non-recursive, read-only WITH queries are inlined where referenced (PostgreSQL 12+
+ * does the same for non-materialized ones; MATERIALIZED is accepted and answers
+ * the same, each reference evaluating the query). */
+static int p_with(pctx_t *c, const PgQuery__WithClause *w)
+{
     for (size_t i = 0; i < w->n_ctes; i++) {
         const PgQuery__CommonTableExpr *cte = w->ctes[i]->common_table_expr;
         if (w->ctes[i]->node_case != PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR || !cte->ctequery ||
-            cte->ctequery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
-            return p_unsupported(c, "data-modifying statements in WITH", w->location);
-        if (c->nctes >= PARSE_CTES_MAX)
-            return p_unsupported(c, "this many WITH queries", w->location);
-        ast_t *q = p_select(c, cte->ctequery->select_stmt);
-        if (!q)
-            return NULL;
-        int k = c->nctes++;
+            cte->ctequery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) {
+            p_unsupported(c, "data-modifying statements in WITH", w->location);
+            return -1;
+        }
+        if (cte->search_clause || cte->cycle_clause) {
+            p_unsupported(c, cte->search_clause ? "SEARCH in WITH RECURSIVE" : "CYCLE in WITH RECURSIVE",
+                          cte->location);
+            return -1;
+        }
+        for (int j = 0; j < c->nctes; j++)
+            if (j >= c->nctes - (int)i && !strcmp(c->cte_names[j], cte->ctename)) {
+                sql_error(c->err, "42712", "WITH query name \"%s\" specified more than once", cte->ctename);
+                return -1;
+            }
+        if (c->nctes >= PARSE_CTES_MAX) {
+            p_unsupported(c, "this many WITH queries", w->location);
+            return -1;
+        }
+        int k = c->nctes;
         c->cte_names[k] = p_str(c, cte->ctename);
-        c->cte_queries[k] = q;
+        c->cte_state[k] = 0;
         c->cte_cols[k].n = (int)cte->n_aliascolnames;
         c->cte_cols[k].items = cte->n_aliascolnames ? p_alloc(c, cte->n_aliascolnames * sizeof(ast_t *)) : NULL;
         for (size_t j = 0; j < cte->n_aliascolnames; j++) {
             ast_t *name = p_node(c, AST_CONST, -1);
             if (!name)
-                return NULL;
+                return -1;
             name->c.ctype = AST_C_STRING;
             name->c.str = p_str(c, p_string_val(cte->aliascolnames[j]));
             c->cte_cols[k].items[j] = name;
         }
+        ast_t *q;
+        if (w->recursive) {
+            c->nctes++;          /* visible inside its own body */
+            q = p_cte_recursive(c, cte->ctequery->select_stmt, k);
+            c->nctes--;
+        } else {
+            q = p_select(c, cte->ctequery->select_stmt);
+        }
+        if (!q)
+            return -1;
+        c->cte_queries[k] = q;
+        c->nctes++;
     }
+    return 0;
+}
+
+static ast_t *p_select(pctx_t *c, const PgQuery__SelectStmt *s)
+{
+    if (!s->with_clause)
+        return s->op != PG_QUERY__SET_OPERATION__SETOP_NONE ? p_setop(c, s) : p_select_body(c, s);
+    int saved = c->nctes;
+    if (p_with(c, s->with_clause) < 0)
+        return NULL;
     ast_t *r = s->op != PG_QUERY__SET_OPERATION__SETOP_NONE ? p_setop(c, s) : p_select_body(c, s);
     c->nctes = saved;
     return r;
@@ -794,8 +954,6 @@ static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s)
 {
     if (s->into_clause)
         return p_unsupported(c, "SELECT INTO", -1);
-    if (s->n_window_clause)
-        return p_unsupported(c, "WINDOW", -1);
     if (s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
         return p_unsupported(c, "FETCH ... WITH TIES", -1);
     if (++c->depth > LIMIT_SQL_EXPR_DEPTH) {
@@ -841,6 +999,18 @@ static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s)
         return NULL;
     if (s->having_clause && !(q->having = p_expr(c, s->having_clause)))
         return NULL;
+    if (s->n_window_clause) {
+        q->windows.n = (int)s->n_window_clause;
+        if (!(q->windows.items = p_alloc(c, s->n_window_clause * sizeof(ast_t *))))
+            return NULL;
+        for (size_t i = 0; i < s->n_window_clause; i++) {
+            const pnode_t *w = s->window_clause[i];
+            if (w->node_case != PG_QUERY__NODE__NODE_WINDOW_DEF)
+                return p_unsupported(c, "this WINDOW clause", -1);
+            if (!(q->windows.items[i] = p_window_def(c, w->window_def)))
+                return NULL;
+        }
+    }
     q->nsort = (int)s->n_sort_clause;
     q->sort = s->n_sort_clause ? p_alloc(c, s->n_sort_clause * sizeof(ast_sortby_t)) : NULL;
     for (size_t i = 0; i < s->n_sort_clause; i++) {
@@ -870,12 +1040,22 @@ static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s)
     return n;
 }
 
+static ast_t *p_insert_body(pctx_t *c, const PgQuery__InsertStmt *s);
+
 static ast_t *p_insert(pctx_t *c, const PgQuery__InsertStmt *s)
 {
     if (s->on_conflict_clause)
         return p_unsupported(c, "ON CONFLICT", -1);
-    if (s->with_clause)
-        return p_unsupported(c, "WITH", -1);
+    int saved = c->nctes;
+    if (s->with_clause && p_with(c, s->with_clause) < 0)
+        return NULL;
+    ast_t *n = p_insert_body(c, s);
+    c->nctes = saved;
+    return n;
+}
+
+static ast_t *p_insert_body(pctx_t *c, const PgQuery__InsertStmt *s)
+{
     ast_t *n = p_node(c, AST_INSERT, -1);
     if (!n || !(n->insert.table = p_rangevar(c, s->relation)))
         return NULL;
@@ -899,12 +1079,22 @@ static ast_t *p_insert(pctx_t *c, const PgQuery__InsertStmt *s)
     return n;
 }
 
+static ast_t *p_update_body(pctx_t *c, const PgQuery__UpdateStmt *s);
+
 static ast_t *p_update(pctx_t *c, const PgQuery__UpdateStmt *s)
 {
     if (s->n_from_clause)
         return p_unsupported(c, "UPDATE ... FROM", -1);
-    if (s->with_clause)
-        return p_unsupported(c, "WITH", -1);
+    int saved = c->nctes;
+    if (s->with_clause && p_with(c, s->with_clause) < 0)
+        return NULL;
+    ast_t *n = p_update_body(c, s);
+    c->nctes = saved;
+    return n;
+}
+
+static ast_t *p_update_body(pctx_t *c, const PgQuery__UpdateStmt *s)
+{
     ast_t *n = p_node(c, AST_UPDATE, -1);
     if (!n || !(n->update.table = p_rangevar(c, s->relation)))
         return NULL;
@@ -932,12 +1122,22 @@ static ast_t *p_update(pctx_t *c, const PgQuery__UpdateStmt *s)
     return n;
 }
 
+static ast_t *p_delete_body(pctx_t *c, const PgQuery__DeleteStmt *s);
+
 static ast_t *p_delete(pctx_t *c, const PgQuery__DeleteStmt *s)
 {
     if (s->n_using_clause)
         return p_unsupported(c, "DELETE ... USING", -1);
-    if (s->with_clause)
-        return p_unsupported(c, "WITH", -1);
+    int saved = c->nctes;
+    if (s->with_clause && p_with(c, s->with_clause) < 0)
+        return NULL;
+    ast_t *n = p_delete_body(c, s);
+    c->nctes = saved;
+    return n;
+}
+
+static ast_t *p_delete_body(pctx_t *c, const PgQuery__DeleteStmt *s)
+{
     ast_t *n = p_node(c, AST_DELETE, -1);
     if (!n || !(n->del.table = p_rangevar(c, s->relation)))
         return NULL;
@@ -1546,7 +1746,11 @@ int parse_sql(arena_t *a, const char *sql, size_t len, parse_stmt_t **out, int *
     PgQuery__ParseResult *tree = NULL;
     int rc = -1;
     if (r.error) {
-        sql_error(err, SQLSTATE_SYNTAX_ERROR, "%s", r.error->message);
+        /* the grammar's own window-frame checks are windowing errors in PostgreSQL */
+        const char *m = r.error->message;
+        bool frame = !strncmp(m, "frame start", 11) || !strncmp(m, "frame end", 9) ||
+                     !strncmp(m, "frame starting from", 19);
+        sql_error(err, frame ? "42P20" : SQLSTATE_SYNTAX_ERROR, "%s", m);
         err->position = r.error->cursorpos;
         goto done;
     }

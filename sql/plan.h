@@ -42,7 +42,11 @@ typedef enum plan_kind {
     PL_LIMIT, PL_DISTINCT, PL_JOIN,
     PL_APPEND,          /* child's rows, then right's (UNION ALL) */
     PL_COPY,            /* rows of a COPY FROM STDIN data stream (exec.c), typed as ncols/types */
+    PL_WINDOW,          /* WindowAgg (exec_window.c): child's columns ++ one per window function */
+    PL_RECURSIVE,       /* Recursive Union (exec_cte.c): child = non-recursive term, right = recursive */
+    PL_WORKTABLE,       /* WorkTable Scan: the rows of the enclosing Recursive Union's last step */
 } plan_kind_t;
+
 
 typedef enum plan_aggfn {
     AGG_COUNT_STAR, AGG_COUNT, AGG_SUM, AGG_AVG, AGG_MIN, AGG_MAX,
@@ -63,6 +67,33 @@ typedef struct plan_agg {
 } plan_agg_t;
 
 typedef struct plan_sortkey { bexpr_t *expr; bool desc; bool nulls_first; } plan_sortkey_t;
+
+/* Window functions (PL_WINDOW). */
+typedef enum plan_winfn {
+    WF_ROW_NUMBER, WF_RANK, WF_DENSE_RANK, WF_PERCENT_RANK, WF_CUME_DIST, WF_NTILE,
+    WF_LAG, WF_LEAD, WF_FIRST_VALUE, WF_LAST_VALUE, WF_NTH_VALUE,
+    WF_AGG,             /* an aggregate over the frame: plan_winfunc_t.agg */
+} plan_winfn_t;
+
+/* One window: partition and order keys are columns of the WindowAgg's input. */
+typedef struct plan_window {
+    const char *name;            /* WINDOW name, or NULL */
+    int npart;
+    int *part_cols;
+    int norder;
+    plan_sortkey_t *order;       /* expr is a BX_COL of the input */
+    int frame_options;           /* AST_FRAME_* bits */
+    bexpr_t *start_offset, *end_offset;   /* row-free, typed for the frame mode */
+} plan_window_t;
+
+typedef struct plan_winfunc {
+    plan_winfn_t fn;
+    int win;                     /* index into window.wins */
+    int nargs;
+    int argcols[3];              /* input columns of the arguments */
+    plan_agg_t agg;              /* WF_AGG: fn, argtype, rettype (arg/arg2 unused: argcols) */
+    type_oid_t rettype;
+} plan_winfunc_t;
 
 /* ORDER BY keys LIMIT k pushed into a scan fragment: each shard keeps only its k
  * best rows (k = limit + offset, evaluated at run time) and the coordinator's
@@ -113,6 +144,9 @@ struct plan {
         struct { int nkeys; plan_sortkey_t *keys; } sort;
         struct { bexpr_t *limit, *offset; } limit;
         struct { char delimiter; const char *null_string; const char **colnames; } copy;
+        struct { int nwins; plan_window_t *wins; int nfuncs; plan_winfunc_t *funcs; } window;
+        /* PL_RECURSIVE: name for EXPLAIN and errors; PL_WORKTABLE: rec is its union */
+        struct { const char *name; bool all; const struct plan *rec; } recursive;
         struct {
             bool left;                 /* LEFT JOIN: keep unmatched left rows */
             bexpr_t *quals;            /* over left ++ right columns, or NULL */

@@ -15,7 +15,6 @@ import harness
 # Checks NextDB does not pass yet, each with the missing feature (issue 4). Strict:
 # when one starts passing, the suite says so and the entry must go.
 KNOWN_GAPS = {
-    "metadata_columns": "getColumns numbers columns with row_number() OVER (...): window functions",
     "metadata_primary_keys": "getPrimaryKeys selects (information_schema._pg_expandarray(i.indkey)).n: "
                              "set-returning functions in the select list and composite field selection",
 }

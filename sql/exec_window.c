@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "core/assert.h"
+#include "sql/numeric.h"
 #include "sql/exec_int.h"
 
 typedef struct win_st {
@@ -246,6 +247,7 @@ typedef struct win_agg_state {
     datum_t val;
     bool has;
     size_t cap;               /* string_agg buffer capacity */
+    numeric_acc_t nacc;       /* sum of numeric inputs */
 } win_agg_state_t;
 
 static bool win_is_int(type_oid_t t) { return t == TYPE_INT8 || t == TYPE_INT4 || t == TYPE_INT2; }
@@ -269,7 +271,10 @@ static int win_agg_add(arena_t *a, const plan_winfunc_t *f, const rowstore_t *rs
     case AGG_AVG:
         if (win_is_int(pa->argtype))
             s->isum += v.i64;
-        else
+        else if (pa->argtype == TYPE_NUMERIC) {
+            if (numeric_acc_add(&s->nacc, v, a, err) < 0)
+                return -1;
+        } else
             s->fsum += v.f64;
         s->count++;
         break;
@@ -332,6 +337,9 @@ static int win_agg_final(arena_t *a, const plan_winfunc_t *f, const win_agg_stat
             if (s->isum > INT64_MAX || s->isum < INT64_MIN)
                 return sql_error(err, SQLSTATE_NUMERIC_OUT_OF_RANGE, "bigint out of range");
             out->i64 = (int64_t)s->isum;
+        } else if (pa->rettype == TYPE_NUMERIC) {
+            return win_is_int(pa->argtype) ? numeric_from_i128(s->isum, a, out, err)
+                                           : numeric_acc_result((numeric_acc_t *)&s->nacc, a, out, err);
         } else {
             out->f64 = win_is_int(pa->argtype) ? (double)s->isum : s->fsum;
         }
@@ -340,6 +348,12 @@ static int win_agg_final(arena_t *a, const plan_winfunc_t *f, const win_agg_stat
         if (!s->has || s->count == 0) {
             *isnull = true;
             return 0;
+        }
+        if (pa->rettype == TYPE_NUMERIC) {
+            datum_t sum;
+            int rc = win_is_int(pa->argtype) ? numeric_from_i128(s->isum, a, &sum, err)
+                                             : numeric_acc_result((numeric_acc_t *)&s->nacc, a, &sum, err);
+            return rc < 0 ? -1 : numeric_div_count(sum, s->count, a, out, err);
         }
         out->f64 = (win_is_int(pa->argtype) ? (double)s->isum : s->fsum) / (double)s->count;
         return 0;

@@ -109,6 +109,9 @@ W = "FROM wf_t ORDER BY id"
     # over GROUP BY results, expressions, ORDER BY / LIMIT after the window, subqueries
     "SELECT g, count(*), sum(count(*)) OVER (), rank() OVER (ORDER BY count(*) DESC, g) FROM wf_t GROUP BY g ORDER BY g",
     "SELECT g, sum(v), sum(sum(v)) OVER (ORDER BY g NULLS FIRST) FROM wf_t GROUP BY g ORDER BY g",
+    # numeric results: sum(int8) and avg(int) are numeric, also over frames
+    "SELECT id, avg(v) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING), sum(v::bigint) OVER (ORDER BY id), "
+    "avg(v * 1.5) OVER (PARTITION BY g), sum(v / 4.0) OVER (ORDER BY id ROWS 2 PRECEDING) " + W,
     "SELECT g, max(v) - min(v), lag(max(v)) OVER (ORDER BY g) FROM wf_t WHERE v IS NOT NULL GROUP BY g HAVING count(*) > 1 ORDER BY g",
     "SELECT id, v * 2 + row_number() OVER (ORDER BY id) AS x " + W,
     "SELECT id, row_number() OVER (ORDER BY v DESC, id) AS rn FROM wf_t ORDER BY rn LIMIT 4",

@@ -39,6 +39,8 @@ typedef struct bsrc {
     uint32_t table_oid;          /* 0 unless a plain table or view */
     int offset;                  /* first column in the combined row */
     plan_t *plan;                /* leaf plan (for pushdown), NULL for joins' inner items */
+    bool *hidden;                /* per column: merged away by JOIN USING, only qualified
+                                  * references reach it (NULL: none) */
 } bsrc_t;
 
 typedef struct scope {
@@ -439,6 +441,8 @@ static int b_find_column(binder_t *b, const scope_t *sc, const char *qual, const
             qual_seen = true;
         }
         for (int c = 0; c < src->ncols; c++) {
+            if (!qual && src->hidden && src->hidden[c])
+                continue;
             if (src->names[c] && strcmp(src->names[c], name) == 0) {
                 if (found >= 0 && fs != src) {
                     sql_error(b->err, SQLSTATE_AMBIGUOUS_COLUMN, "column reference \"%s\" is ambiguous", name);
@@ -1817,62 +1821,91 @@ static plan_t *b_scan_plan(binder_t *b, const cat_table_t *t)
 }
 
 static plan_t *b_from_item(binder_t *b, const ast_t *n, scope_t *sc);
+static bexpr_t *bx_remap(binder_t *b, const bexpr_t *e, const int *map);
 
-static plan_t *b_join(binder_t *b, const ast_t *n, scope_t *sc)
+/* The column `name` visible without qualification among sources [s0, s1) of sc
+ * (hidden USING inputs skipped): 0 found (*src, *col), -1 error (42703 / 42702). */
+static int b_join_side_col(binder_t *b, const scope_t *sc, int s0, int s1, const char *name, const char *side,
+                           bool natural, bsrc_t **src, int *col)
 {
-    scope_t *inner = b_alloc(b, sizeof *inner);
-    if (!inner)
-        return NULL;
-    bool swap = n->join.type == AST_JOIN_RIGHT;
-    if (n->join.type == AST_JOIN_FULL) {
-        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "FULL JOIN is not supported");
-        return NULL;
-    }
-    plan_t *l = b_from_item(b, n->join.l, inner);
-    int lcols = inner->ncols;
-    plan_t *r = l ? b_from_item(b, n->join.r, inner) : NULL;
-    if (!r)
-        return NULL;
-    int rcols = inner->ncols - lcols;
-    bexpr_t *quals = NULL;
-    if (n->join.quals && !(quals = b_where(b, n->join.quals, inner, "JOIN conditions")))
-        return NULL;
-    for (int i = 0; i < n->join.nusing; i++) {
-        /* USING (c): l.c = r.c; both copies stay visible (a simplification) */
-        const char *c = n->join.using_cols[i];
-        int li = -1, ri = -1;
-        for (int s = 0; s < inner->nsrc; s++) {
-            bsrc_t *src = inner->src[s];
-            for (int k = 0; k < src->ncols; k++)
-                if (src->names[k] && !strcmp(src->names[k], c)) {
-                    if (src->offset + k < lcols && li < 0)
-                        li = src->offset + k;
-                    else if (src->offset + k >= lcols && ri < 0)
-                        ri = src->offset + k;
-                }
+    int found = 0;
+    for (int s = s0; s < s1; s++) {
+        bsrc_t *x = sc->src[s];
+        for (int c = 0; c < x->ncols; c++) {
+            if (!x->names[c] || strcmp(x->names[c], name) != 0 || (x->hidden && x->hidden[c]))
+                continue;
+            if (found++) {
+                sql_error(b->err, SQLSTATE_AMBIGUOUS_COLUMN, "common column name \"%s\" appears more than once in %s table",
+                          name, side);
+                return -1;
+            }
+            *src = x;
+            *col = c;
         }
-        if (li < 0 || ri < 0) {
+    }
+    if (!found) {
+        if (!natural)
             sql_error(b->err, SQLSTATE_UNDEFINED_COLUMN, "column \"%s\" specified in USING clause does not exist in %s table",
-                      c, li < 0 ? "left" : "right");
-            return NULL;
-        }
-        bexpr_t *eq;
-        bexpr_t *lc = bx_col(b, li, 0, -1, c), *rc = bx_col(b, ri, 0, -1, c);
-        for (int s = 0; s < inner->nsrc; s++) {
-            bsrc_t *src = inner->src[s];
-            if (li >= src->offset && li < src->offset + src->ncols)
-                lc->type = src->types[li - src->offset];
-            if (ri >= src->offset && ri < src->offset + src->ncols)
-                rc->type = src->types[ri - src->offset];
-        }
-        if (!(eq = b_cmp(b, BX_OP_EQ, "=", lc, rc, -1)))
-            return NULL;
-        quals = bx_bool_and(b, quals, eq);
+                      name, side);
+        return natural ? 1 : -1;
     }
+    return 0;
+}
+
+/* NATURAL JOIN: the names visible on both sides, in left-side order. */
+static int b_natural_cols(binder_t *b, const scope_t *inner, int lnsrc, const char ***out)
+{
+    int n = 0, cap = inner->ncols + 1;
+    const char **names = b_alloc(b, (size_t)cap * sizeof(char *));
+    if (!names)
+        return -1;
+    for (int s = 0; s < lnsrc; s++) {
+        const bsrc_t *x = inner->src[s];
+        for (int c = 0; c < x->ncols; c++) {
+            if (!x->names[c] || (x->hidden && x->hidden[c]))
+                continue;
+            bool dup = false;
+            for (int k = 0; k < n && !dup; k++)
+                dup = !strcmp(names[k], x->names[c]);
+            if (dup)
+                continue;
+            bsrc_t *rs;
+            int rc_col;
+            sql_error_t probe = {0}, *saved = b->err;
+            b->err = &probe;
+            int rc = b_join_side_col(b, inner, lnsrc, inner->nsrc, x->names[c], "right", true, &rs, &rc_col);
+            b->err = saved;
+            if (rc < 0) {
+                *b->err = probe;
+                return -1;
+            }
+            if (rc == 0)
+                names[n++] = x->names[c];
+        }
+    }
+    *out = names;
+    return n;
+}
+
+static int b_hide(binder_t *b, bsrc_t *s, int c)
+{
+    if (!s->hidden && !(s->hidden = b_alloc(b, (size_t)s->ncols + 1)))
+        return -1;
+    s->hidden[c] = true;
+    return 0;
+}
+
+/* Joins l ++ r (quals over that layout); RIGHT JOIN runs as a LEFT JOIN with the
+ * sides swapped, then a projection restores l ++ r. */
+static plan_t *b_join_plan(binder_t *b, ast_join_type_t type, plan_t *l, plan_t *r, bexpr_t *quals)
+{
+    int lcols = l->ncols, rcols = r->ncols;
+    bool swap = type == AST_JOIN_RIGHT;
     plan_t *j = pl_new(b, PL_JOIN, lcols + rcols);
     if (!j)
         return NULL;
-    j->join.left = n->join.type == AST_JOIN_LEFT || swap;
+    j->join.left = type == AST_JOIN_LEFT || swap || type == AST_JOIN_FULL;
+    j->join.full = type == AST_JOIN_FULL;
     if (!swap) {
         j->child = l;
         j->right = r;
@@ -1881,55 +1914,178 @@ static plan_t *b_join(binder_t *b, const ast_t *n, scope_t *sc)
         memcpy(j->types + lcols, r->types, (size_t)rcols * sizeof(type_oid_t));
         memcpy(j->typmods, l->typmods, (size_t)lcols * sizeof(int32_t));
         memcpy(j->typmods + lcols, r->typmods, (size_t)rcols * sizeof(int32_t));
-    } else {
-        /* RIGHT JOIN = LEFT JOIN with the sides swapped, then columns put back */
-        j->child = r;
-        j->right = l;
-        memcpy(j->types, r->types, (size_t)rcols * sizeof(type_oid_t));
-        memcpy(j->types + rcols, l->types, (size_t)lcols * sizeof(type_oid_t));
-        memcpy(j->typmods, r->typmods, (size_t)rcols * sizeof(int32_t));
-        memcpy(j->typmods + rcols, l->typmods, (size_t)lcols * sizeof(int32_t));
+        return j;
+    }
+    j->child = r;
+    j->right = l;
+    memcpy(j->types, r->types, (size_t)rcols * sizeof(type_oid_t));
+    memcpy(j->types + rcols, l->types, (size_t)lcols * sizeof(type_oid_t));
+    memcpy(j->typmods, r->typmods, (size_t)rcols * sizeof(int32_t));
+    memcpy(j->typmods + rcols, l->typmods, (size_t)lcols * sizeof(int32_t));
+    if (quals) {
         /* quals were bound over l ++ r; remap to r ++ l */
-        if (quals) {
-            /* shift: left columns (< lcols) move by +rcols, right ones by -lcols */
-            bexpr_t *q = bx_shift(b, quals, 0);
-            if (!q)
-                return NULL;
-            bexpr_t *stack[LIMIT_SQL_EXPR_DEPTH];
-            int top = 0;
-            stack[top++] = q;
-            while (top) {
-                bexpr_t *x = stack[--top];
-                if (x->kind == BX_COL)
-                    x->index = x->index < lcols ? x->index + rcols : x->index - lcols;
-                for (int i = 0; i < x->nargs && top < LIMIT_SQL_EXPR_DEPTH; i++)
-                    if (x->args[i]->kind != BX_PARAM)
-                        stack[top++] = x->args[i];
-            }
-            j->join.quals = q;
-        }
-        plan_t *p = pl_new(b, PL_PROJECT, lcols + rcols);
-        if (!p || !(p->project.exprs = b_alloc(b, (size_t)(lcols + rcols) * sizeof(bexpr_t *))))
+        int *map = b_alloc(b, (size_t)(lcols + rcols + 1) * sizeof(int));
+        if (!map)
             return NULL;
-        p->child = j;
-        for (int i = 0; i < lcols + rcols; i++) {
-            int from = i < lcols ? rcols + i : i - lcols;
-            p->types[i] = j->types[from];
-            p->typmods[i] = j->typmods[from];
-            if (!(p->project.exprs[i] = bx_col(b, from, j->types[from], j->typmods[from], NULL)))
+        for (int i = 0; i < lcols + rcols; i++)
+            map[i] = i < lcols ? i + rcols : i - lcols;
+        if (!(j->join.quals = bx_remap(b, quals, map)))
+            return NULL;
+    }
+    plan_t *p = pl_new(b, PL_PROJECT, lcols + rcols);
+    if (!p || !(p->project.exprs = b_alloc(b, (size_t)(lcols + rcols) * sizeof(bexpr_t *))))
+        return NULL;
+    p->child = j;
+    for (int i = 0; i < lcols + rcols; i++) {
+        int from = i < lcols ? rcols + i : i - lcols;
+        p->types[i] = j->types[from];
+        p->typmods[i] = j->typmods[from];
+        if (!(p->project.exprs[i] = bx_col(b, from, j->types[from], j->typmods[from], NULL)))
+            return NULL;
+    }
+    return p;
+}
+
+/* JOIN / NATURAL JOIN / JOIN ... USING, with an optional alias. USING columns merge
+ * as in PostgreSQL: the merged column (left's for INNER and LEFT, right's for RIGHT,
+ * COALESCE of both for FULL) comes first in `SELECT *` and answers the unqualified
+ * name, while the inputs' copies stay reachable qualified only (bsrc_t.hidden). An
+ * alias replaces the inputs' names by one source over the visible columns. */
+static plan_t *b_join(binder_t *b, const ast_t *n, scope_t *sc)
+{
+    scope_t *inner = b_alloc(b, sizeof *inner);
+    if (!inner)
+        return NULL;
+    plan_t *l = b_from_item(b, n->join.l, inner);
+    int lcols = inner->ncols, lnsrc = inner->nsrc;
+    plan_t *r = l ? b_from_item(b, n->join.r, inner) : NULL;
+    if (!r)
+        return NULL;
+    int rcols = inner->ncols - lcols;
+    const char **ucols = (const char **)n->join.using_cols;
+    int nu = n->join.nusing;
+    if (n->join.natural && (nu = b_natural_cols(b, inner, lnsrc, &ucols)) < 0)
+        return NULL;
+    ast_join_type_t type = n->join.type;
+    if (n->join.natural && nu == 0 && type == AST_JOIN_INNER)
+        type = AST_JOIN_CROSS;
+    bexpr_t *quals = NULL;
+    if (n->join.quals && !(quals = b_where(b, n->join.quals, inner, "JOIN conditions")))
+        return NULL;
+    bexpr_t **merged = nu ? b_alloc(b, (size_t)nu * sizeof(bexpr_t *)) : NULL;
+    if (nu && !merged)
+        return NULL;
+    for (int i = 0; i < nu; i++) {
+        const char *c = ucols[i];
+        for (int k = 0; k < i; k++)
+            if (!strcmp(ucols[k], c)) {
+                sql_error(b->err, "42701", "column name \"%s\" appears more than once in USING clause", c);
                 return NULL;
+            }
+        bsrc_t *ls, *rs;
+        int lc, rc;
+        if (b_join_side_col(b, inner, 0, lnsrc, c, "left", false, &ls, &lc) < 0 ||
+            b_join_side_col(b, inner, lnsrc, inner->nsrc, c, "right", false, &rs, &rc) < 0)
+            return NULL;
+        type_oid_t lt = ls->types[lc], rt = rs->types[rc];
+        type_oid_t t = lt == rt ? lt : type_common(lt, rt);
+        if (t == TYPE_INVALID) {
+            sql_error(b->err, SQLSTATE_DATATYPE_MISMATCH, "JOIN/USING types %s and %s cannot be matched",
+                      b_typename(b, lt), b_typename(b, rt));
+            return NULL;
         }
-        j = p;
+        int32_t tm = lt == rt && ls->typmods[lc] == rs->typmods[rc] ? ls->typmods[lc] : -1;
+        bexpr_t *lx = bx_col(b, ls->offset + lc, lt, ls->typmods[lc], c);
+        bexpr_t *rx = bx_col(b, rs->offset + rc, rt, rs->typmods[rc], c);
+        bexpr_t *eq = lx && rx ? b_cmp(b, BX_OP_EQ, "=", lx, rx, -1) : NULL;
+        if (!eq || !(quals = bx_bool_and(b, quals, eq)))
+            return NULL;
+        /* the merged value, over the join's l ++ r output */
+        bexpr_t *ml = bx_col(b, ls->offset + lc, lt, ls->typmods[lc], c);
+        bexpr_t *mr = bx_col(b, rs->offset + rc, rt, rs->typmods[rc], c);
+        if (!ml || !mr || !(ml = b_coerce(b, ml, t, tm, CAST_IMPLICIT, -1)) ||
+            !(mr = b_coerce(b, mr, t, tm, CAST_IMPLICIT, -1)))
+            return NULL;
+        if (type == AST_JOIN_FULL) {
+            bexpr_t *co = bx_new(b, BX_COALESCE, t, 2);
+            if (!co)
+                return NULL;
+            co->typmod = tm;
+            co->args[0] = ml;
+            co->args[1] = mr;
+            co->colname = c;
+            merged[i] = co;
+        } else {
+            merged[i] = type == AST_JOIN_RIGHT ? mr : ml;
+        }
+        if (b_hide(b, ls, lc) < 0 || b_hide(b, rs, rc) < 0)
+            return NULL;
+    }
+    plan_t *j = b_join_plan(b, type, l, r, quals);
+    if (!j)
+        return NULL;
+    for (int s = 0; s < inner->nsrc; s++)
+        inner->src[s]->plan = NULL;   /* no pushdown into joined items */
+    if (nu == 0 && !n->join.alias) {
+        for (int s = 0; s < inner->nsrc; s++)
+            if (scope_add(b, sc, inner->src[s]) < 0)
+                return NULL;
+        return j;
+    }
+    /* output: merged ++ (l ++ r), or with an alias merged ++ the visible columns */
+    int nout = nu;
+    if (n->join.alias) {
+        for (int s = 0; s < inner->nsrc; s++)
+            for (int c = 0; c < inner->src[s]->ncols; c++)
+                nout += inner->src[s]->names[c] && !(inner->src[s]->hidden && inner->src[s]->hidden[c]);
+    } else {
+        nout += lcols + rcols;
+    }
+    plan_t *p = pl_new(b, PL_PROJECT, nout);
+    bsrc_t *js = p ? src_new(b, n->join.alias ? nout : nu) : NULL;
+    if (!js || !(p->project.exprs = b_alloc(b, (size_t)(nout + 1) * sizeof(bexpr_t *))))
+        return NULL;
+    p->child = j;
+    js->alias = n->join.alias;
+    int k = 0;
+    for (; k < nu; k++) {
+        p->project.exprs[k] = merged[k];
+        js->names[k] = ucols[k];
     }
     for (int s = 0; s < inner->nsrc; s++) {
-        bsrc_t *src = inner->src[s];
-        int off = src->offset;
-        src->plan = NULL;   /* no pushdown into joined items */
-        if (scope_add(b, sc, src) < 0)
-            return NULL;
-        (void)off;
+        bsrc_t *x = inner->src[s];
+        for (int c = 0; c < x->ncols; c++) {
+            bool vis = x->names[c] && !(x->hidden && x->hidden[c]);
+            if (n->join.alias && !vis)
+                continue;
+            int from = x->offset + c;
+            if (!(p->project.exprs[k] = bx_col(b, from, j->types[from], j->typmods[from], x->names[c])))
+                return NULL;
+            if (n->join.alias)
+                js->names[k] = x->names[c];
+            k++;
+        }
     }
-    return j;
+    ASSERT(k == nout);
+    for (int i = 0; i < nout; i++) {
+        p->types[i] = p->project.exprs[i]->type;
+        p->typmods[i] = p->project.exprs[i]->typmod;
+        if (i < js->ncols) {
+            js->types[i] = p->types[i];
+            js->typmods[i] = p->typmods[i];
+        }
+    }
+    if (n->join.alias) {
+        if (b_apply_colaliases(b, js, &n->join.colaliases, js->alias) < 0)
+            return NULL;
+        return scope_add(b, sc, js) < 0 ? NULL : p;
+    }
+    if (scope_add(b, sc, js) < 0)
+        return NULL;
+    for (int s = 0; s < inner->nsrc; s++)
+        if (scope_add(b, sc, inner->src[s]) < 0)
+            return NULL;
+    return p;
 }
 
 /* unnest(array) in FROM: one row per element (a PL_SERIES in unnest mode). */
@@ -2453,6 +2609,12 @@ static int b_join_keys(binder_t *b, plan_t *p)
         p->join.rkeys = rk;
         p->join.keytypes = kt;
         p->join.quals = rest;
+    } else if (p->join.full && rest && rest->kind != BX_CONST) {
+        /* PostgreSQL runs FULL JOIN only as a merge or hash join: some clause must be
+         * an equality between the two sides (constant conditions are fine) */
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                  "FULL JOIN is only supported with merge-joinable or hash-joinable join conditions");
+        return -1;
     }
     return 0;
 }
@@ -2615,7 +2777,7 @@ static int b_targets(binder_t *b, const ast_select_t *q, const scope_t *sc, tlis
                     continue;
                 any = true;
                 for (int c = 0; c < src->ncols; c++) {
-                    if (!src->names[c])
+                    if (!src->names[c] || (!qual && src->hidden && src->hidden[c]))
                         continue;
                     bexpr_t *e = bx_col(b, src->offset + c, src->types[c], src->typmods[c], src->names[c]);
                     uint32_t oid;

@@ -657,6 +657,8 @@ typedef struct join_st {
     int64_t rpos;              /* next right candidate for lrow (-1: start) */
     bool *matched;
     bool left_done;
+    bool *rmatched;            /* FULL JOIN: right rows that found a partner */
+    int64_t remit;             /* FULL JOIN: next right row to consider after the left side */
 } join_st_t;
 
 static uint64_t join_hash(const plan_t *p, datum_t *const *v, bool *const *vn, int r, bool *hasnull)
@@ -735,8 +737,38 @@ static int join_build(exec_op_t *op, join_st_t *s, sql_error_t *err)
             s->slots[slot] = r;
         }
     }
+    if (p->join.full) {
+        s->rmatched = arena_alloc(op->ctx->arena, (size_t)s->right.nrows + 1);
+        if (!s->rmatched)
+            return oom(err);
+        memset(s->rmatched, 0, (size_t)s->right.nrows + 1);
+    }
     s->built = true;
     return 0;
+}
+
+/* FULL JOIN, once the left side is done: the right rows nobody matched, with NULLs
+ * on the left. */
+static int join_emit_unmatched_right(exec_op_t *op, join_st_t *s, batch_t *res, batch_t **out)
+{
+    int lcols = op->plan->child->ncols, rcols = op->plan->right->ncols;
+    res->nrows = 0;
+    while (s->remit < s->right.nrows && res->nrows < LIMIT_BATCH_ROWS) {
+        int64_t r = s->remit++;
+        if (s->rmatched[r])
+            continue;
+        int d = res->nrows++;
+        for (int c = 0; c < lcols; c++)
+            res->nulls[c][d] = true;
+        for (int c = 0; c < rcols; c++) {
+            res->vals[lcols + c][d] = rs_val(&s->right, r, c);
+            res->nulls[lcols + c][d] = rs_null(&s->right, r, c);
+        }
+    }
+    if (!res->nrows)
+        return 0;
+    *out = res;
+    return 1;
 }
 
 /* Next right row matching left row lrow after *pos (hash or all rows); -1 when none. */
@@ -771,9 +803,10 @@ static int join_next(exec_op_t *op, batch_t **out, sql_error_t *err)
     int cap = LIMIT_BATCH_ROWS / 2;
     batch_t *cand = batch_new(&op->scratch, lcols + rcols, cap);
     int *cand_l = arena_alloc(&op->scratch, (size_t)cap * sizeof(int));
+    int64_t *cand_r = arena_alloc(&op->scratch, (size_t)cap * sizeof(int64_t));
     int *done_l = arena_alloc(&op->scratch, (size_t)cap * sizeof(int));
     batch_t *res = batch_new(&op->scratch, lcols + rcols, LIMIT_BATCH_ROWS);
-    if (!cand || !cand_l || !done_l || !res)
+    if (!cand || !cand_l || !cand_r || !done_l || !res)
         return oom(err);
     for (;;) {
         int ndone = 0;
@@ -829,6 +862,7 @@ static int join_next(exec_op_t *op, batch_t **out, sql_error_t *err)
             s->rpos = r;
             int d = cand->nrows++;
             cand_l[d] = s->lrow;
+            cand_r[d] = r;
             for (int c = 0; c < lcols; c++) {
                 cand->vals[c][d] = s->left->vals[c][s->lrow];
                 cand->nulls[c][d] = s->left->nulls[c][s->lrow];
@@ -839,7 +873,7 @@ static int join_next(exec_op_t *op, batch_t **out, sql_error_t *err)
             }
         }
         if (cand->nrows == 0 && ndone == 0)
-            return 0;
+            return p->join.full ? join_emit_unmatched_right(op, s, res, out) : 0;
         res->nrows = 0;
         int *sel = arena_alloc(&op->scratch, (size_t)(cand->nrows + 1) * sizeof(int));
         if (!sel)
@@ -855,6 +889,8 @@ static int join_next(exec_op_t *op, batch_t **out, sql_error_t *err)
         }
         for (int i = 0; i < n; i++) {
             s->matched[cand_l[sel[i]]] = true;
+            if (s->rmatched)
+                s->rmatched[cand_r[sel[i]]] = true;
             batch_copy_row(res, cand, sel[i]);
         }
         if (p->join.left && s->left) {

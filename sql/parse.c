@@ -641,14 +641,17 @@ static ast_t *p_from_item(pctx_t *c, const pnode_t *n)
     }
     case PG_QUERY__NODE__NODE_JOIN_EXPR: {
         const PgQuery__JoinExpr *j = n->join_expr;
-        if (j->is_natural)
-            return p_unsupported(c, "NATURAL JOIN", -1);
-        if (j->alias || j->join_using_alias)
-            return p_unsupported(c, "an alias on a JOIN", -1);
+        if (j->join_using_alias)
+            return p_unsupported(c, "an alias on JOIN ... USING", -1);
         if (!(r = p_node(c, AST_JOIN, -1)))
             return NULL;
+        r->join.natural = j->is_natural;
+        if (p_alias(c, j->alias, &r->join.alias, &r->join.colaliases) < 0)
+            return NULL;
         switch (j->jointype) {
-        case PG_QUERY__JOIN_TYPE__JOIN_INNER: r->join.type = j->quals || j->n_using_clause ? AST_JOIN_INNER : AST_JOIN_CROSS; break;
+        case PG_QUERY__JOIN_TYPE__JOIN_INNER:
+            r->join.type = j->quals || j->n_using_clause || j->is_natural ? AST_JOIN_INNER : AST_JOIN_CROSS;
+            break;
         case PG_QUERY__JOIN_TYPE__JOIN_LEFT: r->join.type = AST_JOIN_LEFT; break;
         case PG_QUERY__JOIN_TYPE__JOIN_RIGHT: r->join.type = AST_JOIN_RIGHT; break;
         case PG_QUERY__JOIN_TYPE__JOIN_FULL: r->join.type = AST_JOIN_FULL; break;

@@ -108,6 +108,7 @@ struct plan {
         struct { char delimiter; const char *null_string; const char **colnames; } copy;
         struct {
             bool left;                 /* LEFT JOIN: keep unmatched left rows */
+            bool full;                 /* FULL JOIN: also keep unmatched right rows */
             bexpr_t *quals;            /* over left ++ right columns, or NULL */
             int nkeys;                 /* hash keys: lkeys over left, rkeys over right */
             bexpr_t **lkeys, **rkeys;

@@ -227,12 +227,190 @@ static ast_t *p_colref(pctx_t *c, const PgQuery__ColumnRef *r)
     return n;
 }
 
+static void p_pos(pctx_t *c, int location)
+{
+    if (location >= 0 && c->err->position == 0)
+        c->err->position = location + 1;
+}
+
+/* ---- rewrites of row comparisons and aggregate FILTER ---- */
+
+static ast_t *p_binop(pctx_t *c, const char *op, ast_t *l, ast_t *r, int location)
+{
+    ast_t *n = p_node(c, AST_OP, location);
+    if (!n)
+        return NULL;
+    n->op.name = op;
+    n->op.l = l;
+    n->op.r = r;
+    return n;
+}
+
+static ast_t *p_bool2(pctx_t *c, ast_kind_t k, ast_t *l, ast_t *r, int location)
+{
+    if (!l)
+        return r;
+    ast_t *n = p_node(c, k, location);
+    if (!n || !(n->args.items = p_alloc(c, 2 * sizeof(ast_t *))))
+        return NULL;
+    n->args.n = 2;
+    n->args.items[0] = l;
+    n->args.items[1] = r;
+    return n;
+}
+
+/* The fields of a row constructor `(a, b)` / `ROW(a, b)`, or -1 (with *out NULL)
+ * when n is not one. */
+static int p_row_fields(pctx_t *c, const pnode_t *n, ast_list_t *out)
+{
+    out->n = 0;
+    out->items = NULL;
+    if (!n || n->node_case != PG_QUERY__NODE__NODE_ROW_EXPR)
+        return -1;
+    return p_expr_list(c, n->row_expr->n_args, n->row_expr->args, out) < 0 ? -2 : 0;
+}
+
+/* (l1, ..., ln) op (r1, ..., rn) as PostgreSQL compares rows: = is the AND of the
+ * pairs, <> their OR; < <= > >= decide at the first pair that differs, so
+ * (l1 < r1) OR (l1 = r1 AND (rest)), the last pair compared with op itself. The
+ * three-valued results are those of PostgreSQL's row comparison (a NULL pair before
+ * the deciding one gives NULL). */
+static ast_t *p_row_cmp(pctx_t *c, const char *op, const ast_list_t *l, const ast_list_t *r, int location)
+{
+    if (l->n != r->n) {
+        sql_error(c->err, SQLSTATE_SYNTAX_ERROR, "unequal number of entries in row expressions");
+        p_pos(c, location);
+        return NULL;
+    }
+    if (l->n == 0) {
+        sql_error(c->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "cannot compare rows of zero length");
+        p_pos(c, location);
+        return NULL;
+    }
+    bool eq = !strcmp(op, "="), ne = !strcmp(op, "<>") || !strcmp(op, "!=");
+    if (eq || ne) {
+        ast_t *acc = NULL;
+        for (int i = 0; i < l->n; i++) {
+            ast_t *x = p_binop(c, eq ? "=" : "<>", l->items[i], r->items[i], location);
+            if (!x || !(acc = p_bool2(c, eq ? AST_AND : AST_OR, acc, x, location)))
+                return NULL;
+        }
+        return acc;
+    }
+    const char *strict;
+    if (!strcmp(op, "<") || !strcmp(op, "<="))
+        strict = "<";
+    else if (!strcmp(op, ">") || !strcmp(op, ">="))
+        strict = ">";
+    else {
+        sql_error(c->err, SQLSTATE_UNDEFINED_FUNCTION, "operator %s is not supported for row expressions", op);
+        p_pos(c, location);
+        return NULL;
+    }
+    ast_t *acc = p_binop(c, p_str(c, op), l->items[l->n - 1], r->items[l->n - 1], location);
+    for (int i = l->n - 2; i >= 0 && acc; i--) {
+        ast_t *lt = p_binop(c, strict, l->items[i], r->items[i], location);
+        ast_t *e = lt ? p_binop(c, "=", l->items[i], r->items[i], location) : NULL;
+        ast_t *both = e ? p_bool2(c, AST_AND, e, acc, location) : NULL;
+        acc = both ? p_bool2(c, AST_OR, lt, both, location) : NULL;
+    }
+    return acc;
+}
+
+/* A_Expr whose operands are row constructors: comparisons and [NOT] IN lists of
+ * rows. Returns NULL with no error set when e is not such a form. */
+static ast_t *p_row_aexpr(pctx_t *c, const PgQuery__AExpr *e, const char *opname)
+{
+    ast_list_t l, r;
+    int rc = p_row_fields(c, e->lexpr, &l);
+    if (rc == -2)
+        return NULL;
+    if (e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP) {
+        if (rc < 0) {
+            int rr = p_row_fields(c, e->rexpr, &r);
+            if (rr == 0) {
+                sql_error(c->err, SQLSTATE_SYNTAX_ERROR, "row constructor compared with a non-row value");
+                p_pos(c, e->location);
+            }
+            return NULL;
+        }
+        if (p_row_fields(c, e->rexpr, &r) < 0) {
+            if (!sql_error_is_set(c->err))
+                p_unsupported(c, "comparing a row constructor with this expression", e->location);
+            return NULL;
+        }
+        return p_row_cmp(c, opname, &l, &r, e->location);
+    }
+    if (e->kind != PG_QUERY__A__EXPR__KIND__AEXPR_IN || rc < 0)
+        return NULL;
+    if (!e->rexpr || e->rexpr->node_case != PG_QUERY__NODE__NODE_LIST)
+        return p_unsupported(c, "this IN form", e->location);
+    bool is_not = strcmp(opname, "<>") == 0;
+    ast_t *acc = NULL;
+    for (size_t i = 0; i < e->rexpr->list->n_items; i++) {
+        if (p_row_fields(c, e->rexpr->list->items[i], &r) < 0) {
+            if (!sql_error_is_set(c->err))
+                p_unsupported(c, "IN with a row constructor and a non-row value", e->location);
+            return NULL;
+        }
+        ast_t *x = p_row_cmp(c, is_not ? "<>" : "=", &l, &r, e->location);
+        if (!x || !(acc = p_bool2(c, is_not ? AST_AND : AST_OR, acc, x, e->location)))
+            return NULL;
+    }
+    return acc;
+}
+
+/* agg(args) FILTER (WHERE cond) as agg(CASE WHEN cond THEN arg END): every
+ * aggregate NextDB has (count, sum, avg, min, max, string_agg) skips NULL inputs,
+ * so the rows the filter drops are exactly the ones the aggregate ignores. */
+static int p_agg_filter(pctx_t *c, const PgQuery__FuncCall *f, ast_t *n)
+{
+    static const char *const aggs[] = {"count", "sum", "avg", "min", "max", "string_agg"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
+        known |= !strcmp(n->func.name, aggs[i]);
+    if (!known) {
+        sql_error(c->err, "42809", "FILTER specified, but %s is not an aggregate function", n->func.name);
+        p_pos(c, f->location);
+        return -1;
+    }
+    ast_t *cond = p_expr(c, f->agg_filter);
+    if (!cond)
+        return -1;
+    ast_t *val;
+    if (n->func.star) {
+        if (!(val = p_node(c, AST_CONST, f->location)))
+            return -1;
+        val->c.ctype = AST_C_INT;
+        val->c.ival = 1;
+        n->func.star = false;
+        if (!(n->func.args.items = p_alloc(c, sizeof(ast_t *))))
+            return -1;
+        n->func.args.n = 1;
+    } else if (n->func.args.n < 1) {
+        return 0;    /* the binder reports the wrong argument count */
+    } else {
+        val = n->func.args.items[0];
+    }
+    ast_t *k = p_node(c, AST_CASE, f->location);
+    if (!k || !(k->kase.whens.items = p_alloc(c, sizeof(ast_t *))) ||
+        !(k->kase.thens.items = p_alloc(c, sizeof(ast_t *))))
+        return -1;
+    k->kase.whens.n = k->kase.thens.n = 1;
+    k->kase.whens.items[0] = cond;
+    k->kase.thens.items[0] = val;
+    n->func.args.items[0] = k;
+    return 0;
+}
+
 static ast_t *p_aexpr(pctx_t *c, const PgQuery__AExpr *e)
 {
     const char *opname = p_last_name(e->n_name, e->name);
     if (!opname)
         return p_unsupported(c, "this operator", e->location);
-    ast_t *n;
+    ast_t *n = p_row_aexpr(c, e, opname);
+    if (n || sql_error_is_set(c->err))
+        return n;
     switch (e->kind) {
     case PG_QUERY__A__EXPR__KIND__AEXPR_OP:
         if (e->n_name == 2) {
@@ -332,8 +510,6 @@ static ast_t *p_func(pctx_t *c, const PgQuery__FuncCall *f)
         return p_unsupported(c, "window functions", f->location);
     if (f->n_agg_order || f->agg_within_group)
         return p_unsupported(c, "ordered aggregates", f->location);
-    if (f->agg_filter)
-        return p_unsupported(c, "aggregate FILTER", f->location);
     if (f->func_variadic)
         return p_unsupported(c, "VARIADIC", f->location);
     ast_t *n = p_node(c, AST_FUNC, f->location);
@@ -350,6 +526,8 @@ static ast_t *p_func(pctx_t *c, const PgQuery__FuncCall *f)
     n->func.star = f->agg_star;
     n->func.distinct = f->agg_distinct;
     if (p_expr_list(c, f->n_args, f->args, &n->func.args) < 0)
+        return NULL;
+    if (f->agg_filter && p_agg_filter(c, f, n) < 0)
         return NULL;
     return n;
 }

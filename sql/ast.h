@@ -124,6 +124,7 @@ typedef struct ast_coldef {
 
 typedef struct ast_select {
     bool distinct;
+    ast_list_t distinct_on;     /* DISTINCT ON (exprs) */
     int ntargets; ast_target_t *targets;
     ast_list_t from;
     ast_t *where;

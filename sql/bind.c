@@ -3138,6 +3138,75 @@ static plan_t *b_setop(binder_t *b, const ast_select_t *q, int *nvisible, const 
     return cur;
 }
 
+/* DISTINCT ON (exprs): each resolves like an ORDER BY item (output name or ordinal,
+ * else an expression, added as a hidden column). PostgreSQL's rule: the ORDER BY
+ * items that are DISTINCT ON items must come first (42P10 otherwise), and DISTINCT ON
+ * items missing from ORDER BY are appended to the sort, ascending. */
+static int b_distinct_on(binder_t *b, const ast_select_t *q, const scope_t *sc, tlist_t *tl, int nvis,
+                         plan_sortkey_t **keys, int **key_col, int *nsort, int **don_out)
+{
+    int nd = q->distinct_on.n, ns = *nsort;
+    int *don = b_alloc(b, (size_t)(nd + 1) * sizeof(int));
+    plan_sortkey_t *nk = b_alloc(b, (size_t)(ns + nd + 1) * sizeof *nk);
+    int *nc = b_alloc(b, (size_t)(ns + nd + 1) * sizeof(int));
+    if (!don || !nk || !nc)
+        return -1;
+    for (int i = 0; i < nd; i++) {
+        const ast_t *x = q->distinct_on.items[i];
+        int ref = b_output_ref(b, x, tl, nvis, true, "DISTINCT ON");
+        if (ref == -2)
+            return -1;
+        if (ref < 0) {
+            bexpr_t *e = b_expr(b, x, sc);
+            if (!e)
+                return -1;
+            for (int k = 0; k < tl->n && ref < 0; k++)
+                if (bx_equal(tl->exprs[k], e))
+                    ref = k;
+            if (ref < 0) {
+                if (tl_add(b, tl, e, NULL, 0, 0) < 0)
+                    return -1;
+                ref = tl->n - 1;
+            }
+        }
+        don[i] = ref;
+    }
+    bool skipped = false;
+    for (int i = 0; i < ns; i++) {
+        bool in = false;
+        for (int k = 0; k < nd && !in; k++)
+            in = don[k] == (*key_col)[i];
+        if (in && skipped)
+            goto mismatch;
+        skipped |= !in;
+        nk[i] = (*keys)[i];
+        nc[i] = (*key_col)[i];
+    }
+    int n = ns;
+    for (int k = 0; k < nd; k++) {
+        bool in = false;
+        for (int i = 0; i < n && !in; i++)
+            in = nc[i] == don[k];
+        if (in)
+            continue;
+        if (skipped)
+            goto mismatch;
+        nc[n] = don[k];
+        nk[n].desc = false;
+        nk[n].nulls_first = false;
+        n++;
+    }
+    *keys = nk;
+    *key_col = nc;
+    *nsort = n;
+    *don_out = don;
+    return 0;
+mismatch:
+    sql_error(b->err, "42P10", "SELECT DISTINCT ON expressions must match initial ORDER BY expressions");
+    b_pos(b, q->distinct_on.items[0]->location);
+    return -1;
+}
+
 static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const char ***names,
                         sql_coldesc_t **descs)
 {
@@ -3258,6 +3327,9 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
         keys[i].desc = s->desc;
         keys[i].nulls_first = s->nulls == 1 || (s->nulls == 0 && s->desc);
     }
+    int *don_col = NULL;
+    if (q->distinct_on.n && b_distinct_on(b, q, sc, &tl, nvis, &keys, &key_col, &nsort, &don_col) < 0)
+        return NULL;
     bool aggregating = ngroup > 0 || b->naggs > saved_naggs || having != NULL;
     for (int i = 0; i < tl.n && !aggregating; i++)
         aggregating = bx_has_agg(tl.exprs[i]);
@@ -3376,6 +3448,18 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
             if (!(keys[i].expr = bx_col(b, key_col[i], cur->types[key_col[i]], -1, NULL)))
                 return NULL;
         cur = s;
+    }
+    if (don_col) {
+        /* DISTINCT ON: the first row of each group, the sort above putting them together */
+        plan_t *d = pl_new(b, PL_DISTINCT, cur->ncols);
+        if (!d)
+            return NULL;
+        memcpy(d->types, cur->types, (size_t)cur->ncols * sizeof(type_oid_t));
+        memcpy(d->typmods, cur->typmods, (size_t)cur->ncols * sizeof(int32_t));
+        d->child = cur;
+        d->distinct.nkeys = q->distinct_on.n;
+        d->distinct.keycols = don_col;
+        cur = d;
     }
     if (q->limit || q->offset) {
         plan_t *l = pl_new(b, PL_LIMIT, cur->ncols);

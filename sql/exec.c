@@ -972,8 +972,14 @@ exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err)
         break;
     case PL_FILTER: op->next = filter_next; break;
     case PL_PROJECT: op->next = project_next; break;
-    case PL_AGG:
     case PL_DISTINCT:
+        if (p->distinct.nkeys) {
+            if (exec_distinct_on_open(op, err) < 0)
+                goto fail;
+            break;
+        }
+        /* fall through */
+    case PL_AGG:
         op->next = agg_next;
         if (agg_open(op, err) < 0)
             goto fail;

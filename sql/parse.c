@@ -990,9 +990,12 @@ static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s)
     if (s->n_distinct_clause) {
         /* DISTINCT gives one NULL item; DISTINCT ON gives expressions. */
         const pnode_t *d0 = s->distinct_clause[0];
-        if (s->n_distinct_clause != 1 || (d0 && d0->node_case != PG_QUERY__NODE__NODE__NOT_SET))
-            return p_unsupported(c, "DISTINCT ON", -1);
-        q->distinct = true;
+        if (s->n_distinct_clause != 1 || (d0 && d0->node_case != PG_QUERY__NODE__NODE__NOT_SET)) {
+            if (p_expr_list(c, s->n_distinct_clause, s->distinct_clause, &q->distinct_on) < 0)
+                return NULL;
+        } else {
+            q->distinct = true;
+        }
     }
     if (s->n_values_lists) {
         q->nvalues_rows = (int)s->n_values_lists;

@@ -105,6 +105,9 @@ struct plan {
         struct { int ngroup; bexpr_t **group; int naggs; plan_agg_t *aggs; int mode; } agg;
         struct { int nkeys; plan_sortkey_t *keys; } sort;
         struct { bexpr_t *limit, *offset; } limit;
+        /* PL_DISTINCT: nkeys 0 = whole rows (hash); else DISTINCT ON: the first row per
+         * keycols group of input sorted with those columns leading (exec_distinct_on.c) */
+        struct { int nkeys; int *keycols; } distinct;
         struct { char delimiter; const char *null_string; const char **colnames; } copy;
         struct {
             bool left;                 /* LEFT JOIN: keep unmatched left rows */

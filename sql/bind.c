@@ -2965,7 +2965,7 @@ static plan_t *b_setop_mark(binder_t *b, plan_t *p, int n, bool left)
  * the way PostgreSQL's SetOp works: both sides tagged, appended, grouped by every
  * column (so NULLs compare equal, as the set operations require), and the groups kept
  * whose left count is > 0 and whose right count is > 0 (INTERSECT) or = 0 (EXCEPT). */
-static plan_t *b_intersect_except(binder_t *b, ast_setop_t op, plan_t *l, plan_t *r, int n,
+static plan_t *b_intersect_except(binder_t *b, ast_setop_t op, bool all, plan_t *l, plan_t *r, int n,
                                   const type_oid_t *types)
 {
     plan_t *ml = b_setop_mark(b, l, n, true);
@@ -3003,6 +3003,18 @@ static plan_t *b_intersect_except(binder_t *b, ast_setop_t op, plan_t *l, plan_t
             return NULL;
     }
     ag->child = ap;
+    if (all) {
+        /* INTERSECT ALL / EXCEPT ALL: each group min(l, r) or l - r times */
+        plan_t *rp = pl_new(b, PL_REPEAT, n);
+        if (!rp)
+            return NULL;
+        memcpy(rp->types, types, (size_t)n * sizeof(type_oid_t));
+        for (int i = 0; i < n; i++)
+            rp->typmods[i] = -1;
+        rp->repeat.except = op == AST_SETOP_EXCEPT;
+        rp->child = ag;
+        return rp;
+    }
     plan_t *f = pl_new(b, PL_FILTER, n + 2);
     plan_t *pr = f ? pl_new(b, PL_PROJECT, n) : NULL;
     if (!pr || !(pr->project.exprs = b_alloc(b, (size_t)n * sizeof(bexpr_t *))))
@@ -3079,7 +3091,7 @@ static plan_t *b_setop(binder_t *b, const ast_select_t *q, int *nvisible, const 
     if (!(l = b_conform(b, l, nl, types)) || !(r = b_conform(b, r, nl, types)))
         return NULL;
     plan_t *cur = q->setop == AST_SETOP_UNION ? b_union_plan(b, q->setop_all, l, r, nl, types)
-                                              : b_intersect_except(b, q->setop, l, r, nl, types);
+                                              : b_intersect_except(b, q->setop, q->setop_all, l, r, nl, types);
     if (!cur)
         return NULL;
     tlist_t tl = {0};

@@ -998,6 +998,10 @@ exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err)
         if (exec_copy_open(op, err) < 0)
             goto fail;
         break;
+    case PL_REPEAT:
+        if (exec_repeat_open(op, err) < 0)
+            goto fail;
+        break;
     case PL_APPEND:
         op->next = append_next;
         if (!(op->st = op_alloc(op, sizeof(bool), err)))

@@ -132,6 +132,8 @@ exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err);
 int exec_copy_open(exec_op_t *op, sql_error_t *err);
 /* PL_DISTINCT with keys (DISTINCT ON, exec_distinct_on.c): sets op's next and state. */
 int exec_distinct_on_open(exec_op_t *op, sql_error_t *err);
+/* PL_REPEAT (exec_setop.c): sets op's next and state. */
+int exec_repeat_open(exec_op_t *op, sql_error_t *err);
 void exec_close(exec_op_t *op);
 int exec_check_cancel(exec_ctx_t *ctx, sql_error_t *err);
 /* A fresh expression context for op's scratch arena. */

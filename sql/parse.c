@@ -895,8 +895,6 @@ static ast_t *p_setop(pctx_t *c, const PgQuery__SelectStmt *s)
     case PG_QUERY__SET_OPERATION__SETOP_EXCEPT: op = AST_SETOP_EXCEPT; break;
     default: return p_unsupported(c, "this set operation", -1);
     }
-    if (s->all && op != AST_SETOP_UNION)
-        return p_unsupported(c, op == AST_SETOP_INTERSECT ? "INTERSECT ALL" : "EXCEPT ALL", -1);
     if (++c->depth > LIMIT_SQL_EXPR_DEPTH) {
         sql_error(c->err, "54001", "stack depth limit exceeded");
         return NULL;

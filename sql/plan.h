@@ -42,6 +42,8 @@ typedef enum plan_kind {
     PL_LIMIT, PL_DISTINCT, PL_JOIN,
     PL_APPEND,          /* child's rows, then right's (UNION ALL) */
     PL_COPY,            /* rows of a COPY FROM STDIN data stream (exec.c), typed as ncols/types */
+    PL_REPEAT,          /* INTERSECT/EXCEPT ALL: child's first ncols columns, each row repeated
+                         * by its last two (count) columns (exec_setop.c) */
 } plan_kind_t;
 
 typedef enum plan_aggfn {
@@ -108,6 +110,7 @@ struct plan {
         /* PL_DISTINCT: nkeys 0 = whole rows (hash); else DISTINCT ON: the first row per
          * keycols group of input sorted with those columns leading (exec_distinct_on.c) */
         struct { int nkeys; int *keycols; } distinct;
+        struct { bool except; } repeat;    /* min(l, r) times, or l - r times */
         struct { char delimiter; const char *null_string; const char **colnames; } copy;
         struct {
             bool left;                 /* LEFT JOIN: keep unmatched left rows */

@@ -498,7 +498,13 @@ static ast_t *p_aexpr(pctx_t *c, const PgQuery__AExpr *e)
             return NULL;
         return n;
     case PG_QUERY__A__EXPR__KIND__AEXPR_SIMILAR:
-        return p_unsupported(c, "SIMILAR TO", e->location);
+        /* x [NOT] SIMILAR TO p [ESCAPE e] arrives as x ~ similar_to_escape(p[, e]) */
+        if (!(n = p_node(c, AST_OP, e->location)))
+            return NULL;
+        n->op.name = p_str(c, opname);
+        if (!(n->op.l = p_expr(c, e->lexpr)) || !(n->op.r = p_expr(c, e->rexpr)))
+            return NULL;
+        return n;
     default:
         return p_unsupported(c, "this operator form", e->location);
     }

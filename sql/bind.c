@@ -444,7 +444,7 @@ static int b_find_column(binder_t *b, const scope_t *sc, const char *qual, const
             if (!qual && src->hidden && src->hidden[c])
                 continue;
             if (src->names[c] && strcmp(src->names[c], name) == 0) {
-                if (found >= 0 && fs != src) {
+                if (found >= 0) {
                     sql_error(b->err, SQLSTATE_AMBIGUOUS_COLUMN, "column reference \"%s\" is ambiguous", name);
                     b_pos(b, location);
                     return -1;

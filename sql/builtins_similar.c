@@ -42,7 +42,7 @@ static int similar_escape(const builtin_ctx_t *ctx, const vstr_t *pat, const cha
             if (c == '"' && !in_class) {
                 if (nquotes >= 2) {
                     strbuf_free(&sb);
-                    return sql_error(err, "2201B", "SQL regular expression may not contain more than two "
+                    return sql_error(err, "2200C", "SQL regular expression may not contain more than two "
                                                    "escape-double-quote separators");
                 }
                 strbuf_append(&sb, ")(", 2);

@@ -129,9 +129,9 @@ TEST(errors)
     TEST_CHECK(strcmp(err.sqlstate, SQLSTATE_SYNTAX_ERROR) == 0);
     TEST_CHECK(strcmp(err.message, "syntax error at or near \"SELEC\"") == 0);
     TEST_CHECK(err.position == 1);
-    TEST_CHECK(parse1("SELECT 1 INTERSECT ALL SELECT 2", &n, &err) == NULL);
+    TEST_CHECK(parse1("SELECT 1 FROM t FOR UPDATE NOWAIT", &n, &err) == NULL);
     TEST_CHECK(strcmp(err.sqlstate, SQLSTATE_FEATURE_NOT_SUPPORTED) == 0);
-    TEST_CHECK(strcmp(err.message, "INTERSECT ALL is not supported") == 0);
+    TEST_CHECK(strcmp(err.message, "NOWAIT / SKIP LOCKED is not supported") == 0);
     /* INTERSECT binds tighter than UNION / EXCEPT */
     parse_stmt_t *x = parse1("SELECT 1 EXCEPT SELECT 2 INTERSECT SELECT 3", &n, &err);
     TEST_CHECK(x && x[0].ast->select.is_setop && x[0].ast->select.setop == AST_SETOP_EXCEPT &&

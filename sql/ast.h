@@ -49,6 +49,8 @@ typedef enum ast_kind {
     AST_SQLFN,          /* CURRENT_TIMESTAMP, CURRENT_USER, ... */
     AST_DEFAULT,        /* DEFAULT in INSERT VALUES / UPDATE SET */
     AST_SUBSCRIPT,      /* array[index] (pair.l = array, pair.r = index) */
+    AST_GROUPING_SET,   /* GROUP BY item: gset.kind over gset.items (ROLLUP, CUBE, ...) */
+    AST_GROUPING_FUNC,  /* GROUPING(args) */
     /* FROM items */
     AST_RANGEVAR,
     AST_RANGEFUNC,
@@ -103,6 +105,11 @@ typedef enum ast_isolation {
     AST_ISO_REPEATABLE_READ, AST_ISO_SERIALIZABLE,
 } ast_isolation_t;
 
+/* GROUP BY grouping-set items; SIMPLE is a parenthesized column list inside one. */
+typedef enum ast_gset_kind {
+    AST_GSET_EMPTY, AST_GSET_SIMPLE, AST_GSET_ROLLUP, AST_GSET_CUBE, AST_GSET_SETS,
+} ast_gset_kind_t;
+
 typedef struct ast_typename {
     const char *name;       /* last component, lower case ("int4", "varchar") */
     int ntypmods;
@@ -129,6 +136,7 @@ typedef struct ast_select {
     ast_list_t from;
     ast_t *where;
     ast_list_t group;
+    bool group_distinct;        /* GROUP BY DISTINCT: duplicate grouping sets removed */
     ast_t *having;
     int nsort; ast_sortby_t *sort;
     ast_t *limit, *offset;
@@ -149,7 +157,8 @@ struct ast {
         struct { int nfields; const char *fields[3]; bool star; } colref;  /* star: last is * */
         struct { int number; } param;
         struct { const char *name; ast_t *l, *r; } op;      /* l NULL for prefix ops */
-        ast_list_t args;                                    /* AND / OR / NOT / COALESCE / ARRAY */
+        ast_list_t args;                                    /* AND / OR / NOT / COALESCE / ARRAY / GROUPING */
+        struct { ast_gset_kind_t kind; ast_list_t items; } gset;
         struct { const char *name; const char *schema; ast_list_t args; bool star, distinct; } func;
         struct { ast_t *arg; ast_typename_t type; } cast;
         struct { ast_t *arg; bool is_not; int booltest; /* 0 null test; 1 true 2 false 3 unknown */ } test;

@@ -28,6 +28,7 @@
 #include "sql/explain.h"
 
 #define BX_AGGREF 100     /* binder-internal: an aggregate call before rewriting */
+#define BX_GROUPING 101   /* binder-internal: GROUPING(args), a constant per grouping set */
 #define BIND_SOURCES_MAX 64
 
 typedef struct bsrc {
@@ -70,9 +71,14 @@ typedef struct binder {
     int depth;
     bool setop_input;            /* the next b_select is a set operation's input: it
                                   * leaves unknown literals for the set operation to type */
+    bexpr_t **gs_all;            /* while rewriting over a grouping set: every grouping */
+    int gs_nall;                 /* expression, and the mask of those grouped in this set */
+    uint64_t gs_mask;            /* (the others read as NULL) */
 } binder_t;
 
 static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc);
+static bexpr_t *b_grouping_func(binder_t *b, const ast_t *n, const scope_t *sc);
+static bexpr_t *b_grouping_value(binder_t *b, const bexpr_t *e);
 static bexpr_t *b_builtin(binder_t *b, const char *name, int nargs, bexpr_t **args, int location);
 static int b_push_topk(binder_t *b, plan_t *limit);
 static int b_explain(binder_t *b, const ast_t *stmt, bound_stmt_t *bs);
@@ -1537,6 +1543,8 @@ static bexpr_t *b_expr_inner(binder_t *b, const ast_t *n, const scope_t *sc)
         return NULL;
     case AST_ARRAY:
         return b_array_ctor(b, n, sc);
+    case AST_GROUPING_FUNC:
+        return b_grouping_func(b, n, sc);
     case AST_SUBSCRIPT: {
         bexpr_t *arr = b_expr(b, n->pair.l, sc), *idx = arr ? b_expr(b, n->pair.r, sc) : NULL;
         if (!idx)
@@ -2623,9 +2631,14 @@ static int b_join_keys(binder_t *b, plan_t *p)
 
 static bexpr_t *b_agg_rewrite(binder_t *b, bexpr_t *e, bexpr_t **groups, int ngroup)
 {
+    if (e->kind == BX_GROUPING)
+        return b_grouping_value(b, e);
     for (int g = 0; g < ngroup; g++)
         if (bx_equal(e, groups[g]))
             return bx_col(b, g, e->type, e->typmod, e->colname);
+    for (int g = 0; g < b->gs_nall; g++)
+        if (!(b->gs_mask & (UINT64_C(1) << g)) && bx_equal(e, b->gs_all[g]))
+            return bx_const(b, e->type, (datum_t){.i64 = 0}, true);
     if (e->kind == BX_AGGREF)
         return bx_col(b, ngroup + e->index, e->type, -1, NULL);
     if (e->kind == BX_COL) {
@@ -2655,7 +2668,7 @@ static bexpr_t *b_agg_rewrite(binder_t *b, bexpr_t *e, bexpr_t **groups, int ngr
 
 static bool bx_has_agg(const bexpr_t *e)
 {
-    if (e->kind == BX_AGGREF)
+    if (e->kind == BX_AGGREF || e->kind == BX_GROUPING)
         return true;
     for (int i = 0; i < e->nargs; i++)
         if (bx_has_agg(e->args[i]))
@@ -2677,6 +2690,7 @@ static const char *b_target_name(const ast_t *e)
             return b_target_name(e->cast.arg);
         return e->cast.type.name;
     case AST_CASE: return "case";
+    case AST_GROUPING_FUNC: return "grouping";
     case AST_ARRAY: return "array";
     case AST_COALESCE: return "coalesce";
     case AST_MINMAX: return e->minmax.greatest ? "greatest" : "least";
@@ -3150,6 +3164,317 @@ static plan_t *b_setop(binder_t *b, const ast_select_t *q, int *nvisible, const 
     return cur;
 }
 
+/* ---- grouping sets (ROLLUP, CUBE, GROUPING SETS) ---- */
+
+#define BIND_GSETS_MAX 4096     /* PostgreSQL's limit on expanded grouping sets */
+
+typedef struct gsets {
+    int n, cap;
+    uint64_t *m;                 /* one mask over the flat grouping expressions per set */
+} gsets_t;
+
+static int gs_push(binder_t *b, gsets_t *g, uint64_t m)
+{
+    if (g->n >= BIND_GSETS_MAX) {
+        sql_error(b->err, SQLSTATE_PROGRAM_LIMIT, "too many grouping sets present (maximum %d)", BIND_GSETS_MAX);
+        return -1;
+    }
+    if (g->n == g->cap) {
+        int cap = g->cap ? 2 * g->cap : 8;
+        uint64_t *nm = b_alloc(b, (size_t)cap * sizeof(uint64_t));
+        if (!nm)
+            return -1;
+        if (g->n)
+            memcpy(nm, g->m, (size_t)g->n * sizeof(uint64_t));
+        g->m = nm;
+        g->cap = cap;
+    }
+    g->m[g->n++] = m;
+    return 0;
+}
+
+/* Records leaf expression x in the flat list; its bit. */
+static int gs_leaf(binder_t *b, ast_list_t *flat, const ast_t *x, uint64_t *bit)
+{
+    if (flat->n >= 64) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "more than 64 grouping expressions are not supported");
+        return -1;
+    }
+    flat->items[flat->n] = (ast_t *)x;
+    *bit = UINT64_C(1) << flat->n++;
+    return 0;
+}
+
+/* The column mask of a simple item: an expression or a parenthesized list. */
+static int gs_simple(binder_t *b, ast_list_t *flat, const ast_t *x, uint64_t *m)
+{
+    *m = 0;
+    if (x->kind == AST_GROUPING_SET && x->gset.kind == AST_GSET_SIMPLE) {
+        for (int i = 0; i < x->gset.items.n; i++) {
+            uint64_t bit;
+            if (gs_leaf(b, flat, x->gset.items.items[i], &bit) < 0)
+                return -1;
+            *m |= bit;
+        }
+        return 0;
+    }
+    if (x->kind == AST_GROUPING_SET && x->gset.kind == AST_GSET_EMPTY)
+        return 0;
+    if (x->kind == AST_GROUPING_SET) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "nested grouping sets inside ROLLUP or CUBE are not supported");
+        return -1;
+    }
+    uint64_t bit;
+    if (gs_leaf(b, flat, x, &bit) < 0)
+        return -1;
+    *m = bit;
+    return 0;
+}
+
+/* The sets one GROUP BY item stands for, as PostgreSQL expands them. */
+static int gs_item(binder_t *b, ast_list_t *flat, const ast_t *x, gsets_t *out)
+{
+    if (x->kind != AST_GROUPING_SET || x->gset.kind == AST_GSET_SIMPLE || x->gset.kind == AST_GSET_EMPTY) {
+        uint64_t m;
+        return gs_simple(b, flat, x, &m) < 0 ? -1 : gs_push(b, out, m);
+    }
+    const ast_list_t *it = &x->gset.items;
+    if (x->gset.kind == AST_GSET_SETS) {
+        for (int i = 0; i < it->n; i++)
+            if (gs_item(b, flat, it->items[i], out) < 0)
+                return -1;
+        return 0;
+    }
+    uint64_t parts[64];
+    if (it->n > 12 && x->gset.kind == AST_GSET_CUBE) {
+        sql_error(b->err, SQLSTATE_PROGRAM_LIMIT, "too many grouping sets present (maximum %d)", BIND_GSETS_MAX);
+        return -1;
+    }
+    if (it->n > 64) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "more than 64 grouping expressions are not supported");
+        return -1;
+    }
+    for (int i = 0; i < it->n; i++)
+        if (gs_simple(b, flat, it->items[i], &parts[i]) < 0)
+            return -1;
+    if (x->gset.kind == AST_GSET_ROLLUP) {
+        for (int k = it->n; k >= 0; k--) {
+            uint64_t m = 0;
+            for (int i = 0; i < k; i++)
+                m |= parts[i];
+            if (gs_push(b, out, m) < 0)
+                return -1;
+        }
+        return 0;
+    }
+    for (uint64_t sub = (UINT64_C(1) << it->n); sub-- > 0;) {
+        /* CUBE: every subset, largest first */
+        uint64_t m = 0;
+        for (int i = 0; i < it->n; i++)
+            if (sub & (UINT64_C(1) << (it->n - 1 - i)))
+                m |= parts[i];
+        if (gs_push(b, out, m) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Expands q's GROUP BY when it has grouping sets: *flat gets every grouping
+ * expression (in order, repeats allowed), *sets the cross product of the items'
+ * sets. Returns 0 when the GROUP BY is a plain list (no sets to expand). */
+static int b_gsets_expand(binder_t *b, const ast_select_t *q, ast_list_t *flat, gsets_t *sets)
+{
+    bool any = false;
+    for (int i = 0; i < q->group.n; i++)
+        any |= q->group.items[i]->kind == AST_GROUPING_SET;
+    if (!any)
+        return 0;
+    if (!(flat->items = b_alloc(b, 65 * sizeof(ast_t *))))
+        return -1;
+    flat->n = 0;
+    sets->n = 0;
+    if (gs_push(b, sets, 0) < 0)
+        return -1;
+    for (int i = 0; i < q->group.n; i++) {
+        gsets_t one = {0};
+        if (gs_item(b, flat, q->group.items[i], &one) < 0)
+            return -1;
+        gsets_t prod = {0};
+        if ((int64_t)sets->n * one.n > BIND_GSETS_MAX) {
+            sql_error(b->err, SQLSTATE_PROGRAM_LIMIT, "too many grouping sets present (maximum %d)", BIND_GSETS_MAX);
+            return -1;
+        }
+        for (int a = 0; a < sets->n; a++)
+            for (int k = 0; k < one.n; k++)
+                if (gs_push(b, &prod, sets->m[a] | one.m[k]) < 0)
+                    return -1;
+        *sets = prod;
+    }
+    return 1;
+}
+
+/* After binding the flat expressions: bits of equal expressions merge into the
+ * first one's, and GROUP BY DISTINCT drops repeated sets. */
+static void b_gsets_canon(bexpr_t **groups, int ngroup, gsets_t *sets, bool distinct)
+{
+    for (int s = 0; s < sets->n; s++) {
+        uint64_t m = 0;
+        for (int i = 0; i < ngroup; i++) {
+            if (!(sets->m[s] & (UINT64_C(1) << i)))
+                continue;
+            int first = i;
+            for (int k = 0; k < i; k++)
+                if (bx_equal(groups[k], groups[i])) {
+                    first = k;
+                    break;
+                }
+            m |= UINT64_C(1) << first;
+        }
+        sets->m[s] = m;
+    }
+    if (!distinct)
+        return;
+    int n = 0;
+    for (int s = 0; s < sets->n; s++) {
+        bool dup = false;
+        for (int k = 0; k < n && !dup; k++)
+            dup = sets->m[k] == sets->m[s];
+        if (!dup)
+            sets->m[n++] = sets->m[s];
+    }
+    sets->n = n;
+}
+
+/* GROUPING(args) for the grouping set being rewritten: bit (nargs - 1 - i) set when
+ * argument i is not grouped in it. */
+static bexpr_t *b_grouping_value(binder_t *b, const bexpr_t *e)
+{
+    int32_t v = 0;
+    for (int i = 0; i < e->nargs; i++) {
+        int g = -1;
+        for (int k = 0; k < b->gs_nall && g < 0; k++)
+            if (bx_equal(e->args[i], b->gs_all[k]))
+                g = k;
+        if (g < 0) {
+            sql_error(b->err, SQLSTATE_GROUPING_ERROR,
+                      "arguments to GROUPING must be grouping expressions of the associated query level");
+            return NULL;
+        }
+        bool grouped = false;
+        for (int k = 0; k < b->gs_nall && !grouped; k++)
+            grouped = (b->gs_mask & (UINT64_C(1) << k)) && bx_equal(b->gs_all[k], b->gs_all[g]);
+        if (!grouped)
+            v |= 1 << (e->nargs - 1 - i);
+    }
+    return bx_const(b, TYPE_INT4, (datum_t){.i64 = v}, false);
+}
+
+static bexpr_t *b_grouping_func(binder_t *b, const ast_t *n, const scope_t *sc)
+{
+    if (!b->agg_allowed) {
+        sql_error(b->err, SQLSTATE_GROUPING_ERROR, "grouping operations are not allowed in %s",
+                  b->agg_context ? b->agg_context : "this context");
+        b_pos(b, n->location);
+        return NULL;
+    }
+    if (n->args.n > 31) {
+        sql_error(b->err, SQLSTATE_PROGRAM_LIMIT, "GROUPING must have fewer than 32 arguments");
+        b_pos(b, n->location);
+        return NULL;
+    }
+    bexpr_t *e = bx_new(b, BX_GROUPING, TYPE_INT4, n->args.n);
+    if (!e)
+        return NULL;
+    b->agg_allowed = false;
+    for (int i = 0; i < n->args.n; i++)
+        if (!(e->args[i] = b_expr(b, n->args.items[i], sc))) {
+            b->agg_allowed = true;
+            return NULL;
+        }
+    b->agg_allowed = true;
+    return e;
+}
+
+/* One AGG + HAVING + projection per grouping set over the same input, appended.
+ * Grouping expressions outside a set read as NULL in that set's outputs. */
+static plan_t *b_gsets_plan(binder_t *b, plan_t *in, bexpr_t **groups, int ngroup, const gsets_t *sets,
+                            const tlist_t *tl, bexpr_t *having, int naggs)
+{
+    plan_t *cur = NULL;
+    bexpr_t **gs = b_alloc(b, (size_t)(ngroup + 1) * sizeof(bexpr_t *));
+    if (!gs)
+        return NULL;
+    b->gs_all = groups;
+    b->gs_nall = ngroup;
+    for (int s = 0; s < sets->n; s++) {
+        int ns = 0;
+        for (int g = 0; g < ngroup; g++)
+            if (sets->m[s] & (UINT64_C(1) << g))
+                gs[ns++] = groups[g];
+        b->gs_mask = sets->m[s];
+        plan_t *ag = pl_new(b, PL_AGG, ns + naggs);
+        if (!ag || !(ag->agg.group = b_alloc(b, (size_t)(ns + 1) * sizeof(bexpr_t *))))
+            return NULL;
+        memcpy(ag->agg.group, gs, (size_t)ns * sizeof(bexpr_t *));
+        ag->agg.ngroup = ns;
+        ag->agg.naggs = naggs;
+        ag->agg.aggs = b->aggs;
+        ag->agg.mode = PLAN_AGG_COMPLETE;
+        for (int g = 0; g < ns; g++) {
+            ag->types[g] = gs[g]->type;
+            ag->typmods[g] = gs[g]->typmod;
+        }
+        for (int k = 0; k < naggs; k++)
+            ag->types[ns + k] = b->aggs[k].rettype;
+        ag->child = in;
+        plan_t *top = ag;
+        if (having) {
+            bexpr_t *h = b_agg_rewrite(b, having, gs, ns);
+            plan_t *f = h ? pl_new(b, PL_FILTER, ag->ncols) : NULL;
+            if (!f)
+                return NULL;
+            memcpy(f->types, ag->types, (size_t)ag->ncols * sizeof(type_oid_t));
+            memcpy(f->typmods, ag->typmods, (size_t)ag->ncols * sizeof(int32_t));
+            f->child = ag;
+            f->filter.pred = h;
+            top = f;
+        }
+        plan_t *pr = pl_new(b, PL_PROJECT, tl->n);
+        if (!pr || !(pr->project.exprs = b_alloc(b, (size_t)(tl->n + 1) * sizeof(bexpr_t *))))
+            return NULL;
+        pr->child = top;
+        for (int i = 0; i < tl->n; i++) {
+            bexpr_t *e = b_agg_rewrite(b, tl->exprs[i], gs, ns);
+            if (e && e->type == TYPE_UNKNOWN)
+                e = b_resolve_unknown(b, e);
+            if (e && cur && e->type != cur->types[i])
+                e = b_coerce(b, e, cur->types[i], -1, CAST_IMPLICIT, -1);
+            if (!e)
+                return NULL;
+            pr->project.exprs[i] = e;
+            pr->types[i] = e->type;
+            pr->typmods[i] = cur && cur->typmods[i] != e->typmod ? -1 : e->typmod;
+            if (cur && cur->typmods[i] != pr->typmods[i])
+                cur->typmods[i] = -1;
+        }
+        if (!cur) {
+            cur = pr;
+            continue;
+        }
+        plan_t *ap = pl_new(b, PL_APPEND, tl->n);
+        if (!ap)
+            return NULL;
+        memcpy(ap->types, pr->types, (size_t)tl->n * sizeof(type_oid_t));
+        memcpy(ap->typmods, pr->typmods, (size_t)tl->n * sizeof(int32_t));
+        ap->child = cur;
+        ap->right = pr;
+        cur = ap;
+    }
+    b->gs_all = NULL;
+    b->gs_nall = 0;
+    return cur;
+}
+
 /* DISTINCT ON (exprs): each resolves like an ORDER BY item (output name or ordinal,
  * else an expression, added as a hidden column). PostgreSQL's rule: the ORDER BY
  * items that are DISTINCT ON items must come first (42P10 otherwise), and DISTINCT ON
@@ -3259,12 +3584,18 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
         return NULL;
     int nvis = tl.n;
     /* GROUP BY items: input expressions, or output ordinals / names */
-    int ngroup = q->group.n;
+    ast_list_t gflat = {0};
+    gsets_t gsets = {0};
+    int hasgs = b_gsets_expand(b, q, &gflat, &gsets);
+    if (hasgs < 0)
+        return NULL;
+    const ast_list_t *glist = hasgs ? &gflat : &q->group;
+    int ngroup = glist->n;
     bexpr_t **groups = b_alloc(b, (size_t)(ngroup + 1) * sizeof(bexpr_t *));
     if (!groups)
         return NULL;
     for (int i = 0; i < ngroup; i++) {
-        const ast_t *g = q->group.items[i];
+        const ast_t *g = glist->items[i];
         int ref = b_output_ref(b, g, &tl, nvis, false, "GROUP BY");
         if (ref == -2)
             return NULL;
@@ -3299,6 +3630,8 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
         if (groups[i]->type == TYPE_UNKNOWN && !(groups[i] = b_resolve_unknown(b, groups[i])))
             return NULL;
     }
+    if (hasgs)
+        b_gsets_canon(groups, ngroup, &gsets, q->group_distinct);
     bexpr_t *having = NULL;
     if (q->having) {
         bexpr_t *h = b_expr(b, q->having, sc);
@@ -3361,6 +3694,14 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
         cur = none;
     }
     int first_agg = saved_naggs, naggs = b->naggs - saved_naggs;
+    if (hasgs) {
+        if (!(cur = b_gsets_plan(b, cur, groups, ngroup, &gsets, &tl, having, naggs)))
+            return NULL;
+        goto projected;
+    }
+    b->gs_all = groups;          /* GROUPING() of a plain GROUP BY: every column grouped */
+    b->gs_nall = ngroup;
+    b->gs_mask = ~UINT64_C(0);
     if (aggregating) {
         ASSERT(first_agg == 0);
         plan_agg_t *aggs = b->aggs;
@@ -3438,6 +3779,9 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
         pr->typmods[i] = e->typmod;
     }
     cur = pr;
+projected:
+    b->gs_all = NULL;
+    b->gs_nall = 0;
     if (q->distinct) {
         plan_t *d = pl_new(b, PL_DISTINCT, cur->ncols);
         if (!d)

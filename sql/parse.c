@@ -510,6 +510,42 @@ static ast_t *p_aexpr(pctx_t *c, const PgQuery__AExpr *e)
     }
 }
 
+/* ROLLUP / CUBE / GROUPING SETS / (): a row constructor among their items is a
+ * column list (AST_GSET_SIMPLE), as in PostgreSQL's grammar. */
+static ast_t *p_grouping_set(pctx_t *c, const PgQuery__GroupingSet *g)
+{
+    ast_t *r = p_node(c, AST_GROUPING_SET, g->location);
+    if (!r)
+        return NULL;
+    switch (g->kind) {
+    case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_EMPTY: r->gset.kind = AST_GSET_EMPTY; break;
+    case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_SIMPLE: r->gset.kind = AST_GSET_SIMPLE; break;
+    case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_ROLLUP: r->gset.kind = AST_GSET_ROLLUP; break;
+    case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_CUBE: r->gset.kind = AST_GSET_CUBE; break;
+    case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_SETS: r->gset.kind = AST_GSET_SETS; break;
+    default: return p_unsupported(c, "this grouping set", g->location);
+    }
+    r->gset.items.n = (int)g->n_content;
+    r->gset.items.items = g->n_content ? p_alloc(c, g->n_content * sizeof(ast_t *)) : NULL;
+    if (g->n_content && !r->gset.items.items)
+        return NULL;
+    for (size_t i = 0; i < g->n_content; i++) {
+        const pnode_t *x = g->content[i];
+        ast_t *it;
+        if (x && x->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) {
+            if (!(it = p_node(c, AST_GROUPING_SET, x->row_expr->location)))
+                return NULL;
+            it->gset.kind = AST_GSET_SIMPLE;
+            if (p_expr_list(c, x->row_expr->n_args, x->row_expr->args, &it->gset.items) < 0)
+                return NULL;
+        } else if (!(it = p_expr(c, x))) {
+            return NULL;
+        }
+        r->gset.items.items[i] = it;
+    }
+    return r;
+}
+
 static ast_t *p_func(pctx_t *c, const PgQuery__FuncCall *f)
 {
     if (f->over)
@@ -705,6 +741,12 @@ static ast_t *p_expr_inner(pctx_t *c, const pnode_t *n)
     }
     case PG_QUERY__NODE__NODE_ROW_EXPR:
         return p_unsupported(c, "row constructors", n->row_expr->location);
+    case PG_QUERY__NODE__NODE_GROUPING_SET:
+        return p_grouping_set(c, n->grouping_set);
+    case PG_QUERY__NODE__NODE_GROUPING_FUNC:
+        if (!(r = p_node(c, AST_GROUPING_FUNC, n->grouping_func->location)))
+            return NULL;
+        return p_expr_list(c, n->grouping_func->n_args, n->grouping_func->args, &r->args) < 0 ? NULL : r;
     default:
         return p_unsupported(c, "this expression", -1);
     }
@@ -1023,8 +1065,7 @@ static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s)
             return NULL;
     if (s->where_clause && !(q->where = p_expr(c, s->where_clause)))
         return NULL;
-    if (s->group_distinct)
-        return p_unsupported(c, "GROUP BY DISTINCT", -1);
+    q->group_distinct = s->group_distinct;
     if (p_expr_list(c, s->n_group_clause, s->group_clause, &q->group) < 0)
         return NULL;
     if (s->having_clause && !(q->having = p_expr(c, s->having_clause)))

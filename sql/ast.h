@@ -159,7 +159,8 @@ struct ast {
         struct { const char *name; ast_t *l, *r; } op;      /* l NULL for prefix ops */
         ast_list_t args;                                    /* AND / OR / NOT / COALESCE / ARRAY / GROUPING */
         struct { ast_gset_kind_t kind; ast_list_t items; } gset;
-        struct { const char *name; const char *schema; ast_list_t args; bool star, distinct; } func;
+        struct { const char *name; const char *schema; ast_list_t args; bool star, distinct;
+                 int norder; ast_sortby_t *order; /* aggregate's ORDER BY */ } func;
         struct { ast_t *arg; ast_typename_t type; } cast;
         struct { ast_t *arg; bool is_not; int booltest; /* 0 null test; 1 true 2 false 3 unknown */ } test;
         struct { ast_t *arg; ast_list_t whens, thens; ast_t *els; } kase;

@@ -74,6 +74,8 @@ typedef struct binder {
     bexpr_t **gs_all;            /* while rewriting over a grouping set: every grouping */
     int gs_nall;                 /* expression, and the mask of those grouped in this set */
     uint64_t gs_mask;            /* (the others read as NULL) */
+    int agg_norder;              /* string_agg(... ORDER BY keys): the query level's one */
+    plan_sortkey_t *agg_order;   /* input order (keys over the FROM row), or 0 keys */
 } binder_t;
 
 static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc);
@@ -773,6 +775,66 @@ static int b_aggfn(const char *name)
     return -1;
 }
 
+/* agg(... ORDER BY keys). Only string_agg's result depends on the order: its input
+ * is sorted by the keys before the (never split) aggregation, which appends values
+ * in arrival order; one such order per query level (0A000 for a second, different
+ * one). The other aggregates ignore the order, as their results do. */
+static int b_agg_order(binder_t *b, const ast_t *n, const scope_t *sc, const plan_agg_t *ag)
+{
+    plan_sortkey_t *keys = b_alloc(b, (size_t)n->func.norder * sizeof *keys);
+    if (!keys)
+        return -1;
+    const char *saved = b->agg_context;
+    b->agg_allowed = false;
+    b->agg_context = NULL;
+    for (int i = 0; i < n->func.norder; i++) {
+        const ast_sortby_t *s = &n->func.order[i];
+        bexpr_t *e = b_expr(b, s->expr, sc);
+        if (e && e->type == TYPE_UNKNOWN)
+            e = b_resolve_unknown(b, e);
+        if (!e) {
+            b->agg_allowed = true;
+            b->agg_context = saved;
+            return -1;
+        }
+        if (ag->distinct) {
+            const bexpr_t *a = ag->arg;
+            while (a && a->kind == BX_CAST && !bx_equal(a, e))
+                a = a->args[0];
+            if (!a || !bx_equal(a, e)) {
+                sql_error(b->err, "42P10", "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list");
+                b_pos(b, s->expr->location);
+                b->agg_allowed = true;
+                b->agg_context = saved;
+                return -1;
+            }
+        }
+        keys[i].expr = e;
+        keys[i].desc = s->desc;
+        keys[i].nulls_first = s->nulls == 1 || (s->nulls == 0 && s->desc);
+    }
+    b->agg_allowed = true;
+    b->agg_context = saved;
+    if (ag->fn != AGG_STRING_AGG)
+        return 0;
+    if (!b->agg_norder) {
+        b->agg_norder = n->func.norder;
+        b->agg_order = keys;
+        return 0;
+    }
+    bool same = b->agg_norder == n->func.norder;
+    for (int i = 0; i < n->func.norder && same; i++)
+        same = bx_equal(keys[i].expr, b->agg_order[i].expr) && keys[i].desc == b->agg_order[i].desc &&
+               keys[i].nulls_first == b->agg_order[i].nulls_first;
+    if (!same) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                  "string_agg calls with different ORDER BY clauses in one query are not supported");
+        b_pos(b, n->location);
+        return -1;
+    }
+    return 0;
+}
+
 static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
 {
     if (!b->agg_allowed) {
@@ -863,6 +925,8 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
         ag.argtype = arg->type;
         ag.arg = arg;
     }
+    if (n->func.norder && b_agg_order(b, n, sc, &ag) < 0)
+        return NULL;
     if (b->naggs == b->aggcap) {
         int cap = b->aggcap ? b->aggcap * 2 : 8;
         plan_agg_t *na = b_alloc(b, (size_t)cap * sizeof *na);
@@ -942,6 +1006,11 @@ static bexpr_t *b_func(binder_t *b, const ast_t *n, const scope_t *sc)
     int fn = b_aggfn(name);
     if (fn >= 0)
         return b_agg(b, n, sc, fn);
+    if (n->func.norder) {
+        sql_error(b->err, "42809", "ORDER BY specified, but %s is not an aggregate function", name);
+        b_pos(b, n->location);
+        return NULL;
+    }
     if (n->func.star || n->func.distinct) {
         sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "%s is not an aggregate function", name);
         b_pos(b, n->location);
@@ -1156,6 +1225,8 @@ static bexpr_t *b_sublink(binder_t *b, const ast_t *n, const scope_t *sc)
     const char *saved_ctx = b->agg_context;
     int saved_naggs = b->naggs, saved_cap = b->aggcap;
     plan_agg_t *saved_aggs = b->aggs;
+    int saved_norder = b->agg_norder;
+    plan_sortkey_t *saved_order = b->agg_order;
     b->naggs = b->aggcap = 0;
     b->aggs = NULL;
     const scope_t *saved_outer = b->outer;
@@ -1171,6 +1242,8 @@ static bexpr_t *b_sublink(binder_t *b, const ast_t *n, const scope_t *sc)
     b->naggs = saved_naggs;
     b->aggcap = saved_cap;
     b->aggs = saved_aggs;
+    b->agg_norder = saved_norder;
+    b->agg_order = saved_order;
     if (!p)
         return NULL;
     int slot = b->nsubq;
@@ -3475,6 +3548,38 @@ static plan_t *b_gsets_plan(binder_t *b, plan_t *in, bexpr_t **groups, int ngrou
     return cur;
 }
 
+/* The input of an aggregation with an ordered string_agg: the FROM row plus the order
+ * keys as extra columns (the aggregates read only the leading ones), sorted. */
+static plan_t *b_agg_input_order(binder_t *b, plan_t *in)
+{
+    int n = in->ncols, k = b->agg_norder;
+    plan_t *pr = pl_new(b, PL_PROJECT, n + k);
+    plan_t *s = pr ? pl_new(b, PL_SORT, n + k) : NULL;
+    plan_sortkey_t *keys = s ? b_alloc(b, (size_t)k * sizeof *keys) : NULL;
+    if (!keys || !(pr->project.exprs = b_alloc(b, (size_t)(n + k) * sizeof(bexpr_t *))))
+        return NULL;
+    pr->child = in;
+    for (int i = 0; i < n + k; i++) {
+        bexpr_t *e = i < n ? bx_col(b, i, in->types[i], in->typmods[i], NULL) : b->agg_order[i - n].expr;
+        if (!e)
+            return NULL;
+        pr->project.exprs[i] = e;
+        pr->types[i] = e->type;
+        pr->typmods[i] = e->typmod;
+    }
+    memcpy(s->types, pr->types, (size_t)(n + k) * sizeof(type_oid_t));
+    memcpy(s->typmods, pr->typmods, (size_t)(n + k) * sizeof(int32_t));
+    s->child = pr;
+    for (int i = 0; i < k; i++) {
+        keys[i] = b->agg_order[i];
+        if (!(keys[i].expr = bx_col(b, n + i, pr->types[n + i], -1, NULL)))
+            return NULL;
+    }
+    s->sort.nkeys = k;
+    s->sort.keys = keys;
+    return s;
+}
+
 /* DISTINCT ON (exprs): each resolves like an ORDER BY item (output name or ordinal,
  * else an expression, added as a hidden column). PostgreSQL's rule: the ORDER BY
  * items that are DISTINCT ON items must come first (42P10 otherwise), and DISTINCT ON
@@ -3576,6 +3681,8 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
     /* this query level numbers its aggregates from 0 (subqueries save and restore) */
     b->naggs = b->aggcap = 0;
     b->aggs = NULL;
+    b->agg_norder = 0;
+    b->agg_order = NULL;
     int saved_naggs = 0;
     b->agg_allowed = true;
     b->agg_context = NULL;
@@ -3694,6 +3801,8 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
         cur = none;
     }
     int first_agg = saved_naggs, naggs = b->naggs - saved_naggs;
+    if (aggregating && b->agg_norder && !(cur = b_agg_input_order(b, cur)))
+        return NULL;
     if (hasgs) {
         if (!(cur = b_gsets_plan(b, cur, groups, ngroup, &gsets, &tl, having, naggs)))
             return NULL;

@@ -550,8 +550,8 @@ static ast_t *p_func(pctx_t *c, const PgQuery__FuncCall *f)
 {
     if (f->over)
         return p_unsupported(c, "window functions", f->location);
-    if (f->n_agg_order || f->agg_within_group)
-        return p_unsupported(c, "ordered aggregates", f->location);
+    if (f->agg_within_group)
+        return p_unsupported(c, "WITHIN GROUP", f->location);
     if (f->func_variadic)
         return p_unsupported(c, "VARIADIC", f->location);
     ast_t *n = p_node(c, AST_FUNC, f->location);
@@ -569,6 +569,22 @@ static ast_t *p_func(pctx_t *c, const PgQuery__FuncCall *f)
     n->func.distinct = f->agg_distinct;
     if (p_expr_list(c, f->n_args, f->args, &n->func.args) < 0)
         return NULL;
+    if (f->n_agg_order) {
+        n->func.norder = (int)f->n_agg_order;
+        if (!(n->func.order = p_alloc(c, f->n_agg_order * sizeof(ast_sortby_t))))
+            return NULL;
+        for (size_t i = 0; i < f->n_agg_order; i++) {
+            const PgQuery__SortBy *b = f->agg_order[i]->sort_by;
+            if (f->agg_order[i]->node_case != PG_QUERY__NODE__NODE_SORT_BY ||
+                b->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING)
+                return p_unsupported(c, "ORDER BY ... USING", f->location);
+            n->func.order[i].desc = b->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+            n->func.order[i].nulls = b->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ? 1 :
+                                     b->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST ? 2 : 0;
+            if (!(n->func.order[i].expr = p_expr(c, b->node)))
+                return NULL;
+        }
+    }
     if (f->agg_filter && p_agg_filter(c, f, n) < 0)
         return NULL;
     return n;

@@ -1,5 +1,5 @@
 """test_sql_grouping.py -- GROUPING SETS, ROLLUP, CUBE, GROUP BY DISTINCT and
-GROUPING(), with FILTER and DISTINCT aggregates among them. Every query runs on the
+GROUPING(), with FILTER, DISTINCT and ordered aggregates among them. Every query runs on the
 server under test and on a reference PostgreSQL 15 with the same data (a table with a
 primary key, so its rows spread over the shards, with NULLs in the grouping columns,
 and an empty table); rows compare in order only where the query has a total ORDER BY,
@@ -76,6 +76,16 @@ UNORDERED = [
     "SELECT a, b, count(*) FROM gs_t GROUP BY CUBE (a, b) HAVING grouping(a, b) IN (1, 3)",
     "SELECT CASE WHEN grouping(a) = 1 THEN 'all' ELSE a::text END AS a, count(*) FROM gs_t GROUP BY ROLLUP (a)",
     "SELECT a, b, count(*) FROM gs_t GROUP BY DISTINCT a, b",
+    # ordered aggregates (string_agg's input sorted; the others ignore the order)
+    "SELECT a, string_agg(b, ',' ORDER BY b) FROM gs_t GROUP BY a",
+    "SELECT a, string_agg(b || c, ',' ORDER BY c DESC, id) FROM gs_t GROUP BY a",
+    "SELECT string_agg(b, '-' ORDER BY id DESC) FROM gs_t WHERE id < 12",
+    "SELECT a, string_agg(DISTINCT b, ',' ORDER BY b) FROM gs_t GROUP BY a",
+    "SELECT a, sum(c ORDER BY id), count(DISTINCT b ORDER BY b), string_agg(b, '|' ORDER BY b NULLS FIRST, id)"
+    " FROM gs_t GROUP BY a",
+    "SELECT string_agg(b, ',' ORDER BY c) FILTER (WHERE c > 300) FROM gs_t",
+    "SELECT a, string_agg(b, ',' ORDER BY c) FROM gs_t GROUP BY ROLLUP (a)",
+    "SELECT string_agg(b, ',' ORDER BY c) FROM gs_e",
 ]
 
 
@@ -100,6 +110,8 @@ def test_grouping_sets_ordered_match_postgres(pair, sql):
     "SELECT a FROM gs_t WHERE grouping(a) = 0 GROUP BY a",
     "SELECT a FROM gs_t GROUP BY ROLLUP (a, grouping(a))",
     "SELECT a FROM gs_t GROUP BY ROLLUP (a, sum(c))",
+    "SELECT a, string_agg(DISTINCT b, ',' ORDER BY c) FROM gs_t GROUP BY a",
+    "SELECT abs(a ORDER BY a) FROM gs_t",
 ])
 def test_grouping_set_errors_match_postgres(pair, sql):
     a = same(pair, sql)

@@ -174,10 +174,10 @@ struct ast {
         struct { ast_sqlfn_t fn; } sqlfn;
         /* FROM items */
         struct { const char *schema, *name, *alias; ast_list_t colaliases; } rangevar;
-        struct { ast_t *func; const char *alias; ast_list_t colaliases; } rangefunc;
+        struct { ast_t *func; const char *alias; ast_list_t colaliases; bool lateral; } rangefunc;
         struct { ast_join_type_t type; ast_t *l, *r, *quals; int nusing; const char **using_cols;
                  bool natural; const char *alias; ast_list_t colaliases; } join;
-        struct { ast_t *select; const char *alias; ast_list_t colaliases; } rangesub;
+        struct { ast_t *select; const char *alias; ast_list_t colaliases; bool lateral; } rangesub;
         /* statements */
         ast_select_t select;
         struct {

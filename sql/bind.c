@@ -74,6 +74,7 @@ typedef struct binder {
     bexpr_t **gs_all;            /* while rewriting over a grouping set: every grouping */
     int gs_nall;                 /* expression, and the mask of those grouped in this set */
     uint64_t gs_mask;            /* (the others read as NULL) */
+    bool item_lateral;           /* the FROM item just bound refers to earlier items */
     int agg_norder;              /* string_agg(... ORDER BY keys): the query level's one */
     plan_sortkey_t *agg_order;   /* input order (keys over the FROM row), or 0 keys */
 } binder_t;
@@ -2042,6 +2043,7 @@ static plan_t *b_join(binder_t *b, const ast_t *n, scope_t *sc)
     plan_t *r = l ? b_from_item(b, n->join.r, inner) : NULL;
     if (!r)
         return NULL;
+    bool lateral = b->item_lateral;
     int rcols = inner->ncols - lcols;
     const char **ucols = (const char **)n->join.using_cols;
     int nu = n->join.nusing;
@@ -2102,7 +2104,26 @@ static plan_t *b_join(binder_t *b, const ast_t *n, scope_t *sc)
         if (b_hide(b, ls, lc) < 0 || b_hide(b, rs, rc) < 0)
             return NULL;
     }
-    plan_t *j = b_join_plan(b, type, l, r, quals);
+    plan_t *j;
+    if (lateral) {
+        if (type == AST_JOIN_RIGHT || type == AST_JOIN_FULL) {
+            sql_error(b->err, "42P10",
+                      "the combining JOIN type must be INNER or LEFT for a LATERAL reference");
+            return NULL;
+        }
+        if ((j = pl_new(b, PL_LATERAL, lcols + rcols))) {
+            j->child = l;
+            j->right = r;
+            j->join.left = type == AST_JOIN_LEFT;
+            j->join.quals = quals;
+            memcpy(j->types, l->types, (size_t)lcols * sizeof(type_oid_t));
+            memcpy(j->types + lcols, r->types, (size_t)rcols * sizeof(type_oid_t));
+            memcpy(j->typmods, l->typmods, (size_t)lcols * sizeof(int32_t));
+            memcpy(j->typmods + lcols, r->typmods, (size_t)rcols * sizeof(int32_t));
+        }
+    } else {
+        j = b_join_plan(b, type, l, r, quals);
+    }
     if (!j)
         return NULL;
     for (int s = 0; s < inner->nsrc; s++)
@@ -2250,7 +2271,40 @@ static plan_t *b_series(binder_t *b, const ast_t *n, scope_t *sc)
     return scope_add(b, sc, s) < 0 ? NULL : p;
 }
 
+static plan_t *b_from_item_base(binder_t *b, const ast_t *n, scope_t *sc);
+
+/* A FROM item; a LATERAL subquery or a function call is bound with the items
+ * before it (sc so far) as its enclosing row, and b->item_lateral tells the caller
+ * whether it used them (then it runs per row under PL_LATERAL). */
 static plan_t *b_from_item(binder_t *b, const ast_t *n, scope_t *sc)
+{
+    bool may = n->kind == AST_RANGEFUNC || (n->kind == AST_RANGESUB && n->rangesub.lateral);
+    b->item_lateral = false;
+    if (!may || sc->nsrc == 0) {
+        plan_t *p = b_from_item_base(b, n, sc);
+        b->item_lateral = false;
+        return p;
+    }
+    if (b->outer) {
+        if (n->kind == AST_RANGEFUNC)
+            return b_from_item_base(b, n, sc);    /* the enclosing query's row, as before */
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "LATERAL inside a correlated subquery is not supported");
+        return NULL;
+    }
+    bool saved_used = b->outer_used;
+    b->outer = sc;
+    b->outer_used = false;
+    int ncols = sc->ncols;
+    plan_t *p = b_from_item_base(b, n, sc);
+    bool used = b->outer_used;
+    b->outer = NULL;
+    b->outer_used = saved_used;
+    b->item_lateral = p && used;
+    ASSERT(!p || !used || sc->ncols > ncols);
+    return p;
+}
+
+static plan_t *b_from_item_base(binder_t *b, const ast_t *n, scope_t *sc)
 {
     if (n->kind == AST_JOIN)
         return b_join(b, n, sc);
@@ -2542,6 +2596,37 @@ static plan_t *b_join_items(binder_t *b, const scope_t *sc, plan_t **items, cons
     return pr;
 }
 
+/* FROM items when some are LATERAL: joined in FROM order (a lateral item needs the
+ * ones before it), each WHERE conjunct attached to the first join covering it. */
+static plan_t *b_lateral_items(binder_t *b, const scope_t *sc, plan_t **items, const int *item_first_src,
+                               const bool *lateral, int nitems, bexpr_t **conj, int nconj, bool *used)
+{
+    plan_t *cur = items[0];
+    uint64_t covered = b_item_mask(item_first_src, 0);
+    for (int i = 1; i < nitems; i++) {
+        int lcols = cur->ncols, rcols = items[i]->ncols;
+        plan_t *j = pl_new(b, lateral[i] ? PL_LATERAL : PL_JOIN, lcols + rcols);
+        if (!j)
+            return NULL;
+        j->child = cur;
+        j->right = items[i];
+        memcpy(j->types, cur->types, (size_t)lcols * sizeof(type_oid_t));
+        memcpy(j->types + lcols, items[i]->types, (size_t)rcols * sizeof(type_oid_t));
+        memcpy(j->typmods, cur->typmods, (size_t)lcols * sizeof(int32_t));
+        memcpy(j->typmods + lcols, items[i]->typmods, (size_t)rcols * sizeof(int32_t));
+        covered |= b_item_mask(item_first_src, i);
+        for (int k = 0; k < nconj; k++) {
+            if (used[k] || bx_has_subq(conj[k]) || (bx_srcmask(conj[k], sc) & ~covered))
+                continue;
+            if (!(j->join.quals = bx_bool_and(b, j->join.quals, conj[k])))
+                return NULL;
+            used[k] = true;
+        }
+        cur = j;
+    }
+    return cur;
+}
+
 static plan_t *b_from_where(binder_t *b, const ast_select_t *q, scope_t *sc)
 {
     if (q->from.n == 0) {
@@ -2568,10 +2653,16 @@ static plan_t *b_from_where(binder_t *b, const ast_select_t *q, scope_t *sc)
     int *item_first_src = b_alloc(b, (size_t)(nitems + 1) * sizeof(int));
     if (!items || !item_first_src)
         return NULL;
+    bool *lateral = b_alloc(b, (size_t)nitems + 1);
+    bool any_lateral = false;
+    if (!lateral)
+        return NULL;
     for (int i = 0; i < nitems; i++) {
         item_first_src[i] = sc->nsrc;
         if (!(items[i] = b_from_item(b, q->from.items[i], sc)))
             return NULL;
+        lateral[i] = b->item_lateral;
+        any_lateral |= lateral[i];
     }
     item_first_src[nitems] = sc->nsrc;
     bexpr_t *where = NULL;
@@ -2615,7 +2706,8 @@ static plan_t *b_from_where(binder_t *b, const ast_select_t *q, scope_t *sc)
             p->scan.key = key;
         }
     }
-    plan_t *cur = b_join_items(b, sc, items, item_first_src, nitems, conj, nconj, used);
+    plan_t *cur = any_lateral ? b_lateral_items(b, sc, items, item_first_src, lateral, nitems, conj, nconj, used)
+                              : b_join_items(b, sc, items, item_first_src, nitems, conj, nconj, used);
     if (!cur)
         return NULL;
     bexpr_t *rest = NULL;

@@ -945,7 +945,7 @@ exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err)
     arena_init(&op->scratch, LIMIT_SQL_STMT_ARENA_BYTES);
     if (p->child && !(op->child = exec_build(ctx, p->child, err)))
         goto fail;
-    if (p->right && !(op->right = exec_build(ctx, p->right, err)))
+    if (p->right && p->kind != PL_LATERAL && !(op->right = exec_build(ctx, p->right, err)))
         goto fail;
     switch (p->kind) {
     case PL_SCAN:
@@ -1000,6 +1000,10 @@ exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err)
         break;
     case PL_REPEAT:
         if (exec_repeat_open(op, err) < 0)
+            goto fail;
+        break;
+    case PL_LATERAL:
+        if (exec_lateral_open(op, err) < 0)
             goto fail;
         break;
     case PL_APPEND:

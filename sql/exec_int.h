@@ -134,6 +134,8 @@ int exec_copy_open(exec_op_t *op, sql_error_t *err);
 int exec_distinct_on_open(exec_op_t *op, sql_error_t *err);
 /* PL_REPEAT (exec_setop.c): sets op's next and state. */
 int exec_repeat_open(exec_op_t *op, sql_error_t *err);
+/* PL_LATERAL (exec_lateral.c): builds the right tree itself, per left row. */
+int exec_lateral_open(exec_op_t *op, sql_error_t *err);
 void exec_close(exec_op_t *op);
 int exec_check_cancel(exec_ctx_t *ctx, sql_error_t *err);
 /* A fresh expression context for op's scratch arena. */

@@ -76,7 +76,7 @@ static void ex_node(ex_out_t *o, const plan_t *p, int depth)
     static const char *const names[] = {
         [PL_VTAB] = "Catalog Scan", [PL_SERIES] = "Function Scan", [PL_VALUES] = "Values Scan",
         [PL_FILTER] = "Filter", [PL_PROJECT] = "Result", [PL_AGG] = "Aggregate", [PL_SORT] = "Sort",
-        [PL_LIMIT] = "Limit", [PL_DISTINCT] = "Unique", [PL_JOIN] = "Join", [PL_APPEND] = "Append", [PL_REPEAT] = "SetOp",
+        [PL_LIMIT] = "Limit", [PL_DISTINCT] = "Unique", [PL_JOIN] = "Join", [PL_APPEND] = "Append", [PL_REPEAT] = "SetOp", [PL_LATERAL] = "Nested Loop",
     };
     if (!p || o->oom)
         return;

@@ -853,13 +853,14 @@ static ast_t *p_from_item(pctx_t *c, const pnode_t *n)
     }
     case PG_QUERY__NODE__NODE_RANGE_FUNCTION: {
         const PgQuery__RangeFunction *f = n->range_function;
-        if (f->lateral || f->ordinality || f->is_rowsfrom || f->n_functions != 1 || f->n_coldeflist)
+        if (f->ordinality || f->is_rowsfrom || f->n_functions != 1 || f->n_coldeflist)
             return p_unsupported(c, "this form of function in FROM", -1);
         const pnode_t *fl = f->functions[0];
         if (fl->node_case != PG_QUERY__NODE__NODE_LIST || fl->list->n_items < 1)
             return p_unsupported(c, "this form of function in FROM", -1);
         if (!(r = p_node(c, AST_RANGEFUNC, -1)))
             return NULL;
+        r->rangefunc.lateral = f->lateral;     /* functions in FROM may refer to earlier items anyway */
         if (!(r->rangefunc.func = p_expr(c, fl->list->items[0])))
             return NULL;
         r->location = r->rangefunc.func->location;
@@ -869,12 +870,11 @@ static ast_t *p_from_item(pctx_t *c, const pnode_t *n)
     }
     case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: {
         const PgQuery__RangeSubselect *s = n->range_subselect;
-        if (s->lateral)
-            return p_unsupported(c, "LATERAL", -1);
         if (!s->subquery || s->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
             return p_unsupported(c, "this subquery in FROM", -1);
         if (!(r = p_node(c, AST_RANGESUB, -1)))
             return NULL;
+        r->rangesub.lateral = s->lateral;
         if (!(r->rangesub.select = p_select(c, s->subquery->select_stmt)))
             return NULL;
         if (p_alias(c, s->alias, &r->rangesub.alias, &r->rangesub.colaliases) < 0)

@@ -44,6 +44,8 @@ typedef enum plan_kind {
     PL_COPY,            /* rows of a COPY FROM STDIN data stream (exec.c), typed as ncols/types */
     PL_REPEAT,          /* INTERSECT/EXCEPT ALL: child's first ncols columns, each row repeated
                          * by its last two (count) columns (exec_setop.c) */
+    PL_LATERAL,         /* nested loop re-running `right` per left row, the row as its outer
+                         * row (exec_lateral.c); uses `join` (left, quals) */
 } plan_kind_t;
 
 typedef enum plan_aggfn {

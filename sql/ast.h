@@ -140,6 +140,7 @@ typedef struct ast_select {
     ast_t *having;
     int nsort; ast_sortby_t *sort;
     ast_t *limit, *offset;
+    bool with_ties;             /* FETCH FIRST n ROWS WITH TIES */
     int nvalues_rows; ast_list_t *values;   /* VALUES (...), (...) */
     bool for_update;
     /* UNION / INTERSECT / EXCEPT [ALL]: larg/rarg are AST_SELECT; sort/limit/offset

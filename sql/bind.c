@@ -4029,8 +4029,14 @@ projected:
             return NULL;
         if (q->offset && !(l->limit.offset = b_limit_expr(b, q->offset, "OFFSET")))
             return NULL;
-        if (b_push_topk(b, l) < 0)
+        if (q->with_ties) {
+            /* the sort's keys decide the ties; no per-shard top-k (a shard's k-th row
+             * could tie with rows it would drop) */
+            l->limit.nties = nsort;
+            l->limit.ties = keys;
+        } else if (b_push_topk(b, l) < 0) {
             return NULL;
+        }
         cur = l;
     }
     if (b_join_keys(b, cur) < 0)

@@ -599,6 +599,90 @@ static int limit_value(exec_op_t *op, const bexpr_t *e, int64_t dflt, const char
     return 0;
 }
 
+/* FETCH FIRST n ROWS WITH TIES: after the n-th row, the rows whose sort keys equal
+ * its keys (kept in tie_vals, copied, since batches do not outlive next()). */
+typedef struct ties_st {
+    limit_st_t l;
+    datum_t *tie_vals;
+    bool *tie_nulls;
+    bool have, done;
+} ties_st_t;
+
+static bool ties_equal(const plan_t *p, const ties_st_t *s, const batch_t *in, int r)
+{
+    for (int k = 0; k < p->limit.nties; k++) {
+        int c = p->limit.ties[k].expr->index;
+        if (in->nulls[c][r] != s->tie_nulls[k])
+            return false;
+        if (!in->nulls[c][r] && type_cmp(p->types[c], in->vals[c][r], s->tie_vals[k]) != 0)
+            return false;
+    }
+    return true;
+}
+
+static int ties_remember(exec_op_t *op, ties_st_t *s, const batch_t *in, int r, sql_error_t *err)
+{
+    const plan_t *p = op->plan;
+    for (int k = 0; k < p->limit.nties; k++) {
+        int c = p->limit.ties[k].expr->index;
+        s->tie_nulls[k] = in->nulls[c][r];
+        s->tie_vals[k] = in->vals[c][r];
+        if (!s->tie_nulls[k] && exec_copy_datum(op->ctx->arena, p->types[c], &s->tie_vals[k]) < 0)
+            return oom(err);
+    }
+    s->have = true;
+    return 0;
+}
+
+static int limit_value(exec_op_t *op, const bexpr_t *e, int64_t dflt, const char *what, const char *state,
+                       int64_t *out, sql_error_t *err);
+
+static int ties_next(exec_op_t *op, batch_t **out, sql_error_t *err)
+{
+    ties_st_t *s = op->st;
+    const plan_t *p = op->plan;
+    if (!s->l.init) {
+        if (limit_value(op, p->limit.limit, INT64_MAX, "LIMIT", "2201W", &s->l.limit, err) < 0 ||
+            limit_value(op, p->limit.offset, 0, "OFFSET", "2201X", &s->l.offset, err) < 0)
+            return -1;
+        s->tie_vals = arena_alloc(op->ctx->arena, (size_t)(p->limit.nties + 1) * sizeof(datum_t));
+        s->tie_nulls = arena_alloc(op->ctx->arena, (size_t)p->limit.nties + 1);
+        if (!s->tie_vals || !s->tie_nulls)
+            return oom(err);
+        s->l.init = true;
+    }
+    while (!s->done) {
+        batch_t *in;
+        int rc = op->child->next(op->child, &in, err);
+        if (rc <= 0)
+            return rc;
+        arena_reset(&op->scratch);
+        batch_t *b = batch_new(&op->scratch, in->ncols, in->nrows);
+        if (!b)
+            return oom(err);
+        for (int r = 0; r < in->nrows && !s->done; r++) {
+            if (s->l.seen++ < s->l.offset)
+                continue;
+            if (s->l.sent < s->l.limit) {
+                batch_copy_row(b, in, r);
+                if (++s->l.sent == s->l.limit && ties_remember(op, s, in, r, err) < 0)
+                    return -1;
+            } else if (s->have && ties_equal(p, s, in, r)) {
+                batch_copy_row(b, in, r);
+            } else {
+                s->done = true;
+            }
+        }
+        if (s->l.limit == 0)
+            s->done = true;
+        if (b->nrows) {
+            *out = b;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int limit_next(exec_op_t *op, batch_t **out, sql_error_t *err)
 {
     limit_st_t *s = op->st;
@@ -990,8 +1074,8 @@ exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err)
             goto fail;
         break;
     case PL_LIMIT:
-        op->next = limit_next;
-        if (!(op->st = op_alloc(op, sizeof(limit_st_t), err)))
+        op->next = p->limit.nties ? ties_next : limit_next;
+        if (!(op->st = op_alloc(op, p->limit.nties ? sizeof(ties_st_t) : sizeof(limit_st_t), err)))
             goto fail;
         break;
     case PL_COPY:

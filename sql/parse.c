@@ -984,6 +984,8 @@ static ast_t *p_setop(pctx_t *c, const PgQuery__SelectStmt *s)
         if (!(q->sort[i].expr = p_expr(c, b->node)))
             return NULL;
     }
+    if (s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
+        return p_unsupported(c, "FETCH ... WITH TIES on a set operation", -1);
     if (s->limit_count && !(q->limit = p_expr(c, s->limit_count)))
         return NULL;
     if (s->limit_offset && !(q->offset = p_expr(c, s->limit_offset)))
@@ -1039,8 +1041,6 @@ static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s)
         return p_unsupported(c, "SELECT INTO", -1);
     if (s->n_window_clause)
         return p_unsupported(c, "WINDOW", -1);
-    if (s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
-        return p_unsupported(c, "FETCH ... WITH TIES", -1);
     if (++c->depth > LIMIT_SQL_EXPR_DEPTH) {
         sql_error(c->err, "54001", "stack depth limit exceeded");
         return NULL;
@@ -1049,6 +1049,7 @@ static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s)
     if (!n)
         return NULL;
     ast_select_t *q = &n->select;
+    q->with_ties = s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES;
     if (s->n_distinct_clause) {
         /* DISTINCT gives one NULL item; DISTINCT ON gives expressions. */
         const pnode_t *d0 = s->distinct_clause[0];

@@ -108,7 +108,7 @@ struct plan {
         struct { bexpr_t **exprs; } project;
         struct { int ngroup; bexpr_t **group; int naggs; plan_agg_t *aggs; int mode; } agg;
         struct { int nkeys; plan_sortkey_t *keys; } sort;
-        struct { bexpr_t *limit, *offset; } limit;
+        struct { bexpr_t *limit, *offset; int nties; plan_sortkey_t *ties; /* WITH TIES: ORDER BY keys */ } limit;
         /* PL_DISTINCT: nkeys 0 = whole rows (hash); else DISTINCT ON: the first row per
          * keycols group of input sorted with those columns leading (exec_distinct_on.c) */
         struct { int nkeys; int *keycols; } distinct;

@@ -1,5 +1,5 @@
 """test_sql_joins.py -- FULL / RIGHT / NATURAL joins, JOIN ... USING with merged
-columns, aliases on joins, LATERAL, DISTINCT ON, row comparisons, SIMILAR TO and aggregate
+columns, aliases on joins, LATERAL, DISTINCT ON, FETCH ... WITH TIES, row comparisons, SIMILAR TO and aggregate
 FILTER. Every query runs on the server under test and on a reference PostgreSQL 15
 with the same data (tables with primary keys, so their rows spread over the shards;
 NULL join keys, duplicate keys and an empty table), and the answers must be equal;
@@ -193,6 +193,21 @@ def test_join_errors_match_postgres(pair, sql):
         a, b = same(pair, sql), b
     else:
         assert a == b, sql
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT x FROM jn_a ORDER BY x FETCH FIRST 2 ROWS WITH TIES",
+    "SELECT x, y FROM jn_a ORDER BY x, y FETCH FIRST 3 ROWS WITH TIES",
+    "SELECT x FROM jn_a ORDER BY x DESC NULLS FIRST FETCH FIRST 1 ROW WITH TIES",
+    "SELECT x FROM jn_a ORDER BY x OFFSET 9 FETCH FIRST 2 ROWS WITH TIES",
+    "SELECT x FROM jn_a ORDER BY x FETCH FIRST 0 ROWS WITH TIES",
+    "SELECT x FROM jn_a ORDER BY x FETCH FIRST 100 ROWS WITH TIES",
+    "SELECT count(*) FROM (SELECT x FROM jn_a ORDER BY x FETCH FIRST 11 ROWS WITH TIES) s",
+    "SELECT x FROM jn_a FETCH FIRST 1 ROWS WITH TIES",
+])
+def test_fetch_with_ties_match_postgres(pair, sql):
+    """Which rows tie is defined; their order among themselves is not."""
+    same(pair, sql)
 
 
 def test_full_join_spans_batches(pair):

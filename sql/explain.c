@@ -89,7 +89,10 @@ static void ex_node(ex_out_t *o, const plan_t *p, int depth)
         return;
     }
     if (p->kind == PL_JOIN)
-        ex_line(o, depth, true, p->join.nkeys ? "Hash %sJoin" : "Nested Loop%s", p->join.full ? "Full " : p->join.left ? "Left " : "", NULL);
+        ex_line(o, depth, true, p->join.nkeys ? "Hash %sJoin" : p->join.left ? "Nested Loop %sJoin" : "Nested Loop%s",
+                p->join.full ? "Full " : p->join.left ? "Left " : "", NULL);
+    else if (p->kind == PL_LATERAL)
+        ex_line(o, depth, true, "Nested Loop%s", p->join.left ? " Left Join" : "", NULL);
     else if (p->kind == PL_VTAB)
         ex_line(o, depth, true, "Catalog Scan on %s", p->vtab.vt ? p->vtab.vt->name : "?", NULL);
     else

@@ -82,6 +82,7 @@ typedef struct binder {
 static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc);
 static bexpr_t *b_grouping_func(binder_t *b, const ast_t *n, const scope_t *sc);
 static bexpr_t *b_grouping_value(binder_t *b, const bexpr_t *e);
+static type_oid_t b_array_type(binder_t *b, type_oid_t t, int location);
 static bexpr_t *b_builtin(binder_t *b, const char *name, int nargs, bexpr_t **args, int location);
 static int b_push_topk(binder_t *b, plan_t *limit);
 static int b_explain(binder_t *b, const ast_t *stmt, bound_stmt_t *bs);
@@ -773,6 +774,7 @@ static int b_aggfn(const char *name)
     if (!strcmp(name, "min")) return AGG_MIN;
     if (!strcmp(name, "max")) return AGG_MAX;
     if (!strcmp(name, "string_agg")) return AGG_STRING_AGG;
+    if (!strcmp(name, "array_agg")) return AGG_ARRAY_AGG;
     return -1;
 }
 
@@ -816,7 +818,7 @@ static int b_agg_order(binder_t *b, const ast_t *n, const scope_t *sc, const pla
     }
     b->agg_allowed = true;
     b->agg_context = saved;
-    if (ag->fn != AGG_STRING_AGG)
+    if (ag->fn != AGG_STRING_AGG && ag->fn != AGG_ARRAY_AGG)
         return 0;
     if (!b->agg_norder) {
         b->agg_norder = n->func.norder;
@@ -829,7 +831,7 @@ static int b_agg_order(binder_t *b, const ast_t *n, const scope_t *sc, const pla
                keys[i].nulls_first == b->agg_order[i].nulls_first;
     if (!same) {
         sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-                  "string_agg calls with different ORDER BY clauses in one query are not supported");
+                  "string_agg / array_agg calls with different ORDER BY clauses in one query are not supported");
         b_pos(b, n->location);
         return -1;
     }
@@ -910,6 +912,15 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
             ag.rettype = TYPE_FLOAT8;
             break;
         case AGG_STRING_AGG: ag.rettype = TYPE_TEXT; break;
+        case AGG_ARRAY_AGG:
+            if (ag.distinct) {
+                sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "array_agg(DISTINCT ...) is not supported");
+                b_pos(b, n->location);
+                return NULL;
+            }
+            if ((ag.rettype = b_array_type(b, t, n->location)) == TYPE_INVALID)
+                return NULL;
+            break;
         default:
             if (t == TYPE_BOOL || t == TYPE_BYTEA)
                 goto nofn;
@@ -3908,7 +3919,8 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
         plan_agg_t *aggs = b->aggs;
         bool pushdown = cur->kind == PL_SCAN;
         for (int i = 0; i < naggs && pushdown; i++)
-            if (aggs[i].distinct || aggs[i].fn == AGG_STRING_AGG || aggs[i].argtype == TYPE_VECTOR)
+            if (aggs[i].distinct || aggs[i].fn == AGG_STRING_AGG || aggs[i].fn == AGG_ARRAY_AGG ||
+                aggs[i].argtype == TYPE_VECTOR)
                 pushdown = false;
         plan_t *ag = pl_new(b, PL_AGG, ngroup + naggs);
         if (!ag)

@@ -369,6 +369,8 @@ static int p_agg_filter(pctx_t *c, const PgQuery__FuncCall *f, ast_t *n)
     bool known = false;
     for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
         known |= !strcmp(n->func.name, aggs[i]);
+    if (!strcmp(n->func.name, "array_agg"))
+        return p_unsupported(c, "FILTER on array_agg", f->location) ? 0 : -1;
     if (!known) {
         sql_error(c->err, "42809", "FILTER specified, but %s is not an aggregate function", n->func.name);
         p_pos(c, f->location);

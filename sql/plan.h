@@ -51,6 +51,7 @@ typedef enum plan_kind {
 typedef enum plan_aggfn {
     AGG_COUNT_STAR, AGG_COUNT, AGG_SUM, AGG_AVG, AGG_MIN, AGG_MAX,
     AGG_STRING_AGG,          /* string_agg(text, sep): never split into partial states */
+    AGG_ARRAY_AGG,           /* array_agg(x), NULLs included: never split either */
 } plan_aggfn_t;
 enum { PLAN_AGG_COMPLETE = 0, PLAN_AGG_PARTIAL = 1, PLAN_AGG_FINAL = 2 };
 

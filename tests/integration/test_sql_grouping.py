@@ -86,6 +86,15 @@ UNORDERED = [
     "SELECT string_agg(b, ',' ORDER BY c) FILTER (WHERE c > 300) FROM gs_t",
     "SELECT a, string_agg(b, ',' ORDER BY c) FROM gs_t GROUP BY ROLLUP (a)",
     "SELECT string_agg(b, ',' ORDER BY c) FROM gs_e",
+    "SELECT a, array_agg(c ORDER BY c DESC) FROM gs_t GROUP BY a",
+    "SELECT a, array_agg(b ORDER BY id), string_agg(b, ',' ORDER BY id) FROM gs_t GROUP BY a",
+    "SELECT array_agg(a ORDER BY id) FROM gs_t WHERE id < 12",
+    "SELECT array_agg(a) FROM gs_e",
+    "SELECT array_length(array_agg(id), 1) FROM gs_t",
+    "SELECT a, array_agg(id ORDER BY id) FROM gs_t GROUP BY ROLLUP (a)",
+    # DISTINCT aggregates (never split into per-shard partial states)
+    "SELECT sum(DISTINCT c % 50), count(DISTINCT c % 7), count(DISTINCT b), min(DISTINCT a) FROM gs_t",
+    "SELECT a, sum(DISTINCT id % 4), count(DISTINCT b) FROM gs_t GROUP BY a",
 ]
 
 
@@ -112,6 +121,7 @@ def test_grouping_sets_ordered_match_postgres(pair, sql):
     "SELECT a FROM gs_t GROUP BY ROLLUP (a, sum(c))",
     "SELECT a, string_agg(DISTINCT b, ',' ORDER BY c) FROM gs_t GROUP BY a",
     "SELECT abs(a ORDER BY a) FROM gs_t",
+    "SELECT array_agg(a, b) FROM gs_t",
 ])
 def test_grouping_set_errors_match_postgres(pair, sql):
     a = same(pair, sql)

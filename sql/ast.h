@@ -49,6 +49,8 @@ typedef enum ast_kind {
     AST_SQLFN,          /* CURRENT_TIMESTAMP, CURRENT_USER, ... */
     AST_DEFAULT,        /* DEFAULT in INSERT VALUES / UPDATE SET */
     AST_SUBSCRIPT,      /* array[index] (pair.l = array, pair.r = index) */
+    AST_GROUPING_SET,   /* GROUP BY item: gset.kind over gset.items (ROLLUP, CUBE, ...) */
+    AST_GROUPING_FUNC,  /* GROUPING(args) */
     /* FROM items */
     AST_RANGEVAR,
     AST_RANGEFUNC,
@@ -118,6 +120,11 @@ typedef enum ast_isolation {
     AST_ISO_REPEATABLE_READ, AST_ISO_SERIALIZABLE,
 } ast_isolation_t;
 
+/* GROUP BY grouping-set items; SIMPLE is a parenthesized column list inside one. */
+typedef enum ast_gset_kind {
+    AST_GSET_EMPTY, AST_GSET_SIMPLE, AST_GSET_ROLLUP, AST_GSET_CUBE, AST_GSET_SETS,
+} ast_gset_kind_t;
+
 typedef struct ast_typename {
     const char *name;       /* last component, lower case ("int4", "varchar") */
     int ntypmods;
@@ -139,13 +146,16 @@ typedef struct ast_coldef {
 
 typedef struct ast_select {
     bool distinct;
+    ast_list_t distinct_on;     /* DISTINCT ON (exprs) */
     int ntargets; ast_target_t *targets;
     ast_list_t from;
     ast_t *where;
     ast_list_t group;
+    bool group_distinct;        /* GROUP BY DISTINCT: duplicate grouping sets removed */
     ast_t *having;
     int nsort; ast_sortby_t *sort;
     ast_t *limit, *offset;
+    bool with_ties;             /* FETCH FIRST n ROWS WITH TIES */
     int nvalues_rows; ast_list_t *values;   /* VALUES (...), (...) */
     bool for_update;
     /* UNION / INTERSECT / EXCEPT [ALL]: larg/rarg are AST_SELECT; sort/limit/offset
@@ -167,8 +177,10 @@ struct ast {
         struct { int nfields; const char *fields[3]; bool star; } colref;  /* star: last is * */
         struct { int number; } param;
         struct { const char *name; ast_t *l, *r; } op;      /* l NULL for prefix ops */
-        ast_list_t args;                                    /* AND / OR / NOT / COALESCE / ARRAY */
+        ast_list_t args;                                    /* AND / OR / NOT / COALESCE / ARRAY / GROUPING */
+        struct { ast_gset_kind_t kind; ast_list_t items; } gset;
         struct { const char *name; const char *schema; ast_list_t args; bool star, distinct;
+                 int norder; ast_sortby_t *order; /* aggregate's ORDER BY */
                  ast_t *over; /* AST_WINDOWDEF: a window function call */ } func;
         struct {
             const char *name, *refname;      /* WINDOW name AS (refname ...) */
@@ -193,9 +205,10 @@ struct ast {
         struct { ast_sqlfn_t fn; } sqlfn;
         /* FROM items */
         struct { const char *schema, *name, *alias; ast_list_t colaliases; } rangevar;
-        struct { ast_t *func; const char *alias; ast_list_t colaliases; } rangefunc;
-        struct { ast_join_type_t type; ast_t *l, *r, *quals; int nusing; const char **using_cols; } join;
-        struct { ast_t *select; const char *alias; ast_list_t colaliases; } rangesub;
+        struct { ast_t *func; const char *alias; ast_list_t colaliases; bool lateral; } rangefunc;
+        struct { ast_join_type_t type; ast_t *l, *r, *quals; int nusing; const char **using_cols;
+                 bool natural; const char *alias; ast_list_t colaliases; } join;
+        struct { ast_t *select; const char *alias; ast_list_t colaliases; bool lateral; } rangesub;
         /* statements */
         ast_select_t select;
         struct {

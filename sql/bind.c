@@ -32,6 +32,7 @@
 #include "sql/bind_int.h"
 
 #define BX_AGGREF 100     /* binder-internal: an aggregate call before rewriting */
+#define BX_GROUPING 101   /* binder-internal: GROUPING(args), a constant per grouping set */
 #define BIND_SOURCES_MAX 64
 
 typedef struct bsrc {
@@ -43,6 +44,8 @@ typedef struct bsrc {
     uint32_t table_oid;          /* 0 unless a plain table or view */
     int offset;                  /* first column in the combined row */
     plan_t *plan;                /* leaf plan (for pushdown), NULL for joins' inner items */
+    bool *hidden;                /* per column: merged away by JOIN USING, only qualified
+                                  * references reach it (NULL: none) */
 } bsrc_t;
 
 typedef struct scope {
@@ -75,9 +78,18 @@ typedef struct binder {
     bind_win_t *win;             /* this query level's window functions (bind_window.c) */
     bind_rec_t *rec;             /* WITH RECURSIVE terms being bound (bind_cte.c) */
     bool win_agg;                /* b_agg binds a window aggregate (bind__win_agg) */
+    bexpr_t **gs_all;            /* while rewriting over a grouping set: every grouping */
+    int gs_nall;                 /* expression, and the mask of those grouped in this set */
+    uint64_t gs_mask;            /* (the others read as NULL) */
+    bool item_lateral;           /* the FROM item just bound refers to earlier items */
+    int agg_norder;              /* string_agg(... ORDER BY keys): the query level's one */
+    plan_sortkey_t *agg_order;   /* input order (keys over the FROM row), or 0 keys */
 } binder_t;
 
 static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc);
+static bexpr_t *b_grouping_func(binder_t *b, const ast_t *n, const scope_t *sc);
+static bexpr_t *b_grouping_value(binder_t *b, const bexpr_t *e);
+static type_oid_t b_array_type(binder_t *b, type_oid_t t, int location);
 static bexpr_t *b_builtin(binder_t *b, const char *name, int nargs, bexpr_t **args, int location);
 static int b_push_topk(binder_t *b, plan_t *limit);
 static int b_explain(binder_t *b, const ast_t *stmt, bound_stmt_t *bs);
@@ -446,8 +458,10 @@ static int b_find_column(binder_t *b, const scope_t *sc, const char *qual, const
             qual_seen = true;
         }
         for (int c = 0; c < src->ncols; c++) {
+            if (!qual && src->hidden && src->hidden[c])
+                continue;
             if (src->names[c] && strcmp(src->names[c], name) == 0) {
-                if (found >= 0 && fs != src) {
+                if (found >= 0) {
                     sql_error(b->err, SQLSTATE_AMBIGUOUS_COLUMN, "column reference \"%s\" is ambiguous", name);
                     b_pos(b, location);
                     return -1;
@@ -823,6 +837,66 @@ static int b_aggfn(const char *name)
     return -1;
 }
 
+/* agg(... ORDER BY keys). Only string_agg's result depends on the order: its input
+ * is sorted by the keys before the (never split) aggregation, which appends values
+ * in arrival order; one such order per query level (0A000 for a second, different
+ * one). The other aggregates ignore the order, as their results do. */
+static int b_agg_order(binder_t *b, const ast_t *n, const scope_t *sc, const plan_agg_t *ag)
+{
+    plan_sortkey_t *keys = b_alloc(b, (size_t)n->func.norder * sizeof *keys);
+    if (!keys)
+        return -1;
+    const char *saved = b->agg_context;
+    b->agg_allowed = false;
+    b->agg_context = NULL;
+    for (int i = 0; i < n->func.norder; i++) {
+        const ast_sortby_t *s = &n->func.order[i];
+        bexpr_t *e = b_expr(b, s->expr, sc);
+        if (e && e->type == TYPE_UNKNOWN)
+            e = b_resolve_unknown(b, e);
+        if (!e) {
+            b->agg_allowed = true;
+            b->agg_context = saved;
+            return -1;
+        }
+        if (ag->distinct) {
+            const bexpr_t *a = ag->arg;
+            while (a && a->kind == BX_CAST && !bx_equal(a, e))
+                a = a->args[0];
+            if (!a || !bx_equal(a, e)) {
+                sql_error(b->err, "42P10", "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list");
+                b_pos(b, s->expr->location);
+                b->agg_allowed = true;
+                b->agg_context = saved;
+                return -1;
+            }
+        }
+        keys[i].expr = e;
+        keys[i].desc = s->desc;
+        keys[i].nulls_first = s->nulls == 1 || (s->nulls == 0 && s->desc);
+    }
+    b->agg_allowed = true;
+    b->agg_context = saved;
+    if (ag->fn != AGG_STRING_AGG && ag->fn != AGG_ARRAY_AGG)
+        return 0;
+    if (!b->agg_norder) {
+        b->agg_norder = n->func.norder;
+        b->agg_order = keys;
+        return 0;
+    }
+    bool same = b->agg_norder == n->func.norder;
+    for (int i = 0; i < n->func.norder && same; i++)
+        same = bx_equal(keys[i].expr, b->agg_order[i].expr) && keys[i].desc == b->agg_order[i].desc &&
+               keys[i].nulls_first == b->agg_order[i].nulls_first;
+    if (!same) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                  "string_agg / array_agg calls with different ORDER BY clauses in one query are not supported");
+        b_pos(b, n->location);
+        return -1;
+    }
+    return 0;
+}
+
 static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
 {
     bool win = b->win_agg;       /* sum(x) OVER (...): x may hold aggregates */
@@ -945,6 +1019,8 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
         ag.argtype = arg->type;
         ag.arg = arg;
     }
+    if (n->func.norder && b_agg_order(b, n, sc, &ag) < 0)
+        return NULL;
     if (b->naggs == b->aggcap) {
         int cap = b->aggcap ? b->aggcap * 2 : 8;
         plan_agg_t *na = b_alloc(b, (size_t)cap * sizeof *na);
@@ -1034,6 +1110,11 @@ static bexpr_t *b_func(binder_t *b, const ast_t *n, const scope_t *sc)
     int fn = b_aggfn(name);
     if (fn >= 0)
         return b_agg(b, n, sc, fn);
+    if (n->func.norder) {
+        sql_error(b->err, "42809", "ORDER BY specified, but %s is not an aggregate function", name);
+        b_pos(b, n->location);
+        return NULL;
+    }
     if (n->func.star || n->func.distinct) {
         sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "%s is not an aggregate function", name);
         b_pos(b, n->location);
@@ -1256,6 +1337,8 @@ static bexpr_t *b_sublink(binder_t *b, const ast_t *n, const scope_t *sc)
     const char *saved_ctx = b->agg_context;
     int saved_naggs = b->naggs, saved_cap = b->aggcap;
     plan_agg_t *saved_aggs = b->aggs;
+    int saved_norder = b->agg_norder;
+    plan_sortkey_t *saved_order = b->agg_order;
     b->naggs = b->aggcap = 0;
     b->aggs = NULL;
     const scope_t *saved_outer = b->outer;
@@ -1271,6 +1354,8 @@ static bexpr_t *b_sublink(binder_t *b, const ast_t *n, const scope_t *sc)
     b->naggs = saved_naggs;
     b->aggcap = saved_cap;
     b->aggs = saved_aggs;
+    b->agg_norder = saved_norder;
+    b->agg_order = saved_order;
     if (!p)
         return NULL;
     int slot = b->nsubq;
@@ -1643,6 +1728,8 @@ static bexpr_t *b_expr_inner(binder_t *b, const ast_t *n, const scope_t *sc)
         return NULL;
     case AST_ARRAY:
         return b_array_ctor(b, n, sc);
+    case AST_GROUPING_FUNC:
+        return b_grouping_func(b, n, sc);
     case AST_SUBSCRIPT: {
         bexpr_t *arr = b_expr(b, n->pair.l, sc), *idx = arr ? b_expr(b, n->pair.r, sc) : NULL;
         if (!idx)
@@ -1927,62 +2014,91 @@ static plan_t *b_scan_plan(binder_t *b, const cat_table_t *t)
 }
 
 static plan_t *b_from_item(binder_t *b, const ast_t *n, scope_t *sc);
+static bexpr_t *bx_remap(binder_t *b, const bexpr_t *e, const int *map);
 
-static plan_t *b_join(binder_t *b, const ast_t *n, scope_t *sc)
+/* The column `name` visible without qualification among sources [s0, s1) of sc
+ * (hidden USING inputs skipped): 0 found (*src, *col), -1 error (42703 / 42702). */
+static int b_join_side_col(binder_t *b, const scope_t *sc, int s0, int s1, const char *name, const char *side,
+                           bool natural, bsrc_t **src, int *col)
 {
-    scope_t *inner = b_alloc(b, sizeof *inner);
-    if (!inner)
-        return NULL;
-    bool swap = n->join.type == AST_JOIN_RIGHT;
-    if (n->join.type == AST_JOIN_FULL) {
-        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "FULL JOIN is not supported");
-        return NULL;
-    }
-    plan_t *l = b_from_item(b, n->join.l, inner);
-    int lcols = inner->ncols;
-    plan_t *r = l ? b_from_item(b, n->join.r, inner) : NULL;
-    if (!r)
-        return NULL;
-    int rcols = inner->ncols - lcols;
-    bexpr_t *quals = NULL;
-    if (n->join.quals && !(quals = b_where(b, n->join.quals, inner, "JOIN conditions")))
-        return NULL;
-    for (int i = 0; i < n->join.nusing; i++) {
-        /* USING (c): l.c = r.c; both copies stay visible (a simplification) */
-        const char *c = n->join.using_cols[i];
-        int li = -1, ri = -1;
-        for (int s = 0; s < inner->nsrc; s++) {
-            bsrc_t *src = inner->src[s];
-            for (int k = 0; k < src->ncols; k++)
-                if (src->names[k] && !strcmp(src->names[k], c)) {
-                    if (src->offset + k < lcols && li < 0)
-                        li = src->offset + k;
-                    else if (src->offset + k >= lcols && ri < 0)
-                        ri = src->offset + k;
-                }
+    int found = 0;
+    for (int s = s0; s < s1; s++) {
+        bsrc_t *x = sc->src[s];
+        for (int c = 0; c < x->ncols; c++) {
+            if (!x->names[c] || strcmp(x->names[c], name) != 0 || (x->hidden && x->hidden[c]))
+                continue;
+            if (found++) {
+                sql_error(b->err, SQLSTATE_AMBIGUOUS_COLUMN, "common column name \"%s\" appears more than once in %s table",
+                          name, side);
+                return -1;
+            }
+            *src = x;
+            *col = c;
         }
-        if (li < 0 || ri < 0) {
+    }
+    if (!found) {
+        if (!natural)
             sql_error(b->err, SQLSTATE_UNDEFINED_COLUMN, "column \"%s\" specified in USING clause does not exist in %s table",
-                      c, li < 0 ? "left" : "right");
-            return NULL;
-        }
-        bexpr_t *eq;
-        bexpr_t *lc = bx_col(b, li, 0, -1, c), *rc = bx_col(b, ri, 0, -1, c);
-        for (int s = 0; s < inner->nsrc; s++) {
-            bsrc_t *src = inner->src[s];
-            if (li >= src->offset && li < src->offset + src->ncols)
-                lc->type = src->types[li - src->offset];
-            if (ri >= src->offset && ri < src->offset + src->ncols)
-                rc->type = src->types[ri - src->offset];
-        }
-        if (!(eq = b_cmp(b, BX_OP_EQ, "=", lc, rc, -1)))
-            return NULL;
-        quals = bx_bool_and(b, quals, eq);
+                      name, side);
+        return natural ? 1 : -1;
     }
+    return 0;
+}
+
+/* NATURAL JOIN: the names visible on both sides, in left-side order. */
+static int b_natural_cols(binder_t *b, const scope_t *inner, int lnsrc, const char ***out)
+{
+    int n = 0, cap = inner->ncols + 1;
+    const char **names = b_alloc(b, (size_t)cap * sizeof(char *));
+    if (!names)
+        return -1;
+    for (int s = 0; s < lnsrc; s++) {
+        const bsrc_t *x = inner->src[s];
+        for (int c = 0; c < x->ncols; c++) {
+            if (!x->names[c] || (x->hidden && x->hidden[c]))
+                continue;
+            bool dup = false;
+            for (int k = 0; k < n && !dup; k++)
+                dup = !strcmp(names[k], x->names[c]);
+            if (dup)
+                continue;
+            bsrc_t *rs;
+            int rc_col;
+            sql_error_t probe = {0}, *saved = b->err;
+            b->err = &probe;
+            int rc = b_join_side_col(b, inner, lnsrc, inner->nsrc, x->names[c], "right", true, &rs, &rc_col);
+            b->err = saved;
+            if (rc < 0) {
+                *b->err = probe;
+                return -1;
+            }
+            if (rc == 0)
+                names[n++] = x->names[c];
+        }
+    }
+    *out = names;
+    return n;
+}
+
+static int b_hide(binder_t *b, bsrc_t *s, int c)
+{
+    if (!s->hidden && !(s->hidden = b_alloc(b, (size_t)s->ncols + 1)))
+        return -1;
+    s->hidden[c] = true;
+    return 0;
+}
+
+/* Joins l ++ r (quals over that layout); RIGHT JOIN runs as a LEFT JOIN with the
+ * sides swapped, then a projection restores l ++ r. */
+static plan_t *b_join_plan(binder_t *b, ast_join_type_t type, plan_t *l, plan_t *r, bexpr_t *quals)
+{
+    int lcols = l->ncols, rcols = r->ncols;
+    bool swap = type == AST_JOIN_RIGHT;
     plan_t *j = pl_new(b, PL_JOIN, lcols + rcols);
     if (!j)
         return NULL;
-    j->join.left = n->join.type == AST_JOIN_LEFT || swap;
+    j->join.left = type == AST_JOIN_LEFT || swap || type == AST_JOIN_FULL;
+    j->join.full = type == AST_JOIN_FULL;
     if (!swap) {
         j->child = l;
         j->right = r;
@@ -1991,55 +2107,198 @@ static plan_t *b_join(binder_t *b, const ast_t *n, scope_t *sc)
         memcpy(j->types + lcols, r->types, (size_t)rcols * sizeof(type_oid_t));
         memcpy(j->typmods, l->typmods, (size_t)lcols * sizeof(int32_t));
         memcpy(j->typmods + lcols, r->typmods, (size_t)rcols * sizeof(int32_t));
-    } else {
-        /* RIGHT JOIN = LEFT JOIN with the sides swapped, then columns put back */
-        j->child = r;
-        j->right = l;
-        memcpy(j->types, r->types, (size_t)rcols * sizeof(type_oid_t));
-        memcpy(j->types + rcols, l->types, (size_t)lcols * sizeof(type_oid_t));
-        memcpy(j->typmods, r->typmods, (size_t)rcols * sizeof(int32_t));
-        memcpy(j->typmods + rcols, l->typmods, (size_t)lcols * sizeof(int32_t));
+        return j;
+    }
+    j->child = r;
+    j->right = l;
+    memcpy(j->types, r->types, (size_t)rcols * sizeof(type_oid_t));
+    memcpy(j->types + rcols, l->types, (size_t)lcols * sizeof(type_oid_t));
+    memcpy(j->typmods, r->typmods, (size_t)rcols * sizeof(int32_t));
+    memcpy(j->typmods + rcols, l->typmods, (size_t)lcols * sizeof(int32_t));
+    if (quals) {
         /* quals were bound over l ++ r; remap to r ++ l */
-        if (quals) {
-            /* shift: left columns (< lcols) move by +rcols, right ones by -lcols */
-            bexpr_t *q = bx_shift(b, quals, 0);
-            if (!q)
-                return NULL;
-            bexpr_t *stack[LIMIT_SQL_EXPR_DEPTH];
-            int top = 0;
-            stack[top++] = q;
-            while (top) {
-                bexpr_t *x = stack[--top];
-                if (x->kind == BX_COL)
-                    x->index = x->index < lcols ? x->index + rcols : x->index - lcols;
-                for (int i = 0; i < x->nargs && top < LIMIT_SQL_EXPR_DEPTH; i++)
-                    if (x->args[i]->kind != BX_PARAM)
-                        stack[top++] = x->args[i];
-            }
-            j->join.quals = q;
-        }
-        plan_t *p = pl_new(b, PL_PROJECT, lcols + rcols);
-        if (!p || !(p->project.exprs = b_alloc(b, (size_t)(lcols + rcols) * sizeof(bexpr_t *))))
+        int *map = b_alloc(b, (size_t)(lcols + rcols + 1) * sizeof(int));
+        if (!map)
             return NULL;
-        p->child = j;
-        for (int i = 0; i < lcols + rcols; i++) {
-            int from = i < lcols ? rcols + i : i - lcols;
-            p->types[i] = j->types[from];
-            p->typmods[i] = j->typmods[from];
-            if (!(p->project.exprs[i] = bx_col(b, from, j->types[from], j->typmods[from], NULL)))
+        for (int i = 0; i < lcols + rcols; i++)
+            map[i] = i < lcols ? i + rcols : i - lcols;
+        if (!(j->join.quals = bx_remap(b, quals, map)))
+            return NULL;
+    }
+    plan_t *p = pl_new(b, PL_PROJECT, lcols + rcols);
+    if (!p || !(p->project.exprs = b_alloc(b, (size_t)(lcols + rcols) * sizeof(bexpr_t *))))
+        return NULL;
+    p->child = j;
+    for (int i = 0; i < lcols + rcols; i++) {
+        int from = i < lcols ? rcols + i : i - lcols;
+        p->types[i] = j->types[from];
+        p->typmods[i] = j->typmods[from];
+        if (!(p->project.exprs[i] = bx_col(b, from, j->types[from], j->typmods[from], NULL)))
+            return NULL;
+    }
+    return p;
+}
+
+/* JOIN / NATURAL JOIN / JOIN ... USING, with an optional alias. USING columns merge
+ * as in PostgreSQL: the merged column (left's for INNER and LEFT, right's for RIGHT,
+ * COALESCE of both for FULL) comes first in `SELECT *` and answers the unqualified
+ * name, while the inputs' copies stay reachable qualified only (bsrc_t.hidden). An
+ * alias replaces the inputs' names by one source over the visible columns. */
+static plan_t *b_join(binder_t *b, const ast_t *n, scope_t *sc)
+{
+    scope_t *inner = b_alloc(b, sizeof *inner);
+    if (!inner)
+        return NULL;
+    plan_t *l = b_from_item(b, n->join.l, inner);
+    int lcols = inner->ncols, lnsrc = inner->nsrc;
+    plan_t *r = l ? b_from_item(b, n->join.r, inner) : NULL;
+    if (!r)
+        return NULL;
+    bool lateral = b->item_lateral;
+    int rcols = inner->ncols - lcols;
+    const char **ucols = (const char **)n->join.using_cols;
+    int nu = n->join.nusing;
+    if (n->join.natural && (nu = b_natural_cols(b, inner, lnsrc, &ucols)) < 0)
+        return NULL;
+    ast_join_type_t type = n->join.type;
+    if (n->join.natural && nu == 0 && type == AST_JOIN_INNER)
+        type = AST_JOIN_CROSS;
+    bexpr_t *quals = NULL;
+    if (n->join.quals && !(quals = b_where(b, n->join.quals, inner, "JOIN conditions")))
+        return NULL;
+    bexpr_t **merged = nu ? b_alloc(b, (size_t)nu * sizeof(bexpr_t *)) : NULL;
+    if (nu && !merged)
+        return NULL;
+    for (int i = 0; i < nu; i++) {
+        const char *c = ucols[i];
+        for (int k = 0; k < i; k++)
+            if (!strcmp(ucols[k], c)) {
+                sql_error(b->err, "42701", "column name \"%s\" appears more than once in USING clause", c);
                 return NULL;
+            }
+        bsrc_t *ls, *rs;
+        int lc, rc;
+        if (b_join_side_col(b, inner, 0, lnsrc, c, "left", false, &ls, &lc) < 0 ||
+            b_join_side_col(b, inner, lnsrc, inner->nsrc, c, "right", false, &rs, &rc) < 0)
+            return NULL;
+        type_oid_t lt = ls->types[lc], rt = rs->types[rc];
+        type_oid_t t = lt == rt ? lt : type_common(lt, rt);
+        if (t == TYPE_INVALID) {
+            sql_error(b->err, SQLSTATE_DATATYPE_MISMATCH, "JOIN/USING types %s and %s cannot be matched",
+                      b_typename(b, lt), b_typename(b, rt));
+            return NULL;
         }
-        j = p;
+        int32_t tm = lt == rt && ls->typmods[lc] == rs->typmods[rc] ? ls->typmods[lc] : -1;
+        bexpr_t *lx = bx_col(b, ls->offset + lc, lt, ls->typmods[lc], c);
+        bexpr_t *rx = bx_col(b, rs->offset + rc, rt, rs->typmods[rc], c);
+        bexpr_t *eq = lx && rx ? b_cmp(b, BX_OP_EQ, "=", lx, rx, -1) : NULL;
+        if (!eq || !(quals = bx_bool_and(b, quals, eq)))
+            return NULL;
+        /* the merged value, over the join's l ++ r output */
+        bexpr_t *ml = bx_col(b, ls->offset + lc, lt, ls->typmods[lc], c);
+        bexpr_t *mr = bx_col(b, rs->offset + rc, rt, rs->typmods[rc], c);
+        if (!ml || !mr || !(ml = b_coerce(b, ml, t, tm, CAST_IMPLICIT, -1)) ||
+            !(mr = b_coerce(b, mr, t, tm, CAST_IMPLICIT, -1)))
+            return NULL;
+        if (type == AST_JOIN_FULL) {
+            bexpr_t *co = bx_new(b, BX_COALESCE, t, 2);
+            if (!co)
+                return NULL;
+            co->typmod = tm;
+            co->args[0] = ml;
+            co->args[1] = mr;
+            co->colname = c;
+            merged[i] = co;
+        } else {
+            merged[i] = type == AST_JOIN_RIGHT ? mr : ml;
+        }
+        if (b_hide(b, ls, lc) < 0 || b_hide(b, rs, rc) < 0)
+            return NULL;
+    }
+    plan_t *j;
+    if (lateral) {
+        if (type == AST_JOIN_RIGHT || type == AST_JOIN_FULL) {
+            sql_error(b->err, "42P10",
+                      "the combining JOIN type must be INNER or LEFT for a LATERAL reference");
+            return NULL;
+        }
+        if ((j = pl_new(b, PL_LATERAL, lcols + rcols))) {
+            j->child = l;
+            j->right = r;
+            j->join.left = type == AST_JOIN_LEFT;
+            j->join.quals = quals;
+            memcpy(j->types, l->types, (size_t)lcols * sizeof(type_oid_t));
+            memcpy(j->types + lcols, r->types, (size_t)rcols * sizeof(type_oid_t));
+            memcpy(j->typmods, l->typmods, (size_t)lcols * sizeof(int32_t));
+            memcpy(j->typmods + lcols, r->typmods, (size_t)rcols * sizeof(int32_t));
+        }
+    } else {
+        j = b_join_plan(b, type, l, r, quals);
+    }
+    if (!j)
+        return NULL;
+    for (int s = 0; s < inner->nsrc; s++)
+        inner->src[s]->plan = NULL;   /* no pushdown into joined items */
+    if (nu == 0 && !n->join.alias) {
+        for (int s = 0; s < inner->nsrc; s++)
+            if (scope_add(b, sc, inner->src[s]) < 0)
+                return NULL;
+        return j;
+    }
+    /* output: merged ++ (l ++ r), or with an alias merged ++ the visible columns */
+    int nout = nu;
+    if (n->join.alias) {
+        for (int s = 0; s < inner->nsrc; s++)
+            for (int c = 0; c < inner->src[s]->ncols; c++)
+                nout += inner->src[s]->names[c] && !(inner->src[s]->hidden && inner->src[s]->hidden[c]);
+    } else {
+        nout += lcols + rcols;
+    }
+    plan_t *p = pl_new(b, PL_PROJECT, nout);
+    bsrc_t *js = p ? src_new(b, n->join.alias ? nout : nu) : NULL;
+    if (!js || !(p->project.exprs = b_alloc(b, (size_t)(nout + 1) * sizeof(bexpr_t *))))
+        return NULL;
+    p->child = j;
+    js->alias = n->join.alias;
+    int k = 0;
+    for (; k < nu; k++) {
+        p->project.exprs[k] = merged[k];
+        js->names[k] = ucols[k];
     }
     for (int s = 0; s < inner->nsrc; s++) {
-        bsrc_t *src = inner->src[s];
-        int off = src->offset;
-        src->plan = NULL;   /* no pushdown into joined items */
-        if (scope_add(b, sc, src) < 0)
-            return NULL;
-        (void)off;
+        bsrc_t *x = inner->src[s];
+        for (int c = 0; c < x->ncols; c++) {
+            bool vis = x->names[c] && !(x->hidden && x->hidden[c]);
+            if (n->join.alias && !vis)
+                continue;
+            int from = x->offset + c;
+            if (!(p->project.exprs[k] = bx_col(b, from, j->types[from], j->typmods[from], x->names[c])))
+                return NULL;
+            if (n->join.alias)
+                js->names[k] = x->names[c];
+            k++;
+        }
     }
-    return j;
+    ASSERT(k == nout);
+    for (int i = 0; i < nout; i++) {
+        p->types[i] = p->project.exprs[i]->type;
+        p->typmods[i] = p->project.exprs[i]->typmod;
+        if (i < js->ncols) {
+            js->types[i] = p->types[i];
+            js->typmods[i] = p->typmods[i];
+        }
+    }
+    if (n->join.alias) {
+        if (b_apply_colaliases(b, js, &n->join.colaliases, js->alias) < 0)
+            return NULL;
+        return scope_add(b, sc, js) < 0 ? NULL : p;
+    }
+    if (scope_add(b, sc, js) < 0)
+        return NULL;
+    for (int s = 0; s < inner->nsrc; s++)
+        if (scope_add(b, sc, inner->src[s]) < 0)
+            return NULL;
+    return p;
 }
 
 /* unnest(array) in FROM: one row per element (a PL_SERIES in unnest mode). */
@@ -2201,7 +2460,40 @@ static plan_t *b_series(binder_t *b, const ast_t *n, scope_t *sc)
     return scope_add(b, sc, s) < 0 ? NULL : p;
 }
 
+static plan_t *b_from_item_base(binder_t *b, const ast_t *n, scope_t *sc);
+
+/* A FROM item; a LATERAL subquery or a function call is bound with the items
+ * before it (sc so far) as its enclosing row, and b->item_lateral tells the caller
+ * whether it used them (then it runs per row under PL_LATERAL). */
 static plan_t *b_from_item(binder_t *b, const ast_t *n, scope_t *sc)
+{
+    bool may = n->kind == AST_RANGEFUNC || (n->kind == AST_RANGESUB && n->rangesub.lateral);
+    b->item_lateral = false;
+    if (!may || sc->nsrc == 0) {
+        plan_t *p = b_from_item_base(b, n, sc);
+        b->item_lateral = false;
+        return p;
+    }
+    if (b->outer) {
+        if (n->kind == AST_RANGEFUNC)
+            return b_from_item_base(b, n, sc);    /* the enclosing query's row, as before */
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "LATERAL inside a correlated subquery is not supported");
+        return NULL;
+    }
+    bool saved_used = b->outer_used;
+    b->outer = sc;
+    b->outer_used = false;
+    int ncols = sc->ncols;
+    plan_t *p = b_from_item_base(b, n, sc);
+    bool used = b->outer_used;
+    b->outer = NULL;
+    b->outer_used = saved_used;
+    b->item_lateral = p && used;
+    ASSERT(!p || !used || sc->ncols > ncols);
+    return p;
+}
+
+static plan_t *b_from_item_base(binder_t *b, const ast_t *n, scope_t *sc)
 {
     if (n->kind == AST_JOIN)
         return b_join(b, n, sc);
@@ -2495,6 +2787,37 @@ static plan_t *b_join_items(binder_t *b, const scope_t *sc, plan_t **items, cons
     return pr;
 }
 
+/* FROM items when some are LATERAL: joined in FROM order (a lateral item needs the
+ * ones before it), each WHERE conjunct attached to the first join covering it. */
+static plan_t *b_lateral_items(binder_t *b, const scope_t *sc, plan_t **items, const int *item_first_src,
+                               const bool *lateral, int nitems, bexpr_t **conj, int nconj, bool *used)
+{
+    plan_t *cur = items[0];
+    uint64_t covered = b_item_mask(item_first_src, 0);
+    for (int i = 1; i < nitems; i++) {
+        int lcols = cur->ncols, rcols = items[i]->ncols;
+        plan_t *j = pl_new(b, lateral[i] ? PL_LATERAL : PL_JOIN, lcols + rcols);
+        if (!j)
+            return NULL;
+        j->child = cur;
+        j->right = items[i];
+        memcpy(j->types, cur->types, (size_t)lcols * sizeof(type_oid_t));
+        memcpy(j->types + lcols, items[i]->types, (size_t)rcols * sizeof(type_oid_t));
+        memcpy(j->typmods, cur->typmods, (size_t)lcols * sizeof(int32_t));
+        memcpy(j->typmods + lcols, items[i]->typmods, (size_t)rcols * sizeof(int32_t));
+        covered |= b_item_mask(item_first_src, i);
+        for (int k = 0; k < nconj; k++) {
+            if (used[k] || bx_has_subq(conj[k]) || (bx_srcmask(conj[k], sc) & ~covered))
+                continue;
+            if (!(j->join.quals = bx_bool_and(b, j->join.quals, conj[k])))
+                return NULL;
+            used[k] = true;
+        }
+        cur = j;
+    }
+    return cur;
+}
+
 static plan_t *b_from_where(binder_t *b, const ast_select_t *q, scope_t *sc)
 {
     if (q->from.n == 0) {
@@ -2521,10 +2844,16 @@ static plan_t *b_from_where(binder_t *b, const ast_select_t *q, scope_t *sc)
     int *item_first_src = b_alloc(b, (size_t)(nitems + 1) * sizeof(int));
     if (!items || !item_first_src)
         return NULL;
+    bool *lateral = b_alloc(b, (size_t)nitems + 1);
+    bool any_lateral = false;
+    if (!lateral)
+        return NULL;
     for (int i = 0; i < nitems; i++) {
         item_first_src[i] = sc->nsrc;
         if (!(items[i] = b_from_item(b, q->from.items[i], sc)))
             return NULL;
+        lateral[i] = b->item_lateral;
+        any_lateral |= lateral[i];
     }
     item_first_src[nitems] = sc->nsrc;
     bexpr_t *where = NULL;
@@ -2568,7 +2897,8 @@ static plan_t *b_from_where(binder_t *b, const ast_select_t *q, scope_t *sc)
             p->scan.key = key;
         }
     }
-    plan_t *cur = b_join_items(b, sc, items, item_first_src, nitems, conj, nconj, used);
+    plan_t *cur = any_lateral ? b_lateral_items(b, sc, items, item_first_src, lateral, nitems, conj, nconj, used)
+                              : b_join_items(b, sc, items, item_first_src, nitems, conj, nconj, used);
     if (!cur)
         return NULL;
     bexpr_t *rest = NULL;
@@ -2643,6 +2973,12 @@ static int b_join_keys(binder_t *b, plan_t *p)
         p->join.rkeys = rk;
         p->join.keytypes = kt;
         p->join.quals = rest;
+    } else if (p->join.full && rest && rest->kind != BX_CONST) {
+        /* PostgreSQL runs FULL JOIN only as a merge or hash join: some clause must be
+         * an equality between the two sides (constant conditions are fine) */
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                  "FULL JOIN is only supported with merge-joinable or hash-joinable join conditions");
+        return -1;
     }
     return 0;
 }
@@ -2651,9 +2987,14 @@ static int b_join_keys(binder_t *b, plan_t *p)
 
 static bexpr_t *b_agg_rewrite(binder_t *b, bexpr_t *e, bexpr_t **groups, int ngroup)
 {
+    if (e->kind == BX_GROUPING)
+        return b_grouping_value(b, e);
     for (int g = 0; g < ngroup; g++)
         if (bx_equal(e, groups[g]))
             return bx_col(b, g, e->type, e->typmod, e->colname);
+    for (int g = 0; g < b->gs_nall; g++)
+        if (!(b->gs_mask & (UINT64_C(1) << g)) && bx_equal(e, b->gs_all[g]))
+            return bx_const(b, e->type, (datum_t){.i64 = 0}, true);
     if (e->kind == BX_AGGREF)
         return bx_col(b, ngroup + e->index, e->type, -1, NULL);
     if (e->kind == BX_COL) {
@@ -2683,7 +3024,7 @@ static bexpr_t *b_agg_rewrite(binder_t *b, bexpr_t *e, bexpr_t **groups, int ngr
 
 static bool bx_has_agg(const bexpr_t *e)
 {
-    if (e->kind == BX_AGGREF)
+    if (e->kind == BX_AGGREF || e->kind == BX_GROUPING)
         return true;
     for (int i = 0; i < e->nargs; i++)
         if (bx_has_agg(e->args[i]))
@@ -2705,6 +3046,7 @@ static const char *b_target_name(const ast_t *e)
             return b_target_name(e->cast.arg);
         return e->cast.type.name;
     case AST_CASE: return "case";
+    case AST_GROUPING_FUNC: return "grouping";
     case AST_ARRAY: return "array";
     case AST_COALESCE: return "coalesce";
     case AST_MINMAX: return e->minmax.greatest ? "greatest" : "least";
@@ -2805,7 +3147,7 @@ static int b_targets(binder_t *b, const ast_select_t *q, const scope_t *sc, tlis
                     continue;
                 any = true;
                 for (int c = 0; c < src->ncols; c++) {
-                    if (!src->names[c])
+                    if (!src->names[c] || (!qual && src->hidden && src->hidden[c]))
                         continue;
                     bexpr_t *e = bx_col(b, src->offset + c, src->types[c], src->typmods[c], src->names[c]);
                     uint32_t oid;
@@ -2993,7 +3335,7 @@ static plan_t *b_setop_mark(binder_t *b, plan_t *p, int n, bool left)
  * the way PostgreSQL's SetOp works: both sides tagged, appended, grouped by every
  * column (so NULLs compare equal, as the set operations require), and the groups kept
  * whose left count is > 0 and whose right count is > 0 (INTERSECT) or = 0 (EXCEPT). */
-static plan_t *b_intersect_except(binder_t *b, ast_setop_t op, plan_t *l, plan_t *r, int n,
+static plan_t *b_intersect_except(binder_t *b, ast_setop_t op, bool all, plan_t *l, plan_t *r, int n,
                                   const type_oid_t *types)
 {
     plan_t *ml = b_setop_mark(b, l, n, true);
@@ -3031,6 +3373,18 @@ static plan_t *b_intersect_except(binder_t *b, ast_setop_t op, plan_t *l, plan_t
             return NULL;
     }
     ag->child = ap;
+    if (all) {
+        /* INTERSECT ALL / EXCEPT ALL: each group min(l, r) or l - r times */
+        plan_t *rp = pl_new(b, PL_REPEAT, n);
+        if (!rp)
+            return NULL;
+        memcpy(rp->types, types, (size_t)n * sizeof(type_oid_t));
+        for (int i = 0; i < n; i++)
+            rp->typmods[i] = -1;
+        rp->repeat.except = op == AST_SETOP_EXCEPT;
+        rp->child = ag;
+        return rp;
+    }
     plan_t *f = pl_new(b, PL_FILTER, n + 2);
     plan_t *pr = f ? pl_new(b, PL_PROJECT, n) : NULL;
     if (!pr || !(pr->project.exprs = b_alloc(b, (size_t)n * sizeof(bexpr_t *))))
@@ -3107,7 +3461,7 @@ static plan_t *b_setop(binder_t *b, const ast_select_t *q, int *nvisible, const 
     if (!(l = b_conform(b, l, nl, types)) || !(r = b_conform(b, r, nl, types)))
         return NULL;
     plan_t *cur = q->setop == AST_SETOP_UNION ? b_union_plan(b, q->setop_all, l, r, nl, types)
-                                              : b_intersect_except(b, q->setop, l, r, nl, types);
+                                              : b_intersect_except(b, q->setop, q->setop_all, l, r, nl, types);
     if (!cur)
         return NULL;
     tlist_t tl = {0};
@@ -3168,6 +3522,417 @@ static plan_t *b_setop(binder_t *b, const ast_select_t *q, int *nvisible, const 
 
 static plan_t *b_select_level(binder_t *b, const ast_select_t *q, scope_t *sc, plan_t *base, bool setop_input,
                               int *nvisible, const char ***names, sql_coldesc_t **descs);
+/* ---- grouping sets (ROLLUP, CUBE, GROUPING SETS) ---- */
+
+#define BIND_GSETS_MAX 4096     /* PostgreSQL's limit on expanded grouping sets */
+
+typedef struct gsets {
+    int n, cap;
+    uint64_t *m;                 /* one mask over the flat grouping expressions per set */
+} gsets_t;
+
+static int gs_push(binder_t *b, gsets_t *g, uint64_t m)
+{
+    if (g->n >= BIND_GSETS_MAX) {
+        sql_error(b->err, SQLSTATE_PROGRAM_LIMIT, "too many grouping sets present (maximum %d)", BIND_GSETS_MAX);
+        return -1;
+    }
+    if (g->n == g->cap) {
+        int cap = g->cap ? 2 * g->cap : 8;
+        uint64_t *nm = b_alloc(b, (size_t)cap * sizeof(uint64_t));
+        if (!nm)
+            return -1;
+        if (g->n)
+            memcpy(nm, g->m, (size_t)g->n * sizeof(uint64_t));
+        g->m = nm;
+        g->cap = cap;
+    }
+    g->m[g->n++] = m;
+    return 0;
+}
+
+/* Records leaf expression x in the flat list; its bit. */
+static int gs_leaf(binder_t *b, ast_list_t *flat, const ast_t *x, uint64_t *bit)
+{
+    if (flat->n >= 64) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "more than 64 grouping expressions are not supported");
+        return -1;
+    }
+    flat->items[flat->n] = (ast_t *)x;
+    *bit = UINT64_C(1) << flat->n++;
+    return 0;
+}
+
+/* The column mask of a simple item: an expression or a parenthesized list. */
+static int gs_simple(binder_t *b, ast_list_t *flat, const ast_t *x, uint64_t *m)
+{
+    *m = 0;
+    if (x->kind == AST_GROUPING_SET && x->gset.kind == AST_GSET_SIMPLE) {
+        for (int i = 0; i < x->gset.items.n; i++) {
+            uint64_t bit;
+            if (gs_leaf(b, flat, x->gset.items.items[i], &bit) < 0)
+                return -1;
+            *m |= bit;
+        }
+        return 0;
+    }
+    if (x->kind == AST_GROUPING_SET && x->gset.kind == AST_GSET_EMPTY)
+        return 0;
+    if (x->kind == AST_GROUPING_SET) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "nested grouping sets inside ROLLUP or CUBE are not supported");
+        return -1;
+    }
+    uint64_t bit;
+    if (gs_leaf(b, flat, x, &bit) < 0)
+        return -1;
+    *m = bit;
+    return 0;
+}
+
+/* The sets one GROUP BY item stands for, as PostgreSQL expands them. */
+static int gs_item(binder_t *b, ast_list_t *flat, const ast_t *x, gsets_t *out)
+{
+    if (x->kind != AST_GROUPING_SET || x->gset.kind == AST_GSET_SIMPLE || x->gset.kind == AST_GSET_EMPTY) {
+        uint64_t m;
+        return gs_simple(b, flat, x, &m) < 0 ? -1 : gs_push(b, out, m);
+    }
+    const ast_list_t *it = &x->gset.items;
+    if (x->gset.kind == AST_GSET_SETS) {
+        for (int i = 0; i < it->n; i++)
+            if (gs_item(b, flat, it->items[i], out) < 0)
+                return -1;
+        return 0;
+    }
+    uint64_t parts[64];
+    if (it->n > 12 && x->gset.kind == AST_GSET_CUBE) {
+        sql_error(b->err, SQLSTATE_PROGRAM_LIMIT, "too many grouping sets present (maximum %d)", BIND_GSETS_MAX);
+        return -1;
+    }
+    if (it->n > 64) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "more than 64 grouping expressions are not supported");
+        return -1;
+    }
+    for (int i = 0; i < it->n; i++)
+        if (gs_simple(b, flat, it->items[i], &parts[i]) < 0)
+            return -1;
+    if (x->gset.kind == AST_GSET_ROLLUP) {
+        for (int k = it->n; k >= 0; k--) {
+            uint64_t m = 0;
+            for (int i = 0; i < k; i++)
+                m |= parts[i];
+            if (gs_push(b, out, m) < 0)
+                return -1;
+        }
+        return 0;
+    }
+    for (uint64_t sub = (UINT64_C(1) << it->n); sub-- > 0;) {
+        /* CUBE: every subset, largest first */
+        uint64_t m = 0;
+        for (int i = 0; i < it->n; i++)
+            if (sub & (UINT64_C(1) << (it->n - 1 - i)))
+                m |= parts[i];
+        if (gs_push(b, out, m) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Expands q's GROUP BY when it has grouping sets: *flat gets every grouping
+ * expression (in order, repeats allowed), *sets the cross product of the items'
+ * sets. Returns 0 when the GROUP BY is a plain list (no sets to expand). */
+static int b_gsets_expand(binder_t *b, const ast_select_t *q, ast_list_t *flat, gsets_t *sets)
+{
+    bool any = false;
+    for (int i = 0; i < q->group.n; i++)
+        any |= q->group.items[i]->kind == AST_GROUPING_SET;
+    if (!any)
+        return 0;
+    if (!(flat->items = b_alloc(b, 65 * sizeof(ast_t *))))
+        return -1;
+    flat->n = 0;
+    sets->n = 0;
+    if (gs_push(b, sets, 0) < 0)
+        return -1;
+    for (int i = 0; i < q->group.n; i++) {
+        gsets_t one = {0};
+        if (gs_item(b, flat, q->group.items[i], &one) < 0)
+            return -1;
+        gsets_t prod = {0};
+        if ((int64_t)sets->n * one.n > BIND_GSETS_MAX) {
+            sql_error(b->err, SQLSTATE_PROGRAM_LIMIT, "too many grouping sets present (maximum %d)", BIND_GSETS_MAX);
+            return -1;
+        }
+        for (int a = 0; a < sets->n; a++)
+            for (int k = 0; k < one.n; k++)
+                if (gs_push(b, &prod, sets->m[a] | one.m[k]) < 0)
+                    return -1;
+        *sets = prod;
+    }
+    return 1;
+}
+
+/* After binding the flat expressions: bits of equal expressions merge into the
+ * first one's, and GROUP BY DISTINCT drops repeated sets. */
+static void b_gsets_canon(bexpr_t **groups, int ngroup, gsets_t *sets, bool distinct)
+{
+    for (int s = 0; s < sets->n; s++) {
+        uint64_t m = 0;
+        for (int i = 0; i < ngroup; i++) {
+            if (!(sets->m[s] & (UINT64_C(1) << i)))
+                continue;
+            int first = i;
+            for (int k = 0; k < i; k++)
+                if (bx_equal(groups[k], groups[i])) {
+                    first = k;
+                    break;
+                }
+            m |= UINT64_C(1) << first;
+        }
+        sets->m[s] = m;
+    }
+    if (!distinct)
+        return;
+    int n = 0;
+    for (int s = 0; s < sets->n; s++) {
+        bool dup = false;
+        for (int k = 0; k < n && !dup; k++)
+            dup = sets->m[k] == sets->m[s];
+        if (!dup)
+            sets->m[n++] = sets->m[s];
+    }
+    sets->n = n;
+}
+
+/* GROUPING(args) for the grouping set being rewritten: bit (nargs - 1 - i) set when
+ * argument i is not grouped in it. */
+static bexpr_t *b_grouping_value(binder_t *b, const bexpr_t *e)
+{
+    int32_t v = 0;
+    for (int i = 0; i < e->nargs; i++) {
+        int g = -1;
+        for (int k = 0; k < b->gs_nall && g < 0; k++)
+            if (bx_equal(e->args[i], b->gs_all[k]))
+                g = k;
+        if (g < 0) {
+            sql_error(b->err, SQLSTATE_GROUPING_ERROR,
+                      "arguments to GROUPING must be grouping expressions of the associated query level");
+            return NULL;
+        }
+        bool grouped = false;
+        for (int k = 0; k < b->gs_nall && !grouped; k++)
+            grouped = (b->gs_mask & (UINT64_C(1) << k)) && bx_equal(b->gs_all[k], b->gs_all[g]);
+        if (!grouped)
+            v |= 1 << (e->nargs - 1 - i);
+    }
+    return bx_const(b, TYPE_INT4, (datum_t){.i64 = v}, false);
+}
+
+static bexpr_t *b_grouping_func(binder_t *b, const ast_t *n, const scope_t *sc)
+{
+    if (!b->agg_allowed) {
+        sql_error(b->err, SQLSTATE_GROUPING_ERROR, "grouping operations are not allowed in %s",
+                  b->agg_context ? b->agg_context : "this context");
+        b_pos(b, n->location);
+        return NULL;
+    }
+    if (n->args.n > 31) {
+        sql_error(b->err, SQLSTATE_PROGRAM_LIMIT, "GROUPING must have fewer than 32 arguments");
+        b_pos(b, n->location);
+        return NULL;
+    }
+    bexpr_t *e = bx_new(b, BX_GROUPING, TYPE_INT4, n->args.n);
+    if (!e)
+        return NULL;
+    b->agg_allowed = false;
+    for (int i = 0; i < n->args.n; i++)
+        if (!(e->args[i] = b_expr(b, n->args.items[i], sc))) {
+            b->agg_allowed = true;
+            return NULL;
+        }
+    b->agg_allowed = true;
+    return e;
+}
+
+/* One AGG + HAVING + projection per grouping set over the same input, appended.
+ * Grouping expressions outside a set read as NULL in that set's outputs. */
+static plan_t *b_gsets_plan(binder_t *b, plan_t *in, bexpr_t **groups, int ngroup, const gsets_t *sets,
+                            const tlist_t *tl, bexpr_t *having, int naggs)
+{
+    plan_t *cur = NULL;
+    bexpr_t **gs = b_alloc(b, (size_t)(ngroup + 1) * sizeof(bexpr_t *));
+    if (!gs)
+        return NULL;
+    b->gs_all = groups;
+    b->gs_nall = ngroup;
+    for (int s = 0; s < sets->n; s++) {
+        int ns = 0;
+        for (int g = 0; g < ngroup; g++)
+            if (sets->m[s] & (UINT64_C(1) << g))
+                gs[ns++] = groups[g];
+        b->gs_mask = sets->m[s];
+        plan_t *ag = pl_new(b, PL_AGG, ns + naggs);
+        if (!ag || !(ag->agg.group = b_alloc(b, (size_t)(ns + 1) * sizeof(bexpr_t *))))
+            return NULL;
+        memcpy(ag->agg.group, gs, (size_t)ns * sizeof(bexpr_t *));
+        ag->agg.ngroup = ns;
+        ag->agg.naggs = naggs;
+        ag->agg.aggs = b->aggs;
+        ag->agg.mode = PLAN_AGG_COMPLETE;
+        for (int g = 0; g < ns; g++) {
+            ag->types[g] = gs[g]->type;
+            ag->typmods[g] = gs[g]->typmod;
+        }
+        for (int k = 0; k < naggs; k++)
+            ag->types[ns + k] = b->aggs[k].rettype;
+        ag->child = in;
+        plan_t *top = ag;
+        if (having) {
+            bexpr_t *h = b_agg_rewrite(b, having, gs, ns);
+            plan_t *f = h ? pl_new(b, PL_FILTER, ag->ncols) : NULL;
+            if (!f)
+                return NULL;
+            memcpy(f->types, ag->types, (size_t)ag->ncols * sizeof(type_oid_t));
+            memcpy(f->typmods, ag->typmods, (size_t)ag->ncols * sizeof(int32_t));
+            f->child = ag;
+            f->filter.pred = h;
+            top = f;
+        }
+        plan_t *pr = pl_new(b, PL_PROJECT, tl->n);
+        if (!pr || !(pr->project.exprs = b_alloc(b, (size_t)(tl->n + 1) * sizeof(bexpr_t *))))
+            return NULL;
+        pr->child = top;
+        for (int i = 0; i < tl->n; i++) {
+            bexpr_t *e = b_agg_rewrite(b, tl->exprs[i], gs, ns);
+            if (e && e->type == TYPE_UNKNOWN)
+                e = b_resolve_unknown(b, e);
+            if (e && cur && e->type != cur->types[i])
+                e = b_coerce(b, e, cur->types[i], -1, CAST_IMPLICIT, -1);
+            if (!e)
+                return NULL;
+            pr->project.exprs[i] = e;
+            pr->types[i] = e->type;
+            pr->typmods[i] = cur && cur->typmods[i] != e->typmod ? -1 : e->typmod;
+            if (cur && cur->typmods[i] != pr->typmods[i])
+                cur->typmods[i] = -1;
+        }
+        if (!cur) {
+            cur = pr;
+            continue;
+        }
+        plan_t *ap = pl_new(b, PL_APPEND, tl->n);
+        if (!ap)
+            return NULL;
+        memcpy(ap->types, pr->types, (size_t)tl->n * sizeof(type_oid_t));
+        memcpy(ap->typmods, pr->typmods, (size_t)tl->n * sizeof(int32_t));
+        ap->child = cur;
+        ap->right = pr;
+        cur = ap;
+    }
+    b->gs_all = NULL;
+    b->gs_nall = 0;
+    return cur;
+}
+
+/* The input of an aggregation with an ordered string_agg: the FROM row plus the order
+ * keys as extra columns (the aggregates read only the leading ones), sorted. */
+static plan_t *b_agg_input_order(binder_t *b, plan_t *in)
+{
+    int n = in->ncols, k = b->agg_norder;
+    plan_t *pr = pl_new(b, PL_PROJECT, n + k);
+    plan_t *s = pr ? pl_new(b, PL_SORT, n + k) : NULL;
+    plan_sortkey_t *keys = s ? b_alloc(b, (size_t)k * sizeof *keys) : NULL;
+    if (!keys || !(pr->project.exprs = b_alloc(b, (size_t)(n + k) * sizeof(bexpr_t *))))
+        return NULL;
+    pr->child = in;
+    for (int i = 0; i < n + k; i++) {
+        bexpr_t *e = i < n ? bx_col(b, i, in->types[i], in->typmods[i], NULL) : b->agg_order[i - n].expr;
+        if (!e)
+            return NULL;
+        pr->project.exprs[i] = e;
+        pr->types[i] = e->type;
+        pr->typmods[i] = e->typmod;
+    }
+    memcpy(s->types, pr->types, (size_t)(n + k) * sizeof(type_oid_t));
+    memcpy(s->typmods, pr->typmods, (size_t)(n + k) * sizeof(int32_t));
+    s->child = pr;
+    for (int i = 0; i < k; i++) {
+        keys[i] = b->agg_order[i];
+        if (!(keys[i].expr = bx_col(b, n + i, pr->types[n + i], -1, NULL)))
+            return NULL;
+    }
+    s->sort.nkeys = k;
+    s->sort.keys = keys;
+    return s;
+}
+
+/* DISTINCT ON (exprs): each resolves like an ORDER BY item (output name or ordinal,
+ * else an expression, added as a hidden column). PostgreSQL's rule: the ORDER BY
+ * items that are DISTINCT ON items must come first (42P10 otherwise), and DISTINCT ON
+ * items missing from ORDER BY are appended to the sort, ascending. */
+static int b_distinct_on(binder_t *b, const ast_select_t *q, const scope_t *sc, tlist_t *tl, int nvis,
+                         plan_sortkey_t **keys, int **key_col, int *nsort, int **don_out)
+{
+    int nd = q->distinct_on.n, ns = *nsort;
+    int *don = b_alloc(b, (size_t)(nd + 1) * sizeof(int));
+    plan_sortkey_t *nk = b_alloc(b, (size_t)(ns + nd + 1) * sizeof *nk);
+    int *nc = b_alloc(b, (size_t)(ns + nd + 1) * sizeof(int));
+    if (!don || !nk || !nc)
+        return -1;
+    for (int i = 0; i < nd; i++) {
+        const ast_t *x = q->distinct_on.items[i];
+        int ref = b_output_ref(b, x, tl, nvis, true, "DISTINCT ON");
+        if (ref == -2)
+            return -1;
+        if (ref < 0) {
+            bexpr_t *e = b_expr(b, x, sc);
+            if (!e)
+                return -1;
+            for (int k = 0; k < tl->n && ref < 0; k++)
+                if (bx_equal(tl->exprs[k], e))
+                    ref = k;
+            if (ref < 0) {
+                if (tl_add(b, tl, e, NULL, 0, 0) < 0)
+                    return -1;
+                ref = tl->n - 1;
+            }
+        }
+        don[i] = ref;
+    }
+    bool skipped = false;
+    for (int i = 0; i < ns; i++) {
+        bool in = false;
+        for (int k = 0; k < nd && !in; k++)
+            in = don[k] == (*key_col)[i];
+        if (in && skipped)
+            goto mismatch;
+        skipped |= !in;
+        nk[i] = (*keys)[i];
+        nc[i] = (*key_col)[i];
+    }
+    int n = ns;
+    for (int k = 0; k < nd; k++) {
+        bool in = false;
+        for (int i = 0; i < n && !in; i++)
+            in = nc[i] == don[k];
+        if (in)
+            continue;
+        if (skipped)
+            goto mismatch;
+        nc[n] = don[k];
+        nk[n].desc = false;
+        nk[n].nulls_first = false;
+        n++;
+    }
+    *keys = nk;
+    *key_col = nc;
+    *nsort = n;
+    *don_out = don;
+    return 0;
+mismatch:
+    sql_error(b->err, "42P10", "SELECT DISTINCT ON expressions must match initial ORDER BY expressions");
+    b_pos(b, q->distinct_on.items[0]->location);
+    return -1;
+}
 
 static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const char ***names,
                         sql_coldesc_t **descs)
@@ -3208,6 +3973,8 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
     /* this query level numbers its aggregates from 0 (subqueries save and restore) */
     b->naggs = b->aggcap = 0;
     b->aggs = NULL;
+    b->agg_norder = 0;
+    b->agg_order = NULL;
     b->agg_allowed = true;
     b->agg_context = NULL;
     bind_win_t *saved_win;
@@ -3228,12 +3995,18 @@ static plan_t *b_select_level(binder_t *b, const ast_select_t *q, scope_t *sc, p
         return NULL;
     int nvis = tl.n;
     /* GROUP BY items: input expressions, or output ordinals / names */
-    int ngroup = q->group.n;
+    ast_list_t gflat = {0};
+    gsets_t gsets = {0};
+    int hasgs = b_gsets_expand(b, q, &gflat, &gsets);
+    if (hasgs < 0)
+        return NULL;
+    const ast_list_t *glist = hasgs ? &gflat : &q->group;
+    int ngroup = glist->n;
     bexpr_t **groups = b_alloc(b, (size_t)(ngroup + 1) * sizeof(bexpr_t *));
     if (!groups)
         return NULL;
     for (int i = 0; i < ngroup; i++) {
-        const ast_t *g = q->group.items[i];
+        const ast_t *g = glist->items[i];
         int ref = b_output_ref(b, g, &tl, nvis, false, "GROUP BY");
         if (ref == -2)
             return NULL;
@@ -3270,6 +4043,8 @@ static plan_t *b_select_level(binder_t *b, const ast_select_t *q, scope_t *sc, p
         if (groups[i]->type == TYPE_UNKNOWN && !(groups[i] = b_resolve_unknown(b, groups[i])))
             return NULL;
     }
+    if (hasgs)
+        b_gsets_canon(groups, ngroup, &gsets, q->group_distinct);
     bexpr_t *having = NULL;
     if (q->having) {
         bind_win_refuse(b, "HAVING");
@@ -3312,6 +4087,9 @@ static plan_t *b_select_level(binder_t *b, const ast_select_t *q, scope_t *sc, p
         keys[i].desc = s->desc;
         keys[i].nulls_first = s->nulls == 1 || (s->nulls == 0 && s->desc);
     }
+    int *don_col = NULL;
+    if (q->distinct_on.n && b_distinct_on(b, q, sc, &tl, nvis, &keys, &key_col, &nsort, &don_col) < 0)
+        return NULL;
     bool aggregating = ngroup > 0 || b->naggs > saved_naggs || having != NULL;
     for (int i = 0; i < tl.n && !aggregating; i++)
         aggregating = bx_has_agg(tl.exprs[i]);
@@ -3331,13 +4109,23 @@ static plan_t *b_select_level(binder_t *b, const ast_select_t *q, scope_t *sc, p
         cur = none;
     }
     int first_agg = saved_naggs, naggs = b->naggs - saved_naggs;
+    if (aggregating && b->agg_norder && !(cur = b_agg_input_order(b, cur)))
+        return NULL;
+    if (hasgs) {
+        if (!(cur = b_gsets_plan(b, cur, groups, ngroup, &gsets, &tl, having, naggs)))
+            return NULL;
+        goto projected;
+    }
+    b->gs_all = groups;          /* GROUPING() of a plain GROUP BY: every column grouped */
+    b->gs_nall = ngroup;
+    b->gs_mask = ~UINT64_C(0);
     if (aggregating) {
         ASSERT(first_agg == 0);
         plan_agg_t *aggs = b->aggs;
         bool pushdown = cur->kind == PL_SCAN;
         for (int i = 0; i < naggs && pushdown; i++)
             if (aggs[i].distinct || aggs[i].fn == AGG_STRING_AGG || aggs[i].argtype == TYPE_VECTOR ||
-                aggs[i].fn >= AGG_BOOL_AND)
+                aggs[i].fn >= AGG_BOOL_AND)   /* exec_agg_ext.c's, array_agg among them */
                 pushdown = false;
         plan_t *ag = pl_new(b, PL_AGG, ngroup + naggs);
         if (!ag)
@@ -3411,6 +4199,9 @@ static plan_t *b_select_level(binder_t *b, const ast_select_t *q, scope_t *sc, p
         pr->typmods[i] = e->typmod;
     }
     cur = pr;
+projected:
+    b->gs_all = NULL;
+    b->gs_nall = 0;
     if (q->distinct) {
         plan_t *d = pl_new(b, PL_DISTINCT, cur->ncols);
         if (!d)
@@ -3434,6 +4225,18 @@ static plan_t *b_select_level(binder_t *b, const ast_select_t *q, scope_t *sc, p
                 return NULL;
         cur = s;
     }
+    if (don_col) {
+        /* DISTINCT ON: the first row of each group, the sort above putting them together */
+        plan_t *d = pl_new(b, PL_DISTINCT, cur->ncols);
+        if (!d)
+            return NULL;
+        memcpy(d->types, cur->types, (size_t)cur->ncols * sizeof(type_oid_t));
+        memcpy(d->typmods, cur->typmods, (size_t)cur->ncols * sizeof(int32_t));
+        d->child = cur;
+        d->distinct.nkeys = q->distinct_on.n;
+        d->distinct.keycols = don_col;
+        cur = d;
+    }
     if (q->limit || q->offset) {
         plan_t *l = pl_new(b, PL_LIMIT, cur->ncols);
         if (!l)
@@ -3445,8 +4248,14 @@ static plan_t *b_select_level(binder_t *b, const ast_select_t *q, scope_t *sc, p
             return NULL;
         if (q->offset && !(l->limit.offset = b_limit_expr(b, q->offset, "OFFSET")))
             return NULL;
-        if (b_push_topk(b, l) < 0)
+        if (q->with_ties) {
+            /* the sort's keys decide the ties; no per-shard top-k (a shard's k-th row
+             * could tie with rows it would drop) */
+            l->limit.nties = nsort;
+            l->limit.ties = keys;
+        } else if (b_push_topk(b, l) < 0) {
             return NULL;
+        }
         cur = l;
     }
     if (b_join_keys(b, cur) < 0)

@@ -76,6 +76,8 @@ static const builtin_t builtin_table[] = {
     {"position", 2014, 2, {BY, BY}, I4, true, 'i', bi_strpos},
     {"strpos", 868, 2, {T, T}, I4, true, 'i', bi_strpos},
     {"replace", 2087, 3, {T, T, T}, T, true, 'i', bi_replace},
+    {"similar_to_escape", 1987, 1, {T}, T, true, 'i', bi_similar_to_escape},
+    {"similar_to_escape", 1986, 2, {T, T}, T, true, 'i', bi_similar_to_escape},
     {"translate", 878, 3, {T, T, T}, T, true, 'i', bi_translate},
     {"btrim", 884, 2, {T, T}, T, true, 'i', bi_btrim},
     {"btrim", 885, 1, {T}, T, true, 'i', bi_btrim},

@@ -25,6 +25,9 @@
 int builtins__oom(sql_error_t *err);
 int builtins__ret_str(const builtin_ctx_t *ctx, const char *p, size_t n, datum_t *out, sql_error_t *err);
 
+/* builtins_similar.c */
+BUILTIN_FN(bi_similar_to_escape);
+
 /* builtins_str.c */
 BUILTIN_FN(bi_lower); BUILTIN_FN(bi_upper); BUILTIN_FN(bi_initcap);
 BUILTIN_FN(bi_length); BUILTIN_FN(bi_length_bpchar); BUILTIN_FN(bi_octet_length);

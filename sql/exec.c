@@ -611,6 +611,90 @@ static int limit_value(exec_op_t *op, const bexpr_t *e, int64_t dflt, const char
     return 0;
 }
 
+/* FETCH FIRST n ROWS WITH TIES: after the n-th row, the rows whose sort keys equal
+ * its keys (kept in tie_vals, copied, since batches do not outlive next()). */
+typedef struct ties_st {
+    limit_st_t l;
+    datum_t *tie_vals;
+    bool *tie_nulls;
+    bool have, done;
+} ties_st_t;
+
+static bool ties_equal(const plan_t *p, const ties_st_t *s, const batch_t *in, int r)
+{
+    for (int k = 0; k < p->limit.nties; k++) {
+        int c = p->limit.ties[k].expr->index;
+        if (in->nulls[c][r] != s->tie_nulls[k])
+            return false;
+        if (!in->nulls[c][r] && type_cmp(p->types[c], in->vals[c][r], s->tie_vals[k]) != 0)
+            return false;
+    }
+    return true;
+}
+
+static int ties_remember(exec_op_t *op, ties_st_t *s, const batch_t *in, int r, sql_error_t *err)
+{
+    const plan_t *p = op->plan;
+    for (int k = 0; k < p->limit.nties; k++) {
+        int c = p->limit.ties[k].expr->index;
+        s->tie_nulls[k] = in->nulls[c][r];
+        s->tie_vals[k] = in->vals[c][r];
+        if (!s->tie_nulls[k] && exec_copy_datum(op->ctx->arena, p->types[c], &s->tie_vals[k]) < 0)
+            return oom(err);
+    }
+    s->have = true;
+    return 0;
+}
+
+static int limit_value(exec_op_t *op, const bexpr_t *e, int64_t dflt, const char *what, const char *state,
+                       int64_t *out, sql_error_t *err);
+
+static int ties_next(exec_op_t *op, batch_t **out, sql_error_t *err)
+{
+    ties_st_t *s = op->st;
+    const plan_t *p = op->plan;
+    if (!s->l.init) {
+        if (limit_value(op, p->limit.limit, INT64_MAX, "LIMIT", "2201W", &s->l.limit, err) < 0 ||
+            limit_value(op, p->limit.offset, 0, "OFFSET", "2201X", &s->l.offset, err) < 0)
+            return -1;
+        s->tie_vals = arena_alloc(op->ctx->arena, (size_t)(p->limit.nties + 1) * sizeof(datum_t));
+        s->tie_nulls = arena_alloc(op->ctx->arena, (size_t)p->limit.nties + 1);
+        if (!s->tie_vals || !s->tie_nulls)
+            return oom(err);
+        s->l.init = true;
+    }
+    while (!s->done) {
+        batch_t *in;
+        int rc = op->child->next(op->child, &in, err);
+        if (rc <= 0)
+            return rc;
+        arena_reset(&op->scratch);
+        batch_t *b = batch_new(&op->scratch, in->ncols, in->nrows);
+        if (!b)
+            return oom(err);
+        for (int r = 0; r < in->nrows && !s->done; r++) {
+            if (s->l.seen++ < s->l.offset)
+                continue;
+            if (s->l.sent < s->l.limit) {
+                batch_copy_row(b, in, r);
+                if (++s->l.sent == s->l.limit && ties_remember(op, s, in, r, err) < 0)
+                    return -1;
+            } else if (s->have && ties_equal(p, s, in, r)) {
+                batch_copy_row(b, in, r);
+            } else {
+                s->done = true;
+            }
+        }
+        if (s->l.limit == 0)
+            s->done = true;
+        if (b->nrows) {
+            *out = b;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int limit_next(exec_op_t *op, batch_t **out, sql_error_t *err)
 {
     limit_st_t *s = op->st;
@@ -669,6 +753,8 @@ typedef struct join_st {
     int64_t rpos;              /* next right candidate for lrow (-1: start) */
     bool *matched;
     bool left_done;
+    bool *rmatched;            /* FULL JOIN: right rows that found a partner */
+    int64_t remit;             /* FULL JOIN: next right row to consider after the left side */
 } join_st_t;
 
 static uint64_t join_hash(const plan_t *p, datum_t *const *v, bool *const *vn, int r, bool *hasnull)
@@ -747,8 +833,38 @@ static int join_build(exec_op_t *op, join_st_t *s, sql_error_t *err)
             s->slots[slot] = r;
         }
     }
+    if (p->join.full) {
+        s->rmatched = arena_alloc(op->ctx->arena, (size_t)s->right.nrows + 1);
+        if (!s->rmatched)
+            return oom(err);
+        memset(s->rmatched, 0, (size_t)s->right.nrows + 1);
+    }
     s->built = true;
     return 0;
+}
+
+/* FULL JOIN, once the left side is done: the right rows nobody matched, with NULLs
+ * on the left. */
+static int join_emit_unmatched_right(exec_op_t *op, join_st_t *s, batch_t *res, batch_t **out)
+{
+    int lcols = op->plan->child->ncols, rcols = op->plan->right->ncols;
+    res->nrows = 0;
+    while (s->remit < s->right.nrows && res->nrows < LIMIT_BATCH_ROWS) {
+        int64_t r = s->remit++;
+        if (s->rmatched[r])
+            continue;
+        int d = res->nrows++;
+        for (int c = 0; c < lcols; c++)
+            res->nulls[c][d] = true;
+        for (int c = 0; c < rcols; c++) {
+            res->vals[lcols + c][d] = rs_val(&s->right, r, c);
+            res->nulls[lcols + c][d] = rs_null(&s->right, r, c);
+        }
+    }
+    if (!res->nrows)
+        return 0;
+    *out = res;
+    return 1;
 }
 
 /* Next right row matching left row lrow after *pos (hash or all rows); -1 when none. */
@@ -783,9 +899,10 @@ static int join_next(exec_op_t *op, batch_t **out, sql_error_t *err)
     int cap = LIMIT_BATCH_ROWS / 2;
     batch_t *cand = batch_new(&op->scratch, lcols + rcols, cap);
     int *cand_l = arena_alloc(&op->scratch, (size_t)cap * sizeof(int));
+    int64_t *cand_r = arena_alloc(&op->scratch, (size_t)cap * sizeof(int64_t));
     int *done_l = arena_alloc(&op->scratch, (size_t)cap * sizeof(int));
     batch_t *res = batch_new(&op->scratch, lcols + rcols, LIMIT_BATCH_ROWS);
-    if (!cand || !cand_l || !done_l || !res)
+    if (!cand || !cand_l || !cand_r || !done_l || !res)
         return oom(err);
     for (;;) {
         int ndone = 0;
@@ -841,6 +958,7 @@ static int join_next(exec_op_t *op, batch_t **out, sql_error_t *err)
             s->rpos = r;
             int d = cand->nrows++;
             cand_l[d] = s->lrow;
+            cand_r[d] = r;
             for (int c = 0; c < lcols; c++) {
                 cand->vals[c][d] = s->left->vals[c][s->lrow];
                 cand->nulls[c][d] = s->left->nulls[c][s->lrow];
@@ -851,7 +969,7 @@ static int join_next(exec_op_t *op, batch_t **out, sql_error_t *err)
             }
         }
         if (cand->nrows == 0 && ndone == 0)
-            return 0;
+            return p->join.full ? join_emit_unmatched_right(op, s, res, out) : 0;
         res->nrows = 0;
         int *sel = arena_alloc(&op->scratch, (size_t)(cand->nrows + 1) * sizeof(int));
         if (!sel)
@@ -867,6 +985,8 @@ static int join_next(exec_op_t *op, batch_t **out, sql_error_t *err)
         }
         for (int i = 0; i < n; i++) {
             s->matched[cand_l[sel[i]]] = true;
+            if (s->rmatched)
+                s->rmatched[cand_r[sel[i]]] = true;
             batch_copy_row(res, cand, sel[i]);
         }
         if (p->join.left && s->left) {
@@ -921,7 +1041,7 @@ exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err)
     arena_init(&op->scratch, LIMIT_SQL_STMT_ARENA_BYTES);
     if (p->child && !(op->child = exec_build(ctx, p->child, err)))
         goto fail;
-    if (p->right && !(op->right = exec_build(ctx, p->right, err)))
+    if (p->right && p->kind != PL_LATERAL && !(op->right = exec_build(ctx, p->right, err)))
         goto fail;
     switch (p->kind) {
     case PL_SCAN:
@@ -948,8 +1068,14 @@ exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err)
         break;
     case PL_FILTER: op->next = filter_next; break;
     case PL_PROJECT: op->next = project_next; break;
-    case PL_AGG:
     case PL_DISTINCT:
+        if (p->distinct.nkeys) {
+            if (exec_distinct_on_open(op, err) < 0)
+                goto fail;
+            break;
+        }
+        /* fall through */
+    case PL_AGG:
         op->next = agg_next;
         if (agg_open(op, err) < 0)
             goto fail;
@@ -960,8 +1086,8 @@ exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err)
             goto fail;
         break;
     case PL_LIMIT:
-        op->next = limit_next;
-        if (!(op->st = op_alloc(op, sizeof(limit_st_t), err)))
+        op->next = p->limit.nties ? ties_next : limit_next;
+        if (!(op->st = op_alloc(op, p->limit.nties ? sizeof(ties_st_t) : sizeof(limit_st_t), err)))
             goto fail;
         break;
     case PL_COPY:
@@ -975,6 +1101,14 @@ exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err)
     case PL_RECURSIVE:
     case PL_WORKTABLE:
         if (exec_cte_open(op, err) < 0)
+            goto fail;
+        break;
+    case PL_REPEAT:
+        if (exec_repeat_open(op, err) < 0)
+            goto fail;
+        break;
+    case PL_LATERAL:
+        if (exec_lateral_open(op, err) < 0)
             goto fail;
         break;
     case PL_APPEND:

@@ -132,6 +132,12 @@ struct exec_op {
 exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err);
 /* PL_COPY (exec_copy.c): sets op's next/close over ctx->copy_in's data stream. */
 int exec_copy_open(exec_op_t *op, sql_error_t *err);
+/* PL_DISTINCT with keys (DISTINCT ON, exec_distinct_on.c): sets op's next and state. */
+int exec_distinct_on_open(exec_op_t *op, sql_error_t *err);
+/* PL_REPEAT (exec_setop.c): sets op's next and state. */
+int exec_repeat_open(exec_op_t *op, sql_error_t *err);
+/* PL_LATERAL (exec_lateral.c): builds the right tree itself, per left row. */
+int exec_lateral_open(exec_op_t *op, sql_error_t *err);
 void exec_close(exec_op_t *op);
 /* PL_WINDOW (exec_window.c): sets op's next over the child's rows. */
 int exec_window_open(exec_op_t *op, sql_error_t *err);

@@ -102,7 +102,8 @@ static void ex_node(ex_out_t *o, const plan_t *p, int depth)
         [PL_VTAB] = "Catalog Scan", [PL_SERIES] = "Function Scan", [PL_VALUES] = "Values Scan",
         [PL_FILTER] = "Filter", [PL_PROJECT] = "Result", [PL_AGG] = "Aggregate", [PL_SORT] = "Sort",
         [PL_LIMIT] = "Limit", [PL_DISTINCT] = "Unique", [PL_JOIN] = "Join", [PL_APPEND] = "Append",
-        [PL_WINDOW] = "WindowAgg", [PL_RECURSIVE] = "Recursive Union",
+        [PL_WINDOW] = "WindowAgg", [PL_RECURSIVE] = "Recursive Union", [PL_REPEAT] = "SetOp",
+        [PL_LATERAL] = "Nested Loop",
     };
     if (!p || o->oom)
         return;
@@ -115,7 +116,10 @@ static void ex_node(ex_out_t *o, const plan_t *p, int depth)
         return;
     }
     if (p->kind == PL_JOIN)
-        ex_line(o, depth, true, p->join.nkeys ? "Hash %sJoin" : "Nested Loop%s", p->join.left ? "Left " : "", NULL);
+        ex_line(o, depth, true, p->join.nkeys ? "Hash %sJoin" : p->join.left ? "Nested Loop %sJoin" : "Nested Loop%s",
+                p->join.full ? "Full " : p->join.left ? "Left " : "", NULL);
+    else if (p->kind == PL_LATERAL)
+        ex_line(o, depth, true, "Nested Loop%s", p->join.left ? " Left Join" : "", NULL);
     else if (p->kind == PL_WORKTABLE)
         ex_line(o, depth, true, "WorkTable Scan on %s", p->recursive.name, NULL);
     else if (p->kind == PL_RECURSIVE && ex_cte_scan(o, p, &depth))

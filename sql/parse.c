@@ -233,12 +233,192 @@ static ast_t *p_colref(pctx_t *c, const PgQuery__ColumnRef *r)
     return n;
 }
 
+static void p_pos(pctx_t *c, int location)
+{
+    if (location >= 0 && c->err->position == 0)
+        c->err->position = location + 1;
+}
+
+/* ---- rewrites of row comparisons and aggregate FILTER ---- */
+
+static ast_t *p_binop(pctx_t *c, const char *op, ast_t *l, ast_t *r, int location)
+{
+    ast_t *n = p_node(c, AST_OP, location);
+    if (!n)
+        return NULL;
+    n->op.name = op;
+    n->op.l = l;
+    n->op.r = r;
+    return n;
+}
+
+static ast_t *p_bool2(pctx_t *c, ast_kind_t k, ast_t *l, ast_t *r, int location)
+{
+    if (!l)
+        return r;
+    ast_t *n = p_node(c, k, location);
+    if (!n || !(n->args.items = p_alloc(c, 2 * sizeof(ast_t *))))
+        return NULL;
+    n->args.n = 2;
+    n->args.items[0] = l;
+    n->args.items[1] = r;
+    return n;
+}
+
+/* The fields of a row constructor `(a, b)` / `ROW(a, b)`, or -1 (with *out NULL)
+ * when n is not one. */
+static int p_row_fields(pctx_t *c, const pnode_t *n, ast_list_t *out)
+{
+    out->n = 0;
+    out->items = NULL;
+    if (!n || n->node_case != PG_QUERY__NODE__NODE_ROW_EXPR)
+        return -1;
+    return p_expr_list(c, n->row_expr->n_args, n->row_expr->args, out) < 0 ? -2 : 0;
+}
+
+/* (l1, ..., ln) op (r1, ..., rn) as PostgreSQL compares rows: = is the AND of the
+ * pairs, <> their OR; < <= > >= decide at the first pair that differs, so
+ * (l1 < r1) OR (l1 = r1 AND (rest)), the last pair compared with op itself. The
+ * three-valued results are those of PostgreSQL's row comparison (a NULL pair before
+ * the deciding one gives NULL). */
+static ast_t *p_row_cmp(pctx_t *c, const char *op, const ast_list_t *l, const ast_list_t *r, int location)
+{
+    if (l->n != r->n) {
+        sql_error(c->err, SQLSTATE_SYNTAX_ERROR, "unequal number of entries in row expressions");
+        p_pos(c, location);
+        return NULL;
+    }
+    if (l->n == 0) {
+        sql_error(c->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "cannot compare rows of zero length");
+        p_pos(c, location);
+        return NULL;
+    }
+    bool eq = !strcmp(op, "="), ne = !strcmp(op, "<>") || !strcmp(op, "!=");
+    if (eq || ne) {
+        ast_t *acc = NULL;
+        for (int i = 0; i < l->n; i++) {
+            ast_t *x = p_binop(c, eq ? "=" : "<>", l->items[i], r->items[i], location);
+            if (!x || !(acc = p_bool2(c, eq ? AST_AND : AST_OR, acc, x, location)))
+                return NULL;
+        }
+        return acc;
+    }
+    const char *strict;
+    if (!strcmp(op, "<") || !strcmp(op, "<="))
+        strict = "<";
+    else if (!strcmp(op, ">") || !strcmp(op, ">="))
+        strict = ">";
+    else {
+        sql_error(c->err, SQLSTATE_UNDEFINED_FUNCTION, "operator %s is not supported for row expressions", op);
+        p_pos(c, location);
+        return NULL;
+    }
+    ast_t *acc = p_binop(c, p_str(c, op), l->items[l->n - 1], r->items[l->n - 1], location);
+    for (int i = l->n - 2; i >= 0 && acc; i--) {
+        ast_t *lt = p_binop(c, strict, l->items[i], r->items[i], location);
+        ast_t *e = lt ? p_binop(c, "=", l->items[i], r->items[i], location) : NULL;
+        ast_t *both = e ? p_bool2(c, AST_AND, e, acc, location) : NULL;
+        acc = both ? p_bool2(c, AST_OR, lt, both, location) : NULL;
+    }
+    return acc;
+}
+
+/* A_Expr whose operands are row constructors: comparisons and [NOT] IN lists of
+ * rows. Returns NULL with no error set when e is not such a form. */
+static ast_t *p_row_aexpr(pctx_t *c, const PgQuery__AExpr *e, const char *opname)
+{
+    ast_list_t l, r;
+    int rc = p_row_fields(c, e->lexpr, &l);
+    if (rc == -2)
+        return NULL;
+    if (e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP) {
+        if (rc < 0) {
+            int rr = p_row_fields(c, e->rexpr, &r);
+            if (rr == 0) {
+                sql_error(c->err, SQLSTATE_SYNTAX_ERROR, "row constructor compared with a non-row value");
+                p_pos(c, e->location);
+            }
+            return NULL;
+        }
+        if (p_row_fields(c, e->rexpr, &r) < 0) {
+            if (!sql_error_is_set(c->err))
+                p_unsupported(c, "comparing a row constructor with this expression", e->location);
+            return NULL;
+        }
+        return p_row_cmp(c, opname, &l, &r, e->location);
+    }
+    if (e->kind != PG_QUERY__A__EXPR__KIND__AEXPR_IN || rc < 0)
+        return NULL;
+    if (!e->rexpr || e->rexpr->node_case != PG_QUERY__NODE__NODE_LIST)
+        return p_unsupported(c, "this IN form", e->location);
+    bool is_not = strcmp(opname, "<>") == 0;
+    ast_t *acc = NULL;
+    for (size_t i = 0; i < e->rexpr->list->n_items; i++) {
+        if (p_row_fields(c, e->rexpr->list->items[i], &r) < 0) {
+            if (!sql_error_is_set(c->err))
+                p_unsupported(c, "IN with a row constructor and a non-row value", e->location);
+            return NULL;
+        }
+        ast_t *x = p_row_cmp(c, is_not ? "<>" : "=", &l, &r, e->location);
+        if (!x || !(acc = p_bool2(c, is_not ? AST_AND : AST_OR, acc, x, e->location)))
+            return NULL;
+    }
+    return acc;
+}
+
+/* agg(args) FILTER (WHERE cond) as agg(CASE WHEN cond THEN arg END): every
+ * aggregate NextDB has (count, sum, avg, min, max, string_agg) skips NULL inputs,
+ * so the rows the filter drops are exactly the ones the aggregate ignores. */
+static int p_agg_filter(pctx_t *c, const PgQuery__FuncCall *f, ast_t *n)
+{
+    static const char *const aggs[] = {"count", "sum", "avg", "min", "max", "string_agg"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
+        known |= !strcmp(n->func.name, aggs[i]);
+    if (!strcmp(n->func.name, "array_agg"))
+        return p_unsupported(c, "FILTER on array_agg", f->location) ? 0 : -1;
+    if (!known) {
+        sql_error(c->err, "42809", "FILTER specified, but %s is not an aggregate function", n->func.name);
+        p_pos(c, f->location);
+        return -1;
+    }
+    ast_t *cond = p_expr(c, f->agg_filter);
+    if (!cond)
+        return -1;
+    ast_t *val;
+    if (n->func.star) {
+        if (!(val = p_node(c, AST_CONST, f->location)))
+            return -1;
+        val->c.ctype = AST_C_INT;
+        val->c.ival = 1;
+        n->func.star = false;
+        if (!(n->func.args.items = p_alloc(c, sizeof(ast_t *))))
+            return -1;
+        n->func.args.n = 1;
+    } else if (n->func.args.n < 1) {
+        return 0;    /* the binder reports the wrong argument count */
+    } else {
+        val = n->func.args.items[0];
+    }
+    ast_t *k = p_node(c, AST_CASE, f->location);
+    if (!k || !(k->kase.whens.items = p_alloc(c, sizeof(ast_t *))) ||
+        !(k->kase.thens.items = p_alloc(c, sizeof(ast_t *))))
+        return -1;
+    k->kase.whens.n = k->kase.thens.n = 1;
+    k->kase.whens.items[0] = cond;
+    k->kase.thens.items[0] = val;
+    n->func.args.items[0] = k;
+    return 0;
+}
+
 static ast_t *p_aexpr(pctx_t *c, const PgQuery__AExpr *e)
 {
     const char *opname = p_last_name(e->n_name, e->name);
     if (!opname)
         return p_unsupported(c, "this operator", e->location);
-    ast_t *n;
+    ast_t *n = p_row_aexpr(c, e, opname);
+    if (n || sql_error_is_set(c->err))
+        return n;
     switch (e->kind) {
     case PG_QUERY__A__EXPR__KIND__AEXPR_OP:
         if (e->n_name == 2) {
@@ -326,7 +506,13 @@ static ast_t *p_aexpr(pctx_t *c, const PgQuery__AExpr *e)
             return NULL;
         return n;
     case PG_QUERY__A__EXPR__KIND__AEXPR_SIMILAR:
-        return p_unsupported(c, "SIMILAR TO", e->location);
+        /* x [NOT] SIMILAR TO p [ESCAPE e] arrives as x ~ similar_to_escape(p[, e]) */
+        if (!(n = p_node(c, AST_OP, e->location)))
+            return NULL;
+        n->op.name = p_str(c, opname);
+        if (!(n->op.l = p_expr(c, e->lexpr)) || !(n->op.r = p_expr(c, e->rexpr)))
+            return NULL;
+        return n;
     default:
         return p_unsupported(c, "this operator form", e->location);
     }
@@ -354,12 +540,46 @@ static ast_t *p_window_def(pctx_t *c, const PgQuery__WindowDef *w)
     return n;
 }
 
+/* ROLLUP / CUBE / GROUPING SETS / (): a row constructor among their items is a
+ * column list (AST_GSET_SIMPLE), as in PostgreSQL's grammar. */
+static ast_t *p_grouping_set(pctx_t *c, const PgQuery__GroupingSet *g)
+{
+    ast_t *r = p_node(c, AST_GROUPING_SET, g->location);
+    if (!r)
+        return NULL;
+    switch (g->kind) {
+    case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_EMPTY: r->gset.kind = AST_GSET_EMPTY; break;
+    case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_SIMPLE: r->gset.kind = AST_GSET_SIMPLE; break;
+    case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_ROLLUP: r->gset.kind = AST_GSET_ROLLUP; break;
+    case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_CUBE: r->gset.kind = AST_GSET_CUBE; break;
+    case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_SETS: r->gset.kind = AST_GSET_SETS; break;
+    default: return p_unsupported(c, "this grouping set", g->location);
+    }
+    r->gset.items.n = (int)g->n_content;
+    r->gset.items.items = g->n_content ? p_alloc(c, g->n_content * sizeof(ast_t *)) : NULL;
+    if (g->n_content && !r->gset.items.items)
+        return NULL;
+    for (size_t i = 0; i < g->n_content; i++) {
+        const pnode_t *x = g->content[i];
+        ast_t *it;
+        if (x && x->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) {
+            if (!(it = p_node(c, AST_GROUPING_SET, x->row_expr->location)))
+                return NULL;
+            it->gset.kind = AST_GSET_SIMPLE;
+            if (p_expr_list(c, x->row_expr->n_args, x->row_expr->args, &it->gset.items) < 0)
+                return NULL;
+        } else if (!(it = p_expr(c, x))) {
+            return NULL;
+        }
+        r->gset.items.items[i] = it;
+    }
+    return r;
+}
+
 static ast_t *p_func(pctx_t *c, const PgQuery__FuncCall *f)
 {
-    if (f->n_agg_order || f->agg_within_group)
-        return p_unsupported(c, "ordered aggregates", f->location);
-    if (f->agg_filter)
-        return p_unsupported(c, "aggregate FILTER", f->location);
+    if (f->agg_within_group)
+        return p_unsupported(c, "WITHIN GROUP", f->location);
     if (f->func_variadic)
         return p_unsupported(c, "VARIADIC", f->location);
     ast_t *n = p_node(c, AST_FUNC, f->location);
@@ -378,6 +598,24 @@ static ast_t *p_func(pctx_t *c, const PgQuery__FuncCall *f)
     if (f->over && !(n->func.over = p_window_def(c, f->over)))
         return NULL;
     if (p_expr_list(c, f->n_args, f->args, &n->func.args) < 0)
+        return NULL;
+    if (f->n_agg_order) {
+        n->func.norder = (int)f->n_agg_order;
+        if (!(n->func.order = p_alloc(c, f->n_agg_order * sizeof(ast_sortby_t))))
+            return NULL;
+        for (size_t i = 0; i < f->n_agg_order; i++) {
+            const PgQuery__SortBy *b = f->agg_order[i]->sort_by;
+            if (f->agg_order[i]->node_case != PG_QUERY__NODE__NODE_SORT_BY ||
+                b->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING)
+                return p_unsupported(c, "ORDER BY ... USING", f->location);
+            n->func.order[i].desc = b->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+            n->func.order[i].nulls = b->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ? 1 :
+                                     b->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST ? 2 : 0;
+            if (!(n->func.order[i].expr = p_expr(c, b->node)))
+                return NULL;
+        }
+    }
+    if (f->agg_filter && p_agg_filter(c, f, n) < 0)
         return NULL;
     return n;
 }
@@ -549,6 +787,12 @@ static ast_t *p_expr_inner(pctx_t *c, const pnode_t *n)
     }
     case PG_QUERY__NODE__NODE_ROW_EXPR:
         return p_unsupported(c, "row constructors", n->row_expr->location);
+    case PG_QUERY__NODE__NODE_GROUPING_SET:
+        return p_grouping_set(c, n->grouping_set);
+    case PG_QUERY__NODE__NODE_GROUPING_FUNC:
+        if (!(r = p_node(c, AST_GROUPING_FUNC, n->grouping_func->location)))
+            return NULL;
+        return p_expr_list(c, n->grouping_func->n_args, n->grouping_func->args, &r->args) < 0 ? NULL : r;
     default:
         return p_unsupported(c, "this expression", -1);
     }
@@ -675,13 +919,14 @@ static ast_t *p_from_item(pctx_t *c, const pnode_t *n)
     }
     case PG_QUERY__NODE__NODE_RANGE_FUNCTION: {
         const PgQuery__RangeFunction *f = n->range_function;
-        if (f->lateral || f->ordinality || f->is_rowsfrom || f->n_functions != 1 || f->n_coldeflist)
+        if (f->ordinality || f->is_rowsfrom || f->n_functions != 1 || f->n_coldeflist)
             return p_unsupported(c, "this form of function in FROM", -1);
         const pnode_t *fl = f->functions[0];
         if (fl->node_case != PG_QUERY__NODE__NODE_LIST || fl->list->n_items < 1)
             return p_unsupported(c, "this form of function in FROM", -1);
         if (!(r = p_node(c, AST_RANGEFUNC, -1)))
             return NULL;
+        r->rangefunc.lateral = f->lateral;     /* functions in FROM may refer to earlier items anyway */
         if (!(r->rangefunc.func = p_expr(c, fl->list->items[0])))
             return NULL;
         r->location = r->rangefunc.func->location;
@@ -691,12 +936,11 @@ static ast_t *p_from_item(pctx_t *c, const pnode_t *n)
     }
     case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: {
         const PgQuery__RangeSubselect *s = n->range_subselect;
-        if (s->lateral)
-            return p_unsupported(c, "LATERAL", -1);
         if (!s->subquery || s->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
             return p_unsupported(c, "this subquery in FROM", -1);
         if (!(r = p_node(c, AST_RANGESUB, -1)))
             return NULL;
+        r->rangesub.lateral = s->lateral;
         if (!(r->rangesub.select = p_select(c, s->subquery->select_stmt)))
             return NULL;
         if (p_alias(c, s->alias, &r->rangesub.alias, &r->rangesub.colaliases) < 0)
@@ -705,14 +949,17 @@ static ast_t *p_from_item(pctx_t *c, const pnode_t *n)
     }
     case PG_QUERY__NODE__NODE_JOIN_EXPR: {
         const PgQuery__JoinExpr *j = n->join_expr;
-        if (j->is_natural)
-            return p_unsupported(c, "NATURAL JOIN", -1);
-        if (j->alias || j->join_using_alias)
-            return p_unsupported(c, "an alias on a JOIN", -1);
+        if (j->join_using_alias)
+            return p_unsupported(c, "an alias on JOIN ... USING", -1);
         if (!(r = p_node(c, AST_JOIN, -1)))
             return NULL;
+        r->join.natural = j->is_natural;
+        if (p_alias(c, j->alias, &r->join.alias, &r->join.colaliases) < 0)
+            return NULL;
         switch (j->jointype) {
-        case PG_QUERY__JOIN_TYPE__JOIN_INNER: r->join.type = j->quals || j->n_using_clause ? AST_JOIN_INNER : AST_JOIN_CROSS; break;
+        case PG_QUERY__JOIN_TYPE__JOIN_INNER:
+            r->join.type = j->quals || j->n_using_clause || j->is_natural ? AST_JOIN_INNER : AST_JOIN_CROSS;
+            break;
         case PG_QUERY__JOIN_TYPE__JOIN_LEFT: r->join.type = AST_JOIN_LEFT; break;
         case PG_QUERY__JOIN_TYPE__JOIN_RIGHT: r->join.type = AST_JOIN_RIGHT; break;
         case PG_QUERY__JOIN_TYPE__JOIN_FULL: r->join.type = AST_JOIN_FULL; break;
@@ -801,8 +1048,6 @@ static ast_t *p_setop(pctx_t *c, const PgQuery__SelectStmt *s)
     case PG_QUERY__SET_OPERATION__SETOP_EXCEPT: op = AST_SETOP_EXCEPT; break;
     default: return p_unsupported(c, "this set operation", -1);
     }
-    if (s->all && op != AST_SETOP_UNION)
-        return p_unsupported(c, op == AST_SETOP_INTERSECT ? "INTERSECT ALL" : "EXCEPT ALL", -1);
     if (++c->depth > LIMIT_SQL_EXPR_DEPTH) {
         sql_error(c->err, "54001", "stack depth limit exceeded");
         return NULL;
@@ -828,6 +1073,8 @@ static ast_t *p_setop(pctx_t *c, const PgQuery__SelectStmt *s)
         if (!(q->sort[i].expr = p_expr(c, b->node)))
             return NULL;
     }
+    if (s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
+        return p_unsupported(c, "FETCH ... WITH TIES on a set operation", -1);
     if (s->limit_count && !(q->limit = p_expr(c, s->limit_count)))
         return NULL;
     if (s->limit_offset && !(q->offset = p_expr(c, s->limit_offset)))
@@ -954,8 +1201,6 @@ static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s)
 {
     if (s->into_clause)
         return p_unsupported(c, "SELECT INTO", -1);
-    if (s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
-        return p_unsupported(c, "FETCH ... WITH TIES", -1);
     if (++c->depth > LIMIT_SQL_EXPR_DEPTH) {
         sql_error(c->err, "54001", "stack depth limit exceeded");
         return NULL;
@@ -964,12 +1209,16 @@ static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s)
     if (!n)
         return NULL;
     ast_select_t *q = &n->select;
+    q->with_ties = s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES;
     if (s->n_distinct_clause) {
         /* DISTINCT gives one NULL item; DISTINCT ON gives expressions. */
         const pnode_t *d0 = s->distinct_clause[0];
-        if (s->n_distinct_clause != 1 || (d0 && d0->node_case != PG_QUERY__NODE__NODE__NOT_SET))
-            return p_unsupported(c, "DISTINCT ON", -1);
-        q->distinct = true;
+        if (s->n_distinct_clause != 1 || (d0 && d0->node_case != PG_QUERY__NODE__NODE__NOT_SET)) {
+            if (p_expr_list(c, s->n_distinct_clause, s->distinct_clause, &q->distinct_on) < 0)
+                return NULL;
+        } else {
+            q->distinct = true;
+        }
     }
     if (s->n_values_lists) {
         q->nvalues_rows = (int)s->n_values_lists;
@@ -993,8 +1242,7 @@ static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s)
             return NULL;
     if (s->where_clause && !(q->where = p_expr(c, s->where_clause)))
         return NULL;
-    if (s->group_distinct)
-        return p_unsupported(c, "GROUP BY DISTINCT", -1);
+    q->group_distinct = s->group_distinct;
     if (p_expr_list(c, s->n_group_clause, s->group_clause, &q->group) < 0)
         return NULL;
     if (s->having_clause && !(q->having = p_expr(c, s->having_clause)))

@@ -45,6 +45,10 @@ typedef enum plan_kind {
     PL_WINDOW,          /* WindowAgg (exec_window.c): child's columns ++ one per window function */
     PL_RECURSIVE,       /* Recursive Union (exec_cte.c): child = non-recursive term, right = recursive */
     PL_WORKTABLE,       /* WorkTable Scan: the rows of the enclosing Recursive Union's last step */
+    PL_REPEAT,          /* INTERSECT/EXCEPT ALL: child's first ncols columns, each row repeated
+                         * by its last two (count) columns (exec_setop.c) */
+    PL_LATERAL,         /* nested loop re-running `right` per left row, the row as its outer
+                         * row (exec_lateral.c); uses `join` (left, quals) */
 } plan_kind_t;
 
 
@@ -142,13 +146,18 @@ struct plan {
         struct { bexpr_t **exprs; } project;
         struct { int ngroup; bexpr_t **group; int naggs; plan_agg_t *aggs; int mode; } agg;
         struct { int nkeys; plan_sortkey_t *keys; } sort;
-        struct { bexpr_t *limit, *offset; } limit;
+        struct { bexpr_t *limit, *offset; int nties; plan_sortkey_t *ties; /* WITH TIES: ORDER BY keys */ } limit;
+        /* PL_DISTINCT: nkeys 0 = whole rows (hash); else DISTINCT ON: the first row per
+         * keycols group of input sorted with those columns leading (exec_distinct_on.c) */
+        struct { int nkeys; int *keycols; } distinct;
+        struct { bool except; } repeat;    /* min(l, r) times, or l - r times */
         struct { char delimiter; const char *null_string; const char **colnames; } copy;
         struct { int nwins; plan_window_t *wins; int nfuncs; plan_winfunc_t *funcs; } window;
         /* PL_RECURSIVE: name for EXPLAIN and errors; PL_WORKTABLE: rec is its union */
         struct { const char *name; bool all; const struct plan *rec; } recursive;
         struct {
             bool left;                 /* LEFT JOIN: keep unmatched left rows */
+            bool full;                 /* FULL JOIN: also keep unmatched right rows */
             bexpr_t *quals;            /* over left ++ right columns, or NULL */
             int nkeys;                 /* hash keys: lkeys over left, rkeys over right */
             bexpr_t **lkeys, **rkeys;

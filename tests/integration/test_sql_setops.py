@@ -78,10 +78,15 @@ def test_set_operation_errors_match_postgres(pair, sql):
     assert same(pair, sql)[0] == "error"
 
 
-@pytest.mark.nextdb_only
-def test_intersect_all_is_refused(pair):
-    assert _run(pair[0], "SELECT 1 INTERSECT ALL SELECT 1") == ("error", "0A000")
-    assert _run(pair[0], "SELECT 1 EXCEPT ALL SELECT 1") == ("error", "0A000")
+@pytest.mark.parametrize("sql", [
+    "SELECT x, y FROM so_a INTERSECT ALL SELECT x, y FROM so_b",
+    "SELECT x, y FROM so_a EXCEPT ALL SELECT x, y FROM so_b",
+    "SELECT y FROM so_b EXCEPT ALL SELECT y FROM so_a",
+    "SELECT x FROM so_a INTERSECT ALL SELECT x FROM so_a ORDER BY 1",
+    "SELECT 1 EXCEPT ALL SELECT 1",
+])
+def test_intersect_except_all_match_postgres(pair, sql):
+    same(pair, sql, ordered="ORDER BY" in sql)
 
 
 def test_many_table_join_in_where_order(pair):

@@ -32,7 +32,7 @@
 #include "sql/bind_int.h"
 
 #define BX_AGGREF 100     /* binder-internal: an aggregate call before rewriting */
-#define BX_GROUPING 101   /* binder-internal: GROUPING(args), a constant per grouping set */
+#define BX_GROUPING 102   /* binder-internal (100, 101: bind_int.h): GROUPING(args), a constant per grouping set */
 #define BIND_SOURCES_MAX 64
 
 typedef struct bsrc {

@@ -81,12 +81,6 @@ oom:
 
 /* ---- aggregation ---- */
 
-typedef struct agg_list {        /* array_agg's values in arrival order */
-    int n, cap;
-    datum_t *vals;
-    bool *nulls;
-} agg_list_t;
-
 typedef struct agg_state {
     __int128 isum;
     numeric_acc_t *nacc;      /* sum of numeric inputs (NULL until the first) */
@@ -95,7 +89,6 @@ typedef struct agg_state {
     datum_t val;
     bool has;
     void *ext;                 /* exec_agg_ext.c's state for its aggregates */
-    agg_list_t *list;
 } agg_state_t;
 
 typedef struct agg_group {
@@ -323,41 +316,6 @@ static int string_agg_add(agg_table_t *ag, agg_state_t *s, datum_t v, datum_t se
     return 0;
 }
 
-/* array_agg: appends v (or NULL), the list doubling; bounded by the text value limit
- * like string_agg, counted in elements. */
-static int array_agg_add(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, datum_t v, bool isnull)
-{
-    agg_list_t *l = s->list;
-    if (!l) {
-        if (!(l = s->list = arena_alloc(ag->a, sizeof *l)))
-            return -1;
-        memset(l, 0, sizeof *l);
-    }
-    if (l->n == l->cap) {
-        int cap = l->cap ? l->cap * 2 : 16;
-        if ((size_t)cap > LIMIT_TEXT_VALUE_BYTES / 8)
-            return -1;
-        datum_t *nv = arena_alloc(ag->a, (size_t)cap * sizeof(datum_t));
-        bool *nn = arena_alloc(ag->a, (size_t)cap);
-        if (!nv || !nn)
-            return -1;
-        if (l->n) {
-            memcpy(nv, l->vals, (size_t)l->n * sizeof(datum_t));
-            memcpy(nn, l->nulls, (size_t)l->n);
-        }
-        l->vals = nv;
-        l->nulls = nn;
-        l->cap = cap;
-    }
-    l->vals[l->n] = v;
-    l->nulls[l->n] = isnull;
-    if (!isnull && exec_copy_datum(ag->a, pa->argtype, &l->vals[l->n]) < 0)
-        return -1;
-    l->n++;
-    s->has = true;
-    return 0;
-}
-
 /* Folds one raw input value into a state (sep: string_agg's separator). */
 static int state_add(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, datum_t v, datum_t sep, bool sepnull,
                      sql_error_t *err)
@@ -382,8 +340,6 @@ static int state_add(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, datu
         break;
     case AGG_STRING_AGG:
         return string_agg_add(ag, s, v, sep, sepnull);
-    case AGG_ARRAY_AGG:
-        return array_agg_add(ag, pa, s, v, false);
     case AGG_MIN:
     case AGG_MAX:
         if (!s->has || (pa->fn == AGG_MIN ? expr_cmp_nulls(pa->argtype, v, false, s->val, false, false) < 0
@@ -560,11 +516,6 @@ int agg_add(agg_table_t *ag, expr_ctx_t *x, const batch_t *in, bexpr_t *const *g
                 continue;
             }
             if (pa->arg) {
-                if (an[i][r] && pa->fn == AGG_ARRAY_AGG) {
-                    if (array_agg_add(ag, pa, &grp->states[i], (datum_t){0}, true) < 0)
-                        goto oom;
-                    continue;
-                }
                 if (an[i][r])
                     continue;
                 v = av[i][r];
@@ -631,14 +582,6 @@ static int final_value(arena_t *a, const plan_agg_t *pa, const agg_state_t *s, d
             return numeric_div_count(sum, s->count, a, out, err);
         }
         out->f64 = (is_int_arg(pa->argtype) ? (double)s->isum : s->fsum) / (double)s->count;
-        return 0;
-    case AGG_ARRAY_AGG:
-        if (!s->has) {
-            *isnull = true;
-            return 0;
-        }
-        if (!(out->s = type_array_build(a, pa->argtype, s->list->n, s->list->vals, s->list->nulls)))
-            return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
         return 0;
     default:
         *isnull = !s->has;

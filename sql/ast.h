@@ -77,6 +77,8 @@ typedef enum ast_kind {
                          * runs in sql/vindex_ddl.c, btree/hash in exec_dml.c */
     AST_DROP_INDEX,     /* DROP INDEX [IF EXISTS] names: drop.tables are AST_RANGEVARs */
     AST_COPY,           /* COPY table [(columns)] FROM STDIN, text format */
+    AST_CREATE_SEQ,     /* CREATE SEQUENCE [IF NOT EXISTS] name [options]: seq below */
+    AST_DROP_SEQ,       /* DROP SEQUENCE [IF EXISTS] names: drop.tables are AST_RANGEVARs */
 } ast_kind_t;
 
 typedef enum ast_const_type {
@@ -120,6 +122,10 @@ typedef struct ast_coldef {
     bool primary_key;
     ast_t *default_expr;
     const char *default_sql;    /* deparsed text of the default, for the catalog */
+    int serial_bytes;           /* smallserial 2 / serial 4 / bigserial 8, else 0 */
+    char identity;              /* 'a' GENERATED ALWAYS / 'd' BY DEFAULT AS IDENTITY, else 0 */
+    int nseqopts;               /* identity sequence options, as for CREATE SEQUENCE */
+    const char **seqopt_names, **seqopt_values;
 } ast_coldef_t;
 
 typedef struct ast_select {
@@ -173,6 +179,7 @@ struct ast {
             int ncols; const char **cols;    /* column list, or 0 */
             ast_t *source;                   /* AST_SELECT (VALUES or query) or NULL = DEFAULT VALUES */
             int nreturning; ast_target_t *returning;
+            int overriding;                  /* 0, 1 OVERRIDING SYSTEM VALUE, 2 USER VALUE */
         } insert;
         struct {
             ast_t *table;
@@ -201,6 +208,14 @@ struct ast {
             ast_isolation_t iso;                 /* SET TRANSACTION ISOLATION LEVEL */
         } set;
         struct { const char *name; } show;
+        struct {
+            ast_t *name;                         /* AST_RANGEVAR */
+            bool if_not_exists;
+            int nopts;                           /* option names (start, increment, minvalue,
+                                                  * maxvalue, cycle, cache, as) and values as
+                                                  * text; a NULL value: NO MINVALUE / NO MAXVALUE */
+            const char **opt_names, **opt_values;
+        } seq;
         struct { ast_t *table; int ncols; const char **cols; const char *conname; } alter_pk;
         struct { ast_t *stmt; } explain;
         struct { const char *name; int ntypes; ast_typename_t *types; ast_t *stmt; } prepare;

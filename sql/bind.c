@@ -48,6 +48,7 @@ typedef struct scope {
 } scope_t;
 
 typedef struct binder {
+    bool target_lookup;          /* b_relation for an INSERT/UPDATE/DELETE target: sequences pass */
     const bind_env_t *env;
     arena_t *a;
     sql_error_t *err;
@@ -1778,6 +1779,11 @@ static int b_relation(binder_t *b, const ast_t *rv, const cat_table_t **t, const
     } else {
         b_lookup_path(b, name, t, vt);
     }
+    if (*t && (*t)->relkind == 'S' && !b->target_lookup) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "selecting from sequence \"%s\" is not supported", name);
+        b_pos(b, rv->location);
+        return -1;
+    }
     if (!*t && !*vt) {
         if (schema)
             sql_error(b->err, SQLSTATE_UNDEFINED_TABLE, "relation \"%s.%s\" does not exist", schema, name);
@@ -3383,14 +3389,41 @@ static const cat_table_t *b_target_table(binder_t *b, const ast_t *rv)
 {
     const cat_table_t *t;
     const pgcat_vtab_t *vt;
-    if (b_relation(b, rv, &t, &vt) < 0)
+    b->target_lookup = true;
+    int rc = b_relation(b, rv, &t, &vt);
+    b->target_lookup = false;
+    if (rc < 0)
         return NULL;
     if (!t) {
         sql_error(b->err, "42809", "cannot change system relation \"%s\"", rv->rangevar.name);
         b_pos(b, rv->location);
         return NULL;
     }
+    if (t->relkind == 'S') {
+        sql_error(b->err, "42809", "cannot change sequence \"%s\"", t->name);
+        return NULL;
+    }
     return t;
+}
+
+/* An INSERT value for column c of t: identity columns GENERATED ALWAYS take a value
+ * only with OVERRIDING SYSTEM VALUE (428C9); OVERRIDING USER VALUE makes identity
+ * columns take their default. 1 = use the default, 0 = the value, -1 = error. */
+static int b_identity_value(binder_t *b, const cat_table_t *t, int c, int overriding)
+{
+    char id = t->cols[c].identity;
+    if (!id)
+        return 0;
+    if (overriding == 2)
+        return 1;
+    if (id == 'a' && overriding != 1) {
+        sql_error(b->err, "428C9", "cannot insert a non-DEFAULT value into column \"%s\"", t->cols[c].name);
+        sql_error_detail(b->err, "Column \"%s\" is an identity column defined as GENERATED ALWAYS.",
+                         t->cols[c].name);
+        sql_error_hint(b->err, "Use OVERRIDING SYSTEM VALUE to override.");
+        return -1;
+    }
+    return 0;
 }
 
 static int b_table_col(binder_t *b, const cat_table_t *t, const char *name, int location)
@@ -3565,8 +3598,11 @@ static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
             for (int i = 0; i < nv; i++) {
                 int c = target[i];
                 const ast_t *x = row->items[i];
-                bexpr_t *e = x->kind == AST_DEFAULT ? b_default(b, t, c)
-                                                    : b_assign(b, b_expr(b, x, &empty), &t->cols[c], x->location);
+                int idv = x->kind == AST_DEFAULT ? 1 : b_identity_value(b, t, c, n->insert.overriding);
+                if (idv < 0)
+                    return -1;
+                bexpr_t *e = idv ? b_default(b, t, c)
+                                 : b_assign(b, b_expr(b, x, &empty), &t->cols[c], x->location);
                 if (!e)
                     return -1;
                 vals[c] = e;
@@ -3598,8 +3634,11 @@ static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
             p->project.exprs[c] = NULL;
         for (int i = 0; i < nvis; i++) {
             int c = target[i];
+            int idv = b_identity_value(b, t, c, n->insert.overriding);
+            if (idv < 0)
+                return -1;
             bexpr_t *e = bx_col(b, i, sp->types[i], sp->typmods[i], names[i]);
-            if (!(p->project.exprs[c] = b_assign(b, e, &t->cols[c], -1)))
+            if (!(p->project.exprs[c] = idv ? b_default(b, t, c) : b_assign(b, e, &t->cols[c], -1)))
                 return -1;
         }
         for (int c = 0; c < t->ncols; c++)
@@ -3728,6 +3767,8 @@ bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error
     case AST_DELETE: bs->kind = ST_DELETE; rc = b_update_delete(b, stmt, bs); break;
     case AST_CREATE_TABLE: bs->kind = ST_CREATE; break;
     case AST_DROP_TABLE: bs->kind = ST_DROP; break;
+    case AST_CREATE_SEQ: bs->kind = ST_CREATE; break;
+    case AST_DROP_SEQ: bs->kind = ST_DROP; break;
     case AST_CREATE_INDEX: bs->kind = ST_CREATE; break;
     case AST_EXPLAIN: rc = b_explain(b, stmt, bs); break;
     case AST_DROP_INDEX: bs->kind = ST_DROP; break;

@@ -14,6 +14,7 @@
 #include "sql/catalog_int.h"
 #include "sql/exec_int.h"
 #include "sql/parse.h"
+#include "sql/sequence.h"
 #include "sql/types_vector.h"
 
 #define INSERT_FLUSH_BYTES (1u << 20)   /* per-shard buffer sent once it reaches this */
@@ -374,6 +375,10 @@ static const cat_table_t *resolve_table(exec_ctx_t *ctx, const ast_t *rv, bool m
     const cat_table_t *t = catalog_table_by_name(ctx->catalog, CAT_NS_PUBLIC, rv->rangevar.name);
     if (!t && !missing_ok)
         sql_error(err, SQLSTATE_UNDEFINED_TABLE, "relation \"%s\" does not exist", rv->rangevar.name);
+    if (t && t->relkind == 'S') {
+        sql_error(err, "42809", "\"%s\" is not a table", rv->rangevar.name);
+        return NULL;
+    }
     return t;
 }
 
@@ -451,7 +456,9 @@ int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
     def.ncols = n;
     def.cols = arena_alloc(ctx->arena, (size_t)(n + 1) * sizeof(cat_column_t));
     def.pk_attnums = arena_alloc(ctx->arena, (size_t)(a->create.npk + 1) * sizeof(int16_t));
-    if (!def.cols || !def.pk_attnums)
+    cat_table_t *seqs = arena_alloc(ctx->arena, CAT_OWNED_SEQS_MAX * sizeof(cat_table_t));
+    int nseqs = 0;
+    if (!def.cols || !def.pk_attnums || !seqs)
         return oom(err);
     for (int i = 0; i < n; i++) {
         const ast_coldef_t *cd = &a->create.cols[i];
@@ -466,6 +473,22 @@ int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
             return -1;
         c->not_null = cd->not_null;
         c->default_sql = cd->default_sql;
+        if (cd->serial_bytes || cd->identity) {
+            /* SERIAL / IDENTITY: an owned sequence created with the table (sql/sequence.c) */
+            if (nseqs >= CAT_OWNED_SEQS_MAX)
+                return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many serial or identity columns (at most %d)",
+                                 CAT_OWNED_SEQS_MAX);
+            if (seq_column_prepare(ctx->arena, ctx->catalog, def.name, cd, c->type, &seqs[nseqs], &c->default_sql,
+                                   err) < 0)
+                return -1;
+            for (int k = 0; k < nseqs; k++)      /* two columns of one table: distinct names */
+                if (!strcmp(seqs[k].name, seqs[nseqs].name))
+                    return sql_error(err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists",
+                                     seqs[nseqs].name);
+            seqs[nseqs].seq->owner_attnum = c->attnum;
+            nseqs++;
+            c->identity = cd->identity;
+        }
     }
     def.npk = a->create.npk;
     for (int k = 0; k < def.npk; k++) {
@@ -500,7 +523,7 @@ int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
         def.pk_name = pk;
     }
     bool existed = false;
-    if (catalog_create_table(&def, a->create.if_not_exists, &existed, err) < 0)
+    if (catalog_create_table_seqs(&def, nseqs, seqs, a->create.if_not_exists, &existed, err) < 0)
         return -1;
     if (existed && notice) {
         char msg[256];
@@ -518,8 +541,11 @@ int exec_drop_tables(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, voi
         return oom(err);
     for (int i = 0; i < a->drop.n; i++) {
         ts[i] = resolve_table(ctx, a->drop.tables[i], a->drop.if_exists, err);
-        if (!ts[i] && sql_error_is_set(err))
+        if (!ts[i] && sql_error_is_set(err)) {
+            if (!strcmp(err->sqlstate, "42809"))
+                sql_error_hint(err, "Use DROP SEQUENCE to remove a sequence.");
             return -1;
+        }
         if (!ts[i] && notice) {
             char msg[256];
             snprintf(msg, sizeof msg, "table \"%s\" does not exist, skipping", a->drop.tables[i]->rangevar.name);
@@ -530,8 +556,17 @@ int exec_drop_tables(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, voi
         if (!ts[i])
             continue;
         uint32_t oid = ts[i]->oid;
+        uint32_t owned[CAT_OWNED_SEQS_MAX];
+        int nowned = 0;
+        for (int k = 0; k < ctx->catalog->ntables && nowned < CAT_OWNED_SEQS_MAX; k++) {
+            const cat_table_t *q = ctx->catalog->tables[k];
+            if (q->seq && q->seq->owner_table == oid)
+                owned[nowned++] = q->oid;
+        }
         if (catalog_drop_table(oid, err) < 0 || clear_everywhere(oid, err) < 0)
             return -1;
+        for (int k = 0; k < nowned; k++)
+            seq_forget(owned[k]);      /* the catalog dropped them with the table */
     }
     return 0;
 }

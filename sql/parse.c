@@ -896,6 +896,8 @@ static ast_t *p_insert(pctx_t *c, const PgQuery__InsertStmt *s)
     if (p_targets(c, s->n_returning_list, s->returning_list, &n->insert.nreturning,
                   &n->insert.returning) < 0)
         return NULL;
+    n->insert.overriding = s->override == PG_QUERY__OVERRIDING_KIND__OVERRIDING_SYSTEM_VALUE ? 1
+                         : s->override == PG_QUERY__OVERRIDING_KIND__OVERRIDING_USER_VALUE ? 2 : 0;
     return n;
 }
 
@@ -960,6 +962,51 @@ static int p_pk_cols(pctx_t *c, const PgQuery__Constraint *k, int *n, const char
     return 0;
 }
 
+static const char *p_defarg(pctx_t *c, const pnode_t *a);
+
+/* Sequence options (CREATE SEQUENCE, GENERATED ... AS IDENTITY (...)) as name/value
+ * text pairs; sql/sequence.c checks and applies them. */
+static int p_seq_options(pctx_t *c, size_t n, pnode_t **opts, int *nout, const char ***names,
+                         const char ***values)
+{
+    *nout = 0;
+    *names = p_alloc(c, (n + 1) * sizeof(char *));
+    *values = p_alloc(c, (n + 1) * sizeof(char *));
+    if (!*names || !*values)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (opts[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM) {
+            p_unsupported(c, "this sequence option", -1);
+            return -1;
+        }
+        const PgQuery__DefElem *d = opts[i]->def_elem;
+        const char *nm = d->defname;
+        if (!strcmp(nm, "owned_by") || !strcmp(nm, "sequence_name") || !strcmp(nm, "restart")) {
+            p_unsupported(c, !strcmp(nm, "owned_by") ? "OWNED BY" : "this sequence option", d->location);
+            return -1;
+        }
+        const char *v = NULL;
+        bool no_value = (!strcmp(nm, "minvalue") || !strcmp(nm, "maxvalue")) && !d->arg;
+        if (!no_value && !(v = p_defarg(c, d->arg)))
+            return -1;
+        (*names)[*nout] = p_str(c, nm);
+        (*values)[(*nout)++] = v;
+    }
+    return 0;
+}
+
+/* SERIAL pseudo-types become their integer type plus an owned sequence. */
+static int p_serial_bytes(const char *type_name)
+{
+    if (!strcmp(type_name, "serial") || !strcmp(type_name, "serial4"))
+        return 4;
+    if (!strcmp(type_name, "bigserial") || !strcmp(type_name, "serial8"))
+        return 8;
+    if (!strcmp(type_name, "smallserial") || !strcmp(type_name, "serial2"))
+        return 2;
+    return 0;
+}
+
 static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
 {
     if (s->n_inh_relations || s->partbound || s->partspec || s->of_typename)
@@ -1003,15 +1050,47 @@ static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
         cd->name = p_str(c, d->colname);
         if (p_typename(c, d->type_name, &cd->type) < 0)
             return NULL;
-        cd->not_null = d->is_not_null;
+        if (!cd->type.is_array && (cd->serial_bytes = p_serial_bytes(cd->type.name))) {
+            cd->type.name = cd->serial_bytes == 2 ? "int2" : cd->serial_bytes == 4 ? "int4" : "int8";
+            cd->not_null = true;
+        }
+        cd->not_null |= d->is_not_null;
         if (d->coll_clause)
             return p_unsupported(c, "COLLATE", d->location);
         for (size_t j = 0; j < d->n_constraints; j++) {
             const PgQuery__Constraint *k = d->constraints[j]->constraint;
             switch (k->contype) {
             case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL: cd->not_null = true; break;
-            case PG_QUERY__CONSTR_TYPE__CONSTR_NULL: cd->not_null = false; break;
+            case PG_QUERY__CONSTR_TYPE__CONSTR_NULL:
+                if (cd->serial_bytes) {
+                    sql_error(c->err, SQLSTATE_SYNTAX_ERROR, "conflicting NULL/NOT NULL declarations for "
+                              "column \"%s\" of table \"%s\"", cd->name, s->relation->relname);
+                    return NULL;
+                }
+                cd->not_null = false;
+                break;
+            case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
+                if (cd->identity || cd->serial_bytes) {
+                    sql_error(c->err, SQLSTATE_SYNTAX_ERROR, cd->identity
+                              ? "multiple identity specifications for column \"%s\" of table \"%s\""
+                              : "both default and identity specified for column \"%s\" of table \"%s\"",
+                              cd->name, s->relation->relname);
+                    return NULL;
+                }
+                cd->identity = k->generated_when && k->generated_when[0] == 'a' ? 'a' : 'd';
+                cd->not_null = true;
+                if (p_seq_options(c, k->n_options, k->options, &cd->nseqopts, &cd->seqopt_names,
+                                  &cd->seqopt_values) < 0)
+                    return NULL;
+                break;
             case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT: {
+                if (cd->serial_bytes || cd->identity) {
+                    sql_error(c->err, SQLSTATE_SYNTAX_ERROR, cd->identity
+                              ? "both default and identity specified for column \"%s\" of table \"%s\""
+                              : "multiple default values specified for column \"%s\" of table \"%s\"",
+                              cd->name, s->relation->relname);
+                    return NULL;
+                }
                 if (!(cd->default_expr = p_expr(c, k->raw_expr)))
                     return NULL;
                 if (!dp_supported(cd->default_expr))
@@ -1365,16 +1444,27 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
     case PG_QUERY__NODE__NODE_DROP_STMT: {
         const PgQuery__DropStmt *d = s->drop_stmt;
         bool index = d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX;
-        if (d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE && !index)
+        bool seq = d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE;
+        if (d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE && !index && !seq)
             return p_unsupported(c, "DROP of this object type", -1);
         if (index && d->concurrent)
             return p_unsupported(c, "DROP INDEX CONCURRENTLY", -1);
         if (d->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
             return p_unsupported(c, "DROP ... CASCADE", -1);
-        if (!(n = p_node(c, index ? AST_DROP_INDEX : AST_DROP_TABLE, -1)))
+        if (!(n = p_node(c, index ? AST_DROP_INDEX : seq ? AST_DROP_SEQ : AST_DROP_TABLE, -1)))
             return NULL;
         n->drop.if_exists = d->missing_ok;
         return p_table_list(c, d->n_objects, d->objects, true, n) < 0 ? NULL : n;
+    }
+    case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT: {
+        const PgQuery__CreateSeqStmt *q = s->create_seq_stmt;
+        if (q->sequence->relpersistence && q->sequence->relpersistence[0] != 'p')
+            return p_unsupported(c, "temporary and unlogged sequences", q->sequence->location);
+        if (!(n = p_node(c, AST_CREATE_SEQ, q->sequence->location)) || !(n->seq.name = p_rangevar(c, q->sequence)))
+            return NULL;
+        n->seq.if_not_exists = q->if_not_exists;
+        return p_seq_options(c, q->n_options, q->options, &n->seq.nopts, &n->seq.opt_names,
+                             &n->seq.opt_values) < 0 ? NULL : n;
     }
     case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
         if (!(n = p_node(c, AST_TRUNCATE, -1)))
@@ -1505,8 +1595,6 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
         return p_index(c, s->index_stmt);
     case PG_QUERY__NODE__NODE_VIEW_STMT:
         return p_unsupported(c, "CREATE VIEW", -1);
-    case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
-        return p_unsupported(c, "CREATE SEQUENCE", -1);
     case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
         return p_unsupported(c, "CREATE SCHEMA", -1);
     case PG_QUERY__NODE__NODE_PREPARE_STMT:

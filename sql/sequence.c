@@ -618,7 +618,7 @@ int seq_column_prepare(arena_t *a, const catalog_t *c, const char *table, const 
                        type_oid_t coltype, cat_table_t *seqdef, const char **default_sql, sql_error_t *err)
 {
     if (coltype != TYPE_INT2 && coltype != TYPE_INT4 && coltype != TYPE_INT8)
-        return sql_error(err, SQLSTATE_DATATYPE_MISMATCH, "identity column type must be smallint, integer, or bigint");
+        return sql_error(err, SQLSTATE_INVALID_PARAMETER, "identity column type must be smallint, integer, or bigint");
     cat_seq_t *q = arena_alloc(a, sizeof *q);
     char *name = arena_alloc(a, LIMIT_SQL_IDENT_BYTES + 8);
     char *dflt = arena_alloc(a, 2 * LIMIT_SQL_IDENT_BYTES + 40);

@@ -180,6 +180,13 @@ struct ast {
             ast_t *source;                   /* AST_SELECT (VALUES or query) or NULL = DEFAULT VALUES */
             int nreturning; ast_target_t *returning;
             int overriding;                  /* 0, 1 OVERRIDING SYSTEM VALUE, 2 USER VALUE */
+            /* ON CONFLICT: action 0 none, 1 DO NOTHING, 2 DO UPDATE */
+            int conflict_action;
+            int nconflict_cols; const char **conflict_cols;  /* (cols) inference, or 0 */
+            const char *conflict_constraint;                  /* ON CONSTRAINT name, or NULL */
+            bool conflict_has_where;                          /* inference WHERE (refused) */
+            int nconflict_set; const char **conflict_set_cols; ast_t **conflict_set_exprs;
+            ast_t *conflict_where;                            /* DO UPDATE ... WHERE */
         } insert;
         struct {
             ast_t *table;

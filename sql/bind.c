@@ -3514,6 +3514,8 @@ static int b_returning(binder_t *b, bound_stmt_t *bs, const cat_table_t *t, int 
 
 /* INSERT, and COPY FROM STDIN (n->kind AST_COPY), which is an INSERT from the data
  * stream: same target columns, defaults, checks and writes. */
+static int b_on_conflict(binder_t *b, const ast_t *n, bound_stmt_t *bs, const cat_table_t *t);
+
 static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
 {
     bool copy = n->kind == AST_COPY;
@@ -3650,7 +3652,133 @@ static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
         p->typmods[c] = t->cols[c].typmod;
     }
     bs->plan = p;
+    if (!copy && n->insert.conflict_action && b_on_conflict(b, n, bs, t) < 0)
+        return -1;
     return copy ? 0 : b_returning(b, bs, t, n->insert.nreturning, n->insert.returning);
+}
+
+/* Whether the column names `cols` are exactly the attnums `att` as a set. */
+static bool b_same_cols(binder_t *b, const cat_table_t *t, int n, const char **cols, int na, const int16_t *att)
+{
+    if (n == 0 || na == 0)
+        return false;
+    for (int i = 0; i < n; i++) {
+        bool found = false;
+        for (int k = 0; k < na; k++) {
+            for (int c = 0; c < t->ncols; c++)
+                if (!t->cols[c].dropped && t->cols[c].attnum == att[k] && !strcmp(t->cols[c].name, cols[i]))
+                    found = true;
+        }
+        if (!found)
+            return false;
+    }
+    for (int k = 0; k < na; k++) {
+        bool found = false;
+        for (int i = 0; i < n; i++)
+            for (int c = 0; c < t->ncols; c++)
+                if (t->cols[c].attnum == att[k] && !strcmp(t->cols[c].name, cols[i]))
+                    found = true;
+        if (!found)
+            return false;
+    }
+    (void)b;
+    return true;
+}
+
+/* INSERT ... ON CONFLICT: the arbiter must be the primary key (unique indexes are
+ * checked at statement end and cannot arbitrate: 0A000); DO UPDATE's SET and WHERE
+ * bind over the table's columns followed by EXCLUDED's. */
+static int b_on_conflict(binder_t *b, const ast_t *n, bound_stmt_t *bs, const cat_table_t *t)
+{
+    const ast_t *rv = n->insert.table;
+    bool upd = n->insert.conflict_action == 2;
+    if (n->insert.conflict_has_where)
+        return sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "ON CONFLICT with an index predicate is not supported");
+    const char *con = n->insert.conflict_constraint;
+    int nc = n->insert.nconflict_cols;
+    if (con) {
+        if (!(t->npk && t->pk_name && !strcmp(con, t->pk_name))) {
+            for (int k = 0; k < t->nindexes; k++)
+                if (t->indexes[k].unique && !strcmp(t->indexes[k].name, con))
+                    return sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                                     "ON CONFLICT on a unique index other than the primary key is not supported");
+            return sql_error(b->err, SQLSTATE_UNDEFINED_OBJECT, "constraint \"%s\" for table \"%s\" does not exist",
+                             con, t->name);
+        }
+    } else if (nc) {
+        for (int i = 0; i < nc; i++)
+            if (b_table_col(b, t, n->insert.conflict_cols[i], -1) < 0)
+                return -1;
+        if (!b_same_cols(b, t, nc, n->insert.conflict_cols, t->npk, t->pk_attnums)) {
+            for (int k = 0; k < t->nindexes; k++)
+                if (t->indexes[k].unique &&
+                    b_same_cols(b, t, nc, n->insert.conflict_cols, t->indexes[k].ncols, t->indexes[k].attnums))
+                    return sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                                     "ON CONFLICT on a unique index other than the primary key is not supported");
+            return sql_error(b->err, "42P10",
+                             "there is no unique or exclusion constraint matching the ON CONFLICT specification");
+        }
+    } else if (upd) {
+        sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "ON CONFLICT DO UPDATE requires inference specification or "
+                  "constraint name");
+        sql_error_hint(b->err, "For example, ON CONFLICT (column_name).");
+        return -1;
+    } else if (catalog_table_has_unique(t)) {
+        return sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                         "ON CONFLICT DO NOTHING on a table with unique indexes is not supported");
+    }
+    bs->upsert = n->insert.conflict_action;
+    if (!upd)
+        return 0;
+    scope_t *sc = b_table_scope(b, t, rv->rangevar.alias);
+    bsrc_t *ex = sc ? src_new(b, t->ncols) : NULL;
+    if (!ex)
+        return -1;
+    for (int i = 0; i < t->ncols; i++) {
+        ex->names[i] = t->cols[i].dropped ? NULL : t->cols[i].name;
+        ex->types[i] = t->cols[i].type;
+        ex->typmods[i] = t->cols[i].typmod;
+    }
+    ex->alias = "excluded";
+    ex->table_oid = t->oid;
+    if (scope_add(b, sc, ex) < 0)
+        return -1;
+    int k = n->insert.nconflict_set;
+    bs->nset = k;
+    bs->set_idx = b_alloc(b, (size_t)(k + 1) * sizeof(int));
+    bs->set_exprs = b_alloc(b, (size_t)(k + 1) * sizeof(bexpr_t *));
+    if (!bs->set_idx || !bs->set_exprs)
+        return -1;
+    b->agg_allowed = false;
+    b->agg_context = "UPDATE";
+    for (int i = 0; i < k; i++) {
+        int c = b_table_col(b, t, n->insert.conflict_set_cols[i], -1);
+        if (c < 0)
+            return -1;
+        for (int j = 0; j < i; j++)
+            if (bs->set_idx[j] == c)
+                return sql_error(b->err, "42601", "multiple assignments to same column \"%s\"", t->cols[c].name);
+        for (int p = 0; p < t->npk; p++)
+            if (t->pk_attnums[p] == t->cols[c].attnum)
+                return sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                                 "ON CONFLICT DO UPDATE of a primary key column is not supported");
+        const ast_t *x = n->insert.conflict_set_exprs[i];
+        if (t->cols[c].identity == 'a' && x->kind != AST_DEFAULT) {
+            sql_error(b->err, "428C9", "column \"%s\" can only be updated to DEFAULT", t->cols[c].name);
+            sql_error_detail(b->err, "Column \"%s\" is an identity column defined as GENERATED ALWAYS.",
+                             t->cols[c].name);
+            return -1;
+        }
+        bs->set_idx[i] = c;
+        bexpr_t *e = x->kind == AST_DEFAULT ? b_default(b, t, c)
+                                            : b_assign(b, b_expr(b, x, sc), &t->cols[c], x->location);
+        if (!e)
+            return -1;
+        bs->set_exprs[i] = e;
+    }
+    if (n->insert.conflict_where && !(bs->where = b_where(b, n->insert.conflict_where, sc, "WHERE")))
+        return -1;
+    return 0;
 }
 
 static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
@@ -3686,6 +3814,12 @@ static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
                 }
             bs->set_idx[i] = c;
             const ast_t *x = n->update.set_exprs[i];
+            if (t->cols[c].identity == 'a' && x->kind != AST_DEFAULT) {
+                sql_error(b->err, "428C9", "column \"%s\" can only be updated to DEFAULT", t->cols[c].name);
+                sql_error_detail(b->err, "Column \"%s\" is an identity column defined as GENERATED ALWAYS.",
+                                 t->cols[c].name);
+                return -1;
+            }
             bexpr_t *e = x->kind == AST_DEFAULT ? b_default(b, t, c)
                                                 : b_assign(b, b_expr(b, x, sc), &t->cols[c], x->location);
             if (!e)

@@ -14,6 +14,7 @@
 #include "sql/catalog_int.h"
 #include "sql/exec_int.h"
 #include "sql/parse.h"
+#include "sql/exec_upsert.h"
 #include "sql/sequence.h"
 #include "sql/types_vector.h"
 
@@ -229,9 +230,12 @@ static int exec_insert(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit,
         exec_op_t src = {.ctx = ctx, .next = rs_src_next};
         rs_src_t st = {rs, 0};
         src.st = &st;
+        if (bs->upsert)
+            return exec_upsert(ctx, bs, &src, ret, count, err);
         return insert_from(ctx, bs, t, bs->coltypes, &src, autocommit, ret, count, err);
     }
-    rc = insert_from(ctx, bs, t, bs->coltypes, op, autocommit, ret, count, err);
+    rc = bs->upsert ? exec_upsert(ctx, bs, op, ret, count, err)
+                    : insert_from(ctx, bs, t, bs->coltypes, op, autocommit, ret, count, err);
     exec_close(op);
     return rc;
 }

@@ -870,10 +870,64 @@ static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s)
     return n;
 }
 
+/* UPDATE's SET list (also ON CONFLICT DO UPDATE SET). */
+static int p_set_list(pctx_t *c, size_t k, pnode_t **items, int *nset, const char ***cols, ast_t ***exprs)
+{
+    *nset = (int)k;
+    *cols = p_alloc(c, (k + 1) * sizeof(char *));
+    *exprs = p_alloc(c, (k + 1) * sizeof(ast_t *));
+    if (!*cols || !*exprs)
+        return -1;
+    for (size_t i = 0; i < k; i++) {
+        const PgQuery__ResTarget *t = items[i]->res_target;
+        if (t->n_indirection) {
+            p_unsupported(c, "UPDATE of array elements or fields", t->location);
+            return -1;
+        }
+        if (t->val && t->val->node_case == PG_QUERY__NODE__NODE_MULTI_ASSIGN_REF) {
+            p_unsupported(c, "multiple-column UPDATE", t->location);
+            return -1;
+        }
+        (*cols)[i] = p_str(c, t->name);
+        if (!((*exprs)[i] = p_expr(c, t->val)))
+            return -1;
+    }
+    return 0;
+}
+
+static int p_on_conflict(pctx_t *c, const PgQuery__OnConflictClause *oc, ast_t *n)
+{
+    n->insert.conflict_action = oc->action == PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_UPDATE ? 2 : 1;
+    const PgQuery__InferClause *inf = oc->infer;
+    if (inf) {
+        if (inf->conname && inf->conname[0])
+            n->insert.conflict_constraint = p_str(c, inf->conname);
+        n->insert.conflict_has_where = inf->where_clause != NULL;
+        n->insert.nconflict_cols = (int)inf->n_index_elems;
+        n->insert.conflict_cols = p_alloc(c, (inf->n_index_elems + 1) * sizeof(char *));
+        if (!n->insert.conflict_cols)
+            return -1;
+        for (size_t i = 0; i < inf->n_index_elems; i++) {
+            const pnode_t *e = inf->index_elems[i];
+            if (e->node_case != PG_QUERY__NODE__NODE_INDEX_ELEM || !e->index_elem->name) {
+                p_unsupported(c, "this ON CONFLICT target", inf->location);
+                return -1;
+            }
+            n->insert.conflict_cols[i] = p_str(c, e->index_elem->name);
+        }
+    }
+    if (n->insert.conflict_action == 2) {
+        if (p_set_list(c, oc->n_target_list, oc->target_list, &n->insert.nconflict_set,
+                       &n->insert.conflict_set_cols, &n->insert.conflict_set_exprs) < 0)
+            return -1;
+        if (oc->where_clause && !(n->insert.conflict_where = p_expr(c, oc->where_clause)))
+            return -1;
+    }
+    return 0;
+}
+
 static ast_t *p_insert(pctx_t *c, const PgQuery__InsertStmt *s)
 {
-    if (s->on_conflict_clause)
-        return p_unsupported(c, "ON CONFLICT", -1);
     if (s->with_clause)
         return p_unsupported(c, "WITH", -1);
     ast_t *n = p_node(c, AST_INSERT, -1);
@@ -898,6 +952,8 @@ static ast_t *p_insert(pctx_t *c, const PgQuery__InsertStmt *s)
         return NULL;
     n->insert.overriding = s->override == PG_QUERY__OVERRIDING_KIND__OVERRIDING_SYSTEM_VALUE ? 1
                          : s->override == PG_QUERY__OVERRIDING_KIND__OVERRIDING_USER_VALUE ? 2 : 0;
+    if (s->on_conflict_clause && p_on_conflict(c, s->on_conflict_clause, n) < 0)
+        return NULL;
     return n;
 }
 

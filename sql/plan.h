@@ -150,6 +150,9 @@ typedef struct bound_stmt {
     bexpr_t **set_exprs;
     bool set_changes_pk;
     bool is_copy;                /* ST_INSERT from COPY FROM STDIN: tag "COPY n" */
+    int upsert;                  /* INSERT ... ON CONFLICT on the primary key: 1 DO NOTHING,
+                                  * 2 DO UPDATE (set_idx / set_exprs / where then range over
+                                  * the existing row's columns ++ EXCLUDED's; sql/exec_upsert.c) */
     int nreturning;
     bexpr_t **returning;         /* over table columns */
 } bound_stmt_t;

@@ -3706,9 +3706,14 @@ static int b_on_conflict(binder_t *b, const ast_t *n, bound_stmt_t *bs, const ca
                              con, t->name);
         }
     } else if (nc) {
-        for (int i = 0; i < nc; i++)
-            if (b_table_col(b, t, n->insert.conflict_cols[i], -1) < 0)
-                return -1;
+        for (int i = 0; i < nc; i++) {
+            bool found = false;
+            for (int c = 0; c < t->ncols; c++)
+                found |= !t->cols[c].dropped && !strcmp(t->cols[c].name, n->insert.conflict_cols[i]);
+            if (!found)
+                return sql_error(b->err, SQLSTATE_UNDEFINED_COLUMN, "column \"%s\" does not exist",
+                                 n->insert.conflict_cols[i]);
+        }
         if (!b_same_cols(b, t, nc, n->insert.conflict_cols, t->npk, t->pk_attnums)) {
             for (int k = 0; k < t->nindexes; k++)
                 if (t->indexes[k].unique &&

@@ -128,6 +128,17 @@ typedef struct ast_coldef {
     const char **seqopt_names, **seqopt_values;
 } ast_coldef_t;
 
+/* FOREIGN KEY / REFERENCES: actions 'a' NO ACTION, 'r' RESTRICT, 'c' CASCADE,
+ * 'n' SET NULL, 'd' SET DEFAULT (PostgreSQL's letters). */
+typedef struct ast_fk {
+    const char *name;           /* CONSTRAINT name, or NULL */
+    int ncols; const char **cols;
+    const char *ref_schema, *ref_table;
+    int nref; const char **ref_cols;    /* 0: the referenced table's primary key */
+    char on_delete, on_update;
+    bool match_full, deferrable;
+} ast_fk_t;
+
 typedef struct ast_select {
     bool distinct;
     int ntargets; ast_target_t *targets;
@@ -199,6 +210,7 @@ struct ast {
             ast_t *table; bool if_not_exists;
             int ncols; ast_coldef_t *cols;
             int npk; const char **pk_cols; const char *pk_name;
+            int nfks; ast_fk_t *fks;         /* column REFERENCES and table FOREIGN KEYs */
         } create;
         struct { int n; ast_t **tables; bool if_exists; } drop;   /* also TRUNCATE, DROP INDEX */
         struct {

@@ -227,6 +227,21 @@ static cat_table_t *table_copy(cat_snap_t *s, const cat_table_t *t)
             return NULL;
         *n->seq = *t->seq;
     }
+    n->fks = arena_alloc(a, (size_t)(t->nfks + 1) * sizeof(cat_fk_t));
+    if (!n->fks)
+        return NULL;
+    for (int k = 0; k < t->nfks; k++) {
+        const cat_fk_t *x = &t->fks[k];
+        cat_fk_t *y = &n->fks[k];
+        *y = *x;
+        y->name = sdup(s, x->name);
+        y->attnums = arena_alloc(a, (size_t)(x->ncols + 1) * sizeof(int16_t));
+        y->ref_attnums = arena_alloc(a, (size_t)(x->ncols + 1) * sizeof(int16_t));
+        if (!y->name || !y->attnums || !y->ref_attnums)
+            return NULL;
+        memcpy(y->attnums, x->attnums, (size_t)x->ncols * sizeof(int16_t));
+        memcpy(y->ref_attnums, x->ref_attnums, (size_t)x->ncols * sizeof(int16_t));
+    }
     return n;
 }
 
@@ -313,6 +328,21 @@ static void cat_encode(const cat_table_t *t, strbuf_t *b)
         strbuf_put_u8(b, q->cycle);
         strbuf_put_be32(b, q->owner_table);
         strbuf_put_be16(b, (uint16_t)q->owner_attnum);
+    }
+    /* foreign keys: a fourth optional tail */
+    strbuf_put_be16(b, (uint16_t)t->nfks);
+    for (int k = 0; k < t->nfks; k++) {
+        const cat_fk_t *f = &t->fks[k];
+        put_str(b, f->name);
+        strbuf_put_be16(b, (uint16_t)f->ncols);
+        for (int i = 0; i < f->ncols; i++) {
+            strbuf_put_be16(b, (uint16_t)f->attnums[i]);
+            strbuf_put_be16(b, (uint16_t)f->ref_attnums[i]);
+        }
+        strbuf_put_be32(b, f->ref_table);
+        strbuf_put_u8(b, (uint8_t)f->on_delete);
+        strbuf_put_u8(b, (uint8_t)f->on_update);
+        strbuf_put_u8(b, f->match_full);
     }
 }
 
@@ -441,6 +471,30 @@ static cat_table_t *cat_decode(cat_snap_t *s, const uint8_t *p, size_t len)
         q->owner_table = (uint32_t)rd_be(&r, 4);
         q->owner_attnum = (int16_t)rd_be(&r, 2);
         t->seq = q;
+    }
+    t->nfks = !r.bad && r.p < r.end ? (int)rd_be(&r, 2) : 0;
+    if (r.bad || t->nfks > LIMIT_SQL_COLUMNS)
+        return NULL;
+    if (!(t->fks = arena_alloc(&s->arena, (size_t)(t->nfks + 1) * sizeof(cat_fk_t))))
+        return NULL;
+    for (int k = 0; k < t->nfks; k++) {
+        cat_fk_t *f = &t->fks[k];
+        f->name = rd_str(&r, s);
+        f->ncols = (int)rd_be(&r, 2);
+        if (r.bad || !f->name || f->ncols < 1 || f->ncols > LIMIT_SQL_INDEX_COLUMNS)
+            return NULL;
+        f->attnums = arena_alloc(&s->arena, (size_t)(f->ncols + 1) * sizeof(int16_t));
+        f->ref_attnums = arena_alloc(&s->arena, (size_t)(f->ncols + 1) * sizeof(int16_t));
+        if (!f->attnums || !f->ref_attnums)
+            return NULL;
+        for (int i = 0; i < f->ncols; i++) {
+            f->attnums[i] = (int16_t)rd_be(&r, 2);
+            f->ref_attnums[i] = (int16_t)rd_be(&r, 2);
+        }
+        f->ref_table = (uint32_t)rd_be(&r, 4);
+        f->on_delete = (char)rd_be(&r, 1);
+        f->on_update = (char)rd_be(&r, 1);
+        f->match_full = rd_be(&r, 1) != 0;
     }
     return r.bad ? NULL : t;
 }

@@ -76,6 +76,19 @@ typedef struct cat_index {
     int16_t *attnums;
 } cat_index_t;
 
+/* A FOREIGN KEY of the table: (attnums) references ref_table's primary key columns
+ * ref_attnums (same order). Enforced by sql/constraints.c. Actions: 'a' NO ACTION,
+ * 'r' RESTRICT, 'c' CASCADE, 'n' SET NULL, 'd' SET DEFAULT. */
+typedef struct cat_fk {
+    const char *name;            /* "<table>_<col>_fkey" by default */
+    int ncols;                   /* 1..LIMIT_SQL_INDEX_COLUMNS */
+    int16_t *attnums;
+    uint32_t ref_table;
+    int16_t *ref_attnums;
+    char on_delete, on_update;
+    bool match_full;
+} cat_fk_t;
+
 typedef struct cat_table {
     uint32_t oid;                /* also the storage table id */
     uint32_t namespace_oid;
@@ -93,6 +106,8 @@ typedef struct cat_table {
     int nindexes;                /* CREATE INDEX definitions, in creation order */
     cat_index_t *indexes;
     cat_seq_t *seq;              /* relkind 'S' only (ncols 0), else NULL */
+    int nfks;                    /* FOREIGN KEY constraints of this (child) table */
+    cat_fk_t *fks;
 } cat_table_t;
 
 typedef struct catalog {

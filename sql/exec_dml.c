@@ -14,6 +14,7 @@
 #include "sql/catalog_int.h"
 #include "sql/exec_int.h"
 #include "sql/parse.h"
+#include "sql/constraints.h"
 #include "sql/exec_upsert.h"
 #include "sql/sequence.h"
 #include "sql/types_vector.h"
@@ -137,6 +138,9 @@ static int insert_from(exec_ctx_t *ctx, const bound_stmt_t *bs, const cat_table_
     arena_init(&scratch, LIMIT_SQL_STMT_ARENA_BYTES);
     if (!vals || !nulls)
         rc = oom(err);
+    fk_pending_t *fkp = fk_pending_new(ctx, t, err);     /* foreign keys: checked once written */
+    if (!fkp && sql_error_is_set(err))
+        rc = -1;
     while (rc == 0) {
         batch_t *b;
         int r = op->next(op, &b, err);
@@ -150,6 +154,8 @@ static int insert_from(exec_ctx_t *ctx, const bound_stmt_t *bs, const cat_table_
                 nulls[c] = b->nulls[c][i];
             }
             rc = route_row(t, types, vals, nulls, bufs, &kb, &vb, err);
+            if (rc == 0 && fkp)
+                rc = fk_pending_add(fkp, vals, nulls, err);
         }
         if (rc == 0 && ret && bs->nreturning) {
             arena_reset(&scratch);
@@ -174,7 +180,9 @@ static int insert_from(exec_ctx_t *ctx, const bound_stmt_t *bs, const cat_table_
             rc = exec_check_cancel(ctx, err);
     }
     if (rc == 0)
-        rc = ins_flush(ctx, bs, bufs, autocommit && !flushed, count, err);
+        rc = ins_flush(ctx, bs, bufs, autocommit && !flushed && !fkp, count, err);
+    if (rc == 0 && fkp)
+        rc = fk_pending_check(fkp, err);
     for (int s = 0; s < n; s++)
         strbuf_free(&bufs[s]);
     strbuf_free(&kb);
@@ -526,6 +534,8 @@ int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
         }
         def.pk_name = pk;
     }
+    if (fk_define(ctx->arena, ctx->catalog, a, &def, err) < 0)
+        return -1;
     bool existed = false;
     if (catalog_create_table_seqs(&def, nseqs, seqs, a->create.if_not_exists, &existed, err) < 0)
         return -1;
@@ -549,6 +559,23 @@ int exec_drop_tables(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, voi
             if (!strcmp(err->sqlstate, "42809"))
                 sql_error_hint(err, "Use DROP SEQUENCE to remove a sequence.");
             return -1;
+        }
+    }
+    for (int i = 0; i < a->drop.n; i++) {
+        /* a table referenced by a foreign key of a table not dropped with it: 2BP01 */
+        for (int k = 0; ts[i] && k < ctx->catalog->ntables; k++) {
+            const cat_table_t *child = ctx->catalog->tables[k];
+            bool dropped = false;
+            for (int j = 0; j < a->drop.n; j++)
+                dropped |= ts[j] && ts[j]->oid == child->oid;
+            for (int f = 0; !dropped && f < child->nfks; f++)
+                if (child->fks[f].ref_table == ts[i]->oid) {
+                    sql_error(err, "2BP01", "cannot drop table %s because other objects depend on it", ts[i]->name);
+                    sql_error_detail(err, "constraint %s on table %s depends on table %s", child->fks[f].name,
+                                     child->name, ts[i]->name);
+                    sql_error_hint(err, "Use DROP ... CASCADE to drop the dependent objects too.");
+                    return -1;
+                }
         }
         if (!ts[i] && notice) {
             char msg[256];
@@ -583,6 +610,20 @@ int exec_truncate(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
     for (int i = 0; i < a->drop.n; i++)
         if (!(ts[i] = resolve_table(ctx, a->drop.tables[i], false, err)))
             return -1;
+    for (int i = 0; i < a->drop.n; i++) {
+        const cat_fk_t *fk;
+        const cat_table_t *child = fk_referencing(ctx->catalog, ts[i], &fk);
+        bool with = false;
+        for (int j = 0; child && j < a->drop.n; j++)
+            with |= ts[j]->oid == child->oid;
+        if (child && !with) {
+            sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "cannot truncate a table referenced in a foreign key "
+                      "constraint");
+            sql_error_detail(err, "Table \"%s\" references \"%s\".", child->name, ts[i]->name);
+            sql_error_hint(err, "Truncate table \"%s\" at the same time, or use TRUNCATE ... CASCADE.", child->name);
+            return -1;
+        }
+    }
     for (int i = 0; i < a->drop.n; i++)
         if (clear_everywhere(ts[i]->oid, err) < 0)
             return -1;

@@ -25,6 +25,7 @@
 #include "core/limits.h"
 #include "core/rt.h"
 #include "shards/shard.h"
+#include "sql/constraints.h"
 #include "sql/exec_int.h"
 #include "sql/exec_upsert.h"
 
@@ -341,6 +342,9 @@ int exec_upsert(exec_ctx_t *ctx, const bound_stmt_t *bs, exec_op_t *op, rowstore
         return oom(err);
     for (int s = 0; s < n; s++)
         strbuf_init(&bufs[s]);
+    fk_pending_t *fkp = fk_pending_new(ctx, t, err);   /* proposed rows' foreign keys */
+    if (!fkp && sql_error_is_set(err))
+        return -1;
     keyset_t ks = {.a = ctx->arena};
     strbuf_init(&ks.buf);
     strbuf_t kb, vb;
@@ -377,6 +381,10 @@ int exec_upsert(exec_ctx_t *ctx, const bound_stmt_t *bs, exec_op_t *op, rowstore
             }
             if (dup)
                 continue;             /* DO NOTHING: conflicts with the row proposed before */
+            if (fkp && fk_pending_add(fkp, vals, nulls, err) < 0) {
+                rc = -1;
+                break;
+            }
             strbuf_reset(&vb);
             row_encode(t->ncols, bs->coltypes, vals, nulls, &vb);
             if (vb.oom) {
@@ -403,6 +411,8 @@ int exec_upsert(exec_ctx_t *ctx, const bound_stmt_t *bs, exec_op_t *op, rowstore
     }
     if (rc == 0)
         rc = ups_flush(ctx, bs, bufs, ret, count, err);
+    if (rc == 0 && fkp)
+        rc = fk_pending_check(fkp, err);
     for (int s = 0; s < n; s++)
         strbuf_free(&bufs[s]);
     strbuf_free(&ks.buf);

@@ -1063,6 +1063,40 @@ static int p_serial_bytes(const char *type_name)
     return 0;
 }
 
+/* A FOREIGN KEY constraint; col names the column for a column-level REFERENCES. */
+static int p_fk(pctx_t *c, const PgQuery__Constraint *k, const char *col, ast_fk_t *fk)
+{
+    memset(fk, 0, sizeof *fk);
+    if (k->n_fk_del_set_cols) {
+        p_unsupported(c, "SET NULL / SET DEFAULT with a column list", k->location);
+        return -1;
+    }
+    if (k->skip_validation) {
+        p_unsupported(c, "NOT VALID", k->location);
+        return -1;
+    }
+    fk->name = k->conname && k->conname[0] ? p_str(c, k->conname) : NULL;
+    fk->ref_table = p_str(c, k->pktable->relname);
+    fk->ref_schema = k->pktable->schemaname && k->pktable->schemaname[0] ? p_str(c, k->pktable->schemaname) : NULL;
+    fk->ncols = col ? 1 : (int)k->n_fk_attrs;
+    fk->cols = p_alloc(c, ((size_t)fk->ncols + 1) * sizeof(char *));
+    fk->nref = (int)k->n_pk_attrs;
+    fk->ref_cols = p_alloc(c, (k->n_pk_attrs + 1) * sizeof(char *));
+    if (!fk->cols || !fk->ref_cols)
+        return -1;
+    if (col)
+        fk->cols[0] = col;
+    for (size_t i = 0; !col && i < k->n_fk_attrs; i++)
+        fk->cols[i] = p_str(c, p_string_val(k->fk_attrs[i]));
+    for (size_t i = 0; i < k->n_pk_attrs; i++)
+        fk->ref_cols[i] = p_str(c, p_string_val(k->pk_attrs[i]));
+    fk->on_delete = k->fk_del_action && k->fk_del_action[0] ? k->fk_del_action[0] : 'a';
+    fk->on_update = k->fk_upd_action && k->fk_upd_action[0] ? k->fk_upd_action[0] : 'a';
+    fk->match_full = k->fk_matchtype && k->fk_matchtype[0] == 'f';
+    fk->deferrable = k->deferrable;
+    return 0;
+}
+
 static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
 {
     if (s->n_inh_relations || s->partbound || s->partspec || s->of_typename)
@@ -1074,7 +1108,13 @@ static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
         return NULL;
     n->create.if_not_exists = s->if_not_exists;
     n->create.cols = p_alloc(c, (s->n_table_elts + 1) * sizeof(ast_coldef_t));
-    if (!n->create.cols)
+    size_t nfk_max = 0;
+    for (size_t i = 0; i < s->n_table_elts; i++) {
+        const pnode_t *e = s->table_elts[i];
+        nfk_max += e->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF ? e->column_def->n_constraints : 1;
+    }
+    n->create.fks = p_alloc(c, (nfk_max + 1) * sizeof(ast_fk_t));
+    if (!n->create.cols || !n->create.fks)
         return NULL;
     for (size_t i = 0; i < s->n_options; i++) {
         const pnode_t *o = s->options[i];
@@ -1086,6 +1126,11 @@ static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
         const pnode_t *e = s->table_elts[i];
         if (e->node_case == PG_QUERY__NODE__NODE_CONSTRAINT) {
             const PgQuery__Constraint *k = e->constraint;
+            if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
+                if (p_fk(c, k, NULL, &n->create.fks[n->create.nfks++]) < 0)
+                    return NULL;
+                continue;
+            }
             if (k->contype != PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY)
                 return p_unsupported(c, "this table constraint", k->location);
             if (n->create.npk) {
@@ -1175,6 +1220,10 @@ static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
                 n->create.pk_cols[0] = cd->name;
                 if (k->conname && k->conname[0])
                     n->create.pk_name = p_str(c, k->conname);
+                break;
+            case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+                if (p_fk(c, k, cd->name, &n->create.fks[n->create.nfks++]) < 0)
+                    return NULL;
                 break;
             default:
                 return p_unsupported(c, "this column constraint", k->location);

@@ -35,6 +35,7 @@
 #include "sql/guc.h"
 #include "sql/shape.h"
 #include "sql/parse.h"
+#include "sql/constraints.h"
 #include "sql/sequence.h"
 #include "sql/vindex.h"
 
@@ -869,6 +870,7 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
             /* a UNIQUE index is checked after the writes, before the commit: such a
              * statement never takes the commit-in-fragment fast path */
             bool check = kind != ST_DELETE && catalog_table_has_unique(bs->table);
+            bool fkcheck = fk_needs_statement_check(p->cat, bs);   /* foreign keys (constraints.c) */
             if (bs->is_copy) {
                 if (!sink->copy_in)
                     return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
@@ -876,10 +878,12 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
                 p->ctx.copy_in = sink->copy_in;
                 p->ctx.copy_arg = sink->ctx;
             }
-            if (exec_dml(&p->ctx, bs, session_autocommit(s) && !check, p->has_ret ? &p->ret : NULL, &p->count,
-                         err) < 0)
+            if (exec_dml(&p->ctx, bs, session_autocommit(s) && !check && !fkcheck, p->has_ret ? &p->ret : NULL,
+                         &p->count, err) < 0)
                 return -1;
             if (check && exec_check_unique(&p->ctx, bs->table, err) < 0)
+                return -1;
+            if (fkcheck && kind != ST_INSERT && fk_after_statement(&p->ctx, bs, err) < 0)
                 return -1;
         } else {
             /* DDL: runs at once, outside the transaction machinery (not transactional) */

@@ -563,20 +563,26 @@ int exec_drop_tables(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, voi
     }
     for (int i = 0; i < a->drop.n; i++) {
         /* a table referenced by a foreign key of a table not dropped with it: 2BP01 */
+        strbuf_t deps;
+        strbuf_init(&deps);
         for (int k = 0; ts[i] && k < ctx->catalog->ntables; k++) {
             const cat_table_t *child = ctx->catalog->tables[k];
             bool dropped = false;
             for (int j = 0; j < a->drop.n; j++)
                 dropped |= ts[j] && ts[j]->oid == child->oid;
             for (int f = 0; !dropped && f < child->nfks; f++)
-                if (child->fks[f].ref_table == ts[i]->oid) {
-                    sql_error(err, "2BP01", "cannot drop table %s because other objects depend on it", ts[i]->name);
-                    sql_error_detail(err, "constraint %s on table %s depends on table %s", child->fks[f].name,
-                                     child->name, ts[i]->name);
-                    sql_error_hint(err, "Use DROP ... CASCADE to drop the dependent objects too.");
-                    return -1;
-                }
+                if (child->fks[f].ref_table == ts[i]->oid)
+                    strbuf_printf(&deps, "%sconstraint %s on table %s depends on table %s", deps.len ? "\n" : "",
+                                  child->fks[f].name, child->name, ts[i]->name);
         }
+        if (deps.len) {
+            sql_error(err, "2BP01", "cannot drop table %s because other objects depend on it", ts[i]->name);
+            sql_error_detail(err, "%s", deps.data);
+            sql_error_hint(err, "Use DROP ... CASCADE to drop the dependent objects too.");
+            strbuf_free(&deps);
+            return -1;
+        }
+        strbuf_free(&deps);
         if (!ts[i] && notice) {
             char msg[256];
             snprintf(msg, sizeof msg, "table \"%s\" does not exist, skipping", a->drop.tables[i]->rangevar.name);

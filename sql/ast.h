@@ -139,6 +139,9 @@ typedef struct ast_fk {
     bool match_full, deferrable;
 } ast_fk_t;
 
+/* CHECK (expr): sql is the deparsed expression, for the catalog. */
+typedef struct ast_check { const char *name; const char *sql; } ast_check_t;
+
 typedef struct ast_select {
     bool distinct;
     int ntargets; ast_target_t *targets;
@@ -211,6 +214,7 @@ struct ast {
             int ncols; ast_coldef_t *cols;
             int npk; const char **pk_cols; const char *pk_name;
             int nfks; ast_fk_t *fks;         /* column REFERENCES and table FOREIGN KEYs */
+            int nchecks; ast_check_t *checks; /* column and table CHECK constraints */
         } create;
         struct { int n; ast_t **tables; bool if_exists; } drop;   /* also TRUNCATE, DROP INDEX */
         struct {

@@ -3516,6 +3516,101 @@ static int b_returning(binder_t *b, bound_stmt_t *bs, const cat_table_t *t, int 
  * stream: same target columns, defaults, checks and writes. */
 static int b_on_conflict(binder_t *b, const ast_t *n, bound_stmt_t *bs, const cat_table_t *t);
 
+static void bx_cols_distinct(const bexpr_t *e, int *first, int *count)
+{
+    if (e->kind == BX_COL) {
+        if (*count == 0 || (*count == 1 && e->index != *first))
+            (*count)++;
+        if (*count == 1)
+            *first = e->index;
+    }
+    for (int i = 0; i < e->nargs; i++)
+        bx_cols_distinct(e->args[i], first, count);
+}
+
+static bool bx_has_subq(const bexpr_t *e);
+
+/* One CHECK expression of t bound over t's columns. */
+static bexpr_t *b_check(binder_t *b, const cat_table_t *t, const char *sql, int *single_col)
+{
+    char *text = arena_alloc(b->a, strlen(sql) + 8);
+    if (!text) {
+        sql_error(b->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    sprintf(text, "SELECT %s", sql);
+    parse_stmt_t *st;
+    int n;
+    if (parse_sql(b->a, text, strlen(text), &st, &n, b->err) < 0)
+        return NULL;
+    if (n != 1 || st[0].ast->kind != AST_SELECT || st[0].ast->select.ntargets != 1) {
+        sql_error(b->err, SQLSTATE_INTERNAL_ERROR, "bad CHECK expression");
+        return NULL;
+    }
+    scope_t *sc = b_table_scope(b, t, NULL);
+    if (!sc)
+        return NULL;
+    bool saved = b->agg_allowed;
+    const char *saved_ctx = b->agg_context;
+    b->agg_allowed = false;
+    b->agg_context = "check constraints";
+    bexpr_t *e = b_expr(b, st[0].ast->select.targets[0].expr, sc);
+    b->agg_allowed = saved;
+    b->agg_context = saved_ctx;
+    if (!e)
+        return NULL;
+    if (bx_has_subq(e)) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "cannot use subquery in check constraint");
+        return NULL;
+    }
+    if (e->type == TYPE_UNKNOWN && !(e = b_coerce(b, e, TYPE_BOOL, -1, CAST_IMPLICIT, -1)))
+        return NULL;
+    if (e->type != TYPE_BOOL) {
+        const type_info_t *ti = type_lookup(e->type);
+        sql_error(b->err, SQLSTATE_DATATYPE_MISMATCH, "argument of CHECK must be type boolean, not type %s",
+                  ti ? ti->sql_name : "unknown");
+        return NULL;
+    }
+    if (single_col) {
+        int first = -1, count = 0;
+        bx_cols_distinct(e, &first, &count);
+        *single_col = count == 1 ? first : -1;
+    }
+    return e;
+}
+
+/* The target table's CHECK constraints for an INSERT / UPDATE. */
+static int b_checks(binder_t *b, bound_stmt_t *bs, const cat_table_t *t)
+{
+    bs->nchecks = t->nchecks;
+    if (!t->nchecks)
+        return 0;
+    if (!(bs->checks = b_alloc(b, (size_t)t->nchecks * sizeof(bexpr_t *))))
+        return -1;
+    for (int k = 0; k < t->nchecks; k++)
+        if (!(bs->checks[k] = b_check(b, t, t->checks[k].expr_sql, NULL)))
+            return -1;
+    return 0;
+}
+
+int bind_check_constraint(const bind_env_t *env, const cat_table_t *t, const char *sql, int *single_col,
+                          bexpr_t **out, sql_error_t *err)
+{
+    binder_t *b = arena_alloc(env->arena, sizeof *b);
+    if (!b)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    memset(b, 0, sizeof *b);
+    b->env = env;
+    b->a = env->arena;
+    b->err = err;
+    if (b_param_room(b, 0) < 0)
+        return -1;
+    bexpr_t *e = b_check(b, t, sql, single_col);
+    if (out)
+        *out = e;
+    return e ? 0 : -1;
+}
+
 static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
 {
     bool copy = n->kind == AST_COPY;
@@ -3652,6 +3747,8 @@ static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
         p->typmods[c] = t->cols[c].typmod;
     }
     bs->plan = p;
+    if (b_checks(b, bs, t) < 0)
+        return -1;
     if (!copy && n->insert.conflict_action && b_on_conflict(b, n, bs, t) < 0)
         return -1;
     return copy ? 0 : b_returning(b, bs, t, n->insert.nreturning, n->insert.returning);
@@ -3835,6 +3932,8 @@ static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
                     bs->set_changes_pk = true;
         }
     }
+    if (upd && b_checks(b, bs, t) < 0)
+        return -1;
     const ast_t *where = upd ? n->update.where : n->del.where;
     if (where) {
         if (!(bs->where = b_where(b, where, sc, "WHERE")))

@@ -242,6 +242,15 @@ static cat_table_t *table_copy(cat_snap_t *s, const cat_table_t *t)
         memcpy(y->attnums, x->attnums, (size_t)x->ncols * sizeof(int16_t));
         memcpy(y->ref_attnums, x->ref_attnums, (size_t)x->ncols * sizeof(int16_t));
     }
+    n->checks = arena_alloc(a, (size_t)(t->nchecks + 1) * sizeof(cat_check_t));
+    if (!n->checks)
+        return NULL;
+    for (int k = 0; k < t->nchecks; k++) {
+        n->checks[k].name = sdup(s, t->checks[k].name);
+        n->checks[k].expr_sql = sdup(s, t->checks[k].expr_sql);
+        if (!n->checks[k].name || !n->checks[k].expr_sql)
+            return NULL;
+    }
     return n;
 }
 
@@ -343,6 +352,12 @@ static void cat_encode(const cat_table_t *t, strbuf_t *b)
         strbuf_put_u8(b, (uint8_t)f->on_delete);
         strbuf_put_u8(b, (uint8_t)f->on_update);
         strbuf_put_u8(b, f->match_full);
+    }
+    /* CHECK constraints: a fifth optional tail */
+    strbuf_put_be16(b, (uint16_t)t->nchecks);
+    for (int k = 0; k < t->nchecks; k++) {
+        put_str(b, t->checks[k].name);
+        put_str(b, t->checks[k].expr_sql);
     }
 }
 
@@ -495,6 +510,17 @@ static cat_table_t *cat_decode(cat_snap_t *s, const uint8_t *p, size_t len)
         f->on_delete = (char)rd_be(&r, 1);
         f->on_update = (char)rd_be(&r, 1);
         f->match_full = rd_be(&r, 1) != 0;
+    }
+    t->nchecks = !r.bad && r.p < r.end ? (int)rd_be(&r, 2) : 0;
+    if (r.bad || t->nchecks > LIMIT_SQL_COLUMNS)
+        return NULL;
+    if (!(t->checks = arena_alloc(&s->arena, (size_t)(t->nchecks + 1) * sizeof(cat_check_t))))
+        return NULL;
+    for (int k = 0; k < t->nchecks; k++) {
+        t->checks[k].name = rd_str(&r, s);
+        t->checks[k].expr_sql = rd_str(&r, s);
+        if (r.bad || !t->checks[k].name || !t->checks[k].expr_sql)
+            return NULL;
     }
     return r.bad ? NULL : t;
 }

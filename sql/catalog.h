@@ -89,6 +89,9 @@ typedef struct cat_fk {
     bool match_full;
 } cat_fk_t;
 
+/* A CHECK constraint: its expression as SQL text over the table's columns. */
+typedef struct cat_check { const char *name; const char *expr_sql; } cat_check_t;
+
 typedef struct cat_table {
     uint32_t oid;                /* also the storage table id */
     uint32_t namespace_oid;
@@ -108,6 +111,8 @@ typedef struct cat_table {
     cat_seq_t *seq;              /* relkind 'S' only (ncols 0), else NULL */
     int nfks;                    /* FOREIGN KEY constraints of this (child) table */
     cat_fk_t *fks;
+    int nchecks;                 /* CHECK constraints, checked on every written row */
+    cat_check_t *checks;
 } cat_table_t;
 
 typedef struct catalog {

@@ -5,6 +5,7 @@
 #include "sql/constraints.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/arena.h"
@@ -676,4 +677,95 @@ bool fk_needs_statement_check(const catalog_t *c, const bound_stmt_t *bs)
             }
     }
     return false;
+}
+
+/* ---- CHECK constraints ---- */
+
+int check_constraints_eval(expr_ctx_t *x, const bound_stmt_t *bs, const batch_t *b, sql_error_t *err)
+{
+    const cat_table_t *t = bs->table;
+    if (!bs->nchecks || !b->nrows)
+        return 0;
+    datum_t *out = arena_alloc(x->arena, (size_t)b->nrows * sizeof(datum_t));
+    bool *on = arena_alloc(x->arena, (size_t)b->nrows);
+    if (!out || !on)
+        return oom(err);
+    for (int k = 0; k < bs->nchecks; k++) {
+        if (expr_eval(x, bs->checks[k], b, NULL, 0, out, on, err) < 0)
+            return -1;
+        for (int r = 0; r < b->nrows; r++) {
+            if (on[r] || out[r].i64)
+                continue;        /* NULL counts as passing, as in PostgreSQL */
+            strbuf_t row;
+            strbuf_init(&row);
+            bool first = true;
+            for (int c = 0; c < t->ncols; c++) {
+                if (t->cols[c].dropped)
+                    continue;
+                strbuf_puts(&row, first ? "" : ", ");
+                first = false;
+                if (b->nulls[c][r])
+                    strbuf_puts(&row, "null");
+                else
+                    type_out_text(t->cols[c].type, t->cols[c].typmod, b->vals[c][r], &row);
+            }
+            sql_error(err, "23514", "new row for relation \"%s\" violates check constraint \"%s\"", t->name,
+                      t->checks[k].name);
+            sql_error_detail(err, "Failing row contains (%s).", row.data ? row.data : "");
+            strbuf_free(&row);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int check_cmp(const void *x, const void *y)
+{
+    return strcmp(((const cat_check_t *)x)->name, ((const cat_check_t *)y)->name);
+}
+
+int check_define(arena_t *a, const catalog_t *c, const ast_t *create, cat_table_t *def, sql_error_t *err)
+{
+    int n = create->create.nchecks;
+    def->nchecks = 0;
+    if (!(def->checks = arena_alloc(a, (size_t)(n + 1) * sizeof(cat_check_t))))
+        return oom(err);
+    for (int i = 0; i < n; i++) {
+        const ast_check_t *x = &create->create.checks[i];
+        bind_env_t env = {a, c, 0, NULL, x->sql, 0, NULL};
+        int single = -1;
+        if (bind_check_constraint(&env, def, x->sql, &single, NULL, err) < 0) {
+            err->position = 0;       /* the position is in our internal text, not the client's */
+            return -1;
+        }
+        char name[LIMIT_SQL_IDENT_BYTES];
+        if (single >= 0)
+            snprintf(name, sizeof name, "%s_%s_check", def->name, def->cols[single].name);
+        else
+            snprintf(name, sizeof name, "%s_check", def->name);
+        const char *nm = x->name ? x->name : name;
+        /* PostgreSQL's ChooseConstraintName: a digit appended while taken */
+        char alt[LIMIT_SQL_IDENT_BYTES + 8];
+        for (int round = 1; round < 1000; round++) {
+            bool taken = false;
+            for (int k = 0; k < def->nchecks; k++)
+                taken |= !strcmp(def->checks[k].name, nm);
+            for (int k = 0; k < def->nfks; k++)
+                taken |= !strcmp(def->fks[k].name, nm);
+            if (!taken)
+                break;
+            if (x->name)
+                return sql_error(err, "42710", "check constraint \"%s\" already exists", nm);
+            snprintf(alt, sizeof alt, "%s%d", name, round);
+            nm = alt;
+        }
+        def->checks[i].name = arena_strdup(a, nm);
+        def->checks[i].expr_sql = x->sql;
+        if (!def->checks[i].name)
+            return oom(err);
+        def->nchecks++;
+    }
+    /* PostgreSQL evaluates a table's CHECK constraints in name order */
+    qsort(def->checks, (size_t)def->nchecks, sizeof(cat_check_t), check_cmp);
+    return 0;
 }

@@ -26,6 +26,7 @@
  *   fk_after_statement        parent rows of one DELETE / key UPDATE; child UPDATEs
  *   fk_needs_statement_check  whether a statement needs either (no commit fast path)
  *   fk_referencing            the first other table referencing a table (DROP / TRUNCATE)
+ *   check_define / check_constraints_eval   CHECK constraints
  *
  * Limits / deviations: the referenced columns must be the parent's primary key (a
  * unique index is 0A000); ON UPDATE actions other than NO ACTION / RESTRICT, SET
@@ -63,4 +64,13 @@ int fk_pending_check(fk_pending_t *p, sql_error_t *err);
 int fk_after_statement(struct exec_ctx *ctx, const struct bound_stmt *bs, sql_error_t *err);
 bool fk_needs_statement_check(const catalog_t *c, const struct bound_stmt *bs);
 const cat_table_t *fk_referencing(const catalog_t *c, const cat_table_t *t, const cat_fk_t **fk);
+
+/* CHECK constraints: check_define fills def->checks from the CREATE TABLE (binding
+ * each expression over def, PostgreSQL's default names "<table>_<col>_check" /
+ * "<table>_check"); check_constraints_eval evaluates bs->checks over the rows of b
+ * (table layout) and raises 23514 with PostgreSQL's "Failing row contains (...)". */
+struct expr_ctx;
+struct batch;
+int check_define(arena_t *a, const catalog_t *c, const ast_t *create, cat_table_t *def, sql_error_t *err);
+int check_constraints_eval(struct expr_ctx *x, const struct bound_stmt *bs, const struct batch *b, sql_error_t *err);
 #endif

@@ -148,6 +148,15 @@ static int insert_from(exec_ctx_t *ctx, const bound_stmt_t *bs, const cat_table_
             rc = -1;
         if (r <= 0)
             break;
+        if (bs->nchecks) {
+            arena_reset(&scratch);
+            expr_ctx_t x = ctx->ex;
+            x.arena = &scratch;
+            if (check_constraints_eval(&x, bs, b, err) < 0) {
+                rc = -1;
+                break;
+            }
+        }
         for (int i = 0; i < b->nrows && rc == 0; i++) {
             for (int c = 0; c < t->ncols; c++) {
                 vals[c] = b->vals[c][i];
@@ -534,7 +543,8 @@ int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
         }
         def.pk_name = pk;
     }
-    if (fk_define(ctx->arena, ctx->catalog, a, &def, err) < 0)
+    if (fk_define(ctx->arena, ctx->catalog, a, &def, err) < 0 ||
+        check_define(ctx->arena, ctx->catalog, a, &def, err) < 0)
         return -1;
     bool existed = false;
     if (catalog_create_table_seqs(&def, nseqs, seqs, a->create.if_not_exists, &existed, err) < 0)

@@ -134,7 +134,7 @@ static int ups_update(frag_write_t *f, store_txn_t *t, const uint8_t *key, uint3
         nv[c] = nb->vals[c][0];
         nn[c] = nb->nulls[c][0];
     }
-    if (exec_check_not_null(tab, nv, nn, &f->err) < 0)
+    if (exec_check_not_null(tab, nv, nn, &f->err) < 0 || check_constraints_eval(&f->ex, bs, nb, &f->err) < 0)
         return -1;
     strbuf_reset(sb);
     row_encode(ncols, bs->coltypes, nv, nn, sb);
@@ -358,6 +358,10 @@ int exec_upsert(exec_ctx_t *ctx, const bound_stmt_t *bs, exec_op_t *op, rowstore
             rc = -1;
         if (r <= 0)
             break;
+        if (check_constraints_eval(&ctx->ex, bs, b, err) < 0) {    /* the proposed rows */
+            rc = -1;
+            break;
+        }
         for (int i = 0; i < b->nrows && rc == 0; i++) {
             for (int c = 0; c < t->ncols; c++) {
                 vals[c] = b->vals[c][i];

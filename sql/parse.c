@@ -1097,6 +1097,31 @@ static int p_fk(pctx_t *c, const PgQuery__Constraint *k, const char *col, ast_fk
     return 0;
 }
 
+static bool dp_supported(const ast_t *e);
+
+/* A CHECK constraint: the expression deparsed for the catalog. */
+static int p_check(pctx_t *c, const PgQuery__Constraint *k, ast_check_t *out)
+{
+    if (k->is_no_inherit) {
+        p_unsupported(c, "NO INHERIT", k->location);
+        return -1;
+    }
+    ast_t *e = p_expr(c, k->raw_expr);
+    if (!e)
+        return -1;
+    if (!dp_supported(e)) {
+        p_unsupported(c, "this CHECK expression", k->location);
+        return -1;
+    }
+    strbuf_t sb;
+    strbuf_init(&sb);
+    parse_deparse(e, &sb);
+    out->sql = sb.oom ? NULL : p_str(c, sb.data);
+    strbuf_free(&sb);
+    out->name = k->conname && k->conname[0] ? p_str(c, k->conname) : NULL;
+    return out->sql ? 0 : -1;
+}
+
 static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
 {
     if (s->n_inh_relations || s->partbound || s->partspec || s->of_typename)
@@ -1114,7 +1139,8 @@ static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
         nfk_max += e->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF ? e->column_def->n_constraints : 1;
     }
     n->create.fks = p_alloc(c, (nfk_max + 1) * sizeof(ast_fk_t));
-    if (!n->create.cols || !n->create.fks)
+    n->create.checks = p_alloc(c, (nfk_max + 1) * sizeof(ast_check_t));
+    if (!n->create.cols || !n->create.fks || !n->create.checks)
         return NULL;
     for (size_t i = 0; i < s->n_options; i++) {
         const pnode_t *o = s->options[i];
@@ -1128,6 +1154,11 @@ static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
             const PgQuery__Constraint *k = e->constraint;
             if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
                 if (p_fk(c, k, NULL, &n->create.fks[n->create.nfks++]) < 0)
+                    return NULL;
+                continue;
+            }
+            if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK) {
+                if (p_check(c, k, &n->create.checks[n->create.nchecks++]) < 0)
                     return NULL;
                 continue;
             }
@@ -1225,6 +1256,10 @@ static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
                 if (p_fk(c, k, cd->name, &n->create.fks[n->create.nfks++]) < 0)
                     return NULL;
                 break;
+            case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+                if (p_check(c, k, &n->create.checks[n->create.nchecks++]) < 0)
+                    return NULL;
+                break;
             default:
                 return p_unsupported(c, "this column constraint", k->location);
             }
@@ -1245,6 +1280,21 @@ static bool dp_supported(const ast_t *e)
         return (!e->op.l || dp_supported(e->op.l)) && dp_supported(e->op.r);
     case AST_CAST:
         return dp_supported(e->cast.arg);
+    case AST_AND: case AST_OR: case AST_NOT:       /* CHECK constraints use these */
+        for (int i = 0; i < e->args.n; i++)
+            if (!dp_supported(e->args.items[i]))
+                return false;
+        return true;
+    case AST_NULLTEST:
+        return e->test.booltest == 0 && dp_supported(e->test.arg);
+    case AST_BETWEEN:
+        return !e->between.symmetric && dp_supported(e->between.arg) && dp_supported(e->between.lo) &&
+               dp_supported(e->between.hi);
+    case AST_IN:
+        for (int i = 0; i < e->in.list.n; i++)
+            if (!dp_supported(e->in.list.items[i]))
+                return false;
+        return dp_supported(e->in.arg);
     case AST_FUNC:
         if (e->func.star || e->func.distinct)
             return false;
@@ -1846,6 +1896,45 @@ void parse_deparse(const ast_t *e, strbuf_t *out)
         break;
     case AST_SQLFN:
         strbuf_puts(out, sqlfn[e->sqlfn.fn]);
+        break;
+    case AST_AND: case AST_OR:
+        strbuf_putc(out, '(');
+        for (int i = 0; i < e->args.n; i++) {
+            if (i)
+                strbuf_puts(out, e->kind == AST_AND ? " AND " : " OR ");
+            parse_deparse(e->args.items[i], out);
+        }
+        strbuf_putc(out, ')');
+        break;
+    case AST_NOT:
+        strbuf_puts(out, "(NOT ");
+        parse_deparse(e->args.items[0], out);
+        strbuf_putc(out, ')');
+        break;
+    case AST_NULLTEST:
+        strbuf_putc(out, '(');
+        parse_deparse(e->test.arg, out);
+        strbuf_puts(out, e->test.is_not ? " IS NOT NULL)" : " IS NULL)");
+        break;
+    case AST_BETWEEN:
+        strbuf_putc(out, '(');
+        parse_deparse(e->between.arg, out);
+        strbuf_puts(out, e->between.is_not ? " NOT BETWEEN " : " BETWEEN ");
+        parse_deparse(e->between.lo, out);
+        strbuf_puts(out, " AND ");
+        parse_deparse(e->between.hi, out);
+        strbuf_putc(out, ')');
+        break;
+    case AST_IN:
+        strbuf_putc(out, '(');
+        parse_deparse(e->in.arg, out);
+        strbuf_puts(out, e->in.is_not ? " NOT IN (" : " IN (");
+        for (int i = 0; i < e->in.list.n; i++) {
+            if (i)
+                strbuf_puts(out, ", ");
+            parse_deparse(e->in.list.items[i], out);
+        }
+        strbuf_puts(out, "))");
         break;
     case AST_PARAM:
         strbuf_printf(out, "$%d", e->param.number);

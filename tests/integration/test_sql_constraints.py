@@ -182,3 +182,56 @@ def test_parent_delete_racing_child_inserts_leaves_no_orphan(server):
     assert cur.fetchone()[0] == 0
     cur.execute("DROP TABLE fk_rc, fk_rp")
     c.close()
+
+
+def test_check_constraints_match_postgres(server, pg_reference):
+    pair = server.connect(autocommit=True), pg_reference.connect(autocommit=True)   # fresh: the server restarted
+    script(pair, ["DROP TABLE IF EXISTS ck_t", "DROP TABLE IF EXISTS ck_u",
+        "CREATE TABLE ck_t (id int PRIMARY KEY, price int CHECK (price > 0), lo int, hi int, "
+        "name text CONSTRAINT name_len CHECK (length(name) < 5), CHECK (lo < hi), CHECK (lo >= 0))",
+        "INSERT INTO ck_t SELECT g, g, 0, g, 'n' FROM generate_series(1, 30) g",
+        "INSERT INTO ck_t VALUES (31, -1, 1, 2, 'ab')",                       # ck_t_price_check
+        "INSERT INTO ck_t VALUES (32, 1, 5, 2, 'ab')",                        # ck_t_check
+        "INSERT INTO ck_t VALUES (33, 1, -1, 2, 'ab')",                       # ck_t_lo_check
+        "INSERT INTO ck_t VALUES (34, 1, 1, 2, 'abcdef')",                    # name_len
+        "INSERT INTO ck_t VALUES (35, -1, 9, 2, 'abcdef')",                   # first by name
+        "INSERT INTO ck_t VALUES (36, NULL, NULL, 2, NULL)",                  # NULL passes
+        "CREATE TABLE ck_u (a int CHECK (a BETWEEN 1 AND 10 AND a NOT IN (5, 6) AND a IS NOT NULL), "
+        "b text CHECK (b IN ('x', 'y') OR NOT (b IS NULL OR length(b) > 3)))",
+        "INSERT INTO ck_u VALUES (1, 'x'), (2, 'zz'), (3, NULL)",
+        "INSERT INTO ck_u VALUES (5, 'x')",
+        "INSERT INTO ck_u VALUES (11, 'x')",
+        "INSERT INTO ck_u VALUES (NULL, 'x')",
+        "INSERT INTO ck_u VALUES (4, 'long')",
+        "SELECT * FROM ck_u ORDER BY a",
+        "DROP TABLE ck_u",
+        "UPDATE ck_t SET price = price - 10 WHERE id > 5 AND id % 13 = 7",    # one row fails: 23514
+        "UPDATE ck_t SET price = price + 10 WHERE id > 5",
+        "INSERT INTO ck_t VALUES (1, -3, 0, 2, 'x') ON CONFLICT (id) DO UPDATE SET price = excluded.price",
+        "INSERT INTO ck_t VALUES (1, 3, 0, 2, 'x') ON CONFLICT (id) DO UPDATE SET lo = 100",
+        "INSERT INTO ck_t VALUES (1, 3, 0, 2, 'x') ON CONFLICT (id) DO UPDATE SET lo = 0, hi = 50 RETURNING *",
+        "SELECT * FROM ck_t ORDER BY id",
+        "CREATE TABLE ck_u (a int CHECK (a))",                                # 42804
+        "CREATE TABLE ck_u (a int CHECK (b > 0))",                            # 42703
+        "CREATE TABLE ck_u (a int CHECK (a > 0), CHECK (a > 1), CONSTRAINT ck_u_a_check CHECK (a > 2))",
+        "INSERT INTO ck_u VALUES (2)",
+        "INSERT INTO ck_u VALUES (1)",
+        "DROP TABLE IF EXISTS ck_u", "DROP TABLE ck_t"])
+    for c in pair:
+        c.close()
+
+
+def test_check_constraints_survive_restart(server):
+    c = server.connect(autocommit=True)
+    cur = c.cursor()
+    cur.execute("DROP TABLE IF EXISTS ck_r")
+    cur.execute("CREATE TABLE ck_r (id serial PRIMARY KEY, qty int CHECK (qty BETWEEN 1 AND 10))")
+    c.close()
+    server.restart(kill=True)
+    c = server.connect(autocommit=True)
+    cur = c.cursor()
+    with pytest.raises(psycopg2.errors.CheckViolation):
+        cur.execute("INSERT INTO ck_r (qty) VALUES (11)")
+    cur.execute("INSERT INTO ck_r (qty) VALUES (10) RETURNING id")
+    cur.execute("DROP TABLE ck_r")
+    c.close()

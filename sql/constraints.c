@@ -745,7 +745,7 @@ int check_define(arena_t *a, const catalog_t *c, const ast_t *create, cat_table_
             snprintf(name, sizeof name, "%s_check", def->name);
         const char *nm = x->name ? x->name : name;
         /* PostgreSQL's ChooseConstraintName: a digit appended while taken */
-        char alt[LIMIT_SQL_IDENT_BYTES + 8];
+        char alt[LIMIT_SQL_IDENT_BYTES + 16];
         for (int round = 1; round < 1000; round++) {
             bool taken = false;
             for (int k = 0; k < def->nchecks; k++)
@@ -756,7 +756,7 @@ int check_define(arena_t *a, const catalog_t *c, const ast_t *create, cat_table_
                 break;
             if (x->name)
                 return sql_error(err, "42710", "check constraint \"%s\" already exists", nm);
-            snprintf(alt, sizeof alt, "%s%d", name, round);
+            snprintf(alt, sizeof alt, "%s%u", name, (unsigned)round % 1000u);
             nm = alt;
         }
         def->checks[i].name = arena_strdup(a, nm);

@@ -81,6 +81,8 @@ typedef enum ast_kind {
     AST_COPY,           /* COPY table [(columns)] FROM STDIN, text format */
     AST_WINDOWDEF,      /* OVER (...) / WINDOW w AS (...): win below (sql/bind_window.c) */
     AST_CTEREF,         /* FROM reference to a WITH RECURSIVE query: cteref below */
+    AST_CREATE_SEQ,     /* CREATE SEQUENCE [IF NOT EXISTS] name [options]: seq below */
+    AST_DROP_SEQ,       /* DROP SEQUENCE [IF EXISTS] names: drop.tables are AST_RANGEVARs */
 } ast_kind_t;
 
 /* Frame option bits of a window definition, PostgreSQL's FRAMEOPTION_* values
@@ -142,7 +144,25 @@ typedef struct ast_coldef {
     bool primary_key;
     ast_t *default_expr;
     const char *default_sql;    /* deparsed text of the default, for the catalog */
+    int serial_bytes;           /* smallserial 2 / serial 4 / bigserial 8, else 0 */
+    char identity;              /* 'a' GENERATED ALWAYS / 'd' BY DEFAULT AS IDENTITY, else 0 */
+    int nseqopts;               /* identity sequence options, as for CREATE SEQUENCE */
+    const char **seqopt_names, **seqopt_values;
 } ast_coldef_t;
+
+/* FOREIGN KEY / REFERENCES: actions 'a' NO ACTION, 'r' RESTRICT, 'c' CASCADE,
+ * 'n' SET NULL, 'd' SET DEFAULT (PostgreSQL's letters). */
+typedef struct ast_fk {
+    const char *name;           /* CONSTRAINT name, or NULL */
+    int ncols; const char **cols;
+    const char *ref_schema, *ref_table;
+    int nref; const char **ref_cols;    /* 0: the referenced table's primary key */
+    char on_delete, on_update;
+    bool match_full, deferrable;
+} ast_fk_t;
+
+/* CHECK (expr): sql is the deparsed expression, for the catalog. */
+typedef struct ast_check { const char *name; const char *sql; } ast_check_t;
 
 typedef struct ast_select {
     bool distinct;
@@ -216,6 +236,14 @@ struct ast {
             int ncols; const char **cols;    /* column list, or 0 */
             ast_t *source;                   /* AST_SELECT (VALUES or query) or NULL = DEFAULT VALUES */
             int nreturning; ast_target_t *returning;
+            int overriding;                  /* 0, 1 OVERRIDING SYSTEM VALUE, 2 USER VALUE */
+            /* ON CONFLICT: action 0 none, 1 DO NOTHING, 2 DO UPDATE */
+            int conflict_action;
+            int nconflict_cols; const char **conflict_cols;  /* (cols) inference, or 0 */
+            const char *conflict_constraint;                  /* ON CONSTRAINT name, or NULL */
+            bool conflict_has_where;                          /* inference WHERE (refused) */
+            int nconflict_set; const char **conflict_set_cols; ast_t **conflict_set_exprs;
+            ast_t *conflict_where;                            /* DO UPDATE ... WHERE */
         } insert;
         struct {
             ast_t *table;
@@ -228,6 +256,8 @@ struct ast {
             ast_t *table; bool if_not_exists;
             int ncols; ast_coldef_t *cols;
             int npk; const char **pk_cols; const char *pk_name;
+            int nfks; ast_fk_t *fks;         /* column REFERENCES and table FOREIGN KEYs */
+            int nchecks; ast_check_t *checks; /* column and table CHECK constraints */
         } create;
         struct { int n; ast_t **tables; bool if_exists; } drop;   /* also TRUNCATE, DROP INDEX */
         struct {
@@ -244,6 +274,14 @@ struct ast {
             ast_isolation_t iso;                 /* SET TRANSACTION ISOLATION LEVEL */
         } set;
         struct { const char *name; } show;
+        struct {
+            ast_t *name;                         /* AST_RANGEVAR */
+            bool if_not_exists;
+            int nopts;                           /* option names (start, increment, minvalue,
+                                                  * maxvalue, cycle, cache, as) and values as
+                                                  * text; a NULL value: NO MINVALUE / NO MAXVALUE */
+            const char **opt_names, **opt_values;
+        } seq;
         struct { ast_t *table; int ncols; const char **cols; const char *conname; } alter_pk;
         struct { ast_t *stmt; } explain;
         struct { const char *name; int ntypes; ast_typename_t *types; ast_t *stmt; } prepare;

@@ -55,6 +55,7 @@ typedef struct scope {
 } scope_t;
 
 typedef struct binder {
+    bool target_lookup;          /* b_relation for an INSERT/UPDATE/DELETE target: sequences pass */
     const bind_env_t *env;
     arena_t *a;
     sql_error_t *err;
@@ -1974,6 +1975,11 @@ static int b_relation(binder_t *b, const ast_t *rv, const cat_table_t **t, const
         }
     } else {
         b_lookup_path(b, name, t, vt);
+    }
+    if (*t && (*t)->relkind == 'S' && !b->target_lookup) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "selecting from sequence \"%s\" is not supported", name);
+        b_pos(b, rv->location);
+        return -1;
     }
     if (!*t && !*vt) {
         if (schema)
@@ -4411,14 +4417,41 @@ static const cat_table_t *b_target_table(binder_t *b, const ast_t *rv)
 {
     const cat_table_t *t;
     const pgcat_vtab_t *vt;
-    if (b_relation(b, rv, &t, &vt) < 0)
+    b->target_lookup = true;
+    int rc = b_relation(b, rv, &t, &vt);
+    b->target_lookup = false;
+    if (rc < 0)
         return NULL;
     if (!t) {
         sql_error(b->err, "42809", "cannot change system relation \"%s\"", rv->rangevar.name);
         b_pos(b, rv->location);
         return NULL;
     }
+    if (t->relkind == 'S') {
+        sql_error(b->err, "42809", "cannot change sequence \"%s\"", t->name);
+        return NULL;
+    }
     return t;
+}
+
+/* An INSERT value for column c of t: identity columns GENERATED ALWAYS take a value
+ * only with OVERRIDING SYSTEM VALUE (428C9); OVERRIDING USER VALUE makes identity
+ * columns take their default. 1 = use the default, 0 = the value, -1 = error. */
+static int b_identity_value(binder_t *b, const cat_table_t *t, int c, int overriding)
+{
+    char id = t->cols[c].identity;
+    if (!id)
+        return 0;
+    if (overriding == 2)
+        return 1;
+    if (id == 'a' && overriding != 1) {
+        sql_error(b->err, "428C9", "cannot insert a non-DEFAULT value into column \"%s\"", t->cols[c].name);
+        sql_error_detail(b->err, "Column \"%s\" is an identity column defined as GENERATED ALWAYS.",
+                         t->cols[c].name);
+        sql_error_hint(b->err, "Use OVERRIDING SYSTEM VALUE to override.");
+        return -1;
+    }
+    return 0;
 }
 
 static int b_table_col(binder_t *b, const cat_table_t *t, const char *name, int location)
@@ -4509,6 +4542,103 @@ static int b_returning(binder_t *b, bound_stmt_t *bs, const cat_table_t *t, int 
 
 /* INSERT, and COPY FROM STDIN (n->kind AST_COPY), which is an INSERT from the data
  * stream: same target columns, defaults, checks and writes. */
+static int b_on_conflict(binder_t *b, const ast_t *n, bound_stmt_t *bs, const cat_table_t *t);
+
+static void bx_cols_distinct(const bexpr_t *e, int *first, int *count)
+{
+    if (e->kind == BX_COL) {
+        if (*count == 0 || (*count == 1 && e->index != *first))
+            (*count)++;
+        if (*count == 1)
+            *first = e->index;
+    }
+    for (int i = 0; i < e->nargs; i++)
+        bx_cols_distinct(e->args[i], first, count);
+}
+
+static bool bx_has_subq(const bexpr_t *e);
+
+/* One CHECK expression of t bound over t's columns. */
+static bexpr_t *b_check(binder_t *b, const cat_table_t *t, const char *sql, int *single_col)
+{
+    char *text = arena_alloc(b->a, strlen(sql) + 8);
+    if (!text) {
+        sql_error(b->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    sprintf(text, "SELECT %s", sql);
+    parse_stmt_t *st;
+    int n;
+    if (parse_sql(b->a, text, strlen(text), &st, &n, b->err) < 0)
+        return NULL;
+    if (n != 1 || st[0].ast->kind != AST_SELECT || st[0].ast->select.ntargets != 1) {
+        sql_error(b->err, SQLSTATE_INTERNAL_ERROR, "bad CHECK expression");
+        return NULL;
+    }
+    scope_t *sc = b_table_scope(b, t, NULL);
+    if (!sc)
+        return NULL;
+    bool saved = b->agg_allowed;
+    const char *saved_ctx = b->agg_context;
+    b->agg_allowed = false;
+    b->agg_context = "check constraints";
+    bexpr_t *e = b_expr(b, st[0].ast->select.targets[0].expr, sc);
+    b->agg_allowed = saved;
+    b->agg_context = saved_ctx;
+    if (!e)
+        return NULL;
+    if (bx_has_subq(e)) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "cannot use subquery in check constraint");
+        return NULL;
+    }
+    if (e->type == TYPE_UNKNOWN && !(e = b_coerce(b, e, TYPE_BOOL, -1, CAST_IMPLICIT, -1)))
+        return NULL;
+    if (e->type != TYPE_BOOL) {
+        const type_info_t *ti = type_lookup(e->type);
+        sql_error(b->err, SQLSTATE_DATATYPE_MISMATCH, "argument of CHECK must be type boolean, not type %s",
+                  ti ? ti->sql_name : "unknown");
+        return NULL;
+    }
+    if (single_col) {
+        int first = -1, count = 0;
+        bx_cols_distinct(e, &first, &count);
+        *single_col = count == 1 ? first : -1;
+    }
+    return e;
+}
+
+/* The target table's CHECK constraints for an INSERT / UPDATE. */
+static int b_checks(binder_t *b, bound_stmt_t *bs, const cat_table_t *t)
+{
+    bs->nchecks = t->nchecks;
+    if (!t->nchecks)
+        return 0;
+    if (!(bs->checks = b_alloc(b, (size_t)t->nchecks * sizeof(bexpr_t *))))
+        return -1;
+    for (int k = 0; k < t->nchecks; k++)
+        if (!(bs->checks[k] = b_check(b, t, t->checks[k].expr_sql, NULL)))
+            return -1;
+    return 0;
+}
+
+int bind_check_constraint(const bind_env_t *env, const cat_table_t *t, const char *sql, int *single_col,
+                          bexpr_t **out, sql_error_t *err)
+{
+    binder_t *b = arena_alloc(env->arena, sizeof *b);
+    if (!b)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    memset(b, 0, sizeof *b);
+    b->env = env;
+    b->a = env->arena;
+    b->err = err;
+    if (b_param_room(b, 0) < 0)
+        return -1;
+    bexpr_t *e = b_check(b, t, sql, single_col);
+    if (out)
+        *out = e;
+    return e ? 0 : -1;
+}
+
 static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
 {
     bool copy = n->kind == AST_COPY;
@@ -4593,8 +4723,11 @@ static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
             for (int i = 0; i < nv; i++) {
                 int c = target[i];
                 const ast_t *x = row->items[i];
-                bexpr_t *e = x->kind == AST_DEFAULT ? b_default(b, t, c)
-                                                    : b_assign(b, b_expr(b, x, &empty), &t->cols[c], x->location);
+                int idv = x->kind == AST_DEFAULT ? 1 : b_identity_value(b, t, c, n->insert.overriding);
+                if (idv < 0)
+                    return -1;
+                bexpr_t *e = idv ? b_default(b, t, c)
+                                 : b_assign(b, b_expr(b, x, &empty), &t->cols[c], x->location);
                 if (!e)
                     return -1;
                 vals[c] = e;
@@ -4626,8 +4759,11 @@ static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
             p->project.exprs[c] = NULL;
         for (int i = 0; i < nvis; i++) {
             int c = target[i];
+            int idv = b_identity_value(b, t, c, n->insert.overriding);
+            if (idv < 0)
+                return -1;
             bexpr_t *e = bx_col(b, i, sp->types[i], sp->typmods[i], names[i]);
-            if (!(p->project.exprs[c] = b_assign(b, e, &t->cols[c], -1)))
+            if (!(p->project.exprs[c] = idv ? b_default(b, t, c) : b_assign(b, e, &t->cols[c], -1)))
                 return -1;
         }
         for (int c = 0; c < t->ncols; c++)
@@ -4639,7 +4775,140 @@ static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
         p->typmods[c] = t->cols[c].typmod;
     }
     bs->plan = p;
+    if (b_checks(b, bs, t) < 0)
+        return -1;
+    if (!copy && n->insert.conflict_action && b_on_conflict(b, n, bs, t) < 0)
+        return -1;
     return copy ? 0 : b_returning(b, bs, t, n->insert.nreturning, n->insert.returning);
+}
+
+/* Whether the column names `cols` are exactly the attnums `att` as a set. */
+static bool b_same_cols(binder_t *b, const cat_table_t *t, int n, const char **cols, int na, const int16_t *att)
+{
+    if (n == 0 || na == 0)
+        return false;
+    for (int i = 0; i < n; i++) {
+        bool found = false;
+        for (int k = 0; k < na; k++) {
+            for (int c = 0; c < t->ncols; c++)
+                if (!t->cols[c].dropped && t->cols[c].attnum == att[k] && !strcmp(t->cols[c].name, cols[i]))
+                    found = true;
+        }
+        if (!found)
+            return false;
+    }
+    for (int k = 0; k < na; k++) {
+        bool found = false;
+        for (int i = 0; i < n; i++)
+            for (int c = 0; c < t->ncols; c++)
+                if (t->cols[c].attnum == att[k] && !strcmp(t->cols[c].name, cols[i]))
+                    found = true;
+        if (!found)
+            return false;
+    }
+    (void)b;
+    return true;
+}
+
+/* INSERT ... ON CONFLICT: the arbiter must be the primary key (unique indexes are
+ * checked at statement end and cannot arbitrate: 0A000); DO UPDATE's SET and WHERE
+ * bind over the table's columns followed by EXCLUDED's. */
+static int b_on_conflict(binder_t *b, const ast_t *n, bound_stmt_t *bs, const cat_table_t *t)
+{
+    const ast_t *rv = n->insert.table;
+    bool upd = n->insert.conflict_action == 2;
+    if (n->insert.conflict_has_where)
+        return sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "ON CONFLICT with an index predicate is not supported");
+    const char *con = n->insert.conflict_constraint;
+    int nc = n->insert.nconflict_cols;
+    if (con) {
+        if (!(t->npk && t->pk_name && !strcmp(con, t->pk_name))) {
+            for (int k = 0; k < t->nindexes; k++)
+                if (t->indexes[k].unique && !strcmp(t->indexes[k].name, con))
+                    return sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                                     "ON CONFLICT on a unique index other than the primary key is not supported");
+            return sql_error(b->err, SQLSTATE_UNDEFINED_OBJECT, "constraint \"%s\" for table \"%s\" does not exist",
+                             con, t->name);
+        }
+    } else if (nc) {
+        for (int i = 0; i < nc; i++) {
+            bool found = false;
+            for (int c = 0; c < t->ncols; c++)
+                found |= !t->cols[c].dropped && !strcmp(t->cols[c].name, n->insert.conflict_cols[i]);
+            if (!found)
+                return sql_error(b->err, SQLSTATE_UNDEFINED_COLUMN, "column \"%s\" does not exist",
+                                 n->insert.conflict_cols[i]);
+        }
+        if (!b_same_cols(b, t, nc, n->insert.conflict_cols, t->npk, t->pk_attnums)) {
+            for (int k = 0; k < t->nindexes; k++)
+                if (t->indexes[k].unique &&
+                    b_same_cols(b, t, nc, n->insert.conflict_cols, t->indexes[k].ncols, t->indexes[k].attnums))
+                    return sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                                     "ON CONFLICT on a unique index other than the primary key is not supported");
+            return sql_error(b->err, "42P10",
+                             "there is no unique or exclusion constraint matching the ON CONFLICT specification");
+        }
+    } else if (upd) {
+        sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "ON CONFLICT DO UPDATE requires inference specification or "
+                  "constraint name");
+        sql_error_hint(b->err, "For example, ON CONFLICT (column_name).");
+        return -1;
+    } else if (catalog_table_has_unique(t)) {
+        return sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                         "ON CONFLICT DO NOTHING on a table with unique indexes is not supported");
+    }
+    bs->upsert = n->insert.conflict_action;
+    if (!upd)
+        return 0;
+    scope_t *sc = b_table_scope(b, t, rv->rangevar.alias);
+    bsrc_t *ex = sc ? src_new(b, t->ncols) : NULL;
+    if (!ex)
+        return -1;
+    for (int i = 0; i < t->ncols; i++) {
+        ex->names[i] = t->cols[i].dropped ? NULL : t->cols[i].name;
+        ex->types[i] = t->cols[i].type;
+        ex->typmods[i] = t->cols[i].typmod;
+    }
+    ex->alias = "excluded";
+    ex->table_oid = t->oid;
+    if (scope_add(b, sc, ex) < 0)
+        return -1;
+    int k = n->insert.nconflict_set;
+    bs->nset = k;
+    bs->set_idx = b_alloc(b, (size_t)(k + 1) * sizeof(int));
+    bs->set_exprs = b_alloc(b, (size_t)(k + 1) * sizeof(bexpr_t *));
+    if (!bs->set_idx || !bs->set_exprs)
+        return -1;
+    b->agg_allowed = false;
+    b->agg_context = "UPDATE";
+    for (int i = 0; i < k; i++) {
+        int c = b_table_col(b, t, n->insert.conflict_set_cols[i], -1);
+        if (c < 0)
+            return -1;
+        for (int j = 0; j < i; j++)
+            if (bs->set_idx[j] == c)
+                return sql_error(b->err, "42601", "multiple assignments to same column \"%s\"", t->cols[c].name);
+        for (int p = 0; p < t->npk; p++)
+            if (t->pk_attnums[p] == t->cols[c].attnum)
+                return sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                                 "ON CONFLICT DO UPDATE of a primary key column is not supported");
+        const ast_t *x = n->insert.conflict_set_exprs[i];
+        if (t->cols[c].identity == 'a' && x->kind != AST_DEFAULT) {
+            sql_error(b->err, "428C9", "column \"%s\" can only be updated to DEFAULT", t->cols[c].name);
+            sql_error_detail(b->err, "Column \"%s\" is an identity column defined as GENERATED ALWAYS.",
+                             t->cols[c].name);
+            return -1;
+        }
+        bs->set_idx[i] = c;
+        bexpr_t *e = x->kind == AST_DEFAULT ? b_default(b, t, c)
+                                            : b_assign(b, b_expr(b, x, sc), &t->cols[c], x->location);
+        if (!e)
+            return -1;
+        bs->set_exprs[i] = e;
+    }
+    if (n->insert.conflict_where && !(bs->where = b_where(b, n->insert.conflict_where, sc, "WHERE")))
+        return -1;
+    return 0;
 }
 
 static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
@@ -4675,6 +4944,12 @@ static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
                 }
             bs->set_idx[i] = c;
             const ast_t *x = n->update.set_exprs[i];
+            if (t->cols[c].identity == 'a' && x->kind != AST_DEFAULT) {
+                sql_error(b->err, "428C9", "column \"%s\" can only be updated to DEFAULT", t->cols[c].name);
+                sql_error_detail(b->err, "Column \"%s\" is an identity column defined as GENERATED ALWAYS.",
+                                 t->cols[c].name);
+                return -1;
+            }
             bexpr_t *e = x->kind == AST_DEFAULT ? b_default(b, t, c)
                                                 : b_assign(b, b_expr(b, x, sc), &t->cols[c], x->location);
             if (!e)
@@ -4685,6 +4960,8 @@ static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
                     bs->set_changes_pk = true;
         }
     }
+    if (upd && b_checks(b, bs, t) < 0)
+        return -1;
     const ast_t *where = upd ? n->update.where : n->del.where;
     if (where) {
         if (!(bs->where = b_where(b, where, sc, "WHERE")))
@@ -4756,6 +5033,8 @@ bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error
     case AST_DELETE: bs->kind = ST_DELETE; rc = b_update_delete(b, stmt, bs); break;
     case AST_CREATE_TABLE: bs->kind = ST_CREATE; break;
     case AST_DROP_TABLE: bs->kind = ST_DROP; break;
+    case AST_CREATE_SEQ: bs->kind = ST_CREATE; break;
+    case AST_DROP_SEQ: bs->kind = ST_DROP; break;
     case AST_CREATE_INDEX: bs->kind = ST_CREATE; break;
     case AST_EXPLAIN: rc = b_explain(b, stmt, bs); break;
     case AST_DROP_INDEX: bs->kind = ST_DROP; break;

@@ -35,6 +35,8 @@ extern const builtin_t builtins_bytea[];       /* sql/builtins_bytea.c */
 extern const int builtins_bytea_count;
 extern const builtin_t builtins_numeric[];     /* sql/builtins_numeric.c */
 extern const int builtins_numeric_count;
+extern const builtin_t builtins_seq[];         /* sql/sequence.c */
+extern const int builtins_seq_count;
 
 #define T TYPE_TEXT
 #define I4 TYPE_INT4
@@ -163,7 +165,7 @@ static const builtin_t builtin_table[] = {
 int builtin_count(void)
 {
     return BUILTIN_TABLE_COUNT + builtins_catalog_count + builtins_vector_count + builtins_json_count +
-           builtins_bytea_count + builtins_numeric_count;
+           builtins_bytea_count + builtins_numeric_count + builtins_seq_count;
 }
 
 const builtin_t *builtin_at(int i)
@@ -178,7 +180,9 @@ const builtin_t *builtin_at(int i)
     i -= builtins_vector_count;
     if (i < builtins_json_count) return &builtins_json[i];
     i -= builtins_json_count;
-    return i < builtins_bytea_count ? &builtins_bytea[i] : &builtins_numeric[i - builtins_bytea_count];
+    if (i < builtins_bytea_count) return &builtins_bytea[i];
+    i -= builtins_bytea_count;
+    return i < builtins_numeric_count ? &builtins_numeric[i] : &builtins_seq[i - builtins_numeric_count];
 }
 
 /* Number of fixed leading arguments of a variadic entry. */

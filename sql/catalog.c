@@ -121,6 +121,16 @@ bool catalog_table_has_unique(const cat_table_t *t)
     return false;
 }
 
+const cat_table_t *catalog_owned_sequence(const catalog_t *c, uint32_t table_oid, int16_t attnum)
+{
+    for (int i = 0; i < c->ntables; i++) {
+        const cat_table_t *t = c->tables[i];
+        if (t->seq && t->seq->owner_table == table_oid && t->seq->owner_attnum == attnum)
+            return t;
+    }
+    return NULL;
+}
+
 /* Whether `name` is taken by a relation of the namespace: a table, an index, or the
  * implicit index of a primary key (PostgreSQL keeps them all in pg_class). */
 bool catalog_relation_exists(const catalog_t *c, uint32_t namespace_oid, const char *name)
@@ -212,6 +222,35 @@ static cat_table_t *table_copy(cat_snap_t *s, const cat_table_t *t)
             return NULL;
         memcpy(y->attnums, x->attnums, (size_t)x->ncols * sizeof(int16_t));
     }
+    if (t->seq) {
+        if (!(n->seq = arena_alloc(a, sizeof *n->seq)))
+            return NULL;
+        *n->seq = *t->seq;
+    }
+    n->fks = arena_alloc(a, (size_t)(t->nfks + 1) * sizeof(cat_fk_t));
+    if (!n->fks)
+        return NULL;
+    for (int k = 0; k < t->nfks; k++) {
+        const cat_fk_t *x = &t->fks[k];
+        cat_fk_t *y = &n->fks[k];
+        *y = *x;
+        y->name = sdup(s, x->name);
+        y->attnums = arena_alloc(a, (size_t)(x->ncols + 1) * sizeof(int16_t));
+        y->ref_attnums = arena_alloc(a, (size_t)(x->ncols + 1) * sizeof(int16_t));
+        if (!y->name || !y->attnums || !y->ref_attnums)
+            return NULL;
+        memcpy(y->attnums, x->attnums, (size_t)x->ncols * sizeof(int16_t));
+        memcpy(y->ref_attnums, x->ref_attnums, (size_t)x->ncols * sizeof(int16_t));
+    }
+    n->checks = arena_alloc(a, (size_t)(t->nchecks + 1) * sizeof(cat_check_t));
+    if (!n->checks)
+        return NULL;
+    for (int k = 0; k < t->nchecks; k++) {
+        n->checks[k].name = sdup(s, t->checks[k].name);
+        n->checks[k].expr_sql = sdup(s, t->checks[k].expr_sql);
+        if (!n->checks[k].name || !n->checks[k].expr_sql)
+            return NULL;
+    }
     return n;
 }
 
@@ -253,7 +292,8 @@ static void cat_encode(const cat_table_t *t, strbuf_t *b)
         strbuf_put_be16(b, (uint16_t)c->attnum);
         strbuf_put_be32(b, c->type);
         strbuf_put_be32(b, (uint32_t)c->typmod);
-        strbuf_put_u8(b, (uint8_t)(c->not_null | (c->dropped << 1)));
+        strbuf_put_u8(b, (uint8_t)(c->not_null | (c->dropped << 1) | (c->identity == 'a') << 2 |
+                                   (c->identity == 'd') << 3));
         put_str(b, c->default_sql);
     }
     strbuf_put_be16(b, (uint16_t)t->npk);
@@ -283,6 +323,41 @@ static void cat_encode(const cat_table_t *t, strbuf_t *b)
         strbuf_put_be16(b, (uint16_t)x->ncols);
         for (int i = 0; i < x->ncols; i++)
             strbuf_put_be16(b, (uint16_t)x->attnums[i]);
+    }
+    /* a sequence's parameters: a third optional tail */
+    strbuf_put_u8(b, t->seq != NULL);
+    if (t->seq) {
+        const cat_seq_t *q = t->seq;
+        strbuf_put_be32(b, q->type);
+        strbuf_put_be64(b, (uint64_t)q->start);
+        strbuf_put_be64(b, (uint64_t)q->increment);
+        strbuf_put_be64(b, (uint64_t)q->min);
+        strbuf_put_be64(b, (uint64_t)q->max);
+        strbuf_put_be64(b, (uint64_t)q->cache);
+        strbuf_put_u8(b, q->cycle);
+        strbuf_put_be32(b, q->owner_table);
+        strbuf_put_be16(b, (uint16_t)q->owner_attnum);
+    }
+    /* foreign keys: a fourth optional tail */
+    strbuf_put_be16(b, (uint16_t)t->nfks);
+    for (int k = 0; k < t->nfks; k++) {
+        const cat_fk_t *f = &t->fks[k];
+        put_str(b, f->name);
+        strbuf_put_be16(b, (uint16_t)f->ncols);
+        for (int i = 0; i < f->ncols; i++) {
+            strbuf_put_be16(b, (uint16_t)f->attnums[i]);
+            strbuf_put_be16(b, (uint16_t)f->ref_attnums[i]);
+        }
+        strbuf_put_be32(b, f->ref_table);
+        strbuf_put_u8(b, (uint8_t)f->on_delete);
+        strbuf_put_u8(b, (uint8_t)f->on_update);
+        strbuf_put_u8(b, f->match_full);
+    }
+    /* CHECK constraints: a fifth optional tail */
+    strbuf_put_be16(b, (uint16_t)t->nchecks);
+    for (int k = 0; k < t->nchecks; k++) {
+        put_str(b, t->checks[k].name);
+        put_str(b, t->checks[k].expr_sql);
     }
 }
 
@@ -344,6 +419,7 @@ static cat_table_t *cat_decode(cat_snap_t *s, const uint8_t *p, size_t len)
         uint8_t f = (uint8_t)rd_be(&r, 1);
         c->not_null = f & 1;
         c->dropped = (f & 2) != 0;
+        c->identity = f & 4 ? 'a' : f & 8 ? 'd' : 0;
         c->default_sql = rd_str(&r, s);
         if (r.bad || !c->name)
             return NULL;
@@ -395,6 +471,56 @@ static cat_table_t *cat_decode(cat_snap_t *s, const uint8_t *p, size_t len)
             return NULL;
         for (int i = 0; i < x->ncols; i++)
             x->attnums[i] = (int16_t)rd_be(&r, 2);
+    }
+    if (!r.bad && r.p < r.end && rd_be(&r, 1) == 1) {
+        cat_seq_t *q = arena_alloc(&s->arena, sizeof *q);
+        if (!q)
+            return NULL;
+        q->type = (type_oid_t)rd_be(&r, 4);
+        q->start = (int64_t)rd_be(&r, 8);
+        q->increment = (int64_t)rd_be(&r, 8);
+        q->min = (int64_t)rd_be(&r, 8);
+        q->max = (int64_t)rd_be(&r, 8);
+        q->cache = (int64_t)rd_be(&r, 8);
+        q->cycle = rd_be(&r, 1) != 0;
+        q->owner_table = (uint32_t)rd_be(&r, 4);
+        q->owner_attnum = (int16_t)rd_be(&r, 2);
+        t->seq = q;
+    }
+    t->nfks = !r.bad && r.p < r.end ? (int)rd_be(&r, 2) : 0;
+    if (r.bad || t->nfks > LIMIT_SQL_COLUMNS)
+        return NULL;
+    if (!(t->fks = arena_alloc(&s->arena, (size_t)(t->nfks + 1) * sizeof(cat_fk_t))))
+        return NULL;
+    for (int k = 0; k < t->nfks; k++) {
+        cat_fk_t *f = &t->fks[k];
+        f->name = rd_str(&r, s);
+        f->ncols = (int)rd_be(&r, 2);
+        if (r.bad || !f->name || f->ncols < 1 || f->ncols > LIMIT_SQL_INDEX_COLUMNS)
+            return NULL;
+        f->attnums = arena_alloc(&s->arena, (size_t)(f->ncols + 1) * sizeof(int16_t));
+        f->ref_attnums = arena_alloc(&s->arena, (size_t)(f->ncols + 1) * sizeof(int16_t));
+        if (!f->attnums || !f->ref_attnums)
+            return NULL;
+        for (int i = 0; i < f->ncols; i++) {
+            f->attnums[i] = (int16_t)rd_be(&r, 2);
+            f->ref_attnums[i] = (int16_t)rd_be(&r, 2);
+        }
+        f->ref_table = (uint32_t)rd_be(&r, 4);
+        f->on_delete = (char)rd_be(&r, 1);
+        f->on_update = (char)rd_be(&r, 1);
+        f->match_full = rd_be(&r, 1) != 0;
+    }
+    t->nchecks = !r.bad && r.p < r.end ? (int)rd_be(&r, 2) : 0;
+    if (r.bad || t->nchecks > LIMIT_SQL_COLUMNS)
+        return NULL;
+    if (!(t->checks = arena_alloc(&s->arena, (size_t)(t->nchecks + 1) * sizeof(cat_check_t))))
+        return NULL;
+    for (int k = 0; k < t->nchecks; k++) {
+        t->checks[k].name = rd_str(&r, s);
+        t->checks[k].expr_sql = rd_str(&r, s);
+        if (r.bad || !t->checks[k].name || !t->checks[k].expr_sql)
+            return NULL;
     }
     return r.bad ? NULL : t;
 }
@@ -513,6 +639,8 @@ typedef struct ddl_req {
     const cat_table_t *def;
     const cat_index_t *index;    /* DDL_ADD_INDEX */
     const char *name;            /* DDL_DROP_INDEX */
+    int nseqs;                   /* DDL_CREATE: sequences owned by the new table's columns */
+    const cat_table_t *seqs;
     uint32_t oid;
     bool if_not_exists;
     bool existed;
@@ -541,7 +669,16 @@ static void publish_all(cat_snap_t *s)
 }
 
 /* Writes the changed rows in one store transaction on shard 0 and waits until durable. */
+static int persist_many(const cat_table_t *const *puts, int nput, const uint32_t *dels, int ndel,
+                        uint32_t next_oid, sql_error_t *err);
+
 static int persist(const cat_table_t *put, uint32_t del_oid, uint32_t next_oid, sql_error_t *err)
+{
+    return persist_many(put ? &put : NULL, put != NULL, del_oid ? &del_oid : NULL, del_oid != 0, next_oid, err);
+}
+
+static int persist_many(const cat_table_t *const *puts, int nput, const uint32_t *dels, int ndel,
+                        uint32_t next_oid, sql_error_t *err)
 {
     store_t *st = shard_store();
     uint64_t txn_id = hlc_now();
@@ -553,17 +690,18 @@ static int persist(const cat_table_t *put, uint32_t del_oid, uint32_t next_oid, 
     uint8_t key[4];
     uint64_t blocker;
     int rc = STORE_OK;
-    if (put) {
-        cat_encode(put, &b);
-        key_be32(key, put->oid);
+    for (int i = 0; rc == STORE_OK && i < nput; i++) {
+        strbuf_reset(&b);
+        cat_encode(puts[i], &b);
+        key_be32(key, puts[i]->oid);
         if (b.oom)
             rc = STORE_ENOMEM;
         else
             rc = store_write(st, t, STORE_W_PUT, CAT_STORE_TABLE_ID, key, 4, (const uint8_t *)b.data,
                              (uint32_t)b.len, &blocker);
     }
-    if (rc == STORE_OK && del_oid) {
-        key_be32(key, del_oid);
+    for (int i = 0; rc == STORE_OK && i < ndel; i++) {
+        key_be32(key, dels[i]);
         rc = store_write(st, t, STORE_W_DELETE, CAT_STORE_TABLE_ID, key, 4, NULL, 0, &blocker);
     }
     if (rc == STORE_OK) {
@@ -660,20 +798,39 @@ static int ddl_apply(ddl_req_t *r)
             }
             return sql_error(&r->err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists", r->def->name);
         }
-        if (cur->pub.ntables >= LIMIT_TABLES)
+        for (int k = 0; k < r->nseqs; k++)
+            if (catalog_relation_exists(&cur->pub, r->def->namespace_oid, r->seqs[k].name))
+                return sql_error(&r->err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists",
+                                 r->seqs[k].name);
+        if (cur->pub.ntables + r->nseqs >= LIMIT_TABLES)
             return sql_error(&r->err, SQLSTATE_PROGRAM_LIMIT, "too many tables (at most %d)", LIMIT_TABLES);
     }
-    cat_snap_t *s = snap_new(cur->pub.version + 1, cur->pub.ntables + 1);
+    cat_snap_t *s = snap_new(cur->pub.version + 1, cur->pub.ntables + 1 + r->nseqs);
     if (!s)
         return sql_error(&r->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
     s->next_oid = cur->next_oid;
     int n = 0;
     uint32_t skip = r->op == DDL_DROP || r->op == DDL_REPLACE ? r->oid : 0;
+    uint32_t dels[CAT_OWNED_SEQS_MAX + 2];
+    int ndel = 0;
+    const cat_table_t *puts[2 * CAT_OWNED_SEQS_MAX + 1];
+    int nput = 0;
     for (int i = 0; i < cur->pub.ntables; i++) {
         if (cur->pub.tables[i]->oid == skip)
             continue;
-        if (!(s->pub.tables[n++] = table_copy(s, cur->pub.tables[i])))
+        const cat_seq_t *q = cur->pub.tables[i]->seq;
+        bool owned = q && q->owner_table == r->oid && r->oid;
+        if (r->op == DDL_DROP && owned && ndel < CAT_OWNED_SEQS_MAX) {
+            dels[ndel++] = cur->pub.tables[i]->oid;     /* owned sequences go with their table */
+            continue;
+        }
+        cat_table_t *c = table_copy(s, cur->pub.tables[i]);
+        if (!(s->pub.tables[n++] = c))
             goto oom;
+        if (r->op == DDL_REPLACE && owned && r->def->oid != r->oid && nput < CAT_OWNED_SEQS_MAX) {
+            c->seq->owner_table = r->def->oid;          /* the table moved to a new OID */
+            puts[nput++] = c;
+        }
     }
     cat_table_t *nt = NULL;
     if (r->op == DDL_CREATE || r->op == DDL_REPLACE) {
@@ -690,10 +847,24 @@ static int ddl_apply(ddl_req_t *r)
             s->next_oid = nt->oid + 1;
         s->pub.tables[n++] = nt;
     }
+    if (nt)
+        puts[nput++] = nt;
+    for (int k = 0; r->op == DDL_CREATE && k < r->nseqs && k < CAT_OWNED_SEQS_MAX; k++) {
+        cat_table_t *q = table_copy(s, &r->seqs[k]);
+        if (!q || !q->seq)
+            goto oom;
+        q->oid = s->next_oid++;
+        q->create_ts = nt->create_ts;
+        q->seq->owner_table = nt->oid;
+        s->pub.tables[n++] = q;
+        puts[nput++] = q;
+    }
     s->pub.ntables = n;
     snap_sort(s);
     uint32_t del = r->op == DDL_DROP ? r->oid : (r->op == DDL_REPLACE && r->def->oid != r->oid ? r->oid : 0);
-    if (persist(nt, del, s->next_oid, &r->err) < 0) {
+    if (del)
+        dels[ndel++] = del;
+    if (persist_many(puts, nput, dels, ndel, s->next_oid, &r->err) < 0) {
         snap_free(s);
         return -1;
     }
@@ -732,7 +903,14 @@ static int ddl_run(ddl_req_t *r, sql_error_t *err)
 
 int catalog_create_table(const cat_table_t *def, bool if_not_exists, bool *existed, sql_error_t *err)
 {
-    ddl_req_t r = {.op = DDL_CREATE, .def = def, .if_not_exists = if_not_exists};
+    return catalog_create_table_seqs(def, 0, NULL, if_not_exists, existed, err);
+}
+
+int catalog_create_table_seqs(const cat_table_t *def, int nseqs, const cat_table_t *seqs, bool if_not_exists,
+                              bool *existed, sql_error_t *err)
+{
+    ASSERT(nseqs >= 0 && nseqs <= CAT_OWNED_SEQS_MAX);
+    ddl_req_t r = {.op = DDL_CREATE, .def = def, .if_not_exists = if_not_exists, .nseqs = nseqs, .seqs = seqs};
     if (ddl_run(&r, err) < 0)
         return -1;
     *existed = r.existed;

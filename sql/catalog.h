@@ -31,6 +31,9 @@
 #define CAT_NS_PUBLIC        2200
 #define CAT_NS_INFO_SCHEMA   13000
 #define CAT_SUPERUSER_OID    10         /* the bootstrap role, as PostgreSQL */
+#define SEQ_STORE_TABLE_ID   2          /* sequence values in shard 0's store (sql/sequence.c) */
+#define CAT_OWNED_SEQS_MAX   32         /* SERIAL / IDENTITY columns per table: bounds the one
+                                         * catalog change that creates or drops them */
 
 typedef struct cat_column {
     const char *name;
@@ -40,7 +43,19 @@ typedef struct cat_column {
     bool not_null;
     bool dropped;
     const char *default_sql;     /* DEFAULT expression as SQL text (deparsed), or NULL */
+    char identity;               /* 0, 'a' GENERATED ALWAYS, 'd' BY DEFAULT AS IDENTITY: default_sql
+                                  * then holds the nextval of the owned sequence */
 } cat_column_t;
+
+/* A sequence (relkind 'S', CREATE SEQUENCE / SERIAL / IDENTITY, sql/sequence.h): its
+ * definition lives here, its current value in shard 0's store (SEQ_STORE_TABLE_ID). */
+typedef struct cat_seq {
+    type_oid_t type;             /* int2, int4 or int8 (AS type) */
+    int64_t start, increment, min, max, cache;
+    bool cycle;
+    uint32_t owner_table;        /* OWNED BY table (SERIAL / IDENTITY), 0 if none */
+    int16_t owner_attnum;
+} cat_seq_t;
 
 /* An HNSW vector index (CREATE INDEX ... USING hnsw): one graph per shard over that
  * shard's rows (sql/vindex.h). Stored with its table. */
@@ -61,11 +76,27 @@ typedef struct cat_index {
     int16_t *attnums;
 } cat_index_t;
 
+/* A FOREIGN KEY of the table: (attnums) references ref_table's primary key columns
+ * ref_attnums (same order). Enforced by sql/constraints.c. Actions: 'a' NO ACTION,
+ * 'r' RESTRICT, 'c' CASCADE, 'n' SET NULL, 'd' SET DEFAULT. */
+typedef struct cat_fk {
+    const char *name;            /* "<table>_<col>_fkey" by default */
+    int ncols;                   /* 1..LIMIT_SQL_INDEX_COLUMNS */
+    int16_t *attnums;
+    uint32_t ref_table;
+    int16_t *ref_attnums;
+    char on_delete, on_update;
+    bool match_full;
+} cat_fk_t;
+
+/* A CHECK constraint: its expression as SQL text over the table's columns. */
+typedef struct cat_check { const char *name; const char *expr_sql; } cat_check_t;
+
 typedef struct cat_table {
     uint32_t oid;                /* also the storage table id */
     uint32_t namespace_oid;
     const char *name;
-    char relkind;                /* 'r' table, 'v' view (later), 'i' index (later) */
+    char relkind;                /* 'r' table, 'S' sequence, 'v' view (later) */
     int ncols;                   /* including dropped slots */
     cat_column_t *cols;
     int npk;                     /* 0 = hidden row id key */
@@ -77,6 +108,11 @@ typedef struct cat_table {
     cat_vindex_t *vindexes;
     int nindexes;                /* CREATE INDEX definitions, in creation order */
     cat_index_t *indexes;
+    cat_seq_t *seq;              /* relkind 'S' only (ncols 0), else NULL */
+    int nfks;                    /* FOREIGN KEY constraints of this (child) table */
+    cat_fk_t *fks;
+    int nchecks;                 /* CHECK constraints, checked on every written row */
+    cat_check_t *checks;
 } cat_table_t;
 
 typedef struct catalog {
@@ -100,6 +136,8 @@ const cat_table_t *catalog_table_by_oid(const catalog_t *c, uint32_t oid);
 bool catalog_relation_exists(const catalog_t *c, uint32_t namespace_oid, const char *name);
 const cat_index_t *catalog_index_by_name(const catalog_t *c, uint32_t namespace_oid, const char *name,
                                          const cat_table_t **table);
+/* The sequence owned by column attnum of table table_oid (SERIAL / IDENTITY), or NULL. */
+const cat_table_t *catalog_owned_sequence(const catalog_t *c, uint32_t table_oid, int16_t attnum);
 /* Whether the table has a UNIQUE index (writes must run the uniqueness check). */
 bool catalog_table_has_unique(const cat_table_t *t);
 #endif

@@ -32,6 +32,11 @@ int catalog_attach(void);
 void catalog_detach(void);
 /* def->oid is ignored and assigned; *existed set when if_not_exists found the name. */
 int catalog_create_table(const cat_table_t *def, bool if_not_exists, bool *existed, sql_error_t *err);
+/* The same, creating in the same catalog version the sequences seqs[0..nseqs) owned by
+ * its columns (SERIAL / IDENTITY: seq->owner_attnum set, owner_table filled in here).
+ * DROP of the table drops them too. */
+int catalog_create_table_seqs(const cat_table_t *def, int nseqs, const cat_table_t *seqs, bool if_not_exists,
+                              bool *existed, sql_error_t *err);
 int catalog_drop_table(uint32_t oid, sql_error_t *err);
 /* Replaces table old_oid by def (def->oid may differ: the rows moved to a new
  * storage id). */

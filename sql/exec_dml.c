@@ -15,6 +15,9 @@
 #include "sql/catalog_int.h"
 #include "sql/exec_int.h"
 #include "sql/parse.h"
+#include "sql/constraints.h"
+#include "sql/exec_upsert.h"
+#include "sql/sequence.h"
 #include "sql/types_vector.h"
 
 #define INSERT_FLUSH_BYTES (1u << 20)   /* per-shard buffer sent once it reaches this */
@@ -136,6 +139,9 @@ static int insert_from(exec_ctx_t *ctx, const bound_stmt_t *bs, const cat_table_
     arena_init(&scratch, LIMIT_SQL_STMT_ARENA_BYTES);
     if (!vals || !nulls)
         rc = oom(err);
+    fk_pending_t *fkp = fk_pending_new(ctx, t, err);     /* foreign keys: checked once written */
+    if (!fkp && sql_error_is_set(err))
+        rc = -1;
     while (rc == 0) {
         batch_t *b;
         int r = op->next(op, &b, err);
@@ -143,12 +149,23 @@ static int insert_from(exec_ctx_t *ctx, const bound_stmt_t *bs, const cat_table_
             rc = -1;
         if (r <= 0)
             break;
+        if (bs->nchecks) {
+            arena_reset(&scratch);
+            expr_ctx_t x = ctx->ex;
+            x.arena = &scratch;
+            if (check_constraints_eval(&x, bs, b, err) < 0) {
+                rc = -1;
+                break;
+            }
+        }
         for (int i = 0; i < b->nrows && rc == 0; i++) {
             for (int c = 0; c < t->ncols; c++) {
                 vals[c] = b->vals[c][i];
                 nulls[c] = b->nulls[c][i];
             }
             rc = route_row(t, types, vals, nulls, bufs, &kb, &vb, err);
+            if (rc == 0 && fkp)
+                rc = fk_pending_add(fkp, vals, nulls, err);
         }
         if (rc == 0 && ret && bs->nreturning) {
             arena_reset(&scratch);
@@ -173,7 +190,9 @@ static int insert_from(exec_ctx_t *ctx, const bound_stmt_t *bs, const cat_table_
             rc = exec_check_cancel(ctx, err);
     }
     if (rc == 0)
-        rc = ins_flush(ctx, bs, bufs, autocommit && !flushed, count, err);
+        rc = ins_flush(ctx, bs, bufs, autocommit && !flushed && !fkp, count, err);
+    if (rc == 0 && fkp)
+        rc = fk_pending_check(fkp, err);
     for (int s = 0; s < n; s++)
         strbuf_free(&bufs[s]);
     strbuf_free(&kb);
@@ -229,9 +248,12 @@ static int exec_insert(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit,
         exec_op_t src = {.ctx = ctx, .next = rs_src_next};
         rs_src_t st = {rs, 0};
         src.st = &st;
+        if (bs->upsert)
+            return exec_upsert(ctx, bs, &src, ret, count, err);
         return insert_from(ctx, bs, t, bs->coltypes, &src, autocommit, ret, count, err);
     }
-    rc = insert_from(ctx, bs, t, bs->coltypes, op, autocommit, ret, count, err);
+    rc = bs->upsert ? exec_upsert(ctx, bs, op, ret, count, err)
+                    : insert_from(ctx, bs, t, bs->coltypes, op, autocommit, ret, count, err);
     exec_close(op);
     return rc;
 }
@@ -375,6 +397,10 @@ static const cat_table_t *resolve_table(exec_ctx_t *ctx, const ast_t *rv, bool m
     const cat_table_t *t = catalog_table_by_name(ctx->catalog, CAT_NS_PUBLIC, rv->rangevar.name);
     if (!t && !missing_ok)
         sql_error(err, SQLSTATE_UNDEFINED_TABLE, "relation \"%s\" does not exist", rv->rangevar.name);
+    if (t && t->relkind == 'S') {
+        sql_error(err, "42809", "\"%s\" is not a table", rv->rangevar.name);
+        return NULL;
+    }
     return t;
 }
 
@@ -455,7 +481,9 @@ int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
     def.ncols = n;
     def.cols = arena_alloc(ctx->arena, (size_t)(n + 1) * sizeof(cat_column_t));
     def.pk_attnums = arena_alloc(ctx->arena, (size_t)(a->create.npk + 1) * sizeof(int16_t));
-    if (!def.cols || !def.pk_attnums)
+    cat_table_t *seqs = arena_alloc(ctx->arena, CAT_OWNED_SEQS_MAX * sizeof(cat_table_t));
+    int nseqs = 0;
+    if (!def.cols || !def.pk_attnums || !seqs)
         return oom(err);
     for (int i = 0; i < n; i++) {
         const ast_coldef_t *cd = &a->create.cols[i];
@@ -470,6 +498,22 @@ int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
             return -1;
         c->not_null = cd->not_null;
         c->default_sql = cd->default_sql;
+        if (cd->serial_bytes || cd->identity) {
+            /* SERIAL / IDENTITY: an owned sequence created with the table (sql/sequence.c) */
+            if (nseqs >= CAT_OWNED_SEQS_MAX)
+                return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many serial or identity columns (at most %d)",
+                                 CAT_OWNED_SEQS_MAX);
+            if (seq_column_prepare(ctx->arena, ctx->catalog, def.name, cd, c->type, &seqs[nseqs], &c->default_sql,
+                                   err) < 0)
+                return -1;
+            for (int k = 0; k < nseqs; k++)      /* two columns of one table: distinct names */
+                if (!strcmp(seqs[k].name, seqs[nseqs].name))
+                    return sql_error(err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists",
+                                     seqs[nseqs].name);
+            seqs[nseqs].seq->owner_attnum = c->attnum;
+            nseqs++;
+            c->identity = cd->identity;
+        }
     }
     def.npk = a->create.npk;
     for (int k = 0; k < def.npk; k++) {
@@ -510,8 +554,11 @@ int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
         }
         def.pk_name = pk;
     }
+    if (fk_define(ctx->arena, ctx->catalog, a, &def, err) < 0 ||
+        check_define(ctx->arena, ctx->catalog, a, &def, err) < 0)
+        return -1;
     bool existed = false;
-    if (catalog_create_table(&def, a->create.if_not_exists, &existed, err) < 0)
+    if (catalog_create_table_seqs(&def, nseqs, seqs, a->create.if_not_exists, &existed, err) < 0)
         return -1;
     if (existed && notice) {
         char msg[256];
@@ -529,8 +576,34 @@ int exec_drop_tables(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, voi
         return oom(err);
     for (int i = 0; i < a->drop.n; i++) {
         ts[i] = resolve_table(ctx, a->drop.tables[i], a->drop.if_exists, err);
-        if (!ts[i] && sql_error_is_set(err))
+        if (!ts[i] && sql_error_is_set(err)) {
+            if (!strcmp(err->sqlstate, "42809"))
+                sql_error_hint(err, "Use DROP SEQUENCE to remove a sequence.");
             return -1;
+        }
+    }
+    for (int i = 0; i < a->drop.n; i++) {
+        /* a table referenced by a foreign key of a table not dropped with it: 2BP01 */
+        strbuf_t deps;
+        strbuf_init(&deps);
+        for (int k = 0; ts[i] && k < ctx->catalog->ntables; k++) {
+            const cat_table_t *child = ctx->catalog->tables[k];
+            bool dropped = false;
+            for (int j = 0; j < a->drop.n; j++)
+                dropped |= ts[j] && ts[j]->oid == child->oid;
+            for (int f = 0; !dropped && f < child->nfks; f++)
+                if (child->fks[f].ref_table == ts[i]->oid)
+                    strbuf_printf(&deps, "%sconstraint %s on table %s depends on table %s", deps.len ? "\n" : "",
+                                  child->fks[f].name, child->name, ts[i]->name);
+        }
+        if (deps.len) {
+            sql_error(err, "2BP01", "cannot drop table %s because other objects depend on it", ts[i]->name);
+            sql_error_detail(err, "%s", deps.data);
+            sql_error_hint(err, "Use DROP ... CASCADE to drop the dependent objects too.");
+            strbuf_free(&deps);
+            return -1;
+        }
+        strbuf_free(&deps);
         if (!ts[i] && notice) {
             char msg[256];
             snprintf(msg, sizeof msg, "table \"%s\" does not exist, skipping", a->drop.tables[i]->rangevar.name);
@@ -541,8 +614,17 @@ int exec_drop_tables(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, voi
         if (!ts[i])
             continue;
         uint32_t oid = ts[i]->oid;
+        uint32_t owned[CAT_OWNED_SEQS_MAX];
+        int nowned = 0;
+        for (int k = 0; k < ctx->catalog->ntables && nowned < CAT_OWNED_SEQS_MAX; k++) {
+            const cat_table_t *q = ctx->catalog->tables[k];
+            if (q->seq && q->seq->owner_table == oid)
+                owned[nowned++] = q->oid;
+        }
         if (catalog_drop_table(oid, err) < 0 || clear_everywhere(oid, err) < 0)
             return -1;
+        for (int k = 0; k < nowned; k++)
+            seq_forget(owned[k]);      /* the catalog dropped them with the table */
     }
     return 0;
 }
@@ -555,6 +637,20 @@ int exec_truncate(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
     for (int i = 0; i < a->drop.n; i++)
         if (!(ts[i] = resolve_table(ctx, a->drop.tables[i], false, err)))
             return -1;
+    for (int i = 0; i < a->drop.n; i++) {
+        const cat_fk_t *fk;
+        const cat_table_t *child = fk_referencing(ctx->catalog, ts[i], &fk);
+        bool with = false;
+        for (int j = 0; child && j < a->drop.n; j++)
+            with |= ts[j]->oid == child->oid;
+        if (child && !with) {
+            sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "cannot truncate a table referenced in a foreign key "
+                      "constraint");
+            sql_error_detail(err, "Table \"%s\" references \"%s\".", child->name, ts[i]->name);
+            sql_error_hint(err, "Truncate table \"%s\" at the same time, or use TRUNCATE ... CASCADE.", child->name);
+            return -1;
+        }
+    }
     for (int i = 0; i < a->drop.n; i++)
         if (clear_everywhere(ts[i]->oid, err) < 0)
             return -1;

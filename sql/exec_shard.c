@@ -19,6 +19,7 @@
 #include "core/hlc.h"
 #include "core/rt.h"
 #include "shards/shard.h"
+#include "sql/constraints.h"
 #include "sql/exec_int.h"
 
 /* ---- keys and rows ---- */
@@ -739,7 +740,7 @@ static int modify_row(frag_write_t *f, store_txn_t *t, const cand_t *c, arena_t 
             nv[col] = nb->vals[col][0];
             nn[col] = nb->nulls[col][0];
         }
-        if (exec_check_not_null(tab, nv, nn, &f->err) < 0)
+        if (exec_check_not_null(tab, nv, nn, &f->err) < 0 || check_constraints_eval(&f->ex, bs, nb, &f->err) < 0)
             return -1;
         strbuf_reset(sb);
         row_encode(ncols, bs->coltypes, nv, nn, sb);

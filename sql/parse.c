@@ -1288,12 +1288,66 @@ static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s)
     return n;
 }
 
+/* UPDATE's SET list (also ON CONFLICT DO UPDATE SET). */
+static int p_set_list(pctx_t *c, size_t k, pnode_t **items, int *nset, const char ***cols, ast_t ***exprs)
+{
+    *nset = (int)k;
+    *cols = p_alloc(c, (k + 1) * sizeof(char *));
+    *exprs = p_alloc(c, (k + 1) * sizeof(ast_t *));
+    if (!*cols || !*exprs)
+        return -1;
+    for (size_t i = 0; i < k; i++) {
+        const PgQuery__ResTarget *t = items[i]->res_target;
+        if (t->n_indirection) {
+            p_unsupported(c, "UPDATE of array elements or fields", t->location);
+            return -1;
+        }
+        if (t->val && t->val->node_case == PG_QUERY__NODE__NODE_MULTI_ASSIGN_REF) {
+            p_unsupported(c, "multiple-column UPDATE", t->location);
+            return -1;
+        }
+        (*cols)[i] = p_str(c, t->name);
+        if (!((*exprs)[i] = p_expr(c, t->val)))
+            return -1;
+    }
+    return 0;
+}
+
+static int p_on_conflict(pctx_t *c, const PgQuery__OnConflictClause *oc, ast_t *n)
+{
+    n->insert.conflict_action = oc->action == PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_UPDATE ? 2 : 1;
+    const PgQuery__InferClause *inf = oc->infer;
+    if (inf) {
+        if (inf->conname && inf->conname[0])
+            n->insert.conflict_constraint = p_str(c, inf->conname);
+        n->insert.conflict_has_where = inf->where_clause != NULL;
+        n->insert.nconflict_cols = (int)inf->n_index_elems;
+        n->insert.conflict_cols = p_alloc(c, (inf->n_index_elems + 1) * sizeof(char *));
+        if (!n->insert.conflict_cols)
+            return -1;
+        for (size_t i = 0; i < inf->n_index_elems; i++) {
+            const pnode_t *e = inf->index_elems[i];
+            if (e->node_case != PG_QUERY__NODE__NODE_INDEX_ELEM || !e->index_elem->name) {
+                p_unsupported(c, "this ON CONFLICT target", inf->location);
+                return -1;
+            }
+            n->insert.conflict_cols[i] = p_str(c, e->index_elem->name);
+        }
+    }
+    if (n->insert.conflict_action == 2) {
+        if (p_set_list(c, oc->n_target_list, oc->target_list, &n->insert.nconflict_set,
+                       &n->insert.conflict_set_cols, &n->insert.conflict_set_exprs) < 0)
+            return -1;
+        if (oc->where_clause && !(n->insert.conflict_where = p_expr(c, oc->where_clause)))
+            return -1;
+    }
+    return 0;
+}
+
 static ast_t *p_insert_body(pctx_t *c, const PgQuery__InsertStmt *s);
 
 static ast_t *p_insert(pctx_t *c, const PgQuery__InsertStmt *s)
 {
-    if (s->on_conflict_clause)
-        return p_unsupported(c, "ON CONFLICT", -1);
     int saved = c->nctes;
     if (s->with_clause && p_with(c, s->with_clause) < 0)
         return NULL;
@@ -1323,6 +1377,10 @@ static ast_t *p_insert_body(pctx_t *c, const PgQuery__InsertStmt *s)
     }
     if (p_targets(c, s->n_returning_list, s->returning_list, &n->insert.nreturning,
                   &n->insert.returning) < 0)
+        return NULL;
+    n->insert.overriding = s->override == PG_QUERY__OVERRIDING_KIND__OVERRIDING_SYSTEM_VALUE ? 1
+                         : s->override == PG_QUERY__OVERRIDING_KIND__OVERRIDING_USER_VALUE ? 2 : 0;
+    if (s->on_conflict_clause && p_on_conflict(c, s->on_conflict_clause, n) < 0)
         return NULL;
     return n;
 }
@@ -1408,6 +1466,110 @@ static int p_pk_cols(pctx_t *c, const PgQuery__Constraint *k, int *n, const char
     return 0;
 }
 
+static const char *p_defarg(pctx_t *c, const pnode_t *a);
+
+/* Sequence options (CREATE SEQUENCE, GENERATED ... AS IDENTITY (...)) as name/value
+ * text pairs; sql/sequence.c checks and applies them. */
+static int p_seq_options(pctx_t *c, size_t n, pnode_t **opts, int *nout, const char ***names,
+                         const char ***values)
+{
+    *nout = 0;
+    *names = p_alloc(c, (n + 1) * sizeof(char *));
+    *values = p_alloc(c, (n + 1) * sizeof(char *));
+    if (!*names || !*values)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (opts[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM) {
+            p_unsupported(c, "this sequence option", -1);
+            return -1;
+        }
+        const PgQuery__DefElem *d = opts[i]->def_elem;
+        const char *nm = d->defname;
+        if (!strcmp(nm, "owned_by") || !strcmp(nm, "sequence_name") || !strcmp(nm, "restart")) {
+            p_unsupported(c, !strcmp(nm, "owned_by") ? "OWNED BY" : "this sequence option", d->location);
+            return -1;
+        }
+        const char *v = NULL;
+        bool no_value = (!strcmp(nm, "minvalue") || !strcmp(nm, "maxvalue")) && !d->arg;
+        if (!no_value && !(v = p_defarg(c, d->arg)))
+            return -1;
+        (*names)[*nout] = p_str(c, nm);
+        (*values)[(*nout)++] = v;
+    }
+    return 0;
+}
+
+/* SERIAL pseudo-types become their integer type plus an owned sequence. */
+static int p_serial_bytes(const char *type_name)
+{
+    if (!strcmp(type_name, "serial") || !strcmp(type_name, "serial4"))
+        return 4;
+    if (!strcmp(type_name, "bigserial") || !strcmp(type_name, "serial8"))
+        return 8;
+    if (!strcmp(type_name, "smallserial") || !strcmp(type_name, "serial2"))
+        return 2;
+    return 0;
+}
+
+/* A FOREIGN KEY constraint; col names the column for a column-level REFERENCES. */
+static int p_fk(pctx_t *c, const PgQuery__Constraint *k, const char *col, ast_fk_t *fk)
+{
+    memset(fk, 0, sizeof *fk);
+    if (k->n_fk_del_set_cols) {
+        p_unsupported(c, "SET NULL / SET DEFAULT with a column list", k->location);
+        return -1;
+    }
+    if (k->skip_validation) {
+        p_unsupported(c, "NOT VALID", k->location);
+        return -1;
+    }
+    fk->name = k->conname && k->conname[0] ? p_str(c, k->conname) : NULL;
+    fk->ref_table = p_str(c, k->pktable->relname);
+    fk->ref_schema = k->pktable->schemaname && k->pktable->schemaname[0] ? p_str(c, k->pktable->schemaname) : NULL;
+    fk->ncols = col ? 1 : (int)k->n_fk_attrs;
+    fk->cols = p_alloc(c, ((size_t)fk->ncols + 1) * sizeof(char *));
+    fk->nref = (int)k->n_pk_attrs;
+    fk->ref_cols = p_alloc(c, (k->n_pk_attrs + 1) * sizeof(char *));
+    if (!fk->cols || !fk->ref_cols)
+        return -1;
+    if (col)
+        fk->cols[0] = col;
+    for (size_t i = 0; !col && i < k->n_fk_attrs; i++)
+        fk->cols[i] = p_str(c, p_string_val(k->fk_attrs[i]));
+    for (size_t i = 0; i < k->n_pk_attrs; i++)
+        fk->ref_cols[i] = p_str(c, p_string_val(k->pk_attrs[i]));
+    fk->on_delete = k->fk_del_action && k->fk_del_action[0] ? k->fk_del_action[0] : 'a';
+    fk->on_update = k->fk_upd_action && k->fk_upd_action[0] ? k->fk_upd_action[0] : 'a';
+    fk->match_full = k->fk_matchtype && k->fk_matchtype[0] == 'f';
+    fk->deferrable = k->deferrable;
+    return 0;
+}
+
+static bool dp_supported(const ast_t *e);
+
+/* A CHECK constraint: the expression deparsed for the catalog. */
+static int p_check(pctx_t *c, const PgQuery__Constraint *k, ast_check_t *out)
+{
+    if (k->is_no_inherit) {
+        p_unsupported(c, "NO INHERIT", k->location);
+        return -1;
+    }
+    ast_t *e = p_expr(c, k->raw_expr);
+    if (!e)
+        return -1;
+    if (!dp_supported(e)) {
+        p_unsupported(c, "this CHECK expression", k->location);
+        return -1;
+    }
+    strbuf_t sb;
+    strbuf_init(&sb);
+    parse_deparse(e, &sb);
+    out->sql = sb.oom ? NULL : p_str(c, sb.data);
+    strbuf_free(&sb);
+    out->name = k->conname && k->conname[0] ? p_str(c, k->conname) : NULL;
+    return out->sql ? 0 : -1;
+}
+
 static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
 {
     if (s->n_inh_relations || s->partbound || s->partspec || s->of_typename)
@@ -1419,7 +1581,14 @@ static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
         return NULL;
     n->create.if_not_exists = s->if_not_exists;
     n->create.cols = p_alloc(c, (s->n_table_elts + 1) * sizeof(ast_coldef_t));
-    if (!n->create.cols)
+    size_t nfk_max = 0;
+    for (size_t i = 0; i < s->n_table_elts; i++) {
+        const pnode_t *e = s->table_elts[i];
+        nfk_max += e->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF ? e->column_def->n_constraints : 1;
+    }
+    n->create.fks = p_alloc(c, (nfk_max + 1) * sizeof(ast_fk_t));
+    n->create.checks = p_alloc(c, (nfk_max + 1) * sizeof(ast_check_t));
+    if (!n->create.cols || !n->create.fks || !n->create.checks)
         return NULL;
     for (size_t i = 0; i < s->n_options; i++) {
         const pnode_t *o = s->options[i];
@@ -1431,6 +1600,16 @@ static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
         const pnode_t *e = s->table_elts[i];
         if (e->node_case == PG_QUERY__NODE__NODE_CONSTRAINT) {
             const PgQuery__Constraint *k = e->constraint;
+            if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
+                if (p_fk(c, k, NULL, &n->create.fks[n->create.nfks++]) < 0)
+                    return NULL;
+                continue;
+            }
+            if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK) {
+                if (p_check(c, k, &n->create.checks[n->create.nchecks++]) < 0)
+                    return NULL;
+                continue;
+            }
             if (k->contype != PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY)
                 return p_unsupported(c, "this table constraint", k->location);
             if (n->create.npk) {
@@ -1451,15 +1630,47 @@ static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
         cd->name = p_str(c, d->colname);
         if (p_typename(c, d->type_name, &cd->type) < 0)
             return NULL;
-        cd->not_null = d->is_not_null;
+        if (!cd->type.is_array && (cd->serial_bytes = p_serial_bytes(cd->type.name))) {
+            cd->type.name = cd->serial_bytes == 2 ? "int2" : cd->serial_bytes == 4 ? "int4" : "int8";
+            cd->not_null = true;
+        }
+        cd->not_null |= d->is_not_null;
         if (d->coll_clause)
             return p_unsupported(c, "COLLATE", d->location);
         for (size_t j = 0; j < d->n_constraints; j++) {
             const PgQuery__Constraint *k = d->constraints[j]->constraint;
             switch (k->contype) {
             case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL: cd->not_null = true; break;
-            case PG_QUERY__CONSTR_TYPE__CONSTR_NULL: cd->not_null = false; break;
+            case PG_QUERY__CONSTR_TYPE__CONSTR_NULL:
+                if (cd->serial_bytes) {
+                    sql_error(c->err, SQLSTATE_SYNTAX_ERROR, "conflicting NULL/NOT NULL declarations for "
+                              "column \"%s\" of table \"%s\"", cd->name, s->relation->relname);
+                    return NULL;
+                }
+                cd->not_null = false;
+                break;
+            case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
+                if (cd->identity || cd->serial_bytes) {
+                    sql_error(c->err, SQLSTATE_SYNTAX_ERROR, cd->identity
+                              ? "multiple identity specifications for column \"%s\" of table \"%s\""
+                              : "both default and identity specified for column \"%s\" of table \"%s\"",
+                              cd->name, s->relation->relname);
+                    return NULL;
+                }
+                cd->identity = k->generated_when && k->generated_when[0] == 'a' ? 'a' : 'd';
+                cd->not_null = true;
+                if (p_seq_options(c, k->n_options, k->options, &cd->nseqopts, &cd->seqopt_names,
+                                  &cd->seqopt_values) < 0)
+                    return NULL;
+                break;
             case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT: {
+                if (cd->serial_bytes || cd->identity) {
+                    sql_error(c->err, SQLSTATE_SYNTAX_ERROR, cd->identity
+                              ? "both default and identity specified for column \"%s\" of table \"%s\""
+                              : "multiple default values specified for column \"%s\" of table \"%s\"",
+                              cd->name, s->relation->relname);
+                    return NULL;
+                }
                 if (!(cd->default_expr = p_expr(c, k->raw_expr)))
                     return NULL;
                 if (!dp_supported(cd->default_expr))
@@ -1489,6 +1700,14 @@ static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
                 if (k->conname && k->conname[0])
                     n->create.pk_name = p_str(c, k->conname);
                 break;
+            case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+                if (p_fk(c, k, cd->name, &n->create.fks[n->create.nfks++]) < 0)
+                    return NULL;
+                break;
+            case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+                if (p_check(c, k, &n->create.checks[n->create.nchecks++]) < 0)
+                    return NULL;
+                break;
             default:
                 return p_unsupported(c, "this column constraint", k->location);
             }
@@ -1509,6 +1728,21 @@ static bool dp_supported(const ast_t *e)
         return (!e->op.l || dp_supported(e->op.l)) && dp_supported(e->op.r);
     case AST_CAST:
         return dp_supported(e->cast.arg);
+    case AST_AND: case AST_OR: case AST_NOT:       /* CHECK constraints use these */
+        for (int i = 0; i < e->args.n; i++)
+            if (!dp_supported(e->args.items[i]))
+                return false;
+        return true;
+    case AST_NULLTEST:
+        return e->test.booltest == 0 && dp_supported(e->test.arg);
+    case AST_BETWEEN:
+        return !e->between.symmetric && dp_supported(e->between.arg) && dp_supported(e->between.lo) &&
+               dp_supported(e->between.hi);
+    case AST_IN:
+        for (int i = 0; i < e->in.list.n; i++)
+            if (!dp_supported(e->in.list.items[i]))
+                return false;
+        return dp_supported(e->in.arg);
     case AST_FUNC:
         if (e->func.star || e->func.distinct)
             return false;
@@ -1813,16 +2047,27 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
     case PG_QUERY__NODE__NODE_DROP_STMT: {
         const PgQuery__DropStmt *d = s->drop_stmt;
         bool index = d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX;
-        if (d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE && !index)
+        bool seq = d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE;
+        if (d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE && !index && !seq)
             return p_unsupported(c, "DROP of this object type", -1);
         if (index && d->concurrent)
             return p_unsupported(c, "DROP INDEX CONCURRENTLY", -1);
         if (d->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
             return p_unsupported(c, "DROP ... CASCADE", -1);
-        if (!(n = p_node(c, index ? AST_DROP_INDEX : AST_DROP_TABLE, -1)))
+        if (!(n = p_node(c, index ? AST_DROP_INDEX : seq ? AST_DROP_SEQ : AST_DROP_TABLE, -1)))
             return NULL;
         n->drop.if_exists = d->missing_ok;
         return p_table_list(c, d->n_objects, d->objects, true, n) < 0 ? NULL : n;
+    }
+    case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT: {
+        const PgQuery__CreateSeqStmt *q = s->create_seq_stmt;
+        if (q->sequence->relpersistence && q->sequence->relpersistence[0] != 'p')
+            return p_unsupported(c, "temporary and unlogged sequences", q->sequence->location);
+        if (!(n = p_node(c, AST_CREATE_SEQ, q->sequence->location)) || !(n->seq.name = p_rangevar(c, q->sequence)))
+            return NULL;
+        n->seq.if_not_exists = q->if_not_exists;
+        return p_seq_options(c, q->n_options, q->options, &n->seq.nopts, &n->seq.opt_names,
+                             &n->seq.opt_values) < 0 ? NULL : n;
     }
     case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
         if (!(n = p_node(c, AST_TRUNCATE, -1)))
@@ -1953,8 +2198,6 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
         return p_index(c, s->index_stmt);
     case PG_QUERY__NODE__NODE_VIEW_STMT:
         return p_unsupported(c, "CREATE VIEW", -1);
-    case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
-        return p_unsupported(c, "CREATE SEQUENCE", -1);
     case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
         return p_unsupported(c, "CREATE SCHEMA", -1);
     case PG_QUERY__NODE__NODE_PREPARE_STMT:
@@ -2105,6 +2348,45 @@ void parse_deparse(const ast_t *e, strbuf_t *out)
         break;
     case AST_SQLFN:
         strbuf_puts(out, sqlfn[e->sqlfn.fn]);
+        break;
+    case AST_AND: case AST_OR:
+        strbuf_putc(out, '(');
+        for (int i = 0; i < e->args.n; i++) {
+            if (i)
+                strbuf_puts(out, e->kind == AST_AND ? " AND " : " OR ");
+            parse_deparse(e->args.items[i], out);
+        }
+        strbuf_putc(out, ')');
+        break;
+    case AST_NOT:
+        strbuf_puts(out, "(NOT ");
+        parse_deparse(e->args.items[0], out);
+        strbuf_putc(out, ')');
+        break;
+    case AST_NULLTEST:
+        strbuf_putc(out, '(');
+        parse_deparse(e->test.arg, out);
+        strbuf_puts(out, e->test.is_not ? " IS NOT NULL)" : " IS NULL)");
+        break;
+    case AST_BETWEEN:
+        strbuf_putc(out, '(');
+        parse_deparse(e->between.arg, out);
+        strbuf_puts(out, e->between.is_not ? " NOT BETWEEN " : " BETWEEN ");
+        parse_deparse(e->between.lo, out);
+        strbuf_puts(out, " AND ");
+        parse_deparse(e->between.hi, out);
+        strbuf_putc(out, ')');
+        break;
+    case AST_IN:
+        strbuf_putc(out, '(');
+        parse_deparse(e->in.arg, out);
+        strbuf_puts(out, e->in.is_not ? " NOT IN (" : " IN (");
+        for (int i = 0; i < e->in.list.n; i++) {
+            if (i)
+                strbuf_puts(out, ", ");
+            parse_deparse(e->in.list.items[i], out);
+        }
+        strbuf_puts(out, "))");
         break;
     case AST_PARAM:
         strbuf_printf(out, "$%d", e->param.number);

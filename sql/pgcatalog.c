@@ -802,7 +802,8 @@ static int gen_attribute(pgcat__scan_t *s)
             } else {
                 attribute_row(s, tab->oid, col->name, col->attnum, col->type, col->typmod,
                               col->not_null);
-                set_bool(s, "atthasdef", col->default_sql != NULL);
+                set_bool(s, "atthasdef", col->default_sql != NULL && !col->identity);
+                set_char(s, "attidentity", col->identity);   /* identity: no pg_attrdef row */
             }
             EMIT_OR_RETURN(s);
         }
@@ -1158,7 +1159,7 @@ static int gen_attrdef(pgcat__scan_t *s)
         const cat_table_t *tab = c->tables[i];
         for (int k = 0; k < tab->ncols; k++) {
             const cat_column_t *col = &tab->cols[k];
-            if (col->dropped || !col->default_sql)
+            if (col->dropped || !col->default_sql || col->identity)
                 continue;
             row_begin(s);
             set_i64(s, "oid", next_oid++);
@@ -1257,6 +1258,8 @@ static int gen_is_tables(pgcat__scan_t *s)
     }
     for (int i = 0; i < c->ntables; i++) {
         const cat_table_t *tab = c->tables[i];
+        if (tab->relkind == 'S')
+            continue;      /* sequences are in information_schema.sequences, not here */
         int rc = is_table_row(s, pgcat__ns_name(tab->namespace_oid), tab->name, tab->relkind);
         if (rc)
             return rc;
@@ -1306,7 +1309,7 @@ static void is_column_type_facts(pgcat__scan_t *s, type_oid_t t, int32_t typmod)
 
 static int is_column_row(pgcat__scan_t *s, const char *schema, const char *table,
                          char relkind, const char *name, int attnum, type_oid_t t,
-                         int32_t typmod, bool not_null, const char *default_sql)
+                         int32_t typmod, bool not_null, const char *default_sql, char identity)
 {
     const type_info_t *ti = type_lookup(t);
     char dtd[16];
@@ -1341,7 +1344,9 @@ static int is_column_row(pgcat__scan_t *s, const char *schema, const char *table
     snprintf(dtd, sizeof dtd, "%d", attnum);
     set_str(s, "dtd_identifier", dtd);
     set_str(s, "is_self_referencing", "NO");
-    set_str(s, "is_identity", "NO");
+    set_str(s, "is_identity", identity ? "YES" : "NO");
+    if (identity)
+        set_str(s, "identity_generation", identity == 'a' ? "ALWAYS" : "BY DEFAULT");
     set_str(s, "identity_cycle", "NO");
     set_str(s, "is_generated", "NEVER");
     set_str(s, "is_updatable", relkind == 'v' ? "NO" : "YES");
@@ -1356,7 +1361,7 @@ static int gen_is_columns(pgcat__scan_t *s)
         for (int k = 0; k < vt->ncols; k++) {
             int rc = is_column_row(s, pgcat__ns_name(vt->namespace_oid), vt->name,
                                    pgcat__tables[i].relkind, vt->cols[k].name, k + 1,
-                                   vt->cols[k].type, -1, false, NULL);
+                                   vt->cols[k].type, -1, false, NULL, 0);
             if (rc)
                 return rc;
         }
@@ -1369,7 +1374,7 @@ static int gen_is_columns(pgcat__scan_t *s)
                 continue;
             int rc = is_column_row(s, pgcat__ns_name(tab->namespace_oid), tab->name,
                                    tab->relkind, col->name, col->attnum, col->type, col->typmod,
-                                   col->not_null, col->default_sql);
+                                   col->not_null, col->identity ? NULL : col->default_sql, col->identity);
             if (rc)
                 return rc;
         }

@@ -200,6 +200,11 @@ typedef struct bound_stmt {
     bexpr_t **set_exprs;
     bool set_changes_pk;
     bool is_copy;                /* ST_INSERT from COPY FROM STDIN: tag "COPY n" */
+    int nchecks;                 /* CHECK constraints of the target table, over its columns */
+    bexpr_t **checks;
+    int upsert;                  /* INSERT ... ON CONFLICT on the primary key: 1 DO NOTHING,
+                                  * 2 DO UPDATE (set_idx / set_exprs / where then range over
+                                  * the existing row's columns ++ EXCLUDED's; sql/exec_upsert.c) */
     int nreturning;
     bexpr_t **returning;         /* over table columns */
 } bound_stmt_t;
@@ -217,6 +222,12 @@ typedef struct bind_env {
 
 /* Binds and plans one statement. Returns the bound statement or NULL + err. */
 bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error_t *err);
+/* Binds CHECK expression sql over table t (which need not be in the catalog yet):
+ * 42804 unless boolean, 42803 aggregates, 0A000 subqueries. *single_col gets the
+ * column index when exactly one column is referenced (PostgreSQL's default name
+ * "<table>_<col>_check"), else -1. */
+int bind_check_constraint(const bind_env_t *env, const cat_table_t *t, const char *sql, int *single_col,
+                          bexpr_t **out, sql_error_t *err);
 
 /* Routing (plan.c): the shard owning an encoded primary key. The hash is a 64-bit
  * FNV-1a over the memcomparable key bytes, folded with a final avalanche (see

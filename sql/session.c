@@ -35,6 +35,8 @@
 #include "sql/guc.h"
 #include "sql/shape.h"
 #include "sql/parse.h"
+#include "sql/constraints.h"
+#include "sql/sequence.h"
 #include "sql/vindex.h"
 
 typedef struct prep {
@@ -88,6 +90,7 @@ typedef struct portal {
 struct sql_session {
     char *user, *database;
     guc_set_t *guc;
+    seq_session_t *seqs;         /* currval / lastval (sql/sequence.h) */
     int32_t pid;
     /* transaction */
     bool in_block, implicit, failed, txn_active, read_only;
@@ -192,10 +195,11 @@ sql_session_t *sql_session_new(const char *user, const char *database, int npara
     s->user = xstrdup(user ? user : "postgres");
     s->database = xstrdup(database && *database ? database : s->user);
     s->guc = guc_new(s->user);
+    s->seqs = seq_session_new();
     s->pid = (int32_t)(getpid() ^ (int32_t)(uintptr_t)s);
     if (s->pid < 0)
         s->pid = -s->pid;
-    if (!s->user || !s->database || !s->guc) {
+    if (!s->user || !s->database || !s->guc || !s->seqs) {
         sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
         goto fail;
     }
@@ -264,6 +268,7 @@ void sql_session_free(sql_session_t *s)
             prep_release(s->cache[i]);
         }
     guc_free(s->guc);
+    seq_session_free(s->seqs);
     rt_free(s->desc_formats);
     rt_free(s->user);
     rt_free(s->database);
@@ -773,7 +778,7 @@ static int portal_setup(sql_session_t *s, portal_t *p, sql_error_t *err)
         return sql_error(err, "42P02", "there is no parameter $%d", p->nparams + 1);
     p->bctx = (builtin_ctx_t){.stmt_ts = time_now_ts(), .txn_ts = s->txn_ts, .user = s->user,
                               .database = s->database, .arena = &p->arena, .catalog = p->cat,
-                              .backend_pid = s->pid};
+                              .backend_pid = s->pid, .seqs = s->seqs};
     exec_ctx_t *c = &p->ctx;
     memset(c, 0, sizeof *c);
     c->arena = &p->arena;
@@ -865,6 +870,7 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
             /* a UNIQUE index is checked after the writes, before the commit: such a
              * statement never takes the commit-in-fragment fast path */
             bool check = kind != ST_DELETE && catalog_table_has_unique(bs->table);
+            bool fkcheck = fk_needs_statement_check(p->cat, bs);   /* foreign keys (constraints.c) */
             if (bs->is_copy) {
                 if (!sink->copy_in)
                     return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
@@ -872,10 +878,12 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
                 p->ctx.copy_in = sink->copy_in;
                 p->ctx.copy_arg = sink->ctx;
             }
-            if (exec_dml(&p->ctx, bs, session_autocommit(s) && !check, p->has_ret ? &p->ret : NULL, &p->count,
-                         err) < 0)
+            if (exec_dml(&p->ctx, bs, session_autocommit(s) && !check && !fkcheck, p->has_ret ? &p->ret : NULL,
+                         &p->count, err) < 0)
                 return -1;
             if (check && exec_check_unique(&p->ctx, bs->table, err) < 0)
+                return -1;
+            if (fkcheck && kind != ST_INSERT && fk_after_statement(&p->ctx, bs, err) < 0)
                 return -1;
         } else {
             /* DDL: runs at once, outside the transaction machinery (not transactional) */
@@ -1163,6 +1171,8 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
     switch (a->kind) {
     case AST_CREATE_TABLE: *tag = "CREATE TABLE"; rc = exec_create_table(&c, a, ddl_notice, sink, err); break;
     case AST_DROP_TABLE: *tag = "DROP TABLE"; rc = exec_drop_tables(&c, a, ddl_notice, sink, err); break;
+    case AST_CREATE_SEQ: *tag = "CREATE SEQUENCE"; rc = seq_exec_create(&c, a, ddl_notice, sink, err); break;
+    case AST_DROP_SEQ: *tag = "DROP SEQUENCE"; rc = seq_exec_drop(&c, a, ddl_notice, sink, err); break;
     case AST_CREATE_INDEX:
         *tag = "CREATE INDEX";
         rc = !strcmp(a->create_index.method, "hnsw") ? vindex_create(&c, a, ddl_notice, sink, err)

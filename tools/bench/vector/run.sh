@@ -12,7 +12,7 @@
 #   EFS       ef_search sweep [10,20,40,80,120,200,400]
 #   CPU       core to pin to [1]
 #   NEXTDB    the server for the SQL row [build/release/nextdb]; SQL=0 skips that row
-#   PG_PORT [55432]  HTTP_PORT [55433]  CLIENT_CPU (the SQL client's core) [0]
+#   PG_PORT [57311]  HTTP_PORT [57312]  CLIENT_CPU (the SQL client's core) [0]
 # Needs: numactl, gzip, Debian packages dataset-fashion-mnist, python3-hnswlib,
 # python3-faiss, python3-numpy (python3-matplotlib for the plot), libpq-dev (the SQL
 # row): tools/setup-deps.sh --bench installs them.
@@ -49,11 +49,15 @@ res="$out/results.tsv"
 $pin "$ANN" "$DATA" "$BASE_N" "$QUERY_N" "$M" "$EFC" "$EFS" "$out/gt.bin" > "$res"
 if [ "${SQL:-1}" != 0 ]; then
     NEXTDB=${NEXTDB:-build/release/nextdb}
-    PG_PORT=${PG_PORT:-55432}
-    HTTP_PORT=${HTTP_PORT:-55433}
+    PG_PORT=${PG_PORT:-57311}
+    HTTP_PORT=${HTTP_PORT:-57312}
     CLIENT_CPU=${CLIENT_CPU:-0}
     cc -O2 -Wall -I"$(pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)" \
         -o "$out/sql_ann" "$here/sql_ann.c" -lpq -lm
+    if pg_isready -q -h 127.0.0.1 -p "$PG_PORT"; then
+        echo "run.sh: something already answers on port $PG_PORT; set PG_PORT" >&2
+        exit 1
+    fi
     rm -rf "$out/sqldata"
     $pin "$NEXTDB" --data "$out/sqldata" --shards 1 --pg-port "$PG_PORT" --http-port "$HTTP_PORT" \
         --log-level warn > "$out/server.log" 2>&1 &
@@ -62,7 +66,10 @@ if [ "${SQL:-1}" != 0 ]; then
     i=0
     until pg_isready -q -h 127.0.0.1 -p "$PG_PORT"; do
         i=$((i + 1))
-        if [ $i -gt 100 ]; then echo "run.sh: server did not start (see $out/server.log)" >&2; exit 1; fi
+        if [ $i -gt 300 ] || ! kill -0 "$spid" 2>/dev/null; then
+            echo "run.sh: server did not start (see $out/server.log)" >&2
+            exit 1
+        fi
         sleep 0.1
     done
     numactl --physcpubind="$CLIENT_CPU" --localalloc "$out/sql_ann" \

@@ -17,7 +17,7 @@ build, on a shared machine: read them with the CPU figures) and the server's CPU
 for the first search (utime + stime from /proc). Prints a small table.
 
 Usage: sql_restart.py [N] [DIM] [OUT_DIR]    (defaults 100000 128 /tmp/nextdb-sql-restart)
-Environment: NEXTDB (server binary), CPU, PG_PORT (55442), HTTP_PORT (55443).
+Environment: NEXTDB (server binary), CPU, PG_PORT (57321), HTTP_PORT (57322).
 Needs python3-psycopg2 and numactl.
 """
 import glob
@@ -37,8 +37,8 @@ DIM = int(sys.argv[2]) if len(sys.argv) > 2 else 128
 OUT = sys.argv[3] if len(sys.argv) > 3 else "/tmp/nextdb-sql-restart"
 NEXTDB = os.environ.get("NEXTDB", "build/release/nextdb")
 CPU = os.environ.get("CPU", "1")
-PORT = int(os.environ.get("PG_PORT", "55442"))
-HTTP = int(os.environ.get("HTTP_PORT", "55443"))
+PORT = int(os.environ.get("PG_PORT", "57321"))
+HTTP = int(os.environ.get("HTTP_PORT", "57322"))
 DATA = os.path.join(OUT, "data")
 LOG = os.path.join(OUT, "server.log")
 
@@ -60,6 +60,8 @@ class Server:
                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         for _ in range(600):
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited (port busy?), see " + LOG)
             try:
                 psycopg2.connect(host="127.0.0.1", port=PORT, user="postgres", dbname="postgres").close()
                 return
@@ -99,6 +101,11 @@ def log_tail_since(pos):
 
 
 def main():
+    try:
+        psycopg2.connect(host="127.0.0.1", port=PORT, user="postgres", dbname="postgres", connect_timeout=2).close()
+        sys.exit("sql_restart.py: something already answers on port %d; set PG_PORT" % PORT)
+    except psycopg2.Error:
+        pass
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
     rng = random.Random(7)

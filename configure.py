@@ -69,6 +69,9 @@ def main():
     # Every tools/**/*.c is a stand-alone program (benchmarks, maintenance tools)
     # linked against the library: build/<mode>/tools/<name>.
     tools = scan(["tools"], ".c")
+    # Built by their own script because they need an optional package
+    # (tools/setup-deps.sh --bench): sql_ann.c links libpq, run.sh compiles it.
+    tools = [t for t in tools if t != "tools/bench/vector/sql_ann.c"]
     test_support = scan(["tests/unit"], ".c")
     test_support = [s for s in test_support if not s.endswith("_test.c")]
     cflags = COMMON_CFLAGS + (" -Werror" if args.werror else "")

@@ -149,6 +149,8 @@
 #define LIMIT_VINDEX_SAMPLE          256      /* entries sampled to estimate a filter's selectivity */
 #define LIMIT_VINDEX_VISITS_PER_EF   25       /* distances one graph search computes per unit of ef (README measurements) */
 #define LIMIT_VINDEX_REPAIR_MIN      1024     /* tombstones before a repair pass is considered */
+#define LIMIT_VINDEX_BUILD_SLICE_US  2000     /* CREATE INDEX builds this long on a shard, then yields */
+#define LIMIT_VINDEX_KEY_BYTES       (1u << 20) /* a row key in a saved graph's entry file */
 #define LIMIT_VINDEX_PENDING         (1u << 20) /* deleted/overwritten keys awaiting a sweep per graph */
 
 #endif

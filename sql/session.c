@@ -118,6 +118,7 @@ static int g_shards;
 int sql_engine_init(const char *data_dir, int shards_count)
 {
     g_data_dir = data_dir;
+    vindex_set_data_dir(data_dir);
     g_shards = shards_count;
     return 0;
 }

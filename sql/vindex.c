@@ -11,11 +11,16 @@
  */
 #include "sql/vindex.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/assert.h"
+#include "core/crc32c.h"
 #include "core/hlc.h"
 #include "core/log.h"
 #include "core/rt.h"
@@ -54,6 +59,13 @@ typedef struct vx_state {
     size_t abuf_cap;
     vx_pending_t *pending;  /* deletes / overwrites not yet swept */
     uint32_t npending, pending_cap;
+    /* hlc time of the last tombstoning of an entry some older snapshot could still
+     * see: a snapshot older than this may miss an old row version in the graph, so
+     * it takes the exact path (sql/README.md, "Garbage") */
+    uint64_t gc_ts;
+    bool building;          /* a sliced build (CREATE INDEX) is still filling it */
+    bool doomed;            /* dropped while building: the builder frees it */
+    uint32_t unsaved;       /* entries added or killed since the last snapshot file */
 } vx_state_t;
 
 /* This shard's graphs. */
@@ -133,6 +145,10 @@ static void state_free(vx_state_t *st)
 {
     if (!st)
         return;
+    if (st->building) {
+        st->doomed = true;      /* the building fiber is suspended in it: it frees */
+        return;
+    }
     for (uint32_t i = 0; i < st->n; i++)
         rt_free(st->entries[i].key);
     for (uint32_t i = 0; i < st->npending; i++)
@@ -156,6 +172,8 @@ static const cat_vindex_t *find_vindex(const cat_table_t *t, uint32_t index_oid)
     return NULL;
 }
 
+static void files_remove(uint32_t index_oid);
+
 /* Frees the graphs of indexes (or tables) the catalog no longer has. */
 static void reg_sync(const catalog_t *cat)
 {
@@ -164,10 +182,12 @@ static void reg_sync(const catalog_t *cat)
     int k = 0;
     for (int i = 0; i < vx_reg.n; i++) {
         vx_state_t *st = vx_reg.st[i];
-        if (find_vindex(catalog_table_by_oid(cat, st->table_oid), st->index_oid))
+        if (find_vindex(catalog_table_by_oid(cat, st->table_oid), st->index_oid)) {
             vx_reg.st[k++] = st;
-        else
+        } else {
+            files_remove(st->index_oid);
             state_free(st);
+        }
     }
     vx_reg.n = k;
     vx_reg.version = cat->version;
@@ -204,12 +224,43 @@ static int row_vector(vx_state_t *st, const uint8_t *val, uint32_t vlen, datum_t
     return type_vector_dim(*vec) == st->dim ? 1 : -1;
 }
 
+/* Fingerprint of a vector's float bytes, what an entry records to recognise "this row
+ * still holds this vector". Not type_hash (a per-element hash meant for joins): this
+ * runs for every node a search accepts, so four independent multiply lanes over
+ * 8-byte words (~0.1 us at 784 dimensions instead of ~1.5 us). 64 bits: a collision
+ * would need two vectors of one key to collide (2^-64 per pair). */
+static uint64_t vec_fp(datum_t vec)
+{
+    const uint8_t *p = (const uint8_t *)type_vector_data(vec);
+    size_t n = (size_t)type_vector_dim(vec) * sizeof(float), i = 0;
+    const uint64_t k = UINT64_C(0x9e3779b97f4a7c15);
+    uint64_t h0 = n, h1 = ~(uint64_t)n, h2 = UINT64_C(0x243f6a8885a308d3), h3 = UINT64_C(0x13198a2e03707344);
+    for (; i + 32 <= n; i += 32) {
+        uint64_t w[4];
+        memcpy(w, p + i, 32);
+        h0 = (h0 ^ w[0]) * k;
+        h1 = (h1 ^ w[1]) * k;
+        h2 = (h2 ^ w[2]) * k;
+        h3 = (h3 ^ w[3]) * k;
+        h0 ^= h0 >> 29, h1 ^= h1 >> 29, h2 ^= h2 >> 29, h3 ^= h3 >> 29;
+    }
+    for (; i < n; i += 4) {
+        uint32_t w;
+        memcpy(&w, p + i, 4);
+        h0 = (h0 ^ w) * k;
+        h0 ^= h0 >> 29;
+    }
+    uint64_t h = h0 ^ (h1 * 3) ^ (h2 * 5) ^ (h3 * 7);
+    h = (h ^ (h >> 31)) * k;
+    return h ^ (h >> 32);
+}
+
 /* Adds an entry for (key, vec) written by txn_id unless the key's newest entry
  * already has this vector. 0, or a HNSW_E_* code (a zero vector in a cosine index
  * is not indexed, as in pgvector: that is 0). */
 static int entry_add(vx_state_t *st, const uint8_t *key, uint32_t klen, datum_t vec, uint64_t txn_id)
 {
-    uint64_t h = type_hash(TYPE_VECTOR, vec);
+    uint64_t h = vec_fp(vec);
     int64_t cur = map_get(st, key, klen);
     if (cur >= 0 && !st->entries[cur].dead && st->entries[cur].hash == h)
         return 0;
@@ -235,17 +286,301 @@ static int entry_add(vx_state_t *st, const uint8_t *key, uint32_t klen, datum_t 
     }
     st->entries[id] = (vx_entry_t){kc, klen, false, h, txn_id, cur >= 0 ? (uint32_t)cur + 1 : 0};
     st->n++;
+    st->unsaved++;
     if (map_put(st, key, klen, id) < 0)
         return HNSW_E_NOMEM;
     return 0;
 }
 
-/* Builds a graph for index vi of table t from the newest committed rows. */
-static vx_state_t *state_build(const cat_table_t *t, const cat_vindex_t *vi, sql_error_t *err)
+/* ---- snapshot files ----
+ *
+ * Each shard may keep, per index, DATA/shard-NNN/vindex-OID.graph (hnsw_save: the
+ * graph with its CRC-32C) and vindex-OID.entries (the entry table: keys, vector
+ * hashes and chains, with the graph file's size and CRC, and its own CRC-32C). They
+ * are written after CREATE INDEX, when enough has changed since the last save, and at
+ * a clean shutdown. A snapshot needs no WAL position: loading it is followed by a
+ * reconcile pass over the table (state_reconcile) that adds the rows whose vector has
+ * no live entry and tombstones entries no row holds any more, so any intact snapshot,
+ * however old, gives the same answers as a rebuild. Any defect (missing, truncated,
+ * checksum, another index's file, a graph that does not match its entries) means a
+ * rebuild from the table, never a wrong answer. */
+
+#define VX_FILE_MAGIC "NXDBVXE1"
+#define VX_FILE_VERSION 2u      /* 2: entry hashes are vec_fp */
+#define VX_SAVE_MIN 50000u      /* changes before a save is considered (then >= live nodes) */
+
+typedef struct vx_file_header {
+    char magic[8];
+    uint32_t version, index_oid, table_oid, dim, metric, m, ef_construction, n;
+    uint64_t graph_bytes;
+    uint32_t graph_crc, reserved;
+} vx_file_header_t;
+
+static char vx_data_dir[4096];
+
+void vindex_set_data_dir(const char *dir)
+{
+    snprintf(vx_data_dir, sizeof vx_data_dir, "%s", dir ? dir : "");
+}
+
+/* path of one of the two files of index oid on this shard; false when too long or
+ * no data directory is set (unit tests) */
+static bool file_path(uint32_t index_oid, const char *ext, char *buf, size_t cap)
+{
+    if (!vx_data_dir[0])
+        return false;
+    int n = snprintf(buf, cap, "%s/shard-%03d/vindex-%u.%s", vx_data_dir, rt_shard_id(), index_oid, ext);
+    return n > 0 && (size_t)n < cap;
+}
+
+static void files_remove(uint32_t index_oid)
+{
+    char p[4200];
+    if (file_path(index_oid, "entries", p, sizeof p))
+        unlink(p);
+    if (file_path(index_oid, "graph", p, sizeof p))
+        unlink(p);
+}
+
+/* size and trailing CRC (the last 4 bytes) of a graph file */
+static bool graph_file_id(const char *path, uint64_t *bytes, uint32_t *crc)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    bool ok = fseek(f, 0, SEEK_END) == 0;
+    long sz = ok ? ftell(f) : -1;
+    ok = ok && sz >= 4 && fseek(f, sz - 4, SEEK_SET) == 0 && fread(crc, 4, 1, f) == 1;
+    fclose(f);
+    *bytes = (uint64_t)sz;
+    return ok;
+}
+
+typedef struct vx_out { FILE *f; uint32_t crc; bool failed; } vx_out_t;
+
+static void out_put(vx_out_t *o, const void *p, size_t n)
+{
+    if (o->failed || !n)
+        return;
+    if (fwrite(p, 1, n, o->f) != n)
+        o->failed = true;
+    o->crc = crc32c(o->crc, p, n);
+}
+
+static bool in_get(FILE *f, uint32_t *crc, void *p, size_t n)
+{
+    if (n && fread(p, 1, n, f) != n)
+        return false;
+    *crc = crc32c(*crc, p, n);
+    return true;
+}
+
+/* Writes this graph's snapshot (blocking stdio on the shard thread: a 1M x 128 graph
+ * is ~0.7 GB, see vector/README.md for the cost). Failures are logged; the old pair
+ * stays or none (a graph renamed without its entries fails the pairing check). */
+static void state_save(vx_state_t *st)
+{
+    char gpath[4200], epath[4200], tmp[4300];
+    if (st->building || st->doomed || !file_path(st->index_oid, "graph", gpath, sizeof gpath) ||
+        !file_path(st->index_oid, "entries", epath, sizeof epath))
+        return;
+    uint64_t t0 = rt_now_us();
+    int rc = hnsw_save(st->g, gpath);
+    vx_file_header_t h = {.version = VX_FILE_VERSION, .index_oid = st->index_oid, .table_oid = st->table_oid,
+                          .dim = st->dim, .metric = (uint32_t)st->metric, .m = hnsw_m(st->g),
+                          .ef_construction = hnsw_ef_construction(st->g), .n = st->n};
+    memcpy(h.magic, VX_FILE_MAGIC, 8);
+    if (rc != HNSW_OK || !graph_file_id(gpath, &h.graph_bytes, &h.graph_crc)) {
+        log_warn("vindex: shard %d could not save index %u: %s", rt_shard_id(), st->index_oid,
+                 rc != HNSW_OK ? hnsw_strerror(rc) : strerror(errno));
+        return;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp", epath);
+    vx_out_t o = {fopen(tmp, "wb"), 0, false};
+    if (!o.f) {
+        log_warn("vindex: shard %d could not save index %u: %s", rt_shard_id(), st->index_oid, strerror(errno));
+        return;
+    }
+    out_put(&o, &h, sizeof h);
+    for (uint32_t i = 0; i < st->n; i++) {
+        const vx_entry_t *e = &st->entries[i];
+        uint8_t dead = e->dead;
+        out_put(&o, &e->klen, sizeof e->klen);
+        out_put(&o, &e->prev, sizeof e->prev);
+        out_put(&o, &e->hash, sizeof e->hash);
+        out_put(&o, &dead, 1);
+        out_put(&o, e->key, e->klen);
+    }
+    uint32_t crc = o.crc;
+    out_put(&o, &crc, sizeof crc);
+    bool ok = !o.failed && fflush(o.f) == 0 && fsync(fileno(o.f)) == 0;
+    ok = fclose(o.f) == 0 && ok;
+    if (!ok || rename(tmp, epath) != 0) {
+        log_warn("vindex: shard %d could not save index %u: %s", rt_shard_id(), st->index_oid, strerror(errno));
+        unlink(tmp);
+        return;
+    }
+    st->unsaved = 0;
+    log_info("vindex: shard %d saved index %u (%u entries) in %llu ms", rt_shard_id(), st->index_oid, st->n,
+             (unsigned long long)((rt_now_us() - t0) / 1000));
+}
+
+/* Reads the snapshot pair into st (which has no graph yet). 0, or -1 with *why. */
+static int state_load_files(vx_state_t *st, const cat_vindex_t *vi, const char **why)
+{
+    char gpath[4200], epath[4200];
+    *why = "no snapshot";
+    if (!file_path(st->index_oid, "graph", gpath, sizeof gpath) ||
+        !file_path(st->index_oid, "entries", epath, sizeof epath))
+        return -1;
+    FILE *f = fopen(epath, "rb");
+    if (!f)
+        return -1;
+    int rc = -1;
+    uint32_t crc = 0;
+    vx_file_header_t h;
+    uint64_t gbytes = 0;
+    uint32_t gcrc = 0;
+    *why = "bad entries header";
+    if (!in_get(f, &crc, &h, sizeof h) || memcmp(h.magic, VX_FILE_MAGIC, 8) || h.version != VX_FILE_VERSION)
+        goto out;
+    *why = "snapshot of another index definition";
+    if (h.index_oid != st->index_oid || h.table_oid != st->table_oid || h.dim != st->dim ||
+        h.metric != (uint32_t)st->metric || h.m != vi->m || h.ef_construction != vi->ef_construction)
+        goto out;
+    *why = "graph file missing or not the one the entries were saved with";
+    if (!graph_file_id(gpath, &gbytes, &gcrc) || gbytes != h.graph_bytes || gcrc != h.graph_crc)
+        goto out;
+    int hr = hnsw_load(gpath, &st->g);
+    if (hr != HNSW_OK) {
+        *why = hnsw_strerror(hr);
+        goto out;
+    }
+    *why = "graph parameters differ";
+    if (hnsw_dim(st->g) != st->dim || hnsw_metric(st->g) != st->metric || hnsw_m(st->g) != vi->m ||
+        hnsw_ef_construction(st->g) != vi->ef_construction)
+        goto out;
+    *why = "truncated or corrupt entries";
+    if (h.n > hnsw_count(st->g) + hnsw_tombstones(st->g) + (size_t)UINT32_MAX / 2)
+        goto out;
+    st->cap = h.n > 1024 ? h.n : 1024;
+    st->entries = rt_calloc(st->cap, sizeof *st->entries);
+    if (!st->entries) {
+        *why = "out of memory";
+        goto out;
+    }
+    size_t live = 0;
+    for (uint32_t i = 0; i < h.n; i++) {
+        vx_entry_t e = {0};
+        uint8_t dead;
+        if (!in_get(f, &crc, &e.klen, sizeof e.klen) || !in_get(f, &crc, &e.prev, sizeof e.prev) ||
+            !in_get(f, &crc, &e.hash, sizeof e.hash) || !in_get(f, &crc, &dead, 1) || dead > 1 ||
+            e.klen > LIMIT_VINDEX_KEY_BYTES || e.prev > i)
+            goto out;
+        if (!(e.key = rt_malloc(e.klen ? e.klen : 1))) {
+            *why = "out of memory";
+            goto out;
+        }
+        st->entries[st->n++] = e;           /* owned by st from here on */
+        if (!in_get(f, &crc, st->entries[i].key, e.klen))
+            goto out;
+        st->entries[i].dead = dead;
+        if (!dead)
+            live++;
+        /* the graph holds exactly the live entries */
+        if (hnsw_contains(st->g, i) == (bool)dead) {
+            *why = "graph and entries disagree";
+            goto out;
+        }
+    }
+    uint32_t want = crc, got;
+    uint8_t extra;
+    if (fread(&got, sizeof got, 1, f) != 1 || fread(&extra, 1, 1, f) != 0)
+        goto out;
+    *why = "entries checksum mismatch";
+    if (got != want)
+        goto out;
+    *why = "graph and entries disagree";
+    if (live != hnsw_count(st->g))
+        goto out;
+    *why = "out of memory";
+    for (uint32_t i = 0; i < st->n; i++)
+        if (map_put(st, st->entries[i].key, st->entries[i].klen, i) < 0)
+            goto out;
+    rc = 0;
+out:
+    fclose(f);
+    return rc;
+}
+
+static void entry_kill(vx_state_t *st, uint32_t id);
+static void maybe_repair(vx_state_t *st);
+static void pending_sweep(vx_state_t *st);
+
+/* After a load: makes the graph answer for the table as it is now (no transaction
+ * is live after a restart, so the newest committed rows are all there is). Rows whose
+ * vector has no live entry get one; live entries no row holds are tombstoned.
+ * 0, or -1 + err. */
+static int state_reconcile(vx_state_t *st, const cat_table_t *t, sql_error_t *err)
+{
+    uint32_t n0 = st->n;
+    uint8_t *ok = rt_calloc(n0 ? n0 : 1, 1);
+    if (!ok)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    store_iter_t *it = store_iter_open(shard_store(), NULL, UINT64_MAX, t->oid, NULL, 0, NULL, 0);
+    if (!it) {
+        rt_free(ok);
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    }
+    store_val_t k, v;
+    int rc = HNSW_OK, bad = 0;
+    uint32_t added0 = st->n;
+    while (rc == HNSW_OK && !bad && store_iter_next(it, &k, &v) == 1) {
+        datum_t vec;
+        int has = row_vector(st, v.ptr, v.len, &vec);
+        if (has < 0) {
+            bad = 1;
+            break;
+        }
+        if (!has)
+            continue;
+        rc = entry_add(st, k.ptr, k.len, vec, 0);
+        int64_t cur = map_get(st, k.ptr, k.len);
+        if (cur >= 0 && (uint32_t)cur < n0 && !st->entries[cur].dead &&
+            st->entries[cur].hash == vec_fp(vec))
+            ok[cur] = 1;
+    }
+    int ierr = store_iter_error(it);
+    store_iter_close(it);
+    if (bad || ierr || rc != HNSW_OK) {
+        rt_free(ok);
+        if (bad)
+            return sql_error(err, SQLSTATE_DATA_CORRUPTED, "invalid row in table \"%s\"", t->name);
+        if (ierr)
+            return txn_store_error(ierr, err);
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    }
+    uint32_t killed = 0;
+    for (uint32_t i = 0; i < n0; i++) {
+        if (!st->entries[i].dead && !ok[i]) {
+            entry_kill(st, i);
+            killed++;
+        }
+    }
+    rt_free(ok);
+    if (killed)
+        st->gc_ts = hlc_now();
+    maybe_repair(st);
+    st->unsaved = killed + (st->n - added0);
+    return 0;
+}
+
+/* A state for index vi of table t without its graph. */
+static vx_state_t *state_new(const cat_table_t *t, const cat_vindex_t *vi)
 {
     vx_state_t *st = rt_calloc(1, sizeof *st);
     if (!st)
-        goto oom;
+        return NULL;
     st->index_oid = vi->oid;
     st->table_oid = t->oid;
     st->ncols = t->ncols;
@@ -259,50 +594,68 @@ static vx_state_t *state_build(const cat_table_t *t, const cat_vindex_t *vi, sql
     st->coltypes = rt_malloc((size_t)(t->ncols + 1) * sizeof(type_oid_t));
     st->dv = rt_malloc((size_t)(t->ncols + 1) * sizeof(datum_t));
     st->dn = rt_malloc((size_t)(t->ncols + 1));
-    if (!st->coltypes || !st->dv || !st->dn)
-        goto oom;
+    if (!st->coltypes || !st->dv || !st->dn) {
+        state_free(st);
+        return NULL;
+    }
     for (int c = 0; c < t->ncols; c++)
         st->coltypes[c] = t->cols[c].type;
-    if (hnsw_create(st->dim, st->metric, vi->m, vi->ef_construction, &st->g) != HNSW_OK)
-        goto oom;
-    uint64_t t0 = rt_now_us();
+    return st;
+}
+
+/* Fills st's graph from the newest committed rows. With may_yield (CREATE INDEX),
+ * the fiber yields every LIMIT_VINDEX_BUILD_SLICE_US so the shard keeps serving
+ * other statements; meanwhile st is registered with building set (searches take the
+ * exact path, writes add their entries as usual). 0; 1 when st was dropped meanwhile
+ * (st is freed then); -1 + err. */
+static int state_fill(vx_state_t *st, const cat_table_t *t, bool may_yield, sql_error_t *err)
+{
+    uint64_t t0 = rt_now_us(), slice0 = t0;
     store_iter_t *it = store_iter_open(shard_store(), NULL, UINT64_MAX, t->oid, NULL, 0, NULL, 0);
     if (!it)
-        goto oom;
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
     store_val_t k, v;
     int rc = HNSW_OK;
+    uint32_t yields = 0;
     while (rc == HNSW_OK && store_iter_next(it, &k, &v) == 1) {
         datum_t vec;
         int has = row_vector(st, v.ptr, v.len, &vec);
         if (has < 0) {
             store_iter_close(it);
-            state_free(st);
-            sql_error(err, SQLSTATE_DATA_CORRUPTED, "invalid row in table \"%s\"", t->name);
-            return NULL;
+            return sql_error(err, SQLSTATE_DATA_CORRUPTED, "invalid row in table \"%s\"", t->name);
         }
         if (has)
             rc = entry_add(st, k.ptr, k.len, vec, 0);
+        if (may_yield && rc == HNSW_OK && rt_now_us() - slice0 >= LIMIT_VINDEX_BUILD_SLICE_US) {
+            rt_yield();         /* k, v are not used past this point */
+            yields++;
+            if (st->doomed) {
+                store_iter_close(it);
+                st->building = false;
+                state_free(st);
+                return 1;
+            }
+            slice0 = rt_now_us();
+        }
     }
     int ierr = store_iter_error(it);
     store_iter_close(it);
-    if (ierr) {
-        state_free(st);
-        txn_store_error(ierr, err);
-        return NULL;
-    }
+    if (ierr)
+        return txn_store_error(ierr, err);
     if (rc != HNSW_OK)
-        goto oom;
-    log_info("vindex: shard %d built index %u (%zu vectors) in %llu ms", rt_shard_id(), vi->oid,
-             hnsw_count(st->g), (unsigned long long)((rt_now_us() - t0) / 1000));
-    return st;
-oom:
-    state_free(st);
-    sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-    return NULL;
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    log_info("vindex: shard %d built index %u (%zu vectors) in %llu ms, %u yields", rt_shard_id(), st->index_oid,
+             hnsw_count(st->g), (unsigned long long)((rt_now_us() - t0) / 1000), yields);
+    return 0;
 }
 
-/* The built graph of index vi on this shard (built now if missing). */
-static vx_state_t *state_get(const cat_table_t *t, const cat_vindex_t *vi, sql_error_t *err)
+static void state_drop(vx_state_t *st);
+
+/* The built graph of index vi on this shard: registered, or loaded from its snapshot
+ * and reconciled, or built now (yielding when may_yield). NULL + err on failure;
+ * NULL without err when a yielding build's index was dropped meanwhile. The result
+ * may still be building (another fiber's CREATE INDEX): check st->building. */
+static vx_state_t *state_get(const cat_table_t *t, const cat_vindex_t *vi, bool may_yield, sql_error_t *err)
 {
     vx_state_t *st = reg_find(vi->oid, t->oid);
     if (st)
@@ -317,9 +670,47 @@ static vx_state_t *state_get(const cat_table_t *t, const cat_vindex_t *vi, sql_e
         vx_reg.st = ns;
         vx_reg.cap = cap;
     }
-    if (!(st = state_build(t, vi, err)))
+    if (!(st = state_new(t, vi))) {
+        sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
         return NULL;
+    }
+    uint64_t t0 = rt_now_us();
+    const char *why = NULL;
+    if (!may_yield && state_load_files(st, vi, &why) == 0) {
+        uint64_t t1 = rt_now_us();
+        if (state_reconcile(st, t, err) < 0) {
+            state_free(st);
+            return NULL;
+        }
+        log_info("vindex: shard %d loaded index %u (%zu vectors) in %llu ms, reconciled with the table in %llu ms",
+                 rt_shard_id(), vi->oid, hnsw_count(st->g), (unsigned long long)((t1 - t0) / 1000),
+                 (unsigned long long)((rt_now_us() - t1) / 1000));
+        vx_reg.st[vx_reg.n++] = st;
+        return st;
+    }
+    if (why && strcmp(why, "no snapshot"))
+        log_warn("vindex: shard %d cannot use the snapshot of index %u (%s): rebuilding from the table",
+                 rt_shard_id(), vi->oid, why);
+    /* a failed load leaves partial entries and map: start over */
+    vx_state_t *fresh = state_new(t, vi);
+    state_free(st);
+    st = fresh;
+    if (!st || hnsw_create(st->dim, st->metric, vi->m, vi->ef_construction, &st->g) != HNSW_OK) {
+        state_free(st);
+        sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    st->building = may_yield;
     vx_reg.st[vx_reg.n++] = st;
+    int rc = state_fill(st, t, may_yield, err);
+    if (rc == 1)
+        return NULL;
+    st->building = false;
+    if (rc < 0) {
+        state_drop(st);
+        return NULL;
+    }
+    state_save(st);
     return st;
 }
 
@@ -342,16 +733,22 @@ int vindex_build_on_shard(void *arg)
     const cat_table_t *t = catalog_table_by_oid(cat, r->table_oid);
     const cat_vindex_t *vi = find_vindex(t, r->index_oid);
     int rc = 0;
-    if (vi && !state_get(t, vi, &r->err))
+    if (vi && !state_get(t, vi, true, &r->err) && sql_error_is_set(&r->err))
         rc = -1;
+    if (!vi && r->index_oid)
+        files_remove(r->index_oid);     /* DROP INDEX */
     catalog_unref(cat);
     return rc;
 }
 
 void vindex_shard_fini(void)
 {
-    for (int i = 0; i < vx_reg.n; i++)
-        state_free(vx_reg.st[i]);
+    for (int i = 0; i < vx_reg.n; i++) {
+        vx_state_t *st = vx_reg.st[i];
+        if (st->unsaved)
+            state_save(st);     /* a clean stop: the next start loads it */
+        state_free(st);
+    }
     rt_free(vx_reg.st);
     memset(&vx_reg, 0, sizeof vx_reg);
 }
@@ -371,7 +768,7 @@ static bool entry_garbage(vx_state_t *st, store_t *store, const vx_entry_t *e)
     if (rc != STORE_OK)
         return false;
     datum_t vec;
-    return row_vector(st, v.ptr, v.len, &vec) != 1 || type_hash(TYPE_VECTOR, vec) != e->hash;
+    return row_vector(st, v.ptr, v.len, &vec) != 1 || vec_fp(vec) != e->hash;
 }
 
 static void entry_kill(vx_state_t *st, uint32_t id)
@@ -380,6 +777,9 @@ static void entry_kill(vx_state_t *st, uint32_t id)
         return;
     hnsw_delete(st->g, id);
     st->entries[id].dead = true;
+    st->unsaved++;
+    /* a snapshot older than now may still see this entry's row version */
+    st->gc_ts = hlc_now();
 }
 
 /* Repairs once tombstones are a quarter of the graph (and LIMIT_VINDEX_REPAIR_MIN). */
@@ -451,7 +851,7 @@ void vindex_on_write(uint64_t txn_id, uint32_t table_id, const uint8_t *key, uin
         goto out;
     for (int i = 0; i < t->nvindexes; i++) {
         sql_error_t err = {0};
-        vx_state_t *st = state_get(t, &t->vindexes[i], &err);
+        vx_state_t *st = state_get(t, &t->vindexes[i], false, &err);
         if (!st) {
             log_error("vindex: index %u unavailable on shard %d: %s", t->vindexes[i].oid, rt_shard_id(), err.message);
             continue;
@@ -468,6 +868,8 @@ void vindex_on_write(uint64_t txn_id, uint32_t table_id, const uint8_t *key, uin
             log_error("vindex: index %u on shard %d dropped for a rebuild: %s", st->index_oid, rt_shard_id(),
                       has < 0 ? "bad row" : hnsw_strerror(rc));
             state_drop(st);
+        } else if (!st->building && st->unsaved >= VX_SAVE_MIN && st->unsaved >= hnsw_count(st->g)) {
+            state_save(st);     /* bounds the work a restart's reconcile has to redo */
         }
     }
 out:
@@ -554,21 +956,29 @@ static int entry_check(vx_search_t *s, uint32_t id)
         s->failed = true;
         return txn_store_error(rc, &s->f->err);
     }
+    const bexpr_t *filter = s->f->plan->scan.filter;
+    if (!filter) {
+        /* no WHERE: only the vector column is needed, decoded in place (the
+         * statement's own full decode is for the k rows returned) */
+        datum_t vec;
+        if (row_vector(s->st, v.ptr, v.len, &vec) != 1 || vec_fp(vec) != e->hash) {
+            note_garbage(s, id);
+            return 0;
+        }
+        s->visible = true;
+        return 1;
+    }
     if (frag_scan_decode(s->f, s->one, 0, &v) < 0) {
         s->failed = true;
         return -1;
     }
     const datum_t vec = s->one->vals[s->st->vcol][0];
-    if (s->one->nulls[s->st->vcol][0] || type_vector_dim(vec) != s->st->dim ||
-        type_hash(TYPE_VECTOR, vec) != e->hash) {
+    if (s->one->nulls[s->st->vcol][0] || type_vector_dim(vec) != s->st->dim || vec_fp(vec) != e->hash) {
         note_garbage(s, id);
         return 0;
     }
     s->one->nrows = 1;
     s->visible = true;
-    const bexpr_t *filter = s->f->plan->scan.filter;
-    if (!filter)
-        return 1;
     arena_reset(&s->tmp);
     arena_t *saved = s->f->ex.arena;
     s->f->ex.arena = &s->tmp;
@@ -612,6 +1022,10 @@ static void collect_garbage(vx_search_t *s)
 {
     for (uint32_t i = 0; i < s->ngarbage; i++)
         entry_kill(s->st, s->garbage[i]);
+    /* after the search, not before: tombstoning moves gc_ts past this statement's
+     * snapshot, and the next statement's snapshot is newer anyway */
+    if (s->st->npending)
+        pending_sweep(s->st);
     maybe_repair(s->st);
 }
 
@@ -636,11 +1050,11 @@ int vindex_topk(frag_scan_t *f, uint32_t k, batch_t **rows)
         return 1;
     if (k > LIMIT_HNSW_K_MAX)
         return 1;          /* more than one graph search returns */
-    vx_state_t *st = state_get(t, tk->index, &f->err);
+    vx_state_t *st = state_get(t, tk->index, false, &f->err);
     if (!st)
         return -1;
-    if (st->npending)
-        pending_sweep(st);
+    if (st->building)
+        return 1;          /* CREATE INDEX is still filling it on this shard */
     datum_t q;
     bool qnull;
     f->ex.arena = &f->scratch;
@@ -653,6 +1067,8 @@ int vindex_topk(frag_scan_t *f, uint32_t k, batch_t **rows)
                          type_vector_dim(q));
     vx_search_t s = {.f = f, .st = st, .store = shard_store(), .txn = txn_shard_get(f->txn, false)};
     s.snap = f->txn->snap_ts ? f->txn->snap_ts : hlc_now();
+    if (s.snap < st->gc_ts)
+        return 1;          /* entries this snapshot may need were tombstoned after it began */
     arena_init(&s.tmp, LIMIT_SQL_STMT_ARENA_BYTES);
     s.one = batch_new(&f->scratch, t->ncols, 1);
     s.garbage = arena_alloc(&f->scratch, LIMIT_VINDEX_GC_BATCH * sizeof(uint32_t));

@@ -19,10 +19,12 @@
  *     writer has ended and whose vector is no longer the row's newest committed one
  *     (deleted, updated, aborted) are garbage: searches tombstone them, and a repair
  *     pass removes tombstones once they are a quarter of the graph.
- *   - Graphs live in memory only. A shard builds one from the table (newest
- *     committed rows) at CREATE INDEX and, after a restart, at the first statement
- *     that touches the index: no index file can be stale, at the price of the build
- *     time after a restart.
+ *   - Graphs live in memory, with a snapshot file per (index, shard) written after
+ *     CREATE INDEX, when changes reach the graph's size, and at a clean stop. After
+ *     a restart the first statement that touches the index loads the snapshot and
+ *     reconciles it with the table (rows added, outdated entries tombstoned), or
+ *     rebuilds the graph from the table when the snapshot is missing or fails its
+ *     checks. CREATE INDEX builds in slices, yielding to the shard's other fibers.
  *   - With a WHERE clause the shard estimates the filter's selectivity on a sample of
  *     entries and uses an exact filtered scan when the graph would have to visit too
  *     many rejected nodes; otherwise the graph search keeps going until it holds k
@@ -61,8 +63,13 @@ void vindex_on_write(uint64_t txn_id, uint32_t table_id, const uint8_t *key, uin
 int vindex_topk(frag_scan_t *f, uint32_t k, batch_t **rows);
 /* Builds (if needed) this shard's graph of index oid, after freeing the graphs of
  * indexes the catalog no longer has (rt_call target; arg is a vindex_build_req_t;
- * index_oid 0 only frees). 0 or -1 + req->err. */
+ * an index_oid the catalog no longer has: DROP INDEX, its snapshot files are
+ * removed). 0 or -1 + req->err. */
 typedef struct vindex_build_req { uint32_t table_oid, index_oid; sql_error_t err; } vindex_build_req_t;
 int vindex_build_on_shard(void *arg);
+/* Saves the graphs that changed since their snapshot file, then frees them. */
 void vindex_shard_fini(void);
+/* The data directory whose shard-NNN/ folders hold the graphs' snapshot files
+ * (main thread, before the shards start; unset = graphs are never saved). */
+void vindex_set_data_dir(const char *dir);
 #endif

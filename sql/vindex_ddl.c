@@ -301,11 +301,11 @@ int vindex_drop(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *na
                 for (int j = 0; j < owner->nvindexes; j++)
                     if (j != which)
                         def.vindexes[def.nvindexes++] = owner->vindexes[j];
-                uint32_t table_oid = owner->oid;
-                /* then every shard frees the dropped graph now */
+                uint32_t table_oid = owner->oid, index_oid = owner->vindexes[which].oid;
+                /* then every shard frees the dropped graph and its files now */
                 rc = catalog_replace_table(table_oid, &def, err);
                 if (rc == 0)
-                    rc = build_everywhere(table_oid, 0, err);
+                    rc = build_everywhere(table_oid, index_oid, err);
             }
         }
         catalog_unref(cat);

@@ -22,6 +22,11 @@
 #                JDK or Node.js keeps it
 #                dataset-fashion-mnist (real 784-dim vectors for the HNSW recall test in
 #                tests/integration/test_vector.py)
+#   --bench (optional, not for CI) adds the comparison set of tools/bench/vector:
+#                python3-hnswlib python3-faiss (the libraries NextDB's HNSW is measured
+#                against), python3-numpy (their input arrays), python3-matplotlib (the
+#                recall-vs-QPS plot), libpq-dev (tools/bench/vector/sql_ann.c, the
+#                "through SQL over the wire" client)
 # The build uses gcc's own sanitizer runtimes (libasan, libubsan, libtsan come with
 # build-essential), so libclang-rt-14-dev is not needed.
 set -euo pipefail
@@ -36,6 +41,12 @@ PACKAGES=(
     libpostgresql-jdbc-java
     dataset-fashion-mnist
 )
+if [ "${1:-}" = "--bench" ]; then
+    PACKAGES+=(python3-hnswlib python3-faiss python3-numpy python3-matplotlib libpq-dev)
+elif [ $# -gt 0 ]; then
+    echo "usage: tools/setup-deps.sh [--bench]" >&2
+    exit 2
+fi
 command -v javac >/dev/null 2>&1 || PACKAGES+=(openjdk-17-jdk-headless)
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)

@@ -339,11 +339,11 @@ int shard_commit_2pc_wait(store_txn_t *t, uint64_t commit_ts)
     return shard__wait(&w);
 }
 
-int shard_commit_prepared_wait(store_txn_t *t)
+int shard_commit_prepared_wait(store_txn_t *t, uint64_t commit_ts)
 {
     shard_wait_t w = {.fiber = rt_self()};
     ASSERT(shard__self && w.fiber);
-    store_txn_commit_prepared(shard__self->st, t, shard__wait_done, &w);
+    store_txn_commit_prepared(shard__self->st, t, commit_ts, shard__wait_done, &w);
     return shard__wait(&w);
 }
 
@@ -381,7 +381,7 @@ static int shard__resolve_indoubt(shard_local_t *sl)
             continue;
         if (store_decided(cs, ids[i], &ts)) {
             committed++;
-            rc = shard_commit_prepared_wait(t);
+            rc = shard_commit_prepared_wait(t, ts);
         } else {
             store_txn_abort(sl->st, t);
         }

@@ -38,7 +38,7 @@ int shard_commit_wait(store_txn_t *t, uint64_t commit_ts);
 /* (fiber) Two-phase commit steps (shards/store.h), each waiting until durable. */
 int shard_prepare_wait(store_txn_t *t, uint32_t coord_shard, uint64_t commit_ts);
 int shard_commit_2pc_wait(store_txn_t *t, uint64_t commit_ts);
-int shard_commit_prepared_wait(store_txn_t *t);
+int shard_commit_prepared_wait(store_txn_t *t, uint64_t commit_ts);
 /* (fiber) store_table_clear and wait until durable. */
 int shard_table_clear_wait(uint32_t table_id, uint64_t ts);
 /* (fiber) Waits until transaction txn_id has ended on this shard or timeout_ms passed

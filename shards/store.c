@@ -918,10 +918,11 @@ int store_txn_commit_2pc(store_t *st, store_txn_t *t, uint64_t commit_ts,
     return store__queue_txn(st, t, WAL_REC_COMMIT_2PC, TXN_COMMITTING, false, done, arg);
 }
 
-int store_txn_commit_prepared(store_t *st, store_txn_t *t, void (*done)(void *arg, int rc),
-                              void *arg)
+int store_txn_commit_prepared(store_t *st, store_txn_t *t, uint64_t commit_ts,
+                              void (*done)(void *arg, int rc), void *arg)
 {
     ASSERT(t->state == TXN_PREPARED);
+    t->commit_ts = commit_ts;
     return store__queue_txn(st, t, WAL_REC_COMMIT_PREPARED, TXN_COMMITTING_PREPARED, true, done,
                             arg);
 }
@@ -943,6 +944,26 @@ void store_decision_release(store_t *st, uint64_t txn_id)
             st->pins[i] = st->pins[--st->pins_count];
             return;
         }
+}
+
+uint64_t store_pending_at(const store_t *st, uint64_t snap_ts)
+{
+    for (size_t b = 0; b < st->txns_buckets; b++)
+        for (const store_txn_t *t = st->txns[b]; t; t = t->hnext)
+            if (t->state != TXN_ACTIVE && t->commit_ts && t->commit_ts <= snap_ts)
+                return t->txn_id;
+    return 0;
+}
+
+void store_note_read(store_t *st, uint64_t snap_ts)
+{
+    if (snap_ts > st->read_max && snap_ts != UINT64_MAX)
+        st->read_max = snap_ts;
+}
+
+uint64_t store_commit_floor(const store_t *st)
+{
+    return st->read_max + 1;
 }
 
 void store_hold_trim(store_t *st, bool hold)

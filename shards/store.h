@@ -190,15 +190,16 @@ void store_txn_abort(store_t *st, store_txn_t *t);
  * coordinator, a commit whose record (COMMIT_2PC) recovery remembers; once durable
  * the transaction is committed everywhere, and the coordinator keeps that record in
  * its WAL until store_decision_release (after every participant logged its end).
- * Phase two: store_txn_commit_prepared on each participant (COMMIT_PREPARED; on a WAL
+ * Phase two: store_txn_commit_prepared on each participant with the decided timestamp
+ * (COMMIT_PREPARED; on a WAL
  * failure t stays prepared and the shard read-only, for recovery to finish), or
  * store_txn_abort. Failures of prepare / commit_2pc abort t and call done(rc). */
 int store_txn_prepare(store_t *st, store_txn_t *t, uint32_t coord_shard, uint64_t commit_ts,
                       void (*done)(void *arg, int rc), void *arg);
 int store_txn_commit_2pc(store_t *st, store_txn_t *t, uint64_t commit_ts,
                          void (*done)(void *arg, int rc), void *arg);
-int store_txn_commit_prepared(store_t *st, store_txn_t *t, void (*done)(void *arg, int rc),
-                              void *arg);
+int store_txn_commit_prepared(store_t *st, store_txn_t *t, uint64_t commit_ts,
+                              void (*done)(void *arg, int rc), void *arg);
 void store_decision_release(store_t *st, uint64_t txn_id);
 bool store_txn_prepared(const store_txn_t *t);
 uint64_t store_txn_commit_ts(const store_txn_t *t);
@@ -210,6 +211,15 @@ uint64_t store_txn_commit_ts(const store_txn_t *t);
 int store_indoubt(const store_t *st, uint64_t *txn_ids, uint32_t *coords, int cap);
 bool store_decided(const store_t *st, uint64_t txn_id, uint64_t *commit_ts);
 void store_decisions_drop(store_t *st);
+/* Snapshot consistency across shards (see sql/README.md, "transactions"): a
+ * statement reading at snapshot S first waits while store_pending_at(S) names a
+ * transaction whose commit is queued, prepared or being decided with a timestamp <= S
+ * (its outcome on this shard is not known yet), then notes S (store_note_read). A
+ * commit or prepare here takes a timestamp >= store_commit_floor(), above every noted
+ * snapshot, so no reader that already read this shard can have its snapshot cover it. */
+uint64_t store_pending_at(const store_t *st, uint64_t snap_ts);    /* txn id or 0 */
+void store_note_read(store_t *st, uint64_t snap_ts);
+uint64_t store_commit_floor(const store_t *st);
 /* While held, no WAL segment is removed (the shard layer holds it until every shard
  * has resolved its in-doubt transactions, which may need this shard's decisions). */
 void store_hold_trim(store_t *st, bool hold);

@@ -227,6 +227,7 @@ struct store {
     struct store_pin { uint64_t txn_id, lsn; } *pins;
     uint32_t pins_count, pins_cap, pins_reserved;
     bool trim_hold;             /* store_hold_trim: no WAL segment is removed */
+    uint64_t read_max;          /* highest snapshot noted by store_note_read */
     struct store_pin *decisions;    /* txn_id, commit ts */
     uint32_t decisions_count, decisions_cap;
     store_stats_t stats;

@@ -340,6 +340,29 @@ typedef struct commit_req {
     bool wrote;      /* REQ_PREPARE: set when the shard had writes (and prepared) */
 } commit_req_t;
 
+/* A commit timestamp for this shard: at least ts and above every snapshot that already
+ * read here (store_commit_floor); the shard's clock moves past it, so the reply (and
+ * the session's next snapshot) carries it. */
+static uint64_t txn_commit_ts(uint64_t ts)
+{
+    uint64_t floor = store_commit_floor(shard_store());
+    if (ts < floor)
+        ts = floor;
+    hlc_observe(ts);
+    return ts;
+}
+
+uint64_t txn_read_snap(const txn_ctx_t *tc, bool may_wait)
+{
+    uint64_t snap = tc->snap_ts ? tc->snap_ts : hlc_now();
+    store_t *st = shard_store();
+    uint64_t pending;
+    while (may_wait && (pending = store_pending_at(st, snap)) != 0 && pending != tc->txn_id)
+        shard_wait_txn(pending, 0);
+    store_note_read(st, snap);
+    return snap;
+}
+
 static int commit_on_shard(void *arg)
 {
     commit_req_t *r = arg;
@@ -352,18 +375,22 @@ static int commit_on_shard(void *arg)
         return 0;
     case REQ_PREPARE:
         r->wrote = t && store_txn_has_writes(t);
-        return r->wrote ? shard_prepare_wait(t, r->coord, r->commit_ts) : STORE_OK;
+        if (!r->wrote)
+            return STORE_OK;
+        r->commit_ts = txn_commit_ts(r->commit_ts);    /* this shard's proposal */
+        return shard_prepare_wait(t, r->coord, r->commit_ts);
     case REQ_DECIDE:
+        r->commit_ts = txn_commit_ts(r->commit_ts);    /* the decided timestamp */
         return t ? shard_commit_2pc_wait(t, r->commit_ts) : STORE_EINVAL;
     case REQ_COMMIT_PREPARED:
         if (t && store_txn_prepared(t))
-            return shard_commit_prepared_wait(t);
-        return t ? shard_commit_wait(t, r->commit_ts) : STORE_OK;
+            return shard_commit_prepared_wait(t, r->commit_ts);
+        return t ? shard_commit_wait(t, txn_commit_ts(r->commit_ts)) : STORE_OK;
     case REQ_RELEASE:
         store_decision_release(st, r->txn_id);
         return 0;
     default:
-        return txn_shard_commit_local(r->txn_id, r->commit_ts);
+        return t ? shard_commit_wait(t, txn_commit_ts(r->commit_ts)) : STORE_OK;
     }
 }
 
@@ -401,11 +428,14 @@ static int commit_2pc(int k, const int *shards, uint64_t txn_id, int *failed_rc)
         writers += reqs[i].wrote;
         if (rets[i] != STORE_OK && !rc)
             rc = rets[i];
+        if (reqs[i].wrote && reqs[i].commit_ts > proto.commit_ts)
+            proto.commit_ts = reqs[i].commit_ts;
     }
     if (rc == 0) {
         commit_req_t d = proto;
         d.op = writers ? REQ_DECIDE : REQ_COMMIT;
         rc = rt_call(shards[0], commit_on_shard, &d);
+        proto.commit_ts = d.commit_ts;    /* raised on the coordinator past its readers */
         if (rc == 0 && writers)
             metrics_add(txn__m_2pc, 1);
     } else {

@@ -181,7 +181,7 @@ static void tx_advance(tx_t *x)
         for (int i = 1; i < x->np; i++) {
             cbs[x - txs][i] = (cb_t){x, i};
             x->waiting++;
-            store_txn_commit_prepared(stores[x->parts[i]], x->t[i], on_done, &cbs[x - txs][i]);
+            store_txn_commit_prepared(stores[x->parts[i]], x->t[i], x->ts, on_done, &cbs[x - txs][i]);
         }
     } else if (x->phase == PH_COMMIT) {
         if (!x->failed)
@@ -231,7 +231,7 @@ static void resolve(void)
                 static tx_t dtx;
                 dummy.x = &dtx;
                 dtx.waiting = 1;
-                store_txn_commit_prepared(stores[s], t, on_done, &dummy);
+                store_txn_commit_prepared(stores[s], t, ts, on_done, &dummy);
                 resolved_commits++;
             } else {
                 store_txn_abort(stores[s], t);

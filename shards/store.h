@@ -251,6 +251,12 @@ size_t store_gc(store_t *st, uint64_t horizon_ts, size_t max_keys);
  * such failure; the SQL layer puts it in the error it sends (SQLSTATE XX001). */
 const char *store_last_error(const store_t *st);
 
+/* Negative control for the isolation tests (tests/integration/test_txn_elle.py):
+ * when set, every read also sees other transactions' uncommitted writes (dirty
+ * reads). The server sets it only from NEXTDB_DEBUG_DIRTY_READS=1, loudly logged.
+ * Set before the shards start; never in production. */
+extern bool store_debug_dirty_reads;
+
 /* Statistics for /metrics. */
 typedef struct store_stats {
     uint64_t wal_bytes, wal_syncs, wal_sync_us_total, commits, memtable_bytes, keys;

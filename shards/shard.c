@@ -25,6 +25,7 @@
 #include "core/rt.h"
 #include "shards/shard.h"
 #include "shards/shard_metrics.h"
+#include "shards/sst.h"
 
 typedef struct shard_waiter {
     uint64_t txn_id;
@@ -466,6 +467,7 @@ void shard_close_local(void)
     atomic_store(&shard__stores[rt_shard_id()], NULL);
     atomic_fetch_sub(&shard__resolved, 1);
     store_close(sl->st);
+    sst_thread_release();
     shard__self = NULL;
     rt_free(sl);
 }

@@ -259,6 +259,13 @@ int main(int argc, char **argv)
         shard_set_memtable_budget((size_t)config_memtable_budget_bytes());
     if (sql_engine_init(cfg.data_dir, shards))
         return 1;
+    /* The isolation checker's negative control (shards/store.h); never in production. */
+    const char *dirty = getenv("NEXTDB_DEBUG_DIRTY_READS");
+    if (dirty && !strcmp(dirty, "1")) {
+        store_debug_dirty_reads = true;
+        log_warn("NEXTDB_DEBUG_DIRTY_READS=1: isolation is deliberately broken (reads see "
+                 "uncommitted writes); for the isolation tests' negative control only");
+    }
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

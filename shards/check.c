@@ -889,7 +889,7 @@ static bool chk_wal_rec_ok(const uint8_t *buf, size_t size, size_t off, uint64_t
         return false;
     const uint8_t *r = buf + off;
     uint32_t plen = chk_get32(r), type = chk_get32(r + 8);
-    if ((type != WAL_REC_COMMIT && type != WAL_REC_CLEAR) || chk_get64(r + 12) != lsn ||
+    if (type < WAL_REC_COMMIT || type > WAL_REC_TYPE_MAX || chk_get64(r + 12) != lsn ||
         chk_get32(r + 20) != 0 || plen > LIMIT_WAL_RECORD_BYTES ||
         plen > size - off - WAL_REC_HDR_BYTES ||
         crc32c(0, r + 8, WAL_REC_HDR_BYTES - 8 + (size_t)plen) != chk_get32(r + 4))
@@ -918,10 +918,13 @@ static bool chk_wal_payload_ok(const uint8_t *rec)
     const uint8_t *p = rec + WAL_REC_HDR_BYTES, *end = p + plen;
     if (type == WAL_REC_CLEAR)
         return plen == 12;
-    if (plen < 20)
+    if (type == WAL_REC_ABORT_PREPARED)
+        return plen == 8;
+    uint32_t hdr = type == WAL_REC_COMMIT ? 20 : 24;    /* two-phase records carry aux */
+    if (plen < hdr)
         return false;
     uint32_t count = chk_get32(p + 16);
-    p += 20;
+    p += hdr;
     for (uint32_t i = 0; i < count; i++) {
         if (end - p < 13)
             return false;

@@ -212,11 +212,13 @@ void memtable_link_committed(mt_node_t *n, mt_ver_t *v)
     *pp = v;
 }
 
+bool store_debug_dirty_reads;
+
 mt_ver_t *memtable_visible(const mt_node_t *n, uint64_t txn_id, uint64_t snap_ts)
 {
     for (mt_ver_t *v = n->vers; v; v = v->next) {
         if (v->txn_id) {
-            if (v->txn_id == txn_id && v->kind != MT_LOCK)
+            if ((v->txn_id == txn_id || store_debug_dirty_reads) && v->kind != MT_LOCK)
                 return v;
             continue;
         }

@@ -10,6 +10,7 @@
  * returns (transactions without writes, read-only store).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "core/rt.h"
 #include "shards/shard.h"
 #include "shards/shard_metrics.h"
+#include "shards/sst.h"
 
 typedef struct shard_waiter {
     uint64_t txn_id;
@@ -38,9 +40,17 @@ typedef struct shard_local {
     shard_waiter_t *waiters[LIMIT_SHARD_WAIT_BUCKETS];
     store_stats_t reported;
     uint64_t reported_us;       /* when reported was pushed to the metrics */
+    bool hold_trim;             /* until every shard resolved its in-doubt transactions */
 } shard_local_t;
 
 static __thread shard_local_t *shard__self;
+/* Start-up resolution of in-doubt two-phase commits: every shard publishes its store
+ * once recovered, reads the decisions of its in-doubt transactions' coordinators
+ * (recovered decisions are never changed after store_open, so reading them from
+ * another thread is safe), logs the outcome, then counts itself resolved. WAL trimming
+ * stays held until every shard has resolved. */
+static store_t *_Atomic shard__stores[LIMIT_SHARDS_MAX];
+static atomic_int shard__resolved, shard__open_failed;
 static void shard__report(shard_local_t *sl);
 static size_t shard__memtable_budget;    /* written before the shards start */
 static size_t shard__cache_budget;
@@ -314,6 +324,77 @@ int shard_table_clear_wait(uint32_t table_id, uint64_t ts)
 
 /* ---- lifecycle ---- */
 
+int shard_prepare_wait(store_txn_t *t, uint32_t coord_shard, uint64_t commit_ts)
+{
+    shard_wait_t w = {.fiber = rt_self()};
+    ASSERT(shard__self && w.fiber);
+    store_txn_prepare(shard__self->st, t, coord_shard, commit_ts, shard__wait_done, &w);
+    return shard__wait(&w);
+}
+
+int shard_commit_2pc_wait(store_txn_t *t, uint64_t commit_ts)
+{
+    shard_wait_t w = {.fiber = rt_self()};
+    ASSERT(shard__self && w.fiber);
+    store_txn_commit_2pc(shard__self->st, t, commit_ts, shard__wait_done, &w);
+    return shard__wait(&w);
+}
+
+int shard_commit_prepared_wait(store_txn_t *t, uint64_t commit_ts)
+{
+    shard_wait_t w = {.fiber = rt_self()};
+    ASSERT(shard__self && w.fiber);
+    store_txn_commit_prepared(shard__self->st, t, commit_ts, shard__wait_done, &w);
+    return shard__wait(&w);
+}
+
+/* Resolves every in-doubt transaction of this shard (see shard__stores). */
+static int shard__resolve_indoubt(shard_local_t *sl)
+{
+    int n = store_indoubt(sl->st, NULL, NULL, 0), rc = 0;
+    if (n == 0)
+        return 0;
+    uint64_t *ids = rt_calloc((size_t)n, sizeof *ids);
+    uint32_t *coords = rt_calloc((size_t)n, sizeof *coords);
+    if (!ids || !coords) {
+        rc = STORE_ENOMEM;
+        goto done;
+    }
+    store_indoubt(sl->st, ids, coords, n);
+    int committed = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (coords[i] >= (uint32_t)rt_shards_count()) {
+            log_error("shard %d: in-doubt transaction %llu names coordinator shard %u, but "
+                      "there are %d shards", rt_shard_id(), (unsigned long long)ids[i],
+                      coords[i], rt_shards_count());
+            rc = STORE_ECORRUPT;
+            break;
+        }
+        store_t *cs;
+        while (!(cs = atomic_load(&shard__stores[coords[i]]))) {
+            if (atomic_load(&shard__open_failed))
+                goto done;
+            rt_sleep_ms(1);
+        }
+        uint64_t ts;
+        store_txn_t *t = store_txn_find(sl->st, ids[i]);
+        if (!t)
+            continue;
+        if (store_decided(cs, ids[i], &ts)) {
+            committed++;
+            rc = shard_commit_prepared_wait(t, ts);
+        } else {
+            store_txn_abort(sl->st, t);
+        }
+    }
+    log_info("shard %d: resolved %d in-doubt transactions (%d committed, %d aborted)",
+             rt_shard_id(), n, committed, n - committed);
+done:
+    rt_free(ids);
+    rt_free(coords);
+    return rc;
+}
+
 int shard_open_local(const char *data_dir)
 {
     ASSERT(!shard__self);
@@ -334,9 +415,12 @@ int shard_open_local(const char *data_dir)
     int rc = store_open(&o, &sl->st);
     if (rc) {
         log_error("shard: cannot open %s: store error %d", path, rc);
+        atomic_store(&shard__open_failed, 1);
         rt_free(sl);
         return rc;
     }
+    store_hold_trim(sl->st, true);
+    sl->hold_trim = true;
     hlc_floor(store_max_commit_ts(sl->st));
     store_get_stats(sl->st, &sl->reported);
     if (shard__m_memtable >= 0)
@@ -349,6 +433,15 @@ int shard_open_local(const char *data_dir)
             metrics_set(m->id, (int64_t)shard__stat(&sl->reported, m->off));
     }
     shard__self = sl;
+    atomic_store(&shard__stores[rt_shard_id()], sl->st);
+    rc = shard__resolve_indoubt(sl);
+    if (rc) {
+        log_error("shard %d: cannot resolve in-doubt transactions (store error %d)",
+                  rt_shard_id(), rc);
+        atomic_store(&shard__open_failed, 1);
+        return rc;
+    }
+    atomic_fetch_add(&shard__resolved, 1);
     return 0;
 }
 
@@ -371,7 +464,10 @@ void shard_close_local(void)
                 rt_free(w);
         }
     }
+    atomic_store(&shard__stores[rt_shard_id()], NULL);
+    atomic_fetch_sub(&shard__resolved, 1);
     store_close(sl->st);
+    sst_thread_release();
     shard__self = NULL;
     rt_free(sl);
 }
@@ -424,6 +520,10 @@ void shard_turn_end(void)
     shard_local_t *sl = shard__self;
     if (!sl)
         return;
+    if (sl->hold_trim && atomic_load(&shard__resolved) >= rt_shards_count()) {
+        sl->hold_trim = false;
+        store_hold_trim(sl->st, false);
+    }
     store_sync(sl->st);
     /* Stats go to /metrics at most every LIMIT_SHARD_REPORT_US, not every loop turn
      * (a busy shard turns hundreds of thousands of times a second). */

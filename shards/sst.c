@@ -637,6 +637,12 @@ static bool sst_block_valid(const sst_block_t *b, const uint32_t raw[3])
  * about as much as decoding the chunk. */
 static __thread ZSTD_DCtx *sst_dctx;
 
+void sst_thread_release(void)
+{
+    ZSTD_freeDCtx(sst_dctx);
+    sst_dctx = NULL;
+}
+
 /* Reads, checks and decodes block i from the file. */
 static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
 {

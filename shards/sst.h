@@ -87,6 +87,8 @@ int sst_build(const char *path, int (*next)(void *arg, sst_entry_t *e), void *ar
 /* ---- reader ---- */
 int sst_open(const char *path, uint64_t file_no, sst_t **out);   /* 0 or negative rc; 1 ref */
 void sst_close(sst_t *s);               /* drops a reference; the last one frees */
+/* Frees this thread's decompression context (at the shard thread's end). */
+void sst_thread_release(void);
 void sst_ref(sst_t *s);
 /* The file was replaced by a durable manifest edit: unlink it at the last close. */
 void sst_set_obsolete(sst_t *s);

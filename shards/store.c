@@ -154,6 +154,8 @@ void store_close(store_t *st)
     rt_free(st->f.ptr);
     rt_free(st->q_ents);
     rt_free(st->f_ents);
+    rt_free(st->pins);
+    rt_free(st->decisions);
     rt_free(st->dir);
     rt_free(st->wal_dir);
     rt_free(st);
@@ -273,6 +275,8 @@ static void store__txn_end(store_t *st, store_txn_t *t)
         st->txn_end_hook(st->hook_arg, id);
 }
 
+static int store__enqueue(store_t *st, store_pending_t *p);
+
 /* Removes t's intent from n (abort, or a lock-only intent at commit). */
 static void store__drop_intent(store_t *st, mt_node_t *n, uint64_t txn_id)
 {
@@ -282,13 +286,31 @@ static void store__drop_intent(store_t *st, mt_node_t *n, uint64_t txn_id)
     memtable_ver_free(&st->mt, v);
 }
 
-void store_txn_abort(store_t *st, store_txn_t *t)
+void store__txn_forget(store_t *st, store_txn_t *t)
 {
-    ASSERT(t->state == TXN_ACTIVE);
     for (uint32_t i = 0; i < t->writes_count; i++)
         store__drop_intent(st, t->writes[i], t->txn_id);
     t->writes_count = 0;
     store__txn_end(st, t);
+}
+
+static void store__noop_done(void *arg, int rc)
+{
+    (void)arg;
+    (void)rc;
+}
+
+void store_txn_abort(store_t *st, store_txn_t *t)
+{
+    ASSERT(t->state == TXN_ACTIVE || t->state == TXN_PREPARED);
+    if (t->state == TXN_PREPARED && !st->readonly) {
+        /* Logged so recovery need not ask the coordinator again; nobody waits for it:
+         * without the record recovery finds no decision and aborts all the same. */
+        store_pending_t p = {.type = WAL_REC_ABORT_PREPARED, .ts = t->txn_id,
+                             .done = store__noop_done};
+        store__enqueue(st, &p);
+    }
+    store__txn_forget(st, t);
 }
 
 /* The record of t is durable: stamp its versions, release its locks. */
@@ -764,7 +786,7 @@ static int store__lock_node(store_t *st, store_txn_t *t, uint32_t table_id, cons
     return STORE_OK;
 }
 
-static int store__add_write(store_txn_t *t, mt_node_t *n)
+int store__txn_add_write(store_txn_t *t, mt_node_t *n)
 {
     if (t->writes_count == t->writes_cap) {
         if (t->writes_cap >= LIMIT_TXN_WRITES)
@@ -791,7 +813,7 @@ static int store__place_intent(store_t *st, store_txn_t *t, mt_node_t *n, mt_ver
         t->superseded = own;
         return STORE_OK;
     }
-    int rc = store__add_write(t, n);
+    int rc = store__txn_add_write(t, n);
     if (rc) {
         memtable_ver_free(&st->mt, nv);
         return rc;
@@ -898,9 +920,15 @@ static int store__queue(store_t *st, const store_pending_t *p)
 static int store__enqueue(store_t *st, store_pending_t *p)
 {
     size_t len0 = st->q.len;
-    uint32_t n = p->type == WAL_REC_COMMIT ? wal_encode_commit(&st->q, st->next_lsn, p->txn)
-                                           : wal_encode_clear(&st->q, st->next_lsn, p->table_id,
-                                                              p->ts);
+    uint32_t n;
+    if (p->type == WAL_REC_COMMIT)
+        n = wal_encode_commit(&st->q, st->next_lsn, p->txn);
+    else if (p->type == WAL_REC_CLEAR)
+        n = wal_encode_clear(&st->q, st->next_lsn, p->table_id, p->ts);
+    else if (p->type == WAL_REC_ABORT_PREPARED)
+        n = wal_encode_abort_prepared(&st->q, st->next_lsn, p->ts);
+    else
+        n = wal_encode_txn(&st->q, st->next_lsn, p->txn, (uint32_t)p->type);
     if (!n)
         return STORE_ENOMEM;
     p->rec_bytes = n;
@@ -940,6 +968,174 @@ int store_txn_commit(store_t *st, store_txn_t *t, uint64_t commit_ts,
     return 0;
 }
 
+/* Queues a record of t (PREPARE / COMMIT_2PC / COMMIT_PREPARED); on failure calls
+ * done(rc) (fail_keeps: t stays prepared, else it is aborted). */
+static int store__queue_txn(store_t *st, store_txn_t *t, int type, int next_state,
+                            bool fail_keeps, void (*done)(void *arg, int rc), void *arg)
+{
+    int rc = STORE_EREADONLY;
+    if (!st->readonly) {
+        rc = STORE_ENOMEM;
+        if (type == WAL_REC_COMMIT_2PC && st->pins_count + st->pins_reserved >= st->pins_cap) {
+            /* The pin is taken when the record is durable; its room is made now. */
+            uint32_t cap = st->pins_cap ? st->pins_cap * 2 : 16;
+            struct store_pin *np = rt_realloc(st->pins, cap * sizeof *np);
+            if (!np)
+                goto fail;
+            st->pins = np;
+            st->pins_cap = cap;
+        }
+        store_pending_t p = {.type = type, .txn = t, .ts = t->commit_ts, .done = done, .arg = arg};
+        rc = store__enqueue(st, &p);
+        if (rc == 0) {
+            if (type == WAL_REC_COMMIT_2PC)
+                st->pins_reserved++;
+            t->state = next_state;
+            return 0;
+        }
+    }
+fail:
+    if (!fail_keeps)
+        store_txn_abort(st, t);
+    done(arg, rc);
+    return 0;
+}
+
+int store_txn_prepare(store_t *st, store_txn_t *t, uint32_t coord_shard, uint64_t commit_ts,
+                      void (*done)(void *arg, int rc), void *arg)
+{
+    ASSERT(t->state == TXN_ACTIVE && store_txn_has_writes(t));
+    t->coord = coord_shard;
+    t->commit_ts = commit_ts;
+    return store__queue_txn(st, t, WAL_REC_PREPARE, TXN_PREPARING, false, done, arg);
+}
+
+int store_txn_commit_2pc(store_t *st, store_txn_t *t, uint64_t commit_ts,
+                         void (*done)(void *arg, int rc), void *arg)
+{
+    ASSERT(t->state == TXN_ACTIVE);    /* without writes: a decision-only record */
+    t->commit_ts = commit_ts;
+    return store__queue_txn(st, t, WAL_REC_COMMIT_2PC, TXN_COMMITTING, false, done, arg);
+}
+
+int store_txn_commit_prepared(store_t *st, store_txn_t *t, uint64_t commit_ts,
+                              void (*done)(void *arg, int rc), void *arg)
+{
+    ASSERT(t->state == TXN_PREPARED);
+    t->commit_ts = commit_ts;
+    return store__queue_txn(st, t, WAL_REC_COMMIT_PREPARED, TXN_COMMITTING_PREPARED, true, done,
+                            arg);
+}
+
+bool store_txn_prepared(const store_txn_t *t)
+{
+    return t->state == TXN_PREPARED;
+}
+
+uint64_t store_txn_commit_ts(const store_txn_t *t)
+{
+    return t->commit_ts;
+}
+
+void store_decision_release(store_t *st, uint64_t txn_id)
+{
+    for (uint32_t i = 0; i < st->pins_count; i++)
+        if (st->pins[i].txn_id == txn_id) {
+            st->pins[i] = st->pins[--st->pins_count];
+            return;
+        }
+}
+
+uint64_t store_pending_at(const store_t *st, uint64_t snap_ts)
+{
+    for (size_t b = 0; b < st->txns_buckets; b++)
+        for (const store_txn_t *t = st->txns[b]; t; t = t->hnext)
+            if (t->state != TXN_ACTIVE && t->commit_ts && t->commit_ts <= snap_ts)
+                return t->txn_id;
+    return 0;
+}
+
+void store_note_read(store_t *st, uint64_t snap_ts)
+{
+    if (snap_ts > st->read_max && snap_ts != UINT64_MAX)
+        st->read_max = snap_ts;
+}
+
+uint64_t store_commit_floor(const store_t *st)
+{
+    return st->read_max + 1;
+}
+
+void store_hold_trim(store_t *st, bool hold)
+{
+    st->trim_hold = hold;
+}
+
+uint64_t store__pinned_lsn(const store_t *st)
+{
+    uint64_t lo = st->trim_hold ? 0 : UINT64_MAX;
+    for (uint32_t i = 0; i < st->pins_count; i++)
+        if (st->pins[i].lsn < lo)
+            lo = st->pins[i].lsn;
+    for (size_t b = 0; b < st->txns_buckets; b++)
+        for (const store_txn_t *t = st->txns[b]; t; t = t->hnext)
+            if ((t->state == TXN_PREPARED || t->state == TXN_COMMITTING_PREPARED) &&
+                t->prepare_lsn && t->prepare_lsn < lo)
+                lo = t->prepare_lsn;
+    return lo;
+}
+
+int store__note_decision(store_t *st, uint64_t txn_id, uint64_t ts)
+{
+    if (st->decisions_count == st->decisions_cap) {
+        uint32_t cap = st->decisions_cap ? st->decisions_cap * 2 : 64;
+        struct store_pin *d = rt_realloc(st->decisions, cap * sizeof *d);
+        if (!d)
+            return STORE_ENOMEM;
+        st->decisions = d;
+        st->decisions_cap = cap;
+    }
+    st->decisions[st->decisions_count++] = (struct store_pin){txn_id, ts};
+    return 0;
+}
+
+bool store_decided(const store_t *st, uint64_t txn_id, uint64_t *commit_ts)
+{
+    for (uint32_t i = 0; i < st->decisions_count; i++)
+        if (st->decisions[i].txn_id == txn_id) {
+            *commit_ts = st->decisions[i].lsn;
+            return true;
+        }
+    return false;
+}
+
+void store_decisions_drop(store_t *st)
+{
+    rt_free(st->decisions);
+    st->decisions = NULL;
+    st->decisions_count = st->decisions_cap = 0;
+}
+
+int store_indoubt(const store_t *st, uint64_t *txn_ids, uint32_t *coords, int cap)
+{
+    int n = 0;
+    for (size_t b = 0; b < st->txns_buckets; b++)
+        for (const store_txn_t *t = st->txns[b]; t; t = t->hnext)
+            if (t->state == TXN_PREPARED) {
+                if (n < cap) {
+                    txn_ids[n] = t->txn_id;
+                    coords[n] = t->coord;
+                }
+                n++;
+            }
+    return n;
+}
+
+store_txn_t *store__txn_recovered(store_t *st, uint64_t txn_id)
+{
+    return store_txn_begin(st, txn_id);
+}
+
 int store_table_clear(store_t *st, uint32_t table_id, uint64_t ts,
                       void (*done)(void *arg, int rc), void *arg)
 {
@@ -960,11 +1156,31 @@ static void store__finish(store_t *st, store_pending_t *p, bool ok)
 {
     if (ok)
         st->applied_lsn = p->lsn;
-    if (p->type == WAL_REC_COMMIT) {
+    if (p->type == WAL_REC_PREPARE) {
         store_txn_t *t = p->txn;
         if (ok) {
+            t->state = TXN_PREPARED;
+            t->prepare_lsn = p->lsn;
+        } else {
+            t->state = TXN_ACTIVE;
+            store__txn_forget(st, t);
+        }
+    } else if (p->type == WAL_REC_COMMIT_PREPARED && !ok) {
+        p->txn->state = TXN_PREPARED;    /* decided but not logged here: in doubt until restart */
+    } else if (p->type == WAL_REC_ABORT_PREPARED) {
+        /* nothing waits for it */
+    } else if (p->type != WAL_REC_CLEAR) {
+        store_txn_t *t = p->txn;
+        if (ok) {
+            if (p->type == WAL_REC_COMMIT_2PC) {
+                ASSERT(st->pins_count < st->pins_cap);
+                st->pins_reserved--;
+                st->pins[st->pins_count++] = (struct store_pin){t->txn_id, p->lsn};
+            }
             store__txn_apply(st, t, p->lsn);
         } else {
+            if (p->type == WAL_REC_COMMIT_2PC)
+                st->pins_reserved--;
             t->state = TXN_ACTIVE;
             for (uint32_t i = 0; i < t->writes_count; i++)
                 store__drop_intent(st, t->writes[i], t->txn_id);

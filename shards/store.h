@@ -178,8 +178,51 @@ int store_lock_latest(store_t *st, store_txn_t *t, uint32_t table_id,
  * without writes completes at once (done called before return). t is freed after. */
 int store_txn_commit(store_t *st, store_txn_t *t, uint64_t commit_ts,
                      void (*done)(void *arg, int rc), void *arg);
-/* Discards t's intents, releases its locks, calls txn_end_hook; t is freed. */
+/* Discards t's intents, releases its locks, calls txn_end_hook; t is freed. A prepared
+ * t also gets an ABORT_PREPARED record (queued; nothing waits for it). */
 void store_txn_abort(store_t *st, store_txn_t *t);
+
+/* ---- two-phase commit (a transaction that wrote on several shards) ----
+ * The coordinator is the lowest shard with writes. Phase one: store_txn_prepare on
+ * every other writer: a PREPARE record with t's writes and commit_ts; once durable, t
+ * is prepared (done(0)): its intents stay locks, invisible to readers, and its record
+ * stays in the WAL until t is resolved. Then the decision: store_txn_commit_2pc on the
+ * coordinator, a commit whose record (COMMIT_2PC) recovery remembers; once durable
+ * the transaction is committed everywhere, and the coordinator keeps that record in
+ * its WAL until store_decision_release (after every participant logged its end).
+ * Phase two: store_txn_commit_prepared on each participant with the decided timestamp
+ * (COMMIT_PREPARED; on a WAL
+ * failure t stays prepared and the shard read-only, for recovery to finish), or
+ * store_txn_abort. Failures of prepare / commit_2pc abort t and call done(rc). */
+int store_txn_prepare(store_t *st, store_txn_t *t, uint32_t coord_shard, uint64_t commit_ts,
+                      void (*done)(void *arg, int rc), void *arg);
+int store_txn_commit_2pc(store_t *st, store_txn_t *t, uint64_t commit_ts,
+                         void (*done)(void *arg, int rc), void *arg);
+int store_txn_commit_prepared(store_t *st, store_txn_t *t, uint64_t commit_ts,
+                              void (*done)(void *arg, int rc), void *arg);
+void store_decision_release(store_t *st, uint64_t txn_id);
+bool store_txn_prepared(const store_txn_t *t);
+uint64_t store_txn_commit_ts(const store_txn_t *t);
+/* Recovery leaves every transaction whose PREPARE has no COMMIT_PREPARED or
+ * ABORT_PREPARED after it prepared (in doubt). The opener resolves each before
+ * serving: commit (store_txn_commit_prepared) when its coordinator's store_decided
+ * finds the decision, else store_txn_abort. store_indoubt lists up to cap of them
+ * (returns how many there are); store_decisions_drop frees the recovered decisions. */
+int store_indoubt(const store_t *st, uint64_t *txn_ids, uint32_t *coords, int cap);
+bool store_decided(const store_t *st, uint64_t txn_id, uint64_t *commit_ts);
+void store_decisions_drop(store_t *st);
+/* Snapshot consistency across shards (see sql/README.md, "transactions"): a
+ * statement reading at snapshot S first waits while store_pending_at(S) names a
+ * transaction whose commit is queued, prepared or being decided with a timestamp <= S
+ * (its outcome on this shard is not known yet), then notes S (store_note_read). A
+ * commit or prepare here takes a timestamp >= store_commit_floor(), above every noted
+ * snapshot, so no reader that already read this shard can have its snapshot cover it. */
+uint64_t store_pending_at(const store_t *st, uint64_t snap_ts);    /* txn id or 0 */
+void store_note_read(store_t *st, uint64_t snap_ts);
+uint64_t store_commit_floor(const store_t *st);
+/* While held, no WAL segment is removed (the shard layer holds it until every shard
+ * has resolved its in-doubt transactions, which may need this shard's decisions). */
+void store_hold_trim(store_t *st, bool hold);
 
 /* ---- DDL-level operations, durable like a commit ---- */
 /* Removes every version of table_id (logged). done after the record is durable. */
@@ -207,6 +250,12 @@ size_t store_gc(store_t *st, uint64_t horizon_ts, size_t max_keys);
  * checksum mismatch in block 3"), or "" when there was none. Valid until the next
  * such failure; the SQL layer puts it in the error it sends (SQLSTATE XX001). */
 const char *store_last_error(const store_t *st);
+
+/* Negative control for the isolation tests (tests/integration/test_txn_elle.py):
+ * when set, every read also sees other transactions' uncommitted writes (dirty
+ * reads). The server sets it only from NEXTDB_DEBUG_DIRTY_READS=1, loudly logged.
+ * Set before the shards start; never in production. */
+extern bool store_debug_dirty_reads;
 
 /* Statistics for /metrics. */
 typedef struct store_stats {

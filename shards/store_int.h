@@ -96,16 +96,28 @@ void memtable_reap(memtable_t *mt);
 #define WAL_MAGIC "NXDBWAL\0"
 #define WAL_SEG_HDR_BYTES 32
 #define WAL_REC_HDR_BYTES 24
-enum wal_rec_type { WAL_REC_COMMIT = 1, WAL_REC_CLEAR = 2 };
+/* COMMIT: a one-shard commit. Two-phase commit of a transaction that wrote on several
+ * shards: PREPARE on every participant but the coordinator (the lowest participant),
+ * whose COMMIT_2PC is the commit decision, then COMMIT_PREPARED (or ABORT_PREPARED) on
+ * the participants. PREPARE, COMMIT_2PC and COMMIT_PREPARED carry txn id, timestamp,
+ * count, aux (PREPARE: the coordinator's shard id) and the write set; ABORT_PREPARED
+ * the txn id only. See shards/README.md. */
+enum wal_rec_type { WAL_REC_COMMIT = 1, WAL_REC_CLEAR = 2, WAL_REC_PREPARE = 3,
+                    WAL_REC_COMMIT_2PC = 4, WAL_REC_COMMIT_PREPARED = 5,
+                    WAL_REC_ABORT_PREPARED = 6 };
+#define WAL_REC_TYPE_MAX 6
 enum wal_op { WAL_OP_PUT = 1, WAL_OP_DELETE = 2 };
 
 /* ---- transactions and the commit queue ---- */
-enum store_txn_state { TXN_ACTIVE = 0, TXN_COMMITTING = 1 };
+enum store_txn_state { TXN_ACTIVE = 0, TXN_COMMITTING = 1, TXN_PREPARING = 2,
+                       TXN_PREPARED = 3, TXN_COMMITTING_PREPARED = 4 };
 
 struct store_txn {
     uint64_t txn_id;
     uint64_t commit_ts;
     int state;
+    uint32_t coord;             /* prepared: the coordinator's shard id */
+    uint64_t prepare_lsn;       /* prepared: LSN of its PREPARE record (kept in the WAL) */
     struct store_txn *hnext;    /* txn hash chain */
     mt_node_t **writes;         /* nodes holding this txn's intents */
     mt_ver_t *superseded;       /* own intents replaced by later writes; freed at txn end
@@ -216,6 +228,15 @@ struct store {
     bool readonly;
 
     uint64_t max_commit_ts;
+    /* Two-phase commit. pins: COMMIT_2PC decisions whose participants have not all
+     * resolved yet; their WAL segments are kept (wal_trim). decisions: every
+     * COMMIT_2PC seen by recovery, for the start-up resolution (store_decided). */
+    struct store_pin { uint64_t txn_id, lsn; } *pins;
+    uint32_t pins_count, pins_cap, pins_reserved;
+    bool trim_hold;             /* store_hold_trim: no WAL segment is removed */
+    uint64_t read_max;          /* highest snapshot noted by store_note_read */
+    struct store_pin *decisions;    /* txn_id, commit ts */
+    uint32_t decisions_count, decisions_cap;
     store_stats_t stats;
     uint64_t applied_lsn;       /* last record applied (durable) */
 
@@ -267,6 +288,9 @@ int wal_recover(store_t *st);
 int wal_oldest_lsn(const store_t *st, uint64_t *lsn);
 /* Encodes a record into b (appending); returns its size or 0 on ENOMEM. */
 uint32_t wal_encode_commit(store_buf_t *b, uint64_t lsn, const store_txn_t *t);
+/* PREPARE / COMMIT_2PC / COMMIT_PREPARED of t (ts = t->commit_ts, aux = t->coord). */
+uint32_t wal_encode_txn(store_buf_t *b, uint64_t lsn, const store_txn_t *t, uint32_t type);
+uint32_t wal_encode_abort_prepared(store_buf_t *b, uint64_t lsn, uint64_t txn_id);
 uint32_t wal_encode_clear(store_buf_t *b, uint64_t lsn, uint32_t table_id, uint64_t ts);
 /* Prepares st->seg_fd for a write of batch_bytes: rolls to a new segment (created,
  * directory fsynced) when needed. hdr_out gets the 32-byte header to prepend while the
@@ -281,6 +305,12 @@ bool store__buf_reserve(store_buf_t *b, size_t extra);
 
 /* store.c, used by recovery */
 void store__note_ts(store_t *st, uint64_t ts);
+store_txn_t *store__txn_recovered(store_t *st, uint64_t txn_id);
+int store__txn_add_write(store_txn_t *t, mt_node_t *n);
+void store__txn_forget(store_t *st, store_txn_t *t);   /* drops intents, ends t */
+int store__note_decision(store_t *st, uint64_t txn_id, uint64_t ts);
+/* Lowest LSN the WAL must keep for two-phase commit (UINT64_MAX = none). */
+uint64_t store__pinned_lsn(const store_t *st);
 
 /* flush.c: sorted-table set, table clears, flush state machine, manifest. */
 typedef struct store_clear { uint32_t table_id; uint64_t file_no; } store_clear_t;

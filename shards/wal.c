@@ -92,6 +92,37 @@ uint32_t wal_encode_commit(store_buf_t *b, uint64_t lsn, const store_txn_t *t)
     return (uint32_t)size;
 }
 
+uint32_t wal_encode_txn(store_buf_t *b, uint64_t lsn, const store_txn_t *t, uint32_t type)
+{
+    size_t len0 = b->len;
+    uint32_t n = wal_encode_commit(b, lsn, t);
+    if (!n || !store__buf_reserve(b, 4))
+        return 0;
+    if (n + 4 > LIMIT_WAL_RECORD_BYTES) {
+        b->len = len0;
+        return 0;
+    }
+    /* Same payload as COMMIT with aux (4 bytes) between the count and the writes. */
+    uint8_t *rec = b->ptr + len0, *w = rec + WAL_REC_HDR_BYTES + 20;
+    memmove(w + 4, w, n - WAL_REC_HDR_BYTES - 20);
+    wal_put32(w, type == WAL_REC_PREPARE ? t->coord : 0);
+    wal_seal(rec, type, lsn, n + 4 - WAL_REC_HDR_BYTES);
+    b->len = len0 + n + 4;
+    return n + 4;
+}
+
+uint32_t wal_encode_abort_prepared(store_buf_t *b, uint64_t lsn, uint64_t txn_id)
+{
+    size_t size = WAL_REC_HDR_BYTES + 8;
+    if (!store__buf_reserve(b, size))
+        return 0;
+    uint8_t *rec = b->ptr + b->len;
+    wal_put64(rec + WAL_REC_HDR_BYTES, txn_id);
+    wal_seal(rec, WAL_REC_ABORT_PREPARED, lsn, 8);
+    b->len += size;
+    return (uint32_t)size;
+}
+
 uint32_t wal_encode_clear(store_buf_t *b, uint64_t lsn, uint32_t table_id, uint64_t ts)
 {
     size_t size = WAL_REC_HDR_BYTES + 12;
@@ -172,7 +203,7 @@ static bool wal_rec_valid(const uint8_t *buf, size_t size, size_t off, uint64_t 
         return false;
     const uint8_t *r = buf + off;
     uint32_t plen = wal_get32(r), type = wal_get32(r + 8);
-    if (type != WAL_REC_COMMIT && type != WAL_REC_CLEAR)
+    if (type < WAL_REC_COMMIT || type > WAL_REC_TYPE_MAX)
         return false;
     if (wal_get64(r + 12) != lsn || wal_get32(r + 20) != 0)
         return false;
@@ -197,14 +228,18 @@ static bool wal_valid_follows(const uint8_t *buf, size_t size, size_t off, uint6
     return false;
 }
 
-static int wal_apply_commit(store_t *st, const uint8_t *p, uint32_t plen)
+/* Walks the writes of a COMMIT-like payload (hdr bytes before them). With t: each
+ * becomes an intent of t (PREPARE); else a committed version at ts (skipped when
+ * apply is false: the record is in the sorted tables already, only checked). */
+static int wal_apply_writes(store_t *st, const uint8_t *p, uint32_t plen, uint32_t hdr,
+                            store_txn_t *t, bool apply)
 {
-    if (plen < 20)
+    if (plen < hdr)
         return STORE_ECORRUPT;
     uint64_t ts = wal_get64(p + 8);
     uint32_t count = wal_get32(p + 16);
     const uint8_t *end = p + plen;
-    p += 20;
+    p += hdr;
     for (uint32_t i = 0; i < count; i++) {
         if (end - p < 13)
             return STORE_ECORRUPT;
@@ -214,33 +249,87 @@ static int wal_apply_commit(store_t *st, const uint8_t *p, uint32_t plen)
         if ((op != WAL_OP_PUT && op != WAL_OP_DELETE) || klen > LIMIT_KEY_BYTES ||
             (size_t)(end - p) < (size_t)klen + vlen)
             return STORE_ECORRUPT;
-        mt_node_t *n = memtable_upsert(&st->mt, table, p, klen);
-        mt_ver_t *v = n ? memtable_ver_new(&st->mt, op == WAL_OP_PUT ? MT_VALUE : MT_TOMB, 0, ts,
-                                           p + klen, vlen)
-                        : NULL;
-        if (!v)
-            return STORE_ENOMEM;
-        v->lsn = st->next_lsn;
-        memtable_link_committed(n, v);
+        if (apply || t) {
+            mt_node_t *n = memtable_upsert(&st->mt, table, p, klen);
+            mt_ver_t *v = n ? memtable_ver_new(&st->mt, op == WAL_OP_PUT ? MT_VALUE : MT_TOMB,
+                                               t ? t->txn_id : 0, t ? 0 : ts, p + klen, vlen)
+                            : NULL;
+            if (!v)
+                return STORE_ENOMEM;
+            if (t) {
+                if (n->vers && n->vers->txn_id) {
+                    memtable_ver_free(&st->mt, v);
+                    return STORE_ECORRUPT;    /* two prepared transactions wrote one key */
+                }
+                if (store__txn_add_write(t, n) != 0) {
+                    memtable_ver_free(&st->mt, v);
+                    return STORE_ENOMEM;
+                }
+                v->next = n->vers;
+                n->vers = v;
+            } else {
+                v->lsn = st->next_lsn;
+                memtable_link_committed(n, v);
+            }
+        }
         p += klen + vlen;
     }
     if (p != end)
         return STORE_ECORRUPT;
-    store__note_ts(st, ts);
+    if (apply && !t)
+        store__note_ts(st, ts);
     return 0;
 }
 
-static int wal_apply(store_t *st, const uint8_t *rec)
+/* apply false: the record is at or below the flushed LSN (its data is in the sorted
+ * tables), but two-phase-commit state is still rebuilt from it. */
+static int wal_apply(store_t *st, const uint8_t *rec, bool apply)
 {
     uint32_t plen = wal_get32(rec), type = wal_get32(rec + 8);
     const uint8_t *p = rec + WAL_REC_HDR_BYTES;
-    if (type == WAL_REC_COMMIT)
-        return wal_apply_commit(st, p, plen);
-    if (plen != 12)
+    store_txn_t *t;
+    int rc;
+    switch (type) {
+    case WAL_REC_COMMIT:
+        return apply ? wal_apply_writes(st, p, plen, 20, NULL, true) : 0;
+    case WAL_REC_CLEAR:
+        if (!apply)
+            return 0;
+        if (plen != 12)
+            return STORE_ECORRUPT;
+        memtable_clear_table(&st->mt, wal_get32(p));
+        store__note_ts(st, wal_get64(p + 4));
+        return flush_note_clear(st, wal_get32(p));
+    case WAL_REC_PREPARE:
+        if (plen < 24 || store_txn_find(st, wal_get64(p)) || wal_get64(p) == 0)
+            return STORE_ECORRUPT;
+        t = store__txn_recovered(st, wal_get64(p));
+        if (!t)
+            return STORE_ENOMEM;
+        t->commit_ts = wal_get64(p + 8);
+        t->coord = wal_get32(p + 20);
+        t->state = TXN_PREPARED;
+        t->prepare_lsn = st->next_lsn;
+        rc = wal_apply_writes(st, p, plen, 24, t, false);
+        if (rc == 0)
+            store__note_ts(st, t->commit_ts);
+        return rc;
+    case WAL_REC_COMMIT_2PC:
+        if (plen < 24)
+            return STORE_ECORRUPT;
+        rc = store__note_decision(st, wal_get64(p), wal_get64(p + 8));
+        return rc ? rc : wal_apply_writes(st, p, plen, 24, NULL, apply);
+    case WAL_REC_COMMIT_PREPARED:
+    case WAL_REC_ABORT_PREPARED:
+        if (plen < 8 || (type == WAL_REC_ABORT_PREPARED && plen != 8))
+            return STORE_ECORRUPT;
+        t = store_txn_find(st, wal_get64(p));
+        if (t)
+            store__txn_forget(st, t);
+        return type == WAL_REC_COMMIT_PREPARED ? wal_apply_writes(st, p, plen, 24, NULL, apply) : 0;
+    default:
         return STORE_ECORRUPT;
-    memtable_clear_table(&st->mt, wal_get32(p));
-    store__note_ts(st, wal_get64(p + 4));
-    return flush_note_clear(st, wal_get32(p));
+    }
 }
 
 static int wal_name_cmp(const void *a, const void *b)
@@ -374,7 +463,7 @@ static int wal_replay_segment(store_t *st, const char *name, bool last, bool fir
             break;
         }
         /* Records up to the flushed LSN are in the sorted tables already. */
-        rc = st->next_lsn > st->flushed_lsn ? wal_apply(st, buf + off) : 0;
+        rc = wal_apply(st, buf + off, st->next_lsn > st->flushed_lsn);
         if (rc) {
             log_error("wal: bad record contents in %s at offset %zu", path, off);
             goto fail;
@@ -451,13 +540,15 @@ int wal_oldest_lsn(const store_t *st, uint64_t *lsn)
 int wal_trim(store_t *st, uint64_t flushed_lsn)
 {
     int count, removed = 0;
+    uint64_t pinned = store__pinned_lsn(st);
     char **names = wal_list(st, &count);
     if (count < 0)
         return STORE_EIO;
     /* Segment i holds LSNs [first(i), first(i+1)); the newest one is never removed. */
     for (int i = 0; i + 1 < count; i++) {
-        if (strtoull(names[i + 1], NULL, 16) > flushed_lsn + 1)
-            break;
+        if (strtoull(names[i + 1], NULL, 16) > flushed_lsn + 1 ||
+            strtoull(names[i + 1], NULL, 16) > pinned)
+            break;    /* (pinned: a PREPARE or decision two-phase commit still needs) */
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", st->wal_dir, names[i]);
         if (unlink(path) != 0) {

@@ -195,7 +195,7 @@ int frag_upsert(void *arg)
             rt[i] = bs->returning[i]->type;
         rowstore_init(f->returning, &f->arena, bs->nreturning, rt);
     }
-    uint64_t snap = f->txn->snap_ts ? f->txn->snap_ts : hlc_now();
+    uint64_t snap = txn_read_snap(f->txn, true);
     arena_t scratch;
     arena_init(&scratch, LIMIT_SQL_STMT_ARENA_BYTES);
     strbuf_t sb;

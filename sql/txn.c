@@ -6,9 +6,9 @@
  * counter seeded from the wall clock below), a snapshot timestamp (per statement for
  * READ COMMITTED, per transaction for REPEATABLE READ) and one store_txn_t on each
  * shard it touched, found again by id. Commit stamps one HLC timestamp taken on the
- * coordinator and commits every touched shard in parallel; the reply waits until all
- * are durable. Multi-shard commits are not atomic across a crash yet (no prepare
- * phase): see sql/README.md.
+ * coordinator; a transaction that wrote on one shard commits there with one WAL
+ * record, one that wrote on several by two-phase commit (see "commit" below and
+ * shards/store.h); the reply waits until every shard is durable.
  */
 #include <errno.h>
 #include <string.h>
@@ -112,6 +112,7 @@ typedef struct txn_wait {
 
 static __thread txn_wait_t *txn__waits;      /* this shard's current lock waits */
 static int txn__m_lock_waits = -1, txn__m_deadlocks = -1, txn__m_lock_timeouts = -1;
+static int txn__m_2pc = -1, txn__m_2pc_aborts = -1;
 
 void txn_register_metrics(void)
 {
@@ -124,6 +125,12 @@ void txn_register_metrics(void)
     txn__m_lock_timeouts = metrics_register("nextdb_lock_timeouts_total",
                                             "Lock waits ended by lock_timeout (55P03).",
                                             METRIC_COUNTER, NULL, 0);
+    txn__m_2pc = metrics_register("nextdb_txn_2pc_commits_total",
+                                  "Transactions that wrote on several shards, committed by "
+                                  "two-phase commit.", METRIC_COUNTER, NULL, 0);
+    txn__m_2pc_aborts = metrics_register("nextdb_txn_2pc_aborts_total",
+                                         "Two-phase commits aborted after a failed prepare.",
+                                         METRIC_COUNTER, NULL, 0);
 }
 
 /* One shard's answer for one transaction: up to LIMIT_DEADLOCK_EDGES blockers. */
@@ -315,18 +322,148 @@ int txn_shard_commit_local(uint64_t txn_id, uint64_t commit_ts)
     return shard_commit_wait(t, commit_ts);
 }
 
-typedef struct commit_req { uint64_t txn_id, commit_ts; bool abort; } commit_req_t;
+/* ---- commit ----
+ *
+ * One touched shard: one COMMIT record there (the fast path, as autocommit). Several:
+ * the coordinator is the lowest touched shard. Phase one asks every other touched
+ * shard to prepare in parallel (a shard without writes votes read-only and logs
+ * nothing); when none wrote, the coordinator commits alone as on one shard. Else the
+ * coordinator logs the decision (COMMIT_2PC, its own writes included), then phase two
+ * commits the prepared participants in parallel and releases the read-only ones, and
+ * the coordinator may forget the decision. A failed prepare aborts everyone. */
+
+enum { REQ_ABORT, REQ_COMMIT, REQ_PREPARE, REQ_COMMIT_PREPARED, REQ_DECIDE, REQ_RELEASE };
+typedef struct commit_req {
+    uint64_t txn_id, commit_ts;
+    int op;
+    uint32_t coord;
+    bool wrote;      /* REQ_PREPARE: set when the shard had writes (and prepared) */
+} commit_req_t;
+
+/* A commit timestamp for this shard: at least ts and above every snapshot that already
+ * read here (store_commit_floor); the shard's clock moves past it, so the reply (and
+ * the session's next snapshot) carries it. */
+static uint64_t txn_commit_ts(uint64_t ts)
+{
+    uint64_t floor = store_commit_floor(shard_store());
+    if (ts < floor)
+        ts = floor;
+    hlc_observe(ts);
+    return ts;
+}
+
+uint64_t txn_read_snap(const txn_ctx_t *tc, bool may_wait)
+{
+    uint64_t snap = tc->snap_ts ? tc->snap_ts : hlc_now();
+    store_t *st = shard_store();
+    uint64_t pending;
+    while (may_wait && (pending = store_pending_at(st, snap)) != 0 && pending != tc->txn_id)
+        shard_wait_txn(pending, 0);
+    store_note_read(st, snap);
+    return snap;
+}
 
 static int commit_on_shard(void *arg)
 {
     commit_req_t *r = arg;
-    if (r->abort) {
-        store_txn_t *t = store_txn_find(shard_store(), r->txn_id);
+    store_t *st = shard_store();
+    store_txn_t *t = store_txn_find(st, r->txn_id);
+    switch (r->op) {
+    case REQ_ABORT:
         if (t)
-            store_txn_abort(shard_store(), t);
+            store_txn_abort(st, t);
         return 0;
+    case REQ_PREPARE:
+        r->wrote = t && store_txn_has_writes(t);
+        if (!r->wrote)
+            return STORE_OK;
+        r->commit_ts = txn_commit_ts(r->commit_ts);    /* this shard's proposal */
+        return shard_prepare_wait(t, r->coord, r->commit_ts);
+    case REQ_DECIDE:
+        r->commit_ts = txn_commit_ts(r->commit_ts);    /* the decided timestamp */
+        return t ? shard_commit_2pc_wait(t, r->commit_ts) : STORE_EINVAL;
+    case REQ_COMMIT_PREPARED:
+        if (t && store_txn_prepared(t))
+            return shard_commit_prepared_wait(t, r->commit_ts);
+        return t ? shard_commit_wait(t, txn_commit_ts(r->commit_ts)) : STORE_OK;
+    case REQ_RELEASE:
+        store_decision_release(st, r->txn_id);
+        return 0;
+    default:
+        return t ? shard_commit_wait(t, txn_commit_ts(r->commit_ts)) : STORE_OK;
     }
-    return txn_shard_commit_local(r->txn_id, r->commit_ts);
+}
+
+/* Runs op on the k shards (one request each, copied from proto), results in rets. */
+static void on_shards(int k, const int *shards, commit_req_t *reqs, const commit_req_t *proto,
+                      int op, int *rets)
+{
+    void *args[LIMIT_SHARDS_MAX];
+    for (int i = 0; i < k; i++) {
+        reqs[i] = *proto;
+        reqs[i].op = op;
+        args[i] = &reqs[i];
+    }
+    if (k == 1)
+        rets[0] = rt_call(shards[0], commit_on_shard, &reqs[0]);
+    else if (k > 1)
+        rt_call_many(k, shards, commit_on_shard, args, rets);
+}
+
+static int commit_2pc(int k, const int *shards, uint64_t txn_id, int *failed_rc)
+{
+    int rets[LIMIT_SHARDS_MAX];
+    commit_req_t *reqs = rt_calloc((size_t)k, sizeof *reqs);
+    if (!reqs) {
+        *failed_rc = STORE_ENOMEM;
+        commit_req_t one = {txn_id, 0, REQ_ABORT, 0, false};
+        for (int i = 0; i < k; i++)
+            rt_call(shards[i], commit_on_shard, &one);
+        return -1;
+    }
+    commit_req_t proto = {txn_id, hlc_now(), REQ_PREPARE, (uint32_t)shards[0], false};
+    int rc = 0, writers = 0;
+    on_shards(k - 1, shards + 1, reqs, &proto, REQ_PREPARE, rets);
+    for (int i = 0; i < k - 1; i++) {
+        writers += reqs[i].wrote;
+        if (rets[i] != STORE_OK && !rc)
+            rc = rets[i];
+        if (reqs[i].wrote && reqs[i].commit_ts > proto.commit_ts)
+            proto.commit_ts = reqs[i].commit_ts;
+    }
+    if (rc == 0) {
+        commit_req_t d = proto;
+        d.op = writers ? REQ_DECIDE : REQ_COMMIT;
+        rc = rt_call(shards[0], commit_on_shard, &d);
+        proto.commit_ts = d.commit_ts;    /* raised on the coordinator past its readers */
+        if (rc == 0 && writers)
+            metrics_add(txn__m_2pc, 1);
+    } else {
+        commit_req_t a = proto;
+        a.op = REQ_ABORT;
+        rt_call(shards[0], commit_on_shard, &a);
+    }
+    /* Phase two: commit (or, after a failure, abort) the prepared ones, release the rest. */
+    int rc2 = 0;
+    on_shards(k - 1, shards + 1, reqs, &proto, rc == 0 ? REQ_COMMIT_PREPARED : REQ_ABORT, rets);
+    for (int i = 0; i < k - 1 && rc == 0; i++)
+        if (rets[i] != STORE_OK && !rc2)
+            rc2 = rets[i];
+    if (rc == 0 && writers && rc2 == 0) {
+        commit_req_t r = proto;
+        r.op = REQ_RELEASE;
+        rt_call(shards[0], commit_on_shard, &r);
+    }
+    /* A participant that could not log its commit keeps the transaction prepared and
+     * its shard read-only; the decision stays pinned for recovery to finish it. */
+    rt_free(reqs);
+    if (rc && writers)
+        metrics_add(txn__m_2pc_aborts, 1);
+    if (rc || rc2) {
+        *failed_rc = rc ? rc : rc2;
+        return -1;
+    }
+    return 0;
 }
 
 static int end_all(txn_ctx_t *tc, bool abort, int *failed_rc)
@@ -334,7 +471,8 @@ static int end_all(txn_ctx_t *tc, bool abort, int *failed_rc)
     int n = rt_shards_count();
     int shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
     void *args[LIMIT_SHARDS_MAX];
-    commit_req_t req = {tc->txn_id, abort ? 0 : hlc_now(), abort};
+    commit_req_t req = {tc->txn_id, abort ? 0 : hlc_now(), abort ? REQ_ABORT : REQ_COMMIT, 0,
+                        false};
     int k = 0;
     for (int s = 0; s < n; s++)
         if (txn_touched(tc, s)) {
@@ -344,6 +482,8 @@ static int end_all(txn_ctx_t *tc, bool abort, int *failed_rc)
     memset(tc->touched, 0, sizeof tc->touched);
     if (k == 0)
         return 0;
+    if (k > 1 && !abort)
+        return commit_2pc(k, shards, tc->txn_id, failed_rc);
     if (k == 1)
         rets[0] = rt_call(shards[0], commit_on_shard, &req);
     else

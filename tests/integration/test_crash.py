@@ -202,10 +202,6 @@ class Mover(threading.Thread):
             self.acked.add(xfer_id)
 
 
-@pytest.mark.xfail(harness.TARGET == "nextdb", strict=False,
-                   reason="a transaction writing on several shards is not atomic across a "
-                          "crash until two-phase commit lands (transactions issue); "
-                          "README says so")
 def test_transfers_atomic_across_kill9(server):
     server.psql("DROP TABLE IF EXISTS crash_accounts; DROP TABLE IF EXISTS crash_transfers;"
                 "CREATE TABLE crash_accounts (id int PRIMARY KEY, balance bigint NOT NULL);"

@@ -90,7 +90,11 @@ def pick_block(data_dir, table_id_min):
             candidates.append((path, int(blk), int(off), int(length), int(t1), int(t2), key))
     user = [c for c in candidates if c[4] >= table_id_min]
     target = min(c[4] for c in user)
-    inner = [c for c in user if c[4] == target and c[5] == target and c[1] > 0]
+    # also not the table's last block in its file: a seek to the next table's first key
+    # may read it (its index entry covers keys up to the next block's first)
+    nxt = {(c[0], c[1]): c for c in candidates}
+    inner = [c for c in user if c[4] == target and c[5] == target and c[1] > 0
+             and (c[0], c[1] + 1) in nxt and nxt[(c[0], c[1] + 1)][4] == target]
     if not inner:
         return None
     path, blk, off, length, _t1, _t2, key = inner[len(inner) // 2]

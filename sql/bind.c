@@ -24,6 +24,7 @@
 #include "core/limits.h"
 #include "sql/parse.h"
 #include "sql/types_vector.h"
+#include "sql/builtins_time.h"
 #include "sql/builtins_vector.h"
 #include "sql/explain.h"
 
@@ -673,6 +674,10 @@ static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
                 return e;
             }
         }
+        if (r->type == TYPE_INTERVAL && (!strcmp(name, "-") || !strcmp(name, "+"))) {
+            bexpr_t *args[1] = {r};
+            return b_builtin(b, name[0] == '-' ? "interval_um" : "interval_pl_unary", 1, args, n->location);
+        }
         b_op_error(b, name, TYPE_INVALID, r->type, n->location);
         return NULL;
     }
@@ -680,6 +685,23 @@ static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
         /* pgvector's operators are its functions; an unknown side is a vector literal */
         bexpr_t *args[2] = {l, r};
         return b_builtin(b, builtins_vector_operator(name), 2, args, n->location);
+    }
+    if ((builtins_time_type(l->type) || builtins_time_type(r->type)) && b_arith_op(name) >= 0) {
+        /* date/time arithmetic: PostgreSQL's operator functions (builtins_time.c) */
+        bool amb;
+        const char *fn = builtins_time_operator(name, l->type, r->type, &amb);
+        if (!fn) {
+            if (amb) {
+                sql_error(b->err, "42725", "operator is not unique: %s %s %s", b_typename(b, l->type), name,
+                          b_typename(b, r->type));
+                sql_error_hint(b->err, "Could not choose a best candidate operator. You might need to add explicit type casts.");
+                b_pos(b, n->location);
+                return NULL;
+            }
+            return b_op_error(b, name, l->type, r->type, n->location), NULL;
+        }
+        bexpr_t *args[2] = {l, r};
+        return b_builtin(b, fn, 2, args, n->location);
     }
     int op = b_cmp_op(name);
     if (op >= 0)

@@ -29,6 +29,8 @@ extern const builtin_t builtins_catalog[];
 extern const int builtins_catalog_count;
 extern const builtin_t builtins_vector[];      /* sql/builtins_vector.c */
 extern const int builtins_vector_count;
+extern const builtin_t builtins_time[];        /* sql/builtins_time.c */
+extern const int builtins_time_count;
 
 #define T TYPE_TEXT
 #define I4 TYPE_INT4
@@ -152,7 +154,10 @@ static const builtin_t builtin_table[] = {
 };
 #define BUILTIN_TABLE_COUNT ((int)(sizeof builtin_table / sizeof builtin_table[0]))
 
-int builtin_count(void) { return BUILTIN_TABLE_COUNT + builtins_catalog_count + builtins_vector_count; }
+int builtin_count(void)
+{
+    return BUILTIN_TABLE_COUNT + builtins_catalog_count + builtins_vector_count + builtins_time_count;
+}
 
 const builtin_t *builtin_at(int i)
 {
@@ -160,7 +165,10 @@ const builtin_t *builtin_at(int i)
     if (i < BUILTIN_TABLE_COUNT)
         return &builtin_table[i];
     i -= BUILTIN_TABLE_COUNT;
-    return i < builtins_catalog_count ? &builtins_catalog[i] : &builtins_vector[i - builtins_catalog_count];
+    if (i < builtins_catalog_count)
+        return &builtins_catalog[i];
+    i -= builtins_catalog_count;
+    return i < builtins_vector_count ? &builtins_vector[i] : &builtins_time[i - builtins_vector_count];
 }
 
 /* Number of fixed leading arguments of a variadic entry. */

@@ -31,6 +31,7 @@ typedef struct builtin_ctx {
     arena_t *arena;               /* where results live */
     const struct catalog *catalog;  /* snapshot the statement bound against (sql/catalog.h) */
     int32_t backend_pid;          /* pg_backend_pid() */
+    const struct types_tz *tz;    /* the session's TimeZone (sql/types_time.h); NULL = UTC */
 } builtin_ctx_t;
 
 typedef int (*builtin_fn)(const builtin_ctx_t *ctx, int nargs, const datum_t *args,

@@ -1061,6 +1061,17 @@ static int b_type(binder_t *b, const ast_typename_t *t, int location, type_oid_t
             *typmod = 1 + 4;
         }
     }
+    if ((ti->oid == TYPE_TIMESTAMP || ti->oid == TYPE_TIMESTAMPTZ || ti->oid == TYPE_TIME) && t->ntypmods == 1) {
+        /* fractional-second precision 0..6 (PostgreSQL warns and uses 6 above that) */
+        if (t->typmods[0] < 0) {
+            sql_error(b->err, SQLSTATE_INVALID_PARAMETER, "%s(%d)%s precision must not be negative",
+                      ti->oid == TYPE_TIME ? "TIME" : "TIMESTAMP", t->typmods[0],
+                      ti->oid == TYPE_TIMESTAMPTZ ? " WITH TIME ZONE" : "");
+            b_pos(b, location);
+            return -1;
+        }
+        *typmod = t->typmods[0] > 6 ? 6 : t->typmods[0];
+    }
     if (ti->oid == TYPE_VECTOR && t->ntypmods && type_vector_typmod_in(t->ntypmods, t->typmods, typmod, b->err) < 0) {
         b_pos(b, location);
         return -1;

@@ -429,6 +429,11 @@ static int col_type(const ast_typename_t *tn, type_oid_t *oid, int32_t *typmod, 
     } else if (ti->oid == TYPE_VECTOR) {
         if (tn->ntypmods && type_vector_typmod_in(tn->ntypmods, tn->typmods, typmod, err) < 0)
             return -1;
+    } else if ((ti->oid == TYPE_TIMESTAMP || ti->oid == TYPE_TIMESTAMPTZ || ti->oid == TYPE_TIME) && tn->ntypmods == 1) {
+        if (tn->typmods[0] < 0)
+            return sql_error(err, SQLSTATE_INVALID_PARAMETER, "%s(%d) precision must not be negative",
+                             ti->oid == TYPE_TIME ? "TIME" : "TIMESTAMP", tn->typmods[0]);
+        *typmod = tn->typmods[0] > 6 ? 6 : tn->typmods[0];
     } else if (tn->ntypmods && ti->oid != TYPE_NUMERIC && ti->oid != TYPE_TIMESTAMP && ti->oid != TYPE_TIMESTAMPTZ) {
         return sql_error(err, SQLSTATE_SYNTAX_ERROR, "type modifier is not allowed for type \"%s\"", ti->name);
     }

@@ -445,6 +445,23 @@ static const types_tz_t *tz_load_locked(const char *value, char *canon, size_t c
         if (h < -15 || h > 15) return bad_tz(value, err), NULL;
         return tz_fixed((int32_t)lrint(h * 3600), canon, cap);
     }
+    if ((value[0] == '+' || value[0] == '-') && strlen(value) < 16) {
+        /* "+05:30": a POSIX offset without a name (west of UTC is positive) */
+        int32_t west;
+        const char *e = px_time(value, &west, 15);
+        if (e && !*e) {
+            const types_tz_t *z = cache_find(value);
+            if (z) { snprintf(canon, cap, "%s", z->name); return z; }
+            types_tz_t *tz = calloc(1, sizeof *tz);
+            if (!tz) return NULL;
+            snprintf(tz->name, sizeof tz->name, "%s", value);
+            snprintf(canon, cap, "%s", value);
+            tz->has_rule = true;
+            tz->std_off = -west;
+            snprintf(tz->std_abbr, sizeof tz->std_abbr, "%s", value);
+            return cache_add(tz);
+        }
+    }
     const types_tz_t *z = cache_find(value);
     if (z) { snprintf(canon, cap, "%s", z->name); return z; }
     if (tz_name_ok(value)) {
@@ -817,6 +834,8 @@ int types_interval_in(const char *s, size_t len, int32_t typmod, arena_t *a, dat
     while (e > p && isspace((unsigned char)e[-1])) e--;
     iv_acc_t acc = {0, 0, 0};
     bool ago = false, any = false;
+    unsigned seen = 0;                    /* each field once, as PostgreSQL's fmask */
+#define IV_FIELD(bits) do { if (seen & (bits)) goto syntax; seen |= (bits); } while (0)
     if (p < e && (*p == 'P' || *p == 'p')) {
         if (iv_iso(p, e, &acc) < 0) goto syntax;
         any = true;
@@ -865,6 +884,7 @@ int types_interval_in(const char *s, size_t len, int32_t typmod, arena_t *a, dat
                 while (p < e && isdigit((unsigned char)*p)) { fs += (*p++ - '0') * sc; sc /= 10; }
             }
             if (m > 59 || sec > 60) goto range;
+            IV_FIELD(1u << U_HOUR | 1u << U_MIN | 1u << U_SEC);
             __int128 t = ((__int128)h * 3600 + m * 60 + sec) * 1000000 + llrint(fs * 1e6);
             acc.time += (neg || numstart[0] == '-') ? -t : t;
             continue;
@@ -875,6 +895,7 @@ int types_interval_in(const char *s, size_t len, int32_t typmod, arena_t *a, dat
             int nd = 0;
             while (p < e && isdigit((unsigned char)*p) && nd < 10) { mo = mo * 10 + (*p++ - '0'); nd++; }
             if (mo > 11) goto range;
+            IV_FIELD(1u << U_YEAR | 1u << U_MON);
             __int128 m = (__int128)(iv < 0 ? -iv : iv) * 12 + mo;
             acc.month += neg ? -m : m;
             continue;
@@ -882,12 +903,18 @@ int types_interval_in(const char *s, size_t len, int32_t typmod, arena_t *a, dat
         while (p < e && isspace((unsigned char)*p)) p++;
         const char *w = p;
         while (p < e && isalpha((unsigned char)*p)) p++;
-        if (p == w) { iv_add(&acc, iv, fr, U_SEC); continue; }
+        if (p == w) { IV_FIELD(1u << U_SEC); iv_add(&acc, iv, fr, U_SEC); continue; }
         int u = iv_unit(w, (size_t)(p - w));
         if (u < 0) {
-            if (p - w == 3 && !strncasecmp(w, "ago", 3)) { iv_add(&acc, iv, fr, U_SEC); ago = true; continue; }
+            if (p - w == 3 && !strncasecmp(w, "ago", 3)) {
+                IV_FIELD(1u << U_SEC);
+                iv_add(&acc, iv, fr, U_SEC);
+                ago = true;
+                continue;
+            }
             goto syntax;
         }
+        IV_FIELD(1u << u);
         iv_add(&acc, iv, fr, u);
     }
     if (!any) goto syntax;
@@ -897,6 +924,7 @@ int types_interval_in(const char *s, size_t len, int32_t typmod, arena_t *a, dat
         goto range;
     types_interval_t r = {.time = (int64_t)acc.time, .day = (int32_t)acc.day, .month = (int32_t)acc.month};
     return types_interval_make(a, &r, out, err);
+#undef IV_FIELD
 syntax:
     return sql_error(err, SQLSTATE_INVALID_DATETIME, "invalid input syntax for type interval: \"%.*s\"", show, s);
 range:

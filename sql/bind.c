@@ -996,8 +996,16 @@ static bexpr_t *b_sqlfn(binder_t *b, const ast_t *n)
         [AST_SQLFN_CURRENT_TIMESTAMP] = "now", [AST_SQLFN_CURRENT_DATE] = "current_date",
         [AST_SQLFN_LOCALTIMESTAMP] = "localtimestamp", [AST_SQLFN_CURRENT_USER] = "current_user",
         [AST_SQLFN_SESSION_USER] = "session_user", [AST_SQLFN_CURRENT_CATALOG] = "current_database",
-        [AST_SQLFN_CURRENT_SCHEMA] = "current_schema",
+        [AST_SQLFN_CURRENT_SCHEMA] = "current_schema", [AST_SQLFN_LOCALTIME] = "localtime",
     };
+    if (n->sqlfn.typmod >= 0) {      /* CURRENT_TIMESTAMP(p), LOCALTIMESTAMP(p), LOCALTIME(p) */
+        datum_t v = {.i64 = n->sqlfn.typmod > 6 ? 6 : n->sqlfn.typmod};
+        bexpr_t *args[1] = {bx_const(b, TYPE_INT4, v, false)};
+        if (!args[0])
+            return NULL;
+        const char *fn = n->sqlfn.fn == AST_SQLFN_CURRENT_TIMESTAMP ? "now_precision" : names[n->sqlfn.fn];
+        return b_builtin(b, fn, 1, args, n->location);
+    }
     return b_builtin(b, names[n->sqlfn.fn], 0, NULL, n->location);
 }
 
@@ -1060,6 +1068,11 @@ static int b_type(binder_t *b, const ast_typename_t *t, int location, type_oid_t
             /* "char" / "character" without a length means length 1 */
             *typmod = 1 + 4;
         }
+    }
+    if (ti->oid == TYPE_INTERVAL && t->ntypmods) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "interval precision and fields are not supported");
+        b_pos(b, location);
+        return -1;
     }
     if ((ti->oid == TYPE_TIMESTAMP || ti->oid == TYPE_TIMESTAMPTZ || ti->oid == TYPE_TIME) && t->ntypmods == 1) {
         /* fractional-second precision 0..6 (PostgreSQL warns and uses 6 above that) */
@@ -2010,9 +2023,25 @@ static plan_t *b_series(binder_t *b, const ast_t *n, scope_t *sc)
     scope_t empty = {0};
     bexpr_t *args[3] = {NULL, NULL, NULL};
     type_oid_t t = TYPE_INT4;
-    for (int i = 0; i < f->func.args.n; i++) {
+    for (int i = 0; i < f->func.args.n; i++)
         if (!(args[i] = b_expr(b, f->func.args.items[i], &empty)))
             return NULL;
+    if (f->func.args.n == 3 && (args[2]->type == TYPE_INTERVAL || builtins_time_type(args[0]->type) ||
+                                builtins_time_type(args[1]->type))) {
+        /* generate_series(timestamp[tz], timestamp[tz], interval): timestamp only when
+         * no argument asks for more, else the preferred timestamptz */
+        bool plain = args[0]->type == TYPE_TIMESTAMP || args[1]->type == TYPE_TIMESTAMP;
+        for (int i = 0; i < 2; i++)
+            if (args[i]->type != TYPE_TIMESTAMP && args[i]->type != TYPE_UNKNOWN)
+                plain = false;
+        t = plain ? TYPE_TIMESTAMP : TYPE_TIMESTAMPTZ;
+        if (!(args[0] = b_coerce(b, args[0], t, -1, CAST_IMPLICIT, f->location)) ||
+            !(args[1] = b_coerce(b, args[1], t, -1, CAST_IMPLICIT, f->location)) ||
+            !(args[2] = b_coerce(b, args[2], TYPE_INTERVAL, -1, CAST_IMPLICIT, f->location)))
+            return NULL;
+        goto plan;
+    }
+    for (int i = 0; i < f->func.args.n; i++) {
         if (args[i]->type == TYPE_INT8)
             t = TYPE_INT8;
         else if (args[i]->type != TYPE_INT4 && args[i]->type != TYPE_INT2 && args[i]->type != TYPE_UNKNOWN &&
@@ -2026,6 +2055,7 @@ static plan_t *b_series(binder_t *b, const ast_t *n, scope_t *sc)
     for (int i = 0; i < f->func.args.n; i++)
         if (!(args[i] = b_coerce(b, args[i], t, -1, CAST_IMPLICIT, f->location)))
             return NULL;
+plan:;
     plan_t *p = pl_new(b, PL_SERIES, 1);
     if (!p)
         return NULL;
@@ -2569,6 +2599,7 @@ static const char *b_target_name(const ast_t *e)
         case AST_SQLFN_SESSION_USER: return "session_user";
         case AST_SQLFN_CURRENT_CATALOG: return "current_catalog";
         case AST_SQLFN_CURRENT_SCHEMA: return "current_schema";
+        case AST_SQLFN_LOCALTIME: return "localtime";
         }
         return "?column?";
     default:

@@ -106,6 +106,12 @@ static int ts_add_iv(int64_t ts, const types_interval_t *iv, const types_tz_t *t
     return 0;
 }
 
+int builtins_time_ts_add(int64_t ts, const types_interval_t *iv, const types_tz_t *tz, int64_t *out,
+                         sql_error_t *err)
+{
+    return ts_add_iv(ts, iv, tz, out, err);
+}
+
 static void neg_iv(types_interval_t *iv) { iv->time = -iv->time; iv->day = -iv->day; iv->month = -iv->month; }
 
 static bool neg_iv_ok(const types_interval_t *iv)

@@ -22,6 +22,13 @@ bool builtins_time_type(type_oid_t t);
  * none; *ambiguous is set when several fit equally (42725). */
 const char *builtins_time_operator(const char *op, type_oid_t l, type_oid_t r, bool *ambiguous);
 
+/* ts + iv (tz non-NULL: ts is a timestamptz, days and months apply in that zone's
+ * local time); 22008 when out of range. generate_series over timestamps uses it. */
+struct types_interval;
+struct types_tz;
+int builtins_time_ts_add(int64_t ts, const struct types_interval *iv, const struct types_tz *tz, int64_t *out,
+                         sql_error_t *err);
+
 extern const builtin_t builtins_time[];
 extern const int builtins_time_count;
 #endif

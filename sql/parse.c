@@ -403,9 +403,16 @@ static ast_t *p_sqlfn(pctx_t *c, const PgQuery__SQLValueFunction *f)
         n->sqlfn.fn = AST_SQLFN_CURRENT_CATALOG; break;
     case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_SCHEMA:
         n->sqlfn.fn = AST_SQLFN_CURRENT_SCHEMA; break;
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIME:
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIME_N:
+        n->sqlfn.fn = AST_SQLFN_LOCALTIME; break;
     default:
-        return p_unsupported(c, "CURRENT_TIME / LOCALTIME", f->location);
+        return p_unsupported(c, "CURRENT_TIME (time with time zone)", f->location);
     }
+    n->sqlfn.typmod = f->typmod;
+    if (f->typmod >= 0 && n->sqlfn.fn != AST_SQLFN_CURRENT_TIMESTAMP && n->sqlfn.fn != AST_SQLFN_LOCALTIMESTAMP &&
+        n->sqlfn.fn != AST_SQLFN_LOCALTIME)
+        n->sqlfn.typmod = -1;
     return n;
 }
 
@@ -1610,7 +1617,7 @@ void parse_deparse(const ast_t *e, strbuf_t *out)
 {
     static const char *const sqlfn[] = {
         "CURRENT_TIMESTAMP", "CURRENT_DATE", "LOCALTIMESTAMP", "CURRENT_USER", "SESSION_USER",
-        "current_database()", "current_schema()",
+        "current_database()", "current_schema()", "LOCALTIME",
     };
     switch (e->kind) {
     case AST_CONST:
@@ -1653,6 +1660,8 @@ void parse_deparse(const ast_t *e, strbuf_t *out)
         break;
     case AST_SQLFN:
         strbuf_puts(out, sqlfn[e->sqlfn.fn]);
+        if (e->sqlfn.typmod >= 0)
+            strbuf_printf(out, "(%d)", e->sqlfn.typmod);
         break;
     case AST_PARAM:
         strbuf_printf(out, "$%d", e->param.number);

@@ -146,6 +146,13 @@ ZONED = [
     ("EST5EDT", "SELECT '2024-07-01 12:00+00'::timestamptz, '2024-01-01 12:00+00'::timestamptz"),
     ("UTC+3", "SELECT '2024-01-01 12:00+00'::timestamptz"),
     ("america/new_york", "SELECT current_setting('TimeZone'), '2024-07-01 12:00+00'::timestamptz"),
+    ("America/New_York", "SELECT * FROM generate_series(timestamptz '2024-03-09', '2024-03-12', interval '1 day')"),
+    ("America/New_York", "SELECT g FROM generate_series(timestamp '2024-01-31', '2024-05-01', '1 month') g"),
+    ("Europe/Berlin", "SELECT count(*), min(g), max(g) FROM generate_series('2024-01-01'::date, '2024-12-31', '1 week') g"),
+    ("UTC", "SELECT * FROM generate_series(timestamp '2024-01-01 03:00', '2024-01-01 00:00', interval '-1 hour')"),
+    ("UTC", "SELECT * FROM generate_series(timestamp '2024-01-01', '2024-01-02', interval '0 days')"),
+    ("America/New_York", "SELECT localtime(0) = date_trunc('second', localtimestamp(0))::time, "
+     "current_timestamp(0) = date_trunc('second', current_timestamp(0))"),
     ("Australia/Sydney", "SELECT '2024-04-07 02:30'::timestamptz, '2024-10-06 02:30'::timestamptz, "
      "'2024-01-01 12:00+00'::timestamptz"),
 ]

@@ -28,7 +28,8 @@
  *     that reads back to the same value, "Infinity", "-Infinity", "NaN"; exponent
  *     form like PostgreSQL (1e+20, 1.5e-07).
  *   - timestamp text in/out uses ISO DateStyle ("2024-01-02 03:04:05.123456");
- *     timestamptz prints with "+00" since the session TimeZone is UTC.
+ *     timestamptz prints in the session's TimeZone ("+02", "-04:56:02"); time and
+ *     interval values and time zones: sql/types_time.h.
  *   - Key encoding (memcomparable): the byte order of encoded keys equals type_cmp
  *     order, so storage compares keys with memcmp. Row encoding: compact, with a null
  *     bitmap; decoding yields datums whose strings point into the encoded bytes.

@@ -1022,6 +1022,185 @@ BUILTIN_FN(bi_to_char_iv)
     return rc;
 }
 
+/* ---- to_timestamp(text, text) / to_date ---- */
+
+typedef struct parse_tm { int64_t year, mon, mday, hour, min, sec, us; bool pm, has_ampm, hh12, bc, has_year; } parse_tm_t;
+
+static int pf_err_int(const char *field, const char *p, sql_error_t *err)
+{
+    int n = 0;
+    while (p[n] && !isspace((unsigned char)p[n]) && n < 32) n++;
+    sql_error(err, SQLSTATE_INVALID_DATETIME, "invalid value \"%.*s\" for \"%s\"", n, p, field);
+    sql_error_detail(err, "Value must be an integer.");
+    return -1;
+}
+
+/* Reads up to max digits (more when greedy) after optional spaces and a sign. */
+static int pf_num(const char **pp, int max, bool greedy, const char *field, int64_t *v, sql_error_t *err)
+{
+    const char *p = *pp;
+    while (*p == ' ') p++;
+    bool neg = false;
+    if (*p == '-' && isdigit((unsigned char)p[1]) && !strcmp(field, "YYYY")) { neg = true; p++; }
+    if (!isdigit((unsigned char)*p)) return pf_err_int(field, p, err);
+    int64_t x = 0;
+    int n = 0;
+    while (isdigit((unsigned char)*p) && (n < max || (greedy && n < 9))) { x = x * 10 + (*p++ - '0'); n++; }
+    *v = neg ? -x : x;
+    *pp = p;
+    return 0;
+}
+
+static int pf_name(const char **pp, const char *const *names, int count, bool abbrev, int64_t *idx)
+{
+    const char *p = *pp;
+    while (*p == ' ') p++;
+    for (int i = 0; i < count; i++) {
+        size_t n = abbrev ? 3 : strlen(names[i]);
+        if (!strncasecmp(p, names[i], n)) { *idx = i; *pp = p + n; return 0; }
+    }
+    return -1;
+}
+
+static int to_ts_parse(const vstr_t *in, const vstr_t *fmt, parse_tm_t *t, sql_error_t *err)
+{
+    char ib[512], fb[512];
+    if (in->len >= sizeof ib || fmt->len >= sizeof fb)
+        return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "to_timestamp input is too long");
+    memcpy(ib, in->data, in->len); ib[in->len] = 0;
+    memcpy(fb, fmt->data, fmt->len); fb[fmt->len] = 0;
+    const char *p = ib, *f = fb;
+    memset(t, 0, sizeof *t);
+    t->year = 1; t->mon = 1; t->mday = 1;
+    while (*f) {
+        while (!strncasecmp(f, "FM", 2) || !strncasecmp(f, "FX", 2)) f += 2;
+        if (!*f) break;
+        int64_t v;
+        const char *save = p;
+        (void)save;
+        if (*f == '"') {
+            f++;
+            while (*f && *f != '"') { if (*p) p++; f++; }
+            if (*f) f++;
+            continue;
+        }
+        if (kw(&f, "YYYY")) {
+            if (pf_num(&p, 4, !isdigit((unsigned char)*f) && !isalpha((unsigned char)*f), "YYYY", &t->year, err) < 0) return -1;
+            t->has_year = true;
+        } else if (kw(&f, "YY")) {
+            if (pf_num(&p, 2, false, "YY", &v, err) < 0) return -1;
+            t->year = v < 70 ? 2000 + v : 1900 + v;
+            t->has_year = true;
+        } else if (kw(&f, "HH24")) { if (pf_num(&p, 2, false, "HH24", &t->hour, err) < 0) return -1; }
+        else if (kw(&f, "HH12") || kw(&f, "HH")) {
+            if (pf_num(&p, 2, false, "HH12", &t->hour, err) < 0) return -1;
+            t->hh12 = true;
+        } else if (kw(&f, "MI")) { if (pf_num(&p, 2, false, "MI", &t->min, err) < 0) return -1; }
+        else if (kw(&f, "SS")) { if (pf_num(&p, 2, false, "SS", &t->sec, err) < 0) return -1; }
+        else if (kw(&f, "MS")) {
+            const char *q = p;
+            if (pf_num(&p, 3, false, "MS", &v, err) < 0) return -1;
+            while (*q == ' ') q++;
+            for (long n = p - q; n < 3; n++) v *= 10;
+            t->us += v * 1000;
+        } else if (kw(&f, "US")) {
+            const char *q = p;
+            if (pf_num(&p, 6, false, "US", &v, err) < 0) return -1;
+            while (*q == ' ') q++;
+            for (long n = p - q; n < 6; n++) v *= 10;
+            t->us += v;
+        } else if (!strncasecmp(f, "AM", 2) || !strncasecmp(f, "PM", 2)) {
+            while (*p == ' ') p++;
+            if (strncasecmp(p, "AM", 2) && strncasecmp(p, "PM", 2))
+                return sql_error(err, SQLSTATE_INVALID_DATETIME, "invalid value \"%.2s\" for \"%.2s\"", p, f);
+            t->pm = toupper((unsigned char)*p) == 'P';
+            t->has_ampm = true;
+            p += 2; f += 2;
+        } else if (!strncasecmp(f, "MONTH", 5) || !strncasecmp(f, "MON", 3)) {
+            bool full = !strncasecmp(f, "MONTH", 5);
+            if (pf_name(&p, month_names, 12, !full, &v) < 0)
+                return sql_error(err, SQLSTATE_INVALID_DATETIME, "invalid value \"%.*s\" for \"%.*s\"",
+                                 full ? 9 : 3, p, full ? 5 : 3, f);
+            t->mon = v + 1;
+            f += full ? 5 : 3;
+        } else if (kw(&f, "MM")) { if (pf_num(&p, 2, false, "MM", &t->mon, err) < 0) return -1; }
+        else if (!strncasecmp(f, "DAY", 3) || !strncasecmp(f, "DY", 2)) {
+            bool full = !strncasecmp(f, "DAY", 3);
+            if (pf_name(&p, day_names, 7, !full, &v) < 0)
+                return sql_error(err, SQLSTATE_INVALID_DATETIME, "invalid value \"%.*s\" for \"%.*s\"",
+                                 full ? 9 : 3, p, full ? 3 : 2, f);
+            f += full ? 3 : 2;
+        } else if (kw(&f, "DD")) { if (pf_num(&p, 2, false, "DD", &t->mday, err) < 0) return -1; }
+        else if (!strncmp(f, "BC", 2) || !strncmp(f, "AD", 2) || !strncmp(f, "bc", 2) || !strncmp(f, "ad", 2)) {
+            while (*p == ' ') p++;
+            if (!strncasecmp(p, "BC", 2)) t->bc = true;
+            else if (strncasecmp(p, "AD", 2))
+                return sql_error(err, SQLSTATE_INVALID_DATETIME, "invalid value \"%.2s\" for \"%.2s\"", p, f);
+            p += 2; f += 2;
+        } else if (isalpha((unsigned char)*f) && (!strncasecmp(f, "TZ", 2) || !strncasecmp(f, "OF", 2) ||
+                   !strncasecmp(f, "IW", 2) || !strncasecmp(f, "IYYY", 4) || !strncasecmp(f, "DDD", 3) ||
+                   !strncasecmp(f, "WW", 2) || !strncasecmp(f, "Q", 1) || !strncasecmp(f, "J", 1) ||
+                   !strncasecmp(f, "CC", 2) || !strncasecmp(f, "SSSS", 4) || !strncasecmp(f, "RM", 2))) {
+            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                             "to_timestamp / to_date pattern \"%.4s\" is not supported", f);
+        } else if (*f == ' ') {
+            while (*p == ' ') p++;
+            f++;
+        } else {
+            /* a separator in the template matches one separator in the input, or none */
+            if (*p && !isalnum((unsigned char)*p)) p++;
+            f++;
+        }
+    }
+    while (*p == ' ') p++;
+    if (*p)
+        return sql_error(err, SQLSTATE_INVALID_DATETIME, "trailing characters remain in input string after datetime format");
+    if (t->hh12 || t->has_ampm) {
+        if (t->hour < 1 || t->hour > 12) {
+            sql_error(err, SQLSTATE_INVALID_DATETIME, "hour \"%lld\" is invalid for the 12-hour clock", (long long)t->hour);
+            sql_error_hint(err, "Use the 24-hour clock, or give an hour between 1 and 12.");
+            return -1;
+        }
+        if (t->pm && t->hour < 12) t->hour += 12;
+        else if (!t->pm && t->hour == 12) t->hour = 0;
+    }
+    if (t->bc) t->year = 1 - t->year;
+    else if (t->year < 0) t->year = t->year + 1;
+    return 0;
+}
+
+static int to_ts_days(const parse_tm_t *t, const vstr_t *in, int64_t *days, sql_error_t *err)
+{
+    if (t->mon < 1 || t->mon > 12 || t->mday < 1 || t->mday > mdays(t->year, (int)t->mon) ||
+        t->year < -4712 || t->year > 294276)
+        return sql_error(err, SQLSTATE_DATETIME_OVERFLOW, "date/time field value out of range: \"%.*s\"",
+                         (int)(in->len > 256 ? 256 : in->len), in->data);
+    *days = types__days_from_civil(t->year, (int)t->mon, (int)t->mday);
+    return 0;
+}
+
+BUILTIN_FN(bi_to_date)
+{
+    parse_tm_t t;
+    if (to_ts_parse(args[0].s, args[1].s, &t, err) < 0 || to_ts_days(&t, args[0].s, &out->i64, err) < 0)
+        return -1;
+    return 0;
+}
+
+BUILTIN_FN(bi_to_timestamp_text)
+{
+    parse_tm_t t;
+    int64_t days = 0;
+    if (to_ts_parse(args[0].s, args[1].s, &t, err) < 0 || to_ts_days(&t, args[0].s, &days, err) < 0)
+        return -1;
+    if (t.hour > 24 || t.min > 59 || t.sec > 60)
+        return sql_error(err, SQLSTATE_DATETIME_OVERFLOW, "date/time field value out of range: \"%.*s\"",
+                         (int)(args[0].s->len > 256 ? 256 : args[0].s->len), args[0].s->data);
+    int64_t ts = days * USPD + ((t.hour * 60 + t.min) * 60 + t.sec) * TYPES_USECS_PER_SEC + t.us;
+    if (ts_range(ts, err) < 0) return -1;
+    return types_ts_to_tstz(ctz(ctx), ts, &out->i64, err);
+}
+
 /* ---- the table ---- */
 
 #define T TYPE_TEXT
@@ -1096,6 +1275,8 @@ const builtin_t builtins_time[] = {
     {"make_interval", 3464, 1, {I4}, IV, true, 'i', bi_make_interval},
     {"make_interval", 3464, 0, {0}, IV, true, 'i', bi_make_interval},
     {"to_timestamp", 1158, 1, {F8}, TZ, true, 'i', bi_to_timestamp_f8},
+    {"to_timestamp", 1778, 2, {T, T}, TZ, true, 's', bi_to_timestamp_text},
+    {"to_date", 1780, 2, {T, T}, D, true, 's', bi_to_date},
     {"date_bin", 6177, 3, {IV, TS, TS}, TS, true, 'i', bi_date_bin},
     {"date_bin", 6178, 3, {IV, TZ, TZ}, TZ, true, 'i', bi_date_bin},
 

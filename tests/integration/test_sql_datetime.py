@@ -197,6 +197,13 @@ FUNCS = [
     "SELECT isfinite(date '2024-01-01'), isfinite(timestamp 'infinity'), isfinite(interval '1 day'), "
     "isfinite(timestamptz '-infinity')",
     "SELECT to_timestamp(0), to_timestamp(1700000000.5), to_timestamp('Infinity'::float8)",
+    "SELECT to_date('2024-03-05', 'YYYY-MM-DD'), to_date('05 Mar 2024', 'DD Mon YYYY'), "
+    "to_timestamp('2024-03-05 14:07:09.123', 'YYYY-MM-DD HH24:MI:SS.MS'), "
+    "to_timestamp('03/05/2024 02:07 PM', 'MM/DD/YYYY HH12:MI AM'), to_date('20240305', 'YYYYMMDD'), "
+    "to_date('March 5, 2024', 'Month DD, YYYY')",
+    "SELECT to_date('2024-13-05', 'YYYY-MM-DD')",
+    "SELECT to_date('x', 'YYYY')",
+    "SELECT to_timestamp('13:00 PM', 'HH12:MI AM')",
     "SELECT date_bin('15 minutes', timestamp '2024-01-01 10:38:12', timestamp '2000-01-01'), "
     "date_bin('1 day', timestamp '1999-06-01 10:00', timestamp '2000-01-01 03:00'), "
     "date_bin('1 hour', timestamptz '2024-01-01 10:38+00', timestamptz '2000-01-01 00:00+00')",
@@ -214,7 +221,8 @@ def test_utc(pair, sql):
     check(pair, "UTC", sql)
 
 
-@pytest.mark.parametrize("sql", FUNCS[:6] + ARITH[-3:])
+@pytest.mark.parametrize("sql", FUNCS[:6] + ARITH[-3:] + [
+    "SELECT to_timestamp('2024-03-10 02:30', 'YYYY-MM-DD HH24:MI'), to_timestamp('2024-07-01 12:00', 'YYYY-MM-DD HH24:MI')"])
 def test_new_york(pair, sql):
     check(pair, "America/New_York", sql)
 

@@ -245,7 +245,7 @@ def test_bad_time_zone(pair):
         cur.close()
 
 
-def test_table_across_shards_and_restart(server, pg_reference):
+def test_table_across_shards_and_restart(server, pg_reference, pair):
     ddl = ("CREATE TABLE dt_t (id int PRIMARY KEY, at timestamptz, d date, t time, "
            "span interval, created_at timestamptz DEFAULT now(), day date DEFAULT CURRENT_DATE, "
            "stamp timestamp DEFAULT CURRENT_TIMESTAMP)")
@@ -283,6 +283,7 @@ def test_table_across_shards_and_restart(server, pg_reference):
     expected = answers(ref)
     assert answers(ours) == expected
     ours.close()
+    pair[0].close()          # PostgreSQL's smart shutdown waits for every client
     server.restart()
     ours = server.connect(autocommit=True)
     psycopg2.extensions.register_type(RAW, ours)

@@ -347,7 +347,9 @@ const char *builtins_time_operator(const char *op, type_oid_t l, type_oid_t r, b
         if ((l != TYPE_INVALID && !reach(l, time_ops[i].l)) || !reach(r, time_ops[i].r)) continue;
         int score = (l != TYPE_UNKNOWN && time_ops[i].l == l) * 4 + (r != TYPE_UNKNOWN && time_ops[i].r == r) * 4;
         const type_info_t *a = type_lookup(time_ops[i].l), *b = type_lookup(time_ops[i].r);
-        score += (a && a->preferred && l != time_ops[i].l) + (b && b->preferred && r != time_ops[i].r);
+        /* preferred types count only where a known operand needs a conversion */
+        score += (a && a->preferred && l != TYPE_UNKNOWN && l != time_ops[i].l) +
+                 (b && b->preferred && r != TYPE_UNKNOWN && r != time_ops[i].r);
         if (score > best) { best = score; nbest = 1; found = i; }
         else if (score == best) nbest++;
     }

@@ -1118,8 +1118,17 @@ static int p_table_list(pctx_t *c, size_t n, pnode_t **items, bool lists, ast_t 
 /* The textual value of a SET argument: strings as is, numbers as written. */
 static const char *p_set_value(pctx_t *c, const pnode_t *a)
 {
-    if (a->node_case == PG_QUERY__NODE__NODE_TYPE_CAST)
+    if (a->node_case == PG_QUERY__NODE__NODE_TYPE_CAST) {
+        const PgQuery__TypeName *tn = a->type_cast->type_name;
+        const pnode_t *last = tn && tn->n_names ? tn->names[tn->n_names - 1] : NULL;
+        if (last && last->node_case == PG_QUERY__NODE__NODE_STRING && !strcmp(last->string->sval, "interval")) {
+            /* SET TIME ZONE INTERVAL '...': the value is not a zone name; refuse rather
+             * than read '+05:30' as a POSIX offset of the opposite sign */
+            p_unsupported(c, "SET TIME ZONE INTERVAL", a->type_cast->location);
+            return NULL;
+        }
         a = a->type_cast->arg;
+    }
     if (a->node_case != PG_QUERY__NODE__NODE_A_CONST) {
         p_unsupported(c, "this SET value", -1);
         return NULL;

@@ -89,6 +89,9 @@ ERRORS = [
     "SELECT date_bin('1 month', timestamp '2024-01-01', timestamp '2000-01-01')",
     "SELECT date '5874897-12-31' + 1",
     "SELECT to_timestamp('NaN'::float8)",
+    "SELECT date '2024-01-01' + '1 day'",
+    "SELECT timestamptz '2024-01-01 00:00+00' + '1 day', date '2024-01-01' - '2023-12-01', "
+    "interval '1 day' * '2', time '10:00' - '09:00'",
 ]
 
 ARITH = [

@@ -77,6 +77,8 @@
 #define LIMIT_IO_CQ_ENTRIES          16384    /* io_uring CQ per shard: >= in-flight ops (a recv per connection) */
 #define LIMIT_IO_CHUNK_BYTES         (1u << 30) /* one io_uring read/write is at most 1 GiB */
 #define LIMIT_SPIN_KERNEL_POLL_US    10       /* while spinning, reap kernel completions this often */
+#define LIMIT_SPIN_LOAD_CHECK_US     20000    /* awake shards re-read the run queue length this often */
+#define LIMIT_SPIN_OFF_HOLD_US       200000   /* after seeing more runnable threads than CPUs, no spin this long */
 
 /* SQL types and built-in functions. */
 #define LIMIT_TEXT_VALUE_BYTES       ((1u << 30) - 1) /* PostgreSQL's varlena maximum (1 GiB - 1) */

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
@@ -833,6 +834,42 @@ static void rt__publish_metrics(rt_shard_t *s)
     metrics_set(rt__m_fibers, s->sh_fibers_live);
 }
 
+/* Spinning before sleeping saves the wake-up latency only when the core would
+ * otherwise sit idle. When the machine has more runnable threads than CPUs (clients
+ * on the same cores, a busy neighbour), every spin is time taken from a thread that
+ * has work -- often the client that would send our next request. So an awake shard
+ * samples the kernel's run-queue length (/proc/loadavg's "running" field, which
+ * counts this thread too) every LIMIT_SPIN_LOAD_CHECK_US, and after one sample above
+ * the CPU count it does not spin for LIMIT_SPIN_OFF_HOLD_US. The read is a few bytes
+ * from procfs, not disk I/O, so it stays off the ring. */
+static bool rt__spin_allowed(rt_shard_t *s, uint64_t now)
+{
+    rt_t *rt = s->sh_rt;
+    if (rt->rt_loadavg_fd < 0)
+        return true;
+    if (now - s->sh_load_check_us >= LIMIT_SPIN_LOAD_CHECK_US) {
+        s->sh_load_check_us = now;
+        char buf[128];
+        ssize_t k = pread(rt->rt_loadavg_fd, buf, sizeof buf - 1, 0);
+        if (k > 0) {
+            buf[k] = 0;
+            /* "0.52 0.58 0.59 3/467 12345": the fourth field is running/total. */
+            const char *p = buf;
+            for (int field = 0; field < 3 && p; field++) {
+                p = strchr(p, ' ');
+                if (p)
+                    p++;
+            }
+            if (p) {
+                long running = strtol(p, NULL, 10);
+                if (running > rt->rt_cpus_online)
+                    s->sh_nospin_until_us = now + LIMIT_SPIN_OFF_HOLD_US;
+            }
+        }
+    }
+    return now >= s->sh_nospin_until_us;
+}
+
 static void rt__loop(rt_shard_t *s)
 {
     rt_t *rt = s->sh_rt;
@@ -857,7 +894,8 @@ static void rt__loop(rt_shard_t *s)
         bool idle = !s->sh_runq_head && !s->sh_deferred_head &&
                     !(s->sh_backlog_head && s->sh_init_done &&
                       s->sh_fibers_live < LIMIT_FIBERS_PER_SHARD);
-        if (idle && now - s->sh_busy_us >= rt->rt_spin_us && rt__prepare_sleep(s)) {
+        if (idle && (now - s->sh_busy_us >= rt->rt_spin_us || !rt__spin_allowed(s, now)) &&
+            rt__prepare_sleep(s)) {
             timeout_us = rt__timer_timeout_us(s, now);
         } else if (now - s->sh_poll_us < LIMIT_SPIN_KERNEL_POLL_US &&
                    !s->sh_io->unsubmitted(s)) {
@@ -1034,6 +1072,8 @@ static void rt__free(rt_t *rt)
                 close(rt->rt_shards[i].sh_doorbell_fd);
         free(rt->rt_shards);
     }
+    if (rt->rt_loadavg_fd >= 0)
+        close(rt->rt_loadavg_fd);
     pthread_mutex_destroy(&rt->rt_lock);
     pthread_cond_destroy(&rt->rt_cond);
     rt_free(rt);
@@ -1078,6 +1118,10 @@ int rt_start(const rt_config_t *cfg, rt_t **out)
     rt->rt_n = n;
     rt->rt_cfg = *cfg;
     rt->rt_spin_us = cfg->spin_us ? cfg->spin_us : LIMIT_SPIN_BEFORE_SLEEP_US;
+    /* Read by rt__spin_allowed; without it shards always spin as configured. */
+    rt->rt_loadavg_fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    rt->rt_cpus_online = online > 0 ? (int)online : cpus_count;
     pthread_mutex_init(&rt->rt_lock, NULL);
     pthread_cond_init(&rt->rt_cond, NULL);
     /* Shards hold cache-line-aligned fields, so they get aligned memory. */

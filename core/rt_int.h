@@ -83,6 +83,8 @@ struct rt_shard {
     bool sh_init_done, sh_init_failed, sh_stop_seen, sh_fini_started, sh_fini_done;
     uint64_t sh_busy_us;                       /* last time a turn did work */
     uint64_t sh_poll_us;                       /* last time the backend was polled */
+    uint64_t sh_load_check_us;                 /* last run-queue sample (rt__spin_allowed) */
+    uint64_t sh_nospin_until_us;               /* spinning is off until then */
     uint64_t sh_turns, sh_msgs, sh_ring_full;  /* mirrored into metrics */
 };
 
@@ -90,6 +92,8 @@ struct rt {
     int rt_n;
     rt_config_t rt_cfg;
     uint32_t rt_spin_us;
+    int rt_loadavg_fd;                         /* /proc/loadavg, -1 when unreadable */
+    int rt_cpus_online;
     rt_shard_t *rt_shards;
     ring_t **rt_rings;                         /* rt_rings[from * n + to] */
     _Atomic int rt_stop;

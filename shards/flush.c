@@ -93,6 +93,7 @@ static int flush__set_mask(store_t *st, uint32_t table_id, uint64_t file_no)
         if (st->clears[i].table_id == table_id) {
             if (file_no > st->clears[i].file_no)
                 st->clears[i].file_no = file_no;
+            st->clears_gen++;
             return 0;
         }
     }
@@ -107,6 +108,7 @@ static int flush__set_mask(store_t *st, uint32_t table_id, uint64_t file_no)
         st->clears_cap = cap;
     }
     st->clears[st->clears_count++] = (store_clear_t){table_id, file_no};
+    st->clears_gen++;
     return 0;
 }
 
@@ -772,6 +774,7 @@ static int flush__replay(store_t *st, const char *path, const uint8_t *buf, size
         if (rc)
             return rc;
         st->clears_count = 0;
+        st->clears_gen++;
         for (uint32_t i = 0; i < clears; i++) {
             rc = flush__set_mask(st, man_get32(clears_p + 12 * (size_t)i),
                                  man_get64(clears_p + 12 * (size_t)i + 4));

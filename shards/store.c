@@ -432,8 +432,12 @@ static void store__iter_drop_srcs(store_iter_t *it)
             sst_close(it->src[i].sst);    /* the iterator's reference */
     }
     rt_free(it->src);
+    rt_free(it->heap);
+    rt_free(it->refill);
     it->src = NULL;
-    it->src_count = 0;
+    it->heap = it->refill = NULL;
+    it->src_count = it->heap_count = it->refill_count = 0;
+    it->heap_built = false;
 }
 
 /* (Re)builds one cursor per sorted table of the current set, positioned at lo or, once
@@ -446,14 +450,18 @@ static int store__iter_srcs(store_iter_t *it)
     if (st->sst_count == 0)
         return 0;
     it->src = rt_calloc(st->sst_count, sizeof *it->src);
-    if (!it->src)
+    it->heap = rt_calloc(st->sst_count, sizeof *it->heap);
+    it->refill = rt_calloc(st->sst_count, sizeof *it->refill);
+    if (!it->src || !it->heap || !it->refill)
         return STORE_ENOMEM;
     it->src_count = st->sst_count;
+    it->clears_gen = st->clears_gen;
     for (uint32_t i = 0; i < it->src_count; i++) {
         store_iter_src_t *s = &it->src[i];
         s->sst = st->ssts[i];
         sst_ref(s->sst);
         s->consumed = true;
+        s->masked = flush_masked(st, it->table_id, sst_file_no(s->sst));
         s->cur = sst_iter_new(s->sst, it->snap_ts);
         if (!s->cur)
             return STORE_ENOMEM;
@@ -505,7 +513,7 @@ static bool store__iter_beyond(const store_iter_t *it, uint32_t table_id, const 
 /* Gives a sorted-table source its next key after the last returned one, if any. */
 static int store__iter_fill(store_iter_t *it, store_iter_src_t *s)
 {
-    if (!s->ended && flush_masked(it->st, it->table_id, sst_file_no(s->sst)))
+    if (!s->ended && s->masked)
         s->ended = true;    /* the table was cleared meanwhile */
     while (!s->ended && s->consumed) {
         int rc = sst_iter_next_key(s->cur, &s->head);
@@ -523,7 +531,58 @@ static int store__iter_fill(store_iter_t *it, store_iter_src_t *s)
     return 0;
 }
 
-/* Moves every source to its next candidate key; 0 or a negative rc. */
+/* Head-key order of two sources (all heads are in the iterator's table). */
+static int store__src_cmp(const store_iter_t *it, uint32_t a, uint32_t b)
+{
+    const sst_entry_t *x = &it->src[a].head, *y = &it->src[b].head;
+    return memtable_cmp(it->table_id, x->key, x->klen, it->table_id, y->key, y->klen);
+}
+
+static void store__heap_down(store_iter_t *it, uint32_t i)
+{
+    uint32_t *h = it->heap, n = it->heap_count;
+    for (;;) {
+        uint32_t l = 2 * i + 1, m = i;
+        if (l < n && store__src_cmp(it, h[l], h[m]) < 0)
+            m = l;
+        if (l + 1 < n && store__src_cmp(it, h[l + 1], h[m]) < 0)
+            m = l + 1;
+        if (m == i)
+            return;
+        uint32_t t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static void store__heap_push(store_iter_t *it, uint32_t src)
+{
+    uint32_t *h = it->heap, i = it->heap_count++;
+    h[i] = src;
+    while (i > 0) {
+        uint32_t up = (i - 1) / 2;
+        if (store__src_cmp(it, h[i], h[up]) >= 0)
+            break;
+        uint32_t t = h[i];
+        h[i] = h[up];
+        h[up] = t;
+        i = up;
+    }
+}
+
+static void store__heap_pop(store_iter_t *it)
+{
+    ASSERT(it->heap_count > 0);
+    it->heap[0] = it->heap[--it->heap_count];
+    if (it->heap_count)
+        store__heap_down(it, 0);
+}
+
+/* Moves the sources that held the last returned key (or, after the set of sorted
+ * tables changed, every source) to their next candidate key and keeps the heap of
+ * pending heads; 0 or a negative rc. A source whose head is still pending stays in
+ * the heap untouched, so a step costs O(log sources) comparisons, not O(sources). */
 static int store__iter_advance(store_iter_t *it)
 {
     memtable_t *mt = &it->st->mt;
@@ -541,11 +600,42 @@ static int store__iter_advance(store_iter_t *it)
         if (rc)
             return rc;
     }
-    for (uint32_t i = 0; i < it->src_count; i++) {
-        int rc = store__iter_fill(it, &it->src[i]);
+    if (it->clears_gen != it->st->clears_gen) {
+        /* A table was cleared meanwhile: its files' pending heads must not be returned. */
+        it->clears_gen = it->st->clears_gen;
+        for (uint32_t i = 0; i < it->src_count; i++) {
+            store_iter_src_t *s = &it->src[i];
+            if (!s->masked && flush_masked(it->st, it->table_id, sst_file_no(s->sst))) {
+                s->masked = true;
+                s->ended = true;
+                s->has = false;
+            }
+        }
+        it->heap_built = false;
+    }
+    if (!it->heap_built) {
+        it->heap_count = it->refill_count = 0;
+        for (uint32_t i = 0; i < it->src_count; i++) {
+            int rc = store__iter_fill(it, &it->src[i]);
+            if (rc)
+                return rc;
+            if (it->src[i].has)
+                it->heap[it->heap_count++] = i;
+        }
+        for (uint32_t i = it->heap_count / 2; i-- > 0;)
+            store__heap_down(it, i);
+        it->heap_built = true;
+        return 0;
+    }
+    for (uint32_t k = 0; k < it->refill_count; k++) {
+        store_iter_src_t *s = &it->src[it->refill[k]];
+        int rc = store__iter_fill(it, s);
         if (rc)
             return rc;
+        if (s->has)
+            store__heap_push(it, it->refill[k]);
     }
+    it->refill_count = 0;
     return 0;
 }
 
@@ -555,7 +645,7 @@ int store_iter_next(store_iter_t *it, store_val_t *key, store_val_t *val)
         it->err = store__iter_advance(it);
         if (it->err)
             break;
-        /* The smallest pending key over all sources. */
+        /* The smallest pending key: the heap's top or the memtable's candidate. */
         const uint8_t *mk = NULL;
         uint32_t mkl = 0;
         bool any = false;
@@ -564,10 +654,9 @@ int store_iter_next(store_iter_t *it, store_val_t *key, store_val_t *val)
             mkl = it->node->klen;
             any = true;
         }
-        for (uint32_t i = 0; i < it->src_count; i++) {
-            const sst_entry_t *h = &it->src[i].head;
-            if (it->src[i].has &&
-                (!any || memtable_cmp(it->table_id, h->key, h->klen, it->table_id, mk, mkl) < 0)) {
+        if (it->heap_count) {
+            const sst_entry_t *h = &it->src[it->heap[0]].head;
+            if (!any || memtable_cmp(it->table_id, h->key, h->klen, it->table_id, mk, mkl) < 0) {
                 mk = h->key;
                 mkl = h->klen;
                 any = true;
@@ -582,16 +671,8 @@ int store_iter_next(store_iter_t *it, store_val_t *key, store_val_t *val)
             v = memtable_visible(it->node, it->txn_id, it->snap_ts);
             it->node_consumed = true;
         }
-        const sst_entry_t *best = NULL;
-        for (uint32_t i = 0; i < it->src_count; i++) {
-            store_iter_src_t *s = &it->src[i];
-            if (!s->has || memtable_cmp(it->table_id, s->head.key, s->head.klen, it->table_id,
-                                        mk, mkl) != 0)
-                continue;
-            s->consumed = true;
-            if (!best || s->head.commit_ts >= best->commit_ts)
-                best = &s->head;    /* files are oldest first: a tie goes to the newer */
-        }
+        /* Copy the key first: mk may point into a source's block, which stays valid
+         * (the sources are only advanced on the next call), but not across refills. */
         it->last.len = 0;
         if (!store__buf_reserve(&it->last, mkl ? mkl : 1)) {
             it->err = STORE_ENOMEM;
@@ -600,6 +681,25 @@ int store_iter_next(store_iter_t *it, store_val_t *key, store_val_t *val)
         memcpy(it->last.ptr, mk, mkl);
         it->last.len = mkl;
         it->has_last = true;
+        mk = it->last.ptr;
+        /* Take every source whose head is this key off the heap; of their versions the
+         * newest commit_ts wins, a tie going to the newer file (higher index). */
+        const sst_entry_t *best = NULL;
+        uint32_t best_src = 0;
+        while (it->heap_count) {
+            uint32_t i = it->heap[0];
+            store_iter_src_t *s = &it->src[i];
+            if (memtable_cmp(it->table_id, s->head.key, s->head.klen, it->table_id, mk, mkl) != 0)
+                break;
+            store__heap_pop(it);
+            s->consumed = true;
+            it->refill[it->refill_count++] = i;
+            if (!best || s->head.commit_ts > best->commit_ts ||
+                (s->head.commit_ts == best->commit_ts && i > best_src)) {
+                best = &s->head;
+                best_src = i;
+            }
+        }
         if (v && (v->txn_id || !best || v->commit_ts >= best->commit_ts)) {
             if (v->kind != MT_VALUE)
                 continue;

@@ -137,6 +137,7 @@ typedef struct store_iter_src {
     sst_iter_t *cur;
     sst_entry_t head;           /* valid when has */
     bool has, ended, consumed;
+    bool masked;                /* flush_masked at clears_gen: the table was cleared */
 } store_iter_src_t;
 
 struct store_iter {
@@ -149,6 +150,12 @@ struct store_iter {
     bool has_hi, started, node_consumed;
     store_iter_src_t *src;      /* one per sorted table of the set at sst_gen */
     uint32_t src_count;
+    /* Sources with a pending head, as a binary min-heap on the head key; the sources
+     * taken off it for the last returned key wait in refill to be advanced. */
+    uint32_t *heap, heap_count;
+    uint32_t *refill, refill_count;
+    bool heap_built;
+    uint64_t clears_gen;        /* st->clears_gen the masked flags were computed at */
     uint64_t sst_gen;
     store_buf_t last;           /* last returned key (to re-seek when the set changes) */
     bool has_last;
@@ -222,6 +229,7 @@ struct store {
     uint64_t flushed_lsn;       /* every record <= this is in the sorted tables */
     struct store_clear *clears; /* table_id -> highest file number it masks */
     uint32_t clears_count, clears_cap;
+    uint64_t clears_gen;        /* bumped on every change of clears (iterators re-check) */
     size_t mt_budget, flush_slice, manifest_limit;
     /* Manifest being appended to. */
     int man_fd;

@@ -26,6 +26,8 @@
 #include "sql/types_vector.h"
 #include "sql/builtins_time.h"
 #include "sql/builtins_vector.h"
+#include "sql/builtins_json.h"
+#include "sql/types_json.h"
 #include "sql/explain.h"
 
 #define BX_AGGREF 100     /* binder-internal: an aggregate call before rewriting */
@@ -607,6 +609,10 @@ static bexpr_t *b_cmp(binder_t *b, int op, const char *opname, bexpr_t *l, bexpr
     type_oid_t t = b_unify(b, &l, &r, opname, location);
     if (t == TYPE_INVALID)
         return NULL;
+    if (t == TYPE_JSON) {        /* json has no comparison operators (jsonb has) */
+        b_op_error(b, opname, t, t, location);
+        return NULL;
+    }
     bexpr_t *e = bx_new(b, BX_CMP, TYPE_BOOL, 2);
     if (!e)
         return NULL;
@@ -638,6 +644,28 @@ static bexpr_t *b_array_cat(binder_t *b, bexpr_t *l, bexpr_t *r, int location)
     e->args[0] = l;
     e->args[1] = r;
     return e;
+}
+
+static bool is_json_type(type_oid_t t) { return t == TYPE_JSON || t == TYPE_JSONB; }
+
+/* A json/jsonb operator as its function (builtins_json_operator); path and key-set
+ * operands are text[]. No matching overload is PostgreSQL's operator error. */
+static bexpr_t *b_json_op(binder_t *b, const char *name, bexpr_t *l, bexpr_t *r, int location)
+{
+    type_oid_t lt = l->type == TYPE_UNKNOWN ? r->type : l->type;
+    const char *fn = builtins_json_operator(name, lt, r->type);
+    bool path = !strcmp(name, "#>") || !strcmp(name, "#>>") || !strcmp(name, "#-") || !strcmp(name, "?|") ||
+                !strcmp(name, "?&");
+    if (path && r->type == TYPE_UNKNOWN && !(r = b_coerce(b, r, TYPE_TEXTARRAY, -1, CAST_IMPLICIT, location)))
+        return NULL;
+    type_oid_t types[2] = {l->type, r->type}, cast_to[2];
+    sql_error_t tmp = {0};
+    if ((path && r->type != TYPE_TEXTARRAY) || !builtin_resolve(fn, 2, types, cast_to, &tmp)) {
+        b_op_error(b, name, l->type, r->type, location);
+        return NULL;
+    }
+    bexpr_t *args[2] = {l, r};
+    return b_builtin(b, fn, 2, args, location);
 }
 
 static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
@@ -681,6 +709,10 @@ static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
         b_op_error(b, name, TYPE_INVALID, r->type, n->location);
         return NULL;
     }
+    if ((is_json_type(l->type) || (l->type == TYPE_UNKNOWN && r->type == TYPE_JSONB)) &&
+        builtins_json_operator(name, l->type == TYPE_UNKNOWN ? r->type : l->type, r->type) &&
+        (strcmp(name, "||") || r->type == TYPE_JSONB || (l->type == TYPE_JSONB && r->type == TYPE_UNKNOWN)))
+        return b_json_op(b, name, l, r, n->location);
     if ((l->type == TYPE_VECTOR || r->type == TYPE_VECTOR) && builtins_vector_operator(name)) {
         /* pgvector's operators are its functions; an unknown side is a vector literal */
         bexpr_t *args[2] = {l, r};
@@ -709,6 +741,11 @@ static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
     if (!strcmp(name, "||")) {
         if (type_is_array(l->type) || type_is_array(r->type))
             return b_array_cat(b, l, r, n->location);
+        if ((l->type == TYPE_BYTEA && (r->type == TYPE_BYTEA || r->type == TYPE_UNKNOWN)) ||
+            (r->type == TYPE_BYTEA && l->type == TYPE_UNKNOWN)) {
+            bexpr_t *args[2] = {l, r};
+            return b_builtin(b, "byteacat", 2, args, n->location);
+        }
         if (is_string_cat(l->type) || is_string_cat(r->type)) {
             if (!(l = b_coerce(b, b_resolve_unknown(b, l), TYPE_TEXT, -1, CAST_ASSIGNMENT, n->location)) ||
                 !(r = b_coerce(b, b_resolve_unknown(b, r), TYPE_TEXT, -1, CAST_ASSIGNMENT, n->location)))
@@ -782,6 +819,15 @@ static int b_aggfn(const char *name)
     if (!strcmp(name, "min")) return AGG_MIN;
     if (!strcmp(name, "max")) return AGG_MAX;
     if (!strcmp(name, "string_agg")) return AGG_STRING_AGG;
+    static const struct { const char *name; int fn; } ext[] = {     /* sql/exec_agg_ext.c */
+        {"bool_and", AGG_BOOL_AND}, {"every", AGG_BOOL_AND}, {"bool_or", AGG_BOOL_OR},
+        {"stddev", AGG_STDDEV_SAMP}, {"stddev_samp", AGG_STDDEV_SAMP}, {"stddev_pop", AGG_STDDEV_POP},
+        {"variance", AGG_VAR_SAMP}, {"var_samp", AGG_VAR_SAMP}, {"var_pop", AGG_VAR_POP},
+        {"array_agg", AGG_ARRAY_AGG}, {"jsonb_agg", AGG_JSONB_AGG}, {"json_agg", AGG_JSON_AGG},
+        {"jsonb_object_agg", AGG_JSONB_OBJECT_AGG}, {"json_object_agg", AGG_JSON_OBJECT_AGG},
+    };
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
+        if (!strcmp(name, ext[i].name)) return ext[i].fn;
     return -1;
 }
 
@@ -805,7 +851,8 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
         ag.fn = AGG_COUNT_STAR;
         ag.rettype = TYPE_INT8;
     } else {
-        if (n->func.args.n != (fn == AGG_STRING_AGG ? 2 : 1)) {
+        bool two = fn == AGG_STRING_AGG || fn == AGG_JSONB_OBJECT_AGG || fn == AGG_JSON_OBJECT_AGG;
+        if (n->func.args.n != (two ? 2 : 1)) {
             sql_error(b->err, SQLSTATE_UNDEFINED_FUNCTION, "function %s with %d arguments does not exist",
                       n->func.name, n->func.args.n);
             b_pos(b, n->location);
@@ -831,6 +878,11 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
                 arg = NULL;
             else
                 arg = b_coerce(b, b_resolve_unknown(b, arg), TYPE_TEXT, -1, CAST_IMPLICIT, n->location);
+        }
+        if (arg && (fn == AGG_JSONB_OBJECT_AGG || fn == AGG_JSON_OBJECT_AGG)) {
+            bexpr_t *val = b_expr(b, n->func.args.items[1], sc);
+            if (!val || !(ag.arg2 = b_resolve_unknown(b, val)))
+                arg = NULL;
         }
         b->agg_allowed = true;
         b->agg_context = saved;
@@ -859,6 +911,28 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
             ag.rettype = TYPE_FLOAT8;
             break;
         case AGG_STRING_AGG: ag.rettype = TYPE_TEXT; break;
+        case AGG_BOOL_AND: case AGG_BOOL_OR:
+            if (t != TYPE_BOOL)
+                goto nofn;
+            ag.rettype = TYPE_BOOL;
+            break;
+        case AGG_STDDEV_SAMP: case AGG_STDDEV_POP: case AGG_VAR_SAMP: case AGG_VAR_POP:
+            /* float8 also for integer inputs (PostgreSQL: numeric; see sql/README.md) */
+            if (!is_numeric_type(t) || !(arg = b_coerce(b, arg, TYPE_FLOAT8, -1, CAST_IMPLICIT, n->location)))
+                goto nofn;
+            ag.rettype = TYPE_FLOAT8;
+            break;
+        case AGG_ARRAY_AGG:
+            if (type_is_array(t)) {
+                sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "array_agg of arrays is not supported");
+                b_pos(b, n->location);
+                return NULL;
+            }
+            if ((ag.rettype = type_array_of(t)) == TYPE_INVALID)
+                goto nofn;
+            break;
+        case AGG_JSONB_AGG: case AGG_JSONB_OBJECT_AGG: ag.rettype = TYPE_JSONB; break;
+        case AGG_JSON_AGG: case AGG_JSON_OBJECT_AGG: ag.rettype = TYPE_JSON; break;
         default:
             if (t == TYPE_BOOL || t == TYPE_BYTEA)
                 goto nofn;
@@ -911,10 +985,16 @@ nofn:
 
 static bexpr_t *b_builtin(binder_t *b, const char *name, int nargs, bexpr_t **args, int location)
 {
-    type_oid_t types[BUILTIN_ARGS_MAX + 1], cast_to[BUILTIN_ARGS_MAX + 1];
-    if (nargs > BUILTIN_ARGS_MAX) {
-        sql_error(b->err, "54023", "cannot pass more than %d arguments to a function", BUILTIN_ARGS_MAX);
+    if (nargs > LIMIT_FUNC_ARGS) {
+        sql_error(b->err, "54023", "cannot pass more than %d arguments to a function", LIMIT_FUNC_ARGS);
         b_pos(b, location);
+        return NULL;
+    }
+    /* in the arena, not on the stack: the binder recurses through nested calls */
+    type_oid_t *types = arena_alloc(b->a, (size_t)(nargs + 1) * sizeof *types);
+    type_oid_t *cast_to = arena_alloc(b->a, (size_t)(nargs + 1) * sizeof *cast_to);
+    if (!types || !cast_to) {
+        sql_error(b->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
         return NULL;
     }
     for (int i = 0; i < nargs; i++)
@@ -943,6 +1023,8 @@ static bexpr_t *b_builtin(binder_t *b, const char *name, int nargs, bexpr_t **ar
     return e;
 }
 
+static int json_srf_index(const char *name);
+
 static bexpr_t *b_func(binder_t *b, const ast_t *n, const scope_t *sc)
 {
     const char *name = n->func.name;
@@ -959,15 +1041,19 @@ static bexpr_t *b_func(binder_t *b, const ast_t *n, const scope_t *sc)
         b_pos(b, n->location);
         return NULL;
     }
-    if (!strcmp(name, "generate_series")) {
-        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "generate_series is only supported in FROM");
+    if (!strcmp(name, "generate_series") || json_srf_index(name) >= 0) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "%s is only supported in FROM", name);
         b_pos(b, n->location);
         return NULL;
     }
     int nargs = n->func.args.n;
-    bexpr_t *args[BUILTIN_ARGS_MAX + 1];
-    if (nargs > BUILTIN_ARGS_MAX) {
-        sql_error(b->err, "54023", "cannot pass more than %d arguments to a function", BUILTIN_ARGS_MAX);
+    if (nargs > LIMIT_FUNC_ARGS) {
+        sql_error(b->err, "54023", "cannot pass more than %d arguments to a function", LIMIT_FUNC_ARGS);
+        return NULL;
+    }
+    bexpr_t **args = arena_alloc(b->a, (size_t)(nargs + 1) * sizeof *args);
+    if (!args) {
+        sql_error(b->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
         return NULL;
     }
     for (int i = 0; i < nargs; i++)
@@ -2009,14 +2095,92 @@ static plan_t *b_unnest(binder_t *b, const ast_t *n, scope_t *sc)
     return scope_add(b, sc, s) < 0 ? NULL : p;
 }
 
+/* The json set-returning functions (builtins_json.c): which arrays they unnest
+ * and their column names (NULL: named after the function or its alias). */
+static const struct { const char *name; bool keys, values; const char *col; } json_srfs[] = {
+    {"jsonb_each", true, true, "value"}, {"jsonb_each_text", true, true, "value"},
+    {"jsonb_array_elements", false, true, "value"}, {"jsonb_array_elements_text", false, true, "value"},
+    {"jsonb_object_keys", true, false, NULL},
+    {"json_each", true, true, "value"}, {"json_each_text", true, true, "value"},
+    {"json_array_elements", false, true, "value"}, {"json_array_elements_text", false, true, "value"},
+    {"json_object_keys", true, false, NULL},
+};
+
+static int json_srf_index(const char *name)
+{
+    for (size_t i = 0; i < sizeof json_srfs / sizeof json_srfs[0]; i++)
+        if (!strcmp(json_srfs[i].name, name)) return (int)i;
+    return -1;
+}
+
+/* jsonb_each(j) & co. in FROM: a PL_SERIES unnesting the key and/or value arrays
+ * the functions "<name>:keys" / "<name>:values" return. */
+static plan_t *b_json_srf(binder_t *b, const ast_t *n, scope_t *sc, int k)
+{
+    const ast_t *f = n->rangefunc.func;
+    if (f->func.args.n != 1) {
+        sql_error(b->err, SQLSTATE_UNDEFINED_FUNCTION, "function %s with %d arguments does not exist", f->func.name,
+                  f->func.args.n);
+        b_pos(b, f->location);
+        return NULL;
+    }
+    scope_t empty = {0};
+    bexpr_t *arg = b_expr(b, f->func.args.items[0], &empty);
+    if (!arg)
+        return NULL;
+    int ncols = json_srfs[k].keys + json_srfs[k].values;
+    bexpr_t *arrs[2];
+    int c = 0;
+    char fname[64];
+    for (int part = 0; part < 2; part++) {
+        if (!(part == 0 ? json_srfs[k].keys : json_srfs[k].values)) continue;
+        snprintf(fname, sizeof fname, "%s:%s", json_srfs[k].name, part == 0 ? "keys" : "values");
+        bexpr_t *a1[1] = {arg};
+        if (!(arrs[c++] = b_builtin(b, fname, 1, a1, f->location))) {
+            /* the internal name must not leak: report the SQL function */
+            sql_error_clear(b->err);
+            sql_error(b->err, SQLSTATE_UNDEFINED_FUNCTION, "function %s(%s) does not exist", json_srfs[k].name,
+                      b_typename(b, arg->type));
+            sql_error_hint(b->err, "No function matches the given name and argument types. "
+                                   "You might need to add explicit type casts.");
+            b_pos(b, f->location);
+            return NULL;
+        }
+    }
+    plan_t *p = pl_new(b, PL_SERIES, ncols);
+    bsrc_t *s = p ? src_new(b, ncols) : NULL;
+    if (!s)
+        return NULL;
+    p->series.unnest = arrs[0];
+    p->series.unnest2 = ncols == 2 ? arrs[1] : NULL;
+    s->alias = n->rangefunc.alias ? n->rangefunc.alias : json_srfs[k].name;
+    for (int i = 0; i < ncols; i++) {
+        p->types[i] = s->types[i] = type_array_elem(arrs[i]->type);
+        s->typmods[i] = -1;
+    }
+    if (ncols == 2) {
+        s->names[0] = "key";
+        s->names[1] = json_srfs[k].col;
+    } else {
+        s->names[0] = json_srfs[k].col ? json_srfs[k].col
+                      : n->rangefunc.alias && !n->rangefunc.colaliases.n ? n->rangefunc.alias : json_srfs[k].name;
+    }
+    if (b_apply_colaliases(b, s, &n->rangefunc.colaliases, s->alias) < 0)
+        return NULL;
+    s->plan = p;
+    return scope_add(b, sc, s) < 0 ? NULL : p;
+}
+
 static plan_t *b_series(binder_t *b, const ast_t *n, scope_t *sc)
 {
     const ast_t *f = n->rangefunc.func;
     if (f->kind == AST_FUNC && !strcmp(f->func.name, "unnest") && f->func.args.n == 1)
         return b_unnest(b, n, sc);
+    if (f->kind == AST_FUNC && json_srf_index(f->func.name) >= 0)
+        return b_json_srf(b, n, sc, json_srf_index(f->func.name));
     if (f->kind != AST_FUNC || strcmp(f->func.name, "generate_series") != 0 ||
         f->func.args.n < 2 || f->func.args.n > 3) {
-        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "only generate_series(start, stop[, step]) and unnest(array) are supported in FROM");
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "only generate_series(start, stop[, step]), unnest(array) and the json set-returning functions are supported in FROM");
         b_pos(b, n->location);
         return NULL;
     }
@@ -3184,7 +3348,8 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
         plan_agg_t *aggs = b->aggs;
         bool pushdown = cur->kind == PL_SCAN;
         for (int i = 0; i < naggs && pushdown; i++)
-            if (aggs[i].distinct || aggs[i].fn == AGG_STRING_AGG || aggs[i].argtype == TYPE_VECTOR)
+            if (aggs[i].distinct || aggs[i].fn == AGG_STRING_AGG || aggs[i].argtype == TYPE_VECTOR ||
+                aggs[i].fn >= AGG_BOOL_AND)
                 pushdown = false;
         plan_t *ag = pl_new(b, PL_AGG, ngroup + naggs);
         if (!ag)

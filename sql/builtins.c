@@ -31,6 +31,10 @@ extern const builtin_t builtins_vector[];      /* sql/builtins_vector.c */
 extern const int builtins_vector_count;
 extern const builtin_t builtins_time[];        /* sql/builtins_time.c */
 extern const int builtins_time_count;
+extern const builtin_t builtins_json[];        /* sql/builtins_json.c */
+extern const int builtins_json_count;
+extern const builtin_t builtins_bytea[];       /* sql/builtins_bytea.c */
+extern const int builtins_bytea_count;
 
 #define T TYPE_TEXT
 #define I4 TYPE_INT4
@@ -156,7 +160,8 @@ static const builtin_t builtin_table[] = {
 
 int builtin_count(void)
 {
-    return BUILTIN_TABLE_COUNT + builtins_catalog_count + builtins_vector_count + builtins_time_count;
+    return BUILTIN_TABLE_COUNT + builtins_catalog_count + builtins_vector_count + builtins_json_count +
+           builtins_bytea_count + builtins_time_count;
 }
 
 const builtin_t *builtin_at(int i)
@@ -165,10 +170,13 @@ const builtin_t *builtin_at(int i)
     if (i < BUILTIN_TABLE_COUNT)
         return &builtin_table[i];
     i -= BUILTIN_TABLE_COUNT;
-    if (i < builtins_catalog_count)
-        return &builtins_catalog[i];
+    if (i < builtins_catalog_count) return &builtins_catalog[i];
     i -= builtins_catalog_count;
-    return i < builtins_vector_count ? &builtins_vector[i] : &builtins_time[i - builtins_vector_count];
+    if (i < builtins_vector_count) return &builtins_vector[i];
+    i -= builtins_vector_count;
+    if (i < builtins_json_count) return &builtins_json[i];
+    i -= builtins_json_count;
+    return i < builtins_bytea_count ? &builtins_bytea[i] : &builtins_time[i - builtins_bytea_count];
 }
 
 /* Number of fixed leading arguments of a variadic entry. */

@@ -258,7 +258,27 @@ typedef struct series_st {
     const types_tz_t *tz;        /* timestamptz: the zone days and months are added in */
     bool init, done;
     type_array_iter_t it;        /* unnest: over a copy of the array in the op's arena */
+    type_array_iter_t it2;       /* series.unnest2, in step with it */
 } series_st_t;
+
+/* Evaluates an unnest argument once and starts an iterator over a copy of it;
+ * *none when the array is NULL. */
+static int unnest_start(exec_op_t *op, const bexpr_t *e, type_array_iter_t *it, bool *none, sql_error_t *err)
+{
+    expr_ctx_t x = exec_expr_ctx(op);
+    datum_t a;
+    if (expr_eval_const(&x, e, &a, none, err) < 0)
+        return -1;
+    if (*none)
+        return 0;
+    vstr_t *c = op_alloc(op, sizeof(vstr_t) + a.s->len, err);
+    if (!c)
+        return -1;
+    memcpy(c, a.s, sizeof(vstr_t) + a.s->len);
+    a.s = c;
+    type_array_iter(it, a);
+    return 0;
+}
 
 /* unnest(array): the elements, LIMIT_BATCH_ROWS at a time; a NULL array gives no rows. */
 static int unnest_next(exec_op_t *op, batch_t **out, sql_error_t *err)
@@ -266,29 +286,21 @@ static int unnest_next(exec_op_t *op, batch_t **out, sql_error_t *err)
     series_st_t *s = op->st;
     const plan_t *p = op->plan;
     if (!s->init) {
-        expr_ctx_t x = exec_expr_ctx(op);
-        datum_t a;
-        bool an;
-        if (expr_eval_const(&x, p->series.unnest, &a, &an, err) < 0)
+        bool an = false, bn = false;
+        if (unnest_start(op, p->series.unnest, &s->it, &an, err) < 0 ||
+            (p->series.unnest2 && unnest_start(op, p->series.unnest2, &s->it2, &bn, err) < 0))
             return -1;
         s->init = true;
-        s->done = an;
-        if (!an) {
-            vstr_t *c = op_alloc(op, sizeof(vstr_t) + a.s->len, err);
-            if (!c)
-                return -1;
-            memcpy(c, a.s, sizeof(vstr_t) + a.s->len);
-            a.s = c;
-            type_array_iter(&s->it, a);
-        }
+        s->done = an || bn;
     }
     if (s->done)
         return 0;
     arena_reset(&op->scratch);
-    batch_t *b = batch_new(&op->scratch, 1, LIMIT_BATCH_ROWS);
+    batch_t *b = batch_new(&op->scratch, p->series.unnest2 ? 2 : 1, LIMIT_BATCH_ROWS);
     if (!b)
         return oom(err);
-    while (b->nrows < b->cap && type_array_next(&s->it, &b->vals[0][b->nrows], &b->nulls[0][b->nrows]))
+    while (b->nrows < b->cap && type_array_next(&s->it, &b->vals[0][b->nrows], &b->nulls[0][b->nrows]) &&
+           (!p->series.unnest2 || type_array_next(&s->it2, &b->vals[1][b->nrows], &b->nulls[1][b->nrows])))
         b->nrows++;
     if (b->nrows < b->cap)
         s->done = true;

@@ -11,6 +11,7 @@
 
 #include "core/assert.h"
 #include "sql/builtins_vector.h"
+#include "sql/exec_agg_ext.h"
 #include "sql/exec_int.h"
 
 /* ---- row stores ---- */
@@ -85,6 +86,7 @@ typedef struct agg_state {
     int64_t count;
     datum_t val;
     bool has;
+    void *ext;                 /* exec_agg_ext.c's state for its aggregates */
 } agg_state_t;
 
 typedef struct agg_group {
@@ -315,6 +317,8 @@ static int state_add(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, datu
                 return -1;
         }
         break;
+    default:
+        return -1;                   /* exec_agg_ext.c's aggregates (agg_add calls them) */
     }
     s->has = true;
     return 0;
@@ -454,6 +458,22 @@ int agg_add(agg_table_t *ag, expr_ctx_t *x, const batch_t *in, bexpr_t *const *g
         for (int i = 0; i < ag->naggs; i++) {
             const plan_agg_t *pa = &ag->aggs[i];
             datum_t v = {0};
+            if (agg_ext_is(pa->fn)) {
+                bool vn = an[i][r];
+                if (vn && !agg_ext_takes_nulls(pa->fn))
+                    continue;
+                if (pa->distinct && !vn) {
+                    bool seen;
+                    if (agg_seen(ag, gi, i, pa->argtype, av[i][r], &seen) < 0)
+                        goto oom;
+                    if (seen)
+                        continue;
+                }
+                if (agg_ext_add(ag->a, pa, &grp->states[i].ext, av[i][r], vn, pa->arg2 ? sv[i][r] : (datum_t){0},
+                                pa->arg2 ? sn[i][r] : true, err) < 0)
+                    return -1;
+                continue;
+            }
             if (pa->arg) {
                 if (an[i][r])
                     continue;
@@ -480,6 +500,8 @@ static int final_value(arena_t *a, const plan_agg_t *pa, const agg_state_t *s, d
                        sql_error_t *err)
 {
     *isnull = false;
+    if (agg_ext_is(pa->fn))
+        return agg_ext_final(a, pa, s->ext, out, isnull, err);
     switch (pa->fn) {
     case AGG_COUNT_STAR:
     case AGG_COUNT:

@@ -493,6 +493,11 @@ int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
             return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "vectors in a primary key are not supported");
         if (def.cols[found].type == TYPE_INTERVAL)   /* equal spans ('1 mon', '30 days') differ in bytes */
             return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "intervals in a primary key are not supported");
+        if (def.cols[found].type == 114)      /* json: no btree operator class, as in PostgreSQL */
+            return sql_error(err, SQLSTATE_UNDEFINED_OBJECT,
+                             "data type json has no default operator class for access method \"btree\"");
+        if (def.cols[found].type == 3802)     /* key encoding would not follow jsonb's order */
+            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "jsonb in a primary key is not supported");
         def.pk_attnums[k] = def.cols[found].attnum;
         def.cols[found].not_null = true;
     }

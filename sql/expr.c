@@ -262,11 +262,18 @@ static int eval_func(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const i
                      datum_t *out, bool *on, sql_error_t *err)
 {
     int na = e->nargs;
-    datum_t *av[BUILTIN_ARGS_MAX + 8];
-    bool *anl[BUILTIN_ARGS_MAX + 8];
-    type_oid_t types[BUILTIN_ARGS_MAX + 8];
-    if (na > BUILTIN_ARGS_MAX + 8)
+    if (na > LIMIT_FUNC_ARGS)
         return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many arguments");
+    /* per-call argument vectors in the batch arena: up to LIMIT_FUNC_ARGS (variadic
+     * functions such as jsonb_build_object take many), not on the fiber stack */
+    size_t nslots = (size_t)(na ? na : 1);
+    datum_t **av = arena_alloc(x->arena, nslots * sizeof *av);
+    bool **anl = arena_alloc(x->arena, nslots * sizeof *anl);
+    type_oid_t *types = arena_alloc(x->arena, nslots * sizeof *types);
+    datum_t *args = arena_alloc(x->arena, nslots * sizeof *args);
+    bool *nulls = arena_alloc(x->arena, nslots * sizeof *nulls);
+    if (!av || !anl || !types || !args || !nulls)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
     for (int k = 0; k < na; k++) {
         if (eval_child(x, e->args[k], in, rows, n, &av[k], &anl[k], err) < 0)
             return -1;
@@ -276,8 +283,6 @@ static int eval_func(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const i
     bc.arena = x->arena;
     for (int i = 0; i < n; i++) {
         int r = rows[i];
-        datum_t args[BUILTIN_ARGS_MAX + 8];
-        bool nulls[BUILTIN_ARGS_MAX + 8];
         bool anynull = false;
         for (int k = 0; k < na; k++) {
             args[k] = av[k][r];
@@ -607,6 +612,14 @@ static int eval_guc(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const in
     return 0;
 }
 
+/* int2 -> int4/int8 and int4 -> int8: the value is unchanged. */
+static bool int_widening(type_oid_t from, type_oid_t to)
+{
+    int wf = from == TYPE_INT2 ? 2 : from == TYPE_INT4 ? 4 : from == TYPE_INT8 ? 8 : 0;
+    int wt = to == TYPE_INT2 ? 2 : to == TYPE_INT4 ? 4 : to == TYPE_INT8 ? 8 : 0;
+    return wf && wt && wf <= wt;
+}
+
 static int eval_rows_inner(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const int *rows,
                            int n, datum_t *out, bool *on, sql_error_t *err)
 {
@@ -714,6 +727,16 @@ static int eval_rows_inner(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, c
         if (eval_child(x, e->args[0], in, rows, n, &a, &an, err) < 0)
             return -1;
         type_oid_t from = e->args[0]->type;
+        if (int_widening(from, e->type)) {
+            /* Integers of every width are held in i64: widening copies (sum(int4) and
+             * friends put this cast on every row of a scan). */
+            for (int i = 0; i < n; i++) {
+                int r = rows[i];
+                on[r] = an[r];
+                out[r] = a[r];
+            }
+            return 0;
+        }
         for (int i = 0; i < n; i++) {
             int r = rows[i];
             on[r] = an[r];

@@ -234,7 +234,17 @@ static int normalise(int i, const char *value, char *buf, size_t cap, sql_error_
                              LIMIT_HNSW_EF_SEARCH_MIN, LIMIT_HNSW_EF_SEARCH_MAX);
         return 0;
     }
-    if (!strcmp(d->name, "client_encoding")) {
+    if (!strcmp(d->name, "bytea_output")) {
+        if (strcasecmp(value, "hex") && strcasecmp(value, "escape")) {
+            sql_error(err, SQLSTATE_INVALID_PARAMETER, "invalid value for parameter \"%s\": \"%s\"", d->name, value);
+            sql_error_hint(err, "Available values: escape, hex.");
+            return -1;
+        }
+        /* the escape output form is not wired into the row output path yet */
+        if (strcasecmp(value, "hex"))
+            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "bytea_output = escape is not supported");
+        strcpy(buf, "hex");
+    } else if (!strcmp(d->name, "client_encoding")) {
         if (strcasecmp(value, "UTF8") && strcasecmp(value, "UTF-8") && strcasecmp(value, "unicode"))
             return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "conversion between %s and UTF8 is not supported", value);
         strcpy(buf, "UTF8");

@@ -47,6 +47,9 @@ typedef enum plan_kind {
 typedef enum plan_aggfn {
     AGG_COUNT_STAR, AGG_COUNT, AGG_SUM, AGG_AVG, AGG_MIN, AGG_MAX,
     AGG_STRING_AGG,          /* string_agg(text, sep): never split into partial states */
+    /* sql/exec_agg_ext.c, complete mode only (never split); keep the range contiguous */
+    AGG_BOOL_AND, AGG_BOOL_OR, AGG_STDDEV_SAMP, AGG_STDDEV_POP, AGG_VAR_SAMP, AGG_VAR_POP,
+    AGG_ARRAY_AGG, AGG_JSONB_AGG, AGG_JSON_AGG, AGG_JSONB_OBJECT_AGG, AGG_JSON_OBJECT_AGG,
 } plan_aggfn_t;
 enum { PLAN_AGG_COMPLETE = 0, PLAN_AGG_PARTIAL = 1, PLAN_AGG_FINAL = 2 };
 
@@ -98,7 +101,11 @@ struct plan {
             plan_topk_t *topk;         /* per-shard ORDER BY ... LIMIT, or NULL */
         } scan;
         struct { const pgcat_vtab_t *vt; } vtab;
-        struct { bexpr_t *start, *stop, *step; bexpr_t *unnest; /* unnest(array) instead */ } series;
+        struct {
+            bexpr_t *start, *stop, *step;
+            bexpr_t *unnest;     /* unnest(array) instead */
+            bexpr_t *unnest2;    /* a second array zipped with it (jsonb_each: keys, values) */
+        } series;
         struct { int nrows; bexpr_t ***rows; } values;
         struct { bexpr_t *pred; } filter;
         struct { bexpr_t **exprs; } project;

@@ -10,6 +10,8 @@
 
 #include "core/assert.h"
 #include "sql/types_time.h"
+#include "sql/types_json.h"
+#include "sql/types_uuid.h"
 #include "sql/types_vector.h"
 
 /* pg_type rows, values copied from PostgreSQL 15's catalog (checked with psql). */
@@ -55,6 +57,12 @@ static const type_info_t type_table[] = {
     {TYPE_REGNAMESPACE, "regnamespace", "regnamespace", 4, true, 'N', 'i', 4090, 0, false},
     {TYPE_VOID, "void", "void", 4, true, 'P', 'i', 0, 0, false},
     {TYPE_VECTOR, "vector", "vector", -1, false, 'U', 'i', 0, 0, false},   /* pgvector */
+    {TYPE_JSON, "json", "json", -1, false, 'U', 'i', TYPE_JSONARRAY, 0, false},     /* types_json.c */
+    {TYPE_JSONB, "jsonb", "jsonb", -1, false, 'U', 'i', TYPE_JSONBARRAY, 0, false},
+    {TYPE_UUID, "uuid", "uuid", 16, false, 'U', 'c', 2951, 0, false},               /* types_uuid.c */
+    {TYPE_JSONARRAY, "_json", "json[]", -1, false, 'A', 'i', 0, TYPE_JSON, false},
+    {TYPE_JSONBARRAY, "_jsonb", "jsonb[]", -1, false, 'A', 'i', 0, TYPE_JSONB, false},
+    {2951, "_uuid", "uuid[]", -1, false, 'A', 'i', 0, TYPE_UUID, false},
 };
 #define TYPE_TABLE_COUNT ((int)(sizeof type_table / sizeof type_table[0]))
 
@@ -155,7 +163,9 @@ int type_cmp(type_oid_t t, datum_t a, datum_t b)
     if (t == TYPE_BPCHAR)
         return cmp_bytes(a.s->data, types__trim_bpchar(a.s->data, a.s->len), b.s->data,
                          types__trim_bpchar(b.s->data, b.s->len));
-    if (types__is_string(t) || t == TYPE_BYTEA)
+    if (t == TYPE_JSONB)
+        return type_jsonb_cmp(a, b);
+    if (types__is_string(t) || t == TYPE_BYTEA || t == TYPE_UUID || t == TYPE_JSON)
         return cmp_bytes(a.s->data, a.s->len, b.s->data, b.s->len);
     if (type_is_array(t))
         return type_array_cmp(a, b);
@@ -207,7 +217,9 @@ uint64_t type_hash(type_oid_t t, datum_t d)
     }
     if (t == TYPE_BPCHAR)
         return types__hash_bytes(d.s->data, types__trim_bpchar(d.s->data, d.s->len), 0);
-    if (types__is_string(t) || t == TYPE_BYTEA)
+    if (t == TYPE_JSONB)
+        return type_jsonb_hash(d);
+    if (types__is_string(t) || t == TYPE_BYTEA || t == TYPE_UUID || t == TYPE_JSON)
         return types__hash_bytes(d.s->data, d.s->len, 0);
     if (type_is_array(t))
         return type_array_hash(d);
@@ -251,6 +263,10 @@ static const struct { type_oid_t from, to; char ctx; } cast_table[] = {
     {TYPE_OID, TYPE_REGPROC, 'i'}, {TYPE_REGPROC, TYPE_OID, 'i'},
     {TYPE_OID, TYPE_REGNAMESPACE, 'i'}, {TYPE_REGNAMESPACE, TYPE_OID, 'i'}, {TYPE_INT4, TYPE_REGNAMESPACE, 'i'},
     {TYPE_INT8, TYPE_REGNAMESPACE, 'i'}, {TYPE_REGNAMESPACE, TYPE_INT4, 'a'}, {TYPE_REGNAMESPACE, TYPE_INT8, 'a'},
+    /* json / jsonb (types_json.c) */
+    {TYPE_JSON, TYPE_JSONB, 'a'}, {TYPE_JSONB, TYPE_JSON, 'a'}, {TYPE_JSONB, TYPE_BOOL, 'e'},
+    {TYPE_JSONB, TYPE_INT2, 'e'}, {TYPE_JSONB, TYPE_INT4, 'e'}, {TYPE_JSONB, TYPE_INT8, 'e'},
+    {TYPE_JSONB, TYPE_FLOAT4, 'e'}, {TYPE_JSONB, TYPE_FLOAT8, 'e'},
 };
 
 static bool has_io(type_oid_t t) { return type_has_binary(t) && t != TYPE_VOID; }
@@ -368,6 +384,11 @@ int type_cast(type_oid_t from, type_oid_t to, int32_t to_typmod, int ctx, datum_
         return types_datetime_typmod(to, to_typmod, &out->i64, err);
     }
     if (from == to && !types__is_string(to)) { *out = in; return 0; }
+    if (from == TYPE_JSONB && to == TYPE_JSON) { *out = in; return 0; }   /* canonical text is json */
+    if (from == TYPE_JSON && to == TYPE_JSONB)
+        return type_json_in(TYPE_JSONB, in.s->data, in.s->len, a, out, err);
+    if (from == TYPE_JSONB && !is_string_target(to))
+        return type_jsonb_cast_scalar(to, in, a, out, err);
     if (to == TYPE_VECTOR && type_is_array(from))
         return type_vector_from_array(in, to_typmod, a, out, err);
     if (from == TYPE_VECTOR && type_is_array(to))

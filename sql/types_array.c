@@ -63,7 +63,10 @@ static uint32_t rd32(const char *p)
 static size_t pad4(size_t n) { return (n + 3) & ~(size_t)3; }
 
 /* Which element datums are vstr_t: strings and bytea (arrays do not nest). */
-static bool elem_is_vstr(type_oid_t t) { return types__is_string(t) || t == TYPE_BYTEA; }
+static bool elem_is_vstr(type_oid_t t)
+{
+    return types__is_string(t) || t == TYPE_BYTEA || t == 114 || t == 3802 || t == 2950;   /* json, jsonb, uuid */
+}
 
 /* Payload size of a non-null element. */
 static size_t elem_size(type_oid_t elem, datum_t d)

@@ -25,6 +25,8 @@
 
 #include "core/assert.h"
 #include "core/limits.h"
+#include "sql/types_json.h"
+#include "sql/types_uuid.h"
 
 static bool key_is_int(type_oid_t t)
 {
@@ -42,7 +44,8 @@ static bool key_is_int(type_oid_t t)
  * is; arrays never appear in keys, DDL refuses them there). */
 static bool is_varlen(type_oid_t t)
 {
-    return types__is_string(t) || t == TYPE_BYTEA || type_is_array(t) || t == TYPE_VECTOR || t == TYPE_INTERVAL;
+    return types__is_string(t) || t == TYPE_BYTEA || type_is_array(t) || t == TYPE_VECTOR ||
+           t == TYPE_JSON || t == TYPE_JSONB || t == TYPE_UUID || t == TYPE_INTERVAL;
 }
 
 void type_key_encode(type_oid_t t, datum_t d, strbuf_t *out)

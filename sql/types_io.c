@@ -16,6 +16,8 @@
 #include "core/assert.h"
 #include "core/limits.h"
 #include "sql/types_time.h"
+#include "sql/types_json.h"
+#include "sql/types_uuid.h"
 #include "sql/types_vector.h"
 
 #define TYPES_NUM_TEXT_MAX 64   /* longest numeric literal we copy to parse */
@@ -762,6 +764,11 @@ int types__in_text(type_oid_t t, int32_t typmod, const char *s, size_t len, bool
         return 0;
     case TYPE_VECTOR:
         return type_vector_in(s, len, typmod, a, out, err);
+    case TYPE_JSON:
+    case TYPE_JSONB:
+        return type_json_in(t, s, len, a, out, err);
+    case TYPE_UUID:
+        return type_uuid_in(s, len, a, out, err);
     default:
         if (type_is_array(t))
             return type_array_in(t, s, len, a, out, err);
@@ -808,6 +815,8 @@ void type_out_text(type_oid_t t, int32_t typmod, datum_t d, strbuf_t *out)
     case TYPE_UNKNOWN: strbuf_append(out, d.s->data, d.s->len); break;
     case TYPE_VOID: break;
     case TYPE_VECTOR: type_vector_out(d, out); break;
+    case TYPE_JSON: case TYPE_JSONB: strbuf_append(out, d.s->data, d.s->len); break;
+    case TYPE_UUID: type_uuid_out(d, out); break;
     default:
         ASSERT(type_is_array(t));
         type_array_out(t, d, out);
@@ -823,7 +832,8 @@ bool type_has_binary(type_oid_t t)
     case TYPE_REGCLASS: case TYPE_REGTYPE: case TYPE_REGPROC: case TYPE_REGNAMESPACE:
     case TYPE_FLOAT4: case TYPE_FLOAT8: case TYPE_CHAR: case TYPE_DATE: case TYPE_TIMESTAMP:
     case TYPE_TIMESTAMPTZ: case TYPE_BYTEA: case TYPE_TEXT: case TYPE_VARCHAR: case TYPE_BPCHAR:
-    case TYPE_NAME: case TYPE_UNKNOWN: case TYPE_VOID: case TYPE_VECTOR: case TYPE_TIME: case TYPE_INTERVAL:
+    case TYPE_NAME: case TYPE_UNKNOWN: case TYPE_VOID: case TYPE_VECTOR: case TYPE_JSON: case TYPE_JSONB:
+    case TYPE_UUID: case TYPE_TIME: case TYPE_INTERVAL:
         return true;
     default:
         return type_is_array(t) && type_has_binary(type_array_elem(t));
@@ -894,6 +904,10 @@ int type_recv_binary(type_oid_t t, int32_t typmod, const uint8_t *p, size_t len,
         return type_vector_recv(p, len, typmod, a, out, err);
     if (t == TYPE_INTERVAL)
         return types_interval_recv(p, len, a, out, err);
+    if (t == TYPE_JSON || t == TYPE_JSONB)
+        return type_json_recv(t, p, len, a, out, err);
+    if (t == TYPE_UUID)
+        return type_uuid_recv(p, len, a, out, err);
     return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "no binary input function available for type %s",
                      types__sql_name(t));
 }
@@ -915,6 +929,8 @@ void type_send_binary(type_oid_t t, int32_t typmod, datum_t d, strbuf_t *out)
     case TYPE_UNKNOWN: strbuf_append(out, d.s->data, d.s->len); break;
     case TYPE_VOID: break;
     case TYPE_VECTOR: type_vector_send(d, out); break;
+    case TYPE_JSON: case TYPE_JSONB: type_json_send(t, d, out); break;
+    case TYPE_UUID: strbuf_append(out, d.s->data, d.s->len); break;
     default:
         ASSERT(type_is_array(t));
         type_array_send(t, d, out);

@@ -15,6 +15,11 @@ pytestmark = pytest.mark.nextdb_only
 def test_epoll_backend_serves_and_persists(server_factory):
     srv = server_factory("epoll", extra_args=["--io", "epoll"])
     srv.start()
+    # The start-up line can reach the log after the port already answers (the
+    # listener opens on a shard thread while the main thread is still logging).
+    deadline = time.monotonic() + 10
+    while "io epoll" not in srv.log_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert "io epoll" in srv.log_text()
     conn = srv.connect(autocommit=False)
     cur = conn.cursor()

@@ -105,7 +105,7 @@ typedef enum ast_const_type {
 typedef enum ast_sqlfn {
     AST_SQLFN_CURRENT_TIMESTAMP, AST_SQLFN_CURRENT_DATE, AST_SQLFN_LOCALTIMESTAMP,
     AST_SQLFN_CURRENT_USER, AST_SQLFN_SESSION_USER, AST_SQLFN_CURRENT_CATALOG,
-    AST_SQLFN_CURRENT_SCHEMA,
+    AST_SQLFN_CURRENT_SCHEMA, AST_SQLFN_LOCALTIME,
 } ast_sqlfn_t;
 
 typedef enum ast_setop { AST_SETOP_UNION, AST_SETOP_INTERSECT, AST_SETOP_EXCEPT } ast_setop_t;
@@ -222,7 +222,7 @@ struct ast {
         struct { ast_t *arg, *pattern, *escape; bool is_not, ilike; } like;
         struct { const char *opname; ast_t *l, *r; bool all; } any;
         struct { ast_sublink_type_t type; ast_t *test; const char *opname; ast_t *select; } sublink;
-        struct { ast_sqlfn_t fn; } sqlfn;
+        struct { ast_sqlfn_t fn; int32_t typmod; } sqlfn;   /* typmod: CURRENT_TIMESTAMP(p), -1 none */
         /* FROM items */
         struct { const char *schema, *name, *alias; ast_list_t colaliases; } rangevar;
         struct { ast_t *func; const char *alias; ast_list_t colaliases; bool lateral; } rangefunc;

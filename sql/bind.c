@@ -25,6 +25,7 @@
 #include "sql/parse.h"
 #include "sql/types_vector.h"
 #include "sql/numeric.h"
+#include "sql/builtins_time.h"
 #include "sql/builtins_vector.h"
 #include "sql/builtins_json.h"
 #include "sql/types_json.h"
@@ -726,6 +727,10 @@ static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
                 return e;
             }
         }
+        if (r->type == TYPE_INTERVAL && (!strcmp(name, "-") || !strcmp(name, "+"))) {
+            bexpr_t *args[1] = {r};
+            return b_builtin(b, name[0] == '-' ? "interval_um" : "interval_pl_unary", 1, args, n->location);
+        }
         b_op_error(b, name, TYPE_INVALID, r->type, n->location);
         return NULL;
     }
@@ -737,6 +742,23 @@ static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
         /* pgvector's operators are its functions; an unknown side is a vector literal */
         bexpr_t *args[2] = {l, r};
         return b_builtin(b, builtins_vector_operator(name), 2, args, n->location);
+    }
+    if ((builtins_time_type(l->type) || builtins_time_type(r->type)) && b_arith_op(name) >= 0) {
+        /* date/time arithmetic: PostgreSQL's operator functions (builtins_time.c) */
+        bool amb;
+        const char *fn = builtins_time_operator(name, l->type, r->type, &amb);
+        if (!fn) {
+            if (amb) {
+                sql_error(b->err, "42725", "operator is not unique: %s %s %s", b_typename(b, l->type), name,
+                          b_typename(b, r->type));
+                sql_error_hint(b->err, "Could not choose a best candidate operator. You might need to add explicit type casts.");
+                b_pos(b, n->location);
+                return NULL;
+            }
+            return b_op_error(b, name, l->type, r->type, n->location), NULL;
+        }
+        bexpr_t *args[2] = {l, r};
+        return b_builtin(b, fn, 2, args, n->location);
     }
     int op = b_cmp_op(name);
     if (op >= 0)
@@ -1162,8 +1184,16 @@ static bexpr_t *b_sqlfn(binder_t *b, const ast_t *n)
         [AST_SQLFN_CURRENT_TIMESTAMP] = "now", [AST_SQLFN_CURRENT_DATE] = "current_date",
         [AST_SQLFN_LOCALTIMESTAMP] = "localtimestamp", [AST_SQLFN_CURRENT_USER] = "current_user",
         [AST_SQLFN_SESSION_USER] = "session_user", [AST_SQLFN_CURRENT_CATALOG] = "current_database",
-        [AST_SQLFN_CURRENT_SCHEMA] = "current_schema",
+        [AST_SQLFN_CURRENT_SCHEMA] = "current_schema", [AST_SQLFN_LOCALTIME] = "localtime",
     };
+    if (n->sqlfn.typmod >= 0) {      /* CURRENT_TIMESTAMP(p), LOCALTIMESTAMP(p), LOCALTIME(p) */
+        datum_t v = {.i64 = n->sqlfn.typmod > 6 ? 6 : n->sqlfn.typmod};
+        bexpr_t *args[1] = {bx_const(b, TYPE_INT4, v, false)};
+        if (!args[0])
+            return NULL;
+        const char *fn = n->sqlfn.fn == AST_SQLFN_CURRENT_TIMESTAMP ? "now_precision" : names[n->sqlfn.fn];
+        return b_builtin(b, fn, 1, args, n->location);
+    }
     return b_builtin(b, names[n->sqlfn.fn], 0, NULL, n->location);
 }
 
@@ -1226,6 +1256,22 @@ static int b_type(binder_t *b, const ast_typename_t *t, int location, type_oid_t
             /* "char" / "character" without a length means length 1 */
             *typmod = 1 + 4;
         }
+    }
+    if (ti->oid == TYPE_INTERVAL && t->ntypmods) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "interval precision and fields are not supported");
+        b_pos(b, location);
+        return -1;
+    }
+    if ((ti->oid == TYPE_TIMESTAMP || ti->oid == TYPE_TIMESTAMPTZ || ti->oid == TYPE_TIME) && t->ntypmods == 1) {
+        /* fractional-second precision 0..6 (PostgreSQL warns and uses 6 above that) */
+        if (t->typmods[0] < 0) {
+            sql_error(b->err, SQLSTATE_INVALID_PARAMETER, "%s(%d)%s precision must not be negative",
+                      ti->oid == TYPE_TIME ? "TIME" : "TIMESTAMP", t->typmods[0],
+                      ti->oid == TYPE_TIMESTAMPTZ ? " WITH TIME ZONE" : "");
+            b_pos(b, location);
+            return -1;
+        }
+        *typmod = t->typmods[0] > 6 ? 6 : t->typmods[0];
     }
     if (ti->oid == TYPE_VECTOR && t->ntypmods && type_vector_typmod_in(t->ntypmods, t->typmods, typmod, b->err) < 0) {
         b_pos(b, location);
@@ -2430,9 +2476,25 @@ static plan_t *b_series(binder_t *b, const ast_t *n, scope_t *sc)
     scope_t empty = {0};
     bexpr_t *args[3] = {NULL, NULL, NULL};
     type_oid_t t = TYPE_INT4;
-    for (int i = 0; i < f->func.args.n; i++) {
+    for (int i = 0; i < f->func.args.n; i++)
         if (!(args[i] = b_expr(b, f->func.args.items[i], &empty)))
             return NULL;
+    if (f->func.args.n == 3 && (args[2]->type == TYPE_INTERVAL || builtins_time_type(args[0]->type) ||
+                                builtins_time_type(args[1]->type))) {
+        /* generate_series(timestamp[tz], timestamp[tz], interval): timestamp only when
+         * no argument asks for more, else the preferred timestamptz */
+        bool plain = args[0]->type == TYPE_TIMESTAMP || args[1]->type == TYPE_TIMESTAMP;
+        for (int i = 0; i < 2; i++)
+            if (args[i]->type != TYPE_TIMESTAMP && args[i]->type != TYPE_UNKNOWN)
+                plain = false;
+        t = plain ? TYPE_TIMESTAMP : TYPE_TIMESTAMPTZ;
+        if (!(args[0] = b_coerce(b, args[0], t, -1, CAST_IMPLICIT, f->location)) ||
+            !(args[1] = b_coerce(b, args[1], t, -1, CAST_IMPLICIT, f->location)) ||
+            !(args[2] = b_coerce(b, args[2], TYPE_INTERVAL, -1, CAST_IMPLICIT, f->location)))
+            return NULL;
+        goto plan;
+    }
+    for (int i = 0; i < f->func.args.n; i++) {
         if (args[i]->type == TYPE_INT8)
             t = TYPE_INT8;
         else if (args[i]->type != TYPE_INT4 && args[i]->type != TYPE_INT2 && args[i]->type != TYPE_UNKNOWN &&
@@ -2446,6 +2508,7 @@ static plan_t *b_series(binder_t *b, const ast_t *n, scope_t *sc)
     for (int i = 0; i < f->func.args.n; i++)
         if (!(args[i] = b_coerce(b, args[i], t, -1, CAST_IMPLICIT, f->location)))
             return NULL;
+plan:;
     plan_t *p = pl_new(b, PL_SERIES, 1);
     if (!p)
         return NULL;
@@ -3074,6 +3137,7 @@ static const char *b_target_name(const ast_t *e)
         case AST_SQLFN_SESSION_USER: return "session_user";
         case AST_SQLFN_CURRENT_CATALOG: return "current_catalog";
         case AST_SQLFN_CURRENT_SCHEMA: return "current_schema";
+        case AST_SQLFN_LOCALTIME: return "localtime";
         }
         return "?column?";
     default:

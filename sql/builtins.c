@@ -29,6 +29,8 @@ extern const builtin_t builtins_catalog[];
 extern const int builtins_catalog_count;
 extern const builtin_t builtins_vector[];      /* sql/builtins_vector.c */
 extern const int builtins_vector_count;
+extern const builtin_t builtins_time[];        /* sql/builtins_time.c */
+extern const int builtins_time_count;
 extern const builtin_t builtins_json[];        /* sql/builtins_json.c */
 extern const int builtins_json_count;
 extern const builtin_t builtins_bytea[];       /* sql/builtins_bytea.c */
@@ -165,7 +167,7 @@ static const builtin_t builtin_table[] = {
 int builtin_count(void)
 {
     return BUILTIN_TABLE_COUNT + builtins_catalog_count + builtins_vector_count + builtins_json_count +
-           builtins_bytea_count + builtins_numeric_count + builtins_seq_count;
+           builtins_bytea_count + builtins_numeric_count + builtins_seq_count + builtins_time_count;
 }
 
 const builtin_t *builtin_at(int i)
@@ -182,7 +184,9 @@ const builtin_t *builtin_at(int i)
     i -= builtins_json_count;
     if (i < builtins_bytea_count) return &builtins_bytea[i];
     i -= builtins_bytea_count;
-    return i < builtins_numeric_count ? &builtins_numeric[i] : &builtins_seq[i - builtins_numeric_count];
+    if (i < builtins_numeric_count) return &builtins_numeric[i];
+    i -= builtins_numeric_count;
+    return i < builtins_seq_count ? &builtins_seq[i] : &builtins_time[i - builtins_seq_count];
 }
 
 /* Number of fixed leading arguments of a variadic entry. */

@@ -32,6 +32,7 @@ typedef struct builtin_ctx {
     const struct catalog *catalog;  /* snapshot the statement bound against (sql/catalog.h) */
     int32_t backend_pid;          /* pg_backend_pid() */
     struct seq_session *seqs;     /* currval / lastval state (sql/sequence.h); NULL: none */
+    const struct types_tz *tz;    /* the session's TimeZone (sql/types_time.h); NULL = UTC */
 } builtin_ctx_t;
 
 typedef int (*builtin_fn)(const builtin_ctx_t *ctx, int nargs, const datum_t *args,

@@ -4,6 +4,7 @@
  * PostgreSQL 15's results and error wording.
  */
 #include "sql/builtins_int.h"
+#include "sql/types_time.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -204,6 +205,29 @@ BUILTIN_FN(bi_date_trunc)
     if (ts == TYPES_TS_NOBEGIN || ts == TYPES_TS_NOEND) { out->i64 = ts; return 0; }
     /* dow, doy, epoch, ... are not truncation units at all; timezone is "not supported". */
     if (u == U_BAD || u > U_MILLENNIUM) return unit_error(low, t, u >= U_TZ, err);
+    if (t == TYPE_TIMESTAMPTZ) {
+        /* truncate in local time (the session's zone or the third argument); units of a
+         * day and more find the offset again, smaller ones keep the original offset */
+        const types_tz_t *tz = ctx->tz ? ctx->tz : types_tz_utc();
+        if (nargs == 3) {
+            char zn[128], canon[128];
+            size_t zl = args[2].s->len < sizeof zn - 1 ? args[2].s->len : sizeof zn - 1;
+            memcpy(zn, args[2].s->data, zl);
+            zn[zl] = 0;
+            sql_error_t tmp = {0};
+            if (!(tz = types_tz_load(zn, canon, sizeof canon, &tmp)))
+                return sql_error(err, SQLSTATE_INVALID_PARAMETER, "time zone \"%s\" not recognized", zn);
+        }
+        int64_t local = types_tstz_to_ts(tz, ts), off = local - ts, tr;
+        datum_t a2[2] = {args[0], {.i64 = local}};
+        type_oid_t t2[2] = {TYPE_TEXT, TYPE_TIMESTAMP};
+        datum_t r;
+        if (bi_date_trunc(ctx, 2, a2, nulls, t2, &r, isnull, err) < 0) return -1;
+        tr = r.i64;
+        if (u >= U_DAY) return types_ts_to_tstz(tz, tr, &out->i64, err);
+        out->i64 = tr - off;
+        return 0;
+    }
     tm_parts_t p;
     split_ts(ts, &p);
     int64_t day_us = p.days * TYPES_USECS_PER_DAY, y = p.y;
@@ -262,6 +286,14 @@ BUILTIN_FN(bi_date_part)
         return fret(ts == TYPES_TS_NOEND ? INFINITY : -INFINITY, out);
     }
     if (u >= U_TZ && t != TYPE_TIMESTAMPTZ) return unit_error(low, t, true, err);
+    int32_t gmtoff = 0;
+    if (t == TYPE_TIMESTAMPTZ) {      /* fields of the local time in the session's zone */
+        const types_tz_t *tz = ctx->tz ? ctx->tz : types_tz_utc();
+        int64_t secs = ts / 1000000 - (ts % 1000000 < 0) + INT64_C(946684800);
+        gmtoff = types_tz_offset(tz, secs, NULL, NULL);
+        if (u == U_EPOCH) return fret((double)(ts + INT64_C(946684800000000)) / 1000000.0, out);
+        ts += (int64_t)gmtoff * 1000000;
+    }
     tm_parts_t p;
     split_ts(ts, &p);
     int64_t sec = p.tod / 1000000 % 60, us = p.tod % 1000000;
@@ -290,7 +322,9 @@ BUILTIN_FN(bi_date_part)
         if (u == U_ISOYEAR) return fret((double)(iy > 0 ? iy : iy - 1), out);
         return fret((double)((thursday - types__days_from_civil(iy, 1, 1)) / 7 + 1), out);
     }
-    case U_TZ: case U_TZ_HOUR: case U_TZ_MINUTE: return fret(0.0, out);   /* session zone is UTC */
+    case U_TZ: return fret(gmtoff, out);
+    case U_TZ_HOUR: return fret(gmtoff / 3600, out);
+    case U_TZ_MINUTE: return fret(gmtoff / 60 % 60, out);
     default: ASSERT(!"date_part: unit"); return -1;
     }
 }

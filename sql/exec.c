@@ -9,6 +9,8 @@
 #include "core/assert.h"
 #include "core/rt.h"
 #include "sql/exec_int.h"
+#include "sql/builtins_time.h"
+#include "sql/types_time.h"
 
 /* Microseconds a statement may run on its shard before it yields to the loop once, so
  * other connections of the shard, cross-shard requests and a CancelRequest for this
@@ -251,6 +253,9 @@ static int vtab_next(exec_op_t *op, batch_t **out, sql_error_t *err)
 
 typedef struct series_st {
     int64_t cur, stop, step;
+    bool ts_mode;                /* timestamp[tz] series: step is an interval */
+    types_interval_t iv;
+    const types_tz_t *tz;        /* timestamptz: the zone days and months are added in */
     bool init, done;
     type_array_iter_t it;        /* unnest: over a copy of the array in the op's arena */
     type_array_iter_t it2;       /* series.unnest2, in step with it */
@@ -320,8 +325,18 @@ static int series_next(exec_op_t *op, batch_t **out, sql_error_t *err)
             (p->series.step && expr_eval_const(&x, p->series.step, &c, &cn, err) < 0))
             return -1;
         s->init = true;
+        s->ts_mode = p->types[0] == TYPE_TIMESTAMP || p->types[0] == TYPE_TIMESTAMPTZ;
         if (an || bn || cn) {
             s->done = true;
+        } else if (s->ts_mode) {
+            types_interval_get(c, &s->iv);
+            __int128 span = (__int128)s->iv.time + ((__int128)s->iv.day + (__int128)s->iv.month * 30) * INT64_C(86400000000);
+            if (span == 0)
+                return sql_error(err, SQLSTATE_INVALID_PARAMETER, "step size cannot equal zero");
+            s->step = span > 0 ? 1 : -1;
+            s->cur = a.i64;
+            s->stop = b.i64;
+            s->tz = p->types[0] == TYPE_TIMESTAMPTZ ? (x.bctx && x.bctx->tz ? x.bctx->tz : types_tz_utc()) : NULL;
         } else {
             if (c.i64 == 0)
                 return sql_error(err, SQLSTATE_INVALID_PARAMETER, "step size cannot equal zero");
@@ -345,6 +360,15 @@ static int series_next(exec_op_t *op, batch_t **out, sql_error_t *err)
         }
         b->vals[0][b->nrows].i64 = s->cur;
         b->nulls[0][b->nrows++] = false;
+        if (s->ts_mode) {
+            if (s->tz) types_tz_use(s->tz);
+            sql_error_t tmp = {0};
+            if (builtins_time_ts_add(s->cur, &s->iv, s->tz, &s->cur, &tmp) < 0) {
+                s->done = true;
+                break;
+            }
+            continue;
+        }
         if (__builtin_add_overflow(s->cur, s->step, &s->cur)) {
             s->done = true;
             break;

@@ -459,6 +459,13 @@ static int col_type(const ast_typename_t *tn, type_oid_t *oid, int32_t *typmod, 
     } else if (ti->oid == TYPE_NUMERIC) {
         if (tn->ntypmods && numeric_typmod(tn->ntypmods, tn->typmods, typmod, err) < 0)
             return -1;
+    } else if (ti->oid == TYPE_INTERVAL && tn->ntypmods) {
+        return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "interval precision and fields are not supported");
+    } else if ((ti->oid == TYPE_TIMESTAMP || ti->oid == TYPE_TIMESTAMPTZ || ti->oid == TYPE_TIME) && tn->ntypmods == 1) {
+        if (tn->typmods[0] < 0)
+            return sql_error(err, SQLSTATE_INVALID_PARAMETER, "%s(%d) precision must not be negative",
+                             ti->oid == TYPE_TIME ? "TIME" : "TIMESTAMP", tn->typmods[0]);
+        *typmod = tn->typmods[0] > 6 ? 6 : tn->typmods[0];
     } else if (tn->ntypmods && ti->oid != TYPE_NUMERIC && ti->oid != TYPE_TIMESTAMP && ti->oid != TYPE_TIMESTAMPTZ) {
         return sql_error(err, SQLSTATE_SYNTAX_ERROR, "type modifier is not allowed for type \"%s\"", ti->name);
     }
@@ -532,6 +539,8 @@ int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
             return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "arrays in a primary key are not supported");
         if (def.cols[found].type == TYPE_VECTOR)
             return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "vectors in a primary key are not supported");
+        if (def.cols[found].type == TYPE_INTERVAL)   /* equal spans ('1 mon', '30 days') differ in bytes */
+            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "intervals in a primary key are not supported");
         if (def.cols[found].type == 114)      /* json: no btree operator class, as in PostgreSQL */
             return sql_error(err, SQLSTATE_UNDEFINED_OBJECT,
                              "data type json has no default operator class for access method \"btree\"");

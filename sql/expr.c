@@ -18,6 +18,7 @@
 #include "core/limits.h"
 #include "sql/catalog.h"
 #include "sql/pgcatalog.h"
+#include "sql/types_time.h"
 
 batch_t *batch_new(arena_t *a, int ncols, int cap)
 {
@@ -78,7 +79,7 @@ static bool is_int_like(type_oid_t t)
     switch (t) {
     case TYPE_BOOL: case TYPE_INT2: case TYPE_INT4: case TYPE_INT8: case TYPE_OID:
     case TYPE_REGCLASS: case TYPE_REGTYPE: case TYPE_REGNAMESPACE: case TYPE_DATE: case TYPE_TIMESTAMP:
-    case TYPE_TIMESTAMPTZ: case TYPE_CHAR:
+    case TYPE_TIMESTAMPTZ: case TYPE_CHAR: case TYPE_TIME:
         return true;
     default:
         return false;
@@ -943,7 +944,11 @@ static int eval_rows(expr_ctx_t *x, const bexpr_t *e, const batch_t *in, const i
         x->depth--;
         return sql_error(err, "54001", "stack depth limit exceeded");
     }
+    if (x->bctx && x->bctx->tz)   /* the session's zone for casts and text I/O (types_time.h) */
+        types_tz_use(x->bctx->tz);
     int rc = eval_rows_inner(x, e, in, rows, n, out, on, err);
+    if (x->bctx && x->bctx->tz)
+        types_tz_use(x->bctx->tz);
     x->depth--;
     return rc;
 }

@@ -10,6 +10,7 @@
 
 #include "core/limits.h"
 #include "core/rt.h"
+#include "sql/types_time.h"
 
 enum { G_REPORT = 1, G_READONLY = 2, G_TIME = 4, G_BOOL = 8, G_INT = 16 };
 
@@ -257,15 +258,10 @@ static int normalise(int i, const char *value, char *buf, size_t cap, sql_error_
             return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "only DateStyle ISO is supported");
         strcpy(buf, strstr(low, "dmy") ? "ISO, DMY" : strstr(low, "ymd") ? "ISO, YMD" : "ISO, MDY");
     } else if (!strcmp(d->name, "TimeZone")) {
-        static const char *const ok[] = {"UTC", "GMT", "Etc/UTC", "Etc/GMT", "Z", "Zulu", "UCT", "Universal", "+00", "0"};
-        bool found = false;
-        for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++)
-            if (!strcasecmp(value, ok[k]))
-                found = true;
-        if (!found)
-            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "time zone \"%s\" is not supported (only UTC)", value);
-        if (!strcmp(value, "0") || !strcmp(value, "+00"))
-            strcpy(buf, "UTC");
+        /* UTC, a number of hours, an IANA zone from the system tzdata or a POSIX TZ
+         * string, spelt as PostgreSQL shows it (sql/types_time.c) */
+        if (!types_tz_load(value, buf, cap, err))
+            return -1;
     } else if (!strcmp(d->name, "default_transaction_isolation") || !strcmp(d->name, "transaction_isolation")) {
         if (!strcasecmp(value, "serializable"))
             return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED,

@@ -8,7 +8,7 @@
  * the value the setting had before the transaction: ROLLBACK restores it; COMMIT
  * keeps the last plain SET and drops SET LOCAL values, as PostgreSQL does. Names are case-insensitive, as in PostgreSQL; unknown names
  * are 42704 'unrecognized configuration parameter "x"'. Values are validated where
- * NextDB implements only one behaviour (client_encoding must be UTF8, TimeZone UTC,
+ * NextDB implements only one behaviour (client_encoding must be UTF8, TimeZone a known zone,
  * DateStyle ISO).
  *
  * Interface:

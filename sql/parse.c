@@ -669,9 +669,16 @@ static ast_t *p_sqlfn(pctx_t *c, const PgQuery__SQLValueFunction *f)
         n->sqlfn.fn = AST_SQLFN_CURRENT_CATALOG; break;
     case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_SCHEMA:
         n->sqlfn.fn = AST_SQLFN_CURRENT_SCHEMA; break;
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIME:
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIME_N:
+        n->sqlfn.fn = AST_SQLFN_LOCALTIME; break;
     default:
-        return p_unsupported(c, "CURRENT_TIME / LOCALTIME", f->location);
+        return p_unsupported(c, "CURRENT_TIME (time with time zone)", f->location);
     }
+    n->sqlfn.typmod = f->typmod;
+    if (f->typmod >= 0 && n->sqlfn.fn != AST_SQLFN_CURRENT_TIMESTAMP && n->sqlfn.fn != AST_SQLFN_LOCALTIMESTAMP &&
+        n->sqlfn.fn != AST_SQLFN_LOCALTIME)
+        n->sqlfn.typmod = -1;
     return n;
 }
 
@@ -1793,8 +1800,17 @@ static int p_table_list(pctx_t *c, size_t n, pnode_t **items, bool lists, ast_t 
 /* The textual value of a SET argument: strings as is, numbers as written. */
 static const char *p_set_value(pctx_t *c, const pnode_t *a)
 {
-    if (a->node_case == PG_QUERY__NODE__NODE_TYPE_CAST)
+    if (a->node_case == PG_QUERY__NODE__NODE_TYPE_CAST) {
+        const PgQuery__TypeName *tn = a->type_cast->type_name;
+        const pnode_t *last = tn && tn->n_names ? tn->names[tn->n_names - 1] : NULL;
+        if (last && last->node_case == PG_QUERY__NODE__NODE_STRING && !strcmp(last->string->sval, "interval")) {
+            /* SET TIME ZONE INTERVAL '...': the value is not a zone name; refuse rather
+             * than read '+05:30' as a POSIX offset of the opposite sign */
+            p_unsupported(c, "SET TIME ZONE INTERVAL", a->type_cast->location);
+            return NULL;
+        }
         a = a->type_cast->arg;
+    }
     if (a->node_case != PG_QUERY__NODE__NODE_A_CONST) {
         p_unsupported(c, "this SET value", -1);
         return NULL;
@@ -2305,7 +2321,7 @@ void parse_deparse(const ast_t *e, strbuf_t *out)
 {
     static const char *const sqlfn[] = {
         "CURRENT_TIMESTAMP", "CURRENT_DATE", "LOCALTIMESTAMP", "CURRENT_USER", "SESSION_USER",
-        "current_database()", "current_schema()",
+        "current_database()", "current_schema()", "LOCALTIME",
     };
     switch (e->kind) {
     case AST_CONST:
@@ -2348,6 +2364,8 @@ void parse_deparse(const ast_t *e, strbuf_t *out)
         break;
     case AST_SQLFN:
         strbuf_puts(out, sqlfn[e->sqlfn.fn]);
+        if (e->sqlfn.typmod >= 0)
+            strbuf_printf(out, "(%d)", e->sqlfn.typmod);
         break;
     case AST_AND: case AST_OR:
         strbuf_putc(out, '(');

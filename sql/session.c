@@ -37,6 +37,7 @@
 #include "sql/parse.h"
 #include "sql/constraints.h"
 #include "sql/sequence.h"
+#include "sql/types_time.h"
 #include "sql/vindex.h"
 
 typedef struct prep {
@@ -48,6 +49,7 @@ typedef struct prep {
     type_oid_t *decl_types;
     bound_stmt_t *bs;
     char *bound_path;            /* search_path bs was bound with (a change re-binds) */
+    const struct types_tz *bound_tz;   /* TimeZone it was bound in (constants folded in it) */
     int refs;                    /* portals using it */
     bool closed;
     struct prep *next;
@@ -162,6 +164,22 @@ static int guc_get_cb(void *arg, const char *name, bool missing_ok, const char *
 {
     sql_session_t *s = arg;
     return guc_get(s->guc, name, missing_ok, value, NULL, err);
+}
+
+/* The session's TimeZone zone, made the thread's current zone (types_time.h): every
+ * entry point calls it, since another session's fiber may have run in between. */
+static const types_tz_t *session_tz(sql_session_t *s)
+{
+    const char *v = NULL;
+    sql_error_t e = {0};
+    char canon[128];
+    const types_tz_t *tz = NULL;
+    if (guc_get(s->guc, "TimeZone", false, &v, NULL, &e) == 0 && v)
+        tz = types_tz_load(v, canon, sizeof canon, &e);
+    if (!tz)
+        tz = types_tz_utc();
+    types_tz_use(tz);
+    return tz;
 }
 
 static sql_sink_t *g_param_sink;   /* the sink of the running statement (param_status) */
@@ -391,7 +409,9 @@ static int prep_bind(sql_session_t *s, prep_t *p, const catalog_t *cat, sql_erro
     const char *path = NULL;
     sql_error_t e2 = {0};
     guc_get(s->guc, "search_path", false, &path, NULL, &e2);
-    if (p->bs && p->bs->catalog_version == cat->version && p->bound_path && path && !strcmp(p->bound_path, path))
+    const types_tz_t *tz = session_tz(s);
+    if (p->bs && p->bs->catalog_version == cat->version && p->bound_path && path && !strcmp(p->bound_path, path) &&
+        p->bound_tz == tz)
         return 0;
     bind_env_t env = {&p->arena, cat, p->decl_nparams, p->decl_types, p->text, 0, path};
     bound_stmt_t *bs = bind_statement(&env, p->ast, err);
@@ -402,6 +422,7 @@ static int prep_bind(sql_session_t *s, prep_t *p, const catalog_t *cat, sql_erro
         return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
     rt_free(p->bound_path);
     p->bound_path = bp;
+    p->bound_tz = tz;
     p->bs = bs;
     return 0;
 }
@@ -500,6 +521,8 @@ static int send_row(portal_t *p, sql_sink_t *sink, int ncols, const batch_t *b, 
         p->row_vals[c] = b->vals[c][r];
         p->row_nulls[c] = b->nulls[c][r];
     }
+    if (p->bctx.tz)
+        types_tz_use(p->bctx.tz);
     if (sink->row && sink->row(sink->ctx, ncols, p->row_vals, p->row_nulls) != 0)
         return sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement: the client went away");
     p->nrows++;
@@ -779,7 +802,7 @@ static int portal_setup(sql_session_t *s, portal_t *p, sql_error_t *err)
         return sql_error(err, "42P02", "there is no parameter $%d", p->nparams + 1);
     p->bctx = (builtin_ctx_t){.stmt_ts = time_now_ts(), .txn_ts = s->txn_ts, .user = s->user,
                               .database = s->database, .arena = &p->arena, .catalog = p->cat,
-                              .backend_pid = s->pid, .seqs = s->seqs};
+                              .backend_pid = s->pid, .seqs = s->seqs, .tz = session_tz(s)};
     exec_ctx_t *c = &p->ctx;
     memset(c, 0, sizeof *c);
     c->arena = &p->arena;
@@ -1166,7 +1189,8 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
     c.cancel = &s->cancel;
     c.ex.arena = &p->arena;
     builtin_ctx_t bc = {.stmt_ts = time_now_ts(), .txn_ts = time_now_ts(), .user = s->user,
-                        .database = s->database, .arena = &p->arena, .catalog = c.catalog, .backend_pid = s->pid};
+                        .database = s->database, .arena = &p->arena, .catalog = c.catalog, .backend_pid = s->pid,
+                        .tz = session_tz(s)};
     c.ex.bctx = &bc;
     int rc;
     switch (a->kind) {
@@ -1597,6 +1621,7 @@ static int shape_exec(sql_session_t *s, prep_t *t, const char *sql, size_t len, 
 
 int sql_exec_simple(sql_session_t *s, const char *sql, size_t len, sql_sink_t *sink, sql_error_t *err)
 {
+    session_tz(s);
     prep_t *cached = cache_lookup(s, sql, len);
     if (cached) {
         cached->refs++;
@@ -1804,6 +1829,7 @@ int sql_bind(sql_session_t *s, const char *portal, const char *stmt, int nformat
         return sql_error(err, SQLSTATE_UNDEFINED_PSTATEMENT, "prepared statement \"%s\" does not exist", stmt);
     if (s->failed && !allowed_when_failed(pr->ast))
         return failed_error(err);
+    session_tz(s);
     const catalog_t *cat = catalog_current();
     int brc = prep_bind(s, pr, cat, err);
     catalog_unref(cat);
@@ -1837,6 +1863,7 @@ int sql_bind(sql_session_t *s, const char *portal, const char *stmt, int nformat
         if (!values[i])
             continue;
         type_oid_t t = bs->param_types[i];
+        session_tz(s);
         int rc = fmt == 1 ? type_recv_binary(t, -1, values[i], (size_t)lengths[i], &p->arena, &p->params[i], err)
                           : type_in_text(t, -1, (const char *)values[i], (size_t)lengths[i], &p->arena, &p->params[i], err);
         if (rc < 0) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/assert.h"
+#include "sql/types_time.h"
 #include "sql/types_json.h"
 #include "sql/types_uuid.h"
 #include "sql/types_vector.h"
@@ -49,6 +50,8 @@ static const type_info_t type_table[] = {
     {TYPE_DATE, "date", "date", 4, true, 'D', 'i', 1182, 0, false},
     {TYPE_TIMESTAMP, "timestamp", "timestamp without time zone", 8, true, 'D', 'd', 1115, 0, false},
     {TYPE_TIMESTAMPTZ, "timestamptz", "timestamp with time zone", 8, true, 'D', 'd', 1185, 0, true},
+    {TYPE_TIME, "time", "time without time zone", 8, true, 'D', 'd', 1183, 0, false},
+    {TYPE_INTERVAL, "interval", "interval", 16, false, 'T', 'd', 1187, 0, true},
     {TYPE_NUMERIC, "numeric", "numeric", -1, false, 'N', 'i', 1231, 0, false},
     {TYPE_REGCLASS, "regclass", "regclass", 4, true, 'N', 'i', 2210, 0, false},
     {TYPE_REGTYPE, "regtype", "regtype", 4, true, 'N', 'i', 2211, 0, false},
@@ -71,6 +74,7 @@ static const struct { const char *name; type_oid_t oid; } type_aliases[] = {
     {"double precision", TYPE_FLOAT8}, {"float", TYPE_FLOAT8}, {"real", TYPE_FLOAT4},
     {"character varying", TYPE_VARCHAR}, {"character", TYPE_BPCHAR}, {"boolean", TYPE_BOOL},
     {"timestamp without time zone", TYPE_TIMESTAMP}, {"timestamp with time zone", TYPE_TIMESTAMPTZ},
+    {"time without time zone", TYPE_TIME},
     {"decimal", TYPE_NUMERIC}, {"\"char\"", TYPE_CHAR},
 };
 
@@ -119,6 +123,8 @@ void type_format(type_oid_t oid, int32_t typmod, strbuf_t *out)
         strbuf_printf(out, typmod >= 4 ? "character(%d)" : "bpchar", typmod - 4);
     else if ((oid == TYPE_TIMESTAMP || oid == TYPE_TIMESTAMPTZ) && typmod >= 0)
         strbuf_printf(out, "timestamp(%d) with%s time zone", typmod, oid == TYPE_TIMESTAMP ? "out" : "");
+    else if (oid == TYPE_TIME && typmod >= 0)
+        strbuf_printf(out, "time(%d) without time zone", typmod);
     else if (oid == TYPE_VECTOR && typmod >= 0)
         strbuf_printf(out, "vector(%d)", typmod);
     else if (oid == TYPE_NUMERIC && typmod >= 4)
@@ -169,6 +175,8 @@ int type_cmp(type_oid_t t, datum_t a, datum_t b)
         return type_vector_cmp(a, b);
     if (t == TYPE_NUMERIC)
         return numeric_cmp(a, b);
+    if (t == TYPE_INTERVAL)
+        return types_interval_cmp(a, b);
     return a.i64 < b.i64 ? -1 : a.i64 > b.i64;
 }
 
@@ -223,6 +231,8 @@ uint64_t type_hash(type_oid_t t, datum_t d)
         return type_vector_hash(d);
     if (t == TYPE_NUMERIC)
         return numeric_hash(d);
+    if (t == TYPE_INTERVAL)
+        return types_interval_hash(d);
     return types__hash_u64((uint64_t)d.i64);
 }
 
@@ -250,7 +260,9 @@ static const struct { type_oid_t from, to; char ctx; } cast_table[] = {
     {TYPE_VARCHAR, TYPE_REGCLASS, 'i'}, {TYPE_DATE, TYPE_TIMESTAMP, 'i'},
     {TYPE_DATE, TYPE_TIMESTAMPTZ, 'i'}, {TYPE_TIMESTAMP, TYPE_DATE, 'a'},
     {TYPE_TIMESTAMP, TYPE_TIMESTAMPTZ, 'i'}, {TYPE_TIMESTAMPTZ, TYPE_DATE, 'a'},
-    {TYPE_TIMESTAMPTZ, TYPE_TIMESTAMP, 'a'}, {TYPE_REGCLASS, TYPE_INT8, 'a'},
+    {TYPE_TIMESTAMPTZ, TYPE_TIMESTAMP, 'a'}, {TYPE_TIMESTAMP, TYPE_TIME, 'a'},
+    {TYPE_TIMESTAMPTZ, TYPE_TIME, 'a'}, {TYPE_TIME, TYPE_INTERVAL, 'i'}, {TYPE_INTERVAL, TYPE_TIME, 'a'},
+    {TYPE_REGCLASS, TYPE_INT8, 'a'},
     {TYPE_REGCLASS, TYPE_INT4, 'a'}, {TYPE_REGCLASS, TYPE_OID, 'i'},
     {TYPE_OID, TYPE_REGTYPE, 'i'}, {TYPE_REGTYPE, TYPE_OID, 'i'}, {TYPE_INT4, TYPE_REGTYPE, 'i'},
     {TYPE_INT8, TYPE_REGTYPE, 'i'}, {TYPE_REGTYPE, TYPE_INT4, 'a'}, {TYPE_REGTYPE, TYPE_INT8, 'a'},
@@ -336,28 +348,8 @@ static int float8_to_float4(double v, datum_t *out, sql_error_t *err)
     return 0;
 }
 
-static int datetime_cast(type_oid_t from, type_oid_t to, int64_t v, datum_t *out, sql_error_t *err)
-{
-    if (from == TYPE_DATE) {       /* to timestamp[tz] */
-        if (v == TYPES_DATE_NOBEGIN) out->i64 = TYPES_TS_NOBEGIN;
-        else if (v == TYPES_DATE_NOEND) out->i64 = TYPES_TS_NOEND;
-        else if (v * TYPES_USECS_PER_DAY < TYPES_TS_MIN || v * TYPES_USECS_PER_DAY >= TYPES_TS_END)
-            return sql_error(err, SQLSTATE_DATETIME_OVERFLOW, "date out of range for timestamp");
-        else out->i64 = v * TYPES_USECS_PER_DAY;
-        return 0;
-    }
-    if (to == TYPE_DATE) {
-        if (v == TYPES_TS_NOBEGIN) out->i64 = TYPES_DATE_NOBEGIN;
-        else if (v == TYPES_TS_NOEND) out->i64 = TYPES_DATE_NOEND;
-        else out->i64 = v / TYPES_USECS_PER_DAY - (v % TYPES_USECS_PER_DAY < 0);
-        return 0;
-    }
-    out->i64 = v;                  /* timestamp <-> timestamptz: the session zone is UTC */
-    return 0;
-}
-
 /* Casts between non-string types by their values. */
-static int value_cast(type_oid_t from, type_oid_t to, datum_t in, datum_t *out, sql_error_t *err)
+static int value_cast(type_oid_t from, type_oid_t to, datum_t in, arena_t *a, datum_t *out, sql_error_t *err)
 {
     if (is_int(from) && is_int(to)) return int_fit(to, in.i64, out, err);
     if (is_int(from) && is_float(to)) { out->f64 = to == TYPE_FLOAT4 ? (float)in.i64 : (double)in.i64; return 0; }
@@ -383,9 +375,8 @@ static int value_cast(type_oid_t from, type_oid_t to, datum_t in, datum_t *out, 
         out->i64 = to == TYPE_INT4 ? (int32_t)(uint32_t)in.i64 : in.i64;
         return 0;
     }
-    if ((from == TYPE_DATE || from == TYPE_TIMESTAMP || from == TYPE_TIMESTAMPTZ) &&
-        (to == TYPE_DATE || to == TYPE_TIMESTAMP || to == TYPE_TIMESTAMPTZ))
-        return datetime_cast(from, to, in.i64, out, err);
+    if (types_time_castable(from, to))
+        return types_time_cast(from, to, in, a, out, err);
     return sql_error(err, "42846", "cannot cast type %s to %s", types__sql_name(from), types__sql_name(to));
 }
 
@@ -404,6 +395,10 @@ int type_cast(type_oid_t from, type_oid_t to, int32_t to_typmod, int ctx, datum_
         int rc = types__numeric_cast(from, to, to_typmod, in, a, out, err);
         if (rc <= 0)
             return rc;                  /* 1: not a numeric value cast (strings below) */
+    }
+    if (from == to && (to == TYPE_TIMESTAMP || to == TYPE_TIMESTAMPTZ || to == TYPE_TIME)) {
+        *out = in;
+        return types_datetime_typmod(to, to_typmod, &out->i64, err);
     }
     if (from == to && !types__is_string(to)) { *out = in; return 0; }
     if (from == TYPE_JSONB && to == TYPE_JSON) { *out = in; return 0; }   /* canonical text is json */
@@ -435,7 +430,11 @@ int type_cast(type_oid_t from, type_oid_t to, int32_t to_typmod, int ctx, datum_
         strbuf_free(&sb);
         return rc;
     }
-    return value_cast(from, to, in, out, err);
+    if (value_cast(from, to, in, a, out, err) < 0)
+        return -1;
+    if (to == TYPE_TIMESTAMP || to == TYPE_TIMESTAMPTZ || to == TYPE_TIME)
+        return types_datetime_typmod(to, to_typmod, &out->i64, err);
+    return 0;
 }
 
 type_oid_t type_common(type_oid_t a, type_oid_t b)

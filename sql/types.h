@@ -28,7 +28,8 @@
  *     that reads back to the same value, "Infinity", "-Infinity", "NaN"; exponent
  *     form like PostgreSQL (1e+20, 1.5e-07).
  *   - timestamp text in/out uses ISO DateStyle ("2024-01-02 03:04:05.123456");
- *     timestamptz prints with "+00" since the session TimeZone is UTC.
+ *     timestamptz prints in the session's TimeZone ("+02", "-04:56:02"); time and
+ *     interval values and time zones: sql/types_time.h.
  *   - Key encoding (memcomparable): the byte order of encoded keys equals type_cmp
  *     order, so storage compares keys with memcmp. Row encoding: compact, with a null
  *     bitmap; decoding yields datums whose strings point into the encoded bytes.
@@ -56,7 +57,8 @@ enum {
     TYPE_INT2 = 21, TYPE_INT2VECTOR = 22, TYPE_INT4 = 23, TYPE_REGPROC = 24, TYPE_TEXT = 25,
     TYPE_OID = 26, TYPE_OIDVECTOR = 30, TYPE_FLOAT4 = 700, TYPE_FLOAT8 = 701,
     TYPE_UNKNOWN = 705, TYPE_BPCHAR = 1042, TYPE_VARCHAR = 1043, TYPE_DATE = 1082,
-    TYPE_TIMESTAMP = 1114, TYPE_TIMESTAMPTZ = 1184, TYPE_NUMERIC = 1700,
+    TYPE_TIMESTAMP = 1114, TYPE_TIMESTAMPTZ = 1184,
+    TYPE_TIME = 1083, TYPE_INTERVAL = 1186,   /* sql/types_time.h */ TYPE_NUMERIC = 1700,
     TYPE_REGCLASS = 2205, TYPE_REGTYPE = 2206, TYPE_VOID = 2278, TYPE_REGNAMESPACE = 4089,
     TYPE_TEXTARRAY = 1009, TYPE_INT4ARRAY = 1007, TYPE_INT2ARRAY = 1005, TYPE_OIDARRAY = 1028,
     TYPE_NAMEARRAY = 1003, TYPE_CHARARRAY = 1002,

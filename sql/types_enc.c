@@ -33,7 +33,7 @@ static bool key_is_int(type_oid_t t)
     switch (t) {
     case TYPE_INT2: case TYPE_INT4: case TYPE_INT8: case TYPE_OID: case TYPE_REGCLASS:
     case TYPE_REGTYPE: case TYPE_REGPROC: case TYPE_REGNAMESPACE: case TYPE_DATE: case TYPE_TIMESTAMP:
-    case TYPE_TIMESTAMPTZ:
+    case TYPE_TIMESTAMPTZ: case TYPE_TIME:
         return true;
     default:
         return false;
@@ -45,7 +45,7 @@ static bool key_is_int(type_oid_t t)
 static bool is_varlen(type_oid_t t)
 {
     return types__is_string(t) || t == TYPE_BYTEA || type_is_array(t) || t == TYPE_VECTOR ||
-           t == TYPE_JSON || t == TYPE_JSONB || t == TYPE_UUID || t == TYPE_NUMERIC;
+           t == TYPE_JSON || t == TYPE_JSONB || t == TYPE_UUID || t == TYPE_NUMERIC || t == TYPE_INTERVAL;
 }
 
 void type_key_encode(type_oid_t t, datum_t d, strbuf_t *out)
@@ -130,7 +130,7 @@ static int fixed_width(type_oid_t t)
     case TYPE_INT2: return 2;
     case TYPE_INT4: case TYPE_OID: case TYPE_REGCLASS: case TYPE_REGTYPE: case TYPE_REGPROC:
     case TYPE_REGNAMESPACE: case TYPE_FLOAT4: case TYPE_DATE: return 4;
-    case TYPE_INT8: case TYPE_FLOAT8: case TYPE_TIMESTAMP: case TYPE_TIMESTAMPTZ: return 8;
+    case TYPE_INT8: case TYPE_FLOAT8: case TYPE_TIMESTAMP: case TYPE_TIMESTAMPTZ: case TYPE_TIME: return 8;
     case TYPE_VOID: return 0;
     default: return -1;
     }

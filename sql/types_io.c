@@ -15,6 +15,7 @@
 
 #include "core/assert.h"
 #include "core/limits.h"
+#include "sql/types_time.h"
 #include "sql/types_json.h"
 #include "sql/types_uuid.h"
 #include "sql/types_vector.h"
@@ -277,6 +278,7 @@ typedef struct ts_parts {
     int64_t usec;
     bool has_tz;
     int tz_secs;          /* offset east of UTC */
+    const types_tz_t *zone;   /* a zone named in the text ("... Europe/Berlin") */
     int special;          /* 0 none, -1 -infinity, +1 infinity, 2 now, 3 today, 4 tomorrow, 5 yesterday */
 } ts_parts_t;
 
@@ -337,7 +339,7 @@ static int ts_parse(const char *s, size_t len, ts_parts_t *tp)
     if (len == 8 && !strncasecmp(p, "infinity", 8)) { tp->special = 1; return 0; }
     if (len == 9 && !strncasecmp(p, "+infinity", 9)) { tp->special = 1; return 0; }
     if (len == 9 && !strncasecmp(p, "-infinity", 9)) { tp->special = -1; return 0; }
-    if (len == 5 && !strncasecmp(p, "epoch", 5)) { tp->year = 1970; tp->month = tp->day = 1; return 0; }
+    if (len == 5 && !strncasecmp(p, "epoch", 5)) { tp->year = 1970; tp->month = tp->day = 1; tp->has_tz = true; return 0; }
     static const char *const relative[] = {"now", "today", "tomorrow", "yesterday"};
     for (int i = 0; i < 4; i++)
         if (len == strlen(relative[i]) && !strncasecmp(p, relative[i], len)) { tp->special = 2 + i; return 0; }
@@ -377,6 +379,19 @@ static int ts_parse(const char *s, size_t len, ts_parts_t *tp)
         tp->has_tz = true;
         while (p < e && is_space(*p)) p++;
     }
+    if (p < e && isalpha((unsigned char)*p) && !word_at(p, e, "BC") && !word_at(p, e, "AD")) {
+        /* a zone name: "2024-03-10 12:00 America/New_York" */
+        char name[128];
+        size_t k = 0;
+        while (p < e && !is_space(*p) && k + 1 < sizeof name) name[k++] = *p++;
+        name[k] = 0;
+        char canon[128];
+        sql_error_t tmp = {0};
+        if (!(tp->zone = types_tz_load(name, canon, sizeof canon, &tmp)))
+            return -4;
+        tp->has_tz = true;
+        while (p < e && is_space(*p)) p++;
+    }
     if (word_at(p, e, "BC")) { tp->year = 1 - tp->year; p += 2; }
     else if (word_at(p, e, "AD")) p += 2;
     while (p < e && is_space(*p)) p++;
@@ -400,6 +415,9 @@ static int datetime_in(type_oid_t t, const char *s, size_t len, int64_t *out, sq
                         : t == TYPE_TIMESTAMP ? "timestamp" : "timestamp with time zone";
     ts_parts_t tp;
     int rc = ts_parse(s, len, &tp);
+    if (rc == -4)
+        return sql_error(err, SQLSTATE_INVALID_PARAMETER, "time zone \"%.*s\" not recognized",
+                         (int)(len > 256 ? 256 : len), s);
     if (rc == -1)
         return sql_error(err, SQLSTATE_INVALID_DATETIME, "invalid input syntax for type %s: \"%.*s\"",
                          tname, (int)(len > 256 ? 256 : len), s);
@@ -411,10 +429,13 @@ static int datetime_in(type_oid_t t, const char *s, size_t len, int64_t *out, sq
         return -1;
     }
     if (tp.special >= 2) {
-        int64_t now = time_now_ts();
-        int64_t day = now / TYPES_USECS_PER_DAY - (now % TYPES_USECS_PER_DAY < 0) + (tp.special == 4) - (tp.special == 5);
+        /* now / today / tomorrow / yesterday: in the session's zone */
+        int64_t now = time_now_ts(), local = types_tstz_to_ts(types_tz_current(), now);
+        int64_t day = local / TYPES_USECS_PER_DAY - (local % TYPES_USECS_PER_DAY < 0) + (tp.special == 4) - (tp.special == 5);
         if (t == TYPE_DATE) *out = day;
-        else *out = tp.special == 2 ? now : day * TYPES_USECS_PER_DAY;
+        else if (tp.special == 2) *out = t == TYPE_TIMESTAMP ? local : now;
+        else if (t == TYPE_TIMESTAMP) *out = day * TYPES_USECS_PER_DAY;
+        else return types_ts_to_tstz(types_tz_current(), day * TYPES_USECS_PER_DAY, out, err);
         return 0;
     }
     if (tp.special) {
@@ -435,8 +456,18 @@ static int datetime_in(type_oid_t t, const char *s, size_t len, int64_t *out, sq
         goto range;
     int64_t ts = days * TYPES_USECS_PER_DAY +
                  ((int64_t)tp.hour * 3600 + tp.minute * 60 + tp.second) * 1000000 + tp.usec;
-    if (t == TYPE_TIMESTAMPTZ && tp.has_tz)
+    if (t == TYPE_TIMESTAMPTZ && tp.zone) {
+        int64_t secs = ts / 1000000 - (ts % 1000000 < 0) + 946684800;
+        ts -= (int64_t)types_tz_local_to_utc(tp.zone, secs) * 1000000;
+    } else if (t == TYPE_TIMESTAMPTZ && tp.has_tz) {
         ts -= (int64_t)tp.tz_secs * 1000000;
+    } else if (t == TYPE_TIMESTAMPTZ) {
+        if (ts < TYPES_TS_MIN - TYPES_USECS_PER_DAY || ts >= TYPES_TS_END + TYPES_USECS_PER_DAY)
+            goto range;
+        sql_error_t tmp = {0};
+        if (types_ts_to_tstz(types_tz_current(), ts, &ts, &tmp) < 0)
+            goto range;
+    }
     if (ts < TYPES_TS_MIN || ts >= TYPES_TS_END)
         goto range;
     *out = ts;
@@ -714,7 +745,13 @@ int types__in_text(type_oid_t t, int32_t typmod, const char *s, size_t len, bool
     case TYPE_DATE:
     case TYPE_TIMESTAMP:
     case TYPE_TIMESTAMPTZ:
-        return datetime_in(t, s, len, &out->i64, err);
+        if (datetime_in(t, s, len, &out->i64, err) < 0)
+            return -1;
+        return t == TYPE_DATE ? 0 : types_datetime_typmod(t, typmod, &out->i64, err);
+    case TYPE_TIME:
+        return types_time_in(s, len, typmod, &out->i64, err);
+    case TYPE_INTERVAL:
+        return types_interval_in(s, len, typmod, a, out, err);
     case TYPE_BYTEA:
         return bytea_in(s, len, a, out, err);
     case TYPE_TEXT:
@@ -772,7 +809,9 @@ void type_out_text(type_oid_t t, int32_t typmod, datum_t d, strbuf_t *out)
     case TYPE_CHAR: char_out(d.i64, out); break;
     case TYPE_DATE: types__date_out(d.i64, out); break;
     case TYPE_TIMESTAMP: types__timestamp_out(d.i64, false, out); break;
-    case TYPE_TIMESTAMPTZ: types__timestamp_out(d.i64, true, out); break;
+    case TYPE_TIMESTAMPTZ: types_tstz_out(d.i64, out); break;
+    case TYPE_TIME: types_time_out(d.i64, out); break;
+    case TYPE_INTERVAL: types_interval_out(d, out); break;
     case TYPE_BYTEA: bytea_out(d.s, out); break;
     case TYPE_TEXT:
     case TYPE_VARCHAR:
@@ -800,7 +839,7 @@ bool type_has_binary(type_oid_t t)
     case TYPE_FLOAT4: case TYPE_FLOAT8: case TYPE_CHAR: case TYPE_DATE: case TYPE_TIMESTAMP:
     case TYPE_TIMESTAMPTZ: case TYPE_BYTEA: case TYPE_TEXT: case TYPE_VARCHAR: case TYPE_BPCHAR:
     case TYPE_NAME: case TYPE_UNKNOWN: case TYPE_VOID: case TYPE_VECTOR: case TYPE_JSON: case TYPE_JSONB:
-    case TYPE_UUID: case TYPE_NUMERIC:
+    case TYPE_UUID: case TYPE_NUMERIC: case TYPE_TIME: case TYPE_INTERVAL:
         return true;
     default:
         return type_is_array(t) && type_has_binary(type_array_elem(t));
@@ -827,7 +866,7 @@ static int fixed_len(type_oid_t t)
     case TYPE_INT2: return 2;
     case TYPE_INT4: case TYPE_OID: case TYPE_REGCLASS: case TYPE_REGTYPE: case TYPE_REGPROC:
     case TYPE_REGNAMESPACE: case TYPE_FLOAT4: case TYPE_DATE: return 4;
-    case TYPE_INT8: case TYPE_FLOAT8: case TYPE_TIMESTAMP: case TYPE_TIMESTAMPTZ: return 8;
+    case TYPE_INT8: case TYPE_FLOAT8: case TYPE_TIMESTAMP: case TYPE_TIMESTAMPTZ: case TYPE_TIME: return 8;
     case TYPE_VOID: return 0;
     default: return -1;
     }
@@ -869,6 +908,8 @@ int type_recv_binary(type_oid_t t, int32_t typmod, const uint8_t *p, size_t len,
         return type_array_recv(t, p, len, a, out, err);
     if (t == TYPE_VECTOR)
         return type_vector_recv(p, len, typmod, a, out, err);
+    if (t == TYPE_INTERVAL)
+        return types_interval_recv(p, len, a, out, err);
     if (t == TYPE_JSON || t == TYPE_JSONB)
         return type_json_recv(t, p, len, a, out, err);
     if (t == TYPE_UUID)
@@ -887,7 +928,9 @@ void type_send_binary(type_oid_t t, int32_t typmod, datum_t d, strbuf_t *out)
     case TYPE_INT2: strbuf_put_be16(out, (uint16_t)d.i64); break;
     case TYPE_INT4: case TYPE_OID: case TYPE_REGCLASS: case TYPE_REGTYPE: case TYPE_REGPROC:
     case TYPE_REGNAMESPACE: case TYPE_DATE: strbuf_put_be32(out, (uint32_t)d.i64); break;
-    case TYPE_INT8: case TYPE_TIMESTAMP: case TYPE_TIMESTAMPTZ: strbuf_put_be64(out, (uint64_t)d.i64); break;
+    case TYPE_INT8: case TYPE_TIMESTAMP: case TYPE_TIMESTAMPTZ: case TYPE_TIME:
+        strbuf_put_be64(out, (uint64_t)d.i64); break;
+    case TYPE_INTERVAL: types_interval_send(d, out); break;
     case TYPE_FLOAT4: { float f = (float)d.f64; uint32_t u; memcpy(&u, &f, 4); strbuf_put_be32(out, u); break; }
     case TYPE_FLOAT8: { uint64_t u; memcpy(&u, &d.f64, 8); strbuf_put_be64(out, u); break; }
     case TYPE_BYTEA: case TYPE_TEXT: case TYPE_VARCHAR: case TYPE_BPCHAR: case TYPE_NAME:

@@ -13,7 +13,10 @@
 #     defaults (autovacuum on, as users run it).
 #   - both are initialised with pgbench -i -I dtGp (server-side generation, no VACUUM)
 #     and every run uses -n (no VACUUM, history kept), so both do identical work.
-# Workloads: select-only simple, select-only prepared, tpcb-like prepared.
+# Workloads: select-only simple, select-only prepared, tpcb-like prepared, and a one-row
+# UPDATE of pgbench_accounts by random aid (prepared) in autocommit and inside
+# BEGIN ... END: the last two give the cost of an explicit single-shard transaction
+# over the same statement in autocommit (printed as a ratio per server).
 #
 # Usage: tools/bench/pgbench_compare.sh [-s SCALE] [-c CLIENTS] [-j THREADS] [-T SECONDS]
 #            [--memory-mb MB] [--only nextdb|postgres] [--keep]
@@ -42,12 +45,20 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 NEXTDB_BIN=${NEXTDB_BIN:-$REPO/build/release/nextdb}
 PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
 WORKLOADS=("select-only simple|-S -M simple" "select-only prepared|-S -M prepared"
-           "tpcb-like prepared|-M prepared")
+           "tpcb-like prepared|-M prepared"
+           "update autocommit|-M prepared -f @WORK@/update-auto.sql"
+           "update in BEGIN/END|-M prepared -f @WORK@/update-txn.sql")
 
 BENCH_NAME=pgbench-compare
 BENCH_TOOLS="pgbench pg_isready numactl"
 # shellcheck source=tools/bench/lib.sh
 . "$(dirname "$0")/lib.sh"
+
+UPDATE_SQL='UPDATE pgbench_accounts SET abalance = abalance + :delta WHERE aid = :aid;'
+printf '\\set aid random(1, 100000 * %d)\n\\set delta random(-5000, 5000)\n%s\n' \
+    "$SCALE" "$UPDATE_SQL" >"$WORK/update-auto.sql"
+printf '\\set aid random(1, 100000 * %d)\n\\set delta random(-5000, 5000)\nBEGIN;\n%s\nEND;\n' \
+    "$SCALE" "$UPDATE_SQL" >"$WORK/update-txn.sql"
 
 declare -A TPS
 # Runs the init and every workload against the server on port $2; stores TPS[$1,name].
@@ -58,11 +69,11 @@ run_workloads() {
     "${pgb[@]}" -i -I dtGp -s "$SCALE" -q postgres >"$WORK/$who-init.log" 2>&1 \
         || { tail -20 "$WORK/$who-init.log"; die "$who: pgbench -i failed"; }
     for entry in "${WORKLOADS[@]}"; do
-        name=${entry%%|*}; flags=${entry#*|}
+        name=${entry%%|*}; flags=${entry#*|}; flags=${flags//@WORK@/$WORK}
         # shellcheck disable=SC2086
         out=$("${pgb[@]}" -n $flags -c "$CLIENTS" -j "$THREADS" -T "$SECONDS_RUN" postgres 2>&1) \
             || { echo "$out" | tail -20; die "$who: pgbench $flags failed"; }
-        echo "$out" >"$WORK/$who-${name// /-}.log"
+        echo "$out" >"$WORK/$who-$(echo "$name" | tr ' /' '--').log"
         tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
         failed=$(echo "$out" | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p')
         [ -n "$tps" ] || { echo "$out"; die "$who: no tps in pgbench output"; }
@@ -120,3 +131,10 @@ for entry in "${WORKLOADS[@]}"; do
     [ -n "$p" ] && p=$(printf '%.0f' "$p")
     printf '%-22s %14s %14s %10s\n' "$name" "${n:--}" "${p:--}" "$ratio"
 done
+echo
+for who in nextdb postgres; do
+    a=${TPS[$who,update autocommit]:-} t=${TPS[$who,update in BEGIN/END]:-}
+    [ -n "$a" ] && [ -n "$t" ] && awk -v w="$who" -v a="$a" -v t="$t" \
+        'BEGIN { printf "%s: one-row UPDATE in BEGIN/END / in autocommit = %.2f\n", w, (a > 0 ? t / a : 0) }'
+done
+exit 0

@@ -1037,6 +1037,60 @@ static int search_fail(vx_search_t *s)
     return -1;
 }
 
+/* Without a WHERE clause most candidates are visible, so the graph is searched
+ * unfiltered for the ef nearest and only those are checked against the table, in
+ * distance order, until k visible rows are decoded into *rows -- one point get per
+ * returned row instead of one per node the search accepts plus one per result.
+ * 0: *rows holds k rows; 1: fewer than k visible (the caller searches filtered);
+ * -1: error (in s->f->err). */
+static int topk_post_check(vx_search_t *s, datum_t q, uint32_t k, uint32_t ef, batch_t **rows)
+{
+    frag_scan_t *f = s->f;
+    vx_state_t *st = s->st;
+    uint32_t efc = ef > HNSW_EF_SEARCH_MAX ? HNSW_EF_SEARCH_MAX : ef;
+    uint32_t want = efc > k ? efc : k;
+    if (want > LIMIT_HNSW_K_MAX)
+        want = LIMIT_HNSW_K_MAX;
+    hnsw_result_t *cand = arena_alloc(&f->scratch, (size_t)(want + 1) * sizeof *cand);
+    batch_t *out = batch_new(&f->scratch, f->plan->scan.table->ncols, (int)k);
+    if (!cand || !out)
+        return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    uint32_t m = 0;
+    int rc = hnsw_search(st->g, type_vector_data(q), want, efc < want ? want : efc, NULL, NULL, cand, &m);
+    if (rc != HNSW_OK)
+        return 1;          /* the filtered search reports it */
+    for (uint32_t i = 0; i < m && (uint32_t)out->nrows < k; i++) {
+        vx_entry_t *e = &st->entries[cand[i].id];
+        if (e->dead)
+            continue;
+        store_val_t v;
+        int g = store_get(s->store, s->txn, s->snap, st->table_oid, e->key, e->klen, &v);
+        if (g == STORE_NOTFOUND) {
+            note_garbage(s, cand[i].id);
+            continue;
+        }
+        if (g != STORE_OK)
+            return txn_store_error(g, &f->err);
+        datum_t vec;
+        if (row_vector(st, v.ptr, v.len, &vec) != 1 || vec_fp(vec) != e->hash) {
+            note_garbage(s, cand[i].id);
+            continue;
+        }
+        if (seen_before(s, e)) {
+            if (s->failed)
+                return -1;
+            continue;
+        }
+        if (frag_scan_decode(f, out, out->nrows, &v) < 0)
+            return -1;
+        out->nrows++;
+    }
+    if ((uint32_t)out->nrows < k)
+        return 1;
+    *rows = out;
+    return 0;
+}
+
 int vindex_topk(frag_scan_t *f, uint32_t k, batch_t **rows)
 {
     const plan_topk_t *tk = f->plan->scan.topk;
@@ -1090,6 +1144,22 @@ int vindex_topk(frag_scan_t *f, uint32_t k, batch_t **rows)
             arena_destroy(&s.tmp);
             return 1;
         }
+    }
+    if (!f->plan->scan.filter) {
+        int r = topk_post_check(&s, q, k, ef, rows);
+        if (r <= 0) {
+            if (r < 0)
+                return search_fail(&s);
+            collect_garbage(&s);
+            arena_destroy(&s.tmp);
+            return 0;
+        }
+        /* fewer than k of the ef nearest are visible: the filtered search below
+         * keeps walking until k visible rows are held; start it afresh */
+        s.ngarbage = 0;
+        s.seen_used = 0;
+        if (s.seen)
+            memset(s.seen, 0, (size_t)s.seen_cap * sizeof(uint64_t));
     }
     uint32_t n = 0;
     int rc = hnsw_search(st->g, type_vector_data(q), k, ef > HNSW_EF_SEARCH_MAX ? HNSW_EF_SEARCH_MAX : ef,

@@ -24,14 +24,12 @@
 
 static int oom(sql_error_t *err) { return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"); }
 
-/* Sends every non-empty per-shard row buffer to its shard (in parallel). With
- * self_commit_single and exactly one shard, that shard commits on its own. */
-static int ins_flush(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, bool self_commit_single,
-                     int64_t *count, sql_error_t *err)
+/* One write fragment per non-empty per-shard row buffer (INSERT, ON CONFLICT):
+ * fills (*fw)[i], shards[i] and args[i]; returns how many, or -1 (err set). */
+int exec_write_frags(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, frag_write_t **fw_out,
+                     int *shards, void **args, sql_error_t *err)
 {
     int n = rt_shards_count();
-    int shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
-    void *args[LIMIT_SHARDS_MAX];
     frag_write_t *fw = arena_alloc(ctx->arena, (size_t)n * sizeof *fw);
     if (!fw)
         return oom(err);
@@ -56,8 +54,21 @@ static int ins_flush(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, bo
         shards[k] = s;
         args[k++] = f;
     }
-    if (k == 0)
-        return 0;
+    *fw_out = fw;
+    return k;
+}
+
+/* Sends every non-empty per-shard row buffer to its shard (in parallel). With
+ * self_commit_single and exactly one shard, that shard commits on its own. */
+static int ins_flush(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, bool self_commit_single,
+                     int64_t *count, sql_error_t *err)
+{
+    int shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
+    void *args[LIMIT_SHARDS_MAX];
+    frag_write_t *fw;
+    int k = exec_write_frags(ctx, bs, bufs, &fw, shards, args, err);
+    if (k <= 0)
+        return k;
     bool self = self_commit_single && k == 1;
     ctx->txn->self_commit = self;
     if (k == 1)

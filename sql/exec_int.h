@@ -217,6 +217,9 @@ typedef struct frag_write {
     bool wrote;
     sql_error_t err;
 } frag_write_t;
+/* exec_dml.c: one write fragment per non-empty per-shard row buffer; the count or -1. */
+int exec_write_frags(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, frag_write_t **fw_out,
+                     int *shards, void **args, sql_error_t *err);
 
 int frag_insert(void *arg);
 int frag_modify(void *arg);

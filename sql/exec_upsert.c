@@ -279,35 +279,12 @@ static int keyset_add(keyset_t *s, const uint8_t *k, uint32_t kl, sql_error_t *e
 static int ups_flush(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, rowstore_t *ret, int64_t *count,
                      sql_error_t *err)
 {
-    int n = rt_shards_count();
     int shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
     void *args[LIMIT_SHARDS_MAX];
-    frag_write_t *fw = arena_alloc(ctx->arena, (size_t)n * sizeof *fw);
-    if (!fw)
-        return oom(err);
-    int k = 0;
-    for (int s = 0; s < n; s++) {
-        if (!bufs[s].len)
-            continue;
-        if (bufs[s].oom)
-            return oom(err);
-        frag_write_t *f = &fw[k];
-        memset(f, 0, sizeof *f);
-        f->bs = bs;
-        f->txn = ctx->txn;
-        f->ex = ctx->ex;
-        f->ex.subq_run = NULL;      /* fragments run on other shards */
-        f->ex.guc_get = NULL;
-        f->ex.guc_set = NULL;
-        f->rows = (const uint8_t *)bufs[s].data;
-        f->rows_len = bufs[s].len;
-        f->shards_count = n;
-        f->cancel = ctx->cancel;
-        shards[k] = s;
-        args[k++] = f;
-    }
-    if (k == 0)
-        return 0;
+    frag_write_t *fw;
+    int k = exec_write_frags(ctx, bs, bufs, &fw, shards, args, err);
+    if (k <= 0)
+        return k;
     ctx->txn->self_commit = false;
     if (k == 1)
         rets[0] = rt_call(shards[0], frag_upsert, args[0]);

@@ -4,8 +4,9 @@ FILTER. Every query runs on the server under test and on a reference PostgreSQL 
 with the same data (tables with primary keys, so their rows spread over the shards;
 NULL join keys, duplicate keys and an empty table), and the answers must be equal;
 errors must carry PostgreSQL's SQLSTATE."""
-import psycopg2
 import pytest
+
+from refcompare import pair_fixture, run as _run, same
 
 SETUP = [
     "CREATE TABLE jn_a (id int PRIMARY KEY, x int, y text)",
@@ -23,44 +24,9 @@ SETUP = [
 DROP = ["DROP TABLE IF EXISTS jn_%s" % t for t in "abcel"]
 
 
-def _run(conn, sql):
-    cur = conn.cursor()
-    try:
-        cur.execute(sql)
-        return ("ok", [d[0] for d in cur.description] if cur.description else None,
-                cur.fetchall() if cur.description else None)
-    except psycopg2.Error as e:
-        return ("error", e.pgcode)
-    finally:
-        cur.close()
-
-
 @pytest.fixture(scope="module")
 def pair(server, pg_reference):
-    ours = server.connect(autocommit=True)
-    ref = pg_reference.connect(autocommit=True)
-    for sql in DROP + SETUP:
-        for c in (ours, ref):
-            assert _run(c, sql)[0] == "ok", sql
-    yield ours, ref
-    ours.close()
-    ours = server.connect(autocommit=True)   # a later test restarts the server
-    for sql in DROP:
-        for c in (ours, ref):
-            _run(c, sql)
-    ours.close()
-    ref.close()
-
-
-def same(pair, sql, ordered=False):
-    """Equal answers (column names included); rows compared sorted unless ordered."""
-    ours, ref = pair
-    a, b = _run(ours, sql), _run(ref, sql)
-    if not ordered and a[0] == "ok" and a[2] is not None and b[0] == "ok" and b[2] is not None:
-        key = lambda r: tuple((v is None, str(v)) for v in r)
-        a, b = a[:2] + (sorted(a[2], key=key),), b[:2] + (sorted(b[2], key=key),)
-    assert a == b, sql
-    return a
+    yield from pair_fixture(server, pg_reference, SETUP, DROP)
 
 
 JOINS = [

@@ -118,6 +118,10 @@ static void store__handouts_free(store_t *st)
 
 static void store__txn_free(store_t *st, store_txn_t *t)
 {
+    for (uint32_t i = 0; i < t->undo_count; i++)
+        if (t->undo[i].prev)
+            memtable_ver_free(&st->mt, t->undo[i].prev);
+    rt_free(t->undo);
     while (t->superseded) {
         mt_ver_t *v = t->superseded;
         t->superseded = v->next;
@@ -311,6 +315,41 @@ void store_txn_abort(store_t *st, store_txn_t *t)
         store__enqueue(st, &p);
     }
     store__txn_forget(st, t);
+}
+
+void store_txn_set_level(store_txn_t *t, uint32_t level)
+{
+    t->sp_level = level;
+}
+
+int store_txn_rollback_to(store_t *st, store_txn_t *t, uint32_t level)
+{
+    ASSERT(level > 0);
+    if (t->state != TXN_ACTIVE)
+        return STORE_EINVAL;
+    bool released = false;
+    while (t->undo_count > 0 && t->undo[t->undo_count - 1].level >= level) {
+        store_undo_t *u = &t->undo[--t->undo_count];
+        mt_node_t *n = u->node;
+        mt_ver_t *cur = n->vers;
+        ASSERT(cur && cur->txn_id == t->txn_id);
+        if (u->prev) {
+            u->prev->next = cur->next;
+            n->vers = u->prev;
+        } else {
+            /* the transaction's first intent here: the row lock goes too */
+            ASSERT(t->writes_count > 0 && t->writes[t->writes_count - 1] == n);
+            n->vers = cur->next;
+            t->writes_count--;
+            released = true;
+        }
+        /* values the transaction's fiber read from cur stay valid until it ends */
+        cur->next = t->superseded;
+        t->superseded = cur;
+    }
+    if (released && st->txn_end_hook)
+        st->txn_end_hook(st->hook_arg, t->txn_id);    /* waiters retry; some may go on */
+    return STORE_OK;
 }
 
 /* The record of t is durable: stamp its versions, release its locks. */
@@ -802,21 +841,47 @@ int store__txn_add_write(store_txn_t *t, mt_node_t *n)
     return STORE_OK;
 }
 
-/* Puts nv as t's intent on n, replacing t's previous intent if any. */
+/* Notes (n, prev) on t's undo log: STORE_OK or STORE_ENOMEM. */
+static int store__undo_add(store_txn_t *t, mt_node_t *n, mt_ver_t *prev)
+{
+    if (t->undo_count == t->undo_cap) {
+        if (t->undo_cap >= LIMIT_TXN_WRITES)
+            return STORE_ENOMEM;
+        uint32_t cap = t->undo_cap ? t->undo_cap * 2 : 8;
+        store_undo_t *u = rt_realloc(t->undo, cap * sizeof *u);
+        if (!u)
+            return STORE_ENOMEM;
+        t->undo = u;
+        t->undo_cap = cap;
+    }
+    t->undo[t->undo_count++] = (store_undo_t){n, prev, t->sp_level};
+    return STORE_OK;
+}
+
+/* Puts nv as t's intent on n, replacing t's previous intent if any. While a savepoint
+ * is live the replaced intent goes to the undo log (store_txn_rollback_to puts it
+ * back), else to superseded. */
 static int store__place_intent(store_t *st, store_txn_t *t, mt_node_t *n, mt_ver_t *nv)
 {
     mt_ver_t *own = n->vers && n->vers->txn_id == t->txn_id ? n->vers : NULL;
+    int rc = t->sp_level ? store__undo_add(t, n, own) : STORE_OK;
+    bool undo_added = t->sp_level && rc == STORE_OK;
+    if (rc == STORE_OK && !own)
+        rc = store__txn_add_write(t, n);
+    if (rc) {
+        if (undo_added)
+            t->undo_count--;    /* the write did not happen: forget its undo entry */
+        memtable_ver_free(&st->mt, nv);
+        return rc;
+    }
     if (own) {
         nv->next = own->next;
         n->vers = nv;
-        own->next = t->superseded;
-        t->superseded = own;
+        if (!t->sp_level) {
+            own->next = t->superseded;
+            t->superseded = own;
+        }
         return STORE_OK;
-    }
-    int rc = store__txn_add_write(t, n);
-    if (rc) {
-        memtable_ver_free(&st->mt, nv);
-        return rc;
     }
     nv->next = n->vers;
     n->vers = nv;

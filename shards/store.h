@@ -87,7 +87,8 @@ typedef struct store_opts {
     const store_io_t *io;
     size_t segment_bytes;          /* 0 = LIMIT_WAL_SEGMENT_BYTES */
     /* Called whenever a transaction ends on this shard (commit durable or abort),
-     * after its locks are released, so waiters can retry. */
+     * after its locks are released, so waiters can retry; also after a rollback to a
+     * savepoint released some of its row locks (the transaction goes on). */
     void (*txn_end_hook)(void *arg, uint64_t txn_id);
     void *hook_arg;
     /* Flush the memtable to a sorted table once it holds more than this many bytes.
@@ -181,6 +182,18 @@ int store_txn_commit(store_t *st, store_txn_t *t, uint64_t commit_ts,
 /* Discards t's intents, releases its locks, calls txn_end_hook; t is freed. A prepared
  * t also gets an ABORT_PREPARED record (queued; nothing waits for it). */
 void store_txn_abort(store_t *st, store_txn_t *t);
+
+/* ---- savepoints ----
+ * The SQL layer numbers savepoints within a transaction (1, 2, ...; never reused) and
+ * tells each store txn the level its next writes belong to: the newest live
+ * savepoint's number, 0 when none is live (nothing is logged for undo then).
+ * store_txn_rollback_to undoes every write and row lock t placed at a level >= level
+ * on this shard: each key gets back the intent t had there before (or none: its lock
+ * is released and txn_end_hook runs so waiters retry). Rows t locked before the
+ * savepoint stay locked. Values t read stay valid until t ends. Only an active
+ * (not committing or prepared) t: else STORE_EINVAL. */
+void store_txn_set_level(store_txn_t *t, uint32_t level);
+int store_txn_rollback_to(store_t *st, store_txn_t *t, uint32_t level);
 
 /* ---- two-phase commit (a transaction that wrote on several shards) ----
  * The coordinator is the lowest shard with writes. Phase one: store_txn_prepare on

@@ -112,6 +112,17 @@ enum wal_op { WAL_OP_PUT = 1, WAL_OP_DELETE = 2 };
 enum store_txn_state { TXN_ACTIVE = 0, TXN_COMMITTING = 1, TXN_PREPARING = 2,
                        TXN_PREPARED = 3, TXN_COMMITTING_PREPARED = 4 };
 
+/* One intent placed while a savepoint was live (store_txn_rollback_to): the node and
+ * the transaction's previous intent there (NULL: the first one, so the node is the
+ * last of writes[] at that moment). The entry owns prev until it is undone or the
+ * transaction ends. Entries are in placement order; their levels never decrease
+ * below a live savepoint's, so "every entry at level >= L" is always a suffix. */
+typedef struct store_undo {
+    mt_node_t *node;
+    mt_ver_t *prev;
+    uint32_t level;
+} store_undo_t;
+
 struct store_txn {
     uint64_t txn_id;
     uint64_t commit_ts;
@@ -123,6 +134,9 @@ struct store_txn {
     mt_ver_t *superseded;       /* own intents replaced by later writes; freed at txn end
                                  * so values this txn's fiber read stay valid */
     uint32_t writes_count, writes_cap;
+    uint32_t sp_level;          /* savepoint level of intents placed now (0 = none live) */
+    store_undo_t *undo;         /* intents placed at sp_level > 0, oldest first */
+    uint32_t undo_count, undo_cap;
 };
 
 typedef struct store_pending {

@@ -113,6 +113,7 @@ typedef enum ast_sublink_type { AST_SUB_EXISTS, AST_SUB_ANY, AST_SUB_ALL, AST_SU
 typedef enum ast_join_type { AST_JOIN_INNER, AST_JOIN_LEFT, AST_JOIN_RIGHT, AST_JOIN_FULL, AST_JOIN_CROSS } ast_join_type_t;
 typedef enum ast_txn_kind {
     AST_TXN_BEGIN, AST_TXN_COMMIT, AST_TXN_ROLLBACK,
+    AST_TXN_SAVEPOINT, AST_TXN_RELEASE, AST_TXN_ROLLBACK_TO,   /* txn.savepoint names it */
 } ast_txn_kind_t;
 typedef enum ast_set_kind { AST_SET_VALUE, AST_SET_DEFAULT, AST_SET_RESET_ALL, AST_SET_TXN } ast_set_kind_t;
 
@@ -266,7 +267,7 @@ struct ast {
             char delimiter;                  /* one byte; tab by default */
             const char *null_string;         /* "\\N" by default */
         } copy;
-        struct { ast_txn_kind_t kind; ast_isolation_t iso; bool read_only; } txn;
+        struct { ast_txn_kind_t kind; ast_isolation_t iso; bool read_only; const char *savepoint; } txn;
         struct {
             ast_set_kind_t kind; const char *name; bool is_local;
             bool is_reset;                       /* RESET rather than SET ... TO DEFAULT */

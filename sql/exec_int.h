@@ -41,6 +41,7 @@ typedef struct txn_ctx {
     uint64_t deadlock_timeout_ms; /* lock wait before a deadlock check; 0 = LIMIT_DEADLOCK_TIMEOUT_MS */
     bool self_commit;            /* single-shard autocommit: the fragment commits */
     uint64_t deadline_us;        /* statement_timeout (rt_now_us clock), 0 = none */
+    uint32_t sp_level;           /* newest live savepoint's number, 0 = none (txn_savepoint.c) */
     uint64_t touched[(LIMIT_SHARDS_MAX + 63) / 64];   /* shards holding a store txn */
 } txn_ctx_t;
 
@@ -60,6 +61,9 @@ uint64_t txn_read_snap(const txn_ctx_t *t, bool may_wait);
 /* Coordinator: commits / aborts every touched shard. */
 int txn_commit_all(txn_ctx_t *t, sql_error_t *err);
 void txn_abort_all(txn_ctx_t *t);
+/* Coordinator: undoes every write and row lock placed at savepoint level >= level
+ * on every touched shard (txn_savepoint.c). 0, or -1 + err. */
+int txn_rollback_to_all(txn_ctx_t *t, uint32_t level, sql_error_t *err);
 /* Registers the lock-wait / deadlock counters (before the shards start). */
 void txn_register_metrics(void);
 /* Shard side: locks with waiting; returns store rc (OK/NOTFOUND) or -1 + err. */

@@ -65,11 +65,30 @@ static const guc_def_t guc_defs[] = {
  * the value a COMMIT keeps (the last plain SET; NULL = prior, only SET LOCAL ran). */
 typedef struct guc_undo { int index; char *prior; char *session; struct guc_undo *next; } guc_undo_t;
 
+/* A setting's state before a SET made while savepoint `level` was the newest live one:
+ * its value and the value COMMIT would keep (NULL: none). guc_rollback_to puts both
+ * back; newest first, levels as in shards/store.h "savepoints". */
+typedef struct guc_sp_undo {
+    int index;
+    uint32_t level;
+    char *value, *session;
+    struct guc_sp_undo *next;
+} guc_sp_undo_t;
+
 struct guc_set {
     char *values[GUC_N];
     guc_undo_t *undo;
     bool in_txn;
+    uint32_t sp_level;          /* newest live savepoint, 0 = none */
+    guc_sp_undo_t *sp_undo;
 };
+
+static void guc_sp_undo_free(guc_sp_undo_t *e)
+{
+    rt_free(e->value);
+    rt_free(e->session);
+    rt_free(e);
+}
 
 /* guc_defs is kept in case-insensitive name order (the unit test checks it), so a
  * lookup -- several per statement -- is a binary search. */
@@ -135,6 +154,11 @@ void guc_free(guc_set_t *g)
         rt_free(u->prior);
         rt_free(u->session);
         rt_free(u);
+    }
+    while (g->sp_undo) {
+        guc_sp_undo_t *e = g->sp_undo;
+        g->sp_undo = e->next;
+        guc_sp_undo_free(e);
     }
     rt_free(g);
 }
@@ -310,6 +334,18 @@ int guc_set(guc_set_t *g, const char *name, const char *value, bool is_local, bo
         guc_undo_t *u = g->undo;
         while (u && u->index != i)
             u = u->next;
+        if (g->sp_level) {
+            guc_sp_undo_t *e = rt_calloc(1, sizeof *e);
+            if (!e || !(e->value = sdup(g->values[i])) || (u && u->session && !(e->session = sdup(u->session)))) {
+                if (e)
+                    guc_sp_undo_free(e);
+                return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            }
+            e->index = i;
+            e->level = g->sp_level;
+            e->next = g->sp_undo;
+            g->sp_undo = e;
+        }
         if (!u) {
             if (!(u = rt_calloc(1, sizeof *u)) || !(u->prior = sdup(g->values[i]))) {
                 rt_free(u);
@@ -362,6 +398,37 @@ void guc_txn_end(guc_set_t *g, bool commit)
         rt_free(u);
     }
     g->in_txn = false;
+    g->sp_level = 0;
+    while (g->sp_undo) {
+        guc_sp_undo_t *e = g->sp_undo;
+        g->sp_undo = e->next;
+        guc_sp_undo_free(e);
+    }
+}
+
+void guc_set_level(guc_set_t *g, uint32_t level)
+{
+    g->sp_level = level;
+}
+
+void guc_rollback_to(guc_set_t *g, uint32_t level)
+{
+    while (g->sp_undo && g->sp_undo->level >= level) {
+        guc_sp_undo_t *e = g->sp_undo;
+        g->sp_undo = e->next;
+        guc_undo_t *u = g->undo;
+        while (u && u->index != e->index)
+            u = u->next;
+        rt_free(g->values[e->index]);
+        g->values[e->index] = e->value;
+        e->value = NULL;
+        if (u) {
+            rt_free(u->session);
+            u->session = e->session;
+            e->session = NULL;
+        }
+        guc_sp_undo_free(e);
+    }
 }
 
 int guc_count(void) { return GUC_N; }

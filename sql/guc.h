@@ -18,6 +18,7 @@
  *   guc_reset_all                  RESET ALL
  *   guc_txn_begin                  later SETs belong to the open transaction
  *   guc_txn_end                    COMMIT (drop SET LOCAL) or ROLLBACK (undo all SETs)
+ *   guc_set_level / guc_rollback_to  savepoints: ROLLBACK TO undoes the SETs made since
  *   guc_count / guc_at             iterate (SHOW ALL, pg_settings)
  *   guc_timeout_ms                 parse a time setting into milliseconds
  *
@@ -48,6 +49,11 @@ void guc_txn_begin(guc_set_t *g);
 /* Ends it: commit keeps plain SETs and reverts SET LOCAL ones; rollback reverts
  * every setting changed since guc_txn_begin (and SET LOCAL ones made before it). */
 void guc_txn_end(guc_set_t *g, bool commit);
+/* Savepoints (numbered as in shards/store.h "savepoints"): SETs made while level is
+ * the newest live savepoint remember the state before them; guc_rollback_to(level)
+ * puts back every setting changed at a level >= level. guc_txn_end forgets them. */
+void guc_set_level(guc_set_t *g, uint32_t level);
+void guc_rollback_to(guc_set_t *g, uint32_t level);
 int guc_count(void);
 /* i-th setting: name, value, description, whether it is GUC_REPORT. */
 void guc_at(const guc_set_t *g, int i, const char **name, const char **value, const char **desc, bool *report);

@@ -2106,7 +2106,12 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
         case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT:
         case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE:
         case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_TO:
-            return p_unsupported(c, "SAVEPOINT", -1);
+            n->txn.kind = t->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT ? AST_TXN_SAVEPOINT
+                          : t->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE ? AST_TXN_RELEASE
+                                                                                            : AST_TXN_ROLLBACK_TO;
+            if (!t->savepoint_name || !(n->txn.savepoint = p_str(c, t->savepoint_name)))
+                return NULL;
+            break;
         default:
             return p_unsupported(c, "two-phase commit", -1);
         }

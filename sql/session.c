@@ -101,6 +101,10 @@ struct sql_session {
     int64_t txn_ts;
     uint64_t rr_snap;
     txn_ctx_t txn;
+    /* live savepoints, oldest first; level = its number in the transaction (txn.sp_level
+     * is the newest one's). sp_next numbers the next one; both reset per transaction. */
+    struct session_sp { char *name; uint32_t level; } *sps;
+    uint32_t nsps, sps_cap, sp_next;
     volatile bool cancel;
     /* statements */
     prep_t *preps;
@@ -288,6 +292,7 @@ void sql_session_free(sql_session_t *s)
         }
     guc_free(s->guc);
     seq_session_free(s->seqs);
+    rt_free(s->sps);
     rt_free(s->desc_formats);
     rt_free(s->user);
     rt_free(s->database);
@@ -328,10 +333,22 @@ static int iso_from_guc(sql_session_t *s)
     return v && !strcasecmp(v, "repeatable read") ? TXN_ISO_REPEATABLE_READ : TXN_ISO_READ_COMMITTED;
 }
 
+/* Forgets the savepoints from index `from` on (newest last); the newest left is the
+ * level later writes and SETs belong to. */
+static void sp_pop(sql_session_t *s, uint32_t from)
+{
+    while (s->nsps > from)
+        rt_free(s->sps[--s->nsps].name);
+    s->txn.sp_level = s->nsps ? s->sps[s->nsps - 1].level : 0;
+    guc_set_level(s->guc, s->txn.sp_level);
+}
+
 static void txn_start(sql_session_t *s)
 {
     if (s->txn_active)
         return;
+    sp_pop(s, 0);
+    s->sp_next = 0;
     memset(&s->txn, 0, sizeof s->txn);
     s->txn.txn_id = txn_new_id();
     s->txn_ts = time_now_ts();
@@ -348,8 +365,18 @@ void sql_register_metrics(void) { txn_register_metrics(); }
 static void txn_fail(sql_session_t *s)
 {
     s->failed = true;
-    if (s->txn_active)
-        txn_abort_all(&s->txn);
+    if (!s->txn_active)
+        return;
+    if (s->nsps) {
+        /* only the work since the newest savepoint is lost (PostgreSQL aborts the
+         * failed subtransaction at once); ROLLBACK TO makes the block usable again */
+        sql_error_t e2 = {0};
+        if (txn_rollback_to_all(&s->txn, s->sps[s->nsps - 1].level, &e2) == 0)
+            return;
+        log_error("session: rollback to a savepoint failed (%s): the transaction is aborted", e2.message);
+        sp_pop(s, 0);    /* nothing is left to roll back to */
+    }
+    txn_abort_all(&s->txn);
 }
 
 static void txn_end(sql_session_t *s, bool commit, sql_error_t *err)
@@ -361,6 +388,7 @@ static void txn_end(sql_session_t *s, bool commit, sql_error_t *err)
             txn_abort_all(&s->txn);
     }
     s->txn_active = false;
+    sp_pop(s, 0);
     s->in_block = false;
     s->implicit = false;
     s->ext_implicit = false;
@@ -1025,6 +1053,62 @@ static void ddl_notice(void *arg, const char *msg)
     notice_msg(arg, "NOTICE", SQLSTATE_SUCCESSFUL, msg);
 }
 
+/* The newest live savepoint called name, or -1 (3B001 in err). */
+static int sp_find(const sql_session_t *s, const char *name, sql_error_t *err)
+{
+    for (uint32_t i = s->nsps; i-- > 0;)
+        if (strcmp(s->sps[i].name, name) == 0)
+            return (int)i;
+    sql_error(err, "3B001", "savepoint \"%s\" does not exist", name);
+    return -1;
+}
+
+/* SAVEPOINT / RELEASE / ROLLBACK TO inside a block (25P01 outside one, as in
+ * PostgreSQL, implicit transactions included). See txn_savepoint.c for the model. */
+static int run_savepoint(sql_session_t *s, const ast_t *a, const char **tag, sql_error_t *err)
+{
+    static const char *const what[] = {[AST_TXN_SAVEPOINT] = "SAVEPOINT",
+                                       [AST_TXN_RELEASE] = "RELEASE SAVEPOINT",
+                                       [AST_TXN_ROLLBACK_TO] = "ROLLBACK TO SAVEPOINT"};
+    *tag = a->txn.kind == AST_TXN_RELEASE ? "RELEASE" : a->txn.kind == AST_TXN_ROLLBACK_TO ? "ROLLBACK" : "SAVEPOINT";
+    if (!s->in_block)
+        return sql_error(err, "25P01", "%s can only be used in transaction blocks", what[a->txn.kind]);
+    txn_start(s);
+    if (a->txn.kind == AST_TXN_SAVEPOINT) {
+        if (s->nsps >= LIMIT_SQL_SAVEPOINTS)
+            return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "cannot have more than %d savepoints in a transaction",
+                             LIMIT_SQL_SAVEPOINTS);
+        if (s->nsps == s->sps_cap) {
+            uint32_t cap = s->sps_cap ? s->sps_cap * 2 : 8;
+            struct session_sp *n = rt_realloc(s->sps, cap * sizeof *n);
+            if (!n)
+                return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            s->sps = n;
+            s->sps_cap = cap;
+        }
+        char *name = xstrdup(a->txn.savepoint);
+        if (!name)
+            return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        s->sps[s->nsps++] = (struct session_sp){name, ++s->sp_next};
+        sp_pop(s, s->nsps);
+        return 0;
+    }
+    int i = sp_find(s, a->txn.savepoint, err);
+    if (i < 0)
+        return -1;
+    if (a->txn.kind == AST_TXN_RELEASE) {
+        sp_pop(s, (uint32_t)i);    /* it and every later one */
+        return 0;
+    }
+    sp_pop(s, (uint32_t)i + 1);    /* ROLLBACK TO keeps the savepoint itself */
+    uint32_t level = s->sps[i].level;
+    if (txn_rollback_to_all(&s->txn, level, err) < 0)
+        return -1;
+    guc_rollback_to(s->guc, level);
+    s->failed = false;
+    return 0;
+}
+
 static int run_txn_stmt(sql_session_t *s, const ast_t *a, sql_sink_t *sink, const char **tag, sql_error_t *err)
 {
     switch (a->txn.kind) {
@@ -1073,6 +1157,10 @@ static int run_txn_stmt(sql_session_t *s, const ast_t *a, sql_sink_t *sink, cons
             notice_msg(sink, "WARNING", "25P01", "there is no transaction in progress");
         txn_end(s, false, err);
         return 0;
+    case AST_TXN_SAVEPOINT:
+    case AST_TXN_RELEASE:
+    case AST_TXN_ROLLBACK_TO:
+        return run_savepoint(s, a, tag, err);
     }
     return 0;
 }
@@ -1177,6 +1265,14 @@ static int drop_any_indexes(exec_ctx_t *c, const ast_t *a, void *sink, sql_error
 static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char **tag, sql_error_t *err)
 {
     const ast_t *a = p->prep->ast;
+    if (s->nsps) {
+        /* DDL is not transactional here: ROLLBACK TO could not undo it */
+        sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "DDL inside a savepoint is not supported");
+        sql_error_detail(err, "NextDB applies DDL at once, outside the transaction, so ROLLBACK TO SAVEPOINT "
+                              "could not undo it.");
+        sql_error_hint(err, "Release the savepoints (RELEASE SAVEPOINT) or run the DDL outside the transaction block.");
+        return -1;
+    }
     exec_ctx_t c;
     memset(&c, 0, sizeof c);
     txn_ctx_t tc;
@@ -1492,7 +1588,8 @@ static int stmt_finish(sql_session_t *s, int rc, bool is_txn_stmt, sql_error_t *
 
 static bool allowed_when_failed(const ast_t *a)
 {
-    return a->kind == AST_TXN && (a->txn.kind == AST_TXN_COMMIT || a->txn.kind == AST_TXN_ROLLBACK);
+    return a->kind == AST_TXN && (a->txn.kind == AST_TXN_COMMIT || a->txn.kind == AST_TXN_ROLLBACK ||
+                                  a->txn.kind == AST_TXN_ROLLBACK_TO);
 }
 
 static int failed_error(sql_error_t *err)

@@ -41,6 +41,8 @@ store_txn_t *txn_shard_get(const txn_ctx_t *tc, bool create)
     store_txn_t *t = store_txn_find(st, tc->txn_id);
     if (!t && create)
         t = store_txn_begin(st, tc->txn_id);
+    if (t)
+        store_txn_set_level(t, tc->sp_level);    /* what ROLLBACK TO would undo */
     return t;
 }
 

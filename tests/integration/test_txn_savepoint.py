@@ -147,6 +147,11 @@ def test_multi_shard_rollback_to_then_commit_and_restart(server, pg_reference):
         check[0],
         "ROLLBACK TO s",
         check[0],
+        "SAVEPOINT s2",
+        "UPDATE sp_m SET n = 1000 / (id - 150)",   # fails part way through, on some shard
+        check[0],                                   # 25P02
+        "ROLLBACK TO s2",
+        check[0],
         "INSERT INTO sp_m SELECT g, g, 'post' FROM generate_series(396, 400) g",
         "DELETE FROM sp_m WHERE id = 37",
         "COMMIT",

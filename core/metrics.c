@@ -38,6 +38,7 @@ typedef struct metrics_def {
     int md_kind;
     int md_bounds_count;
     double md_bounds[METRICS_BUCKETS_MAX];
+    const char *md_label, *md_label_value;   /* one fixed label, or NULL */
 } metrics_def_t;
 
 typedef struct metrics_slot {
@@ -93,6 +94,46 @@ int metrics_register(const char *name, const char *help, int kind, const double 
         d->md_bounds[i] = bounds[i];
     atomic_store_explicit(&metrics_count, n + 1, memory_order_release);
     return n;
+}
+
+static bool metrics__label_value_ok(const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n >= METRICS_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == '"' || v[i] == '\\' || v[i] == '\n')
+            return false;
+    return true;
+}
+
+int metrics_register_labeled(const char *name, const char *help, int kind, const char *label,
+                             const char *value)
+{
+    int n = atomic_load_explicit(&metrics_count, memory_order_relaxed);
+    if (kind == METRIC_HISTOGRAM || !label || !value || !metrics__name_ok(label) ||
+        !strcmp(label, "shard") || !metrics__label_value_ok(value))
+        return -1;
+    const metrics_def_t *prev = n > 0 ? &metrics_defs[n - 1] : NULL;
+    if (prev && name && !strcmp(prev->md_name, name)) {
+        /* another series of the family registered just before: same kind and label */
+        if (n >= METRICS_MAX || prev->md_kind != kind || !prev->md_label || strcmp(prev->md_label, label))
+            return -1;
+        for (int i = n - 1; i >= 0 && !strcmp(metrics_defs[i].md_name, name); i--)
+            if (!strcmp(metrics_defs[i].md_label_value, value))
+                return -1;
+        metrics_def_t *d = &metrics_defs[n];
+        *d = *prev;
+        d->md_label_value = value;
+        atomic_store_explicit(&metrics_count, n + 1, memory_order_release);
+        return n;
+    }
+    int id = metrics_register(name, help, kind, NULL, 0);
+    if (id >= 0) {
+        metrics_defs[id].md_label = label;
+        metrics_defs[id].md_label_value = value;
+    }
+    return id;
 }
 
 void metrics_init_shards(int shards_count)
@@ -199,19 +240,23 @@ static const char *const metrics_type_names[] = {"counter", "gauge", "histogram"
 static void metrics__render_one(strbuf_t *out, int id, int shards)
 {
     const metrics_def_t *d = &metrics_defs[id];
-    strbuf_printf(out, "# HELP %s ", d->md_name);
-    metrics__put_help(out, d->md_help);
-    strbuf_printf(out, "\n# TYPE %s %s\n", d->md_name, metrics_type_names[d->md_kind]);
+    /* the series of one labeled family are registered one after another: one header */
+    if (!(id > 0 && d->md_label && !strcmp(metrics_defs[id - 1].md_name, d->md_name))) {
+        strbuf_printf(out, "# HELP %s ", d->md_name);
+        metrics__put_help(out, d->md_help);
+        strbuf_printf(out, "\n# TYPE %s %s\n", d->md_name, metrics_type_names[d->md_kind]);
+    }
     for (int sh = 0; sh < shards; sh++) {
         metrics_slot_t *s = &metrics_rows[(size_t)sh * METRICS_MAX + (size_t)id];
-        if (d->md_kind == METRIC_COUNTER) {
-            strbuf_printf(out, "%s{shard=\"%d\"} %llu\n", d->md_name, sh,
-                          (unsigned long long)atomic_load_explicit(&s->ms_v[0], memory_order_relaxed));
-            continue;
-        }
-        if (d->md_kind == METRIC_GAUGE) {
-            strbuf_printf(out, "%s{shard=\"%d\"} %lld\n", d->md_name, sh,
-                          (long long)atomic_load_explicit(&s->ms_v[0], memory_order_relaxed));
+        if (d->md_kind == METRIC_COUNTER || d->md_kind == METRIC_GAUGE) {
+            strbuf_printf(out, "%s{", d->md_name);
+            if (d->md_label)
+                strbuf_printf(out, "%s=\"%s\",", d->md_label, d->md_label_value);
+            uint64_t v = atomic_load_explicit(&s->ms_v[0], memory_order_relaxed);
+            if (d->md_kind == METRIC_COUNTER)
+                strbuf_printf(out, "shard=\"%d\"} %llu\n", sh, (unsigned long long)v);
+            else
+                strbuf_printf(out, "shard=\"%d\"} %lld\n", sh, (long long)v);
             continue;
         }
         uint64_t cum = 0;

@@ -21,6 +21,12 @@ enum metric_kind { METRIC_COUNTER = 0, METRIC_GAUGE = 1, METRIC_HISTOGRAM = 2 };
  * -1 when the registry is full or the name is taken. Bounds: ascending, <= 16. */
 int metrics_register(const char *name, const char *help, int kind,
                      const double *bounds, int bounds_count);
+/* One series of a family with one fixed label besides shard (a counter or gauge):
+ * `name{label="value",shard="N"}`. The series of a family are registered one after
+ * another with the same name, kind and label (one HELP/TYPE header, the first help);
+ * label and value are kept by pointer (string literals). -1 as metrics_register. */
+int metrics_register_labeled(const char *name, const char *help, int kind, const char *label,
+                             const char *value);
 void metrics_init_shards(int shards_count);   /* after registering, before rt_start */
 void metrics_add(int id, uint64_t v);         /* counter, current shard */
 void metrics_set(int id, int64_t v);          /* gauge, current shard */

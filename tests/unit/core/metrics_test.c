@@ -96,4 +96,30 @@ TEST(render_format)
     strbuf_free(&sb);
 }
 
+TEST(labeled_family)
+{
+    int a = metrics_register_labeled("test_ends_total", "Ends by reason.", METRIC_COUNTER, "reason", "commit");
+    int b = metrics_register_labeled("test_ends_total", "ignored", METRIC_COUNTER, "reason", "error");
+    TEST_CHECK(a >= 0 && b == a + 1);
+    TEST_CHECK(metrics_register_labeled("test_ends_total", "x", METRIC_COUNTER, "reason", "error") == -1);
+    TEST_CHECK(metrics_register_labeled("test_ends_total", "x", METRIC_GAUGE, "reason", "other") == -1);
+    TEST_CHECK(metrics_register_labeled("test_ends_total", "x", METRIC_COUNTER, "kind", "other") == -1);
+    TEST_CHECK(metrics_register_labeled("test_odd_total", "x", METRIC_COUNTER, "reason", "a\"b") == -1);
+    TEST_CHECK(metrics_register_labeled("test_odd_total", "x", METRIC_COUNTER, "shard", "1") == -1);
+    TEST_CHECK(metrics_register("test_ends_total", "x", METRIC_COUNTER, NULL, 0) == -1);
+    strbuf_t sb;
+    strbuf_init(&sb);
+    metrics_render(&sb);
+    TEST_REQUIRE(!sb.oom && sb.data != NULL);
+    TEST_CHECK(strstr(sb.data, "# HELP test_ends_total Ends by reason.\n"
+                               "# TYPE test_ends_total counter\n"
+                               "test_ends_total{reason=\"commit\",shard=\"0\"} 0\n"
+                               "test_ends_total{reason=\"commit\",shard=\"1\"} 0\n"
+                               "test_ends_total{reason=\"error\",shard=\"0\"} 0\n"
+                               "test_ends_total{reason=\"error\",shard=\"1\"} 0\n") != NULL);
+    if (test__failed_checks)
+        fputs(sb.data, stderr);
+    strbuf_free(&sb);
+}
+
 TEST_MAIN()

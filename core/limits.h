@@ -99,6 +99,7 @@
 #define LIMIT_DEADLOCK_TIMEOUT_MS    1000     /* default deadlock_timeout: lock wait before a deadlock check */
 #define LIMIT_DEADLOCK_SEARCH_NODES  64       /* transactions one deadlock search visits at most */
 #define LIMIT_DEADLOCK_EDGES         8        /* blockers of one transaction one shard reports */
+#define LIMIT_WAIT_POLL_MS           100      /* a lock or snapshot wait looks at query cancel this often */
 #define LIMIT_SQL_GUC_VALUE_BYTES    1024     /* one setting's text value */
 #define LIMIT_SQL_SORT_ROWS          (64u * 1024 * 1024) /* rows a coordinator sort/join may hold */
 #define LIMIT_SQL_RECURSIVE_STEPS    (1000u * 1000) /* iterations of one WITH RECURSIVE (54000 beyond) */

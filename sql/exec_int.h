@@ -42,6 +42,7 @@ typedef struct txn_ctx {
     bool self_commit;            /* single-shard autocommit: the fragment commits */
     uint64_t deadline_us;        /* statement_timeout (rt_now_us clock), 0 = none */
     uint32_t sp_level;           /* newest live savepoint's number, 0 = none (txn_savepoint.c) */
+    const volatile bool *cancel; /* the session's query-cancel flag (lock and snapshot waits), or NULL */
     uint64_t touched[(LIMIT_SHARDS_MAX + 63) / 64];   /* shards holding a store txn */
 } txn_ctx_t;
 
@@ -58,6 +59,9 @@ int txn_shard_commit_local(uint64_t txn_id, uint64_t commit_ts);
  * commit here is in flight or in doubt at a timestamp the snapshot covers; it notes
  * the snapshot so later commits here are stamped above it (shards/store.h). */
 uint64_t txn_read_snap(const txn_ctx_t *t, bool may_wait);
+/* The same with may_wait, but the wait ends with statement_timeout or query cancel:
+ * 0 with *snap, or -1 + err (57014). */
+int txn_read_snap_wait(const txn_ctx_t *t, uint64_t *snap, sql_error_t *err);
 /* Coordinator: commits / aborts every touched shard. */
 int txn_commit_all(txn_ctx_t *t, sql_error_t *err);
 void txn_abort_all(txn_ctx_t *t);

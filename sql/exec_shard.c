@@ -339,7 +339,9 @@ static int scan_open(frag_scan_t *f)
     if (f->key)
         return 0;
     store_txn_t *t = txn_shard_get(f->txn, false);
-    uint64_t snap = txn_read_snap(f->txn, true);
+    uint64_t snap;
+    if (txn_read_snap_wait(f->txn, &snap, &f->err) < 0)
+        return -1;
     f->it = store_iter_open(shard_store(), t, snap, p->scan.table->oid, NULL, 0, NULL, 0);
     if (!f->it)
         return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -362,7 +364,9 @@ static int scan_point(frag_scan_t *f, batch_t **raw)
         f->klens[0] = f->klen;
     }
     store_txn_t *t = txn_shard_get(f->txn, false);
-    uint64_t snap = txn_read_snap(f->txn, true);
+    uint64_t snap;
+    if (txn_read_snap_wait(f->txn, &snap, &f->err) < 0)
+        return -1;
     store_val_t v;
     int rc = store_get(shard_store(), t, snap, p->scan.table->oid, f->key, f->klen, &v);
     if (rc == STORE_OK) {
@@ -558,7 +562,9 @@ static int collect(frag_write_t *f, store_txn_t *t, cand_t **out, int64_t *n)
         *n = 1;
         return 0;
     }
-    uint64_t snap = txn_read_snap(f->txn, true);
+    uint64_t snap;
+    if (txn_read_snap_wait(f->txn, &snap, &f->err) < 0)
+        return -1;
     store_iter_t *it = store_iter_open(shard_store(), t, snap, bs->table->oid, NULL, 0, NULL, 0);
     if (!it)
         return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -814,7 +820,9 @@ int frag_modify(void *arg)
             rt[i] = bs->returning[i]->type;
         rowstore_init(f->returning, &f->arena, bs->nreturning, rt);
     }
-    uint64_t snap = txn_read_snap(f->txn, true);
+    uint64_t snap;
+    if (txn_read_snap_wait(f->txn, &snap, &f->err) < 0)
+        return -1;
     cand_t *cands = NULL;
     int64_t n = 0;
     int rc = collect(f, t, &cands, &n);

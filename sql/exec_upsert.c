@@ -195,7 +195,9 @@ int frag_upsert(void *arg)
             rt[i] = bs->returning[i]->type;
         rowstore_init(f->returning, &f->arena, bs->nreturning, rt);
     }
-    uint64_t snap = txn_read_snap(f->txn, true);
+    uint64_t snap;
+    if (txn_read_snap_wait(f->txn, &snap, &f->err) < 0)
+        return -1;
     arena_t scratch;
     arena_init(&scratch, LIMIT_SQL_STMT_ARENA_BYTES);
     strbuf_t sb;

@@ -38,6 +38,7 @@
 #include "sql/constraints.h"
 #include "sql/sequence.h"
 #include "sql/types_time.h"
+#include "sql/txn_stats.h"
 #include "sql/vindex.h"
 
 typedef struct prep {
@@ -105,6 +106,7 @@ struct sql_session {
      * is the newest one's). sp_next numbers the next one; both reset per transaction. */
     struct session_sp { char *name; uint32_t level; } *sps;
     uint32_t nsps, sps_cap, sp_next;
+    char fail_state[6];          /* SQLSTATE that failed the transaction ("" = none) */
     volatile bool cancel;
     /* statements */
     prep_t *preps;
@@ -349,6 +351,7 @@ static void txn_start(sql_session_t *s)
         return;
     sp_pop(s, 0);
     s->sp_next = 0;
+    s->fail_state[0] = 0;
     memset(&s->txn, 0, sizeof s->txn);
     s->txn.txn_id = txn_new_id();
     s->txn_ts = time_now_ts();
@@ -357,13 +360,25 @@ static void txn_start(sql_session_t *s)
     s->txn_active = true;
 }
 
-void sql_register_metrics(void) { txn_register_metrics(); }
+void sql_register_metrics(void)
+{
+    txn_register_metrics();
+    txn_stats_register();
+}
+
+/* Remembers the first error that failed the transaction (its abort reason). */
+static void txn_note_error(sql_session_t *s, const sql_error_t *err)
+{
+    if (!s->fail_state[0] && err && err->sqlstate[0])
+        memcpy(s->fail_state, err->sqlstate, sizeof s->fail_state);
+}
 
 /* An error inside a transaction block: the block is failed until ROLLBACK (25P02)
  * and, as in PostgreSQL, its writes and row locks are released now, so a deadlock
  * victim or any failed transaction does not keep others waiting. */
-static void txn_fail(sql_session_t *s)
+static void txn_fail(sql_session_t *s, const sql_error_t *err)
 {
+    txn_note_error(s, err);
     s->failed = true;
     if (!s->txn_active)
         return;
@@ -386,7 +401,13 @@ static void txn_end(sql_session_t *s, bool commit, sql_error_t *err)
             txn_commit_all(&s->txn, err);
         else
             txn_abort_all(&s->txn);
+        if (commit && !sql_error_is_set(err))
+            txn_stats_commit();
+        else
+            txn_stats_abort(txn_stats_reason(s->fail_state[0] ? s->fail_state
+                                             : commit ? err->sqlstate : NULL));
     }
+    s->fail_state[0] = 0;
     s->txn_active = false;
     sp_pop(s, 0);
     s->in_block = false;
@@ -823,6 +844,7 @@ static int portal_setup(sql_session_t *s, portal_t *p, sql_error_t *err)
     tc->deadlock_timeout_ms = guc_timeout_ms(s->guc, "deadlock_timeout");
     uint64_t st_ms = guc_timeout_ms(s->guc, "statement_timeout");
     tc->deadline_us = st_ms ? rt_now_us() + st_ms * 1000 : 0;
+    tc->cancel = &s->cancel;
     p->cat = catalog_current();
     if (prep_bind(s, p->prep, p->cat, err) < 0)
         return -1;
@@ -1106,6 +1128,7 @@ static int run_savepoint(sql_session_t *s, const ast_t *a, const char **tag, sql
         return -1;
     guc_rollback_to(s->guc, level);
     s->failed = false;
+    s->fail_state[0] = 0;
     return 0;
 }
 
@@ -1565,9 +1588,10 @@ static int run_utility(sql_session_t *s, portal_t *p, sql_sink_t *sink, const ch
 static int stmt_finish(sql_session_t *s, int rc, bool is_txn_stmt, sql_error_t *err)
 {
     if (rc < 0) {
+        txn_note_error(s, err);
         if (s->in_block || s->implicit) {
             if (s->in_block)
-                txn_fail(s);
+                txn_fail(s, err);
             else {
                 txn_end(s, false, err);
                 s->implicit = false;
@@ -1750,7 +1774,7 @@ int sql_exec_simple(sql_session_t *s, const char *sql, size_t len, sql_sink_t *s
     if (parse_sql(&pa, sql, len, &stmts, &n, err) < 0) {
         strbuf_free(&key);
         if (s->in_block)
-            txn_fail(s);
+            txn_fail(s, err);
         arena_destroy(&pa);
         return -1;
     }
@@ -1887,7 +1911,7 @@ fail:
     p->closed = true;
     prep_release(p);
     if (s->in_block)
-        txn_fail(s);
+        txn_fail(s, err);
     return -1;
 }
 

@@ -110,10 +110,13 @@ int txn_store_error(int rc, sql_error_t *err)
 typedef struct txn_wait {
     uint64_t waiter, blocker;
     struct txn_wait *next;
+    uint64_t start_us;                       /* rt_now_us when the wait began */
 } txn_wait_t;
 
 static __thread txn_wait_t *txn__waits;      /* this shard's current lock waits */
+static __thread int64_t txn__waiters_count;  /* entries on txn__waits */
 static int txn__m_lock_waits = -1, txn__m_deadlocks = -1, txn__m_lock_timeouts = -1;
+static int txn__m_waiters = -1, txn__m_wait_seconds = -1;
 static int txn__m_2pc = -1, txn__m_2pc_aborts = -1;
 
 void txn_register_metrics(void)
@@ -127,6 +130,13 @@ void txn_register_metrics(void)
     txn__m_lock_timeouts = metrics_register("nextdb_lock_timeouts_total",
                                             "Lock waits ended by lock_timeout (55P03).",
                                             METRIC_COUNTER, NULL, 0);
+    txn__m_waiters = metrics_register("nextdb_lock_waiters",
+                                      "Row-lock waits in progress on this shard.", METRIC_GAUGE, NULL, 0);
+    static const double wait_bounds[] = {0.001, 0.01, 0.1, 0.5, 1, 5, 30, 300};
+    txn__m_wait_seconds = metrics_register("nextdb_lock_wait_seconds",
+                                           "Time row-lock waits took, however they ended (the sum is the "
+                                           "total lock wait time).", METRIC_HISTOGRAM, wait_bounds,
+                                           (int)(sizeof wait_bounds / sizeof wait_bounds[0]));
     txn__m_2pc = metrics_register("nextdb_txn_2pc_commits_total",
                                   "Transactions that wrote on several shards, committed by "
                                   "two-phase commit.", METRIC_COUNTER, NULL, 0);
@@ -225,20 +235,43 @@ done:
     return victim;
 }
 
+/* Why a wait must end now: 0 (it may go on), or -1 + err for query cancel or
+ * statement_timeout (57014). *slice_ms is lowered to the time left before the
+ * statement deadline, and to LIMIT_WAIT_POLL_MS when a cancel flag is to be watched. */
+static int wait_interrupted(const txn_ctx_t *tc, uint64_t now, uint64_t *slice_ms, sql_error_t *err)
+{
+    if (tc->cancel && *tc->cancel)
+        return sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement due to user request");
+    if (tc->deadline_us) {
+        if (now >= tc->deadline_us)
+            return sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement due to statement timeout");
+        uint64_t left = (tc->deadline_us - now) / 1000 + 1;
+        if (left < *slice_ms)
+            *slice_ms = left;
+    }
+    if (tc->cancel && *slice_ms > LIMIT_WAIT_POLL_MS)
+        *slice_ms = LIMIT_WAIT_POLL_MS;
+    return 0;
+}
+
 /* Waits for the blocking transaction to end: 0 when it did (the caller retries), -1
- * + err on lock_timeout (55P03), statement_timeout (57014) or deadlock (40P01). */
+ * + err on lock_timeout (55P03), statement_timeout or query cancel (57014) or
+ * deadlock (40P01). The deadlock check runs once per deadlock_timeout of waiting;
+ * the wait wakes more often only to look at the cancel flag and the timeouts. */
 static int wait_blocker(const txn_ctx_t *tc, uint64_t blocker, sql_error_t *err)
 {
     uint64_t start = rt_now_us();
     uint64_t check_ms = tc->deadlock_timeout_ms ? tc->deadlock_timeout_ms : LIMIT_DEADLOCK_TIMEOUT_MS;
-    txn_wait_t me = {tc->txn_id, blocker, txn__waits};
+    uint64_t next_check_us = start + check_ms * 1000;
+    txn_wait_t me = {tc->txn_id, blocker, txn__waits, start};
     txn__waits = &me;
+    txn__waiters_count++;
     metrics_add(txn__m_lock_waits, 1);
+    metrics_set(txn__m_waiters, txn__waiters_count);
     int rc = 0;
     for (;;) {
         uint64_t now = rt_now_us();
-        uint64_t slice = check_ms;
-        int why = 0;    /* what ends the wait if this slice times out: 1 lock, 2 statement */
+        uint64_t slice = next_check_us > now ? (next_check_us - now) / 1000 + 1 : 1;
         if (tc->lock_timeout_ms) {
             uint64_t waited = (now - start) / 1000;
             if (waited >= tc->lock_timeout_ms) {
@@ -246,26 +279,16 @@ static int wait_blocker(const txn_ctx_t *tc, uint64_t blocker, sql_error_t *err)
                 metrics_add(txn__m_lock_timeouts, 1);
                 break;
             }
-            if (tc->lock_timeout_ms - waited <= slice) {
+            if (tc->lock_timeout_ms - waited < slice)
                 slice = tc->lock_timeout_ms - waited;
-                why = 1;
-            }
         }
-        if (tc->deadline_us) {
-            if (now >= tc->deadline_us) {
-                rc = sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement due to statement timeout");
-                break;
-            }
-            uint64_t left = (tc->deadline_us - now) / 1000 + 1;
-            if (left <= slice) {
-                slice = left;
-                why = 2;
-            }
-        }
+        if ((rc = wait_interrupted(tc, now, &slice, err)) < 0)
+            break;
         if (shard_wait_txn(blocker, slice) != -ETIMEDOUT)
             break;    /* the blocker ended: the caller tries again */
-        if (why)
-            continue; /* the loop head reports the timeout */
+        if (rt_now_us() < next_check_us)
+            continue; /* the loop head reports a timeout or cancel */
+        next_check_us = rt_now_us() + check_ms * 1000;
         if (deadlock_victim(tc->txn_id, blocker)) {
             sql_error(err, SQLSTATE_DEADLOCK, "deadlock detected");
             sql_error_detail(err, "Transaction %llu waits for transaction %llu, which waits (directly or "
@@ -281,6 +304,9 @@ static int wait_blocker(const txn_ctx_t *tc, uint64_t blocker, sql_error_t *err)
     while (*pp != &me)
         pp = &(*pp)->next;
     *pp = me.next;
+    txn__waiters_count--;
+    metrics_set(txn__m_waiters, txn__waiters_count);
+    metrics_observe(txn__m_wait_seconds, (double)(rt_now_us() - start) / 1e6);
     return rc;
 }
 
@@ -352,6 +378,24 @@ static uint64_t txn_commit_ts(uint64_t ts)
         ts = floor;
     hlc_observe(ts);
     return ts;
+}
+
+int txn_read_snap_wait(const txn_ctx_t *tc, uint64_t *snap, sql_error_t *err)
+{
+    uint64_t s = tc->snap_ts ? tc->snap_ts : hlc_now();
+    store_t *st = shard_store();
+    uint64_t pending;
+    while ((pending = store_pending_at(st, s)) != 0 && pending != tc->txn_id) {
+        uint64_t slice = LIMIT_WAIT_POLL_MS;
+        if (!tc->cancel && !tc->deadline_us)
+            slice = 0;    /* nothing can interrupt the wait: sleep until it ends */
+        if (wait_interrupted(tc, rt_now_us(), &slice, err) < 0)
+            return -1;
+        shard_wait_txn(pending, slice);
+    }
+    store_note_read(st, s);
+    *snap = s;
+    return 0;
 }
 
 uint64_t txn_read_snap(const txn_ctx_t *tc, bool may_wait)

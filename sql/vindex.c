@@ -1120,7 +1120,8 @@ int vindex_topk(frag_scan_t *f, uint32_t k, batch_t **rows)
         return sql_error(&f->err, TYPES_VECTOR_SQLSTATE_DATA, "different vector dimensions %u and %u", st->dim,
                          type_vector_dim(q));
     vx_search_t s = {.f = f, .st = st, .store = shard_store(), .txn = txn_shard_get(f->txn, false)};
-    s.snap = txn_read_snap(f->txn, true);
+    if (txn_read_snap_wait(f->txn, &s.snap, &f->err) < 0)
+        return -1;
     if (s.snap < st->gc_ts)
         return 1;          /* entries this snapshot may need were tombstoned after it began */
     arena_init(&s.tmp, LIMIT_SQL_STMT_ARENA_BYTES);

@@ -34,6 +34,8 @@
 #define LIMIT_SQL_EXPR_DEPTH         1000     /* recursion guard in binder / evaluator */
 #define LIMIT_SQL_COLUMNS            1600     /* PostgreSQL's MaxHeapAttributeNumber */
 #define LIMIT_SQL_IDENT_BYTES        63       /* NAMEDATALEN - 1 */
+#define LIMIT_SQL_ACTIVITY_QUERY_BYTES 1024   /* query text pg_stat_activity shows (track_activity_query_size) */
+#define LIMIT_SQL_ACTIVITY_ROWS      65536    /* sessions one pg_stat_activity scan lists */
 #define LIMIT_SQL_SAVEPOINTS         65536    /* live savepoints in one transaction (54000 beyond) */
 #define LIMIT_BATCH_ROWS             1024     /* rows per vectorized batch */
 #define LIMIT_TABLES                 100000

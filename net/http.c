@@ -304,6 +304,7 @@ static void http_query(http_conn_t *c, const char *body, size_t len, bool keep_a
             status = 500;
             goto error;
         }
+        sql_session_set_client(c->nc.session, c->nc.pid, NULL, -1, true);
     }
     sql_sink_t sink = {.ctx = &r, .describe = http_sink_describe, .row = http_sink_row,
                        .complete = http_sink_complete, .empty = http_sink_empty,

@@ -525,6 +525,9 @@ static int pgwire_startup(pgwire_conn_t *c, bool over_limit)
         pgwire_fatal_err(c, &err);
         return -1;
     }
+    int port = c->peer.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&c->peer)->sin_port)
+               : c->peer.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&c->peer)->sin6_port) : -1;
+    sql_session_set_client(c->nc.session, c->nc.pid, port >= 0 ? c->peer_text : NULL, port, false);
     sql_session_report_params(c->nc.session, pgwire_report_param, c);
     pgproto_put_backend_key(&c->out, c->nc.pid, c->nc.secret);
     pgproto_put_ready(&c->out, sql_txn_status(c->nc.session));

@@ -8,6 +8,7 @@
 
 #include "core/assert.h"
 #include "core/rt.h"
+#include "sql/activity.h"
 #include "sql/exec_int.h"
 #include "sql/builtins_time.h"
 #include "sql/types_time.h"
@@ -237,7 +238,7 @@ static int vtab_next(exec_op_t *op, batch_t **out, sql_error_t *err)
         exec_ctx_t *ctx = op->ctx;
         const pgcat_vtab_t *vt = op->plan->vtab.vt;
         pgcat_ctx_t pc = {ctx->catalog, ctx->user, ctx->database, ctx->nsettings, ctx->setting_names,
-                          ctx->setting_values};
+                          ctx->setting_values, activity_gather};
         batch_t *one = batch_new(ctx->arena, vt->ncols, 1);
         if (!one)
             return oom(err);

@@ -23,6 +23,7 @@
 
 #include "core/assert.h"
 #include "core/limits.h"
+#include "sql/activity.h"
 #include "sql/builtins.h"
 #include "sql/pgcatalog_int.h"
 
@@ -231,6 +232,16 @@ static const pgcat_col_t cols_is_columns[] = {
     {"identity_maximum", VCH}, {"identity_minimum", VCH}, {"identity_cycle", VCH},
     {"is_generated", VCH}, {"generation_expression", VCH}, {"is_updatable", VCH},
 };
+/* client_addr is text (NextDB has no inet type); backend_xid / backend_xmin are text
+ * and always NULL (no 32-bit xids). */
+static const pgcat_col_t cols_stat_activity[] = {
+    {"datid", OID}, {"datname", NAM}, {"pid", I4}, {"leader_pid", I4}, {"usesysid", OID},
+    {"usename", NAM}, {"application_name", TXT}, {"client_addr", TXT}, {"client_hostname", TXT},
+    {"client_port", I4}, {"backend_start", TSZ}, {"xact_start", TSZ}, {"query_start", TSZ},
+    {"state_change", TSZ}, {"wait_event_type", TXT}, {"wait_event", TXT}, {"state", TXT},
+    {"backend_xid", TXT}, {"backend_xmin", TXT}, {"query_id", I8}, {"query", TXT},
+    {"backend_type", TXT},
+};
 static const pgcat_col_t cols_is_schemata[] = {
     {"catalog_name", NAM}, {"schema_name", NAM}, {"schema_owner", NAM},
     {"default_character_set_catalog", NAM}, {"default_character_set_schema", NAM},
@@ -267,6 +278,7 @@ static int gen_extension(pgcat__scan_t *s);
 static int gen_is_tables(pgcat__scan_t *s);
 static int gen_is_columns(pgcat__scan_t *s);
 static int gen_is_schemata(pgcat__scan_t *s);
+static int gen_stat_activity(pgcat__scan_t *s);
 
 #define NCOLS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define PGC(name, oid, cols, kind, shared, gen) \
@@ -308,6 +320,7 @@ static const pgcat__table_t pgcat__tables[] = {
     PGC("pg_rewrite", 2618, cols_rewrite, 'r', false, NULL),
     PGC("pg_foreign_table", 3118, cols_foreign_table, 'r', false, NULL),
     PGC("pg_sequence", 2224, cols_sequence, 'r', false, NULL),
+    PGC("pg_stat_activity", 12222, cols_stat_activity, 'v', false, gen_stat_activity),
     ISC("tables", 13425, cols_is_tables, gen_is_tables),
     ISC("columns", 13295, cols_is_columns, gen_is_columns),
     ISC("schemata", 13382, cols_is_schemata, gen_is_schemata),
@@ -571,6 +584,17 @@ static void set_strn(pgcat__scan_t *s, const char *name, const char *p, size_t l
         return;
     }
     s->vals[i].s = v;
+    s->nulls[i] = false;
+}
+
+/* timestamptz: microseconds since 2000-01-01 UTC (types.h); 0 stays NULL. */
+static void set_ts(pgcat__scan_t *s, const char *name, int64_t v)
+{
+    int i = row_col(s, name);
+    ASSERT(s->vt->cols[i].type == TYPE_TIMESTAMPTZ);
+    if (!v)
+        return;
+    s->vals[i].i64 = v;
     s->nulls[i] = false;
 }
 
@@ -1394,6 +1418,53 @@ static int gen_is_schemata(pgcat__scan_t *s)
                                                         ? PGCAT_ROLE_DB_OWNER
                                                         : CAT_SUPERUSER_OID,
                                                     s->ctx->user));
+        EMIT_OR_RETURN(s);
+    }
+    return 0;
+}
+
+/* One row per client session on any shard (activity.h), gathered through the
+ * context's hook; without one (no server around the catalog) there are none. */
+static int gen_stat_activity(pgcat__scan_t *s)
+{
+    static const char *const states[] = {
+        [ACTIVITY_IDLE] = "idle", [ACTIVITY_ACTIVE] = "active",
+        [ACTIVITY_IDLE_IN_TXN] = "idle in transaction",
+        [ACTIVITY_IDLE_IN_TXN_ABORTED] = "idle in transaction (aborted)",
+    };
+    if (!s->ctx->activity)
+        return 0;
+    sql_activity_t *rows = NULL;
+    int n = 0;
+    if (s->ctx->activity(s->arena, &rows, &n, s->err) < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        const sql_activity_t *r = &rows[i];
+        row_begin(s);
+        set_i64(s, "datid", PGCAT_DATABASE_OID);
+        set_str(s, "datname", r->datname);
+        set_i64(s, "pid", r->pid);
+        set_i64(s, "usesysid", CAT_SUPERUSER_OID);
+        set_str(s, "usename", r->usename);
+        set_str(s, "application_name", r->application_name);
+        if (r->client_addr[0])
+            set_str(s, "client_addr", r->client_addr);
+        if (r->client_port >= 0)
+            set_i64(s, "client_port", r->client_port);
+        set_ts(s, "backend_start", r->backend_start);
+        set_ts(s, "xact_start", r->xact_start);
+        set_ts(s, "query_start", r->query_start);
+        set_ts(s, "state_change", r->state_change);
+        if (r->lock_wait) {
+            set_str(s, "wait_event_type", "Lock");
+            set_str(s, "wait_event", "transactionid");
+        } else if (r->state != ACTIVITY_ACTIVE) {
+            set_str(s, "wait_event_type", "Client");    /* waiting for the client, as PostgreSQL */
+            set_str(s, "wait_event", "ClientRead");
+        }
+        set_str(s, "state", states[r->state]);
+        set_str(s, "query", r->query);
+        set_str(s, "backend_type", r->backend_type);
         EMIT_OR_RETURN(s);
     }
     return 0;

@@ -18,6 +18,8 @@
 #include "sql/catalog.h"
 #include "sql/types.h"
 
+struct sql_activity;
+
 typedef struct pgcat_col { const char *name; type_oid_t type; } pgcat_col_t;
 
 typedef struct pgcat_vtab {
@@ -37,6 +39,8 @@ typedef struct pgcat_ctx {
     int nsettings;
     const char *const *setting_names;
     const char *const *setting_values;
+    /* pg_stat_activity's sessions (activity_gather; NULL = none to show) */
+    int (*activity)(arena_t *a, struct sql_activity **rows, int *n, sql_error_t *err);
 } pgcat_ctx_t;
 
 /* Looks up a virtual table by namespace and name; NULL if none. */

@@ -38,6 +38,7 @@
 #include "sql/constraints.h"
 #include "sql/sequence.h"
 #include "sql/types_time.h"
+#include "sql/activity.h"
 #include "sql/txn_stats.h"
 #include "sql/vindex.h"
 
@@ -108,6 +109,14 @@ struct sql_session {
     uint32_t nsps, sps_cap, sp_next;
     char fail_state[6];          /* SQLSTATE that failed the transaction ("" = none) */
     volatile bool cancel;
+    /* pg_stat_activity (activity.h): this shard's session list and what it shows */
+    struct sql_session *act_prev, *act_next;
+    bool act_running;            /* a statement runs (state 'active') */
+    bool act_http;
+    int32_t act_port;            /* -1 = none */
+    char act_addr[48];
+    int64_t act_backend_start, act_query_start, act_state_change;
+    char act_query[LIMIT_SQL_ACTIVITY_QUERY_BYTES];
     /* statements */
     prep_t *preps;
     portal_t *portals;
@@ -143,6 +152,95 @@ void sql_shard_fini(int shard_id)
 {
     vindex_shard_fini();
     catalog_detach();
+}
+
+/* ---- pg_stat_activity (activity.h) ---- */
+
+static __thread sql_session_t *act_list;     /* this shard's sessions */
+
+static void act_link(sql_session_t *s)
+{
+    s->act_next = act_list;
+    if (act_list)
+        act_list->act_prev = s;
+    act_list = s;
+    s->act_port = -1;
+    s->act_backend_start = s->act_state_change = time_now_ts();
+}
+
+static void act_unlink(sql_session_t *s)
+{
+    if (s->act_prev)
+        s->act_prev->act_next = s->act_next;
+    else if (act_list == s)
+        act_list = s->act_next;
+    if (s->act_next)
+        s->act_next->act_prev = s->act_prev;
+    s->act_prev = s->act_next = NULL;
+}
+
+/* A statement starts: its text (cut at a character boundary) and the clocks. */
+static void act_begin(sql_session_t *s, const char *sql, size_t len)
+{
+    size_t n = len < sizeof s->act_query - 1 ? len : sizeof s->act_query - 1;
+    if (n < len)
+        while (n > 0 && ((unsigned char)sql[n] & 0xC0) == 0x80)
+            n--;    /* sql[n] continues a UTF-8 character: cut before it */
+    memcpy(s->act_query, sql, n);
+    s->act_query[n] = 0;
+    s->act_running = true;
+    s->act_query_start = s->act_state_change = time_now_ts();
+}
+
+static void act_end(sql_session_t *s)
+{
+    s->act_running = false;
+    s->act_state_change = time_now_ts();
+}
+
+static void act_copy(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+int sql_session_activity(sql_activity_t *rows, int cap)
+{
+    int n = 0;
+    for (sql_session_t *s = act_list; s; s = s->act_next, n++) {
+        if (n >= cap)
+            continue;
+        sql_activity_t *r = &rows[n];
+        memset(r, 0, offsetof(sql_activity_t, query));
+        r->pid = s->pid;
+        r->client_port = s->act_port;
+        act_copy(r->usename, sizeof r->usename, s->user);
+        act_copy(r->datname, sizeof r->datname, s->database);
+        const char *app = NULL;
+        sql_error_t e = {0};
+        guc_get(s->guc, "application_name", true, &app, NULL, &e);
+        act_copy(r->application_name, sizeof r->application_name, app);
+        act_copy(r->client_addr, sizeof r->client_addr, s->act_addr);
+        act_copy(r->backend_type, sizeof r->backend_type, s->act_http ? "http" : "client backend");
+        r->backend_start = s->act_backend_start;
+        r->xact_start = s->txn_active ? s->txn_ts : 0;
+        r->query_start = s->act_query_start;
+        r->state_change = s->act_state_change;
+        r->state = s->act_running ? ACTIVITY_ACTIVE
+                   : s->in_block ? (s->failed ? ACTIVITY_IDLE_IN_TXN_ABORTED : ACTIVITY_IDLE_IN_TXN)
+                                 : ACTIVITY_IDLE;
+        r->txn_id = s->txn_active ? s->txn.txn_id : 0;
+        act_copy(r->query, sizeof r->query, s->act_query);
+    }
+    return n;
+}
+
+void sql_session_set_client(sql_session_t *s, int32_t pid, const char *addr, int port, bool http)
+{
+    if (pid > 0)
+        s->pid = pid;
+    act_copy(s->act_addr, sizeof s->act_addr, addr);
+    s->act_port = port;
+    s->act_http = http;
 }
 
 /* ---- helpers ---- */
@@ -224,6 +322,7 @@ sql_session_t *sql_session_new(const char *user, const char *database, int npara
     s->pid = (int32_t)(getpid() ^ (int32_t)(uintptr_t)s);
     if (s->pid < 0)
         s->pid = -s->pid;
+    act_link(s);
     if (!s->user || !s->database || !s->guc || !s->seqs) {
         sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
         goto fail;
@@ -275,6 +374,7 @@ void sql_session_free(sql_session_t *s)
 {
     if (!s)
         return;
+    act_unlink(s);
     while (s->portals)
         portal_drop(s, s->portals);
     if (s->txn_active) {
@@ -1740,7 +1840,17 @@ static int shape_exec(sql_session_t *s, prep_t *t, const char *sql, size_t len, 
     return rc;
 }
 
+static int exec_simple(sql_session_t *s, const char *sql, size_t len, sql_sink_t *sink, sql_error_t *err);
+
 int sql_exec_simple(sql_session_t *s, const char *sql, size_t len, sql_sink_t *sink, sql_error_t *err)
+{
+    act_begin(s, sql, len);
+    int rc = exec_simple(s, sql, len, sink, err);
+    act_end(s);
+    return rc;
+}
+
+static int exec_simple(sql_session_t *s, const char *sql, size_t len, sql_sink_t *sink, sql_error_t *err)
 {
     session_tz(s);
     prep_t *cached = cache_lookup(s, sql, len);
@@ -2049,11 +2159,22 @@ int sql_describe_portal(sql_session_t *s, const char *portal, int *ncols, const 
     return 0;
 }
 
+static int execute(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_t *sink, sql_error_t *err);
+
 int sql_execute(sql_session_t *s, const char *portal, int64_t max_rows, sql_sink_t *sink, sql_error_t *err)
 {
     portal_t *p = portal_find(s, portal);
     if (!p)
         return sql_error(err, SQLSTATE_INVALID_CURSOR, "portal \"%s\" does not exist", portal);
+    const char *text = p->prep->text ? p->prep->text : "";
+    act_begin(s, text, strlen(text));
+    int rc = execute(s, p, max_rows, sink, err);
+    act_end(s);
+    return rc;
+}
+
+static int execute(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_t *sink, sql_error_t *err)
+{
     if (s->failed && !allowed_when_failed(p->prep->ast))
         return failed_error(err);
     if (!s->in_block && p->prep->ast->kind != AST_TXN && !p->started) {

@@ -81,6 +81,10 @@ void sql_session_report_params(sql_session_t *s,
                                void (*cb)(void *ctx, const char *name, const char *value),
                                void *ctx);
 char sql_txn_status(const sql_session_t *s);       /* 'I' idle, 'T' in txn, 'E' failed txn */
+/* What pg_stat_activity and pg_backend_pid() show for the connection: the front end's
+ * process id (BackendKeyData, > 0), the peer's address text and port (NULL / -1 for
+ * none), and whether it is the HTTP endpoint's session. */
+void sql_session_set_client(sql_session_t *s, int32_t pid, const char *addr, int port, bool http);
 /* Sets the cancel flag; the running statement stops at its next check with 57014
  * "canceling statement due to user request". Safe from any fiber of the owning shard. */
 void sql_cancel(sql_session_t *s);

@@ -19,6 +19,7 @@
 #include "core/metrics.h"
 #include "core/rt.h"
 #include "shards/shard.h"
+#include "sql/activity.h"
 #include "sql/exec_int.h"
 #include "sql/vindex.h"
 
@@ -143,6 +144,13 @@ void txn_register_metrics(void)
     txn__m_2pc_aborts = metrics_register("nextdb_txn_2pc_aborts_total",
                                          "Two-phase commits aborted after a failed prepare.",
                                          METRIC_COUNTER, NULL, 0);
+}
+
+void txn_lock_waiting(const uint64_t *txns, int n, bool *waiting)
+{
+    for (const txn_wait_t *w = txn__waits; w; w = w->next)
+        for (int i = 0; i < n; i++)
+            waiting[i] |= txns[i] == w->waiter;
 }
 
 /* One shard's answer for one transaction: up to LIMIT_DEADLOCK_EDGES blockers. */

@@ -222,7 +222,7 @@ int sql_session_activity(sql_activity_t *rows, int cap)
         act_copy(r->client_addr, sizeof r->client_addr, s->act_addr);
         act_copy(r->backend_type, sizeof r->backend_type, s->act_http ? "http" : "client backend");
         r->backend_start = s->act_backend_start;
-        r->xact_start = s->txn_active ? s->txn_ts : 0;
+        r->xact_start = s->txn_active && !s->failed ? s->txn_ts : 0;    /* PostgreSQL clears it on abort */
         r->query_start = s->act_query_start;
         r->state_change = s->act_state_change;
         r->state = s->act_running ? ACTIVITY_ACTIVE

@@ -1,0 +1,102 @@
+"""test_pg_stat_activity.py -- pg_stat_activity is live and says what PostgreSQL 15
+says: one row per client session whatever shard it landed on, pid equal to
+pg_backend_pid(), the states ('active', 'idle', 'idle in transaction', 'idle in
+transaction (aborted)'), xact_start only inside a transaction, the query text, and
+wait_event_type 'Lock' / wait_event 'transactionid' while a session waits for a row
+lock that another session's open transaction holds. Each scenario runs on NextDB and
+on the reference PostgreSQL and the rows must match."""
+import threading
+import time
+
+import psycopg2
+
+APPS = ("sa_holder", "sa_waiter", "sa_failed", "sa_idle")
+VIEW = ("SELECT application_name, state, wait_event_type, wait_event, query, "
+        "xact_start IS NOT NULL AS in_xact, backend_start IS NOT NULL AS started, "
+        "client_addr, datname, usename, backend_type "
+        "FROM pg_stat_activity WHERE application_name IN %s ORDER BY application_name" % (APPS,))
+
+
+def connect(target, app):
+    conn = psycopg2.connect(application_name=app, **target.conninfo)
+    conn.autocommit = True
+    return conn
+
+
+def run(conn, sql):
+    cur = conn.cursor()
+    try:
+        cur.execute(sql)
+        return cur.fetchall() if cur.description else cur.statusmessage
+    except psycopg2.Error as e:
+        return e.pgcode
+    finally:
+        cur.close()
+
+
+def observe(target):
+    """The sessions of APPS as a third connection sees them, with one waiting for the
+    holder's row lock, one in a failed block and one idle."""
+    obs = connect(target, "sa_observer")
+    conns = {app: connect(target, app) for app in APPS}
+    try:
+        run(obs, "DROP TABLE IF EXISTS sa_t")
+        run(obs, "CREATE TABLE sa_t (id int PRIMARY KEY, v int)")
+        run(obs, "INSERT INTO sa_t VALUES (1, 0), (2, 0)")
+        run(conns["sa_idle"], "SELECT 1")
+        run(conns["sa_failed"], "BEGIN")
+        assert run(conns["sa_failed"], "SELECT 1/0") == "22012"
+        h = conns["sa_holder"]
+        run(h, "BEGIN")
+        run(h, "UPDATE sa_t SET v = 1 WHERE id = 1")
+        box = {}
+        t = threading.Thread(target=lambda: box.setdefault(
+            "r", run(conns["sa_waiter"], "UPDATE sa_t SET v = 2 WHERE id = 1")))
+        t.start()
+        rows = None
+        for _ in range(200):        # until the waiter is seen waiting
+            rows = run(obs, VIEW)
+            if any(r[0] == "sa_waiter" and r[2] == "Lock" for r in rows):
+                break
+            time.sleep(0.02)
+        me = run(obs, "SELECT pid = pg_backend_pid(), state FROM pg_stat_activity "
+                      "WHERE application_name = 'sa_observer'")
+        pids = run(obs, "SELECT count(DISTINCT pid), count(*) FROM pg_stat_activity "
+                        "WHERE application_name LIKE 'sa\\_%'")
+        run(h, "COMMIT")
+        t.join(30)
+        assert box.get("r") == "UPDATE 1"
+        after = run(obs, VIEW)
+        names = run(obs, "SELECT * FROM pg_stat_activity LIMIT 0")
+        cur = obs.cursor()
+        cur.execute("SELECT * FROM pg_stat_activity LIMIT 0")
+        cols = [d[0] for d in cur.description]
+        cur.close()
+        assert names == []
+        run(conns["sa_failed"], "ROLLBACK")
+        return rows, me, pids, after, cols
+    finally:
+        for c in conns.values():
+            c.close()
+        run(obs, "DROP TABLE IF EXISTS sa_t")
+        obs.close()
+
+
+def test_live_sessions_match_postgres(server, pg_reference):
+    ours, ref = observe(server), observe(pg_reference)
+    rows, me, pids, after, cols = ours
+    assert rows == ref[0]
+    assert [r[:4] for r in rows] == [
+        ("sa_failed", "idle in transaction (aborted)", "Client", "ClientRead"),
+        ("sa_holder", "idle in transaction", "Client", "ClientRead"),
+        ("sa_idle", "idle", "Client", "ClientRead"),
+        ("sa_waiter", "active", "Lock", "transactionid"),
+    ]
+    assert [r[4] for r in rows] == ["SELECT 1/0", "UPDATE sa_t SET v = 1 WHERE id = 1", "SELECT 1",
+                                    "UPDATE sa_t SET v = 2 WHERE id = 1"]
+    assert [r[5] for r in rows] == [False, True, False, True]
+    assert me == ref[1] == [(True, "active")]
+    assert pids == ref[2] == [(5, 5)]
+    assert after == ref[3]
+    assert [r[1:4] for r in after if r[0] == "sa_waiter"] == [("idle", "Client", "ClientRead")]
+    assert cols == ref[4]

@@ -1,7 +1,7 @@
 """test_jdbc.py -- Debian's PostgreSQL JDBC driver (libpostgresql-jdbc-java) against the
 server: batches, prepared statements past the driver's prepareThreshold (named
 statements, binary results), fetchSize with autocommit off (portal row limits),
-transactions, SQLSTATEs and DatabaseMetaData. The checks live in
+transactions, savepoints (also the driver's autosave), SQLSTATEs and DatabaseMetaData. The checks live in
 tests/clients/jdbc/JdbcCheck.java, run by the JDK's source launcher; each of its
 "ok NAME" / "FAIL NAME: why" lines becomes one test here."""
 import os
@@ -23,8 +23,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.join(HERE, "..", "clients", "jdbc", "JdbcCheck.java")
 JAR = "/usr/share/java/postgresql.jar"
 CHECKS = ["batch_insert", "prepare_threshold", "prepared_update_and_delete", "fetch_size",
-          "transactions", "errors_carry_sqlstate", "metadata_tables", "metadata_columns",
-          "metadata_primary_keys"]
+          "transactions", "savepoints", "autosave", "errors_carry_sqlstate", "metadata_tables",
+          "metadata_columns", "metadata_primary_keys"]
 
 
 @pytest.fixture(scope="module")

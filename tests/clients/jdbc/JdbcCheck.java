@@ -15,6 +15,8 @@
 //                      PortalSuspended); every row must arrive exactly once.
 //   metadata_*         DatabaseMetaData.getTables / getColumns / getPrimaryKeys, which
 //                      the driver answers with pg_catalog queries.
+//   savepoints, autosave  Connection.setSavepoint / rollback(sp) / releaseSavepoint,
+//                      and autosave=always (a savepoint around every statement).
 //   types, batch, errors, transactions: the common application paths.
 import java.sql.*;
 import java.util.*;
@@ -157,6 +159,51 @@ public class JdbcCheck {
                      ResultSet rs = st.executeQuery("SELECT id FROM jdbc_items WHERE id > 1000 ORDER BY id")) {
                     expect(rs.next() && rs.getInt(1) == 1002, "committed row present");
                     expect(!rs.next(), "rolled-back row absent");
+                }
+            });
+
+            check(c, "savepoints", conn -> {
+                conn.setAutoCommit(false);
+                exec(conn, "INSERT INTO jdbc_items (id, name) VALUES (2001, 'before')");
+                Savepoint sp = conn.setSavepoint("sp_a");
+                exec(conn, "INSERT INTO jdbc_items (id, name) VALUES (2002, 'undone')");
+                conn.rollback(sp);
+                Savepoint sp2 = conn.setSavepoint();           // unnamed: the driver names it
+                exec(conn, "INSERT INTO jdbc_items (id, name) VALUES (2003, 'kept')");
+                conn.releaseSavepoint(sp2);
+                conn.commit();
+                conn.setAutoCommit(true);
+                try (Statement st = conn.createStatement();
+                     ResultSet rs = st.executeQuery("SELECT id FROM jdbc_items WHERE id > 2000 AND id < 3000 ORDER BY id")) {
+                    expect(rs.next() && rs.getInt(1) == 2001, "row before the savepoint");
+                    expect(rs.next() && rs.getInt(1) == 2003, "row after the rollback to it");
+                    expect(!rs.next(), "rolled-back row absent");
+                }
+            });
+
+            check(c, "autosave", conn -> {
+                // autosave=always: the driver wraps each statement of a transaction in a
+                // savepoint and rolls back to it on an error, so the transaction goes on
+                Properties ap = new Properties();
+                ap.putAll(p);
+                ap.setProperty("autosave", "always");
+                try (Connection a = DriverManager.getConnection(url, ap)) {
+                    a.setAutoCommit(false);
+                    exec(a, "INSERT INTO jdbc_items (id, name) VALUES (3001, 'first')");
+                    try {
+                        exec(a, "INSERT INTO jdbc_items (id, name) VALUES (3001, 'duplicate')");
+                        throw new AssertionError("duplicate key accepted");
+                    } catch (SQLException e) {
+                        expect("23505".equals(e.getSQLState()), "23505, got " + e.getSQLState());
+                    }
+                    exec(a, "INSERT INTO jdbc_items (id, name) VALUES (3002, 'after the error')");
+                    a.commit();
+                }
+                try (Statement st = conn.createStatement();
+                     ResultSet rs = st.executeQuery("SELECT id, name FROM jdbc_items WHERE id > 3000 ORDER BY id")) {
+                    expect(rs.next() && rs.getInt(1) == 3001 && rs.getString(2).equals("first"), "first row");
+                    expect(rs.next() && rs.getInt(1) == 3002, "row after the error");
+                    expect(!rs.next(), "two rows");
                 }
             });
 

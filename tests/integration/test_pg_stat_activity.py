@@ -61,6 +61,8 @@ def observe(target):
             time.sleep(0.02)
         me = run(obs, "SELECT pid = pg_backend_pid(), state FROM pg_stat_activity "
                       "WHERE application_name = 'sa_observer'")
+        # the pid is the one of the connection's cancel key (BackendKeyData)
+        me.append(run(obs, "SELECT pg_backend_pid()")[0][0] == obs.get_backend_pid())
         pids = run(obs, "SELECT count(DISTINCT pid), count(*) FROM pg_stat_activity "
                         "WHERE application_name LIKE 'sa\\_%'")
         run(h, "COMMIT")
@@ -95,7 +97,7 @@ def test_live_sessions_match_postgres(server, pg_reference):
     assert [r[4] for r in rows] == ["SELECT 1/0", "UPDATE sa_t SET v = 1 WHERE id = 1", "SELECT 1",
                                     "UPDATE sa_t SET v = 2 WHERE id = 1"]
     assert [r[5] for r in rows] == [False, True, False, True]
-    assert me == ref[1] == [(True, "active")]
+    assert me == ref[1] == [(True, "active"), True]
     assert pids == ref[2] == [(5, 5)]
     assert after == ref[3]
     assert [r[1:4] for r in after if r[0] == "sa_waiter"] == [("idle", "Client", "ClientRead")]

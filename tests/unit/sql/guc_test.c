@@ -1,7 +1,8 @@
 /*
  * guc_test.c -- sql/guc.c: the settings table stays in the order its binary-search
  * lookup needs, every setting is found by its name in any letter case, unknown names
- * fail with 42704, and time settings parse with PostgreSQL's units.
+ * fail with 42704, time settings parse with PostgreSQL's units, and SETs after a
+ * savepoint are undone by guc_rollback_to.
  */
 #include <ctype.h>
 #include <string.h>
@@ -57,6 +58,52 @@ TEST(time_settings)
     TEST_CHECK(guc_timeout_ms(g, "deadlock_timeout") == 1000);
     TEST_CHECK(guc_timeout_ms(g, "lock_timeout") == 0);
     TEST_CHECK(guc_timeout_ms(g, "statement_timeout") == 0);
+    guc_free(g);
+}
+
+static const char *val(guc_set_t *g, const char *name)
+{
+    const char *v = NULL;
+    sql_error_t e = {0};
+    guc_get(g, name, false, &v, NULL, &e);
+    return v ? v : "(null)";
+}
+
+static void set(guc_set_t *g, const char *name, const char *v, bool is_local)
+{
+    bool report;
+    sql_error_t e = {0};
+    guc_txn_begin(g);
+    TEST_CHECK(guc_set(g, name, v, is_local, &report, NULL, &e) == 0);
+}
+
+/* SETs after a savepoint are undone by guc_rollback_to; what COMMIT keeps follows. */
+TEST(savepoint_levels)
+{
+    guc_set_t *g = guc_new("alice");
+    TEST_REQUIRE(g);
+    set(g, "lock_timeout", "1s", false);           /* level 0 */
+    guc_set_level(g, 1);
+    set(g, "lock_timeout", "2s", false);
+    set(g, "statement_timeout", "5s", false);
+    guc_set_level(g, 2);
+    set(g, "lock_timeout", "3s", true);            /* SET LOCAL */
+    TEST_CHECK(strcmp(val(g, "lock_timeout"), "3s") == 0);
+    guc_rollback_to(g, 2);
+    TEST_CHECK(strcmp(val(g, "lock_timeout"), "2s") == 0);
+    guc_rollback_to(g, 1);
+    TEST_CHECK(strcmp(val(g, "lock_timeout"), "1s") == 0);
+    TEST_CHECK(strcmp(val(g, "statement_timeout"), "0") == 0);
+    set(g, "statement_timeout", "7s", false);      /* still level 1 */
+    guc_txn_end(g, true);
+    TEST_CHECK(strcmp(val(g, "lock_timeout"), "1s") == 0);       /* the plain SET before it */
+    TEST_CHECK(strcmp(val(g, "statement_timeout"), "7s") == 0);
+    /* ROLLBACK undoes everything, savepoints or not */
+    set(g, "lock_timeout", "9s", false);
+    guc_set_level(g, 1);
+    set(g, "lock_timeout", "10s", false);
+    guc_txn_end(g, false);
+    TEST_CHECK(strcmp(val(g, "lock_timeout"), "1s") == 0);
     guc_free(g);
 }
 

@@ -54,9 +54,11 @@ def observe(target):
             "r", run(conns["sa_waiter"], "UPDATE sa_t SET v = 2 WHERE id = 1")))
         t.start()
         rows = None
-        for _ in range(200):        # until the waiter is seen waiting
+        # until the waiter is seen waiting and every other session waits for its client
+        # (a loaded PostgreSQL backend may take a moment after its reply to get there)
+        for _ in range(200):
             rows = run(obs, VIEW)
-            if any(r[0] == "sa_waiter" and r[2] == "Lock" for r in rows):
+            if len(rows) == 4 and all(r[2] == ("Lock" if r[0] == "sa_waiter" else "Client") for r in rows):
                 break
             time.sleep(0.02)
         me = run(obs, "SELECT pid = pg_backend_pid(), state FROM pg_stat_activity "

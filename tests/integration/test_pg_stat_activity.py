@@ -34,6 +34,18 @@ def run(conn, sql):
         cur.close()
 
 
+def settled(obs, want):
+    """VIEW once every session shows the wait_event_type want(row): a PostgreSQL
+    backend under load may take a moment after its reply to wait for its client."""
+    rows = None
+    for _ in range(250):
+        rows = run(obs, VIEW)
+        if len(rows) == len(APPS) and all(r[2] == want(r) for r in rows):
+            break
+        time.sleep(0.02)
+    return rows
+
+
 def observe(target):
     """The sessions of APPS as a third connection sees them, with one waiting for the
     holder's row lock, one in a failed block and one idle."""
@@ -54,13 +66,7 @@ def observe(target):
             "r", run(conns["sa_waiter"], "UPDATE sa_t SET v = 2 WHERE id = 1")))
         t.start()
         rows = None
-        # until the waiter is seen waiting and every other session waits for its client
-        # (a loaded PostgreSQL backend may take a moment after its reply to get there)
-        for _ in range(200):
-            rows = run(obs, VIEW)
-            if len(rows) == 4 and all(r[2] == ("Lock" if r[0] == "sa_waiter" else "Client") for r in rows):
-                break
-            time.sleep(0.02)
+        rows = settled(obs, lambda r: "Lock" if r[0] == "sa_waiter" else "Client")
         me = run(obs, "SELECT pid = pg_backend_pid(), state FROM pg_stat_activity "
                       "WHERE application_name = 'sa_observer'")
         # the pid is the one of the connection's cancel key (BackendKeyData)
@@ -70,7 +76,7 @@ def observe(target):
         run(h, "COMMIT")
         t.join(30)
         assert box.get("r") == "UPDATE 1"
-        after = run(obs, VIEW)
+        after = settled(obs, lambda r: "Client")
         names = run(obs, "SELECT * FROM pg_stat_activity LIMIT 0")
         cur = obs.cursor()
         cur.execute("SELECT * FROM pg_stat_activity LIMIT 0")

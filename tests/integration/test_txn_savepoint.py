@@ -3,8 +3,8 @@ them: every scripted step (command tag, rows or SQLSTATE) compared with the refe
 PostgreSQL; writes on both shards rolled back to a savepoint, committed, and still
 right after a restart; row locks taken after a savepoint released by ROLLBACK TO
 (waiters go on) while those taken before stay; SET undone; sequences not rolled
-back; psql's ON_ERROR_ROLLBACK and psycopg 3's nested transactions (extended
-protocol) on top of it."""
+back; a deadlock victim going back to its savepoint; psql's ON_ERROR_ROLLBACK and
+psycopg 3's nested transactions (extended protocol) on top of it."""
 import subprocess
 import threading
 
@@ -300,3 +300,44 @@ def test_ddl_inside_a_savepoint_is_refused(server):
         assert step(c, "SELECT 1 FROM sp_ddl") == ("error", "42P01")
     finally:
         c.close()
+
+
+def test_deadlock_victim_rolls_back_to_its_savepoint(server, pg_reference):
+    # a waits (after its savepoint) for b, b then waits for a: one of them is the
+    # deadlock victim. If it is a, ROLLBACK TO releases the lock it took after the
+    # savepoint, b goes on, and a's earlier work still commits; if it is b, a goes on.
+    for target in (server, pg_reference):
+        a, b = target.connect(), target.connect()
+        try:
+            for sql in TABLE + ["INSERT INTO sp_t VALUES (1, 'one'), (2, 'two'), (3, 'three')"]:
+                step(a, sql)
+            for c in (a, b):
+                step(c, "SET deadlock_timeout = '100ms'")
+                step(c, "BEGIN")
+            step(a, "UPDATE sp_t SET v = 'a3' WHERE id = 3")
+            step(a, "SAVEPOINT s")
+            step(a, "UPDATE sp_t SET v = 'a1' WHERE id = 1")
+            step(b, "UPDATE sp_t SET v = 'b2' WHERE id = 2")
+            box = {}
+            t = threading.Thread(target=lambda: box.setdefault(
+                "a", step(a, "UPDATE sp_t SET v = 'a2' WHERE id = 2")))
+            t.start()
+            t.join(0.3)
+            rb = step(b, "UPDATE sp_t SET v = 'b1' WHERE id = 1")
+            if rb == ("error", "40P01"):      # b lost: a goes on
+                t.join(30)
+                assert box["a"] == ("UPDATE 1", None)
+                step(b, "ROLLBACK")
+                step(a, "COMMIT")
+                want = [(1, "a1"), (2, "a2"), (3, "a3")]
+            else:                             # a lost: back to its savepoint
+                t.join(30)
+                assert box["a"] == ("error", "40P01") and rb == ("UPDATE 1", None)
+                assert step(a, "ROLLBACK TO s") == ("ROLLBACK", None)
+                step(b, "COMMIT")
+                step(a, "COMMIT")
+                want = [(1, "b1"), (2, "b2"), (3, "a3")]
+            assert step(a, ALL)[1] == want
+        finally:
+            a.close()
+            b.close()

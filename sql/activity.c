@@ -107,3 +107,35 @@ int activity_gather(arena_t *a, sql_activity_t **rows_out, int *n_out, sql_error
     *n_out = total;
     return 0;
 }
+
+typedef struct cancel_req {
+    int32_t pid;
+    bool found;
+} cancel_req_t;
+
+static int cancel_on_shard(void *arg)
+{
+    cancel_req_t *r = arg;
+    r->found = sql_session_cancel_pid(r->pid);
+    return 0;
+}
+
+bool activity_cancel(int32_t pid)
+{
+    int ns = rt_shards_count();
+    if (pid <= 0 || ns <= 0 || ns > LIMIT_SHARDS_MAX)
+        return false;
+    int shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
+    void *args[LIMIT_SHARDS_MAX];
+    cancel_req_t reqs[LIMIT_SHARDS_MAX];
+    for (int s = 0; s < ns; s++) {
+        shards[s] = s;
+        reqs[s] = (cancel_req_t){pid, false};
+        args[s] = &reqs[s];
+    }
+    rt_call_many(ns, shards, cancel_on_shard, args, rets);
+    bool found = false;
+    for (int s = 0; s < ns; s++)
+        found |= reqs[s].found;
+    return found;
+}

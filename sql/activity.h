@@ -12,6 +12,8 @@
  *
  * Interface:
  *   activity_gather        coordinator: every session's row, lock waits marked
+ *   activity_cancel        coordinator: pg_cancel_backend(pid) on whichever shard has it
+ *   sql_session_cancel_pid shard: cancels this shard's session with that pid (session.c)
  *   sql_session_activity   shard: this shard's sessions (session.c)
  *   txn_lock_waiting       shard: which of some transactions wait here (txn.c)
  *
@@ -52,6 +54,10 @@ typedef struct sql_activity {
 
 /* Every session of every shard, in arena a: 0 with *rows / *n, or -1 + err. */
 int activity_gather(arena_t *a, sql_activity_t **rows, int *n, sql_error_t *err);
+/* Sets the cancel flag of the session whose pid is pid, wherever it runs: true when
+ * there is one (its running statement, if any, stops with 57014). */
+bool activity_cancel(int32_t pid);
+bool sql_session_cancel_pid(int32_t pid);
 /* This shard's sessions: fills up to cap rows, returns how many there are. */
 int sql_session_activity(sql_activity_t *rows, int cap);
 /* Sets waiting[i] for every txns[i] that waits for a row lock on this shard. */

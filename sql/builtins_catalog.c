@@ -20,6 +20,7 @@
 
 #include "core/assert.h"
 #include "core/limits.h"
+#include "sql/activity.h"
 #include "sql/builtins.h"
 #include "sql/pgcatalog_int.h"
 #include "vector/hnsw.h"
@@ -546,6 +547,14 @@ static int fn_pg_backend_pid(FN_ARGS)
     return 0;
 }
 
+/* true when a session has that pid (its running statement stops with 57014); false,
+ * where PostgreSQL also warns "PID n is not a PostgreSQL backend process", when none. */
+static int fn_pg_cancel_backend(FN_ARGS)
+{
+    out->i64 = activity_cancel((int32_t)args[0].i64);
+    return 0;
+}
+
 /* Seconds since the epoch at which this process started, from /proc: the start time
  * in clock ticks after boot (field 22 of /proc/self/stat) plus the boot time. */
 static int process_start_us(int64_t *unix_us, sql_error_t *err)
@@ -628,6 +637,7 @@ const builtin_t builtins_catalog[] = {
     F("has_schema_privilege", 2273, 2, BOO, true, 's', fn_has_schema_privilege_o, OID, TXT),
     F("pg_is_in_recovery", 3810, 0, BOO, true, 'v', fn_pg_is_in_recovery, 0),
     F("pg_backend_pid", 2026, 0, I4, true, 's', fn_pg_backend_pid, 0),
+    F("pg_cancel_backend", 2171, 1, BOO, true, 'v', fn_pg_cancel_backend, I4),
     F("pg_postmaster_start_time", 2560, 0, TYPE_TIMESTAMPTZ, true, 's',
       fn_pg_postmaster_start_time, 0),
 };

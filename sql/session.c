@@ -234,6 +234,16 @@ int sql_session_activity(sql_activity_t *rows, int cap)
     return n;
 }
 
+bool sql_session_cancel_pid(int32_t pid)
+{
+    for (sql_session_t *s = act_list; s; s = s->act_next)
+        if (s->pid == pid) {
+            sql_cancel(s);
+            return true;
+        }
+    return false;
+}
+
 void sql_session_set_client(sql_session_t *s, int32_t pid, const char *addr, int port, bool http)
 {
     if (pid > 0)

@@ -3,8 +3,9 @@ says: one row per client session whatever shard it landed on, pid equal to
 pg_backend_pid(), the states ('active', 'idle', 'idle in transaction', 'idle in
 transaction (aborted)'), xact_start only inside a transaction, the query text, and
 wait_event_type 'Lock' / wait_event 'transactionid' while a session waits for a row
-lock that another session's open transaction holds. Each scenario runs on NextDB and
-on the reference PostgreSQL and the rows must match."""
+lock that another session's open transaction holds; pg_cancel_backend(pid) ends such a
+wait with 57014. Each scenario runs on NextDB and on the reference PostgreSQL and the
+rows must match."""
 import threading
 import time
 
@@ -110,3 +111,37 @@ def test_live_sessions_match_postgres(server, pg_reference):
     assert after == ref[3]
     assert [r[1:4] for r in after if r[0] == "sa_waiter"] == [("idle", "Client", "ClientRead")]
     assert cols == ref[4]
+
+
+def test_pg_cancel_backend_ends_a_lock_wait(server, pg_reference):
+    got = []
+    for target in (server, pg_reference):
+        obs, h, w = connect(target, "sa_observer"), connect(target, "sa_holder"), connect(target, "sa_waiter")
+        try:
+            run(obs, "DROP TABLE IF EXISTS sa_c")
+            run(obs, "CREATE TABLE sa_c (id int PRIMARY KEY, v int)")
+            run(obs, "INSERT INTO sa_c VALUES (1, 0)")
+            run(h, "BEGIN")
+            run(h, "UPDATE sa_c SET v = 1 WHERE id = 1")
+            box = {}
+            t = threading.Thread(target=lambda: box.setdefault(
+                "r", run(w, "UPDATE sa_c SET v = 2 WHERE id = 1")))
+            t.start()
+            for _ in range(250):
+                if run(obs, "SELECT wait_event_type FROM pg_stat_activity "
+                            "WHERE application_name = 'sa_waiter'") == [("Lock",)]:
+                    break
+                time.sleep(0.02)
+            r = run(obs, "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+                         "WHERE application_name = 'sa_waiter'")
+            t.join(30)
+            run(h, "COMMIT")
+            got.append((r, box.get("r"), run(obs, "SELECT v FROM sa_c"),
+                        run(obs, "SELECT pg_cancel_backend(0)"),
+                        run(w, "SELECT 1")))     # the canceled session goes on
+        finally:
+            for c in (h, w):
+                c.close()
+            run(obs, "DROP TABLE IF EXISTS sa_c")
+            obs.close()
+    assert got[0] == got[1] == ([(True,)], "57014", [(1,)], [(False,)], [(1,)])

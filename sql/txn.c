@@ -111,7 +111,6 @@ int txn_store_error(int rc, sql_error_t *err)
 typedef struct txn_wait {
     uint64_t waiter, blocker;
     struct txn_wait *next;
-    uint64_t start_us;                       /* rt_now_us when the wait began */
 } txn_wait_t;
 
 static __thread txn_wait_t *txn__waits;      /* this shard's current lock waits */
@@ -271,7 +270,7 @@ static int wait_blocker(const txn_ctx_t *tc, uint64_t blocker, sql_error_t *err)
     uint64_t start = rt_now_us();
     uint64_t check_ms = tc->deadlock_timeout_ms ? tc->deadlock_timeout_ms : LIMIT_DEADLOCK_TIMEOUT_MS;
     uint64_t next_check_us = start + check_ms * 1000;
-    txn_wait_t me = {tc->txn_id, blocker, txn__waits, start};
+    txn_wait_t me = {tc->txn_id, blocker, txn__waits};
     txn__waits = &me;
     txn__waiters_count++;
     metrics_add(txn__m_lock_waits, 1);

@@ -12,9 +12,9 @@
 #include "shards/store.h"
 
 /* Opens DATA/shard-NNN/ for the current shard and recovers it; raises the shard's HLC
- * past every recovered commit timestamp; resolves its in-doubt two-phase commits (commit
- * when the coordinator shard logged the decision, else abort), which may wait for the
- * coordinator shard to open. 0 or negative store_rc (logged). */
+ * past every recovered commit timestamp; resolves its in-doubt two-phase commits
+ * (store_outcome over every shard's recovered WAL), which waits for every shard to
+ * open. 0 or negative store_rc (logged). */
 int shard_open_local(const char *data_dir);
 /* Flush threshold of every shard's memtable (store_opts_t.memtable_budget_bytes; 0 =
  * default). Main thread, before rt_start. */
@@ -38,6 +38,11 @@ int shard_commit_wait(store_txn_t *t, uint64_t commit_ts);
 /* (fiber) Two-phase commit steps (shards/store.h), each waiting until durable. */
 int shard_prepare_wait(store_txn_t *t, uint32_t coord_shard, uint64_t commit_ts);
 int shard_commit_2pc_wait(store_txn_t *t, uint64_t commit_ts);
+/* One-round commit (shards/store.h): phase one and phase two, each waiting until its
+ * record is durable (phase two releases the locks before that). */
+int shard_stage_wait(store_txn_t *t, uint32_t coord_shard, const uint32_t *parts, uint32_t nparts,
+                     uint64_t commit_ts);
+int shard_commit_decided_wait(store_txn_t *t, uint64_t commit_ts);
 int shard_commit_prepared_wait(store_txn_t *t, uint64_t commit_ts);
 /* (fiber) store_table_clear and wait until durable. */
 int shard_table_clear_wait(uint32_t table_id, uint64_t ts);

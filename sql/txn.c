@@ -11,6 +11,7 @@
  * shards/store.h); the reply waits until every shard is durable.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -325,19 +326,23 @@ int txn_shard_commit_local(uint64_t txn_id, uint64_t commit_ts)
 /* ---- commit ----
  *
  * One touched shard: one COMMIT record there (the fast path, as autocommit). Several:
- * the coordinator is the lowest touched shard. Phase one asks every other touched
- * shard to prepare in parallel (a shard without writes votes read-only and logs
- * nothing); when none wrote, the coordinator commits alone as on one shard. Else the
- * coordinator logs the decision (COMMIT_2PC, its own writes included), then phase two
- * commits the prepared participants in parallel and releases the read-only ones, and
- * the coordinator may forget the decision. A failed prepare aborts everyone. */
+ * the one-round two-phase commit of shards/store.h, the coordinator being the lowest
+ * touched shard. Phase one runs on every touched shard at once: each proposes a
+ * commit timestamp (above its readers) and logs it with its writes -- STAGED on the
+ * coordinator, listing the others, PREPARE elsewhere -- so the fsyncs overlap. When
+ * all are durable the transaction is committed (recovery applies the same rule to the
+ * WALs) at the highest proposal; phase two makes the writes visible and releases the
+ * locks on every shard at once and waits for each shard's phase-two record, then
+ * releases the phase-one records (fire and forget). A failed phase one aborts
+ * everyone. */
 
-enum { REQ_ABORT, REQ_COMMIT, REQ_PREPARE, REQ_COMMIT_PREPARED, REQ_DECIDE, REQ_RELEASE };
+enum { REQ_ABORT, REQ_COMMIT, REQ_STAGE, REQ_DECIDED };
 typedef struct commit_req {
     uint64_t txn_id, commit_ts;
     int op;
     uint32_t coord;
-    bool wrote;      /* REQ_PREPARE: set when the shard had writes (and prepared) */
+    const uint32_t *parts;    /* REQ_STAGE on the coordinator: the other shards */
+    uint32_t nparts;
 } commit_req_t;
 
 /* A commit timestamp for this shard: at least ts and above every snapshot that already
@@ -373,22 +378,16 @@ static int commit_on_shard(void *arg)
         if (t)
             store_txn_abort(st, t);
         return 0;
-    case REQ_PREPARE:
-        r->wrote = t && store_txn_has_writes(t);
-        if (!r->wrote)
-            return STORE_OK;
+    case REQ_STAGE:
+        /* Every touched shard votes with a record, even without writes: the rule
+         * counts the listed shards' records. */
+        if (!t && !(t = store_txn_begin(st, r->txn_id)))
+            return STORE_ENOMEM;
         r->commit_ts = txn_commit_ts(r->commit_ts);    /* this shard's proposal */
-        return shard_prepare_wait(t, r->coord, r->commit_ts);
-    case REQ_DECIDE:
-        r->commit_ts = txn_commit_ts(r->commit_ts);    /* the decided timestamp */
-        return t ? shard_commit_2pc_wait(t, r->commit_ts) : STORE_EINVAL;
-    case REQ_COMMIT_PREPARED:
-        if (t && store_txn_prepared(t))
-            return shard_commit_prepared_wait(t, r->commit_ts);
-        return t ? shard_commit_wait(t, txn_commit_ts(r->commit_ts)) : STORE_OK;
-    case REQ_RELEASE:
-        store_decision_release(st, r->txn_id);
-        return 0;
+        return shard_stage_wait(t, r->coord, r->parts, r->nparts, r->commit_ts);
+    case REQ_DECIDED:
+        hlc_observe(r->commit_ts);    /* exactly the decided timestamp: never raised here */
+        return t ? shard_commit_decided_wait(t, r->commit_ts) : STORE_EINVAL;
     default:
         return t ? shard_commit_wait(t, txn_commit_ts(r->commit_ts)) : STORE_OK;
     }
@@ -410,59 +409,76 @@ static void on_shards(int k, const int *shards, commit_req_t *reqs, const commit
         rt_call_many(k, shards, commit_on_shard, args, rets);
 }
 
+/* Posted to each shard once every phase-two record is durable (arg is the txn id). */
+static void release_on_shard(void *arg)
+{
+    store_decision_release(shard_store(), (uint64_t)(uintptr_t)arg);
+}
+
+static int commit_on_shard_release(void *arg)
+{
+    release_on_shard(arg);
+    return 0;
+}
+
 static int commit_2pc(int k, const int *shards, uint64_t txn_id, int *failed_rc)
 {
     int rets[LIMIT_SHARDS_MAX];
+    uint32_t parts[LIMIT_SHARDS_MAX];
+    void *args[LIMIT_SHARDS_MAX];
     commit_req_t *reqs = rt_calloc((size_t)k, sizeof *reqs);
     if (!reqs) {
         *failed_rc = STORE_ENOMEM;
-        commit_req_t one = {txn_id, 0, REQ_ABORT, 0, false};
+        commit_req_t one = {.txn_id = txn_id, .op = REQ_ABORT};
         for (int i = 0; i < k; i++)
             rt_call(shards[i], commit_on_shard, &one);
         return -1;
     }
-    commit_req_t proto = {txn_id, hlc_now(), REQ_PREPARE, (uint32_t)shards[0], false};
-    int rc = 0, writers = 0;
-    on_shards(k - 1, shards + 1, reqs, &proto, REQ_PREPARE, rets);
-    for (int i = 0; i < k - 1; i++) {
-        writers += reqs[i].wrote;
+    uint64_t now = hlc_now();
+    for (int i = 0; i < k; i++) {
+        reqs[i] = (commit_req_t){.txn_id = txn_id, .commit_ts = now, .op = REQ_STAGE,
+                                 .coord = (uint32_t)shards[0]};
+        args[i] = &reqs[i];
+        if (i > 0)
+            parts[i - 1] = (uint32_t)shards[i];
+    }
+    reqs[0].parts = parts;
+    reqs[0].nparts = (uint32_t)(k - 1);
+    rt_call_many(k, shards, commit_on_shard, args, rets);
+    int rc = 0;
+    commit_req_t proto = {.txn_id = txn_id, .coord = (uint32_t)shards[0]};
+    for (int i = 0; i < k; i++) {
         if (rets[i] != STORE_OK && !rc)
             rc = rets[i];
-        if (reqs[i].wrote && reqs[i].commit_ts > proto.commit_ts)
+        if (reqs[i].commit_ts > proto.commit_ts)
             proto.commit_ts = reqs[i].commit_ts;
     }
-    if (rc == 0) {
-        commit_req_t d = proto;
-        d.op = writers ? REQ_DECIDE : REQ_COMMIT;
-        rc = rt_call(shards[0], commit_on_shard, &d);
-        proto.commit_ts = d.commit_ts;    /* raised on the coordinator past its readers */
-        if (rc == 0 && writers)
-            metrics_add(txn__m_2pc, 1);
-    } else {
-        commit_req_t a = proto;
-        a.op = REQ_ABORT;
-        rt_call(shards[0], commit_on_shard, &a);
-    }
-    /* Phase two: commit (or, after a failure, abort) the prepared ones, release the rest. */
-    int rc2 = 0;
-    on_shards(k - 1, shards + 1, reqs, &proto, rc == 0 ? REQ_COMMIT_PREPARED : REQ_ABORT, rets);
-    for (int i = 0; i < k - 1 && rc == 0; i++)
-        if (rets[i] != STORE_OK && !rc2)
-            rc2 = rets[i];
-    if (rc == 0 && writers && rc2 == 0) {
-        commit_req_t r = proto;
-        r.op = REQ_RELEASE;
-        rt_call(shards[0], commit_on_shard, &r);
-    }
-    /* A participant that could not log its commit keeps the transaction prepared and
-     * its shard read-only; the decision stays pinned for recovery to finish it. */
-    rt_free(reqs);
-    if (rc && writers)
+    if (rc) {
+        /* Not every record is durable: aborted (a shard whose stage failed has already
+         * aborted there). */
+        on_shards(k, shards, reqs, &proto, REQ_ABORT, rets);
+        rt_free(reqs);
         metrics_add(txn__m_2pc_aborts, 1);
-    if (rc || rc2) {
-        *failed_rc = rc ? rc : rc2;
+        *failed_rc = rc;
         return -1;
     }
+    /* Committed. Phase two: visible and unlocked everywhere, then durable everywhere. */
+    on_shards(k, shards, reqs, &proto, REQ_DECIDED, rets);
+    int rc2 = 0;
+    for (int i = 0; i < k; i++)
+        if (rets[i] != STORE_OK && !rc2)
+            rc2 = rets[i];
+    rt_free(reqs);
+    metrics_add(txn__m_2pc, 1);
+    if (rc2) {
+        /* A shard could not log its phase-two record: it is read-only now, and every
+         * phase-one record stays pinned for recovery to finish the commit. */
+        *failed_rc = rc2;
+        return -1;
+    }
+    for (int i = 0; i < k; i++)
+        if (rt_post(shards[i], release_on_shard, (void *)(uintptr_t)txn_id) != 0)
+            rt_call(shards[i], commit_on_shard_release, (void *)(uintptr_t)txn_id);
     return 0;
 }
 
@@ -471,8 +487,8 @@ static int end_all(txn_ctx_t *tc, bool abort, int *failed_rc)
     int n = rt_shards_count();
     int shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
     void *args[LIMIT_SHARDS_MAX];
-    commit_req_t req = {tc->txn_id, abort ? 0 : hlc_now(), abort ? REQ_ABORT : REQ_COMMIT, 0,
-                        false};
+    commit_req_t req = {.txn_id = tc->txn_id, .commit_ts = abort ? 0 : hlc_now(),
+                        .op = abort ? REQ_ABORT : REQ_COMMIT};
     int k = 0;
     for (int s = 0; s < n; s++)
         if (txn_touched(tc, s)) {

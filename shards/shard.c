@@ -342,12 +342,30 @@ int shard_stage_wait(store_txn_t *t, uint32_t coord_shard, const uint32_t *parts
     return shard__wait(&w);
 }
 
-int shard_commit_decided_wait(store_txn_t *t, uint64_t commit_ts)
+shard_wait_t *shard_commit_decided_start(store_txn_t *t, uint64_t commit_ts, int *rc)
 {
-    shard_wait_t w = {.fiber = rt_self()};
-    ASSERT(shard__self && w.fiber);
-    store_txn_commit_decided(shard__self->st, t, commit_ts, shard__wait_done, &w);
-    return shard__wait(&w);
+    ASSERT(shard__self);
+    shard_wait_t *w = rt_calloc(1, sizeof *w);
+    if (!w) {    /* no memory for the handle: wait here instead */
+        shard_wait_t inl = {.fiber = rt_self()};
+        store_txn_commit_decided(shard__self->st, t, commit_ts, shard__wait_done, &inl);
+        *rc = shard__wait(&inl);
+        return NULL;
+    }
+    *rc = 0;
+    store_txn_commit_decided(shard__self->st, t, commit_ts, shard__wait_done, w);
+    return w;
+}
+
+int shard_commit_decided_finish(shard_wait_t *w)
+{
+    if (!w)
+        return 0;
+    w->fiber = rt_self();
+    ASSERT(w->fiber);
+    int rc = shard__wait(w);
+    rt_free(w);
+    return rc;
 }
 
 int shard_commit_2pc_wait(store_txn_t *t, uint64_t commit_ts)

@@ -216,8 +216,9 @@ bool store_txn_prepared(const store_txn_t *t);
 uint64_t store_txn_commit_ts(const store_txn_t *t);
 /* Recovery leaves every transaction whose PREPARE or STAGED has no later record ending
  * it prepared (in doubt). The opener resolves each before serving: commit
- * (store_txn_commit_prepared) when store_outcome says so, else store_txn_abort. store_indoubt lists up to cap of them
- * (returns how many there are); store_decisions_drop frees the recovered decisions. */
+ * (store_txn_commit_prepared) when store_outcome says so, else store_txn_abort.
+ * store_indoubt lists up to cap of them (returns how many there are);
+ * store_decisions_drop frees the recovered decisions and votes. */
 int store_indoubt(const store_t *st, uint64_t *txn_ids, uint32_t *coords, int cap);
 bool store_decided(const store_t *st, uint64_t txn_id, uint64_t *commit_ts);
 void store_decisions_drop(store_t *st);

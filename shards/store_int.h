@@ -96,14 +96,13 @@ void memtable_reap(memtable_t *mt);
 #define WAL_MAGIC "NXDBWAL\0"
 #define WAL_SEG_HDR_BYTES 32
 #define WAL_REC_HDR_BYTES 24
-/* COMMIT: a one-shard commit. Two-phase commit of a transaction that wrote on several
- * shards: PREPARE on every participant but the coordinator (the lowest participant),
- * whose COMMIT_2PC is the commit decision, then COMMIT_PREPARED (or ABORT_PREPARED) on
- * the participants. PREPARE, COMMIT_2PC and COMMIT_PREPARED carry txn id, timestamp,
- * count, aux (PREPARE: the coordinator's shard id) and the write set; ABORT_PREPARED
- * the txn id only. STAGED is the coordinator's phase-one record in the one-round
- * commit: its writes and proposal, aux = the number of participants, then their shard
- * ids (u32 each) before the writes. See shards/README.md. */
+/* COMMIT: a one-shard commit. One-round two-phase commit of a transaction that
+ * touched several shards: STAGED on the coordinator (the lowest participant) and
+ * PREPARE on the others at once; committed iff all are durable. Then COMMIT_2PC on
+ * the coordinator and COMMIT_PREPARED on the others (or ABORT_PREPARED). PREPARE,
+ * STAGED, COMMIT_2PC and COMMIT_PREPARED carry txn id, timestamp, count, aux (PREPARE:
+ * the coordinator's shard id; STAGED: the number of other shards, whose ids follow as
+ * u32) and the write set; ABORT_PREPARED the txn id only. See shards/README.md. */
 enum wal_rec_type { WAL_REC_COMMIT = 1, WAL_REC_CLEAR = 2, WAL_REC_PREPARE = 3,
                     WAL_REC_COMMIT_2PC = 4, WAL_REC_COMMIT_PREPARED = 5,
                     WAL_REC_ABORT_PREPARED = 6, WAL_REC_STAGED = 7 };
@@ -234,9 +233,10 @@ struct store {
     bool readonly;
 
     uint64_t max_commit_ts;
-    /* Two-phase commit. pins: COMMIT_2PC decisions whose participants have not all
-     * resolved yet; their WAL segments are kept (wal_trim). decisions: every
-     * COMMIT_2PC seen by recovery, for the start-up resolution (store_decided). */
+    /* Two-phase commit. pins: records kept in the WAL (wal_trim) until
+     * store_decision_release -- a one-round commit's phase-one record, or a two-round
+     * COMMIT_2PC decision. decisions: every COMMIT_2PC seen by recovery, for the
+     * start-up resolution (store_decided, store_outcome). */
     struct store_pin { uint64_t txn_id, lsn; } *pins;
     uint32_t pins_count, pins_cap, pins_reserved;
     bool trim_hold;             /* store_hold_trim: no WAL segment is removed */

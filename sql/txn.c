@@ -7,8 +7,8 @@
  * READ COMMITTED, per transaction for REPEATABLE READ) and one store_txn_t on each
  * shard it touched, found again by id. Commit stamps one HLC timestamp taken on the
  * coordinator; a transaction that wrote on one shard commits there with one WAL
- * record, one that wrote on several by two-phase commit (see "commit" below and
- * shards/store.h); the reply waits until every shard is durable.
+ * record, one that touched several by one-round two-phase commit (see "commit" below
+ * and shards/store.h); the reply waits until the outcome is durable.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -127,10 +127,10 @@ void txn_register_metrics(void)
                                             "Lock waits ended by lock_timeout (55P03).",
                                             METRIC_COUNTER, NULL, 0);
     txn__m_2pc = metrics_register("nextdb_txn_2pc_commits_total",
-                                  "Transactions that wrote on several shards, committed by "
+                                  "Transactions that touched several shards, committed by "
                                   "two-phase commit.", METRIC_COUNTER, NULL, 0);
     txn__m_2pc_aborts = metrics_register("nextdb_txn_2pc_aborts_total",
-                                         "Two-phase commits aborted after a failed prepare.",
+                                         "Two-phase commits aborted after a failed phase one.",
                                          METRIC_COUNTER, NULL, 0);
 }
 
@@ -332,9 +332,9 @@ int txn_shard_commit_local(uint64_t txn_id, uint64_t commit_ts)
  * coordinator, listing the others, PREPARE elsewhere -- so the fsyncs overlap. When
  * all are durable the transaction is committed (recovery applies the same rule to the
  * WALs) at the highest proposal; phase two makes the writes visible and releases the
- * locks on every shard at once and waits for each shard's phase-two record, then
- * releases the phase-one records (fire and forget). A failed phase one aborts
- * everyone. */
+ * locks on every shard at once and queues each shard's phase-two record, and the
+ * reply goes out; a fiber left behind waits for those records, then releases the
+ * phase-one records. A failed phase one aborts everyone. */
 
 enum { REQ_ABORT, REQ_COMMIT, REQ_STAGE, REQ_DECIDED };
 typedef struct commit_req {
@@ -343,6 +343,7 @@ typedef struct commit_req {
     uint32_t coord;
     const uint32_t *parts;    /* REQ_STAGE on the coordinator: the other shards */
     uint32_t nparts;
+    shard_wait_t *handle;     /* REQ_DECIDED: the wait for its record (commit_tail) */
 } commit_req_t;
 
 /* A commit timestamp for this shard: at least ts and above every snapshot that already
@@ -385,9 +386,14 @@ static int commit_on_shard(void *arg)
             return STORE_ENOMEM;
         r->commit_ts = txn_commit_ts(r->commit_ts);    /* this shard's proposal */
         return shard_stage_wait(t, r->coord, r->parts, r->nparts, r->commit_ts);
-    case REQ_DECIDED:
+    case REQ_DECIDED: {
         hlc_observe(r->commit_ts);    /* exactly the decided timestamp: never raised here */
-        return t ? shard_commit_decided_wait(t, r->commit_ts) : STORE_EINVAL;
+        if (!t)
+            return STORE_EINVAL;
+        int rc = 0;
+        r->handle = shard_commit_decided_start(t, r->commit_ts, &rc);
+        return rc;
+    }
     default:
         return t ? shard_commit_wait(t, txn_commit_ts(r->commit_ts)) : STORE_OK;
     }
@@ -409,16 +415,41 @@ static void on_shards(int k, const int *shards, commit_req_t *reqs, const commit
         rt_call_many(k, shards, commit_on_shard, args, rets);
 }
 
-/* Posted to each shard once every phase-two record is durable (arg is the txn id). */
-static void release_on_shard(void *arg)
+static int release_on_shard(void *arg)
 {
     store_decision_release(shard_store(), (uint64_t)(uintptr_t)arg);
+    return 0;
 }
 
-static int commit_on_shard_release(void *arg)
+static int finish_on_shard(void *arg)
 {
-    release_on_shard(arg);
-    return 0;
+    return shard_commit_decided_finish(arg);
+}
+
+/* The rest of a one-round commit after the reply: waits for every shard's phase-two
+ * record, then lets every shard forget its phase-one record. (A shard that could not
+ * log its record is read-only now; the records stay for recovery.) */
+typedef struct commit_tail {
+    uint64_t txn_id;
+    int k;
+    int shards[LIMIT_SHARDS_MAX];
+    void *handles[LIMIT_SHARDS_MAX];
+} commit_tail_t;
+
+static void commit_tail(void *arg)
+{
+    commit_tail_t *c = arg;
+    int rets[LIMIT_SHARDS_MAX];
+    void *ids[LIMIT_SHARDS_MAX];
+    rt_call_many(c->k, c->shards, finish_on_shard, c->handles, rets);
+    bool ok = true;
+    for (int i = 0; i < c->k; i++) {
+        ok &= rets[i] == STORE_OK;
+        ids[i] = (void *)(uintptr_t)c->txn_id;
+    }
+    if (ok)
+        rt_call_many(c->k, c->shards, release_on_shard, ids, rets);
+    rt_free(c);
 }
 
 static int commit_2pc(int k, const int *shards, uint64_t txn_id, int *failed_rc)
@@ -462,23 +493,40 @@ static int commit_2pc(int k, const int *shards, uint64_t txn_id, int *failed_rc)
         *failed_rc = rc;
         return -1;
     }
-    /* Committed. Phase two: visible and unlocked everywhere, then durable everywhere. */
+    /* Committed. Phase two: visible and unlocked everywhere; the client need not wait
+     * for those records (the outcome is durable already), so a fiber of this shard
+     * waits for them and then releases the phase-one records. */
+    commit_tail_t *tail = rt_calloc(1, sizeof *tail);
     on_shards(k, shards, reqs, &proto, REQ_DECIDED, rets);
     int rc2 = 0;
     for (int i = 0; i < k; i++)
         if (rets[i] != STORE_OK && !rc2)
             rc2 = rets[i];
+    if (tail) {
+        tail->txn_id = txn_id;
+        tail->k = k;
+        for (int i = 0; i < k; i++) {
+            tail->shards[i] = shards[i];
+            tail->handles[i] = reqs[i].handle;
+        }
+        if (rc2 || rt_spawn(commit_tail, tail) != 0)
+            commit_tail(tail);    /* (waits here; a failed shard keeps the records pinned) */
+    } else {
+        /* No memory for the tail: the same, here, before the reply. */
+        bool ok = rc2 == 0;
+        for (int i = 0; i < k; i++)
+            ok &= rt_call(shards[i], finish_on_shard, reqs[i].handle) == STORE_OK;
+        for (int i = 0; i < k && ok; i++)
+            rt_call(shards[i], release_on_shard, (void *)(uintptr_t)txn_id);
+    }
     rt_free(reqs);
     metrics_add(txn__m_2pc, 1);
     if (rc2) {
-        /* A shard could not log its phase-two record: it is read-only now, and every
-         * phase-one record stays pinned for recovery to finish the commit. */
+        /* A shard could not queue its phase-two record: it is read-only now, and the
+         * phase-one records stay for recovery to finish the commit. */
         *failed_rc = rc2;
         return -1;
     }
-    for (int i = 0; i < k; i++)
-        if (rt_post(shards[i], release_on_shard, (void *)(uintptr_t)txn_id) != 0)
-            rt_call(shards[i], commit_on_shard_release, (void *)(uintptr_t)txn_id);
     return 0;
 }
 

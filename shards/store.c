@@ -1287,8 +1287,12 @@ int store_table_clear(store_t *st, uint32_t table_id, uint64_t ts,
 /* Completes (ok) or fails one pending record. */
 static void store__finish(store_t *st, store_pending_t *p, bool ok)
 {
-    if (ok)
+    if (ok) {
         st->applied_lsn = p->lsn;
+        if (p->type != WAL_REC_PREPARE && p->type != WAL_REC_STAGED &&
+            p->type != WAL_REC_ABORT_PREPARED)
+            st->committed_lsn = p->lsn;
+    }
     if (p->early) {
         /* Applied when queued; the transaction is committed by the one-round rule
          * whatever happens to this record (a failure leaves it for recovery). */

@@ -250,6 +250,8 @@ struct store {
     uint32_t votes_count, votes_cap;
     store_stats_t stats;
     uint64_t applied_lsn;       /* last record applied (durable) */
+    uint64_t committed_lsn;     /* last durable record that committed versions (a flush
+                                 * is due only past it: not for prepare records alone) */
 
     /* Sorted tables (flush.c). */
     char *sst_dir;

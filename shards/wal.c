@@ -535,6 +535,7 @@ int wal_recover(store_t *st)
     if (st->next_lsn <= st->flushed_lsn)
         st->next_lsn = st->flushed_lsn + 1;    /* the log was trimmed to nothing */
     st->applied_lsn = st->next_lsn - 1;
+    st->committed_lsn = st->applied_lsn;
     return rc;
 io_fail:
     log_error("wal: cannot open %s: %s", st->wal_dir, strerror(errno));

@@ -923,6 +923,12 @@ static bool chk_wal_payload_ok(const uint8_t *rec)
     uint32_t hdr = type == WAL_REC_COMMIT ? 20 : 24;    /* two-phase records carry aux */
     if (plen < hdr)
         return false;
+    if (type == WAL_REC_STAGED) {    /* aux = how many participant shard ids follow it */
+        uint32_t nparts = chk_get32(p + 20);
+        if (nparts > LIMIT_SHARDS_MAX || plen < hdr + 4 * nparts)
+            return false;
+        hdr += 4 * nparts;
+    }
     uint32_t count = chk_get32(p + 16);
     p += hdr;
     for (uint32_t i = 0; i < count; i++) {

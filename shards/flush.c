@@ -583,8 +583,8 @@ static void flush__step_drop(store_t *st, flush_t *fl)
 static bool flush__due(store_t *st)
 {
     if (st->readonly || st->mt_budget == SIZE_MAX || st->mt.bytes <= st->mt_budget ||
-        st->applied_lsn <= st->flushed_lsn)
-        return false;
+        st->committed_lsn <= st->flushed_lsn)
+        return false;    /* (prepared intents alone do not make a flush worth it) */
     if (st->sst_count >= LIMIT_SST_FILES) {
         if (!st->sst_limit_logged)
             log_error("store: %s holds %u sorted tables (LIMIT_SST_FILES): flushing stops "

@@ -45,9 +45,10 @@ typedef struct shard_local {
 
 static __thread shard_local_t *shard__self;
 /* Start-up resolution of in-doubt two-phase commits: every shard publishes its store
- * once recovered, reads the decisions of its in-doubt transactions' coordinators
- * (recovered decisions are never changed after store_open, so reading them from
- * another thread is safe), logs the outcome, then counts itself resolved. WAL trimming
+ * once recovered, waits for every other shard's, applies store_outcome to each of its
+ * in-doubt transactions (recovered decisions and votes are never changed after
+ * store_open, so reading them from another thread is safe), logs the outcome, then
+ * counts itself resolved. WAL trimming
  * stays held until every shard has resolved. */
 static store_t *_Atomic shard__stores[LIMIT_SHARDS_MAX];
 static atomic_int shard__resolved, shard__open_failed;
@@ -332,6 +333,41 @@ int shard_prepare_wait(store_txn_t *t, uint32_t coord_shard, uint64_t commit_ts)
     return shard__wait(&w);
 }
 
+int shard_stage_wait(store_txn_t *t, uint32_t coord_shard, const uint32_t *parts, uint32_t nparts,
+                     uint64_t commit_ts)
+{
+    shard_wait_t w = {.fiber = rt_self()};
+    ASSERT(shard__self && w.fiber);
+    store_txn_stage(shard__self->st, t, coord_shard, parts, nparts, commit_ts, shard__wait_done, &w);
+    return shard__wait(&w);
+}
+
+shard_wait_t *shard_commit_decided_start(store_txn_t *t, uint64_t commit_ts, int *rc)
+{
+    ASSERT(shard__self);
+    shard_wait_t *w = rt_calloc(1, sizeof *w);
+    if (!w) {    /* no memory for the handle: wait here instead */
+        shard_wait_t inl = {.fiber = rt_self()};
+        store_txn_commit_decided(shard__self->st, t, commit_ts, shard__wait_done, &inl);
+        *rc = shard__wait(&inl);
+        return NULL;
+    }
+    *rc = 0;
+    store_txn_commit_decided(shard__self->st, t, commit_ts, shard__wait_done, w);
+    return w;
+}
+
+int shard_commit_decided_finish(shard_wait_t *w)
+{
+    if (!w)
+        return 0;
+    w->fiber = rt_self();
+    ASSERT(w->fiber);
+    int rc = shard__wait(w);
+    rt_free(w);
+    return rc;
+}
+
 int shard_commit_2pc_wait(store_txn_t *t, uint64_t commit_ts)
 {
     shard_wait_t w = {.fiber = rt_self()};
@@ -361,6 +397,14 @@ static int shard__resolve_indoubt(shard_local_t *sl)
         goto done;
     }
     store_indoubt(sl->st, ids, coords, n);
+    /* The one-round rule reads every shard's recovered records: wait for all to open. */
+    store_t *all[LIMIT_SHARDS_MAX];
+    for (int s = 0; s < rt_shards_count(); s++)
+        while (!(all[s] = atomic_load(&shard__stores[s]))) {
+            if (atomic_load(&shard__open_failed))
+                goto done;
+            rt_sleep_ms(1);
+        }
     int committed = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         if (coords[i] >= (uint32_t)rt_shards_count()) {
@@ -370,17 +414,11 @@ static int shard__resolve_indoubt(shard_local_t *sl)
             rc = STORE_ECORRUPT;
             break;
         }
-        store_t *cs;
-        while (!(cs = atomic_load(&shard__stores[coords[i]]))) {
-            if (atomic_load(&shard__open_failed))
-                goto done;
-            rt_sleep_ms(1);
-        }
         uint64_t ts;
         store_txn_t *t = store_txn_find(sl->st, ids[i]);
         if (!t)
             continue;
-        if (store_decided(cs, ids[i], &ts)) {
+        if (store_outcome(all, rt_shards_count(), coords[i], ids[i], &ts)) {
             committed++;
             rc = shard_commit_prepared_wait(t, ts);
         } else {
@@ -523,6 +561,7 @@ void shard_turn_end(void)
     if (sl->hold_trim && atomic_load(&shard__resolved) >= rt_shards_count()) {
         sl->hold_trim = false;
         store_hold_trim(sl->st, false);
+        store_decisions_drop(sl->st);    /* every shard has resolved: nobody reads them now */
     }
     store_sync(sl->st);
     /* Stats go to /metrics at most every LIMIT_SHARD_REPORT_US, not every loop turn

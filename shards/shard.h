@@ -12,9 +12,9 @@
 #include "shards/store.h"
 
 /* Opens DATA/shard-NNN/ for the current shard and recovers it; raises the shard's HLC
- * past every recovered commit timestamp; resolves its in-doubt two-phase commits (commit
- * when the coordinator shard logged the decision, else abort), which may wait for the
- * coordinator shard to open. 0 or negative store_rc (logged). */
+ * past every recovered commit timestamp; resolves its in-doubt two-phase commits
+ * (store_outcome over every shard's recovered WAL), which waits for every shard to
+ * open. 0 or negative store_rc (logged). */
 int shard_open_local(const char *data_dir);
 /* Flush threshold of every shard's memtable (store_opts_t.memtable_budget_bytes; 0 =
  * default). Main thread, before rt_start. */
@@ -38,6 +38,16 @@ int shard_commit_wait(store_txn_t *t, uint64_t commit_ts);
 /* (fiber) Two-phase commit steps (shards/store.h), each waiting until durable. */
 int shard_prepare_wait(store_txn_t *t, uint32_t coord_shard, uint64_t commit_ts);
 int shard_commit_2pc_wait(store_txn_t *t, uint64_t commit_ts);
+/* One-round commit (shards/store.h). shard_stage_wait: phase one, waits until the
+ * record is durable. shard_commit_decided_start: phase two (the writes are visible and
+ * the locks released when it returns); returns a handle that shard_commit_decided_finish
+ * (later, from any fiber on this shard) waits on until the record is durable, and
+ * frees; NULL when it had to wait already (*rc then has the result; else 0). */
+typedef struct shard_wait shard_wait_t;
+int shard_stage_wait(store_txn_t *t, uint32_t coord_shard, const uint32_t *parts, uint32_t nparts,
+                     uint64_t commit_ts);
+shard_wait_t *shard_commit_decided_start(store_txn_t *t, uint64_t commit_ts, int *rc);
+int shard_commit_decided_finish(shard_wait_t *w);
 int shard_commit_prepared_wait(store_txn_t *t, uint64_t commit_ts);
 /* (fiber) store_table_clear and wait until durable. */
 int shard_table_clear_wait(uint32_t table_id, uint64_t ts);

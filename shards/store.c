@@ -159,7 +159,7 @@ void store_close(store_t *st)
     rt_free(st->q_ents);
     rt_free(st->f_ents);
     rt_free(st->pins);
-    rt_free(st->decisions);
+    store_decisions_drop(st);
     rt_free(st->dir);
     rt_free(st->wal_dir);
     rt_free(st);
@@ -274,6 +274,10 @@ static void store__txn_end(store_t *st, store_txn_t *t)
         pp = &(*pp)->hnext;
     *pp = t->hnext;
     st->txns_count--;
+    if (t->pin_reserved) {
+        st->pins_reserved--;
+        t->pin_reserved = false;
+    }
     store__txn_free(st, t);
     if (st->txn_end_hook)
         st->txn_end_hook(st->hook_arg, id);
@@ -1075,6 +1079,68 @@ int store_txn_prepare(store_t *st, store_txn_t *t, uint32_t coord_shard, uint64_
     return store__queue_txn(st, t, WAL_REC_PREPARE, TXN_PREPARING, false, done, arg);
 }
 
+/* Makes room for the pin a one-round commit takes in phase two (store_txn_commit_decided),
+ * so that step cannot fail for want of memory. */
+static int store__reserve_pin(store_t *st, store_txn_t *t)
+{
+    if (st->pins_count + st->pins_reserved >= st->pins_cap) {
+        uint32_t cap = st->pins_cap ? st->pins_cap * 2 : 16;
+        struct store_pin *np = rt_realloc(st->pins, cap * sizeof *np);
+        if (!np)
+            return STORE_ENOMEM;
+        st->pins = np;
+        st->pins_cap = cap;
+    }
+    st->pins_reserved++;
+    t->pin_reserved = true;
+    return 0;
+}
+
+int store_txn_stage(store_t *st, store_txn_t *t, uint32_t coord_shard, const uint32_t *parts,
+                    uint32_t nparts, uint64_t commit_ts, void (*done)(void *arg, int rc), void *arg)
+{
+    ASSERT(t->state == TXN_ACTIVE);
+    t->commit_ts = commit_ts;
+    int rc = st->readonly ? STORE_EREADONLY : store__reserve_pin(st, t);
+    if (rc) {
+        store_txn_abort(st, t);
+        done(arg, rc);
+        return 0;
+    }
+    t->coord = coord_shard;
+    t->parts = parts;
+    t->nparts = parts ? nparts : 0;
+    return store__queue_txn(st, t, parts ? WAL_REC_STAGED : WAL_REC_PREPARE, TXN_PREPARING, false,
+                            done, arg);
+}
+
+int store_txn_commit_decided(store_t *st, store_txn_t *t, uint64_t commit_ts,
+                             void (*done)(void *arg, int rc), void *arg)
+{
+    ASSERT(t->state == TXN_PREPARED);
+    t->commit_ts = commit_ts;
+    if (!t->pin_reserved)    /* recovered in doubt: the start-up resolution */
+        return store_txn_commit_prepared(st, t, commit_ts, done, arg);
+    /* The phase-one record stays until store_decision_release (every shard's phase-two
+     * record is durable), so recovery can apply the one-round rule until then. */
+    t->pin_reserved = false;
+    st->pins_reserved--;
+    st->pins[st->pins_count++] = (struct store_pin){t->txn_id, t->prepare_lsn};
+    if (st->readonly)
+        return store_txn_commit_prepared(st, t, commit_ts, done, arg);    /* fails: in doubt */
+    int type = (uint32_t)st->shard_id == t->coord ? WAL_REC_COMMIT_2PC : WAL_REC_COMMIT_PREPARED;
+    store_pending_t p = {.type = type, .txn = t, .ts = commit_ts, .early = true, .done = done,
+                         .arg = arg};
+    if (store__enqueue(st, &p) != 0)    /* no memory for the record now: the ordinary way */
+        return store_txn_commit_prepared(st, t, commit_ts, done, arg);
+    st->q_ents[st->q_count - 1].txn = NULL;    /* encoded; t ends below */
+    /* Visible and unlocked now: the outcome is decided. The versions carry this
+     * record's LSN, so no flush takes them before it is durable. */
+    store__txn_apply(st, t, st->next_lsn - 1);
+    store__txn_end(st, t);
+    return 0;
+}
+
 int store_txn_commit_2pc(store_t *st, store_txn_t *t, uint64_t commit_ts,
                          void (*done)(void *arg, int rc), void *arg)
 {
@@ -1164,6 +1230,68 @@ int store__note_decision(store_t *st, uint64_t txn_id, uint64_t ts)
     return 0;
 }
 
+int store__note_vote(store_t *st, uint32_t kind, uint64_t txn_id, uint64_t ts,
+                     const uint8_t *parts, uint32_t nparts)
+{
+    if (st->votes_count == st->votes_cap) {
+        uint32_t cap = st->votes_cap ? st->votes_cap * 2 : 64;
+        struct store_vote *v = rt_realloc(st->votes, cap * sizeof *v);
+        if (!v)
+            return STORE_ENOMEM;
+        st->votes = v;
+        st->votes_cap = cap;
+    }
+    struct store_vote v = {txn_id, ts, kind, nparts, NULL};
+    if (nparts) {
+        v.parts = rt_calloc(nparts, sizeof *v.parts);
+        if (!v.parts)
+            return STORE_ENOMEM;
+        memcpy(v.parts, parts, (size_t)nparts * 4);    /* little-endian, as the WAL */
+    }
+    st->votes[st->votes_count++] = v;
+    return 0;
+}
+
+/* This store's recovered record of kind for txn_id, or NULL. */
+static const struct store_vote *store__vote(const store_t *st, uint32_t kind, uint64_t txn_id)
+{
+    for (uint32_t i = 0; i < st->votes_count; i++)
+        if (st->votes[i].txn_id == txn_id && st->votes[i].kind == kind)
+            return &st->votes[i];
+    return NULL;
+}
+
+bool store_outcome(store_t *const *stores, int nstores, uint32_t coord, uint64_t txn_id,
+                   uint64_t *commit_ts)
+{
+    if (coord >= (uint32_t)nstores)
+        return false;
+    if (store_decided(stores[coord], txn_id, commit_ts))
+        return true;    /* the coordinator logged the decision (or its phase-two record) */
+    const struct store_vote *v;
+    for (int s = 0; s < nstores; s++) {
+        if ((v = store__vote(stores[s], WAL_REC_COMMIT_PREPARED, txn_id))) {
+            *commit_ts = v->ts;    /* written only once the outcome was commit */
+            return true;
+        }
+        if (store__vote(stores[s], WAL_REC_ABORT_PREPARED, txn_id))
+            return false;          /* written only once the outcome was abort */
+    }
+    const struct store_vote *sv = store__vote(stores[coord], WAL_REC_STAGED, txn_id);
+    if (!sv)
+        return false;              /* two-round commit without its decision, or never staged */
+    uint64_t ts = sv->ts;
+    for (uint32_t i = 0; i < sv->nparts; i++) {
+        uint32_t ps = sv->parts[i];
+        if (ps >= (uint32_t)nstores || !(v = store__vote(stores[ps], WAL_REC_PREPARE, txn_id)))
+            return false;          /* a participant's prepare never became durable */
+        if (v->ts > ts)
+            ts = v->ts;
+    }
+    *commit_ts = ts;
+    return true;
+}
+
 bool store_decided(const store_t *st, uint64_t txn_id, uint64_t *commit_ts)
 {
     for (uint32_t i = 0; i < st->decisions_count; i++)
@@ -1179,6 +1307,11 @@ void store_decisions_drop(store_t *st)
     rt_free(st->decisions);
     st->decisions = NULL;
     st->decisions_count = st->decisions_cap = 0;
+    for (uint32_t i = 0; i < st->votes_count; i++)
+        rt_free(st->votes[i].parts);
+    rt_free(st->votes);
+    st->votes = NULL;
+    st->votes_count = st->votes_cap = 0;
 }
 
 int store_indoubt(const store_t *st, uint64_t *txn_ids, uint32_t *coords, int cap)
@@ -1219,9 +1352,16 @@ int store_table_clear(store_t *st, uint32_t table_id, uint64_t ts,
 /* Completes (ok) or fails one pending record. */
 static void store__finish(store_t *st, store_pending_t *p, bool ok)
 {
-    if (ok)
+    if (ok) {
         st->applied_lsn = p->lsn;
-    if (p->type == WAL_REC_PREPARE) {
+        if (p->type != WAL_REC_PREPARE && p->type != WAL_REC_STAGED &&
+            p->type != WAL_REC_ABORT_PREPARED)
+            st->committed_lsn = p->lsn;
+    }
+    if (p->early) {
+        /* Applied when queued; the transaction is committed by the one-round rule
+         * whatever happens to this record (a failure leaves it for recovery). */
+    } else if (p->type == WAL_REC_PREPARE || p->type == WAL_REC_STAGED) {
         store_txn_t *t = p->txn;
         if (ok) {
             t->state = TXN_PREPARED;

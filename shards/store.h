@@ -195,18 +195,29 @@ void store_txn_abort(store_t *st, store_txn_t *t);
 void store_txn_set_level(store_txn_t *t, uint32_t level);
 int store_txn_rollback_to(store_t *st, store_txn_t *t, uint32_t level);
 
-/* ---- two-phase commit (a transaction that wrote on several shards) ----
- * The coordinator is the lowest shard with writes. Phase one: store_txn_prepare on
- * every other writer: a PREPARE record with t's writes and commit_ts; once durable, t
- * is prepared (done(0)): its intents stay locks, invisible to readers, and its record
- * stays in the WAL until t is resolved. Then the decision: store_txn_commit_2pc on the
- * coordinator, a commit whose record (COMMIT_2PC) recovery remembers; once durable
- * the transaction is committed everywhere, and the coordinator keeps that record in
- * its WAL until store_decision_release (after every participant logged its end).
- * Phase two: store_txn_commit_prepared on each participant with the decided timestamp
- * (COMMIT_PREPARED; on a WAL
- * failure t stays prepared and the shard read-only, for recovery to finish), or
- * store_txn_abort. Failures of prepare / commit_2pc abort t and call done(rc). */
+/* ---- one-round two-phase commit (a transaction that touched several shards) ----
+ * The coordinator is the lowest touched shard. Phase one, on every touched shard at
+ * once: store_txn_stage with this shard's proposed commit_ts (at least its
+ * store_commit_floor) -- on the coordinator with the list of the other shards (a
+ * STAGED record), elsewhere with parts NULL (a PREPARE record naming the coordinator),
+ * written even when the shard has no writes. Once durable t is prepared (done(0)):
+ * its intents stay locks, invisible to readers. The transaction is committed exactly
+ * when the STAGED record and every listed shard's PREPARE are durable, at the highest
+ * proposed timestamp (store_outcome applies that rule to the recovered WALs of every
+ * shard). Phase two, once all succeeded: store_txn_commit_decided on every shard with
+ * that timestamp: the versions become visible and the locks are released at once; a
+ * COMMIT_2PC (coordinator) or COMMIT_PREPARED record with the writes at the decided
+ * timestamp is queued and done() runs when it is durable. Every shard keeps its
+ * phase-one record in the WAL until store_decision_release, called once every
+ * shard's phase-two record is durable. A failure in phase one: store_txn_abort on
+ * every shard that prepared (an ABORT_PREPARED record). Failures of stage abort t and
+ * call done(rc). store_txn_prepare, store_txn_commit_2pc and store_txn_commit_prepared
+ * are the steps of the older two-round protocol, whose records recovery still
+ * resolves (and the start-up resolution uses commit_prepared). */
+int store_txn_stage(store_t *st, store_txn_t *t, uint32_t coord_shard, const uint32_t *parts,
+                    uint32_t nparts, uint64_t commit_ts, void (*done)(void *arg, int rc), void *arg);
+int store_txn_commit_decided(store_t *st, store_txn_t *t, uint64_t commit_ts,
+                             void (*done)(void *arg, int rc), void *arg);
 int store_txn_prepare(store_t *st, store_txn_t *t, uint32_t coord_shard, uint64_t commit_ts,
                       void (*done)(void *arg, int rc), void *arg);
 int store_txn_commit_2pc(store_t *st, store_txn_t *t, uint64_t commit_ts,
@@ -216,14 +227,22 @@ int store_txn_commit_prepared(store_t *st, store_txn_t *t, uint64_t commit_ts,
 void store_decision_release(store_t *st, uint64_t txn_id);
 bool store_txn_prepared(const store_txn_t *t);
 uint64_t store_txn_commit_ts(const store_txn_t *t);
-/* Recovery leaves every transaction whose PREPARE has no COMMIT_PREPARED or
- * ABORT_PREPARED after it prepared (in doubt). The opener resolves each before
- * serving: commit (store_txn_commit_prepared) when its coordinator's store_decided
- * finds the decision, else store_txn_abort. store_indoubt lists up to cap of them
- * (returns how many there are); store_decisions_drop frees the recovered decisions. */
+/* Recovery leaves every transaction whose PREPARE or STAGED has no later record ending
+ * it prepared (in doubt). The opener resolves each before serving: commit
+ * (store_txn_commit_prepared) when store_outcome says so, else store_txn_abort.
+ * store_indoubt lists up to cap of them (returns how many there are);
+ * store_decisions_drop frees the recovered decisions and votes. */
 int store_indoubt(const store_t *st, uint64_t *txn_ids, uint32_t *coords, int cap);
 bool store_decided(const store_t *st, uint64_t txn_id, uint64_t *commit_ts);
 void store_decisions_drop(store_t *st);
+/* The outcome of txn_id from the recovered WALs of all nstores stores (stores[i] is
+ * shard i; coord its coordinator): committed (true, *commit_ts set) when the
+ * coordinator logged the decision or its phase-two record, or some shard logged
+ * COMMIT_PREPARED, or -- none logged ABORT_PREPARED -- the coordinator's STAGED and
+ * the PREPARE of every shard it lists are there (commit_ts: their highest proposal).
+ * Read-only on the stores' recovered state, so any shard may call it. */
+bool store_outcome(store_t *const *stores, int nstores, uint32_t coord, uint64_t txn_id,
+                   uint64_t *commit_ts);
 /* Snapshot consistency across shards (see sql/README.md, "transactions"): a
  * statement reading at snapshot S first waits while store_pending_at(S) names a
  * transaction whose commit is queued, prepared or being decided with a timestamp <= S

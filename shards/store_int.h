@@ -96,16 +96,17 @@ void memtable_reap(memtable_t *mt);
 #define WAL_MAGIC "NXDBWAL\0"
 #define WAL_SEG_HDR_BYTES 32
 #define WAL_REC_HDR_BYTES 24
-/* COMMIT: a one-shard commit. Two-phase commit of a transaction that wrote on several
- * shards: PREPARE on every participant but the coordinator (the lowest participant),
- * whose COMMIT_2PC is the commit decision, then COMMIT_PREPARED (or ABORT_PREPARED) on
- * the participants. PREPARE, COMMIT_2PC and COMMIT_PREPARED carry txn id, timestamp,
- * count, aux (PREPARE: the coordinator's shard id) and the write set; ABORT_PREPARED
- * the txn id only. See shards/README.md. */
+/* COMMIT: a one-shard commit. One-round two-phase commit of a transaction that
+ * touched several shards: STAGED on the coordinator (the lowest participant) and
+ * PREPARE on the others at once; committed iff all are durable. Then COMMIT_2PC on
+ * the coordinator and COMMIT_PREPARED on the others (or ABORT_PREPARED). PREPARE,
+ * STAGED, COMMIT_2PC and COMMIT_PREPARED carry txn id, timestamp, count, aux (PREPARE:
+ * the coordinator's shard id; STAGED: the number of other shards, whose ids follow as
+ * u32) and the write set; ABORT_PREPARED the txn id only. See shards/README.md. */
 enum wal_rec_type { WAL_REC_COMMIT = 1, WAL_REC_CLEAR = 2, WAL_REC_PREPARE = 3,
                     WAL_REC_COMMIT_2PC = 4, WAL_REC_COMMIT_PREPARED = 5,
-                    WAL_REC_ABORT_PREPARED = 6 };
-#define WAL_REC_TYPE_MAX 6
+                    WAL_REC_ABORT_PREPARED = 6, WAL_REC_STAGED = 7 };
+#define WAL_REC_TYPE_MAX 7
 enum wal_op { WAL_OP_PUT = 1, WAL_OP_DELETE = 2 };
 
 /* ---- transactions and the commit queue ---- */
@@ -129,6 +130,9 @@ struct store_txn {
     int state;
     uint32_t coord;             /* prepared: the coordinator's shard id */
     uint64_t prepare_lsn;       /* prepared: LSN of its PREPARE record (kept in the WAL) */
+    const uint32_t *parts;      /* STAGED: the participants' shard ids (caller's array) */
+    uint32_t nparts;
+    bool pin_reserved;          /* a pins slot is reserved for its one-round commit */
     struct store_txn *hnext;    /* txn hash chain */
     mt_node_t **writes;         /* nodes holding this txn's intents */
     mt_ver_t *superseded;       /* own intents replaced by later writes; freed at txn end
@@ -146,6 +150,7 @@ typedef struct store_pending {
     uint64_t lsn;
     uint32_t table_id;          /* CLEAR */
     uint64_t ts;
+    bool early;                 /* COMMIT_2PC / COMMIT_PREPARED applied before durable */
     void (*done)(void *arg, int rc);
     void *arg;
 } store_pending_t;
@@ -242,17 +247,25 @@ struct store {
     bool readonly;
 
     uint64_t max_commit_ts;
-    /* Two-phase commit. pins: COMMIT_2PC decisions whose participants have not all
-     * resolved yet; their WAL segments are kept (wal_trim). decisions: every
-     * COMMIT_2PC seen by recovery, for the start-up resolution (store_decided). */
+    /* Two-phase commit. pins: records kept in the WAL (wal_trim) until
+     * store_decision_release -- a one-round commit's phase-one record, or a two-round
+     * COMMIT_2PC decision. decisions: every COMMIT_2PC seen by recovery, for the
+     * start-up resolution (store_decided, store_outcome). */
     struct store_pin { uint64_t txn_id, lsn; } *pins;
     uint32_t pins_count, pins_cap, pins_reserved;
     bool trim_hold;             /* store_hold_trim: no WAL segment is removed */
     uint64_t read_max;          /* highest snapshot noted by store_note_read */
     struct store_pin *decisions;    /* txn_id, commit ts */
     uint32_t decisions_count, decisions_cap;
+    /* One-round commit evidence seen by recovery (never changed after store_open, so
+     * other shards read it during the start-up resolution): one entry per PREPARE,
+     * STAGED, COMMIT_PREPARED and ABORT_PREPARED record in the WAL. */
+    struct store_vote { uint64_t txn_id, ts; uint32_t kind, nparts; uint32_t *parts; } *votes;
+    uint32_t votes_count, votes_cap;
     store_stats_t stats;
     uint64_t applied_lsn;       /* last record applied (durable) */
+    uint64_t committed_lsn;     /* last durable record that committed versions (a flush
+                                 * is due only past it: not for prepare records alone) */
 
     /* Sorted tables (flush.c). */
     char *sst_dir;
@@ -323,6 +336,9 @@ store_txn_t *store__txn_recovered(store_t *st, uint64_t txn_id);
 int store__txn_add_write(store_txn_t *t, mt_node_t *n);
 void store__txn_forget(store_t *st, store_txn_t *t);   /* drops intents, ends t */
 int store__note_decision(store_t *st, uint64_t txn_id, uint64_t ts);
+/* Recovery: notes a two-phase-commit record (kind = its WAL type; parts copied). */
+int store__note_vote(store_t *st, uint32_t kind, uint64_t txn_id, uint64_t ts,
+                     const uint8_t *parts, uint32_t nparts);
 /* Lowest LSN the WAL must keep for two-phase commit (UINT64_MAX = none). */
 uint64_t store__pinned_lsn(const store_t *st);
 

@@ -95,20 +95,27 @@ uint32_t wal_encode_commit(store_buf_t *b, uint64_t lsn, const store_txn_t *t)
 uint32_t wal_encode_txn(store_buf_t *b, uint64_t lsn, const store_txn_t *t, uint32_t type)
 {
     size_t len0 = b->len;
-    uint32_t n = wal_encode_commit(b, lsn, t);
-    if (!n || !store__buf_reserve(b, 4))
+    uint32_t nparts = type == WAL_REC_STAGED ? t->nparts : 0;
+    size_t extra = 4 + (size_t)nparts * 4;
+    if (nparts > LIMIT_SHARDS_MAX)
         return 0;
-    if (n + 4 > LIMIT_WAL_RECORD_BYTES) {
+    uint32_t n = wal_encode_commit(b, lsn, t);
+    if (!n || !store__buf_reserve(b, extra))
+        return 0;
+    if (n + extra > LIMIT_WAL_RECORD_BYTES) {
         b->len = len0;
         return 0;
     }
-    /* Same payload as COMMIT with aux (4 bytes) between the count and the writes. */
+    /* Same payload as COMMIT with aux (4 bytes) between the count and the writes, and
+     * for STAGED the participants' shard ids after aux. */
     uint8_t *rec = b->ptr + len0, *w = rec + WAL_REC_HDR_BYTES + 20;
-    memmove(w + 4, w, n - WAL_REC_HDR_BYTES - 20);
-    wal_put32(w, type == WAL_REC_PREPARE ? t->coord : 0);
-    wal_seal(rec, type, lsn, n + 4 - WAL_REC_HDR_BYTES);
-    b->len = len0 + n + 4;
-    return n + 4;
+    memmove(w + extra, w, n - WAL_REC_HDR_BYTES - 20);
+    wal_put32(w, type == WAL_REC_PREPARE ? t->coord : nparts);
+    for (uint32_t i = 0; i < nparts; i++)
+        wal_put32(w + 4 + 4 * (size_t)i, t->parts[i]);
+    wal_seal(rec, type, lsn, (uint32_t)(n + extra - WAL_REC_HDR_BYTES));
+    b->len = len0 + n + extra;
+    return (uint32_t)(n + extra);
 }
 
 uint32_t wal_encode_abort_prepared(store_buf_t *b, uint64_t lsn, uint64_t txn_id)
@@ -301,31 +308,48 @@ static int wal_apply(store_t *st, const uint8_t *rec, bool apply)
         store__note_ts(st, wal_get64(p + 4));
         return flush_note_clear(st, wal_get32(p));
     case WAL_REC_PREPARE:
+    case WAL_REC_STAGED: {
         if (plen < 24 || store_txn_find(st, wal_get64(p)) || wal_get64(p) == 0)
+            return STORE_ECORRUPT;
+        uint32_t nparts = type == WAL_REC_STAGED ? wal_get32(p + 20) : 0;
+        if (nparts > LIMIT_SHARDS_MAX || plen < 24 + 4 * nparts)
             return STORE_ECORRUPT;
         t = store__txn_recovered(st, wal_get64(p));
         if (!t)
             return STORE_ENOMEM;
         t->commit_ts = wal_get64(p + 8);
-        t->coord = wal_get32(p + 20);
+        t->coord = type == WAL_REC_STAGED ? (uint32_t)st->shard_id : wal_get32(p + 20);
         t->state = TXN_PREPARED;
         t->prepare_lsn = st->next_lsn;
-        rc = wal_apply_writes(st, p, plen, 24, t, false);
+        rc = store__note_vote(st, type, t->txn_id, t->commit_ts, p + 24, nparts);
+        if (rc == 0)
+            rc = wal_apply_writes(st, p, plen, 24 + 4 * nparts, t, false);
         if (rc == 0)
             store__note_ts(st, t->commit_ts);
         return rc;
+    }
     case WAL_REC_COMMIT_2PC:
         if (plen < 24)
             return STORE_ECORRUPT;
+        /* After a STAGED record of the same transaction (one-round commit) it ends
+         * that prepared state: the writes are in this record again. */
+        t = store_txn_find(st, wal_get64(p));
+        if (t)
+            store__txn_forget(st, t);
         rc = store__note_decision(st, wal_get64(p), wal_get64(p + 8));
         return rc ? rc : wal_apply_writes(st, p, plen, 24, NULL, apply);
     case WAL_REC_COMMIT_PREPARED:
     case WAL_REC_ABORT_PREPARED:
-        if (plen < 8 || (type == WAL_REC_ABORT_PREPARED && plen != 8))
+        if (plen < 8 || (type == WAL_REC_ABORT_PREPARED && plen != 8) ||
+            (type == WAL_REC_COMMIT_PREPARED && plen < 24))
             return STORE_ECORRUPT;
         t = store_txn_find(st, wal_get64(p));
         if (t)
             store__txn_forget(st, t);
+        rc = store__note_vote(st, type, wal_get64(p),
+                              type == WAL_REC_COMMIT_PREPARED ? wal_get64(p + 8) : 0, NULL, 0);
+        if (rc)
+            return rc;
         return type == WAL_REC_COMMIT_PREPARED ? wal_apply_writes(st, p, plen, 24, NULL, apply) : 0;
     default:
         return STORE_ECORRUPT;
@@ -511,6 +535,7 @@ int wal_recover(store_t *st)
     if (st->next_lsn <= st->flushed_lsn)
         st->next_lsn = st->flushed_lsn + 1;    /* the log was trimmed to nothing */
     st->applied_lsn = st->next_lsn - 1;
+    st->committed_lsn = st->applied_lsn;
     return rc;
 io_fail:
     log_error("wal: cannot open %s: %s", st->wal_dir, strerror(errno));

@@ -7,10 +7,11 @@
  * READ COMMITTED, per transaction for REPEATABLE READ) and one store_txn_t on each
  * shard it touched, found again by id. Commit stamps one HLC timestamp taken on the
  * coordinator; a transaction that wrote on one shard commits there with one WAL
- * record, one that wrote on several by two-phase commit (see "commit" below and
- * shards/store.h); the reply waits until every shard is durable.
+ * record, one that touched several by one-round two-phase commit (see "commit" below
+ * and shards/store.h); the reply waits until the outcome is durable.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -138,10 +139,10 @@ void txn_register_metrics(void)
                                            "total lock wait time).", METRIC_HISTOGRAM, wait_bounds,
                                            (int)(sizeof wait_bounds / sizeof wait_bounds[0]));
     txn__m_2pc = metrics_register("nextdb_txn_2pc_commits_total",
-                                  "Transactions that wrote on several shards, committed by "
+                                  "Transactions that touched several shards, committed by "
                                   "two-phase commit.", METRIC_COUNTER, NULL, 0);
     txn__m_2pc_aborts = metrics_register("nextdb_txn_2pc_aborts_total",
-                                         "Two-phase commits aborted after a failed prepare.",
+                                         "Two-phase commits aborted after a failed phase one.",
                                          METRIC_COUNTER, NULL, 0);
 }
 
@@ -360,19 +361,24 @@ int txn_shard_commit_local(uint64_t txn_id, uint64_t commit_ts)
 /* ---- commit ----
  *
  * One touched shard: one COMMIT record there (the fast path, as autocommit). Several:
- * the coordinator is the lowest touched shard. Phase one asks every other touched
- * shard to prepare in parallel (a shard without writes votes read-only and logs
- * nothing); when none wrote, the coordinator commits alone as on one shard. Else the
- * coordinator logs the decision (COMMIT_2PC, its own writes included), then phase two
- * commits the prepared participants in parallel and releases the read-only ones, and
- * the coordinator may forget the decision. A failed prepare aborts everyone. */
+ * the one-round two-phase commit of shards/store.h, the coordinator being the lowest
+ * touched shard. Phase one runs on every touched shard at once: each proposes a
+ * commit timestamp (above its readers) and logs it with its writes -- STAGED on the
+ * coordinator, listing the others, PREPARE elsewhere -- so the fsyncs overlap. When
+ * all are durable the transaction is committed (recovery applies the same rule to the
+ * WALs) at the highest proposal; phase two makes the writes visible and releases the
+ * locks on every shard at once and queues each shard's phase-two record, and the
+ * reply goes out; a fiber left behind waits for those records, then releases the
+ * phase-one records. A failed phase one aborts everyone. */
 
-enum { REQ_ABORT, REQ_COMMIT, REQ_PREPARE, REQ_COMMIT_PREPARED, REQ_DECIDE, REQ_RELEASE };
+enum { REQ_ABORT, REQ_COMMIT, REQ_STAGE, REQ_DECIDED };
 typedef struct commit_req {
     uint64_t txn_id, commit_ts;
     int op;
     uint32_t coord;
-    bool wrote;      /* REQ_PREPARE: set when the shard had writes (and prepared) */
+    const uint32_t *parts;    /* REQ_STAGE on the coordinator: the other shards */
+    uint32_t nparts;
+    shard_wait_t *handle;     /* REQ_DECIDED: the wait for its record (commit_tail) */
 } commit_req_t;
 
 /* A commit timestamp for this shard: at least ts and above every snapshot that already
@@ -426,22 +432,21 @@ static int commit_on_shard(void *arg)
         if (t)
             store_txn_abort(st, t);
         return 0;
-    case REQ_PREPARE:
-        r->wrote = t && store_txn_has_writes(t);
-        if (!r->wrote)
-            return STORE_OK;
+    case REQ_STAGE:
+        /* Every touched shard votes with a record, even without writes: the rule
+         * counts the listed shards' records. */
+        if (!t && !(t = store_txn_begin(st, r->txn_id)))
+            return STORE_ENOMEM;
         r->commit_ts = txn_commit_ts(r->commit_ts);    /* this shard's proposal */
-        return shard_prepare_wait(t, r->coord, r->commit_ts);
-    case REQ_DECIDE:
-        r->commit_ts = txn_commit_ts(r->commit_ts);    /* the decided timestamp */
-        return t ? shard_commit_2pc_wait(t, r->commit_ts) : STORE_EINVAL;
-    case REQ_COMMIT_PREPARED:
-        if (t && store_txn_prepared(t))
-            return shard_commit_prepared_wait(t, r->commit_ts);
-        return t ? shard_commit_wait(t, txn_commit_ts(r->commit_ts)) : STORE_OK;
-    case REQ_RELEASE:
-        store_decision_release(st, r->txn_id);
-        return 0;
+        return shard_stage_wait(t, r->coord, r->parts, r->nparts, r->commit_ts);
+    case REQ_DECIDED: {
+        hlc_observe(r->commit_ts);    /* exactly the decided timestamp: never raised here */
+        if (!t)
+            return STORE_EINVAL;
+        int rc = 0;
+        r->handle = shard_commit_decided_start(t, r->commit_ts, &rc);
+        return rc;
+    }
     default:
         return t ? shard_commit_wait(t, txn_commit_ts(r->commit_ts)) : STORE_OK;
     }
@@ -463,57 +468,116 @@ static void on_shards(int k, const int *shards, commit_req_t *reqs, const commit
         rt_call_many(k, shards, commit_on_shard, args, rets);
 }
 
+static int release_on_shard(void *arg)
+{
+    store_decision_release(shard_store(), (uint64_t)(uintptr_t)arg);
+    return 0;
+}
+
+static int finish_on_shard(void *arg)
+{
+    return shard_commit_decided_finish(arg);
+}
+
+/* The rest of a one-round commit after the reply: waits for every shard's phase-two
+ * record, then lets every shard forget its phase-one record. (A shard that could not
+ * log its record is read-only now; the records stay for recovery.) */
+typedef struct commit_tail {
+    uint64_t txn_id;
+    int k;
+    int shards[LIMIT_SHARDS_MAX];
+    void *handles[LIMIT_SHARDS_MAX];
+} commit_tail_t;
+
+static void commit_tail(void *arg)
+{
+    commit_tail_t *c = arg;
+    int rets[LIMIT_SHARDS_MAX];
+    void *ids[LIMIT_SHARDS_MAX];
+    rt_call_many(c->k, c->shards, finish_on_shard, c->handles, rets);
+    bool ok = true;
+    for (int i = 0; i < c->k; i++) {
+        ok &= rets[i] == STORE_OK;
+        ids[i] = (void *)(uintptr_t)c->txn_id;
+    }
+    if (ok)
+        rt_call_many(c->k, c->shards, release_on_shard, ids, rets);
+    rt_free(c);
+}
+
 static int commit_2pc(int k, const int *shards, uint64_t txn_id, int *failed_rc)
 {
     int rets[LIMIT_SHARDS_MAX];
+    uint32_t parts[LIMIT_SHARDS_MAX];
+    void *args[LIMIT_SHARDS_MAX];
     commit_req_t *reqs = rt_calloc((size_t)k, sizeof *reqs);
     if (!reqs) {
         *failed_rc = STORE_ENOMEM;
-        commit_req_t one = {txn_id, 0, REQ_ABORT, 0, false};
+        commit_req_t one = {.txn_id = txn_id, .op = REQ_ABORT};
         for (int i = 0; i < k; i++)
             rt_call(shards[i], commit_on_shard, &one);
         return -1;
     }
-    commit_req_t proto = {txn_id, hlc_now(), REQ_PREPARE, (uint32_t)shards[0], false};
-    int rc = 0, writers = 0;
-    on_shards(k - 1, shards + 1, reqs, &proto, REQ_PREPARE, rets);
-    for (int i = 0; i < k - 1; i++) {
-        writers += reqs[i].wrote;
+    uint64_t now = hlc_now();
+    for (int i = 0; i < k; i++) {
+        reqs[i] = (commit_req_t){.txn_id = txn_id, .commit_ts = now, .op = REQ_STAGE,
+                                 .coord = (uint32_t)shards[0]};
+        args[i] = &reqs[i];
+        if (i > 0)
+            parts[i - 1] = (uint32_t)shards[i];
+    }
+    reqs[0].parts = parts;
+    reqs[0].nparts = (uint32_t)(k - 1);
+    rt_call_many(k, shards, commit_on_shard, args, rets);
+    int rc = 0;
+    commit_req_t proto = {.txn_id = txn_id, .coord = (uint32_t)shards[0]};
+    for (int i = 0; i < k; i++) {
         if (rets[i] != STORE_OK && !rc)
             rc = rets[i];
-        if (reqs[i].wrote && reqs[i].commit_ts > proto.commit_ts)
+        if (reqs[i].commit_ts > proto.commit_ts)
             proto.commit_ts = reqs[i].commit_ts;
     }
-    if (rc == 0) {
-        commit_req_t d = proto;
-        d.op = writers ? REQ_DECIDE : REQ_COMMIT;
-        rc = rt_call(shards[0], commit_on_shard, &d);
-        proto.commit_ts = d.commit_ts;    /* raised on the coordinator past its readers */
-        if (rc == 0 && writers)
-            metrics_add(txn__m_2pc, 1);
-    } else {
-        commit_req_t a = proto;
-        a.op = REQ_ABORT;
-        rt_call(shards[0], commit_on_shard, &a);
+    if (rc) {
+        /* Not every record is durable: aborted (a shard whose stage failed has already
+         * aborted there). */
+        on_shards(k, shards, reqs, &proto, REQ_ABORT, rets);
+        rt_free(reqs);
+        metrics_add(txn__m_2pc_aborts, 1);
+        *failed_rc = rc;
+        return -1;
     }
-    /* Phase two: commit (or, after a failure, abort) the prepared ones, release the rest. */
+    /* Committed. Phase two: visible and unlocked everywhere; the client need not wait
+     * for those records (the outcome is durable already), so a fiber of this shard
+     * waits for them and then releases the phase-one records. */
+    commit_tail_t *tail = rt_calloc(1, sizeof *tail);
+    on_shards(k, shards, reqs, &proto, REQ_DECIDED, rets);
     int rc2 = 0;
-    on_shards(k - 1, shards + 1, reqs, &proto, rc == 0 ? REQ_COMMIT_PREPARED : REQ_ABORT, rets);
-    for (int i = 0; i < k - 1 && rc == 0; i++)
+    for (int i = 0; i < k; i++)
         if (rets[i] != STORE_OK && !rc2)
             rc2 = rets[i];
-    if (rc == 0 && writers && rc2 == 0) {
-        commit_req_t r = proto;
-        r.op = REQ_RELEASE;
-        rt_call(shards[0], commit_on_shard, &r);
+    if (tail) {
+        tail->txn_id = txn_id;
+        tail->k = k;
+        for (int i = 0; i < k; i++) {
+            tail->shards[i] = shards[i];
+            tail->handles[i] = reqs[i].handle;
+        }
+        if (rc2 || rt_spawn(commit_tail, tail) != 0)
+            commit_tail(tail);    /* (waits here; a failed shard keeps the records pinned) */
+    } else {
+        /* No memory for the tail: the same, here, before the reply. */
+        bool ok = rc2 == 0;
+        for (int i = 0; i < k; i++)
+            ok &= rt_call(shards[i], finish_on_shard, reqs[i].handle) == STORE_OK;
+        for (int i = 0; i < k && ok; i++)
+            rt_call(shards[i], release_on_shard, (void *)(uintptr_t)txn_id);
     }
-    /* A participant that could not log its commit keeps the transaction prepared and
-     * its shard read-only; the decision stays pinned for recovery to finish it. */
     rt_free(reqs);
-    if (rc && writers)
-        metrics_add(txn__m_2pc_aborts, 1);
-    if (rc || rc2) {
-        *failed_rc = rc ? rc : rc2;
+    metrics_add(txn__m_2pc, 1);
+    if (rc2) {
+        /* A shard could not queue its phase-two record: it is read-only now, and the
+         * phase-one records stay for recovery to finish the commit. */
+        *failed_rc = rc2;
         return -1;
     }
     return 0;
@@ -524,8 +588,8 @@ static int end_all(txn_ctx_t *tc, bool abort, int *failed_rc)
     int n = rt_shards_count();
     int shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
     void *args[LIMIT_SHARDS_MAX];
-    commit_req_t req = {tc->txn_id, abort ? 0 : hlc_now(), abort ? REQ_ABORT : REQ_COMMIT, 0,
-                        false};
+    commit_req_t req = {.txn_id = tc->txn_id, .commit_ts = abort ? 0 : hlc_now(),
+                        .op = abort ? REQ_ABORT : REQ_COMMIT};
     int k = 0;
     for (int s = 0; s < n; s++)
         if (txn_touched(tc, s)) {

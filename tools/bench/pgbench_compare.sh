@@ -15,16 +15,19 @@
 #     and every run uses -n (no VACUUM, history kept), so both do identical work.
 # Workloads: select-only simple, select-only prepared, tpcb-like prepared, and a one-row
 # UPDATE of pgbench_accounts by random aid (prepared) in autocommit and inside
-# BEGIN ... END: the last two give the cost of an explicit single-shard transaction
-# over the same statement in autocommit (printed as a ratio per server).
+# BEGIN ... END, sent as three round trips and as one pipeline (pgbench's
+# \startpipeline: BEGIN, UPDATE, END before one Sync): against autocommit they give the
+# cost of an explicit single-shard transaction, with and without the two extra network
+# round trips (both printed as ratios per server).
 #
 # Usage: tools/bench/pgbench_compare.sh [-s SCALE] [-c CLIENTS] [-j THREADS] [-T SECONDS]
-#            [--memory-mb MB] [--only nextdb|postgres] [--keep]
+#            [--memory-mb MB] [--only nextdb|postgres] [--workload SUBSTRING] [--keep]
+# --workload runs only the workloads whose name contains SUBSTRING (for A/B runs).
 # Environment: NEXTDB_BIN (default build/release/nextdb), PG_BINDIR
 # (default /usr/lib/postgresql/15/bin).
 set -euo pipefail
 
-SCALE=10 CLIENTS=16 THREADS=2 SECONDS_RUN=20 MEMORY_MB=1024 ONLY="" KEEP=0
+SCALE=10 CLIENTS=16 THREADS=2 SECONDS_RUN=20 MEMORY_MB=1024 ONLY="" KEEP=0 PICK=
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -34,6 +37,7 @@ while [ $# -gt 0 ]; do
         -T) SECONDS_RUN=$2; shift 2 ;;
         --memory-mb) MEMORY_MB=$2; shift 2 ;;
         --only) ONLY=$2; shift 2 ;;
+        --workload) PICK=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
         -h|--help) usage 0 ;;
         *) echo "pgbench_compare: unknown argument $1" >&2; usage 2 >&2 ;;
@@ -47,7 +51,16 @@ PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
 WORKLOADS=("select-only simple|-S -M simple" "select-only prepared|-S -M prepared"
            "tpcb-like prepared|-M prepared"
            "update autocommit|-M prepared -f @WORK@/update-auto.sql"
-           "update in BEGIN/END|-M prepared -f @WORK@/update-txn.sql")
+           "update in BEGIN/END|-M prepared -f @WORK@/update-txn.sql"
+           "update pipelined BEGIN/END|-M prepared -f @WORK@/update-pipe.sql")
+if [ -n "$PICK" ]; then
+    picked=()
+    for entry in "${WORKLOADS[@]}"; do
+        case "${entry%%|*}" in *"$PICK"*) picked+=("$entry") ;; esac
+    done
+    [ ${#picked[@]} -gt 0 ] || { echo "pgbench_compare: no workload matches $PICK" >&2; exit 2; }
+    WORKLOADS=("${picked[@]}")
+fi
 
 BENCH_NAME=pgbench-compare
 BENCH_TOOLS="pgbench pg_isready numactl"
@@ -59,6 +72,8 @@ printf '\\set aid random(1, 100000 * %d)\n\\set delta random(-5000, 5000)\n%s\n'
     "$SCALE" "$UPDATE_SQL" >"$WORK/update-auto.sql"
 printf '\\set aid random(1, 100000 * %d)\n\\set delta random(-5000, 5000)\nBEGIN;\n%s\nEND;\n' \
     "$SCALE" "$UPDATE_SQL" >"$WORK/update-txn.sql"
+printf '\\set aid random(1, 100000 * %d)\n\\set delta random(-5000, 5000)\n\\startpipeline\nBEGIN;\n%s\nEND;\n\\endpipeline\n' \
+    "$SCALE" "$UPDATE_SQL" >"$WORK/update-pipe.sql"
 
 declare -A TPS
 # Runs the init and every workload against the server on port $2; stores TPS[$1,name].
@@ -121,7 +136,7 @@ echo "pgbench_compare: $PLACEMENT"
 [ "$ONLY" = nextdb ] || bench_postgres
 
 echo
-printf '%-22s %14s %14s %10s\n' workload "NextDB tps" "PostgreSQL tps" ratio
+printf '%-28s %14s %14s %10s\n' workload "NextDB tps" "PostgreSQL tps" ratio
 for entry in "${WORKLOADS[@]}"; do
     name=${entry%%|*}
     n=${TPS[nextdb,$name]:-} p=${TPS[postgres,$name]:-}
@@ -129,12 +144,15 @@ for entry in "${WORKLOADS[@]}"; do
     [ -n "$n" ] && [ -n "$p" ] && ratio=$(awk -v n="$n" -v p="$p" 'BEGIN { printf "%.2f", (p > 0 ? n / p : 0) }')
     [ -n "$n" ] && n=$(printf '%.0f' "$n")
     [ -n "$p" ] && p=$(printf '%.0f' "$p")
-    printf '%-22s %14s %14s %10s\n' "$name" "${n:--}" "${p:--}" "$ratio"
+    printf '%-28s %14s %14s %10s\n' "$name" "${n:--}" "${p:--}" "$ratio"
 done
 echo
 for who in nextdb postgres; do
     a=${TPS[$who,update autocommit]:-} t=${TPS[$who,update in BEGIN/END]:-}
+    q=${TPS[$who,update pipelined BEGIN/END]:-}
     [ -n "$a" ] && [ -n "$t" ] && awk -v w="$who" -v a="$a" -v t="$t" \
         'BEGIN { printf "%s: one-row UPDATE in BEGIN/END / in autocommit = %.2f\n", w, (a > 0 ? t / a : 0) }'
+    [ -n "$a" ] && [ -n "$q" ] && awk -v w="$who" -v a="$a" -v t="$q" \
+        'BEGIN { printf "%s: one-row UPDATE in pipelined BEGIN/END / in autocommit = %.2f\n", w, (a > 0 ? t / a : 0) }'
 done
 exit 0

@@ -90,6 +90,9 @@
 #define LIMIT_BIND_CONJUNCTS         256      /* AND terms of one WHERE considered for pushdown */
 #define LIMIT_SQL_STMT_ARENA_BYTES   (256u * 1024 * 1024) /* statement memory budget -> 53200 */
 #define LIMIT_SHARD_REPORT_US        10000    /* a shard pushes its store stats to /metrics at most this often */
+#define LIMIT_GC_INTERVAL_US         10000    /* a shard publishes its oldest snapshot and runs a gc slice at most this often */
+#define LIMIT_GC_KEYS_PER_STEP       4096     /* memtable keys one gc slice visits (store_gc max_keys) */
+#define LIMIT_GC_TICK_MS             100      /* an idle shard wakes this often to publish its snapshot floor */
 #define LIMIT_PORT_BUSY_WAIT_MS      5000     /* start-up waits this long for a busy port to free up */
 #define LIMIT_SQL_SHAPE_TEXT_BYTES   8192     /* longer simple-query statements are parsed every time */
 #define LIMIT_SQL_SHAPE_GROWTH_BYTES (256 * 1024) /* a reused statement shape is parsed afresh after its arena grew this much */

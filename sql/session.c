@@ -29,6 +29,7 @@
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/rt.h"
+#include "core/snapreg.h"
 #include "shards/shard.h"
 #include "sql/catalog_int.h"
 #include "sql/exec_int.h"
@@ -86,6 +87,10 @@ typedef struct portal {
     int64_t count;
     datum_t *row_vals;
     bool *row_nulls;
+    /* The portal's own snapshot, registered from setup to portal_stop: the session's
+     * txn.snap_ts is the next statement's once this portal is suspended, so a resumed
+     * portal puts this one back (core/snapreg.h keeps gc from dropping what it reads). */
+    snapreg_hold_t snap_hold;
     struct portal *next;
 } portal_t;
 
@@ -100,6 +105,7 @@ struct sql_session {
     int iso;
     int64_t txn_ts;
     uint64_t rr_snap;
+    snapreg_hold_t rr_hold;      /* rr_snap registered until the transaction ends or fails */
     txn_ctx_t txn;
     volatile bool cancel;
     /* statements */
@@ -336,6 +342,7 @@ static void txn_start(sql_session_t *s)
     s->txn.txn_id = txn_new_id();
     s->txn_ts = time_now_ts();
     s->rr_snap = 0;
+    snapreg_release(&s->rr_hold);
     s->iso = iso_from_guc(s);
     s->txn_active = true;
 }
@@ -348,6 +355,7 @@ void sql_register_metrics(void) { txn_register_metrics(); }
 static void txn_fail(sql_session_t *s)
 {
     s->failed = true;
+    snapreg_release(&s->rr_hold);    /* a failed block reads nothing more */
     if (s->txn_active)
         txn_abort_all(&s->txn);
 }
@@ -361,6 +369,7 @@ static void txn_end(sql_session_t *s, bool commit, sql_error_t *err)
             txn_abort_all(&s->txn);
     }
     s->txn_active = false;
+    snapreg_release(&s->rr_hold);
     s->in_block = false;
     s->implicit = false;
     s->ext_implicit = false;
@@ -458,6 +467,7 @@ static portal_t *portal_find(sql_session_t *s, const char *name)
 
 static void portal_stop(portal_t *p)
 {
+    snapreg_release(&p->snap_hold);
     if (p->op) {
         exec_close(p->op);
         p->op = NULL;
@@ -784,12 +794,16 @@ static int portal_setup(sql_session_t *s, portal_t *p, sql_error_t *err)
     txn_start(s);
     txn_ctx_t *tc = &s->txn;
     if (s->iso == TXN_ISO_REPEATABLE_READ) {
-        if (!s->rr_snap)
+        if (!s->rr_snap) {
             s->rr_snap = hlc_now();
+            snapreg_hold(&s->rr_hold, s->rr_snap);    /* same turn: above the published floor */
+        }
         tc->snap_ts = s->rr_snap;
     } else {
         tc->snap_ts = hlc_now();
     }
+    snapreg_release(&p->snap_hold);
+    snapreg_hold(&p->snap_hold, tc->snap_ts);
     tc->iso = s->iso;
     tc->lock_timeout_ms = guc_timeout_ms(s->guc, "lock_timeout");
     tc->deadlock_timeout_ms = guc_timeout_ms(s->guc, "deadlock_timeout");
@@ -918,6 +932,8 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
                 sink->complete(sink->ctx, tag);
             return 0;
         }
+    } else if (p->snap_hold.live) {
+        s->txn.snap_ts = p->snap_hold.ts;    /* resumed: read at the portal's snapshot again */
     }
     if (kind == ST_QUERY && !p->op) {
         /* already run to completion (or failed): nothing more to send */
@@ -1183,6 +1199,8 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
     memset(&tc, 0, sizeof tc);
     tc.txn_id = txn_new_id();
     tc.snap_ts = hlc_now();
+    snapreg_hold_t hold = {0};
+    snapreg_hold(&hold, tc.snap_ts);    /* CREATE INDEX and ALTER scan the table at it */
     c.arena = &p->arena;
     c.txn = &tc;
     c.catalog = catalog_current();
@@ -1208,6 +1226,7 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
     case AST_ALTER_ADD_PK: *tag = "ALTER TABLE"; rc = exec_alter_pk(&c, a, err); break;
     default: rc = sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "this statement is not supported"); break;
     }
+    snapreg_release(&hold);
     catalog_unref(c.catalog);
     return rc;
 }

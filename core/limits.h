@@ -119,6 +119,7 @@
 #define LIMIT_COMPACT_FANIN_MAX      32       /* inputs of one merge: one decoded block each in memory */
 #define LIMIT_COMPACT_SIZE_RATIO     2        /* files within 2x of each other are one tier (must stay < T) */
 #define LIMIT_COMPACT_TIERS          12       /* more than T * 12 files: merge the smallest T adjacent anyway */
+#define LIMIT_COMPACT_GARBAGE_RATIO  2        /* a file wholly below the horizon with >= 2 versions per key is rewritten alone */
 #define LIMIT_COMPACT_SLICE_BYTES    (1024 * 1024) /* raw bytes merged per slice (one loop turn) */
 #define LIMIT_BLOCK_CACHE_BYTES      (32u * 1024 * 1024) /* default per-shard block cache */
 #define LIMIT_BLOCK_CACHE_MIN_BYTES  (1024 * 1024) /* smallest cache the --memory split gives */

@@ -123,7 +123,24 @@ static bool compact__pick(const store_t *st, uint32_t *lo, uint32_t *n)
         *lo = count - *n;
         return true;
     }
-    if (t == UINT32_MAX || count < t)
+    if (t == UINT32_MAX)
+        return false;
+    /* Garbage: a file whose every version is at or below the horizon needs one version
+     * per key at most; with LIMIT_COMPACT_GARBAGE_RATIO or more it is rewritten alone
+     * (the oldest such file first). Tiers merge only when similar files pile up, so
+     * without this the versions a long snapshot kept would stay until their tier's
+     * next merge, which in an old tier may never come. Its output has one version per
+     * key, so it is not picked again. */
+    for (uint32_t i = 0; i < count; i++) {
+        const sst_t *s = st->ssts[i];
+        if (sst_max_commit_ts(s) <= st->horizon_ts &&
+            sst_entries(s) >= LIMIT_COMPACT_GARBAGE_RATIO * sst_keys_estimate(s) + 1) {
+            *lo = i;
+            *n = 1;
+            return true;
+        }
+    }
+    if (count < t)
         return false;
     /* Tier runs from the newest file: sizes within LIMIT_COMPACT_SIZE_RATIO. */
     for (int64_t i = (int64_t)count - 1; i >= 0;) {

@@ -173,8 +173,10 @@ void store_compact_full(store_t *st) { st->compact_full = true; }
 
 void store_set_horizon(store_t *st, uint64_t horizon_ts)
 {
-    if (horizon_ts > st->horizon_ts)
+    if (horizon_ts > st->horizon_ts) {
         st->horizon_ts = horizon_ts;
+        st->compact_idle_gen = 0;    /* the pick depends on it (files wholly below it) */
+    }
 }
 
 void store_get_stats(const store_t *st, store_stats_t *out)

@@ -3,7 +3,8 @@
  * a version a registered snapshot needs survives memtable gc, flushes and a full
  * compaction, and is dropped (with tombstones nothing older is left under) once the
  * snapshot is released; the horizon stays below a commit still pending in the store;
- * a flush leaves shadowed versions out of its file; the version and gc counters of
+ * a flush leaves shadowed versions out of its file; a sorted table wholly below the
+ * horizon with several versions per key is rewritten; the version and gc counters of
  * store_get_stats agree with what is on disk. Timestamps come from the real HLC, as in
  * the server, so the registry's floor (hlc_now at publication) is comparable.
  */
@@ -273,6 +274,52 @@ TEST(flush_leaves_shadowed_versions_out)
     TEST_CHECK(sst_versions_on_disk() == GT_KEYS);
     TEST_CHECK(s.gc_versions_dropped == 3 * GT_KEYS);
     TEST_CHECK(s.versions == GT_KEYS);
+    close_clean(st);
+}
+
+TEST(file_wholly_below_the_horizon_is_rewritten)
+{
+    /* tiered compaction on (fan-in 4): the flushes made while the snapshot is held
+     * merge into files with several versions per key; once it is released and the
+     * horizon passes them, each such file is rewritten alone with one version per key */
+    store_t *st = open_fresh("garbage", SIZE_MAX);
+    close_clean(st);
+    store_opts_t o = {.dir = dir, .shard_id = 0, .io = &sim.io, .segment_bytes = 16384,
+                      .memtable_budget_bytes = 6000, .flush_slice_bytes = 3000,
+                      .manifest_bytes = 4096, .compact_fanin = 4, .compact_slice_bytes = 2000};
+    TEST_REQUIRE(store_open(&o, &st) == 0);
+    char val[64];
+    snapreg_hold_t h = {0};
+    snapreg_hold(&h, hlc_now());
+    for (int r = 0; r < 48; r++) {
+        for (int i = 0; i < 20; i++) {    /* 20 keys: each flush holds several rounds */
+            snprintf(val, sizeof val, "v%d-%d", r, i);
+            commit_kv(st, i, val);
+        }
+        gc_round(st);
+        settle(st);
+    }
+    store_stats_t s1 = stats(st);
+    TEST_CHECK(s1.compactions >= 1);
+    TEST_CHECK(s1.versions >= 48 * 20);    /* all kept: every one is above the snapshot */
+    snapreg_release(&h);
+    for (int i = 0; i < 40; i++) {
+        gc_round(st);
+        settle(st);
+    }
+    store_stats_t s2 = stats(st);
+    TEST_CHECK(s2.compactions > s1.compactions);
+    /* one version per key per file at most, and few files */
+    TEST_CHECK(s2.versions <= (s2.sst_files + 1) * 20);
+    TEST_CHECK(s2.versions < s1.versions / 2);
+    for (int i = 0; i < 20; i++) {
+        char key[32];
+        key_of(i, key, sizeof key);
+        snprintf(val, sizeof val, "v47-%d", i);
+        store_val_t v;
+        TEST_CHECK(store_get(st, NULL, UINT64_MAX, 1, K(key), &v) == STORE_OK && v.len == strlen(val) &&
+                   !memcmp(v.ptr, val, v.len));
+    }
     close_clean(st);
 }
 

@@ -7,7 +7,9 @@
  * rt_write_async (write + linked fdatasync on the shard's ring); group commit is
  * store_sync from the loop's turn_end hook. Blocking helpers park the calling fiber
  * until the store's done callback runs, which may happen before the store call even
- * returns (transactions without writes, read-only store).
+ * returns (transactions without writes, read-only store). Garbage collection runs
+ * from turn_end too (shard__gc: publish this shard's oldest snapshot, take the
+ * process-wide horizon of core/snapreg.h, store_gc a slice; shards/README.md).
  */
 #include <errno.h>
 #include <stdatomic.h>

@@ -91,6 +91,7 @@ typedef struct portal {
      * txn.snap_ts is the next statement's once this portal is suspended, so a resumed
      * portal puts this one back (core/snapreg.h keeps gc from dropping what it reads). */
     snapreg_hold_t snap_hold;
+    bool is_cursor;              /* made by DECLARE: closed at transaction end */
     struct portal *next;
 } portal_t;
 
@@ -269,6 +270,7 @@ fail:
 
 static void txn_end(sql_session_t *s, bool commit, sql_error_t *err);
 static void portal_drop(sql_session_t *s, portal_t *p);
+static void cursors_close_all(sql_session_t *s);
 static void prep_release(prep_t *p);
 
 void sql_session_free(sql_session_t *s)
@@ -370,6 +372,7 @@ static void txn_end(sql_session_t *s, bool commit, sql_error_t *err)
     }
     s->txn_active = false;
     snapreg_release(&s->rr_hold);
+    cursors_close_all(s);    /* WITHOUT HOLD */
     s->in_block = false;
     s->implicit = false;
     s->ext_implicit = false;
@@ -859,6 +862,7 @@ static int portal_setup(sql_session_t *s, portal_t *p, sql_error_t *err)
 
 static int run_utility(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char **tag, sql_error_t *err);
 static int run_execute(sql_session_t *s, portal_t *outer, sql_sink_t *sink, bool describe, sql_error_t *err);
+static int run_fetch(sql_session_t *s, portal_t *outer, sql_sink_t *sink, bool describe, sql_error_t *err);
 
 /* Runs (or resumes) a portal: 0 complete, 1 suspended, -1 error. */
 static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_t *sink, bool describe,
@@ -873,9 +877,13 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
         if (p->prep->ast->kind == AST_TXN || p->prep->ast->kind == AST_SET || p->prep->ast->kind == AST_SHOW ||
             p->prep->ast->kind == AST_VACUUM || p->prep->ast->kind == AST_DISCARD ||
             p->prep->ast->kind == AST_CREATE_EXTENSION || p->prep->ast->kind == AST_PREPARE ||
-            p->prep->ast->kind == AST_EXECUTE || p->prep->ast->kind == AST_DEALLOCATE) {
+            p->prep->ast->kind == AST_EXECUTE || p->prep->ast->kind == AST_DEALLOCATE ||
+            p->prep->ast->kind == AST_DECLARE_CURSOR || p->prep->ast->kind == AST_FETCH ||
+            p->prep->ast->kind == AST_CLOSE_CURSOR) {
             if (p->prep->ast->kind == AST_EXECUTE)
                 return run_execute(s, p, sink, describe, err);
+            if (p->prep->ast->kind == AST_FETCH)
+                return run_fetch(s, p, sink, describe, err);
             const char *tag = NULL;
             if (run_utility(s, p, sink, &tag, err) < 0)
                 return -1;
@@ -1290,6 +1298,124 @@ fail:
     return -1;
 }
 
+/* ---- cursors: DECLARE / FETCH / CLOSE ----
+ * A cursor is a named portal of the session (the protocol's Bind makes the same kind)
+ * whose query starts at DECLARE: its snapshot (held in the snapshot registry) and
+ * its operator tree live until the query ends or the cursor closes, and FETCH runs
+ * it on with a row limit, as Execute does. Forward-only and WITHOUT HOLD, so every
+ * cursor closes at transaction end (txn_end); SCROLL, WITH HOLD, BINARY, MOVE and
+ * backward fetches are refused with 0A000 by the parser. */
+
+static void cursors_close_all(sql_session_t *s)
+{
+    for (portal_t **pp = &s->portals; *pp;) {
+        portal_t *p = *pp;
+        if (p->is_cursor)
+            portal_drop(s, p);
+        else
+            pp = &p->next;
+    }
+}
+
+static int run_close_cursor(sql_session_t *s, const char *name, sql_error_t *err)
+{
+    if (!name) {
+        cursors_close_all(s);
+        return 0;
+    }
+    portal_t *p = portal_find(s, name);
+    if (!p || !p->is_cursor)
+        return sql_error(err, SQLSTATE_INVALID_CURSOR, "cursor \"%s\" does not exist", name);
+    portal_drop(s, p);
+    return 0;
+}
+
+/* DECLARE: the query is parsed again into the cursor's own prepared statement (the
+ * DECLARE's AST dies with its statement), bound, and started. */
+static int run_declare(sql_session_t *s, portal_t *outer, sql_error_t *err)
+{
+    const char *name = outer->prep->ast->cursor.name;
+    if (!s->in_block)
+        return sql_error(err, "25P01", "DECLARE CURSOR can only be used in transaction blocks");
+    if (portal_find(s, name))
+        return sql_error(err, "42P03", "cursor \"%s\" already exists", name);
+    const char *text = outer->prep->text;
+    prep_t *cp = prep_new(name, text, strlen(text), err);
+    if (!cp)
+        return -1;
+    cp->closed = true;    /* not in s->preps: freed with its portal */
+    parse_stmt_t *st;
+    int n;
+    if (parse_sql(&cp->arena, text, strlen(text), &st, &n, err) < 0) {
+        prep_release(cp);
+        return -1;
+    }
+    ASSERT(n == 1 && st[0].ast->kind == AST_DECLARE_CURSOR);
+    cp->ast = st[0].ast->cursor.stmt;
+    portal_t *p = portal_new(name, cp, err);
+    if (!p) {
+        prep_release(cp);
+        return -1;
+    }
+    p->is_cursor = true;
+    p->next = s->portals;
+    s->portals = p;
+    p->started = true;
+    if (portal_setup(s, p, err) < 0 || !(p->op = exec_build(&p->ctx, p->prep->bs->plan, err))) {
+        portal_drop(s, p);
+        return -1;
+    }
+    return 0;
+}
+
+/* FETCH's rows go to the client; the cursor's own completion tag does not. */
+typedef struct fetch_sink {
+    sql_sink_t *out;
+    int64_t rows;
+} fetch_sink_t;
+
+static int fetch_row(void *ctx, int ncols, const datum_t *vals, const bool *nulls)
+{
+    fetch_sink_t *f = ctx;
+    f->rows++;
+    return f->out->row ? f->out->row(f->out->ctx, ncols, vals, nulls) : 0;
+}
+
+static int fetch_complete(void *ctx, const char *tag)
+{
+    (void)ctx;
+    (void)tag;
+    return 0;
+}
+
+static int run_fetch(sql_session_t *s, portal_t *outer, sql_sink_t *sink, bool describe, sql_error_t *err)
+{
+    const ast_t *a = outer->prep->ast;
+    portal_t *p = portal_find(s, a->cursor.name);
+    if (!p || !p->is_cursor)
+        return sql_error(err, SQLSTATE_INVALID_CURSOR, "cursor \"%s\" does not exist", a->cursor.name);
+    const bound_stmt_t *bs = p->prep->bs;
+    if (describe && sink->describe)
+        sink->describe(sink->ctx, bs->nvisible, bs->cols);
+    fetch_sink_t f = {sink, 0};
+    sql_sink_t w = *sink;
+    w.ctx = &f;
+    w.describe = NULL;
+    w.row = fetch_row;
+    w.complete = fetch_complete;
+    w.empty = NULL;
+    w.notice = NULL;
+    w.param_status = NULL;
+    w.copy_in = NULL;
+    if (portal_run(s, p, a->cursor.all ? 0 : a->cursor.count, &w, false, err) < 0)
+        return -1;
+    char tag[48];
+    snprintf(tag, sizeof tag, "FETCH %lld", (long long)f.rows);
+    if (sink->complete)
+        sink->complete(sink->ctx, tag);
+    return 0;
+}
+
 /* DEALLOCATE name (26000 if unknown) or ALL (name NULL). */
 static int run_deallocate(sql_session_t *s, const char *name, sql_error_t *err)
 {
@@ -1474,6 +1600,12 @@ static int run_utility(sql_session_t *s, portal_t *p, sql_sink_t *sink, const ch
     case AST_DEALLOCATE:
         *tag = a->execute.name ? "DEALLOCATE" : "DEALLOCATE ALL";
         return run_deallocate(s, a->execute.name, err);
+    case AST_DECLARE_CURSOR:
+        *tag = "DECLARE CURSOR";
+        return run_declare(s, p, err);
+    case AST_CLOSE_CURSOR:
+        *tag = a->cursor.name ? "CLOSE CURSOR" : "CLOSE CURSOR ALL";
+        return run_close_cursor(s, a->cursor.name, err);
     case AST_CREATE_EXTENSION:
         *tag = "CREATE EXTENSION";
         if (strcmp(a->show.name, "vector") != 0 && strcmp(a->show.name, "plpgsql") != 0)

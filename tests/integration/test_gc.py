@@ -1,5 +1,6 @@
 """test_gc.py -- garbage collection of old row versions, seen from clients: a
-REPEATABLE READ transaction and a half-fetched portal (Execute with a row limit) keep
+REPEATABLE READ transaction, a half-fetched portal (Execute with a row limit) and a
+psycopg2 named cursor (DECLARE / FETCH) keep
 reading their snapshot while another session updates every row many times and the
 shards flush and compact; once they end, the versions no snapshot needs go away
 (nextdb_gc_dropped_versions_total grows, nextdb_store_versions shrinks: in the
@@ -206,3 +207,34 @@ def test_delete_heavy_workload_stays_bounded(server_factory):
     assert sizes[-1] < 3 * max(sizes[0], 1 << 20), sizes
     assert metric_total(srv, "nextdb_gc_dropped_versions_total") > 24 * 4000
     conn.close()
+
+
+def test_psycopg2_named_cursor_keeps_its_snapshot(server_factory):
+    srv = server_factory("gc_named", extra_args=["--memory", str(16 << 20)])
+    srv.start()
+    w = srv.connect()
+    load(w)
+    r = srv.connect(autocommit=False)        # READ COMMITTED: the cursor's own snapshot
+    nc = r.cursor(name="gc_cursor")
+    nc.itersize = 100
+    nc.execute("SELECT k, v FROM gc_rows")
+    got = nc.fetchmany(100)
+    compactions0 = metric_total(srv, "nextdb_compactions_total")
+    for _ in range(ROUNDS // 3):
+        update_rounds(w, 3)
+        got += nc.fetchmany(100)
+        other = r.cursor()                   # a newer statement in the same transaction
+        other.execute("SELECT min(v) FROM gc_rows")
+        assert other.fetchone()[0] > 0
+    got += nc.fetchall()
+    assert metric_total(srv, "nextdb_compactions_total") > compactions0
+    assert len(got) == ROWS and {v for _, v in got} == {0}
+    assert sorted(k for k, _ in got) == list(range(1, ROWS + 1))
+    nc.close()
+    r.commit()
+    dropped0 = metric_total(srv, "nextdb_gc_dropped_versions_total")
+    update_rounds(w, 3)
+    dropped = wait_metric(srv, "nextdb_gc_dropped_versions_total", lambda v: v >= dropped0 + ROWS)
+    assert dropped >= dropped0 + ROWS
+    r.close()
+    w.close()

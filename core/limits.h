@@ -93,6 +93,9 @@
 #define LIMIT_BIND_CONJUNCTS         256      /* AND terms of one WHERE considered for pushdown */
 #define LIMIT_SQL_STMT_ARENA_BYTES   (256u * 1024 * 1024) /* statement memory budget -> 53200 */
 #define LIMIT_SHARD_REPORT_US        10000    /* a shard pushes its store stats to /metrics at most this often */
+#define LIMIT_GC_INTERVAL_US         10000    /* a shard publishes its oldest snapshot and runs a gc slice at most this often */
+#define LIMIT_GC_KEYS_PER_STEP       4096     /* memtable keys one gc slice visits (store_gc max_keys) */
+#define LIMIT_GC_TICK_MS             100      /* an idle shard wakes this often to publish its snapshot floor */
 #define LIMIT_PORT_BUSY_WAIT_MS      5000     /* start-up waits this long for a busy port to free up */
 #define LIMIT_SQL_SHAPE_TEXT_BYTES   8192     /* longer simple-query statements are parsed every time */
 #define LIMIT_SQL_SHAPE_GROWTH_BYTES (256 * 1024) /* a reused statement shape is parsed afresh after its arena grew this much */
@@ -120,6 +123,7 @@
 #define LIMIT_COMPACT_FANIN_MAX      32       /* inputs of one merge: one decoded block each in memory */
 #define LIMIT_COMPACT_SIZE_RATIO     2        /* files within 2x of each other are one tier (must stay < T) */
 #define LIMIT_COMPACT_TIERS          12       /* more than T * 12 files: merge the smallest T adjacent anyway */
+#define LIMIT_COMPACT_GARBAGE_RATIO  2        /* a file wholly below the horizon with >= 2 versions per key is rewritten alone */
 #define LIMIT_COMPACT_SLICE_BYTES    (1024 * 1024) /* raw bytes merged per slice (one loop turn) */
 #define LIMIT_BLOCK_CACHE_BYTES      (32u * 1024 * 1024) /* default per-shard block cache */
 #define LIMIT_BLOCK_CACHE_MIN_BYTES  (1024 * 1024) /* smallest cache the --memory split gives */

@@ -77,6 +77,7 @@ typedef struct compact {
     uint32_t key_table;
     bool has_key, key_done;     /* key_done: its newest version <= horizon was handled */
     uint64_t dropped;
+    uint64_t gc_dropped;        /* of those, below the horizon (not cleared tables) */
     man_edit_t me;
 } compact_t;
 
@@ -122,7 +123,24 @@ static bool compact__pick(const store_t *st, uint32_t *lo, uint32_t *n)
         *lo = count - *n;
         return true;
     }
-    if (t == UINT32_MAX || count < t)
+    if (t == UINT32_MAX)
+        return false;
+    /* Garbage: a file whose every version is at or below the horizon needs one version
+     * per key at most; with LIMIT_COMPACT_GARBAGE_RATIO or more it is rewritten alone
+     * (the oldest such file first). Tiers merge only when similar files pile up, so
+     * without this the versions a long snapshot kept would stay until their tier's
+     * next merge, which in an old tier may never come. Its output has one version per
+     * key, so it is not picked again. */
+    for (uint32_t i = 0; i < count; i++) {
+        const sst_t *s = st->ssts[i];
+        if (sst_max_commit_ts(s) <= st->horizon_ts &&
+            sst_entries(s) >= LIMIT_COMPACT_GARBAGE_RATIO * sst_keys_estimate(s) + 1) {
+            *lo = i;
+            *n = 1;
+            return true;
+        }
+    }
+    if (count < t)
         return false;
     /* Tier runs from the newest file: sizes within LIMIT_COMPACT_SIZE_RATIO. */
     for (int64_t i = (int64_t)count - 1; i >= 0;) {
@@ -292,12 +310,18 @@ static int compact__keep(store_t *st, compact_t *cp, uint32_t in_index, const ss
         cp->has_key = true;
         cp->key_done = false;
     }
-    if (cp->key_done)
+    if (cp->key_done) {
+        cp->gc_dropped++;
         return 0;    /* shadowed, for every snapshot >= horizon, by a kept version */
+    }
     if (e->commit_ts > cp->horizon)
         return 1;
     cp->key_done = true;    /* the newest version at or below the horizon */
-    return e->tomb && !compact__outside_may_have(st, cp, e) ? 0 : 1;
+    if (e->tomb && !compact__outside_may_have(st, cp, e)) {
+        cp->gc_dropped++;
+        return 0;
+    }
+    return 1;
 }
 
 /* Merges one slice into the writer. 0 or a negative rc (read: corruption/EIO/ENOMEM). */
@@ -421,6 +445,7 @@ static void compact__install(store_t *st, compact_t *cp)
     st->stats.compact_bytes_read += cp->in_bytes;
     st->stats.compact_bytes_written += cp->off;
     st->stats.compact_versions_dropped += cp->dropped;
+    st->stats.gc_versions_dropped += cp->gc_dropped;
     if (cp->full)
         st->compact_full = false;
     log_info("store: compaction of %s done: %u files (%" PRIu64 " bytes) -> file %" PRIu64

@@ -465,9 +465,23 @@ static int flush__encode(store_t *st, flush_t *fl)
                      fl->cur_klen) == 0)
         n = n->next[0];
     size_t done = 0;
+    uint64_t horizon = st->horizon_ts;
     for (; n && done < st->flush_slice; n = n->next[0]) {
+        bool shadowed = false;
         for (const mt_ver_t *v = n->vers; v; v = v->next) {
-            if (v->txn_id || v->lsn > fl->flush_lsn)
+            if (v->txn_id)
+                continue;
+            /* Below the newest committed version at or below the horizon (flushed or
+             * not) nothing is visible to any snapshot: left out of the file (the drop
+             * step frees it with the rest). Tombstones stay: an older file may hold a
+             * version they hide; compaction decides. */
+            if (shadowed) {
+                if (v->lsn <= fl->flush_lsn)
+                    st->stats.gc_versions_dropped++;
+                continue;
+            }
+            shadowed = v->commit_ts <= horizon;
+            if (v->lsn > fl->flush_lsn)
                 continue;
             sst_entry_t e = {.table_id = n->table_id, .key = mt_key(n), .klen = n->klen,
                              .commit_ts = v->commit_ts, .tomb = v->kind == MT_TOMB,

@@ -193,12 +193,14 @@ mt_ver_t *memtable_ver_new(memtable_t *mt, int kind, uint64_t txn_id, uint64_t c
     if (vlen)
         memcpy(v->val, val, vlen);
     mt->bytes += sizeof(mt_ver_t) + vlen;
+    mt->vers++;
     return v;
 }
 
 void memtable_ver_free(memtable_t *mt, mt_ver_t *v)
 {
     mt->bytes -= sizeof(mt_ver_t) + v->vlen;
+    mt->vers--;
     rt_free(v);
 }
 

@@ -7,7 +7,9 @@
  * rt_write_async (write + linked fdatasync on the shard's ring); group commit is
  * store_sync from the loop's turn_end hook. Blocking helpers park the calling fiber
  * until the store's done callback runs, which may happen before the store call even
- * returns (transactions without writes, read-only store).
+ * returns (transactions without writes, read-only store). Garbage collection runs
+ * from turn_end too (shard__gc: publish this shard's oldest snapshot, take the
+ * process-wide horizon of core/snapreg.h, store_gc a slice; shards/README.md).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -19,6 +21,7 @@
 
 #include "core/assert.h"
 #include "core/hlc.h"
+#include "core/snapreg.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -41,6 +44,8 @@ typedef struct shard_local {
     store_stats_t reported;
     uint64_t reported_us;       /* when reported was pushed to the metrics */
     bool hold_trim;             /* until every shard resolved its in-doubt transactions */
+    uint64_t gc_us;             /* when the last gc slice ran */
+    uint64_t gc_horizon;        /* the horizon that slice used */
 } shard_local_t;
 
 static __thread shard_local_t *shard__self;
@@ -53,6 +58,7 @@ static __thread shard_local_t *shard__self;
 static store_t *_Atomic shard__stores[LIMIT_SHARDS_MAX];
 static atomic_int shard__resolved, shard__open_failed;
 static void shard__report(shard_local_t *sl);
+static void shard__gc_ticker(void *arg);
 static size_t shard__memtable_budget;    /* written before the shards start */
 static size_t shard__cache_budget;
 
@@ -126,6 +132,15 @@ static shard_stat_metric_t shard__stat_metrics[] = {
                cache_bytes),
     SHARD_STAT("nextdb_block_cache_capacity_bytes", "Capacity of the block cache.", METRIC_GAUGE,
                cache_capacity_bytes),
+    SHARD_STAT("nextdb_store_versions",
+               "Row versions held: memtable versions and intents plus every sorted table's.",
+               METRIC_GAUGE, versions),
+    SHARD_STAT("nextdb_gc_dropped_versions_total",
+               "Row versions no snapshot at or above the horizon can see, dropped from the "
+               "memtable, left out of flushes or dropped by compaction.",
+               METRIC_COUNTER, gc_versions_dropped),
+    SHARD_STAT("nextdb_gc_horizon", "The shard's MVCC horizon (HLC timestamp; 0 = keep all).",
+               METRIC_GAUGE, horizon),
 };
 #define SHARD_STAT_METRICS (sizeof shard__stat_metrics / sizeof shard__stat_metrics[0])
 
@@ -480,6 +495,9 @@ int shard_open_local(const char *data_dir)
         return rc;
     }
     atomic_fetch_add(&shard__resolved, 1);
+    if (rt_spawn(shard__gc_ticker, NULL) != 0)
+        log_warn("shard %d: no gc ticker fiber; the horizon advances only while this shard works",
+                 rt_shard_id());
     return 0;
 }
 
@@ -553,6 +571,36 @@ int shard_report_now(void *unused)
     return 0;
 }
 
+/* One gc slice (from turn_end, where no fiber holds store values): publish this
+ * shard's oldest snapshot (core/snapreg.h), take the process-wide horizon, keep it
+ * below every commit still pending here, hand it to the store (compaction uses it) and
+ * free shadowed memtable versions of the next LIMIT_GC_KEYS_PER_STEP keys. Nothing
+ * until every shard resolved its in-doubt transactions at start-up. */
+static void shard__gc(shard_local_t *sl)
+{
+    snapreg_publish();
+    if (atomic_load(&shard__resolved) < rt_shards_count())
+        return;
+    uint64_t h = snapreg_horizon();
+    uint64_t pending = store_pending_min(sl->st);
+    if (pending && pending - 1 < h)
+        h = pending - 1;
+    if (h < sl->gc_horizon)
+        h = sl->gc_horizon;    /* cannot happen (see snapreg.h); never go back */
+    sl->gc_horizon = h;
+    if (h)
+        store_gc(sl->st, h, LIMIT_GC_KEYS_PER_STEP);
+}
+
+/* Wakes an idle shard every LIMIT_GC_TICK_MS so its turn_end publishes a fresh floor:
+ * a sleeping shard's stale floor would hold every shard's horizon back. */
+static void shard__gc_ticker(void *arg)
+{
+    (void)arg;
+    while (!rt_stopping())
+        rt_sleep_ms(LIMIT_GC_TICK_MS);
+}
+
 void shard_turn_end(void)
 {
     shard_local_t *sl = shard__self;
@@ -569,6 +617,10 @@ void shard_turn_end(void)
     struct timespec ts;    /* the coarse clock: a few ns, ms resolution is plenty here */
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     uint64_t now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    if (now - sl->gc_us >= LIMIT_GC_INTERVAL_US) {
+        sl->gc_us = now;
+        shard__gc(sl);
+    }
     if (now - sl->reported_us >= LIMIT_SHARD_REPORT_US) {
         sl->reported_us = now;
         shard__report(sl);

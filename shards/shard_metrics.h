@@ -17,7 +17,9 @@
  *                              nextdb_compaction_running / _backlog_bytes /
  *                              _backlog_files (gauges),
  *                              nextdb_block_cache_{hits,misses,evictions}_total,
- *                              nextdb_block_cache_bytes / _capacity_bytes (gauges);
+ *                              nextdb_block_cache_bytes / _capacity_bytes (gauges),
+ *                              nextdb_store_versions, nextdb_gc_horizon (gauges),
+ *                              nextdb_gc_dropped_versions_total;
  *                              call once, before
  *                              metrics_init_shards / rt_start. Without it the shards
  *                              simply report nothing.

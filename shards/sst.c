@@ -590,6 +590,9 @@ void sst_close(sst_t *s)
 
 uint64_t sst_file_no(const sst_t *s) { return s->file_no; }
 uint64_t sst_entries(const sst_t *s) { return s->entries; }
+/* Distinct keys, from the bloom filter's size (rounded up to 64 bits, so at most
+ * 63 / LIMIT_SST_BLOOM_BITS_PER_KEY above the truth). */
+uint64_t sst_keys_estimate(const sst_t *s) { return s->bloom_bits / LIMIT_SST_BLOOM_BITS_PER_KEY; }
 uint32_t sst_blocks(const sst_t *s) { return s->blocks; }
 const char *sst_error(const sst_t *s) { return s->err; }
 void sst_block_ref(sst_block_t *b) { b->refs++; }

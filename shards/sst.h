@@ -97,6 +97,7 @@ void sst_set_cache(sst_t *s, cache_t *c);
 uint64_t sst_file_bytes(const sst_t *s);
 uint64_t sst_file_no(const sst_t *s);
 uint64_t sst_entries(const sst_t *s);
+uint64_t sst_keys_estimate(const sst_t *s);    /* distinct keys (bloom size), >= the truth */
 uint32_t sst_blocks(const sst_t *s);
 uint64_t sst_max_commit_ts(const sst_t *s);
 const char *sst_error(const sst_t *s);

@@ -177,8 +177,10 @@ void store_compact_full(store_t *st) { st->compact_full = true; }
 
 void store_set_horizon(store_t *st, uint64_t horizon_ts)
 {
-    if (horizon_ts > st->horizon_ts)
+    if (horizon_ts > st->horizon_ts) {
         st->horizon_ts = horizon_ts;
+        st->compact_idle_gen = 0;    /* the pick depends on it (files wholly below it) */
+    }
 }
 
 void store_get_stats(const store_t *st, store_stats_t *out)
@@ -199,6 +201,10 @@ void store_get_stats(const store_t *st, store_stats_t *out)
     out->cache_evictions = cs.evictions;
     out->cache_bytes = cs.bytes;
     out->cache_capacity_bytes = cs.capacity_bytes;
+    out->versions = st->mt.vers;
+    for (uint32_t i = 0; i < st->sst_count; i++)
+        out->versions += sst_entries(st->ssts[i]);
+    out->horizon = st->horizon_ts;
 }
 
 /* ---- transactions ---- */
@@ -1186,6 +1192,16 @@ uint64_t store_pending_at(const store_t *st, uint64_t snap_ts)
     return 0;
 }
 
+uint64_t store_pending_min(const store_t *st)
+{
+    uint64_t lo = 0;
+    for (size_t b = 0; b < st->txns_buckets; b++)
+        for (const store_txn_t *t = st->txns[b]; t; t = t->hnext)
+            if (t->state != TXN_ACTIVE && t->commit_ts && (!lo || t->commit_ts < lo))
+                lo = t->commit_ts;
+    return lo;
+}
+
 void store_note_read(store_t *st, uint64_t snap_ts)
 {
     if (snap_ts > st->read_max && snap_ts != UINT64_MAX)
@@ -1580,5 +1596,6 @@ size_t store_gc(store_t *st, uint64_t horizon_ts, size_t max_keys)
     }
     if (!n)
         st->gc_has_cursor = false;    /* next call starts over */
+    st->stats.gc_versions_dropped += freed;
     return freed;
 }

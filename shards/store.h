@@ -252,6 +252,10 @@ bool store_outcome(store_t *const *stores, int nstores, uint32_t coord, uint64_t
 uint64_t store_pending_at(const store_t *st, uint64_t snap_ts);    /* txn id or 0 */
 void store_note_read(store_t *st, uint64_t snap_ts);
 uint64_t store_commit_floor(const store_t *st);
+/* The lowest timestamp of a transaction whose commit is queued, in flight, prepared or
+ * being decided here (its versions are not stamped yet), or 0 when there is none. A
+ * horizon fed to store_set_horizon / store_gc must stay below it. */
+uint64_t store_pending_min(const store_t *st);
 /* While held, no WAL segment is removed (the shard layer holds it until every shard
  * has resolved its in-doubt transactions, which may need this shard's decisions). */
 void store_hold_trim(store_t *st, bool hold);
@@ -302,6 +306,13 @@ typedef struct store_stats {
     uint64_t compact_running, compact_backlog_bytes, compact_backlog_files, sst_live_bytes;
     /* Block cache since open; cache_bytes a gauge. */
     uint64_t cache_hits, cache_misses, cache_evictions, cache_bytes, cache_capacity_bytes;
+    /* Garbage collection. versions: a gauge, every version held (memtable versions,
+     * intents included, plus the versions of every sorted table in the set: a key
+     * with a version in two files counts twice). gc_versions_dropped since open:
+     * versions no snapshot at or above the horizon can see, freed from the memtable
+     * (store_gc), left out of a flush, or dropped by compaction (cleared tables not
+     * counted). horizon: the current horizon (store_set_horizon). */
+    uint64_t versions, gc_versions_dropped, horizon;
 } store_stats_t;
 void store_get_stats(const store_t *st, store_stats_t *out);
 #endif

@@ -53,6 +53,7 @@ typedef struct memtable {
     uint64_t rng;
     size_t bytes;               /* every node and version allocation */
     uint64_t keys;              /* linked nodes */
+    uint64_t vers;              /* live versions (committed and intents) */
     int iters_open;
     mt_node_t *dead;            /* unlinked nodes waiting for iterators to close */
 } memtable_t;

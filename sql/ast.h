@@ -83,6 +83,9 @@ typedef enum ast_kind {
     AST_CTEREF,         /* FROM reference to a WITH RECURSIVE query: cteref below */
     AST_CREATE_SEQ,     /* CREATE SEQUENCE [IF NOT EXISTS] name [options]: seq below */
     AST_DROP_SEQ,       /* DROP SEQUENCE [IF EXISTS] names: drop.tables are AST_RANGEVARs */
+    AST_DECLARE_CURSOR, /* DECLARE name [NO SCROLL] CURSOR [WITHOUT HOLD] FOR select: cursor below */
+    AST_FETCH,          /* FETCH [FORWARD] [n | ALL] [FROM | IN] name: cursor below */
+    AST_CLOSE_CURSOR,   /* CLOSE name | ALL (name NULL): cursor below */
 } ast_kind_t;
 
 /* Frame option bits of a window definition, PostgreSQL's FRAMEOPTION_* values
@@ -287,6 +290,7 @@ struct ast {
         struct { ast_t *stmt; } explain;
         struct { const char *name; int ntypes; ast_typename_t *types; ast_t *stmt; } prepare;
         struct { const char *name; ast_list_t args; } execute;     /* also DEALLOCATE */
+        struct { const char *name; ast_t *stmt; int64_t count; bool all; } cursor;   /* DECLARE, FETCH, CLOSE */
         struct {
             const char *name;                    /* NULL: generated as PostgreSQL does */
             ast_t *table;                        /* AST_RANGEVAR */

@@ -5128,6 +5128,10 @@ bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error
      * EXECUTE's result columns are those of the statement it names. */
     case AST_PREPARE: bs->kind = ST_NOOP; bs->noop_tag = "PREPARE"; break;
     case AST_EXECUTE: bs->kind = ST_NOOP; bs->noop_tag = "EXECUTE"; break;
+    /* cursors run in the session too (sql/session.c, "cursors") */
+    case AST_DECLARE_CURSOR: bs->kind = ST_NOOP; bs->noop_tag = "DECLARE CURSOR"; break;
+    case AST_FETCH: bs->kind = ST_NOOP; bs->noop_tag = "FETCH"; break;
+    case AST_CLOSE_CURSOR: bs->kind = ST_NOOP; bs->noop_tag = stmt->cursor.name ? "CLOSE CURSOR" : "CLOSE CURSOR ALL"; break;
     case AST_DEALLOCATE:
         bs->kind = ST_NOOP;
         bs->noop_tag = stmt->execute.name ? "DEALLOCATE" : "DEALLOCATE ALL";

@@ -11,6 +11,7 @@
 #include "core/arena.h"
 #include "core/assert.h"
 #include "core/hlc.h"
+#include "core/snapreg.h"
 #include "core/limits.h"
 #include "core/rt.h"
 #include "shards/shard.h"
@@ -538,6 +539,8 @@ static int fk_parent_check(exec_ctx_t *ctx, const cat_table_t *parent, bool is_u
     const catalog_t *c = ctx->catalog;
     uint64_t saved = ctx->txn->snap_ts;
     ctx->txn->snap_ts = hlc_now();       /* see children committed while we waited for row locks */
+    snapreg_hold_t hold = {0};
+    snapreg_hold(&hold, ctx->txn->snap_ts);    /* gc keeps what the child scans read */
     int rc = 0;
     for (int i = 0; rc == 0 && i < c->ntables; i++) {
         const cat_table_t *child = c->tables[i];
@@ -582,6 +585,7 @@ static int fk_parent_check(exec_ctx_t *ctx, const cat_table_t *parent, bool is_u
             }
         }
     }
+    snapreg_release(&hold);
     ctx->txn->snap_ts = saved;
     return rc;
 }

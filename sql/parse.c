@@ -1934,6 +1934,41 @@ static ast_t *p_copy(pctx_t *c, const PgQuery__CopyStmt *s)
     return n;
 }
 
+/* DECLARE name [NO SCROLL] CURSOR [WITHOUT HOLD] FOR select. The cursor options are
+ * PostgreSQL's CURSOR_OPT_* bits: BINARY 0x1, SCROLL 0x2, HOLD 0x20 are refused. */
+static ast_t *p_declare_cursor(pctx_t *c, const PgQuery__DeclareCursorStmt *d)
+{
+    if (d->options & 0x1)
+        return p_unsupported(c, "DECLARE BINARY CURSOR", -1);
+    if (d->options & 0x2)
+        return p_unsupported(c, "DECLARE SCROLL CURSOR", -1);
+    if (d->options & 0x20)
+        return p_unsupported(c, "DECLARE CURSOR WITH HOLD", -1);
+    if (!d->query || d->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+        return p_unsupported(c, "DECLARE CURSOR for this statement", -1);
+    ast_t *n = p_node(c, AST_DECLARE_CURSOR, -1);
+    if (!n || !(n->cursor.name = p_str(c, d->portalname)))
+        return NULL;
+    return (n->cursor.stmt = p_stmt(c, d->query)) ? n : NULL;
+}
+
+/* FETCH [NEXT | FORWARD [n | ALL] | n | ALL] [FROM | IN] name: forward only. */
+static ast_t *p_fetch(pctx_t *c, const PgQuery__FetchStmt *f)
+{
+    if (f->ismove)
+        return p_unsupported(c, "MOVE", -1);
+    if (f->direction != PG_QUERY__FETCH_DIRECTION__FETCH_FORWARD)
+        return p_unsupported(c, "FETCH in this direction (cursors are forward-only)", -1);
+    if (f->how_many <= 0)
+        return p_unsupported(c, "FETCH of the current row (FETCH 0)", -1);
+    ast_t *n = p_node(c, AST_FETCH, -1);
+    if (!n || !(n->cursor.name = p_str(c, f->portalname)))
+        return NULL;
+    n->cursor.all = f->how_many == INT64_MAX;    /* FETCH_ALL is LONG_MAX */
+    n->cursor.count = f->how_many;
+    return n;
+}
+
 /* PREPARE name [(type, ...)] AS statement. The inner statement keeps its locations
  * (offsets in the whole PREPARE text), so bind errors point into it correctly. */
 static ast_t *p_prepare(pctx_t *c, const PgQuery__PrepareStmt *ps)
@@ -2230,6 +2265,18 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
         if (!n->execute.name)
             return NULL;
         return p_expr_list(c, s->execute_stmt->n_params, s->execute_stmt->params, &n->execute.args) < 0 ? NULL : n;
+    case PG_QUERY__NODE__NODE_DECLARE_CURSOR_STMT:
+        return p_declare_cursor(c, s->declare_cursor_stmt);
+    case PG_QUERY__NODE__NODE_FETCH_STMT:
+        return p_fetch(c, s->fetch_stmt);
+    case PG_QUERY__NODE__NODE_CLOSE_PORTAL_STMT:
+        if (!(n = p_node(c, AST_CLOSE_CURSOR, -1)))
+            return NULL;
+        /* CLOSE ALL arrives without a name */
+        if (s->close_portal_stmt->portalname && s->close_portal_stmt->portalname[0] &&
+            !(n->cursor.name = p_str(c, s->close_portal_stmt->portalname)))
+            return NULL;
+        return n;
     case PG_QUERY__NODE__NODE_DEALLOCATE_STMT:
         if (!(n = p_node(c, AST_DEALLOCATE, -1)))
             return NULL;

@@ -29,6 +29,7 @@
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/rt.h"
+#include "core/snapreg.h"
 #include "shards/shard.h"
 #include "sql/catalog_int.h"
 #include "sql/exec_int.h"
@@ -88,6 +89,11 @@ typedef struct portal {
     int64_t count;
     datum_t *row_vals;
     bool *row_nulls;
+    /* The portal's own snapshot, registered from setup to portal_stop: the session's
+     * txn.snap_ts is the next statement's once this portal is suspended, so a resumed
+     * portal puts this one back (core/snapreg.h keeps gc from dropping what it reads). */
+    snapreg_hold_t snap_hold;
+    bool is_cursor;              /* made by DECLARE: closed at transaction end */
     struct portal *next;
 } portal_t;
 
@@ -102,6 +108,7 @@ struct sql_session {
     int iso;
     int64_t txn_ts;
     uint64_t rr_snap;
+    snapreg_hold_t rr_hold;      /* rr_snap registered until the transaction ends or fails */
     txn_ctx_t txn;
     /* live savepoints, oldest first; level = its number in the transaction (txn.sp_level
      * is the newest one's). sp_next numbers the next one; both reset per transaction. */
@@ -378,6 +385,7 @@ fail:
 
 static void txn_end(sql_session_t *s, bool commit, sql_error_t *err);
 static void portal_drop(sql_session_t *s, portal_t *p);
+static void cursors_close_all(sql_session_t *s);
 static void prep_release(prep_t *p);
 
 void sql_session_free(sql_session_t *s)
@@ -466,6 +474,7 @@ static void txn_start(sql_session_t *s)
     s->txn.txn_id = txn_new_id();
     s->txn_ts = time_now_ts();
     s->rr_snap = 0;
+    snapreg_release(&s->rr_hold);
     s->iso = iso_from_guc(s);
     s->txn_active = true;
 }
@@ -490,18 +499,19 @@ static void txn_fail(sql_session_t *s, const sql_error_t *err)
 {
     txn_note_error(s, err);
     s->failed = true;
-    if (!s->txn_active)
-        return;
-    if (s->nsps) {
+    if (s->txn_active && s->nsps) {
         /* only the work since the newest savepoint is lost (PostgreSQL aborts the
-         * failed subtransaction at once); ROLLBACK TO makes the block usable again */
+         * failed subtransaction at once); ROLLBACK TO makes the block usable again,
+         * so a REPEATABLE READ snapshot stays held */
         sql_error_t e2 = {0};
         if (txn_rollback_to_all(&s->txn, s->sps[s->nsps - 1].level, &e2) == 0)
             return;
         log_error("session: rollback to a savepoint failed (%s): the transaction is aborted", e2.message);
         sp_pop(s, 0);    /* nothing is left to roll back to */
     }
-    txn_abort_all(&s->txn);
+    snapreg_release(&s->rr_hold);    /* a failed block reads nothing more */
+    if (s->txn_active)
+        txn_abort_all(&s->txn);
 }
 
 static void txn_end(sql_session_t *s, bool commit, sql_error_t *err)
@@ -520,6 +530,8 @@ static void txn_end(sql_session_t *s, bool commit, sql_error_t *err)
     s->fail_state[0] = 0;
     s->txn_active = false;
     sp_pop(s, 0);
+    snapreg_release(&s->rr_hold);
+    cursors_close_all(s);    /* WITHOUT HOLD */
     s->in_block = false;
     s->implicit = false;
     s->ext_implicit = false;
@@ -617,6 +629,7 @@ static portal_t *portal_find(sql_session_t *s, const char *name)
 
 static void portal_stop(portal_t *p)
 {
+    snapreg_release(&p->snap_hold);
     if (p->op) {
         exec_close(p->op);
         p->op = NULL;
@@ -943,12 +956,16 @@ static int portal_setup(sql_session_t *s, portal_t *p, sql_error_t *err)
     txn_start(s);
     txn_ctx_t *tc = &s->txn;
     if (s->iso == TXN_ISO_REPEATABLE_READ) {
-        if (!s->rr_snap)
+        if (!s->rr_snap) {
             s->rr_snap = hlc_now();
+            snapreg_hold(&s->rr_hold, s->rr_snap);    /* same turn: above the published floor */
+        }
         tc->snap_ts = s->rr_snap;
     } else {
         tc->snap_ts = hlc_now();
     }
+    snapreg_release(&p->snap_hold);
+    snapreg_hold(&p->snap_hold, tc->snap_ts);
     tc->iso = s->iso;
     tc->lock_timeout_ms = guc_timeout_ms(s->guc, "lock_timeout");
     tc->deadlock_timeout_ms = guc_timeout_ms(s->guc, "deadlock_timeout");
@@ -1005,6 +1022,7 @@ static int portal_setup(sql_session_t *s, portal_t *p, sql_error_t *err)
 
 static int run_utility(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char **tag, sql_error_t *err);
 static int run_execute(sql_session_t *s, portal_t *outer, sql_sink_t *sink, bool describe, sql_error_t *err);
+static int run_fetch(sql_session_t *s, portal_t *outer, sql_sink_t *sink, bool describe, sql_error_t *err);
 
 /* Runs (or resumes) a portal: 0 complete, 1 suspended, -1 error. */
 static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_t *sink, bool describe,
@@ -1019,9 +1037,13 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
         if (p->prep->ast->kind == AST_TXN || p->prep->ast->kind == AST_SET || p->prep->ast->kind == AST_SHOW ||
             p->prep->ast->kind == AST_VACUUM || p->prep->ast->kind == AST_DISCARD ||
             p->prep->ast->kind == AST_CREATE_EXTENSION || p->prep->ast->kind == AST_PREPARE ||
-            p->prep->ast->kind == AST_EXECUTE || p->prep->ast->kind == AST_DEALLOCATE) {
+            p->prep->ast->kind == AST_EXECUTE || p->prep->ast->kind == AST_DEALLOCATE ||
+            p->prep->ast->kind == AST_DECLARE_CURSOR || p->prep->ast->kind == AST_FETCH ||
+            p->prep->ast->kind == AST_CLOSE_CURSOR) {
             if (p->prep->ast->kind == AST_EXECUTE)
                 return run_execute(s, p, sink, describe, err);
+            if (p->prep->ast->kind == AST_FETCH)
+                return run_fetch(s, p, sink, describe, err);
             const char *tag = NULL;
             if (run_utility(s, p, sink, &tag, err) < 0)
                 return -1;
@@ -1078,6 +1100,8 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
                 sink->complete(sink->ctx, tag);
             return 0;
         }
+    } else if (p->snap_hold.live) {
+        s->txn.snap_ts = p->snap_hold.ts;    /* resumed: read at the portal's snapshot again */
     }
     if (kind == ST_QUERY && !p->op) {
         /* already run to completion (or failed): nothing more to send */
@@ -1412,6 +1436,8 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
     memset(&tc, 0, sizeof tc);
     tc.txn_id = txn_new_id();
     tc.snap_ts = hlc_now();
+    snapreg_hold_t hold = {0};
+    snapreg_hold(&hold, tc.snap_ts);    /* CREATE INDEX and ALTER scan the table at it */
     c.arena = &p->arena;
     c.txn = &tc;
     c.catalog = catalog_current();
@@ -1437,6 +1463,7 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
     case AST_ALTER_ADD_PK: *tag = "ALTER TABLE"; rc = exec_alter_pk(&c, a, err); break;
     default: rc = sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "this statement is not supported"); break;
     }
+    snapreg_release(&hold);
     catalog_unref(c.catalog);
     return rc;
 }
@@ -1498,6 +1525,124 @@ fail:
     p->closed = true;
     prep_release(p);
     return -1;
+}
+
+/* ---- cursors: DECLARE / FETCH / CLOSE ----
+ * A cursor is a named portal of the session (the protocol's Bind makes the same kind)
+ * whose query starts at DECLARE: its snapshot (held in the snapshot registry) and
+ * its operator tree live until the query ends or the cursor closes, and FETCH runs
+ * it on with a row limit, as Execute does. Forward-only and WITHOUT HOLD, so every
+ * cursor closes at transaction end (txn_end); SCROLL, WITH HOLD, BINARY, MOVE and
+ * backward fetches are refused with 0A000 by the parser. */
+
+static void cursors_close_all(sql_session_t *s)
+{
+    for (portal_t **pp = &s->portals; *pp;) {
+        portal_t *p = *pp;
+        if (p->is_cursor)
+            portal_drop(s, p);
+        else
+            pp = &p->next;
+    }
+}
+
+static int run_close_cursor(sql_session_t *s, const char *name, sql_error_t *err)
+{
+    if (!name) {
+        cursors_close_all(s);
+        return 0;
+    }
+    portal_t *p = portal_find(s, name);
+    if (!p || !p->is_cursor)
+        return sql_error(err, SQLSTATE_INVALID_CURSOR, "cursor \"%s\" does not exist", name);
+    portal_drop(s, p);
+    return 0;
+}
+
+/* DECLARE: the query is parsed again into the cursor's own prepared statement (the
+ * DECLARE's AST dies with its statement), bound, and started. */
+static int run_declare(sql_session_t *s, portal_t *outer, sql_error_t *err)
+{
+    const char *name = outer->prep->ast->cursor.name;
+    if (!s->in_block)
+        return sql_error(err, "25P01", "DECLARE CURSOR can only be used in transaction blocks");
+    if (portal_find(s, name))
+        return sql_error(err, "42P03", "cursor \"%s\" already exists", name);
+    const char *text = outer->prep->text;
+    prep_t *cp = prep_new(name, text, strlen(text), err);
+    if (!cp)
+        return -1;
+    cp->closed = true;    /* not in s->preps: freed with its portal */
+    parse_stmt_t *st;
+    int n;
+    if (parse_sql(&cp->arena, text, strlen(text), &st, &n, err) < 0) {
+        prep_release(cp);
+        return -1;
+    }
+    ASSERT(n == 1 && st[0].ast->kind == AST_DECLARE_CURSOR);
+    cp->ast = st[0].ast->cursor.stmt;
+    portal_t *p = portal_new(name, cp, err);
+    if (!p) {
+        prep_release(cp);
+        return -1;
+    }
+    p->is_cursor = true;
+    p->next = s->portals;
+    s->portals = p;
+    p->started = true;
+    if (portal_setup(s, p, err) < 0 || !(p->op = exec_build(&p->ctx, p->prep->bs->plan, err))) {
+        portal_drop(s, p);
+        return -1;
+    }
+    return 0;
+}
+
+/* FETCH's rows go to the client; the cursor's own completion tag does not. */
+typedef struct fetch_sink {
+    sql_sink_t *out;
+    int64_t rows;
+} fetch_sink_t;
+
+static int fetch_row(void *ctx, int ncols, const datum_t *vals, const bool *nulls)
+{
+    fetch_sink_t *f = ctx;
+    f->rows++;
+    return f->out->row ? f->out->row(f->out->ctx, ncols, vals, nulls) : 0;
+}
+
+static int fetch_complete(void *ctx, const char *tag)
+{
+    (void)ctx;
+    (void)tag;
+    return 0;
+}
+
+static int run_fetch(sql_session_t *s, portal_t *outer, sql_sink_t *sink, bool describe, sql_error_t *err)
+{
+    const ast_t *a = outer->prep->ast;
+    portal_t *p = portal_find(s, a->cursor.name);
+    if (!p || !p->is_cursor)
+        return sql_error(err, SQLSTATE_INVALID_CURSOR, "cursor \"%s\" does not exist", a->cursor.name);
+    const bound_stmt_t *bs = p->prep->bs;
+    if (describe && sink->describe)
+        sink->describe(sink->ctx, bs->nvisible, bs->cols);
+    fetch_sink_t f = {sink, 0};
+    sql_sink_t w = *sink;
+    w.ctx = &f;
+    w.describe = NULL;
+    w.row = fetch_row;
+    w.complete = fetch_complete;
+    w.empty = NULL;
+    w.notice = NULL;
+    w.param_status = NULL;
+    w.copy_in = NULL;
+    if (portal_run(s, p, a->cursor.all ? 0 : a->cursor.count, &w, false, err) < 0)
+        return -1;
+    char tag[48];
+    snprintf(tag, sizeof tag, "FETCH %lld", (long long)f.rows);
+    if (sink->complete)
+        sink->complete(sink->ctx, tag);
+    return 0;
 }
 
 /* DEALLOCATE name (26000 if unknown) or ALL (name NULL). */
@@ -1684,6 +1829,12 @@ static int run_utility(sql_session_t *s, portal_t *p, sql_sink_t *sink, const ch
     case AST_DEALLOCATE:
         *tag = a->execute.name ? "DEALLOCATE" : "DEALLOCATE ALL";
         return run_deallocate(s, a->execute.name, err);
+    case AST_DECLARE_CURSOR:
+        *tag = "DECLARE CURSOR";
+        return run_declare(s, p, err);
+    case AST_CLOSE_CURSOR:
+        *tag = a->cursor.name ? "CLOSE CURSOR" : "CLOSE CURSOR ALL";
+        return run_close_cursor(s, a->cursor.name, err);
     case AST_CREATE_EXTENSION:
         *tag = "CREATE EXTENSION";
         if (strcmp(a->show.name, "vector") != 0 && strcmp(a->show.name, "plpgsql") != 0)

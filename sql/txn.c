@@ -19,6 +19,7 @@
 #include "core/hlc.h"
 #include "core/metrics.h"
 #include "core/rt.h"
+#include "core/snapreg.h"
 #include "shards/shard.h"
 #include "sql/activity.h"
 #include "sql/exec_int.h"
@@ -583,13 +584,28 @@ static int commit_2pc(int k, const int *shards, uint64_t txn_id, int *failed_rc)
     return 0;
 }
 
+static int end_all_run(txn_ctx_t *tc, bool abort, const commit_req_t *reqp, int *failed_rc);
+
 static int end_all(txn_ctx_t *tc, bool abort, int *failed_rc)
+{
+    commit_req_t req = {.txn_id = tc->txn_id, .commit_ts = abort ? 0 : hlc_now(),
+                        .op = abort ? REQ_ABORT : REQ_COMMIT};
+    /* Until every shard queued the commit (from then on its store lists it as pending),
+     * the horizon must stay below its timestamp (every shard's is >= this one). */
+    snapreg_hold_t hold = {0};
+    if (!abort)
+        snapreg_hold(&hold, req.commit_ts - 1);
+    int rc = end_all_run(tc, abort, &req, failed_rc);
+    snapreg_release(&hold);
+    return rc;
+}
+
+static int end_all_run(txn_ctx_t *tc, bool abort, const commit_req_t *reqp, int *failed_rc)
 {
     int n = rt_shards_count();
     int shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
     void *args[LIMIT_SHARDS_MAX];
-    commit_req_t req = {.txn_id = tc->txn_id, .commit_ts = abort ? 0 : hlc_now(),
-                        .op = abort ? REQ_ABORT : REQ_COMMIT};
+    commit_req_t req = *reqp;
     int k = 0;
     for (int s = 0; s < n; s++)
         if (txn_touched(tc, s)) {

@@ -48,7 +48,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SST_FORMAT_VERSION 1
+#define SST_FORMAT_VERSION 2       /* written; version 1 files are still read */
+#define SST_FORMAT_VERSION_MIN 1
 #define SST_MAGIC "NXDBSST\0"
 #define SST_FOOTER_BYTES 64
 #define SST_BLOCK_HDR_BYTES 56

@@ -257,6 +257,61 @@ const char *store_last_error(const store_t *st);
  * Set before the shards start; never in production. */
 extern bool store_debug_dirty_reads;
 
+/* ---- column layouts (sorted table format version 2, shards/README.md) ----
+ * The store keeps no SQL types, but the SQL layer can tell it how a table's values
+ * are made of columns, so sorted tables store them column by column (each column
+ * chunk compressed on its own, with min/max/null counts per column per block in the
+ * block index) and scans can read only some columns.
+ *   - A row codec (one per process, set before any store opens) splits a value into
+ *     cells, given the physical widths of its columns, and joins cells back into the
+ *     exact same value bytes. It must be deterministic: the writer checks that
+ *     join(split(v)) == v for every value of a block and writes the block with the
+ *     opaque value chunk (as format 1) when any value does not round-trip.
+ *   - A layout per table id: its version (the SQL layer bumps it on every schema
+ *     change), column count, and per column a physical width (1/2/4/8 bytes, or 0 =
+ *     variable) and a kind telling how to order fixed-width values for min/max.
+ *     Every columnar block records the layout it was written with (version, widths,
+ *     kinds), so files written before a schema change stay readable: the reader
+ *     joins by the block's widths, never by the current layout.
+ *   - Tables without a layout (catalog, sequences, index tables) keep the opaque
+ *     value chunk. Registering is process-wide and thread-safe (a mutex); a writer
+ *     looks the layout up once per block. */
+#define STORE_LAYOUT_MAX_COLS 256
+enum store_col_kind {
+    STORE_COL_BYTES = 0,  /* no order known to the store: no min/max */
+    STORE_COL_INT = 1,    /* signed little-endian integer of its width */
+    STORE_COL_UINT = 2,   /* unsigned little-endian integer (bool, oid, "char") */
+    STORE_COL_FLOAT = 3,  /* IEEE float (width 4) or double (width 8) */
+};
+/* One column value of a row: ptr/len into the row (or the block), or null. */
+typedef struct store_cell { const uint8_t *ptr; uint32_t len; bool null; } store_cell_t;
+typedef struct store_row_codec {
+    /* Fills cells[0..ncols) from value v; 0, or -1 when v is not a row of exactly
+     * these widths (the block is then written opaque). Fixed-width cells have len ==
+     * width. */
+    int (*split)(const uint8_t *v, uint32_t vlen, uint32_t ncols, const uint8_t *width,
+                 store_cell_t *cells);
+    /* Writes the value for cells into out (at most cap bytes; out may be NULL when cap
+     * is 0) and returns its full length, or -1 when the cells are not a valid row. */
+    int64_t (*join)(uint32_t ncols, const uint8_t *width, const store_cell_t *cells, uint8_t *out,
+                    size_t cap);
+} store_row_codec_t;
+typedef struct store_layout {
+    uint32_t version, ncols;      /* 1 <= ncols <= STORE_LAYOUT_MAX_COLS */
+    uint8_t width[STORE_LAYOUT_MAX_COLS];
+    uint8_t kind[STORE_LAYOUT_MAX_COLS];
+} store_layout_t;
+/* Sets the process's row codec (NULL = none: every block is written opaque, and a
+ * columnar block fails to read with STORE_ECORRUPT "no row codec"). */
+void store_set_row_codec(const store_row_codec_t *codec);
+const store_row_codec_t *store_row_codec(void);
+/* Registers (or replaces) table_id's layout; 0 or STORE_EINVAL (bad widths/count) /
+ * STORE_ENOMEM. */
+int store_layout_register(uint32_t table_id, const store_layout_t *l);
+void store_layout_unregister(uint32_t table_id);
+/* Copies table_id's layout into *out; false when it has none. */
+bool store_layout_get(uint32_t table_id, store_layout_t *out);
+
 /* Statistics for /metrics. */
 typedef struct store_stats {
     uint64_t wal_bytes, wal_syncs, wal_sync_us_total, commits, memtable_bytes, keys;

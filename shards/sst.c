@@ -107,6 +107,7 @@ struct sst_writer {
     uint32_t wc_cap;
     store_cell_t *cells;
     store_buf_t join;
+    uint32_t version;           /* format written (SST_FORMAT_VERSION, tests: 1) */
 };
 
 sst_writer_t *sst_writer_new(void)
@@ -117,6 +118,7 @@ sst_writer_t *sst_writer_new(void)
         return NULL;
     }
     if (w) {
+        w->version = SST_FORMAT_VERSION;
         const store_row_codec_t *codec = store_row_codec();
         w->codec = codec && codec->split && codec->join ? codec : NULL;
     }
@@ -209,7 +211,7 @@ bool sst_stat_less(uint8_t kind, uint64_t a, uint64_t b)
 static int sst_layout_begin(sst_writer_t *w, uint32_t table_id)
 {
     w->lay_ok = false;
-    if (!w->codec || !store_layout_get(table_id, &w->lay))
+    if (w->version < 2 || !w->codec || !store_layout_get(table_id, &w->lay))
         return 0;
     uint32_t nc = w->lay.ncols;
     if (nc > w->wc_cap) {
@@ -362,6 +364,8 @@ static bool sst_cut_columns(sst_writer_t *w, uint32_t *dir_raw, uint32_t *dir_co
 static bool sst_index_stats(sst_writer_t *w, bool columnar)
 {
     uint32_t nc = columnar ? w->lay.ncols : 0;
+    if (w->version < 2)
+        return true;
     if (!sst_append(&w->index, &nc, 4))
         return false;
     for (uint32_t c = 0; c < nc; c++) {
@@ -546,6 +550,12 @@ void sst_writer_consume(sst_writer_t *w)
 
 uint64_t sst_writer_entries(const sst_writer_t *w) { return w->entries; }
 
+void sst_writer_set_version(sst_writer_t *w, uint32_t version)
+{
+    ASSERT(version >= SST_FORMAT_VERSION_MIN && version <= SST_FORMAT_VERSION);
+    w->version = version;
+}
+
 int sst_writer_finish(sst_writer_t *w)
 {
     int rc = sst_cut_block(w);
@@ -591,7 +601,7 @@ int sst_writer_finish(sst_writer_t *w)
     sst_put64(f + 24, w->entries);
     sst_put64(f + 32, w->max_commit_ts);
     sst_put32(f + 40, w->blocks);
-    sst_put32(f + 44, SST_FORMAT_VERSION);
+    sst_put32(f + 44, w->version);
     sst_put32(f + 48, crc32c(0, f, 48));
     memcpy(f + 56, SST_MAGIC, 8);
     w->out.len += SST_FOOTER_BYTES;
@@ -681,6 +691,12 @@ struct sst_block {
     const uint32_t *tab, *kend, *voff, *vlen;
     const uint64_t *ts;
     const uint8_t *key, *flags, *vals;
+    /* format 2 columnar blocks: the columns (inside mem), and what makes the block
+     * consumable whole (sst_block_whole) */
+    uint32_t ncols, layout_version, tombs;
+    bool one_per_key;
+    uint64_t max_ts;
+    store_col_t *cols;
     _Alignas(16) uint8_t mem[];
 };
 
@@ -894,6 +910,25 @@ bool sst_may_contain(const sst_t *s, uint32_t table_id, const uint8_t *key, uint
     return true;
 }
 
+/* Tombstones, versions per key and newest ts of a decoded block (sst_block_whole). */
+static void sst_block_summarize(sst_block_t *b)
+{
+    b->tombs = 0;
+    b->max_ts = 0;
+    b->one_per_key = true;
+    for (uint32_t i = 0; i < b->n; i++) {
+        b->tombs += b->flags[i] & 1;
+        if (b->ts[i] > b->max_ts)
+            b->max_ts = b->ts[i];
+        if (i && b->one_per_key) {
+            uint32_t s0 = i > 1 ? b->kend[i - 2] : 0, s1 = b->kend[i - 1];
+            if (b->tab[i - 1] == b->tab[i] && s1 - s0 == b->kend[i] - s1 &&
+                memcmp(b->key + s0, b->key + s1, s1 - s0) == 0)
+                b->one_per_key = false;
+        }
+    }
+}
+
 /* Checks the decoded column chunks of b against each other. */
 static bool sst_block_valid(const sst_block_t *b, const uint32_t raw[3])
 {
@@ -1073,12 +1108,29 @@ static int sst_decode_columnar(sst_t *s, uint32_t i, const uint8_t *disk, const 
     }
     if (vtotal > LIMIT_CHECK_BLOCK_BYTES)
         goto inconsistent;
-    size_t bytes = sizeof *b + a0 + a1 + 8 * (size_t)n + vtotal + 8;
+    size_t a_cols = sst_align8(ncc * sizeof(store_col_t));
+    size_t bytes = sizeof *b + a0 + a1 + 8 * (size_t)n + vtotal + a_cols + col_bytes + 8;
     b = rt_malloc(bytes);
     if (!b)
         goto fail;
     b->refs = 1;
     b->bytes = bytes;
+    /* the columns too, for whole-block scans (after the joined values) */
+    uint8_t *colmem = b->mem + a0 + a1 + 8 * (size_t)n + vtotal;
+    store_col_t *sc = (store_col_t *)(void *)colmem;
+    uint8_t *cdata = colmem + a_cols;
+    memcpy(cdata, cols, col_bytes);
+    for (uint32_t c = 0; c < ncc; c++) {
+        const sst_rcol_t *k = &rc_cols[c];
+        sc[c].width = k->width;
+        sc[c].kind = dir[8 + 12 * (size_t)c + 1];
+        sc[c].nulls = cdata + (k->nulls - cols);
+        sc[c].data = cdata + (k->data - cols);
+        sc[c].ends = k->width ? NULL : (const uint32_t *)(const void *)(cdata + (k->ends - cols));
+    }
+    b->cols = sc;
+    b->ncols = ncc;
+    b->layout_version = sst_get32(dir);
     memcpy(b->mem, tmp, raw[0]);
     memcpy(b->mem + a0, tmp + a0, raw[1]);
     uint32_t *voff = (uint32_t *)(void *)(b->mem + a0 + a1), *vlen = voff + n;
@@ -1113,6 +1165,7 @@ static int sst_decode_columnar(sst_t *s, uint32_t i, const uint8_t *disk, const 
     uint32_t vraw[3] = {raw[0], raw[1], (uint32_t)(8 * n + vtotal)};
     if (!sst_block_valid(b, vraw))
         goto inconsistent;
+    sst_block_summarize(b);
     rt_free(tmp);
     rt_free(dir);
     rt_free(cols);
@@ -1204,6 +1257,10 @@ static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
         rc = sst_fail(s, STORE_ECORRUPT, "column chunks inconsistent", i);
         goto fail;
     }
+    b->ncols = 0;
+    b->cols = NULL;
+    b->layout_version = 0;
+    sst_block_summarize(b);
     rt_free(disk);
     *out = b;
     return 0;
@@ -1334,6 +1391,7 @@ struct sst_iter {
     uint32_t next_block;        /* block to load when the current one is used up */
     sst_block_t *blk;
     uint32_t pos;
+    uint32_t head_pos;          /* entry index of the key sst_iter_next_key returned last */
 };
 
 sst_iter_t *sst_iter_new(sst_t *s, uint64_t snap_ts)
@@ -1452,8 +1510,66 @@ int sst_iter_next_key(sst_iter_t *it, sst_entry_t *e)
             return rc;
         uint32_t end;
         bool found = sst_pick(it->blk, it->pos, it->snap, e, &end);
+        it->head_pos = it->pos;
         it->pos = end;
         if (found)
             return 1;
     }
+}
+
+/* ---- whole columnar blocks ---- */
+
+sst_block_t *sst_iter_block_start(const sst_iter_t *it, uint32_t *block_index)
+{
+    if (!it->blk || it->head_pos != 0 || it->next_block == 0)
+        return NULL;
+    *block_index = it->next_block - 1;
+    return it->blk;
+}
+
+void sst_iter_skip_block(sst_iter_t *it)
+{
+    if (it->blk)
+        it->pos = it->blk->n;
+}
+
+bool sst_block_whole(const sst_block_t *b, uint64_t snap_ts)
+{
+    return b->ncols && b->n && b->tombs == 0 && b->one_per_key && b->max_ts <= snap_ts;
+}
+
+void sst_block_last_key(const sst_block_t *b, const uint8_t **key, uint32_t *klen)
+{
+    uint32_t start = b->n > 1 ? b->kend[b->n - 2] : 0;
+    *key = b->key + start;
+    *klen = b->kend[b->n - 1] - start;
+}
+
+void sst_block_columns(const sst_block_t *b, store_colblock_t *cb)
+{
+    cb->n = b->n;
+    cb->ncols = b->ncols;
+    cb->layout_version = b->layout_version;
+    cb->cols = b->cols;
+    cb->vals = b->vals;
+    cb->voff = b->voff;
+    cb->vlen = b->vlen;
+}
+
+bool sst_block_may_match(const sst_t *s, uint32_t i, const store_colpred_t *pred)
+{
+    const sst_bidx_t *bi = &s->idx[i];
+    if (pred->col >= bi->ncols)
+        return true;
+    const uint8_t *st = bi->stats + SST_COLSTAT_BYTES * (size_t)pred->col;
+    if (sst_get32(st + 4) == bi->n)
+        return false;                 /* all null: no value matches */
+    if (st[0] != pred->kind || !(st[1] & 1))
+        return true;
+    uint64_t mn = sst_get64(st + 8), mx = sst_get64(st + 16);
+    if (pred->has_lo && sst_stat_less(pred->kind, mx, pred->lo))
+        return false;
+    if (pred->has_hi && sst_stat_less(pred->kind, pred->hi, mn))
+        return false;
+    return true;
 }

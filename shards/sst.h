@@ -48,6 +48,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shards/store.h"
+
 #define SST_FORMAT_VERSION 2       /* written; version 1 files are still read */
 #define SST_FORMAT_VERSION_MIN 1
 #define SST_MAGIC "NXDBSST\0"
@@ -139,4 +141,21 @@ void sst_iter_set_cache_mode(sst_iter_t *it, int mode);
  * released, so entries it returned stay valid until the owner releases r. */
 void sst_iter_set_retire(sst_iter_t *it, sst_retire_t *r);
 void sst_iter_free(sst_iter_t *it);
+/* ---- format 2: whole columnar blocks (store_iter_next_cols) ---- */
+/* When the version the cursor returned last is the first of its block, that block
+ * (not referenced; valid while the cursor stands on it) and its index; else NULL. */
+sst_block_t *sst_iter_block_start(const sst_iter_t *it, uint32_t *block_index);
+/* Moves the cursor past the rest of its current block. */
+void sst_iter_skip_block(sst_iter_t *it);
+/* The block is columnar, has one version per key, no tombstone, all ts <= snap. */
+bool sst_block_whole(const sst_block_t *b, uint64_t snap_ts);
+void sst_block_last_key(const sst_block_t *b, const uint8_t **key, uint32_t *klen);
+void sst_block_columns(const sst_block_t *b, store_colblock_t *cb);
+/* False when block i's index statistics show no value of pred's column in range. */
+bool sst_block_may_match(const sst_t *s, uint32_t i, const store_colpred_t *pred);
+/* Writes format version (1 or 2) from now on: tests make version-1 files with it. */
+void sst_writer_set_version(sst_writer_t *w, uint32_t version);
+/* kind's order of two statistics values (int64 / uint64 / double bits). */
+bool sst_stat_less(uint8_t kind, uint64_t a, uint64_t b);
+
 #endif

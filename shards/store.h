@@ -150,6 +150,44 @@ void store_iter_close(store_iter_t *it);
  * store_iter_next return 0 early: a caller must check it after the loop. */
 int store_iter_error(const store_iter_t *it);
 
+/* ---- column scans (format 2 blocks consumed whole) ----
+ * store_iter_next_cols is store_iter_next that may also hand out a whole sorted-table
+ * block as column vectors: when the block is columnar, holds one version per key, no
+ * tombstone, only versions <= the snapshot, and no other source (memtable, other
+ * sorted tables) has any key in its key range, then every version in it is exactly
+ * one visible row, in key order, and the merge can skip it as a whole. Everything
+ * else comes row by row with the usual visibility. Predicates skip such blocks by
+ * the index's min/max: a block is skipped when for some predicate no value of its
+ * column lies in [lo, hi] (nulls never match). The vectors stay valid as rows do
+ * (until the fiber suspends). */
+typedef struct store_col {
+    uint8_t width, kind;          /* as the layout the block was written with */
+    const uint8_t *nulls;         /* bit i (LSB first) set = version i is null */
+    const uint8_t *data;          /* fixed: width bytes per version (8-aligned start) */
+    const uint32_t *ends;         /* width 0: end offset of each version's bytes in data */
+} store_col_t;
+typedef struct store_colblock {
+    uint32_t n, ncols, layout_version;
+    const store_col_t *cols;
+    /* the same rows joined (as store_iter_next would return them): value i is
+     * vals + voff[i], vlen[i] bytes, 8-aligned */
+    const uint8_t *vals;
+    const uint32_t *voff, *vlen;
+} store_colblock_t;
+typedef struct store_colpred {
+    uint32_t col;                 /* column of the table's layout */
+    uint8_t kind;                 /* STORE_COL_INT / UINT / FLOAT: how lo and hi compare */
+    bool has_lo, has_hi;
+    uint64_t lo, hi;              /* int64 / uint64 / double bits, inclusive */
+} store_colpred_t;
+/* Switches it to column scanning with up to LIMIT 16 predicates (copied); 0 or
+ * STORE_EINVAL / STORE_ENOMEM. */
+int store_iter_set_colscan(store_iter_t *it, const store_colpred_t *preds, uint32_t npreds);
+/* 2 = a block in *cb, 1 = one row in key/val, 0 = end (check store_iter_error). */
+int store_iter_next_cols(store_iter_t *it, store_colblock_t *cb, store_val_t *key, store_val_t *val);
+/* Blocks handed out whole / skipped by predicates since the iterator opened. */
+void store_iter_colstats(const store_iter_t *it, uint64_t *blocks_whole, uint64_t *blocks_skipped);
+
 /* ---- writes (each places an intent = row lock, owned by t) ---- */
 enum store_write_mode {
     STORE_W_INSERT = 0,   /* STORE_EXISTS if the newest committed version is live or t already wrote it live */

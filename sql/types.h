@@ -161,6 +161,8 @@ struct store_row_codec;
 struct store_layout;
 const struct store_row_codec *row_store_codec(void);
 bool row_store_layout(int ncols, const type_oid_t *types, struct store_layout *out);
+/* Bytes a value of t takes in a row when fixed-width (0 for void), else -1. */
+int row_fixed_width(type_oid_t t);
 
 /* ---- arrays (types_array.c; representation above) ---- */
 #define TYPE_ARRAY_NULL_LEN UINT32_MAX

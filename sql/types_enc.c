@@ -343,6 +343,8 @@ static const store_row_codec_t row_codec = {row_split, row_join};
 
 const store_row_codec_t *row_store_codec(void) { return &row_codec; }
 
+int row_fixed_width(type_oid_t t) { return fixed_width(t); }
+
 bool row_store_layout(int ncols, const type_oid_t *types, store_layout_t *out)
 {
     if (ncols <= 0 || ncols > STORE_LAYOUT_MAX_COLS)

@@ -697,6 +697,7 @@ struct sst_block {
     bool one_per_key;
     uint64_t max_ts;
     store_col_t *cols;
+    uint32_t *sel, nsel;        /* columnar: each key's newest version unless a tombstone */
     _Alignas(16) uint8_t mem[];
 };
 
@@ -916,16 +917,21 @@ static void sst_block_summarize(sst_block_t *b)
     b->tombs = 0;
     b->max_ts = 0;
     b->one_per_key = true;
+    b->nsel = 0;
     for (uint32_t i = 0; i < b->n; i++) {
         b->tombs += b->flags[i] & 1;
         if (b->ts[i] > b->max_ts)
             b->max_ts = b->ts[i];
-        if (i && b->one_per_key) {
+        bool same_key = false;
+        if (i) {
             uint32_t s0 = i > 1 ? b->kend[i - 2] : 0, s1 = b->kend[i - 1];
-            if (b->tab[i - 1] == b->tab[i] && s1 - s0 == b->kend[i] - s1 &&
-                memcmp(b->key + s0, b->key + s1, s1 - s0) == 0)
-                b->one_per_key = false;
+            same_key = b->tab[i - 1] == b->tab[i] && s1 - s0 == b->kend[i] - s1 &&
+                       memcmp(b->key + s0, b->key + s1, s1 - s0) == 0;
         }
+        if (same_key)
+            b->one_per_key = false;
+        else if (b->sel && !(b->flags[i] & 1))
+            b->sel[b->nsel++] = i;
     }
 }
 
@@ -1109,7 +1115,8 @@ static int sst_decode_columnar(sst_t *s, uint32_t i, const uint8_t *disk, const 
     if (vtotal > LIMIT_CHECK_BLOCK_BYTES)
         goto inconsistent;
     size_t a_cols = sst_align8(ncc * sizeof(store_col_t));
-    size_t bytes = sizeof *b + a0 + a1 + 8 * (size_t)n + vtotal + a_cols + col_bytes + 8;
+    size_t bytes = sizeof *b + a0 + a1 + 8 * (size_t)n + vtotal + a_cols + col_bytes +
+                   sst_align8(4 * (size_t)n) + 8;
     b = rt_malloc(bytes);
     if (!b)
         goto fail;
@@ -1130,6 +1137,7 @@ static int sst_decode_columnar(sst_t *s, uint32_t i, const uint8_t *disk, const 
     }
     b->cols = sc;
     b->ncols = ncc;
+    b->sel = (uint32_t *)(void *)(cdata + col_bytes);
     b->layout_version = sst_get32(dir);
     memcpy(b->mem, tmp, raw[0]);
     memcpy(b->mem + a0, tmp + a0, raw[1]);
@@ -1259,6 +1267,7 @@ static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
     }
     b->ncols = 0;
     b->cols = NULL;
+    b->sel = NULL;
     b->layout_version = 0;
     sst_block_summarize(b);
     rt_free(disk);
@@ -1535,7 +1544,7 @@ void sst_iter_skip_block(sst_iter_t *it)
 
 bool sst_block_whole(const sst_block_t *b, uint64_t snap_ts)
 {
-    return b->ncols && b->n && b->tombs == 0 && b->one_per_key && b->max_ts <= snap_ts;
+    return b->ncols && b->n && b->max_ts <= snap_ts;
 }
 
 void sst_block_last_key(const sst_block_t *b, const uint8_t **key, uint32_t *klen)
@@ -1554,6 +1563,8 @@ void sst_block_columns(const sst_block_t *b, store_colblock_t *cb)
     cb->vals = b->vals;
     cb->voff = b->voff;
     cb->vlen = b->vlen;
+    cb->sel = b->sel;
+    cb->nsel = b->nsel;
 }
 
 bool sst_block_may_match(const sst_t *s, uint32_t i, const store_colpred_t *pred)

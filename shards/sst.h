@@ -147,7 +147,8 @@ void sst_iter_free(sst_iter_t *it);
 sst_block_t *sst_iter_block_start(const sst_iter_t *it, uint32_t *block_index);
 /* Moves the cursor past the rest of its current block. */
 void sst_iter_skip_block(sst_iter_t *it);
-/* The block is columnar, has one version per key, no tombstone, all ts <= snap. */
+/* The block is columnar and all its versions are <= snap, so each key's visible
+ * version is its newest in the block (the block's selection, sst_block_columns). */
 bool sst_block_whole(const sst_block_t *b, uint64_t snap_ts);
 void sst_block_last_key(const sst_block_t *b, const uint8_t **key, uint32_t *klen);
 void sst_block_columns(const sst_block_t *b, store_colblock_t *cb);

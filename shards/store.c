@@ -725,9 +725,11 @@ static int store__iter_block(store_iter_t *it, store_colblock_t *cb)
     sst_iter_skip_block(s->cur);
     if (!match) {
         it->blocks_skipped++;
+        it->st->stats.scan_blocks_skipped++;
         return 1;
     }
     it->blocks_whole++;
+    it->st->stats.scan_blocks_whole++;
     return 2;
 }
 

@@ -152,10 +152,11 @@ int store_iter_error(const store_iter_t *it);
 
 /* ---- column scans (format 2 blocks consumed whole) ----
  * store_iter_next_cols is store_iter_next that may also hand out a whole sorted-table
- * block as column vectors: when the block is columnar, holds one version per key, no
- * tombstone, only versions <= the snapshot, and no other source (memtable, other
- * sorted tables) has any key in its key range, then every version in it is exactly
- * one visible row, in key order, and the merge can skip it as a whole. Everything
+ * block as column vectors: when the block is columnar, holds only versions <= the
+ * snapshot, and no other source (memtable, other sorted tables) has any key in its key
+ * range, then the visible rows of its keys are exactly each key's newest version in
+ * the block unless that is a tombstone (the selection sel[0..nsel), in key order), and
+ * the merge can skip the block as a whole. Everything
  * else comes row by row with the usual visibility. Predicates skip such blocks by
  * the index's min/max: a block is skipped when for some predicate no value of its
  * column lies in [lo, hi] (nulls never match). The vectors stay valid as rows do
@@ -173,6 +174,8 @@ typedef struct store_colblock {
      * vals + voff[i], vlen[i] bytes, 8-aligned */
     const uint8_t *vals;
     const uint32_t *voff, *vlen;
+    const uint32_t *sel;          /* the versions that are rows, ascending */
+    uint32_t nsel;
 } store_colblock_t;
 typedef struct store_colpred {
     uint32_t col;                 /* column of the table's layout */
@@ -363,6 +366,8 @@ typedef struct store_stats {
     uint64_t compact_running, compact_backlog_bytes, compact_backlog_files, sst_live_bytes;
     /* Block cache since open; cache_bytes a gauge. */
     uint64_t cache_hits, cache_misses, cache_evictions, cache_bytes, cache_capacity_bytes;
+    /* Column scans since open: blocks handed out whole, skipped by min/max. */
+    uint64_t scan_blocks_whole, scan_blocks_skipped;
 } store_stats_t;
 void store_get_stats(const store_t *st, store_stats_t *out);
 #endif

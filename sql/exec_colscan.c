@@ -120,7 +120,8 @@ int exec_colblock_append(arena_t *a, const store_colblock_t *cb, const plan_t *p
             return 1;
     }
     int base = b->nrows;
-    uint32_t n = cb->n;
+    uint32_t n = cb->nsel;
+    const uint32_t *sel = cb->sel;
     ASSERT(base + (int)n <= b->cap);
     for (int c = 0; c < nc; c++) {
         datum_t *out = b->vals[c] + base;
@@ -134,7 +135,7 @@ int exec_colblock_append(arena_t *a, const store_colblock_t *cb, const plan_t *p
             continue;
         }
         for (uint32_t i = 0; i < n; i++)
-            nulls[i] = k->nulls[i / 8] >> (i % 8) & 1;
+            nulls[i] = k->nulls[sel[i] / 8] >> (sel[i] % 8) & 1;
         const uint8_t *d = k->data;
         switch (k->width) {
         case 0:
@@ -142,8 +143,8 @@ int exec_colblock_append(arena_t *a, const store_colblock_t *cb, const plan_t *p
                 out[i].i64 = 0;
                 if (nulls[i])
                     continue;
-                uint32_t start = i ? k->ends[i - 1] : 0;
-                vstr_t *v = vstr_new(a, (const char *)d + start, k->ends[i] - start);
+                uint32_t j = sel[i], start = j ? k->ends[j - 1] : 0;
+                vstr_t *v = vstr_new(a, (const char *)d + start, k->ends[j] - start);
                 if (!v)
                     return -1;
                 out[i].s = v;
@@ -151,12 +152,12 @@ int exec_colblock_append(arena_t *a, const store_colblock_t *cb, const plan_t *p
             break;
         case 1:
             for (uint32_t i = 0; i < n; i++)
-                out[i].i64 = d[i];
+                out[i].i64 = d[sel[i]];
             break;
         case 2:
             for (uint32_t i = 0; i < n; i++) {
                 int16_t x;
-                memcpy(&x, d + 2 * (size_t)i, 2);
+                memcpy(&x, d + 2 * (size_t)sel[i], 2);
                 out[i].i64 = x;
             }
             break;
@@ -164,26 +165,26 @@ int exec_colblock_append(arena_t *a, const store_colblock_t *cb, const plan_t *p
             if (types[c] == TYPE_FLOAT4) {
                 for (uint32_t i = 0; i < n; i++) {
                     float x;
-                    memcpy(&x, d + 4 * (size_t)i, 4);
+                    memcpy(&x, d + 4 * (size_t)sel[i], 4);
                     out[i].f64 = x;
                 }
             } else if (types[c] == TYPE_INT4 || types[c] == TYPE_DATE) {
                 for (uint32_t i = 0; i < n; i++) {
                     int32_t x;
-                    memcpy(&x, d + 4 * (size_t)i, 4);
+                    memcpy(&x, d + 4 * (size_t)sel[i], 4);
                     out[i].i64 = x;
                 }
             } else {
                 for (uint32_t i = 0; i < n; i++) {
                     uint32_t x;
-                    memcpy(&x, d + 4 * (size_t)i, 4);
+                    memcpy(&x, d + 4 * (size_t)sel[i], 4);
                     out[i].i64 = x;
                 }
             }
             break;
         default:   /* 8: int8, float8, timestamps, time: the datum's bits */
             for (uint32_t i = 0; i < n; i++)
-                memcpy(&out[i], d + 8 * (size_t)i, 8);
+                memcpy(&out[i], d + 8 * (size_t)sel[i], 8);
             break;
         }
         /* nulls read as 0, as row_decode leaves them */

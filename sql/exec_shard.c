@@ -259,7 +259,7 @@ static int read_mixed(frag_scan_t *f, batch_t **out, int max)
             b->nrows++;
             continue;
         }
-        batch_t *nb = batch_new(&f->scratch, nc, b->nrows + (int)cb.n);
+        batch_t *nb = batch_new(&f->scratch, nc, b->nrows + (int)cb.nsel + 1);
         if (!nb)
             return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
         for (int i = 0; i < b->nrows; i++)
@@ -267,8 +267,9 @@ static int read_mixed(frag_scan_t *f, batch_t **out, int max)
         int r = exec_colblock_append(&f->scratch, &cb, p, f->colneed, nb);
         if (r < 0)
             return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-        for (uint32_t i = 0; r == 1 && i < cb.n; i++) {
+        for (uint32_t s = 0; r == 1 && s < cb.nsel; s++) {
             /* written with another layout: its rows, as store_iter_next would give them */
+            uint32_t i = cb.sel[s];
             store_val_t row = {arena_memdup(&f->scratch, cb.vals + cb.voff[i], cb.vlen[i] ? cb.vlen[i] : 1),
                                cb.vlen[i]};
             if (!row.ptr)

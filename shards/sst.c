@@ -110,6 +110,14 @@ struct sst_writer {
     uint32_t version;           /* format written (SST_FORMAT_VERSION, tests: 1) */
 };
 
+static uint32_t sst_write_version = SST_FORMAT_VERSION;
+
+void sst_set_write_version(uint32_t version)
+{
+    ASSERT(version >= SST_FORMAT_VERSION_MIN && version <= SST_FORMAT_VERSION);
+    sst_write_version = version;
+}
+
 sst_writer_t *sst_writer_new(void)
 {
     sst_writer_t *w = rt_calloc(1, sizeof *w);
@@ -118,7 +126,7 @@ sst_writer_t *sst_writer_new(void)
         return NULL;
     }
     if (w) {
-        w->version = SST_FORMAT_VERSION;
+        w->version = sst_write_version;
         const store_row_codec_t *codec = store_row_codec();
         w->codec = codec && codec->split && codec->join ? codec : NULL;
     }

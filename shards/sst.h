@@ -154,8 +154,10 @@ void sst_block_last_key(const sst_block_t *b, const uint8_t **key, uint32_t *kle
 void sst_block_columns(const sst_block_t *b, store_colblock_t *cb);
 /* False when block i's index statistics show no value of pred's column in range. */
 bool sst_block_may_match(const sst_t *s, uint32_t i, const store_colpred_t *pred);
-/* Writes format version (1 or 2) from now on: tests make version-1 files with it. */
+/* The format version (1 or 2) w writes, and the one new writers get (process-wide,
+ * default SST_FORMAT_VERSION): tests make version-1 files with them. */
 void sst_writer_set_version(sst_writer_t *w, uint32_t version);
+void sst_set_write_version(uint32_t version);
 /* kind's order of two statistics values (int64 / uint64 / double bits). */
 bool sst_stat_less(uint8_t kind, uint64_t a, uint64_t b);
 

@@ -706,6 +706,7 @@ struct sst_block {
     uint64_t max_ts;
     store_col_t *cols;
     uint32_t *sel, nsel;        /* columnar: each key's newest version unless a tombstone */
+    uint8_t *rows;              /* columnar: the joined values (sst_block_join), or NULL */
     _Alignas(16) uint8_t mem[];
 };
 
@@ -901,8 +902,89 @@ size_t sst_block_bytes(const sst_block_t *b) { return b->bytes; }
 
 void sst_block_free(sst_block_t *b)
 {
-    if (b && --b->refs == 0)
+    if (b && --b->refs == 0) {
+        rt_free(b->rows);
         rt_free(b);
+    }
+}
+
+/* Joins every value of a columnar block back into a value chunk like format 1's
+ * (offsets, lengths, 8-padded bytes) in a separate allocation, once: the rows a
+ * format-1 reader would have seen, byte for byte. Not counted in the block's cache
+ * bytes (shards/README.md, known limits). 0 or STORE_ENOMEM / STORE_ECORRUPT. */
+int sst_block_join(sst_block_t *b)
+{
+    if (b->vals || !b->ncols)
+        return 0;
+    const store_row_codec_t *codec = store_row_codec();
+    uint32_t n = b->n, ncc = b->ncols;
+    if (!codec || !codec->join)
+        return STORE_ECORRUPT;
+    store_cell_t cells[STORE_LAYOUT_MAX_COLS];
+    uint8_t widths[STORE_LAYOUT_MAX_COLS];
+    for (uint32_t c = 0; c < ncc; c++)
+        widths[c] = b->cols[c].width;
+    uint64_t vtotal = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        uint32_t *voff = NULL, *vlen = NULL;
+        uint8_t *vals = NULL;
+        if (pass == 1) {
+            if (vtotal > UINT32_MAX)
+                return STORE_ECORRUPT;
+            b->rows = rt_malloc(8 * (size_t)n + vtotal + 8);
+            if (!b->rows)
+                return STORE_ENOMEM;
+            voff = (uint32_t *)(void *)b->rows;
+            vlen = voff + n;
+            vals = b->rows + 8 * (size_t)n;
+        }
+        uint64_t pos = 0;
+        for (uint32_t j = 0; j < n; j++) {
+            if (pass == 1) {
+                voff[j] = (uint32_t)pos;
+                vlen[j] = 0;
+            }
+            if (b->flags[j] & 1)
+                continue;
+            for (uint32_t c = 0; c < ncc; c++) {
+                const store_col_t *k = &b->cols[c];
+                store_cell_t *cell = &cells[c];
+                cell->null = k->nulls[j / 8] >> (j % 8) & 1;
+                if (cell->null) {
+                    cell->ptr = NULL;
+                    cell->len = 0;
+                } else if (k->width) {
+                    cell->ptr = k->data + (size_t)k->width * j;
+                    cell->len = k->width;
+                } else {
+                    uint32_t start = j ? k->ends[j - 1] : 0;
+                    cell->ptr = k->data + start;
+                    cell->len = k->ends[j] - start;
+                }
+            }
+            size_t room = pass == 1 ? (size_t)(vtotal - pos) : 0;
+            int64_t len = codec->join(ncc, widths, cells, pass == 1 ? vals + pos : NULL, room);
+            if (len < 0 || len > UINT32_MAX || (pass == 1 && (uint64_t)len > room)) {
+                rt_free(b->rows);
+                b->rows = NULL;
+                return STORE_ECORRUPT;
+            }
+            size_t padded = sst_align8((size_t)len);
+            if (pass == 1) {
+                vlen[j] = (uint32_t)len;
+                memset(vals + pos + len, 0, padded - (size_t)len);
+            }
+            pos += padded;
+        }
+        if (pass == 0)
+            vtotal = pos;
+        else {
+            b->voff = voff;
+            b->vlen = vlen;
+            b->vals = vals;
+        }
+    }
+    return 0;
 }
 
 uint64_t sst_max_commit_ts(const sst_t *s) { return s->max_commit_ts; }
@@ -947,14 +1029,14 @@ static void sst_block_summarize(sst_block_t *b)
 static bool sst_block_valid(const sst_block_t *b, const uint32_t raw[3])
 {
     uint32_t n = b->n;
-    if (raw[0] < 8ull * n || raw[1] != 9ull * n || raw[2] < 8ull * n)
+    if (raw[0] < 8ull * n || raw[1] != 9ull * n || (b->vals && raw[2] < 8ull * n))
         return false;
     uint32_t prev = 0, klen_total = raw[0] - 8 * n, vtotal = raw[2] - 8 * n;
     for (uint32_t i = 0; i < n; i++) {
         if (b->kend[i] < prev || b->kend[i] > klen_total || b->kend[i] - prev > LIMIT_KEY_BYTES)
             return false;
         prev = b->kend[i];
-        if (b->voff[i] % 8 || (uint64_t)b->voff[i] + b->vlen[i] > vtotal)
+        if (b->vals && (b->voff[i] % 8 || (uint64_t)b->voff[i] + b->vlen[i] > vtotal))
             return false;
     }
     return true;
@@ -1098,40 +1180,29 @@ static int sst_decode_columnar(sst_t *s, uint32_t i, const uint8_t *disk, const 
         }
         at += sst_align8(craw);
     }
-    uint8_t widths[STORE_LAYOUT_MAX_COLS];
-    for (uint32_t c = 0; c < ncc; c++)
-        widths[c] = rc_cols[c].width;
-    /* Pass 1: the joined length of every value. */
+    /* Tombstones have no cells; the values are joined only when rows are asked for
+     * (sst_block_join): a column scan never needs them. */
     const uint8_t *flags = tmp + a0 + 8 * (size_t)n;
-    uint64_t vtotal = 0;
     for (uint32_t j = 0; j < n; j++) {
-        bool any = false;
+        if (!(flags[j] & 1))
+            continue;
         for (uint32_t c = 0; c < ncc; c++) {
             sst_rcol_cell(&rc_cols[c], j, &cells[c]);
-            any |= !cells[c].null;
-        }
-        if (flags[j] & 1) {
-            if (any)
+            if (!cells[c].null)
                 goto inconsistent;
-            continue;
         }
-        int64_t len = codec->join(ncc, widths, cells, NULL, 0);
-        if (len < 0 || len > UINT32_MAX)
-            goto inconsistent;
-        vtotal += sst_align8((size_t)len);
     }
-    if (vtotal > LIMIT_CHECK_BLOCK_BYTES)
-        goto inconsistent;
     size_t a_cols = sst_align8(ncc * sizeof(store_col_t));
-    size_t bytes = sizeof *b + a0 + a1 + 8 * (size_t)n + vtotal + a_cols + col_bytes +
-                   sst_align8(4 * (size_t)n) + 8;
+    size_t bytes = sizeof *b + a0 + a1 + a_cols + col_bytes + sst_align8(4 * (size_t)n) + 8;
     b = rt_malloc(bytes);
     if (!b)
         goto fail;
     b->refs = 1;
     b->bytes = bytes;
-    /* the columns too, for whole-block scans (after the joined values) */
-    uint8_t *colmem = b->mem + a0 + a1 + 8 * (size_t)n + vtotal;
+    b->rows = NULL;
+    memcpy(b->mem, tmp, raw[0]);
+    memcpy(b->mem + a0, tmp + a0, raw[1]);
+    uint8_t *colmem = b->mem + a0 + a1;
     store_col_t *sc = (store_col_t *)(void *)colmem;
     uint8_t *cdata = colmem + a_cols;
     memcpy(cdata, cols, col_bytes);
@@ -1147,39 +1218,15 @@ static int sst_decode_columnar(sst_t *s, uint32_t i, const uint8_t *disk, const 
     b->ncols = ncc;
     b->sel = (uint32_t *)(void *)(cdata + col_bytes);
     b->layout_version = sst_get32(dir);
-    memcpy(b->mem, tmp, raw[0]);
-    memcpy(b->mem + a0, tmp + a0, raw[1]);
-    uint32_t *voff = (uint32_t *)(void *)(b->mem + a0 + a1), *vlen = voff + n;
-    uint8_t *vals = b->mem + a0 + a1 + 8 * (size_t)n;
-    /* Pass 2: join each value into place, 8-aligned and zero-padded. */
-    uint32_t pos = 0;
-    for (uint32_t j = 0; j < n; j++) {
-        voff[j] = pos;
-        vlen[j] = 0;
-        if (flags[j] & 1)
-            continue;
-        for (uint32_t c = 0; c < ncc; c++)
-            sst_rcol_cell(&rc_cols[c], j, &cells[c]);
-        size_t room = (size_t)(vtotal - pos);
-        int64_t len = codec->join(ncc, widths, cells, vals + pos, room);
-        if (len < 0 || (uint64_t)len > room)
-            goto inconsistent;
-        vlen[j] = (uint32_t)len;
-        size_t pad = sst_align8((size_t)len) - (size_t)len;
-        memset(vals + pos + len, 0, pad);
-        pos += (uint32_t)(len + (int64_t)pad);
-    }
     b->n = n;
     b->tab = (const uint32_t *)(void *)b->mem;
     b->kend = b->tab + n;
     b->key = b->mem + 8 * (size_t)n;
     b->ts = (const uint64_t *)(void *)(b->mem + a0);
     b->flags = b->mem + a0 + 8 * (size_t)n;
-    b->voff = voff;
-    b->vlen = vlen;
-    b->vals = vals;
-    uint32_t vraw[3] = {raw[0], raw[1], (uint32_t)(8 * n + vtotal)};
-    if (!sst_block_valid(b, vraw))
+    b->voff = b->vlen = NULL;
+    b->vals = NULL;
+    if (!sst_block_valid(b, raw))
         goto inconsistent;
     sst_block_summarize(b);
     rt_free(tmp);
@@ -1276,6 +1323,7 @@ static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
     b->ncols = 0;
     b->cols = NULL;
     b->sel = NULL;
+    b->rows = NULL;
     b->layout_version = 0;
     sst_block_summarize(b);
     rt_free(disk);
@@ -1313,8 +1361,14 @@ static void sst_entry_at(const sst_block_t *b, uint32_t i, sst_entry_t *e)
     e->klen = b->kend[i] - start;
     e->commit_ts = b->ts[i];
     e->tomb = b->flags[i] & 1;
-    e->val = b->vals + b->voff[i];
-    e->vlen = b->vlen[i];
+    if (b->vals) {
+        e->val = b->vals + b->voff[i];
+        e->vlen = b->vlen[i];
+    } else {
+        /* a columnar block not joined yet: sst_iter_materialize */
+        e->val = NULL;
+        e->vlen = e->tomb ? 0 : SST_VLEN_LAZY;
+    }
 }
 
 static int sst_entry_cmp(const sst_block_t *b, uint32_t i, uint32_t t, const uint8_t *k,
@@ -1356,7 +1410,7 @@ static long sst_find_block(const sst_t *s, uint32_t t, const uint8_t *k, uint32_
 /* Newest version of the key starting at entry i with ts <= snap; *end gets the index
  * after the key's versions. */
 static bool sst_pick(const sst_block_t *b, uint32_t i, uint64_t snap, sst_entry_t *e,
-                     uint32_t *end)
+                     uint32_t *end, uint32_t *picked)
 {
     sst_entry_at(b, i, e);
     sst_entry_t first = *e;
@@ -1365,6 +1419,7 @@ static bool sst_pick(const sst_block_t *b, uint32_t i, uint64_t snap, sst_entry_
     for (; j < b->n && sst_entry_cmp(b, j, first.table_id, first.key, first.klen) == 0; j++) {
         if (!found && b->ts[j] <= snap) {
             sst_entry_at(b, j, e);
+            *picked = j;
             found = true;
         }
     }
@@ -1388,9 +1443,17 @@ int sst_get(sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen, uint
     int rc = sst_load(s, (uint32_t)bi, &b);
     if (rc)
         return rc;
-    uint32_t i = sst_lower_bound(b, table_id, key, klen), end;
+    uint32_t i = sst_lower_bound(b, table_id, key, klen), end, picked = 0;
     if (i < b->n && sst_entry_cmp(b, i, table_id, key, klen) == 0 &&
-        sst_pick(b, i, snap_ts, e, &end)) {
+        sst_pick(b, i, snap_ts, e, &end, &picked)) {
+        if (!b->vals && b->ncols) {
+            rc = sst_block_join(b);
+            if (rc) {
+                sst_block_free(b);
+                return sst_fail(s, rc, "column chunks do not join into rows", bi);
+            }
+            sst_entry_at(b, picked, e);
+        }
         *blk = b;
         return 1;
     }
@@ -1409,6 +1472,7 @@ struct sst_iter {
     sst_block_t *blk;
     uint32_t pos;
     uint32_t head_pos;          /* entry index of the key sst_iter_next_key returned last */
+    uint32_t pick_idx;          /* entry index of the version it returned */
 };
 
 sst_iter_t *sst_iter_new(sst_t *s, uint64_t snap_ts)
@@ -1515,8 +1579,21 @@ int sst_iter_next_version(sst_iter_t *it, sst_entry_t *e)
     int rc = sst_iter_fill(it);
     if (rc <= 0)
         return rc;
+    if (!it->blk->vals && it->blk->ncols && (rc = sst_block_join(it->blk)) != 0)
+        return sst_fail(it->s, rc, "column chunks do not join into rows", (long)it->next_block - 1);
     sst_entry_at(it->blk, it->pos++, e);
     return 1;
+}
+
+int sst_iter_materialize(sst_iter_t *it, sst_entry_t *e)
+{
+    if (e->vlen != SST_VLEN_LAZY)
+        return 0;
+    int rc = sst_block_join(it->blk);
+    if (rc)
+        return sst_fail(it->s, rc, "column chunks do not join into rows", (long)it->next_block - 1);
+    sst_entry_at(it->blk, it->pick_idx, e);
+    return 0;
 }
 
 int sst_iter_next_key(sst_iter_t *it, sst_entry_t *e)
@@ -1526,7 +1603,7 @@ int sst_iter_next_key(sst_iter_t *it, sst_entry_t *e)
         if (rc <= 0)
             return rc;
         uint32_t end;
-        bool found = sst_pick(it->blk, it->pos, it->snap, e, &end);
+        bool found = sst_pick(it->blk, it->pos, it->snap, e, &end, &it->pick_idx);
         it->head_pos = it->pos;
         it->pos = end;
         if (found)
@@ -1568,9 +1645,10 @@ void sst_block_columns(const sst_block_t *b, store_colblock_t *cb)
     cb->ncols = b->ncols;
     cb->layout_version = b->layout_version;
     cb->cols = b->cols;
-    cb->vals = b->vals;
+    cb->vals = b->vals;         /* NULL until joined: store_colblock_rows */
     cb->voff = b->voff;
     cb->vlen = b->vlen;
+    cb->blk = (void *)b;
     cb->sel = b->sel;
     cb->nsel = b->nsel;
 }

@@ -152,6 +152,13 @@ void sst_iter_skip_block(sst_iter_t *it);
 bool sst_block_whole(const sst_block_t *b, uint64_t snap_ts);
 void sst_block_last_key(const sst_block_t *b, const uint8_t **key, uint32_t *klen);
 void sst_block_columns(const sst_block_t *b, store_colblock_t *cb);
+/* Format 2 blocks are decoded as columns; their rows are joined on first need (lookups,
+ * every-version cursors, and sst_iter_materialize). A per-key cursor over a block not
+ * joined yet returns values as val NULL, vlen SST_VLEN_LAZY: sst_iter_materialize
+ * fills in the version it returned last (e must be that entry). */
+#define SST_VLEN_LAZY UINT32_MAX
+int sst_block_join(sst_block_t *b);
+int sst_iter_materialize(sst_iter_t *it, sst_entry_t *e);
 /* False when block i's index statistics show no value of pred's column in range. */
 bool sst_block_may_match(const sst_t *s, uint32_t i, const store_colpred_t *pred);
 /* The format version (1 or 2) w writes, and the one new writers get (process-wide,

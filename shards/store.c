@@ -672,6 +672,16 @@ int store_iter_set_colscan(store_iter_t *it, const store_colpred_t *preds, uint3
     return 0;
 }
 
+int store_colblock_rows(store_colblock_t *cb)
+{
+    sst_block_t *b = cb->blk;
+    int rc = sst_block_join(b);
+    if (rc)
+        return rc;
+    sst_block_columns(b, cb);
+    return 0;
+}
+
 void store_iter_colstats(const store_iter_t *it, uint64_t *blocks_whole, uint64_t *blocks_skipped)
 {
     *blocks_whole = it->blocks_whole;
@@ -816,6 +826,13 @@ static int store__iter_step(store_iter_t *it, store_colblock_t *cb, store_val_t 
             return 1;
         }
         if (best && !best->tomb) {
+            if (best->vlen == SST_VLEN_LAZY) {
+                int rc = sst_iter_materialize(it->src[best_src].cur, &it->src[best_src].head);
+                if (rc) {
+                    it->err = rc;
+                    break;
+                }
+            }
             key->ptr = best->key;
             key->len = best->klen;
             val->ptr = best->val;

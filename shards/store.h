@@ -171,11 +171,12 @@ typedef struct store_colblock {
     uint32_t n, ncols, layout_version;
     const store_col_t *cols;
     /* the same rows joined (as store_iter_next would return them): value i is
-     * vals + voff[i], vlen[i] bytes, 8-aligned */
+     * vals + voff[i], vlen[i] bytes, 8-aligned; NULL until store_colblock_rows */
     const uint8_t *vals;
     const uint32_t *voff, *vlen;
     const uint32_t *sel;          /* the versions that are rows, ascending */
     uint32_t nsel;
+    void *blk;                    /* the store's */
 } store_colblock_t;
 typedef struct store_colpred {
     uint32_t col;                 /* column of the table's layout */
@@ -188,6 +189,8 @@ typedef struct store_colpred {
 int store_iter_set_colscan(store_iter_t *it, const store_colpred_t *preds, uint32_t npreds);
 /* 2 = a block in *cb, 1 = one row in key/val, 0 = end (check store_iter_error). */
 int store_iter_next_cols(store_iter_t *it, store_colblock_t *cb, store_val_t *key, store_val_t *val);
+/* Fills cb's vals/voff/vlen (joins the block's rows once); 0 or a negative rc. */
+int store_colblock_rows(store_colblock_t *cb);
 /* Blocks handed out whole / skipped by predicates since the iterator opened. */
 void store_iter_colstats(const store_iter_t *it, uint64_t *blocks_whole, uint64_t *blocks_skipped);
 

@@ -248,7 +248,7 @@ static int read_mixed(frag_scan_t *f, batch_t **out, int max)
         return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
     store_val_t k, v;
     store_colblock_t cb;
-    int rc;
+    int rc, ierr;
     while (b->nrows < max && (rc = store_iter_next_cols(f->it, &cb, &k, &v)) > 0) {
         if (rc == 1) {
             store_val_t row = {arena_memdup(&f->scratch, v.ptr, v.len ? v.len : 1), v.len};
@@ -267,6 +267,8 @@ static int read_mixed(frag_scan_t *f, batch_t **out, int max)
         int r = exec_colblock_append(&f->scratch, &cb, p, f->colneed, nb);
         if (r < 0)
             return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        if (r == 1 && (ierr = store_colblock_rows(&cb)) != 0)
+            return txn_store_error(ierr, &f->err);
         for (uint32_t s = 0; r == 1 && s < cb.nsel; s++) {
             /* written with another layout: its rows, as store_iter_next would give them */
             uint32_t i = cb.sel[s];
@@ -281,7 +283,7 @@ static int read_mixed(frag_scan_t *f, batch_t **out, int max)
         b = nb;
         break;
     }
-    int ierr = store_iter_error(f->it);
+    ierr = store_iter_error(f->it);
     if (ierr)
         return txn_store_error(ierr, &f->err);
     *out = b;

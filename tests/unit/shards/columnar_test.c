@@ -393,6 +393,8 @@ static int scan(store_t *st, store_txn_t *t, bool cols, const store_colpred_t *p
                 rows_add(out, v.ptr, v.len);
             continue;
         }
+        if (store_colblock_rows(&cb) != 0)
+            return -3;
         for (uint32_t s = 0; s < cb.nsel; s++) {
             uint32_t i = cb.sel[s];
             /* the column vector and the joined row agree */

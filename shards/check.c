@@ -778,6 +778,8 @@ static void chk_print_block(chk_sst_t *s, uint32_t i, uint32_t tombs)
     fprintf(f, "block %u: offset %" PRIu64 " length %u versions %u", i, bi->off, bi->len, bi->n);
     if (tombs != UINT32_MAX)
         fprintf(f, " tombstones %u", tombs);
+    if (bi->ncols)
+        fprintf(f, " columns %u", bi->ncols);
     fprintf(f, " ts %" PRIu64 "..%" PRIu64 " first ", bi->min_ts, bi->max_ts);
     chk_print_key(f, bi->first_table, bi->first_key, bi->first_klen);
     fputs(" last ", f);

@@ -707,6 +707,8 @@ struct sst_block {
     store_col_t *cols;
     uint32_t *sel, nsel;        /* columnar: each key's newest version unless a tombstone */
     uint8_t *rows;              /* columnar: the joined values (sst_block_join), or NULL */
+    uint8_t *one;               /* columnar: the one value sst_get joined last */
+    size_t one_cap;
     _Alignas(16) uint8_t mem[];
 };
 
@@ -904,6 +906,7 @@ void sst_block_free(sst_block_t *b)
 {
     if (b && --b->refs == 0) {
         rt_free(b->rows);
+        rt_free(b->one);
         rt_free(b);
     }
 }
@@ -912,6 +915,56 @@ void sst_block_free(sst_block_t *b)
  * (offsets, lengths, 8-padded bytes) in a separate allocation, once: the rows a
  * format-1 reader would have seen, byte for byte. Not counted in the block's cache
  * bytes (shards/README.md, known limits). 0 or STORE_ENOMEM / STORE_ECORRUPT. */
+static void sst_block_cells(const sst_block_t *b, uint32_t j, store_cell_t *cells)
+{
+    for (uint32_t c = 0; c < b->ncols; c++) {
+        const store_col_t *k = &b->cols[c];
+        store_cell_t *cell = &cells[c];
+        cell->null = k->nulls[j / 8] >> (j % 8) & 1;
+        if (cell->null) {
+            cell->ptr = NULL;
+            cell->len = 0;
+        } else if (k->width) {
+            cell->ptr = k->data + (size_t)k->width * j;
+            cell->len = k->width;
+        } else {
+            uint32_t start = j ? k->ends[j - 1] : 0;
+            cell->ptr = k->data + start;
+            cell->len = k->ends[j] - start;
+        }
+    }
+}
+
+/* Joins version j's value alone into b->one (point lookups: a lookup needs one row,
+ * not the block's). The value stays valid until the next sst_get on this block: the
+ * store copies it out before another lookup can run (store__handout). */
+static int sst_block_join_one(sst_block_t *b, uint32_t j, sst_entry_t *e)
+{
+    const store_row_codec_t *codec = store_row_codec();
+    if (!codec || !codec->join)
+        return STORE_ECORRUPT;
+    store_cell_t cells[STORE_LAYOUT_MAX_COLS];
+    uint8_t widths[STORE_LAYOUT_MAX_COLS];
+    for (uint32_t c = 0; c < b->ncols; c++)
+        widths[c] = b->cols[c].width;
+    sst_block_cells(b, j, cells);
+    int64_t len = codec->join(b->ncols, widths, cells, NULL, 0);
+    if (len < 0 || len > UINT32_MAX)
+        return STORE_ECORRUPT;
+    if ((size_t)len > b->one_cap) {
+        uint8_t *p = rt_realloc(b->one, (size_t)len);
+        if (!p)
+            return STORE_ENOMEM;
+        b->one = p;
+        b->one_cap = (size_t)len;
+    }
+    if (codec->join(b->ncols, widths, cells, b->one, (size_t)len) != len)
+        return STORE_ECORRUPT;
+    e->val = b->one;
+    e->vlen = (uint32_t)len;
+    return 0;
+}
+
 int sst_block_join(sst_block_t *b)
 {
     if (b->vals || !b->ncols)
@@ -1200,6 +1253,8 @@ static int sst_decode_columnar(sst_t *s, uint32_t i, const uint8_t *disk, const 
     b->refs = 1;
     b->bytes = bytes;
     b->rows = NULL;
+    b->one = NULL;
+    b->one_cap = 0;
     memcpy(b->mem, tmp, raw[0]);
     memcpy(b->mem + a0, tmp + a0, raw[1]);
     uint8_t *colmem = b->mem + a0 + a1;
@@ -1324,6 +1379,8 @@ static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
     b->cols = NULL;
     b->sel = NULL;
     b->rows = NULL;
+    b->one = NULL;
+    b->one_cap = 0;
     b->layout_version = 0;
     sst_block_summarize(b);
     rt_free(disk);
@@ -1446,13 +1503,12 @@ int sst_get(sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen, uint
     uint32_t i = sst_lower_bound(b, table_id, key, klen), end, picked = 0;
     if (i < b->n && sst_entry_cmp(b, i, table_id, key, klen) == 0 &&
         sst_pick(b, i, snap_ts, e, &end, &picked)) {
-        if (!b->vals && b->ncols) {
-            rc = sst_block_join(b);
+        if (!b->vals && b->ncols && !e->tomb) {
+            rc = sst_block_join_one(b, picked, e);
             if (rc) {
                 sst_block_free(b);
                 return sst_fail(s, rc, "column chunks do not join into rows", bi);
             }
-            sst_entry_at(b, picked, e);
         }
         *blk = b;
         return 1;

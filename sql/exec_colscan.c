@@ -112,13 +112,13 @@ int exec_colblock_append(arena_t *a, const store_colblock_t *cb, const plan_t *p
 {
     int nc = p->scan.table->ncols;
     const type_oid_t *types = p->scan.coltypes;
-    if (cb->ncols != (uint32_t)nc)
+    /* the block's layout (widths and kinds) must be the one the table's types give now */
+    store_layout_t l;
+    if (cb->ncols != (uint32_t)nc || !row_store_layout(nc, types, &l) || l.version != cb->layout_version)
         return 1;
-    for (int c = 0; c < nc; c++) {
-        int w = row_fixed_width(types[c]);
-        if (cb->cols[c].width != (w > 0 ? w : 0))
+    for (int c = 0; c < nc; c++)
+        if (cb->cols[c].width != l.width[c] || cb->cols[c].kind != l.kind[c])
             return 1;
-    }
     int base = b->nrows;
     uint32_t n = cb->nsel;
     const uint32_t *sel = cb->sel;

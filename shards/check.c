@@ -33,6 +33,9 @@
 #define CHK_DIR_BYTES 1024
 #define CHK_PATH_BYTES 4096
 #define CHK_INDEX_ENT_BYTES 48
+#define CHK_COLSTAT_BYTES 24
+#define CHK_COLDIR_BYTES 12
+#define CHK_MAX_COLS 256        /* STORE_LAYOUT_MAX_COLS */
 #define CHK_MAN_HDR_BYTES 32
 #define CHK_MAN_MAGIC "NXDBMAN\0"
 
@@ -158,6 +161,8 @@ typedef struct chk_bidx {
     uint64_t off, min_ts, max_ts;
     uint32_t len, n, first_table, first_klen, last_table, last_klen;
     const uint8_t *first_key, *last_key;
+    uint32_t ncols;              /* format 2: column statistics (0 = opaque block) */
+    const uint8_t *stats;        /* ncols entries of CHK_COLSTAT_BYTES */
 } chk_bidx_t;
 
 typedef struct chk_sst {
@@ -166,7 +171,7 @@ typedef struct chk_sst {
     int fd;
     bool dump, rows;
     uint64_t size, index_off, bloom_off, entries, max_ts;
-    uint32_t index_len, bloom_len, blocks;
+    uint32_t index_len, bloom_len, blocks, version;
     uint8_t *index, *bloom;     /* bloom NULL when it failed its checks */
     uint64_t bloom_bits;
     uint32_t bloom_probes;
@@ -215,8 +220,9 @@ static int chk_sst_footer(chk_sst_t *s)
                    s->size - SST_FOOTER_BYTES);
         return -1;
     }
-    if (chk_get32(f + 44) != SST_FORMAT_VERSION) {
-        chk_report(s->c, true, s->path, "unknown format version %u", chk_get32(f + 44));
+    s->version = chk_get32(f + 44);
+    if (s->version < 1 || s->version > 2) {
+        chk_report(s->c, true, s->path, "unknown format version %u", s->version);
         return -1;
     }
     s->index_off = chk_get64(f);
@@ -283,6 +289,16 @@ static int chk_sst_index(chk_sst_t *s)
         b->first_key = p;
         b->last_key = p + b->first_klen;
         p += b->first_klen + b->last_klen;
+        if (s->version >= 2) {
+            if (end - p < 4)
+                goto malformed;
+            b->ncols = chk_get32(p);
+            p += 4;
+            if (b->ncols > CHK_MAX_COLS || (size_t)(end - p) / CHK_COLSTAT_BYTES < b->ncols)
+                goto malformed;
+            b->stats = p;
+            p += (size_t)b->ncols * CHK_COLSTAT_BYTES;
+        }
         if (b->off != expect_off || b->len < SST_BLOCK_HDR_BYTES ||
             b->len > s->bloom_off - b->off) {
             chk_report(s->c, true, s->path, "block index entry %u: block at offset %" PRIu64
@@ -343,15 +359,123 @@ static void chk_sst_bloom(chk_sst_t *s)
 }
 
 /* A decoded block: the three raw chunks, read through memcpy (no alignment needed). */
+typedef struct chk_col {
+    uint8_t width, kind;
+    uint32_t raw;
+    uint8_t *data;               /* bitmap (padded to 8), then values or ends + bytes */
+} chk_col_t;
+
+/* Format 2 columnar blocks: chunk 2 is the column directory, the columns follow. */
 typedef struct chk_block {
     uint32_t n, raw[3], tombs;  /* tombs: the header's tombstone count */
     uint8_t *chunk[3];
+    uint32_t ncols;             /* 0 = opaque value chunk */
+    chk_col_t *cols;
 } chk_block_t;
 
 static void chk_block_free(chk_block_t *b)
 {
     for (int i = 0; i < 3; i++)
         rt_free(b->chunk[i]);
+    for (uint32_t c = 0; b->cols && c < b->ncols; c++)
+        rt_free(b->cols[c].data);
+    rt_free(b->cols);
+}
+
+static uint64_t chk_bitmap_bytes(uint32_t n) { return (((uint64_t)n + 7) / 8 + 7) & ~7ull; }
+
+static bool chk_col_null(const chk_col_t *k, uint32_t j) { return k->data[j / 8] >> (j % 8) & 1; }
+
+/* Cell j of column k (not null): its bytes. Bounds were checked at load. */
+static const uint8_t *chk_col_cell(const chk_col_t *k, uint32_t n, uint32_t j, uint32_t *len)
+{
+    uint64_t bm = chk_bitmap_bytes(n);
+    if (k->width) {
+        *len = k->width;
+        return k->data + bm + (size_t)k->width * j;
+    }
+    const uint8_t *ends = k->data + bm;
+    uint32_t start = j ? chk_get32(ends + 4 * (size_t)(j - 1)) : 0;
+    *len = chk_get32(ends + 4 * (size_t)j) - start;
+    return ends + 4 * (size_t)n + start;
+}
+
+/* Directory and column chunks of a columnar block after its three chunks (src points
+ * at the first column chunk, left = its bytes). 0, or -1 after reporting. */
+static int chk_block_columns(chk_sst_t *s, uint32_t i, chk_block_t *b, const uint8_t *src,
+                             uint64_t left)
+{
+    const chk_bidx_t *bi = &s->idx[i];
+    const uint8_t *dir = b->chunk[2];
+    if (chk_get32(dir + 4) != b->ncols) {
+        chk_report(s->c, true, s->path, "block %u (offset %" PRIu64 "): column directory holds "
+                   "%u columns, the header says %u", i, bi->off, chk_get32(dir + 4), b->ncols);
+        return -1;
+    }
+    b->cols = rt_calloc(b->ncols, sizeof *b->cols);
+    if (!b->cols)
+        return -1;
+    uint64_t bm = chk_bitmap_bytes(b->n);
+    for (uint32_t c = 0; c < b->ncols; c++) {
+        const uint8_t *d = dir + 8 + CHK_COLDIR_BYTES * (size_t)c;
+        chk_col_t *k = &b->cols[c];
+        k->width = d[0];
+        k->kind = d[1];
+        k->raw = chk_get32(d + 4);
+        uint32_t comp = chk_get32(d + 8);
+        bool wok = k->width == 0 || k->width == 1 || k->width == 2 || k->width == 4 || k->width == 8;
+        if (!wok || k->kind > 3 || d[2] || d[3] || (k->width == 0 && k->kind != 0) ||
+            (k->kind == 3 && k->width != 4 && k->width != 8)) {
+            chk_report(s->c, true, s->path, "block %u (offset %" PRIu64 "): column %u has width "
+                       "%u kind %u", i, bi->off, c, k->width, k->kind);
+            return -1;
+        }
+        if (comp > left || k->raw > LIMIT_CHECK_BLOCK_BYTES) {
+            chk_report(s->c, true, s->path, "block %u (offset %" PRIu64 "): column chunk %u "
+                       "(%u bytes) does not fit the block", i, bi->off, c, comp);
+            return -1;
+        }
+        k->data = rt_malloc(k->raw ? k->raw : 1);
+        if (!k->data)
+            return -1;
+        size_t r = ZSTD_decompress(k->data, k->raw, src, comp);
+        if (ZSTD_isError(r) || r != k->raw) {
+            chk_report(s->c, true, s->path, "block %u (offset %" PRIu64 "): column chunk %u does "
+                       "not decode (%s)", i, bi->off, c,
+                       ZSTD_isError(r) ? ZSTD_getErrorName(r) : "wrong size");
+            return -1;
+        }
+        src += comp;
+        left -= comp;
+        bool ok;
+        if (k->width) {
+            ok = k->raw == bm + (uint64_t)k->width * b->n;
+        } else {
+            ok = k->raw >= bm + 4ull * b->n;
+            uint64_t bytes = ok ? k->raw - bm - 4ull * b->n : 0;
+            uint32_t prev = 0;
+            for (uint32_t j = 0; ok && j < b->n; j++) {
+                uint32_t e = chk_get32(k->data + bm + 4 * (size_t)j);
+                ok = e >= prev && e <= bytes && (!chk_col_null(k, j) || e == prev);
+                prev = e;
+            }
+            ok = ok && prev == bytes;
+        }
+        /* bits past n in the bitmap are zero */
+        for (uint64_t j = b->n; ok && j < 8 * bm; j++)
+            ok = !(k->data[j / 8] >> (j % 8) & 1);
+        if (!ok) {
+            chk_report(s->c, true, s->path, "block %u (offset %" PRIu64 "): column chunk %u "
+                       "(%u bytes) does not fit %u versions", i, bi->off, c, k->raw, b->n);
+            return -1;
+        }
+    }
+    if (left) {
+        chk_report(s->c, true, s->path, "block %u (offset %" PRIu64 "): %" PRIu64 " bytes after "
+                   "the last column chunk", i, bi->off, left);
+        return -1;
+    }
+    return 0;
 }
 
 /* Reads block i, checks CRC, header against the index and the zstd chunks. 0 with *b
@@ -387,15 +511,19 @@ static int chk_block_load(chk_sst_t *s, uint32_t i, chk_block_t *b)
     }
     b->n = chk_get32(disk + 4);
     b->tombs = chk_get32(disk + 48);
-    if (b->n != bi->n || comp_total + SST_BLOCK_HDR_BYTES != bi->len ||
-        chk_get64(disk + 32) != bi->min_ts || chk_get64(disk + 40) != bi->max_ts ||
-        chk_get32(disk + 52) != 0) {
+    b->ncols = chk_get32(disk + 52);
+    if (b->n != bi->n || b->ncols != bi->ncols ||
+        (b->ncols ? comp_total + SST_BLOCK_HDR_BYTES > bi->len
+                  : comp_total + SST_BLOCK_HDR_BYTES != bi->len) ||
+        chk_get64(disk + 32) != bi->min_ts || chk_get64(disk + 40) != bi->max_ts) {
         chk_report(s->c, true, s->path, "block %u (offset %" PRIu64 "): header does not match "
                    "the block index", i, bi->off);
         goto fail;
     }
     if (raw_total > LIMIT_CHECK_BLOCK_BYTES || b->raw[0] < 8ull * b->n ||
-        b->raw[1] != 9ull * b->n || b->raw[2] < 8ull * b->n) {
+        b->raw[1] != 9ull * b->n ||
+        (b->ncols ? b->raw[2] != 8 + (uint64_t)CHK_COLDIR_BYTES * b->ncols
+                  : b->raw[2] < 8ull * b->n)) {
         chk_report(s->c, true, s->path, "block %u (offset %" PRIu64 "): chunk sizes %u/%u/%u do "
                    "not fit %u versions", i, bi->off, b->raw[0], b->raw[1], b->raw[2], b->n);
         goto fail;
@@ -414,6 +542,8 @@ static int chk_block_load(chk_sst_t *s, uint32_t i, chk_block_t *b)
         }
         src += comp[k];
     }
+    if (b->ncols && chk_block_columns(s, i, b, src, bi->len - SST_BLOCK_HDR_BYTES - comp_total) != 0)
+        goto fail;
     rt_free(disk);
     return 0;
 fail:
@@ -431,6 +561,20 @@ static bool chk_block_entry(const chk_block_t *b, uint32_t j, uint32_t *kstart, 
     if (kend < *kstart || kend > kbytes || kend - *kstart > LIMIT_KEY_BYTES)
         return false;
     uint8_t flags = b->chunk[1][8 * (size_t)n + j];
+    if (b->ncols) {
+        /* columnar: the value is in the column chunks (chk_block_columns_verify) */
+        if (flags & ~1u)
+            return false;
+        e->table_id = chk_get32(b->chunk[0] + 4 * (size_t)j);
+        e->key = b->chunk[0] + 8 * (size_t)n + *kstart;
+        e->klen = kend - *kstart;
+        e->commit_ts = chk_get64(b->chunk[1] + 8 * (size_t)j);
+        e->tomb = flags & 1;
+        e->val = NULL;
+        e->vlen = 0;
+        *kstart = kend;
+        return true;
+    }
     uint32_t voff = chk_get32(b->chunk[2] + 4 * (size_t)j);
     uint32_t vlen = chk_get32(b->chunk[2] + 4 * (size_t)n + 4 * (size_t)j);
     if (voff % 8 || voff > vbytes || vlen > vbytes - voff || (flags & ~1u) ||
@@ -447,7 +591,7 @@ static bool chk_block_entry(const chk_block_t *b, uint32_t j, uint32_t *kstart, 
     return true;
 }
 
-static void chk_print_version(chk_sst_t *s, const sst_entry_t *e)
+static void chk_print_version(chk_sst_t *s, const chk_block_t *b, uint32_t j, const sst_entry_t *e)
 {
     FILE *f = s->c->out;
     fputs("    ", f);
@@ -457,9 +601,109 @@ static void chk_print_version(chk_sst_t *s, const sst_entry_t *e)
         fputs(" tombstone\n", f);
         return;
     }
+    if (b->ncols) {
+        fprintf(f, " columns %u:", b->ncols);
+        for (uint32_t c = 0; c < b->ncols; c++) {
+            fputc(' ', f);
+            if (chk_col_null(&b->cols[c], j)) {
+                fputs("null", f);
+                continue;
+            }
+            uint32_t len;
+            const uint8_t *p = chk_col_cell(&b->cols[c], b->n, j, &len);
+            chk_print_bytes(f, p, len);
+        }
+        fputc('\n', f);
+        return;
+    }
     fprintf(f, " value %u bytes ", e->vlen);
     chk_print_bytes(f, e->val, e->vlen);
     fputc('\n', f);
+}
+
+/* A fixed-width cell as the 8-byte statistics form of its kind (README: int64, uint64
+ * or double bits); *nan for a NaN. */
+static uint64_t chk_stat_value(const uint8_t *p, uint8_t width, uint8_t kind, bool *nan)
+{
+    uint64_t u = 0;
+    for (int k = width - 1; k >= 0; k--)
+        u = u << 8 | p[k];
+    if (kind == 1 && width < 8 && (u >> (8 * width - 1) & 1))
+        u |= ~0ull << (8 * width);
+    if (kind == 3) {
+        double d;
+        if (width == 4) {
+            uint32_t u4 = (uint32_t)u;
+            float fl;
+            memcpy(&fl, &u4, 4);
+            d = fl;
+        } else {
+            memcpy(&d, &u, 8);
+        }
+        *nan |= d != d;
+        memcpy(&u, &d, 8);
+    }
+    return u;
+}
+
+static int chk_stat_cmp(uint8_t kind, uint64_t a, uint64_t b)
+{
+    if (kind == 1)
+        return (int64_t)a < (int64_t)b ? -1 : (int64_t)a > (int64_t)b;
+    if (kind == 3) {
+        double x, y;
+        memcpy(&x, &a, 8);
+        memcpy(&y, &b, 8);
+        return x < y ? -1 : x > y;
+    }
+    return a < b ? -1 : a > b;
+}
+
+/* Columnar block: tombstones have no cells, and every column's null count and min/max
+ * equal the block index's statistics. */
+static void chk_block_columns_verify(chk_sst_t *s, uint32_t i, const chk_block_t *b)
+{
+    const chk_bidx_t *bi = &s->idx[i];
+    for (uint32_t j = 0; j < b->n; j++) {
+        if (!(b->chunk[1][8 * (size_t)b->n + j] & 1))
+            continue;
+        for (uint32_t c = 0; c < b->ncols; c++)
+            if (!chk_col_null(&b->cols[c], j)) {
+                chk_report(s->c, true, s->path, "block %u (offset %" PRIu64 "): tombstone %u has "
+                           "a value in column %u", i, bi->off, j, c);
+                return;
+            }
+    }
+    for (uint32_t c = 0; c < b->ncols; c++) {
+        const chk_col_t *k = &b->cols[c];
+        const uint8_t *st = bi->stats + CHK_COLSTAT_BYTES * (size_t)c;
+        uint32_t nulls = 0;
+        bool has = false, nan = false;
+        uint64_t mn = 0, mx = 0;
+        for (uint32_t j = 0; j < b->n; j++) {
+            if (chk_col_null(k, j)) {
+                nulls++;
+                continue;
+            }
+            if (!k->width || k->kind == 0)
+                continue;
+            uint32_t len;
+            uint64_t v = chk_stat_value(chk_col_cell(k, b->n, j, &len), k->width, k->kind, &nan);
+            if (!has || chk_stat_cmp(k->kind, v, mn) < 0)
+                mn = v;
+            if (!has || chk_stat_cmp(k->kind, v, mx) > 0)
+                mx = v;
+            has = true;
+        }
+        bool valid = has && !nan;
+        if (st[0] != k->kind || (st[1] & ~1u) || st[2] || st[3] || chk_get32(st + 4) != nulls ||
+            (st[1] & 1) != valid ||
+            (valid && (chk_stat_cmp(k->kind, chk_get64(st + 8), mn) != 0 ||
+                       chk_stat_cmp(k->kind, chk_get64(st + 16), mx) != 0)) ||
+            (!valid && (chk_get64(st + 8) || chk_get64(st + 16))))
+            chk_report(s->c, true, s->path, "block %u (offset %" PRIu64 "): column %u statistics "
+                       "in the block index do not match its chunk", i, bi->off, c);
+    }
 }
 
 /* Checks every version of block i: column consistency, order, index figures, bloom. */
@@ -490,7 +734,7 @@ static void chk_block_verify(chk_sst_t *s, uint32_t i, const chk_block_t *b)
         if (cmp != 0 && s->bloom && !chk_bloom_has(s, e.table_id, e.key, e.klen))
             bloom_ok = false;
         if (s->rows)
-            chk_print_version(s, &e);
+            chk_print_version(s, b, j, &e);
         s->has_prev = true;
         s->prev_table = e.table_id;
         s->prev_klen = e.klen;
@@ -502,6 +746,8 @@ static void chk_block_verify(chk_sst_t *s, uint32_t i, const chk_block_t *b)
     }
     if (kstart != b->raw[0] - 8 * b->n)
         chk_report(s->c, true, s->path, "block %u: key bytes do not add up", i);
+    if (b->ncols)
+        chk_block_columns_verify(s, i, b);
     if (tombs != b->tombs)
         chk_report(s->c, true, s->path, "block %u: %u tombstones, the header says %u", i, tombs,
                    b->tombs);
@@ -532,6 +778,8 @@ static void chk_print_block(chk_sst_t *s, uint32_t i, uint32_t tombs)
     fprintf(f, "block %u: offset %" PRIu64 " length %u versions %u", i, bi->off, bi->len, bi->n);
     if (tombs != UINT32_MAX)
         fprintf(f, " tombstones %u", tombs);
+    if (bi->ncols)
+        fprintf(f, " columns %u", bi->ncols);
     fprintf(f, " ts %" PRIu64 "..%" PRIu64 " first ", bi->min_ts, bi->max_ts);
     chk_print_key(f, bi->first_table, bi->first_key, bi->first_klen);
     fputs(" last ", f);
@@ -543,7 +791,7 @@ static void chk_sst_header(chk_sst_t *s)
 {
     FILE *f = s->c->out;
     fprintf(f, "sorted table %s\n", s->path);
-    fprintf(f, "  size %" PRIu64 " bytes, format version %u\n", s->size, SST_FORMAT_VERSION);
+    fprintf(f, "  size %" PRIu64 " bytes, format version %u\n", s->size, s->version);
     fprintf(f, "  versions %" PRIu64 ", blocks %u, max commit ts %" PRIu64 "\n", s->entries,
             s->blocks, s->max_ts);
     fprintf(f, "  bloom filter %u bytes at offset %" PRIu64, s->bloom_len, s->bloom_off);

@@ -141,6 +141,12 @@ static shard_stat_metric_t shard__stat_metrics[] = {
                METRIC_COUNTER, gc_versions_dropped),
     SHARD_STAT("nextdb_gc_horizon", "The shard's MVCC horizon (HLC timestamp; 0 = keep all).",
                METRIC_GAUGE, horizon),
+    SHARD_STAT("nextdb_scan_blocks_whole_total",
+               "Sorted-table blocks column scans consumed whole (no per-row merge).",
+               METRIC_COUNTER, scan_blocks_whole),
+    SHARD_STAT("nextdb_scan_blocks_skipped_total",
+               "Sorted-table blocks column scans skipped by their min/max statistics.",
+               METRIC_COUNTER, scan_blocks_skipped),
 };
 #define SHARD_STAT_METRICS (sizeof shard__stat_metrics / sizeof shard__stat_metrics[0])
 

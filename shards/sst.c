@@ -30,6 +30,7 @@
 
 #define SST_BLOOM_PROBES 7
 #define SST_INDEX_ENT_BYTES 48
+#define SST_COLSTAT_BYTES 24
 
 static void sst_put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void sst_put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
@@ -67,6 +68,16 @@ static uint64_t sst_hash(uint32_t table_id, const uint8_t *key, uint32_t klen)
 enum { SST_C_TAB, SST_C_KEND, SST_C_KEY, SST_C_TS, SST_C_FLAGS, SST_C_VOFF, SST_C_VLEN,
        SST_C_VAL, SST_C_COUNT };
 
+/* One column of the block being written (format 2). */
+typedef struct sst_wcol {
+    store_buf_t nulls;          /* one byte per version (1 = null), packed at the cut */
+    store_buf_t data;           /* fixed: width bytes per version; var: the bytes */
+    store_buf_t offs;           /* var: u32 end offset per version */
+    uint32_t null_count;
+    bool has_minmax, no_minmax; /* no_minmax: a NaN was seen */
+    uint64_t min, max;          /* as int64 / uint64 / double bits, by kind */
+} sst_wcol_t;
+
 struct sst_writer {
     ZSTD_CCtx *zc;              /* reused for every chunk: a fresh context per call costs
                                  * more than compressing a 32 KiB chunk at level 1 */
@@ -87,7 +98,25 @@ struct sst_writer {
     size_t hashes_count, hashes_cap;
     uint64_t entries, max_commit_ts;
     bool finished;
+    /* Format 2: the current block column by column, while every value of it splits
+     * by its table's layout and joins back to the same bytes (else it is opaque). */
+    bool lay_ok;
+    store_layout_t lay;
+    const store_row_codec_t *codec;
+    sst_wcol_t *wc;             /* lay.ncols columns */
+    uint32_t wc_cap;
+    store_cell_t *cells;
+    store_buf_t join;
+    uint32_t version;           /* format written (SST_FORMAT_VERSION, tests: 1) */
 };
+
+static uint32_t sst_write_version = SST_FORMAT_VERSION;
+
+void sst_set_write_version(uint32_t version)
+{
+    ASSERT(version >= SST_FORMAT_VERSION_MIN && version <= SST_FORMAT_VERSION);
+    sst_write_version = version;
+}
 
 sst_writer_t *sst_writer_new(void)
 {
@@ -95,6 +124,11 @@ sst_writer_t *sst_writer_new(void)
     if (w && !(w->zc = ZSTD_createCCtx())) {
         rt_free(w);
         return NULL;
+    }
+    if (w) {
+        w->version = sst_write_version;
+        const store_row_codec_t *codec = store_row_codec();
+        w->codec = codec && codec->split && codec->join ? codec : NULL;
     }
     return w;
 }
@@ -113,21 +147,246 @@ void sst_writer_free(sst_writer_t *w)
     rt_free(w->first_key.ptr);
     rt_free(w->index.ptr);
     rt_free(w->hashes);
+    for (uint32_t c = 0; c < w->wc_cap; c++) {
+        rt_free(w->wc[c].nulls.ptr);
+        rt_free(w->wc[c].data.ptr);
+        rt_free(w->wc[c].offs.ptr);
+    }
+    rt_free(w->wc);
+    rt_free(w->cells);
+    rt_free(w->join.ptr);
     rt_free(w);
 }
 
-/* Compresses scratch into out, appending; *clen gets the compressed size. */
-static bool sst_compress(sst_writer_t *w, uint32_t *clen)
+/* Compresses scratch onto the end of dst; *clen gets the compressed size. */
+static bool sst_compress_to(sst_writer_t *w, store_buf_t *dst, uint32_t *clen)
 {
     size_t bound = ZSTD_compressBound(w->scratch.len);
-    if (!store__buf_reserve(&w->out, bound))
+    if (!store__buf_reserve(dst, bound))
         return false;
-    size_t r = ZSTD_compressCCtx(w->zc, w->out.ptr + w->out.len, bound, w->scratch.ptr,
+    size_t r = ZSTD_compressCCtx(w->zc, dst->ptr + dst->len, bound, w->scratch.ptr,
                                  w->scratch.len, LIMIT_SST_ZSTD_LEVEL);
     if (ZSTD_isError(r))
         return false;
-    w->out.len += r;
+    dst->len += r;
     *clen = (uint32_t)r;
+    return true;
+}
+
+static bool sst_compress(sst_writer_t *w, uint32_t *clen) { return sst_compress_to(w, &w->out, clen); }
+
+/* ---- format 2: column chunks ---- */
+
+/* A fixed-width cell as the 8-byte min/max form of its kind (int64, uint64 or double
+ * bits); *nan set for a NaN. The file is little-endian, as is every supported host. */
+static uint64_t sst_cell_u64(const uint8_t *p, uint8_t width, uint8_t kind, bool *nan)
+{
+    uint64_t u = 0;
+    memcpy(&u, p, width);
+    if (kind == STORE_COL_INT && width < 8) {
+        unsigned shift = 64 - 8u * width;
+        u = (uint64_t)((int64_t)(u << shift) >> shift);
+    } else if (kind == STORE_COL_FLOAT) {
+        double d;
+        if (width == 4) {
+            float f;
+            memcpy(&f, p, 4);
+            d = f;
+        } else {
+            memcpy(&d, p, 8);
+        }
+        if (d != d)
+            *nan = true;
+        memcpy(&u, &d, 8);
+    }
+    return u;
+}
+
+bool sst_stat_less(uint8_t kind, uint64_t a, uint64_t b)
+{
+    if (kind == STORE_COL_INT)
+        return (int64_t)a < (int64_t)b;
+    if (kind == STORE_COL_FLOAT) {
+        double x, y;
+        memcpy(&x, &a, 8);
+        memcpy(&y, &b, 8);
+        return x < y;
+    }
+    return a < b;
+}
+
+/* Starts the column state of a new block for table_id: lay_ok when it has a layout. */
+static int sst_layout_begin(sst_writer_t *w, uint32_t table_id)
+{
+    w->lay_ok = false;
+    if (w->version < 2 || !w->codec || !store_layout_get(table_id, &w->lay))
+        return 0;
+    uint32_t nc = w->lay.ncols;
+    if (nc > w->wc_cap) {
+        sst_wcol_t *wc = rt_realloc(w->wc, nc * sizeof *wc);
+        if (!wc)
+            return STORE_ENOMEM;
+        memset(wc + w->wc_cap, 0, (nc - w->wc_cap) * sizeof *wc);
+        w->wc = wc;
+        store_cell_t *cells = rt_realloc(w->cells, nc * sizeof *cells);
+        if (!cells)
+            return STORE_ENOMEM;
+        w->cells = cells;
+        w->wc_cap = nc;
+    }
+    for (uint32_t c = 0; c < nc; c++) {
+        sst_wcol_t *k = &w->wc[c];
+        k->nulls.len = k->data.len = k->offs.len = 0;
+        k->null_count = 0;
+        k->has_minmax = k->no_minmax = false;
+    }
+    w->lay_ok = true;
+    return 0;
+}
+
+static bool sst_has_layout(const sst_writer_t *w, uint32_t table_id)
+{
+    store_layout_t l;
+    return w->codec && store_layout_get(table_id, &l);
+}
+
+/* Adds version e to the block's columns, or gives the columns up (the block is then
+ * written opaque) when its value does not split and join back to the same bytes. */
+static int sst_layout_add(sst_writer_t *w, const sst_entry_t *e)
+{
+    if (!w->lay_ok)
+        return 0;
+    uint32_t nc = w->lay.ncols;
+    store_cell_t *cells = w->cells;
+    if (e->tomb) {
+        for (uint32_t c = 0; c < nc; c++)
+            cells[c] = (store_cell_t){NULL, 0, true};
+    } else {
+        if (w->codec->split(e->val, e->vlen, nc, w->lay.width, cells) != 0)
+            goto give_up;
+        for (uint32_t c = 0; c < nc; c++)
+            if (!cells[c].null && w->lay.width[c] && cells[c].len != w->lay.width[c])
+                goto give_up;
+        if (w->codec->join(nc, w->lay.width, cells, NULL, 0) != (int64_t)e->vlen)
+            goto give_up;
+        w->join.len = 0;
+        if (!store__buf_reserve(&w->join, e->vlen ? e->vlen : 1))
+            return STORE_ENOMEM;
+        if (w->codec->join(nc, w->lay.width, cells, w->join.ptr, e->vlen) != (int64_t)e->vlen ||
+            (e->vlen && memcmp(w->join.ptr, e->val, e->vlen) != 0))
+            goto give_up;
+    }
+    static const uint8_t zero[8];
+    for (uint32_t c = 0; c < nc; c++) {
+        sst_wcol_t *k = &w->wc[c];
+        uint8_t wd = w->lay.width[c], isnull = cells[c].null ? 1 : 0;
+        if (!sst_append(&k->nulls, &isnull, 1))
+            return STORE_ENOMEM;
+        k->null_count += isnull;
+        if (wd) {
+            if (!sst_append(&k->data, isnull ? zero : cells[c].ptr, wd))
+                return STORE_ENOMEM;
+            if (isnull || w->lay.kind[c] == STORE_COL_BYTES)
+                continue;
+            bool nan = false;
+            uint64_t v = sst_cell_u64(cells[c].ptr, wd, w->lay.kind[c], &nan);
+            if (nan)
+                k->no_minmax = true;
+            if (!k->has_minmax) {
+                k->min = k->max = v;
+                k->has_minmax = true;
+            } else {
+                if (sst_stat_less(w->lay.kind[c], v, k->min))
+                    k->min = v;
+                if (sst_stat_less(w->lay.kind[c], k->max, v))
+                    k->max = v;
+            }
+        } else {
+            if (!isnull && !sst_append(&k->data, cells[c].ptr, cells[c].len))
+                return STORE_ENOMEM;
+            uint32_t end = (uint32_t)k->data.len;
+            if (!sst_append(&k->offs, &end, 4))
+                return STORE_ENOMEM;
+        }
+    }
+    return 0;
+give_up:
+    w->lay_ok = false;
+    return 0;
+}
+
+/* Gathers column c of the block into scratch: the null bitmap padded to 8 bytes, then
+ * the dense values (fixed width) or the end offsets and the bytes (variable). */
+static bool sst_gather_col(sst_writer_t *w, uint32_t c)
+{
+    const sst_wcol_t *k = &w->wc[c];
+    size_t bm = sst_align8((w->n + 7) / 8);
+    w->scratch.len = 0;
+    if (!store__buf_reserve(&w->scratch, bm))
+        return false;
+    memset(w->scratch.ptr, 0, bm);
+    for (uint32_t i = 0; i < w->n; i++)
+        if (k->nulls.ptr[i])
+            w->scratch.ptr[i / 8] |= (uint8_t)(1u << (i % 8));
+    w->scratch.len = bm;
+    if (!w->lay.width[c] && !sst_append(&w->scratch, k->offs.ptr, k->offs.len))
+        return false;
+    return sst_append(&w->scratch, k->data.ptr, k->data.len);
+}
+
+/* Writes chunk 2 as the column directory followed by the column chunks; *dir_raw and
+ * *dir_comp get the directory's sizes. */
+static bool sst_cut_columns(sst_writer_t *w, uint32_t *dir_raw, uint32_t *dir_comp)
+{
+    uint32_t nc = w->lay.ncols;
+    size_t dlen = 8 + 12 * (size_t)nc;
+    w->zbuf.len = 0;
+    uint8_t *dir = rt_malloc(dlen);
+    if (!dir)
+        return false;
+    sst_put32(dir, w->lay.version);
+    sst_put32(dir + 4, nc);
+    for (uint32_t c = 0; c < nc; c++) {
+        uint32_t comp;
+        if (!sst_gather_col(w, c) || !sst_compress_to(w, &w->zbuf, &comp)) {
+            rt_free(dir);
+            return false;
+        }
+        uint8_t *d = dir + 8 + 12 * (size_t)c;
+        d[0] = w->lay.width[c];
+        d[1] = w->lay.kind[c];
+        d[2] = d[3] = 0;
+        sst_put32(d + 4, (uint32_t)w->scratch.len);
+        sst_put32(d + 8, comp);
+    }
+    w->scratch.len = 0;
+    bool ok = sst_append(&w->scratch, dir, dlen) && sst_compress(w, dir_comp) &&
+              sst_append(&w->out, w->zbuf.ptr, w->zbuf.len);
+    rt_free(dir);
+    *dir_raw = (uint32_t)dlen;
+    return ok;
+}
+
+/* The per-column statistics of the block's index entry: count, then per column kind,
+ * flags (bit 0: min/max valid), zero u16, null count, min, max. */
+static bool sst_index_stats(sst_writer_t *w, bool columnar)
+{
+    uint32_t nc = columnar ? w->lay.ncols : 0;
+    if (w->version < 2)
+        return true;
+    if (!sst_append(&w->index, &nc, 4))
+        return false;
+    for (uint32_t c = 0; c < nc; c++) {
+        const sst_wcol_t *k = &w->wc[c];
+        uint8_t e[SST_COLSTAT_BYTES] = {0};
+        e[0] = w->lay.kind[c];
+        e[1] = k->has_minmax && !k->no_minmax ? 1 : 0;
+        sst_put32(e + 4, k->null_count);
+        sst_put64(e + 8, e[1] ? k->min : 0);
+        sst_put64(e + 16, e[1] ? k->max : 0);
+        if (!sst_append(&w->index, e, sizeof e))
+            return false;
+    }
     return true;
 }
 
@@ -154,8 +413,14 @@ static int sst_cut_block(sst_writer_t *w)
     if (!store__buf_reserve(&w->out, SST_BLOCK_HDR_BYTES))
         return STORE_ENOMEM;
     w->out.len += SST_BLOCK_HDR_BYTES;
+    bool columnar = w->lay_ok;
     uint32_t raw[3], comp[3];
     for (int c = 0; c < 3; c++) {
+        if (c == 2 && columnar) {
+            if (!sst_cut_columns(w, &raw[2], &comp[2]))
+                return STORE_ENOMEM;
+            continue;
+        }
         if (!sst_gather(w, c) || !sst_compress(w, &comp[c]))
             return STORE_ENOMEM;
         raw[c] = (uint32_t)w->scratch.len;
@@ -170,9 +435,9 @@ static int sst_cut_block(sst_writer_t *w)
     sst_put64(h + 32, w->min_ts);
     sst_put64(h + 40, w->max_ts);
     sst_put32(h + 48, w->tombs);
-    sst_put32(h + 52, 0);
+    sst_put32(h + 52, columnar ? w->lay.ncols : 0);
     sst_put32(h, crc32c(0, h + 4, blen - 4));
-    /* Index entry: where, how many, ts range, first and last key. */
+    /* Index entry: where, how many, ts range, first and last key, column stats. */
     uint8_t e[SST_INDEX_ENT_BYTES];
     sst_put64(e, w->file_off + hdr_at);
     sst_put32(e + 8, blen);
@@ -185,12 +450,14 @@ static int sst_cut_block(sst_writer_t *w)
     sst_put32(e + 44, (uint32_t)w->last_key.len);
     if (!sst_append(&w->index, e, sizeof e) ||
         !sst_append(&w->index, w->first_key.ptr, w->first_key.len) ||
-        !sst_append(&w->index, w->last_key.ptr, w->last_key.len))
+        !sst_append(&w->index, w->last_key.ptr, w->last_key.len) ||
+        !sst_index_stats(w, columnar))
         return STORE_ENOMEM;
     w->blocks++;
     for (int i = 0; i < SST_C_COUNT; i++)
         w->col[i].len = 0;
     w->n = w->tombs = 0;
+    w->lay_ok = false;
     return 0;
 }
 
@@ -213,7 +480,11 @@ int sst_writer_add(sst_writer_t *w, const sst_entry_t *e)
     if (c > 0 || (c == 0 && e->commit_ts > w->last_ts) || e->klen > LIMIT_KEY_BYTES)
         return STORE_EINVAL;
     if (c != 0) {
-        if (w->n && sst_block_raw(w) >= LIMIT_SST_BLOCK_BYTES) {
+        /* Format 2 blocks hold one table when it has a layout (its columns). */
+        bool table_cut = w->n && e->table_id != w->last_table &&
+                         (w->lay_ok || sst_has_layout(w, w->last_table) ||
+                          sst_has_layout(w, e->table_id));
+        if (w->n && (sst_block_raw(w) >= LIMIT_SST_BLOCK_BYTES || table_cut)) {
             int rc = sst_cut_block(w);
             if (rc)
                 return rc;
@@ -239,7 +510,13 @@ int sst_writer_add(sst_writer_t *w, const sst_entry_t *e)
             return STORE_ENOMEM;
         w->first_table = e->table_id;
         w->min_ts = w->max_ts = e->commit_ts;
+        int rc = sst_layout_begin(w, e->table_id);
+        if (rc)
+            return rc;
     }
+    int lrc = sst_layout_add(w, e);
+    if (lrc)
+        return lrc;
     w->last_ts = e->commit_ts;
     uint32_t kend = (uint32_t)(w->col[SST_C_KEY].len + e->klen);
     uint32_t voff = (uint32_t)w->col[SST_C_VAL].len, vlen = e->tomb ? 0 : e->vlen;
@@ -280,6 +557,12 @@ void sst_writer_consume(sst_writer_t *w)
 }
 
 uint64_t sst_writer_entries(const sst_writer_t *w) { return w->entries; }
+
+void sst_writer_set_version(sst_writer_t *w, uint32_t version)
+{
+    ASSERT(version >= SST_FORMAT_VERSION_MIN && version <= SST_FORMAT_VERSION);
+    w->version = version;
+}
 
 int sst_writer_finish(sst_writer_t *w)
 {
@@ -326,7 +609,7 @@ int sst_writer_finish(sst_writer_t *w)
     sst_put64(f + 24, w->entries);
     sst_put64(f + 32, w->max_commit_ts);
     sst_put32(f + 40, w->blocks);
-    sst_put32(f + 44, SST_FORMAT_VERSION);
+    sst_put32(f + 44, w->version);
     sst_put32(f + 48, crc32c(0, f, 48));
     memcpy(f + 56, SST_MAGIC, 8);
     w->out.len += SST_FOOTER_BYTES;
@@ -390,6 +673,8 @@ typedef struct sst_bidx {
     uint64_t off, min_ts, max_ts;
     uint32_t len, n, first_table, first_klen, last_table, last_klen;
     const uint8_t *first_key, *last_key;
+    uint32_t ncols;             /* format 2: columns with stats (0 = opaque block) */
+    const uint8_t *stats;       /* ncols entries of SST_COLSTAT_BYTES */
 } sst_bidx_t;
 
 struct sst {
@@ -398,7 +683,7 @@ struct sst {
     bool obsolete;              /* replaced by a durable edit: unlink at the last close */
     cache_t *cache;             /* the shard's block cache, or NULL */
     uint64_t file_no, entries, max_commit_ts, file_bytes;
-    uint32_t blocks;
+    uint32_t blocks, version;
     uint8_t *index_raw, *bloom;
     sst_bidx_t *idx;
     uint64_t bloom_bits;
@@ -414,6 +699,16 @@ struct sst_block {
     const uint32_t *tab, *kend, *voff, *vlen;
     const uint64_t *ts;
     const uint8_t *key, *flags, *vals;
+    /* format 2 columnar blocks: the columns (inside mem), and what makes the block
+     * consumable whole (sst_block_whole) */
+    uint32_t ncols, layout_version, tombs;
+    bool one_per_key;
+    uint64_t max_ts;
+    store_col_t *cols;
+    uint32_t *sel, nsel;        /* columnar: each key's newest version unless a tombstone */
+    uint8_t *rows;              /* columnar: the joined values (sst_block_join), or NULL */
+    uint8_t *one;               /* columnar: the one value sst_get joined last */
+    size_t one_cap;
     _Alignas(16) uint8_t mem[];
 };
 
@@ -477,6 +772,17 @@ static int sst_parse_index(sst_t *s, size_t len)
         b->first_key = p;
         b->last_key = p + b->first_klen;
         p += b->first_klen + b->last_klen;
+        if (s->version >= 2) {
+            if (end - p < 4)
+                return STORE_ECORRUPT;
+            b->ncols = sst_get32(p);
+            p += 4;
+            if (b->ncols > STORE_LAYOUT_MAX_COLS ||
+                (size_t)(end - p) < (size_t)b->ncols * SST_COLSTAT_BYTES)
+                return STORE_ECORRUPT;
+            b->stats = p;
+            p += (size_t)b->ncols * SST_COLSTAT_BYTES;
+        }
     }
     return p == end ? 0 : STORE_ECORRUPT;
 }
@@ -504,7 +810,8 @@ int sst_open(const char *path, uint64_t file_no, sst_t **out)
         rc = sst_fail(s, STORE_ECORRUPT, "bad footer", -1);
         goto fail;
     }
-    if (sst_get32(f + 44) != SST_FORMAT_VERSION) {
+    s->version = sst_get32(f + 44);
+    if (s->version < SST_FORMAT_VERSION_MIN || s->version > SST_FORMAT_VERSION) {
         rc = sst_fail(s, STORE_ECORRUPT, "unknown format version", -1);
         goto fail;
     }
@@ -600,8 +907,140 @@ size_t sst_block_bytes(const sst_block_t *b) { return b->bytes; }
 
 void sst_block_free(sst_block_t *b)
 {
-    if (b && --b->refs == 0)
+    if (b && --b->refs == 0) {
+        rt_free(b->rows);
+        rt_free(b->one);
         rt_free(b);
+    }
+}
+
+/* Joins every value of a columnar block back into a value chunk like format 1's
+ * (offsets, lengths, 8-padded bytes) in a separate allocation, once: the rows a
+ * format-1 reader would have seen, byte for byte. Not counted in the block's cache
+ * bytes (shards/README.md, known limits). 0 or STORE_ENOMEM / STORE_ECORRUPT. */
+static void sst_block_cells(const sst_block_t *b, uint32_t j, store_cell_t *cells)
+{
+    for (uint32_t c = 0; c < b->ncols; c++) {
+        const store_col_t *k = &b->cols[c];
+        store_cell_t *cell = &cells[c];
+        cell->null = k->nulls[j / 8] >> (j % 8) & 1;
+        if (cell->null) {
+            cell->ptr = NULL;
+            cell->len = 0;
+        } else if (k->width) {
+            cell->ptr = k->data + (size_t)k->width * j;
+            cell->len = k->width;
+        } else {
+            uint32_t start = j ? k->ends[j - 1] : 0;
+            cell->ptr = k->data + start;
+            cell->len = k->ends[j] - start;
+        }
+    }
+}
+
+/* Joins version j's value alone into b->one (point lookups: a lookup needs one row,
+ * not the block's). The value stays valid until the next sst_get on this block: the
+ * store copies it out before another lookup can run (store__handout). */
+static int sst_block_join_one(sst_block_t *b, uint32_t j, sst_entry_t *e)
+{
+    const store_row_codec_t *codec = store_row_codec();
+    if (!codec || !codec->join)
+        return STORE_ECORRUPT;
+    store_cell_t cells[STORE_LAYOUT_MAX_COLS];
+    uint8_t widths[STORE_LAYOUT_MAX_COLS];
+    for (uint32_t c = 0; c < b->ncols; c++)
+        widths[c] = b->cols[c].width;
+    sst_block_cells(b, j, cells);
+    int64_t len = codec->join(b->ncols, widths, cells, NULL, 0);
+    if (len < 0 || len > UINT32_MAX)
+        return STORE_ECORRUPT;
+    if ((size_t)len > b->one_cap) {
+        uint8_t *p = rt_realloc(b->one, (size_t)len);
+        if (!p)
+            return STORE_ENOMEM;
+        b->one = p;
+        b->one_cap = (size_t)len;
+    }
+    if (codec->join(b->ncols, widths, cells, b->one, (size_t)len) != len)
+        return STORE_ECORRUPT;
+    e->val = b->one;
+    e->vlen = (uint32_t)len;
+    return 0;
+}
+
+int sst_block_join(sst_block_t *b)
+{
+    if (b->vals || !b->ncols)
+        return 0;
+    const store_row_codec_t *codec = store_row_codec();
+    uint32_t n = b->n, ncc = b->ncols;
+    if (!codec || !codec->join)
+        return STORE_ECORRUPT;
+    store_cell_t cells[STORE_LAYOUT_MAX_COLS];
+    uint8_t widths[STORE_LAYOUT_MAX_COLS];
+    for (uint32_t c = 0; c < ncc; c++)
+        widths[c] = b->cols[c].width;
+    uint64_t vtotal = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        uint32_t *voff = NULL, *vlen = NULL;
+        uint8_t *vals = NULL;
+        if (pass == 1) {
+            if (vtotal > UINT32_MAX)
+                return STORE_ECORRUPT;
+            b->rows = rt_malloc(8 * (size_t)n + vtotal + 8);
+            if (!b->rows)
+                return STORE_ENOMEM;
+            voff = (uint32_t *)(void *)b->rows;
+            vlen = voff + n;
+            vals = b->rows + 8 * (size_t)n;
+        }
+        uint64_t pos = 0;
+        for (uint32_t j = 0; j < n; j++) {
+            if (pass == 1) {
+                voff[j] = (uint32_t)pos;
+                vlen[j] = 0;
+            }
+            if (b->flags[j] & 1)
+                continue;
+            for (uint32_t c = 0; c < ncc; c++) {
+                const store_col_t *k = &b->cols[c];
+                store_cell_t *cell = &cells[c];
+                cell->null = k->nulls[j / 8] >> (j % 8) & 1;
+                if (cell->null) {
+                    cell->ptr = NULL;
+                    cell->len = 0;
+                } else if (k->width) {
+                    cell->ptr = k->data + (size_t)k->width * j;
+                    cell->len = k->width;
+                } else {
+                    uint32_t start = j ? k->ends[j - 1] : 0;
+                    cell->ptr = k->data + start;
+                    cell->len = k->ends[j] - start;
+                }
+            }
+            size_t room = pass == 1 ? (size_t)(vtotal - pos) : 0;
+            int64_t len = codec->join(ncc, widths, cells, pass == 1 ? vals + pos : NULL, room);
+            if (len < 0 || len > UINT32_MAX || (pass == 1 && (uint64_t)len > room)) {
+                rt_free(b->rows);
+                b->rows = NULL;
+                return STORE_ECORRUPT;
+            }
+            size_t padded = sst_align8((size_t)len);
+            if (pass == 1) {
+                vlen[j] = (uint32_t)len;
+                memset(vals + pos + len, 0, padded - (size_t)len);
+            }
+            pos += padded;
+        }
+        if (pass == 0)
+            vtotal = pos;
+        else {
+            b->voff = voff;
+            b->vlen = vlen;
+            b->vals = vals;
+        }
+    }
+    return 0;
 }
 
 uint64_t sst_max_commit_ts(const sst_t *s) { return s->max_commit_ts; }
@@ -618,18 +1057,42 @@ bool sst_may_contain(const sst_t *s, uint32_t table_id, const uint8_t *key, uint
     return true;
 }
 
+/* Tombstones, versions per key and newest ts of a decoded block (sst_block_whole). */
+static void sst_block_summarize(sst_block_t *b)
+{
+    b->tombs = 0;
+    b->max_ts = 0;
+    b->one_per_key = true;
+    b->nsel = 0;
+    for (uint32_t i = 0; i < b->n; i++) {
+        b->tombs += b->flags[i] & 1;
+        if (b->ts[i] > b->max_ts)
+            b->max_ts = b->ts[i];
+        bool same_key = false;
+        if (i) {
+            uint32_t s0 = i > 1 ? b->kend[i - 2] : 0, s1 = b->kend[i - 1];
+            same_key = b->tab[i - 1] == b->tab[i] && s1 - s0 == b->kend[i] - s1 &&
+                       memcmp(b->key + s0, b->key + s1, s1 - s0) == 0;
+        }
+        if (same_key)
+            b->one_per_key = false;
+        else if (b->sel && !(b->flags[i] & 1))
+            b->sel[b->nsel++] = i;
+    }
+}
+
 /* Checks the decoded column chunks of b against each other. */
 static bool sst_block_valid(const sst_block_t *b, const uint32_t raw[3])
 {
     uint32_t n = b->n;
-    if (raw[0] < 8ull * n || raw[1] != 9ull * n || raw[2] < 8ull * n)
+    if (raw[0] < 8ull * n || raw[1] != 9ull * n || (b->vals && raw[2] < 8ull * n))
         return false;
     uint32_t prev = 0, klen_total = raw[0] - 8 * n, vtotal = raw[2] - 8 * n;
     for (uint32_t i = 0; i < n; i++) {
         if (b->kend[i] < prev || b->kend[i] > klen_total || b->kend[i] - prev > LIMIT_KEY_BYTES)
             return false;
         prev = b->kend[i];
-        if (b->voff[i] % 8 || (uint64_t)b->voff[i] + b->vlen[i] > vtotal)
+        if (b->vals && (b->voff[i] % 8 || (uint64_t)b->voff[i] + b->vlen[i] > vtotal))
             return false;
     }
     return true;
@@ -644,6 +1107,203 @@ void sst_thread_release(void)
 {
     ZSTD_freeDCtx(sst_dctx);
     sst_dctx = NULL;
+}
+
+/* Decompresses one chunk; false when it does not decode to exactly raw bytes. */
+static bool sst_unzstd(uint8_t *dst, uint32_t raw, const uint8_t *src, uint32_t comp)
+{
+    size_t r = ZSTD_decompressDCtx(sst_dctx, dst, raw, src, comp);
+    return !ZSTD_isError(r) && r == raw;
+}
+
+/* One decoded column chunk of a format-2 block. */
+typedef struct sst_rcol {
+    uint8_t width;
+    const uint8_t *nulls, *data;   /* bitmap; fixed values or variable bytes */
+    const uint8_t *ends;           /* variable: u32 end offsets (unaligned reads) */
+    uint32_t bytes;                /* variable: total bytes */
+} sst_rcol_t;
+
+static void sst_rcol_cell(const sst_rcol_t *c, uint32_t i, store_cell_t *cell)
+{
+    cell->null = c->nulls[i / 8] >> (i % 8) & 1;
+    if (cell->null) {
+        cell->ptr = NULL;
+        cell->len = 0;
+    } else if (c->width) {
+        cell->ptr = c->data + (size_t)c->width * i;
+        cell->len = c->width;
+    } else {
+        uint32_t start = i ? sst_get32(c->ends + 4 * (size_t)(i - 1)) : 0;
+        cell->ptr = c->data + start;
+        cell->len = sst_get32(c->ends + 4 * (size_t)i) - start;
+    }
+}
+
+/* Decodes a format-2 columnar block (header checked by the caller; ncc columns): keys
+ * and metadata as in format 1, the column directory and chunks, then every value
+ * joined back into a value chunk like format 1's, so readers above see the same rows. */
+static int sst_decode_columnar(sst_t *s, uint32_t i, const uint8_t *disk, const uint32_t raw[3],
+                               const uint32_t comp[3], uint32_t ncc, sst_block_t **out)
+{
+    const sst_bidx_t *bi = &s->idx[i];
+    const store_row_codec_t *codec = store_row_codec();
+    uint32_t n = bi->n;
+    size_t a0 = sst_align8(raw[0]), a1 = sst_align8(raw[1]);
+    uint8_t *tmp = NULL, *cols = NULL, *dir = NULL;
+    sst_rcol_t *rc_cols = NULL;
+    store_cell_t *cells = NULL;
+    sst_block_t *b = NULL;
+    int rc = STORE_ENOMEM;
+    if (!codec || !codec->join)
+        return sst_fail(s, STORE_ECORRUPT, "columnar block but no row codec registered", i);
+    if (raw[2] != 8 + 12ull * ncc || raw[0] < 8ull * n || raw[1] != 9ull * n)
+        return sst_fail(s, STORE_ECORRUPT, "column chunks inconsistent", i);
+    tmp = rt_malloc(a0 + a1 + 8);
+    dir = rt_malloc(raw[2]);
+    rc_cols = rt_calloc(ncc, sizeof *rc_cols);
+    cells = rt_calloc(ncc, sizeof *cells);
+    if (!tmp || !dir || !rc_cols || !cells)
+        goto fail;
+    const uint8_t *src = disk + SST_BLOCK_HDR_BYTES;
+    if (!sst_unzstd(tmp, raw[0], src, comp[0]) ||
+        !sst_unzstd(tmp + a0, raw[1], src + comp[0], comp[1]) ||
+        !sst_unzstd(dir, raw[2], src + comp[0] + comp[1], comp[2])) {
+        rc = sst_fail(s, STORE_ECORRUPT, "zstd chunk does not decode", i);
+        goto fail;
+    }
+    src += (size_t)comp[0] + comp[1] + comp[2];
+    if (sst_get32(dir + 4) != ncc) {
+        rc = sst_fail(s, STORE_ECORRUPT, "column directory inconsistent", i);
+        goto fail;
+    }
+    /* Sizes of the column chunks: their compressed sizes must fill the block. */
+    uint64_t comp_left = bi->len - SST_BLOCK_HDR_BYTES - ((uint64_t)comp[0] + comp[1] + comp[2]);
+    uint64_t col_bytes = 0, bm = sst_align8((n + 7) / 8);
+    for (uint32_t c = 0; c < ncc; c++) {
+        const uint8_t *d = dir + 8 + 12 * (size_t)c;
+        uint32_t craw = sst_get32(d + 4), ccomp = sst_get32(d + 8);
+        if (ccomp > comp_left || (d[0] != 0 && d[0] != 1 && d[0] != 2 && d[0] != 4 && d[0] != 8)) {
+            rc = sst_fail(s, STORE_ECORRUPT, "column directory inconsistent", i);
+            goto fail;
+        }
+        comp_left -= ccomp;
+        col_bytes += sst_align8(craw);
+    }
+    if (comp_left != 0 || col_bytes > LIMIT_CHECK_BLOCK_BYTES) {
+        rc = sst_fail(s, STORE_ECORRUPT, "block header does not match the index", i);
+        goto fail;
+    }
+    cols = rt_malloc(col_bytes + 8);
+    if (!cols)
+        goto fail;
+    size_t at = 0;
+    for (uint32_t c = 0; c < ncc; c++) {
+        const uint8_t *d = dir + 8 + 12 * (size_t)c;
+        uint32_t craw = sst_get32(d + 4), ccomp = sst_get32(d + 8);
+        sst_rcol_t *k = &rc_cols[c];
+        if (!sst_unzstd(cols + at, craw, src, ccomp)) {
+            char what[64];
+            snprintf(what, sizeof what, "zstd column chunk %u does not decode", c);
+            rc = sst_fail(s, STORE_ECORRUPT, what, i);
+            goto fail;
+        }
+        src += ccomp;
+        k->width = d[0];
+        k->nulls = cols + at;
+        bool ok;
+        if (k->width) {
+            ok = craw == bm + (uint64_t)k->width * n;
+            k->data = cols + at + bm;
+        } else {
+            ok = craw >= bm + 4ull * n;
+            k->ends = cols + at + bm;
+            k->data = k->ends + 4 * (size_t)n;
+            k->bytes = ok ? craw - (uint32_t)bm - 4 * n : 0;
+            uint32_t prev = 0;
+            for (uint32_t j = 0; ok && j < n; j++) {
+                uint32_t e = sst_get32(k->ends + 4 * (size_t)j);
+                ok = e >= prev && e <= k->bytes;
+                prev = e;
+            }
+            ok = ok && prev == k->bytes;
+        }
+        if (!ok) {
+            char what[64];
+            snprintf(what, sizeof what, "column chunk %u inconsistent", c);
+            rc = sst_fail(s, STORE_ECORRUPT, what, i);
+            goto fail;
+        }
+        at += sst_align8(craw);
+    }
+    /* Tombstones have no cells; the values are joined only when rows are asked for
+     * (sst_block_join): a column scan never needs them. */
+    const uint8_t *flags = tmp + a0 + 8 * (size_t)n;
+    for (uint32_t j = 0; j < n; j++) {
+        if (!(flags[j] & 1))
+            continue;
+        for (uint32_t c = 0; c < ncc; c++) {
+            sst_rcol_cell(&rc_cols[c], j, &cells[c]);
+            if (!cells[c].null)
+                goto inconsistent;
+        }
+    }
+    size_t a_cols = sst_align8(ncc * sizeof(store_col_t));
+    size_t bytes = sizeof *b + a0 + a1 + a_cols + col_bytes + sst_align8(4 * (size_t)n) + 8;
+    b = rt_malloc(bytes);
+    if (!b)
+        goto fail;
+    b->refs = 1;
+    b->bytes = bytes;
+    b->rows = NULL;
+    b->one = NULL;
+    b->one_cap = 0;
+    memcpy(b->mem, tmp, raw[0]);
+    memcpy(b->mem + a0, tmp + a0, raw[1]);
+    uint8_t *colmem = b->mem + a0 + a1;
+    store_col_t *sc = (store_col_t *)(void *)colmem;
+    uint8_t *cdata = colmem + a_cols;
+    memcpy(cdata, cols, col_bytes);
+    for (uint32_t c = 0; c < ncc; c++) {
+        const sst_rcol_t *k = &rc_cols[c];
+        sc[c].width = k->width;
+        sc[c].kind = dir[8 + 12 * (size_t)c + 1];
+        sc[c].nulls = cdata + (k->nulls - cols);
+        sc[c].data = cdata + (k->data - cols);
+        sc[c].ends = k->width ? NULL : (const uint32_t *)(const void *)(cdata + (k->ends - cols));
+    }
+    b->cols = sc;
+    b->ncols = ncc;
+    b->sel = (uint32_t *)(void *)(cdata + col_bytes);
+    b->layout_version = sst_get32(dir);
+    b->n = n;
+    b->tab = (const uint32_t *)(void *)b->mem;
+    b->kend = b->tab + n;
+    b->key = b->mem + 8 * (size_t)n;
+    b->ts = (const uint64_t *)(void *)(b->mem + a0);
+    b->flags = b->mem + a0 + 8 * (size_t)n;
+    b->voff = b->vlen = NULL;
+    b->vals = NULL;
+    if (!sst_block_valid(b, raw))
+        goto inconsistent;
+    sst_block_summarize(b);
+    rt_free(tmp);
+    rt_free(dir);
+    rt_free(cols);
+    rt_free(rc_cols);
+    rt_free(cells);
+    *out = b;
+    return 0;
+inconsistent:
+    rc = sst_fail(s, STORE_ECORRUPT, "column chunks inconsistent", i);
+fail:
+    rt_free(tmp);
+    rt_free(dir);
+    rt_free(cols);
+    rt_free(rc_cols);
+    rt_free(cells);
+    rt_free(b);
+    return rc;
 }
 
 /* Reads, checks and decodes block i from the file. */
@@ -669,11 +1329,23 @@ static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
         rc = sst_fail(s, STORE_ECORRUPT, "checksum mismatch", i);
         goto fail;
     }
-    /* The sizes are covered by the CRC just checked, so they are what the writer put. */
-    if (sst_get32(disk + 4) != bi->n ||
-        (uint64_t)comp[0] + comp[1] + comp[2] + SST_BLOCK_HDR_BYTES != bi->len) {
+    /* The sizes are covered by the CRC just checked, so they are what the writer put.
+     * Format 2: the header's last field counts the column chunks after chunk 2. */
+    uint32_t ncc = sst_get32(disk + 52);
+    uint64_t comp3 = (uint64_t)comp[0] + comp[1] + comp[2] + SST_BLOCK_HDR_BYTES;
+    if (sst_get32(disk + 4) != bi->n || ncc != bi->ncols ||
+        (ncc == 0 ? comp3 != bi->len : comp3 > bi->len)) {
         rc = sst_fail(s, STORE_ECORRUPT, "block header does not match the index", i);
         goto fail;
+    }
+    if (!sst_dctx && !(sst_dctx = ZSTD_createDCtx())) {
+        rc = STORE_ENOMEM;
+        goto fail;
+    }
+    if (ncc) {
+        rc = sst_decode_columnar(s, i, disk, raw, comp, ncc, out);
+        rt_free(disk);
+        return rc;
     }
     size_t at[3] = {0, sst_align8(raw[0]), sst_align8(raw[0]) + sst_align8(raw[1])};
     size_t bytes = sizeof *b + at[2] + raw[2] + 8;
@@ -685,13 +1357,8 @@ static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
     b->refs = 1;
     b->bytes = bytes;
     const uint8_t *src = disk + SST_BLOCK_HDR_BYTES;
-    if (!sst_dctx && !(sst_dctx = ZSTD_createDCtx())) {
-        rc = STORE_ENOMEM;
-        goto fail;
-    }
     for (int c = 0; c < 3; c++) {
-        size_t r = ZSTD_decompressDCtx(sst_dctx, b->mem + at[c], raw[c], src, comp[c]);
-        if (ZSTD_isError(r) || r != raw[c]) {
+        if (!sst_unzstd(b->mem + at[c], raw[c], src, comp[c])) {
             rc = sst_fail(s, STORE_ECORRUPT, "zstd chunk does not decode", i);
             goto fail;
         }
@@ -711,6 +1378,14 @@ static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
         rc = sst_fail(s, STORE_ECORRUPT, "column chunks inconsistent", i);
         goto fail;
     }
+    b->ncols = 0;
+    b->cols = NULL;
+    b->sel = NULL;
+    b->rows = NULL;
+    b->one = NULL;
+    b->one_cap = 0;
+    b->layout_version = 0;
+    sst_block_summarize(b);
     rt_free(disk);
     *out = b;
     return 0;
@@ -746,8 +1421,14 @@ static void sst_entry_at(const sst_block_t *b, uint32_t i, sst_entry_t *e)
     e->klen = b->kend[i] - start;
     e->commit_ts = b->ts[i];
     e->tomb = b->flags[i] & 1;
-    e->val = b->vals + b->voff[i];
-    e->vlen = b->vlen[i];
+    if (b->vals) {
+        e->val = b->vals + b->voff[i];
+        e->vlen = b->vlen[i];
+    } else {
+        /* a columnar block not joined yet: sst_iter_materialize */
+        e->val = NULL;
+        e->vlen = e->tomb ? 0 : SST_VLEN_LAZY;
+    }
 }
 
 static int sst_entry_cmp(const sst_block_t *b, uint32_t i, uint32_t t, const uint8_t *k,
@@ -789,7 +1470,7 @@ static long sst_find_block(const sst_t *s, uint32_t t, const uint8_t *k, uint32_
 /* Newest version of the key starting at entry i with ts <= snap; *end gets the index
  * after the key's versions. */
 static bool sst_pick(const sst_block_t *b, uint32_t i, uint64_t snap, sst_entry_t *e,
-                     uint32_t *end)
+                     uint32_t *end, uint32_t *picked)
 {
     sst_entry_at(b, i, e);
     sst_entry_t first = *e;
@@ -798,6 +1479,7 @@ static bool sst_pick(const sst_block_t *b, uint32_t i, uint64_t snap, sst_entry_
     for (; j < b->n && sst_entry_cmp(b, j, first.table_id, first.key, first.klen) == 0; j++) {
         if (!found && b->ts[j] <= snap) {
             sst_entry_at(b, j, e);
+            *picked = j;
             found = true;
         }
     }
@@ -821,9 +1503,16 @@ int sst_get(sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen, uint
     int rc = sst_load(s, (uint32_t)bi, &b);
     if (rc)
         return rc;
-    uint32_t i = sst_lower_bound(b, table_id, key, klen), end;
+    uint32_t i = sst_lower_bound(b, table_id, key, klen), end, picked = 0;
     if (i < b->n && sst_entry_cmp(b, i, table_id, key, klen) == 0 &&
-        sst_pick(b, i, snap_ts, e, &end)) {
+        sst_pick(b, i, snap_ts, e, &end, &picked)) {
+        if (!b->vals && b->ncols && !e->tomb) {
+            rc = sst_block_join_one(b, picked, e);
+            if (rc) {
+                sst_block_free(b);
+                return sst_fail(s, rc, "column chunks do not join into rows", bi);
+            }
+        }
         *blk = b;
         return 1;
     }
@@ -841,6 +1530,8 @@ struct sst_iter {
     uint32_t next_block;        /* block to load when the current one is used up */
     sst_block_t *blk;
     uint32_t pos;
+    uint32_t head_pos;          /* entry index of the key sst_iter_next_key returned last */
+    uint32_t pick_idx;          /* entry index of the version it returned */
 };
 
 sst_iter_t *sst_iter_new(sst_t *s, uint64_t snap_ts)
@@ -947,8 +1638,21 @@ int sst_iter_next_version(sst_iter_t *it, sst_entry_t *e)
     int rc = sst_iter_fill(it);
     if (rc <= 0)
         return rc;
+    if (!it->blk->vals && it->blk->ncols && (rc = sst_block_join(it->blk)) != 0)
+        return sst_fail(it->s, rc, "column chunks do not join into rows", (long)it->next_block - 1);
     sst_entry_at(it->blk, it->pos++, e);
     return 1;
+}
+
+int sst_iter_materialize(sst_iter_t *it, sst_entry_t *e)
+{
+    if (e->vlen != SST_VLEN_LAZY)
+        return 0;
+    int rc = sst_block_join(it->blk);
+    if (rc)
+        return sst_fail(it->s, rc, "column chunks do not join into rows", (long)it->next_block - 1);
+    sst_entry_at(it->blk, it->pick_idx, e);
+    return 0;
 }
 
 int sst_iter_next_key(sst_iter_t *it, sst_entry_t *e)
@@ -958,9 +1662,70 @@ int sst_iter_next_key(sst_iter_t *it, sst_entry_t *e)
         if (rc <= 0)
             return rc;
         uint32_t end;
-        bool found = sst_pick(it->blk, it->pos, it->snap, e, &end);
+        bool found = sst_pick(it->blk, it->pos, it->snap, e, &end, &it->pick_idx);
+        it->head_pos = it->pos;
         it->pos = end;
         if (found)
             return 1;
     }
+}
+
+/* ---- whole columnar blocks ---- */
+
+sst_block_t *sst_iter_block_start(const sst_iter_t *it, uint32_t *block_index)
+{
+    if (!it->blk || it->head_pos != 0 || it->next_block == 0)
+        return NULL;
+    *block_index = it->next_block - 1;
+    return it->blk;
+}
+
+void sst_iter_skip_block(sst_iter_t *it)
+{
+    if (it->blk)
+        it->pos = it->blk->n;
+}
+
+bool sst_block_whole(const sst_block_t *b, uint64_t snap_ts)
+{
+    return b->ncols && b->n && b->max_ts <= snap_ts;
+}
+
+void sst_block_last_key(const sst_block_t *b, const uint8_t **key, uint32_t *klen)
+{
+    uint32_t start = b->n > 1 ? b->kend[b->n - 2] : 0;
+    *key = b->key + start;
+    *klen = b->kend[b->n - 1] - start;
+}
+
+void sst_block_columns(const sst_block_t *b, store_colblock_t *cb)
+{
+    cb->n = b->n;
+    cb->ncols = b->ncols;
+    cb->layout_version = b->layout_version;
+    cb->cols = b->cols;
+    cb->vals = b->vals;         /* NULL until joined: store_colblock_rows */
+    cb->voff = b->voff;
+    cb->vlen = b->vlen;
+    cb->blk = (void *)b;
+    cb->sel = b->sel;
+    cb->nsel = b->nsel;
+}
+
+bool sst_block_may_match(const sst_t *s, uint32_t i, const store_colpred_t *pred)
+{
+    const sst_bidx_t *bi = &s->idx[i];
+    if (pred->col >= bi->ncols)
+        return true;
+    const uint8_t *st = bi->stats + SST_COLSTAT_BYTES * (size_t)pred->col;
+    if (sst_get32(st + 4) == bi->n)
+        return false;                 /* all null: no value matches */
+    if (st[0] != pred->kind || !(st[1] & 1))
+        return true;
+    uint64_t mn = sst_get64(st + 8), mx = sst_get64(st + 16);
+    if (pred->has_lo && sst_stat_less(pred->kind, mx, pred->lo))
+        return false;
+    if (pred->has_hi && sst_stat_less(pred->kind, pred->hi, mn))
+        return false;
+    return true;
 }

@@ -48,7 +48,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SST_FORMAT_VERSION 1
+#include "shards/store.h"
+
+#define SST_FORMAT_VERSION 2       /* written; version 1 files are still read */
+#define SST_FORMAT_VERSION_MIN 1
 #define SST_MAGIC "NXDBSST\0"
 #define SST_FOOTER_BYTES 64
 #define SST_BLOCK_HDR_BYTES 56
@@ -139,4 +142,31 @@ void sst_iter_set_cache_mode(sst_iter_t *it, int mode);
  * released, so entries it returned stay valid until the owner releases r. */
 void sst_iter_set_retire(sst_iter_t *it, sst_retire_t *r);
 void sst_iter_free(sst_iter_t *it);
+/* ---- format 2: whole columnar blocks (store_iter_next_cols) ---- */
+/* When the version the cursor returned last is the first of its block, that block
+ * (not referenced; valid while the cursor stands on it) and its index; else NULL. */
+sst_block_t *sst_iter_block_start(const sst_iter_t *it, uint32_t *block_index);
+/* Moves the cursor past the rest of its current block. */
+void sst_iter_skip_block(sst_iter_t *it);
+/* The block is columnar and all its versions are <= snap, so each key's visible
+ * version is its newest in the block (the block's selection, sst_block_columns). */
+bool sst_block_whole(const sst_block_t *b, uint64_t snap_ts);
+void sst_block_last_key(const sst_block_t *b, const uint8_t **key, uint32_t *klen);
+void sst_block_columns(const sst_block_t *b, store_colblock_t *cb);
+/* Format 2 blocks are decoded as columns; their rows are joined on first need (lookups,
+ * every-version cursors, and sst_iter_materialize). A per-key cursor over a block not
+ * joined yet returns values as val NULL, vlen SST_VLEN_LAZY: sst_iter_materialize
+ * fills in the version it returned last (e must be that entry). */
+#define SST_VLEN_LAZY UINT32_MAX
+int sst_block_join(sst_block_t *b);
+int sst_iter_materialize(sst_iter_t *it, sst_entry_t *e);
+/* False when block i's index statistics show no value of pred's column in range. */
+bool sst_block_may_match(const sst_t *s, uint32_t i, const store_colpred_t *pred);
+/* The format version (1 or 2) w writes, and the one new writers get (process-wide,
+ * default SST_FORMAT_VERSION): tests make version-1 files with them. */
+void sst_writer_set_version(sst_writer_t *w, uint32_t version);
+void sst_set_write_version(uint32_t version);
+/* kind's order of two statistics values (int64 / uint64 / double bits). */
+bool sst_stat_less(uint8_t kind, uint64_t a, uint64_t b);
+
 #endif

@@ -710,12 +710,106 @@ static int store__iter_advance(store_iter_t *it)
     return 0;
 }
 
-int store_iter_next(store_iter_t *it, store_val_t *key, store_val_t *val)
+int store_iter_set_colscan(store_iter_t *it, const store_colpred_t *preds, uint32_t npreds)
+{
+    if (npreds > sizeof it->preds / sizeof it->preds[0])
+        return STORE_EINVAL;
+    it->colscan = true;
+    it->npreds = npreds;
+    if (npreds)
+        memcpy(it->preds, preds, npreds * sizeof *preds);
+    return 0;
+}
+
+int store_colblock_rows(store_colblock_t *cb)
+{
+    sst_block_t *b = cb->blk;
+    int rc = sst_block_join(b);
+    if (rc)
+        return rc;
+    sst_block_columns(b, cb);
+    return 0;
+}
+
+void store_iter_colstats(const store_iter_t *it, uint64_t *blocks_whole, uint64_t *blocks_skipped)
+{
+    *blocks_whole = it->blocks_whole;
+    *blocks_skipped = it->blocks_skipped;
+}
+
+/* After store__iter_advance: when the smallest pending key is the first of a sorted
+ * table block that holds exactly one visible row per version (sst_block_whole) and
+ * no other source has a key up to the block's last key, takes the whole block: the
+ * source moves past it and the iterator's position to its last key. 2 with *cb
+ * filled, 1 when the block was skipped by the predicates, 0 when the block path does
+ * not apply here, or a negative rc. */
+static int store__iter_block(store_iter_t *it, store_colblock_t *cb)
+{
+    if (!it->heap_count)
+        return 0;
+    uint32_t si = it->heap[0], bidx;
+    store_iter_src_t *s = &it->src[si];
+    sst_block_t *b = sst_iter_block_start(s->cur, &bidx);
+    if (!b || !sst_block_whole(b, it->snap_ts))
+        return 0;
+    const uint8_t *lk;
+    uint32_t lkl;
+    sst_block_last_key(b, &lk, &lkl);
+    if (store__iter_beyond(it, it->table_id, lk, lkl) ||
+        memtable_cmp(it->table_id, s->head.key, s->head.klen, it->table_id, lk, lkl) > 0)
+        return 0;
+    /* the other heads are at least the heap's children; the memtable's candidate */
+    for (uint32_t c = 1; c <= 2 && c < it->heap_count; c++) {
+        const sst_entry_t *h = &it->src[it->heap[c]].head;
+        if (memtable_cmp(it->table_id, h->key, h->klen, it->table_id, lk, lkl) <= 0)
+            return 0;
+    }
+    if (it->node && memtable_cmp(it->table_id, mt_key(it->node), it->node->klen, it->table_id,
+                                 lk, lkl) <= 0)
+        return 0;
+    it->last.len = 0;
+    if (!store__buf_reserve(&it->last, lkl ? lkl : 1))
+        return STORE_ENOMEM;
+    memcpy(it->last.ptr, lk, lkl);
+    it->last.len = lkl;
+    it->has_last = true;
+    bool match = true;
+    for (uint32_t p = 0; p < it->npreds && match; p++)
+        match = sst_block_may_match(s->sst, bidx, &it->preds[p]);
+    if (match)
+        sst_block_columns(b, cb);    /* before the cursor may leave it */
+    store__heap_pop(it);
+    s->consumed = true;
+    it->refill[it->refill_count++] = si;
+    sst_iter_skip_block(s->cur);
+    if (!match) {
+        it->blocks_skipped++;
+        it->st->stats.scan_blocks_skipped++;
+        return 1;
+    }
+    it->blocks_whole++;
+    it->st->stats.scan_blocks_whole++;
+    return 2;
+}
+
+static int store__iter_step(store_iter_t *it, store_colblock_t *cb, store_val_t *key,
+                            store_val_t *val)
 {
     while (!it->err) {
         it->err = store__iter_advance(it);
         if (it->err)
             break;
+        if (cb) {
+            int rc = store__iter_block(it, cb);
+            if (rc < 0) {
+                it->err = rc;
+                break;
+            }
+            if (rc == 2)
+                return 2;
+            if (rc == 1)
+                continue;
+        }
         /* The smallest pending key: the heap's top or the memtable's candidate. */
         const uint8_t *mk = NULL;
         uint32_t mkl = 0;
@@ -781,6 +875,13 @@ int store_iter_next(store_iter_t *it, store_val_t *key, store_val_t *val)
             return 1;
         }
         if (best && !best->tomb) {
+            if (best->vlen == SST_VLEN_LAZY) {
+                int rc = sst_iter_materialize(it->src[best_src].cur, &it->src[best_src].head);
+                if (rc) {
+                    it->err = rc;
+                    break;
+                }
+            }
             key->ptr = best->key;
             key->len = best->klen;
             val->ptr = best->val;
@@ -789,6 +890,16 @@ int store_iter_next(store_iter_t *it, store_val_t *key, store_val_t *val)
         }
     }
     return 0;
+}
+
+int store_iter_next(store_iter_t *it, store_val_t *key, store_val_t *val)
+{
+    return store__iter_step(it, NULL, key, val);
+}
+
+int store_iter_next_cols(store_iter_t *it, store_colblock_t *cb, store_val_t *key, store_val_t *val)
+{
+    return store__iter_step(it, it->colscan ? cb : NULL, key, val);
 }
 
 int store_iter_error(const store_iter_t *it) { return it->err; }

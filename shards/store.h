@@ -151,6 +151,50 @@ void store_iter_close(store_iter_t *it);
  * store_iter_next return 0 early: a caller must check it after the loop. */
 int store_iter_error(const store_iter_t *it);
 
+/* ---- column scans (format 2 blocks consumed whole) ----
+ * store_iter_next_cols is store_iter_next that may also hand out a whole sorted-table
+ * block as column vectors: when the block is columnar, holds only versions <= the
+ * snapshot, and no other source (memtable, other sorted tables) has any key in its key
+ * range, then the visible rows of its keys are exactly each key's newest version in
+ * the block unless that is a tombstone (the selection sel[0..nsel), in key order), and
+ * the merge can skip the block as a whole. Everything
+ * else comes row by row with the usual visibility. Predicates skip such blocks by
+ * the index's min/max: a block is skipped when for some predicate no value of its
+ * column lies in [lo, hi] (nulls never match). The vectors stay valid as rows do
+ * (until the fiber suspends). */
+typedef struct store_col {
+    uint8_t width, kind;          /* as the layout the block was written with */
+    const uint8_t *nulls;         /* bit i (LSB first) set = version i is null */
+    const uint8_t *data;          /* fixed: width bytes per version (8-aligned start) */
+    const uint32_t *ends;         /* width 0: end offset of each version's bytes in data */
+} store_col_t;
+typedef struct store_colblock {
+    uint32_t n, ncols, layout_version;
+    const store_col_t *cols;
+    /* the same rows joined (as store_iter_next would return them): value i is
+     * vals + voff[i], vlen[i] bytes, 8-aligned; NULL until store_colblock_rows */
+    const uint8_t *vals;
+    const uint32_t *voff, *vlen;
+    const uint32_t *sel;          /* the versions that are rows, ascending */
+    uint32_t nsel;
+    void *blk;                    /* the store's */
+} store_colblock_t;
+typedef struct store_colpred {
+    uint32_t col;                 /* column of the table's layout */
+    uint8_t kind;                 /* STORE_COL_INT / UINT / FLOAT: how lo and hi compare */
+    bool has_lo, has_hi;
+    uint64_t lo, hi;              /* int64 / uint64 / double bits, inclusive */
+} store_colpred_t;
+/* Switches it to column scanning with up to LIMIT 16 predicates (copied); 0 or
+ * STORE_EINVAL / STORE_ENOMEM. */
+int store_iter_set_colscan(store_iter_t *it, const store_colpred_t *preds, uint32_t npreds);
+/* 2 = a block in *cb, 1 = one row in key/val, 0 = end (check store_iter_error). */
+int store_iter_next_cols(store_iter_t *it, store_colblock_t *cb, store_val_t *key, store_val_t *val);
+/* Fills cb's vals/voff/vlen (joins the block's rows once); 0 or a negative rc. */
+int store_colblock_rows(store_colblock_t *cb);
+/* Blocks handed out whole / skipped by predicates since the iterator opened. */
+void store_iter_colstats(const store_iter_t *it, uint64_t *blocks_whole, uint64_t *blocks_skipped);
+
 /* ---- writes (each places an intent = row lock, owned by t) ---- */
 enum store_write_mode {
     STORE_W_INSERT = 0,   /* STORE_EXISTS if the newest committed version is live or t already wrote it live */
@@ -293,6 +337,61 @@ const char *store_last_error(const store_t *st);
  * Set before the shards start; never in production. */
 extern bool store_debug_dirty_reads;
 
+/* ---- column layouts (sorted table format version 2, shards/README.md) ----
+ * The store keeps no SQL types, but the SQL layer can tell it how a table's values
+ * are made of columns, so sorted tables store them column by column (each column
+ * chunk compressed on its own, with min/max/null counts per column per block in the
+ * block index) and scans can read only some columns.
+ *   - A row codec (one per process, set before any store opens) splits a value into
+ *     cells, given the physical widths of its columns, and joins cells back into the
+ *     exact same value bytes. It must be deterministic: the writer checks that
+ *     join(split(v)) == v for every value of a block and writes the block with the
+ *     opaque value chunk (as format 1) when any value does not round-trip.
+ *   - A layout per table id: its version (the SQL layer bumps it on every schema
+ *     change), column count, and per column a physical width (1/2/4/8 bytes, or 0 =
+ *     variable) and a kind telling how to order fixed-width values for min/max.
+ *     Every columnar block records the layout it was written with (version, widths,
+ *     kinds), so files written before a schema change stay readable: the reader
+ *     joins by the block's widths, never by the current layout.
+ *   - Tables without a layout (catalog, sequences, index tables) keep the opaque
+ *     value chunk. Registering is process-wide and thread-safe (a mutex); a writer
+ *     looks the layout up once per block. */
+#define STORE_LAYOUT_MAX_COLS 256
+enum store_col_kind {
+    STORE_COL_BYTES = 0,  /* no order known to the store: no min/max */
+    STORE_COL_INT = 1,    /* signed little-endian integer of its width */
+    STORE_COL_UINT = 2,   /* unsigned little-endian integer (bool, oid, "char") */
+    STORE_COL_FLOAT = 3,  /* IEEE float (width 4) or double (width 8) */
+};
+/* One column value of a row: ptr/len into the row (or the block), or null. */
+typedef struct store_cell { const uint8_t *ptr; uint32_t len; bool null; } store_cell_t;
+typedef struct store_row_codec {
+    /* Fills cells[0..ncols) from value v; 0, or -1 when v is not a row of exactly
+     * these widths (the block is then written opaque). Fixed-width cells have len ==
+     * width. */
+    int (*split)(const uint8_t *v, uint32_t vlen, uint32_t ncols, const uint8_t *width,
+                 store_cell_t *cells);
+    /* Writes the value for cells into out (at most cap bytes; out may be NULL when cap
+     * is 0) and returns its full length, or -1 when the cells are not a valid row. */
+    int64_t (*join)(uint32_t ncols, const uint8_t *width, const store_cell_t *cells, uint8_t *out,
+                    size_t cap);
+} store_row_codec_t;
+typedef struct store_layout {
+    uint32_t version, ncols;      /* 1 <= ncols <= STORE_LAYOUT_MAX_COLS */
+    uint8_t width[STORE_LAYOUT_MAX_COLS];
+    uint8_t kind[STORE_LAYOUT_MAX_COLS];
+} store_layout_t;
+/* Sets the process's row codec (NULL = none: every block is written opaque, and a
+ * columnar block fails to read with STORE_ECORRUPT "no row codec"). */
+void store_set_row_codec(const store_row_codec_t *codec);
+const store_row_codec_t *store_row_codec(void);
+/* Registers (or replaces) table_id's layout; 0 or STORE_EINVAL (bad widths/count) /
+ * STORE_ENOMEM. */
+int store_layout_register(uint32_t table_id, const store_layout_t *l);
+void store_layout_unregister(uint32_t table_id);
+/* Copies table_id's layout into *out; false when it has none. */
+bool store_layout_get(uint32_t table_id, store_layout_t *out);
+
 /* Statistics for /metrics. */
 typedef struct store_stats {
     uint64_t wal_bytes, wal_syncs, wal_sync_us_total, commits, memtable_bytes, keys;
@@ -313,6 +412,8 @@ typedef struct store_stats {
      * (store_gc), left out of a flush, or dropped by compaction (cleared tables not
      * counted). horizon: the current horizon (store_set_horizon). */
     uint64_t versions, gc_versions_dropped, horizon;
+    /* Column scans since open: blocks handed out whole, skipped by min/max. */
+    uint64_t scan_blocks_whole, scan_blocks_skipped;
 } store_stats_t;
 void store_get_stats(const store_t *st, store_stats_t *out);
 #endif

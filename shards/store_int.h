@@ -192,6 +192,11 @@ struct store_iter {
     store_buf_t last;           /* last returned key (to re-seek when the set changes) */
     bool has_last;
     int err;
+    /* column scans (store_iter_next_cols): predicates and counters */
+    bool colscan;
+    uint32_t npreds;
+    store_colpred_t preds[16];
+    uint64_t blocks_whole, blocks_skipped;
 };
 
 /* An asynchronous job of the store (a flush, a compaction): at most one I/O in flight. */

@@ -535,8 +535,32 @@ static void key_be32(uint8_t k[4], uint32_t v)
 
 /* ---- boot ---- */
 
+/* Tells the store how each ordinary table's rows split into columns (sorted table
+ * format 2, shards/store.h): process-wide, so shard 0 does it for everyone. Tables
+ * that cannot have a layout, and dropped tables, get none (their blocks stay opaque;
+ * a stale layout is harmless, the writer checks every row round-trips). */
+static void register_layouts(const cat_snap_t *s)
+{
+    for (int i = 0; i < s->pub.ntables; i++) {
+        const cat_table_t *t = s->pub.tables[i];
+        store_layout_t l;
+        type_oid_t types[STORE_LAYOUT_MAX_COLS];
+        bool ok = t->relkind == 'r' && t->ncols > 0 && t->ncols <= STORE_LAYOUT_MAX_COLS;
+        for (int c = 0; ok && c < t->ncols; c++)
+            types[c] = t->cols[c].type;
+        if (ok && row_store_layout(t->ncols, types, &l))
+            ok = store_layout_register(t->oid, &l) == 0;
+        else
+            ok = false;
+        if (!ok)
+            store_layout_unregister(t->oid);
+    }
+}
+
 static void publish_local(cat_snap_t *s)
 {
+    if (rt_shard_id() == 0)
+        register_layouts(s);
     cat_snap_t *old = cat_cur;
     atomic_fetch_add(&s->refs, 1);
     cat_cur = s;

@@ -429,6 +429,102 @@ static int state_merge(agg_table_t *ag, const plan_agg_t *pa, agg_state_t *s, co
     }
 }
 
+/* Aggregates flat_add handles: count, and sum/avg/min/max of integer types (min/max
+ * also of dates and timestamps) and sum/avg of floats, without DISTINCT. */
+static bool flat_type_int(type_oid_t t)
+{
+    return t == TYPE_INT2 || t == TYPE_INT4 || t == TYPE_INT8;
+}
+
+static bool flat_ok(const agg_table_t *ag)
+{
+    for (int i = 0; i < ag->naggs; i++) {
+        const plan_agg_t *pa = &ag->aggs[i];
+        if (pa->distinct || pa->arg2 || agg_ext_is(pa->fn))
+            return false;
+        switch (pa->fn) {
+        case AGG_COUNT_STAR:
+        case AGG_COUNT:
+            break;
+        case AGG_SUM:
+        case AGG_AVG:
+            if (!flat_type_int(pa->argtype) && pa->argtype != TYPE_FLOAT8 && pa->argtype != TYPE_FLOAT4)
+                return false;
+            break;
+        case AGG_MIN:
+        case AGG_MAX:
+            if (!flat_type_int(pa->argtype) && pa->argtype != TYPE_DATE &&
+                pa->argtype != TYPE_TIMESTAMP && pa->argtype != TYPE_TIMESTAMPTZ)
+                return false;
+            break;
+        default:
+            return false;
+        }
+    }
+    return true;
+}
+
+/* state_add over n rows of one aggregate (v/vn: its evaluated argument), in row order,
+ * so float sums add in the same order as row by row. */
+static void flat_add(const plan_agg_t *pa, agg_state_t *s, int n, const datum_t *v, const bool *vn)
+{
+    int64_t cnt = 0;
+    if (pa->fn == AGG_COUNT_STAR) {
+        cnt = n;
+    } else if (pa->fn == AGG_COUNT) {
+        for (int r = 0; r < n; r++)
+            cnt += !vn[r];
+    } else if ((pa->fn == AGG_SUM || pa->fn == AGG_AVG) && flat_type_int(pa->argtype)) {
+        __int128 sum = 0;
+        if (pa->argtype == TYPE_INT8) {
+            for (int r = 0; r < n; r++)
+                if (!vn[r]) {
+                    sum += v[r].i64;
+                    cnt++;
+                }
+        } else {
+            /* int2/int4 values: an int64 sum of at most INT_MAX of them cannot overflow */
+            int64_t s64 = 0;
+            for (int r = 0; r < n; r++) {
+                int64_t keep = vn[r] ? 0 : 1;
+                s64 += v[r].i64 * keep;
+                cnt += keep;
+            }
+            sum = s64;
+        }
+        s->isum += sum;
+    } else if (pa->fn == AGG_SUM || pa->fn == AGG_AVG) {
+        double f = s->fsum;
+        for (int r = 0; r < n; r++)
+            if (!vn[r]) {
+                f += v[r].f64;
+                cnt++;
+            }
+        s->fsum = f;
+    } else {
+        bool has = s->has;
+        int64_t best = s->val.i64;
+        bool is_min = pa->fn == AGG_MIN;
+        for (int r = 0; r < n; r++) {
+            if (vn[r])
+                continue;
+            int64_t x = v[r].i64;
+            if (!has || (is_min ? x < best : x > best))
+                best = x;
+            has = true;
+            cnt++;
+        }
+        if (has)
+            s->val.i64 = best;
+        if (cnt)
+            s->has = true;
+        return;
+    }
+    s->count += cnt;
+    if (cnt)
+        s->has = true;
+}
+
 int agg_add(agg_table_t *ag, expr_ctx_t *x, const batch_t *in, bexpr_t *const *group, sql_error_t *err)
 {
     int n = in->nrows;
@@ -480,6 +576,18 @@ int agg_add(agg_table_t *ag, expr_ctx_t *x, const batch_t *in, bexpr_t *const *g
     }
     datum_t key[64];
     bool kn[64];
+    if (ag->ngroup == 0 && ag->mode != PLAN_AGG_FINAL && flat_ok(ag)) {
+        /* no GROUP BY: one group, and the common aggregates as loops over columns */
+        int64_t gi;
+        key[0].i64 = 0;
+        kn[0] = false;
+        agg_group_t *grp = agg_group(ag, key, kn, &gi);
+        if (!grp)
+            goto oom;
+        for (int i = 0; i < ag->naggs; i++)
+            flat_add(&ag->aggs[i], &grp->states[i], n, av[i], an[i]);
+        return 0;
+    }
     for (int r = 0; r < n; r++) {
         for (int g = 0; g < ag->ngroup; g++) {
             key[g] = gv[g][r];

@@ -185,7 +185,17 @@ typedef struct frag_scan {
     uint32_t ef_search;          /* hnsw.ef_search of the session */
     struct exec_topk *topk;      /* collected rows; NULL until the first call */
     bool topk_off;               /* LIMIT NULL / too large: scan as usual */
+    bool *colneed;               /* pushed-down aggregation: columns read (exec_colscan.c) */
 } frag_scan_t;
+
+/* Whole sorted-table blocks into batches (exec_colscan.c): the columns the scan's plan
+ * reads; its WHERE comparisons as block predicates (count, at most cap); appending a
+ * block's rows to b (0, 1 = the block's layout is not the table's: decode its rows,
+ * -1 out of memory). */
+void exec_colscan_need(const plan_t *p, bool *need);
+uint32_t exec_colscan_preds(const plan_t *p, store_colpred_t *out, uint32_t cap);
+int exec_colblock_append(arena_t *a, const store_colblock_t *cb, const plan_t *p, const bool *need,
+                         batch_t *b);
 
 int frag_scan_next(void *arg);
 int frag_scan_close(void *arg);

@@ -237,6 +237,59 @@ static int read_raw(frag_scan_t *f, batch_t **out, int max)
     return b->nrows;
 }
 
+/* read_raw for the pushed-down aggregation: rows, and whole sorted-table blocks as
+ * columns (exec_colscan.c). A batch holds up to max rows plus at most one block. */
+static int read_mixed(frag_scan_t *f, batch_t **out, int max)
+{
+    const plan_t *p = f->plan;
+    int nc = p->scan.table->ncols;
+    batch_t *b = batch_new(&f->scratch, nc, max);
+    if (!b)
+        return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    store_val_t k, v;
+    store_colblock_t cb;
+    int rc, ierr;
+    while (b->nrows < max && (rc = store_iter_next_cols(f->it, &cb, &k, &v)) > 0) {
+        if (rc == 1) {
+            store_val_t row = {arena_memdup(&f->scratch, v.ptr, v.len ? v.len : 1), v.len};
+            if (!row.ptr)
+                return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            if (decode_into(&f->scratch, b, b->nrows, p, &row, &f->err) < 0)
+                return -1;
+            b->nrows++;
+            continue;
+        }
+        batch_t *nb = batch_new(&f->scratch, nc, b->nrows + (int)cb.nsel + 1);
+        if (!nb)
+            return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        for (int i = 0; i < b->nrows; i++)
+            batch_copy_row(nb, b, i);
+        int r = exec_colblock_append(&f->scratch, &cb, p, f->colneed, nb);
+        if (r < 0)
+            return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        if (r == 1 && (ierr = store_colblock_rows(&cb)) != 0)
+            return txn_store_error(ierr, &f->err);
+        for (uint32_t s = 0; r == 1 && s < cb.nsel; s++) {
+            /* written with another layout: its rows, as store_iter_next would give them */
+            uint32_t i = cb.sel[s];
+            store_val_t row = {arena_memdup(&f->scratch, cb.vals + cb.voff[i], cb.vlen[i] ? cb.vlen[i] : 1),
+                               cb.vlen[i]};
+            if (!row.ptr)
+                return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            if (decode_into(&f->scratch, nb, nb->nrows, p, &row, &f->err) < 0)
+                return -1;
+            nb->nrows++;
+        }
+        b = nb;
+        break;
+    }
+    ierr = store_iter_error(f->it);
+    if (ierr)
+        return txn_store_error(ierr, &f->err);
+    *out = b;
+    return b->nrows;
+}
+
 static int copy_selected(frag_scan_t *f, batch_t *dst, const batch_t *src, const int *sel, int n);
 
 /* SELECT FOR UPDATE: locks each candidate row (waiting for other holders), re-reads
@@ -345,6 +398,17 @@ static int scan_open(frag_scan_t *f)
     f->it = store_iter_open(shard_store(), t, snap, p->scan.table->oid, NULL, 0, NULL, 0);
     if (!f->it)
         return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    if (f->agg && !p->scan.lock_rows) {
+        /* whole blocks as columns, skipped by the WHERE clause's min/max ranges */
+        f->colneed = arena_alloc(&f->arena, (size_t)p->scan.table->ncols + 1);
+        if (!f->colneed)
+            return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        exec_colscan_need(p, f->colneed);
+        store_colpred_t preds[16];
+        uint32_t np = exec_colscan_preds(p, preds, 16);
+        if (store_iter_set_colscan(f->it, preds, np) != 0)
+            return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    }
     return 0;
 }
 
@@ -395,7 +459,9 @@ int frag_scan_next(void *arg)
             if (check_cancel_at(f->cancel, f->txn, &f->err) < 0)
                 return -1;
             batch_t *raw;
-            int n = f->key ? scan_point(f, &raw) : read_raw(f, &raw, LIMIT_BATCH_ROWS);
+            int n = f->key ? scan_point(f, &raw)
+                  : f->colneed ? read_mixed(f, &raw, LIMIT_BATCH_ROWS)
+                               : read_raw(f, &raw, LIMIT_BATCH_ROWS);
             if (n < 0)
                 return -1;
             if (n == 0) {

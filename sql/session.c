@@ -143,6 +143,8 @@ int sql_engine_init(const char *data_dir, int shards_count)
 {
     g_data_dir = data_dir;
     vindex_set_data_dir(data_dir);
+    /* before any store opens: compaction at start-up writes and reads columnar blocks */
+    store_set_row_codec(row_store_codec());
     g_shards = shards_count;
     return 0;
 }

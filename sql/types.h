@@ -152,6 +152,17 @@ void row_encode(int ncols, const type_oid_t *types, const datum_t *vals, const b
  * decode the missing tail as NULL. Returns 0 or -1 on malformed bytes. */
 int row_decode(const uint8_t *buf, size_t len, int ncols, const type_oid_t *types,
                datum_t *vals, bool *nulls);
+/* Sorted table format 2 (shards/store.h, "column layouts"): the store's row codec for
+ * the encoding above (split a row into its column cells, join cells into the same
+ * bytes), and a table's physical layout (widths and min/max kinds per column). false
+ * when the table cannot have one (more than STORE_LAYOUT_MAX_COLS columns, or a type
+ * of width 0). */
+struct store_row_codec;
+struct store_layout;
+const struct store_row_codec *row_store_codec(void);
+bool row_store_layout(int ncols, const type_oid_t *types, struct store_layout *out);
+/* Bytes a value of t takes in a row when fixed-width (0 for void), else -1. */
+int row_fixed_width(type_oid_t t);
 
 /* ---- arrays (types_array.c; representation above) ---- */
 #define TYPE_ARRAY_NULL_LEN UINT32_MAX

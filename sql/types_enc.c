@@ -27,6 +27,7 @@
 #include "core/limits.h"
 #include "sql/types_json.h"
 #include "sql/types_uuid.h"
+#include "shards/store.h"
 
 static bool key_is_int(type_oid_t t)
 {
@@ -228,4 +229,147 @@ int row_decode(const uint8_t *buf, size_t len, int ncols, const type_oid_t *type
         p += 4 + v->len;
     }
     return p == end ? 0 : -1;
+}
+
+/* ---- the row codec of sorted table format 2 (shards/store.h, "column layouts") ----
+ * A row splits into one cell per column: fixed-width values are their little-endian
+ * bytes in the row, variable values their bytes without the alignment padding and
+ * the length word. Only rows of exactly ncols stored columns split (a row written
+ * before ADD COLUMN has fewer and stays in an opaque block); joining re-creates the
+ * row byte for byte, padding included. */
+
+static int row_split(const uint8_t *v, uint32_t vlen, uint32_t ncols, const uint8_t *width,
+                     store_cell_t *cells)
+{
+    const uint8_t *p = v, *end = v + vlen;
+    uint64_t stored;
+    if (get_varint(&p, end, &stored) < 0 || stored != ncols)
+        return -1;
+    size_t nbytes = (ncols + 7) / 8;
+    if ((size_t)(end - p) < nbytes)
+        return -1;
+    const uint8_t *bitmap = p;
+    p += nbytes;
+    for (uint32_t i = 0; i < ncols; i++) {
+        cells[i] = (store_cell_t){NULL, 0, (bitmap[i / 8] >> (i % 8) & 1) != 0};
+        if (cells[i].null)
+            continue;
+        if (width[i]) {
+            if ((size_t)(end - p) < width[i])
+                return -1;
+            cells[i].ptr = p;
+            cells[i].len = width[i];
+            p += width[i];
+            continue;
+        }
+        while ((size_t)(p - v) % 4) {
+            if (p >= end || *p != 0)
+                return -1;
+            p++;
+        }
+        if (end - p < 4)
+            return -1;
+        uint32_t n;
+        memcpy(&n, p, 4);
+        if ((size_t)(end - p - 4) < n)
+            return -1;
+        cells[i].ptr = p + 4;
+        cells[i].len = n;
+        p += 4 + n;
+    }
+    /* trailing bits of the bitmap must be clear, as row_encode leaves them */
+    if (ncols % 8 && bitmap[nbytes - 1] >> (ncols % 8))
+        return -1;
+    return p == end ? 0 : -1;
+}
+
+static int64_t row_join(uint32_t ncols, const uint8_t *width, const store_cell_t *cells, uint8_t *out,
+                        size_t cap)
+{
+    /* the length first, then the bytes when they fit */
+    uint64_t len = 0;
+    for (uint64_t v = ncols; ; v >>= 7) {
+        len++;
+        if (v < 0x80)
+            break;
+    }
+    len += (ncols + 7) / 8;
+    for (uint32_t i = 0; i < ncols; i++) {
+        if (cells[i].null)
+            continue;
+        if (width[i]) {
+            if (cells[i].len != width[i])
+                return -1;
+            len += width[i];
+        } else {
+            len = (len + 3) & ~(uint64_t)3;
+            len += 4 + (uint64_t)cells[i].len;
+        }
+    }
+    if (len > UINT32_MAX)
+        return -1;
+    if (cap < len)
+        return (int64_t)len;
+    uint8_t *p = out;
+    uint64_t v = ncols;
+    while (v >= 0x80) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
+    *p++ = (uint8_t)v;
+    size_t nbytes = (ncols + 7) / 8;
+    memset(p, 0, nbytes);
+    for (uint32_t i = 0; i < ncols; i++)
+        if (cells[i].null)
+            p[i / 8] |= (uint8_t)(1u << (i % 8));
+    p += nbytes;
+    for (uint32_t i = 0; i < ncols; i++) {
+        if (cells[i].null)
+            continue;
+        if (width[i]) {
+            memcpy(p, cells[i].ptr, width[i]);
+            p += width[i];
+            continue;
+        }
+        while ((size_t)(p - out) % 4)
+            *p++ = 0;
+        uint32_t n = cells[i].len;
+        memcpy(p, &n, 4);
+        if (n)
+            memcpy(p + 4, cells[i].ptr, n);
+        p += 4 + n;
+    }
+    return (int64_t)len;
+}
+
+static const store_row_codec_t row_codec = {row_split, row_join};
+
+const store_row_codec_t *row_store_codec(void) { return &row_codec; }
+
+int row_fixed_width(type_oid_t t) { return fixed_width(t); }
+
+bool row_store_layout(int ncols, const type_oid_t *types, store_layout_t *out)
+{
+    if (ncols <= 0 || ncols > STORE_LAYOUT_MAX_COLS)
+        return false;
+    uint64_t h = 0xcbf29ce484222325ull;
+    out->ncols = (uint32_t)ncols;
+    for (int i = 0; i < ncols; i++) {
+        int w = fixed_width(types[i]);
+        if (w == 0 || (w < 0 && !is_varlen(types[i])))
+            return false;
+        uint8_t kind = STORE_COL_BYTES;
+        if (w > 0) {
+            switch (types[i]) {
+            case TYPE_FLOAT4: case TYPE_FLOAT8: kind = STORE_COL_FLOAT; break;
+            case TYPE_INT2: case TYPE_INT4: case TYPE_INT8: case TYPE_DATE: case TYPE_TIMESTAMP:
+            case TYPE_TIMESTAMPTZ: case TYPE_TIME: kind = STORE_COL_INT; break;
+            default: kind = STORE_COL_UINT; break;
+            }
+        }
+        out->width[i] = w > 0 ? (uint8_t)w : 0;
+        out->kind[i] = kind;
+        h = (h ^ out->width[i]) * 0x100000001b3ull;
+        h = (h ^ kind) * 0x100000001b3ull;
+    }
+    /* the version identifies the physical description (stable across restarts) */
+    out->version = (uint32_t)(h ^ (h >> 32));
+    return true;
 }

@@ -253,7 +253,7 @@ TEST(dump_table_rows_and_clean_small_table)
     TEST_REQUIRE(run_dump(path, true, &st, &text) == CHECK_OK);
     TEST_CHECK(st.problems == 0 && st.tables == 1 && st.blocks >= 2 && st.versions == 400);
     TEST_CHECK(strstr(text, "versions 400, blocks ") != NULL);
-    TEST_CHECK(strstr(text, "format version 1") != NULL);
+    TEST_CHECK(strstr(text, "format version 2") != NULL);
     TEST_CHECK(strstr(text, "block 0: offset 0 length ") != NULL);
     TEST_CHECK(strstr(text, "first (table 5, \"k0000\")") != NULL);
     TEST_CHECK(strstr(text, "(table 5, \"k0009\") ts 100 tombstone") != NULL);

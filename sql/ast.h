@@ -83,6 +83,8 @@ typedef enum ast_kind {
     AST_CTEREF,         /* FROM reference to a WITH RECURSIVE query: cteref below */
     AST_CREATE_SEQ,     /* CREATE SEQUENCE [IF NOT EXISTS] name [options]: seq below */
     AST_DROP_SEQ,       /* DROP SEQUENCE [IF EXISTS] names: drop.tables are AST_RANGEVARs */
+    AST_CREATE_VIEW,    /* CREATE [OR REPLACE] VIEW name [(cols)] AS query: view below */
+    AST_DROP_VIEW,      /* DROP VIEW [IF EXISTS] names: drop.tables are AST_RANGEVARs */
 } ast_kind_t;
 
 /* Frame option bits of a window definition, PostgreSQL's FRAMEOPTION_* values
@@ -284,6 +286,9 @@ struct ast {
         } seq;
         struct { ast_t *table; int ncols; const char **cols; const char *conname; } alter_pk;
         struct { ast_t *stmt; } explain;
+        /* CREATE VIEW: query is the parsed SELECT (validated, bound at CREATE), sql the
+         * same query deparsed by libpg_query: what the catalog stores and re-parses */
+        struct { ast_t *name; int ncols; const char **cols; ast_t *query; const char *sql; bool replace; } view;
         struct { const char *name; int ntypes; ast_typename_t *types; ast_t *stmt; } prepare;
         struct { const char *name; ast_list_t args; } execute;     /* also DEALLOCATE */
         struct {

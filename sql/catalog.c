@@ -121,6 +121,17 @@ bool catalog_table_has_unique(const cat_table_t *t)
     return false;
 }
 
+const cat_table_t *catalog_view_depending(const catalog_t *c, uint32_t oid, uint32_t except)
+{
+    for (int i = 0; i < c->ntables; i++) {
+        const cat_table_t *t = c->tables[i];
+        for (int k = 0; t->oid != except && k < t->ndeps; k++)
+            if (t->deps[k] == oid)
+                return t;
+    }
+    return NULL;
+}
+
 const cat_table_t *catalog_owned_sequence(const catalog_t *c, uint32_t table_oid, int16_t attnum)
 {
     for (int i = 0; i < c->ntables; i++) {
@@ -251,6 +262,12 @@ static cat_table_t *table_copy(cat_snap_t *s, const cat_table_t *t)
         if (!n->checks[k].name || !n->checks[k].expr_sql)
             return NULL;
     }
+    n->view_sql = sdup(s, t->view_sql);
+    n->deps = arena_alloc(a, (size_t)(t->ndeps + 1) * sizeof(uint32_t));
+    if ((t->view_sql && !n->view_sql) || !n->deps)
+        return NULL;
+    if (t->ndeps)
+        memcpy(n->deps, t->deps, (size_t)t->ndeps * sizeof(uint32_t));
     return n;
 }
 
@@ -358,6 +375,14 @@ static void cat_encode(const cat_table_t *t, strbuf_t *b)
     for (int k = 0; k < t->nchecks; k++) {
         put_str(b, t->checks[k].name);
         put_str(b, t->checks[k].expr_sql);
+    }
+    /* a view's query and dependencies: a sixth optional tail */
+    strbuf_put_u8(b, t->view_sql != NULL);
+    if (t->view_sql) {
+        put_str(b, t->view_sql);
+        strbuf_put_be16(b, (uint16_t)t->ndeps);
+        for (int k = 0; k < t->ndeps; k++)
+            strbuf_put_be32(b, t->deps[k]);
     }
 }
 
@@ -522,6 +547,16 @@ static cat_table_t *cat_decode(cat_snap_t *s, const uint8_t *p, size_t len)
         if (r.bad || !t->checks[k].name || !t->checks[k].expr_sql)
             return NULL;
     }
+    if (!r.bad && r.p < r.end && rd_be(&r, 1) == 1) {
+        t->view_sql = rd_str(&r, s);
+        t->ndeps = (int)rd_be(&r, 2);
+        if (r.bad || !t->view_sql || t->ndeps > LIMIT_SQL_VIEW_DEPS)
+            return NULL;
+    }
+    if (!(t->deps = arena_alloc(&s->arena, (size_t)(t->ndeps + 1) * sizeof(uint32_t))))
+        return NULL;
+    for (int k = 0; k < t->ndeps; k++)
+        t->deps[k] = (uint32_t)rd_be(&r, 4);
     return r.bad ? NULL : t;
 }
 

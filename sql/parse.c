@@ -2046,6 +2046,71 @@ static ast_t *p_index(pctx_t *c, const PgQuery__IndexStmt *x)
     return n;
 }
 
+/* The SQL text of one SELECT node, printed back by libpg_query's deparser: a canonical
+ * form without comments or the statement around it, which the catalog stores for a
+ * view and parse_sql reads again wherever the view is used. */
+static const char *p_deparse_select(pctx_t *c, PgQuery__Node *query)
+{
+    PgQuery__RawStmt raw = PG_QUERY__RAW_STMT__INIT;
+    raw.stmt = query;
+    PgQuery__RawStmt *raws[1] = {&raw};
+    PgQuery__ParseResult tree = PG_QUERY__PARSE_RESULT__INIT;
+    tree.version = PG_VERSION_NUM;
+    tree.n_stmts = 1;
+    tree.stmts = raws;
+    size_t len = pg_query__parse_result__get_packed_size(&tree);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf) {
+        sql_error(c->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    pg_query__parse_result__pack(&tree, buf);
+    PgQueryProtobuf pb = {.len = len, .data = (char *)buf};
+    PgQueryDeparseResult r = pg_query_deparse_protobuf(pb);
+    free(buf);
+    const char *out = NULL;
+    if (r.error)
+        p_unsupported(c, "a view over this query", -1);
+    else if (strlen(r.query) > LIMIT_SQL_TEXT_BYTES)
+        sql_error(c->err, SQLSTATE_PROGRAM_LIMIT, "view definition is too long");
+    else
+        out = p_str(c, r.query);
+    pg_query_free_deparse_result(r);
+    return out;
+}
+
+/* CREATE [OR REPLACE] VIEW name [(cols)] AS query: the query is converted here (so
+ * what we cannot run fails at CREATE) and deparsed for the catalog. */
+static ast_t *p_view(pctx_t *c, const PgQuery__ViewStmt *v)
+{
+    if (v->view->relpersistence && v->view->relpersistence[0] != 'p')
+        return p_unsupported(c, "temporary views", v->view->location);
+    if (v->n_options)
+        return p_unsupported(c, "view options (WITH (...))", -1);
+    if (v->with_check_option == PG_QUERY__VIEW_CHECK_OPTION__LOCAL_CHECK_OPTION ||
+        v->with_check_option == PG_QUERY__VIEW_CHECK_OPTION__CASCADED_CHECK_OPTION)
+        return p_unsupported(c, "WITH CHECK OPTION", -1);
+    if (!v->query || v->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+        return p_unsupported(c, "a view over this statement", -1);
+    ast_t *n = p_node(c, AST_CREATE_VIEW, v->view->location);
+    if (!n || !(n->view.name = p_rangevar(c, v->view)))
+        return NULL;
+    n->view.replace = v->replace;
+    if (v->n_aliases > LIMIT_SQL_COLUMNS) {
+        sql_error(c->err, SQLSTATE_PROGRAM_LIMIT, "views can have at most %d columns", LIMIT_SQL_COLUMNS);
+        return NULL;
+    }
+    n->view.ncols = (int)v->n_aliases;
+    if (!(n->view.cols = p_alloc(c, (v->n_aliases + 1) * sizeof(char *))))
+        return NULL;
+    for (size_t i = 0; i < v->n_aliases; i++)
+        if (!(n->view.cols[i] = p_str(c, p_string_val(v->aliases[i]))))
+            return NULL;
+    if (!(n->view.query = p_select(c, v->query->select_stmt)))
+        return NULL;
+    return (n->view.sql = p_deparse_select(c, v->query)) ? n : NULL;
+}
+
 static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
 {
     ast_t *n;
@@ -2064,13 +2129,14 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
         const PgQuery__DropStmt *d = s->drop_stmt;
         bool index = d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX;
         bool seq = d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE;
-        if (d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE && !index && !seq)
+        bool view = d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_VIEW;
+        if (d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE && !index && !seq && !view)
             return p_unsupported(c, "DROP of this object type", -1);
         if (index && d->concurrent)
             return p_unsupported(c, "DROP INDEX CONCURRENTLY", -1);
         if (d->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
             return p_unsupported(c, "DROP ... CASCADE", -1);
-        if (!(n = p_node(c, index ? AST_DROP_INDEX : seq ? AST_DROP_SEQ : AST_DROP_TABLE, -1)))
+        if (!(n = p_node(c, index ? AST_DROP_INDEX : seq ? AST_DROP_SEQ : view ? AST_DROP_VIEW : AST_DROP_TABLE, -1)))
             return NULL;
         n->drop.if_exists = d->missing_ok;
         return p_table_list(c, d->n_objects, d->objects, true, n) < 0 ? NULL : n;
@@ -2213,7 +2279,7 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
     case PG_QUERY__NODE__NODE_INDEX_STMT:
         return p_index(c, s->index_stmt);
     case PG_QUERY__NODE__NODE_VIEW_STMT:
-        return p_unsupported(c, "CREATE VIEW", -1);
+        return p_view(c, s->view_stmt);
     case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
         return p_unsupported(c, "CREATE SCHEMA", -1);
     case PG_QUERY__NODE__NODE_PREPARE_STMT:

@@ -5208,6 +5208,7 @@ bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error
     case AST_CREATE_EXTENSION: bs->kind = ST_NOOP; bs->noop_tag = "CREATE EXTENSION"; break;
     case AST_ALTER_ADD_PK: bs->kind = ST_ALTER_PK; break;
     case AST_CREATE_VIEW: bs->kind = ST_CREATE; break;
+    case AST_ALTER_TABLE: bs->kind = ST_ALTER_PK; break;     /* DDL run from its AST, like ADD PRIMARY KEY */
     case AST_DROP_VIEW: bs->kind = ST_DROP; break;
     /* SQL-level prepared statements run in the session (it owns the namespace);
      * EXECUTE's result columns are those of the statement it names. */

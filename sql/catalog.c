@@ -189,6 +189,23 @@ static const char *sdup(cat_snap_t *s, const char *p)
     return p ? arena_strdup(&s->arena, p) : NULL;
 }
 
+/* Copies a column's missing value into snapshot s and decodes it there (the datum
+ * points into the copy). False on arena exhaustion or malformed bytes. */
+static bool missing_copy(cat_snap_t *s, cat_column_t *c, const uint8_t *row, uint32_t len)
+{
+    uint8_t *p = arena_alloc(&s->arena, len ? len : 1);
+    if (!p)
+        return false;
+    memcpy(p, row, len);
+    bool null;
+    if (row_decode(p, len, 1, &c->type, &c->missing, &null) < 0 || null)
+        return false;
+    c->missing_row = p;
+    c->missing_row_len = len;
+    c->has_missing = true;
+    return true;
+}
+
 /* Deep-copies t into snapshot s. */
 static cat_table_t *table_copy(cat_snap_t *s, const cat_table_t *t)
 {
@@ -208,6 +225,9 @@ static cat_table_t *table_copy(cat_snap_t *s, const cat_table_t *t)
         n->cols[i].name = sdup(s, t->cols[i].name);
         n->cols[i].default_sql = sdup(s, t->cols[i].default_sql);
         if (!n->cols[i].name)
+            return NULL;
+        if (t->cols[i].has_missing &&
+            !missing_copy(s, &n->cols[i], t->cols[i].missing_row, t->cols[i].missing_row_len))
             return NULL;
     }
     if (t->npk)
@@ -384,6 +404,18 @@ static void cat_encode(const cat_table_t *t, strbuf_t *b)
         for (int k = 0; k < t->ndeps; k++)
             strbuf_put_be32(b, t->deps[k]);
     }
+    /* the columns' missing values (ALTER TABLE ADD COLUMN): a seventh optional tail */
+    int nmissing = 0;
+    for (int i = 0; i < t->ncols; i++)
+        nmissing += t->cols[i].has_missing;
+    strbuf_put_be16(b, (uint16_t)nmissing);
+    for (int i = 0; i < t->ncols; i++) {
+        if (!t->cols[i].has_missing)
+            continue;
+        strbuf_put_be16(b, (uint16_t)i);
+        strbuf_put_be32(b, t->cols[i].missing_row_len);
+        strbuf_append(b, (const char *)t->cols[i].missing_row, t->cols[i].missing_row_len);
+    }
 }
 
 typedef struct rd { const uint8_t *p, *end; bool bad; } rd_t;
@@ -557,6 +589,16 @@ static cat_table_t *cat_decode(cat_snap_t *s, const uint8_t *p, size_t len)
         return NULL;
     for (int k = 0; k < t->ndeps; k++)
         t->deps[k] = (uint32_t)rd_be(&r, 4);
+    int nmissing = !r.bad && r.p < r.end ? (int)rd_be(&r, 2) : 0;
+    if (r.bad || nmissing > t->ncols)
+        return NULL;
+    for (int k = 0; k < nmissing; k++) {
+        int i = (int)rd_be(&r, 2);
+        uint32_t mlen = (uint32_t)rd_be(&r, 4);
+        if (r.bad || i >= t->ncols || (uint64_t)(r.end - r.p) < mlen || !missing_copy(s, &t->cols[i], r.p, mlen))
+            return NULL;
+        r.p += mlen;
+    }
     return r.bad ? NULL : t;
 }
 

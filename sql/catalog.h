@@ -45,6 +45,14 @@ typedef struct cat_column {
     const char *default_sql;     /* DEFAULT expression as SQL text (deparsed), or NULL */
     char identity;               /* 0, 'a' GENERATED ALWAYS, 'd' BY DEFAULT AS IDENTITY: default_sql
                                   * then holds the nextval of the owned sequence */
+    /* PostgreSQL's attmissingval (ALTER TABLE ADD COLUMN with a non-volatile
+     * default): the value rows stored before the column existed read for it. Kept as
+     * a one-column row encoding (missing_row, what the catalog persists) and decoded
+     * once into `missing` (pointing into missing_row) for the scans. */
+    bool has_missing;
+    datum_t missing;
+    const uint8_t *missing_row;
+    uint32_t missing_row_len;
 } cat_column_t;
 
 /* A sequence (relkind 'S', CREATE SEQUENCE / SERIAL / IDENTITY, sql/sequence.h): its

@@ -440,7 +440,7 @@ static int clear_everywhere(uint32_t oid, sql_error_t *err)
     return 0;
 }
 
-static int col_type(const ast_typename_t *tn, type_oid_t *oid, int32_t *typmod, sql_error_t *err)
+int exec_col_type(const ast_typename_t *tn, type_oid_t *oid, int32_t *typmod, sql_error_t *err)
 {
     const type_info_t *ti = type_lookup_name(tn->name);
     if (!ti)
@@ -512,7 +512,7 @@ int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
                 return sql_error(err, "42701", "column \"%s\" specified more than once", cd->name);
         c->name = cd->name;
         c->attnum = (int16_t)(i + 1);
-        if (col_type(&cd->type, &c->type, &c->typmod, err) < 0)
+        if (exec_col_type(&cd->type, &c->type, &c->typmod, err) < 0)
             return -1;
         c->not_null = cd->not_null;
         c->default_sql = cd->default_sql;

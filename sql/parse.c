@@ -2111,6 +2111,105 @@ static ast_t *p_view(pctx_t *c, const PgQuery__ViewStmt *v)
     return (n->view.sql = p_deparse_select(c, v->query)) ? n : NULL;
 }
 
+/* A SET DEFAULT expression as the catalog keeps it (deparsed SQL), NULL on error. */
+static const char *p_default_sql(pctx_t *c, const pnode_t *raw)
+{
+    ast_t *e = p_expr(c, raw);
+    if (!e)
+        return NULL;
+    if (!dp_supported(e)) {
+        p_unsupported(c, "this DEFAULT expression", e->location);
+        return NULL;
+    }
+    strbuf_t sb;
+    strbuf_init(&sb);
+    parse_deparse(e, &sb);
+    const char *r = sb.oom ? NULL : p_str(c, sb.data);
+    strbuf_free(&sb);
+    return r;
+}
+
+/* ALTER TABLE [IF EXISTS] t cmd, ...: ADD [COLUMN] [IF NOT EXISTS] coldef, DROP
+ * [COLUMN] [IF EXISTS] c, ALTER [COLUMN] c SET / DROP DEFAULT, SET / DROP NOT NULL
+ * (sql/exec_alter.c). ADD COLUMN's definition goes through p_create as a one-column
+ * CREATE TABLE, so it accepts exactly the column syntax CREATE TABLE accepts. A lone
+ * ADD PRIMARY KEY stays AST_ALTER_ADD_PK (it rewrites the table). */
+static ast_t *p_alter_table(pctx_t *c, const PgQuery__AlterTableStmt *a)
+{
+    if (a->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE || a->n_cmds < 1)
+        return p_unsupported(c, "this ALTER TABLE form", -1);
+    ast_t *n = p_node(c, AST_ALTER_TABLE, a->relation->location);
+    if (!n || !(n->alter.table = p_rangevar(c, a->relation)))
+        return NULL;
+    n->alter.missing_ok = a->missing_ok;
+    n->alter.ncmds = (int)a->n_cmds;
+    if (!(n->alter.cmds = p_alloc(c, a->n_cmds * sizeof(ast_alter_cmd_t))))
+        return NULL;
+    for (size_t i = 0; i < a->n_cmds; i++) {
+        if (a->cmds[i]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
+            return p_unsupported(c, "this ALTER TABLE form", -1);
+        const PgQuery__AlterTableCmd *cmd = a->cmds[i]->alter_table_cmd;
+        ast_alter_cmd_t *o = &n->alter.cmds[i];
+        o->missing_ok = cmd->missing_ok;
+        if (cmd->name && cmd->name[0] && !(o->name = p_str(c, cmd->name)))
+            return NULL;
+        switch (cmd->subtype) {
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn: {
+            if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
+                return p_unsupported(c, "this ADD COLUMN form", -1);
+            PgQuery__CreateStmt cs = PG_QUERY__CREATE_STMT__INIT;
+            pnode_t *elts[1] = {cmd->def};
+            cs.relation = a->relation;
+            cs.n_table_elts = 1;
+            cs.table_elts = elts;
+            o->kind = AST_AT_ADD_COLUMN;
+            if (!(o->def = p_create(c, &cs)))
+                return NULL;
+            break;
+        }
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
+            if (cmd->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
+                return p_unsupported(c, "DROP COLUMN ... CASCADE", -1);
+            o->kind = AST_AT_DROP_COLUMN;
+            break;
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_ColumnDefault:
+            o->kind = AST_AT_SET_DEFAULT;
+            if (cmd->def && !(o->default_sql = p_default_sql(c, cmd->def)))
+                return NULL;
+            break;
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull: o->kind = AST_AT_SET_NOT_NULL; break;
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull: o->kind = AST_AT_DROP_NOT_NULL; break;
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
+            return p_unsupported(c, "ALTER COLUMN ... TYPE", -1);
+        default:
+            return p_unsupported(c, "this ALTER TABLE form", -1);
+        }
+    }
+    return n;
+}
+
+/* ALTER TABLE [IF EXISTS] t RENAME [COLUMN] a TO b / RENAME TO name. */
+static ast_t *p_rename(pctx_t *c, const PgQuery__RenameStmt *r)
+{
+    bool column = r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN &&
+                  r->relation_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE;
+    bool table = r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE;
+    if ((!column && !table) || !r->relation)
+        return p_unsupported(c, "this RENAME form", -1);
+    ast_t *n = p_node(c, AST_ALTER_TABLE, r->relation->location);
+    if (!n || !(n->alter.table = p_rangevar(c, r->relation)))
+        return NULL;
+    n->alter.missing_ok = r->missing_ok;
+    n->alter.ncmds = 1;
+    if (!(n->alter.cmds = p_alloc(c, sizeof(ast_alter_cmd_t))))
+        return NULL;
+    ast_alter_cmd_t *o = &n->alter.cmds[0];
+    o->kind = column ? AST_AT_RENAME_COLUMN : AST_AT_RENAME_TABLE;
+    if ((column && !(o->name = p_str(c, r->subname))) || !(o->newname = p_str(c, r->newname)))
+        return NULL;
+    return n;
+}
+
 static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
 {
     ast_t *n;
@@ -2240,16 +2339,17 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
             return NULL;
         n->show.name = p_str(c, s->create_extension_stmt->extname);
         return n;
+    case PG_QUERY__NODE__NODE_RENAME_STMT:
+        return p_rename(c, s->rename_stmt);
     case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: {
         const PgQuery__AlterTableStmt *a = s->alter_table_stmt;
-        if (a->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE || a->n_cmds != 1 ||
-            a->cmds[0]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
-            return p_unsupported(c, "this ALTER TABLE form", -1);
-        const PgQuery__AlterTableCmd *cmd = a->cmds[0]->alter_table_cmd;
-        if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint || !cmd->def ||
+        const PgQuery__AlterTableCmd *cmd = a->n_cmds == 1 && a->cmds[0]->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD
+                                            ? a->cmds[0]->alter_table_cmd : NULL;
+        if (!cmd || a->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ||
+            cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint || !cmd->def ||
             cmd->def->node_case != PG_QUERY__NODE__NODE_CONSTRAINT ||
             cmd->def->constraint->contype != PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY)
-            return p_unsupported(c, "this ALTER TABLE form", -1);
+            return p_alter_table(c, a);
         if (!(n = p_node(c, AST_ALTER_ADD_PK, a->relation->location)))
             return NULL;
         if (!(n->alter_pk.table = p_rangevar(c, a->relation)))

@@ -152,6 +152,10 @@ void row_encode(int ncols, const type_oid_t *types, const datum_t *vals, const b
  * decode the missing tail as NULL. Returns 0 or -1 on malformed bytes. */
 int row_decode(const uint8_t *buf, size_t len, int ncols, const type_oid_t *types,
                datum_t *vals, bool *nulls);
+/* How many columns an encoded row stores (the leading varint), -1 if malformed. The
+ * columns after them did not exist when the row was written: they read as NULL, or as
+ * the column's missing value (cat_column_t.has_missing, exec_fill_missing). */
+int row_stored_columns(const uint8_t *buf, size_t len);
 
 /* ---- arrays (types_array.c; representation above) ---- */
 #define TYPE_ARRAY_NULL_LEN UINT32_MAX

@@ -5,6 +5,8 @@ COLUMN / RENAME TO, SET / DROP DEFAULT and NOT NULL, several subcommands applied
 atomically, prepared statements re-binding after the change; then, NextDB only, rows
 written before an ADD COLUMN keep reading its default across kill -9 restarts,
 memtable flushes and compaction (the row encoding is never rewritten)."""
+import urllib.request
+
 import psycopg2
 import pytest
 
@@ -182,6 +184,13 @@ def test_dropping_key_column_and_alter_type_are_refused(server):
     conn.close()
 
 
+def metric_total(server, name):
+    url = "http://%s:%d/metrics" % (server.host, server.http_port)
+    with urllib.request.urlopen(url, timeout=30) as r:
+        text = r.read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + "{"))
+
+
 @pytest.mark.nextdb_only
 def test_missing_values_survive_restart_flush_and_compaction(server_factory):
     if harness.TARGET == "postgres":
@@ -208,13 +217,18 @@ def test_missing_values_survive_restart_flush_and_compaction(server_factory):
     srv.restart(kill=True)
     conn = srv.connect(autocommit=True)
     check(0)
-    # rewrite some rows (they now store every column) and push the rest through
-    # flushes and compaction
+    # rewrite some rows (they then store every column); churn on another table pushes
+    # the old rows through memtable flushes and compaction (one LSM per shard)
     cur = conn.cursor()
-    for i in range(4):
-        cur.execute("UPDATE al_s SET v = repeat('s', 100) || k WHERE k %% 4 = %d" % i)
+    cur.execute("UPDATE al_s SET v = repeat('s', 100) || k WHERE k % 2 = 0")
     cur.execute("UPDATE al_s SET m = m + 1 WHERE k <= 100")
+    cur.execute("CREATE TABLE al_churn (k int PRIMARY KEY, v text)")
+    cur.execute("INSERT INTO al_churn SELECT g, repeat('c', 100) FROM generate_series(1, %d) g" % rows)
+    for i in range(6):
+        cur.execute("UPDATE al_churn SET v = repeat('c', 100) || %d" % i)
     check(100)
+    assert metric_total(srv, "nextdb_memtable_flushes_total") >= 2
+    assert metric_total(srv, "nextdb_compactions_total") >= 1
     srv.restart(kill=True)
     conn = srv.connect(autocommit=True)
     check(100)

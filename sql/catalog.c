@@ -467,6 +467,7 @@ static cat_table_t *cat_decode(cat_snap_t *s, const uint8_t *p, size_t len)
     t->cols = arena_alloc(&s->arena, (size_t)(t->ncols + 1) * sizeof(cat_column_t));
     if (!t->cols)
         return NULL;
+    memset(t->cols, 0, (size_t)(t->ncols + 1) * sizeof(cat_column_t));   /* has_missing until the tail says */
     for (int i = 0; i < t->ncols; i++) {
         cat_column_t *c = &t->cols[i];
         c->name = rd_str(&r, s);

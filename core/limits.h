@@ -40,6 +40,9 @@
 #define LIMIT_BATCH_ROWS             1024     /* rows per vectorized batch */
 #define LIMIT_TABLES                 100000
 #define LIMIT_SQL_INDEXES_PER_TABLE  64       /* CREATE INDEX per table (catalog row size) */
+#define LIMIT_SQL_VIEW_DEPS          256      /* relations one view reads (catalog row size) */
+#define LIMIT_SQL_VIEW_DEPTH         32       /* views expanded inside views: a view that reaches
+                                               * itself (CREATE OR REPLACE) stops here */
 #define LIMIT_SQL_INDEX_COLUMNS      32       /* PostgreSQL's INDEX_MAX_KEYS */
 #define LIMIT_PGCAT_COLUMNS          64       /* widest virtual catalog table (information_schema.columns has 44) */
 

@@ -86,7 +86,28 @@ typedef enum ast_kind {
     AST_DECLARE_CURSOR, /* DECLARE name [NO SCROLL] CURSOR [WITHOUT HOLD] FOR select: cursor below */
     AST_FETCH,          /* FETCH [FORWARD] [n | ALL] [FROM | IN] name: cursor below */
     AST_CLOSE_CURSOR,   /* CLOSE name | ALL (name NULL): cursor below */
+    AST_CREATE_VIEW,    /* CREATE [OR REPLACE] VIEW name [(cols)] AS query: view below */
+    AST_DROP_VIEW,      /* DROP VIEW [IF EXISTS] names: drop.tables are AST_RANGEVARs */
+    AST_ALTER_TABLE,    /* ALTER TABLE [IF EXISTS] t subcommands, ALTER TABLE t RENAME ...: alter below */
 } ast_kind_t;
+
+/* One ALTER TABLE subcommand (sql/exec_alter.c). */
+typedef enum ast_alter_kind {
+    AST_AT_ADD_COLUMN = 1,      /* def: an AST_CREATE_TABLE holding the one column */
+    AST_AT_DROP_COLUMN,         /* name; missing_ok = IF EXISTS */
+    AST_AT_SET_DEFAULT,         /* name, default_sql (NULL: DROP DEFAULT) */
+    AST_AT_SET_NOT_NULL,        /* name */
+    AST_AT_DROP_NOT_NULL,       /* name */
+    AST_AT_RENAME_COLUMN,       /* name -> newname */
+    AST_AT_RENAME_TABLE,        /* newname */
+} ast_alter_kind_t;
+typedef struct ast_alter_cmd {
+    ast_alter_kind_t kind;
+    const char *name, *newname;
+    struct ast *def;
+    const char *default_sql;
+    bool missing_ok;
+} ast_alter_cmd_t;
 
 /* Frame option bits of a window definition, PostgreSQL's FRAMEOPTION_* values
  * (libpg_query hands them over as is). */
@@ -288,6 +309,10 @@ struct ast {
         } seq;
         struct { ast_t *table; int ncols; const char **cols; const char *conname; } alter_pk;
         struct { ast_t *stmt; } explain;
+        struct { ast_t *table; bool missing_ok; int ncmds; ast_alter_cmd_t *cmds; } alter;
+        /* CREATE VIEW: query is the parsed SELECT (validated, bound at CREATE), sql the
+         * same query deparsed by libpg_query: what the catalog stores and re-parses */
+        struct { ast_t *name; int ncols; const char **cols; ast_t *query; const char *sql; bool replace; } view;
         struct { const char *name; int ntypes; ast_typename_t *types; ast_t *stmt; } prepare;
         struct { const char *name; ast_list_t args; } execute;     /* also DEALLOCATE */
         struct { const char *name; ast_t *stmt; int64_t count; bool all; } cursor;   /* DECLARE, FETCH, CLOSE */

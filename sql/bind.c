@@ -86,6 +86,10 @@ typedef struct binder {
     bool item_lateral;           /* the FROM item just bound refers to earlier items */
     int agg_norder;              /* string_agg(... ORDER BY keys): the query level's one */
     plan_sortkey_t *agg_order;   /* input order (keys over the FROM row), or 0 keys */
+    int view_depth;              /* views being expanded around the FROM item (b_view) */
+    int view_ncols;              /* the next subquery in FROM is a view's: keep its first n columns */
+    int ndeps;                   /* catalog relations the statement reads (CREATE VIEW) */
+    uint32_t deps[LIMIT_SQL_VIEW_DEPS];
 } binder_t;
 
 static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc);
@@ -2531,6 +2535,70 @@ plan:;
 
 static plan_t *b_from_item_base(binder_t *b, const ast_t *n, scope_t *sc);
 
+/* Records that the statement reads catalog relation oid (a view's dependencies). */
+static int b_note_dep(binder_t *b, uint32_t oid)
+{
+    for (int i = 0; i < b->ndeps; i++)
+        if (b->deps[i] == oid)
+            return 0;
+    if (b->ndeps >= LIMIT_SQL_VIEW_DEPS)
+        return sql_error(b->err, SQLSTATE_PROGRAM_LIMIT, "a query can read at most %d distinct relations",
+                         LIMIT_SQL_VIEW_DEPS);
+    b->deps[b->ndeps++] = oid;
+    return 0;
+}
+
+/* A view in FROM: its stored query is parsed again (into the statement arena) and
+ * bound as a subquery in FROM aliased by the view's name, with the view's column
+ * names (then the reference's own column aliases over them). A query that grew
+ * columns since CREATE VIEW (`SELECT *` over a table that gained a column) keeps the
+ * view's columns, as PostgreSQL fixes the list at CREATE. */
+static plan_t *b_view(binder_t *b, const ast_t *rv, const cat_table_t *t, scope_t *sc)
+{
+    if (b->view_depth >= LIMIT_SQL_VIEW_DEPTH) {
+        sql_error(b->err, "42P17", "infinite recursion detected in rules for relation \"%s\"", t->name);
+        return NULL;
+    }
+    const ast_list_t *al = &rv->rangevar.colaliases;
+    if (al->n > t->ncols) {
+        sql_error(b->err, "42P10", "table \"%s\" has %d columns available but %d columns specified",
+                  rv->rangevar.alias ? rv->rangevar.alias : t->name, t->ncols, al->n);
+        return NULL;
+    }
+    parse_stmt_t *st;
+    int nst;
+    if (parse_sql(b->a, t->view_sql, strlen(t->view_sql), &st, &nst, b->err) < 0)
+        return NULL;
+    if (nst != 1 || st[0].ast->kind != AST_SELECT) {
+        sql_error(b->err, SQLSTATE_INTERNAL_ERROR, "view \"%s\" has an invalid definition", t->name);
+        return NULL;
+    }
+    ast_t *sub = b_alloc(b, sizeof *sub);
+    ast_t *names = b_alloc(b, (size_t)t->ncols * sizeof *names);
+    ast_t **items = b_alloc(b, (size_t)t->ncols * sizeof *items);
+    if (!sub || !names || !items)
+        return NULL;
+    for (int i = 0; i < t->ncols; i++) {
+        names[i].kind = AST_CONST;
+        names[i].c.ctype = AST_C_STRING;
+        names[i].c.str = i < al->n ? al->items[i]->c.str : t->cols[i].name;
+        items[i] = &names[i];
+    }
+    sub->kind = AST_RANGESUB;
+    sub->location = rv->location;
+    sub->rangesub.select = st[0].ast;
+    sub->rangesub.alias = rv->rangevar.alias ? rv->rangevar.alias : rv->rangevar.name;
+    sub->rangesub.colaliases = (ast_list_t){t->ncols, items};
+    /* positions inside the view's text mean nothing to the statement's client */
+    b->view_depth++;
+    b->view_ncols = t->ncols;
+    plan_t *p = b_from_item_base(b, sub, sc);
+    b->view_depth--;
+    if (!p)
+        b->err->position = 0;
+    return p;
+}
+
 /* A FROM item; a LATERAL subquery or a function call is bound with the items
  * before it (sc so far) as its enclosing row, and b->item_lateral tells the caller
  * whether it used them (then it runs per row under PL_LATERAL). */
@@ -2576,9 +2644,13 @@ static plan_t *b_from_item_base(binder_t *b, const ast_t *n, scope_t *sc)
         sql_coldesc_t *descs;
         int saved_naggs = b->naggs, saved_cap = b->aggcap;
         plan_agg_t *saved_aggs = b->aggs;
+        int keep = b->view_ncols;
+        b->view_ncols = 0;
         b->naggs = b->aggcap = 0;
         b->aggs = NULL;
         plan_t *p = b_select(b, &n->rangesub.select->select, &nvis, &names, &descs);
+        if (p && keep && nvis > keep)
+            nvis = keep;     /* a view's query that grew columns since CREATE VIEW */
         b->naggs = saved_naggs;
         b->aggcap = saved_cap;
         b->aggs = saved_aggs;
@@ -2619,6 +2691,10 @@ static plan_t *b_from_item_base(binder_t *b, const ast_t *n, scope_t *sc)
     const pgcat_vtab_t *vt;
     if (b_relation(b, n, &t, &vt) < 0)
         return NULL;
+    if (t && b->view_depth == 0 && b_note_dep(b, t->oid) < 0)
+        return NULL;     /* only the statement's own references: a view records what it reads */
+    if (t && t->relkind == 'v')
+        return b_view(b, n, t, sc);
     bsrc_t *s;
     plan_t *p;
     if (t) {
@@ -4495,6 +4571,13 @@ static const cat_table_t *b_target_table(binder_t *b, const ast_t *rv)
         sql_error(b->err, "42809", "cannot change sequence \"%s\"", t->name);
         return NULL;
     }
+    if (t->relkind == 'v') {
+        /* PostgreSQL writes through simple views (auto-updatable views); not here */
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "changing view \"%s\" is not supported", t->name);
+        sql_error_detail(b->err, "Views are not automatically updatable in NextDB.");
+        b_pos(b, rv->location);
+        return NULL;
+    }
     return t;
 }
 
@@ -5124,6 +5207,9 @@ bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error
     case AST_DISCARD: bs->kind = ST_NOOP; bs->noop_tag = "DISCARD ALL"; break;
     case AST_CREATE_EXTENSION: bs->kind = ST_NOOP; bs->noop_tag = "CREATE EXTENSION"; break;
     case AST_ALTER_ADD_PK: bs->kind = ST_ALTER_PK; break;
+    case AST_CREATE_VIEW: bs->kind = ST_CREATE; break;
+    case AST_ALTER_TABLE: bs->kind = ST_ALTER_PK; break;     /* DDL run from its AST, like ADD PRIMARY KEY */
+    case AST_DROP_VIEW: bs->kind = ST_DROP; break;
     /* SQL-level prepared statements run in the session (it owns the namespace);
      * EXECUTE's result columns are those of the statement it names. */
     case AST_PREPARE: bs->kind = ST_NOOP; bs->noop_tag = "PREPARE"; break;
@@ -5142,6 +5228,8 @@ bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error
     }
     if (rc < 0)
         return NULL;
+    bs->ndeps = b->ndeps;
+    bs->deps = b->deps;      /* the binder lives in env->arena, as bs does */
     /* parameters nobody typed become text */
     bs->nparams = b->nparams;
     if (!(bs->param_types = b_alloc(b, (size_t)(b->nparams + 1) * sizeof(type_oid_t))))

@@ -167,6 +167,44 @@ static int fn_pg_get_expr(FN_ARGS)
     return ret_strn(ctx, args[0].s->data, args[0].s->len, out, err);
 }
 
+/* pg_get_viewdef(view [, pretty | wrap]): a view's query as the catalog stores it
+ * (libpg_query's deparsed form) in PostgreSQL's envelope (a leading space, a
+ * trailing semicolon); NULL for a relation that is no view. The view is an OID or,
+ * in the text forms, a name (schema-qualified or found along public). */
+static int viewdef_of(const builtin_ctx_t *ctx, const cat_table_t *t, datum_t *out, bool *isnull, sql_error_t *err)
+{
+    if (!t || t->relkind != 'v' || !t->view_sql) {
+        *isnull = true;
+        return 0;
+    }
+    strbuf_t sb;
+    strbuf_init(&sb);
+    strbuf_printf(&sb, " %s;", t->view_sql);
+    return ret_sb(ctx, &sb, out, err);
+}
+
+static int fn_pg_get_viewdef_oid(FN_ARGS)
+{
+    return viewdef_of(ctx, catalog_table_by_oid(ctx->catalog, arg_oid(args[0])), out, isnull, err);
+}
+
+static int fn_pg_get_viewdef_name(FN_ARGS)
+{
+    char name[LIMIT_SQL_IDENT_BYTES * 2 + 2];
+    const vstr_t *v = args[0].s;
+    if (v->len >= sizeof name)
+        return sql_error(err, SQLSTATE_UNDEFINED_TABLE, "relation \"%.*s\" does not exist", (int)v->len, v->data);
+    memcpy(name, v->data, v->len);
+    name[v->len] = 0;
+    const char *rel = name;
+    if (!strncmp(name, "public.", 7))
+        rel = name + 7;
+    const cat_table_t *t = catalog_table_by_name(ctx->catalog, CAT_NS_PUBLIC, rel);
+    if (!t)
+        return sql_error(err, SQLSTATE_UNDEFINED_TABLE, "relation \"%s\" does not exist", name);
+    return viewdef_of(ctx, t, out, isnull, err);
+}
+
 /* Resolves oid to a primary-key index; false if it is none. */
 static bool pk_index(const builtin_ctx_t *ctx, uint32_t oid, pgcat__rel_t *rel)
 {
@@ -616,6 +654,13 @@ const builtin_t builtins_catalog[] = {
     F("pg_get_expr", 2509, 3, TXT, true, 's', fn_pg_get_expr, TXT, OID, BOO),
     F("pg_get_indexdef", 1643, 1, TXT, true, 's', fn_pg_get_indexdef, OID),
     F("pg_get_indexdef", 2507, 3, TXT, true, 's', fn_pg_get_indexdef, OID, I4, BOO),
+    F("pg_get_ruledef", 1573, 1, TXT, true, 's', fn_null_lookup, OID),      /* no rules: pg_rewrite is empty */
+    F("pg_get_ruledef", 2504, 2, TXT, true, 's', fn_null_lookup, OID, BOO),
+    F("pg_get_viewdef", 1640, 1, TXT, true, 's', fn_pg_get_viewdef_name, TXT),
+    F("pg_get_viewdef", 1641, 1, TXT, true, 's', fn_pg_get_viewdef_oid, OID),
+    F("pg_get_viewdef", 2505, 2, TXT, true, 's', fn_pg_get_viewdef_name, TXT, BOO),
+    F("pg_get_viewdef", 2506, 2, TXT, true, 's', fn_pg_get_viewdef_oid, OID, BOO),
+    F("pg_get_viewdef", 3159, 2, TXT, true, 's', fn_pg_get_viewdef_oid, OID, I4),
     F("pg_get_constraintdef", 1387, 1, TXT, true, 's', fn_pg_get_constraintdef, OID),
     F("pg_get_constraintdef", 2508, 2, TXT, true, 's', fn_pg_get_constraintdef, OID, BOO),
     F("obj_description", 1348, 1, TXT, true, 's', fn_null_lookup, OID),

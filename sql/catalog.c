@@ -121,6 +121,17 @@ bool catalog_table_has_unique(const cat_table_t *t)
     return false;
 }
 
+const cat_table_t *catalog_view_depending(const catalog_t *c, uint32_t oid, uint32_t except)
+{
+    for (int i = 0; i < c->ntables; i++) {
+        const cat_table_t *t = c->tables[i];
+        for (int k = 0; t->oid != except && k < t->ndeps; k++)
+            if (t->deps[k] == oid)
+                return t;
+    }
+    return NULL;
+}
+
 const cat_table_t *catalog_owned_sequence(const catalog_t *c, uint32_t table_oid, int16_t attnum)
 {
     for (int i = 0; i < c->ntables; i++) {
@@ -178,6 +189,23 @@ static const char *sdup(cat_snap_t *s, const char *p)
     return p ? arena_strdup(&s->arena, p) : NULL;
 }
 
+/* Copies a column's missing value into snapshot s and decodes it there (the datum
+ * points into the copy). False on arena exhaustion or malformed bytes. */
+static bool missing_copy(cat_snap_t *s, cat_column_t *c, const uint8_t *row, uint32_t len)
+{
+    uint8_t *p = arena_alloc(&s->arena, len ? len : 1);
+    if (!p)
+        return false;
+    memcpy(p, row, len);
+    bool null;
+    if (row_decode(p, len, 1, &c->type, &c->missing, &null) < 0 || null)
+        return false;
+    c->missing_row = p;
+    c->missing_row_len = len;
+    c->has_missing = true;
+    return true;
+}
+
 /* Deep-copies t into snapshot s. */
 static cat_table_t *table_copy(cat_snap_t *s, const cat_table_t *t)
 {
@@ -197,6 +225,9 @@ static cat_table_t *table_copy(cat_snap_t *s, const cat_table_t *t)
         n->cols[i].name = sdup(s, t->cols[i].name);
         n->cols[i].default_sql = sdup(s, t->cols[i].default_sql);
         if (!n->cols[i].name)
+            return NULL;
+        if (t->cols[i].has_missing &&
+            !missing_copy(s, &n->cols[i], t->cols[i].missing_row, t->cols[i].missing_row_len))
             return NULL;
     }
     if (t->npk)
@@ -251,6 +282,12 @@ static cat_table_t *table_copy(cat_snap_t *s, const cat_table_t *t)
         if (!n->checks[k].name || !n->checks[k].expr_sql)
             return NULL;
     }
+    n->view_sql = sdup(s, t->view_sql);
+    n->deps = arena_alloc(a, (size_t)(t->ndeps + 1) * sizeof(uint32_t));
+    if ((t->view_sql && !n->view_sql) || !n->deps)
+        return NULL;
+    if (t->ndeps)
+        memcpy(n->deps, t->deps, (size_t)t->ndeps * sizeof(uint32_t));
     return n;
 }
 
@@ -359,6 +396,26 @@ static void cat_encode(const cat_table_t *t, strbuf_t *b)
         put_str(b, t->checks[k].name);
         put_str(b, t->checks[k].expr_sql);
     }
+    /* a view's query and dependencies: a sixth optional tail */
+    strbuf_put_u8(b, t->view_sql != NULL);
+    if (t->view_sql) {
+        put_str(b, t->view_sql);
+        strbuf_put_be16(b, (uint16_t)t->ndeps);
+        for (int k = 0; k < t->ndeps; k++)
+            strbuf_put_be32(b, t->deps[k]);
+    }
+    /* the columns' missing values (ALTER TABLE ADD COLUMN): a seventh optional tail */
+    int nmissing = 0;
+    for (int i = 0; i < t->ncols; i++)
+        nmissing += t->cols[i].has_missing;
+    strbuf_put_be16(b, (uint16_t)nmissing);
+    for (int i = 0; i < t->ncols; i++) {
+        if (!t->cols[i].has_missing)
+            continue;
+        strbuf_put_be16(b, (uint16_t)i);
+        strbuf_put_be32(b, t->cols[i].missing_row_len);
+        strbuf_append(b, (const char *)t->cols[i].missing_row, t->cols[i].missing_row_len);
+    }
 }
 
 typedef struct rd { const uint8_t *p, *end; bool bad; } rd_t;
@@ -410,6 +467,7 @@ static cat_table_t *cat_decode(cat_snap_t *s, const uint8_t *p, size_t len)
     t->cols = arena_alloc(&s->arena, (size_t)(t->ncols + 1) * sizeof(cat_column_t));
     if (!t->cols)
         return NULL;
+    memset(t->cols, 0, (size_t)(t->ncols + 1) * sizeof(cat_column_t));   /* has_missing until the tail says */
     for (int i = 0; i < t->ncols; i++) {
         cat_column_t *c = &t->cols[i];
         c->name = rd_str(&r, s);
@@ -521,6 +579,26 @@ static cat_table_t *cat_decode(cat_snap_t *s, const uint8_t *p, size_t len)
         t->checks[k].expr_sql = rd_str(&r, s);
         if (r.bad || !t->checks[k].name || !t->checks[k].expr_sql)
             return NULL;
+    }
+    if (!r.bad && r.p < r.end && rd_be(&r, 1) == 1) {
+        t->view_sql = rd_str(&r, s);
+        t->ndeps = (int)rd_be(&r, 2);
+        if (r.bad || !t->view_sql || t->ndeps > LIMIT_SQL_VIEW_DEPS)
+            return NULL;
+    }
+    if (!(t->deps = arena_alloc(&s->arena, (size_t)(t->ndeps + 1) * sizeof(uint32_t))))
+        return NULL;
+    for (int k = 0; k < t->ndeps; k++)
+        t->deps[k] = (uint32_t)rd_be(&r, 4);
+    int nmissing = !r.bad && r.p < r.end ? (int)rd_be(&r, 2) : 0;
+    if (r.bad || nmissing > t->ncols)
+        return NULL;
+    for (int k = 0; k < nmissing; k++) {
+        int i = (int)rd_be(&r, 2);
+        uint32_t mlen = (uint32_t)rd_be(&r, 4);
+        if (r.bad || i >= t->ncols || (uint64_t)(r.end - r.p) < mlen || !missing_copy(s, &t->cols[i], r.p, mlen))
+            return NULL;
+        r.p += mlen;
     }
     return r.bad ? NULL : t;
 }

@@ -45,6 +45,14 @@ typedef struct cat_column {
     const char *default_sql;     /* DEFAULT expression as SQL text (deparsed), or NULL */
     char identity;               /* 0, 'a' GENERATED ALWAYS, 'd' BY DEFAULT AS IDENTITY: default_sql
                                   * then holds the nextval of the owned sequence */
+    /* PostgreSQL's attmissingval (ALTER TABLE ADD COLUMN with a non-volatile
+     * default): the value rows stored before the column existed read for it. Kept as
+     * a one-column row encoding (missing_row, what the catalog persists) and decoded
+     * once into `missing` (pointing into missing_row) for the scans. */
+    bool has_missing;
+    datum_t missing;
+    const uint8_t *missing_row;
+    uint32_t missing_row_len;
 } cat_column_t;
 
 /* A sequence (relkind 'S', CREATE SEQUENCE / SERIAL / IDENTITY, sql/sequence.h): its
@@ -113,6 +121,12 @@ typedef struct cat_table {
     cat_fk_t *fks;
     int nchecks;                 /* CHECK constraints, checked on every written row */
     cat_check_t *checks;
+    /* relkind 'v' (CREATE VIEW, sql/exec_view.c): the query as SQL text, bound again
+     * wherever the view is used, and the relations it reads (tables and views, by
+     * OID), which DROP refuses to remove while the view exists (2BP01) */
+    const char *view_sql;
+    int ndeps;
+    uint32_t *deps;
 } cat_table_t;
 
 typedef struct catalog {
@@ -138,6 +152,8 @@ const cat_index_t *catalog_index_by_name(const catalog_t *c, uint32_t namespace_
                                          const cat_table_t **table);
 /* The sequence owned by column attnum of table table_oid (SERIAL / IDENTITY), or NULL. */
 const cat_table_t *catalog_owned_sequence(const catalog_t *c, uint32_t table_oid, int16_t attnum);
+/* The first view (other than `except`) whose query reads relation oid, or NULL. */
+const cat_table_t *catalog_view_depending(const catalog_t *c, uint32_t oid, uint32_t except);
 /* Whether the table has a UNIQUE index (writes must run the uniqueness check). */
 bool catalog_table_has_unique(const cat_table_t *t);
 #endif

@@ -408,7 +408,7 @@ static const cat_table_t *resolve_table(exec_ctx_t *ctx, const ast_t *rv, bool m
     const cat_table_t *t = catalog_table_by_name(ctx->catalog, CAT_NS_PUBLIC, rv->rangevar.name);
     if (!t && !missing_ok)
         sql_error(err, SQLSTATE_UNDEFINED_TABLE, "relation \"%s\" does not exist", rv->rangevar.name);
-    if (t && t->relkind == 'S') {
+    if (t && (t->relkind == 'S' || t->relkind == 'v')) {
         sql_error(err, "42809", "\"%s\" is not a table", rv->rangevar.name);
         return NULL;
     }
@@ -440,7 +440,7 @@ static int clear_everywhere(uint32_t oid, sql_error_t *err)
     return 0;
 }
 
-static int col_type(const ast_typename_t *tn, type_oid_t *oid, int32_t *typmod, sql_error_t *err)
+int exec_col_type(const ast_typename_t *tn, type_oid_t *oid, int32_t *typmod, sql_error_t *err)
 {
     const type_info_t *ti = type_lookup_name(tn->name);
     if (!ti)
@@ -512,7 +512,7 @@ int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
                 return sql_error(err, "42701", "column \"%s\" specified more than once", cd->name);
         c->name = cd->name;
         c->attnum = (int16_t)(i + 1);
-        if (col_type(&cd->type, &c->type, &c->typmod, err) < 0)
+        if (exec_col_type(&cd->type, &c->type, &c->typmod, err) < 0)
             return -1;
         c->not_null = cd->not_null;
         c->default_sql = cd->default_sql;
@@ -597,8 +597,10 @@ int exec_drop_tables(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, voi
     for (int i = 0; i < a->drop.n; i++) {
         ts[i] = resolve_table(ctx, a->drop.tables[i], a->drop.if_exists, err);
         if (!ts[i] && sql_error_is_set(err)) {
-            if (!strcmp(err->sqlstate, "42809"))
-                sql_error_hint(err, "Use DROP SEQUENCE to remove a sequence.");
+            const cat_table_t *o = catalog_table_by_name(ctx->catalog, CAT_NS_PUBLIC, a->drop.tables[i]->rangevar.name);
+            if (!strcmp(err->sqlstate, "42809") && o)
+                sql_error_hint(err, o->relkind == 'v' ? "Use DROP VIEW to remove a view."
+                                                      : "Use DROP SEQUENCE to remove a sequence.");
             return -1;
         }
     }
@@ -615,6 +617,10 @@ int exec_drop_tables(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, voi
                 if (child->fks[f].ref_table == ts[i]->oid)
                     strbuf_printf(&deps, "%sconstraint %s on table %s depends on table %s", deps.len ? "\n" : "",
                                   child->fks[f].name, child->name, ts[i]->name);
+        }
+        if (!deps.len && ts[i] && exec_view_dependents(ctx, ts[i], "table", ts, a->drop.n, err) < 0) {
+            strbuf_free(&deps);
+            return -1;
         }
         if (deps.len) {
             sql_error(err, "2BP01", "cannot drop table %s because other objects depend on it", ts[i]->name);

@@ -271,4 +271,18 @@ int exec_drop_indexes(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
  * violates unique constraint" when a UNIQUE index of t now has a duplicated key. */
 int exec_check_unique(exec_ctx_t *ctx, const cat_table_t *t, sql_error_t *err);
 int exec_alter_pk(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err);
+/* A column type name -> type OID and typmod (42704 unknown, typmod errors as CREATE TABLE). */
+int exec_col_type(const ast_typename_t *tn, type_oid_t *oid, int32_t *typmod, sql_error_t *err);
+/* After row_decode of a stored row of t: the columns the row predates (ALTER TABLE
+ * ADD COLUMN) take their missing values (exec_shard.c). */
+void exec_fill_missing(const cat_table_t *t, const uint8_t *row, uint32_t len, int ncols, datum_t *vals,
+                       bool *nulls);
+/* exec_alter.c: ALTER TABLE's column subcommands, RENAME COLUMN, RENAME TO. */
+int exec_alter_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
+/* exec_view.c: CREATE [OR REPLACE] VIEW, DROP VIEW [IF EXISTS], and the 2BP01 check
+ * for dropping relation t ("table" or "view") that views not in dropping[] read. */
+int exec_create_view(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err);
+int exec_drop_views(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
+int exec_view_dependents(exec_ctx_t *ctx, const cat_table_t *t, const char *kind, const cat_table_t *const *dropping,
+                         int ndropping, sql_error_t *err);
 #endif

@@ -31,14 +31,28 @@
  * arena (16-byte aligned) first and decoded from the copy. */
 enum { DECODE_OOM = -2 };
 
-static int decode_row(arena_t *a, const uint8_t *p, uint32_t len, int ncols, const type_oid_t *types,
-                      datum_t *vals, bool *nulls)
+void exec_fill_missing(const cat_table_t *t, const uint8_t *row, uint32_t len, int ncols, datum_t *vals,
+                       bool *nulls)
+{
+    int stored = row_stored_columns(row, len);
+    for (int i = stored < 0 ? ncols : stored; i < ncols && i < t->ncols; i++)
+        if (t->cols[i].has_missing && !t->cols[i].dropped) {
+            vals[i] = t->cols[i].missing;
+            nulls[i] = false;
+        }
+}
+
+static int decode_row(arena_t *a, const cat_table_t *t, const uint8_t *p, uint32_t len, int ncols,
+                      const type_oid_t *types, datum_t *vals, bool *nulls)
 {
     const uint8_t *copy = arena_memdup(a, p, len ? len : 1);
     if (!copy)
         return DECODE_OOM;
     ASSERT(((uintptr_t)copy & 3) == 0);
-    return row_decode(copy, len, ncols, types, vals, nulls) < 0 ? -1 : 0;
+    if (row_decode(copy, len, ncols, types, vals, nulls) < 0)
+        return -1;
+    exec_fill_missing(t, copy, len, ncols, vals, nulls);
+    return 0;
 }
 
 /* The error for a failed decode_row: out of memory, or a row that does not decode. */
@@ -152,7 +166,7 @@ static int dup_key_error(const cat_table_t *t, const type_oid_t *types, const ui
     bool *nulls = arena_alloc(a, (size_t)(t->ncols + 1));
     /* val sits in the insert message, not in the store: copy it to aligned memory */
     const uint8_t *copy = arena_memdup(a, val, vlen ? vlen : 1);
-    if (vals && nulls && copy && decode_row(a, copy, vlen, t->ncols, types, vals, nulls) == 0)
+    if (vals && nulls && copy && decode_row(a, t, copy, vlen, t->ncols, types, vals, nulls) == 0)
         exec_dup_key_detail(t, vals, nulls, err);
     return -1;
 }
@@ -183,7 +197,7 @@ static int decode_into(arena_t *a, batch_t *b, int r, const plan_t *p, const sto
         if (!vp || !np)
             return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
     }
-    int rc = decode_row(a, v->ptr, v->len, n, p->scan.coltypes, vp, np);
+    int rc = decode_row(a, p->scan.table, v->ptr, v->len, n, p->scan.coltypes, vp, np);
     if (rc < 0)
         return decode_error(rc, p->scan.table, err);
     for (int c = 0; c < n; c++) {
@@ -661,7 +675,7 @@ static int collect(frag_write_t *f, store_txn_t *t, cand_t **out, int64_t *n)
                 rc = sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
                 break;
             }
-            int drc = decode_row(&scratch, vc, v.len, ncols, bs->coltypes, dv, dn);
+            int drc = decode_row(&scratch, bs->table, vc, v.len, ncols, bs->coltypes, dv, dn);
             if (drc < 0) {
                 rc = decode_error(drc, bs->table, &f->err);
                 break;
@@ -765,7 +779,7 @@ static int modify_row(frag_write_t *f, store_txn_t *t, const cand_t *c, arena_t 
     bool *dn = arena_alloc(scratch, (size_t)ncols + 8);
     if (!dv || !dn)
         return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-    int drc = decode_row(scratch, v.ptr, v.len, ncols, bs->coltypes, dv, dn);
+    int drc = decode_row(scratch, tab, v.ptr, v.len, ncols, bs->coltypes, dv, dn);
     if (drc < 0)
         return decode_error(drc, tab, &f->err);
     for (int col = 0; col < ncols; col++) {

@@ -54,6 +54,7 @@ static int ups_decode(arena_t *a, batch_t *b, int off, const cat_table_t *tab, c
         return oom(err);
     if (row_decode(copy, len, ncols, types, dv, dn) < 0)
         return sql_error(err, SQLSTATE_DATA_CORRUPTED, "invalid row in table \"%s\"", tab->name);
+    exec_fill_missing(tab, copy, len, ncols, dv, dn);
     for (int c = 0; c < ncols; c++) {
         b->vals[off + c][0] = dv[c];
         b->nulls[off + c][0] = dn[c];

@@ -2081,6 +2081,170 @@ static ast_t *p_index(pctx_t *c, const PgQuery__IndexStmt *x)
     return n;
 }
 
+/* The SQL text of one SELECT node, printed back by libpg_query's deparser: a canonical
+ * form without comments or the statement around it, which the catalog stores for a
+ * view and parse_sql reads again wherever the view is used. */
+static const char *p_deparse_select(pctx_t *c, PgQuery__Node *query)
+{
+    PgQuery__RawStmt raw = PG_QUERY__RAW_STMT__INIT;
+    raw.stmt = query;
+    PgQuery__RawStmt *raws[1] = {&raw};
+    PgQuery__ParseResult tree = PG_QUERY__PARSE_RESULT__INIT;
+    tree.version = PG_VERSION_NUM;
+    tree.n_stmts = 1;
+    tree.stmts = raws;
+    size_t len = pg_query__parse_result__get_packed_size(&tree);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf) {
+        sql_error(c->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    pg_query__parse_result__pack(&tree, buf);
+    PgQueryProtobuf pb = {.len = len, .data = (char *)buf};
+    PgQueryDeparseResult r = pg_query_deparse_protobuf(pb);
+    free(buf);
+    const char *out = NULL;
+    if (r.error)
+        p_unsupported(c, "a view over this query", -1);
+    else if (strlen(r.query) > LIMIT_SQL_TEXT_BYTES)
+        sql_error(c->err, SQLSTATE_PROGRAM_LIMIT, "view definition is too long");
+    else
+        out = p_str(c, r.query);
+    pg_query_free_deparse_result(r);
+    return out;
+}
+
+/* CREATE [OR REPLACE] VIEW name [(cols)] AS query: the query is converted here (so
+ * what we cannot run fails at CREATE) and deparsed for the catalog. */
+static ast_t *p_view(pctx_t *c, const PgQuery__ViewStmt *v)
+{
+    if (v->view->relpersistence && v->view->relpersistence[0] != 'p')
+        return p_unsupported(c, "temporary views", v->view->location);
+    if (v->n_options)
+        return p_unsupported(c, "view options (WITH (...))", -1);
+    if (v->with_check_option == PG_QUERY__VIEW_CHECK_OPTION__LOCAL_CHECK_OPTION ||
+        v->with_check_option == PG_QUERY__VIEW_CHECK_OPTION__CASCADED_CHECK_OPTION)
+        return p_unsupported(c, "WITH CHECK OPTION", -1);
+    if (!v->query || v->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+        return p_unsupported(c, "a view over this statement", -1);
+    ast_t *n = p_node(c, AST_CREATE_VIEW, v->view->location);
+    if (!n || !(n->view.name = p_rangevar(c, v->view)))
+        return NULL;
+    n->view.replace = v->replace;
+    if (v->n_aliases > LIMIT_SQL_COLUMNS) {
+        sql_error(c->err, SQLSTATE_PROGRAM_LIMIT, "views can have at most %d columns", LIMIT_SQL_COLUMNS);
+        return NULL;
+    }
+    n->view.ncols = (int)v->n_aliases;
+    if (!(n->view.cols = p_alloc(c, (v->n_aliases + 1) * sizeof(char *))))
+        return NULL;
+    for (size_t i = 0; i < v->n_aliases; i++)
+        if (!(n->view.cols[i] = p_str(c, p_string_val(v->aliases[i]))))
+            return NULL;
+    if (!(n->view.query = p_select(c, v->query->select_stmt)))
+        return NULL;
+    return (n->view.sql = p_deparse_select(c, v->query)) ? n : NULL;
+}
+
+/* A SET DEFAULT expression as the catalog keeps it (deparsed SQL), NULL on error. */
+static const char *p_default_sql(pctx_t *c, const pnode_t *raw)
+{
+    ast_t *e = p_expr(c, raw);
+    if (!e)
+        return NULL;
+    if (!dp_supported(e)) {
+        p_unsupported(c, "this DEFAULT expression", e->location);
+        return NULL;
+    }
+    strbuf_t sb;
+    strbuf_init(&sb);
+    parse_deparse(e, &sb);
+    const char *r = sb.oom ? NULL : p_str(c, sb.data);
+    strbuf_free(&sb);
+    return r;
+}
+
+/* ALTER TABLE [IF EXISTS] t cmd, ...: ADD [COLUMN] [IF NOT EXISTS] coldef, DROP
+ * [COLUMN] [IF EXISTS] c, ALTER [COLUMN] c SET / DROP DEFAULT, SET / DROP NOT NULL
+ * (sql/exec_alter.c). ADD COLUMN's definition goes through p_create as a one-column
+ * CREATE TABLE, so it accepts exactly the column syntax CREATE TABLE accepts. A lone
+ * ADD PRIMARY KEY stays AST_ALTER_ADD_PK (it rewrites the table). */
+static ast_t *p_alter_table(pctx_t *c, const PgQuery__AlterTableStmt *a)
+{
+    if (a->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE || a->n_cmds < 1)
+        return p_unsupported(c, "this ALTER TABLE form", -1);
+    ast_t *n = p_node(c, AST_ALTER_TABLE, a->relation->location);
+    if (!n || !(n->alter.table = p_rangevar(c, a->relation)))
+        return NULL;
+    n->alter.missing_ok = a->missing_ok;
+    n->alter.ncmds = (int)a->n_cmds;
+    if (!(n->alter.cmds = p_alloc(c, a->n_cmds * sizeof(ast_alter_cmd_t))))
+        return NULL;
+    for (size_t i = 0; i < a->n_cmds; i++) {
+        if (a->cmds[i]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
+            return p_unsupported(c, "this ALTER TABLE form", -1);
+        const PgQuery__AlterTableCmd *cmd = a->cmds[i]->alter_table_cmd;
+        ast_alter_cmd_t *o = &n->alter.cmds[i];
+        o->missing_ok = cmd->missing_ok;
+        if (cmd->name && cmd->name[0] && !(o->name = p_str(c, cmd->name)))
+            return NULL;
+        switch (cmd->subtype) {
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn: {
+            if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
+                return p_unsupported(c, "this ADD COLUMN form", -1);
+            PgQuery__CreateStmt cs = PG_QUERY__CREATE_STMT__INIT;
+            pnode_t *elts[1] = {cmd->def};
+            cs.relation = a->relation;
+            cs.n_table_elts = 1;
+            cs.table_elts = elts;
+            o->kind = AST_AT_ADD_COLUMN;
+            if (!(o->def = p_create(c, &cs)))
+                return NULL;
+            break;
+        }
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
+            if (cmd->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
+                return p_unsupported(c, "DROP COLUMN ... CASCADE", -1);
+            o->kind = AST_AT_DROP_COLUMN;
+            break;
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_ColumnDefault:
+            o->kind = AST_AT_SET_DEFAULT;
+            if (cmd->def && !(o->default_sql = p_default_sql(c, cmd->def)))
+                return NULL;
+            break;
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull: o->kind = AST_AT_SET_NOT_NULL; break;
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull: o->kind = AST_AT_DROP_NOT_NULL; break;
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
+            return p_unsupported(c, "ALTER COLUMN ... TYPE", -1);
+        default:
+            return p_unsupported(c, "this ALTER TABLE form", -1);
+        }
+    }
+    return n;
+}
+
+/* ALTER TABLE [IF EXISTS] t RENAME [COLUMN] a TO b / RENAME TO name. */
+static ast_t *p_rename(pctx_t *c, const PgQuery__RenameStmt *r)
+{
+    bool column = r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN &&
+                  r->relation_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE;
+    bool table = r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE;
+    if ((!column && !table) || !r->relation)
+        return p_unsupported(c, "this RENAME form", -1);
+    ast_t *n = p_node(c, AST_ALTER_TABLE, r->relation->location);
+    if (!n || !(n->alter.table = p_rangevar(c, r->relation)))
+        return NULL;
+    n->alter.missing_ok = r->missing_ok;
+    n->alter.ncmds = 1;
+    if (!(n->alter.cmds = p_alloc(c, sizeof(ast_alter_cmd_t))))
+        return NULL;
+    ast_alter_cmd_t *o = &n->alter.cmds[0];
+    o->kind = column ? AST_AT_RENAME_COLUMN : AST_AT_RENAME_TABLE;
+    if ((column && !(o->name = p_str(c, r->subname))) || !(o->newname = p_str(c, r->newname)))
+        return NULL;
+    return n;
+}
+
 static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
 {
     ast_t *n;
@@ -2099,13 +2263,14 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
         const PgQuery__DropStmt *d = s->drop_stmt;
         bool index = d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX;
         bool seq = d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE;
-        if (d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE && !index && !seq)
+        bool view = d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_VIEW;
+        if (d->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE && !index && !seq && !view)
             return p_unsupported(c, "DROP of this object type", -1);
         if (index && d->concurrent)
             return p_unsupported(c, "DROP INDEX CONCURRENTLY", -1);
         if (d->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
             return p_unsupported(c, "DROP ... CASCADE", -1);
-        if (!(n = p_node(c, index ? AST_DROP_INDEX : seq ? AST_DROP_SEQ : AST_DROP_TABLE, -1)))
+        if (!(n = p_node(c, index ? AST_DROP_INDEX : seq ? AST_DROP_SEQ : view ? AST_DROP_VIEW : AST_DROP_TABLE, -1)))
             return NULL;
         n->drop.if_exists = d->missing_ok;
         return p_table_list(c, d->n_objects, d->objects, true, n) < 0 ? NULL : n;
@@ -2214,16 +2379,17 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
             return NULL;
         n->show.name = p_str(c, s->create_extension_stmt->extname);
         return n;
+    case PG_QUERY__NODE__NODE_RENAME_STMT:
+        return p_rename(c, s->rename_stmt);
     case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: {
         const PgQuery__AlterTableStmt *a = s->alter_table_stmt;
-        if (a->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE || a->n_cmds != 1 ||
-            a->cmds[0]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
-            return p_unsupported(c, "this ALTER TABLE form", -1);
-        const PgQuery__AlterTableCmd *cmd = a->cmds[0]->alter_table_cmd;
-        if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint || !cmd->def ||
+        const PgQuery__AlterTableCmd *cmd = a->n_cmds == 1 && a->cmds[0]->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD
+                                            ? a->cmds[0]->alter_table_cmd : NULL;
+        if (!cmd || a->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ||
+            cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint || !cmd->def ||
             cmd->def->node_case != PG_QUERY__NODE__NODE_CONSTRAINT ||
             cmd->def->constraint->contype != PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY)
-            return p_unsupported(c, "this ALTER TABLE form", -1);
+            return p_alter_table(c, a);
         if (!(n = p_node(c, AST_ALTER_ADD_PK, a->relation->location)))
             return NULL;
         if (!(n->alter_pk.table = p_rangevar(c, a->relation)))
@@ -2253,7 +2419,7 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
     case PG_QUERY__NODE__NODE_INDEX_STMT:
         return p_index(c, s->index_stmt);
     case PG_QUERY__NODE__NODE_VIEW_STMT:
-        return p_unsupported(c, "CREATE VIEW", -1);
+        return p_view(c, s->view_stmt);
     case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
         return p_unsupported(c, "CREATE SCHEMA", -1);
     case PG_QUERY__NODE__NODE_PREPARE_STMT:

@@ -242,6 +242,15 @@ static const pgcat_col_t cols_stat_activity[] = {
     {"backend_xid", TXT}, {"backend_xmin", TXT}, {"query_id", I8}, {"query", TXT},
     {"backend_type", TXT},
 };
+static const pgcat_col_t cols_views[] = {
+    {"schemaname", NAM}, {"viewname", NAM}, {"viewowner", NAM}, {"definition", TXT},
+};
+static const pgcat_col_t cols_is_views[] = {
+    {"table_catalog", NAM}, {"table_schema", NAM}, {"table_name", NAM},
+    {"view_definition", VCH}, {"check_option", VCH}, {"is_updatable", VCH},
+    {"is_insertable_into", VCH}, {"is_trigger_updatable", VCH},
+    {"is_trigger_deletable", VCH}, {"is_trigger_insertable_into", VCH},
+};
 static const pgcat_col_t cols_is_schemata[] = {
     {"catalog_name", NAM}, {"schema_name", NAM}, {"schema_owner", NAM},
     {"default_character_set_catalog", NAM}, {"default_character_set_schema", NAM},
@@ -279,6 +288,8 @@ static int gen_is_tables(pgcat__scan_t *s);
 static int gen_is_columns(pgcat__scan_t *s);
 static int gen_is_schemata(pgcat__scan_t *s);
 static int gen_stat_activity(pgcat__scan_t *s);
+static int gen_views(pgcat__scan_t *s);
+static int gen_is_views(pgcat__scan_t *s);
 
 #define NCOLS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define PGC(name, oid, cols, kind, shared, gen) \
@@ -321,9 +332,11 @@ static const pgcat__table_t pgcat__tables[] = {
     PGC("pg_foreign_table", 3118, cols_foreign_table, 'r', false, NULL),
     PGC("pg_sequence", 2224, cols_sequence, 'r', false, NULL),
     PGC("pg_stat_activity", 12222, cols_stat_activity, 'v', false, gen_stat_activity),
+    PGC("pg_views", 12028, cols_views, 'v', false, gen_views),
     ISC("tables", 13425, cols_is_tables, gen_is_tables),
     ISC("columns", 13295, cols_is_columns, gen_is_columns),
     ISC("schemata", 13382, cols_is_schemata, gen_is_schemata),
+    ISC("views", 13483, cols_is_views, gen_is_views),
 };
 #define PGCAT_TABLES_COUNT NCOLS(pgcat__tables)
 
@@ -1285,6 +1298,62 @@ static int gen_is_tables(pgcat__scan_t *s)
         if (tab->relkind == 'S')
             continue;      /* sequences are in information_schema.sequences, not here */
         int rc = is_table_row(s, pgcat__ns_name(tab->namespace_oid), tab->name, tab->relkind);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* pg_views and information_schema.views: the user's views (CREATE VIEW), with the
+ * stored query as their definition (pg_get_viewdef's text). NextDB's own virtual
+ * catalog views have no SQL definition and are not listed. Views are never
+ * updatable here (sql/exec_view.c). */
+static int gen_views(pgcat__scan_t *s)
+{
+    const catalog_t *c = s->ctx->catalog;
+    for (int i = 0; i < c->ntables; i++) {
+        const cat_table_t *tab = c->tables[i];
+        if (tab->relkind != 'v' || !tab->view_sql)
+            continue;
+        row_begin(s);
+        set_str(s, "schemaname", pgcat__ns_name(tab->namespace_oid));
+        set_str(s, "viewname", tab->name);
+        set_str(s, "viewowner", pgcat__role_name(CAT_SUPERUSER_OID, s->ctx->user));
+        strbuf_t sb;
+        strbuf_init(&sb);
+        strbuf_printf(&sb, " %s;", tab->view_sql);
+        set_strn(s, "definition", sb.data ? sb.data : "", sb.len);
+        strbuf_free(&sb);
+        int rc = row_emit(s);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int gen_is_views(pgcat__scan_t *s)
+{
+    const catalog_t *c = s->ctx->catalog;
+    for (int i = 0; i < c->ntables; i++) {
+        const cat_table_t *tab = c->tables[i];
+        if (tab->relkind != 'v' || !tab->view_sql)
+            continue;
+        row_begin(s);
+        set_str(s, "table_catalog", s->ctx->database);
+        set_str(s, "table_schema", pgcat__ns_name(tab->namespace_oid));
+        set_str(s, "table_name", tab->name);
+        strbuf_t sb;
+        strbuf_init(&sb);
+        strbuf_printf(&sb, " %s;", tab->view_sql);
+        set_strn(s, "view_definition", sb.data ? sb.data : "", sb.len);
+        strbuf_free(&sb);
+        set_str(s, "check_option", "NONE");
+        set_str(s, "is_updatable", "NO");
+        set_str(s, "is_insertable_into", "NO");
+        set_str(s, "is_trigger_updatable", "NO");
+        set_str(s, "is_trigger_deletable", "NO");
+        set_str(s, "is_trigger_insertable_into", "NO");
+        int rc = row_emit(s);
         if (rc)
             return rc;
     }

@@ -207,6 +207,8 @@ typedef struct bound_stmt {
                                   * the existing row's columns ++ EXCLUDED's; sql/exec_upsert.c) */
     int nreturning;
     bexpr_t **returning;         /* over table columns */
+    int ndeps;                   /* catalog relations the statement reads (tables, views) */
+    const uint32_t *deps;
 } bound_stmt_t;
 
 /* Session facts the binder needs (search path is fixed: pg_catalog, public). */

@@ -1463,6 +1463,9 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
     case AST_DROP_INDEX: *tag = "DROP INDEX"; rc = drop_any_indexes(&c, a, sink, err); break;
     case AST_TRUNCATE: *tag = "TRUNCATE TABLE"; rc = exec_truncate(&c, a, err); break;
     case AST_ALTER_ADD_PK: *tag = "ALTER TABLE"; rc = exec_alter_pk(&c, a, err); break;
+    case AST_ALTER_TABLE: *tag = "ALTER TABLE"; rc = exec_alter_table(&c, a, ddl_notice, sink, err); break;
+    case AST_CREATE_VIEW: *tag = "CREATE VIEW"; rc = exec_create_view(&c, a, err); break;
+    case AST_DROP_VIEW: *tag = "DROP VIEW"; rc = exec_drop_views(&c, a, ddl_notice, sink, err); break;
     default: rc = sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "this statement is not supported"); break;
     }
     snapreg_release(&hold);

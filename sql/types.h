@@ -163,6 +163,10 @@ const struct store_row_codec *row_store_codec(void);
 bool row_store_layout(int ncols, const type_oid_t *types, struct store_layout *out);
 /* Bytes a value of t takes in a row when fixed-width (0 for void), else -1. */
 int row_fixed_width(type_oid_t t);
+/* How many columns an encoded row stores (the leading varint), -1 if malformed. The
+ * columns after them did not exist when the row was written: they read as NULL, or as
+ * the column's missing value (cat_column_t.has_missing, exec_fill_missing). */
+int row_stored_columns(const uint8_t *buf, size_t len);
 
 /* ---- arrays (types_array.c; representation above) ---- */
 #define TYPE_ARRAY_NULL_LEN UINT32_MAX

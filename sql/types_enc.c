@@ -155,6 +155,15 @@ static int get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
     return -1;
 }
 
+int row_stored_columns(const uint8_t *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    uint64_t stored;
+    if (get_varint(&p, buf + len, &stored) < 0 || stored > INT32_MAX)
+        return -1;
+    return (int)stored;
+}
+
 void row_encode(int ncols, const type_oid_t *types, const datum_t *vals, const bool *nulls,
                 strbuf_t *out)
 {

@@ -17,6 +17,7 @@
 #include "sql/parse.h"
 #include "sql/constraints.h"
 #include "sql/exec_upsert.h"
+#include "sql/secindex.h"
 #include "sql/sequence.h"
 #include "sql/types_vector.h"
 
@@ -643,6 +644,9 @@ int exec_drop_tables(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, voi
         }
         if (catalog_drop_table(oid, err) < 0 || clear_everywhere(oid, err) < 0)
             return -1;
+        for (int k = 0; k < ts[i]->nindexes; k++)         /* and its indexes' entries */
+            if (clear_everywhere(ts[i]->indexes[k].oid, err) < 0)
+                return -1;
         for (int k = 0; k < nowned; k++)
             seq_forget(owned[k]);      /* the catalog dropped them with the table */
     }
@@ -671,9 +675,13 @@ int exec_truncate(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
             return -1;
         }
     }
-    for (int i = 0; i < a->drop.n; i++)
+    for (int i = 0; i < a->drop.n; i++) {
         if (clear_everywhere(ts[i]->oid, err) < 0)
             return -1;
+        for (int k = 0; k < ts[i]->nindexes; k++)
+            if (clear_everywhere(ts[i]->indexes[k].oid, err) < 0)
+                return -1;
+    }
     return 0;
 }
 
@@ -788,125 +796,18 @@ int exec_alter_pk(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
         clear_everywhere(def->oid, &(sql_error_t){0});
         return -1;
     }
-    return clear_everywhere(old->oid, err);
-}
-
-/* ---- CREATE INDEX / DROP INDEX and unique-index checks ----
- * An index is a catalog definition: scans do not use it yet, so a query answers the
- * same with or without it. A UNIQUE index is enforced by a check after every INSERT
- * or UPDATE of its table, inside the statement's transaction: a query over the table
- * (own writes included) for a key that occurs twice with no NULL column. Rows that
- * concurrent transactions have not committed yet are not seen (sql/README.md). */
-
-static void put_ident(strbuf_t *sb, const char *name)
-{
-    strbuf_putc(sb, '"');
-    for (const char *p = name; *p; p++) {
-        if (*p == '"')
-            strbuf_putc(sb, '"');
-        strbuf_putc(sb, *p);
-    }
-    strbuf_putc(sb, '"');
-}
-
-static const cat_column_t *column_by_attnum(const cat_table_t *t, int16_t attnum)
-{
-    for (int i = 0; i < t->ncols; i++)
-        if (t->cols[i].attnum == attnum && !t->cols[i].dropped)
-            return &t->cols[i];
-    return NULL;
-}
-
-/* Looks for a duplicated key of index ix in t, as seen by ctx's transaction. On a
- * duplicate returns 1 and writes "(a, b)=(1, 2)" into key_text; 0 when there is none;
- * -1 + err on failure. */
-static int index_find_dup(exec_ctx_t *ctx, const cat_table_t *t, const cat_index_t *ix, strbuf_t *key_text,
-                          sql_error_t *err)
-{
-    strbuf_t sql;
-    strbuf_init(&sql);
-    strbuf_puts(&sql, "SELECT ");
-    for (int i = 0; i < ix->ncols; i++) {
-        strbuf_puts(&sql, i ? ", " : "");
-        put_ident(&sql, column_by_attnum(t, ix->attnums[i])->name);
-        strbuf_puts(&sql, "::text");
-    }
-    strbuf_puts(&sql, " FROM public.");
-    put_ident(&sql, t->name);
-    for (int i = 0; i < ix->ncols; i++) {
-        strbuf_puts(&sql, i ? " AND " : " WHERE ");
-        put_ident(&sql, column_by_attnum(t, ix->attnums[i])->name);
-        strbuf_puts(&sql, " IS NOT NULL");
-    }
-    for (int i = 0; i < ix->ncols; i++) {
-        strbuf_puts(&sql, i ? ", " : " GROUP BY ");
-        put_ident(&sql, column_by_attnum(t, ix->attnums[i])->name);
-    }
-    strbuf_puts(&sql, " HAVING count(*) > 1 LIMIT 1");
-    int rc = -1;
-    exec_op_t *op = NULL;
-    parse_stmt_t *st;
-    int n;
-    if (sql.oom) {
-        oom(err);
-        goto done;
-    }
-    if (parse_sql(ctx->arena, sql.data, sql.len, &st, &n, err) < 0)
-        goto done;
-    ASSERT(n == 1);
-    bind_env_t env = {ctx->arena, ctx->catalog, 0, NULL, sql.data, 0, NULL};
-    const bound_stmt_t *bs = bind_statement(&env, st[0].ast, err);
-    if (!bs || !(op = exec_build(ctx, bs->plan, err)))
-        goto done;
-    ASSERT(bs->nsubq == 0);
-    batch_t *b;
-    int r = op->next(op, &b, err);
-    while (r > 0 && b->nrows == 0)
-        r = op->next(op, &b, err);
-    if (r < 0)
-        goto done;
-    rc = 0;
-    if (r > 0) {
-        strbuf_putc(key_text, '(');
-        for (int i = 0; i < ix->ncols; i++) {
-            strbuf_puts(key_text, i ? ", " : "");
-            strbuf_puts(key_text, column_by_attnum(t, ix->attnums[i])->name);
-        }
-        strbuf_puts(key_text, ")=(");
-        for (int i = 0; i < ix->ncols; i++) {
-            const vstr_t *v = b->vals[i][0].s;
-            strbuf_puts(key_text, i ? ", " : "");
-            strbuf_append(key_text, v->data, v->len);
-        }
-        strbuf_putc(key_text, ')');
-        rc = 1;
-    }
-done:
-    exec_close(op);
-    strbuf_free(&sql);
-    return rc;
-}
-
-int exec_check_unique(exec_ctx_t *ctx, const cat_table_t *t, sql_error_t *err)
-{
-    for (int k = 0; k < t->nindexes; k++) {
-        const cat_index_t *ix = &t->indexes[k];
-        if (!ix->unique)
-            continue;
-        strbuf_t key;
-        strbuf_init(&key);
-        int rc = index_find_dup(ctx, t, ix, &key, err);
-        if (rc > 0) {
-            sql_error(err, SQLSTATE_UNIQUE_VIOLATION, "duplicate key value violates unique constraint \"%s\"",
-                      ix->name);
-            sql_error_detail(err, "Key %s already exists.", key.oom ? "" : key.data);
-        }
-        strbuf_free(&key);
-        if (rc != 0)
+    if (clear_everywhere(old->oid, err) < 0)
+        return -1;
+    /* index entries carry the row key, which changed: rebuild every index */
+    for (int k = 0; k < old->nindexes; k++)
+        if (clear_everywhere(old->indexes[k].oid, err) < 0 || exec_index_fill(def->oid, old->indexes[k].name, err) < 0)
             return -1;
-    }
     return 0;
 }
+
+/* ---- CREATE INDEX / DROP INDEX ----
+ * An index is a catalog definition plus its own store table (the index OID), filled
+ * by secidx_build and maintained by every row write (sql/secindex.h). */
 
 /* PostgreSQL's default index name: table_col1_col2_idx, with a number appended
  * until it is free among the relations of the namespace. */
@@ -972,34 +873,53 @@ int exec_create_index(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
                 col = &t->cols[c];
         if (!col)
             return sql_error(err, SQLSTATE_UNDEFINED_COLUMN, "column \"%s\" does not exist", cn);
-        if (type_is_array(col->type))
-            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "indexes on array columns are not supported");
+        if (secidx_column_type_ok(col->type, err) < 0)
+            return -1;
         def.attnums[i] = col->attnum;
     }
     def.name = a->create_index.name ? a->create_index.name : index_default_name(ctx, a, t->name, err);
     if (!def.name)
         return -1;
-    if (def.unique) {
-        strbuf_t key;
-        strbuf_init(&key);
-        int rc = index_find_dup(ctx, t, &def, &key, err);
-        if (rc > 0) {
-            sql_error(err, SQLSTATE_UNIQUE_VIOLATION, "could not create unique index \"%s\"", def.name);
-            sql_error_detail(err, "Key %s is duplicated.", key.oom ? "" : key.data);
-        }
-        strbuf_free(&key);
-        if (rc != 0)
-            return -1;
-    }
     bool existed = false;
     if (catalog_create_index(t->oid, &def, a->create_index.if_not_exists, &existed, err) < 0)
         return -1;
-    if (existed && notice) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "relation \"%s\" already exists, skipping", def.name);
-        notice(narg, msg);
+    if (existed) {
+        if (notice) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "relation \"%s\" already exists, skipping", def.name);
+            notice(narg, msg);
+        }
+        return 0;
     }
-    return 0;
+    return exec_index_fill(t->oid, def.name, err);
+}
+
+int exec_index_fill(uint32_t table_oid, const char *name, sql_error_t *err)
+{
+    /* the published catalog has the index: writers maintain it from now on, and the
+     * build fills in the rows committed so far */
+    const catalog_t *cat = catalog_current();
+    const cat_table_t *t = NULL;
+    const cat_index_t *ix = catalog_index_by_name(cat, CAT_NS_PUBLIC, name, &t);
+    int rc = 0;
+    if (ix && t && t->oid == table_oid) {
+        txn_ctx_t tc;
+        memset(&tc, 0, sizeof tc);
+        exec_ctx_t bctx = {.arena = NULL, .txn = &tc, .catalog = cat};
+        arena_t a;
+        arena_init(&a, LIMIT_SQL_STMT_ARENA_BYTES);
+        bctx.arena = &a;
+        rc = secidx_build(&bctx, t, ix, err);
+        arena_destroy(&a);
+        if (rc < 0) {
+            uint32_t oid = ix->oid;
+            bool missing;
+            catalog_drop_index(name, true, &missing, &(sql_error_t){0});
+            clear_everywhere(oid, &(sql_error_t){0});
+        }
+    }
+    catalog_unref(cat);
+    return rc;
 }
 
 int exec_drop_indexes(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err)
@@ -1015,7 +935,11 @@ int exec_drop_indexes(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
     for (int i = 0; i < a->drop.n; i++) {
         bool missing = false;
         const char *name = a->drop.tables[i]->rangevar.name;
+        const cat_index_t *ix = catalog_index_by_name(ctx->catalog, CAT_NS_PUBLIC, name, NULL);
+        uint32_t ixoid = ix ? ix->oid : 0;
         if (catalog_drop_index(name, a->drop.if_exists, &missing, err) < 0)
+            return -1;
+        if (!missing && ixoid && clear_everywhere(ixoid, err) < 0)    /* the index's entries */
             return -1;
         if (missing && notice) {
             char msg[256];

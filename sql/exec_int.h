@@ -65,9 +65,13 @@ void txn_register_metrics(void);
 /* Shard side: locks with waiting; returns store rc (OK/NOTFOUND) or -1 + err. */
 int txn_lock_latest(const txn_ctx_t *tc, store_txn_t *t, uint32_t table_id, const uint8_t *key,
                     uint32_t klen, store_val_t *val, uint64_t *commit_ts, sql_error_t *err);
-/* Shard side: store_write with lock waits; OK / EXISTS or -1 + err. */
+/* Shard side: store_write with lock waits; OK / EXISTS or -1 + err. A table with
+ * secondary indexes also gets its index entries written (secindex.c). */
 int txn_write(const txn_ctx_t *tc, store_txn_t *t, int mode, uint32_t table_id, const uint8_t *key,
               uint32_t klen, const uint8_t *val, uint32_t vlen, sql_error_t *err);
+/* txn_write without index maintenance: the row alone (index entries themselves). */
+int txn_write_raw(const txn_ctx_t *tc, store_txn_t *t, int mode, uint32_t table_id, const uint8_t *key,
+                  uint32_t klen, const uint8_t *val, uint32_t vlen, sql_error_t *err);
 int txn_store_error(int rc, sql_error_t *err);
 
 /* ---- row stores and aggregation (exec_agg.c) ---- */
@@ -249,8 +253,8 @@ int exec_truncate(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err);
  * DROP INDEX [IF EXISTS]. */
 int exec_create_index(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
 int exec_drop_indexes(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
-/* After an INSERT / UPDATE of t inside ctx's transaction: 23505 "duplicate key value
- * violates unique constraint" when a UNIQUE index of t now has a duplicated key. */
-int exec_check_unique(exec_ctx_t *ctx, const cat_table_t *t, sql_error_t *err);
+/* Builds the published index `name` of table table_oid over its rows (secindex.c); on
+ * failure (23505 "could not create unique index") drops it again. */
+int exec_index_fill(uint32_t table_oid, const char *name, sql_error_t *err);
 int exec_alter_pk(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err);
 #endif

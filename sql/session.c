@@ -891,9 +891,9 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
                 rowstore_init(&p->ret, &p->arena, bs->nreturning, rt);
                 p->has_ret = true;
             }
-            /* a UNIQUE index is checked after the writes, before the commit: such a
-             * statement never takes the commit-in-fragment fast path */
-            bool check = kind != ST_DELETE && catalog_table_has_unique(bs->table);
+            /* index entries live on other shards (sql/secindex.h): such a statement
+             * never takes the commit-in-fragment fast path */
+            bool check = bs->table->nindexes > 0;
             bool fkcheck = fk_needs_statement_check(p->cat, bs);   /* foreign keys (constraints.c) */
             if (bs->is_copy) {
                 if (!sink->copy_in)
@@ -904,8 +904,6 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
             }
             if (exec_dml(&p->ctx, bs, session_autocommit(s) && !check && !fkcheck, p->has_ret ? &p->ret : NULL,
                          &p->count, err) < 0)
-                return -1;
-            if (check && exec_check_unique(&p->ctx, bs->table, err) < 0)
                 return -1;
             if (fkcheck && kind != ST_INSERT && fk_after_statement(&p->ctx, bs, err) < 0)
                 return -1;

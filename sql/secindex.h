@@ -1,0 +1,71 @@
+/*
+ * secindex.h -- secondary indexes (CREATE [UNIQUE] INDEX ... USING btree|hash, UNIQUE
+ * constraints): their storage, maintenance on every row write, unique enforcement,
+ * the build over existing rows and the lookups the planner uses.
+ *
+ * Why: a UNIQUE constraint must hold under concurrency, and an equality on indexed
+ * columns must not read the whole table. The old design (a grouping query after each
+ * statement) was O(table) and let two concurrent transactions insert the same key.
+ *
+ * Model (sql/README.md "Secondary indexes"): each index is its own store table, with
+ * the index OID as table id, partitioned globally by a hash of the encoded index
+ * columns (IK), so one equality lookup reads one shard and a unique check is one
+ * keyed write. Entries:
+ *   unique index, no NULL in the columns:  key = IK          value = 'u' ++ row key
+ *   otherwise (non-unique, or a NULL):     key = IK ++ row key  value = 'n'
+ * IK = per column 0x01 ++ memcomparable encoding (types_enc.c; numeric without its
+ * display scale, interval as its span), or 0x02 for NULL, so entries sort like the
+ * columns (NULLS LAST) and an equality is a key prefix. Entries are written through
+ * txn_write in the writing transaction (MVCC, WAL, 2PC and recovery cover them): the
+ * row's shard sends each entry write to the entry's shard (rt_call) and marks that
+ * shard touched in the transaction. A unique entry is a STORE_W_INSERT: a live entry
+ * is 23505, another transaction's uncommitted entry is a lock wait and a re-check,
+ * exactly as PostgreSQL waits on a conflicting in-progress insert.
+ *
+ * Interface:
+ *   secidx_column_type_ok  may a column of this type be indexed (0A000 otherwise)
+ *   secidx_write           txn_write for a table with indexes: the row, then entries
+ *   secidx_build           CREATE INDEX over existing rows, in bounded transactions
+ *   secidx_lookup          row keys of the entries equal to IK, per row shard
+ *   secidx_encode_ik       IK of constant values (the planner's lookup key)
+ *
+ * Limits: SECIDX_BUILD_BATCH_ROWS rows per build transaction; an entry key is at most
+ * LIMIT_KEY_BYTES (54000 beyond, as PostgreSQL's index row size limit).
+ *
+ * Thread: secidx_write and the lookup fragment on shard threads (fibers); the build
+ * and secidx_lookup on the coordinator.
+ */
+#ifndef NEXTDB_SECINDEX_H
+#define NEXTDB_SECINDEX_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sql/exec_int.h"
+
+#define SECIDX_BUILD_BATCH_ROWS 512     /* rows per build transaction: bounds its write set */
+#define SECIDX_LOOKUP_ROWS_MAX  (1 << 20) /* row keys one lookup collects (54000 beyond) */
+
+/* 0 when a column of type t can be in an index, else -1 + err (0A000 / 42704). */
+int secidx_column_type_ok(type_oid_t t, sql_error_t *err);
+/* Whether keys of type t sort like the type (range lookups): not numeric. */
+bool secidx_type_ordered(type_oid_t t);
+/* Whether table_id is a table with secondary indexes (cheap; txn_write's test). */
+bool secidx_table_indexed(uint32_t table_id);
+/* txn_write of a row of an indexed table: reads the old row (the caller holds the row
+ * lock for PUT / DELETE), writes the row, then deletes the entries of the old row and
+ * inserts those of the new one on their shards, skipping unchanged entries. Returns
+ * OK / EXISTS (the row) or -1 + err (23505 for a unique entry). */
+int secidx_write(const txn_ctx_t *tc, store_txn_t *t, int mode, uint32_t table_id, const uint8_t *key,
+                 uint32_t klen, const uint8_t *val, uint32_t vlen, sql_error_t *err);
+/* Fills index ix of t (already in the published catalog) from t's committed rows.
+ * A unique index with a duplicate: 23505 "could not create unique index". */
+int secidx_build(exec_ctx_t *ctx, const cat_table_t *t, const cat_index_t *ix, sql_error_t *err);
+/* IK of n leading index columns with values vals (types types); 0 or -1 + err. */
+int secidx_encode_ik(int n, const type_oid_t *types, const datum_t *vals, const bool *nulls, strbuf_t *out,
+                     sql_error_t *err);
+/* The row keys of index ix's entries whose IK starts with ik, visible to ctx's
+ * statement, appended to per-shard buffers bufs[shard] as [u32 len][key]...; the
+ * number of keys or -1 + err. */
+int64_t secidx_lookup(exec_ctx_t *ctx, const cat_index_t *ix, const uint8_t *ik, uint32_t iklen, strbuf_t *bufs,
+                      sql_error_t *err);
+#endif

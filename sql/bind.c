@@ -2723,6 +2723,55 @@ static bool b_point_key(binder_t *b, const cat_table_t *t, bexpr_t **conj, int n
     return true;
 }
 
+/* Index Scan choice, without statistics (sql/README.md "Secondary indexes"): an
+ * index qualifies when the conjuncts fix every one of its columns with an equality
+ * to a row-free value of the column's type; the first qualifying UNIQUE index wins,
+ * else the qualifying index with the most columns (creation order breaks ties). The
+ * conjuncts stay in the filter, which the fetched rows are checked against. */
+static int bind_index_scan(binder_t *b, const cat_table_t *t, bexpr_t **conj, int nconj, const cat_index_t **ix_out,
+                           bexpr_t ***key_out)
+{
+    const cat_index_t *best = NULL;
+    bexpr_t **best_key = NULL;
+    for (int k = 0; k < t->nindexes; k++) {
+        const cat_index_t *ix = &t->indexes[k];
+        if (best && best->unique)
+            break;
+        bexpr_t **key = b_alloc(b, (size_t)(ix->ncols + 1) * sizeof(bexpr_t *));
+        if (!key)
+            return -1;
+        bool all = true;
+        for (int i = 0; i < ix->ncols && all; i++) {
+            int colidx = -1;
+            for (int c = 0; c < t->ncols; c++)
+                if (t->cols[c].attnum == ix->attnums[i])
+                    colidx = c;
+            key[i] = NULL;
+            for (int j = 0; j < nconj && !key[i]; j++) {
+                bexpr_t *e = conj[j];
+                if (e->kind != BX_CMP || e->op != BX_OP_EQ || e->optype != t->cols[colidx].type)
+                    continue;
+                for (int side = 0; side < 2; side++) {
+                    bexpr_t *c = e->args[side], *v = e->args[1 - side];
+                    if (c->kind == BX_COL && c->index == colidx && !bx_has_cols(v) && !bx_has_volatile(v) &&
+                        !bx_has_subq(v)) {
+                        key[i] = v;
+                        break;
+                    }
+                }
+            }
+            all = key[i] != NULL;
+        }
+        if (all && (!best || ix->unique || ix->ncols > best->ncols)) {
+            best = ix;
+            best_key = key;
+        }
+    }
+    *ix_out = best;
+    *key_out = best_key;
+    return 0;
+}
+
 /* Builds the FROM/WHERE part: joins left-deep over the FROM items, WHERE conjuncts
  * pushed into single-table scans or attached to the lowest join that covers them. */
 /* Copies e with every column index i replaced by map[i] (a join order other than the
@@ -2964,6 +3013,8 @@ static plan_t *b_from_where(binder_t *b, const ast_select_t *q, scope_t *sc)
         if (b_point_key(b, t, pc, npc, 0, key)) {
             p->scan.nkey = t->npk;
             p->scan.key = key;
+        } else if (bind_index_scan(b, t, pc, npc, &p->scan.index, &p->scan.ixkey) < 0) {
+            return NULL;
         }
     }
     plan_t *cur = any_lateral ? b_lateral_items(b, sc, items, item_first_src, lateral, nitems, conj, nconj, used)
@@ -4399,7 +4450,8 @@ static int b_push_topk(binder_t *b, plan_t *limit)
     if (!limit->limit.limit || !sort || sort->kind != PL_SORT || !sort->child || sort->child->kind != PL_PROJECT)
         return 0;
     plan_t *proj = sort->child, *scan = proj->child;
-    if (!scan || scan->kind != PL_SCAN || scan->scan.agg_pushed || scan->scan.lock_rows || scan->scan.nkey)
+    if (!scan || scan->kind != PL_SCAN || scan->scan.agg_pushed || scan->scan.lock_rows || scan->scan.nkey ||
+        scan->scan.index)
         return 0;
     plan_topk_t *tk = b_alloc(b, sizeof *tk);
     plan_sortkey_t *keys = b_alloc(b, (size_t)sort->sort.nkeys * sizeof *keys);

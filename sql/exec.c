@@ -9,6 +9,7 @@
 #include "core/assert.h"
 #include "core/rt.h"
 #include "sql/exec_int.h"
+#include "sql/secindex.h"
 #include "sql/builtins_time.h"
 #include "sql/types_time.h"
 
@@ -134,6 +135,52 @@ static void scan_close(exec_op_t *op)
     }
 }
 
+/* Index Scan: evaluates the index columns' values, reads the index's entries on
+ * their shard and leaves the row keys per row shard in *bufs (statement arena, so
+ * the fragments can read them until the scan closes). Returns 1, 0 when nothing can
+ * match (a NULL value, no entry), -1 + err. */
+static int exec_index_lookup(exec_op_t *op, strbuf_t **bufs_out, sql_error_t *err)
+{
+    const plan_t *p = op->plan;
+    const cat_index_t *ix = p->scan.index;
+    exec_ctx_t *ctx = op->ctx;
+    expr_ctx_t x = exec_expr_ctx(op);
+    datum_t vals[LIMIT_SQL_INDEX_COLUMNS];
+    bool nulls[LIMIT_SQL_INDEX_COLUMNS];
+    type_oid_t types[LIMIT_SQL_INDEX_COLUMNS];
+    for (int i = 0; i < ix->ncols; i++) {
+        if (expr_eval_const(&x, p->scan.ixkey[i], &vals[i], &nulls[i], err) < 0)
+            return -1;
+        if (nulls[i])
+            return 0;           /* col = NULL matches nothing */
+        types[i] = p->scan.ixkey[i]->type;
+    }
+    int n = rt_shards_count();
+    strbuf_t ik;
+    strbuf_init(&ik);
+    strbuf_t *bufs = op_alloc(op, (size_t)n * sizeof(strbuf_t), err);
+    int rc = bufs ? secidx_encode_ik(ix->ncols, types, vals, nulls, &ik, err) : -1;
+    for (int i = 0; bufs && i < n; i++)
+        strbuf_init(&bufs[i]);
+    int64_t found = rc < 0 ? -1 : secidx_lookup(ctx, ix, (const uint8_t *)ik.data, (uint32_t)ik.len, bufs, err);
+    strbuf_free(&ik);
+    /* move the keys into the statement arena: strbuf memory has no owner to free it */
+    for (int i = 0; bufs && i < n; i++) {
+        strbuf_t *sb = &bufs[i];
+        uint8_t *copy = found > 0 && sb->len ? arena_memdup(ctx->arena, sb->data, sb->len) : NULL;
+        size_t len = copy ? sb->len : 0;
+        if (found > 0 && sb->len && !copy)
+            found = oom(err);
+        strbuf_free(sb);
+        sb->data = (char *)copy;
+        sb->len = len;
+    }
+    if (found <= 0)
+        return (int)found;
+    *bufs_out = bufs;
+    return 1;
+}
+
 static int scan_open(exec_op_t *op, sql_error_t *err)
 {
     const plan_t *p = op->plan;
@@ -180,14 +227,33 @@ static int scan_open(exec_op_t *op, sql_error_t *err)
         if (!key)
             return oom(err);
     }
+    strbuf_t *ixbufs = NULL;
+    if (p->scan.index && !p->scan.nkey) {
+        int r = exec_index_lookup(op, &ixbufs, err);
+        if (r <= 0) {
+            if (r == 0)
+                op->st = s;     /* n = 0: no rows */
+            return r;
+        }
+    }
     s->n = only >= 0 ? 1 : nshards;
+    if (ixbufs) {
+        s->n = 0;
+        for (int i = 0; i < nshards; i++)
+            s->n += ixbufs[i].len > 0;
+    }
     s->shards = op_alloc(op, (size_t)s->n * sizeof(int), err);
     s->fs = op_alloc(op, (size_t)s->n * sizeof(frag_scan_t), err);
     s->pending = op_alloc(op, (size_t)s->n, err);
     if (!s->shards || !s->fs || !s->pending)
         return -1;
-    for (int i = 0; i < s->n; i++) {
+    for (int i = 0, next = 0; i < s->n; i++) {
         s->shards[i] = only >= 0 ? only : i;
+        if (ixbufs) {
+            while (!ixbufs[next].len)
+                next++;
+            s->shards[i] = next++;
+        }
         if (p->scan.lock_rows)
             txn_touch(ctx->txn, s->shards[i]);     /* the row locks end with the transaction */
         frag_scan_t *f = &s->fs[i];
@@ -199,6 +265,10 @@ static int scan_open(exec_op_t *op, sql_error_t *err)
         f->ex.guc_set = NULL;
         f->key = key;
         f->klen = klen;
+        if (ixbufs) {
+            f->mkeys = (const uint8_t *)ixbufs[s->shards[i]].data;
+            f->mkeys_len = ixbufs[s->shards[i]].len;
+        }
         f->cancel = ctx->cancel;
         f->ef_search = exec_topk_ef_search(ctx);
     }

@@ -165,8 +165,11 @@ typedef struct frag_scan {
     expr_ctx_t ex;               /* params / subquery values; arena set on the shard */
     const uint8_t *key;          /* point get: encoded PK */
     uint32_t klen;
+    const uint8_t *mkeys;        /* Index Scan: this shard's row keys, [u32 len][key]... */
+    size_t mkeys_len;
     const volatile bool *cancel;
     /* state (shard-owned) */
+    size_t mkeys_pos;
     arena_t arena;               /* blocks from the shard's heap */
     arena_t scratch;
     store_iter_t *it;

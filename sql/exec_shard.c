@@ -24,6 +24,12 @@
 
 /* ---- keys and rows ---- */
 
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+
 /* row_decode wants its buffer 4-byte aligned, and its strings are vstr_t views into
  * it. A store value is only valid until the next store_iter_next / store_get or the
  * fiber's next suspension (shards/store.h), and a batch holds many rows (an SST
@@ -336,7 +342,7 @@ static int scan_open(frag_scan_t *f)
         if (!f->agg)
             return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
     }
-    if (f->key)
+    if (f->key || f->mkeys)
         return 0;
     store_txn_t *t = txn_shard_get(f->txn, false);
     uint64_t snap = txn_read_snap(f->txn, true);
@@ -377,6 +383,58 @@ static int scan_point(frag_scan_t *f, batch_t **raw)
     return b->nrows;
 }
 
+/* Index Scan: the rows of up to max of this shard's row keys from the index lookup,
+ * read at the statement's snapshot (keys whose row is gone are skipped; the filter
+ * re-checks the rest). */
+static int scan_multi(frag_scan_t *f, batch_t **raw, int max)
+{
+    const plan_t *p = f->plan;
+    batch_t *b = batch_new(&f->scratch, p->scan.table->ncols, max);
+    if (!b)
+        return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    if (p->scan.lock_rows) {
+        f->keys = arena_alloc(&f->scratch, (size_t)max * sizeof(uint8_t *));
+        f->klens = arena_alloc(&f->scratch, (size_t)max * sizeof(uint32_t));
+        if (!f->keys || !f->klens)
+            return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    }
+    store_txn_t *t = txn_shard_get(f->txn, false);
+    uint64_t snap = txn_read_snap(f->txn, true);
+    while (b->nrows < max && f->mkeys_pos + 4 <= f->mkeys_len) {
+        const uint8_t *kp = f->mkeys + f->mkeys_pos;
+        uint32_t kl = rd32(kp);
+        ASSERT(f->mkeys_pos + 4 + kl <= f->mkeys_len);
+        f->mkeys_pos += 4 + (size_t)kl;
+        store_val_t v;
+        int rc = store_get(shard_store(), t, snap, p->scan.table->oid, kp + 4, kl, &v);
+        if (rc == STORE_NOTFOUND)
+            continue;
+        if (rc != STORE_OK)
+            return txn_store_error(rc, &f->err);
+        if (decode_into(&f->scratch, b, b->nrows, p, &v, &f->err) < 0)
+            return -1;
+        if (p->scan.lock_rows) {
+            f->keys[b->nrows] = kp + 4;
+            f->klens[b->nrows] = kl;
+        }
+        b->nrows++;
+    }
+    if (f->mkeys_pos + 4 > f->mkeys_len)
+        f->done = true;
+    *raw = b;
+    return b->nrows;
+}
+
+/* The next raw rows of the scan: point get, index-scan keys or the iterator. */
+static int scan_rows(frag_scan_t *f, batch_t **raw, int max)
+{
+    if (f->key)
+        return scan_point(f, raw);
+    if (f->mkeys)
+        return scan_multi(f, raw, max);
+    return read_raw(f, raw, max);
+}
+
 int frag_scan_next(void *arg)
 {
     frag_scan_t *f = arg;
@@ -391,7 +449,7 @@ int frag_scan_next(void *arg)
             if (check_cancel_at(f->cancel, f->txn, &f->err) < 0)
                 return -1;
             batch_t *raw;
-            int n = f->key ? scan_point(f, &raw) : read_raw(f, &raw, LIMIT_BATCH_ROWS);
+            int n = scan_rows(f, &raw, LIMIT_BATCH_ROWS);
             if (n < 0)
                 return -1;
             if (n == 0) {
@@ -445,7 +503,7 @@ int frag_scan_next(void *arg)
         return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
     while (out->nrows < out->cap && !f->done) {
         batch_t *raw;
-        int n = f->key ? scan_point(f, &raw) : read_raw(f, &raw, out->cap - out->nrows);
+        int n = scan_rows(f, &raw, out->cap - out->nrows);
         if (n < 0)
             return -1;
         if (n == 0) {
@@ -488,11 +546,6 @@ int frag_scan_close(void *arg)
 }
 
 /* ---- inserts ---- */
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static void finish_local(frag_write_t *f, store_txn_t *t, bool ok)
 {

@@ -134,6 +134,8 @@ struct plan {
             bool agg_pushed;
             bool lock_rows;            /* SELECT ... FOR UPDATE: lock and return newest versions */
             plan_topk_t *topk;         /* per-shard ORDER BY ... LIMIT, or NULL */
+            const cat_index_t *index;  /* Index Scan: equality on every column (secindex.c) */
+            bexpr_t **ixkey;           /* the index columns' values (no column refs) */
         } scan;
         struct { const pgcat_vtab_t *vt; } vtab;
         struct {

@@ -66,12 +66,13 @@ typedef struct cat_vindex {
     uint8_t metric;              /* distance_metric_t (vector/distance.h) */
     uint16_t m, ef_construction;
 } cat_vindex_t;
-/* A secondary index defined with CREATE [UNIQUE] INDEX on plain columns. The catalog
- * records it (names, DROP INDEX, DROP TABLE, uniqueness); scans do not use it yet. */
+/* A secondary index (CREATE [UNIQUE] INDEX on plain columns, or a UNIQUE constraint):
+ * its entries are the store table `oid`, partitioned by index key (sql/secindex.h). */
 typedef struct cat_index {
     uint32_t oid;
     const char *name;            /* in the table's namespace, unique among relations */
-    bool unique;                 /* enforced by the statement-end check in exec_dml.c */
+    bool unique;                 /* enforced by keyed entry inserts (sql/secindex.h) */
+    bool constraint;             /* made by a UNIQUE constraint (pg_constraint contype 'u') */
     int ncols;                   /* 1..LIMIT_SQL_INDEX_COLUMNS */
     int16_t *attnums;
 } cat_index_t;

@@ -24,6 +24,8 @@
 #define INSERT_FLUSH_BYTES (1u << 20)   /* per-shard buffer sent once it reaches this */
 
 static int oom(sql_error_t *err) { return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"); }
+static int create_table_uniques(exec_ctx_t *ctx, const ast_t *a, uint32_t oid, sql_error_t *err);
+static int exec_add_unique(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err);
 
 /* One write fragment per non-empty per-shard row buffer (INSERT, ON CONFLICT):
  * fills (*fw)[i], shards[i] and args[i]; returns how many, or -1 (err set). */
@@ -586,7 +588,13 @@ int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
         snprintf(msg, sizeof msg, "relation \"%s\" already exists, skipping", def.name);
         notice(narg, msg);
     }
-    return 0;
+    if (existed)
+        return 0;
+    const catalog_t *cat = catalog_current();
+    const cat_table_t *made = catalog_table_by_name(cat, CAT_NS_PUBLIC, def.name);
+    uint32_t oid = made ? made->oid : 0;
+    catalog_unref(cat);
+    return oid ? create_table_uniques(ctx, a, oid, err) : 0;
 }
 
 int exec_drop_tables(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err)
@@ -690,6 +698,8 @@ int exec_truncate(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
  * catalog to the new definition, then drop the old rows. */
 int exec_alter_pk(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
 {
+    if (a->alter_pk.unique)
+        return exec_add_unique(ctx, a, err);
     const cat_table_t *old = resolve_table(ctx, a->alter_pk.table, false, err);
     if (!old)
         return -1;
@@ -811,29 +821,74 @@ int exec_alter_pk(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
 
 /* PostgreSQL's default index name: table_col1_col2_idx, with a number appended
  * until it is free among the relations of the namespace. */
-static const char *index_default_name(exec_ctx_t *ctx, const ast_t *a, const char *table, sql_error_t *err)
+static const char *index_default_name(arena_t *ar, const char *table, int ncols, const char *const *cols,
+                                      const char *suffix, sql_error_t *err)
 {
     strbuf_t base;
     strbuf_init(&base);
     strbuf_puts(&base, table);
-    for (int i = 0; i < a->create_index.ncols; i++) {
+    for (int i = 0; i < ncols; i++) {
         strbuf_putc(&base, '_');
-        strbuf_puts(&base, a->create_index.cols[i]);
+        strbuf_puts(&base, cols[i]);
     }
-    strbuf_puts(&base, "_idx");
+    strbuf_puts(&base, suffix);
     char *name = NULL;
+    const catalog_t *cat = catalog_current();    /* newer than the statement's during CREATE TABLE */
     for (int k = 0; !base.oom && k < 1000 && !name; k++) {
-        char *cand = arena_alloc(ctx->arena, base.len + 8);
+        char *cand = arena_alloc(ar, base.len + 8);
         if (!cand)
             break;
         snprintf(cand, base.len + 8, "%.*s%.0d", (int)base.len, base.data, k);
-        if (!catalog_relation_exists(ctx->catalog, CAT_NS_PUBLIC, cand))
+        if (!catalog_relation_exists(cat, CAT_NS_PUBLIC, cand))
             name = cand;
     }
+    catalog_unref(cat);
     strbuf_free(&base);
     if (!name)
         oom(err);
     return name;
+}
+
+/* Defines index `name` (NULL: the default name) on columns cols of t, publishes it
+ * and builds it. A UNIQUE constraint is a unique index with `constraint` set. */
+static int index_define(exec_ctx_t *ctx, const cat_table_t *t, const char *name, int ncols, const char *const *cols,
+                        bool unique, bool constraint, bool if_not_exists, exec_notice_fn notice, void *narg,
+                        sql_error_t *err)
+{
+    if (ncols > LIMIT_SQL_INDEX_COLUMNS)
+        return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "cannot use more than %d columns in an index",
+                         LIMIT_SQL_INDEX_COLUMNS);
+    cat_index_t def = {.unique = unique, .constraint = constraint, .ncols = ncols};
+    if (!(def.attnums = arena_alloc(ctx->arena, (size_t)(def.ncols + 1) * sizeof(int16_t))))
+        return oom(err);
+    for (int i = 0; i < def.ncols; i++) {
+        const char *cn = cols[i];
+        const cat_column_t *col = NULL;
+        for (int c = 0; c < t->ncols && !col; c++)
+            if (!t->cols[c].dropped && !strcmp(t->cols[c].name, cn))
+                col = &t->cols[c];
+        if (!col)
+            return sql_error(err, SQLSTATE_UNDEFINED_COLUMN, constraint ? "column \"%s\" named in key does not exist"
+                             : "column \"%s\" does not exist", cn);
+        if (secidx_column_type_ok(col->type, err) < 0)
+            return -1;
+        def.attnums[i] = col->attnum;
+    }
+    def.name = name ? name : index_default_name(ctx->arena, t->name, ncols, cols, constraint ? "_key" : "_idx", err);
+    if (!def.name)
+        return -1;
+    bool existed = false;
+    if (catalog_create_index(t->oid, &def, if_not_exists, &existed, err) < 0)
+        return -1;
+    if (existed) {
+        if (notice) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "relation \"%s\" already exists, skipping", def.name);
+            notice(narg, msg);
+        }
+        return 0;
+    }
+    return exec_index_fill(t->oid, def.name, err);
 }
 
 int exec_create_index(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err)
@@ -850,9 +905,6 @@ int exec_create_index(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
         return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "an index storage parameter is not supported");
     if (a->create_index.concurrent)
         return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "CREATE INDEX CONCURRENTLY is not supported");
-    if (a->create_index.ncols > LIMIT_SQL_INDEX_COLUMNS)
-        return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "cannot use more than %d columns in an index",
-                         LIMIT_SQL_INDEX_COLUMNS);
     for (int i = 0; i < a->create_index.ncols; i++) {
         if (!a->create_index.cols[i])
             return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "an index expression is not supported");
@@ -862,36 +914,43 @@ int exec_create_index(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
     const cat_table_t *t = resolve_table(ctx, a->create_index.table, false, err);
     if (!t)
         return -1;
-    cat_index_t def = {.unique = a->create_index.unique, .ncols = a->create_index.ncols};
-    if (!(def.attnums = arena_alloc(ctx->arena, (size_t)(def.ncols + 1) * sizeof(int16_t))))
-        return oom(err);
-    for (int i = 0; i < def.ncols; i++) {
-        const char *cn = a->create_index.cols[i];
-        const cat_column_t *col = NULL;
-        for (int c = 0; c < t->ncols && !col; c++)
-            if (!t->cols[c].dropped && !strcmp(t->cols[c].name, cn))
-                col = &t->cols[c];
-        if (!col)
-            return sql_error(err, SQLSTATE_UNDEFINED_COLUMN, "column \"%s\" does not exist", cn);
-        if (secidx_column_type_ok(col->type, err) < 0)
+    return index_define(ctx, t, a->create_index.name, a->create_index.ncols, (const char *const *)a->create_index.cols,
+                        a->create_index.unique, false, a->create_index.if_not_exists, notice, narg, err);
+}
+
+/* The UNIQUE constraints of a CREATE TABLE just published as `oid`; on failure the
+ * table is dropped again, so the statement has no effect (as in PostgreSQL). */
+static int create_table_uniques(exec_ctx_t *ctx, const ast_t *a, uint32_t oid, sql_error_t *err)
+{
+    for (int k = 0; k < a->create.nuniques; k++) {
+        const ast_unique_t *u = &a->create.uniques[k];
+        const catalog_t *cat = catalog_current();
+        const cat_table_t *t = catalog_table_by_oid(cat, oid);
+        int rc = t ? index_define(ctx, t, u->name, u->ncols, u->cols, true, true, false, NULL, NULL, err) : 0;
+        catalog_unref(cat);
+        if (rc < 0) {
+            sql_error_t ignored = {{0}};
+            const catalog_t *c2 = catalog_current();
+            const cat_table_t *t2 = catalog_table_by_oid(c2, oid);
+            for (int i = 0; t2 && i < t2->nindexes; i++)
+                clear_everywhere(t2->indexes[i].oid, &ignored);
+            catalog_unref(c2);
+            catalog_drop_table(oid, &ignored);
+            clear_everywhere(oid, &ignored);
             return -1;
-        def.attnums[i] = col->attnum;
-    }
-    def.name = a->create_index.name ? a->create_index.name : index_default_name(ctx, a, t->name, err);
-    if (!def.name)
-        return -1;
-    bool existed = false;
-    if (catalog_create_index(t->oid, &def, a->create_index.if_not_exists, &existed, err) < 0)
-        return -1;
-    if (existed) {
-        if (notice) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "relation \"%s\" already exists, skipping", def.name);
-            notice(narg, msg);
         }
-        return 0;
     }
-    return exec_index_fill(t->oid, def.name, err);
+    return 0;
+}
+
+/* ALTER TABLE t ADD [CONSTRAINT name] UNIQUE (cols). */
+static int exec_add_unique(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
+{
+    const cat_table_t *t = resolve_table(ctx, a->alter_pk.table, false, err);
+    if (!t)
+        return -1;
+    return index_define(ctx, t, a->alter_pk.conname, a->alter_pk.ncols, a->alter_pk.cols, true, true, false, NULL,
+                        NULL, err);
 }
 
 int exec_index_fill(uint32_t table_oid, const char *name, sql_error_t *err)
@@ -929,8 +988,16 @@ int exec_drop_indexes(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
         const ast_t *rv = a->drop.tables[i];
         if (rv->rangevar.schema && strcmp(rv->rangevar.schema, "public") != 0)
             return sql_error(err, SQLSTATE_UNDEFINED_SCHEMA, "schema \"%s\" does not exist", rv->rangevar.schema);
-        if (!catalog_index_by_name(ctx->catalog, CAT_NS_PUBLIC, rv->rangevar.name, NULL) && !a->drop.if_exists)
+        const cat_table_t *it = NULL;
+        const cat_index_t *ix = catalog_index_by_name(ctx->catalog, CAT_NS_PUBLIC, rv->rangevar.name, &it);
+        if (!ix && !a->drop.if_exists)
             return sql_error(err, SQLSTATE_UNDEFINED_OBJECT, "index \"%s\" does not exist", rv->rangevar.name);
+        if (ix && ix->constraint) {
+            sql_error(err, "2BP01", "cannot drop index %s because constraint %s on table %s requires it", ix->name,
+                      ix->name, it->name);
+            sql_error_hint(err, "You can drop constraint %s on table %s instead.", ix->name, it->name);
+            return -1;
+        }
     }
     for (int i = 0; i < a->drop.n; i++) {
         bool missing = false;

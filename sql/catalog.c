@@ -319,7 +319,8 @@ static void cat_encode(const cat_table_t *t, strbuf_t *b)
         const cat_index_t *x = &t->indexes[k];
         strbuf_put_be32(b, x->oid);
         put_str(b, x->name);
-        strbuf_put_u8(b, (uint8_t)(x->unique | x->constraint << 1));   /* bit 1: a UNIQUE constraint */
+        /* bit 1: a UNIQUE constraint, bit 2: USING hash */
+        strbuf_put_u8(b, (uint8_t)(x->unique | x->constraint << 1 | x->hash << 2));
         strbuf_put_be16(b, (uint16_t)x->ncols);
         for (int i = 0; i < x->ncols; i++)
             strbuf_put_be16(b, (uint16_t)x->attnums[i]);
@@ -466,6 +467,7 @@ static cat_table_t *cat_decode(cat_snap_t *s, const uint8_t *p, size_t len)
         uint64_t flags = rd_be(&r, 1);
         x->unique = (flags & 1) != 0;
         x->constraint = (flags & 2) != 0;
+        x->hash = (flags & 4) != 0;
         x->ncols = (int)rd_be(&r, 2);
         if (r.bad || !x->name || x->ncols < 1 || x->ncols > LIMIT_SQL_INDEX_COLUMNS)
             return NULL;

@@ -73,6 +73,7 @@ typedef struct cat_index {
     const char *name;            /* in the table's namespace, unique among relations */
     bool unique;                 /* enforced by keyed entry inserts (sql/secindex.h) */
     bool constraint;             /* made by a UNIQUE constraint (pg_constraint contype 'u') */
+    bool hash;                   /* USING hash (shown by pg_get_indexdef; stored alike) */
     int ncols;                   /* 1..LIMIT_SQL_INDEX_COLUMNS */
     int16_t *attnums;
 } cat_index_t;

@@ -850,15 +850,16 @@ static const char *index_default_name(arena_t *ar, const char *table, int ncols,
 }
 
 /* Defines index `name` (NULL: the default name) on columns cols of t, publishes it
- * and builds it. A UNIQUE constraint is a unique index with `constraint` set. */
+ * and builds it. A UNIQUE constraint is a unique index with IXDEF_CONSTRAINT. */
+enum { IXDEF_UNIQUE = 1, IXDEF_CONSTRAINT = 2, IXDEF_HASH = 4 };
 static int index_define(exec_ctx_t *ctx, const cat_table_t *t, const char *name, int ncols, const char *const *cols,
-                        bool unique, bool constraint, bool if_not_exists, exec_notice_fn notice, void *narg,
-                        sql_error_t *err)
+                        int flags, bool if_not_exists, exec_notice_fn notice, void *narg, sql_error_t *err)
 {
+    bool unique = flags & IXDEF_UNIQUE, constraint = flags & IXDEF_CONSTRAINT;
     if (ncols > LIMIT_SQL_INDEX_COLUMNS)
         return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "cannot use more than %d columns in an index",
                          LIMIT_SQL_INDEX_COLUMNS);
-    cat_index_t def = {.unique = unique, .constraint = constraint, .ncols = ncols};
+    cat_index_t def = {.unique = unique, .constraint = constraint, .hash = flags & IXDEF_HASH, .ncols = ncols};
     if (!(def.attnums = arena_alloc(ctx->arena, (size_t)(def.ncols + 1) * sizeof(int16_t))))
         return oom(err);
     for (int i = 0; i < def.ncols; i++) {
@@ -915,7 +916,8 @@ int exec_create_index(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
     if (!t)
         return -1;
     return index_define(ctx, t, a->create_index.name, a->create_index.ncols, (const char *const *)a->create_index.cols,
-                        a->create_index.unique, false, a->create_index.if_not_exists, notice, narg, err);
+                        (a->create_index.unique ? IXDEF_UNIQUE : 0) | (!strcmp(m, "hash") ? IXDEF_HASH : 0),
+                        a->create_index.if_not_exists, notice, narg, err);
 }
 
 /* The UNIQUE constraints of a CREATE TABLE just published as `oid`; on failure the
@@ -926,7 +928,8 @@ static int create_table_uniques(exec_ctx_t *ctx, const ast_t *a, uint32_t oid, s
         const ast_unique_t *u = &a->create.uniques[k];
         const catalog_t *cat = catalog_current();
         const cat_table_t *t = catalog_table_by_oid(cat, oid);
-        int rc = t ? index_define(ctx, t, u->name, u->ncols, u->cols, true, true, false, NULL, NULL, err) : 0;
+        int rc = t ? index_define(ctx, t, u->name, u->ncols, u->cols, IXDEF_UNIQUE | IXDEF_CONSTRAINT, false, NULL,
+                                       NULL, err) : 0;
         catalog_unref(cat);
         if (rc < 0) {
             sql_error_t ignored = {{0}};
@@ -949,8 +952,8 @@ static int exec_add_unique(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
     const cat_table_t *t = resolve_table(ctx, a->alter_pk.table, false, err);
     if (!t)
         return -1;
-    return index_define(ctx, t, a->alter_pk.conname, a->alter_pk.ncols, a->alter_pk.cols, true, true, false, NULL,
-                        NULL, err);
+    return index_define(ctx, t, a->alter_pk.conname, a->alter_pk.ncols, a->alter_pk.cols,
+                        IXDEF_UNIQUE | IXDEF_CONSTRAINT, false, NULL, NULL, err);
 }
 
 int exec_index_fill(uint32_t table_oid, const char *name, sql_error_t *err)

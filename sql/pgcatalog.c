@@ -419,6 +419,13 @@ bool pgcat__rel_by_oid(const catalog_t *c, uint32_t oid, pgcat__rel_t *out)
                 return true;
             }
         }
+        for (int k = 0; k < tab->nindexes; k++) {
+            if (tab->indexes[k].oid == oid) {
+                *out = (pgcat__rel_t){PGCAT_REL_INDEX, oid, tab->namespace_oid, tab->indexes[k].name,
+                                      'i', tab, NULL, NULL, &tab->indexes[k]};
+                return true;
+            }
+        }
     }
     return false;
 }
@@ -716,11 +723,17 @@ static int gen_class(pgcat__scan_t *s)
     for (int i = 0; i < c->ntables; i++) {
         const cat_table_t *tab = c->tables[i];
         class_common(s, tab->oid, tab->name, tab->namespace_oid, tab->relkind, tab->ncols);
-        set_bool(s, "relhasindex", tab->npk > 0 || tab->nvindexes > 0);
+        set_bool(s, "relhasindex", tab->npk > 0 || tab->nvindexes > 0 || tab->nindexes > 0);
         EMIT_OR_RETURN(s);
         for (int k = 0; k < tab->nvindexes; k++) {
             class_common(s, tab->vindexes[k].oid, tab->vindexes[k].name, tab->namespace_oid, 'i', 1);
             set_i64(s, "relam", PGCAT_AM_HNSW);
+            EMIT_OR_RETURN(s);
+        }
+        for (int k = 0; k < tab->nindexes; k++) {
+            class_common(s, tab->indexes[k].oid, tab->indexes[k].name, tab->namespace_oid, 'i', tab->indexes[k].ncols);
+            if (tab->indexes[k].hash)
+                set_i64(s, "relam", PGCAT_AM_HASH);
             EMIT_OR_RETURN(s);
         }
         if (tab->npk == 0)
@@ -819,6 +832,15 @@ static int gen_attribute(pgcat__scan_t *s)
             ASSERT(col && !col->dropped);
             attribute_row(s, tab->vindexes[k].oid, col->name, 1, col->type, col->typmod, false);
             EMIT_OR_RETURN(s);
+        }
+        for (int k = 0; k < tab->nindexes; k++) {
+            const cat_index_t *x = &tab->indexes[k];
+            for (int j = 0; j < x->ncols; j++) {
+                const cat_column_t *col = table_col(tab, x->attnums[j]);
+                ASSERT(col && !col->dropped);
+                attribute_row(s, x->oid, col->name, j + 1, col->type, col->typmod, false);
+                EMIT_OR_RETURN(s);
+            }
         }
     }
     return 0;
@@ -922,12 +944,103 @@ static int vindex_rows(pgcat__scan_t *s, const cat_table_t *tab)
     return 0;
 }
 
+/* pg_index rows of a table's secondary indexes (sql/secindex.h). */
+static int secindex_rows(pgcat__scan_t *s, const cat_table_t *tab)
+{
+    for (int k = 0; k < tab->nindexes; k++) {
+        const cat_index_t *x = &tab->indexes[k];
+        strbuf_t key, coll, opt;
+        strbuf_init(&key);
+        strbuf_init(&coll);
+        strbuf_init(&opt);
+        for (int i = 0; i < x->ncols; i++) {
+            const cat_column_t *col = table_col(tab, x->attnums[i]);
+            strbuf_printf(&key, "%s%d", i ? " " : "", x->attnums[i]);
+            strbuf_printf(&coll, "%s%d", i ? " " : "", col ? (int)type_collation(col->type) : 0);
+            strbuf_printf(&opt, "%s0", i ? " " : "");
+        }
+        row_begin(s);
+        set_i64(s, "indexrelid", x->oid);
+        set_i64(s, "indrelid", tab->oid);
+        set_i64(s, "indnatts", x->ncols);
+        set_i64(s, "indnkeyatts", x->ncols);
+        set_bool(s, "indisunique", x->unique);
+        set_bool(s, "indnullsnotdistinct", false);
+        set_bool(s, "indisprimary", false);
+        set_bool(s, "indisexclusion", false);
+        set_bool(s, "indimmediate", true);
+        set_bool(s, "indisclustered", false);
+        set_bool(s, "indisvalid", true);
+        set_bool(s, "indcheckxmin", false);
+        set_bool(s, "indisready", true);
+        set_bool(s, "indislive", true);
+        set_bool(s, "indisreplident", false);
+        if (key.oom || coll.oom || opt.oom) {
+            s->oom = true;
+        } else {
+            set_strn(s, "indkey", key.data, key.len);
+            set_strn(s, "indcollation", coll.data, coll.len);
+            set_strn(s, "indoption", opt.data, opt.len);
+        }
+        strbuf_free(&key);
+        strbuf_free(&coll);
+        strbuf_free(&opt);
+        EMIT_OR_RETURN(s);
+    }
+    return 0;
+}
+
+/* pg_constraint rows of a table's UNIQUE constraints: the OID is the index's, as for
+ * primary keys. */
+static int unique_constraint_rows(pgcat__scan_t *s, const cat_table_t *tab)
+{
+    for (int k = 0; k < tab->nindexes; k++) {
+        const cat_index_t *x = &tab->indexes[k];
+        if (!x->constraint)
+            continue;
+        strbuf_t key;
+        strbuf_init(&key);
+        strbuf_putc(&key, '{');
+        for (int i = 0; i < x->ncols; i++)
+            strbuf_printf(&key, "%s%d", i ? "," : "", x->attnums[i]);
+        strbuf_putc(&key, '}');
+        row_begin(s);
+        set_i64(s, "oid", x->oid);
+        set_str(s, "conname", x->name);
+        set_i64(s, "connamespace", tab->namespace_oid);
+        set_char(s, "contype", 'u');
+        set_bool(s, "condeferrable", false);
+        set_bool(s, "condeferred", false);
+        set_bool(s, "convalidated", true);
+        set_i64(s, "conrelid", tab->oid);
+        set_i64(s, "contypid", 0);
+        set_i64(s, "conindid", x->oid);
+        set_i64(s, "conparentid", 0);
+        set_i64(s, "confrelid", 0);
+        set_char(s, "confupdtype", ' ');
+        set_char(s, "confdeltype", ' ');
+        set_char(s, "confmatchtype", ' ');
+        set_bool(s, "conislocal", true);
+        set_i64(s, "coninhcount", 0);
+        set_bool(s, "connoinherit", true);
+        if (key.oom)
+            s->oom = true;
+        else
+            set_strn(s, "conkey", key.data, key.len);
+        strbuf_free(&key);
+        EMIT_OR_RETURN(s);
+    }
+    return 0;
+}
+
 static int gen_index(pgcat__scan_t *s)
 {
     const catalog_t *c = s->ctx->catalog;
     for (int i = 0; i < c->ntables; i++) {
         const cat_table_t *tab = c->tables[i];
         int vrc = vindex_rows(s, tab);
+        if (vrc == 0)
+            vrc = secindex_rows(s, tab);
         if (vrc != 0)
             return vrc;
         if (tab->npk == 0)
@@ -963,6 +1076,9 @@ static int gen_constraint(pgcat__scan_t *s)
     const catalog_t *c = s->ctx->catalog;
     for (int i = 0; i < c->ntables; i++) {
         const cat_table_t *tab = c->tables[i];
+        int urc = unique_constraint_rows(s, tab);
+        if (urc != 0)
+            return urc;
         if (tab->npk == 0)
             continue;
         row_begin(s);
@@ -995,6 +1111,7 @@ static int gen_am(pgcat__scan_t *s)
     static const struct { uint32_t oid; const char *name, *handler; char type; } am[] = {
         {PGCAT_AM_HEAP, "heap", "heap_tableam_handler", 't'},
         {PGCAT_AM_BTREE, "btree", "bthandler", 'i'},
+        {PGCAT_AM_HASH, "hash", "hashhandler", 'i'},
         {PGCAT_AM_HNSW, "hnsw", "hnswhandler", 'i'},
     };
     for (size_t i = 0; i < sizeof am / sizeof am[0]; i++) {

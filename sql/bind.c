@@ -360,6 +360,10 @@ static bexpr_t *b_coerce(binder_t *b, bexpr_t *e, type_oid_t to, int32_t typmod,
             const char *rel = dot ? dot + 1 : name;
             const cat_table_t *t = rel ? catalog_table_by_name(b->env->catalog, CAT_NS_PUBLIC, rel) : NULL;
             const pgcat_vtab_t *vt = NULL;
+            const cat_index_t *ix = !t && rel ? catalog_index_by_name(b->env->catalog, CAT_NS_PUBLIC, rel, NULL)
+                                              : NULL;
+            if (ix)
+                return bx_const(b, to, (datum_t){.i64 = ix->oid}, false);
             if (!t && rel)
                 vt = pgcat_lookup(CAT_NS_PG_CATALOG, rel);
             if (!t && !vt && rel)

@@ -263,10 +263,18 @@ static int lock_selected(frag_scan_t *f, batch_t *dst, const int *sel, int n)
         int rc = txn_lock_latest(f->txn, t, tab->oid, f->keys[r], f->klens[r], &v, &cts, &f->err);
         if (rc < 0)
             return -1;
-        if (f->txn->iso == TXN_ISO_REPEATABLE_READ && (rc == STORE_NOTFOUND || cts > snap))
+        bool own = false;
+        if (rc == STORE_NOTFOUND && store_txn_has_writes(t)) {
+            /* no committed version: a row this transaction inserted is still ours */
+            rc = store_get(shard_store(), t, UINT64_MAX, tab->oid, f->keys[r], f->klens[r], &v);
+            if (rc < 0)
+                return txn_store_error(rc, &f->err);
+            own = rc == STORE_OK;
+        }
+        if (!own && f->txn->iso == TXN_ISO_REPEATABLE_READ && (rc == STORE_NOTFOUND || cts > snap))
             return sql_error(&f->err, SQLSTATE_SERIALIZATION_FAILURE, "could not serialize access due to concurrent %s",
                              rc == STORE_NOTFOUND ? "delete" : "update");
-        if (rc == STORE_OK && store_txn_has_writes(t))
+        if (!own && rc == STORE_OK && store_txn_has_writes(t))
             rc = store_get(shard_store(), t, UINT64_MAX, tab->oid, f->keys[r], f->klens[r], &v);
         if (rc < 0)
             return txn_store_error(rc, &f->err);

@@ -1191,6 +1191,17 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
                         .tz = session_tz(s)};
     c.ex.bctx = &bc;
     int rc;
+    /* An index build locks every row in transactions of its own: rows this session's
+     * open block wrote or locked would make it wait for the block forever. */
+    bool holds = false;
+    for (size_t i = 0; i < sizeof s->txn.touched / sizeof s->txn.touched[0]; i++)
+        holds |= s->txn.touched[i] != 0;
+    if (s->in_block && holds && (a->kind == AST_ALTER_ADD_PK ||
+                                 (a->kind == AST_CREATE_INDEX && strcmp(a->create_index.method, "hnsw") != 0))) {
+        catalog_unref(c.catalog);
+        return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "%s in a transaction block that has written or "
+                         "locked rows is not supported", a->kind == AST_CREATE_INDEX ? "CREATE INDEX" : "ALTER TABLE");
+    }
     switch (a->kind) {
     case AST_CREATE_TABLE: *tag = "CREATE TABLE"; rc = exec_create_table(&c, a, ddl_notice, sink, err); break;
     case AST_DROP_TABLE: *tag = "DROP TABLE"; rc = exec_drop_tables(&c, a, ddl_notice, sink, err); break;

@@ -4943,12 +4943,12 @@ static int b_on_conflict(binder_t *b, const ast_t *n, bound_stmt_t *bs, const ca
     int nc = n->insert.nconflict_cols;
     if (con) {
         if (!(t->npk && t->pk_name && !strcmp(con, t->pk_name))) {
-            for (int k = 0; k < t->nindexes; k++)
-                if (t->indexes[k].unique && !strcmp(t->indexes[k].name, con))
-                    return sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-                                     "ON CONFLICT on a unique index other than the primary key is not supported");
-            return sql_error(b->err, SQLSTATE_UNDEFINED_OBJECT, "constraint \"%s\" for table \"%s\" does not exist",
-                             con, t->name);
+            for (int k = 0; k < t->nindexes && !bs->upsert_index; k++)
+                if (t->indexes[k].constraint && !strcmp(t->indexes[k].name, con))
+                    bs->upsert_index = &t->indexes[k];     /* a UNIQUE constraint (sql/secindex.h) */
+            if (!bs->upsert_index)
+                return sql_error(b->err, SQLSTATE_UNDEFINED_OBJECT,
+                                 "constraint \"%s\" for table \"%s\" does not exist", con, t->name);
         }
     } else if (nc) {
         for (int i = 0; i < nc; i++) {
@@ -4960,13 +4960,13 @@ static int b_on_conflict(binder_t *b, const ast_t *n, bound_stmt_t *bs, const ca
                                  n->insert.conflict_cols[i]);
         }
         if (!b_same_cols(b, t, nc, n->insert.conflict_cols, t->npk, t->pk_attnums)) {
-            for (int k = 0; k < t->nindexes; k++)
+            for (int k = 0; k < t->nindexes && !bs->upsert_index; k++)
                 if (t->indexes[k].unique &&
                     b_same_cols(b, t, nc, n->insert.conflict_cols, t->indexes[k].ncols, t->indexes[k].attnums))
-                    return sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-                                     "ON CONFLICT on a unique index other than the primary key is not supported");
-            return sql_error(b->err, "42P10",
-                             "there is no unique or exclusion constraint matching the ON CONFLICT specification");
+                    bs->upsert_index = &t->indexes[k];     /* a unique index as arbiter */
+            if (!bs->upsert_index)
+                return sql_error(b->err, "42P10",
+                                 "there is no unique or exclusion constraint matching the ON CONFLICT specification");
         }
     } else if (upd) {
         sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "ON CONFLICT DO UPDATE requires inference specification or "

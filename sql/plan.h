@@ -207,6 +207,7 @@ typedef struct bound_stmt {
     int upsert;                  /* INSERT ... ON CONFLICT on the primary key: 1 DO NOTHING,
                                   * 2 DO UPDATE (set_idx / set_exprs / where then range over
                                   * the existing row's columns ++ EXCLUDED's; sql/exec_upsert.c) */
+    const cat_index_t *upsert_index; /* the arbiter when it is a unique index, else NULL (the PK) */
     int nreturning;
     bexpr_t **returning;         /* over table columns */
 } bound_stmt_t;

@@ -201,7 +201,7 @@ typedef struct ent_op {
 /* The transaction wrote on shard s: its commit and abort must reach s. The mask lives
  * in the coordinator's txn_ctx_t, which fragments on several shards share, hence the
  * atomic OR; the coordinator reads it after its fragments returned. */
-static void touch_shared(const txn_ctx_t *tc, int s)
+void secidx_touch(const txn_ctx_t *tc, int s)
 {
     uint64_t *w = (uint64_t *)&tc->touched[s / 64];
     __atomic_fetch_or(w, UINT64_C(1) << (s % 64), __ATOMIC_RELAXED);
@@ -213,7 +213,7 @@ static int ent_apply(void *arg)
     store_txn_t *t = txn_shard_get(o->tc, true);
     if (!t)
         return oom(&o->err);
-    touch_shared(o->tc, rt_shard_id());
+    secidx_touch(o->tc, rt_shard_id());
     int w = txn_write_raw(o->tc, t, o->mode, o->table_id, o->key, o->klen, o->val, o->vlen, &o->err);
     if (w == STORE_EXISTS) {
         /* an entry of this very row (a build meeting a concurrent writer's entry) is fine */
@@ -547,4 +547,89 @@ int64_t secidx_lookup(exec_ctx_t *ctx, const cat_index_t *ix, const uint8_t *ik,
         return -1;
     }
     return r.count;
+}
+
+/* ---- ON CONFLICT arbiters ---- */
+
+bool secidx_row_ik(const cat_table_t *t, const cat_index_t *ix, const datum_t *vals, const bool *nulls,
+                   strbuf_t *out, int *rc, sql_error_t *err)
+{
+    strbuf_reset(out);
+    *rc = 0;
+    for (int i = 0; i < ix->ncols; i++) {
+        int c = col_index(t, ix->attnums[i]);
+        ASSERT(c >= 0);
+        if (nulls[c])
+            return false;
+        strbuf_put_u8(out, IK_NOT_NULL);
+        put_value(out, t->cols[c].type, vals[c]);
+    }
+    if (out->oom)
+        *rc = oom(err);
+    return *rc == 0;
+}
+
+typedef struct probe_req {
+    const txn_ctx_t *tc;
+    uint32_t table_id;
+    const uint8_t *key;
+    uint32_t klen;
+    arena_t *a;                  /* the caller's, for the row key found */
+    uint8_t *pk;
+    uint32_t pklen;
+    sql_error_t err;
+} probe_req_t;
+
+static int probe_shard(void *arg)
+{
+    probe_req_t *r = arg;
+    store_txn_t *t = txn_shard_get(r->tc, true);
+    if (!t)
+        return oom(&r->err);
+    secidx_touch(r->tc, rt_shard_id());
+    store_val_t v;
+    uint64_t cts;
+    int rc = txn_lock_latest(r->tc, t, r->table_id, r->key, r->klen, &v, &cts, &r->err);
+    if (rc < 0)
+        return -1;
+    if (store_txn_has_writes(t)) {
+        rc = store_get(shard_store(), t, UINT64_MAX, r->table_id, r->key, r->klen, &v);   /* ours first */
+        if (rc < 0)
+            return txn_store_error(rc, &r->err);
+    }
+    if (rc == STORE_NOTFOUND)
+        return 0;
+    if (v.len < 2 || v.ptr[0] != ENT_UNIQUE)
+        return sql_error(&r->err, SQLSTATE_DATA_CORRUPTED, "invalid index entry");
+    if (!(r->pk = arena_memdup(r->a, v.ptr + 1, v.len - 1)))
+        return oom(&r->err);
+    r->pklen = v.len - 1;
+    return 0;
+}
+
+int secidx_arbiter_probe(const txn_ctx_t *tc, const cat_table_t *t, const cat_index_t *ix, const datum_t *vals,
+                         const bool *nulls, arena_t *a, uint8_t **pk, uint32_t *pklen, sql_error_t *err)
+{
+    strbuf_t ik;
+    strbuf_init(&ik);
+    int rc;
+    if (!secidx_row_ik(t, ix, vals, nulls, &ik, &rc, err)) {
+        strbuf_free(&ik);
+        return rc;              /* a NULL never conflicts */
+    }
+    probe_req_t r = {tc, ix->oid, (const uint8_t *)ik.data, (uint32_t)ik.len, a, NULL, 0, {{0}}};
+    int s = sql_route_key(r.key, r.klen, rt_shards_count());
+    if (tc->self_commit && s != rt_shard_id()) {
+        strbuf_free(&ik);
+        return sql_error(err, SQLSTATE_INTERNAL_ERROR, "index \"%s\" probed in a single-shard commit", ix->name);
+    }
+    rc = rt_call(s, probe_shard, &r);
+    strbuf_free(&ik);
+    if (rc < 0) {
+        *err = r.err;
+        return -1;
+    }
+    *pk = r.pk;
+    *pklen = r.pklen;
+    return r.pk != NULL;
 }

@@ -68,4 +68,17 @@ int secidx_encode_ik(int n, const type_oid_t *types, const datum_t *vals, const 
  * number of keys or -1 + err. */
 int64_t secidx_lookup(exec_ctx_t *ctx, const cat_index_t *ix, const uint8_t *ik, uint32_t iklen, strbuf_t *bufs,
                       sql_error_t *err);
+/* INSERT ... ON CONFLICT with unique index ix as arbiter, for the proposed row
+ * (vals, nulls) of t: locks the row's would-be entry key on its shard in tc's
+ * transaction (waiting for another transaction's entry, as the insert would) and
+ * reports the row that holds it. 1 with *pk / *pklen (in a) = a conflicting row, 0 =
+ * none (the key stays locked until the insert writes it), -1 + err. */
+int secidx_arbiter_probe(const txn_ctx_t *tc, const cat_table_t *t, const cat_index_t *ix, const datum_t *vals,
+                         const bool *nulls, arena_t *a, uint8_t **pk, uint32_t *pklen, sql_error_t *err);
+/* The arbiter's IK of the row into out (the statement's proposed-key set); false when
+ * a column is NULL (such a row conflicts with nothing). 0 / -1 + err in *rc. */
+bool secidx_row_ik(const cat_table_t *t, const cat_index_t *ix, const datum_t *vals, const bool *nulls,
+                   strbuf_t *out, int *rc, sql_error_t *err);
+/* Marks shard s touched by tc's transaction from any shard (see secindex.c). */
+void secidx_touch(const txn_ctx_t *tc, int s);
 #endif

@@ -102,6 +102,34 @@ def test_unique_index_ddl_matches_postgres(pair):
     ])
 
 
+def test_on_conflict_with_unique_arbiter_matches_postgres(pair):
+    script(pair, [
+        "DROP TABLE IF EXISTS uq_o",
+        "CREATE TABLE uq_o (id int PRIMARY KEY, email text UNIQUE, n int DEFAULT 0)",
+        "CREATE UNIQUE INDEX uq_o_n ON uq_o (n)",
+        "INSERT INTO uq_o SELECT g, 'e' || g, g FROM generate_series(1, 20) g",
+        "INSERT INTO uq_o VALUES (100, 'e5', 100) ON CONFLICT (email) DO NOTHING",
+        "INSERT INTO uq_o VALUES (100, 'e5', 100) ON CONFLICT (email) DO UPDATE SET n = uq_o.n + 1000 RETURNING *",
+        "INSERT INTO uq_o VALUES (101, 'e6', 101), (102, 'e7', 102), (103, 'new', 103) "
+        "ON CONFLICT ON CONSTRAINT uq_o_email_key DO UPDATE SET n = excluded.n RETURNING *",
+        "INSERT INTO uq_o VALUES (104, 'e8', 1) ON CONFLICT (email) DO UPDATE SET n = excluded.n",   # 23505 uq_o_n
+        "INSERT INTO uq_o VALUES (1, 'zz', 500) ON CONFLICT (email) DO NOTHING",                     # 23505 pkey
+        "INSERT INTO uq_o VALUES (105, 'e9', 0), (106, 'e9', 0) ON CONFLICT (email) DO UPDATE SET n = 0",  # 21000
+        "INSERT INTO uq_o VALUES (105, 'x9', 900), (106, 'x9', 901) ON CONFLICT (email) DO NOTHING",
+        "INSERT INTO uq_o VALUES (107, NULL, 907), (108, NULL, 908) ON CONFLICT (email) DO NOTHING",
+        "INSERT INTO uq_o VALUES (109, 'e10', 909) ON CONFLICT ON CONSTRAINT uq_o_n DO NOTHING",    # 42704
+        "INSERT INTO uq_o VALUES (110, 'e11', 11) ON CONFLICT (n) DO UPDATE SET email = excluded.email || '!' "
+        "WHERE uq_o.id > 10 RETURNING *",
+        "INSERT INTO uq_o VALUES (111, 'e12', 12) ON CONFLICT (n) DO UPDATE SET email = 'never' WHERE uq_o.id > 100",
+        "BEGIN",
+        "INSERT INTO uq_o VALUES (200, 'tx', 200)",
+        "INSERT INTO uq_o VALUES (201, 'tx', 201) ON CONFLICT (email) DO UPDATE SET n = uq_o.n + 1 RETURNING *",
+        "ROLLBACK",
+        "SELECT * FROM uq_o ORDER BY id",
+        "DROP TABLE uq_o",
+    ])
+
+
 @pytest.mark.nextdb_only
 def test_refused_unique_constraint_leaves_no_table(server):
     c = server.connect(autocommit=True)

@@ -1001,6 +1001,18 @@ int exec_drop_indexes(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
             sql_error_hint(err, "You can drop constraint %s on table %s instead.", ix->name, it->name);
             return -1;
         }
+        for (int c = 0; ix && c < ctx->catalog->ntables; c++) {
+            const cat_table_t *child = ctx->catalog->tables[c];
+            for (int k = 0; k < child->nfks; k++) {
+                const cat_fk_t *f = &child->fks[k];
+                if ((f->ref_table ? f->ref_table : child->oid) != it->oid || fk_ref_index(it, f) != ix)
+                    continue;
+                sql_error(err, "2BP01", "cannot drop index %s because other objects depend on it", ix->name);
+                sql_error_detail(err, "constraint %s on table %s depends on index %s", f->name, child->name, ix->name);
+                sql_error_hint(err, "Use DROP ... CASCADE to drop the dependent objects too.");
+                return -1;
+            }
+        }
     }
     for (int i = 0; i < a->drop.n; i++) {
         bool missing = false;

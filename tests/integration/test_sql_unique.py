@@ -130,6 +130,31 @@ def test_on_conflict_with_unique_arbiter_matches_postgres(pair):
     ])
 
 
+def test_foreign_key_referencing_unique_matches_postgres(pair):
+    script(pair, [
+        "DROP TABLE IF EXISTS uq_fc",
+        "DROP TABLE IF EXISTS uq_fp",
+        "CREATE TABLE uq_fp (id int PRIMARY KEY, code text UNIQUE, a int, b int, UNIQUE (b, a))",
+        "INSERT INTO uq_fp SELECT g, 'c' || g, g, g * 10 FROM generate_series(1, 20) g",
+        "CREATE TABLE uq_fc (id int PRIMARY KEY, code text REFERENCES uq_fp (code) ON DELETE CASCADE, "
+        "x int, y int, FOREIGN KEY (x, y) REFERENCES uq_fp (a, b))",
+        "CREATE TABLE uq_fc2 (id int, z int REFERENCES uq_fp (a))",            # 42830: a alone is not unique
+        "INSERT INTO uq_fc VALUES (1, 'c1', 1, 10), (2, 'c2', NULL, NULL), (3, NULL, 3, 30)",
+        "INSERT INTO uq_fc VALUES (4, 'nope', NULL, NULL)",                    # 23503
+        "INSERT INTO uq_fc VALUES (4, 'c4', 4, 41)",                           # 23503 on (x, y)
+        "UPDATE uq_fc SET code = 'c9' WHERE id = 2",
+        "UPDATE uq_fc SET code = 'zz' WHERE id = 2",                           # 23503
+        "UPDATE uq_fp SET code = 'changed' WHERE id = 9",                      # referenced: NO ACTION
+        "UPDATE uq_fp SET code = 'changed' WHERE id = 10",                     # not referenced
+        "DELETE FROM uq_fp WHERE id = 1",                                      # cascades (code), then (x, y)?
+        "DELETE FROM uq_fp WHERE id = 3",                                      # 23503 (x, y) NO ACTION
+        "DROP INDEX uq_fp_code_key",                                           # 2BP01
+        "SELECT * FROM uq_fc ORDER BY id",
+        "DROP TABLE uq_fc",
+        "DROP TABLE uq_fp",
+    ])
+
+
 @pytest.mark.nextdb_only
 def test_refused_unique_constraint_leaves_no_table(server):
     c = server.connect(autocommit=True)

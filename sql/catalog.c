@@ -49,6 +49,12 @@ const catalog_t *catalog_current(void)
     return &s->pub;
 }
 
+const catalog_t *catalog_peek(void)
+{
+    ASSERT(cat_cur);
+    return &cat_cur->pub;
+}
+
 void catalog_ref(const catalog_t *c)
 {
     atomic_fetch_add(&snap_of(c)->refs, 1);

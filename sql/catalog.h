@@ -127,6 +127,10 @@ typedef struct catalog {
 /* The current shard's newest snapshot, with a reference taken. */
 const catalog_t *catalog_current(void);
 void catalog_ref(const catalog_t *c);
+/* The current shard's newest snapshot without taking a reference: valid only until
+ * the calling fiber suspends (the shard swaps its pointer between fibers). For hot
+ * paths that look something up and do not wait (sql/secindex.c). */
+const catalog_t *catalog_peek(void);
 void catalog_unref(const catalog_t *c);
 /* Lookup by (namespace, name) and by oid; NULL when absent. */
 const cat_table_t *catalog_table_by_name(const catalog_t *c, uint32_t namespace_oid,

@@ -232,7 +232,10 @@ static int ent_apply(void *arg)
 static int ent_write(const txn_ctx_t *tc, const cat_index_t *ix, int mode, const entry_t *e, sql_error_t *err)
 {
     if (tc->self_commit && e->shard != rt_shard_id())
-        return sql_error(err, SQLSTATE_INTERNAL_ERROR, "index \"%s\" written in a single-shard commit", ix->name);
+        /* the statement was planned before the index existed (its commit fast path
+         * cannot reach the entry's shard): fail it so the client retries */
+        return sql_error(err, SQLSTATE_SERIALIZATION_FAILURE,
+                         "could not serialize access due to concurrent CREATE INDEX \"%s\"", ix->name);
     ent_op_t o = {tc, mode, ix->oid, (const uint8_t *)e->key.data, (const uint8_t *)e->val.data,
                   (uint32_t)e->key.len, (uint32_t)e->val.len, false, {{0}}};
     if (rt_call(e->shard, ent_apply, &o) < 0) {
@@ -248,12 +251,10 @@ bool secidx_table_indexed(uint32_t table_id)
 {
     if (table_id < CAT_FIRST_USER_OID)
         return false;
-    const catalog_t *c = catalog_current();
-    const cat_table_t *t = c ? catalog_table_by_oid(c, table_id) : NULL;
-    bool r = t && t->nindexes > 0;
-    if (c)
-        catalog_unref(c);
-    return r;
+    /* no reference: nothing here suspends, and a per-row atomic on the shared count
+     * would bounce its cache line between shards on every write */
+    const cat_table_t *t = catalog_table_by_oid(catalog_peek(), table_id);
+    return t && t->nindexes > 0;
 }
 
 /* A decoded row: values and nulls over the table's columns. */

@@ -325,6 +325,16 @@ static int fn_pg_get_indexdef(FN_ARGS)
     return ret_sb(ctx, &sb, out, err);
 }
 
+int pgcat__index_def(const catalog_t *c, arena_t *a, uint32_t oid, datum_t *out, bool *isnull, sql_error_t *err)
+{
+    builtin_ctx_t ctx = {.catalog = c, .arena = a};
+    datum_t args[1] = {{.i64 = oid}};
+    bool nulls[1] = {false};
+    type_oid_t types[1] = {TYPE_OID};
+    *isnull = false;
+    return fn_pg_get_indexdef(&ctx, 1, args, nulls, types, out, isnull, err);
+}
+
 /* pg_get_constraintdef(oid [, pretty]): a primary key's constraint OID is its index's
  * OID (see gen_constraint in pgcatalog.c). NULL for any other OID. */
 static int fn_pg_get_constraintdef(FN_ARGS)

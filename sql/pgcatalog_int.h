@@ -77,6 +77,8 @@ char pgcat__vtab_relkind(const pgcat_vtab_t *vt);
 /* Appends s, double-quoted (inner quotes doubled) unless it is a plain lower-case
  * identifier that is not a reserved keyword, as PostgreSQL's quote_identifier does. */
 void pgcat__quote_ident(const char *s, strbuf_t *out);
+/* pg_get_indexdef(oid) (builtins_catalog.c), for pg_indexes: *isnull for a non-index. */
+int pgcat__index_def(const catalog_t *c, arena_t *a, uint32_t oid, datum_t *out, bool *isnull, sql_error_t *err);
 /* The primary-key constraint (and index) name; tab must have a primary key. */
 const char *pgcat__pk_name(const cat_table_t *tab);
 #endif

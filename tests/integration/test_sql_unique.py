@@ -155,6 +155,25 @@ def test_foreign_key_referencing_unique_matches_postgres(pair):
     ])
 
 
+def test_constraint_views_match_postgres(pair):
+    script(pair, [
+        "DROP TABLE IF EXISTS uq_vc",
+        "DROP TABLE IF EXISTS uq_vp",
+        "CREATE TABLE uq_vp (id int PRIMARY KEY, a int UNIQUE, b int, c int, UNIQUE (c, b))",
+        "CREATE TABLE uq_vc (id int REFERENCES uq_vp, c int, b int, FOREIGN KEY (b, c) REFERENCES uq_vp (b, c))",
+        "CREATE INDEX uq_vp_b_idx ON uq_vp (b)",
+        "SELECT * FROM pg_indexes WHERE tablename IN ('uq_vp', 'uq_vc') ORDER BY indexname",
+        "SELECT * FROM information_schema.table_constraints WHERE table_name IN ('uq_vp', 'uq_vc') "
+        "AND constraint_type <> 'CHECK' ORDER BY constraint_name",
+        "SELECT count(*) FROM information_schema.table_constraints WHERE table_name = 'uq_vp' "
+        "AND constraint_type = 'CHECK' AND constraint_name LIKE '%_not_null'",
+        "SELECT * FROM information_schema.key_column_usage WHERE table_name IN ('uq_vp', 'uq_vc') "
+        "ORDER BY constraint_name, ordinal_position",
+        "DROP TABLE uq_vc",
+        "DROP TABLE uq_vp",
+    ])
+
+
 @pytest.mark.nextdb_only
 def test_refused_unique_constraint_leaves_no_table(server):
     c = server.connect(autocommit=True)

@@ -28,6 +28,9 @@
  *   secidx_build           CREATE INDEX over existing rows, in bounded transactions
  *   secidx_lookup          row keys of the entries equal to IK, per row shard
  *   secidx_encode_ik       IK of constant values (the planner's lookup key)
+ *   secidx_arbiter_probe   ON CONFLICT on a unique index: lock the entry key, name its row
+ *   secidx_row_ik          a row's IK for one index (arbiter key sets, foreign-key probes)
+ *   secidx_touch           mark a shard touched by a transaction from any shard
  *
  * Limits: SECIDX_BUILD_BATCH_ROWS rows per build transaction; an entry key is at most
  * LIMIT_KEY_BYTES (54000 beyond, as PostgreSQL's index row size limit).

@@ -31,6 +31,7 @@
 #include "sql/types_json.h"
 #include "sql/explain.h"
 #include "sql/bind_int.h"
+#include "sql/secindex.h"
 
 #define BX_AGGREF 100     /* binder-internal: an aggregate call before rewriting */
 #define BX_GROUPING 102   /* binder-internal (100, 101: bind_int.h): GROUPING(args), a constant per grouping set */
@@ -2776,6 +2777,61 @@ static int bind_index_scan(binder_t *b, const cat_table_t *t, bexpr_t **conj, in
     return 0;
 }
 
+/* Without a qualifying equality: a range (<, <=, >, >=, BETWEEN, or = on the leading
+ * column of a longer index) on the leading column of an index whose key order is the
+ * type's (the first such index in creation order). */
+static void bind_index_range(const cat_table_t *t, bexpr_t **conj, int nconj, plan_t *p)
+{
+    for (int k = 0; k < t->nindexes; k++) {
+        const cat_index_t *ix = &t->indexes[k];
+        int colidx = -1;
+        for (int c = 0; c < t->ncols; c++)
+            if (t->cols[c].attnum == ix->attnums[0])
+                colidx = c;
+        if (colidx < 0 || !secidx_type_ordered(t->cols[colidx].type))
+            continue;
+        bexpr_t *lo = NULL, *hi = NULL;
+        bool lo_incl = false, hi_incl = false;
+        for (int j = 0; j < nconj; j++) {
+            bexpr_t *e = conj[j];
+            if (e->kind != BX_CMP || e->op == BX_OP_NE || e->optype != t->cols[colidx].type)
+                continue;
+            for (int side = 0; side < 2; side++) {
+                bexpr_t *c = e->args[side], *v = e->args[1 - side];
+                if (c->kind != BX_COL || c->index != colidx || bx_has_cols(v) || bx_has_volatile(v) ||
+                    bx_has_subq(v))
+                    continue;
+                int op = e->op;
+                if (op == BX_OP_EQ) {   /* the leading column of a longer index: [v, v] */
+                    if (!lo && !hi) {
+                        lo = hi = v;
+                        lo_incl = hi_incl = true;
+                    }
+                    break;
+                }
+                if (side == 1)          /* v op col: flip to col op' v */
+                    op = op == BX_OP_LT ? BX_OP_GT : op == BX_OP_LE ? BX_OP_GE : op == BX_OP_GT ? BX_OP_LT : BX_OP_LE;
+                if ((op == BX_OP_GT || op == BX_OP_GE) && !lo) {
+                    lo = v;
+                    lo_incl = op == BX_OP_GE;
+                } else if ((op == BX_OP_LT || op == BX_OP_LE) && !hi) {
+                    hi = v;
+                    hi_incl = op == BX_OP_LE;
+                }
+                break;
+            }
+        }
+        if (!lo && !hi)
+            continue;
+        p->scan.index = ix;
+        p->scan.ixlo = lo;
+        p->scan.ixhi = hi;
+        p->scan.ixlo_incl = lo_incl;
+        p->scan.ixhi_incl = hi_incl;
+        return;
+    }
+}
+
 /* Builds the FROM/WHERE part: joins left-deep over the FROM items, WHERE conjuncts
  * pushed into single-table scans or attached to the lowest join that covers them. */
 /* Copies e with every column index i replaced by map[i] (a join order other than the
@@ -3019,6 +3075,8 @@ static plan_t *b_from_where(binder_t *b, const ast_select_t *q, scope_t *sc)
             p->scan.key = key;
         } else if (bind_index_scan(b, t, pc, npc, &p->scan.index, &p->scan.ixkey) < 0) {
             return NULL;
+        } else if (!p->scan.index) {
+            bind_index_range(t, pc, npc, p);
         }
     }
     plan_t *cur = any_lateral ? b_lateral_items(b, sc, items, item_first_src, lateral, nitems, conj, nconj, used)

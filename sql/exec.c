@@ -135,10 +135,11 @@ static void scan_close(exec_op_t *op)
     }
 }
 
-/* Index Scan: evaluates the index columns' values, reads the index's entries on
- * their shard and leaves the row keys per row shard in *bufs (statement arena, so
- * the fragments can read them until the scan closes). Returns 1, 0 when nothing can
- * match (a NULL value, no entry), -1 + err. */
+/* Index Scan: evaluates the index columns' values (or the range's bounds), reads the
+ * index's entries and leaves the row keys per row shard in *bufs (statement arena,
+ * so the fragments can read them until the scan closes). Returns 1, 0 when nothing
+ * can match (a NULL value, no entry), 2 when the index matched too many rows to be
+ * worth it (the caller scans the table; the filter holds the whole WHERE), -1 + err. */
 static int exec_index_lookup(exec_op_t *op, strbuf_t **bufs_out, sql_error_t *err)
 {
     const plan_t *p = op->plan;
@@ -148,22 +149,36 @@ static int exec_index_lookup(exec_op_t *op, strbuf_t **bufs_out, sql_error_t *er
     datum_t vals[LIMIT_SQL_INDEX_COLUMNS];
     bool nulls[LIMIT_SQL_INDEX_COLUMNS];
     type_oid_t types[LIMIT_SQL_INDEX_COLUMNS];
-    for (int i = 0; i < ix->ncols; i++) {
-        if (expr_eval_const(&x, p->scan.ixkey[i], &vals[i], &nulls[i], err) < 0)
+    int nvals = p->scan.ixkey ? ix->ncols : 2;
+    for (int i = 0; i < nvals; i++) {
+        bexpr_t *e = p->scan.ixkey ? p->scan.ixkey[i] : i == 0 ? p->scan.ixlo : p->scan.ixhi;
+        nulls[i] = false;
+        if (!e)
+            continue;           /* an unbounded end of the range */
+        if (expr_eval_const(&x, e, &vals[i], &nulls[i], err) < 0)
             return -1;
         if (nulls[i])
-            return 0;           /* col = NULL matches nothing */
-        types[i] = p->scan.ixkey[i]->type;
+            return 0;           /* col = NULL, col < NULL: nothing matches */
+        types[i] = e->type;
     }
     int n = rt_shards_count();
-    strbuf_t ik;
-    strbuf_init(&ik);
+    strbuf_t lo, hi;
+    strbuf_init(&lo);
+    strbuf_init(&hi);
     strbuf_t *bufs = op_alloc(op, (size_t)n * sizeof(strbuf_t), err);
-    int rc = bufs ? secidx_encode_ik(ix->ncols, types, vals, nulls, &ik, err) : -1;
+    int rc = -1;
+    if (bufs && p->scan.ixkey)
+        rc = secidx_encode_ik(ix->ncols, types, vals, nulls, &lo, err);
+    else if (bufs)
+        rc = secidx_encode_range(p->scan.ixlo ? types[0] : types[1], p->scan.ixlo ? &vals[0] : NULL,
+                                 p->scan.ixlo_incl, p->scan.ixhi ? &vals[1] : NULL, p->scan.ixhi_incl, &lo, &hi, err);
     for (int i = 0; bufs && i < n; i++)
         strbuf_init(&bufs[i]);
-    int64_t found = rc < 0 ? -1 : secidx_lookup(ctx, ix, (const uint8_t *)ik.data, (uint32_t)ik.len, bufs, err);
-    strbuf_free(&ik);
+    int64_t found = rc < 0 ? -1
+                           : secidx_lookup(ctx, ix, (const uint8_t *)lo.data, (uint32_t)lo.len,
+                                           (const uint8_t *)hi.data, (uint32_t)hi.len, p->scan.ixkey != NULL, bufs, err);
+    strbuf_free(&lo);
+    strbuf_free(&hi);
     /* move the keys into the statement arena: strbuf memory has no owner to free it */
     for (int i = 0; bufs && i < n; i++) {
         strbuf_t *sb = &bufs[i];
@@ -175,6 +190,8 @@ static int exec_index_lookup(exec_op_t *op, strbuf_t **bufs_out, sql_error_t *er
         sb->data = (char *)copy;
         sb->len = len;
     }
+    if (found == SECIDX_LOOKUP_TOO_MANY)
+        return 2;
     if (found <= 0)
         return (int)found;
     *bufs_out = bufs;
@@ -229,7 +246,7 @@ static int scan_open(exec_op_t *op, sql_error_t *err)
     }
     strbuf_t *ixbufs = NULL;
     if (p->scan.index && !p->scan.nkey) {
-        int r = exec_index_lookup(op, &ixbufs, err);
+        int r = exec_index_lookup(op, &ixbufs, err);   /* 2: scan the table after all */
         if (r <= 0) {
             if (r == 0)
                 op->st = s;     /* n = 0: no rows */

@@ -68,7 +68,9 @@ static void ex_scan(ex_out_t *o, const plan_t *p, int depth)
                 tk->nkeys == 1 ? "one" : "several", tk->nkeys == 1 ? "" : "s");
     }
     if (p->scan.index)
-        ex_line(o, depth, false, "Index lookup on one shard, rows fetched by key and re-checked", NULL, NULL);
+        ex_line(o, depth, false, p->scan.ixkey ? "Index lookup on one shard, rows fetched by key and re-checked"
+                                               : "Index range on every shard, rows fetched by key and re-checked",
+                NULL, NULL);
     else if (p->scan.filter && !(tk && tk->index))
         ex_line(o, depth, false, "Filter: pushed to every shard", NULL, NULL);
     if (p->scan.agg_pushed)

@@ -134,8 +134,10 @@ struct plan {
             bool agg_pushed;
             bool lock_rows;            /* SELECT ... FOR UPDATE: lock and return newest versions */
             plan_topk_t *topk;         /* per-shard ORDER BY ... LIMIT, or NULL */
-            const cat_index_t *index;  /* Index Scan: equality on every column (secindex.c) */
-            bexpr_t **ixkey;           /* the index columns' values (no column refs) */
+            const cat_index_t *index;  /* Index Scan (secindex.c): equality on every column, */
+            bexpr_t **ixkey;           /* these values (no column refs); or with ixkey NULL */
+            bexpr_t *ixlo, *ixhi;      /* a range on the leading column (either may be NULL) */
+            bool ixlo_incl, ixhi_incl;
         } scan;
         struct { const pgcat_vtab_t *vt; } vtab;
         struct {

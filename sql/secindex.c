@@ -140,6 +140,7 @@ static int entry_build(const cat_table_t *t, const cat_index_t *ix, const datum_
     } else {
         strbuf_append(&e->key, pk, pklen);
         strbuf_put_u8(&e->val, ENT_PLAIN);
+        strbuf_put_be32(&e->val, pklen);        /* the row key is the key's last pklen bytes */
     }
     if (e->key.oom || e->val.oom)
         return oom(err);
@@ -481,49 +482,48 @@ int secidx_build(exec_ctx_t *ctx, const cat_table_t *t, const cat_index_t *ix, s
 typedef struct lookup_req {
     const txn_ctx_t *tc;
     uint32_t table_id;
-    const uint8_t *ik;
-    uint32_t iklen;
-    strbuf_t *bufs;              /* per row shard, coordinator-owned (only this call writes them) */
+    const uint8_t *lo, *hi;      /* [lo, hi), hi NULL = unbounded */
+    uint32_t lolen, hilen;
+    bool prefix;                 /* only keys starting with lo (an equality) */
+    strbuf_t *bufs;              /* per row shard; only this call writes them */
     int64_t count;
     sql_error_t err;
 } lookup_req_t;
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
 static int lookup_shard(void *arg)
 {
     lookup_req_t *r = arg;
     store_txn_t *t = txn_shard_get(r->tc, false);
     uint64_t snap = txn_read_snap(r->tc, true);
-    store_iter_t *it = store_iter_open(shard_store(), t, snap, r->table_id, r->ik, r->iklen, NULL, 0);
+    store_iter_t *it = store_iter_open(shard_store(), t, snap, r->table_id, r->lo, r->lolen, r->hi, r->hilen);
     if (!it)
         return oom(&r->err);
     int n = rt_shards_count();
     store_val_t k, v;
     int rc = 0;
     while (store_iter_next(it, &k, &v) == 1) {
-        if (k.len < r->iklen || memcmp(k.ptr, r->ik, r->iklen) != 0)
+        if (r->prefix && (k.len < r->lolen || memcmp(k.ptr, r->lo, r->lolen) != 0))
             break;
-        if (v.len < 1) {
-            rc = sql_error(&r->err, SQLSTATE_DATA_CORRUPTED, "invalid index entry");
-            break;
-        }
-        const uint8_t *pk;
-        uint32_t pklen;
-        if (v.ptr[0] == ENT_UNIQUE) {
+        const uint8_t *pk = NULL;
+        uint32_t pklen = 0;
+        if (v.len >= 2 && v.ptr[0] == ENT_UNIQUE) {
             pk = v.ptr + 1;
             pklen = v.len - 1;
-        } else {
-            pk = k.ptr + r->iklen;      /* the plain form: the row key follows the IK */
-            pklen = k.len - r->iklen;
+        } else if (v.len == 5 && v.ptr[0] == ENT_PLAIN && be32(v.ptr + 1) < k.len) {
+            pklen = be32(v.ptr + 1);
+            pk = k.ptr + k.len - pklen;
         }
-        if (pklen == 0 || (v.ptr[0] == ENT_UNIQUE && k.len != r->iklen)) {
+        if (!pk || pklen == 0) {
             rc = sql_error(&r->err, SQLSTATE_DATA_CORRUPTED, "invalid index entry");
             break;
         }
-        if (++r->count > SECIDX_LOOKUP_ROWS_MAX) {
-            rc = sql_error(&r->err, SQLSTATE_PROGRAM_LIMIT, "index lookup matches more than %d rows",
-                           SECIDX_LOOKUP_ROWS_MAX);
-            break;
-        }
+        if (++r->count > SECIDX_LOOKUP_ROWS_MAX)
+            break;              /* too many: the caller scans the table instead */
         int s = sql_route_key(pk, pklen, n);
         strbuf_put_be32(&r->bufs[s], pklen);
         strbuf_append(&r->bufs[s], pk, pklen);
@@ -538,16 +538,84 @@ static int lookup_shard(void *arg)
     return rc;
 }
 
-int64_t secidx_lookup(exec_ctx_t *ctx, const cat_index_t *ix, const uint8_t *ik, uint32_t iklen, strbuf_t *bufs,
-                      sql_error_t *err)
+int64_t secidx_lookup(exec_ctx_t *ctx, const cat_index_t *ix, const uint8_t *lo, uint32_t lolen, const uint8_t *hi,
+                      uint32_t hilen, bool prefix, strbuf_t *bufs, sql_error_t *err)
 {
-    lookup_req_t r = {ctx->txn, ix->oid, ik, iklen, bufs, 0, {{0}}};
-    int s = sql_route_key(ik, iklen, rt_shards_count());
-    if (rt_call(s, lookup_shard, &r) < 0) {
-        *err = r.err;
-        return -1;
+    int n = rt_shards_count();
+    if (prefix) {
+        /* an equality: the entries live on the one shard of hash(IK) */
+        lookup_req_t r = {ctx->txn, ix->oid, lo, NULL, lolen, 0, true, bufs, 0, {{0}}};
+        if (rt_call(sql_route_key(lo, lolen, n), lookup_shard, &r) < 0) {
+            *err = r.err;
+            return -1;
+        }
+        return r.count > SECIDX_LOOKUP_ROWS_MAX ? SECIDX_LOOKUP_TOO_MANY : r.count;
     }
-    return r.count;
+    /* a range: every shard holds part of it, each collects into its own buffers */
+    int shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
+    void *args[LIMIT_SHARDS_MAX];
+    lookup_req_t *reqs = arena_alloc(ctx->arena, (size_t)n * sizeof *reqs);
+    strbuf_t *own = arena_alloc(ctx->arena, (size_t)n * (size_t)n * sizeof(strbuf_t));
+    if (!reqs || !own)
+        return oom(err);
+    for (int s = 0; s < n; s++) {
+        for (int d = 0; d < n; d++)
+            strbuf_init(&own[s * n + d]);
+        reqs[s] = (lookup_req_t){ctx->txn, ix->oid, lo, hi, lolen, hilen, false, &own[s * n], 0, {{0}}};
+        shards[s] = s;
+        args[s] = &reqs[s];
+    }
+    rt_call_many(n, shards, lookup_shard, args, rets);
+    int64_t total = 0;
+    int rc = 0;
+    for (int s = 0; s < n; s++) {
+        if (rets[s] < 0 && rc == 0) {
+            *err = reqs[s].err;
+            rc = -1;
+        }
+        total += reqs[s].count;
+        for (int d = 0; d < n; d++) {
+            if (rc == 0 && total <= SECIDX_LOOKUP_ROWS_MAX)
+                strbuf_append(&bufs[d], own[s * n + d].data, own[s * n + d].len);
+            strbuf_free(&own[s * n + d]);
+        }
+    }
+    for (int d = 0; rc == 0 && d < n; d++)
+        if (bufs[d].oom)
+            rc = oom(err);
+    if (rc < 0)
+        return -1;
+    return total > SECIDX_LOOKUP_ROWS_MAX ? SECIDX_LOOKUP_TOO_MANY : total;
+}
+
+/* The smallest key above every key starting with sb's bytes (carry on 0xFF). */
+static void key_successor(strbuf_t *sb)
+{
+    while (sb->len && (uint8_t)sb->data[sb->len - 1] == 0xFF)
+        sb->len--;
+    if (sb->len)
+        sb->data[sb->len - 1] = (char)((uint8_t)sb->data[sb->len - 1] + 1);
+}
+
+int secidx_encode_range(type_oid_t t, const datum_t *lo, bool lo_incl, const datum_t *hi, bool hi_incl,
+                        strbuf_t *lok, strbuf_t *hik, sql_error_t *err)
+{
+    ASSERT(secidx_type_ordered(t));
+    strbuf_put_u8(lok, IK_NOT_NULL);
+    if (lo) {
+        put_value(lok, t, *lo);
+        if (!lo_incl)
+            key_successor(lok);
+    }
+    if (hi) {
+        strbuf_put_u8(hik, IK_NOT_NULL);
+        put_value(hik, t, *hi);
+        if (hi_incl)
+            key_successor(hik);
+    } else {
+        strbuf_put_u8(hik, IK_NULL);     /* NULLs sort last and never satisfy a range */
+    }
+    return lok->oom || hik->oom ? oom(err) : 0;
 }
 
 /* ---- ON CONFLICT arbiters ---- */

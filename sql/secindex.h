@@ -12,7 +12,7 @@
  * columns (IK), so one equality lookup reads one shard and a unique check is one
  * keyed write. Entries:
  *   unique index, no NULL in the columns:  key = IK          value = 'u' ++ row key
- *   otherwise (non-unique, or a NULL):     key = IK ++ row key  value = 'n'
+ *   otherwise (non-unique, or a NULL):     key = IK ++ row key  value = 'n' ++ be32 len(row key)
  * IK = per column 0x01 ++ memcomparable encoding (types_enc.c; numeric without its
  * display scale, interval as its span), or 0x02 for NULL, so entries sort like the
  * columns (NULLS LAST) and an equality is a key prefix. Entries are written through
@@ -46,7 +46,8 @@
 #include "sql/exec_int.h"
 
 #define SECIDX_BUILD_BATCH_ROWS 512     /* rows per build transaction: bounds its write set */
-#define SECIDX_LOOKUP_ROWS_MAX  (1 << 20) /* row keys one lookup collects (54000 beyond) */
+#define SECIDX_LOOKUP_ROWS_MAX  65536   /* row keys an index scan fetches; beyond, a table
+                                         * scan is cheaper than that many point reads */
 
 /* 0 when a column of type t can be in an index, else -1 + err (0A000 / 42704). */
 int secidx_column_type_ok(type_oid_t t, sql_error_t *err);
@@ -66,11 +67,18 @@ int secidx_build(exec_ctx_t *ctx, const cat_table_t *t, const cat_index_t *ix, s
 /* IK of n leading index columns with values vals (types types); 0 or -1 + err. */
 int secidx_encode_ik(int n, const type_oid_t *types, const datum_t *vals, const bool *nulls, strbuf_t *out,
                      sql_error_t *err);
-/* The row keys of index ix's entries whose IK starts with ik, visible to ctx's
- * statement, appended to per-shard buffers bufs[shard] as [u32 len][key]...; the
- * number of keys or -1 + err. */
-int64_t secidx_lookup(exec_ctx_t *ctx, const cat_index_t *ix, const uint8_t *ik, uint32_t iklen, strbuf_t *bufs,
-                      sql_error_t *err);
+/* The row keys of index ix's entries visible to ctx's statement, appended to per
+ * row shard buffers bufs[shard] as [u32 len][key]...: with prefix, the entries whose
+ * key starts with lo (an equality, on one shard); else those in [lo, hi) (hi NULL =
+ * unbounded) on every shard. Returns the number of keys, SECIDX_LOOKUP_TOO_MANY
+ * beyond SECIDX_LOOKUP_ROWS_MAX (the caller scans the table instead), or -1 + err. */
+#define SECIDX_LOOKUP_TOO_MANY (-2)
+int64_t secidx_lookup(exec_ctx_t *ctx, const cat_index_t *ix, const uint8_t *lo, uint32_t lolen, const uint8_t *hi,
+                      uint32_t hilen, bool prefix, strbuf_t *bufs, sql_error_t *err);
+/* The [lo, hi) entry-key range of a range on an index's leading column of type t
+ * (lo / hi NULL = unbounded; NULL entries are outside every range). */
+int secidx_encode_range(type_oid_t t, const datum_t *lo, bool lo_incl, const datum_t *hi, bool hi_incl,
+                        strbuf_t *lok, strbuf_t *hik, sql_error_t *err);
 /* INSERT ... ON CONFLICT with unique index ix as arbiter, for the proposed row
  * (vals, nulls) of t: locks the row's would-be entry key on its shard in tc's
  * transaction (waiting for another transaction's entry, as the insert would) and

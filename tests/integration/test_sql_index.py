@@ -29,6 +29,16 @@ QUERIES = [
     "SELECT * FROM ix_t WHERE c = 2",
     "SELECT id FROM ix_t WHERE a = 1 ORDER BY id DESC LIMIT 3",
     "SELECT t.id, u.id FROM ix_t t JOIN ix_t u ON u.id = t.id + 1 WHERE t.a = 5 AND u.a = 6",
+    "SELECT * FROM ix_t WHERE a > 47",
+    "SELECT * FROM ix_t WHERE a >= 45 AND a < 47",
+    "SELECT count(*), sum(id) FROM ix_t WHERE a BETWEEN 10 AND 12",
+    "SELECT id FROM ix_t WHERE 48 <= a AND id < 500",
+    "SELECT id FROM ix_t WHERE a < 1",
+    "SELECT count(*) FROM ix_t WHERE a < -5",
+    "SELECT count(*) FROM ix_t WHERE a > NULL",
+    "SELECT id, b FROM ix_t WHERE b > 'b2990'",
+    "SELECT id, b FROM ix_t WHERE b >= 'b299' AND b <= 'b2993'",
+    "SELECT count(*) FROM ix_t WHERE c >= 3",
 ]
 
 
@@ -78,7 +88,9 @@ def test_index_answers_equal_seq_scan_and_postgres(pair):
         assert "Index Scan using ix_t_a on ix_t" in explain(ours, "SELECT * FROM ix_t WHERE a = 7")
         assert "Index Scan using ix_t_b on ix_t" in explain(ours, "SELECT * FROM ix_t WHERE b = 'b7' AND a = 7")
         assert "Index Scan using ix_t_ca on ix_t" in explain(ours, "SELECT * FROM ix_t WHERE a = 9 AND c = 2")
-        assert "Seq Scan" in explain(ours, "SELECT * FROM ix_t WHERE c = 2")
+        assert "Index range on every shard" in explain(ours, "SELECT * FROM ix_t WHERE c = 2")   # (c, a)
+        assert "Index Scan using ix_t_a on ix_t" in explain(ours, "SELECT * FROM ix_t WHERE a BETWEEN 1 AND 2")
+        assert "Seq Scan" in explain(ours, "SELECT * FROM ix_t WHERE a <> 2")
         assert "Point Get" in explain(ours, "SELECT * FROM ix_t WHERE id = 5 AND a = 5")
     with_index = answers(ours)
     reference = answers(ref)

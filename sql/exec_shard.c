@@ -21,6 +21,7 @@
 #include "shards/shard.h"
 #include "sql/constraints.h"
 #include "sql/exec_int.h"
+#include "sql/secindex.h"
 
 /* ---- keys and rows ---- */
 
@@ -579,6 +580,18 @@ int frag_insert(void *arg)
     f->wrote = true;
     const uint8_t *p = f->rows, *end = f->rows + f->rows_len;
     int rc = 0;
+    if (secidx_table_indexed(tab->oid)) {
+        /* rows here, their index entries batched per entry shard (sql/secindex.h) */
+        bool pk_dup = false;
+        size_t at = 0;
+        rc = secidx_insert_rows(f->txn, t, tab, f->rows, f->rows_len, &f->count, &pk_dup, &at, &f->err);
+        if (pk_dup) {
+            const uint8_t *rec = f->rows + at;
+            uint32_t kl = rd32(rec);
+            dup_key_error(tab, f->bs->coltypes, rec + 8 + kl, rd32(rec + 4 + kl), &f->arena, &f->err);
+        }
+        p = end;
+    }
     while (p < end) {
         uint32_t kl = rd32(p);
         const uint8_t *key = p + 4;

@@ -18,6 +18,11 @@ enum { ENT_UNIQUE = 'u', ENT_PLAIN = 'n' };
 
 static int oom(sql_error_t *err) { return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"); }
 
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /* ---- key encoding ---- */
 
 int secidx_column_type_ok(type_oid_t t, sql_error_t *err)
@@ -354,6 +359,167 @@ done:
     return rc;
 }
 
+/* ---- batched entry writes of a multi-row INSERT ---- */
+
+/* One target shard's entry writes, applied in order: [u32 row][u8 mode][u32 idx]
+ * [u32 klen][key][u32 vlen][val]... (row: the proposed row's number, idx: the index). */
+typedef struct batch_req {
+    const txn_ctx_t *tc;
+    const cat_table_t *table;
+    const strbuf_t *ops;
+    int64_t dup_row;             /* out: the first row whose unique entry exists, or -1 */
+    int dup_index;
+    sql_error_t err;
+} batch_req_t;
+
+static int batch_apply(void *arg)
+{
+    batch_req_t *r = arg;
+    r->dup_row = -1;
+    store_txn_t *t = txn_shard_get(r->tc, true);
+    if (!t)
+        return oom(&r->err);
+    secidx_touch(r->tc, rt_shard_id());
+    const uint8_t *p = (const uint8_t *)r->ops->data, *end = p + r->ops->len;
+    while (p < end) {
+        uint32_t row = be32(p), idx = be32(p + 5), kl = be32(p + 9);
+        int mode = p[4];
+        const uint8_t *key = p + 13;
+        uint32_t vl = be32(key + kl);
+        const uint8_t *val = key + kl + 4;
+        p = val + vl;
+        ASSERT((int)idx < r->table->nindexes);
+        ent_op_t o = {r->tc, mode, r->table->indexes[idx].oid, key, val, kl, vl, false, {{0}}};
+        if (ent_apply(&o) < 0) {
+            r->err = o.err;
+            return -1;
+        }
+        if (o.dup) {
+            r->dup_row = row;
+            r->dup_index = (int)idx;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+int secidx_insert_rows(const txn_ctx_t *tc, store_txn_t *t, const cat_table_t *tab, const uint8_t *rows,
+                       size_t rows_len, int64_t *count, bool *pk_dup, size_t *dup_at, sql_error_t *err)
+{
+    int n = rt_shards_count();
+    strbuf_t *ops = rt_calloc((size_t)n, sizeof(strbuf_t));
+    arena_t a;
+    arena_init(&a, LIMIT_SQL_STMT_ARENA_BYTES);
+    entry_t e;
+    strbuf_init(&e.key);
+    strbuf_init(&e.val);
+    int rc = ops ? 0 : oom(err);
+    *pk_dup = false;
+    const uint8_t *p = rows, *end = rows + rows_len;
+    uint32_t rowno = 0;
+    /* the rows first, here, collecting their entries per entry shard */
+    while (rc == 0 && p < end) {
+        const uint8_t *rec = p;
+        uint32_t kl = be32(p);
+        const uint8_t *key = p + 4;
+        uint32_t vl = be32(key + kl);
+        const uint8_t *val = key + kl + 4;
+        p = val + vl;
+        int w = txn_write_raw(tc, t, STORE_W_INSERT, tab->oid, key, kl, val, vl, err);
+        if (w == STORE_EXISTS) {
+            *pk_dup = true;
+            *dup_at = (size_t)(rec - rows);
+            rc = -1;
+            break;
+        }
+        if (w < 0) {
+            rc = -1;
+            break;
+        }
+        arena_reset(&a);
+        row_t row = {0};
+        if (row_load(&a, tab, val, vl, &row, err) < 0) {
+            rc = -1;
+            break;
+        }
+        for (int k = 0; rc == 0 && k < tab->nindexes; k++) {
+            if (entry_build(tab, &tab->indexes[k], row.vals, row.nulls, key, kl, &e, err) < 0) {
+                rc = -1;
+                break;
+            }
+            strbuf_t *b = &ops[e.shard];
+            strbuf_put_be32(b, rowno);
+            strbuf_put_u8(b, (uint8_t)(e.unique_form ? STORE_W_INSERT : STORE_W_PUT));
+            strbuf_put_be32(b, (uint32_t)k);
+            strbuf_put_be32(b, (uint32_t)e.key.len);
+            strbuf_append(b, e.key.data, e.key.len);
+            strbuf_put_be32(b, (uint32_t)e.val.len);
+            strbuf_append(b, e.val.data, e.val.len);
+            if (b->oom)
+                rc = oom(err);
+        }
+        rowno++;
+        (*count)++;
+    }
+    /* then every entry shard's writes, in parallel */
+    if (rc == 0) {
+        int shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
+        void *args[LIMIT_SHARDS_MAX];
+        batch_req_t *reqs = rt_calloc((size_t)n, sizeof *reqs);   /* not on the fiber's stack */
+        if (!reqs)
+            rc = oom(err);
+        int m = 0;
+        for (int s = 0; reqs && s < n; s++) {
+            if (!ops[s].len)
+                continue;
+            reqs[m] = (batch_req_t){tc, tab, &ops[s], -1, 0, {{0}}};
+            shards[m] = s;
+            args[m] = &reqs[m];
+            m++;
+        }
+        if (m == 1)
+            rets[0] = rt_call(shards[0], batch_apply, args[0]);
+        else if (m > 1)
+            rt_call_many(m, shards, batch_apply, args, rets);
+        int64_t dup_row = -1;
+        int dup_index = 0;
+        for (int i = 0; i < m; i++) {
+            if (rets[i] < 0 && rc == 0) {
+                *err = reqs[i].err;
+                rc = -1;
+            }
+            if (reqs[i].dup_row >= 0 && (dup_row < 0 || reqs[i].dup_row < dup_row)) {
+                dup_row = reqs[i].dup_row;
+                dup_index = reqs[i].dup_index;
+            }
+        }
+        rt_free(reqs);
+        if (rc == 0 && dup_row >= 0) {
+            /* 23505 with the first such row's values */
+            const uint8_t *q = rows;
+            for (int64_t i = 0; i < dup_row; i++) {
+                uint32_t kl = be32(q);
+                q += 4 + kl;
+                q += 4 + be32(q);
+            }
+            uint32_t kl = be32(q);
+            uint32_t vl = be32(q + 4 + kl);
+            row_t row = {0};
+            arena_reset(&a);
+            if (row_load(&a, tab, q + 8 + kl, vl, &row, err) == 0)
+                dup_error(tab, &tab->indexes[dup_index], row.vals, row.nulls, false, err);
+            rc = -1;
+        }
+    }
+    for (int s = 0; ops && s < n; s++)
+        strbuf_free(&ops[s]);
+    rt_free(ops);
+    strbuf_free(&e.key);
+    strbuf_free(&e.val);
+    arena_destroy(&a);
+    return rc;
+}
+
 /* ---- build ---- */
 
 typedef struct build_req {
@@ -489,11 +655,6 @@ typedef struct lookup_req {
     int64_t count;
     sql_error_t err;
 } lookup_req_t;
-
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static int lookup_shard(void *arg)
 {

@@ -61,6 +61,14 @@ bool secidx_table_indexed(uint32_t table_id);
  * OK / EXISTS (the row) or -1 + err (23505 for a unique entry). */
 int secidx_write(const txn_ctx_t *tc, store_txn_t *t, int mode, uint32_t table_id, const uint8_t *key,
                  uint32_t klen, const uint8_t *val, uint32_t vlen, sql_error_t *err);
+/* frag_insert's rows ([u32 klen][key][u32 vlen][val]...) of an indexed table: each row
+ * inserted here, then its entries written on their shards in one call per shard (in
+ * order per shard), so a bulk INSERT / COPY costs one round trip per shard, not per
+ * row. *count += rows written. A row key that exists: *pk_dup, *dup_at = the record's
+ * offset, -1 (the caller reports it). A unique entry that exists: 23505 naming the
+ * first such row. Else 0 or -1 + err. */
+int secidx_insert_rows(const txn_ctx_t *tc, store_txn_t *t, const cat_table_t *tab, const uint8_t *rows,
+                       size_t rows_len, int64_t *count, bool *pk_dup, size_t *dup_at, sql_error_t *err);
 /* Fills index ix of t (already in the published catalog) from t's committed rows.
  * A unique index with a duplicate: 23505 "could not create unique index". */
 int secidx_build(exec_ctx_t *ctx, const cat_table_t *t, const cat_index_t *ix, sql_error_t *err);

@@ -403,6 +403,59 @@ static int batch_apply(void *arg)
     return 0;
 }
 
+/* Appends one entry write to its shard's batch. */
+static int batch_add(strbuf_t *ops, uint32_t rowno, int index, const entry_t *e, sql_error_t *err)
+{
+    strbuf_t *b = &ops[e->shard];
+    strbuf_put_be32(b, rowno);
+    strbuf_put_u8(b, (uint8_t)(e->unique_form ? STORE_W_INSERT : STORE_W_PUT));
+    strbuf_put_be32(b, (uint32_t)index);
+    strbuf_put_be32(b, (uint32_t)e->key.len);
+    strbuf_append(b, e->key.data, e->key.len);
+    strbuf_put_be32(b, (uint32_t)e->val.len);
+    strbuf_append(b, e->val.data, e->val.len);
+    return b->oom ? oom(err) : 0;
+}
+
+/* Sends every non-empty batch of ops[0..shards) to its shard, in parallel. *dup_row
+ * gets the lowest row number whose unique entry exists (-1: none). 0 or -1 + err. */
+static int batch_send(const txn_ctx_t *tc, const cat_table_t *tab, strbuf_t *ops, int64_t *dup_row, int *dup_index,
+                      sql_error_t *err)
+{
+    int n = rt_shards_count();
+    int shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
+    void *args[LIMIT_SHARDS_MAX];
+    batch_req_t *reqs = rt_calloc((size_t)n, sizeof *reqs);   /* not on the fiber's stack */
+    if (!reqs)
+        return oom(err);
+    int m = 0, rc = 0;
+    for (int s = 0; s < n; s++) {
+        if (!ops[s].len)
+            continue;
+        reqs[m] = (batch_req_t){tc, tab, &ops[s], -1, 0, {{0}}};
+        shards[m] = s;
+        args[m] = &reqs[m];
+        m++;
+    }
+    if (m == 1)
+        rets[0] = rt_call(shards[0], batch_apply, args[0]);
+    else if (m > 1)
+        rt_call_many(m, shards, batch_apply, args, rets);
+    *dup_row = -1;
+    for (int i = 0; i < m; i++) {
+        if (rets[i] < 0 && rc == 0) {
+            *err = reqs[i].err;
+            rc = -1;
+        }
+        if (reqs[i].dup_row >= 0 && (*dup_row < 0 || reqs[i].dup_row < *dup_row)) {
+            *dup_row = reqs[i].dup_row;
+            *dup_index = reqs[i].dup_index;
+        }
+    }
+    rt_free(reqs);
+    return rc;
+}
+
 int secidx_insert_rows(const txn_ctx_t *tc, store_txn_t *t, const cat_table_t *tab, const uint8_t *rows,
                        size_t rows_len, int64_t *count, bool *pk_dup, size_t *dup_at, sql_error_t *err)
 {
@@ -447,53 +500,17 @@ int secidx_insert_rows(const txn_ctx_t *tc, store_txn_t *t, const cat_table_t *t
                 rc = -1;
                 break;
             }
-            strbuf_t *b = &ops[e.shard];
-            strbuf_put_be32(b, rowno);
-            strbuf_put_u8(b, (uint8_t)(e.unique_form ? STORE_W_INSERT : STORE_W_PUT));
-            strbuf_put_be32(b, (uint32_t)k);
-            strbuf_put_be32(b, (uint32_t)e.key.len);
-            strbuf_append(b, e.key.data, e.key.len);
-            strbuf_put_be32(b, (uint32_t)e.val.len);
-            strbuf_append(b, e.val.data, e.val.len);
-            if (b->oom)
-                rc = oom(err);
+            if (batch_add(ops, rowno, k, &e, err) < 0)
+                rc = -1;
         }
         rowno++;
         (*count)++;
     }
     /* then every entry shard's writes, in parallel */
     if (rc == 0) {
-        int shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
-        void *args[LIMIT_SHARDS_MAX];
-        batch_req_t *reqs = rt_calloc((size_t)n, sizeof *reqs);   /* not on the fiber's stack */
-        if (!reqs)
-            rc = oom(err);
-        int m = 0;
-        for (int s = 0; reqs && s < n; s++) {
-            if (!ops[s].len)
-                continue;
-            reqs[m] = (batch_req_t){tc, tab, &ops[s], -1, 0, {{0}}};
-            shards[m] = s;
-            args[m] = &reqs[m];
-            m++;
-        }
-        if (m == 1)
-            rets[0] = rt_call(shards[0], batch_apply, args[0]);
-        else if (m > 1)
-            rt_call_many(m, shards, batch_apply, args, rets);
         int64_t dup_row = -1;
         int dup_index = 0;
-        for (int i = 0; i < m; i++) {
-            if (rets[i] < 0 && rc == 0) {
-                *err = reqs[i].err;
-                rc = -1;
-            }
-            if (reqs[i].dup_row >= 0 && (dup_row < 0 || reqs[i].dup_row < dup_row)) {
-                dup_row = reqs[i].dup_row;
-                dup_index = reqs[i].dup_index;
-            }
-        }
-        rt_free(reqs);
+        rc = batch_send(tc, tab, ops, &dup_row, &dup_index, err);
         if (rc == 0 && dup_row >= 0) {
             /* 23505 with the first such row's values */
             const uint8_t *q = rows;
@@ -540,9 +557,15 @@ static int build_batch(build_req_t *r, uint8_t **keys, uint32_t *klens, int n, a
     tc.snap_ts = hlc_now();
     tc.self_commit = false;
     store_txn_t *t = txn_shard_get(&tc, true);
-    if (!t)
+    int nsh = rt_shards_count();
+    strbuf_t *ops = rt_calloc((size_t)nsh, sizeof(strbuf_t));
+    if (!t || !ops) {
+        rt_free(ops);
         return oom(&r->err);
+    }
     txn_touch(&tc, rt_shard_id());
+    int index = (int)(r->ix - r->table->indexes);
+    ASSERT(index >= 0 && index < r->table->nindexes);
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         store_val_t v;
@@ -556,17 +579,31 @@ static int build_batch(build_req_t *r, uint8_t **keys, uint32_t *klens, int n, a
             continue;
         row_t row = {0};
         if (row_load(a, r->table, v.ptr, v.len, &row, &r->err) < 0 ||
-            entry_build(r->table, r->ix, row.vals, row.nulls, keys[i], klens[i], e, &r->err) < 0) {
+            entry_build(r->table, r->ix, row.vals, row.nulls, keys[i], klens[i], e, &r->err) < 0 ||
+            batch_add(ops, (uint32_t)i, index, e, &r->err) < 0) {
             rc = -1;
             break;
         }
-        int w = ent_write(&tc, r->ix, e->unique_form ? STORE_W_INSERT : STORE_W_PUT, e, &r->err);
-        if (w > 0)
-            dup_error(r->table, r->ix, row.vals, row.nulls, true, &r->err);
-        if (w != 0)
-            rc = -1;
         r->rows++;
     }
+    int64_t dup_row = -1;
+    int dup_index = 0;
+    if (rc == 0)
+        rc = batch_send(&tc, r->table, ops, &dup_row, &dup_index, &r->err);
+    if (rc == 0 && dup_row >= 0) {
+        /* the row is still locked by this transaction: read it again for the detail */
+        store_val_t v;
+        row_t row = {0};
+        int g = store_get(shard_store(), t, UINT64_MAX, r->table->oid, keys[dup_row], klens[dup_row], &v);
+        if (g == STORE_OK && row_load(a, r->table, v.ptr, v.len, &row, &r->err) == 0)
+            dup_error(r->table, r->ix, row.vals, row.nulls, true, &r->err);
+        else
+            sql_error(&r->err, SQLSTATE_UNIQUE_VIOLATION, "could not create unique index \"%s\"", r->ix->name);
+        rc = -1;
+    }
+    for (int s = 0; s < nsh; s++)
+        strbuf_free(&ops[s]);
+    rt_free(ops);
     if (rc == 0)
         return txn_commit_all(&tc, &r->err);
     txn_abort_all(&tc);

@@ -5032,8 +5032,7 @@ static int b_on_conflict(binder_t *b, const ast_t *n, bound_stmt_t *bs, const ca
         sql_error_hint(b->err, "For example, ON CONFLICT (column_name).");
         return -1;
     } else if (catalog_table_has_unique(t)) {
-        return sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-                         "ON CONFLICT DO NOTHING on a table with unique indexes is not supported");
+        bs->upsert_any = true;      /* DO NOTHING: a conflict on any unique index skips the row */
     }
     bs->upsert = n->insert.conflict_action;
     if (!upd)

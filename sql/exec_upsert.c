@@ -240,6 +240,38 @@ static int ups_row_index(frag_write_t *f, store_txn_t *t, const uint8_t *key, ui
     return sql_error(&f->err, SQLSTATE_SERIALIZATION_FAILURE, "could not complete ON CONFLICT: the row kept changing");
 }
 
+/* ON CONFLICT DO NOTHING without a target on a table with unique indexes: a conflict
+ * on any of them or on the primary key skips the row. Every unique entry key stays
+ * locked by the probes, so nothing can take it before the insert writes it. */
+static int ups_row_any(frag_write_t *f, store_txn_t *t, const uint8_t *key, uint32_t kl, const uint8_t *val,
+                       uint32_t vl, arena_t *a)
+{
+    const bound_stmt_t *bs = f->bs;
+    const cat_table_t *tab = bs->table;
+    batch_t *b = batch_new(a, tab->ncols, 1);
+    datum_t *dv = arena_alloc(a, (size_t)tab->ncols * sizeof(datum_t) + 8);
+    bool *dn = arena_alloc(a, (size_t)tab->ncols + 8);
+    if (!b || !dv || !dn || ups_decode(a, b, 0, tab, bs->coltypes, val, vl, &f->err) < 0)
+        return b && dv && dn ? -1 : oom(&f->err);
+    for (int c = 0; c < tab->ncols; c++) {
+        dv[c] = b->vals[c][0];
+        dn[c] = b->nulls[c][0];
+    }
+    for (int k = 0; k < tab->nindexes; k++) {
+        if (!tab->indexes[k].unique)
+            continue;
+        uint8_t *pk;
+        uint32_t pklen;
+        int p = secidx_arbiter_probe(f->txn, tab, &tab->indexes[k], dv, dn, a, &pk, &pklen, &f->err);
+        if (p != 0)
+            return p < 0 ? -1 : 0;
+    }
+    int w = txn_write(f->txn, t, STORE_W_INSERT, tab->oid, key, kl, val, vl, &f->err);
+    if (w < 0)
+        return -1;
+    return w == STORE_EXISTS ? 0 : ups_inserted(f, val, vl, a);
+}
+
 /* One proposed row: 1 inserted or updated, 0 nothing done, -1 error. */
 static int ups_row(frag_write_t *f, store_txn_t *t, const uint8_t *key, uint32_t kl, const uint8_t *val,
                    uint32_t vl, arena_t *a, strbuf_t *sb, uint64_t snap)
@@ -248,6 +280,8 @@ static int ups_row(frag_write_t *f, store_txn_t *t, const uint8_t *key, uint32_t
     const cat_table_t *tab = bs->table;
     if (bs->upsert_index)
         return ups_row_index(f, t, key, kl, val, vl, a, sb, snap);
+    if (bs->upsert == 1 && bs->upsert_any)
+        return ups_row_any(f, t, key, kl, val, vl, a);
     for (int round = 0; round < UPSERT_RETRIES_MAX; round++) {
         int w = txn_write(f->txn, t, STORE_W_INSERT, tab->oid, key, kl, val, vl, &f->err);
         if (w < 0)

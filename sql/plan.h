@@ -210,6 +210,7 @@ typedef struct bound_stmt {
                                   * 2 DO UPDATE (set_idx / set_exprs / where then range over
                                   * the existing row's columns ++ EXCLUDED's; sql/exec_upsert.c) */
     const cat_index_t *upsert_index; /* the arbiter when it is a unique index, else NULL (the PK) */
+    bool upsert_any;             /* DO NOTHING without a target: every unique index is an arbiter */
     int nreturning;
     bexpr_t **returning;         /* over table columns */
 } bound_stmt_t;

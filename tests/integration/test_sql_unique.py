@@ -121,6 +121,9 @@ def test_on_conflict_with_unique_arbiter_matches_postgres(pair):
         "INSERT INTO uq_o VALUES (110, 'e11', 11) ON CONFLICT (n) DO UPDATE SET email = excluded.email || '!' "
         "WHERE uq_o.id > 10 RETURNING *",
         "INSERT INTO uq_o VALUES (111, 'e12', 12) ON CONFLICT (n) DO UPDATE SET email = 'never' WHERE uq_o.id > 100",
+        "INSERT INTO uq_o VALUES (300, 'e1', 300), (301, 'n301', 2), (2, 'n2', 302), (303, 'n303', 303), "
+        "(304, 'n303', 304), (305, NULL, NULL), (306, NULL, NULL) ON CONFLICT DO NOTHING RETURNING *",
+        "INSERT INTO uq_o SELECT g, 'e' || (g % 30), g FROM generate_series(400, 440) g ON CONFLICT DO NOTHING",
         "BEGIN",
         "INSERT INTO uq_o VALUES (200, 'tx', 200)",
         "INSERT INTO uq_o VALUES (201, 'tx', 201) ON CONFLICT (email) DO UPDATE SET n = uq_o.n + 1 RETURNING *",

@@ -5151,6 +5151,8 @@ static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
         if (b_point_key(b, t, conj, nc, 0, key)) {
             bs->nkey = t->npk;
             bs->key = key;
+        } else if (bind_index_scan(b, t, conj, nc, &bs->dml_index, &bs->dml_ixkey) < 0) {
+            return -1;
         }
     }
     return b_returning(b, bs, t, upd ? n->update.nreturning : n->del.nreturning,

@@ -281,6 +281,7 @@ static int exec_modify(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit,
     frag_write_t *fw = arena_alloc(ctx->arena, (size_t)n * sizeof *fw);
     if (!fw)
         return oom(err);
+    memset(fw, 0, (size_t)n * sizeof *fw);     /* mkeys are set before the fragments are */
     uint8_t *key = NULL;
     uint32_t klen = 0;
     int k = 0;
@@ -310,12 +311,28 @@ static int exec_modify(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit,
             return oom(err);
         shards[k++] = sql_route_key(key, klen, n);
     } else {
+        strbuf_t *ixbufs = NULL;    /* candidates from an index (sql/secindex.h) */
+        int r = bs->dml_index ? secidx_dml_keys(ctx, bs->dml_index, bs->dml_ixkey, &ixbufs, err) : 2;
+        if (r < 0)
+            return -1;
+        if (r == 0) {
+            *count = 0;
+            return 0;
+        }
         for (int s = 0; s < n; s++)
-            shards[k++] = s;
+            if (r == 2 || ixbufs[s].len) {
+                fw[k].mkeys = r == 2 ? NULL : (const uint8_t *)ixbufs[s].data;
+                fw[k].mkeys_len = r == 2 ? 0 : ixbufs[s].len;
+                shards[k++] = s;
+            }
     }
     for (int i = 0; i < k; i++) {
         frag_write_t *f = &fw[i];
+        const uint8_t *mk = f->mkeys;
+        size_t mkl = f->mkeys_len;
         memset(f, 0, sizeof *f);
+        f->mkeys = mk;
+        f->mkeys_len = mkl;
         f->bs = bs;
         f->txn = ctx->txn;
         f->ex = ctx->ex;

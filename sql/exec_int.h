@@ -212,6 +212,8 @@ typedef struct frag_write {
     expr_ctx_t ex;
     const uint8_t *key;          /* point UPDATE/DELETE */
     uint32_t klen;
+    const uint8_t *mkeys;        /* UPDATE/DELETE candidates from an index: [u32 len][key]... */
+    size_t mkeys_len;
     const uint8_t *rows;         /* INSERT: [u32 klen][key][u32 vlen][val]... */
     size_t rows_len;
     int shards_count;

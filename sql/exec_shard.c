@@ -618,6 +618,24 @@ int frag_insert(void *arg)
 
 typedef struct cand { const uint8_t *key; uint32_t klen; } cand_t;
 
+/* Candidates from an index lookup: every listed key (modify_row locks each row and
+ * evaluates WHERE on its newest version, so stale entries cost only a lookup). */
+static int collect_keys(frag_write_t *f, cand_t **out, int64_t *n)
+{
+    int64_t cnt = 0;
+    for (size_t pos = 0; pos + 4 <= f->mkeys_len; pos += 4 + rd32(f->mkeys + pos))
+        cnt++;
+    cand_t *c = arena_alloc(&f->arena, (size_t)(cnt + 1) * sizeof *c);
+    if (!c)
+        return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    int64_t i = 0;
+    for (size_t pos = 0; pos + 4 <= f->mkeys_len; pos += 4 + rd32(f->mkeys + pos))
+        c[i++] = (cand_t){f->mkeys + pos + 4, rd32(f->mkeys + pos)};
+    *out = c;
+    *n = cnt;
+    return 0;
+}
+
 /* Collects candidate keys: the point key, or every row passing WHERE in the snapshot. */
 static int collect(frag_write_t *f, store_txn_t *t, cand_t **out, int64_t *n)
 {
@@ -632,6 +650,8 @@ static int collect(frag_write_t *f, store_txn_t *t, cand_t **out, int64_t *n)
         *n = 1;
         return 0;
     }
+    if (f->mkeys)
+        return collect_keys(f, out, n);
     uint64_t snap = txn_read_snap(f->txn, true);
     store_iter_t *it = store_iter_open(shard_store(), t, snap, bs->table->oid, NULL, 0, NULL, 0);
     if (!it)

@@ -199,6 +199,8 @@ typedef struct bound_stmt {
     bexpr_t *where;              /* over table columns */
     int nkey;                    /* point DML: PK values in key order */
     bexpr_t **key;
+    const cat_index_t *dml_index; /* UPDATE / DELETE candidates from this index's equality, */
+    bexpr_t **dml_ixkey;         /* these values (sql/secindex.h), when nkey is 0 */
     int nset;                    /* UPDATE: column indexes and new values */
     int *set_idx;
     bexpr_t **set_exprs;

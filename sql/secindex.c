@@ -786,6 +786,49 @@ int64_t secidx_lookup(exec_ctx_t *ctx, const cat_index_t *ix, const uint8_t *lo,
     return total > SECIDX_LOOKUP_ROWS_MAX ? SECIDX_LOOKUP_TOO_MANY : total;
 }
 
+int secidx_dml_keys(exec_ctx_t *ctx, const cat_index_t *ix, bexpr_t *const *ixkey, strbuf_t **bufs_out, sql_error_t *err)
+{
+    expr_ctx_t x = ctx->ex;
+    x.arena = ctx->arena;
+    datum_t vals[LIMIT_SQL_INDEX_COLUMNS];
+    bool nulls[LIMIT_SQL_INDEX_COLUMNS];
+    type_oid_t types[LIMIT_SQL_INDEX_COLUMNS];
+    for (int i = 0; i < ix->ncols; i++) {
+        if (expr_eval_const(&x, ixkey[i], &vals[i], &nulls[i], err) < 0)
+            return -1;
+        if (nulls[i])
+            return 0;
+        types[i] = ixkey[i]->type;
+    }
+    int n = rt_shards_count();
+    strbuf_t ik;
+    strbuf_init(&ik);
+    strbuf_t *bufs = arena_alloc(ctx->arena, (size_t)n * sizeof(strbuf_t));
+    if (!bufs)
+        return oom(err);
+    for (int i = 0; i < n; i++)
+        strbuf_init(&bufs[i]);
+    int64_t found = secidx_encode_ik(ix->ncols, types, vals, nulls, &ik, err) < 0
+                        ? -1 : secidx_lookup(ctx, ix, (const uint8_t *)ik.data, (uint32_t)ik.len, NULL, 0, true, bufs, err);
+    strbuf_free(&ik);
+    for (int i = 0; i < n; i++) {      /* into the statement arena, as exec.c's index scans */
+        strbuf_t *sb = &bufs[i];
+        uint8_t *copy = found > 0 && sb->len ? arena_memdup(ctx->arena, sb->data, sb->len) : NULL;
+        size_t len = copy ? sb->len : 0;
+        if (found > 0 && sb->len && !copy)
+            found = oom(err);
+        strbuf_free(sb);
+        sb->data = (char *)copy;
+        sb->len = len;
+    }
+    if (found == SECIDX_LOOKUP_TOO_MANY)
+        return 2;
+    if (found <= 0)
+        return (int)found;
+    *bufs_out = bufs;
+    return 1;
+}
+
 /* The smallest key above every key starting with sb's bytes (carry on 0xFF). */
 static void key_successor(strbuf_t *sb)
 {

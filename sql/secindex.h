@@ -83,6 +83,10 @@ int secidx_encode_ik(int n, const type_oid_t *types, const datum_t *vals, const 
 #define SECIDX_LOOKUP_TOO_MANY (-2)
 int64_t secidx_lookup(exec_ctx_t *ctx, const cat_index_t *ix, const uint8_t *lo, uint32_t lolen, const uint8_t *hi,
                       uint32_t hilen, bool prefix, strbuf_t *bufs, sql_error_t *err);
+/* UPDATE / DELETE candidates: evaluates ixkey (index ix's equality values) and looks
+ * the entries up; *bufs (n per row shard, statement arena) get the row keys. 1, 0 =
+ * no candidate, 2 = too many (scan the table), -1 + err. */
+int secidx_dml_keys(exec_ctx_t *ctx, const cat_index_t *ix, bexpr_t *const *ixkey, strbuf_t **bufs, sql_error_t *err);
 /* The [lo, hi) entry-key range of a range on an index's leading column of type t
  * (lo / hi NULL = unbounded; NULL entries are outside every range). */
 int secidx_encode_range(type_oid_t t, const datum_t *lo, bool lo_incl, const datum_t *hi, bool hi_incl,

@@ -1,4 +1,5 @@
-"""test_sql_index.py -- secondary indexes used by the planner (sql/secindex.h): every
+"""test_sql_index.py -- secondary indexes used by the planner (sql/secindex.h), for
+queries and for UPDATE / DELETE candidates: every
 query runs on NextDB without the index, with it, and on PostgreSQL 15, and the three
 answers must be equal; EXPLAIN names the index when the rule picks it. Covers
 single- and multi-column indexes, unique and not, NULL and missing values, type
@@ -112,6 +113,12 @@ def test_index_sees_writes_and_transactions(pair):
         "SELECT id FROM ix_t WHERE b = 'moved'",
         "UPDATE ix_t SET id = id + 100000 WHERE a = 47",
         "SELECT id FROM ix_t WHERE a = 47",
+        "UPDATE ix_t SET c = c + 10 WHERE b = 'b20' RETURNING id, c",        # candidates from ix_t_b
+        "UPDATE ix_t SET c = c + 1 WHERE a = 45 AND c > 100 RETURNING id",
+        "DELETE FROM ix_t WHERE b = 'nope' RETURNING id",
+        "UPDATE ix_t SET a = a WHERE a = NULL",
+        "DELETE FROM ix_t WHERE a = 44 AND id > 2000 RETURNING id",
+        "SELECT id, c FROM ix_t WHERE a = 44 OR b = 'b20'",
         "BEGIN",
         "INSERT INTO ix_t VALUES (-1, 47, 'own', 0)",
         "SELECT id FROM ix_t WHERE a = 47",

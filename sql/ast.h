@@ -188,6 +188,8 @@ typedef struct ast_fk {
 
 /* CHECK (expr): sql is the deparsed expression, for the catalog. */
 typedef struct ast_check { const char *name; const char *sql; } ast_check_t;
+/* A UNIQUE constraint of CREATE TABLE (column or table form); name NULL = default. */
+typedef struct ast_unique { const char *name; int ncols; const char **cols; } ast_unique_t;
 
 typedef struct ast_select {
     bool distinct;
@@ -283,6 +285,7 @@ struct ast {
             int npk; const char **pk_cols; const char *pk_name;
             int nfks; ast_fk_t *fks;         /* column REFERENCES and table FOREIGN KEYs */
             int nchecks; ast_check_t *checks; /* column and table CHECK constraints */
+            int nuniques; ast_unique_t *uniques; /* column and table UNIQUE constraints */
         } create;
         struct { int n; ast_t **tables; bool if_exists; } drop;   /* also TRUNCATE, DROP INDEX */
         struct {
@@ -307,7 +310,10 @@ struct ast {
                                                   * text; a NULL value: NO MINVALUE / NO MAXVALUE */
             const char **opt_names, **opt_values;
         } seq;
-        struct { ast_t *table; int ncols; const char **cols; const char *conname; } alter_pk;
+        struct {
+            ast_t *table; int ncols; const char **cols; const char *conname;
+            bool unique;                     /* ADD [CONSTRAINT name] UNIQUE (cols) instead */
+        } alter_pk;
         struct { ast_t *stmt; } explain;
         struct { ast_t *table; bool missing_ok; int ncmds; ast_alter_cmd_t *cmds; } alter;
         /* CREATE VIEW: query is the parsed SELECT (validated, bound at CREATE), sql the

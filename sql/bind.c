@@ -31,6 +31,7 @@
 #include "sql/types_json.h"
 #include "sql/explain.h"
 #include "sql/bind_int.h"
+#include "sql/secindex.h"
 
 #define BX_AGGREF 100     /* binder-internal: an aggregate call before rewriting */
 #define BX_GROUPING 102   /* binder-internal (100, 101: bind_int.h): GROUPING(args), a constant per grouping set */
@@ -364,6 +365,10 @@ static bexpr_t *b_coerce(binder_t *b, bexpr_t *e, type_oid_t to, int32_t typmod,
             const char *rel = dot ? dot + 1 : name;
             const cat_table_t *t = rel ? catalog_table_by_name(b->env->catalog, CAT_NS_PUBLIC, rel) : NULL;
             const pgcat_vtab_t *vt = NULL;
+            const cat_index_t *ix = !t && rel ? catalog_index_by_name(b->env->catalog, CAT_NS_PUBLIC, rel, NULL)
+                                              : NULL;
+            if (ix)
+                return bx_const(b, to, (datum_t){.i64 = ix->oid}, false);
             if (!t && rel)
                 vt = pgcat_lookup(CAT_NS_PG_CATALOG, rel);
             if (!t && !vt && rel)
@@ -2799,6 +2804,110 @@ static bool b_point_key(binder_t *b, const cat_table_t *t, bexpr_t **conj, int n
     return true;
 }
 
+/* Index Scan choice, without statistics (sql/README.md "Secondary indexes"): an
+ * index qualifies when the conjuncts fix every one of its columns with an equality
+ * to a row-free value of the column's type; the first qualifying UNIQUE index wins,
+ * else the qualifying index with the most columns (creation order breaks ties). The
+ * conjuncts stay in the filter, which the fetched rows are checked against. */
+static int bind_index_scan(binder_t *b, const cat_table_t *t, bexpr_t **conj, int nconj, const cat_index_t **ix_out,
+                           bexpr_t ***key_out)
+{
+    const cat_index_t *best = NULL;
+    bexpr_t **best_key = NULL;
+    for (int k = 0; k < t->nindexes; k++) {
+        const cat_index_t *ix = &t->indexes[k];
+        if (best && best->unique)
+            break;
+        bexpr_t **key = b_alloc(b, (size_t)(ix->ncols + 1) * sizeof(bexpr_t *));
+        if (!key)
+            return -1;
+        bool all = true;
+        for (int i = 0; i < ix->ncols && all; i++) {
+            int colidx = -1;
+            for (int c = 0; c < t->ncols; c++)
+                if (t->cols[c].attnum == ix->attnums[i])
+                    colidx = c;
+            key[i] = NULL;
+            for (int j = 0; j < nconj && !key[i]; j++) {
+                bexpr_t *e = conj[j];
+                if (e->kind != BX_CMP || e->op != BX_OP_EQ || e->optype != t->cols[colidx].type)
+                    continue;
+                for (int side = 0; side < 2; side++) {
+                    bexpr_t *c = e->args[side], *v = e->args[1 - side];
+                    if (c->kind == BX_COL && c->index == colidx && !bx_has_cols(v) && !bx_has_volatile(v) &&
+                        !bx_has_subq(v)) {
+                        key[i] = v;
+                        break;
+                    }
+                }
+            }
+            all = key[i] != NULL;
+        }
+        if (all && (!best || ix->unique || ix->ncols > best->ncols)) {
+            best = ix;
+            best_key = key;
+        }
+    }
+    *ix_out = best;
+    *key_out = best_key;
+    return 0;
+}
+
+/* Without a qualifying equality: a range (<, <=, >, >=, BETWEEN, or = on the leading
+ * column of a longer index) on the leading column of an index whose key order is the
+ * type's (the first such index in creation order). */
+static void bind_index_range(const cat_table_t *t, bexpr_t **conj, int nconj, plan_t *p)
+{
+    for (int k = 0; k < t->nindexes; k++) {
+        const cat_index_t *ix = &t->indexes[k];
+        int colidx = -1;
+        for (int c = 0; c < t->ncols; c++)
+            if (t->cols[c].attnum == ix->attnums[0])
+                colidx = c;
+        if (colidx < 0 || !secidx_type_ordered(t->cols[colidx].type))
+            continue;
+        bexpr_t *lo = NULL, *hi = NULL;
+        bool lo_incl = false, hi_incl = false;
+        for (int j = 0; j < nconj; j++) {
+            bexpr_t *e = conj[j];
+            if (e->kind != BX_CMP || e->op == BX_OP_NE || e->optype != t->cols[colidx].type)
+                continue;
+            for (int side = 0; side < 2; side++) {
+                bexpr_t *c = e->args[side], *v = e->args[1 - side];
+                if (c->kind != BX_COL || c->index != colidx || bx_has_cols(v) || bx_has_volatile(v) ||
+                    bx_has_subq(v))
+                    continue;
+                int op = e->op;
+                if (op == BX_OP_EQ) {   /* the leading column of a longer index: [v, v] */
+                    if (!lo && !hi) {
+                        lo = hi = v;
+                        lo_incl = hi_incl = true;
+                    }
+                    break;
+                }
+                if (side == 1)          /* v op col: flip to col op' v */
+                    op = op == BX_OP_LT ? BX_OP_GT : op == BX_OP_LE ? BX_OP_GE : op == BX_OP_GT ? BX_OP_LT : BX_OP_LE;
+                if ((op == BX_OP_GT || op == BX_OP_GE) && !lo) {
+                    lo = v;
+                    lo_incl = op == BX_OP_GE;
+                } else if ((op == BX_OP_LT || op == BX_OP_LE) && !hi) {
+                    hi = v;
+                    hi_incl = op == BX_OP_LE;
+                }
+                break;
+            }
+        }
+        if (!lo && !hi)
+            continue;
+        p->scan.index = ix;
+        p->scan.ixlo = lo;
+        p->scan.ixhi = hi;
+        p->scan.ixlo_incl = lo_incl;
+        p->scan.ixhi_incl = hi_incl;
+        return;
+    }
+}
+
 /* Builds the FROM/WHERE part: joins left-deep over the FROM items, WHERE conjuncts
  * pushed into single-table scans or attached to the lowest join that covers them. */
 /* Copies e with every column index i replaced by map[i] (a join order other than the
@@ -3040,6 +3149,10 @@ static plan_t *b_from_where(binder_t *b, const ast_select_t *q, scope_t *sc)
         if (b_point_key(b, t, pc, npc, 0, key)) {
             p->scan.nkey = t->npk;
             p->scan.key = key;
+        } else if (bind_index_scan(b, t, pc, npc, &p->scan.index, &p->scan.ixkey) < 0) {
+            return NULL;
+        } else if (!p->scan.index) {
+            bind_index_range(t, pc, npc, p);
         }
     }
     plan_t *cur = any_lateral ? b_lateral_items(b, sc, items, item_first_src, lateral, nitems, conj, nconj, used)
@@ -4475,7 +4588,8 @@ static int b_push_topk(binder_t *b, plan_t *limit)
     if (!limit->limit.limit || !sort || sort->kind != PL_SORT || !sort->child || sort->child->kind != PL_PROJECT)
         return 0;
     plan_t *proj = sort->child, *scan = proj->child;
-    if (!scan || scan->kind != PL_SCAN || scan->scan.agg_pushed || scan->scan.lock_rows || scan->scan.nkey)
+    if (!scan || scan->kind != PL_SCAN || scan->scan.agg_pushed || scan->scan.lock_rows || scan->scan.nkey ||
+        scan->scan.index)
         return 0;
     plan_topk_t *tk = b_alloc(b, sizeof *tk);
     plan_sortkey_t *keys = b_alloc(b, (size_t)sort->sort.nkeys * sizeof *keys);
@@ -4970,12 +5084,12 @@ static int b_on_conflict(binder_t *b, const ast_t *n, bound_stmt_t *bs, const ca
     int nc = n->insert.nconflict_cols;
     if (con) {
         if (!(t->npk && t->pk_name && !strcmp(con, t->pk_name))) {
-            for (int k = 0; k < t->nindexes; k++)
-                if (t->indexes[k].unique && !strcmp(t->indexes[k].name, con))
-                    return sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-                                     "ON CONFLICT on a unique index other than the primary key is not supported");
-            return sql_error(b->err, SQLSTATE_UNDEFINED_OBJECT, "constraint \"%s\" for table \"%s\" does not exist",
-                             con, t->name);
+            for (int k = 0; k < t->nindexes && !bs->upsert_index; k++)
+                if (t->indexes[k].constraint && !strcmp(t->indexes[k].name, con))
+                    bs->upsert_index = &t->indexes[k];     /* a UNIQUE constraint (sql/secindex.h) */
+            if (!bs->upsert_index)
+                return sql_error(b->err, SQLSTATE_UNDEFINED_OBJECT,
+                                 "constraint \"%s\" for table \"%s\" does not exist", con, t->name);
         }
     } else if (nc) {
         for (int i = 0; i < nc; i++) {
@@ -4987,13 +5101,13 @@ static int b_on_conflict(binder_t *b, const ast_t *n, bound_stmt_t *bs, const ca
                                  n->insert.conflict_cols[i]);
         }
         if (!b_same_cols(b, t, nc, n->insert.conflict_cols, t->npk, t->pk_attnums)) {
-            for (int k = 0; k < t->nindexes; k++)
+            for (int k = 0; k < t->nindexes && !bs->upsert_index; k++)
                 if (t->indexes[k].unique &&
                     b_same_cols(b, t, nc, n->insert.conflict_cols, t->indexes[k].ncols, t->indexes[k].attnums))
-                    return sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-                                     "ON CONFLICT on a unique index other than the primary key is not supported");
-            return sql_error(b->err, "42P10",
-                             "there is no unique or exclusion constraint matching the ON CONFLICT specification");
+                    bs->upsert_index = &t->indexes[k];     /* a unique index as arbiter */
+            if (!bs->upsert_index)
+                return sql_error(b->err, "42P10",
+                                 "there is no unique or exclusion constraint matching the ON CONFLICT specification");
         }
     } else if (upd) {
         sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "ON CONFLICT DO UPDATE requires inference specification or "
@@ -5001,8 +5115,7 @@ static int b_on_conflict(binder_t *b, const ast_t *n, bound_stmt_t *bs, const ca
         sql_error_hint(b->err, "For example, ON CONFLICT (column_name).");
         return -1;
     } else if (catalog_table_has_unique(t)) {
-        return sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-                         "ON CONFLICT DO NOTHING on a table with unique indexes is not supported");
+        bs->upsert_any = true;      /* DO NOTHING: a conflict on any unique index skips the row */
     }
     bs->upsert = n->insert.conflict_action;
     if (!upd)
@@ -5121,6 +5234,8 @@ static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
         if (b_point_key(b, t, conj, nc, 0, key)) {
             bs->nkey = t->npk;
             bs->key = key;
+        } else if (bind_index_scan(b, t, conj, nc, &bs->dml_index, &bs->dml_ixkey) < 0) {
+            return -1;
         }
     }
     return b_returning(b, bs, t, upd ? n->update.nreturning : n->del.nreturning,

@@ -280,11 +280,61 @@ static int vindex_def(const builtin_ctx_t *ctx, const pgcat__rel_t *rel, int64_t
     return ret_sb(ctx, &sb, out, err);
 }
 
+static const char *index_col_name(const cat_table_t *tab, const cat_index_t *x, int i)
+{
+    for (int c = 0; c < tab->ncols; c++)
+        if (tab->cols[c].attnum == x->attnums[i])
+            return tab->cols[c].name;
+    ASSERT(!"index names a missing column");
+    return NULL;
+}
+
+static void put_index_cols(const cat_table_t *tab, const cat_index_t *x, strbuf_t *sb)
+{
+    strbuf_putc(sb, '(');
+    for (int i = 0; i < x->ncols; i++) {
+        if (i)
+            strbuf_puts(sb, ", ");
+        pgcat__quote_ident(index_col_name(tab, x, i), sb);
+    }
+    strbuf_putc(sb, ')');
+}
+
+/* The CREATE INDEX statement of a secondary index (sql/secindex.h). */
+static int secindex_def(const builtin_ctx_t *ctx, const pgcat__rel_t *rel, int64_t column, bool pretty,
+                        datum_t *out, sql_error_t *err)
+{
+    const cat_table_t *tab = rel->table;
+    const cat_index_t *x = rel->index;
+    strbuf_t sb;
+    strbuf_init(&sb);
+    if (column > 0) {
+        if (column <= x->ncols)
+            pgcat__quote_ident(index_col_name(tab, x, (int)column - 1), &sb);
+        return ret_sb(ctx, &sb, out, err);
+    }
+    pgcat__rel_t trel = {PGCAT_REL_TABLE, tab->oid, tab->namespace_oid, tab->name, tab->relkind, tab, NULL, NULL,
+                         NULL};
+    strbuf_puts(&sb, x->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
+    pgcat__quote_ident(rel->name, &sb);
+    strbuf_puts(&sb, " ON ");
+    if (!pretty || !pgcat__rel_visible(ctx->catalog, &trel)) {
+        pgcat__quote_ident(pgcat__ns_name(tab->namespace_oid), &sb);
+        strbuf_putc(&sb, '.');
+    }
+    pgcat__quote_ident(tab->name, &sb);
+    strbuf_puts(&sb, x->hash ? " USING hash " : " USING btree ");
+    put_index_cols(tab, x, &sb);
+    return ret_sb(ctx, &sb, out, err);
+}
+
 static int fn_pg_get_indexdef(FN_ARGS)
 {
     pgcat__rel_t rel;
     if (pgcat__rel_by_oid(ctx->catalog, arg_oid(args[0]), &rel) && rel.kind == PGCAT_REL_VINDEX)
         return vindex_def(ctx, &rel, nargs > 1 ? args[1].i64 : 0, nargs > 2 && args[2].i64, out, err);
+    if (pgcat__rel_by_oid(ctx->catalog, arg_oid(args[0]), &rel) && rel.kind == PGCAT_REL_INDEX)
+        return secindex_def(ctx, &rel, nargs > 1 ? args[1].i64 : 0, nargs > 2 && args[2].i64, out, err);
     if (!pk_index(ctx, arg_oid(args[0]), &rel)) {
         *isnull = true;
         return 0;
@@ -314,11 +364,29 @@ static int fn_pg_get_indexdef(FN_ARGS)
     return ret_sb(ctx, &sb, out, err);
 }
 
+int pgcat__index_def(const catalog_t *c, arena_t *a, uint32_t oid, datum_t *out, bool *isnull, sql_error_t *err)
+{
+    builtin_ctx_t ctx = {.catalog = c, .arena = a};
+    datum_t args[1] = {{.i64 = oid}};
+    bool nulls[1] = {false};
+    type_oid_t types[1] = {TYPE_OID};
+    *isnull = false;
+    return fn_pg_get_indexdef(&ctx, 1, args, nulls, types, out, isnull, err);
+}
+
 /* pg_get_constraintdef(oid [, pretty]): a primary key's constraint OID is its index's
  * OID (see gen_constraint in pgcatalog.c). NULL for any other OID. */
 static int fn_pg_get_constraintdef(FN_ARGS)
 {
     pgcat__rel_t rel;
+    if (pgcat__rel_by_oid(ctx->catalog, arg_oid(args[0]), &rel) && rel.kind == PGCAT_REL_INDEX &&
+        rel.index->constraint) {
+        strbuf_t sb;
+        strbuf_init(&sb);
+        strbuf_puts(&sb, "UNIQUE ");
+        put_index_cols(rel.table, rel.index, &sb);
+        return ret_sb(ctx, &sb, out, err);
+    }
     if (!pk_index(ctx, arg_oid(args[0]), &rel)) {
         *isnull = true;
         return 0;

@@ -49,6 +49,12 @@ const catalog_t *catalog_current(void)
     return &s->pub;
 }
 
+const catalog_t *catalog_peek(void)
+{
+    ASSERT(cat_cur);
+    return &cat_cur->pub;
+}
+
 void catalog_ref(const catalog_t *c)
 {
     atomic_fetch_add(&snap_of(c)->refs, 1);
@@ -356,7 +362,8 @@ static void cat_encode(const cat_table_t *t, strbuf_t *b)
         const cat_index_t *x = &t->indexes[k];
         strbuf_put_be32(b, x->oid);
         put_str(b, x->name);
-        strbuf_put_u8(b, (uint8_t)x->unique);
+        /* bit 1: a UNIQUE constraint, bit 2: USING hash */
+        strbuf_put_u8(b, (uint8_t)(x->unique | x->constraint << 1 | x->hash << 2));
         strbuf_put_be16(b, (uint16_t)x->ncols);
         for (int i = 0; i < x->ncols; i++)
             strbuf_put_be16(b, (uint16_t)x->attnums[i]);
@@ -521,7 +528,10 @@ static cat_table_t *cat_decode(cat_snap_t *s, const uint8_t *p, size_t len)
         cat_index_t *x = &t->indexes[k];
         x->oid = (uint32_t)rd_be(&r, 4);
         x->name = rd_str(&r, s);
-        x->unique = rd_be(&r, 1) != 0;
+        uint64_t flags = rd_be(&r, 1);
+        x->unique = (flags & 1) != 0;
+        x->constraint = (flags & 2) != 0;
+        x->hash = (flags & 4) != 0;
         x->ncols = (int)rd_be(&r, 2);
         if (r.bad || !x->name || x->ncols < 1 || x->ncols > LIMIT_SQL_INDEX_COLUMNS)
             return NULL;

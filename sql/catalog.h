@@ -74,12 +74,14 @@ typedef struct cat_vindex {
     uint8_t metric;              /* distance_metric_t (vector/distance.h) */
     uint16_t m, ef_construction;
 } cat_vindex_t;
-/* A secondary index defined with CREATE [UNIQUE] INDEX on plain columns. The catalog
- * records it (names, DROP INDEX, DROP TABLE, uniqueness); scans do not use it yet. */
+/* A secondary index (CREATE [UNIQUE] INDEX on plain columns, or a UNIQUE constraint):
+ * its entries are the store table `oid`, partitioned by index key (sql/secindex.h). */
 typedef struct cat_index {
     uint32_t oid;
     const char *name;            /* in the table's namespace, unique among relations */
-    bool unique;                 /* enforced by the statement-end check in exec_dml.c */
+    bool unique;                 /* enforced by keyed entry inserts (sql/secindex.h) */
+    bool constraint;             /* made by a UNIQUE constraint (pg_constraint contype 'u') */
+    bool hash;                   /* USING hash (shown by pg_get_indexdef; stored alike) */
     int ncols;                   /* 1..LIMIT_SQL_INDEX_COLUMNS */
     int16_t *attnums;
 } cat_index_t;
@@ -139,6 +141,10 @@ typedef struct catalog {
 /* The current shard's newest snapshot, with a reference taken. */
 const catalog_t *catalog_current(void);
 void catalog_ref(const catalog_t *c);
+/* The current shard's newest snapshot without taking a reference: valid only until
+ * the calling fiber suspends (the shard swaps its pointer between fibers). For hot
+ * paths that look something up and do not wait (sql/secindex.c). */
+const catalog_t *catalog_peek(void);
 void catalog_unref(const catalog_t *c);
 /* Lookup by (namespace, name) and by oid; NULL when absent. */
 const cat_table_t *catalog_table_by_name(const catalog_t *c, uint32_t namespace_oid,

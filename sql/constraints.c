@@ -17,6 +17,7 @@
 #include "shards/shard.h"
 #include "sql/exec_int.h"
 #include "sql/parse.h"
+#include "sql/secindex.h"
 
 static int oom(sql_error_t *err) { return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"); }
 
@@ -104,14 +105,9 @@ static int fk_one(arena_t *a, const catalog_t *c, cat_table_t *def, const ast_fk
                 found |= f->ref_attnums[i] == p->pk_attnums[k];
             is_pk = found;
         }
-        if (!is_pk) {
-            for (int k = 0; k < p->nindexes; k++)
-                if (p->indexes[k].unique && p->indexes[k].ncols == x->nref)
-                    return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-                                     "foreign keys referencing a unique index are not supported (only the primary key)");
+        if (!is_pk && !fk_ref_index(p, f))      /* else a unique index: probed through its entries */
             return sql_error(err, "42830", "there is no unique constraint matching given keys for referenced table \"%s\"",
                              p->name);
-        }
     }
     /* default name: <table>_<col>[_<col>...]_fkey */
     char name[LIMIT_SQL_IDENT_BYTES];
@@ -182,6 +178,7 @@ struct fk_pending {
     exec_ctx_t *ctx;
     const cat_table_t *t;
     const cat_table_t **parents;   /* per foreign key */
+    const cat_index_t **ref_index; /* per foreign key: the referenced unique index, or NULL (PK) */
     strbuf_t *bufs;                /* [fk * shards + shard] */
     uint32_t seq;
     int nshards;
@@ -207,8 +204,9 @@ fk_pending_t *fk_pending_new(exec_ctx_t *ctx, const cat_table_t *t, sql_error_t 
     p->t = t;
     p->nshards = n;
     p->parents = arena_alloc(ctx->arena, (size_t)t->nfks * sizeof(cat_table_t *));
+    p->ref_index = arena_alloc(ctx->arena, (size_t)t->nfks * sizeof(cat_index_t *));
     p->bufs = arena_alloc(ctx->arena, (size_t)t->nfks * (size_t)n * sizeof(strbuf_t));
-    if (!p->parents || !p->bufs) {
+    if (!p->parents || !p->ref_index || !p->bufs) {
         oom(err);
         return NULL;
     }
@@ -219,6 +217,7 @@ fk_pending_t *fk_pending_new(exec_ctx_t *ctx, const cat_table_t *t, sql_error_t 
             sql_error(err, SQLSTATE_UNDEFINED_TABLE, "referenced relation of \"%s\" does not exist", t->fks[k].name);
             return NULL;
         }
+        p->ref_index[k] = fk_ref_index(p->parents[k], &t->fks[k]);
         for (int s = 0; s < n; s++)
             strbuf_init(&p->bufs[k * n + s]);
     }
@@ -269,7 +268,11 @@ int fk_pending_add(fk_pending_t *p, const datum_t *vals, const bool *nulls, sql_
         (void)pn;
         strbuf_t kb;
         strbuf_init(&kb);
-        int rc = exec_encode_key(par, pvals, pnulls, &kb, err);
+        int rc = 0;
+        if (p->ref_index[k])            /* a unique index: its entry key names the parent */
+            secidx_row_ik(par, p->ref_index[k], pvals, pnulls, &kb, &rc, err);
+        else
+            rc = exec_encode_key(par, pvals, pnulls, &kb, err);
         if (rc == 0) {
             int s = sql_route_key((const uint8_t *)kb.data, kb.len, p->nshards);
             strbuf_t *b = &p->bufs[k * p->nshards + s];
@@ -355,7 +358,8 @@ int fk_pending_check(fk_pending_t *p, sql_error_t *err)
             if (!b->len)
                 continue;
             memset(&pr[m], 0, sizeof pr[m]);
-            pr[m] = (fk_probe_t){.txn = p->ctx->txn, .parent_oid = p->parents[k]->oid,
+            pr[m] = (fk_probe_t){.txn = p->ctx->txn,
+                                 .parent_oid = p->ref_index[k] ? p->ref_index[k]->oid : p->parents[k]->oid,
                                  .recs = (const uint8_t *)b->data, .len = b->len};
             shards[m] = s;
             args[m] = &pr[m];
@@ -600,10 +604,26 @@ static bool sets_fk(const bound_stmt_t *bs, const cat_fk_t *f)
     return false;
 }
 
+/* Whether UPDATE bs assigns a column some foreign key references (a unique key). */
+static bool sets_referenced(const catalog_t *c, const bound_stmt_t *bs)
+{
+    for (int i = 0; bs->kind == ST_UPDATE && i < c->ntables; i++)
+        for (int k = 0; k < c->tables[i]->nfks; k++) {
+            const cat_fk_t *f = &c->tables[i]->fks[k];
+            if ((f->ref_table ? f->ref_table : c->tables[i]->oid) != bs->table->oid)
+                continue;
+            for (int s = 0; s < bs->nset; s++)
+                for (int j = 0; j < f->ncols; j++)
+                    if (bs->table->cols[bs->set_idx[s]].attnum == f->ref_attnums[j])
+                        return true;
+        }
+    return false;
+}
+
 int fk_after_statement(exec_ctx_t *ctx, const bound_stmt_t *bs, sql_error_t *err)
 {
     const cat_table_t *t = bs->table;
-    if (bs->kind == ST_DELETE || (bs->kind == ST_UPDATE && bs->set_changes_pk))
+    if (bs->kind == ST_DELETE || (bs->kind == ST_UPDATE && (bs->set_changes_pk || sets_referenced(ctx->catalog, bs))))
         if (fk_parent_check(ctx, t, bs->kind == ST_UPDATE, 0, err) < 0)
             return -1;
     if (bs->kind != ST_UPDATE)
@@ -646,6 +666,32 @@ int fk_after_statement(exec_ctx_t *ctx, const bound_stmt_t *bs, sql_error_t *err
     return 0;
 }
 
+const cat_index_t *fk_ref_index(const cat_table_t *parent, const cat_fk_t *f)
+{
+    bool is_pk = parent->npk == f->ncols;
+    for (int k = 0; is_pk && k < parent->npk; k++) {
+        bool found = false;
+        for (int i = 0; i < f->ncols; i++)
+            found |= f->ref_attnums[i] == parent->pk_attnums[k];
+        is_pk = found;
+    }
+    if (is_pk)
+        return NULL;
+    for (int k = 0; k < parent->nindexes; k++) {
+        const cat_index_t *x = &parent->indexes[k];
+        bool same = x->unique && x->ncols == f->ncols;
+        for (int j = 0; same && j < x->ncols; j++) {
+            bool found = false;
+            for (int i = 0; i < f->ncols; i++)
+                found |= f->ref_attnums[i] == x->attnums[j];
+            same = found;
+        }
+        if (same)
+            return x;
+    }
+    return NULL;
+}
+
 const cat_table_t *fk_referencing(const catalog_t *c, const cat_table_t *t, const cat_fk_t **fk)
 {
     for (int i = 0; i < c->ntables; i++) {
@@ -672,7 +718,7 @@ bool fk_needs_statement_check(const catalog_t *c, const bound_stmt_t *bs)
     for (int k = 0; bs->kind == ST_UPDATE && k < t->nfks; k++)
         if (sets_fk(bs, &t->fks[k]))
             return true;
-    if (bs->kind == ST_DELETE || (bs->kind == ST_UPDATE && bs->set_changes_pk)) {
+    if (bs->kind == ST_DELETE || (bs->kind == ST_UPDATE && (bs->set_changes_pk || sets_referenced(c, bs)))) {
         for (int i = 0; i < c->ntables; i++)
             for (int k = 0; k < c->tables[i]->nfks; k++) {
                 const cat_fk_t *f = &c->tables[i]->fks[k];

@@ -26,10 +26,11 @@
  *   fk_after_statement        parent rows of one DELETE / key UPDATE; child UPDATEs
  *   fk_needs_statement_check  whether a statement needs either (no commit fast path)
  *   fk_referencing            the first other table referencing a table (DROP / TRUNCATE)
+ *   fk_ref_index              the unique index a foreign key references (NULL: the PK)
  *   check_define / check_constraints_eval   CHECK constraints
  *
- * Limits / deviations: the referenced columns must be the parent's primary key (a
- * unique index is 0A000); ON UPDATE actions other than NO ACTION / RESTRICT, SET
+ * Limits / deviations: the referenced columns are the parent's primary key or a
+ * unique index's columns (probed through its entries, sql/secindex.h); ON UPDATE actions other than NO ACTION / RESTRICT, SET
  * DEFAULT, DEFERRABLE and NOT VALID are 0A000;
  * an UPDATE of a
  * child's key columns is checked against the whole table at statement end without
@@ -64,6 +65,9 @@ int fk_pending_check(fk_pending_t *p, sql_error_t *err);
 int fk_after_statement(struct exec_ctx *ctx, const struct bound_stmt *bs, sql_error_t *err);
 bool fk_needs_statement_check(const catalog_t *c, const struct bound_stmt *bs);
 const cat_table_t *fk_referencing(const catalog_t *c, const cat_table_t *t, const cat_fk_t **fk);
+/* The unique index of parent whose columns are f's referenced columns (as a set) when
+ * f does not reference the primary key; NULL for a primary-key reference. */
+const cat_index_t *fk_ref_index(const cat_table_t *parent, const cat_fk_t *f);
 
 /* CHECK constraints: check_define fills def->checks from the CREATE TABLE (binding
  * each expression over def, PostgreSQL's default names "<table>_<col>_check" /

@@ -10,6 +10,7 @@
 #include "core/rt.h"
 #include "sql/activity.h"
 #include "sql/exec_int.h"
+#include "sql/secindex.h"
 #include "sql/builtins_time.h"
 #include "sql/types_time.h"
 
@@ -135,6 +136,69 @@ static void scan_close(exec_op_t *op)
     }
 }
 
+/* Index Scan: evaluates the index columns' values (or the range's bounds), reads the
+ * index's entries and leaves the row keys per row shard in *bufs (statement arena,
+ * so the fragments can read them until the scan closes). Returns 1, 0 when nothing
+ * can match (a NULL value, no entry), 2 when the index matched too many rows to be
+ * worth it (the caller scans the table; the filter holds the whole WHERE), -1 + err. */
+static int exec_index_lookup(exec_op_t *op, strbuf_t **bufs_out, sql_error_t *err)
+{
+    const plan_t *p = op->plan;
+    const cat_index_t *ix = p->scan.index;
+    exec_ctx_t *ctx = op->ctx;
+    expr_ctx_t x = exec_expr_ctx(op);
+    datum_t vals[LIMIT_SQL_INDEX_COLUMNS];
+    bool nulls[LIMIT_SQL_INDEX_COLUMNS];
+    type_oid_t types[LIMIT_SQL_INDEX_COLUMNS];
+    int nvals = p->scan.ixkey ? ix->ncols : 2;
+    for (int i = 0; i < nvals; i++) {
+        bexpr_t *e = p->scan.ixkey ? p->scan.ixkey[i] : i == 0 ? p->scan.ixlo : p->scan.ixhi;
+        nulls[i] = false;
+        if (!e)
+            continue;           /* an unbounded end of the range */
+        if (expr_eval_const(&x, e, &vals[i], &nulls[i], err) < 0)
+            return -1;
+        if (nulls[i])
+            return 0;           /* col = NULL, col < NULL: nothing matches */
+        types[i] = e->type;
+    }
+    int n = rt_shards_count();
+    strbuf_t lo, hi;
+    strbuf_init(&lo);
+    strbuf_init(&hi);
+    strbuf_t *bufs = op_alloc(op, (size_t)n * sizeof(strbuf_t), err);
+    int rc = -1;
+    if (bufs && p->scan.ixkey)
+        rc = secidx_encode_ik(ix->ncols, types, vals, nulls, &lo, err);
+    else if (bufs)
+        rc = secidx_encode_range(p->scan.ixlo ? types[0] : types[1], p->scan.ixlo ? &vals[0] : NULL,
+                                 p->scan.ixlo_incl, p->scan.ixhi ? &vals[1] : NULL, p->scan.ixhi_incl, &lo, &hi, err);
+    for (int i = 0; bufs && i < n; i++)
+        strbuf_init(&bufs[i]);
+    int64_t found = rc < 0 ? -1
+                           : secidx_lookup(ctx, ix, (const uint8_t *)lo.data, (uint32_t)lo.len,
+                                           (const uint8_t *)hi.data, (uint32_t)hi.len, p->scan.ixkey != NULL, bufs, err);
+    strbuf_free(&lo);
+    strbuf_free(&hi);
+    /* move the keys into the statement arena: strbuf memory has no owner to free it */
+    for (int i = 0; bufs && i < n; i++) {
+        strbuf_t *sb = &bufs[i];
+        uint8_t *copy = found > 0 && sb->len ? arena_memdup(ctx->arena, sb->data, sb->len) : NULL;
+        size_t len = copy ? sb->len : 0;
+        if (found > 0 && sb->len && !copy)
+            found = oom(err);
+        strbuf_free(sb);
+        sb->data = (char *)copy;
+        sb->len = len;
+    }
+    if (found == SECIDX_LOOKUP_TOO_MANY)
+        return 2;
+    if (found <= 0)
+        return (int)found;
+    *bufs_out = bufs;
+    return 1;
+}
+
 static int scan_open(exec_op_t *op, sql_error_t *err)
 {
     const plan_t *p = op->plan;
@@ -181,14 +245,33 @@ static int scan_open(exec_op_t *op, sql_error_t *err)
         if (!key)
             return oom(err);
     }
+    strbuf_t *ixbufs = NULL;
+    if (p->scan.index && !p->scan.nkey) {
+        int r = exec_index_lookup(op, &ixbufs, err);   /* 2: scan the table after all */
+        if (r <= 0) {
+            if (r == 0)
+                op->st = s;     /* n = 0: no rows */
+            return r;
+        }
+    }
     s->n = only >= 0 ? 1 : nshards;
+    if (ixbufs) {
+        s->n = 0;
+        for (int i = 0; i < nshards; i++)
+            s->n += ixbufs[i].len > 0;
+    }
     s->shards = op_alloc(op, (size_t)s->n * sizeof(int), err);
     s->fs = op_alloc(op, (size_t)s->n * sizeof(frag_scan_t), err);
     s->pending = op_alloc(op, (size_t)s->n, err);
     if (!s->shards || !s->fs || !s->pending)
         return -1;
-    for (int i = 0; i < s->n; i++) {
+    for (int i = 0, next = 0; i < s->n; i++) {
         s->shards[i] = only >= 0 ? only : i;
+        if (ixbufs) {
+            while (!ixbufs[next].len)
+                next++;
+            s->shards[i] = next++;
+        }
         if (p->scan.lock_rows)
             txn_touch(ctx->txn, s->shards[i]);     /* the row locks end with the transaction */
         frag_scan_t *f = &s->fs[i];
@@ -200,6 +283,10 @@ static int scan_open(exec_op_t *op, sql_error_t *err)
         f->ex.guc_set = NULL;
         f->key = key;
         f->klen = klen;
+        if (ixbufs) {
+            f->mkeys = (const uint8_t *)ixbufs[s->shards[i]].data;
+            f->mkeys_len = ixbufs[s->shards[i]].len;
+        }
         f->cancel = ctx->cancel;
         f->ef_search = exec_topk_ef_search(ctx);
     }

@@ -17,12 +17,15 @@
 #include "sql/parse.h"
 #include "sql/constraints.h"
 #include "sql/exec_upsert.h"
+#include "sql/secindex.h"
 #include "sql/sequence.h"
 #include "sql/types_vector.h"
 
 #define INSERT_FLUSH_BYTES (1u << 20)   /* per-shard buffer sent once it reaches this */
 
 static int oom(sql_error_t *err) { return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"); }
+static int create_table_uniques(exec_ctx_t *ctx, const ast_t *a, uint32_t oid, sql_error_t *err);
+static int exec_add_unique(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err);
 
 /* One write fragment per non-empty per-shard row buffer (INSERT, ON CONFLICT):
  * fills (*fw)[i], shards[i] and args[i]; returns how many, or -1 (err set). */
@@ -278,6 +281,7 @@ static int exec_modify(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit,
     frag_write_t *fw = arena_alloc(ctx->arena, (size_t)n * sizeof *fw);
     if (!fw)
         return oom(err);
+    memset(fw, 0, (size_t)n * sizeof *fw);     /* mkeys are set before the fragments are */
     uint8_t *key = NULL;
     uint32_t klen = 0;
     int k = 0;
@@ -307,12 +311,28 @@ static int exec_modify(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit,
             return oom(err);
         shards[k++] = sql_route_key(key, klen, n);
     } else {
+        strbuf_t *ixbufs = NULL;    /* candidates from an index (sql/secindex.h) */
+        int r = bs->dml_index ? secidx_dml_keys(ctx, bs->dml_index, bs->dml_ixkey, &ixbufs, err) : 2;
+        if (r < 0)
+            return -1;
+        if (r == 0) {
+            *count = 0;
+            return 0;
+        }
         for (int s = 0; s < n; s++)
-            shards[k++] = s;
+            if (r == 2 || ixbufs[s].len) {
+                fw[k].mkeys = r == 2 ? NULL : (const uint8_t *)ixbufs[s].data;
+                fw[k].mkeys_len = r == 2 ? 0 : ixbufs[s].len;
+                shards[k++] = s;
+            }
     }
     for (int i = 0; i < k; i++) {
         frag_write_t *f = &fw[i];
+        const uint8_t *mk = f->mkeys;
+        size_t mkl = f->mkeys_len;
         memset(f, 0, sizeof *f);
+        f->mkeys = mk;
+        f->mkeys_len = mkl;
         f->bs = bs;
         f->txn = ctx->txn;
         f->ex = ctx->ex;
@@ -585,7 +605,13 @@ int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
         snprintf(msg, sizeof msg, "relation \"%s\" already exists, skipping", def.name);
         notice(narg, msg);
     }
-    return 0;
+    if (existed)
+        return 0;
+    const catalog_t *cat = catalog_current();
+    const cat_table_t *made = catalog_table_by_name(cat, CAT_NS_PUBLIC, def.name);
+    uint32_t oid = made ? made->oid : 0;
+    catalog_unref(cat);
+    return oid ? create_table_uniques(ctx, a, oid, err) : 0;
 }
 
 int exec_drop_tables(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err)
@@ -649,6 +675,9 @@ int exec_drop_tables(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, voi
         }
         if (catalog_drop_table(oid, err) < 0 || clear_everywhere(oid, err) < 0)
             return -1;
+        for (int k = 0; k < ts[i]->nindexes; k++)         /* and its indexes' entries */
+            if (clear_everywhere(ts[i]->indexes[k].oid, err) < 0)
+                return -1;
         for (int k = 0; k < nowned; k++)
             seq_forget(owned[k]);      /* the catalog dropped them with the table */
     }
@@ -677,9 +706,13 @@ int exec_truncate(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
             return -1;
         }
     }
-    for (int i = 0; i < a->drop.n; i++)
+    for (int i = 0; i < a->drop.n; i++) {
         if (clear_everywhere(ts[i]->oid, err) < 0)
             return -1;
+        for (int k = 0; k < ts[i]->nindexes; k++)
+            if (clear_everywhere(ts[i]->indexes[k].oid, err) < 0)
+                return -1;
+    }
     return 0;
 }
 
@@ -688,6 +721,8 @@ int exec_truncate(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
  * catalog to the new definition, then drop the old rows. */
 int exec_alter_pk(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
 {
+    if (a->alter_pk.unique)
+        return exec_add_unique(ctx, a, err);
     const cat_table_t *old = resolve_table(ctx, a->alter_pk.table, false, err);
     if (!old)
         return -1;
@@ -794,151 +829,90 @@ int exec_alter_pk(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
         clear_everywhere(def->oid, &(sql_error_t){0});
         return -1;
     }
-    return clear_everywhere(old->oid, err);
-}
-
-/* ---- CREATE INDEX / DROP INDEX and unique-index checks ----
- * An index is a catalog definition: scans do not use it yet, so a query answers the
- * same with or without it. A UNIQUE index is enforced by a check after every INSERT
- * or UPDATE of its table, inside the statement's transaction: a query over the table
- * (own writes included) for a key that occurs twice with no NULL column. Rows that
- * concurrent transactions have not committed yet are not seen (sql/README.md). */
-
-static void put_ident(strbuf_t *sb, const char *name)
-{
-    strbuf_putc(sb, '"');
-    for (const char *p = name; *p; p++) {
-        if (*p == '"')
-            strbuf_putc(sb, '"');
-        strbuf_putc(sb, *p);
-    }
-    strbuf_putc(sb, '"');
-}
-
-static const cat_column_t *column_by_attnum(const cat_table_t *t, int16_t attnum)
-{
-    for (int i = 0; i < t->ncols; i++)
-        if (t->cols[i].attnum == attnum && !t->cols[i].dropped)
-            return &t->cols[i];
-    return NULL;
-}
-
-/* Looks for a duplicated key of index ix in t, as seen by ctx's transaction. On a
- * duplicate returns 1 and writes "(a, b)=(1, 2)" into key_text; 0 when there is none;
- * -1 + err on failure. */
-static int index_find_dup(exec_ctx_t *ctx, const cat_table_t *t, const cat_index_t *ix, strbuf_t *key_text,
-                          sql_error_t *err)
-{
-    strbuf_t sql;
-    strbuf_init(&sql);
-    strbuf_puts(&sql, "SELECT ");
-    for (int i = 0; i < ix->ncols; i++) {
-        strbuf_puts(&sql, i ? ", " : "");
-        put_ident(&sql, column_by_attnum(t, ix->attnums[i])->name);
-        strbuf_puts(&sql, "::text");
-    }
-    strbuf_puts(&sql, " FROM public.");
-    put_ident(&sql, t->name);
-    for (int i = 0; i < ix->ncols; i++) {
-        strbuf_puts(&sql, i ? " AND " : " WHERE ");
-        put_ident(&sql, column_by_attnum(t, ix->attnums[i])->name);
-        strbuf_puts(&sql, " IS NOT NULL");
-    }
-    for (int i = 0; i < ix->ncols; i++) {
-        strbuf_puts(&sql, i ? ", " : " GROUP BY ");
-        put_ident(&sql, column_by_attnum(t, ix->attnums[i])->name);
-    }
-    strbuf_puts(&sql, " HAVING count(*) > 1 LIMIT 1");
-    int rc = -1;
-    exec_op_t *op = NULL;
-    parse_stmt_t *st;
-    int n;
-    if (sql.oom) {
-        oom(err);
-        goto done;
-    }
-    if (parse_sql(ctx->arena, sql.data, sql.len, &st, &n, err) < 0)
-        goto done;
-    ASSERT(n == 1);
-    bind_env_t env = {ctx->arena, ctx->catalog, 0, NULL, sql.data, 0, NULL};
-    const bound_stmt_t *bs = bind_statement(&env, st[0].ast, err);
-    if (!bs || !(op = exec_build(ctx, bs->plan, err)))
-        goto done;
-    ASSERT(bs->nsubq == 0);
-    batch_t *b;
-    int r = op->next(op, &b, err);
-    while (r > 0 && b->nrows == 0)
-        r = op->next(op, &b, err);
-    if (r < 0)
-        goto done;
-    rc = 0;
-    if (r > 0) {
-        strbuf_putc(key_text, '(');
-        for (int i = 0; i < ix->ncols; i++) {
-            strbuf_puts(key_text, i ? ", " : "");
-            strbuf_puts(key_text, column_by_attnum(t, ix->attnums[i])->name);
-        }
-        strbuf_puts(key_text, ")=(");
-        for (int i = 0; i < ix->ncols; i++) {
-            const vstr_t *v = b->vals[i][0].s;
-            strbuf_puts(key_text, i ? ", " : "");
-            strbuf_append(key_text, v->data, v->len);
-        }
-        strbuf_putc(key_text, ')');
-        rc = 1;
-    }
-done:
-    exec_close(op);
-    strbuf_free(&sql);
-    return rc;
-}
-
-int exec_check_unique(exec_ctx_t *ctx, const cat_table_t *t, sql_error_t *err)
-{
-    for (int k = 0; k < t->nindexes; k++) {
-        const cat_index_t *ix = &t->indexes[k];
-        if (!ix->unique)
-            continue;
-        strbuf_t key;
-        strbuf_init(&key);
-        int rc = index_find_dup(ctx, t, ix, &key, err);
-        if (rc > 0) {
-            sql_error(err, SQLSTATE_UNIQUE_VIOLATION, "duplicate key value violates unique constraint \"%s\"",
-                      ix->name);
-            sql_error_detail(err, "Key %s already exists.", key.oom ? "" : key.data);
-        }
-        strbuf_free(&key);
-        if (rc != 0)
+    if (clear_everywhere(old->oid, err) < 0)
+        return -1;
+    /* index entries carry the row key, which changed: rebuild every index */
+    for (int k = 0; k < old->nindexes; k++)
+        if (clear_everywhere(old->indexes[k].oid, err) < 0 || exec_index_fill(def->oid, old->indexes[k].name, err) < 0)
             return -1;
-    }
     return 0;
 }
 
+/* ---- CREATE INDEX / DROP INDEX ----
+ * An index is a catalog definition plus its own store table (the index OID), filled
+ * by secidx_build and maintained by every row write (sql/secindex.h). */
+
 /* PostgreSQL's default index name: table_col1_col2_idx, with a number appended
  * until it is free among the relations of the namespace. */
-static const char *index_default_name(exec_ctx_t *ctx, const ast_t *a, const char *table, sql_error_t *err)
+static const char *index_default_name(arena_t *ar, const char *table, int ncols, const char *const *cols,
+                                      const char *suffix, sql_error_t *err)
 {
     strbuf_t base;
     strbuf_init(&base);
     strbuf_puts(&base, table);
-    for (int i = 0; i < a->create_index.ncols; i++) {
+    for (int i = 0; i < ncols; i++) {
         strbuf_putc(&base, '_');
-        strbuf_puts(&base, a->create_index.cols[i]);
+        strbuf_puts(&base, cols[i]);
     }
-    strbuf_puts(&base, "_idx");
+    strbuf_puts(&base, suffix);
     char *name = NULL;
+    const catalog_t *cat = catalog_current();    /* newer than the statement's during CREATE TABLE */
     for (int k = 0; !base.oom && k < 1000 && !name; k++) {
-        char *cand = arena_alloc(ctx->arena, base.len + 8);
+        char *cand = arena_alloc(ar, base.len + 8);
         if (!cand)
             break;
         snprintf(cand, base.len + 8, "%.*s%.0d", (int)base.len, base.data, k);
-        if (!catalog_relation_exists(ctx->catalog, CAT_NS_PUBLIC, cand))
+        if (!catalog_relation_exists(cat, CAT_NS_PUBLIC, cand))
             name = cand;
     }
+    catalog_unref(cat);
     strbuf_free(&base);
     if (!name)
         oom(err);
     return name;
+}
+
+/* Defines index `name` (NULL: the default name) on columns cols of t, publishes it
+ * and builds it. A UNIQUE constraint is a unique index with IXDEF_CONSTRAINT. */
+enum { IXDEF_UNIQUE = 1, IXDEF_CONSTRAINT = 2, IXDEF_HASH = 4 };
+static int index_define(exec_ctx_t *ctx, const cat_table_t *t, const char *name, int ncols, const char *const *cols,
+                        int flags, bool if_not_exists, exec_notice_fn notice, void *narg, sql_error_t *err)
+{
+    bool unique = flags & IXDEF_UNIQUE, constraint = flags & IXDEF_CONSTRAINT;
+    if (ncols > LIMIT_SQL_INDEX_COLUMNS)
+        return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "cannot use more than %d columns in an index",
+                         LIMIT_SQL_INDEX_COLUMNS);
+    cat_index_t def = {.unique = unique, .constraint = constraint, .hash = flags & IXDEF_HASH, .ncols = ncols};
+    if (!(def.attnums = arena_alloc(ctx->arena, (size_t)(def.ncols + 1) * sizeof(int16_t))))
+        return oom(err);
+    for (int i = 0; i < def.ncols; i++) {
+        const char *cn = cols[i];
+        const cat_column_t *col = NULL;
+        for (int c = 0; c < t->ncols && !col; c++)
+            if (!t->cols[c].dropped && !strcmp(t->cols[c].name, cn))
+                col = &t->cols[c];
+        if (!col)
+            return sql_error(err, SQLSTATE_UNDEFINED_COLUMN, constraint ? "column \"%s\" named in key does not exist"
+                             : "column \"%s\" does not exist", cn);
+        if (secidx_column_type_ok(col->type, err) < 0)
+            return -1;
+        def.attnums[i] = col->attnum;
+    }
+    def.name = name ? name : index_default_name(ctx->arena, t->name, ncols, cols, constraint ? "_key" : "_idx", err);
+    if (!def.name)
+        return -1;
+    bool existed = false;
+    if (catalog_create_index(t->oid, &def, if_not_exists, &existed, err) < 0)
+        return -1;
+    if (existed) {
+        if (notice) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "relation \"%s\" already exists, skipping", def.name);
+            notice(narg, msg);
+        }
+        return 0;
+    }
+    return exec_index_fill(t->oid, def.name, err);
 }
 
 int exec_create_index(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err)
@@ -955,9 +929,6 @@ int exec_create_index(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
         return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "an index storage parameter is not supported");
     if (a->create_index.concurrent)
         return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "CREATE INDEX CONCURRENTLY is not supported");
-    if (a->create_index.ncols > LIMIT_SQL_INDEX_COLUMNS)
-        return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "cannot use more than %d columns in an index",
-                         LIMIT_SQL_INDEX_COLUMNS);
     for (int i = 0; i < a->create_index.ncols; i++) {
         if (!a->create_index.cols[i])
             return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "an index expression is not supported");
@@ -967,45 +938,73 @@ int exec_create_index(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
     const cat_table_t *t = resolve_table(ctx, a->create_index.table, false, err);
     if (!t)
         return -1;
-    cat_index_t def = {.unique = a->create_index.unique, .ncols = a->create_index.ncols};
-    if (!(def.attnums = arena_alloc(ctx->arena, (size_t)(def.ncols + 1) * sizeof(int16_t))))
-        return oom(err);
-    for (int i = 0; i < def.ncols; i++) {
-        const char *cn = a->create_index.cols[i];
-        const cat_column_t *col = NULL;
-        for (int c = 0; c < t->ncols && !col; c++)
-            if (!t->cols[c].dropped && !strcmp(t->cols[c].name, cn))
-                col = &t->cols[c];
-        if (!col)
-            return sql_error(err, SQLSTATE_UNDEFINED_COLUMN, "column \"%s\" does not exist", cn);
-        if (type_is_array(col->type))
-            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "indexes on array columns are not supported");
-        def.attnums[i] = col->attnum;
-    }
-    def.name = a->create_index.name ? a->create_index.name : index_default_name(ctx, a, t->name, err);
-    if (!def.name)
-        return -1;
-    if (def.unique) {
-        strbuf_t key;
-        strbuf_init(&key);
-        int rc = index_find_dup(ctx, t, &def, &key, err);
-        if (rc > 0) {
-            sql_error(err, SQLSTATE_UNIQUE_VIOLATION, "could not create unique index \"%s\"", def.name);
-            sql_error_detail(err, "Key %s is duplicated.", key.oom ? "" : key.data);
-        }
-        strbuf_free(&key);
-        if (rc != 0)
+    return index_define(ctx, t, a->create_index.name, a->create_index.ncols, (const char *const *)a->create_index.cols,
+                        (a->create_index.unique ? IXDEF_UNIQUE : 0) | (!strcmp(m, "hash") ? IXDEF_HASH : 0),
+                        a->create_index.if_not_exists, notice, narg, err);
+}
+
+/* The UNIQUE constraints of a CREATE TABLE just published as `oid`; on failure the
+ * table is dropped again, so the statement has no effect (as in PostgreSQL). */
+static int create_table_uniques(exec_ctx_t *ctx, const ast_t *a, uint32_t oid, sql_error_t *err)
+{
+    for (int k = 0; k < a->create.nuniques; k++) {
+        const ast_unique_t *u = &a->create.uniques[k];
+        const catalog_t *cat = catalog_current();
+        const cat_table_t *t = catalog_table_by_oid(cat, oid);
+        int rc = t ? index_define(ctx, t, u->name, u->ncols, u->cols, IXDEF_UNIQUE | IXDEF_CONSTRAINT, false, NULL,
+                                       NULL, err) : 0;
+        catalog_unref(cat);
+        if (rc < 0) {
+            sql_error_t ignored = {{0}};
+            const catalog_t *c2 = catalog_current();
+            const cat_table_t *t2 = catalog_table_by_oid(c2, oid);
+            for (int i = 0; t2 && i < t2->nindexes; i++)
+                clear_everywhere(t2->indexes[i].oid, &ignored);
+            catalog_unref(c2);
+            catalog_drop_table(oid, &ignored);
+            clear_everywhere(oid, &ignored);
             return -1;
-    }
-    bool existed = false;
-    if (catalog_create_index(t->oid, &def, a->create_index.if_not_exists, &existed, err) < 0)
-        return -1;
-    if (existed && notice) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "relation \"%s\" already exists, skipping", def.name);
-        notice(narg, msg);
+        }
     }
     return 0;
+}
+
+/* ALTER TABLE t ADD [CONSTRAINT name] UNIQUE (cols). */
+static int exec_add_unique(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
+{
+    const cat_table_t *t = resolve_table(ctx, a->alter_pk.table, false, err);
+    if (!t)
+        return -1;
+    return index_define(ctx, t, a->alter_pk.conname, a->alter_pk.ncols, a->alter_pk.cols,
+                        IXDEF_UNIQUE | IXDEF_CONSTRAINT, false, NULL, NULL, err);
+}
+
+int exec_index_fill(uint32_t table_oid, const char *name, sql_error_t *err)
+{
+    /* the published catalog has the index: writers maintain it from now on, and the
+     * build fills in the rows committed so far */
+    const catalog_t *cat = catalog_current();
+    const cat_table_t *t = NULL;
+    const cat_index_t *ix = catalog_index_by_name(cat, CAT_NS_PUBLIC, name, &t);
+    int rc = 0;
+    if (ix && t && t->oid == table_oid) {
+        txn_ctx_t tc;
+        memset(&tc, 0, sizeof tc);
+        exec_ctx_t bctx = {.arena = NULL, .txn = &tc, .catalog = cat};
+        arena_t a;
+        arena_init(&a, LIMIT_SQL_STMT_ARENA_BYTES);
+        bctx.arena = &a;
+        rc = secidx_build(&bctx, t, ix, err);
+        arena_destroy(&a);
+        if (rc < 0) {
+            uint32_t oid = ix->oid;
+            bool missing;
+            catalog_drop_index(name, true, &missing, &(sql_error_t){0});
+            clear_everywhere(oid, &(sql_error_t){0});
+        }
+    }
+    catalog_unref(cat);
+    return rc;
 }
 
 int exec_drop_indexes(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err)
@@ -1015,13 +1014,37 @@ int exec_drop_indexes(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
         const ast_t *rv = a->drop.tables[i];
         if (rv->rangevar.schema && strcmp(rv->rangevar.schema, "public") != 0)
             return sql_error(err, SQLSTATE_UNDEFINED_SCHEMA, "schema \"%s\" does not exist", rv->rangevar.schema);
-        if (!catalog_index_by_name(ctx->catalog, CAT_NS_PUBLIC, rv->rangevar.name, NULL) && !a->drop.if_exists)
+        const cat_table_t *it = NULL;
+        const cat_index_t *ix = catalog_index_by_name(ctx->catalog, CAT_NS_PUBLIC, rv->rangevar.name, &it);
+        if (!ix && !a->drop.if_exists)
             return sql_error(err, SQLSTATE_UNDEFINED_OBJECT, "index \"%s\" does not exist", rv->rangevar.name);
+        if (ix && ix->constraint) {
+            sql_error(err, "2BP01", "cannot drop index %s because constraint %s on table %s requires it", ix->name,
+                      ix->name, it->name);
+            sql_error_hint(err, "You can drop constraint %s on table %s instead.", ix->name, it->name);
+            return -1;
+        }
+        for (int c = 0; ix && c < ctx->catalog->ntables; c++) {
+            const cat_table_t *child = ctx->catalog->tables[c];
+            for (int k = 0; k < child->nfks; k++) {
+                const cat_fk_t *f = &child->fks[k];
+                if ((f->ref_table ? f->ref_table : child->oid) != it->oid || fk_ref_index(it, f) != ix)
+                    continue;
+                sql_error(err, "2BP01", "cannot drop index %s because other objects depend on it", ix->name);
+                sql_error_detail(err, "constraint %s on table %s depends on index %s", f->name, child->name, ix->name);
+                sql_error_hint(err, "Use DROP ... CASCADE to drop the dependent objects too.");
+                return -1;
+            }
+        }
     }
     for (int i = 0; i < a->drop.n; i++) {
         bool missing = false;
         const char *name = a->drop.tables[i]->rangevar.name;
+        const cat_index_t *ix = catalog_index_by_name(ctx->catalog, CAT_NS_PUBLIC, name, NULL);
+        uint32_t ixoid = ix ? ix->oid : 0;
         if (catalog_drop_index(name, a->drop.if_exists, &missing, err) < 0)
+            return -1;
+        if (!missing && ixoid && clear_everywhere(ixoid, err) < 0)    /* the index's entries */
             return -1;
         if (missing && notice) {
             char msg[256];

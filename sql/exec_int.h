@@ -73,9 +73,13 @@ void txn_register_metrics(void);
 /* Shard side: locks with waiting; returns store rc (OK/NOTFOUND) or -1 + err. */
 int txn_lock_latest(const txn_ctx_t *tc, store_txn_t *t, uint32_t table_id, const uint8_t *key,
                     uint32_t klen, store_val_t *val, uint64_t *commit_ts, sql_error_t *err);
-/* Shard side: store_write with lock waits; OK / EXISTS or -1 + err. */
+/* Shard side: store_write with lock waits; OK / EXISTS or -1 + err. A table with
+ * secondary indexes also gets its index entries written (secindex.c). */
 int txn_write(const txn_ctx_t *tc, store_txn_t *t, int mode, uint32_t table_id, const uint8_t *key,
               uint32_t klen, const uint8_t *val, uint32_t vlen, sql_error_t *err);
+/* txn_write without index maintenance: the row alone (index entries themselves). */
+int txn_write_raw(const txn_ctx_t *tc, store_txn_t *t, int mode, uint32_t table_id, const uint8_t *key,
+                  uint32_t klen, const uint8_t *val, uint32_t vlen, sql_error_t *err);
 int txn_store_error(int rc, sql_error_t *err);
 
 /* ---- row stores and aggregation (exec_agg.c) ---- */
@@ -169,8 +173,11 @@ typedef struct frag_scan {
     expr_ctx_t ex;               /* params / subquery values; arena set on the shard */
     const uint8_t *key;          /* point get: encoded PK */
     uint32_t klen;
+    const uint8_t *mkeys;        /* Index Scan: this shard's row keys, [u32 len][key]... */
+    size_t mkeys_len;
     const volatile bool *cancel;
     /* state (shard-owned) */
+    size_t mkeys_pos;
     arena_t arena;               /* blocks from the shard's heap */
     arena_t scratch;
     store_iter_t *it;
@@ -223,6 +230,8 @@ typedef struct frag_write {
     expr_ctx_t ex;
     const uint8_t *key;          /* point UPDATE/DELETE */
     uint32_t klen;
+    const uint8_t *mkeys;        /* UPDATE/DELETE candidates from an index: [u32 len][key]... */
+    size_t mkeys_len;
     const uint8_t *rows;         /* INSERT: [u32 klen][key][u32 vlen][val]... */
     size_t rows_len;
     int shards_count;
@@ -267,9 +276,9 @@ int exec_truncate(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err);
  * DROP INDEX [IF EXISTS]. */
 int exec_create_index(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
 int exec_drop_indexes(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
-/* After an INSERT / UPDATE of t inside ctx's transaction: 23505 "duplicate key value
- * violates unique constraint" when a UNIQUE index of t now has a duplicated key. */
-int exec_check_unique(exec_ctx_t *ctx, const cat_table_t *t, sql_error_t *err);
+/* Builds the published index `name` of table table_oid over its rows (secindex.c); on
+ * failure (23505 "could not create unique index") drops it again. */
+int exec_index_fill(uint32_t table_oid, const char *name, sql_error_t *err);
 int exec_alter_pk(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err);
 /* A column type name -> type OID and typmod (42704 unknown, typmod errors as CREATE TABLE). */
 int exec_col_type(const ast_typename_t *tn, type_oid_t *oid, int32_t *typmod, sql_error_t *err);

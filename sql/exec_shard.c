@@ -21,8 +21,15 @@
 #include "shards/shard.h"
 #include "sql/constraints.h"
 #include "sql/exec_int.h"
+#include "sql/secindex.h"
 
 /* ---- keys and rows ---- */
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 
 /* row_decode wants its buffer 4-byte aligned, and its strings are vstr_t views into
  * it. A store value is only valid until the next store_iter_next / store_get or the
@@ -324,10 +331,18 @@ static int lock_selected(frag_scan_t *f, batch_t *dst, const int *sel, int n)
         int rc = txn_lock_latest(f->txn, t, tab->oid, f->keys[r], f->klens[r], &v, &cts, &f->err);
         if (rc < 0)
             return -1;
-        if (f->txn->iso == TXN_ISO_REPEATABLE_READ && (rc == STORE_NOTFOUND || cts > snap))
+        bool own = false;
+        if (rc == STORE_NOTFOUND && store_txn_has_writes(t)) {
+            /* no committed version: a row this transaction inserted is still ours */
+            rc = store_get(shard_store(), t, UINT64_MAX, tab->oid, f->keys[r], f->klens[r], &v);
+            if (rc < 0)
+                return txn_store_error(rc, &f->err);
+            own = rc == STORE_OK;
+        }
+        if (!own && f->txn->iso == TXN_ISO_REPEATABLE_READ && (rc == STORE_NOTFOUND || cts > snap))
             return sql_error(&f->err, SQLSTATE_SERIALIZATION_FAILURE, "could not serialize access due to concurrent %s",
                              rc == STORE_NOTFOUND ? "delete" : "update");
-        if (rc == STORE_OK && store_txn_has_writes(t))
+        if (!own && rc == STORE_OK && store_txn_has_writes(t))
             rc = store_get(shard_store(), t, UINT64_MAX, tab->oid, f->keys[r], f->klens[r], &v);
         if (rc < 0)
             return txn_store_error(rc, &f->err);
@@ -403,7 +418,7 @@ static int scan_open(frag_scan_t *f)
         if (!f->agg)
             return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
     }
-    if (f->key)
+    if (f->key || f->mkeys)
         return 0;
     store_txn_t *t = txn_shard_get(f->txn, false);
     uint64_t snap;
@@ -459,6 +474,62 @@ static int scan_point(frag_scan_t *f, batch_t **raw)
     return b->nrows;
 }
 
+/* Index Scan: the rows of up to max of this shard's row keys from the index lookup,
+ * read at the statement's snapshot (keys whose row is gone are skipped; the filter
+ * re-checks the rest). */
+static int scan_multi(frag_scan_t *f, batch_t **raw, int max)
+{
+    const plan_t *p = f->plan;
+    batch_t *b = batch_new(&f->scratch, p->scan.table->ncols, max);
+    if (!b)
+        return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    if (p->scan.lock_rows) {
+        f->keys = arena_alloc(&f->scratch, (size_t)max * sizeof(uint8_t *));
+        f->klens = arena_alloc(&f->scratch, (size_t)max * sizeof(uint32_t));
+        if (!f->keys || !f->klens)
+            return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    }
+    store_txn_t *t = txn_shard_get(f->txn, false);
+    uint64_t snap;
+    if (txn_read_snap_wait(f->txn, &snap, &f->err) < 0)
+        return -1;
+    while (b->nrows < max && f->mkeys_pos + 4 <= f->mkeys_len) {
+        const uint8_t *kp = f->mkeys + f->mkeys_pos;
+        uint32_t kl = rd32(kp);
+        ASSERT(f->mkeys_pos + 4 + kl <= f->mkeys_len);
+        f->mkeys_pos += 4 + (size_t)kl;
+        store_val_t v;
+        int rc = store_get(shard_store(), t, snap, p->scan.table->oid, kp + 4, kl, &v);
+        if (rc == STORE_NOTFOUND)
+            continue;
+        if (rc != STORE_OK)
+            return txn_store_error(rc, &f->err);
+        if (decode_into(&f->scratch, b, b->nrows, p, &v, &f->err) < 0)
+            return -1;
+        if (p->scan.lock_rows) {
+            f->keys[b->nrows] = kp + 4;
+            f->klens[b->nrows] = kl;
+        }
+        b->nrows++;
+    }
+    if (f->mkeys_pos + 4 > f->mkeys_len)
+        f->done = true;
+    *raw = b;
+    return b->nrows;
+}
+
+/* The next raw rows of the scan: point get, index-scan keys or the iterator. */
+static int scan_rows(frag_scan_t *f, batch_t **raw, int max)
+{
+    if (f->key)
+        return scan_point(f, raw);
+    if (f->mkeys)
+        return scan_multi(f, raw, max);
+    if (f->colneed)
+        return read_mixed(f, raw, max);
+    return read_raw(f, raw, max);
+}
+
 int frag_scan_next(void *arg)
 {
     frag_scan_t *f = arg;
@@ -473,9 +544,7 @@ int frag_scan_next(void *arg)
             if (check_cancel_at(f->cancel, f->txn, &f->err) < 0)
                 return -1;
             batch_t *raw;
-            int n = f->key ? scan_point(f, &raw)
-                  : f->colneed ? read_mixed(f, &raw, LIMIT_BATCH_ROWS)
-                               : read_raw(f, &raw, LIMIT_BATCH_ROWS);
+            int n = scan_rows(f, &raw, LIMIT_BATCH_ROWS);
             if (n < 0)
                 return -1;
             if (n == 0) {
@@ -529,7 +598,7 @@ int frag_scan_next(void *arg)
         return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
     while (out->nrows < out->cap && !f->done) {
         batch_t *raw;
-        int n = f->key ? scan_point(f, &raw) : read_raw(f, &raw, out->cap - out->nrows);
+        int n = scan_rows(f, &raw, out->cap - out->nrows);
         if (n < 0)
             return -1;
         if (n == 0) {
@@ -573,11 +642,6 @@ int frag_scan_close(void *arg)
 
 /* ---- inserts ---- */
 
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static void finish_local(frag_write_t *f, store_txn_t *t, bool ok)
 {
     if (!f->txn->self_commit || !t)
@@ -602,6 +666,18 @@ int frag_insert(void *arg)
     f->wrote = true;
     const uint8_t *p = f->rows, *end = f->rows + f->rows_len;
     int rc = 0;
+    if (secidx_table_indexed(tab->oid)) {
+        /* rows here, their index entries batched per entry shard (sql/secindex.h) */
+        bool pk_dup = false;
+        size_t at = 0;
+        rc = secidx_insert_rows(f->txn, t, tab, f->rows, f->rows_len, &f->count, &pk_dup, &at, &f->err);
+        if (pk_dup) {
+            const uint8_t *rec = f->rows + at;
+            uint32_t kl = rd32(rec);
+            dup_key_error(tab, f->bs->coltypes, rec + 8 + kl, rd32(rec + 4 + kl), &f->arena, &f->err);
+        }
+        p = end;
+    }
     while (p < end) {
         uint32_t kl = rd32(p);
         const uint8_t *key = p + 4;
@@ -628,6 +704,24 @@ int frag_insert(void *arg)
 
 typedef struct cand { const uint8_t *key; uint32_t klen; } cand_t;
 
+/* Candidates from an index lookup: every listed key (modify_row locks each row and
+ * evaluates WHERE on its newest version, so stale entries cost only a lookup). */
+static int collect_keys(frag_write_t *f, cand_t **out, int64_t *n)
+{
+    int64_t cnt = 0;
+    for (size_t pos = 0; pos + 4 <= f->mkeys_len; pos += 4 + rd32(f->mkeys + pos))
+        cnt++;
+    cand_t *c = arena_alloc(&f->arena, (size_t)(cnt + 1) * sizeof *c);
+    if (!c)
+        return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    int64_t i = 0;
+    for (size_t pos = 0; pos + 4 <= f->mkeys_len; pos += 4 + rd32(f->mkeys + pos))
+        c[i++] = (cand_t){f->mkeys + pos + 4, rd32(f->mkeys + pos)};
+    *out = c;
+    *n = cnt;
+    return 0;
+}
+
 /* Collects candidate keys: the point key, or every row passing WHERE in the snapshot. */
 static int collect(frag_write_t *f, store_txn_t *t, cand_t **out, int64_t *n)
 {
@@ -642,6 +736,8 @@ static int collect(frag_write_t *f, store_txn_t *t, cand_t **out, int64_t *n)
         *n = 1;
         return 0;
     }
+    if (f->mkeys)
+        return collect_keys(f, out, n);
     uint64_t snap;
     if (txn_read_snap_wait(f->txn, &snap, &f->err) < 0)
         return -1;

@@ -1,6 +1,7 @@
 /*
- * exec_upsert.c -- INSERT ... ON CONFLICT on the primary key: DO NOTHING and
- * DO UPDATE SET ... [WHERE ...] with EXCLUDED, RETURNING.
+ * exec_upsert.c -- INSERT ... ON CONFLICT on the primary key or a unique index
+ * (sql/secindex.h, ups_row_index): DO NOTHING and DO UPDATE SET ... [WHERE ...] with
+ * EXCLUDED, RETURNING.
  *
  * Coordinator (exec_upsert): rows come from the INSERT's source as for a plain INSERT;
  * each is checked for NOT NULL, its key encoded and remembered in a per-statement key
@@ -28,6 +29,7 @@
 #include "sql/constraints.h"
 #include "sql/exec_int.h"
 #include "sql/exec_upsert.h"
+#include "sql/secindex.h"
 
 #define UPSERT_FLUSH_BYTES (1u << 20)   /* per-shard buffer sent once it reaches this */
 #define UPSERT_RETRIES_MAX 1000         /* insert/lock rounds for one row (deleted meanwhile) */
@@ -147,12 +149,140 @@ static int ups_update(frag_write_t *f, store_txn_t *t, const uint8_t *key, uint3
     return ups_returning(f, nb, a) < 0 ? -1 : 1;
 }
 
+/* DO UPDATE of a row on another shard (a unique index arbiter found it there). */
+typedef struct ups_remote {
+    frag_write_t *f;
+    const uint8_t *key, *val;
+    uint32_t kl, vl;
+    uint64_t snap;
+    int result;
+} ups_remote_t;
+
+static int ups_update_remote(void *arg)
+{
+    ups_remote_t *r = arg;
+    store_txn_t *t = txn_shard_get(r->f->txn, true);
+    if (!t)
+        return oom(&r->f->err);
+    secidx_touch(r->f->txn, rt_shard_id());
+    arena_t a;
+    arena_init(&a, LIMIT_SQL_STMT_ARENA_BYTES);
+    strbuf_t sb;
+    strbuf_init(&sb);
+    r->result = ups_update(r->f, t, r->key, r->kl, r->val, r->vl, &a, &sb, r->snap);
+    strbuf_free(&sb);
+    arena_destroy(&a);
+    return r->result < 0 ? -1 : 0;
+}
+
+/* The proposed row inserted, RETURNING included: 1, or -1. */
+static int ups_inserted(frag_write_t *f, const uint8_t *val, uint32_t vl, arena_t *a)
+{
+    const bound_stmt_t *bs = f->bs;
+    if (!bs->nreturning)
+        return 1;
+    batch_t *b = batch_new(a, bs->table->ncols, 1);
+    if (!b)
+        return oom(&f->err);
+    if (ups_decode(a, b, 0, bs->table, bs->coltypes, val, vl, &f->err) < 0)
+        return -1;
+    return ups_returning(f, b, a) < 0 ? -1 : 1;
+}
+
+/* One proposed row with a unique index as arbiter: the index entry decides the
+ * conflict (sql/secindex.h); a primary-key conflict is then a plain 23505. */
+static int ups_row_index(frag_write_t *f, store_txn_t *t, const uint8_t *key, uint32_t kl, const uint8_t *val,
+                         uint32_t vl, arena_t *a, strbuf_t *sb, uint64_t snap)
+{
+    const bound_stmt_t *bs = f->bs;
+    const cat_table_t *tab = bs->table;
+    batch_t *b = batch_new(a, tab->ncols, 1);
+    datum_t *dv = arena_alloc(a, (size_t)tab->ncols * sizeof(datum_t) + 8);
+    bool *dn = arena_alloc(a, (size_t)tab->ncols + 8);
+    if (!b || !dv || !dn || ups_decode(a, b, 0, tab, bs->coltypes, val, vl, &f->err) < 0)
+        return b && dv && dn ? -1 : oom(&f->err);
+    for (int c = 0; c < tab->ncols; c++) {
+        dv[c] = b->vals[c][0];
+        dn[c] = b->nulls[c][0];
+    }
+    for (int round = 0; round < UPSERT_RETRIES_MAX; round++) {
+        uint8_t *pk;
+        uint32_t pklen;
+        int p = secidx_arbiter_probe(f->txn, tab, bs->upsert_index, dv, dn, a, &pk, &pklen, &f->err);
+        if (p < 0)
+            return -1;
+        if (p == 0) {
+            int w = txn_write(f->txn, t, STORE_W_INSERT, tab->oid, key, kl, val, vl, &f->err);
+            if (w < 0)
+                return -1;
+            if (w == STORE_EXISTS) {
+                sql_error(&f->err, SQLSTATE_UNIQUE_VIOLATION, "duplicate key value violates unique constraint \"%s\"",
+                          tab->pk_name ? tab->pk_name : "pkey");
+                exec_dup_key_detail(tab, dv, dn, &f->err);
+                return -1;
+            }
+            return ups_inserted(f, val, vl, a);
+        }
+        if (bs->upsert == 1)
+            return 0;
+        int dest = sql_route_key(pk, pklen, f->shards_count);
+        int u;
+        if (dest == rt_shard_id()) {
+            u = ups_update(f, t, pk, pklen, val, vl, a, sb, snap);
+        } else {
+            ups_remote_t r = {f, pk, val, pklen, vl, snap, 0};
+            if (f->txn->self_commit)
+                return sql_error(&f->err, SQLSTATE_INTERNAL_ERROR, "ON CONFLICT update in a single-shard commit");
+            u = rt_call(dest, ups_update_remote, &r) < 0 ? -1 : r.result;
+        }
+        if (u != 2)
+            return u;
+    }
+    return sql_error(&f->err, SQLSTATE_SERIALIZATION_FAILURE, "could not complete ON CONFLICT: the row kept changing");
+}
+
+/* ON CONFLICT DO NOTHING without a target on a table with unique indexes: a conflict
+ * on any of them or on the primary key skips the row. Every unique entry key stays
+ * locked by the probes, so nothing can take it before the insert writes it. */
+static int ups_row_any(frag_write_t *f, store_txn_t *t, const uint8_t *key, uint32_t kl, const uint8_t *val,
+                       uint32_t vl, arena_t *a)
+{
+    const bound_stmt_t *bs = f->bs;
+    const cat_table_t *tab = bs->table;
+    batch_t *b = batch_new(a, tab->ncols, 1);
+    datum_t *dv = arena_alloc(a, (size_t)tab->ncols * sizeof(datum_t) + 8);
+    bool *dn = arena_alloc(a, (size_t)tab->ncols + 8);
+    if (!b || !dv || !dn || ups_decode(a, b, 0, tab, bs->coltypes, val, vl, &f->err) < 0)
+        return b && dv && dn ? -1 : oom(&f->err);
+    for (int c = 0; c < tab->ncols; c++) {
+        dv[c] = b->vals[c][0];
+        dn[c] = b->nulls[c][0];
+    }
+    for (int k = 0; k < tab->nindexes; k++) {
+        if (!tab->indexes[k].unique)
+            continue;
+        uint8_t *pk;
+        uint32_t pklen;
+        int p = secidx_arbiter_probe(f->txn, tab, &tab->indexes[k], dv, dn, a, &pk, &pklen, &f->err);
+        if (p != 0)
+            return p < 0 ? -1 : 0;
+    }
+    int w = txn_write(f->txn, t, STORE_W_INSERT, tab->oid, key, kl, val, vl, &f->err);
+    if (w < 0)
+        return -1;
+    return w == STORE_EXISTS ? 0 : ups_inserted(f, val, vl, a);
+}
+
 /* One proposed row: 1 inserted or updated, 0 nothing done, -1 error. */
 static int ups_row(frag_write_t *f, store_txn_t *t, const uint8_t *key, uint32_t kl, const uint8_t *val,
                    uint32_t vl, arena_t *a, strbuf_t *sb, uint64_t snap)
 {
     const bound_stmt_t *bs = f->bs;
     const cat_table_t *tab = bs->table;
+    if (bs->upsert_index)
+        return ups_row_index(f, t, key, kl, val, vl, a, sb, snap);
+    if (bs->upsert == 1 && bs->upsert_any)
+        return ups_row_any(f, t, key, kl, val, vl, a);
     for (int round = 0; round < UPSERT_RETRIES_MAX; round++) {
         int w = txn_write(f->txn, t, STORE_W_INSERT, tab->oid, key, kl, val, vl, &f->err);
         if (w < 0)
@@ -327,9 +457,10 @@ int exec_upsert(exec_ctx_t *ctx, const bound_stmt_t *bs, exec_op_t *op, rowstore
         return -1;
     keyset_t ks = {.a = ctx->arena};
     strbuf_init(&ks.buf);
-    strbuf_t kb, vb;
+    strbuf_t kb, vb, ikb;
     strbuf_init(&kb);
     strbuf_init(&vb);
+    strbuf_init(&ikb);
     int rc = 0;
     while (rc == 0) {
         batch_t *b;
@@ -351,7 +482,15 @@ int exec_upsert(exec_ctx_t *ctx, const bound_stmt_t *bs, exec_op_t *op, rowstore
                 rc = -1;
                 break;
             }
-            int dup = keyset_add(&ks, (const uint8_t *)kb.data, (uint32_t)kb.len, err);
+            int dup;
+            if (bs->upsert_index) {
+                /* proposed twice = the arbiter's key twice (NULLs never conflict) */
+                int irc;
+                bool keyed = secidx_row_ik(t, bs->upsert_index, vals, nulls, &ikb, &irc, err);
+                dup = irc < 0 ? -1 : keyed ? keyset_add(&ks, (const uint8_t *)ikb.data, (uint32_t)ikb.len, err) : 0;
+            } else {
+                dup = keyset_add(&ks, (const uint8_t *)kb.data, (uint32_t)kb.len, err);
+            }
             if (dup < 0) {
                 rc = -1;
                 break;
@@ -402,5 +541,6 @@ int exec_upsert(exec_ctx_t *ctx, const bound_stmt_t *bs, exec_op_t *op, rowstore
     strbuf_free(&ks.buf);
     strbuf_free(&kb);
     strbuf_free(&vb);
+    strbuf_free(&ikb);
     return rc;
 }

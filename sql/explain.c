@@ -54,6 +54,8 @@ static void ex_scan(ex_out_t *o, const plan_t *p, int depth)
         ex_line(o, depth, true, "Point Get on %s (primary key)", t, NULL);
     else if (tk && tk->index)
         ex_line(o, depth, true, "Index Scan using %s on %s", tk->index->name, t);
+    else if (p->scan.index)
+        ex_line(o, depth, true, "Index Scan using %s on %s", p->scan.index->name, t);
     else
         ex_line(o, depth, true, "Seq Scan on %s", t, NULL);
     if (tk && tk->index) {
@@ -65,7 +67,11 @@ static void ex_scan(ex_out_t *o, const plan_t *p, int depth)
         ex_line(o, depth, false, "Exact per-shard top-k (%s sort key%s), merged by the coordinator",
                 tk->nkeys == 1 ? "one" : "several", tk->nkeys == 1 ? "" : "s");
     }
-    if (p->scan.filter && !(tk && tk->index))
+    if (p->scan.index)
+        ex_line(o, depth, false, p->scan.ixkey ? "Index lookup on one shard, rows fetched by key and re-checked"
+                                               : "Index range on every shard, rows fetched by key and re-checked",
+                NULL, NULL);
+    else if (p->scan.filter && !(tk && tk->index))
         ex_line(o, depth, false, "Filter: pushed to every shard", NULL, NULL);
     if (p->scan.agg_pushed)
         ex_line(o, depth, false, "Partial Aggregate on every shard", NULL, NULL);

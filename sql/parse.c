@@ -1577,6 +1577,26 @@ static int p_check(pctx_t *c, const PgQuery__Constraint *k, ast_check_t *out)
     return out->sql ? 0 : -1;
 }
 
+/* A UNIQUE constraint (column form when col is set); the forms we do not implement
+ * are 0A000. */
+static int p_unique(pctx_t *c, const PgQuery__Constraint *k, const char *col, ast_unique_t *out)
+{
+    if (k->nulls_not_distinct || k->n_including || k->n_options || (k->indexname && k->indexname[0]) ||
+        k->deferrable || (k->indexspace && k->indexspace[0])) {
+        p_unsupported(c, "this UNIQUE constraint form", k->location);
+        return -1;
+    }
+    out->name = k->conname && k->conname[0] ? p_str(c, k->conname) : NULL;
+    if (col) {
+        out->ncols = 1;
+        if (!(out->cols = p_alloc(c, 2 * sizeof(char *))))
+            return -1;
+        out->cols[0] = col;
+        return 0;
+    }
+    return p_pk_cols(c, k, &out->ncols, &out->cols);
+}
+
 static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
 {
     if (s->n_inh_relations || s->partbound || s->partspec || s->of_typename)
@@ -1595,7 +1615,8 @@ static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
     }
     n->create.fks = p_alloc(c, (nfk_max + 1) * sizeof(ast_fk_t));
     n->create.checks = p_alloc(c, (nfk_max + 1) * sizeof(ast_check_t));
-    if (!n->create.cols || !n->create.fks || !n->create.checks)
+    n->create.uniques = p_alloc(c, (nfk_max + 1) * sizeof(ast_unique_t));
+    if (!n->create.cols || !n->create.fks || !n->create.checks || !n->create.uniques)
         return NULL;
     for (size_t i = 0; i < s->n_options; i++) {
         const pnode_t *o = s->options[i];
@@ -1614,6 +1635,11 @@ static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
             }
             if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK) {
                 if (p_check(c, k, &n->create.checks[n->create.nchecks++]) < 0)
+                    return NULL;
+                continue;
+            }
+            if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE) {
+                if (p_unique(c, k, NULL, &n->create.uniques[n->create.nuniques++]) < 0)
                     return NULL;
                 continue;
             }
@@ -1713,6 +1739,10 @@ static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
                 break;
             case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
                 if (p_check(c, k, &n->create.checks[n->create.nchecks++]) < 0)
+                    return NULL;
+                break;
+            case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+                if (p_unique(c, k, cd->name, &n->create.uniques[n->create.nuniques++]) < 0)
                     return NULL;
                 break;
             default:
@@ -2388,13 +2418,25 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
         if (!cmd || a->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ||
             cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint || !cmd->def ||
             cmd->def->node_case != PG_QUERY__NODE__NODE_CONSTRAINT ||
-            cmd->def->constraint->contype != PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY)
+            (cmd->def->constraint->contype != PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY &&
+             cmd->def->constraint->contype != PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE))
             return p_alter_table(c, a);
         if (!(n = p_node(c, AST_ALTER_ADD_PK, a->relation->location)))
             return NULL;
         if (!(n->alter_pk.table = p_rangevar(c, a->relation)))
             return NULL;
         const PgQuery__Constraint *k = cmd->def->constraint;
+        if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE) {
+            /* ADD CONSTRAINT ... UNIQUE: an index-backed constraint (exec_dml.c) */
+            ast_unique_t u;
+            if (p_unique(c, k, NULL, &u) < 0)
+                return NULL;
+            n->alter_pk.unique = true;
+            n->alter_pk.conname = u.name;
+            n->alter_pk.ncols = u.ncols;
+            n->alter_pk.cols = u.cols;
+            return n;
+        }
         if (k->indexname && k->indexname[0])
             return p_unsupported(c, "ADD PRIMARY KEY USING INDEX", -1);
         if (k->conname && k->conname[0])

@@ -285,6 +285,22 @@ static int gen_tablespace(pgcat__scan_t *s);
 static int gen_collation(pgcat__scan_t *s);
 static int gen_extension(pgcat__scan_t *s);
 static int gen_is_tables(pgcat__scan_t *s);
+static int gen_indexes(pgcat__scan_t *s);
+static int gen_is_table_constraints(pgcat__scan_t *s);
+static int gen_is_key_column_usage(pgcat__scan_t *s);
+static const pgcat_col_t cols_indexes[] = {
+    {"schemaname", NAM}, {"tablename", NAM}, {"indexname", NAM}, {"tablespace", NAM}, {"indexdef", TXT},
+};
+static const pgcat_col_t cols_is_table_constraints[] = {
+    {"constraint_catalog", NAM}, {"constraint_schema", NAM}, {"constraint_name", NAM},
+    {"table_catalog", NAM}, {"table_schema", NAM}, {"table_name", NAM}, {"constraint_type", VCH},
+    {"is_deferrable", VCH}, {"initially_deferred", VCH}, {"enforced", VCH}, {"nulls_distinct", VCH},
+};
+static const pgcat_col_t cols_is_key_column_usage[] = {
+    {"constraint_catalog", NAM}, {"constraint_schema", NAM}, {"constraint_name", NAM},
+    {"table_catalog", NAM}, {"table_schema", NAM}, {"table_name", NAM}, {"column_name", NAM},
+    {"ordinal_position", I4}, {"position_in_unique_constraint", I4},
+};
 static int gen_is_columns(pgcat__scan_t *s);
 static int gen_is_schemata(pgcat__scan_t *s);
 static int gen_stat_activity(pgcat__scan_t *s);
@@ -337,6 +353,9 @@ static const pgcat__table_t pgcat__tables[] = {
     ISC("columns", 13295, cols_is_columns, gen_is_columns),
     ISC("schemata", 13382, cols_is_schemata, gen_is_schemata),
     ISC("views", 13483, cols_is_views, gen_is_views),
+    PGC("pg_indexes", 12043, cols_indexes, 'v', false, gen_indexes),               /* sql/secindex.h */
+    ISC("table_constraints", 13411, cols_is_table_constraints, gen_is_table_constraints),
+    ISC("key_column_usage", 13329, cols_is_key_column_usage, gen_is_key_column_usage),
 };
 #define PGCAT_TABLES_COUNT NCOLS(pgcat__tables)
 
@@ -442,6 +461,13 @@ bool pgcat__rel_by_oid(const catalog_t *c, uint32_t oid, pgcat__rel_t *out)
             if (tab->vindexes[k].oid == oid) {
                 *out = (pgcat__rel_t){PGCAT_REL_VINDEX, oid, tab->namespace_oid, tab->vindexes[k].name,
                                       'i', tab, NULL, &tab->vindexes[k]};
+                return true;
+            }
+        }
+        for (int k = 0; k < tab->nindexes; k++) {
+            if (tab->indexes[k].oid == oid) {
+                *out = (pgcat__rel_t){PGCAT_REL_INDEX, oid, tab->namespace_oid, tab->indexes[k].name,
+                                      'i', tab, NULL, NULL, &tab->indexes[k]};
                 return true;
             }
         }
@@ -753,11 +779,17 @@ static int gen_class(pgcat__scan_t *s)
     for (int i = 0; i < c->ntables; i++) {
         const cat_table_t *tab = c->tables[i];
         class_common(s, tab->oid, tab->name, tab->namespace_oid, tab->relkind, tab->ncols);
-        set_bool(s, "relhasindex", tab->npk > 0 || tab->nvindexes > 0);
+        set_bool(s, "relhasindex", tab->npk > 0 || tab->nvindexes > 0 || tab->nindexes > 0);
         EMIT_OR_RETURN(s);
         for (int k = 0; k < tab->nvindexes; k++) {
             class_common(s, tab->vindexes[k].oid, tab->vindexes[k].name, tab->namespace_oid, 'i', 1);
             set_i64(s, "relam", PGCAT_AM_HNSW);
+            EMIT_OR_RETURN(s);
+        }
+        for (int k = 0; k < tab->nindexes; k++) {
+            class_common(s, tab->indexes[k].oid, tab->indexes[k].name, tab->namespace_oid, 'i', tab->indexes[k].ncols);
+            if (tab->indexes[k].hash)
+                set_i64(s, "relam", PGCAT_AM_HASH);
             EMIT_OR_RETURN(s);
         }
         if (tab->npk == 0)
@@ -856,6 +888,15 @@ static int gen_attribute(pgcat__scan_t *s)
             ASSERT(col && !col->dropped);
             attribute_row(s, tab->vindexes[k].oid, col->name, 1, col->type, col->typmod, false);
             EMIT_OR_RETURN(s);
+        }
+        for (int k = 0; k < tab->nindexes; k++) {
+            const cat_index_t *x = &tab->indexes[k];
+            for (int j = 0; j < x->ncols; j++) {
+                const cat_column_t *col = table_col(tab, x->attnums[j]);
+                ASSERT(col && !col->dropped);
+                attribute_row(s, x->oid, col->name, j + 1, col->type, col->typmod, false);
+                EMIT_OR_RETURN(s);
+            }
         }
     }
     return 0;
@@ -959,12 +1000,103 @@ static int vindex_rows(pgcat__scan_t *s, const cat_table_t *tab)
     return 0;
 }
 
+/* pg_index rows of a table's secondary indexes (sql/secindex.h). */
+static int secindex_rows(pgcat__scan_t *s, const cat_table_t *tab)
+{
+    for (int k = 0; k < tab->nindexes; k++) {
+        const cat_index_t *x = &tab->indexes[k];
+        strbuf_t key, coll, opt;
+        strbuf_init(&key);
+        strbuf_init(&coll);
+        strbuf_init(&opt);
+        for (int i = 0; i < x->ncols; i++) {
+            const cat_column_t *col = table_col(tab, x->attnums[i]);
+            strbuf_printf(&key, "%s%d", i ? " " : "", x->attnums[i]);
+            strbuf_printf(&coll, "%s%d", i ? " " : "", col ? (int)type_collation(col->type) : 0);
+            strbuf_printf(&opt, "%s0", i ? " " : "");
+        }
+        row_begin(s);
+        set_i64(s, "indexrelid", x->oid);
+        set_i64(s, "indrelid", tab->oid);
+        set_i64(s, "indnatts", x->ncols);
+        set_i64(s, "indnkeyatts", x->ncols);
+        set_bool(s, "indisunique", x->unique);
+        set_bool(s, "indnullsnotdistinct", false);
+        set_bool(s, "indisprimary", false);
+        set_bool(s, "indisexclusion", false);
+        set_bool(s, "indimmediate", true);
+        set_bool(s, "indisclustered", false);
+        set_bool(s, "indisvalid", true);
+        set_bool(s, "indcheckxmin", false);
+        set_bool(s, "indisready", true);
+        set_bool(s, "indislive", true);
+        set_bool(s, "indisreplident", false);
+        if (key.oom || coll.oom || opt.oom) {
+            s->oom = true;
+        } else {
+            set_strn(s, "indkey", key.data, key.len);
+            set_strn(s, "indcollation", coll.data, coll.len);
+            set_strn(s, "indoption", opt.data, opt.len);
+        }
+        strbuf_free(&key);
+        strbuf_free(&coll);
+        strbuf_free(&opt);
+        EMIT_OR_RETURN(s);
+    }
+    return 0;
+}
+
+/* pg_constraint rows of a table's UNIQUE constraints: the OID is the index's, as for
+ * primary keys. */
+static int unique_constraint_rows(pgcat__scan_t *s, const cat_table_t *tab)
+{
+    for (int k = 0; k < tab->nindexes; k++) {
+        const cat_index_t *x = &tab->indexes[k];
+        if (!x->constraint)
+            continue;
+        strbuf_t key;
+        strbuf_init(&key);
+        strbuf_putc(&key, '{');
+        for (int i = 0; i < x->ncols; i++)
+            strbuf_printf(&key, "%s%d", i ? "," : "", x->attnums[i]);
+        strbuf_putc(&key, '}');
+        row_begin(s);
+        set_i64(s, "oid", x->oid);
+        set_str(s, "conname", x->name);
+        set_i64(s, "connamespace", tab->namespace_oid);
+        set_char(s, "contype", 'u');
+        set_bool(s, "condeferrable", false);
+        set_bool(s, "condeferred", false);
+        set_bool(s, "convalidated", true);
+        set_i64(s, "conrelid", tab->oid);
+        set_i64(s, "contypid", 0);
+        set_i64(s, "conindid", x->oid);
+        set_i64(s, "conparentid", 0);
+        set_i64(s, "confrelid", 0);
+        set_char(s, "confupdtype", ' ');
+        set_char(s, "confdeltype", ' ');
+        set_char(s, "confmatchtype", ' ');
+        set_bool(s, "conislocal", true);
+        set_i64(s, "coninhcount", 0);
+        set_bool(s, "connoinherit", true);
+        if (key.oom)
+            s->oom = true;
+        else
+            set_strn(s, "conkey", key.data, key.len);
+        strbuf_free(&key);
+        EMIT_OR_RETURN(s);
+    }
+    return 0;
+}
+
 static int gen_index(pgcat__scan_t *s)
 {
     const catalog_t *c = s->ctx->catalog;
     for (int i = 0; i < c->ntables; i++) {
         const cat_table_t *tab = c->tables[i];
         int vrc = vindex_rows(s, tab);
+        if (vrc == 0)
+            vrc = secindex_rows(s, tab);
         if (vrc != 0)
             return vrc;
         if (tab->npk == 0)
@@ -1000,6 +1132,9 @@ static int gen_constraint(pgcat__scan_t *s)
     const catalog_t *c = s->ctx->catalog;
     for (int i = 0; i < c->ntables; i++) {
         const cat_table_t *tab = c->tables[i];
+        int urc = unique_constraint_rows(s, tab);
+        if (urc != 0)
+            return urc;
         if (tab->npk == 0)
             continue;
         row_begin(s);
@@ -1032,6 +1167,7 @@ static int gen_am(pgcat__scan_t *s)
     static const struct { uint32_t oid; const char *name, *handler; char type; } am[] = {
         {PGCAT_AM_HEAP, "heap", "heap_tableam_handler", 't'},
         {PGCAT_AM_BTREE, "btree", "bthandler", 'i'},
+        {PGCAT_AM_HASH, "hash", "hashhandler", 'i'},
         {PGCAT_AM_HNSW, "hnsw", "hnswhandler", 'i'},
     };
     for (size_t i = 0; i < sizeof am / sizeof am[0]; i++) {
@@ -1535,6 +1671,151 @@ static int gen_stat_activity(pgcat__scan_t *s)
         set_str(s, "query", r->query);
         set_str(s, "backend_type", r->backend_type);
         EMIT_OR_RETURN(s);
+    }
+    return 0;
+}
+
+/* ---- index and constraint views (sql/secindex.h) ---- */
+
+static int indexes_row(pgcat__scan_t *s, const cat_table_t *tab, uint32_t oid, const char *name)
+{
+    datum_t def;
+    bool isnull;
+    if (pgcat__index_def(s->ctx->catalog, s->arena, oid, &def, &isnull, s->err) < 0)
+        return -1;
+    row_begin(s);
+    set_str(s, "schemaname", pgcat__ns_name(tab->namespace_oid));
+    set_str(s, "tablename", tab->name);
+    set_str(s, "indexname", name);
+    if (!isnull)
+        set_strn(s, "indexdef", def.s->data, def.s->len);
+    return row_emit(s);
+}
+
+/* pg_indexes: one row per index of a user table (primary keys, HNSW and secondary). */
+static int gen_indexes(pgcat__scan_t *s)
+{
+    const catalog_t *c = s->ctx->catalog;
+    for (int i = 0; i < c->ntables; i++) {
+        const cat_table_t *tab = c->tables[i];
+        int rc = tab->npk ? indexes_row(s, tab, tab->pk_index_oid, pgcat__pk_name(tab)) : 0;
+        for (int k = 0; rc == 0 && k < tab->nvindexes; k++)
+            rc = indexes_row(s, tab, tab->vindexes[k].oid, tab->vindexes[k].name);
+        for (int k = 0; rc == 0 && k < tab->nindexes; k++)
+            rc = indexes_row(s, tab, tab->indexes[k].oid, tab->indexes[k].name);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static void constraint_common(pgcat__scan_t *s, const cat_table_t *tab, const char *name)
+{
+    const char *ns = pgcat__ns_name(tab->namespace_oid);
+    row_begin(s);
+    set_str(s, "constraint_catalog", s->ctx->database);
+    set_str(s, "constraint_schema", ns);
+    set_str(s, "constraint_name", name);
+    set_str(s, "table_catalog", s->ctx->database);
+    set_str(s, "table_schema", ns);
+    set_str(s, "table_name", tab->name);
+}
+
+static int tc_row(pgcat__scan_t *s, const cat_table_t *tab, const char *name, const char *type, bool nulls_col)
+{
+    constraint_common(s, tab, name);
+    set_str(s, "constraint_type", type);
+    set_str(s, "is_deferrable", "NO");
+    set_str(s, "initially_deferred", "NO");
+    set_str(s, "enforced", "YES");
+    if (nulls_col)
+        set_str(s, "nulls_distinct", "YES");
+    return row_emit(s);
+}
+
+/* information_schema.table_constraints: PRIMARY KEY, UNIQUE, FOREIGN KEY, CHECK, and
+ * PostgreSQL's NOT NULL checks named "<namespace oid>_<table oid>_<attnum>_not_null". */
+static int gen_is_table_constraints(pgcat__scan_t *s)
+{
+    const catalog_t *c = s->ctx->catalog;
+    for (int i = 0; i < c->ntables; i++) {
+        const cat_table_t *tab = c->tables[i];
+        if (tab->relkind != 'r')
+            continue;
+        int rc = tab->npk ? tc_row(s, tab, pgcat__pk_name(tab), "PRIMARY KEY", false) : 0;
+        for (int k = 0; rc == 0 && k < tab->nindexes; k++)
+            if (tab->indexes[k].constraint)
+                rc = tc_row(s, tab, tab->indexes[k].name, "UNIQUE", true);
+        for (int k = 0; rc == 0 && k < tab->nfks; k++)
+            rc = tc_row(s, tab, tab->fks[k].name, "FOREIGN KEY", false);
+        for (int k = 0; rc == 0 && k < tab->nchecks; k++)
+            rc = tc_row(s, tab, tab->checks[k].name, "CHECK", false);
+        for (int k = 0; rc == 0 && k < tab->ncols; k++) {
+            if (!tab->cols[k].not_null || tab->cols[k].dropped)
+                continue;
+            char nm[64];
+            snprintf(nm, sizeof nm, "%u_%u_%d_not_null", tab->namespace_oid, tab->oid, tab->cols[k].attnum);
+            rc = tc_row(s, tab, nm, "CHECK", false);
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int kcu_row(pgcat__scan_t *s, const cat_table_t *tab, const char *name, int16_t attnum, int pos, int upos)
+{
+    const cat_column_t *col = table_col(tab, attnum);
+    if (!col)
+        return 0;
+    constraint_common(s, tab, name);
+    set_str(s, "column_name", col->name);
+    set_i64(s, "ordinal_position", pos);
+    if (upos > 0)
+        set_i64(s, "position_in_unique_constraint", upos);
+    return row_emit(s);
+}
+
+/* The position of attnum in the key a foreign key references (its ref_attnums order
+ * is the child's; PostgreSQL numbers by the referenced constraint's columns). */
+static int ref_position(const catalog_t *c, const cat_table_t *child, const cat_fk_t *f, int i)
+{
+    const cat_table_t *par = catalog_table_by_oid(c, f->ref_table ? f->ref_table : child->oid);
+    if (!par)
+        return i + 1;
+    for (int k = 0; k < par->npk; k++)
+        if (par->pk_attnums[k] == f->ref_attnums[i] && par->npk == f->ncols)
+            return k + 1;
+    for (int x = 0; x < par->nindexes; x++) {
+        const cat_index_t *ix = &par->indexes[x];
+        if (!ix->unique || ix->ncols != f->ncols)
+            continue;
+        for (int k = 0; k < ix->ncols; k++)
+            if (ix->attnums[k] == f->ref_attnums[i])
+                return k + 1;
+    }
+    return i + 1;
+}
+
+/* information_schema.key_column_usage: the columns of PRIMARY KEY, UNIQUE and FOREIGN
+ * KEY constraints. */
+static int gen_is_key_column_usage(pgcat__scan_t *s)
+{
+    const catalog_t *c = s->ctx->catalog;
+    for (int i = 0; i < c->ntables; i++) {
+        const cat_table_t *tab = c->tables[i];
+        int rc = 0;
+        for (int k = 0; rc == 0 && k < tab->npk; k++)
+            rc = kcu_row(s, tab, pgcat__pk_name(tab), tab->pk_attnums[k], k + 1, 0);
+        for (int x = 0; rc == 0 && x < tab->nindexes; x++)
+            for (int k = 0; rc == 0 && tab->indexes[x].constraint && k < tab->indexes[x].ncols; k++)
+                rc = kcu_row(s, tab, tab->indexes[x].name, tab->indexes[x].attnums[k], k + 1, 0);
+        for (int x = 0; rc == 0 && x < tab->nfks; x++)
+            for (int k = 0; rc == 0 && k < tab->fks[x].ncols; k++)
+                rc = kcu_row(s, tab, tab->fks[x].name, tab->fks[x].attnums[k], k + 1,
+                             ref_position(c, tab, &tab->fks[x], k));
+        if (rc)
+            return rc;
     }
     return 0;
 }

@@ -31,6 +31,7 @@
 #define PGCAT_ROLE_DB_OWNER        6171   /* pg_database_owner, owner of public */
 #define PGCAT_AM_HEAP              2
 #define PGCAT_AM_BTREE             403
+#define PGCAT_AM_HASH              405
 #define PGCAT_AM_HNSW              8101   /* pgvector's hnsw, built in (an OID of ours) */
 #define PGCAT_COLL_DEFAULT         100
 #define PGCAT_COLL_C               950
@@ -44,6 +45,7 @@ typedef enum pgcat__rel_kind {
     PGCAT_REL_PK_INDEX = 2,       /* a user table's implicit primary-key index */
     PGCAT_REL_VTAB = 3,           /* a virtual catalog table or view */
     PGCAT_REL_VINDEX = 4,         /* an HNSW index of a user table (sql/vindex.h) */
+    PGCAT_REL_INDEX = 5,          /* a secondary (btree / hash) index (sql/secindex.h) */
 } pgcat__rel_kind_t;
 
 typedef struct pgcat__rel {
@@ -55,6 +57,7 @@ typedef struct pgcat__rel {
     const cat_table_t *table;     /* TABLE, PK_INDEX: the (owning) table */
     const pgcat_vtab_t *vtab;     /* VTAB */
     const cat_vindex_t *vindex;   /* VINDEX (table: its table) */
+    const cat_index_t *index;     /* INDEX (table: its table) */
 } pgcat__rel_t;
 
 /* The catalog functions (sql/builtins_catalog.c); builtin_resolve searches them too. */
@@ -74,6 +77,8 @@ char pgcat__vtab_relkind(const pgcat_vtab_t *vt);
 /* Appends s, double-quoted (inner quotes doubled) unless it is a plain lower-case
  * identifier that is not a reserved keyword, as PostgreSQL's quote_identifier does. */
 void pgcat__quote_ident(const char *s, strbuf_t *out);
+/* pg_get_indexdef(oid) (builtins_catalog.c), for pg_indexes: *isnull for a non-index. */
+int pgcat__index_def(const catalog_t *c, arena_t *a, uint32_t oid, datum_t *out, bool *isnull, sql_error_t *err);
 /* The primary-key constraint (and index) name; tab must have a primary key. */
 const char *pgcat__pk_name(const cat_table_t *tab);
 #endif

@@ -134,6 +134,10 @@ struct plan {
             bool agg_pushed;
             bool lock_rows;            /* SELECT ... FOR UPDATE: lock and return newest versions */
             plan_topk_t *topk;         /* per-shard ORDER BY ... LIMIT, or NULL */
+            const cat_index_t *index;  /* Index Scan (secindex.c): equality on every column, */
+            bexpr_t **ixkey;           /* these values (no column refs); or with ixkey NULL */
+            bexpr_t *ixlo, *ixhi;      /* a range on the leading column (either may be NULL) */
+            bool ixlo_incl, ixhi_incl;
         } scan;
         struct { const pgcat_vtab_t *vt; } vtab;
         struct {
@@ -195,6 +199,8 @@ typedef struct bound_stmt {
     bexpr_t *where;              /* over table columns */
     int nkey;                    /* point DML: PK values in key order */
     bexpr_t **key;
+    const cat_index_t *dml_index; /* UPDATE / DELETE candidates from this index's equality, */
+    bexpr_t **dml_ixkey;         /* these values (sql/secindex.h), when nkey is 0 */
     int nset;                    /* UPDATE: column indexes and new values */
     int *set_idx;
     bexpr_t **set_exprs;
@@ -205,6 +211,8 @@ typedef struct bound_stmt {
     int upsert;                  /* INSERT ... ON CONFLICT on the primary key: 1 DO NOTHING,
                                   * 2 DO UPDATE (set_idx / set_exprs / where then range over
                                   * the existing row's columns ++ EXCLUDED's; sql/exec_upsert.c) */
+    const cat_index_t *upsert_index; /* the arbiter when it is a unique index, else NULL (the PK) */
+    bool upsert_any;             /* DO NOTHING without a target: every unique index is an arbiter */
     int nreturning;
     bexpr_t **returning;         /* over table columns */
     int ndeps;                   /* catalog relations the statement reads (tables, views) */

@@ -1075,9 +1075,9 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
                 rowstore_init(&p->ret, &p->arena, bs->nreturning, rt);
                 p->has_ret = true;
             }
-            /* a UNIQUE index is checked after the writes, before the commit: such a
-             * statement never takes the commit-in-fragment fast path */
-            bool check = kind != ST_DELETE && catalog_table_has_unique(bs->table);
+            /* index entries live on other shards (sql/secindex.h): such a statement
+             * never takes the commit-in-fragment fast path */
+            bool check = bs->table->nindexes > 0;
             bool fkcheck = fk_needs_statement_check(p->cat, bs);   /* foreign keys (constraints.c) */
             if (bs->is_copy) {
                 if (!sink->copy_in)
@@ -1088,8 +1088,6 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
             }
             if (exec_dml(&p->ctx, bs, session_autocommit(s) && !check && !fkcheck, p->has_ret ? &p->ret : NULL,
                          &p->count, err) < 0)
-                return -1;
-            if (check && exec_check_unique(&p->ctx, bs->table, err) < 0)
                 return -1;
             if (fkcheck && kind != ST_INSERT && fk_after_statement(&p->ctx, bs, err) < 0)
                 return -1;
@@ -1450,6 +1448,17 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
                         .tz = session_tz(s)};
     c.ex.bctx = &bc;
     int rc;
+    /* An index build locks every row in transactions of its own: rows this session's
+     * open block wrote or locked would make it wait for the block forever. */
+    bool holds = false;
+    for (size_t i = 0; i < sizeof s->txn.touched / sizeof s->txn.touched[0]; i++)
+        holds |= s->txn.touched[i] != 0;
+    if (s->in_block && holds && (a->kind == AST_ALTER_ADD_PK ||
+                                 (a->kind == AST_CREATE_INDEX && strcmp(a->create_index.method, "hnsw") != 0))) {
+        catalog_unref(c.catalog);
+        return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "%s in a transaction block that has written or "
+                         "locked rows is not supported", a->kind == AST_CREATE_INDEX ? "CREATE INDEX" : "ALTER TABLE");
+    }
     switch (a->kind) {
     case AST_CREATE_TABLE: *tag = "CREATE TABLE"; rc = exec_create_table(&c, a, ddl_notice, sink, err); break;
     case AST_DROP_TABLE: *tag = "DROP TABLE"; rc = exec_drop_tables(&c, a, ddl_notice, sink, err); break;

@@ -23,6 +23,7 @@
 #include "shards/shard.h"
 #include "sql/activity.h"
 #include "sql/exec_int.h"
+#include "sql/secindex.h"
 #include "sql/vindex.h"
 
 static __thread uint64_t txn_counter;
@@ -336,6 +337,14 @@ int txn_lock_latest(const txn_ctx_t *tc, store_txn_t *t, uint32_t table_id, cons
 
 int txn_write(const txn_ctx_t *tc, store_txn_t *t, int mode, uint32_t table_id, const uint8_t *key,
               uint32_t klen, const uint8_t *val, uint32_t vlen, sql_error_t *err)
+{
+    if (secidx_table_indexed(table_id))     /* the row, then its index entries (secindex.c) */
+        return secidx_write(tc, t, mode, table_id, key, klen, val, vlen, err);
+    return txn_write_raw(tc, t, mode, table_id, key, klen, val, vlen, err);
+}
+
+int txn_write_raw(const txn_ctx_t *tc, store_txn_t *t, int mode, uint32_t table_id, const uint8_t *key,
+                  uint32_t klen, const uint8_t *val, uint32_t vlen, sql_error_t *err)
 {
     for (;;) {
         uint64_t blocker = 0;

@@ -250,8 +250,10 @@ struct ast {
             int nset; const char **set_cols; ast_t **set_exprs;
             ast_t *where;
             int nreturning; ast_target_t *returning;
+            ast_list_t from;                 /* UPDATE ... FROM items */
         } update;
-        struct { ast_t *table; ast_t *where; int nreturning; ast_target_t *returning; } del;
+        struct { ast_t *table; ast_t *where; int nreturning; ast_target_t *returning;
+                 ast_list_t from; /* DELETE ... USING items */ } del;
         struct {
             ast_t *table; bool if_not_exists;
             int ncols; ast_coldef_t *cols;

@@ -4573,13 +4573,14 @@ static bexpr_t *b_default(binder_t *b, const cat_table_t *t, int c)
     return b_assign(b, e, col, -1);
 }
 
-static int b_returning(binder_t *b, bound_stmt_t *bs, const cat_table_t *t, int n, const ast_target_t *rt)
+static int b_returning(binder_t *b, bound_stmt_t *bs, const cat_table_t *t, int n, const ast_target_t *rt,
+                       const scope_t *from_sc)
 {
     if (!n) {
         bs->ncols = -1;
         return 0;
     }
-    scope_t *sc = b_table_scope(b, t, NULL);
+    const scope_t *sc = from_sc ? from_sc : b_table_scope(b, t, NULL);
     if (!sc)
         return -1;
     ast_select_t q = {.ntargets = n, .targets = (ast_target_t *)rt};
@@ -4843,7 +4844,7 @@ static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
         return -1;
     if (!copy && n->insert.conflict_action && b_on_conflict(b, n, bs, t) < 0)
         return -1;
-    return copy ? 0 : b_returning(b, bs, t, n->insert.nreturning, n->insert.returning);
+    return copy ? 0 : b_returning(b, bs, t, n->insert.nreturning, n->insert.returning, NULL);
 }
 
 /* Whether the column names `cols` are exactly the attnums `att` as a set. */
@@ -4975,6 +4976,64 @@ static int b_on_conflict(binder_t *b, const ast_t *n, bound_stmt_t *bs, const ca
     return 0;
 }
 
+/* UPDATE ... FROM / DELETE ... USING: the scope of the target followed by the other
+ * items, and bs->from_plan joining them under the WHERE clause (the target is the
+ * first item, so its columns come first in every row). */
+/* 42712 when a FROM / USING item (or a join's member) takes the target's name. */
+static int b_from_name_clash(binder_t *b, const ast_t *it, const char *name)
+{
+    const char *other = NULL;
+    if (it->kind == AST_JOIN) {
+        if (b_from_name_clash(b, it->join.l, name) < 0 || b_from_name_clash(b, it->join.r, name) < 0)
+            return -1;
+        other = it->join.alias;
+    } else if (it->kind == AST_RANGEVAR) {
+        other = it->rangevar.alias ? it->rangevar.alias : it->rangevar.name;
+    } else if (it->kind == AST_RANGESUB) {
+        other = it->rangesub.alias;
+    } else if (it->kind == AST_RANGEFUNC) {
+        other = it->rangefunc.alias;
+    } else if (it->kind == AST_CTEREF) {
+        other = it->cteref.alias ? it->cteref.alias : it->cteref.name;
+    }
+    if (other && !strcmp(other, name)) {
+        sql_error(b->err, "42712", "table name \"%s\" specified more than once", name);
+        b_pos(b, it->location);
+        return -1;
+    }
+    return 0;
+}
+
+static scope_t *b_from_scope(binder_t *b, const ast_t *n, const ast_t *rv, const ast_list_t *from,
+                             bound_stmt_t *bs)
+{
+    const char *tname = rv->rangevar.alias ? rv->rangevar.alias : rv->rangevar.name;
+    for (int i = 0; i < from->n; i++)
+        if (b_from_name_clash(b, from->items[i], tname) < 0)
+            return NULL;
+    scope_t *sc = b_alloc(b, sizeof *sc);
+    ast_t **items = b_alloc(b, (size_t)(from->n + 1) * sizeof(ast_t *));
+    if (!sc || !items)
+        return NULL;
+    items[0] = (ast_t *)rv;
+    for (int i = 0; i < from->n; i++)
+        items[i + 1] = from->items[i];
+    ast_select_t q = {0};
+    q.from.n = from->n + 1;
+    q.from.items = items;
+    q.where = n->kind == AST_UPDATE ? n->update.where : n->del.where;
+    b->agg_allowed = false;
+    b->agg_context = "WHERE";
+    plan_t *p = b_from_where(b, &q, sc);
+    if (!p)
+        return NULL;
+    if (b_join_keys(b, p) < 0)
+        return NULL;
+    bs->from_plan = p;
+    bs->from_ncols = p->ncols;
+    return sc;
+}
+
 static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
 {
     bool upd = n->kind == AST_UPDATE;
@@ -4985,7 +5044,8 @@ static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
     bs->table = t;
     if (!(bs->coltypes = plan_table_types(b->a, t)))
         return -1;
-    scope_t *sc = b_table_scope(b, t, rv->rangevar.alias);
+    const ast_list_t *from = upd ? &n->update.from : &n->del.from;
+    scope_t *sc = from->n ? b_from_scope(b, n, rv, from, bs) : b_table_scope(b, t, rv->rangevar.alias);
     if (!sc)
         return -1;
     if (upd) {
@@ -5027,7 +5087,11 @@ static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
     if (upd && b_checks(b, bs, t) < 0)
         return -1;
     const ast_t *where = upd ? n->update.where : n->del.where;
-    if (where) {
+    if (where && bs->from_plan) {
+        /* the join applies it; the rows' re-check after locking them uses this copy */
+        if (!(bs->where = b_where(b, where, sc, "WHERE")))
+            return -1;
+    } else if (where) {
         if (!(bs->where = b_where(b, where, sc, "WHERE")))
             return -1;
         bexpr_t *conj[LIMIT_BIND_CONJUNCTS];
@@ -5041,7 +5105,7 @@ static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
         }
     }
     return b_returning(b, bs, t, upd ? n->update.nreturning : n->del.nreturning,
-                       upd ? n->update.returning : n->del.returning);
+                       upd ? n->update.returning : n->del.returning, bs->from_plan ? sc : NULL);
 }
 
 bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error_t *err)

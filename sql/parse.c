@@ -1295,6 +1295,61 @@ static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s)
     return n;
 }
 
+/* The value assigned by one SET item. SET (a, b) = (x, y) gives each column its
+ * element of the row; SET (a, b) = (SELECT p, q ...) gives each column a scalar
+ * subquery selecting its own output column of the same query. */
+static ast_t *p_assign_value(pctx_t *c, const PgQuery__ResTarget *t)
+{
+    if (!t->val || t->val->node_case != PG_QUERY__NODE__NODE_MULTI_ASSIGN_REF)
+        return p_expr(c, t->val);
+    const PgQuery__MultiAssignRef *m = t->val->multi_assign_ref;
+    const pnode_t *src = m->source;
+    if (m->colno < 1 || m->colno > m->ncolumns || !src)
+        return p_unsupported(c, "this multiple-column UPDATE", t->location);
+    if (src->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) {
+        const PgQuery__RowExpr *r = src->row_expr;
+        if (r->n_args != (size_t)m->ncolumns) {
+            sql_error(c->err, SQLSTATE_SYNTAX_ERROR, "number of columns does not match number of values");
+            if (r->location >= 0)
+                c->err->position = r->location + 1;
+            return NULL;
+        }
+        return p_expr(c, r->args[m->colno - 1]);
+    }
+    if (src->node_case != PG_QUERY__NODE__NODE_SUB_LINK ||
+        src->sub_link->sub_link_type != PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK) {
+        sql_error(c->err, SQLSTATE_SYNTAX_ERROR,
+                  "source for a multiple-column UPDATE item must be a sub-SELECT or ROW() expression");
+        return NULL;
+    }
+    ast_t *sub = p_expr(c, src);
+    if (!sub)
+        return NULL;
+    if (sub->kind != AST_SUBLINK || !sub->sublink.select || sub->sublink.select->kind != AST_SELECT)
+        return p_unsupported(c, "this multiple-column UPDATE", t->location);
+    const ast_select_t *q = &sub->sublink.select->select;
+    if (q->is_setop || q->distinct || q->distinct_on.n || q->nvalues_rows)
+        return p_unsupported(c, "multiple-column UPDATE from a set operation, DISTINCT or VALUES", t->location);
+    for (int i = 0; i < q->ntargets; i++)
+        if (q->targets[i].expr && q->targets[i].expr->kind == AST_COLREF && q->targets[i].expr->colref.star)
+            return p_unsupported(c, "multiple-column UPDATE from SELECT *", t->location);
+    if (q->ntargets != m->ncolumns) {
+        sql_error(c->err, SQLSTATE_SYNTAX_ERROR, "number of columns does not match number of values");
+        if (src->sub_link->location >= 0)
+            c->err->position = src->sub_link->location + 1;
+        return NULL;
+    }
+    /* the same query, selecting only this column */
+    ast_t *sel = p_alloc(c, sizeof *sel);
+    if (!sel)
+        return NULL;
+    *sel = *sub->sublink.select;
+    sel->select.ntargets = 1;
+    sel->select.targets = &q->targets[m->colno - 1];
+    sub->sublink.select = sel;
+    return sub;
+}
+
 /* UPDATE's SET list (also ON CONFLICT DO UPDATE SET). */
 static int p_set_list(pctx_t *c, size_t k, pnode_t **items, int *nset, const char ***cols, ast_t ***exprs)
 {
@@ -1309,12 +1364,8 @@ static int p_set_list(pctx_t *c, size_t k, pnode_t **items, int *nset, const cha
             p_unsupported(c, "UPDATE of array elements or fields", t->location);
             return -1;
         }
-        if (t->val && t->val->node_case == PG_QUERY__NODE__NODE_MULTI_ASSIGN_REF) {
-            p_unsupported(c, "multiple-column UPDATE", t->location);
-            return -1;
-        }
         (*cols)[i] = p_str(c, t->name);
-        if (!((*exprs)[i] = p_expr(c, t->val)))
+        if (!((*exprs)[i] = p_assign_value(c, t)))
             return -1;
     }
     return 0;
@@ -1392,12 +1443,23 @@ static ast_t *p_insert_body(pctx_t *c, const PgQuery__InsertStmt *s)
     return n;
 }
 
+/* UPDATE ... FROM / DELETE ... USING items, as a SELECT's FROM list. */
+static int p_from_list(pctx_t *c, size_t k, pnode_t **items, ast_list_t *out)
+{
+    out->n = (int)k;
+    out->items = k ? p_alloc(c, k * sizeof(ast_t *)) : NULL;
+    if (k && !out->items)
+        return -1;
+    for (size_t i = 0; i < k; i++)
+        if (!(out->items[i] = p_from_item(c, items[i])))
+            return -1;
+    return 0;
+}
+
 static ast_t *p_update_body(pctx_t *c, const PgQuery__UpdateStmt *s);
 
 static ast_t *p_update(pctx_t *c, const PgQuery__UpdateStmt *s)
 {
-    if (s->n_from_clause)
-        return p_unsupported(c, "UPDATE ... FROM", -1);
     int saved = c->nctes;
     if (s->with_clause && p_with(c, s->with_clause) < 0)
         return NULL;
@@ -1421,12 +1483,12 @@ static ast_t *p_update_body(pctx_t *c, const PgQuery__UpdateStmt *s)
         const PgQuery__ResTarget *t = s->target_list[i]->res_target;
         if (t->n_indirection)
             return p_unsupported(c, "UPDATE of array elements or fields", t->location);
-        if (t->val && t->val->node_case == PG_QUERY__NODE__NODE_MULTI_ASSIGN_REF)
-            return p_unsupported(c, "multiple-column UPDATE", t->location);
         n->update.set_cols[i] = p_str(c, t->name);
-        if (!(n->update.set_exprs[i] = p_expr(c, t->val)))
+        if (!(n->update.set_exprs[i] = p_assign_value(c, t)))
             return NULL;
     }
+    if (p_from_list(c, s->n_from_clause, s->from_clause, &n->update.from) < 0)
+        return NULL;
     if (s->where_clause && !(n->update.where = p_expr(c, s->where_clause)))
         return NULL;
     if (p_targets(c, s->n_returning_list, s->returning_list, &n->update.nreturning,
@@ -1439,8 +1501,6 @@ static ast_t *p_delete_body(pctx_t *c, const PgQuery__DeleteStmt *s);
 
 static ast_t *p_delete(pctx_t *c, const PgQuery__DeleteStmt *s)
 {
-    if (s->n_using_clause)
-        return p_unsupported(c, "DELETE ... USING", -1);
     int saved = c->nctes;
     if (s->with_clause && p_with(c, s->with_clause) < 0)
         return NULL;
@@ -1453,6 +1513,8 @@ static ast_t *p_delete_body(pctx_t *c, const PgQuery__DeleteStmt *s)
 {
     ast_t *n = p_node(c, AST_DELETE, -1);
     if (!n || !(n->del.table = p_rangevar(c, s->relation)))
+        return NULL;
+    if (p_from_list(c, s->n_using_clause, s->using_clause, &n->del.from) < 0)
         return NULL;
     if (s->where_clause && !(n->del.where = p_expr(c, s->where_clause)))
         return NULL;

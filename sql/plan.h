@@ -207,6 +207,12 @@ typedef struct bound_stmt {
                                   * the existing row's columns ++ EXCLUDED's; sql/exec_upsert.c) */
     int nreturning;
     bexpr_t **returning;         /* over table columns */
+    /* UPDATE ... FROM / DELETE ... USING (sql/exec_update_from.c): from_plan joins the
+     * target (its ncols columns first) with the other items under the WHERE clause;
+     * where, set_exprs and returning then range over all from_ncols columns (the
+     * target's newest version ++ the joined source row) */
+    plan_t *from_plan;
+    int from_ncols;
 } bound_stmt_t;
 
 /* Session facts the binder needs (search path is fixed: pg_catalog, public). */

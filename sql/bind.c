@@ -4704,6 +4704,134 @@ int bind_check_constraint(const bind_env_t *env, const cat_table_t *t, const cha
     return e ? 0 : -1;
 }
 
+/* COPY's FORCE_* column list as flags over the copied columns (target[0..ntarget)
+ * are table column indexes): 42703 for an unknown column, 42P10 for one not copied. */
+static bool *b_copy_flags(binder_t *b, const cat_table_t *t, const int *target, int ntarget, int n,
+                          const char **names, const char *what)
+{
+    bool *flags = b_alloc(b, (size_t)ntarget + 1);
+    if (!flags)
+        return NULL;
+    memset(flags, 0, (size_t)ntarget + 1);
+    for (int i = 0; i < n; i++) {
+        int c = b_table_col(b, t, names[i], -1);
+        if (c < 0)
+            return NULL;
+        int k = 0;
+        while (k < ntarget && target[k] != c)
+            k++;
+        if (k == ntarget) {
+            sql_error(b->err, "42P10", "%s column \"%s\" not referenced by COPY", what, names[i]);
+            return NULL;
+        }
+        flags[k] = true;
+    }
+    return flags;
+}
+
+/* COPY table [(cols)] TO STDOUT / COPY (query) TO STDOUT: an ST_QUERY whose rows the
+ * session sends as CopyData (sql/copy_out.c); no row description. */
+static int b_copy_to(binder_t *b, const ast_t *n, bound_stmt_t *bs)
+{
+    const ast_copy_opts_t *o = n->copy.opts;
+    const char **names;
+    sql_coldesc_t *descs;
+    int nvis;
+    if (n->copy.query) {
+        if (!(bs->plan = b_select(b, &n->copy.query->select, &nvis, &names, &descs)))
+            return -1;
+        if (o->nforce_quote) {
+            for (int i = 0; i < o->nforce_quote; i++) {
+                int k = 0;
+                while (k < nvis && (!names[k] || strcmp(names[k], o->force_quote[i])))
+                    k++;
+                if (k == nvis) {
+                    sql_error(b->err, SQLSTATE_UNDEFINED_COLUMN, "column \"%s\" does not exist", o->force_quote[i]);
+                    return -1;
+                }
+            }
+        }
+    } else {
+        const ast_t *rv = n->copy.table;
+        const cat_table_t *t;
+        const pgcat_vtab_t *vt;
+        if (b_relation(b, rv, &t, &vt) < 0)
+            return -1;
+        if (!t) {
+            sql_error(b->err, "42809", "cannot copy from relation \"%s\"", rv->rangevar.name);
+            sql_error_hint(b->err, "Try the COPY (SELECT ...) TO variant.");
+            return -1;
+        }
+        int ncols = n->copy.ncols;
+        int *target = b_alloc(b, (size_t)(t->ncols + 1) * sizeof(int));
+        if (!target)
+            return -1;
+        int nt = 0;
+        if (ncols) {
+            for (int i = 0; i < ncols; i++) {
+                int c = b_table_col(b, t, n->copy.cols[i], -1);
+                if (c < 0)
+                    return -1;
+                for (int k = 0; k < nt; k++)
+                    if (target[k] == c) {
+                        sql_error(b->err, "42701", "column \"%s\" specified more than once", n->copy.cols[i]);
+                        return -1;
+                    }
+                target[nt++] = c;
+            }
+        } else {
+            for (int c = 0; c < t->ncols; c++)
+                if (!t->cols[c].dropped)
+                    target[nt++] = c;
+        }
+        if (o->nforce_quote && !(bs->copy_force_quote = b_copy_flags(b, t, target, nt, o->nforce_quote,
+                                                                      o->force_quote, "FORCE_QUOTE")))
+            return -1;
+        /* SELECT cols FROM t */
+        ast_select_t q = {0};
+        ast_t **items = b_alloc(b, sizeof(ast_t *));
+        ast_target_t *tl = b_alloc(b, (size_t)(nt + 1) * sizeof(ast_target_t));
+        if (!items || !tl)
+            return -1;
+        items[0] = (ast_t *)rv;
+        q.from.n = 1;
+        q.from.items = items;
+        q.ntargets = nt;
+        q.targets = tl;
+        for (int i = 0; i < nt; i++) {
+            ast_t *cr = b_alloc(b, sizeof(ast_t));
+            if (!cr)
+                return -1;
+            memset(cr, 0, sizeof *cr);
+            cr->kind = AST_COLREF;
+            cr->location = -1;
+            cr->colref.nfields = 1;
+            cr->colref.fields[0] = t->cols[target[i]].name;
+            tl[i] = (ast_target_t){NULL, cr, -1};
+        }
+        if (!(bs->plan = b_select(b, &q, &nvis, &names, &descs)))
+            return -1;
+    }
+    if (!bs->copy_force_quote) {
+        if (!(bs->copy_force_quote = b_alloc(b, (size_t)nvis + 1)))
+            return -1;
+        memset(bs->copy_force_quote, 0, (size_t)nvis + 1);
+        for (int k = 0; k < nvis; k++) {
+            bool f = o->force_quote_all;
+            for (int i = 0; !f && n->copy.query && i < o->nforce_quote; i++)
+                f = names[k] && !strcmp(names[k], o->force_quote[i]);
+            bs->copy_force_quote[k] = f;
+        }
+    }
+    bs->kind = ST_QUERY;
+    bs->copy_to = n;
+    bs->copy_names = names;
+    bs->nvisible = nvis;
+    bs->ncols = -1;          /* no RowDescription: the rows go out as CopyData */
+    bs->cols = descs;
+    return 0;
+}
+
 static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
 {
     bool copy = n->kind == AST_COPY;
@@ -4749,6 +4877,16 @@ static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
             return -1;
         cp->copy.delimiter = n->copy.delimiter;
         cp->copy.null_string = n->copy.null_string;
+        cp->copy.opts = n->copy.opts;
+        cp->copy.relname = t->name;
+        const ast_copy_opts_t *o = n->copy.opts;
+        if (o && (o->nforce_not_null || o->nforce_null)) {
+            if (!(cp->copy.force_not_null = b_copy_flags(b, t, target, ntarget, o->nforce_not_null,
+                                                         o->force_not_null, "FORCE_NOT_NULL")) ||
+                !(cp->copy.force_null = b_copy_flags(b, t, target, ntarget, o->nforce_null, o->force_null,
+                                                     "FORCE_NULL")))
+                return -1;
+        }
         p->child = cp;
         for (int i = 0; i < ntarget; i++) {
             const cat_column_t *col = &t->cols[target[i]];
@@ -5156,7 +5294,14 @@ bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error
         break;
     }
     case AST_INSERT: bs->kind = ST_INSERT; rc = b_insert(b, stmt, bs); break;
-    case AST_COPY: bs->kind = ST_INSERT; rc = b_insert(b, stmt, bs); break;
+    case AST_COPY:
+        if (stmt->copy.to) {
+            rc = b_copy_to(b, stmt, bs);
+        } else {
+            bs->kind = ST_INSERT;
+            rc = b_insert(b, stmt, bs);
+        }
+        break;
     case AST_UPDATE: bs->kind = ST_UPDATE; rc = b_update_delete(b, stmt, bs); break;
     case AST_DELETE: bs->kind = ST_DELETE; rc = b_update_delete(b, stmt, bs); break;
     case AST_CREATE_TABLE: bs->kind = ST_CREATE; break;

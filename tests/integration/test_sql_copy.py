@@ -320,3 +320,35 @@ def test_psycopg3_copy_api(server, pg_reference):
             got.append((summary, data, csv_rows, typed_rows))
     assert got[0] == got[1]
     assert got[0][0][0] == 3001 and len(got[0][2]) == 11
+
+
+def test_psql_backslash_copy_both_ways(server, pg_reference, tmp_path):
+    """psql's \\copy to a client-side file and back into a table, in csv and text: the
+    files and the reloaded table are equal to PostgreSQL's."""
+    import os
+    os.chmod(tmp_path, 0o777)
+    results = []
+    for name, srv in (("ours", server), ("ref", pg_reference)):
+        f1, f2 = str(tmp_path / (name + ".csv")), str(tmp_path / (name + ".txt"))
+        script = f"""
+DROP TABLE IF EXISTS cp_ps;
+DROP TABLE IF EXISTS cp_ps2;
+CREATE TABLE cp_ps (id int PRIMARY KEY, name text, note text, amount numeric(8,2));
+INSERT INTO cp_ps SELECT g, 'n' || g, CASE WHEN g % 3 = 0 THEN NULL WHEN g % 3 = 1 THEN E'a,"b"\\nc'
+  ELSE E'tab\\there' END, g * 1.25 FROM generate_series(1, 500) g;
+\\copy (SELECT * FROM cp_ps ORDER BY id) TO '{f1}' WITH (FORMAT csv, HEADER)
+\\copy (SELECT * FROM cp_ps ORDER BY id) TO '{f2}'
+CREATE TABLE cp_ps2 (id int PRIMARY KEY, name text, note text, amount numeric(8,2));
+\\copy cp_ps2 FROM '{f1}' WITH (FORMAT csv, HEADER match)
+UPDATE cp_ps2 SET id = id + 1000;
+\\copy cp_ps2 FROM '{f2}'
+SELECT count(*), count(note), sum(amount) FROM cp_ps2;
+SELECT id, note FROM cp_ps2 WHERE id IN (1, 2, 1001, 1002) ORDER BY id;
+DROP TABLE cp_ps;
+DROP TABLE cp_ps2;
+"""
+        out = srv.psql(script)
+        with open(f1, "rb") as fh1, open(f2, "rb") as fh2:
+            results.append((out, fh1.read(), fh2.read()))
+    assert results[0] == results[1]
+    assert b'"a,""b""\nc"' in results[0][1]

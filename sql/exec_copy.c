@@ -11,8 +11,13 @@
  * \n \r \t \v, \ooo octal, \xhh hex, \c = c) and the text goes through the column
  * type's input function. A line "\." ends the data (what remains up to CopyDone is
  * read and dropped). The first line decides between LF and CRLF line ends; a raw
- * CR anywhere else is an error, as in PostgreSQL. Errors as in
- * PostgreSQL: 22P04 for a wrong field count, the type's own error for bad input.
+ * CR anywhere else is an error, as in PostgreSQL. FORMAT csv follows PostgreSQL's
+ * csv rules instead: lines end at an LF outside quotes, fields may be quoted with
+ * the escape character before a quote or escape inside quotes, and NULL is only an
+ * unquoted field equal to the NULL string (FORCE_NOT_NULL / FORCE_NULL adjust that
+ * per column). HEADER skips the first line; HEADER MATCH checks the names. Errors as
+ * in PostgreSQL: 22P04 for a wrong field count, the type's own error for bad input,
+ * with PostgreSQL's CONTEXT line.
  *
  * Limits: a line is at most LIMIT_ROW_BYTES; a batch holds LIMIT_BATCH_ROWS rows.
  *

@@ -359,6 +359,8 @@ void pgproto_put_error(strbuf_t *sb, char type, const sql_error_t *e)
         snprintf(pos, sizeof pos, "%d", e->position);
         pgproto_field(sb, 'P', pos);
     }
+    if (e->context[0])
+        pgproto_field(sb, 'W', e->context);
     strbuf_putc(sb, 0);
     pgproto_finish(sb, m);
 }

@@ -297,11 +297,31 @@ static int pgwire_sink_param(void *ctx, const char *name, const char *value)
     return 0;
 }
 
+/* sql_sink_t.copy_out: CopyOutResponse (all columns text), CopyData, CopyDone. */
+static int pgwire_sink_copy_out(void *ctx, char kind, int ncols, const uint8_t *data, size_t len)
+{
+    pgwire_conn_t *c = ctx;
+    if (c->closed)
+        return 1;
+    size_t m = pgproto_begin(&c->out, kind);
+    if (kind == 'H') {
+        strbuf_put_u8(&c->out, 0);
+        strbuf_put_be16(&c->out, (uint16_t)ncols);
+        for (int i = 0; i < ncols; i++)
+            strbuf_put_be16(&c->out, 0);
+    } else if (kind == 'd') {
+        strbuf_append(&c->out, data, len);
+    }
+    pgproto_finish(&c->out, m);
+    return pgwire_maybe_flush(c) < 0;
+}
+
 static sql_sink_t pgwire_sink(pgwire_conn_t *c)
 {
     return (sql_sink_t){.ctx = c, .describe = pgwire_sink_describe, .row = pgwire_sink_row,
                         .complete = pgwire_sink_complete, .empty = pgwire_sink_empty,
-                        .notice = pgwire_sink_notice, .param_status = pgwire_sink_param};
+                        .notice = pgwire_sink_notice, .param_status = pgwire_sink_param,
+                        .copy_out = pgwire_sink_copy_out};
 }
 
 /* ---- startup and authentication ---- */

@@ -159,6 +159,16 @@ typedef struct ast_typename {
     bool is_array;
 } ast_typename_t;
 
+/* COPY's format options besides DELIMITER and NULL (column lists by name). */
+typedef struct ast_copy_opts {
+    bool csv;
+    int header;                      /* 0 none, 1 HEADER, 2 HEADER MATCH (FROM only) */
+    char quote, escape;              /* csv only; '"' and the quote by default */
+    bool force_quote_all;            /* FORCE_QUOTE * */
+    int nforce_quote, nforce_not_null, nforce_null;
+    const char **force_quote, **force_not_null, **force_null;
+} ast_copy_opts_t;
+
 typedef struct ast_target { const char *name; ast_t *expr; int location; } ast_target_t;
 typedef struct ast_sortby { ast_t *expr; bool desc; int nulls; /* 0 default, 1 first, 2 last */ } ast_sortby_t;
 
@@ -277,8 +287,10 @@ struct ast {
             int nset; const char **set_cols; ast_t **set_exprs;
             ast_t *where;
             int nreturning; ast_target_t *returning;
+            ast_list_t from;                 /* UPDATE ... FROM items */
         } update;
-        struct { ast_t *table; ast_t *where; int nreturning; ast_target_t *returning; } del;
+        struct { ast_t *table; ast_t *where; int nreturning; ast_target_t *returning;
+                 ast_list_t from; /* DELETE ... USING items */ } del;
         struct {
             ast_t *table; bool if_not_exists;
             int ncols; ast_coldef_t *cols;
@@ -289,10 +301,13 @@ struct ast {
         } create;
         struct { int n; ast_t **tables; bool if_exists; } drop;   /* also TRUNCATE, DROP INDEX */
         struct {
-            ast_t *table;                    /* AST_RANGEVAR */
+            ast_t *table;                    /* AST_RANGEVAR (NULL for COPY (query) TO) */
             int ncols; const char **cols;    /* column list, or 0 = every column */
-            char delimiter;                  /* one byte; tab by default */
-            const char *null_string;         /* "\\N" by default */
+            char delimiter;                  /* one byte; tab (text) or ',' (csv) by default */
+            const char *null_string;         /* "\\N" (text) or "" (csv) by default */
+            bool to;                         /* COPY ... TO STDOUT */
+            ast_t *query;                    /* COPY (query) TO STDOUT: an AST_SELECT */
+            ast_copy_opts_t *opts;           /* FORMAT and the csv options */
         } copy;
         struct { ast_txn_kind_t kind; ast_isolation_t iso; bool read_only; const char *savepoint; } txn;
         struct {

@@ -4770,13 +4770,14 @@ static bexpr_t *b_default(binder_t *b, const cat_table_t *t, int c)
     return b_assign(b, e, col, -1);
 }
 
-static int b_returning(binder_t *b, bound_stmt_t *bs, const cat_table_t *t, int n, const ast_target_t *rt)
+static int b_returning(binder_t *b, bound_stmt_t *bs, const cat_table_t *t, int n, const ast_target_t *rt,
+                       const scope_t *from_sc)
 {
     if (!n) {
         bs->ncols = -1;
         return 0;
     }
-    scope_t *sc = b_table_scope(b, t, NULL);
+    const scope_t *sc = from_sc ? from_sc : b_table_scope(b, t, NULL);
     if (!sc)
         return -1;
     ast_select_t q = {.ntargets = n, .targets = (ast_target_t *)rt};
@@ -4900,6 +4901,134 @@ int bind_check_constraint(const bind_env_t *env, const cat_table_t *t, const cha
     return e ? 0 : -1;
 }
 
+/* COPY's FORCE_* column list as flags over the copied columns (target[0..ntarget)
+ * are table column indexes): 42703 for an unknown column, 42P10 for one not copied. */
+static bool *b_copy_flags(binder_t *b, const cat_table_t *t, const int *target, int ntarget, int n,
+                          const char **names, const char *what)
+{
+    bool *flags = b_alloc(b, (size_t)ntarget + 1);
+    if (!flags)
+        return NULL;
+    memset(flags, 0, (size_t)ntarget + 1);
+    for (int i = 0; i < n; i++) {
+        int c = b_table_col(b, t, names[i], -1);
+        if (c < 0)
+            return NULL;
+        int k = 0;
+        while (k < ntarget && target[k] != c)
+            k++;
+        if (k == ntarget) {
+            sql_error(b->err, "42P10", "%s column \"%s\" not referenced by COPY", what, names[i]);
+            return NULL;
+        }
+        flags[k] = true;
+    }
+    return flags;
+}
+
+/* COPY table [(cols)] TO STDOUT / COPY (query) TO STDOUT: an ST_QUERY whose rows the
+ * session sends as CopyData (sql/copy_out.c); no row description. */
+static int b_copy_to(binder_t *b, const ast_t *n, bound_stmt_t *bs)
+{
+    const ast_copy_opts_t *o = n->copy.opts;
+    const char **names;
+    sql_coldesc_t *descs;
+    int nvis;
+    if (n->copy.query) {
+        if (!(bs->plan = b_select(b, &n->copy.query->select, &nvis, &names, &descs)))
+            return -1;
+        if (o->nforce_quote) {
+            for (int i = 0; i < o->nforce_quote; i++) {
+                int k = 0;
+                while (k < nvis && (!names[k] || strcmp(names[k], o->force_quote[i])))
+                    k++;
+                if (k == nvis) {
+                    sql_error(b->err, SQLSTATE_UNDEFINED_COLUMN, "column \"%s\" does not exist", o->force_quote[i]);
+                    return -1;
+                }
+            }
+        }
+    } else {
+        const ast_t *rv = n->copy.table;
+        const cat_table_t *t;
+        const pgcat_vtab_t *vt;
+        if (b_relation(b, rv, &t, &vt) < 0)
+            return -1;
+        if (!t) {
+            sql_error(b->err, "42809", "cannot copy from relation \"%s\"", rv->rangevar.name);
+            sql_error_hint(b->err, "Try the COPY (SELECT ...) TO variant.");
+            return -1;
+        }
+        int ncols = n->copy.ncols;
+        int *target = b_alloc(b, (size_t)(t->ncols + 1) * sizeof(int));
+        if (!target)
+            return -1;
+        int nt = 0;
+        if (ncols) {
+            for (int i = 0; i < ncols; i++) {
+                int c = b_table_col(b, t, n->copy.cols[i], -1);
+                if (c < 0)
+                    return -1;
+                for (int k = 0; k < nt; k++)
+                    if (target[k] == c) {
+                        sql_error(b->err, "42701", "column \"%s\" specified more than once", n->copy.cols[i]);
+                        return -1;
+                    }
+                target[nt++] = c;
+            }
+        } else {
+            for (int c = 0; c < t->ncols; c++)
+                if (!t->cols[c].dropped)
+                    target[nt++] = c;
+        }
+        if (o->nforce_quote && !(bs->copy_force_quote = b_copy_flags(b, t, target, nt, o->nforce_quote,
+                                                                      o->force_quote, "FORCE_QUOTE")))
+            return -1;
+        /* SELECT cols FROM t */
+        ast_select_t q = {0};
+        ast_t **items = b_alloc(b, sizeof(ast_t *));
+        ast_target_t *tl = b_alloc(b, (size_t)(nt + 1) * sizeof(ast_target_t));
+        if (!items || !tl)
+            return -1;
+        items[0] = (ast_t *)rv;
+        q.from.n = 1;
+        q.from.items = items;
+        q.ntargets = nt;
+        q.targets = tl;
+        for (int i = 0; i < nt; i++) {
+            ast_t *cr = b_alloc(b, sizeof(ast_t));
+            if (!cr)
+                return -1;
+            memset(cr, 0, sizeof *cr);
+            cr->kind = AST_COLREF;
+            cr->location = -1;
+            cr->colref.nfields = 1;
+            cr->colref.fields[0] = t->cols[target[i]].name;
+            tl[i] = (ast_target_t){NULL, cr, -1};
+        }
+        if (!(bs->plan = b_select(b, &q, &nvis, &names, &descs)))
+            return -1;
+    }
+    if (!bs->copy_force_quote) {
+        if (!(bs->copy_force_quote = b_alloc(b, (size_t)nvis + 1)))
+            return -1;
+        memset(bs->copy_force_quote, 0, (size_t)nvis + 1);
+        for (int k = 0; k < nvis; k++) {
+            bool f = o->force_quote_all;
+            for (int i = 0; !f && n->copy.query && i < o->nforce_quote; i++)
+                f = names[k] && !strcmp(names[k], o->force_quote[i]);
+            bs->copy_force_quote[k] = f;
+        }
+    }
+    bs->kind = ST_QUERY;
+    bs->copy_to = n;
+    bs->copy_names = names;
+    bs->nvisible = nvis;
+    bs->ncols = -1;          /* no RowDescription: the rows go out as CopyData */
+    bs->cols = descs;
+    return 0;
+}
+
 static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
 {
     bool copy = n->kind == AST_COPY;
@@ -4945,6 +5074,16 @@ static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
             return -1;
         cp->copy.delimiter = n->copy.delimiter;
         cp->copy.null_string = n->copy.null_string;
+        cp->copy.opts = n->copy.opts;
+        cp->copy.relname = t->name;
+        const ast_copy_opts_t *o = n->copy.opts;
+        if (o && (o->nforce_not_null || o->nforce_null)) {
+            if (!(cp->copy.force_not_null = b_copy_flags(b, t, target, ntarget, o->nforce_not_null,
+                                                         o->force_not_null, "FORCE_NOT_NULL")) ||
+                !(cp->copy.force_null = b_copy_flags(b, t, target, ntarget, o->nforce_null, o->force_null,
+                                                     "FORCE_NULL")))
+                return -1;
+        }
         p->child = cp;
         for (int i = 0; i < ntarget; i++) {
             const cat_column_t *col = &t->cols[target[i]];
@@ -5040,7 +5179,7 @@ static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
         return -1;
     if (!copy && n->insert.conflict_action && b_on_conflict(b, n, bs, t) < 0)
         return -1;
-    return copy ? 0 : b_returning(b, bs, t, n->insert.nreturning, n->insert.returning);
+    return copy ? 0 : b_returning(b, bs, t, n->insert.nreturning, n->insert.returning, NULL);
 }
 
 /* Whether the column names `cols` are exactly the attnums `att` as a set. */
@@ -5171,6 +5310,64 @@ static int b_on_conflict(binder_t *b, const ast_t *n, bound_stmt_t *bs, const ca
     return 0;
 }
 
+/* UPDATE ... FROM / DELETE ... USING: the scope of the target followed by the other
+ * items, and bs->from_plan joining them under the WHERE clause (the target is the
+ * first item, so its columns come first in every row). */
+/* 42712 when a FROM / USING item (or a join's member) takes the target's name. */
+static int b_from_name_clash(binder_t *b, const ast_t *it, const char *name)
+{
+    const char *other = NULL;
+    if (it->kind == AST_JOIN) {
+        if (b_from_name_clash(b, it->join.l, name) < 0 || b_from_name_clash(b, it->join.r, name) < 0)
+            return -1;
+        other = it->join.alias;
+    } else if (it->kind == AST_RANGEVAR) {
+        other = it->rangevar.alias ? it->rangevar.alias : it->rangevar.name;
+    } else if (it->kind == AST_RANGESUB) {
+        other = it->rangesub.alias;
+    } else if (it->kind == AST_RANGEFUNC) {
+        other = it->rangefunc.alias;
+    } else if (it->kind == AST_CTEREF) {
+        other = it->cteref.alias ? it->cteref.alias : it->cteref.name;
+    }
+    if (other && !strcmp(other, name)) {
+        sql_error(b->err, "42712", "table name \"%s\" specified more than once", name);
+        b_pos(b, it->location);
+        return -1;
+    }
+    return 0;
+}
+
+static scope_t *b_from_scope(binder_t *b, const ast_t *n, const ast_t *rv, const ast_list_t *from,
+                             bound_stmt_t *bs)
+{
+    const char *tname = rv->rangevar.alias ? rv->rangevar.alias : rv->rangevar.name;
+    for (int i = 0; i < from->n; i++)
+        if (b_from_name_clash(b, from->items[i], tname) < 0)
+            return NULL;
+    scope_t *sc = b_alloc(b, sizeof *sc);
+    ast_t **items = b_alloc(b, (size_t)(from->n + 1) * sizeof(ast_t *));
+    if (!sc || !items)
+        return NULL;
+    items[0] = (ast_t *)rv;
+    for (int i = 0; i < from->n; i++)
+        items[i + 1] = from->items[i];
+    ast_select_t q = {0};
+    q.from.n = from->n + 1;
+    q.from.items = items;
+    q.where = n->kind == AST_UPDATE ? n->update.where : n->del.where;
+    b->agg_allowed = false;
+    b->agg_context = "WHERE";
+    plan_t *p = b_from_where(b, &q, sc);
+    if (!p)
+        return NULL;
+    if (b_join_keys(b, p) < 0)
+        return NULL;
+    bs->from_plan = p;
+    bs->from_ncols = p->ncols;
+    return sc;
+}
+
 static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
 {
     bool upd = n->kind == AST_UPDATE;
@@ -5181,7 +5378,8 @@ static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
     bs->table = t;
     if (!(bs->coltypes = plan_table_types(b->a, t)))
         return -1;
-    scope_t *sc = b_table_scope(b, t, rv->rangevar.alias);
+    const ast_list_t *from = upd ? &n->update.from : &n->del.from;
+    scope_t *sc = from->n ? b_from_scope(b, n, rv, from, bs) : b_table_scope(b, t, rv->rangevar.alias);
     if (!sc)
         return -1;
     if (upd) {
@@ -5223,7 +5421,11 @@ static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
     if (upd && b_checks(b, bs, t) < 0)
         return -1;
     const ast_t *where = upd ? n->update.where : n->del.where;
-    if (where) {
+    if (where && bs->from_plan) {
+        /* the join applies it; the rows' re-check after locking them uses this copy */
+        if (!(bs->where = b_where(b, where, sc, "WHERE")))
+            return -1;
+    } else if (where) {
         if (!(bs->where = b_where(b, where, sc, "WHERE")))
             return -1;
         bexpr_t *conj[LIMIT_BIND_CONJUNCTS];
@@ -5239,7 +5441,7 @@ static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
         }
     }
     return b_returning(b, bs, t, upd ? n->update.nreturning : n->del.nreturning,
-                       upd ? n->update.returning : n->del.returning);
+                       upd ? n->update.returning : n->del.returning, bs->from_plan ? sc : NULL);
 }
 
 bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error_t *err)
@@ -5290,7 +5492,14 @@ bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error
         break;
     }
     case AST_INSERT: bs->kind = ST_INSERT; rc = b_insert(b, stmt, bs); break;
-    case AST_COPY: bs->kind = ST_INSERT; rc = b_insert(b, stmt, bs); break;
+    case AST_COPY:
+        if (stmt->copy.to) {
+            rc = b_copy_to(b, stmt, bs);
+        } else {
+            bs->kind = ST_INSERT;
+            rc = b_insert(b, stmt, bs);
+        }
+        break;
     case AST_UPDATE: bs->kind = ST_UPDATE; rc = b_update_delete(b, stmt, bs); break;
     case AST_DELETE: bs->kind = ST_DELETE; rc = b_update_delete(b, stmt, bs); break;
     case AST_CREATE_TABLE: bs->kind = ST_CREATE; break;

@@ -41,4 +41,12 @@ void sql_error_hint(sql_error_t *e, const char *fmt, ...)
     va_end(ap);
 }
 
+void sql_error_context(sql_error_t *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->context, sizeof e->context, fmt, ap);
+    va_end(ap);
+}
+
 void sql_error_clear(sql_error_t *e) { memset(e, 0, sizeof *e); }

@@ -19,6 +19,7 @@ typedef struct sql_error {
     char message[512];
     char detail[512];
     char hint[256];
+    char context[256];         /* CONTEXT line (e.g. COPY's "COPY t, line 3: ...") */
     int position;              /* 1-based cursor position in the query text, 0 = none */
     const char *file;          /* raising site (debug builds) */
     int line;
@@ -76,6 +77,7 @@ int sql_error_at(sql_error_t *e, const char *file, int line, const char *sqlstat
 #define sql_error(e, state, ...) sql_error_at((e), __FILE__, __LINE__, (state), __VA_ARGS__)
 void sql_error_detail(sql_error_t *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sql_error_hint(sql_error_t *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sql_error_context(sql_error_t *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sql_error_clear(sql_error_t *e);
 static inline bool sql_error_is_set(const sql_error_t *e) { return e->sqlstate[0] != 0; }
 #endif

@@ -285,6 +285,7 @@ static int exec_modify(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit,
     uint8_t *key = NULL;
     uint32_t klen = 0;
     int k = 0;
+    strbuf_t *from_bufs = NULL;
     if (bs->nkey) {
         expr_ctx_t x = ctx->ex;
         x.arena = ctx->arena;
@@ -310,6 +311,22 @@ static int exec_modify(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit,
         if (!key)
             return oom(err);
         shards[k++] = sql_route_key(key, klen, n);
+    } else if (bs->from_plan) {
+        /* UPDATE ... FROM / DELETE ... USING: the joined rows, per shard */
+        from_bufs = arena_alloc(ctx->arena, (size_t)n * sizeof(strbuf_t));
+        if (!from_bufs)
+            return oom(err);
+        for (int s = 0; s < n; s++)
+            strbuf_init(&from_bufs[s]);
+        int rc = exec_from_collect(ctx, bs, from_bufs, err);
+        for (int s = 0; s < n && rc == 0; s++)
+            if (from_bufs[s].len)
+                shards[k++] = s;
+        if (rc < 0 || k == 0) {
+            for (int s = 0; s < n; s++)
+                strbuf_free(&from_bufs[s]);
+            return rc;
+        }
     } else {
         strbuf_t *ixbufs = NULL;    /* candidates from an index (sql/secindex.h) */
         int r = bs->dml_index ? secidx_dml_keys(ctx, bs->dml_index, bs->dml_ixkey, &ixbufs, err) : 2;
@@ -333,6 +350,10 @@ static int exec_modify(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit,
         memset(f, 0, sizeof *f);
         f->mkeys = mk;
         f->mkeys_len = mkl;
+        if (from_bufs) {
+            f->rows = (const uint8_t *)from_bufs[shards[i]].data;
+            f->rows_len = from_bufs[shards[i]].len;
+        }
         f->bs = bs;
         f->txn = ctx->txn;
         f->ex = ctx->ex;
@@ -345,7 +366,7 @@ static int exec_modify(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit,
         f->cancel = ctx->cancel;
         args[i] = f;
     }
-    bool self = autocommit && k == 1 && !bs->set_changes_pk;
+    bool self = autocommit && k == 1 && !bs->set_changes_pk && !bs->from_plan;
     ctx->txn->self_commit = self;
     if (k == 1)
         rets[0] = rt_call(shards[0], frag_modify, args[0]);
@@ -392,6 +413,8 @@ static int exec_modify(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit,
     }
     for (int i = 0; i < k; i++)
         frag_write_free(&fw[i]);
+    for (int s = 0; from_bufs && s < n; s++)
+        strbuf_free(&from_bufs[s]);
     if (moved) {
         int64_t ignored = 0;
         if (rc == 0)

@@ -248,6 +248,11 @@ typedef struct frag_write {
 int exec_write_frags(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, frag_write_t **fw_out,
                      int *shards, void **args, sql_error_t *err);
 
+/* exec_update_from.c: runs bs->from_plan (UPDATE ... FROM / DELETE ... USING) and
+ * appends each target row once to its shard's buffer as [u32 klen][key][u32 vlen]
+ * [source columns, row-encoded], the layout frag_modify reads from f->rows. */
+int exec_from_collect(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, sql_error_t *err);
+
 int frag_insert(void *arg);
 int frag_modify(void *arg);
 int frag_write_free(void *arg);

@@ -702,7 +702,36 @@ int frag_insert(void *arg)
 
 /* ---- UPDATE / DELETE ---- */
 
-typedef struct cand { const uint8_t *key; uint32_t klen; } cand_t;
+typedef struct cand {
+    const uint8_t *key; uint32_t klen;
+    const uint8_t *extra; uint32_t elen;     /* UPDATE ... FROM: the joined source columns */
+} cand_t;
+
+/* UPDATE ... FROM / DELETE ... USING: the candidates the coordinator sent in f->rows. */
+static int from_cands(frag_write_t *f, cand_t **out, int64_t *n)
+{
+    int64_t cnt = 0;
+    for (size_t off = 0; off + 8 <= f->rows_len; cnt++) {
+        uint32_t kl = rd32(f->rows + off);
+        uint32_t vl = rd32(f->rows + off + 4 + kl);
+        off += 8 + (size_t)kl + vl;
+    }
+    cand_t *c = arena_alloc(&f->arena, (size_t)(cnt + 1) * sizeof *c);
+    if (!c)
+        return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    size_t off = 0;
+    for (int64_t i = 0; i < cnt; i++) {
+        uint32_t kl = rd32(f->rows + off);
+        c[i].key = f->rows + off + 4;
+        c[i].klen = kl;
+        c[i].elen = rd32(f->rows + off + 4 + kl);
+        c[i].extra = f->rows + off + 8 + kl;
+        off += 8 + (size_t)kl + c[i].elen;
+    }
+    *out = c;
+    *n = cnt;
+    return 0;
+}
 
 /* Candidates from an index lookup: every listed key (modify_row locks each row and
  * evaluates WHERE on its newest version, so stale entries cost only a lookup). */
@@ -868,7 +897,8 @@ static int modify_row(frag_write_t *f, store_txn_t *t, const cand_t *c, arena_t 
     if (rc == STORE_NOTFOUND)
         return 0;
     int ncols = tab->ncols;
-    batch_t *b = batch_new(scratch, ncols, 1);
+    int width = bs->from_plan ? bs->from_ncols : ncols;    /* ++ the joined source row */
+    batch_t *b = batch_new(scratch, width, 1);
     if (!b)
         return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
     datum_t *dv = arena_alloc(scratch, (size_t)ncols * sizeof(datum_t) + 8);
@@ -884,6 +914,20 @@ static int modify_row(frag_write_t *f, store_txn_t *t, const cand_t *c, arena_t 
         b->nulls[col][0] = dn[col];
         if (!dn[col] && exec_copy_datum(scratch, bs->coltypes[col], &b->vals[col][0]) < 0)
             return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    }
+    if (width > ncols) {
+        int nx = width - ncols;
+        datum_t *xv = arena_alloc(scratch, (size_t)nx * sizeof(datum_t) + 8);
+        bool *xn = arena_alloc(scratch, (size_t)nx + 8);
+        if (!xv || !xn)
+            return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        int xrc = decode_row(scratch, c->extra, c->elen, nx, bs->from_plan->types + ncols, xv, xn);
+        if (xrc < 0)
+            return decode_error(xrc, tab, &f->err);
+        for (int i = 0; i < nx; i++) {
+            b->vals[ncols + i][0] = xv[i];
+            b->nulls[ncols + i][0] = xn[i];
+        }
     }
     b->nrows = 1;
     f->ex.arena = scratch;
@@ -901,10 +945,10 @@ static int modify_row(frag_write_t *f, store_txn_t *t, const cand_t *c, arena_t 
         if (txn_write(f->txn, t, STORE_W_DELETE, tab->oid, c->key, c->klen, NULL, 0, &f->err) < 0)
             return -1;
     } else {
-        batch_t *nb = batch_new(scratch, ncols, 1);
+        batch_t *nb = batch_new(scratch, width, 1);
         if (!nb)
             return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-        for (int col = 0; col < ncols; col++) {
+        for (int col = 0; col < width; col++) {
             nb->vals[col][0] = b->vals[col][0];
             nb->nulls[col][0] = b->nulls[col][0];
         }
@@ -1001,7 +1045,7 @@ int frag_modify(void *arg)
         return -1;
     cand_t *cands = NULL;
     int64_t n = 0;
-    int rc = collect(f, t, &cands, &n);
+    int rc = bs->from_plan ? from_cands(f, &cands, &n) : collect(f, t, &cands, &n);
     arena_t scratch;
     arena_init(&scratch, LIMIT_SQL_STMT_ARENA_BYTES);
     strbuf_t sb, kb;

@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1295,6 +1296,61 @@ static ast_t *p_select_body(pctx_t *c, const PgQuery__SelectStmt *s)
     return n;
 }
 
+/* The value assigned by one SET item. SET (a, b) = (x, y) gives each column its
+ * element of the row; SET (a, b) = (SELECT p, q ...) gives each column a scalar
+ * subquery selecting its own output column of the same query. */
+static ast_t *p_assign_value(pctx_t *c, const PgQuery__ResTarget *t)
+{
+    if (!t->val || t->val->node_case != PG_QUERY__NODE__NODE_MULTI_ASSIGN_REF)
+        return p_expr(c, t->val);
+    const PgQuery__MultiAssignRef *m = t->val->multi_assign_ref;
+    const pnode_t *src = m->source;
+    if (m->colno < 1 || m->colno > m->ncolumns || !src)
+        return p_unsupported(c, "this multiple-column UPDATE", t->location);
+    if (src->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) {
+        const PgQuery__RowExpr *r = src->row_expr;
+        if (r->n_args != (size_t)m->ncolumns) {
+            sql_error(c->err, SQLSTATE_SYNTAX_ERROR, "number of columns does not match number of values");
+            if (r->location >= 0)
+                c->err->position = r->location + 1;
+            return NULL;
+        }
+        return p_expr(c, r->args[m->colno - 1]);
+    }
+    if (src->node_case != PG_QUERY__NODE__NODE_SUB_LINK ||
+        src->sub_link->sub_link_type != PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK) {
+        sql_error(c->err, SQLSTATE_SYNTAX_ERROR,
+                  "source for a multiple-column UPDATE item must be a sub-SELECT or ROW() expression");
+        return NULL;
+    }
+    ast_t *sub = p_expr(c, src);
+    if (!sub)
+        return NULL;
+    if (sub->kind != AST_SUBLINK || !sub->sublink.select || sub->sublink.select->kind != AST_SELECT)
+        return p_unsupported(c, "this multiple-column UPDATE", t->location);
+    const ast_select_t *q = &sub->sublink.select->select;
+    if (q->is_setop || q->distinct || q->distinct_on.n || q->nvalues_rows)
+        return p_unsupported(c, "multiple-column UPDATE from a set operation, DISTINCT or VALUES", t->location);
+    for (int i = 0; i < q->ntargets; i++)
+        if (q->targets[i].expr && q->targets[i].expr->kind == AST_COLREF && q->targets[i].expr->colref.star)
+            return p_unsupported(c, "multiple-column UPDATE from SELECT *", t->location);
+    if (q->ntargets != m->ncolumns) {
+        sql_error(c->err, SQLSTATE_SYNTAX_ERROR, "number of columns does not match number of values");
+        if (src->sub_link->location >= 0)
+            c->err->position = src->sub_link->location + 1;
+        return NULL;
+    }
+    /* the same query, selecting only this column */
+    ast_t *sel = p_alloc(c, sizeof *sel);
+    if (!sel)
+        return NULL;
+    *sel = *sub->sublink.select;
+    sel->select.ntargets = 1;
+    sel->select.targets = &q->targets[m->colno - 1];
+    sub->sublink.select = sel;
+    return sub;
+}
+
 /* UPDATE's SET list (also ON CONFLICT DO UPDATE SET). */
 static int p_set_list(pctx_t *c, size_t k, pnode_t **items, int *nset, const char ***cols, ast_t ***exprs)
 {
@@ -1309,12 +1365,8 @@ static int p_set_list(pctx_t *c, size_t k, pnode_t **items, int *nset, const cha
             p_unsupported(c, "UPDATE of array elements or fields", t->location);
             return -1;
         }
-        if (t->val && t->val->node_case == PG_QUERY__NODE__NODE_MULTI_ASSIGN_REF) {
-            p_unsupported(c, "multiple-column UPDATE", t->location);
-            return -1;
-        }
         (*cols)[i] = p_str(c, t->name);
-        if (!((*exprs)[i] = p_expr(c, t->val)))
+        if (!((*exprs)[i] = p_assign_value(c, t)))
             return -1;
     }
     return 0;
@@ -1392,12 +1444,23 @@ static ast_t *p_insert_body(pctx_t *c, const PgQuery__InsertStmt *s)
     return n;
 }
 
+/* UPDATE ... FROM / DELETE ... USING items, as a SELECT's FROM list. */
+static int p_from_list(pctx_t *c, size_t k, pnode_t **items, ast_list_t *out)
+{
+    out->n = (int)k;
+    out->items = k ? p_alloc(c, k * sizeof(ast_t *)) : NULL;
+    if (k && !out->items)
+        return -1;
+    for (size_t i = 0; i < k; i++)
+        if (!(out->items[i] = p_from_item(c, items[i])))
+            return -1;
+    return 0;
+}
+
 static ast_t *p_update_body(pctx_t *c, const PgQuery__UpdateStmt *s);
 
 static ast_t *p_update(pctx_t *c, const PgQuery__UpdateStmt *s)
 {
-    if (s->n_from_clause)
-        return p_unsupported(c, "UPDATE ... FROM", -1);
     int saved = c->nctes;
     if (s->with_clause && p_with(c, s->with_clause) < 0)
         return NULL;
@@ -1421,12 +1484,12 @@ static ast_t *p_update_body(pctx_t *c, const PgQuery__UpdateStmt *s)
         const PgQuery__ResTarget *t = s->target_list[i]->res_target;
         if (t->n_indirection)
             return p_unsupported(c, "UPDATE of array elements or fields", t->location);
-        if (t->val && t->val->node_case == PG_QUERY__NODE__NODE_MULTI_ASSIGN_REF)
-            return p_unsupported(c, "multiple-column UPDATE", t->location);
         n->update.set_cols[i] = p_str(c, t->name);
-        if (!(n->update.set_exprs[i] = p_expr(c, t->val)))
+        if (!(n->update.set_exprs[i] = p_assign_value(c, t)))
             return NULL;
     }
+    if (p_from_list(c, s->n_from_clause, s->from_clause, &n->update.from) < 0)
+        return NULL;
     if (s->where_clause && !(n->update.where = p_expr(c, s->where_clause)))
         return NULL;
     if (p_targets(c, s->n_returning_list, s->returning_list, &n->update.nreturning,
@@ -1439,8 +1502,6 @@ static ast_t *p_delete_body(pctx_t *c, const PgQuery__DeleteStmt *s);
 
 static ast_t *p_delete(pctx_t *c, const PgQuery__DeleteStmt *s)
 {
-    if (s->n_using_clause)
-        return p_unsupported(c, "DELETE ... USING", -1);
     int saved = c->nctes;
     if (s->with_clause && p_with(c, s->with_clause) < 0)
         return NULL;
@@ -1453,6 +1514,8 @@ static ast_t *p_delete_body(pctx_t *c, const PgQuery__DeleteStmt *s)
 {
     ast_t *n = p_node(c, AST_DELETE, -1);
     if (!n || !(n->del.table = p_rangevar(c, s->relation)))
+        return NULL;
+    if (p_from_list(c, s->n_using_clause, s->using_clause, &n->del.from) < 0)
         return NULL;
     if (s->where_clause && !(n->del.where = p_expr(c, s->where_clause)))
         return NULL;
@@ -1912,23 +1975,87 @@ static const char *p_copy_opt_text(const PgQuery__DefElem *d)
     return NULL;
 }
 
-/* COPY table [(columns)] FROM STDIN [WITH (FORMAT text, DELIMITER 'c', NULL 's',
- * FREEZE)]: the client-side bulk load psql's \copy and pgbench -i use. COPY TO, files,
- * programs, queries, CSV and binary formats are refused. FREEZE is accepted: it only
+/* PostgreSQL's defGetBoolean (or "match" for HEADER): 1 true, 0 false, 2 match, -1 bad. */
+static int p_copy_bool(const PgQuery__DefElem *d, bool allow_match)
+{
+    const pnode_t *a = d->arg;
+    if (!a)
+        return 1;
+    if (a->node_case == PG_QUERY__NODE__NODE_INTEGER)
+        return a->integer->ival == 0 ? 0 : a->integer->ival == 1 ? 1 : -1;
+    const char *v = p_copy_opt_text(d);
+    if (!v)
+        return -1;
+    if (!strcasecmp(v, "true") || !strcasecmp(v, "on"))
+        return 1;
+    if (!strcasecmp(v, "false") || !strcasecmp(v, "off"))
+        return 0;
+    if (allow_match && !strcasecmp(v, "match"))
+        return 2;
+    return -1;
+}
+
+/* FORCE_QUOTE / FORCE_NOT_NULL / FORCE_NULL (column, ...) or FORCE_QUOTE *. */
+static int p_copy_cols(pctx_t *c, const PgQuery__DefElem *d, int *n, const char ***cols, bool *all)
+{
+    const pnode_t *a = d->arg;
+    if (a && a->node_case == PG_QUERY__NODE__NODE_A_STAR && all) {
+        *all = true;
+        return 0;
+    }
+    if (!a || a->node_case != PG_QUERY__NODE__NODE_LIST) {
+        sql_error(c->err, SQLSTATE_SYNTAX_ERROR, "argument to option \"%s\" must be a list of column names",
+                  d->defname);
+        c->err->position = d->location >= 0 ? d->location + 1 : 0;
+        return -1;
+    }
+    const PgQuery__List *l = a->list;
+    *n = (int)l->n_items;
+    *cols = p_alloc(c, (l->n_items + 1) * sizeof(char *));
+    if (!*cols)
+        return -1;
+    for (size_t i = 0; i < l->n_items; i++)
+        if (!((*cols)[i] = p_str(c, p_string_val(l->items[i])))) {
+            p_unsupported(c, "this COPY column list", d->location);
+            return -1;
+        }
+    return 0;
+}
+
+static void *p_copy_err(pctx_t *c, const char *state, const char *msg, const char *arg, int location)
+{
+    sql_error(c->err, state, msg, arg);
+    if (location >= 0)
+        c->err->position = location + 1;
+    return NULL;
+}
+
+/* COPY table [(columns)] FROM STDIN and COPY table [(columns)] | (query) TO STDOUT
+ * [WITH (FORMAT text | csv, DELIMITER, NULL, HEADER, QUOTE, ESCAPE, FORCE_QUOTE,
+ * FORCE_NOT_NULL, FORCE_NULL, FREEZE)], with PostgreSQL's option checks in its order.
+ * Files, programs and the binary format are refused. FREEZE is accepted: it only
  * asks for an optimisation of PostgreSQL's heap. */
 static ast_t *p_copy(pctx_t *c, const PgQuery__CopyStmt *s)
 {
-    if (!s->is_from || s->query)
-        return p_unsupported(c, "COPY TO", -1);
     if (s->is_program || (s->filename && s->filename[0]))
-        return p_unsupported(c, "COPY from a file or program", -1);
+        return p_unsupported(c, s->is_from ? "COPY from a file or program" : "COPY to a file or program", -1);
     if (s->where_clause)
         return p_unsupported(c, "COPY ... WHERE", -1);
     ast_t *n = p_node(c, AST_COPY, -1);
-    if (!n || !(n->copy.table = p_rangevar(c, s->relation)))
+    ast_copy_opts_t *o = p_alloc(c, sizeof *o);
+    if (!n || !o)
         return NULL;
-    n->copy.delimiter = '\t';
-    n->copy.null_string = "\\N";
+    memset(o, 0, sizeof *o);
+    n->copy.opts = o;
+    n->copy.to = !s->is_from;
+    if (s->query) {
+        if (s->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+            return p_unsupported(c, "COPY of a data-modifying statement", -1);
+        if (!(n->copy.query = p_select(c, s->query->select_stmt)))
+            return NULL;
+    } else if (!(n->copy.table = p_rangevar(c, s->relation))) {
+        return NULL;
+    }
     n->copy.ncols = (int)s->n_attlist;
     n->copy.cols = p_alloc(c, (s->n_attlist + 1) * sizeof(char *));
     if (!n->copy.cols)
@@ -1936,32 +2063,134 @@ static ast_t *p_copy(pctx_t *c, const PgQuery__CopyStmt *s)
     for (size_t i = 0; i < s->n_attlist; i++)
         if (!(n->copy.cols[i] = p_str(c, p_string_val(s->attlist[i]))))
             return p_unsupported(c, "this COPY column list", -1);
+    const char *format = NULL, *delim = NULL, *null_s = NULL, *quote = NULL, *escape = NULL;
+    bool seen_freeze = false, seen_header = false, fq = false, fnn = false, fnl = false;
     for (size_t i = 0; i < s->n_options; i++) {
         if (s->options[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM)
             return p_unsupported(c, "this COPY option", -1);
         const PgQuery__DefElem *d = s->options[i]->def_elem;
         const char *v = p_copy_opt_text(d);
-        if (!strcmp(d->defname, "format")) {
-            if (!v || strcmp(v, "text") != 0)
-                return p_unsupported(c, "COPY formats other than text", d->location);
-        } else if (!strcmp(d->defname, "freeze")) {
-            if (v && strcmp(v, "true") && strcmp(v, "on") && strcmp(v, "false") && strcmp(v, "off"))
-                return p_unsupported(c, "this FREEZE value", d->location);
-        } else if (!strcmp(d->defname, "delimiter")) {
-            if (!v || strlen(v) != 1 || v[0] == '\\' || v[0] == '\n' || v[0] == '\r') {
-                sql_error(c->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "COPY delimiter must be a single one-byte character");
-                return NULL;
+        const char *nm = d->defname;
+        bool dup = false;
+        if (!strcmp(nm, "format")) {
+            dup = format != NULL;
+            format = v ? v : "";
+            if (!dup && strcmp(format, "text") && strcmp(format, "csv")) {
+                if (!strcmp(format, "binary"))
+                    return p_unsupported(c, "COPY in the binary format", d->location);
+                return p_copy_err(c, SQLSTATE_INVALID_PARAMETER, "COPY format \"%s\" not recognized", format,
+                                  d->location);
             }
-            n->copy.delimiter = v[0];
-        } else if (!strcmp(d->defname, "null")) {
-            if (!v)
-                return p_unsupported(c, "this NULL option", d->location);
-            n->copy.null_string = p_str(c, v);
+        } else if (!strcmp(nm, "freeze")) {
+            dup = seen_freeze;
+            seen_freeze = true;
+            if (!dup && p_copy_bool(d, false) < 0)
+                return p_copy_err(c, SQLSTATE_SYNTAX_ERROR, "%s requires a Boolean value", nm, -1);
+        } else if (!strcmp(nm, "delimiter")) {
+            dup = delim != NULL;
+            delim = v ? v : "";
+        } else if (!strcmp(nm, "null")) {
+            dup = null_s != NULL;
+            null_s = v ? v : "";
+        } else if (!strcmp(nm, "header")) {
+            dup = seen_header;
+            seen_header = true;
+            if (!dup) {
+                int h = p_copy_bool(d, true);
+                if (h < 0)
+                    return p_copy_err(c, SQLSTATE_SYNTAX_ERROR, "%s requires a Boolean value or \"match\"", nm, -1);
+                if (h == 2 && !s->is_from)
+                    return p_copy_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, "cannot use \"%s\" with HEADER in COPY TO",
+                                      "match", -1);
+                o->header = h;
+            }
+        } else if (!strcmp(nm, "quote")) {
+            dup = quote != NULL;
+            quote = v ? v : "";
+        } else if (!strcmp(nm, "escape")) {
+            dup = escape != NULL;
+            escape = v ? v : "";
+        } else if (!strcmp(nm, "force_quote")) {
+            dup = fq;
+            fq = true;
+            if (!dup && p_copy_cols(c, d, &o->nforce_quote, &o->force_quote, &o->force_quote_all) < 0)
+                return NULL;
+        } else if (!strcmp(nm, "force_not_null")) {
+            dup = fnn;
+            fnn = true;
+            if (!dup && p_copy_cols(c, d, &o->nforce_not_null, &o->force_not_null, NULL) < 0)
+                return NULL;
+        } else if (!strcmp(nm, "force_null")) {
+            dup = fnl;
+            fnl = true;
+            if (!dup && p_copy_cols(c, d, &o->nforce_null, &o->force_null, NULL) < 0)
+                return NULL;
+        } else if (!strcmp(nm, "encoding")) {
+            if (!v || (strcasecmp(v, "utf8") && strcasecmp(v, "utf-8") && strcasecmp(v, "sql_ascii")))
+                return p_unsupported(c, "this COPY ENCODING", d->location);
         } else {
-            return p_unsupported(c, "this COPY option", d->location);
+            return p_copy_err(c, SQLSTATE_SYNTAX_ERROR, "option \"%s\" not recognized", nm, d->location);
         }
+        if (dup)
+            return p_copy_err(c, SQLSTATE_SYNTAX_ERROR, "conflicting or redundant options%s", "", d->location);
     }
-    return n;
+    o->csv = format && !strcmp(format, "csv");
+    if (!delim)
+        delim = o->csv ? "," : "\t";
+    if (!null_s)
+        null_s = o->csv ? "" : "\\N";
+    if (strlen(delim) != 1)
+        return p_copy_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, "COPY delimiter must be a single one-byte character%s",
+                          "", -1);
+    if (delim[0] == '\n' || delim[0] == '\r')
+        return p_copy_err(c, SQLSTATE_INVALID_PARAMETER, "COPY delimiter cannot be newline or carriage return%s",
+                          "", -1);
+    if (strchr(null_s, '\n') || strchr(null_s, '\r'))
+        return p_copy_err(c, SQLSTATE_INVALID_PARAMETER,
+                          "COPY null representation cannot use newline or carriage return%s", "", -1);
+    if (!o->csv && strchr("\\.abcdefghijklmnopqrstuvwxyz0123456789", delim[0]))
+        return p_copy_err(c, SQLSTATE_INVALID_PARAMETER, "COPY delimiter cannot be \"%s\"", delim, -1);
+    if (!o->csv && quote)
+        return p_copy_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, "COPY quote available only in CSV mode%s", "", -1);
+    if (o->csv && quote && strlen(quote) != 1)
+        return p_copy_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, "COPY quote must be a single one-byte character%s", "",
+                          -1);
+    o->quote = quote ? quote[0] : '"';
+    if (o->csv && delim[0] == o->quote)
+        return p_copy_err(c, SQLSTATE_INVALID_PARAMETER, "COPY delimiter and quote must be different%s", "", -1);
+    if (!o->csv && escape)
+        return p_copy_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, "COPY escape available only in CSV mode%s", "", -1);
+    if (o->csv && escape && strlen(escape) != 1)
+        return p_copy_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, "COPY escape must be a single one-byte character%s",
+                          "", -1);
+    o->escape = escape ? escape[0] : o->quote;
+    if (!o->csv && fq)
+        return p_copy_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, "COPY force quote available only in CSV mode%s", "",
+                          -1);
+    if (fq && s->is_from)
+        return p_copy_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, "COPY force quote only available using COPY TO%s", "",
+                          -1);
+    if (!o->csv && fnn)
+        return p_copy_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, "COPY force not null available only in CSV mode%s",
+                          "", -1);
+    if (fnn && !s->is_from)
+        return p_copy_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, "COPY force not null only available using COPY FROM%s",
+                          "", -1);
+    if (!o->csv && fnl)
+        return p_copy_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, "COPY force null available only in CSV mode%s", "",
+                          -1);
+    if (fnl && !s->is_from)
+        return p_copy_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, "COPY force null only available using COPY FROM%s", "",
+                          -1);
+    if (strchr(null_s, delim[0]))
+        return p_copy_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                          "COPY delimiter must not appear in the NULL specification%s", "", -1);
+    if (o->csv && strchr(null_s, o->quote))
+        return p_copy_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                          "CSV quote character must not appear in the NULL specification%s", "", -1);
+    n->copy.delimiter = delim[0];
+    n->copy.null_string = p_str(c, null_s);
+    return n->copy.null_string ? n : NULL;
 }
 
 /* DECLARE name [NO SCROLL] CURSOR [WITHOUT HOLD] FOR select. The cursor options are

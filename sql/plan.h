@@ -155,7 +155,10 @@ struct plan {
          * keycols group of input sorted with those columns leading (exec_distinct_on.c) */
         struct { int nkeys; int *keycols; } distinct;
         struct { bool except; } repeat;    /* min(l, r) times, or l - r times */
-        struct { char delimiter; const char *null_string; const char **colnames; } copy;
+        struct { char delimiter; const char *null_string; const char **colnames; const char *relname;
+                 const ast_copy_opts_t *opts;             /* csv, header, quote, escape */
+                 bool *force_not_null, *force_null;       /* per field (csv), or NULL */
+        } copy;
         struct { int nwins; plan_window_t *wins; int nfuncs; plan_winfunc_t *funcs; } window;
         /* PL_RECURSIVE: name for EXPLAIN and errors; PL_WORKTABLE: rec is its union */
         struct { const char *name; bool all; const struct plan *rec; } recursive;
@@ -217,6 +220,16 @@ typedef struct bound_stmt {
     bexpr_t **returning;         /* over table columns */
     int ndeps;                   /* catalog relations the statement reads (tables, views) */
     const uint32_t *deps;
+    /* UPDATE ... FROM / DELETE ... USING (sql/exec_update_from.c): from_plan joins the
+     * target (its ncols columns first) with the other items under the WHERE clause;
+     * where, set_exprs and returning then range over all from_ncols columns (the
+     * target's newest version ++ the joined source row) */
+    plan_t *from_plan;
+    int from_ncols;
+    /* COPY ... TO STDOUT (ST_QUERY over plan, rows sent as CopyData; sql/copy_out.c) */
+    const ast_t *copy_to;        /* the AST_COPY: delimiter, NULL string, options */
+    bool *copy_force_quote;      /* per output column (csv FORCE_QUOTE) */
+    const char **copy_names;     /* column names for HEADER */
 } bound_stmt_t;
 
 /* Session facts the binder needs (search path is fixed: pg_catalog, public). */

@@ -37,6 +37,7 @@
 #include "sql/shape.h"
 #include "sql/parse.h"
 #include "sql/constraints.h"
+#include "sql/copy_out.h"
 #include "sql/sequence.h"
 #include "sql/types_time.h"
 #include "sql/activity.h"
@@ -689,6 +690,63 @@ static const char *dml_tag(arena_t *a, const bound_stmt_t *bs, int64_t n)
     return t;
 }
 
+/* COPY ... TO STDOUT: the whole result as CopyData rows (one per row, as PostgreSQL
+ * sends them; Execute's row limit does not apply), then "COPY n". */
+static int run_copy_out(portal_t *p, const bound_stmt_t *bs, sql_sink_t *sink, sql_error_t *err)
+{
+    const ast_t *a = bs->copy_to;
+    const ast_copy_opts_t *o = a->copy.opts;
+    if (!sink->copy_out)
+        return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "COPY TO STDOUT is not supported by this client interface");
+    int nvis = bs->nvisible;
+    copy_out_fmt_t f = {o->csv, a->copy.delimiter, o->quote, o->escape, a->copy.null_string, bs->copy_force_quote};
+    strbuf_t line, tmp;
+    strbuf_init(&line);
+    strbuf_init(&tmp);
+    int rc = 0;
+    if (sink->copy_out(sink->ctx, 'H', nvis, NULL, 0) != 0)
+        rc = sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement: the client went away");
+    if (rc == 0 && o->header) {
+        copy_out_header(&f, nvis, bs->copy_names, &line);
+        if (line.oom)
+            rc = sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        else if (sink->copy_out(sink->ctx, 'd', nvis, (const uint8_t *)line.data, line.len) != 0)
+            rc = sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement: the client went away");
+    }
+    while (rc == 0) {
+        batch_t *b;
+        int r = p->op->next(p->op, &b, err);
+        if (r < 0)
+            rc = -1;
+        if (r <= 0)
+            break;
+        if (p->bctx.tz)
+            types_tz_use(p->bctx.tz);      /* other sessions may have run meanwhile */
+        for (int i = 0; i < b->nrows && rc == 0; i++) {
+            strbuf_reset(&line);
+            copy_out_row(&f, nvis, bs->plan->types, bs->plan->typmods, b, i, &line, &tmp);
+            if (line.oom || tmp.oom)
+                rc = sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            else if (sink->copy_out(sink->ctx, 'd', nvis, (const uint8_t *)line.data, line.len) != 0)
+                rc = sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement: the client went away");
+            else
+                p->nrows++;
+        }
+    }
+    strbuf_free(&line);
+    strbuf_free(&tmp);
+    if (rc < 0)
+        return -1;
+    if (sink->copy_out(sink->ctx, 'c', nvis, NULL, 0) != 0)
+        return sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement: the client went away");
+    char tag[48];
+    snprintf(tag, sizeof tag, "COPY %lld", (long long)p->nrows);
+    portal_stop(p);
+    if (sink->complete)
+        sink->complete(sink->ctx, tag);
+    return 0;
+}
+
 static int send_row(portal_t *p, sql_sink_t *sink, int ncols, const batch_t *b, int r, sql_error_t *err)
 {
     for (int c = 0; c < ncols; c++) {
@@ -1109,6 +1167,8 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
             sink->complete(sink->ctx, "SELECT 0");
         return 0;
     }
+    if (kind == ST_QUERY && bs->copy_to)
+        return run_copy_out(p, bs, sink, err);
     if (kind == ST_QUERY) {
         int nvis = bs->nvisible;
         for (;;) {

@@ -52,6 +52,10 @@ typedef struct sql_sink {
      * returns 1 with the next chunk in *data / *len (valid until the next call), 0 at
      * the end of the data, -1 + err when the client failed the COPY or left. */
     int (*copy_in)(void *ctx, int ncols, const uint8_t **data, size_t *len, sql_error_t *err);
+    /* COPY ... TO STDOUT (NULL where the front end cannot send it): kind 'H' starts it
+     * (CopyOutResponse, ncols text columns), 'd' sends one row (CopyData of data/len),
+     * 'c' ends it (CopyDone). Non-zero return: the client went away. */
+    int (*copy_out)(void *ctx, char kind, int ncols, const uint8_t *data, size_t len);
 } sql_sink_t;
 
 typedef struct sql_startup_param { const char *name, *value; } sql_startup_param_t;

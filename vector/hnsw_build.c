@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/rt.h"
 #include "vector/hnsw_int.h"
@@ -145,6 +147,38 @@ void hnsw__map_del(hnsw__map_t *map, uint64_t id)
 
 /* ---- storage ---- */
 
+/* Arrays a search reads at random (vectors, layer-0 lists) from this size up are
+ * asked for transparent huge pages: a search touches a few hundred vectors spread
+ * over the whole array, and with 4 KiB pages nearly each one is a TLB miss (a page
+ * walk, costlier still under virtualization). */
+#define HNSW__HUGE_MIN ((size_t)4 << 20)
+#define HNSW__HUGE_PAGE ((size_t)2 << 20)
+
+static void hnsw__advise_huge(void *p, size_t bytes)
+{
+    uintptr_t lo = ((uintptr_t)p + HNSW__HUGE_PAGE - 1) & ~(uintptr_t)(HNSW__HUGE_PAGE - 1);
+    uintptr_t hi = ((uintptr_t)p + bytes) & ~(uintptr_t)(HNSW__HUGE_PAGE - 1);
+    if (hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);   /* a hint: failure is harmless */
+}
+
+/* Like rt_realloc, but a large array gets fresh memory that is advised for huge
+ * pages before the old contents are copied in (copying faults the pages in, so the
+ * advice has to come first). */
+static void *hnsw__realloc_big(void *old, size_t old_bytes, size_t bytes)
+{
+    if (bytes < HNSW__HUGE_MIN)
+        return rt_realloc(old, bytes);
+    void *p = rt_malloc(bytes);
+    if (p == NULL)
+        return NULL;
+    hnsw__advise_huge(p, bytes);
+    if (old_bytes)
+        memcpy(p, old, old_bytes < bytes ? old_bytes : bytes);
+    rt_free(old);
+    return p;
+}
+
 /* Grows every per-slot array (and the scratch sized by them) to capacity slots.
  * HNSW_OK or HNSW_E_NOMEM; on failure the arrays already grown stay grown, which
  * is harmless because hn_capacity only changes when all succeeded. */
@@ -163,16 +197,25 @@ int hnsw__grow(hnsw_t *idx, uint32_t capacity)
             return HNSW_E_NOMEM;                                                    \
         idx->field = p;                                                             \
     } while (0)
-    HNSW__GROW(hn_vectors, n * idx->hn_dim);
+#define HNSW__GROW_BIG(field, elems)                                                \
+    do {                                                                            \
+        p = hnsw__realloc_big(idx->field, (size_t)idx->hn_capacity * ((elems) / n) * sizeof(*idx->field), \
+                              (elems) * sizeof(*idx->field));                        \
+        if (p == NULL)                                                              \
+            return HNSW_E_NOMEM;                                                    \
+        idx->field = p;                                                             \
+    } while (0)
+    HNSW__GROW_BIG(hn_vectors, n * idx->hn_dim);
     HNSW__GROW(hn_ids, n);
     HNSW__GROW(hn_levels, n);
     HNSW__GROW(hn_deleted, n);
-    HNSW__GROW(hn_links0, n * (1 + idx->hn_m0));
+    HNSW__GROW_BIG(hn_links0, n * (1 + idx->hn_m0));
     HNSW__GROW(hn_upper, n);
     HNSW__GROW(hn_visited, n);
     HNSW__GROW(hn_cand.hh_items, n);
     HNSW__GROW(hn_res.hh_items, n);
 #undef HNSW__GROW
+#undef HNSW__GROW_BIG
     /* New visited tags must differ from the current epoch. */
     memset(idx->hn_visited + idx->hn_capacity, 0, (n - idx->hn_capacity) * sizeof(uint32_t));
     idx->hn_capacity = capacity;

@@ -8,7 +8,12 @@
  *      ef_construction = EFC) (the build time row),
  *   3. for each ef_search: SET hnsw.ef_search, then every query as the prepared
  *      statement SELECT id FROM t ORDER BY v <-> $1 LIMIT 10 (extended protocol, the
- *      vector as a text parameter), ANN_PASSES passes, the fastest reported.
+ *      vector as a binary parameter in pgvector's wire form, as pgvector's client
+ *      libraries send it; SA_FORMAT=text sends the '[...]' text instead), SA_PASSES
+ *      passes (default 2), the fastest reported.
+ * With SA_REUSE=1 an existing ann_t of BASE_N rows with its index is used as it is
+ * (no load, no CREATE INDEX; build_s and bytes/vec are then printed as 0): the A/B
+ * script (sql_ab.sh) loads each server once and queries it several times.
  * The server should run with --shards 1 pinned to one core (run.sh does this), so
  * the figures are one shard's index, comparable with the one-core library rows.
  *
@@ -35,7 +40,7 @@
 #include <unistd.h>
 
 #define SA_K 10
-#define SA_PASSES 2
+#define SA_PASSES 2 /* default; SA_PASSES overrides */
 #define SA_BATCH 200 /* rows per INSERT */
 #define SA_EF_MAX 32
 
@@ -128,6 +133,31 @@ static char *sa_vec_text(char *buf, const float *v, uint32_t dim)
     return buf;
 }
 
+/* pgvector's binary form: int16 dim, int16 0, dim float4, all big-endian. */
+static void sa_vec_binary(unsigned char *buf, const float *v, uint32_t dim)
+{
+    buf[0] = (unsigned char)(dim >> 8);
+    buf[1] = (unsigned char)dim;
+    buf[2] = buf[3] = 0;
+    for (uint32_t j = 0; j < dim; j++) {
+        uint32_t w;
+        memcpy(&w, &v[j], 4);
+        buf[4 + 4 * j] = (unsigned char)(w >> 24);
+        buf[5 + 4 * j] = (unsigned char)(w >> 16);
+        buf[6 + 4 * j] = (unsigned char)(w >> 8);
+        buf[7 + 4 * j] = (unsigned char)w;
+    }
+}
+
+/* The single value of a one-row, one-column query, as a long (-1 on error). */
+static long sa_scalar(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    long v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+    PQclear(r);
+    return v;
+}
+
 static void sa_exec(PGconn *c, const char *sql)
 {
     PGresult *r = PQexec(c, sql);
@@ -187,36 +217,56 @@ int main(int argc, char **argv)
         fprintf(stderr, "sql_ann: connect: %s", PQerrorMessage(c));
         return 1;
     }
-    sa_exec(c, "DROP TABLE IF EXISTS ann_t");
+    const char *reuse_env = getenv("SA_REUSE"), *fmt_env = getenv("SA_FORMAT"), *passes_env = getenv("SA_PASSES");
+    int binary = !(fmt_env && !strcmp(fmt_env, "text"));
+    int passes = passes_env ? atoi(passes_env) : SA_PASSES;
+    if (passes < 1 || passes > 100)
+        passes = SA_PASSES;
     sa_exec(c, "SET client_min_messages = warning");
-    char ddl[128];
-    snprintf(ddl, sizeof(ddl), "CREATE TABLE ann_t (id int PRIMARY KEY, v vector(%u))", dim);
-    sa_exec(c, ddl);
-    double rss0 = sa_rss_of(spid);
-    char *sql = malloc((size_t)SA_BATCH * (dim * 4 + 32) + 64);
-    double t0 = sa_now();
-    for (uint32_t i = 0; i < n; i += SA_BATCH) {
-        char *p = sql + sprintf(sql, "INSERT INTO ann_t VALUES ");
-        for (uint32_t j = i; j < n && j < i + SA_BATCH; j++) {
-            p += sprintf(p, j > i ? ",(%u,'" : "(%u,'", j);
-            p = sa_vec_text(p, base + (size_t)j * dim, dim);
-            p += sprintf(p, "')");
-        }
-        sa_exec(c, sql);
+    int reuse = 0;
+    if (reuse_env && !strcmp(reuse_env, "1")) {
+        if (sa_scalar(c, "SELECT count(*) FROM pg_class WHERE relname = 'ann_t_v'") == 1 &&
+            sa_scalar(c, "SELECT count(*) FROM ann_t") == (long)n)
+            reuse = 1;
     }
-    double load_s = sa_now() - t0;
-    char idx[160];
-    snprintf(idx, sizeof(idx), "CREATE INDEX ann_t_v ON ann_t USING hnsw (v vector_l2_ops) WITH (m = %d, "
-             "ef_construction = %d)", m, efc);
-    double sc0 = sa_cpu_of(spid);
-    t0 = sa_now();
-    sa_exec(c, idx);
-    double build_wall = sa_now() - t0, build_s = sa_cpu_of(spid) - sc0;
-    double bpv = (sa_rss_of(spid) - rss0) / n;
-    double la[1] = {0};
-    getloadavg(la, 1);
-    printf("# nextdb-sql: %u rows x %u dim loaded in %.1f s wall; CREATE INDEX %.2f s server CPU (%.2f s wall); "
-           "load average %.2f\n", n, dim, load_s, build_s, build_wall, la[0]);
+    double build_s = 0, bpv = 0;
+    if (!reuse) {
+        sa_exec(c, "DROP TABLE IF EXISTS ann_t");
+        char ddl[128];
+        snprintf(ddl, sizeof(ddl), "CREATE TABLE ann_t (id int PRIMARY KEY, v vector(%u))", dim);
+        sa_exec(c, ddl);
+        double rss0 = sa_rss_of(spid);
+        char *sql = malloc((size_t)SA_BATCH * (dim * 4 + 32) + 64);
+        double t0 = sa_now();
+        for (uint32_t i = 0; i < n; i += SA_BATCH) {
+            char *p = sql + sprintf(sql, "INSERT INTO ann_t VALUES ");
+            for (uint32_t j = i; j < n && j < i + SA_BATCH; j++) {
+                p += sprintf(p, j > i ? ",(%u,'" : "(%u,'", j);
+                p = sa_vec_text(p, base + (size_t)j * dim, dim);
+                p += sprintf(p, "')");
+            }
+            sa_exec(c, sql);
+        }
+        free(sql);
+        double load_s = sa_now() - t0;
+        char idx[160];
+        snprintf(idx, sizeof(idx), "CREATE INDEX ann_t_v ON ann_t USING hnsw (v vector_l2_ops) WITH (m = %d, "
+                 "ef_construction = %d)", m, efc);
+        double sc0 = sa_cpu_of(spid);
+        t0 = sa_now();
+        sa_exec(c, idx);
+        double build_wall = sa_now() - t0;
+        build_s = sa_cpu_of(spid) - sc0;
+        bpv = (sa_rss_of(spid) - rss0) / n;
+        double la[1] = {0};
+        getloadavg(la, 1);
+        printf("# nextdb-sql: %u rows x %u dim loaded in %.1f s wall; CREATE INDEX %.2f s server CPU (%.2f s wall); "
+               "load average %.2f\n", n, dim, load_s, build_s, build_wall, la[0]);
+    } else {
+        printf("# nextdb-sql: reusing ann_t (%u rows x %u dim) and its index\n", n, dim);
+    }
+    printf("# nextdb-sql: query vector sent as a %s parameter, %d passes per ef\n", binary ? "binary" : "text",
+           passes);
 
     PGresult *r = PQprepare(c, "knn", "SELECT id FROM ann_t ORDER BY v <-> $1 LIMIT 10", 1, NULL);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -226,10 +276,15 @@ int main(int argc, char **argv)
     PQclear(r);
     /* the query texts, made once (not timed) */
     char **qtext = malloc(sizeof(char *) * nq);
+    int qlen = binary ? (int)(4 + 4 * dim) : 0;
     for (uint32_t q = 0; q < nq; q++) {
-        qtext[q] = malloc((size_t)dim * 4 + 4);
-        sa_vec_text(qtext[q], queries + (size_t)q * dim, dim);
+        qtext[q] = malloc((size_t)dim * 4 + 8);
+        if (binary)
+            sa_vec_binary((unsigned char *)qtext[q], queries + (size_t)q * dim, dim);
+        else
+            sa_vec_text(qtext[q], queries + (size_t)q * dim, dim);
     }
+    const int qfmt = binary;
     double *lat = malloc(sizeof(double) * nq), *best_lat = malloc(sizeof(double) * nq);
     for (uint32_t e = 0; e < n_ef; e++) {
         char set[64];
@@ -237,13 +292,13 @@ int main(int argc, char **argv)
         sa_exec(c, set);
         double best = INFINITY;
         uint64_t hits = 0;
-        for (int pass = 0; pass < SA_PASSES; pass++) {
+        for (int pass = 0; pass < passes; pass++) {
             hits = 0;
             double s0 = sa_cpu_of(spid), c0 = sa_cpu_self();
             for (uint32_t q = 0; q < nq; q++) {
                 const char *vals[1] = {qtext[q]};
                 double w0 = sa_now();
-                r = PQexecPrepared(c, "knn", 1, vals, NULL, NULL, 0);
+                r = PQexecPrepared(c, "knn", 1, vals, &qlen, &qfmt, 0);
                 lat[q] = sa_now() - w0;
                 if (PQresultStatus(r) != PGRES_TUPLES_OK) {
                     fprintf(stderr, "sql_ann: query: %s", PQerrorMessage(c));
@@ -269,7 +324,8 @@ int main(int argc, char **argv)
                nq / best, best_lat[nq / 2] * 1e6, best_lat[(size_t)(nq * 0.99)] * 1e6, build_s, bpv);
         fflush(stdout);
     }
-    sa_exec(c, "DROP TABLE ann_t");
+    if (!reuse_env || strcmp(reuse_env, "1"))
+        sa_exec(c, "DROP TABLE ann_t");
     PQfinish(c);
     return 0;
 }

@@ -58,7 +58,8 @@ static int decode_row(arena_t *a, const cat_table_t *t, const uint8_t *p, uint32
     ASSERT(((uintptr_t)copy & 3) == 0);
     if (row_decode(copy, len, ncols, types, vals, nulls) < 0)
         return -1;
-    exec_fill_missing(t, copy, len, ncols, vals, nulls);
+    if (t)    /* NULL: not a stored table row (UPDATE ... FROM's joined source columns) */
+        exec_fill_missing(t, copy, len, ncols, vals, nulls);
     return 0;
 }
 
@@ -921,7 +922,7 @@ static int modify_row(frag_write_t *f, store_txn_t *t, const cand_t *c, arena_t 
         bool *xn = arena_alloc(scratch, (size_t)nx + 8);
         if (!xv || !xn)
             return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-        int xrc = decode_row(scratch, c->extra, c->elen, nx, bs->from_plan->types + ncols, xv, xn);
+        int xrc = decode_row(scratch, NULL, c->extra, c->elen, nx, bs->from_plan->types + ncols, xv, xn);
         if (xrc < 0)
             return decode_error(xrc, tab, &f->err);
         for (int i = 0; i < nx; i++) {

@@ -280,6 +280,7 @@ static int row_load(arena_t *a, const cat_table_t *t, const uint8_t *p, uint32_t
         return oom(err);
     if (row_decode(copy, len, t->ncols, types, r->vals, r->nulls) < 0)
         return sql_error(err, SQLSTATE_DATA_CORRUPTED, "invalid row in table \"%s\"", t->name);
+    exec_fill_missing(t, copy, len, t->ncols, r->vals, r->nulls);    /* columns added since */
     r->present = true;
     return 0;
 }

@@ -299,4 +299,19 @@ int exec_create_view(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err);
 int exec_drop_views(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
 int exec_view_dependents(exec_ctx_t *ctx, const cat_table_t *t, const char *kind, const cat_table_t *const *dropping,
                          int ndropping, sql_error_t *err);
+/* A set of byte-string keys for one statement on the coordinator (keyset.c); slots
+ * live in arena a, keys in buf (exec_keyset_free). stmt names the statement in the
+ * "too many rows in one ..." error (54000). */
+typedef struct exec_keyset {
+    strbuf_t buf;
+    uint32_t *slots;             /* offset + 1 into buf, 0 = empty */
+    uint32_t cap, n;
+    arena_t *a;
+    const char *stmt;
+} exec_keyset_t;
+void exec_keyset_init(exec_keyset_t *s, arena_t *a, const char *stmt);
+void exec_keyset_free(exec_keyset_t *s);
+/* 1 if k was already in the set, 0 added, -1 error (err set). */
+int exec_keyset_add(exec_keyset_t *s, const uint8_t *k, uint32_t kl, sql_error_t *err);
+
 #endif

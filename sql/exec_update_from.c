@@ -22,67 +22,6 @@
 
 static int oom(sql_error_t *err) { return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"); }
 
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Target keys already taken: open addressing over offsets into a buffer of
- * [u32 len][bytes] records. */
-typedef struct keyset {
-    strbuf_t buf;
-    uint32_t *slots;             /* offset + 1, 0 = empty */
-    uint32_t cap, n;
-    arena_t *a;
-} keyset_t;
-
-static int keyset_grow(keyset_t *s, sql_error_t *err)
-{
-    uint32_t cap = s->cap ? s->cap * 2 : 1024;
-    if (cap < s->cap)
-        return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many rows in one UPDATE ... FROM");
-    uint32_t *slots = arena_alloc(s->a, (size_t)cap * sizeof(uint32_t));
-    if (!slots)
-        return oom(err);
-    memset(slots, 0, (size_t)cap * sizeof(uint32_t));
-    for (uint32_t i = 0; i < s->cap; i++) {
-        if (!s->slots[i])
-            continue;
-        const uint8_t *r = (const uint8_t *)s->buf.data + s->slots[i] - 1;
-        uint32_t h = (uint32_t)plan_key_hash(r + 4, rd32(r)) & (cap - 1);
-        while (slots[h])
-            h = (h + 1) & (cap - 1);
-        slots[h] = s->slots[i];
-    }
-    s->slots = slots;
-    s->cap = cap;
-    return 0;
-}
-
-/* 1 if the key was already there, 0 added, -1 error. */
-static int keyset_add(keyset_t *s, const uint8_t *k, uint32_t kl, sql_error_t *err)
-{
-    if ((s->n + 1) * 2 > s->cap && keyset_grow(s, err) < 0)
-        return -1;
-    uint32_t h = (uint32_t)plan_key_hash(k, kl) & (s->cap - 1);
-    while (s->slots[h]) {
-        const uint8_t *r = (const uint8_t *)s->buf.data + s->slots[h] - 1;
-        if (rd32(r) == kl && memcmp(r + 4, k, kl) == 0)
-            return 1;
-        h = (h + 1) & (s->cap - 1);
-    }
-    if (s->buf.len >= UINT32_MAX - (size_t)kl - 8)
-        return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many rows in one UPDATE ... FROM");
-    uint32_t off = (uint32_t)s->buf.len;
-    strbuf_put_be32(&s->buf, kl);
-    strbuf_append(&s->buf, k, kl);
-    if (s->buf.oom)
-        return oom(err);
-    s->slots[h] = off + 1;
-    s->n++;
-    return 0;
-}
-
 int exec_from_collect(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, sql_error_t *err)
 {
     const cat_table_t *t = bs->table;
@@ -92,8 +31,8 @@ int exec_from_collect(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, s
     exec_op_t *op = exec_build(ctx, p, err);
     if (!op)
         return -1;
-    keyset_t seen = {.a = ctx->arena};
-    strbuf_init(&seen.buf);
+    exec_keyset_t seen;
+    exec_keyset_init(&seen, ctx->arena, "UPDATE ... FROM");
     strbuf_t kb, vb;
     strbuf_init(&kb);
     strbuf_init(&vb);
@@ -114,7 +53,7 @@ int exec_from_collect(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, s
             }
             if ((rc = exec_encode_key(t, vals, nulls, &kb, err)) < 0)
                 break;
-            int dup = keyset_add(&seen, (const uint8_t *)kb.data, (uint32_t)kb.len, err);
+            int dup = exec_keyset_add(&seen, (const uint8_t *)kb.data, (uint32_t)kb.len, err);
             if (dup < 0) {
                 rc = -1;
                 break;
@@ -139,7 +78,7 @@ int exec_from_collect(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, s
             rc = exec_check_cancel(ctx, err);
     }
     exec_close(op);
-    strbuf_free(&seen.buf);
+    exec_keyset_free(&seen);
     strbuf_free(&kb);
     strbuf_free(&vb);
     return rc;

@@ -355,59 +355,6 @@ int frag_upsert(void *arg)
 
 /* ---- the coordinator side ---- */
 
-/* The keys proposed so far in this statement: open addressing over offsets into a
- * buffer of [u32 len][bytes] records. */
-typedef struct keyset {
-    strbuf_t buf;
-    uint32_t *slots;             /* offset + 1, 0 = empty */
-    uint32_t cap, n;
-    arena_t *a;
-} keyset_t;
-
-static int keyset_grow(keyset_t *s, sql_error_t *err)
-{
-    uint32_t cap = s->cap ? s->cap * 2 : 1024;
-    uint32_t *slots = arena_alloc(s->a, (size_t)cap * sizeof(uint32_t));
-    if (!slots)
-        return oom(err);
-    memset(slots, 0, (size_t)cap * sizeof(uint32_t));
-    for (uint32_t i = 0; i < s->cap; i++) {
-        if (!s->slots[i])
-            continue;
-        const uint8_t *r = (const uint8_t *)s->buf.data + s->slots[i] - 1;
-        uint32_t h = (uint32_t)plan_key_hash(r + 4, rd32(r)) & (cap - 1);
-        while (slots[h])
-            h = (h + 1) & (cap - 1);
-        slots[h] = s->slots[i];
-    }
-    s->slots = slots;
-    s->cap = cap;
-    return 0;
-}
-
-/* 1 if the key was already there, 0 added, -1 error. */
-static int keyset_add(keyset_t *s, const uint8_t *k, uint32_t kl, sql_error_t *err)
-{
-    if ((s->n + 1) * 2 > s->cap && keyset_grow(s, err) < 0)
-        return -1;
-    uint32_t h = (uint32_t)plan_key_hash(k, kl) & (s->cap - 1);
-    while (s->slots[h]) {
-        const uint8_t *r = (const uint8_t *)s->buf.data + s->slots[h] - 1;
-        if (rd32(r) == kl && memcmp(r + 4, k, kl) == 0)
-            return 1;
-        h = (h + 1) & (s->cap - 1);
-    }
-    if (s->buf.len >= UINT32_MAX - kl - 8)
-        return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many rows in one INSERT ... ON CONFLICT");
-    uint32_t off = (uint32_t)s->buf.len;
-    strbuf_put_be32(&s->buf, kl);
-    strbuf_append(&s->buf, k, kl);
-    if (s->buf.oom)
-        return oom(err);
-    s->slots[h] = off + 1;
-    s->n++;
-    return 0;
-}
 
 static int ups_flush(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, rowstore_t *ret, int64_t *count,
                      sql_error_t *err)
@@ -455,8 +402,8 @@ int exec_upsert(exec_ctx_t *ctx, const bound_stmt_t *bs, exec_op_t *op, rowstore
     fk_pending_t *fkp = fk_pending_new(ctx, t, err);   /* proposed rows' foreign keys */
     if (!fkp && sql_error_is_set(err))
         return -1;
-    keyset_t ks = {.a = ctx->arena};
-    strbuf_init(&ks.buf);
+    exec_keyset_t ks;    /* the keys proposed so far in this statement */
+    exec_keyset_init(&ks, ctx->arena, "INSERT ... ON CONFLICT");
     strbuf_t kb, vb, ikb;
     strbuf_init(&kb);
     strbuf_init(&vb);
@@ -487,9 +434,9 @@ int exec_upsert(exec_ctx_t *ctx, const bound_stmt_t *bs, exec_op_t *op, rowstore
                 /* proposed twice = the arbiter's key twice (NULLs never conflict) */
                 int irc;
                 bool keyed = secidx_row_ik(t, bs->upsert_index, vals, nulls, &ikb, &irc, err);
-                dup = irc < 0 ? -1 : keyed ? keyset_add(&ks, (const uint8_t *)ikb.data, (uint32_t)ikb.len, err) : 0;
+                dup = irc < 0 ? -1 : keyed ? exec_keyset_add(&ks, (const uint8_t *)ikb.data, (uint32_t)ikb.len, err) : 0;
             } else {
-                dup = keyset_add(&ks, (const uint8_t *)kb.data, (uint32_t)kb.len, err);
+                dup = exec_keyset_add(&ks, (const uint8_t *)kb.data, (uint32_t)kb.len, err);
             }
             if (dup < 0) {
                 rc = -1;
@@ -538,7 +485,7 @@ int exec_upsert(exec_ctx_t *ctx, const bound_stmt_t *bs, exec_op_t *op, rowstore
         rc = fk_pending_check(fkp, err);
     for (int s = 0; s < n; s++)
         strbuf_free(&bufs[s]);
-    strbuf_free(&ks.buf);
+    exec_keyset_free(&ks);
     strbuf_free(&kb);
     strbuf_free(&vb);
     strbuf_free(&ikb);

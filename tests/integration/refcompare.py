@@ -44,3 +44,31 @@ def same(pair, sql, ordered=False):
         a, b = a[:2] + (sorted(a[2], key=key),), b[:2] + (sorted(b[2], key=key),)
     assert a == b, sql
     return a
+
+
+def run_msg(conn, sql):
+    """Like run, but an error also carries its first message line:
+    ("ok", column names, rows) or ("error", SQLSTATE, message)."""
+    cur = conn.cursor()
+    try:
+        cur.execute(sql)
+        if cur.description is None:
+            return ("ok", None, None)
+        return ("ok", [d[0] for d in cur.description], cur.fetchall())
+    except psycopg2.Error as e:
+        return ("error", e.pgcode, e.pgerror.splitlines()[0] if e.pgerror else "")
+    finally:
+        cur.close()
+
+
+def same_msg(pair, sql):
+    """Equal answers in order, error messages included."""
+    a, b = run_msg(pair[0], sql), run_msg(pair[1], sql)
+    assert a == b, sql
+    return a
+
+
+def script(pair, stmts):
+    """same_msg for each statement in turn."""
+    for s in stmts:
+        same_msg(pair, s)

@@ -8,6 +8,7 @@ import psycopg2
 import pytest
 
 import harness
+from refcompare import run_msg as run, same_msg as same, script
 
 
 @pytest.fixture(scope="module")
@@ -25,31 +26,6 @@ def pair(server, pg_reference):
             run(c, sql)
     ours.close()
     ref.close()
-
-
-def run(conn, sql):
-    """("ok", column names, rows) or ("error", SQLSTATE, first message line)."""
-    cur = conn.cursor()
-    try:
-        cur.execute(sql)
-        if cur.description is None:
-            return ("ok", None, None)
-        return ("ok", [d[0] for d in cur.description], cur.fetchall())
-    except psycopg2.Error as e:
-        return ("error", e.pgcode, e.pgerror.splitlines()[0] if e.pgerror else "")
-    finally:
-        cur.close()
-
-
-def same(pair, sql):
-    a, b = run(pair[0], sql), run(pair[1], sql)
-    assert a == b, sql
-    return a
-
-
-def script(pair, stmts):
-    for s in stmts:
-        same(pair, s)
 
 
 CLEAN = ["DROP VIEW IF EXISTS vw_top, vw_over, vw_join, vw_cols, vw_r, vw_agg, vw_b, vw_a, vw_x",

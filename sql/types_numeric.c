@@ -22,7 +22,8 @@ static bool is_int(type_oid_t t) { return t == TYPE_INT2 || t == TYPE_INT4 || t 
 static bool is_float(type_oid_t t) { return t == TYPE_FLOAT4 || t == TYPE_FLOAT8; }
 
 /* numeric_float8 / numeric_float4: through the text form and strtod, so overflow and
- * underflow are PostgreSQL's float input errors. */
+ * underflow are PostgreSQL's float input errors: a result that is 0 or infinite; a
+ * denormal (strtod's ERANGE too) is kept, as float4in / float8in keep it. */
 static int numeric_to_float(datum_t in, type_oid_t to, datum_t *out, sql_error_t *err)
 {
     strbuf_t sb;
@@ -37,12 +38,12 @@ static int numeric_to_float(datum_t in, type_oid_t to, datum_t *out, sql_error_t
     int rc = 0;
     if (to == TYPE_FLOAT4) {
         float f = strtof(sb.data, NULL);
-        if (errno == ERANGE && rd_is_finite(in))
+        if (errno == ERANGE && (f == 0.0f || isinf(f)) && rd_is_finite(in))
             rc = sql_error(err, SQLSTATE_NUMERIC_OUT_OF_RANGE, "\"%.200s\" is out of range for type real", sb.data);
         out->f64 = f;
     } else {
         double v = strtod(sb.data, NULL);
-        if (errno == ERANGE && rd_is_finite(in))
+        if (errno == ERANGE && (v == 0.0 || isinf(v)) && rd_is_finite(in))
             rc = sql_error(err, SQLSTATE_NUMERIC_OUT_OF_RANGE,
                            "\"%.200s\" is out of range for type double precision", sb.data);
         out->f64 = v;

@@ -88,6 +88,11 @@ QUERIES = [
     "SELECT 1.5::float8, 1.5::float4, 1.23456789012345678::float8::numeric, 0.1::float4::numeric, "
     "'NaN'::float8::numeric, 12.50::text, '3.140'::text::numeric, 7::numeric, 1.5::varchar",
     "SELECT 2::numeric + 1.5::float8, 1.5::float8 * 1.5, 1 + 1.5, 3000000000 * 1.5",
+    # denormal results are kept, underflow to zero and overflow are 22003
+    "SELECT 1e-40::real, '1e-40'::real, 1e-310::float8, '4e-320'::float8",
+    "SELECT 1e-50::real",
+    "SELECT '1e-400'::float8",
+    "SELECT 1e39::real",
     # functions
     "SELECT round(2.5), round(-2.5), round(1.2345, 2), round(1.5, 3), round(1234.5, -2), round(-0.4)",
     "SELECT trunc(2.7), trunc(-2.789, 2), trunc(1234.5, -2), ceil(1.2), ceil(-1.2), floor(-1.2), ceiling(0.1)",

@@ -262,7 +262,8 @@ struct ast {
         struct { ast_sqlfn_t fn; int32_t typmod; } sqlfn;   /* typmod: CURRENT_TIMESTAMP(p), -1 none */
         /* FROM items */
         struct { const char *schema, *name, *alias; ast_list_t colaliases; } rangevar;
-        struct { ast_t *func; const char *alias; ast_list_t colaliases; bool lateral; } rangefunc;
+        /* hide_cols: the column is reachable only qualified (sql/bind_srf.c's item) */
+        struct { ast_t *func; const char *alias; ast_list_t colaliases; bool lateral, hide_cols; } rangefunc;
         struct { ast_join_type_t type; ast_t *l, *r, *quals; int nusing; const char **using_cols;
                  bool natural; const char *alias; ast_list_t colaliases; } join;
         struct { ast_t *select; const char *alias; ast_list_t colaliases; bool lateral; } rangesub;

@@ -48,6 +48,9 @@ typedef struct bsrc {
     plan_t *plan;                /* leaf plan (for pushdown), NULL for joins' inner items */
     bool *hidden;                /* per column: merged away by JOIN USING, only qualified
                                   * references reach it (NULL: none) */
+    bool scalar_func;            /* a one-column function in FROM: its alias alone names
+                                  * the column (PostgreSQL's whole-row reference of a
+                                  * function returning a base type) */
 } bsrc_t;
 
 typedef struct scope {
@@ -478,6 +481,21 @@ static int b_find_column(binder_t *b, const scope_t *sc, const char *qual, const
                     return -1;
                 }
                 found = src->offset + c;
+                fs = src;
+            }
+        }
+    }
+    if (found < 0 && !qual) {
+        for (int s = 0; s < sc->nsrc; s++) {
+            const bsrc_t *src = sc->src[s];
+            if (src->scalar_func && src->ncols == 1 && src->alias && !strcmp(src->alias, name) &&
+                !(src->hidden && src->hidden[0])) {
+                if (found >= 0) {
+                    sql_error(b->err, SQLSTATE_AMBIGUOUS_COLUMN, "column reference \"%s\" is ambiguous", name);
+                    b_pos(b, location);
+                    return -1;
+                }
+                found = src->offset;
                 fs = src;
             }
         }
@@ -1152,7 +1170,14 @@ static bexpr_t *b_func(binder_t *b, const ast_t *n, const scope_t *sc)
         b_pos(b, n->location);
         return NULL;
     }
-    if (!strcmp(name, "generate_series") || json_srf_index(name) >= 0) {
+    if (!strcmp(name, "pg_typeof") && n->func.args.n == 1) {
+        /* pg_typeof("any"): the argument's type, known when binding */
+        bexpr_t *a = b_expr(b, n->func.args.items[0], sc);
+        if (!a)
+            return NULL;
+        return bx_const(b, TYPE_REGTYPE, (datum_t){.i64 = a->type == TYPE_INVALID ? TYPE_UNKNOWN : a->type}, false);
+    }
+    if (!strcmp(name, "generate_series") || !strcmp(name, "unnest") || json_srf_index(name) >= 0) {
         sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "%s is only supported in FROM", name);
         b_pos(b, n->location);
         return NULL;
@@ -2639,8 +2664,16 @@ static plan_t *b_from_item_base(binder_t *b, const ast_t *n, scope_t *sc)
 {
     if (n->kind == AST_JOIN)
         return b_join(b, n, sc);
-    if (n->kind == AST_RANGEFUNC)
-        return b_series(b, n, sc);
+    if (n->kind == AST_RANGEFUNC) {
+        plan_t *p = b_series(b, n, sc);
+        if (p && sc->src[sc->nsrc - 1]->ncols == 1)
+            sc->src[sc->nsrc - 1]->scalar_func = true;
+        if (p && n->rangefunc.hide_cols)
+            for (int c = 0; c < sc->src[sc->nsrc - 1]->ncols; c++)
+                if (b_hide(b, sc->src[sc->nsrc - 1], c) < 0)
+                    return NULL;
+        return p;
+    }
     if (n->kind == AST_CTEREF)
         return bind_cte_ref(b, n, sc);
     if (n->kind == AST_RANGESUB) {
@@ -4209,6 +4242,11 @@ static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const
         b->win = saved_win;
         return v;
     }
+    const ast_select_t *srfq;
+    if (bind_srf_rewrite(b, q, &srfq) < 0)
+        return NULL;
+    if (srfq)
+        q = srfq;     /* a set-returning call in the select list became a FROM item */
     scope_t *sc = b_alloc(b, sizeof *sc);
     if (!sc)
         return NULL;
@@ -5141,7 +5179,9 @@ static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
         int nvis;
         const char **names;
         sql_coldesc_t *descs;
+        b->setop_input = true;     /* literals stay untyped: they take the columns' types */
         plan_t *sp = b_select(b, &src->select, &nvis, &names, &descs);
+        b->setop_input = false;
         if (!sp)
             return -1;
         if (nvis > ntarget) {
@@ -5162,6 +5202,16 @@ static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs)
             int idv = b_identity_value(b, t, c, n->insert.overriding);
             if (idv < 0)
                 return -1;
+            if (sp->types[i] == TYPE_UNKNOWN && sp->kind == PL_PROJECT) {
+                /* `INSERT INTO t (j) SELECT NULL` / `SELECT '{}'`: as PostgreSQL, an
+                 * untyped literal of the select list is read as the column's type */
+                bexpr_t *lit = b_assign(b, sp->project.exprs[i], &t->cols[c], -1);
+                if (!lit)
+                    return -1;
+                sp->project.exprs[i] = lit;
+                sp->types[i] = lit->type;
+                sp->typmods[i] = lit->typmod;
+            }
             bexpr_t *e = bx_col(b, i, sp->types[i], sp->typmods[i], names[i]);
             if (!(p->project.exprs[c] = idv ? b_default(b, t, c) : b_assign(b, e, &t->cols[c], -1)))
                 return -1;

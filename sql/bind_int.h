@@ -55,6 +55,11 @@ int bind__add_source(binder_t *b, scope_t *sc, const char *alias, int ncols, con
 /* p's first n columns as types (unknown literals typed, else implicit casts). */
 plan_t *bind__conform(binder_t *b, plan_t *p, int n, const type_oid_t *types);
 
+/* ---- bind_srf.c ---- */
+/* A select whose select list calls a set-returning function, rewritten with the call
+ * moved into a LATERAL FROM item (*out; NULL when there is none). -1 on error. */
+int bind_srf_rewrite(binder_t *b, const ast_select_t *q, const ast_select_t **out);
+
 /* ---- bind_window.c ---- */
 /* Starts a query level: the WINDOW clause's definitions; saves the outer level's
  * state into *saved (restore with bind_win_end). */

@@ -787,6 +787,22 @@ static bexpr_t *b_op(binder_t *b, const ast_t *n, const scope_t *sc)
         bexpr_t *args[2] = {l, r};
         return b_builtin(b, fn, 2, args, n->location);
     }
+    if ((type_is_array(l->type) || type_is_array(r->type)) &&
+        (!strcmp(name, "&&") || !strcmp(name, "@>") || !strcmp(name, "<@"))) {
+        /* arrayoverlap / arraycontains / arraycontained; an unknown side takes the
+         * other's array type */
+        type_oid_t t = type_is_array(l->type) ? l->type : r->type;
+        if ((l->type == TYPE_UNKNOWN && !(l = b_coerce(b, l, t, -1, CAST_IMPLICIT, n->location))) ||
+            (r->type == TYPE_UNKNOWN && !(r = b_coerce(b, r, t, -1, CAST_IMPLICIT, n->location))))
+            return NULL;
+        if (l->type != r->type) {
+            b_op_error(b, name, l->type, r->type, n->location);
+            return NULL;
+        }
+        bexpr_t *args[2] = {l, r};
+        return b_builtin(b, name[0] == '&' ? "arrayoverlap" : name[0] == '@' ? "arraycontains" : "arraycontained", 2,
+                         args, n->location);
+    }
     int op = b_cmp_op(name);
     if (op >= 0)
         return b_cmp(b, op, name, l, r, n->location);
@@ -1147,6 +1163,57 @@ static bexpr_t *b_builtin(binder_t *b, const char *name, int nargs, bexpr_t **ar
 
 static int json_srf_index(const char *name);
 
+/* The polymorphic array functions (anyarray, anyelement in PostgreSQL; "any" in
+ * builtins_more.c): the element arguments take the array's element type (an unknown
+ * array literal takes the element's array type), and the call has the array's type.
+ * *handled stays false when name is none of them (or its array argument is no array:
+ * b_builtin then reports the missing function). */
+static bexpr_t *b_func_poly(binder_t *b, const char *name, int nargs, bexpr_t **args, int location, bool *handled)
+{
+    static const struct { const char *name; int nargs, arr; } poly[] = {
+        {"array_append", 2, 0}, {"array_prepend", 2, 1}, {"array_remove", 2, 0}, {"array_replace", 3, 0},
+    };
+    int k = -1;
+    for (size_t i = 0; i < sizeof poly / sizeof poly[0]; i++)
+        if (!strcmp(poly[i].name, name) && poly[i].nargs == nargs)
+            k = (int)i;
+    if (k < 0 || (!type_is_array(args[poly[k].arr]->type) && args[poly[k].arr]->type != TYPE_UNKNOWN))
+        return NULL;
+    *handled = true;
+    int ai = poly[k].arr;
+    type_oid_t at = args[ai]->type;
+    if (at == TYPE_UNKNOWN) {
+        type_oid_t et = TYPE_INVALID;
+        for (int i = 0; i < nargs; i++)
+            if (i != ai && args[i]->type != TYPE_UNKNOWN)
+                et = args[i]->type;
+        if (et == TYPE_INVALID)
+            et = TYPE_TEXT;
+        at = type_array_of(et);
+        if (at == TYPE_INVALID || !(args[ai] = b_coerce(b, args[ai], at, -1, CAST_IMPLICIT, location)))
+            return at == TYPE_INVALID ? (b_op_error(b, name, TYPE_INVALID, et, location), NULL) : NULL;
+    }
+    type_oid_t elem = type_array_elem(at);
+    for (int i = 0; i < nargs; i++) {
+        /* int[] and a bigint meet at bigint[], as PostgreSQL's polymorphic resolution */
+        type_oid_t et = args[i]->type, wide = i != ai && et != elem ? type_array_of(et) : TYPE_INVALID;
+        if (wide != TYPE_INVALID && !type_can_cast(et, elem, CAST_IMPLICIT) && type_can_cast(elem, et, CAST_IMPLICIT)) {
+            if (!(args[ai] = b_coerce(b, args[ai], wide, -1, CAST_IMPLICIT, location)))
+                return NULL;
+            at = wide;
+            elem = et;
+        }
+    }
+    for (int i = 0; i < nargs; i++)
+        if (i != ai && args[i]->type != elem &&
+            !(args[i] = b_coerce(b, args[i], elem, -1, CAST_IMPLICIT, location)))
+            return NULL;
+    bexpr_t *e = b_builtin(b, name, nargs, args, location);
+    if (e)
+        e->type = at;
+    return e;
+}
+
 static bexpr_t *b_func(binder_t *b, const ast_t *n, const scope_t *sc)
 {
     const char *name = n->func.name;
@@ -1209,6 +1276,10 @@ static bexpr_t *b_func(binder_t *b, const ast_t *n, const scope_t *sc)
         }
         return e;
     }
+    bool handled = false;
+    bexpr_t *poly = b_func_poly(b, name, nargs, args, n->location, &handled);
+    if (handled)
+        return poly;
     return b_builtin(b, name, nargs, args, n->location);
 }
 
@@ -1324,6 +1395,15 @@ static bexpr_t *b_cast(binder_t *b, const ast_t *n, const scope_t *sc)
     int32_t typmod;
     if (b_type(b, &n->cast.type, n->location, &to, &typmod) < 0)
         return NULL;
+    if (n->cast.arg->kind == AST_ARRAY && n->cast.arg->args.n == 0 && type_is_array(to)) {
+        /* ARRAY[]::t[]: the cast gives the empty array its type */
+        datum_t v = {.s = type_array_build(b->a, type_array_elem(to), 0, NULL, NULL)};
+        if (!v.s) {
+            sql_error(b->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+            return NULL;
+        }
+        return bx_const(b, to, v, false);
+    }
     bexpr_t *arg = b_expr(b, n->cast.arg, sc);
     if (!arg)
         return NULL;
@@ -3333,10 +3413,17 @@ static const char *b_target_name(const ast_t *e)
     case AST_FUNC:
         return e->func.name;
     case AST_CAST:
-        if (e->cast.arg->kind == AST_COLREF || e->cast.arg->kind == AST_FUNC || e->cast.arg->kind == AST_CAST)
+        /* PostgreSQL's FigureColname: the argument's name when it has a strong one */
+        switch (e->cast.arg->kind) {
+        case AST_COLREF: case AST_FUNC: case AST_CAST: case AST_ARRAY: case AST_COALESCE: case AST_MINMAX:
+        case AST_NULLIF: case AST_SQLFN: case AST_GROUPING_FUNC: case AST_SUBSCRIPT: case AST_SUBLINK:
             return b_target_name(e->cast.arg);
+        default:
+            break;
+        }
         return e->cast.type.name;
     case AST_CASE: return "case";
+    case AST_SUBSCRIPT: return b_target_name(e->pair.l);    /* arr[i] is named as arr */
     case AST_GROUPING_FUNC: return "grouping";
     case AST_ARRAY: return "array";
     case AST_COALESCE: return "coalesce";

@@ -37,6 +37,8 @@ extern const builtin_t builtins_bytea[];       /* sql/builtins_bytea.c */
 extern const int builtins_bytea_count;
 extern const builtin_t builtins_numeric[];     /* sql/builtins_numeric.c */
 extern const int builtins_numeric_count;
+extern const builtin_t builtins_more[];        /* sql/builtins_more.c */
+extern const int builtins_more_count;
 extern const builtin_t builtins_seq[];         /* sql/sequence.c */
 extern const int builtins_seq_count;
 
@@ -167,7 +169,8 @@ static const builtin_t builtin_table[] = {
 int builtin_count(void)
 {
     return BUILTIN_TABLE_COUNT + builtins_catalog_count + builtins_vector_count + builtins_json_count +
-           builtins_bytea_count + builtins_numeric_count + builtins_seq_count + builtins_time_count;
+           builtins_bytea_count + builtins_numeric_count + builtins_seq_count + builtins_time_count +
+           builtins_more_count;
 }
 
 const builtin_t *builtin_at(int i)
@@ -186,6 +189,8 @@ const builtin_t *builtin_at(int i)
     i -= builtins_bytea_count;
     if (i < builtins_numeric_count) return &builtins_numeric[i];
     i -= builtins_numeric_count;
+    if (i < builtins_more_count) return &builtins_more[i];
+    i -= builtins_more_count;
     return i < builtins_seq_count ? &builtins_seq[i] : &builtins_time[i - builtins_seq_count];
 }
 

@@ -236,7 +236,7 @@ struct ast {
         struct { const char *name; ast_t *l, *r; } op;      /* l NULL for prefix ops */
         ast_list_t args;                                    /* AND / OR / NOT / COALESCE / ARRAY / GROUPING */
         struct { ast_gset_kind_t kind; ast_list_t items; } gset;
-        struct { const char *name; const char *schema; ast_list_t args; bool star, distinct;
+        struct { const char *name; const char *schema; ast_list_t args; bool star, distinct, within_group;
                  int norder; ast_sortby_t *order; /* aggregate's ORDER BY */
                  ast_t *over; /* AST_WINDOWDEF: a window function call */ } func;
         struct {

@@ -897,6 +897,7 @@ static int b_aggfn(const char *name)
         {"variance", AGG_VAR_SAMP}, {"var_samp", AGG_VAR_SAMP}, {"var_pop", AGG_VAR_POP},
         {"array_agg", AGG_ARRAY_AGG}, {"jsonb_agg", AGG_JSONB_AGG}, {"json_agg", AGG_JSON_AGG},
         {"jsonb_object_agg", AGG_JSONB_OBJECT_AGG}, {"json_object_agg", AGG_JSON_OBJECT_AGG},
+        {"percentile_cont", AGG_PERCENTILE_CONT}, {"percentile_disc", AGG_PERCENTILE_DISC}, {"mode", AGG_MODE},
     };
     for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
         if (!strcmp(name, ext[i].name)) return ext[i].fn;
@@ -963,6 +964,100 @@ static int b_agg_order(binder_t *b, const ast_t *n, const scope_t *sc, const pla
     return 0;
 }
 
+/* percentile_cont(f) / percentile_disc(f) / mode() WITHIN GROUP (ORDER BY x): the
+ * sorted value x is the aggregate's argument, the fraction f its second one
+ * (exec_agg_ordset.c). */
+/* 42883 "function name(types) does not exist" over n's direct then ordered arguments
+ * (PostgreSQL's answer for an aggregate called with or without WITHIN GROUP wrongly). */
+static int b_agg_nofn(binder_t *b, const ast_t *n, const scope_t *sc)
+{
+    strbuf_t sb;
+    strbuf_init(&sb);
+    int total = n->func.args.n + (n->func.within_group ? n->func.norder : 0);
+    for (int i = 0; i < total; i++) {
+        const ast_t *x = i < n->func.args.n ? n->func.args.items[i] : n->func.order[i - n->func.args.n].expr;
+        bool saved = b->agg_allowed;
+        b->agg_allowed = true;
+        bexpr_t *e = b_expr(b, x, sc);
+        b->agg_allowed = saved;
+        if (!e) {
+            strbuf_free(&sb);
+            return -1;
+        }
+        if (e->type == TYPE_UNKNOWN)
+            e = b_resolve_unknown(b, e);
+        if (i)
+            strbuf_puts(&sb, ", ");
+        strbuf_puts(&sb, e ? b_typename(b, e->type) : "unknown");
+    }
+    strbuf_putc(&sb, '\0');
+    sql_error(b->err, SQLSTATE_UNDEFINED_FUNCTION, "function %s(%s) does not exist", n->func.name,
+              sb.data && !sb.oom ? sb.data : "");
+    sql_error_hint(b->err, "No function matches the given name and argument types. You might need to add explicit "
+                           "type casts.");
+    strbuf_free(&sb);
+    b_pos(b, n->location);
+    return -1;
+}
+
+static int b_agg_ordset(binder_t *b, const ast_t *n, const scope_t *sc, plan_agg_t *ag)
+{
+    int want = ag->fn == AGG_MODE ? 0 : 1;
+    if (!n->func.within_group)
+        return b_agg_nofn(b, n, sc);
+    if (n->func.distinct || n->func.norder != 1 || n->func.args.n != want) {
+        sql_error(b->err, SQLSTATE_UNDEFINED_FUNCTION, "function %s with %d direct and %d ordered arguments does not "
+                  "exist", n->func.name, n->func.args.n, n->func.norder);
+        b_pos(b, n->location);
+        return -1;
+    }
+    if (b->win_agg) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "OVER is not supported for ordered-set aggregate %s",
+                  n->func.name);
+        b_pos(b, n->location);
+        return -1;
+    }
+    const char *saved = b->agg_context;
+    b->agg_allowed = false;
+    b->agg_context = NULL;
+    bexpr_t *x = b_expr(b, n->func.order[0].expr, sc);
+    bexpr_t *f = x && want ? b_expr(b, n->func.args.items[0], sc) : NULL;
+    b->agg_allowed = true;
+    b->agg_context = saved;
+    if (!x || (want && !f))
+        return -1;
+    if (x->type == TYPE_UNKNOWN && !(x = b_resolve_unknown(b, x)))
+        return -1;
+    if (f && type_is_array(f->type)) {
+        sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "%s of an array of fractions is not supported", n->func.name);
+        b_pos(b, n->location);
+        return -1;
+    }
+    if (f && !(f = b_coerce(b, f, TYPE_FLOAT8, -1, CAST_IMPLICIT, n->location)))
+        return -1;
+    if (ag->fn == AGG_PERCENTILE_CONT) {
+        if (!is_numeric_type(x->type)) {
+            sql_error(b->err, SQLSTATE_UNDEFINED_FUNCTION, "function percentile_cont(double precision, %s) does not exist",
+                      b_typename(b, x->type));
+            b_pos(b, n->location);
+            return -1;
+        }
+        if (!(x = b_coerce(b, x, TYPE_FLOAT8, -1, CAST_IMPLICIT, n->location)))
+            return -1;
+    } else if (x->type == TYPE_JSON || x->type == TYPE_VECTOR) {
+        sql_error(b->err, SQLSTATE_UNDEFINED_FUNCTION, "could not identify an ordering operator for type %s",
+                  b_typename(b, x->type));
+        b_pos(b, n->location);
+        return -1;
+    }
+    ag->arg = x;
+    ag->arg2 = f;
+    ag->argtype = x->type;
+    ag->rettype = x->type;
+    ag->desc = n->func.order[0].desc;
+    return 0;
+}
+
 static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
 {
     bool win = b->win_agg;       /* sum(x) OVER (...): x may hold aggregates */
@@ -976,7 +1071,13 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
         return NULL;
     }
     plan_agg_t ag = {.fn = fn, .distinct = n->func.distinct};
-    if (n->func.star) {
+    if (fn == AGG_PERCENTILE_CONT || fn == AGG_PERCENTILE_DISC || fn == AGG_MODE) {
+        if (b_agg_ordset(b, n, sc, &ag) < 0)
+            return NULL;
+    } else if (n->func.within_group) {
+        b_agg_nofn(b, n, sc);
+        return NULL;
+    } else if (n->func.star) {
         if (fn != AGG_COUNT) {
             sql_error(b->err, SQLSTATE_SYNTAX_ERROR, "%s(*) is not supported", n->func.name);
             b_pos(b, n->location);
@@ -1085,7 +1186,7 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
         ag.argtype = arg->type;
         ag.arg = arg;
     }
-    if (n->func.norder && b_agg_order(b, n, sc, &ag) < 0)
+    if (n->func.norder && !n->func.within_group && b_agg_order(b, n, sc, &ag) < 0)
         return NULL;
     if (b->naggs == b->aggcap) {
         int cap = b->aggcap ? b->aggcap * 2 : 8;
@@ -1100,7 +1201,7 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
     /* identical aggregate calls share one state (a window aggregate never does) */
     for (int i = 0; i < b->naggs && !win; i++) {
         plan_agg_t *o = &b->aggs[i];
-        if (o->fn == ag.fn && o->distinct == ag.distinct && bx_equal(o->arg, ag.arg) && bx_equal(o->arg2, ag.arg2)) {
+        if (o->fn == ag.fn && o->distinct == ag.distinct && o->desc == ag.desc && bx_equal(o->arg, ag.arg) && bx_equal(o->arg2, ag.arg2)) {
             bexpr_t *e = bx_new(b, BX_AGGREF, o->rettype, 0);
             if (e)
                 e->index = i;

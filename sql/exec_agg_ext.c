@@ -23,7 +23,7 @@ typedef struct agg_ext {
     size_t len, bufcap;
 } agg_ext_t;
 
-bool agg_ext_is(plan_aggfn_t fn) { return fn >= AGG_BOOL_AND && fn <= AGG_JSON_OBJECT_AGG; }
+bool agg_ext_is(plan_aggfn_t fn) { return fn >= AGG_BOOL_AND && fn <= AGG_MODE; }
 
 bool agg_ext_takes_nulls(plan_aggfn_t fn) { return fn >= AGG_ARRAY_AGG && fn <= AGG_JSON_OBJECT_AGG; }
 
@@ -103,6 +103,8 @@ static int json_elem(arena_t *a, agg_ext_t *e, const plan_agg_t *pa, bool obj, d
 int agg_ext_add(arena_t *a, const plan_agg_t *pa, void **state, datum_t v, bool vnull, datum_t v2, bool v2null,
                 sql_error_t *err)
 {
+    if (agg_ordset_is(pa->fn))
+        return agg_ordset_add(a, pa, state, v, v2, v2null, err);
     agg_ext_t *e = *state;
     if (!e) {
         if (!(e = arena_alloc(a, sizeof *e))) return oom(err);
@@ -151,6 +153,8 @@ int agg_ext_add(arena_t *a, const plan_agg_t *pa, void **state, datum_t v, bool 
 
 int agg_ext_final(arena_t *a, const plan_agg_t *pa, const void *state, datum_t *out, bool *isnull, sql_error_t *err)
 {
+    if (agg_ordset_is(pa->fn))
+        return agg_ordset_final(a, pa, state, out, isnull, err);
     const agg_ext_t *e = state;
     *isnull = false;
     if (!e || e->n == 0) {

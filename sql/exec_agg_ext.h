@@ -28,4 +28,12 @@ bool agg_ext_takes_nulls(plan_aggfn_t fn);
 int agg_ext_add(arena_t *a, const plan_agg_t *pa, void **state, datum_t v, bool vnull, datum_t v2, bool v2null,
                 sql_error_t *err);
 int agg_ext_final(arena_t *a, const plan_agg_t *pa, const void *state, datum_t *out, bool *isnull, sql_error_t *err);
+
+/* sql/exec_agg_ordset.c: percentile_cont / percentile_disc / mode, reached through
+ * agg_ext_add / agg_ext_final (frac: the direct argument). */
+bool agg_ordset_is(plan_aggfn_t fn);
+int agg_ordset_add(arena_t *a, const plan_agg_t *pa, void **state, datum_t v, datum_t frac, bool frac_null,
+                   sql_error_t *err);
+int agg_ordset_final(arena_t *a, const plan_agg_t *pa, const void *state, datum_t *out, bool *isnull,
+                     sql_error_t *err);
 #endif

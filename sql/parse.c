@@ -579,8 +579,6 @@ static ast_t *p_grouping_set(pctx_t *c, const PgQuery__GroupingSet *g)
 
 static ast_t *p_func(pctx_t *c, const PgQuery__FuncCall *f)
 {
-    if (f->agg_within_group)
-        return p_unsupported(c, "WITHIN GROUP", f->location);
     if (f->func_variadic)
         return p_unsupported(c, "VARIADIC", f->location);
     ast_t *n = p_node(c, AST_FUNC, f->location);
@@ -596,6 +594,7 @@ static ast_t *p_func(pctx_t *c, const PgQuery__FuncCall *f)
         return p_unsupported(c, "cross-database references", f->location);
     n->func.star = f->agg_star;
     n->func.distinct = f->agg_distinct;
+    n->func.within_group = f->agg_within_group;   /* agg_order is the WITHIN GROUP order */
     if (f->over && !(n->func.over = p_window_def(c, f->over)))
         return NULL;
     if (p_expr_list(c, f->n_args, f->args, &n->func.args) < 0)

@@ -58,6 +58,8 @@ typedef enum plan_aggfn {
     /* sql/exec_agg_ext.c, complete mode only (never split); keep the range contiguous */
     AGG_BOOL_AND, AGG_BOOL_OR, AGG_STDDEV_SAMP, AGG_STDDEV_POP, AGG_VAR_SAMP, AGG_VAR_POP,
     AGG_ARRAY_AGG, AGG_JSONB_AGG, AGG_JSON_AGG, AGG_JSONB_OBJECT_AGG, AGG_JSON_OBJECT_AGG,
+    /* ordered-set aggregates (sql/exec_agg_ordset.c), inside the range above */
+    AGG_PERCENTILE_CONT, AGG_PERCENTILE_DISC, AGG_MODE,
 } plan_aggfn_t;
 enum { PLAN_AGG_COMPLETE = 0, PLAN_AGG_PARTIAL = 1, PLAN_AGG_FINAL = 2 };
 
@@ -66,6 +68,7 @@ typedef struct plan_agg {
     bexpr_t *arg;            /* NULL for count(*) */
     bexpr_t *arg2;           /* string_agg's separator */
     bool distinct;
+    bool desc;               /* ordered-set aggregates: WITHIN GROUP (ORDER BY x DESC) */
     type_oid_t argtype;
     type_oid_t rettype;
 } plan_agg_t;

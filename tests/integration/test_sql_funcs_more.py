@@ -1,4 +1,4 @@
-"""Regular-expression functions, format(), string_to_array, the polymorphic array
+"""Ordered-set aggregates (percentile_cont, percentile_disc, mode), regular-expression functions, format(), string_to_array, the polymorphic array
 functions and array operators (sql/builtins_more.c, bind.c b_func_poly), ARRAY[]::t[],
 and output column names of casts, each compared with PostgreSQL 15: rows, column
 names, and for errors SQLSTATE and message."""
@@ -17,6 +17,19 @@ def pair(server, pg_reference):
 
 
 QUERIES = [
+    'SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x), mode() WITHIN GROUP (ORDER BY x) FROM (VALUES (1), (2), (2), (10)) v(x)',
+    'SELECT percentile_cont(0.25) WITHIN GROUP (ORDER BY x), percentile_disc(0.25) WITHIN GROUP (ORDER BY x) FROM (VALUES (1), (2), (3), (4), (5)) v(x)',
+    'SELECT percentile_cont(0.25) WITHIN GROUP (ORDER BY x DESC), percentile_disc(0.25) WITHIN GROUP (ORDER BY x DESC) FROM (VALUES (1), (2), (3), (4), (5)) v(x)',
+    'SELECT percentile_cont(0) WITHIN GROUP (ORDER BY x), percentile_cont(1) WITHIN GROUP (ORDER BY x), percentile_disc(0) WITHIN GROUP (ORDER BY x), percentile_disc(1) WITHIN GROUP (ORDER BY x) FROM (VALUES (1.5), (2.5), (NULL)) v(x)',
+    'SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM (VALUES (1)) v(x) WHERE x > 1',
+    'SELECT percentile_cont(1.5) WITHIN GROUP (ORDER BY x) FROM (VALUES (1)) v(x)',
+    "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY s), mode() WITHIN GROUP (ORDER BY s DESC) FROM (VALUES ('b'), ('a'), ('c'), ('a'), ('c')) v(s)",
+    'SELECT g, percentile_cont(0.5) WITHIN GROUP (ORDER BY x), percentile_disc(0.9) WITHIN GROUP (ORDER BY x) FROM (VALUES (1, 1), (1, 5), (2, 7), (2, 8), (2, 100)) v(g, x) GROUP BY g ORDER BY g',
+    'SELECT percentile_cont(0.5) FROM (VALUES (1)) v(x)',
+    'SELECT sum(x) WITHIN GROUP (ORDER BY x) FROM (VALUES (1)) v(x)',
+    "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY d) FROM (VALUES (date '2024-01-01'), (date '2024-03-01'), (date '2024-02-01')) v(d)",
+    'SELECT percentile_cont(NULL) WITHIN GROUP (ORDER BY x) FROM (VALUES (1)) v(x)',
+    'SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x), count(*) FROM (VALUES (1), (3)) v(x) HAVING count(*) > 1',
     "SELECT regexp_replace('abc123def456', '[0-9]+', 'X')",
     "SELECT regexp_replace('abc123def456', '[0-9]+', 'X', 'g')",
     "SELECT regexp_replace('Hello World', '(\\w+) (\\w+)', '\\2 \\1')",
@@ -110,6 +123,9 @@ def test_regexp_on_table_rows(pair):
                    "string_to_array(s, '-'), format('%s=%L', k, s) FROM fm_t ORDER BY k")
     same_msg(pair, "SELECT count(*) FROM fm_t WHERE tags && ARRAY['t1'] AND NOT tags @> ARRAY['t0']")
     same_msg(pair, "SELECT k, array_append(tags, 'new'), array_remove(tags, 't0') FROM fm_t WHERE k < 20 ORDER BY k")
+    same_msg(pair, "SELECT tags[1] AS t, percentile_cont(0.5) WITHIN GROUP (ORDER BY k), "
+                   "percentile_disc(0.75) WITHIN GROUP (ORDER BY k DESC), mode() WITHIN GROUP (ORDER BY tags[2]) "
+                   "FROM fm_t GROUP BY tags[1] ORDER BY 1")
     for c in pair:
         cur = c.cursor()
         cur.execute("DROP TABLE fm_t")

@@ -88,6 +88,46 @@ static void *p_unsupported(pctx_t *c, const char *what, int location)
     return NULL;
 }
 
+/* The statement a parse-tree node kind names, for "... is not supported": a few
+ * spelled as SQL writes them, the others from the protobuf field ("comment_stmt" ->
+ * "COMMENT", "listen_stmt" -> "LISTEN"). */
+static const char *p_stmt_name(pctx_t *c, int node_case)
+{
+    static const struct { int node_case; const char *name; } known[] = {
+        {PG_QUERY__NODE__NODE_CREATE_ENUM_STMT, "CREATE TYPE ... AS ENUM"},
+        {PG_QUERY__NODE__NODE_COMPOSITE_TYPE_STMT, "CREATE TYPE ... AS (...)"},
+        {PG_QUERY__NODE__NODE_CREATE_TRIG_STMT, "CREATE TRIGGER"},
+        {PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT, "CREATE FUNCTION / PROCEDURE"},
+        {PG_QUERY__NODE__NODE_DO_STMT, "DO"},
+        {PG_QUERY__NODE__NODE_CREATEDB_STMT, "CREATE DATABASE"},
+        {PG_QUERY__NODE__NODE_DROPDB_STMT, "DROP DATABASE"},
+        {PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT, "CREATE TABLE AS / SELECT INTO / CREATE MATERIALIZED VIEW"},
+        {PG_QUERY__NODE__NODE_RENAME_STMT, "this ALTER ... RENAME"},
+        {PG_QUERY__NODE__NODE_ALTER_OWNER_STMT, "ALTER ... OWNER TO"},
+        {PG_QUERY__NODE__NODE_GRANT_ROLE_STMT, "GRANT / REVOKE of roles"},
+        {PG_QUERY__NODE__NODE_CHECK_POINT_STMT, "CHECKPOINT"},
+        {PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT, "this SHOW"},
+        {PG_QUERY__NODE__NODE_ALTER_SEQ_STMT, "ALTER SEQUENCE"},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (known[i].node_case == node_case)
+            return known[i].name;
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field(&pg_query__node__descriptor, (unsigned)node_case);
+    if (!f || !f->name)
+        return "this statement";
+    size_t n = strlen(f->name);
+    if (n > 5 && !strcmp(f->name + n - 5, "_stmt"))
+        n -= 5;
+    char *out = arena_alloc(c->a, n + 1);
+    if (!out)
+        return "this statement";
+    for (size_t i = 0; i < n; i++)
+        out[i] = f->name[i] == '_' ? ' ' : (char)toupper((unsigned char)f->name[i]);
+    out[n] = '\0';
+    return out;
+}
+
 /* A String node's value, or NULL when the node is something else. */
 static const char *p_string_val(const pnode_t *n)
 {
@@ -2721,7 +2761,7 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
             return NULL;
         return n;
     default:
-        return p_unsupported(c, "this statement", -1);
+        return p_unsupported(c, p_stmt_name(c, s->node_case), -1);
     }
 }
 

@@ -19,9 +19,12 @@
 #include "sql/builtins_int.h"
 
 #include <regex.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/limits.h"
+#include "sql/catalog.h"
+#include "sql/pgcatalog.h"
 #include "sql/pgcatalog_int.h"
 
 #define T TYPE_TEXT
@@ -769,6 +772,115 @@ BUILTIN_FN(bi_arrayoverlap) { (void)ctx; (void)nargs; (void)nulls; (void)isnull;
 BUILTIN_FN(bi_arraycontains) { (void)ctx; (void)nargs; (void)nulls; (void)isnull; return arr_setop(1, args, argtypes, out, err); }
 BUILTIN_FN(bi_arraycontained) { (void)ctx; (void)nargs; (void)nulls; (void)isnull; return arr_setop(2, args, argtypes, out, err); }
 
+/* ---- quoting, sizes, name look-up ---- */
+
+BUILTIN_FN(bi_quote_ident)
+{
+    (void)nargs; (void)nulls; (void)argtypes; (void)isnull;
+    char *name = arena_strndup(ctx->arena, args[0].s->data, args[0].s->len);
+    if (!name)
+        return builtins__oom(err);
+    strbuf_t sb;
+    strbuf_init(&sb);
+    pgcat__quote_ident(name, &sb);
+    return ret_sb(ctx, &sb, out, err);
+}
+
+/* quote_nullable(anyelement) in its text form: NULL unquoted, else quote_literal. */
+BUILTIN_FN(bi_quote_nullable)
+{
+    (void)nargs;
+    strbuf_t sb;
+    strbuf_init(&sb);
+    if (nulls[0]) {
+        strbuf_puts(&sb, "NULL");
+        return ret_sb(ctx, &sb, out, err);
+    }
+    strbuf_t raw;
+    strbuf_init(&raw);
+    type_out_text(argtypes[0], -1, args[0], &raw);
+    if (raw.data && memchr(raw.data, '\\', raw.len))
+        strbuf_putc(&sb, 'E');
+    strbuf_putc(&sb, '\'');
+    for (size_t i = 0; i < raw.len; i++) {
+        if (raw.data[i] == '\'' || raw.data[i] == '\\')
+            strbuf_putc(&sb, raw.data[i]);
+        strbuf_putc(&sb, raw.data[i]);
+    }
+    strbuf_putc(&sb, '\'');
+    bool oom = raw.oom;
+    strbuf_free(&raw);
+    if (oom)
+        sb.oom = true;
+    *isnull = false;
+    return ret_sb(ctx, &sb, out, err);
+}
+
+/* pg_size_pretty(bigint): bytes, kB, MB, GB, TB, PB with PostgreSQL's rounding
+ * (each unit while the value is below 10240 of it; half rounded away from zero). */
+BUILTIN_FN(bi_pg_size_pretty)
+{
+    (void)nargs; (void)nulls; (void)argtypes; (void)isnull;
+    static const char *const units[] = {"bytes", "kB", "MB", "GB", "TB", "PB"};
+    int64_t v = args[0].i64;
+    int u = 0;
+    /* PostgreSQL 15: a unit is kept while the value is below 10 * 1024 of it; one
+     * extra low bit is carried for the final rounding */
+    int64_t limit = 10 * 1024, limit2 = limit * 2 - 1;
+    if ((v < 0 ? -v : v) < limit) {
+        char buf[48];
+        snprintf(buf, sizeof buf, "%lld bytes", (long long)v);
+        return builtins__ret_str(ctx, buf, strlen(buf), out, err);
+    }
+    v >>= 9;      /* bytes -> half kB (an arithmetic shift, as PostgreSQL) */
+    u = 1;
+    while (u < 5 && (v < 0 ? -v : v) >= limit2) {
+        v >>= 10;     /* half-units of the next unit */
+        u++;
+    }
+    int64_t r = v >= 0 ? (v + 1) / 2 : (v - 1) / 2;
+    char buf[48];
+    snprintf(buf, sizeof buf, "%lld %s", (long long)r, units[u]);
+    return builtins__ret_str(ctx, buf, strlen(buf), out, err);
+}
+
+/* to_regclass(text): the relation's OID, or NULL when there is none (no error).
+ * Schema-qualified names: public, pg_catalog and information_schema. */
+BUILTIN_FN(bi_to_regclass)
+{
+    (void)nargs; (void)nulls; (void)argtypes;
+    char *name = arena_strndup(ctx->arena, args[0].s->data, args[0].s->len);
+    if (!name)
+        return builtins__oom(err);
+    char *dot = strchr(name, '.');
+    const char *rel = dot ? dot + 1 : name;
+    const char *ns = dot ? name : NULL;
+    if (dot)
+        *dot = '\0';
+    *isnull = true;
+    if (ctx->catalog && (!ns || !strcmp(ns, "public"))) {
+        const cat_table_t *t = catalog_table_by_name(ctx->catalog, CAT_NS_PUBLIC, rel);
+        const cat_index_t *ix = t ? NULL : catalog_index_by_name(ctx->catalog, CAT_NS_PUBLIC, rel, NULL);
+        if (t || ix) {
+            out->i64 = t ? t->oid : ix->oid;
+            *isnull = false;
+            return 0;
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        uint32_t nsoid = k == 0 ? CAT_NS_PG_CATALOG : CAT_NS_INFO_SCHEMA;
+        if (ns && strcmp(ns, k == 0 ? "pg_catalog" : "information_schema"))
+            continue;
+        const pgcat_vtab_t *vt = pgcat_lookup(nsoid, rel);
+        if (vt) {
+            out->i64 = vt->oid;
+            *isnull = false;
+            return 0;
+        }
+    }
+    return 0;
+}
+
 const builtin_t builtins_more[] = {
     /* name, pg_proc oid, nargs, argtypes, result, strict, volatility, fn */
     {"regexp_replace", 2284, 3, {T, T, T}, T, true, 'i', bi_regexp_replace},
@@ -780,6 +892,10 @@ const builtin_t builtins_more[] = {
     {"string_to_array", 394, 2, {T, T}, TA, false, 'i', bi_string_to_array},
     {"string_to_array", 376, 3, {T, T, T}, TA, false, 'i', bi_string_to_array},
     {"format", 3540, 1, {T}, T, false, 's', bi_format},
+    {"quote_ident", 1282, 1, {T}, T, true, 'i', bi_quote_ident},
+    {"quote_nullable", 1289, 1, {ANY}, T, false, 's', bi_quote_nullable},
+    {"pg_size_pretty", 3166, 1, {TYPE_INT8}, T, true, 'i', bi_pg_size_pretty},
+    {"to_regclass", 3495, 1, {T}, TYPE_REGCLASS, true, 's', bi_to_regclass},
     {"format", 3539, VAR, {T, ANY}, T, false, 's', bi_format},
     /* polymorphic: bind.c casts the element and sets the result type */
     {"array_append", 378, 2, {ANY, ANY}, ANY, false, 'i', bi_array_append},

@@ -245,6 +245,10 @@ static const pgcat_col_t cols_stat_activity[] = {
 static const pgcat_col_t cols_views[] = {
     {"schemaname", NAM}, {"viewname", NAM}, {"viewowner", NAM}, {"definition", TXT},
 };
+static const pgcat_col_t cols_tables[] = {
+    {"schemaname", NAM}, {"tablename", NAM}, {"tableowner", NAM}, {"tablespace", NAM},
+    {"hasindexes", BOO}, {"hasrules", BOO}, {"hastriggers", BOO}, {"rowsecurity", BOO},
+};
 static const pgcat_col_t cols_is_views[] = {
     {"table_catalog", NAM}, {"table_schema", NAM}, {"table_name", NAM},
     {"view_definition", VCH}, {"check_option", VCH}, {"is_updatable", VCH},
@@ -305,6 +309,7 @@ static int gen_is_columns(pgcat__scan_t *s);
 static int gen_is_schemata(pgcat__scan_t *s);
 static int gen_stat_activity(pgcat__scan_t *s);
 static int gen_views(pgcat__scan_t *s);
+static int gen_tables(pgcat__scan_t *s);
 static int gen_is_views(pgcat__scan_t *s);
 
 #define NCOLS(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -349,6 +354,7 @@ static const pgcat__table_t pgcat__tables[] = {
     PGC("pg_sequence", 2224, cols_sequence, 'r', false, NULL),
     PGC("pg_stat_activity", 12222, cols_stat_activity, 'v', false, gen_stat_activity),
     PGC("pg_views", 12028, cols_views, 'v', false, gen_views),
+    PGC("pg_tables", 12033, cols_tables, 'v', false, gen_tables),
     ISC("tables", 13425, cols_is_tables, gen_is_tables),
     ISC("columns", 13295, cols_is_columns, gen_is_columns),
     ISC("schemata", 13382, cols_is_schemata, gen_is_schemata),
@@ -1461,6 +1467,44 @@ static int gen_views(pgcat__scan_t *s)
         set_strn(s, "definition", sb.data ? sb.data : "", sb.len);
         strbuf_free(&sb);
         int rc = row_emit(s);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int tables_row(pgcat__scan_t *s, const char *ns, const char *name, bool indexes)
+{
+    row_begin(s);
+    set_str(s, "schemaname", ns);
+    set_str(s, "tablename", name);
+    set_str(s, "tableowner", pgcat__role_name(CAT_SUPERUSER_OID, s->ctx->user));
+    set_bool(s, "hasindexes", indexes);
+    set_bool(s, "hasrules", false);
+    set_bool(s, "hastriggers", false);
+    set_bool(s, "rowsecurity", false);
+    return row_emit(s);
+}
+
+/* pg_tables: the user tables, then the catalog relations that are tables in
+ * PostgreSQL (relkind 'r'), as PostgreSQL lists both. */
+static int gen_tables(pgcat__scan_t *s)
+{
+    const catalog_t *c = s->ctx->catalog;
+    for (int i = 0; i < c->ntables; i++) {
+        const cat_table_t *tab = c->tables[i];
+        if (tab->relkind != 'r')
+            continue;
+        int rc = tables_row(s, pgcat__ns_name(tab->namespace_oid), tab->name,
+                            tab->npk || tab->nindexes || tab->nvindexes);
+        if (rc)
+            return rc;
+    }
+    for (int i = 0; i < PGCAT_TABLES_COUNT; i++) {
+        const pgcat__table_t *t = &pgcat__tables[i];
+        if (t->relkind != 'r')
+            continue;
+        int rc = tables_row(s, pgcat__ns_name(t->vt.namespace_oid), t->vt.name, true);
         if (rc)
             return rc;
     }

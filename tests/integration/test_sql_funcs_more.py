@@ -17,6 +17,11 @@ def pair(server, pg_reference):
 
 
 QUERIES = [
+    'SELECT pg_size_pretty(0::bigint), pg_size_pretty(10239::bigint), pg_size_pretty(10240::bigint), pg_size_pretty(1234567::bigint), pg_size_pretty(10485759::bigint), pg_size_pretty(1099511627776::bigint), pg_size_pretty(-123456789::bigint), pg_size_pretty(9223372036854775807::bigint)',
+    'SELECT quote_ident(\'a b\'), quote_ident(\'abc\'), quote_ident(\'Abc\'), quote_ident(\'select\'), quote_ident(\'a"b\'), quote_nullable(NULL), quote_nullable(1), quote_nullable(\'it\'\'s\'), quote_nullable(\'a\\b\')',
+    "SELECT to_regclass('pg_class')::oid, to_regclass('nosuch'), to_regclass('pg_catalog.pg_type')::oid, to_regclass('public.nosuch'), to_regclass('information_schema.tables') IS NOT NULL",
+    "SELECT count(*) > 10 FROM pg_tables WHERE schemaname = 'pg_catalog'",
+    "SELECT pg_class.relname FROM pg_tables JOIN pg_class ON pg_class.relname = pg_tables.tablename WHERE pg_tables.tablename = 'pg_class'",
     'SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x), mode() WITHIN GROUP (ORDER BY x) FROM (VALUES (1), (2), (2), (10)) v(x)',
     'SELECT percentile_cont(0.25) WITHIN GROUP (ORDER BY x), percentile_disc(0.25) WITHIN GROUP (ORDER BY x) FROM (VALUES (1), (2), (3), (4), (5)) v(x)',
     'SELECT percentile_cont(0.25) WITHIN GROUP (ORDER BY x DESC), percentile_disc(0.25) WITHIN GROUP (ORDER BY x DESC) FROM (VALUES (1), (2), (3), (4), (5)) v(x)',
@@ -126,6 +131,7 @@ def test_regexp_on_table_rows(pair):
     same_msg(pair, "SELECT tags[1] AS t, percentile_cont(0.5) WITHIN GROUP (ORDER BY k), "
                    "percentile_disc(0.75) WITHIN GROUP (ORDER BY k DESC), mode() WITHIN GROUP (ORDER BY tags[2]) "
                    "FROM fm_t GROUP BY tags[1] ORDER BY 1")
+    same_msg(pair, "SELECT tablename, hasindexes, hasrules FROM pg_tables WHERE tablename = 'fm_t'")
     for c in pair:
         cur = c.cursor()
         cur.execute("DROP TABLE fm_t")

@@ -263,7 +263,7 @@ struct ast {
         /* FROM items */
         struct { const char *schema, *name, *alias; ast_list_t colaliases; } rangevar;
         /* hide_cols: the column is reachable only qualified (sql/bind_srf.c's item) */
-        struct { ast_t *func; const char *alias; ast_list_t colaliases; bool lateral, hide_cols; } rangefunc;
+        struct { ast_t *func; const char *alias; ast_list_t colaliases; bool lateral, hide_cols, ordinality; } rangefunc;
         struct { ast_join_type_t type; ast_t *l, *r, *quals; int nusing; const char **using_cols;
                  bool natural; const char *alias; ast_list_t colaliases; } join;
         struct { ast_t *select; const char *alias; ast_list_t colaliases; bool lateral; } rangesub;

@@ -2568,6 +2568,18 @@ static plan_t *b_join(binder_t *b, const ast_t *n, scope_t *sc)
     return p;
 }
 
+/* WITH ORDINALITY: column ncols of the function's plan and source is an int8
+ * counting its rows from 1 (sized for it by the caller). */
+static void b_series_ordinality(const ast_t *n, plan_t *p, bsrc_t *s, int ncols)
+{
+    if (!n->rangefunc.ordinality)
+        return;
+    p->series.ordinality = true;
+    p->types[ncols] = s->types[ncols] = TYPE_INT8;
+    s->typmods[ncols] = -1;
+    s->names[ncols] = "ordinality";
+}
+
 /* unnest(array) in FROM: one row per element (a PL_SERIES in unnest mode). */
 static plan_t *b_unnest(binder_t *b, const ast_t *n, scope_t *sc)
 {
@@ -2583,8 +2595,9 @@ static plan_t *b_unnest(binder_t *b, const ast_t *n, scope_t *sc)
         return NULL;
     }
     type_oid_t elem = type_array_elem(arg->type);
-    plan_t *p = pl_new(b, PL_SERIES, 1);
-    bsrc_t *s = p ? src_new(b, 1) : NULL;
+    int ord = n->rangefunc.ordinality;
+    plan_t *p = pl_new(b, PL_SERIES, 1 + ord);
+    bsrc_t *s = p ? src_new(b, 1 + ord) : NULL;
     if (!s)
         return NULL;
     p->types[0] = elem;
@@ -2593,6 +2606,7 @@ static plan_t *b_unnest(binder_t *b, const ast_t *n, scope_t *sc)
     s->names[0] = n->rangefunc.alias && !n->rangefunc.colaliases.n ? n->rangefunc.alias : "unnest";
     s->types[0] = elem;
     s->typmods[0] = -1;
+    b_series_ordinality(n, p, s, 1);
     if (b_apply_colaliases(b, s, &n->rangefunc.colaliases, s->alias) < 0)
         return NULL;
     s->plan = p;
@@ -2651,8 +2665,9 @@ static plan_t *b_json_srf(binder_t *b, const ast_t *n, scope_t *sc, int k)
             return NULL;
         }
     }
-    plan_t *p = pl_new(b, PL_SERIES, ncols);
-    bsrc_t *s = p ? src_new(b, ncols) : NULL;
+    int ord = n->rangefunc.ordinality;
+    plan_t *p = pl_new(b, PL_SERIES, ncols + ord);
+    bsrc_t *s = p ? src_new(b, ncols + ord) : NULL;
     if (!s)
         return NULL;
     p->series.unnest = arrs[0];
@@ -2669,6 +2684,7 @@ static plan_t *b_json_srf(binder_t *b, const ast_t *n, scope_t *sc, int k)
         s->names[0] = json_srfs[k].col ? json_srfs[k].col
                       : n->rangefunc.alias && !n->rangefunc.colaliases.n ? n->rangefunc.alias : json_srfs[k].name;
     }
+    b_series_ordinality(n, p, s, ncols);
     if (b_apply_colaliases(b, s, &n->rangefunc.colaliases, s->alias) < 0)
         return NULL;
     s->plan = p;
@@ -2724,20 +2740,22 @@ static plan_t *b_series(binder_t *b, const ast_t *n, scope_t *sc)
         if (!(args[i] = b_coerce(b, args[i], t, -1, CAST_IMPLICIT, f->location)))
             return NULL;
 plan:;
-    plan_t *p = pl_new(b, PL_SERIES, 1);
+    int ord = n->rangefunc.ordinality;
+    plan_t *p = pl_new(b, PL_SERIES, 1 + ord);
     if (!p)
         return NULL;
     p->types[0] = t;
     p->series.start = args[0];
     p->series.stop = args[1];
     p->series.step = args[2];
-    bsrc_t *s = src_new(b, 1);
+    bsrc_t *s = src_new(b, 1 + ord);
     if (!s)
         return NULL;
     s->alias = n->rangefunc.alias ? n->rangefunc.alias : "generate_series";
     s->names[0] = n->rangefunc.alias && !n->rangefunc.colaliases.n ? n->rangefunc.alias : "generate_series";
     s->types[0] = t;
     s->typmods[0] = -1;
+    b_series_ordinality(n, p, s, 1);
     if (b_apply_colaliases(b, s, &n->rangefunc.colaliases, s->alias) < 0)
         return NULL;
     s->plan = p;

@@ -347,7 +347,19 @@ typedef struct series_st {
     bool init, done;
     type_array_iter_t it;        /* unnest: over a copy of the array in the op's arena */
     type_array_iter_t it2;       /* series.unnest2, in step with it */
+    int64_t ord;                 /* WITH ORDINALITY: rows produced so far */
 } series_st_t;
+
+/* WITH ORDINALITY: numbers b's rows in its last column, continuing from s->ord. */
+static void series_number(const plan_t *p, series_st_t *s, batch_t *b)
+{
+    if (!p->series.ordinality)
+        return;
+    for (int r = 0; r < b->nrows; r++) {
+        b->vals[p->ncols - 1][r].i64 = ++s->ord;
+        b->nulls[p->ncols - 1][r] = false;
+    }
+}
 
 /* Evaluates an unnest argument once and starts an iterator over a copy of it;
  * *none when the array is NULL. */
@@ -384,7 +396,7 @@ static int unnest_next(exec_op_t *op, batch_t **out, sql_error_t *err)
     if (s->done)
         return 0;
     arena_reset(&op->scratch);
-    batch_t *b = batch_new(&op->scratch, p->series.unnest2 ? 2 : 1, LIMIT_BATCH_ROWS);
+    batch_t *b = batch_new(&op->scratch, p->ncols, LIMIT_BATCH_ROWS);
     if (!b)
         return oom(err);
     while (b->nrows < b->cap && type_array_next(&s->it, &b->vals[0][b->nrows], &b->nulls[0][b->nrows]) &&
@@ -394,6 +406,7 @@ static int unnest_next(exec_op_t *op, batch_t **out, sql_error_t *err)
         s->done = true;
     if (b->nrows == 0)
         return 0;
+    series_number(p, s, b);
     *out = b;
     return 1;
 }
@@ -438,7 +451,7 @@ static int series_next(exec_op_t *op, batch_t **out, sql_error_t *err)
     if (exec_check_cancel(op->ctx, err) < 0)
         return -1;
     arena_reset(&op->scratch);
-    batch_t *b = batch_new(&op->scratch, 1, LIMIT_BATCH_ROWS);
+    batch_t *b = batch_new(&op->scratch, p->ncols, LIMIT_BATCH_ROWS);
     if (!b)
         return oom(err);
     while (b->nrows < b->cap) {
@@ -464,6 +477,7 @@ static int series_next(exec_op_t *op, batch_t **out, sql_error_t *err)
     }
     if (b->nrows == 0)
         return 0;
+    series_number(p, s, b);
     *out = b;
     return 1;
 }

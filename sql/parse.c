@@ -966,14 +966,15 @@ static ast_t *p_from_item(pctx_t *c, const pnode_t *n)
     }
     case PG_QUERY__NODE__NODE_RANGE_FUNCTION: {
         const PgQuery__RangeFunction *f = n->range_function;
-        if (f->ordinality || f->is_rowsfrom || f->n_functions != 1 || f->n_coldeflist)
+        if (f->is_rowsfrom || f->n_functions != 1 || f->n_coldeflist)
             return p_unsupported(c, "this form of function in FROM", -1);
         const pnode_t *fl = f->functions[0];
         if (fl->node_case != PG_QUERY__NODE__NODE_LIST || fl->list->n_items < 1)
             return p_unsupported(c, "this form of function in FROM", -1);
         if (!(r = p_node(c, AST_RANGEFUNC, -1)))
             return NULL;
-        r->rangefunc.lateral = f->lateral;     /* functions in FROM may refer to earlier items anyway */
+        r->rangefunc.lateral = f->lateral;
+        r->rangefunc.ordinality = f->ordinality;     /* functions in FROM may refer to earlier items anyway */
         if (!(r->rangefunc.func = p_expr(c, fl->list->items[0])))
             return NULL;
         r->location = r->rangefunc.func->location;

@@ -147,6 +147,7 @@ struct plan {
             bexpr_t *start, *stop, *step;
             bexpr_t *unnest;     /* unnest(array) instead */
             bexpr_t *unnest2;    /* a second array zipped with it (jsonb_each: keys, values) */
+            bool ordinality;     /* WITH ORDINALITY: a last int8 column numbering the rows */
         } series;
         struct { int nrows; bexpr_t ***rows; } values;
         struct { bexpr_t *pred; } filter;

@@ -17,6 +17,16 @@ def pair(server, pg_reference):
 
 
 QUERIES = [
+    "SELECT * FROM unnest(ARRAY['a', 'b', 'c']) WITH ORDINALITY",
+    "SELECT * FROM unnest(ARRAY['a', 'b']) WITH ORDINALITY AS u(v, i)",
+    "SELECT * FROM unnest(ARRAY['a', 'b']) WITH ORDINALITY AS u",
+    'SELECT u.ordinality, u.u FROM unnest(ARRAY[10, 20]) WITH ORDINALITY AS u',
+    'SELECT * FROM generate_series(5, 7) WITH ORDINALITY',
+    'SELECT * FROM generate_series(5, 3000) WITH ORDINALITY AS g(v, n) WHERE n > 2997',
+    'SELECT * FROM jsonb_array_elements(\'[1, "x"]\') WITH ORDINALITY',
+    'SELECT * FROM jsonb_each(\'{"a": 1, "b": 2}\') WITH ORDINALITY AS j(k, v, n)',
+    "SELECT t.k, e.v, e.n FROM (VALUES (1, ARRAY['x', 'y']), (2, ARRAY['z'])) t(k, a), unnest(t.a) WITH ORDINALITY AS e(v, n) ORDER BY 1, 3",
+    'SELECT * FROM unnest(NULL::int[]) WITH ORDINALITY',
     'SELECT pg_size_pretty(0::bigint), pg_size_pretty(10239::bigint), pg_size_pretty(10240::bigint), pg_size_pretty(1234567::bigint), pg_size_pretty(10485759::bigint), pg_size_pretty(1099511627776::bigint), pg_size_pretty(-123456789::bigint), pg_size_pretty(9223372036854775807::bigint)',
     'SELECT quote_ident(\'a b\'), quote_ident(\'abc\'), quote_ident(\'Abc\'), quote_ident(\'select\'), quote_ident(\'a"b\'), quote_nullable(NULL), quote_nullable(1), quote_nullable(\'it\'\'s\'), quote_nullable(\'a\\b\')',
     "SELECT to_regclass('pg_class')::oid, to_regclass('nosuch'), to_regclass('pg_catalog.pg_type')::oid, to_regclass('public.nosuch'), to_regclass('information_schema.tables') IS NOT NULL",

@@ -631,7 +631,7 @@ static ast_t *p_func(pctx_t *c, const PgQuery__FuncCall *f)
     if (f->n_funcname == 2)
         n->func.schema = p_str(c, p_string_val(f->funcname[0]));
     else if (f->n_funcname > 2)
-        return p_unsupported(c, "cross-database references", f->location);
+        return p_unsupported(c, "a cross-database reference", f->location);
     n->func.star = f->agg_star;
     n->func.distinct = f->agg_distinct;
     n->func.within_group = f->agg_within_group;   /* agg_order is the WITHIN GROUP order */
@@ -833,7 +833,7 @@ static ast_t *p_expr_inner(pctx_t *c, const pnode_t *n)
         return r;
     }
     case PG_QUERY__NODE__NODE_ROW_EXPR:
-        return p_unsupported(c, "row constructors", n->row_expr->location);
+        return p_unsupported(c, "a row constructor here", n->row_expr->location);
     case PG_QUERY__NODE__NODE_GROUPING_SET:
         return p_grouping_set(c, n->grouping_set);
     case PG_QUERY__NODE__NODE_GROUPING_FUNC:
@@ -946,7 +946,7 @@ static ast_t *p_rangevar(pctx_t *c, const PgQuery__RangeVar *v)
     if (!n)
         return NULL;
     if (v->catalogname && v->catalogname[0])
-        return p_unsupported(c, "cross-database references", v->location);
+        return p_unsupported(c, "a cross-database reference", v->location);
     n->rangevar.schema = v->schemaname && v->schemaname[0] ? p_str(c, v->schemaname) : NULL;
     n->rangevar.name = p_str(c, v->relname);
     if (p_alias(c, v->alias, &n->rangevar.alias, &n->rangevar.colaliases) < 0)
@@ -1201,7 +1201,7 @@ static int p_with(pctx_t *c, const PgQuery__WithClause *w)
                 return -1;
             }
         if (c->nctes >= PARSE_CTES_MAX) {
-            p_unsupported(c, "this many WITH queries", w->location);
+            p_unsupported(c, "this number of WITH queries", w->location);
             return -1;
         }
         int k = c->nctes;
@@ -1402,7 +1402,7 @@ static int p_set_list(pctx_t *c, size_t k, pnode_t **items, int *nset, const cha
     for (size_t i = 0; i < k; i++) {
         const PgQuery__ResTarget *t = items[i]->res_target;
         if (t->n_indirection) {
-            p_unsupported(c, "UPDATE of array elements or fields", t->location);
+            p_unsupported(c, "UPDATE of an array element or field", t->location);
             return -1;
         }
         (*cols)[i] = p_str(c, t->name);
@@ -1465,7 +1465,7 @@ static ast_t *p_insert_body(pctx_t *c, const PgQuery__InsertStmt *s)
     for (size_t i = 0; i < s->n_cols; i++) {
         const PgQuery__ResTarget *t = s->cols[i]->res_target;
         if (t->n_indirection)
-            return p_unsupported(c, "INSERT into array elements or fields", t->location);
+            return p_unsupported(c, "INSERT into an array element or field", t->location);
         n->insert.cols[i] = p_str(c, t->name);
     }
     if (s->select_stmt) {
@@ -1523,7 +1523,7 @@ static ast_t *p_update_body(pctx_t *c, const PgQuery__UpdateStmt *s)
     for (size_t i = 0; i < k; i++) {
         const PgQuery__ResTarget *t = s->target_list[i]->res_target;
         if (t->n_indirection)
-            return p_unsupported(c, "UPDATE of array elements or fields", t->location);
+            return p_unsupported(c, "UPDATE of an array element or field", t->location);
         n->update.set_cols[i] = p_str(c, t->name);
         if (!(n->update.set_exprs[i] = p_assign_value(c, t)))
             return NULL;
@@ -1703,9 +1703,9 @@ static int p_unique(pctx_t *c, const PgQuery__Constraint *k, const char *col, as
 static ast_t *p_create(pctx_t *c, const PgQuery__CreateStmt *s)
 {
     if (s->n_inh_relations || s->partbound || s->partspec || s->of_typename)
-        return p_unsupported(c, "inheritance, partitioning and typed tables", -1);
+        return p_unsupported(c, "CREATE TABLE with INHERITS, PARTITION BY or OF type", -1);
     if (s->relation->relpersistence && s->relation->relpersistence[0] == 't')
-        return p_unsupported(c, "temporary tables", s->relation->location);
+        return p_unsupported(c, "CREATE TEMPORARY TABLE", s->relation->location);
     ast_t *n = p_node(c, AST_CREATE_TABLE, s->relation->location);
     if (!n || !(n->create.table = p_rangevar(c, s->relation)))
         return NULL;
@@ -2418,7 +2418,7 @@ static const char *p_deparse_select(pctx_t *c, PgQuery__Node *query)
 static ast_t *p_view(pctx_t *c, const PgQuery__ViewStmt *v)
 {
     if (v->view->relpersistence && v->view->relpersistence[0] != 'p')
-        return p_unsupported(c, "temporary views", v->view->location);
+        return p_unsupported(c, "CREATE TEMPORARY VIEW", v->view->location);
     if (v->n_options)
         return p_unsupported(c, "view options (WITH (...))", -1);
     if (v->with_check_option == PG_QUERY__VIEW_CHECK_OPTION__LOCAL_CHECK_OPTION ||
@@ -2577,7 +2577,7 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
     case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT: {
         const PgQuery__CreateSeqStmt *q = s->create_seq_stmt;
         if (q->sequence->relpersistence && q->sequence->relpersistence[0] != 'p')
-            return p_unsupported(c, "temporary and unlogged sequences", q->sequence->location);
+            return p_unsupported(c, "CREATE TEMPORARY / UNLOGGED SEQUENCE", q->sequence->location);
         if (!(n = p_node(c, AST_CREATE_SEQ, q->sequence->location)) || !(n->seq.name = p_rangevar(c, q->sequence)))
             return NULL;
         n->seq.if_not_exists = q->if_not_exists;

@@ -138,9 +138,15 @@ TEST(errors)
                x[0].ast->select.rarg->select.setop == AST_SETOP_INTERSECT && !x[0].ast->select.setop_all);
     parse_stmt_t *u = parse1("SELECT 1 UNION ALL SELECT 2 ORDER BY 1 LIMIT 1", &n, &err);
     TEST_CHECK(u && u[0].ast->select.is_setop && u[0].ast->select.setop_all && u[0].ast->select.nsort == 1);
-    TEST_CHECK(parse1("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM t", &n, &err) == NULL);
-    TEST_CHECK(strcmp(err.sqlstate, SQLSTATE_FEATURE_NOT_SUPPORTED) == 0);
-    TEST_CHECK(strcmp(err.message, "WITHIN GROUP is not supported") == 0);
+    /* WITHIN GROUP: the direct argument stays in args, the sorted one in order */
+    parse_stmt_t *wg = parse1("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x DESC) FROM t", &n, &err);
+    const ast_t *wf = wg ? wg[0].ast->select.targets[0].expr : NULL;
+    TEST_CHECK(wf && wf->kind == AST_FUNC && wf->func.within_group && wf->func.args.n == 1 &&
+               wf->func.norder == 1 && wf->func.order[0].desc);
+    TEST_CHECK(parse1("CREATE TEMP TABLE tt (a int)", &n, &err) == NULL);
+    TEST_CHECK(strcmp(err.message, "CREATE TEMPORARY TABLE is not supported") == 0);
+    TEST_CHECK(parse1("COMMENT ON TABLE t IS 'x'", &n, &err) == NULL);
+    TEST_CHECK(strcmp(err.message, "COMMENT is not supported") == 0);
     TEST_CHECK(parse1("CREATE SCHEMA s", &n, &err) == NULL);
     TEST_CHECK(strcmp(err.message, "CREATE SCHEMA is not supported") == 0);
     /* CREATE VIEW keeps the query converted and deparsed (sql/exec_view.c) */

@@ -128,7 +128,7 @@ static void scan_close(exec_op_t *op)
     if (!s)
         return;
     if (op->ctx->instr)
-        explain_note_scan(op->ctx, op->plan, s->n, s->shards, s->fs);
+        explain_note_scan(op->ctx, op->plan, s->n, s->shards, s->fs, s->pending);
     for (int i = 0; i < s->n; i++) {
         if (!s->fs[i].opened)
             continue;

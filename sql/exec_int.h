@@ -273,8 +273,10 @@ int explain_attach(exec_op_t *op, sql_error_t *err);
 int explain_frag_scan_next(void *arg);
 int explain_frag_modify(void *arg);
 int explain_frag_insert(void *arg);
-/* Coordinator: a closing scan's fragment figures (shard ids in shards[i]). */
-void explain_note_scan(exec_ctx_t *ctx, const plan_t *p, int n, const int *shards, const frag_scan_t *fs);
+/* Coordinator: a closing scan's fragment figures (shard ids in shards[i]; pending[i]:
+ * fs[i].out was fetched ahead and never handed to the consumer, so it is not counted). */
+void explain_note_scan(exec_ctx_t *ctx, const plan_t *p, int n, const int *shards, const frag_scan_t *fs,
+                       const bool *pending);
 /* Coordinator: a write fragment's rows and time for shard `shard` of bs. */
 void explain_note_write(exec_ctx_t *ctx, const bound_stmt_t *bs, int shard, const frag_write_t *f);
 

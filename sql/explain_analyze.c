@@ -137,14 +137,16 @@ static explain_shard_t *node_shard(explain_instr_t *in, const void *key, int sha
     return &nd->shards[shard];
 }
 
-void explain_note_scan(exec_ctx_t *ctx, const plan_t *p, int n, const int *shards, const frag_scan_t *fs)
+void explain_note_scan(exec_ctx_t *ctx, const plan_t *p, int n, const int *shards, const frag_scan_t *fs,
+                       const bool *pending)
 {
     for (int i = 0; i < n; i++) {
         explain_shard_t *sh = fs[i].an_ran ? node_shard(ctx->instr, p, shards[i]) : NULL;
         if (!sh)
             continue;
         sh->loops++;
-        sh->rows += fs[i].an_rows;
+        /* rows handed to the consumer: the shard lines add up to the node's rows */
+        sh->rows += fs[i].an_rows - (pending[i] && fs[i].out ? fs[i].out->nrows : 0);
         sh->first_ns += fs[i].an_first_ns;
         sh->total_ns += fs[i].an_ns;
     }

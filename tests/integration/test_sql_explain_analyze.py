@@ -260,3 +260,19 @@ def test_read_only_transaction(pair):
         assert e.value.pgcode == "25006"
         cur.execute("ROLLBACK")
         cur.close()
+
+
+def test_extended_protocol_prepared(server, pg_reference, pair):
+    """Parse / Bind / Execute with a parameter, the same prepared statement run twice
+    (psycopg 3, prepare_threshold=0): each run measures afresh."""
+    import psycopg
+    got = []
+    for srv in (server, pg_reference):
+        with psycopg.connect(srv.dsn, autocommit=True, prepare_threshold=0) as c:
+            runs = []
+            for g in (1, 2):
+                rows = c.execute(EA + "SELECT * FROM ea_t WHERE g = %s", (g,)).fetchall()
+                runs.append(nodes([r[0] for r in rows]))
+            got.append(runs)
+    assert got[0] == got[1], got
+    assert got[0][0][0][2] == 30, got

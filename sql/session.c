@@ -1237,7 +1237,10 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
             }
         }
         char tag[48];
-        snprintf(tag, sizeof tag, "SELECT %lld", (long long)p->nrows);
+        if (p->prep->ast->kind == AST_EXPLAIN)
+            snprintf(tag, sizeof tag, "EXPLAIN");        /* PostgreSQL's tag, no count */
+        else
+            snprintf(tag, sizeof tag, "SELECT %lld", (long long)p->nrows);
         portal_stop(p);
         if (sink->complete)
             sink->complete(sink->ctx, tag);

@@ -276,3 +276,13 @@ def test_extended_protocol_prepared(server, pg_reference, pair):
             got.append(runs)
     assert got[0] == got[1], got
     assert got[0][0][0][2] == 30, got
+
+
+def test_command_tag(pair):
+    for conn in pair:
+        for sql in ("EXPLAIN SELECT * FROM ea_t", EA + "SELECT * FROM ea_t"):
+            cur = conn.cursor()
+            cur.execute(sql)
+            cur.fetchall()
+            assert cur.statusmessage == "EXPLAIN", sql
+            cur.close()

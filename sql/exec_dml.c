@@ -89,7 +89,7 @@ static int ins_flush(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, bo
             rc = -1;
         }
         *count += fw[i].count;
-        if (ctx->instr)
+        if (ctx->instr && bs->kind == ST_INSERT)    /* not an UPDATE's rows moving shard */
             explain_note_write(ctx, bs, shards[i], &fw[i]);
         frag_write_free(&fw[i]);
         strbuf_reset(&bufs[shards[i]]);

@@ -110,6 +110,7 @@ def test_shape_matches_postgres(pair, sql):
     ("INSERT INTO ea_t VALUES (500, 1, 1)", "SELECT count(*) FROM ea_t"),
     ("INSERT INTO ea_t VALUES (501, 1, 1), (502, 2, 2), (503, 3, 3)", "SELECT count(*) FROM ea_t"),
     ("UPDATE ea_t SET v = 0 WHERE g = 1 RETURNING id", "SELECT count(*) FROM ea_t WHERE v = 0"),
+    ("UPDATE ea_t SET id = id + 1000 WHERE g = 3", "SELECT count(*) FROM ea_t WHERE id > 1000"),
 ])
 def test_dml_in_rolled_back_transaction(pair, stmt, check):
     """Same node lines as PostgreSQL; the writes are seen inside the transaction and
@@ -126,6 +127,10 @@ def test_dml_in_rolled_back_transaction(pair, stmt, check):
         cur.close()
         assert inside != before and after == before, (stmt, before, inside, after)
         results.append((nodes(lines), inside))
+        if NEXTDB and conn is pair[0]:
+            for rows, shards in tree(lines):
+                if shards and not stmt.startswith("INSERT"):
+                    assert sum(shards) == rows, (stmt, lines)
     assert results[0] == results[1], stmt
 
 

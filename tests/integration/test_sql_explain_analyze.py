@@ -291,3 +291,25 @@ def test_command_tag(pair):
             cur.fetchall()
             assert cur.statusmessage == "EXPLAIN", sql
             cur.close()
+
+
+def test_hnsw_top_k(server):
+    """Index Scan using an hnsw index: the ef_search the run used, each shard's k best."""
+    if not NEXTDB:
+        pytest.skip("NextDB's per-shard vector search")
+    conn = server.connect(autocommit=True)
+    cur = conn.cursor()
+    cur.execute("DROP TABLE IF EXISTS ea_v")
+    cur.execute("CREATE TABLE ea_v (id int PRIMARY KEY, e vector(3))")
+    cur.execute("INSERT INTO ea_v SELECT i, ('[' || i || ',' || (i % 7) || ',1]')::vector "
+                "FROM generate_series(1, 80) i")
+    cur.execute("CREATE INDEX ea_v_e ON ea_v USING hnsw (e vector_l2_ops)")
+    cur.execute("SET hnsw.ef_search = 17")
+    lines = plan(conn, EA + "SELECT id FROM ea_v ORDER BY e <-> '[3,3,1]' LIMIT 4")
+    cur.execute("DROP TABLE ea_v")
+    conn.close()
+    assert any(ln.strip() == "ef_search: 17" for ln in lines), lines
+    t = nodes(lines)
+    assert t[0][1] == "Limit" and t[0][2] == 4 and t[2][1] == "Index Scan using ea_v_e on ea_v", lines
+    shards = [int(SHARD.match(ln).group(2)) for ln in lines if SHARD.match(ln)]
+    assert shards == [4, 4] and sum(shards) == t[2][2], lines

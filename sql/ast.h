@@ -24,6 +24,14 @@
 typedef struct ast ast_t;
 typedef struct ast_list { int n; ast_t **items; } ast_list_t;
 
+/* EXPLAIN options (ast_t.explain.opts), after PostgreSQL's defaults: COSTS on,
+ * TIMING and SUMMARY following ANALYZE unless given. */
+enum {
+    AST_EXPLAIN_ANALYZE = 1u << 0, AST_EXPLAIN_VERBOSE = 1u << 1, AST_EXPLAIN_COSTS = 1u << 2,
+    AST_EXPLAIN_BUFFERS = 1u << 3, AST_EXPLAIN_SETTINGS = 1u << 4, AST_EXPLAIN_TIMING = 1u << 5,
+    AST_EXPLAIN_SUMMARY = 1u << 6, AST_EXPLAIN_WAL = 1u << 7,
+};
+
 typedef enum ast_kind {
     /* expressions */
     AST_CONST = 1,      /* literal: c.ctype below */
@@ -330,7 +338,7 @@ struct ast {
             ast_t *table; int ncols; const char **cols; const char *conname;
             bool unique;                     /* ADD [CONSTRAINT name] UNIQUE (cols) instead */
         } alter_pk;
-        struct { ast_t *stmt; } explain;
+        struct { ast_t *stmt; unsigned opts; } explain;   /* opts: AST_EXPLAIN_* */
         struct { ast_t *table; bool missing_ok; int ncmds; ast_alter_cmd_t *cmds; } alter;
         /* CREATE VIEW: query is the parsed SELECT (validated, bound at CREATE), sql the
          * same query deparsed by libpg_query: what the catalog stores and re-parses */

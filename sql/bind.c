@@ -103,6 +103,8 @@ static type_oid_t b_array_type(binder_t *b, type_oid_t t, int location);
 static bexpr_t *b_builtin(binder_t *b, const char *name, int nargs, bexpr_t **args, int location);
 static int b_push_topk(binder_t *b, plan_t *limit);
 static int b_explain(binder_t *b, const ast_t *stmt, bound_stmt_t *bs);
+static int b_insert(binder_t *b, const ast_t *n, bound_stmt_t *bs);
+static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs);
 static plan_t *b_select(binder_t *b, const ast_select_t *q, int *nvisible, const char ***names,
                         sql_coldesc_t **descs);
 
@@ -4858,30 +4860,67 @@ static int b_push_topk(binder_t *b, plan_t *limit)
     return 0;
 }
 
-/* EXPLAIN SELECT: binds the query and answers with its plan as rows of one text
- * column "QUERY PLAN" (a VALUES plan; the ef_search line reads the setting when it
- * runs). */
+/* EXPLAIN [ANALYZE] of SELECT / INSERT / UPDATE / DELETE: binds the statement. With
+ * ANALYZE the bound EXPLAIN carries it (explain_inner) for the session to run with the
+ * executor's counters on (sql/explain_analyze.c). Without, the answer is its plan as
+ * rows of one text column "QUERY PLAN" (a VALUES plan; the ef_search line reads the
+ * setting when it runs). */
 static int b_explain(binder_t *b, const ast_t *stmt, bound_stmt_t *bs)
 {
-    int nvis;
-    const char **names;
-    sql_coldesc_t *cols;
+    uint64_t t0 = explain_now_ns();
     const ast_t *q = stmt->explain.stmt;
-    plan_t *inner = b_select(b, &q->select, &nvis, &names, &cols);
+    unsigned opts = stmt->explain.opts;
+    bound_stmt_t *in = b_alloc(b, sizeof *in);
+    if (!in)
+        return -1;
+    in->ast = q;
+    in->catalog_version = bs->catalog_version;
+    in->ncols = -1;
+    int rc = 0;
+    switch (q->kind) {
+    case AST_SELECT: {
+        int nvis;
+        const char **names;
+        sql_coldesc_t *cols;
+        in->kind = ST_QUERY;
+        if (!(in->plan = b_select(b, &q->select, &nvis, &names, &cols)))
+            return -1;
+        break;
+    }
+    case AST_INSERT: in->kind = ST_INSERT; rc = b_insert(b, q, in); break;
+    case AST_UPDATE: in->kind = ST_UPDATE; rc = b_update_delete(b, q, in); break;
+    case AST_DELETE: in->kind = ST_DELETE; rc = b_update_delete(b, q, in); break;
+    default: return sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED, "EXPLAIN of this statement is not supported");
+    }
+    if (rc < 0)
+        return -1;
+    bs->kind = ST_QUERY;
+    bs->ncols = bs->nvisible = 1;
+    if (!(bs->cols = b_alloc(b, sizeof(sql_coldesc_t))))
+        return -1;
+    bs->cols[0] = (sql_coldesc_t){"QUERY PLAN", 0, 0, TYPE_TEXT, -1, -1};
+    bs->explain_opts = opts;
+    bs->explain_plan_ns = explain_now_ns() - t0;
+    if (opts & AST_EXPLAIN_ANALYZE) {
+        bs->explain_inner = in;
+        return 0;
+    }
     const char **lines;
     int n;
-    if (!inner)
-        return -1;
-    if (explain_lines(inner, b->a, &lines, &n) < 0)
+    if (explain_text(in, NULL, 0, b->a, &lines, &n) < 0)
         return sql_error(b->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    char summary[64];
+    snprintf(summary, sizeof summary, "Planning Time: %.3f ms", (double)bs->explain_plan_ns / 1e6);
+    bool with_summary = (opts & AST_EXPLAIN_SUMMARY) != 0;
     plan_t *p = pl_new(b, PL_VALUES, 1);
-    if (!p || !(p->values.rows = b_alloc(b, (size_t)(n + 1) * sizeof(bexpr_t **))))
+    if (!p || !(p->values.rows = b_alloc(b, (size_t)(n + 2) * sizeof(bexpr_t **))))
         return -1;
-    p->values.nrows = n;
+    p->values.nrows = n + with_summary;
     p->types[0] = TYPE_TEXT;
-    for (int i = 0; i < n; i++) {
-        bool guc = lines[i][0] == EXPLAIN_GUC_MARK;
-        const char *text = lines[i] + guc;
+    for (int i = 0; i < n + with_summary; i++) {
+        const char *line = i < n ? lines[i] : summary;
+        bool guc = line[0] == EXPLAIN_GUC_MARK;
+        const char *text = line + guc;
         datum_t v;
         if (!(p->values.rows[i] = b_alloc(b, sizeof(bexpr_t *))) || !(v.s = vstr_new(b->a, text, strlen(text))))
             return sql_error(b->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -4900,12 +4939,7 @@ static int b_explain(binder_t *b, const ast_t *stmt, bound_stmt_t *bs)
             return -1;
         p->values.rows[i][0] = e;
     }
-    bs->kind = ST_QUERY;
     bs->plan = p;
-    bs->ncols = bs->nvisible = 1;
-    if (!(bs->cols = b_alloc(b, sizeof(sql_coldesc_t))))
-        return -1;
-    bs->cols[0] = (sql_coldesc_t){"QUERY PLAN", 0, 0, TYPE_TEXT, -1, -1};
     return 0;
 }
 

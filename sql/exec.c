@@ -66,7 +66,10 @@ typedef struct scan_st {
     bool *pending;         /* a prefetched batch waits in fs[i].out */
 } scan_st_t;
 
-static int scan_fetch_one(void *arg) { return frag_scan_next(arg); }
+static int scan_fetch_one(void *arg)
+{
+    return ((frag_scan_t *)arg)->an_on ? explain_frag_scan_next(arg) : frag_scan_next(arg);
+}
 
 static int scan_next(exec_op_t *op, batch_t **out, sql_error_t *err)
 {
@@ -124,6 +127,8 @@ static void scan_close(exec_op_t *op)
     scan_st_t *s = op->st;
     if (!s)
         return;
+    if (op->ctx->instr)
+        explain_note_scan(op->ctx, op->plan, s->n, s->shards, s->fs, s->pending);
     for (int i = 0; i < s->n; i++) {
         if (!s->fs[i].opened)
             continue;
@@ -289,6 +294,7 @@ static int scan_open(exec_op_t *op, sql_error_t *err)
         }
         f->cancel = ctx->cancel;
         f->ef_search = exec_topk_ef_search(ctx);
+        f->an_on = ctx->instr != NULL;
     }
     op->st = s;
     return 0;
@@ -1248,6 +1254,8 @@ exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err)
             goto fail;
         break;
     }
+    if (ctx->instr && explain_attach(op, err) < 0)
+        goto fail;
     return op;
 fail:
     exec_close(op);

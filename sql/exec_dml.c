@@ -74,10 +74,11 @@ static int ins_flush(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, bo
         return k;
     bool self = self_commit_single && k == 1;
     ctx->txn->self_commit = self;
+    int (*fn)(void *) = ctx->instr ? explain_frag_insert : frag_insert;   /* EXPLAIN ANALYZE: timed */
     if (k == 1)
-        rets[0] = rt_call(shards[0], frag_insert, args[0]);
+        rets[0] = rt_call(shards[0], fn, args[0]);
     else
-        rt_call_many(k, shards, frag_insert, args, rets);
+        rt_call_many(k, shards, fn, args, rets);
     ctx->txn->self_commit = false;
     int rc = 0;
     for (int i = 0; i < k; i++) {
@@ -88,6 +89,8 @@ static int ins_flush(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, bo
             rc = -1;
         }
         *count += fw[i].count;
+        if (ctx->instr && bs->kind == ST_INSERT)    /* not an UPDATE's rows moving shard */
+            explain_note_write(ctx, bs, shards[i], &fw[i]);
         frag_write_free(&fw[i]);
         strbuf_reset(&bufs[shards[i]]);
     }
@@ -368,10 +371,11 @@ static int exec_modify(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit,
     }
     bool self = autocommit && k == 1 && !bs->set_changes_pk && !bs->from_plan;
     ctx->txn->self_commit = self;
+    int (*fn)(void *) = ctx->instr ? explain_frag_modify : frag_modify;   /* EXPLAIN ANALYZE: timed */
     if (k == 1)
-        rets[0] = rt_call(shards[0], frag_modify, args[0]);
+        rets[0] = rt_call(shards[0], fn, args[0]);
     else
-        rt_call_many(k, shards, frag_modify, args, rets);
+        rt_call_many(k, shards, fn, args, rets);
     ctx->txn->self_commit = false;
     int rc = 0;
     strbuf_t *moved = NULL;
@@ -384,6 +388,8 @@ static int exec_modify(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit,
             rc = -1;
         }
         *count += f->count;
+        if (ctx->instr)
+            explain_note_write(ctx, bs, shards[i], f);
         if (rc == 0 && f->returning && ret) {
             for (int c = 0; c < f->returning->nchunks && rc == 0; c++)
                 rc = rowstore_add(ret, f->returning->chunks[c], NULL, 0, err);

@@ -133,6 +133,8 @@ typedef struct exec_ctx {
     void *copy_arg;
     /* WITH RECURSIVE: the working tables of the Recursive Unions running (exec_cte.c) */
     struct exec_worktable *worktables;
+    /* EXPLAIN ANALYZE: per-node figures (sql/explain_analyze.c); NULL = not counted */
+    struct explain_instr *instr;
 } exec_ctx_t;
 
 typedef struct exec_op exec_op_t;
@@ -144,6 +146,7 @@ struct exec_op {
     int (*next)(exec_op_t *op, batch_t **out, sql_error_t *err);
     void (*close)(exec_op_t *op);
     void *st;
+    struct explain_opfig *fig;  /* EXPLAIN ANALYZE: this run's counters, or NULL */
 };
 
 exec_op_t *exec_build(exec_ctx_t *ctx, const plan_t *p, sql_error_t *err);
@@ -193,6 +196,10 @@ typedef struct frag_scan {
     struct exec_topk *topk;      /* collected rows; NULL until the first call */
     bool topk_off;               /* LIMIT NULL / too large: scan as usual */
     bool *colneed;               /* pushed-down aggregation: columns read (exec_colscan.c) */
+    /* EXPLAIN ANALYZE (explain_analyze.c): measured on the shard around frag_scan_next */
+    bool an_on, an_ran;
+    uint64_t an_ns, an_first_ns;
+    int64_t an_rows;
 } frag_scan_t;
 
 /* Whole sorted-table blocks into batches (exec_colscan.c): the columns the scan's plan
@@ -243,6 +250,7 @@ typedef struct frag_write {
     strbuf_t moved;              /* UPDATE moving rows to other shards: same layout as rows */
     bool wrote;
     sql_error_t err;
+    uint64_t an_ns;              /* EXPLAIN ANALYZE: time in the fragment, on its shard */
 } frag_write_t;
 /* exec_dml.c: one write fragment per non-empty per-shard row buffer; the count or -1. */
 int exec_write_frags(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, frag_write_t **fw_out,
@@ -256,6 +264,21 @@ int exec_from_collect(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, s
 int frag_insert(void *arg);
 int frag_modify(void *arg);
 int frag_write_free(void *arg);
+
+/* ---- EXPLAIN ANALYZE's counters (explain_analyze.c) ---- */
+
+/* exec_build: counts op's rows and times its next() calls into ctx->instr. */
+int explain_attach(exec_op_t *op, sql_error_t *err);
+/* Shard side: frag_scan_next / frag_modify / frag_insert, timed into the request. */
+int explain_frag_scan_next(void *arg);
+int explain_frag_modify(void *arg);
+int explain_frag_insert(void *arg);
+/* Coordinator: a closing scan's fragment figures (shard ids in shards[i]; pending[i]:
+ * fs[i].out was fetched ahead and never handed to the consumer, so it is not counted). */
+void explain_note_scan(exec_ctx_t *ctx, const plan_t *p, int n, const int *shards, const frag_scan_t *fs,
+                       const bool *pending);
+/* Coordinator: a write fragment's rows and time for shard `shard` of bs. */
+void explain_note_write(exec_ctx_t *ctx, const bound_stmt_t *bs, int shard, const frag_write_t *f);
 
 /* Key encoding (exec_shard.c): the PK of a table row, or a fresh hidden row id. */
 int exec_encode_key(const cat_table_t *t, const datum_t *vals, const bool *nulls, strbuf_t *out,

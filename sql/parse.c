@@ -2070,6 +2070,68 @@ static void *p_copy_err(pctx_t *c, const char *state, const char *msg, const cha
     return NULL;
 }
 
+/* EXPLAIN's options in PostgreSQL's order of checks (ExplainQuery): booleans as
+ * defGetBoolean reads them, FORMAT TEXT only (the other formats are 0A000), WAL
+ * refused, TIMING and SUMMARY defaulting to ANALYZE, TIMING without ANALYZE 22023. */
+static int p_explain_opts(pctx_t *c, const PgQuery__ExplainStmt *x, unsigned *out)
+{
+    static const struct { const char *name; unsigned bit; } bools[] = {
+        {"analyze", AST_EXPLAIN_ANALYZE}, {"verbose", AST_EXPLAIN_VERBOSE}, {"costs", AST_EXPLAIN_COSTS},
+        {"buffers", AST_EXPLAIN_BUFFERS}, {"settings", AST_EXPLAIN_SETTINGS}, {"timing", AST_EXPLAIN_TIMING},
+        {"summary", AST_EXPLAIN_SUMMARY}, {"wal", AST_EXPLAIN_WAL},
+    };
+    unsigned opts = AST_EXPLAIN_COSTS, set = 0;
+    const char *format = NULL;
+    int format_loc = -1;
+    for (size_t i = 0; i < x->n_options; i++) {
+        const pnode_t *o = x->options[i];
+        if (o->node_case != PG_QUERY__NODE__NODE_DEF_ELEM)
+            return p_unsupported(c, "this EXPLAIN option", -1), -1;
+        const PgQuery__DefElem *d = o->def_elem;
+        size_t k = 0;
+        while (k < sizeof bools / sizeof bools[0] && strcmp(d->defname, bools[k].name))
+            k++;
+        if (k < sizeof bools / sizeof bools[0]) {
+            int v = p_copy_bool(d, false);
+            if (v < 0)
+                return p_copy_err(c, SQLSTATE_SYNTAX_ERROR, "%s requires a Boolean value", d->defname, -1), -1;
+            opts = v ? opts | bools[k].bit : opts & ~bools[k].bit;
+            set |= bools[k].bit;
+        } else if (!strcmp(d->defname, "format")) {
+            const char *v = p_copy_opt_text(d);
+            if (!v || (strcmp(v, "text") && strcmp(v, "json") && strcmp(v, "xml") && strcmp(v, "yaml"))) {
+                sql_error(c->err, SQLSTATE_INVALID_PARAMETER, "unrecognized value for EXPLAIN option \"%s\": \"%s\"",
+                          d->defname, v ? v : "");
+                c->err->position = d->location + 1;
+                return -1;
+            }
+            format = v;
+            format_loc = d->location;
+        } else {
+            return p_copy_err(c, SQLSTATE_SYNTAX_ERROR, "unrecognized EXPLAIN option \"%s\"", d->defname,
+                              d->location), -1;
+        }
+    }
+    bool analyze = opts & AST_EXPLAIN_ANALYZE;
+    if ((opts & AST_EXPLAIN_WAL) && !analyze)
+        return p_copy_err(c, SQLSTATE_INVALID_PARAMETER, "EXPLAIN option WAL requires ANALYZE", NULL, -1), -1;
+    if (!(set & AST_EXPLAIN_TIMING))
+        opts = analyze ? opts | AST_EXPLAIN_TIMING : opts & ~AST_EXPLAIN_TIMING;
+    if ((opts & AST_EXPLAIN_TIMING) && !analyze)
+        return p_copy_err(c, SQLSTATE_INVALID_PARAMETER, "EXPLAIN option TIMING requires ANALYZE", NULL, -1), -1;
+    if (!(set & AST_EXPLAIN_SUMMARY))
+        opts = analyze ? opts | AST_EXPLAIN_SUMMARY : opts & ~AST_EXPLAIN_SUMMARY;
+    if (format && strcmp(format, "text")) {
+        const char *what = !strcmp(format, "json") ? "EXPLAIN (FORMAT JSON)"
+                         : !strcmp(format, "xml") ? "EXPLAIN (FORMAT XML)" : "EXPLAIN (FORMAT YAML)";
+        return p_unsupported(c, what, format_loc), -1;
+    }
+    if (opts & AST_EXPLAIN_WAL)
+        return p_unsupported(c, "EXPLAIN (WAL)", -1), -1;
+    *out = opts;
+    return 0;
+}
+
 /* COPY table [(columns)] FROM STDIN and COPY table [(columns)] | (query) TO STDOUT
  * [WITH (FORMAT text | csv, DELIMITER, NULL, HEADER, QUOTE, ESCAPE, FORCE_QUOTE,
  * FORCE_NOT_NULL, FORCE_NULL, FREEZE)], with PostgreSQL's option checks in its order.
@@ -2714,15 +2776,17 @@ static ast_t *p_stmt(pctx_t *c, const pnode_t *s)
     }
     case PG_QUERY__NODE__NODE_EXPLAIN_STMT: {
         const PgQuery__ExplainStmt *x = s->explain_stmt;
-        for (size_t i = 0; i < x->n_options; i++) {
-            const pnode_t *o = x->options[i];
-            if (o->node_case == PG_QUERY__NODE__NODE_DEF_ELEM && !strcmp(o->def_elem->defname, "analyze"))
-                return p_unsupported(c, "EXPLAIN ANALYZE", -1);
-        }
-        if (!x->query || x->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+        unsigned opts;
+        if (p_explain_opts(c, x, &opts) < 0)
+            return NULL;
+        if (!x->query || (x->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT &&
+                          x->query->node_case != PG_QUERY__NODE__NODE_INSERT_STMT &&
+                          x->query->node_case != PG_QUERY__NODE__NODE_UPDATE_STMT &&
+                          x->query->node_case != PG_QUERY__NODE__NODE_DELETE_STMT))
             return p_unsupported(c, "EXPLAIN of this statement", -1);
         if (!(n = p_node(c, AST_EXPLAIN, -1)))
             return NULL;
+        n->explain.opts = opts;
         return (n->explain.stmt = p_stmt(c, x->query)) ? n : NULL;
     }
     case PG_QUERY__NODE__NODE_COPY_STMT:

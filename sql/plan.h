@@ -234,6 +234,11 @@ typedef struct bound_stmt {
     const ast_t *copy_to;        /* the AST_COPY: delimiter, NULL string, options */
     bool *copy_force_quote;      /* per output column (csv FORCE_QUOTE) */
     const char **copy_names;     /* column names for HEADER */
+    /* EXPLAIN ANALYZE (sql/explain_analyze.c): an ST_QUERY whose rows are the plan text
+     * of explain_inner, run with the counters on; AST_EXPLAIN_* options; bind time */
+    struct bound_stmt *explain_inner;
+    unsigned explain_opts;
+    uint64_t explain_plan_ns;
 } bound_stmt_t;
 
 /* Session facts the binder needs (search path is fixed: pg_catalog, public). */

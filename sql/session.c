@@ -33,6 +33,7 @@
 #include "shards/shard.h"
 #include "sql/catalog_int.h"
 #include "sql/exec_int.h"
+#include "sql/explain_analyze.h"
 #include "sql/guc.h"
 #include "sql/shape.h"
 #include "sql/parse.h"
@@ -1084,6 +1085,67 @@ static int run_utility(sql_session_t *s, portal_t *p, sql_sink_t *sink, const ch
 static int run_execute(sql_session_t *s, portal_t *outer, sql_sink_t *sink, bool describe, sql_error_t *err);
 static int run_fetch(sql_session_t *s, portal_t *outer, sql_sink_t *sink, bool describe, sql_error_t *err);
 
+/* INSERT / UPDATE / DELETE of a portal's first run: the count and RETURNING rows
+ * (into ret when not NULL). 0 or -1 + err. */
+static int portal_dml(sql_session_t *s, portal_t *p, const bound_stmt_t *bs, sql_sink_t *sink, rowstore_t *ret,
+                      int64_t *count, sql_error_t *err)
+{
+    stmt_kind_t kind = bs->kind;
+    if (s->read_only)
+        return sql_error(err, SQLSTATE_READ_ONLY_TXN, "cannot execute %s in a read-only transaction",
+                         kind == ST_INSERT ? "INSERT" : kind == ST_UPDATE ? "UPDATE" : "DELETE");
+    /* index entries live on other shards (sql/secindex.h): such a statement
+     * never takes the commit-in-fragment fast path */
+    bool check = bs->table->nindexes > 0;
+    bool fkcheck = fk_needs_statement_check(p->cat, bs);   /* foreign keys (constraints.c) */
+    if (bs->is_copy) {
+        if (!sink->copy_in)
+            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+                             "COPY FROM STDIN is supported in the simple query protocol only");
+        p->ctx.copy_in = sink->copy_in;
+        p->ctx.copy_arg = sink->ctx;
+    }
+    if (exec_dml(&p->ctx, bs, session_autocommit(s) && !check && !fkcheck, ret, count, err) < 0)
+        return -1;
+    if (fkcheck && kind != ST_INSERT && fk_after_statement(&p->ctx, bs, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* EXPLAIN ANALYZE: runs the explained statement with the executor's counters on
+ * (its writes are the transaction's, committed in autocommit as any statement's),
+ * then p->op hands out the plan text (sql/explain_analyze.c). */
+static int run_explain_analyze(sql_session_t *s, portal_t *p, const bound_stmt_t *bs, sql_sink_t *sink,
+                               sql_error_t *err)
+{
+    const bound_stmt_t *in = bs->explain_inner;
+    if (!explain_begin(&p->ctx, bs->explain_opts))
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    uint64_t t0 = explain_now_ns();
+    int rc;
+    if (in->kind == ST_QUERY) {
+        rc = explain_run_query(&p->ctx, in->plan, err);
+    } else {
+        rowstore_t ret;
+        int64_t count = 0;
+        type_oid_t *rt = in->nreturning ? arena_alloc(&p->arena, (size_t)in->nreturning * sizeof(type_oid_t)) : NULL;
+        if (in->nreturning && !rt)
+            return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        for (int i = 0; i < in->nreturning; i++)
+            rt[i] = in->returning[i]->type;
+        rowstore_init(&ret, &p->arena, in->nreturning, rt);
+        rc = portal_dml(s, p, in, sink, in->nreturning ? &ret : NULL, &count, err);
+        if (rc == 0)
+            explain_note_modify(&p->ctx, in, count, explain_now_ns() - t0);
+    }
+    uint64_t exec_ns = explain_now_ns() - t0;
+    if (rc < 0) {
+        p->ctx.instr = NULL;
+        return -1;
+    }
+    return (p->op = explain_finish(&p->ctx, bs, exec_ns, err)) ? 0 : -1;
+}
+
 /* Runs (or resumes) a portal: 0 complete, 1 suspended, -1 error. */
 static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_t *sink, bool describe,
                       sql_error_t *err)
@@ -1117,13 +1179,13 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
         kind = bs->kind;
         if (describe && bs->ncols >= 0 && sink->describe)
             sink->describe(sink->ctx, bs->nvisible, bs->cols);
-        if (kind == ST_QUERY) {
+        if (kind == ST_QUERY && bs->explain_inner) {
+            if (run_explain_analyze(s, p, bs, sink, err) < 0)
+                return -1;
+        } else if (kind == ST_QUERY) {
             if (!(p->op = exec_build(&p->ctx, bs->plan, err)))
                 return -1;
         } else if (kind == ST_INSERT || kind == ST_UPDATE || kind == ST_DELETE) {
-            if (s->read_only)
-                return sql_error(err, SQLSTATE_READ_ONLY_TXN, "cannot execute %s in a read-only transaction",
-                                 kind == ST_INSERT ? "INSERT" : kind == ST_UPDATE ? "UPDATE" : "DELETE");
             if (bs->nreturning) {
                 type_oid_t *rt = arena_alloc(&p->arena, (size_t)bs->nreturning * sizeof(type_oid_t));
                 if (!rt)
@@ -1133,21 +1195,7 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
                 rowstore_init(&p->ret, &p->arena, bs->nreturning, rt);
                 p->has_ret = true;
             }
-            /* index entries live on other shards (sql/secindex.h): such a statement
-             * never takes the commit-in-fragment fast path */
-            bool check = bs->table->nindexes > 0;
-            bool fkcheck = fk_needs_statement_check(p->cat, bs);   /* foreign keys (constraints.c) */
-            if (bs->is_copy) {
-                if (!sink->copy_in)
-                    return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-                                     "COPY FROM STDIN is supported in the simple query protocol only");
-                p->ctx.copy_in = sink->copy_in;
-                p->ctx.copy_arg = sink->ctx;
-            }
-            if (exec_dml(&p->ctx, bs, session_autocommit(s) && !check && !fkcheck, p->has_ret ? &p->ret : NULL,
-                         &p->count, err) < 0)
-                return -1;
-            if (fkcheck && kind != ST_INSERT && fk_after_statement(&p->ctx, bs, err) < 0)
+            if (portal_dml(s, p, bs, sink, p->has_ret ? &p->ret : NULL, &p->count, err) < 0)
                 return -1;
         } else {
             /* DDL: runs at once, outside the transaction machinery (not transactional) */
@@ -1189,7 +1237,10 @@ static int portal_run(sql_session_t *s, portal_t *p, int64_t max_rows, sql_sink_
             }
         }
         char tag[48];
-        snprintf(tag, sizeof tag, "SELECT %lld", (long long)p->nrows);
+        if (p->prep->ast->kind == AST_EXPLAIN)
+            snprintf(tag, sizeof tag, "EXPLAIN");        /* PostgreSQL's tag, no count */
+        else
+            snprintf(tag, sizeof tag, "SELECT %lld", (long long)p->nrows);
         portal_stop(p);
         if (sink->complete)
             sink->complete(sink->ctx, tag);

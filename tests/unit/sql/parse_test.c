@@ -165,7 +165,19 @@ TEST(errors)
     TEST_CHECK(ci && !strcmp(ci[0].ast->create_index.opclasses[0], "vector_cosine_ops"));
     TEST_CHECK(ci && !strcmp(ci[0].ast->create_index.opt_names[1], "ef_construction") &&
                !strcmp(ci[0].ast->create_index.opt_values[1], "40"));
-    TEST_CHECK(parse1("EXPLAIN ANALYZE SELECT 1", &n, &err) == NULL && strstr(err.message, "EXPLAIN ANALYZE"));
+    /* EXPLAIN options: PostgreSQL's defaults (TIMING / SUMMARY follow ANALYZE) and errors */
+    parse_stmt_t *ea = parse1("EXPLAIN ANALYZE SELECT 1", &n, &err);
+    TEST_CHECK(ea && ea[0].ast->kind == AST_EXPLAIN &&
+               ea[0].ast->explain.opts == (AST_EXPLAIN_ANALYZE | AST_EXPLAIN_COSTS | AST_EXPLAIN_TIMING |
+                                           AST_EXPLAIN_SUMMARY));
+    parse_stmt_t *eo = parse1("EXPLAIN (ANALYZE, TIMING off, COSTS 0, SUMMARY false) UPDATE t SET x = 1", &n, &err);
+    TEST_CHECK(eo && eo[0].ast->explain.opts == AST_EXPLAIN_ANALYZE && eo[0].ast->explain.stmt->kind == AST_UPDATE);
+    TEST_CHECK(parse1("EXPLAIN (TIMING) SELECT 1", &n, &err) == NULL && !strcmp(err.sqlstate, "22023"));
+    sql_error_clear(&err);
+    TEST_CHECK(parse1("EXPLAIN (BOGUS) SELECT 1", &n, &err) == NULL && !strcmp(err.sqlstate, "42601") &&
+               !strcmp(err.message, "unrecognized EXPLAIN option \"bogus\"") && err.position == 10);
+    sql_error_clear(&err);
+    TEST_CHECK(parse1("EXPLAIN (FORMAT JSON) SELECT 1", &n, &err) == NULL && !strcmp(err.sqlstate, "0A000"));
     sql_error_clear(&err);
     parse_stmt_t *cu = parse1("CREATE UNIQUE INDEX i ON t (x DESC, y)", &n, &err);
     TEST_CHECK(cu && cu[0].ast->kind == AST_CREATE_INDEX && cu[0].ast->create_index.unique &&

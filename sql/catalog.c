@@ -931,6 +931,8 @@ static int ddl_apply(ddl_req_t *r)
             }
             return sql_error(&r->err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists", r->def->name);
         }
+    }
+    if (r->op == DDL_CREATE || r->op == DDL_REPLACE) {
         for (int k = 0; k < r->nseqs; k++)
             if (catalog_relation_exists(&cur->pub, r->def->namespace_oid, r->seqs[k].name))
                 return sql_error(&r->err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists",
@@ -1007,7 +1009,7 @@ static int ddl_apply(ddl_req_t *r)
     }
     if (nt)
         puts[nput++] = nt;
-    for (int k = 0; r->op == DDL_CREATE && k < r->nseqs && k < CAT_OWNED_SEQS_MAX; k++) {
+    for (int k = 0; nt && k < r->nseqs && k < CAT_OWNED_SEQS_MAX; k++) {
         cat_table_t *q = table_copy(s, &r->seqs[k]);
         if (!q || !q->seq)
             goto oom;
@@ -1109,6 +1111,14 @@ int catalog_drop_index(const char *name, bool if_exists, bool *missing, sql_erro
     if (*missing && !if_exists)
         return sql_error(err, SQLSTATE_UNDEFINED_OBJECT, "index \"%s\" does not exist", name);
     return 0;
+}
+
+int catalog_replace_table_seqs(uint32_t old_oid, const cat_table_t *def, int nseqs, const cat_table_t *seqs,
+                               sql_error_t *err)
+{
+    ASSERT(nseqs >= 0 && nseqs <= CAT_OWNED_SEQS_MAX);
+    ddl_req_t r = {.op = DDL_REPLACE, .oid = old_oid, .def = def, .nseqs = nseqs, .seqs = seqs};
+    return ddl_run(&r, err);
 }
 
 int catalog_alloc_oid(uint32_t *oid, sql_error_t *err)

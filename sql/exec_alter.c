@@ -38,6 +38,7 @@
 #include "sql/exec_int.h"
 #include "sql/parse.h"
 #include "sql/secindex.h"
+#include "sql/sequence.h"
 
 static int oom(sql_error_t *err) { return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"); }
 
@@ -253,6 +254,9 @@ typedef struct alter {
     bool rewrite;
     bool *changed;
     const char **using_sql;
+    /* ADD COLUMN ... SERIAL / IDENTITY: the sequences to create (rewrite) */
+    int nseqs;
+    cat_table_t seqs[CAT_OWNED_SEQS_MAX];
 } alter_t;
 
 /* Whether a constraint or index name is taken on def (42710 for ADD CONSTRAINT). */
@@ -341,9 +345,6 @@ static int at_add_column(alter_t *at, const ast_alter_cmd_t *cmd, exec_notice_fn
     }
     if (cr->create.npk)
         return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "ADD COLUMN ... PRIMARY KEY is not supported");
-    if (cd->serial_bytes || cd->identity)
-        return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-                         "ADD COLUMN with SERIAL or GENERATED ... AS IDENTITY is not supported");
     if (def->ncols >= at->cap || def->ncols >= LIMIT_SQL_COLUMNS)
         return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "tables can have at most %d columns", LIMIT_SQL_COLUMNS);
     cat_column_t *c = &def->cols[def->ncols];
@@ -355,7 +356,25 @@ static int at_add_column(alter_t *at, const ast_alter_cmd_t *cmd, exec_notice_fn
     c->not_null = cd->not_null;
     c->default_sql = cd->default_sql;
     bool value = false;
-    if (cd->default_sql && ast_volatile(cd->default_expr)) {
+    if (cd->serial_bytes || cd->identity) {
+        /* an owned sequence, created just before the rewrite gives every existing row
+         * its nextval (exec_alter_table) */
+        if (at->nseqs >= CAT_OWNED_SEQS_MAX)
+            return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many serial or identity columns (at most %d)",
+                             CAT_OWNED_SEQS_MAX);
+        if (seq_column_prepare(at->ctx->arena, at->ctx->catalog, def->name, cd, c->type, &at->seqs[at->nseqs],
+                               &c->default_sql, err) < 0)
+            return -1;
+        for (int k = 0; k < at->nseqs; k++)
+            if (!strcmp(at->seqs[k].name, at->seqs[at->nseqs].name))
+                return sql_error(err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists",
+                                 at->seqs[at->nseqs].name);
+        at->seqs[at->nseqs].seq->owner_attnum = c->attnum;
+        at->nseqs++;
+        c->identity = cd->identity;
+        at->rewrite = true;
+        value = true;
+    } else if (cd->default_sql && ast_volatile(cd->default_expr)) {
         if (at->nfill >= LIMIT_SQL_COLUMNS)
             return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many columns added");
         /* type-check it now; the values come per row after the switch */
@@ -514,7 +533,8 @@ static int at_alter_type(alter_t *at, const ast_alter_cmd_t *cmd, sql_error_t *e
         return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "ALTER COLUMN TYPE of a column added in the same "
                          "statement is not supported");
     if (at->changed[c])
-        return sql_error(err, "42601", "cannot alter type of column \"%s\" twice", def->cols[c].name);
+        return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "cannot alter type of column \"%s\" twice",
+                         def->cols[c].name);
     if (exec_alter_type_check(at->ctx, at->old, def, c, type, typmod, cmd->using_sql != NULL, err) < 0)
         return -1;
     cat_column_t *col = &def->cols[c];
@@ -845,6 +865,21 @@ static int after_switch(alter_t *at, sql_error_t *err)
     return rc;
 }
 
+/* A failed rewrite: the sequences ADD COLUMN ... SERIAL created go again. */
+static void drop_new_seqs(alter_t *at)
+{
+    sql_error_t e2;
+    memset(&e2, 0, sizeof e2);
+    for (int k = 0; k < at->nseqs; k++) {
+        const catalog_t *cat = catalog_current();
+        const cat_table_t *q = catalog_table_by_name(cat, CAT_NS_PUBLIC, at->seqs[k].name);
+        uint32_t oid = q ? q->oid : 0;
+        catalog_unref(cat);
+        if (oid && catalog_drop_table(oid, &e2) == 0)
+            seq_forget(oid);
+    }
+}
+
 int exec_alter_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err)
 {
     const ast_t *rv = a->alter.table;
@@ -902,8 +937,12 @@ int exec_alter_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, voi
     }
     if (at->rewrite) {
         /* the copy checks every CHECK and foreign key of the new definition itself */
-        if (exec_alter_rewrite(ctx, old, &at->def, at->using_sql, at->changed, err) < 0)
+        if (at->nseqs && catalog_replace_table_seqs(old->oid, old, at->nseqs, at->seqs, err) < 0)
             return -1;
+        if (exec_alter_rewrite(ctx, old, &at->def, at->using_sql, at->changed, err) < 0) {
+            drop_new_seqs(at);
+            return -1;
+        }
     } else {
         if (catalog_replace_table(old->oid, &at->def, err) < 0)
             return -1;

@@ -45,6 +45,7 @@
 #include "core/strbuf.h"
 #include "shards/shard.h"
 #include "sql/catalog_int.h"
+#include "sql/builtins.h"
 #include "sql/constraints.h"
 #include "sql/exec_alter_int.h"
 #include "sql/exec_int.h"
@@ -283,12 +284,19 @@ static const bound_stmt_t *bind_source(exec_ctx_t *ctx, const cat_table_t *old, 
     strbuf_t q;
     strbuf_init(&q);
     strbuf_puts(&q, "SELECT ");
-    for (int c = 0; c < old->ncols; c++) {
+    for (int c = 0; c < def->ncols; c++) {
         if (c)
             strbuf_puts(&q, ", ");
-        if (old->cols[c].dropped)
+        if (def->cols[c].dropped)
             strbuf_puts(&q, "NULL");
-        else if (changed[c] && using_sql[c])
+        else if (c >= old->ncols && !def->cols[c].default_sql)
+            strbuf_puts(&q, "NULL");            /* a column added by the same statement */
+        else if (c >= old->ncols) {
+            /* its default, evaluated per row as PostgreSQL's rewrite does */
+            strbuf_printf(&q, "CAST((%s) AS ", def->cols[c].default_sql);
+            type_format(def->cols[c].type, def->cols[c].typmod, &q);
+            strbuf_puts(&q, ")");
+        } else if (changed[c] && using_sql[c])
             strbuf_printf(&q, "(%s)", using_sql[c]);
         else
             put_ident(&q, old->cols[c].name);
@@ -435,12 +443,33 @@ static int copy_and_switch(exec_ctx_t *ctx, const cat_table_t *old, cat_table_t 
     return 0;
 }
 
+static int rewrite_run(exec_ctx_t *ctx, const cat_table_t *old, cat_table_t *def, const char *const *using_sql,
+                       const bool *changed, sql_error_t *err);
+
 int exec_alter_rewrite(exec_ctx_t *ctx, const cat_table_t *old, cat_table_t *def, const char *const *using_sql,
                        const bool *changed, sql_error_t *err)
 {
-    if (def->ncols != old->ncols)
-        return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "ALTER COLUMN TYPE together with ADD or DROP COLUMN "
-                         "in one statement is not supported");
+    /* bound over the newest catalog: ADD COLUMN ... SERIAL's sequence was just made */
+    const catalog_t *cur = catalog_current();
+    const catalog_t *saved = ctx->catalog;
+    const builtin_ctx_t *saved_b = ctx->ex.bctx;
+    builtin_ctx_t bc;
+    if (saved_b) {
+        bc = *saved_b;
+        bc.catalog = cur;        /* nextval() finds the new sequence */
+        ctx->ex.bctx = &bc;
+    }
+    ctx->catalog = cur;
+    int rc = rewrite_run(ctx, old, def, using_sql, changed, err);
+    ctx->catalog = saved;
+    ctx->ex.bctx = saved_b;
+    catalog_unref(cur);
+    return rc;
+}
+
+static int rewrite_run(exec_ctx_t *ctx, const cat_table_t *old, cat_table_t *def, const char *const *using_sql,
+                       const bool *changed, sql_error_t *err)
+{
     const bound_stmt_t *src = bind_source(ctx, old, def, using_sql, changed, err);
     if (!src)
         return -1;

@@ -1505,7 +1505,7 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
     c.ex.arena = &p->arena;
     builtin_ctx_t bc = {.stmt_ts = time_now_ts(), .txn_ts = time_now_ts(), .user = s->user,
                         .database = s->database, .arena = &p->arena, .catalog = c.catalog, .backend_pid = s->pid,
-                        .tz = session_tz(s)};
+                        .seqs = s->seqs, .tz = session_tz(s)};   /* seqs: ADD COLUMN ... SERIAL's nextval */
     c.ex.bctx = &bc;
     int rc;
     /* An index build locks every row in transactions of its own: rows this session's

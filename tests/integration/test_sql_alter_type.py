@@ -159,7 +159,7 @@ def test_foreign_keys_and_views(pair):
 def test_add_and_drop_constraints_match_postgres(pair):
     script(pair, CLEAN + [
         "CREATE TABLE at_p (id int PRIMARY KEY)",
-        "INSERT INTO at_p SELECT generate_series(1, 5)",
+        "INSERT INTO at_p SELECT g FROM generate_series(1, 5) g",
         "CREATE TABLE at_c (id int PRIMARY KEY, pid int, v int, w int UNIQUE)",
         "INSERT INTO at_c SELECT g, g % 7, g, g FROM generate_series(1, 20) g",
         "ALTER TABLE at_c ADD CONSTRAINT at_c_pid_fkey FOREIGN KEY (pid) REFERENCES at_p (id)",   # 23503

@@ -1,6 +1,9 @@
 /*
- * exec_alter.c -- ALTER TABLE's column subcommands: ADD COLUMN, DROP COLUMN, ALTER
- * COLUMN SET / DROP DEFAULT and SET / DROP NOT NULL, RENAME COLUMN and RENAME TO.
+ * exec_alter.c -- ALTER TABLE's subcommands: ADD COLUMN, DROP COLUMN, ALTER COLUMN
+ * SET / DROP DEFAULT, SET / DROP NOT NULL and TYPE, ADD CONSTRAINT CHECK / FOREIGN
+ * KEY, DROP CONSTRAINT, RENAME COLUMN and RENAME TO. ALTER COLUMN TYPE and ADD
+ * COLUMN ... SERIAL / IDENTITY rewrite the table (exec_alter_type.c); the rest
+ * follow the rules below.
  *
  * All subcommands of one statement are applied to one copy of the table definition,
  * in order, and the catalog switches to it in one change (catalog_replace_table,
@@ -9,7 +12,7 @@
  * fresh snapshot), so other tables, and reads of this one, never wait for it; the
  * catalog's shard-0 DDL fiber is only held for the switch itself.
  *
- * Rows are not rewritten, as in PostgreSQL (sql/README.md "ALTER TABLE and the row
+ * Otherwise rows are not rewritten, as in PostgreSQL (sql/README.md "ALTER TABLE and the row
  * encoding" is the rule the row format follows):
  *   - ADD COLUMN appends a column slot (attnum = the highest ever + 1). A row stored
  *     before it has fewer columns than the table; the missing tail reads as NULL,

@@ -868,6 +868,19 @@ static int after_switch(alter_t *at, sql_error_t *err)
     return rc;
 }
 
+bool exec_alter_rewrites(const ast_t *a)
+{
+    for (int i = 0; a->kind == AST_ALTER_TABLE && i < a->alter.ncmds; i++) {
+        const ast_alter_cmd_t *cmd = &a->alter.cmds[i];
+        if (cmd->kind == AST_AT_ALTER_TYPE)
+            return true;
+        if (cmd->kind == AST_AT_ADD_COLUMN && cmd->def->create.ncols &&
+            (cmd->def->create.cols[0].serial_bytes || cmd->def->create.cols[0].identity))
+            return true;
+    }
+    return false;
+}
+
 /* A failed rewrite: the sequences ADD COLUMN ... SERIAL created go again. */
 static void drop_new_seqs(alter_t *at)
 {

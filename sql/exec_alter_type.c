@@ -413,8 +413,20 @@ static int copy_and_switch(exec_ctx_t *ctx, const cat_table_t *old, cat_table_t 
     cs->from = src->plan->types;
     cs->changed = changed;
     arena_init(&cs->arena, LIMIT_SQL_STMT_ARENA_BYTES);
+    /* the copy checks the foreign keys to other tables; a self reference keeps
+     * holding (its rows move together) and its parent is not in the catalog yet */
+    cat_table_t *ins = arena_alloc(ctx->arena, sizeof *ins);
+    cat_fk_t *fks = arena_alloc(ctx->arena, (size_t)(def->nfks + 1) * sizeof *fks);
+    if (!ins || !fks)
+        return oom(err);
+    *ins = *def;
+    ins->fks = fks;
+    ins->nfks = 0;
+    for (int k = 0; k < def->nfks; k++)
+        if (def->fks[k].ref_table)
+            fks[ins->nfks++] = def->fks[k];
     int64_t count = 0;
-    int rc = exec_insert_rows(ctx, bs, def, types, &conv, &count, err);
+    int rc = exec_insert_rows(ctx, bs, ins, types, &conv, &count, err);
     exec_close(scan);
     arena_destroy(&cs->arena);
     if (rc == 0)

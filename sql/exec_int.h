@@ -293,6 +293,9 @@ void exec_fill_missing(const cat_table_t *t, const uint8_t *row, uint32_t len, i
                        bool *nulls);
 /* exec_alter.c: ALTER TABLE's column subcommands, RENAME COLUMN, RENAME TO. */
 int exec_alter_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
+/* Whether ALTER TABLE a rewrites the table (ALTER COLUMN TYPE, ADD COLUMN ... SERIAL):
+ * it waits for open writers, so a block that wrote must not run it. */
+bool exec_alter_rewrites(const ast_t *a);
 /* ALTER TABLE's rewrite (exec_alter_type.c): INSERT op's rows into t (a storage id not
  * yet in the catalog, bs->checks evaluated), and clear one storage id everywhere. */
 int exec_insert_rows(exec_ctx_t *ctx, const bound_stmt_t *bs, const cat_table_t *t, const type_oid_t *types,

@@ -1513,8 +1513,9 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
     bool holds = false;
     for (size_t i = 0; i < sizeof s->txn.touched / sizeof s->txn.touched[0]; i++)
         holds |= s->txn.touched[i] != 0;
-    if (s->in_block && holds && (a->kind == AST_ALTER_ADD_PK ||
+    if (s->in_block && holds && (a->kind == AST_ALTER_ADD_PK || exec_alter_rewrites(a) ||
                                  (a->kind == AST_CREATE_INDEX && strcmp(a->create_index.method, "hnsw") != 0))) {
+        snapreg_release(&hold);     /* it lives on this stack frame: leaving it linked corrupts the list */
         catalog_unref(c.catalog);
         return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "%s in a transaction block that has written or "
                          "locked rows is not supported", a->kind == AST_CREATE_INDEX ? "CREATE INDEX" : "ALTER TABLE");

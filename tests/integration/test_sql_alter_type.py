@@ -362,3 +362,31 @@ def test_kill_during_the_rewrite_leaves_the_old_or_the_new_table(server_factory)
         assert cur.fetchone()[0] == 30
         cur.execute("INSERT INTO at_crash VALUES (0, %s, 0)", ("1" if typ == "text" else 1,))
         conn.close()
+
+
+@pytest.mark.nextdb_only
+def test_rewrite_in_a_block_that_wrote_is_refused_and_the_server_lives_on(server):
+    """The rewrite waits for open writers, so a block that wrote may not run it (0A000);
+    the refusal used to leave a snapshot registration on a dead stack frame."""
+    if harness.TARGET == "postgres":
+        pytest.skip("NextDB's DDL-in-a-block limit")
+    conn = server.connect(autocommit=True)
+    cur = conn.cursor()
+    cur.execute("DROP TABLE IF EXISTS at_blk")
+    cur.execute("CREATE TABLE at_blk (id int PRIMARY KEY, n text)")
+    for sql in ("ALTER TABLE at_blk ALTER COLUMN n TYPE varchar(3)", "ALTER TABLE at_blk ADD PRIMARY KEY (n)"):
+        cur.execute("BEGIN")
+        cur.execute("INSERT INTO at_blk VALUES (1, 'x')")
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute(sql)
+        assert e.value.pgcode == "0A000"
+        cur.execute("ROLLBACK")
+    for _ in range(20):
+        cur.execute("SELECT 1")
+    cur.execute("BEGIN")
+    cur.execute("ALTER TABLE at_blk ALTER COLUMN n TYPE varchar(3)")     # no writes yet: allowed
+    cur.execute("COMMIT")
+    cur.execute("SELECT atttypmod FROM pg_attribute WHERE attrelid = 'at_blk'::regclass AND attname = 'n'")
+    assert cur.fetchone()[0] == 7
+    cur.execute("DROP TABLE at_blk")
+    conn.close()

@@ -390,3 +390,44 @@ def test_rewrite_in_a_block_that_wrote_is_refused_and_the_server_lives_on(server
     assert cur.fetchone()[0] == 7
     cur.execute("DROP TABLE at_blk")
     conn.close()
+
+
+@pytest.mark.nextdb_only
+def test_readers_during_the_rewrite_see_the_old_or_the_new_table(server):
+    """Readers never wait for the rewrite and every answer is the whole old table or
+    the whole new one: the same row count and sum."""
+    if harness.TARGET == "postgres":
+        pytest.skip("NextDB's rewrite (PostgreSQL readers wait on the lock)")
+    conn = server.connect(autocommit=True)
+    cur = conn.cursor()
+    cur.execute("DROP TABLE IF EXISTS at_r")
+    cur.execute("CREATE TABLE at_r (id int PRIMARY KEY, v text)")
+    cur.execute("INSERT INTO at_r SELECT g, (g % 100)::text FROM generate_series(1, 20000) g")
+    expect = (20000, sum(g % 100 for g in range(1, 20001)))
+    stop = threading.Event()
+    seen, bad = [], []
+
+    def reader():
+        c = server.connect(autocommit=True)
+        k = c.cursor()
+        while not stop.is_set():
+            k.execute("SELECT count(*), sum(v::int) FROM at_r")
+            cnt, total = k.fetchone()
+            seen.append(cnt)
+            if (cnt, total) != expect:
+                bad.append((cnt, total))
+        c.close()
+
+    th = threading.Thread(target=reader)
+    th.start()
+    try:
+        cur.execute("ALTER TABLE at_r ALTER COLUMN v TYPE int USING v::int")
+        cur.execute("SELECT 1")
+        threading.Event().wait(0.2)
+    finally:
+        stop.set()
+        th.join()
+    assert bad == []
+    assert seen
+    cur.execute("DROP TABLE at_r")
+    conn.close()

@@ -130,6 +130,9 @@ void store_compact_full(store_t *st);
  * coordinator's HLC and shard id). Returns NULL on ENOMEM. */
 store_txn_t *store_txn_begin(store_t *st, uint64_t txn_id);
 store_txn_t *store_txn_find(store_t *st, uint64_t txn_id);
+/* Up to cap ids of the live transactions holding writes or row locks here (returns
+ * how many there are): ALTER TABLE's rewrite waits for those (shards/store_active.c). */
+int store_active_txns(const store_t *st, uint64_t *ids, int cap);
 bool store_txn_has_writes(const store_txn_t *t);
 
 /* ---- reads ---- */

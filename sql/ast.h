@@ -108,6 +108,9 @@ typedef enum ast_alter_kind {
     AST_AT_DROP_NOT_NULL,       /* name */
     AST_AT_RENAME_COLUMN,       /* name -> newname */
     AST_AT_RENAME_TABLE,        /* newname */
+    AST_AT_ALTER_TYPE,          /* name, type, using_sql (NULL: no USING) -- rewrites (exec_alter_type.c) */
+    AST_AT_ADD_CONSTRAINT,      /* def: an AST_CREATE_TABLE holding one CHECK or FOREIGN KEY */
+    AST_AT_DROP_CONSTRAINT,     /* name; missing_ok = IF EXISTS */
 } ast_alter_kind_t;
 typedef struct ast_alter_cmd {
     ast_alter_kind_t kind;
@@ -115,6 +118,8 @@ typedef struct ast_alter_cmd {
     struct ast *def;
     const char *default_sql;
     bool missing_ok;
+    struct ast_typename *type;  /* AST_AT_ALTER_TYPE */
+    const char *using_sql;      /* AST_AT_ALTER_TYPE: the USING expression (deparsed) */
 } ast_alter_cmd_t;
 
 /* Frame option bits of a window definition, PostgreSQL's FRAMEOPTION_* values

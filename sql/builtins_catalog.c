@@ -378,6 +378,15 @@ int pgcat__index_def(const catalog_t *c, arena_t *a, uint32_t oid, datum_t *out,
  * OID (see gen_constraint in pgcatalog.c). NULL for any other OID. */
 static int fn_pg_get_constraintdef(FN_ARGS)
 {
+    const cat_table_t *ct;
+    char ckind;
+    int ck;
+    if (pgcat__con_by_oid(ctx->catalog, arg_oid(args[0]), &ct, &ckind, &ck)) {     /* CHECK, FOREIGN KEY */
+        strbuf_t sb;
+        strbuf_init(&sb);
+        pgcat__con_def(ctx->catalog, ct, ckind, ck, nargs > 1 && !nulls[1] && args[1].i64, &sb);
+        return ret_sb(ctx, &sb, out, err);
+    }
     pgcat__rel_t rel;
     if (pgcat__rel_by_oid(ctx->catalog, arg_oid(args[0]), &rel) && rel.kind == PGCAT_REL_INDEX &&
         rel.index->constraint) {

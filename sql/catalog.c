@@ -119,6 +119,27 @@ const cat_index_t *catalog_index_by_name(const catalog_t *c, uint32_t namespace_
     return NULL;
 }
 
+int catalog_write_gate(uint32_t table_id, sql_error_t *err)
+{
+    if (table_id < CAT_FIRST_USER_OID)
+        return 0;
+    /* no reference taken: nothing here suspends */
+    const catalog_t *c = catalog_peek();
+    const cat_table_t *t = catalog_table_by_oid(c, table_id);
+    if (t && t->rewriting)
+        return sql_error(err, "55006", "cannot write to table \"%s\" while ALTER TABLE rewrites it",
+                         t->name);
+    if (t)
+        return 0;
+    /* not a table of the catalog: a rewrite's new storage id (still unpublished), or
+     * the rows a finished rewrite replaced (bound before the switch) */
+    for (int i = 0; i < c->ntables; i++)
+        if (c->tables[i]->moved_from == table_id)
+            return sql_error(err, SQLSTATE_SERIALIZATION_FAILURE, "could not serialize access: table \"%s\" was "
+                             "rewritten by a concurrent ALTER TABLE", c->tables[i]->name);
+    return 0;
+}
+
 bool catalog_table_has_unique(const cat_table_t *t)
 {
     for (int k = 0; k < t->nindexes; k++)
@@ -910,6 +931,8 @@ static int ddl_apply(ddl_req_t *r)
             }
             return sql_error(&r->err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists", r->def->name);
         }
+    }
+    if (r->op == DDL_CREATE || r->op == DDL_REPLACE) {
         for (int k = 0; k < r->nseqs; k++)
             if (catalog_relation_exists(&cur->pub, r->def->namespace_oid, r->seqs[k].name))
                 return sql_error(&r->err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists",
@@ -925,8 +948,15 @@ static int ddl_apply(ddl_req_t *r)
     uint32_t skip = r->op == DDL_DROP || r->op == DDL_REPLACE ? r->oid : 0;
     uint32_t dels[CAT_OWNED_SEQS_MAX + 2];
     int ndel = 0;
-    const cat_table_t *puts[2 * CAT_OWNED_SEQS_MAX + 1];
+    /* the new version of every changed row: the table, owned sequences, and for a
+     * table that moved to a new OID the tables whose foreign keys reference it */
+    const cat_table_t **puts = rt_calloc((size_t)cur->pub.ntables + 2 * CAT_OWNED_SEQS_MAX + 2, sizeof *puts);
     int nput = 0;
+    if (!puts) {
+        snap_free(s);
+        return sql_error(&r->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    }
+    bool moved = r->op == DDL_REPLACE && r->def->oid != r->oid;
     for (int i = 0; i < cur->pub.ntables; i++) {
         if (cur->pub.tables[i]->oid == skip)
             continue;
@@ -942,7 +972,21 @@ static int ddl_apply(ddl_req_t *r)
         if (r->op == DDL_REPLACE && owned && r->def->oid != r->oid && nput < CAT_OWNED_SEQS_MAX) {
             c->seq->owner_table = r->def->oid;          /* the table moved to a new OID */
             puts[nput++] = c;
+            continue;
         }
+        bool refs = false;
+        for (int k = 0; moved && k < c->nfks; k++)
+            if (c->fks[k].ref_table == r->oid) {
+                c->fks[k].ref_table = r->def->oid;      /* a child of the moved table */
+                refs = true;
+            }
+        for (int k = 0; moved && k < c->ndeps; k++)
+            if (c->deps[k] == r->oid) {
+                c->deps[k] = r->def->oid;               /* a view reading it */
+                refs = true;
+            }
+        if (refs)
+            puts[nput++] = c;
     }
     cat_table_t *nt = NULL;
     if (r->op == DDL_CREATE || r->op == DDL_REPLACE) {
@@ -955,13 +999,17 @@ static int ddl_apply(ddl_req_t *r)
         } else if (nt->npk && !nt->pk_index_oid) {
             nt->pk_index_oid = s->next_oid++;
         }
+        if (moved)
+            nt->moved_from = r->oid;
+        else if (r->op == DDL_REPLACE)
+            nt->moved_from = 0;
         if (nt->oid >= s->next_oid)
             s->next_oid = nt->oid + 1;
         s->pub.tables[n++] = nt;
     }
     if (nt)
         puts[nput++] = nt;
-    for (int k = 0; r->op == DDL_CREATE && k < r->nseqs && k < CAT_OWNED_SEQS_MAX; k++) {
+    for (int k = 0; nt && k < r->nseqs && k < CAT_OWNED_SEQS_MAX; k++) {
         cat_table_t *q = table_copy(s, &r->seqs[k]);
         if (!q || !q->seq)
             goto oom;
@@ -977,14 +1025,17 @@ static int ddl_apply(ddl_req_t *r)
     if (del)
         dels[ndel++] = del;
     if (persist_many(puts, nput, dels, ndel, s->next_oid, &r->err) < 0) {
+        rt_free(puts);
         snap_free(s);
         return -1;
     }
+    rt_free(puts);
     if (nt)
         r->oid = nt->oid;
     publish_all(s);
     return 0;
 oom:
+    rt_free(puts);
     snap_free(s);
     return sql_error(&r->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 }
@@ -1060,6 +1111,14 @@ int catalog_drop_index(const char *name, bool if_exists, bool *missing, sql_erro
     if (*missing && !if_exists)
         return sql_error(err, SQLSTATE_UNDEFINED_OBJECT, "index \"%s\" does not exist", name);
     return 0;
+}
+
+int catalog_replace_table_seqs(uint32_t old_oid, const cat_table_t *def, int nseqs, const cat_table_t *seqs,
+                               sql_error_t *err)
+{
+    ASSERT(nseqs >= 0 && nseqs <= CAT_OWNED_SEQS_MAX);
+    ddl_req_t r = {.op = DDL_REPLACE, .oid = old_oid, .def = def, .nseqs = nseqs, .seqs = seqs};
+    return ddl_run(&r, err);
 }
 
 int catalog_alloc_oid(uint32_t *oid, sql_error_t *err)

@@ -129,6 +129,12 @@ typedef struct cat_table {
     const char *view_sql;
     int ndeps;
     uint32_t *deps;
+    /* In memory only (never persisted): ALTER TABLE's rewrite (sql/exec_alter_type.c)
+     * publishes the table with `rewriting` set while it copies the rows, and the new
+     * definition with `moved_from` = the OID whose rows it replaced; writes to either
+     * are refused (catalog_write_gate), so no write lands in rows being abandoned. */
+    bool rewriting;
+    uint32_t moved_from;
 } cat_table_t;
 
 typedef struct catalog {
@@ -160,6 +166,11 @@ const cat_index_t *catalog_index_by_name(const catalog_t *c, uint32_t namespace_
 const cat_table_t *catalog_owned_sequence(const catalog_t *c, uint32_t table_oid, int16_t attnum);
 /* The first view (other than `except`) whose query reads relation oid, or NULL. */
 const cat_table_t *catalog_view_depending(const catalog_t *c, uint32_t oid, uint32_t except);
+/* 0 when rows of table_id may be written now, else -1 + err: 55006 while ALTER TABLE
+ * rewrites the table, 40001 for the storage id of a table a rewrite replaced (a
+ * statement bound before the switch). Every row write runs it (txn_write). */
+struct sql_error;
+int catalog_write_gate(uint32_t table_id, struct sql_error *err);
 /* Whether the table has a UNIQUE index (writes must run the uniqueness check). */
 bool catalog_table_has_unique(const cat_table_t *t);
 #endif

@@ -41,6 +41,10 @@ int catalog_drop_table(uint32_t oid, sql_error_t *err);
 /* Replaces table old_oid by def (def->oid may differ: the rows moved to a new
  * storage id). */
 int catalog_replace_table(uint32_t old_oid, const cat_table_t *def, sql_error_t *err);
+/* The same, creating in the same catalog version sequences owned by def's columns
+ * (ALTER TABLE ... ADD COLUMN ... SERIAL / IDENTITY). */
+int catalog_replace_table_seqs(uint32_t old_oid, const cat_table_t *def, int nseqs, const cat_table_t *seqs,
+                               sql_error_t *err);
 int catalog_alloc_oid(uint32_t *oid, sql_error_t *err);
 /* Adds def (def->oid ignored) to table table_oid, checking on shard 0 that the name is
  * free among the namespace's relations (42P07; *existed instead with if_not_exists). */

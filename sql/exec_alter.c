@@ -1,6 +1,9 @@
 /*
- * exec_alter.c -- ALTER TABLE's column subcommands: ADD COLUMN, DROP COLUMN, ALTER
- * COLUMN SET / DROP DEFAULT and SET / DROP NOT NULL, RENAME COLUMN and RENAME TO.
+ * exec_alter.c -- ALTER TABLE's subcommands: ADD COLUMN, DROP COLUMN, ALTER COLUMN
+ * SET / DROP DEFAULT, SET / DROP NOT NULL and TYPE, ADD CONSTRAINT CHECK / FOREIGN
+ * KEY, DROP CONSTRAINT, RENAME COLUMN and RENAME TO. ALTER COLUMN TYPE and ADD
+ * COLUMN ... SERIAL / IDENTITY rewrite the table (exec_alter_type.c); the rest
+ * follow the rules below.
  *
  * All subcommands of one statement are applied to one copy of the table definition,
  * in order, and the catalog switches to it in one change (catalog_replace_table,
@@ -9,7 +12,7 @@
  * fresh snapshot), so other tables, and reads of this one, never wait for it; the
  * catalog's shard-0 DDL fiber is only held for the switch itself.
  *
- * Rows are not rewritten, as in PostgreSQL (sql/README.md "ALTER TABLE and the row
+ * Otherwise rows are not rewritten, as in PostgreSQL (sql/README.md "ALTER TABLE and the row
  * encoding" is the rule the row format follows):
  *   - ADD COLUMN appends a column slot (attnum = the highest ever + 1). A row stored
  *     before it has fewer columns than the table; the missing tail reads as NULL,
@@ -34,8 +37,11 @@
 #include "sql/builtins.h"
 #include "sql/catalog_int.h"
 #include "sql/constraints.h"
+#include "sql/exec_alter_int.h"
 #include "sql/exec_int.h"
 #include "sql/parse.h"
+#include "sql/secindex.h"
+#include "sql/sequence.h"
 
 static int oom(sql_error_t *err) { return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"); }
 
@@ -242,7 +248,86 @@ typedef struct alter {
     const char *fill[LIMIT_SQL_COLUMNS];
     int nvalidate;
     const char *validate[LIMIT_SQL_COLUMNS];     /* new CHECK constraint names */
+    int nvalidate_fk;
+    const char *validate_fk[LIMIT_SQL_COLUMNS];  /* new FOREIGN KEY names */
+    /* index storage to clear once the switch is done (DROP COLUMN, DROP CONSTRAINT) */
+    int nclear;
+    uint32_t clear[LIMIT_SQL_INDEXES_PER_TABLE + 1];
+    /* ALTER COLUMN TYPE: per slot, whether it changes and its USING text */
+    bool rewrite;
+    bool *changed;
+    const char **using_sql;
+    /* ADD COLUMN ... SERIAL / IDENTITY: the sequences to create (rewrite) */
+    int nseqs;
+    cat_table_t seqs[CAT_OWNED_SEQS_MAX];
 } alter_t;
+
+/* Whether a constraint or index name is taken on def (42710 for ADD CONSTRAINT). */
+static bool constraint_taken(const cat_table_t *def, const char *name)
+{
+    for (int k = 0; k < def->nchecks; k++)
+        if (!strcmp(def->checks[k].name, name))
+            return true;
+    for (int k = 0; k < def->nfks; k++)
+        if (!strcmp(def->fks[k].name, name))
+            return true;
+    for (int k = 0; k < def->nindexes; k++)
+        if (def->indexes[k].constraint && !strcmp(def->indexes[k].name, name))
+            return true;
+    return def->pk_name && def->npk && !strcmp(def->pk_name, name);
+}
+
+/* The CHECK constraints of cr (a one-column or one-constraint CREATE TABLE) join def;
+ * existing rows are checked after the switch (validate). */
+static int add_checks(alter_t *at, const ast_t *cr, sql_error_t *err)
+{
+    cat_table_t *def = &at->def;
+    cat_table_t tmp = *def;
+    if (check_define(at->ctx->arena, at->ctx->catalog, cr, &tmp, err) < 0)
+        return -1;
+    cat_check_t *all = arena_alloc(at->ctx->arena, (size_t)(def->nchecks + tmp.nchecks + 1) * sizeof *all);
+    if (!all)
+        return oom(err);
+    memcpy(all, def->checks, (size_t)def->nchecks * sizeof *all);
+    for (int k = 0; k < tmp.nchecks; k++) {
+        if (constraint_taken(def, tmp.checks[k].name))
+            return sql_error(err, "42710", "constraint \"%s\" for relation \"%s\" already exists",
+                             tmp.checks[k].name, def->name);
+        if (at->nvalidate >= LIMIT_SQL_COLUMNS)
+            return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many constraints added");
+        at->validate[at->nvalidate++] = tmp.checks[k].name;
+        all[def->nchecks + k] = tmp.checks[k];
+    }
+    def->nchecks += tmp.nchecks;
+    def->checks = all;
+    qsort(def->checks, (size_t)def->nchecks, sizeof(cat_check_t), check_cmp);
+    return 0;
+}
+
+/* The FOREIGN KEYs of cr join def; existing rows are checked after the switch. */
+static int add_fks(alter_t *at, const ast_t *cr, sql_error_t *err)
+{
+    cat_table_t *def = &at->def;
+    cat_table_t tmp = *def;
+    if (fk_define(at->ctx->arena, at->ctx->catalog, cr, &tmp, err) < 0)
+        return -1;
+    cat_fk_t *all = arena_alloc(at->ctx->arena, (size_t)(def->nfks + tmp.nfks + 1) * sizeof *all);
+    if (!all)
+        return oom(err);
+    memcpy(all, def->fks, (size_t)def->nfks * sizeof *all);
+    for (int k = 0; k < tmp.nfks; k++) {
+        if (constraint_taken(def, tmp.fks[k].name))
+            return sql_error(err, "42710", "constraint \"%s\" for relation \"%s\" already exists",
+                             tmp.fks[k].name, def->name);
+        if (at->nvalidate_fk >= LIMIT_SQL_COLUMNS)
+            return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many constraints added");
+        at->validate_fk[at->nvalidate_fk++] = tmp.fks[k].name;
+        all[def->nfks + k] = tmp.fks[k];
+    }
+    def->nfks += tmp.nfks;
+    def->fks = all;
+    return 0;
+}
 
 static int at_add_column(alter_t *at, const ast_alter_cmd_t *cmd, exec_notice_fn notice, void *narg,
                          sql_error_t *err)
@@ -263,11 +348,6 @@ static int at_add_column(alter_t *at, const ast_alter_cmd_t *cmd, exec_notice_fn
     }
     if (cr->create.npk)
         return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "ADD COLUMN ... PRIMARY KEY is not supported");
-    if (cr->create.nfks)
-        return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "ADD COLUMN ... REFERENCES is not supported");
-    if (cd->serial_bytes || cd->identity)
-        return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-                         "ADD COLUMN with SERIAL or GENERATED ... AS IDENTITY is not supported");
     if (def->ncols >= at->cap || def->ncols >= LIMIT_SQL_COLUMNS)
         return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "tables can have at most %d columns", LIMIT_SQL_COLUMNS);
     cat_column_t *c = &def->cols[def->ncols];
@@ -279,7 +359,25 @@ static int at_add_column(alter_t *at, const ast_alter_cmd_t *cmd, exec_notice_fn
     c->not_null = cd->not_null;
     c->default_sql = cd->default_sql;
     bool value = false;
-    if (cd->default_sql && ast_volatile(cd->default_expr)) {
+    if (cd->serial_bytes || cd->identity) {
+        /* an owned sequence, created just before the rewrite gives every existing row
+         * its nextval (exec_alter_table) */
+        if (at->nseqs >= CAT_OWNED_SEQS_MAX)
+            return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many serial or identity columns (at most %d)",
+                             CAT_OWNED_SEQS_MAX);
+        if (seq_column_prepare(at->ctx->arena, at->ctx->catalog, def->name, cd, c->type, &at->seqs[at->nseqs],
+                               &c->default_sql, err) < 0)
+            return -1;
+        for (int k = 0; k < at->nseqs; k++)
+            if (!strcmp(at->seqs[k].name, at->seqs[at->nseqs].name))
+                return sql_error(err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists",
+                                 at->seqs[at->nseqs].name);
+        at->seqs[at->nseqs].seq->owner_attnum = c->attnum;
+        at->nseqs++;
+        c->identity = cd->identity;
+        at->rewrite = true;
+        value = true;
+    } else if (cd->default_sql && ast_volatile(cd->default_expr)) {
         if (at->nfill >= LIMIT_SQL_COLUMNS)
             return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many columns added");
         /* type-check it now; the values come per row after the switch */
@@ -328,30 +426,138 @@ static int at_add_column(alter_t *at, const ast_alter_cmd_t *cmd, exec_notice_fn
             return sql_error(err, SQLSTATE_NOT_NULL_VIOLATION, "column \"%s\" of relation \"%s\" contains null values",
                              c->name, def->name);
     }
-    if (cr->create.nchecks) {
-        /* the new constraints bind over the table as it now is; existing rows are
-         * checked after the switch (validate) */
-        cat_table_t tmp = *def;
-        if (check_define(at->ctx->arena, at->ctx->catalog, cr, &tmp, err) < 0)
-            return -1;
-        cat_check_t *all = arena_alloc(at->ctx->arena, (size_t)(def->nchecks + tmp.nchecks + 1) * sizeof *all);
-        if (!all)
-            return oom(err);
-        memcpy(all, def->checks, (size_t)def->nchecks * sizeof *all);
-        for (int k = 0; k < tmp.nchecks; k++) {
+    /* the new constraints bind over the table as it now is; existing rows are
+     * checked after the switch (validate) */
+    if (cr->create.nchecks && add_checks(at, cr, err) < 0)
+        return -1;
+    if (cr->create.nfks && add_fks(at, cr, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* ADD [CONSTRAINT n] CHECK (e) / FOREIGN KEY (...) REFERENCES p (...). */
+static int at_add_constraint(alter_t *at, const ast_alter_cmd_t *cmd, sql_error_t *err)
+{
+    const ast_t *cr = cmd->def;
+    if (cr->create.nchecks && add_checks(at, cr, err) < 0)
+        return -1;
+    return cr->create.nfks ? add_fks(at, cr, err) : 0;
+}
+
+/* DROP CONSTRAINT [IF EXISTS] n: a CHECK, FOREIGN KEY or UNIQUE constraint. */
+static int at_drop_constraint(alter_t *at, const ast_alter_cmd_t *cmd, exec_notice_fn notice, void *narg,
+                              sql_error_t *err)
+{
+    cat_table_t *def = &at->def;
+    const char *name = cmd->name;
+    for (int k = 0; k < def->nchecks; k++)
+        if (!strcmp(def->checks[k].name, name)) {
+            cat_check_t *ck = arena_alloc(at->ctx->arena, (size_t)(def->nchecks + 1) * sizeof *ck);
+            if (!ck)
+                return oom(err);
+            int n = 0;
             for (int j = 0; j < def->nchecks; j++)
-                if (!strcmp(def->checks[j].name, tmp.checks[k].name))
-                    return sql_error(err, "42710", "constraint \"%s\" for relation \"%s\" already exists",
-                                     tmp.checks[k].name, def->name);
-            if (at->nvalidate >= LIMIT_SQL_COLUMNS)
-                return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "too many constraints added");
-            at->validate[at->nvalidate++] = tmp.checks[k].name;
-            all[def->nchecks + k] = tmp.checks[k];
+                if (j != k)
+                    ck[n++] = def->checks[j];
+            def->checks = ck;
+            def->nchecks = n;
+            return 0;
         }
-        def->nchecks += tmp.nchecks;
-        def->checks = all;
-        qsort(def->checks, (size_t)def->nchecks, sizeof(cat_check_t), check_cmp);
+    for (int k = 0; k < def->nfks; k++)
+        if (!strcmp(def->fks[k].name, name)) {
+            cat_fk_t *fk = arena_alloc(at->ctx->arena, (size_t)(def->nfks + 1) * sizeof *fk);
+            if (!fk)
+                return oom(err);
+            int n = 0;
+            for (int j = 0; j < def->nfks; j++)
+                if (j != k)
+                    fk[n++] = def->fks[j];
+            def->fks = fk;
+            def->nfks = n;
+            return 0;
+        }
+    for (int k = 0; k < def->nindexes; k++) {
+        const cat_index_t *ix = &def->indexes[k];
+        if (!ix->constraint || strcmp(ix->name, name) != 0)
+            continue;
+        const catalog_t *cat = at->ctx->catalog;
+        for (int c = 0; c < cat->ntables; c++) {
+            const cat_table_t *child = cat->tables[c];
+            for (int f = 0; f < child->nfks; f++) {
+                const cat_fk_t *fk = &child->fks[f];
+                const cat_index_t *ri = fk_ref_index(at->old, fk);
+                if ((fk->ref_table ? fk->ref_table : child->oid) != at->old->oid || !ri || strcmp(ri->name, name))
+                    continue;
+                sql_error(err, "2BP01", "cannot drop constraint %s on table %s because other objects depend on it",
+                          name, def->name);
+                sql_error_detail(err, "constraint %s on table %s depends on index %s", fk->name, child->name, name);
+                sql_error_hint(err, "Use DROP ... CASCADE to drop the dependent objects too.");
+                return -1;
+            }
+        }
+        cat_index_t *nx = arena_alloc(at->ctx->arena, (size_t)(def->nindexes + 1) * sizeof *nx);
+        if (!nx)
+            return oom(err);
+        int n = 0;
+        for (int j = 0; j < def->nindexes; j++)
+            if (j != k)
+                nx[n++] = def->indexes[j];
+        if (at->nclear <= LIMIT_SQL_INDEXES_PER_TABLE)
+            at->clear[at->nclear++] = ix->oid;
+        def->indexes = nx;
+        def->nindexes = n;
+        return 0;
     }
+    if (def->npk && def->pk_name && !strcmp(def->pk_name, name))
+        return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "dropping a primary key is not supported");
+    if (!cmd->missing_ok)
+        return sql_error(err, SQLSTATE_UNDEFINED_OBJECT, "constraint \"%s\" of relation \"%s\" does not exist", name,
+                         def->name);
+    char msg[256];
+    snprintf(msg, sizeof msg, "constraint \"%s\" of relation \"%s\" does not exist, skipping", name, def->name);
+    if (notice)
+        notice(narg, msg);
+    return 0;
+}
+
+/* ALTER [COLUMN] c [SET DATA] TYPE t [USING e]: the definition takes the type now,
+ * the rows are rewritten at the end of the statement (exec_alter_type.c). */
+static int at_alter_type(alter_t *at, const ast_alter_cmd_t *cmd, sql_error_t *err)
+{
+    cat_table_t *def = &at->def;
+    int c = find_col(def, cmd->name);
+    if (c < 0)
+        return no_such_column(def, cmd->name, err);
+    type_oid_t type;
+    int32_t typmod;
+    if (exec_col_type(cmd->type, &type, &typmod, err) < 0)
+        return -1;
+    if (c >= at->old->ncols)
+        return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "ALTER COLUMN TYPE of a column added in the same "
+                         "statement is not supported");
+    if (at->changed[c])
+        return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "cannot alter type of column \"%s\" twice",
+                         def->cols[c].name);
+    if (exec_alter_type_check(at->ctx, at->old, def, c, type, typmod, cmd->using_sql != NULL, err) < 0)
+        return -1;
+    cat_column_t *col = &def->cols[c];
+    if (col->default_sql && check_default(at->ctx, col->default_sql, type, typmod, err) < 0) {
+        char col_name[128];
+        snprintf(col_name, sizeof col_name, "%s", col->name);
+        strbuf_t tn;
+        strbuf_init(&tn);
+        type_format(type, typmod, &tn);
+        memset(err, 0, sizeof *err);
+        sql_error(err, SQLSTATE_DATATYPE_MISMATCH, "default for column \"%s\" cannot be cast automatically to type %s",
+                  col_name, tn.data ? tn.data : "");
+        strbuf_free(&tn);
+        return -1;
+    }
+    col->type = type;
+    col->typmod = typmod;
+    at->changed[c] = true;
+    at->using_sql[c] = cmd->using_sql;
+    at->rewrite = true;
     return 0;
 }
 
@@ -397,9 +603,12 @@ static int at_drop_column(alter_t *at, const ast_alter_cmd_t *cmd, exec_notice_f
     if (!ix || !fk)
         return oom(err);
     int n = 0;
-    for (int k = 0; k < def->nindexes; k++)
+    for (int k = 0; k < def->nindexes; k++) {
         if (!uses_attnum(def->indexes[k].attnums, def->indexes[k].ncols, attnum))
             ix[n++] = def->indexes[k];
+        else if (at->nclear <= LIMIT_SQL_INDEXES_PER_TABLE)
+            at->clear[at->nclear++] = def->indexes[k].oid;       /* its entries go after the switch */
+    }
     def->nindexes = n;
     def->indexes = ix;
     n = 0;
@@ -509,6 +718,91 @@ static int at_rename(alter_t *at, const ast_alter_cmd_t *cmd, sql_error_t *err)
     return 0;
 }
 
+/* Whether every row of t has its parent under foreign key `name` (MATCH SIMPLE: a
+ * row with a NULL key column passes): 23503 with PostgreSQL's DETAIL for the first
+ * row that has none. */
+static int validate_fk(exec_ctx_t *ctx, const catalog_t *cat, const cat_table_t *t, const char *name,
+                       sql_error_t *err)
+{
+    const cat_fk_t *f = NULL;
+    for (int k = 0; k < t->nfks; k++)
+        if (!strcmp(t->fks[k].name, name))
+            f = &t->fks[k];
+    const cat_table_t *p = f ? catalog_table_by_oid(cat, f->ref_table ? f->ref_table : t->oid) : NULL;
+    if (!f || !p)
+        return 0;
+    strbuf_t sql, cols;
+    strbuf_init(&sql);
+    strbuf_init(&cols);
+    strbuf_puts(&sql, "SELECT ");
+    for (int j = 0; j < f->ncols; j++) {
+        const char *cn = NULL, *pn = NULL;
+        for (int i = 0; i < t->ncols; i++)
+            if (t->cols[i].attnum == f->attnums[j])
+                cn = t->cols[i].name;
+        for (int i = 0; i < p->ncols; i++)
+            if (p->cols[i].attnum == f->ref_attnums[j])
+                pn = p->cols[i].name;
+        if (!cn || !pn)
+            continue;
+        if (j) {
+            strbuf_puts(&sql, " || ', ' || ");
+            strbuf_puts(&cols, ", ");
+        }
+        strbuf_puts(&sql, "c.");
+        put_ident(&sql, cn);
+        strbuf_puts(&sql, "::text");
+        strbuf_puts(&cols, cn);
+    }
+    strbuf_puts(&sql, " FROM public.");
+    put_ident(&sql, t->name);
+    strbuf_puts(&sql, " c LEFT JOIN public.");
+    put_ident(&sql, p->name);
+    strbuf_puts(&sql, " r ON ");
+    strbuf_t where;
+    strbuf_init(&where);
+    const char *first_ref = NULL;
+    for (int j = 0; j < f->ncols; j++) {
+        const char *cn = NULL, *pn = NULL;
+        for (int i = 0; i < t->ncols; i++)
+            if (t->cols[i].attnum == f->attnums[j])
+                cn = t->cols[i].name;
+        for (int i = 0; i < p->ncols; i++)
+            if (p->cols[i].attnum == f->ref_attnums[j])
+                pn = p->cols[i].name;
+        if (!cn || !pn)
+            continue;
+        if (!first_ref)
+            first_ref = pn;
+        strbuf_puts(&sql, j ? " AND r." : "r.");
+        put_ident(&sql, pn);
+        strbuf_puts(&sql, " = c.");
+        put_ident(&sql, cn);
+        strbuf_puts(&where, " AND c.");
+        put_ident(&where, cn);
+        strbuf_puts(&where, " IS NOT NULL");
+    }
+    strbuf_puts(&sql, " WHERE r.");
+    put_ident(&sql, first_ref ? first_ref : "");
+    strbuf_puts(&sql, " IS NULL");
+    if (where.data)
+        strbuf_puts(&sql, where.data);
+    strbuf_puts(&sql, " LIMIT 1");
+    datum_t v;
+    bool null = true;
+    int r = where.oom || cols.oom ? oom(err) : query_first(ctx, cat, &sql, TYPE_TEXT, &v, &null, err);
+    if (r > 0) {
+        sql_error(err, "23503", "insert or update on table \"%s\" violates foreign key "
+                  "constraint \"%s\"", t->name, f->name);
+        sql_error_detail(err, "Key (%s)=(%.*s) is not present in table \"%s\".", cols.data ? cols.data : "",
+                         null ? 0 : (int)v.s->len, null ? "" : v.s->data, p->name);
+    }
+    strbuf_free(&sql);
+    strbuf_free(&cols);
+    strbuf_free(&where);
+    return r == 0 ? 0 : -1;
+}
+
 /* After the switch: fill the volatile defaults (one UPDATE per column, in the
  * statement's own transaction, committed here) and validate new CHECKs. On failure
  * the old definition is put back (the missing value or constraint never existed for
@@ -563,6 +857,8 @@ static int after_switch(alter_t *at, sql_error_t *err)
                       at->validate[i], now->name);
         rc = r == 0 ? 0 : -1;
     }
+    for (int i = 0; rc == 0 && now && i < at->nvalidate_fk; i++)
+        rc = validate_fk(ctx, cat, now, at->validate_fk[i], err);
     catalog_unref(cat);
     if (rc < 0) {
         sql_error_t e2;
@@ -570,6 +866,34 @@ static int after_switch(alter_t *at, sql_error_t *err)
         (void)catalog_replace_table(at->old->oid, at->old, &e2);
     }
     return rc;
+}
+
+bool exec_alter_rewrites(const ast_t *a)
+{
+    for (int i = 0; a->kind == AST_ALTER_TABLE && i < a->alter.ncmds; i++) {
+        const ast_alter_cmd_t *cmd = &a->alter.cmds[i];
+        if (cmd->kind == AST_AT_ALTER_TYPE)
+            return true;
+        if (cmd->kind == AST_AT_ADD_COLUMN && cmd->def->create.ncols &&
+            (cmd->def->create.cols[0].serial_bytes || cmd->def->create.cols[0].identity))
+            return true;
+    }
+    return false;
+}
+
+/* A failed rewrite: the sequences ADD COLUMN ... SERIAL created go again. */
+static void drop_new_seqs(alter_t *at)
+{
+    sql_error_t e2;
+    memset(&e2, 0, sizeof e2);
+    for (int k = 0; k < at->nseqs; k++) {
+        const catalog_t *cat = catalog_current();
+        const cat_table_t *q = catalog_table_by_name(cat, CAT_NS_PUBLIC, at->seqs[k].name);
+        uint32_t oid = q ? q->oid : 0;
+        catalog_unref(cat);
+        if (oid && catalog_drop_table(oid, &e2) == 0)
+            seq_forget(oid);
+    }
 }
 
 int exec_alter_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err)
@@ -600,8 +924,13 @@ int exec_alter_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, voi
     at->old = old;
     at->def = *old;
     at->cap = old->ncols + a->alter.ncmds;
-    if (!(at->def.cols = arena_alloc(ctx->arena, (size_t)(at->cap + 1) * sizeof(cat_column_t))))
+    at->changed = arena_alloc(ctx->arena, (size_t)(at->cap + 1) * sizeof(bool));
+    at->using_sql = arena_alloc(ctx->arena, (size_t)(at->cap + 1) * sizeof(char *));
+    if (!(at->def.cols = arena_alloc(ctx->arena, (size_t)(at->cap + 1) * sizeof(cat_column_t))) || !at->changed ||
+        !at->using_sql)
         return oom(err);
+    memset(at->changed, 0, (size_t)(at->cap + 1) * sizeof(bool));
+    memset(at->using_sql, 0, (size_t)(at->cap + 1) * sizeof(char *));
     memcpy(at->def.cols, old->cols, (size_t)old->ncols * sizeof(cat_column_t));
     at->next_attnum = 1;
     for (int i = 0; i < old->ncols; i++)
@@ -614,12 +943,33 @@ int exec_alter_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, voi
         case AST_AT_ADD_COLUMN: rc = at_add_column(at, cmd, notice, narg, err); break;
         case AST_AT_DROP_COLUMN: rc = at_drop_column(at, cmd, notice, narg, err); break;
         case AST_AT_RENAME_COLUMN: case AST_AT_RENAME_TABLE: rc = at_rename(at, cmd, err); break;
+        case AST_AT_ALTER_TYPE: rc = at_alter_type(at, cmd, err); break;
+        case AST_AT_ADD_CONSTRAINT: rc = at_add_constraint(at, cmd, err); break;
+        case AST_AT_DROP_CONSTRAINT: rc = at_drop_constraint(at, cmd, notice, narg, err); break;
         default: rc = at_column_attr(at, cmd, err); break;
         }
         if (rc < 0)
             return -1;
     }
-    if (catalog_replace_table(old->oid, &at->def, err) < 0)
-        return -1;
-    return at->nfill || at->nvalidate ? after_switch(at, err) : 0;
+    if (at->rewrite) {
+        /* the copy checks every CHECK and foreign key of the new definition itself */
+        if (at->nseqs && catalog_replace_table_seqs(old->oid, old, at->nseqs, at->seqs, err) < 0)
+            return -1;
+        if (exec_alter_rewrite(ctx, old, &at->def, at->using_sql, at->changed, err) < 0) {
+            drop_new_seqs(at);
+            return -1;
+        }
+    } else {
+        if (catalog_replace_table(old->oid, &at->def, err) < 0)
+            return -1;
+        if ((at->nfill || at->nvalidate || at->nvalidate_fk) && after_switch(at, err) < 0)
+            return -1;
+    }
+    /* the entries of the indexes dropped with a column or constraint */
+    sql_error_t e2;
+    memset(&e2, 0, sizeof e2);
+    for (int i = 0; i < at->nclear; i++)
+        if (exec_storage_clear(at->clear[i], &e2) < 0)
+            break;
+    return 0;
 }

@@ -1083,3 +1083,16 @@ int exec_drop_indexes(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
     }
     return 0;
 }
+
+/* For ALTER TABLE's rewrite (exec_alter_type.c): the INSERT machinery over an
+ * operator, and the table-clear of one storage id on every shard. */
+int exec_insert_rows(exec_ctx_t *ctx, const bound_stmt_t *bs, const cat_table_t *t, const type_oid_t *types,
+                     exec_op_t *op, int64_t *count, sql_error_t *err)
+{
+    return insert_from(ctx, bs, t, types, op, false, NULL, count, err);
+}
+
+int exec_storage_clear(uint32_t oid, sql_error_t *err)
+{
+    return clear_everywhere(oid, err);
+}

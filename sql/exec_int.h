@@ -316,6 +316,14 @@ void exec_fill_missing(const cat_table_t *t, const uint8_t *row, uint32_t len, i
                        bool *nulls);
 /* exec_alter.c: ALTER TABLE's column subcommands, RENAME COLUMN, RENAME TO. */
 int exec_alter_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err);
+/* Whether ALTER TABLE a rewrites the table (ALTER COLUMN TYPE, ADD COLUMN ... SERIAL):
+ * it waits for open writers, so a block that wrote must not run it. */
+bool exec_alter_rewrites(const ast_t *a);
+/* ALTER TABLE's rewrite (exec_alter_type.c): INSERT op's rows into t (a storage id not
+ * yet in the catalog, bs->checks evaluated), and clear one storage id everywhere. */
+int exec_insert_rows(exec_ctx_t *ctx, const bound_stmt_t *bs, const cat_table_t *t, const type_oid_t *types,
+                     exec_op_t *op, int64_t *count, sql_error_t *err);
+int exec_storage_clear(uint32_t oid, sql_error_t *err);
 /* exec_view.c: CREATE [OR REPLACE] VIEW, DROP VIEW [IF EXISTS], and the 2BP01 check
  * for dropping relation t ("table" or "view") that views not in dropping[] read. */
 int exec_create_view(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err);

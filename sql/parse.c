@@ -2575,8 +2575,49 @@ static ast_t *p_alter_table(pctx_t *c, const PgQuery__AlterTableStmt *a)
             break;
         case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull: o->kind = AST_AT_SET_NOT_NULL; break;
         case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull: o->kind = AST_AT_DROP_NOT_NULL; break;
-        case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
-            return p_unsupported(c, "ALTER COLUMN ... TYPE", -1);
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType: {
+            /* ALTER [COLUMN] c [SET DATA] TYPE t [COLLATE x] [USING expr]: the ColumnDef
+             * carries the type and, in raw_default, the USING expression */
+            if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF ||
+                !cmd->def->column_def->type_name)
+                return p_unsupported(c, "this ALTER COLUMN TYPE form", -1);
+            const PgQuery__ColumnDef *cd = cmd->def->column_def;
+            if (cd->coll_clause)
+                return p_unsupported(c, "ALTER COLUMN TYPE ... COLLATE", -1);
+            o->kind = AST_AT_ALTER_TYPE;
+            if (!(o->type = p_alloc(c, sizeof *o->type)) || p_typename(c, cd->type_name, o->type) < 0)
+                return NULL;
+            if (cd->raw_default && !(o->using_sql = p_default_sql(c, cd->raw_default)))
+                return NULL;
+            break;
+        }
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint: {
+            /* CHECK and FOREIGN KEY go through p_create as a one-constraint CREATE TABLE */
+            if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
+                return p_unsupported(c, "this ADD CONSTRAINT form", -1);
+            const PgQuery__Constraint *k = cmd->def->constraint;
+            if (k->contype != PG_QUERY__CONSTR_TYPE__CONSTR_CHECK && k->contype != PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
+                return p_unsupported(c, k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY ||
+                                        k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE
+                                        ? "ADD PRIMARY KEY / UNIQUE together with other subcommands"
+                                        : "this ADD CONSTRAINT form", k->location);
+            if (k->skip_validation)
+                return p_unsupported(c, "NOT VALID", k->location);
+            PgQuery__CreateStmt cs = PG_QUERY__CREATE_STMT__INIT;
+            pnode_t *elts[1] = {cmd->def};
+            cs.relation = a->relation;
+            cs.n_table_elts = 1;
+            cs.table_elts = elts;
+            o->kind = AST_AT_ADD_CONSTRAINT;
+            if (!(o->def = p_create(c, &cs)))
+                return NULL;
+            break;
+        }
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint:
+            if (cmd->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
+                return p_unsupported(c, "DROP CONSTRAINT ... CASCADE", -1);
+            o->kind = AST_AT_DROP_CONSTRAINT;
+            break;
         default:
             return p_unsupported(c, "this ALTER TABLE form", -1);
         }

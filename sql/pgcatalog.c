@@ -25,6 +25,7 @@
 #include "core/limits.h"
 #include "sql/activity.h"
 #include "sql/builtins.h"
+#include "sql/constraints.h"
 #include "sql/pgcatalog_int.h"
 
 /* ---- column lists ---- */
@@ -786,6 +787,7 @@ static int gen_class(pgcat__scan_t *s)
         const cat_table_t *tab = c->tables[i];
         class_common(s, tab->oid, tab->name, tab->namespace_oid, tab->relkind, tab->ncols);
         set_bool(s, "relhasindex", tab->npk > 0 || tab->nvindexes > 0 || tab->nindexes > 0);
+        set_i64(s, "relchecks", tab->nchecks);     /* psql's \d asks for "Check constraints:" */
         EMIT_OR_RETURN(s);
         for (int k = 0; k < tab->nvindexes; k++) {
             class_common(s, tab->vindexes[k].oid, tab->vindexes[k].name, tab->namespace_oid, 'i', 1);
@@ -1095,6 +1097,72 @@ static int unique_constraint_rows(pgcat__scan_t *s, const cat_table_t *tab)
     return 0;
 }
 
+/* pg_constraint rows of a table's CHECK and FOREIGN KEY constraints (their OIDs:
+ * pgcatalog_cons.c). */
+static int check_fk_constraint_rows(pgcat__scan_t *s, const cat_table_t *tab)
+{
+    const catalog_t *c = s->ctx->catalog;
+    for (int k = 0; k < tab->nchecks + tab->nfks; k++) {
+        bool fk = k >= tab->nchecks;
+        int i = fk ? k - tab->nchecks : k;
+        uint32_t oid = pgcat__con_oid(tab, fk ? 'f' : 'c', i);
+        if (!oid)
+            continue;
+        const cat_fk_t *f = fk ? &tab->fks[i] : NULL;
+        row_begin(s);
+        set_i64(s, "oid", oid);
+        set_str(s, "conname", fk ? f->name : tab->checks[i].name);
+        set_i64(s, "connamespace", tab->namespace_oid);
+        set_char(s, "contype", fk ? 'f' : 'c');
+        set_bool(s, "condeferrable", false);
+        set_bool(s, "condeferred", false);
+        set_bool(s, "convalidated", true);
+        set_i64(s, "conrelid", tab->oid);
+        set_i64(s, "contypid", 0);
+        set_i64(s, "conparentid", 0);
+        set_bool(s, "conislocal", true);
+        set_i64(s, "coninhcount", 0);
+        set_bool(s, "connoinherit", false);
+        if (fk) {
+            uint32_t ref = f->ref_table ? f->ref_table : tab->oid;
+            const cat_table_t *p = catalog_table_by_oid(c, ref);
+            const cat_index_t *ri = p ? fk_ref_index(p, f) : NULL;
+            set_i64(s, "conindid", ri ? ri->oid : p ? p->pk_index_oid : 0);
+            set_i64(s, "confrelid", ref);
+            set_char(s, "confupdtype", f->on_update ? f->on_update : 'a');
+            set_char(s, "confdeltype", f->on_delete ? f->on_delete : 'a');
+            set_char(s, "confmatchtype", f->match_full ? 'f' : 's');
+            strbuf_t key, fkey;
+            strbuf_init(&key);
+            strbuf_init(&fkey);
+            strbuf_putc(&key, '{');
+            strbuf_putc(&fkey, '{');
+            for (int j = 0; j < f->ncols; j++) {
+                strbuf_printf(&key, "%s%d", j ? "," : "", f->attnums[j]);
+                strbuf_printf(&fkey, "%s%d", j ? "," : "", f->ref_attnums[j]);
+            }
+            strbuf_putc(&key, '}');
+            strbuf_putc(&fkey, '}');
+            if (key.oom || fkey.oom)
+                s->oom = true;
+            else {
+                set_strn(s, "conkey", key.data, key.len);
+                set_strn(s, "confkey", fkey.data, fkey.len);
+            }
+            strbuf_free(&key);
+            strbuf_free(&fkey);
+        } else {
+            set_i64(s, "conindid", 0);
+            set_i64(s, "confrelid", 0);
+            set_char(s, "confupdtype", ' ');
+            set_char(s, "confdeltype", ' ');
+            set_char(s, "confmatchtype", ' ');
+        }
+        EMIT_OR_RETURN(s);
+    }
+    return 0;
+}
+
 static int gen_index(pgcat__scan_t *s)
 {
     const catalog_t *c = s->ctx->catalog;
@@ -1139,6 +1207,8 @@ static int gen_constraint(pgcat__scan_t *s)
     for (int i = 0; i < c->ntables; i++) {
         const cat_table_t *tab = c->tables[i];
         int urc = unique_constraint_rows(s, tab);
+        if (urc == 0)
+            urc = check_fk_constraint_rows(s, tab);
         if (urc != 0)
             return urc;
         if (tab->npk == 0)

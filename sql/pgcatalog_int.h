@@ -79,6 +79,12 @@ char pgcat__vtab_relkind(const pgcat_vtab_t *vt);
 void pgcat__quote_ident(const char *s, strbuf_t *out);
 /* pg_get_indexdef(oid) (builtins_catalog.c), for pg_indexes: *isnull for a non-index. */
 int pgcat__index_def(const catalog_t *c, arena_t *a, uint32_t oid, datum_t *out, bool *isnull, sql_error_t *err);
+/* CHECK ('c') and FOREIGN KEY ('f') constraints in pg_constraint (pgcatalog_cons.c):
+ * the OID of t's k-th one (0 beyond the encodable range), the reverse look-up, and
+ * pg_get_constraintdef's text. */
+uint32_t pgcat__con_oid(const cat_table_t *t, char kind, int k);
+bool pgcat__con_by_oid(const catalog_t *c, uint32_t oid, const cat_table_t **t, char *kind, int *k);
+void pgcat__con_def(const catalog_t *c, const cat_table_t *t, char kind, int k, bool pretty, strbuf_t *out);
 /* The primary-key constraint (and index) name; tab must have a primary key. */
 const char *pgcat__pk_name(const cat_table_t *tab);
 #endif

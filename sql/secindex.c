@@ -460,6 +460,8 @@ static int batch_send(const txn_ctx_t *tc, const cat_table_t *tab, strbuf_t *ops
 int secidx_insert_rows(const txn_ctx_t *tc, store_txn_t *t, const cat_table_t *tab, const uint8_t *rows,
                        size_t rows_len, int64_t *count, bool *pk_dup, size_t *dup_at, sql_error_t *err)
 {
+    if (catalog_write_gate(tab->oid, err) < 0)      /* ALTER TABLE rewriting it */
+        return -1;
     int n = rt_shards_count();
     strbuf_t *ops = rt_calloc((size_t)n, sizeof(strbuf_t));
     arena_t a;

@@ -1556,7 +1556,7 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
     c.ex.arena = &p->arena;
     builtin_ctx_t bc = {.stmt_ts = time_now_ts(), .txn_ts = time_now_ts(), .user = s->user,
                         .database = s->database, .arena = &p->arena, .catalog = c.catalog, .backend_pid = s->pid,
-                        .tz = session_tz(s)};
+                        .seqs = s->seqs, .tz = session_tz(s)};   /* seqs: ADD COLUMN ... SERIAL's nextval */
     c.ex.bctx = &bc;
     int rc;
     /* An index build locks every row in transactions of its own: rows this session's
@@ -1564,8 +1564,9 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
     bool holds = false;
     for (size_t i = 0; i < sizeof s->txn.touched / sizeof s->txn.touched[0]; i++)
         holds |= s->txn.touched[i] != 0;
-    if (s->in_block && holds && (a->kind == AST_ALTER_ADD_PK ||
+    if (s->in_block && holds && (a->kind == AST_ALTER_ADD_PK || exec_alter_rewrites(a) ||
                                  (a->kind == AST_CREATE_INDEX && strcmp(a->create_index.method, "hnsw") != 0))) {
+        snapreg_release(&hold);     /* it lives on this stack frame: leaving it linked corrupts the list */
         catalog_unref(c.catalog);
         return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "%s in a transaction block that has written or "
                          "locked rows is not supported", a->kind == AST_CREATE_INDEX ? "CREATE INDEX" : "ALTER TABLE");

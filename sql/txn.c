@@ -338,6 +338,8 @@ int txn_lock_latest(const txn_ctx_t *tc, store_txn_t *t, uint32_t table_id, cons
 int txn_write(const txn_ctx_t *tc, store_txn_t *t, int mode, uint32_t table_id, const uint8_t *key,
               uint32_t klen, const uint8_t *val, uint32_t vlen, sql_error_t *err)
 {
+    if (catalog_write_gate(table_id, err) < 0)      /* ALTER TABLE rewriting it (exec_alter_type.c) */
+        return -1;
     if (secidx_table_indexed(table_id))     /* the row, then its index entries (secindex.c) */
         return secidx_write(tc, t, mode, table_id, key, klen, val, vlen, err);
     return txn_write_raw(tc, t, mode, table_id, key, klen, val, vlen, err);

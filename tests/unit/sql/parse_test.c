@@ -154,8 +154,18 @@ TEST(errors)
     parse_stmt_t *cv = parse1("CREATE OR REPLACE VIEW v (a) AS SELECT x, y FROM t WHERE x > 1 -- c", &n, &err);
     TEST_CHECK(cv && cv[0].ast->kind == AST_CREATE_VIEW && cv[0].ast->view.replace && cv[0].ast->view.ncols == 1);
     TEST_CHECK(cv && !strcmp(cv[0].ast->view.sql, "SELECT x, y FROM t WHERE x > 1"));
-    TEST_CHECK(parse1("ALTER TABLE t ALTER COLUMN x TYPE text", &n, &err) == NULL);
-    TEST_CHECK(strcmp(err.message, "ALTER COLUMN ... TYPE is not supported") == 0);
+    /* ALTER COLUMN TYPE keeps the type and the deparsed USING (sql/exec_alter_type.c) */
+    parse_stmt_t *at = parse1("ALTER TABLE t ALTER COLUMN x SET DATA TYPE varchar(5) USING x || 'a'", &n, &err);
+    TEST_CHECK(at && at[0].ast->kind == AST_ALTER_TABLE && at[0].ast->alter.ncmds == 1 &&
+               at[0].ast->alter.cmds[0].kind == AST_AT_ALTER_TYPE);
+    TEST_CHECK(at && !strcmp(at[0].ast->alter.cmds[0].name, "x") &&
+               !strcmp(at[0].ast->alter.cmds[0].type->name, "varchar") && at[0].ast->alter.cmds[0].using_sql);
+    parse_stmt_t *ac = parse1("ALTER TABLE t ADD CONSTRAINT c CHECK (x > 0), DROP CONSTRAINT IF EXISTS d", &n, &err);
+    TEST_CHECK(ac && ac[0].ast->alter.ncmds == 2 && ac[0].ast->alter.cmds[0].kind == AST_AT_ADD_CONSTRAINT &&
+               ac[0].ast->alter.cmds[0].def->create.nchecks == 1 &&
+               ac[0].ast->alter.cmds[1].kind == AST_AT_DROP_CONSTRAINT && ac[0].ast->alter.cmds[1].missing_ok);
+    TEST_CHECK(parse1("ALTER TABLE t ADD CONSTRAINT c CHECK (x > 0) NOT VALID", &n, &err) == NULL);
+    TEST_CHECK(strcmp(err.message, "NOT VALID is not supported") == 0);
     sql_error_clear(&err);
     /* CREATE INDEX parses; the binder / vindex_ddl.c decide which methods run */
     sql_error_clear(&err);

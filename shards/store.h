@@ -414,6 +414,13 @@ typedef struct store_stats {
     uint64_t versions, gc_versions_dropped, horizon;
     /* Column scans since open: blocks handed out whole, skipped by min/max. */
     uint64_t scan_blocks_whole, scan_blocks_skipped;
+    /* Point lookups in sorted tables since open (store_get, store_lock_latest,
+     * INSERT's check: each a merged lookup): lookups; tables consulted; tables skipped
+     * (newest first, an older file whose newest version is not above the version
+     * found); ruled out by the bloom filter; bloom false positives; blocks read
+     * (block cache hit or miss); bytes decoded for the misses. */
+    uint64_t lookups, lookup_tables, lookup_tables_skipped, lookup_bloom_negatives;
+    uint64_t lookup_bloom_false_positives, lookup_blocks, lookup_decoded_bytes;
 } store_stats_t;
 void store_get_stats(const store_t *st, store_stats_t *out);
 #endif

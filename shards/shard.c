@@ -130,6 +130,9 @@ static shard_stat_metric_t shard__stat_metrics[] = {
                METRIC_COUNTER, cache_evictions),
     SHARD_STAT("nextdb_block_cache_bytes", "Bytes held by the block cache.", METRIC_GAUGE,
                cache_bytes),
+    SHARD_STAT("nextdb_block_cache_decoded_bytes_total",
+               "Bytes of sorted-table blocks decoded on block cache misses (lookups and scans).",
+               METRIC_COUNTER, cache_decoded_bytes),
     SHARD_STAT("nextdb_block_cache_capacity_bytes", "Capacity of the block cache.", METRIC_GAUGE,
                cache_capacity_bytes),
     SHARD_STAT("nextdb_store_versions",
@@ -165,9 +168,6 @@ static shard_stat_metric_t shard__stat_metrics[] = {
     SHARD_STAT("nextdb_point_lookup_blocks_total",
                "Sorted-table blocks point lookups read (block cache hits and misses).",
                METRIC_COUNTER, lookup_blocks),
-    SHARD_STAT("nextdb_point_lookup_decoded_bytes_total",
-               "Bytes of blocks decoded for point lookups that missed the block cache.",
-               METRIC_COUNTER, lookup_decoded_bytes),
 };
 #define SHARD_STAT_METRICS (sizeof shard__stat_metrics / sizeof shard__stat_metrics[0])
 

@@ -1408,6 +1408,11 @@ static int sst_load_mode(sst_t *s, uint32_t i, sst_block_t **out, int mode)
     return rc;
 }
 
+static int sst_load(sst_t *s, uint32_t i, sst_block_t **out)
+{
+    return sst_load_mode(s, i, out, CACHE_HOT);
+}
+
 static void sst_entry_at(const sst_block_t *b, uint32_t i, sst_entry_t *e)
 {
     uint32_t start = i ? b->kend[i - 1] : 0;
@@ -1488,37 +1493,33 @@ int sst_get_counted(sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t kl
     sst_lookup_stats_t none;
     if (!ls)
         ls = &none;
-    *blk = NULL;
     ls->tables++;
+    *blk = NULL;
     if (!sst_may_contain(s, table_id, key, klen)) {
         ls->bloom_negatives++;
         return 0;
     }
+    ls->bloom_false_positives++;    /* taken back below when the key is in the block */
     long bi = sst_find_block(s, table_id, key, klen);
-    const sst_bidx_t *ix = bi >= 0 ? &s->idx[bi] : NULL;
-    if (!ix || memtable_cmp(ix->last_table, ix->last_key, ix->last_klen, table_id, key, klen) < 0) {
-        ls->bloom_false_positives++;    /* between blocks or outside the file */
+    if (bi < 0)
         return 0;
-    }
-    sst_block_t *b = s->cache ? cache_get(s->cache, s->file_no, (uint32_t)bi, CACHE_HOT) : NULL;
+    const sst_bidx_t *ix = &s->idx[bi];
+    if (memtable_cmp(ix->last_table, ix->last_key, ix->last_klen, table_id, key, klen) < 0)
+        return 0;
     ls->blocks++;
-    if (!b) {
-        int rc = sst_read_block(s, (uint32_t)bi, &b);
-        if (rc)
-            return rc;
-        ls->decoded_bytes += b->bytes;
-        if (s->cache)
-            cache_put(s->cache, s->file_no, (uint32_t)bi, b, CACHE_HOT);
+    sst_block_t *b;
+    int rc = sst_load(s, (uint32_t)bi, &b);
+    if (rc) {
+        ls->bloom_false_positives--;
+        return rc;
     }
     uint32_t i = sst_lower_bound(b, table_id, key, klen), end, picked = 0;
-    if (i >= b->n || sst_entry_cmp(b, i, table_id, key, klen) != 0) {
-        ls->bloom_false_positives++;
-        sst_block_free(b);
-        return 0;
-    }
-    if (sst_pick(b, i, snap_ts, e, &end, &picked)) {
+    if (i < b->n && sst_entry_cmp(b, i, table_id, key, klen) == 0)
+        ls->bloom_false_positives--;
+    if (i < b->n && sst_entry_cmp(b, i, table_id, key, klen) == 0 &&
+        sst_pick(b, i, snap_ts, e, &end, &picked)) {
         if (!b->vals && b->ncols && !e->tomb) {
-            int rc = sst_block_join_one(b, picked, e);
+            rc = sst_block_join_one(b, picked, e);
             if (rc) {
                 sst_block_free(b);
                 return sst_fail(s, rc, "column chunks do not join into rows", bi);

@@ -201,6 +201,7 @@ void store_get_stats(const store_t *st, store_stats_t *out)
     out->cache_evictions = cs.evictions;
     out->cache_bytes = cs.bytes;
     out->cache_capacity_bytes = cs.capacity_bytes;
+    out->cache_decoded_bytes = cs.put_bytes;
     out->versions = st->mt.vers;
     for (uint32_t i = 0; i < st->sst_count; i++)
         out->versions += sst_entries(st->ssts[i]);
@@ -209,7 +210,6 @@ void store_get_stats(const store_t *st, store_stats_t *out)
     out->lookup_bloom_negatives = st->lookup.bloom_negatives;
     out->lookup_bloom_false_positives = st->lookup.bloom_false_positives;
     out->lookup_blocks = st->lookup.blocks;
-    out->lookup_decoded_bytes = st->lookup.decoded_bytes;
 }
 
 /* ---- transactions ---- */

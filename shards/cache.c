@@ -35,7 +35,7 @@ struct cache {
     cache_ent_t **buckets;
     size_t buckets_count, entries;
     cache_list_t seg[2];
-    uint64_t hits, misses, evictions, inserts;
+    uint64_t hits, misses, evictions, inserts, put_bytes;
 };
 
 cache_t *cache_new(size_t capacity_bytes)
@@ -189,6 +189,7 @@ static void cache__grow(cache_t *c)
 void cache_put(cache_t *c, uint64_t file_no, uint32_t block_no, sst_block_t *b, int mode)
 {
     ASSERT(mode != CACHE_BYPASS);
+    c->put_bytes += sst_block_bytes(b);
     size_t bytes = sst_block_bytes(b) + sizeof(cache_ent_t);
     if (bytes > c->cap / 2)
         return;    /* one block would take too much of the cache */
@@ -251,6 +252,7 @@ void cache_get_stats(const cache_t *c, cache_stats_t *out)
     out->misses = c->misses;
     out->evictions = c->evictions;
     out->inserts = c->inserts;
+    out->put_bytes = c->put_bytes;
     out->bytes = c->bytes;
     out->entries = c->entries;
     out->capacity_bytes = c->cap;

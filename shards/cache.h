@@ -44,6 +44,7 @@ enum cache_mode {
 
 typedef struct cache_stats {
     uint64_t hits, misses, evictions, inserts;
+    uint64_t put_bytes;    /* decoded bytes of every block offered to cache_put */
     uint64_t bytes, entries, capacity_bytes;
 } cache_stats_t;
 

@@ -1487,23 +1487,35 @@ static bool sst_pick(const sst_block_t *b, uint32_t i, uint64_t snap, sst_entry_
     return found;
 }
 
-int sst_get(sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen, uint64_t snap_ts,
-            sst_entry_t *e, sst_block_t **blk)
+int sst_get_counted(sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen,
+                    uint64_t snap_ts, sst_entry_t *e, sst_block_t **blk, sst_lookup_stats_t *ls)
 {
+    sst_lookup_stats_t none;
+    if (!ls)
+        ls = &none;
+    ls->tables++;
     *blk = NULL;
-    if (!sst_may_contain(s, table_id, key, klen))
+    if (!sst_may_contain(s, table_id, key, klen)) {
+        ls->bloom_negatives++;
         return 0;
+    }
+    ls->bloom_false_positives++;    /* taken back below when the key is in the block */
     long bi = sst_find_block(s, table_id, key, klen);
     if (bi < 0)
         return 0;
     const sst_bidx_t *ix = &s->idx[bi];
     if (memtable_cmp(ix->last_table, ix->last_key, ix->last_klen, table_id, key, klen) < 0)
         return 0;
+    ls->blocks++;
     sst_block_t *b;
     int rc = sst_load(s, (uint32_t)bi, &b);
-    if (rc)
+    if (rc) {
+        ls->bloom_false_positives--;
         return rc;
+    }
     uint32_t i = sst_lower_bound(b, table_id, key, klen), end, picked = 0;
+    if (i < b->n && sst_entry_cmp(b, i, table_id, key, klen) == 0)
+        ls->bloom_false_positives--;
     if (i < b->n && sst_entry_cmp(b, i, table_id, key, klen) == 0 &&
         sst_pick(b, i, snap_ts, e, &end, &picked)) {
         if (!b->vals && b->ncols && !e->tomb) {
@@ -1518,6 +1530,12 @@ int sst_get(sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen, uint
     }
     sst_block_free(b);
     return 0;
+}
+
+int sst_get(sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen, uint64_t snap_ts,
+            sst_entry_t *e, sst_block_t **blk)
+{
+    return sst_get_counted(s, table_id, key, klen, snap_ts, e, blk, NULL);
 }
 
 /* ---- range cursor ---- */

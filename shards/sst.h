@@ -114,6 +114,15 @@ bool sst_may_contain(const sst_t *s, uint32_t table_id, const uint8_t *key, uint
  * has none, or STORE_ECORRUPT / STORE_EIO / STORE_ENOMEM. */
 int sst_get(sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen, uint64_t snap_ts,
             sst_entry_t *e, sst_block_t **blk);
+/* What point lookups cost, summed by the store (store_stats_t "lookup_*", /metrics):
+ * tables consulted, ruled out by the bloom filter, bloom false positives (the filter
+ * passed, the key is not in the file), blocks read (cache hit or miss). */
+typedef struct sst_lookup_stats {
+    uint64_t tables, bloom_negatives, bloom_false_positives, blocks;
+} sst_lookup_stats_t;
+/* sst_get, adding its costs to *ls (NULL: not counted). */
+int sst_get_counted(sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen,
+                    uint64_t snap_ts, sst_entry_t *e, sst_block_t **blk, sst_lookup_stats_t *ls);
 void sst_block_free(sst_block_t *b);   /* drops a reference; NULL is fine */
 void sst_block_ref(sst_block_t *b);
 size_t sst_block_bytes(const sst_block_t *b);   /* the decoded allocation */

@@ -201,10 +201,15 @@ void store_get_stats(const store_t *st, store_stats_t *out)
     out->cache_evictions = cs.evictions;
     out->cache_bytes = cs.bytes;
     out->cache_capacity_bytes = cs.capacity_bytes;
+    out->cache_decoded_bytes = cs.put_bytes;
     out->versions = st->mt.vers;
     for (uint32_t i = 0; i < st->sst_count; i++)
         out->versions += sst_entries(st->ssts[i]);
     out->horizon = st->horizon_ts;
+    out->lookup_tables = st->lookup.tables;
+    out->lookup_bloom_negatives = st->lookup.bloom_negatives;
+    out->lookup_bloom_false_positives = st->lookup.bloom_false_positives;
+    out->lookup_blocks = st->lookup.blocks;
 }
 
 /* ---- transactions ---- */
@@ -390,13 +395,22 @@ int store__sst_lookup(store_t *st, uint32_t table_id, const uint8_t *key, uint32
 {
     *blk = NULL;
     int found = 0;
-    for (uint32_t i = 0; i < st->sst_count; i++) {
+    sst_lookup_stats_t *ls = &st->lookup;
+    st->stats.lookups++;
+    /* Newest file first: once a version is found, an older file whose newest version
+     * is not above it cannot hold a better one (a tie goes to the newer file, found
+     * already), so it is not consulted at all. */
+    for (uint32_t i = st->sst_count; i-- > 0;) {
         sst_t *s = st->ssts[i];
+        if (found && sst_max_commit_ts(s) <= e->commit_ts) {
+            st->stats.lookup_tables_skipped++;
+            continue;
+        }
         if (flush_masked(st, table_id, sst_file_no(s)))
             continue;
         sst_entry_t c;
         sst_block_t *b;
-        int rc = sst_get(s, table_id, key, klen, snap_ts, &c, &b);
+        int rc = sst_get_counted(s, table_id, key, klen, snap_ts, &c, &b, ls);
         if (rc < 0) {
             sst_block_free(*blk);
             *blk = NULL;
@@ -404,7 +418,7 @@ int store__sst_lookup(store_t *st, uint32_t table_id, const uint8_t *key, uint32
         }
         if (rc == 0)
             continue;
-        if (!found || c.commit_ts >= e->commit_ts) {    /* a tie goes to the newer file */
+        if (!found || c.commit_ts > e->commit_ts) {    /* a tie goes to the newer file */
             sst_block_free(*blk);
             *blk = b;
             *e = c;

@@ -406,8 +406,10 @@ typedef struct store_stats {
      * running one reads), sst_live_bytes = bytes of the current set. */
     uint64_t compactions, compact_bytes_read, compact_bytes_written, compact_versions_dropped;
     uint64_t compact_running, compact_backlog_bytes, compact_backlog_files, sst_live_bytes;
-    /* Block cache since open; cache_bytes a gauge. */
+    /* Block cache since open; cache_bytes a gauge. cache_decoded_bytes: bytes of the
+     * blocks decoded by reads through the cache (its misses, lookups and scans). */
     uint64_t cache_hits, cache_misses, cache_evictions, cache_bytes, cache_capacity_bytes;
+    uint64_t cache_decoded_bytes;
     /* Garbage collection. versions: a gauge, every version held (memtable versions,
      * intents included, plus the versions of every sorted table in the set: a key
      * with a version in two files counts twice). gc_versions_dropped since open:
@@ -417,6 +419,13 @@ typedef struct store_stats {
     uint64_t versions, gc_versions_dropped, horizon;
     /* Column scans since open: blocks handed out whole, skipped by min/max. */
     uint64_t scan_blocks_whole, scan_blocks_skipped;
+    /* Point lookups in sorted tables since open (store_get, store_lock_latest,
+     * INSERT's check: each a merged lookup): lookups; tables consulted; tables skipped
+     * (newest first, an older file whose newest version is not above the version
+     * found); ruled out by the bloom filter; bloom false positives; blocks read
+     * (block cache hit or miss). */
+    uint64_t lookups, lookup_tables, lookup_tables_skipped, lookup_bloom_negatives;
+    uint64_t lookup_bloom_false_positives, lookup_blocks;
 } store_stats_t;
 void store_get_stats(const store_t *st, store_stats_t *out);
 #endif

@@ -269,6 +269,7 @@ struct store {
     struct store_vote { uint64_t txn_id, ts; uint32_t kind, nparts; uint32_t *parts; } *votes;
     uint32_t votes_count, votes_cap;
     store_stats_t stats;
+    sst_lookup_stats_t lookup;  /* what sorted-table point lookups cost (store_get_stats) */
     uint64_t applied_lsn;       /* last record applied (durable) */
     uint64_t committed_lsn;     /* last durable record that committed versions (a flush
                                  * is due only past it: not for prepare records alone) */

@@ -507,6 +507,25 @@ static void count_answers(store_t *st, int *corrupt, int *wrong)
     }
 }
 
+/* True when a lookup of some key at some snapshot reports STORE_ECORRUPT. Lookups
+ * visit the files newest first and skip an older file that cannot hold a newer
+ * version than the one found (shards/README.md, "Point lookups"), so at the newest
+ * snapshot a damaged block of an old input whose keys were all rewritten later is
+ * never read; at older snapshots it is the one that answers. */
+static bool corrupt_at_some_snapshot(store_t *st)
+{
+    for (uint64_t snap = 1; snap <= next_ts; snap += next_ts / 64 + 1) {
+        for (int i = 0; i < CT_KEYS; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "key%05d", i);
+            store_val_t v;
+            if (store_get(st, NULL, snap, 1, K(key), &v) == STORE_ECORRUPT)
+                return true;
+        }
+    }
+    return false;
+}
+
 TEST(corruption_in_a_compacted_file_is_reported)
 {
     log_set_level(LOG_ERROR + 1);
@@ -547,7 +566,8 @@ TEST(corruption_in_an_input_stops_compaction_without_a_wrong_answer)
     TEST_CHECK(sst_files_on_disk(&v) == files);    /* the abandoned output is gone */
     int corrupt, wrong;
     count_answers(st, &corrupt, &wrong);
-    TEST_CHECK(corrupt > 0 && wrong == 0);
+    TEST_CHECK(wrong == 0);
+    TEST_CHECK(corrupt > 0 || corrupt_at_some_snapshot(st));
     commit_kv(st, 1, 1, "still-writable");
     store_close(st);
     log_set_level(LOG_WARN);

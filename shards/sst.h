@@ -103,6 +103,10 @@ uint64_t sst_entries(const sst_t *s);
 uint64_t sst_keys_estimate(const sst_t *s);    /* distinct keys (bloom size), >= the truth */
 uint32_t sst_blocks(const sst_t *s);
 uint64_t sst_max_commit_ts(const sst_t *s);
+/* A committed spilled run (shards/README.md, "Large transactions"): every version of
+ * the file reads with commit_ts = ts (ts > 0). Set before any block is read. */
+void sst_set_stamp(sst_t *s, uint64_t ts);
+uint64_t sst_stamp(const sst_t *s);    /* 0 = none */
 const char *sst_error(const sst_t *s);
 /* The text of the calling thread's most recent sst failure on any file ("" if none):
  * a store has one thread, so this is what store_last_error reports. */

@@ -147,6 +147,11 @@ static shard_stat_metric_t shard__stat_metrics[] = {
     SHARD_STAT("nextdb_scan_blocks_skipped_total",
                "Sorted-table blocks column scans skipped by their min/max statistics.",
                METRIC_COUNTER, scan_blocks_skipped),
+    SHARD_STAT("nextdb_spill_runs_total",
+               "Runs large transactions spilled their uncommitted writes to.", METRIC_COUNTER,
+               spill_runs),
+    SHARD_STAT("nextdb_spill_bytes_total", "Bytes of the runs large transactions spilled.",
+               METRIC_COUNTER, spill_bytes),
 };
 #define SHARD_STAT_METRICS (sizeof shard__stat_metrics / sizeof shard__stat_metrics[0])
 

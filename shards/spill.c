@@ -685,8 +685,11 @@ void spill_step(store_t *st)
         int rc;
         if (st->readonly && j->me.state != ME_APPENDED && j->me.state != ME_DURABLE)
             rc = STORE_EREADONLY;
-        else
+        else {
+            if (j->me.state == ME_START)
+                j->me.flushed_lsn = st->flushed_lsn;    /* the edit changes no flushed LSN */
             rc = flush__man_step(st, &j->job, &j->me);
+        }
         if (rc == 0)
             return;    /* in flight, or another edit holds the manifest */
         st->spill_jobs = j->next;

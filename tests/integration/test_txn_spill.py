@@ -15,6 +15,7 @@ metric check is NextDB's own.
 """
 import glob
 import os
+import subprocess
 import threading
 import time
 import urllib.request
@@ -216,3 +217,17 @@ def test_kill_during_a_two_shard_commit_is_all_or_nothing(srv, delay):
     if n == ROWS:
         assert q(c, "SELECT sum(id) FROM sp_mid") == [(ROWS * (ROWS + 1) // 2,)]
     q(c, "DROP TABLE sp_mid")
+
+
+@pytest.mark.nextdb_only
+def test_nextdb_check_after_spilled_commits(srv):
+    conn = fresh_table(srv, "sp_check")
+    conn.autocommit = False
+    load(conn, "sp_check")
+    conn.commit()
+    srv.stop()
+    out = subprocess.run([harness.NEXTDB_BIN, "check", "--data", srv.data_dir],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert " 0 problems" in out.stdout.strip().splitlines()[-1]
+    srv.start()

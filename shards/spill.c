@@ -334,8 +334,8 @@ int spill_own(store_t *st, const store_txn_t *t, uint32_t table_id, const uint8_
     *blk = NULL;
     for (uint32_t i = t->runs_count; i-- > 0;) {
         sst_t *s = t->runs[i].sst;
-        if (!sst_may_contain(s, table_id, key, klen))
-            continue;
+        if (!sst_key_in_range(s, table_id, key, klen) || !sst_may_contain(s, table_id, key, klen))
+            continue;    /* a load in key order makes disjoint runs: mostly the first test */
         int rc = sst_get(s, table_id, key, klen, UINT64_MAX, e, blk);
         if (rc)
             return rc;

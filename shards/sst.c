@@ -1510,6 +1510,15 @@ static bool sst_pick(const sst_block_t *b, uint32_t i, uint64_t snap, sst_entry_
     return found;
 }
 
+bool sst_key_in_range(const sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen)
+{
+    if (s->blocks == 0)
+        return false;
+    const sst_bidx_t *lo = &s->idx[0], *hi = &s->idx[s->blocks - 1];
+    return memtable_cmp(lo->first_table, lo->first_key, lo->first_klen, table_id, key, klen) <= 0 &&
+           memtable_cmp(hi->last_table, hi->last_key, hi->last_klen, table_id, key, klen) >= 0;
+}
+
 int sst_get(sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen, uint64_t snap_ts,
             sst_entry_t *e, sst_block_t **blk)
 {

@@ -111,6 +111,8 @@ const char *sst_error(const sst_t *s);
 /* The text of the calling thread's most recent sst failure on any file ("" if none):
  * a store has one thread, so this is what store_last_error reports. */
 const char *sst_last_error(void);
+/* False when (table, key) is outside the file's first..last key (two compares). */
+bool sst_key_in_range(const sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen);
 /* False when the bloom filter rules (table, key) out. */
 bool sst_may_contain(const sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen);
 /* Finds the newest version of (table, key) with commit_ts <= snap_ts. Returns 1 with

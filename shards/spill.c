@@ -102,6 +102,11 @@ void spill_close(store_t *st)
         rt_free(j);
     }
     st->spill_jobs_tail = NULL;
+    while (st->spill_garbage_old) {
+        mt_ver_t *v = st->spill_garbage_old;
+        st->spill_garbage_old = v->next;
+        memtable_ver_free(&st->mt, v);
+    }
     while (st->spill_garbage) {
         mt_ver_t *v = st->spill_garbage;
         st->spill_garbage = v->next;
@@ -189,6 +194,31 @@ static int spill__add_run(store_t *st, store_txn_t *t, sst_t *s, uint64_t no, bo
         return rc;
     t->runs[t->runs_count++] = (spill_run_t){s, no, in_sst};
     return 0;
+}
+
+/* Memory of earlier spills, while the statement that spills goes on without the loop
+ * turning (an INSERT ... SELECT reading another table keeps an iterator open all
+ * along): the intents of the previous spill (a value the fiber read from them is long
+ * used: it wrote a run's worth since), and the unlinked nodes
+ * when no open iterator stands on an unlinked node (only an iterator's candidate node
+ * is ever held, and unlinked nodes are not reachable from linked ones). */
+static void spill__reap(store_t *st)
+{
+    while (st->spill_garbage_old) {
+        mt_ver_t *v = st->spill_garbage_old;
+        st->spill_garbage_old = v->next;
+        memtable_ver_free(&st->mt, v);
+    }
+    st->spill_garbage_old = st->spill_garbage;
+    st->spill_garbage = NULL;
+    if (!st->mt.dead)
+        return;
+    for (const store_iter_t *it = st->iters; it; it = it->inext) {
+        const mt_node_t *n = it->node;
+        if (n && memtable_find(&st->mt, n->table_id, mt_key(n), n->klen) != n)
+            return;    /* it stands on an unlinked node */
+    }
+    memtable_reap_unreferenced(&st->mt);
 }
 
 static int spill__node_cmp(const void *a, const void *b)
@@ -305,6 +335,7 @@ static int spill__run(store_t *st, store_txn_t *t)
     }
     rt_free(nodes);
     t->intent_bytes = 0;
+    spill__reap(st);
     st->sst_gen++;    /* open iterators re-seek, and this transaction's take the run */
     st->stats.spill_runs++;
     st->stats.spill_bytes += sst_file_bytes(s);
@@ -673,6 +704,11 @@ static void spill__job_finish(store_t *st, spill_job_t *j, bool ok)
 
 void spill_step(store_t *st)
 {
+    while (st->spill_garbage_old) {
+        mt_ver_t *v = st->spill_garbage_old;
+        st->spill_garbage_old = v->next;
+        memtable_ver_free(&st->mt, v);
+    }
     while (st->spill_garbage) {
         mt_ver_t *v = st->spill_garbage;
         st->spill_garbage = v->next;

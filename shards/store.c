@@ -600,6 +600,10 @@ store_iter_t *store_iter_open(store_t *st, store_txn_t *t, uint64_t snap_ts, uin
         return NULL;
     }
     st->mt.iters_open++;
+    it->inext = st->iters;
+    if (st->iters)
+        st->iters->iprev = it;
+    st->iters = it;
     it->err = store__iter_srcs(it);
     return it;
 }
@@ -951,6 +955,12 @@ void store_iter_close(store_iter_t *it)
         return;
     memtable_t *mt = &it->st->mt;
     ASSERT(mt->iters_open > 0);
+    if (it->iprev)
+        it->iprev->inext = it->inext;
+    else
+        it->st->iters = it->inext;
+    if (it->inext)
+        it->inext->iprev = it->iprev;
     if (--mt->iters_open == 0)
         memtable_reap(mt);
     store__iter_drop_srcs(it);

@@ -91,6 +91,9 @@ mt_ver_t *memtable_newest_committed(const mt_node_t *n);
 void memtable_clear_table(memtable_t *mt, uint32_t table_id);
 /* Called when iters_open drops to 0: frees deferred nodes. */
 void memtable_reap(memtable_t *mt);
+/* Frees deferred nodes while iterators are open: only when none of them stands on an
+ * unlinked node (the caller checked). */
+void memtable_reap_unreferenced(memtable_t *mt);
 
 /* ---- WAL format (see shards/README.md) ---- */
 #define WAL_FORMAT_VERSION 1
@@ -197,6 +200,7 @@ typedef struct store_iter_src {
 
 struct store_iter {
     store_t *st;
+    struct store_iter *inext, *iprev;   /* st->iters: every open iterator */
     mt_node_t *node;            /* memtable candidate (peeked), NULL when ended */
     uint64_t txn_id, snap_ts;
     uint32_t table_id;
@@ -342,7 +346,9 @@ struct store {
     uint64_t *spill_pending;    /* runs committed, not yet in a durable manifest edit */
     uint32_t spill_pending_count, spill_pending_cap;
     struct spill_job *spill_jobs, *spill_jobs_tail;   /* commits waiting for their edit */
-    mt_ver_t *spill_garbage;    /* spilled intents, freed at the next store_sync */
+    mt_ver_t *spill_garbage;    /* spilled intents, freed at the next store_sync ... */
+    mt_ver_t *spill_garbage_old;    /* ... or at the spill after the next one */
+    struct store_iter *iters;   /* open iterators (spill.c frees nodes none stands on) */
     struct store_stamp *man_stamps;    /* stamps read from the manifest (recovery) */
     uint32_t man_stamps_count, man_stamps_cap;
 

@@ -203,6 +203,41 @@ TEST(commit_own_reads_conflicts_reopen)
     store_close(st);
 }
 
+/* INSERT ... SELECT from another table: an iterator stays open while the loop never
+ * turns (no store_sync), and memory stays bounded all the same. */
+TEST(memory_bounded_under_an_open_iterator)
+{
+    store_t *st = setup("iter");
+    TEST_REQUIRE(st);
+    store_txn_t *t0 = store_txn_begin(st, 5);
+    TEST_CHECK(store_write(st, t0, STORE_W_PUT, 2, (const uint8_t *)"a", 1, (const uint8_t *)"x",
+                           1, NULL) == STORE_OK);
+    TEST_CHECK(store_write(st, t0, STORE_W_PUT, 2, (const uint8_t *)"b", 1, (const uint8_t *)"y",
+                           1, NULL) == STORE_OK);
+    done_rec_t d0 = {0, 99};
+    store_txn_commit(st, t0, 50, on_done, &d0);
+    settle(st);
+    store_txn_t *t = store_txn_begin(st, 10);
+    store_iter_t *it = store_iter_open(st, t, 100, 2, NULL, 0, NULL, 0);
+    TEST_REQUIRE(it);
+    store_val_t k, v;
+    TEST_CHECK(store_iter_next(it, &k, &v) == 1 && k.len == 1 && k.ptr[0] == 'a');
+    size_t peak = 0;
+    for (int i = 0; i < 4 * N; i++) {
+        TEST_CHECK(put(st, t, STORE_W_INSERT, i, 1, NULL) == STORE_OK);
+        if (stats(st).memtable_bytes > peak)
+            peak = stats(st).memtable_bytes;
+    }
+    TEST_CHECK(stats(st).spill_runs >= 16);
+    TEST_CHECK(peak < 160 * 1024);    /* about 3 x spill_bytes of intents and nodes */
+    TEST_CHECK(store_iter_next(it, &k, &v) == 1 && k.len == 1 && k.ptr[0] == 'b');
+    TEST_CHECK(store_iter_next(it, &k, &v) == 0);
+    store_iter_close(it);
+    TEST_CHECK(count_rows(st, t, 100) == 4 * N);
+    store_txn_abort(st, t);
+    store_close(st);
+}
+
 TEST(abort_and_crash_leave_nothing)
 {
     store_t *st = setup("abort");

@@ -291,8 +291,10 @@ static int spill__run(store_t *st, store_txn_t *t)
     uint32_t n = 0;
     for (uint32_t i = 0; i < t->writes_count; i++)
         n += t->writes[i]->vers->kind != MT_LOCK;
-    if (n == 0)
+    if (n == 0) {
+        t->intent_bytes = 0;    /* only row locks (SELECT ... FOR UPDATE): nothing to spill */
         return 0;
+    }
     mt_node_t **nodes = rt_malloc(n * sizeof *nodes);
     if (!nodes)
         return STORE_ENOMEM;

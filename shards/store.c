@@ -86,7 +86,8 @@ int store_open(const store_opts_t *opts, store_t **out)
     strcat(st->sst_dir, "/sst");
     st->spill_bytes = opts->spill_bytes ? opts->spill_bytes
                       : st->mt_budget == SIZE_MAX ? SIZE_MAX
-                      : st->mt_budget > LIMIT_SPILL_MIN_BYTES ? st->mt_budget : LIMIT_SPILL_MIN_BYTES;
+                      : st->mt_budget > LIMIT_SPILL_MIN_BYTES / 2 ? 2 * st->mt_budget
+                                                                  : LIMIT_SPILL_MIN_BYTES;
     rc = flush_recover(st);
     if (rc)
         goto fail;
@@ -1563,8 +1564,8 @@ static void store__finish(store_t *st, store_pending_t *p, bool ok)
     if (ok) {
         st->applied_lsn = p->lsn;
         if (p->type != WAL_REC_PREPARE && p->type != WAL_REC_STAGED &&
-            p->type != WAL_REC_ABORT_PREPARED)
-            st->committed_lsn = p->lsn;
+            p->type != WAL_REC_ABORT_PREPARED && !p->no_versions)
+            st->committed_lsn = p->lsn;    /* a flush is due only for memtable versions */
     }
     if (p->early) {
         /* Applied when queued; the transaction is committed by the one-round rule
@@ -1671,8 +1672,8 @@ int store__queue_early(store_t *st, uint64_t txn_id, uint64_t ts, uint32_t coord
     if (st->readonly)
         return STORE_EREADONLY;
     store_txn_t tmp = {.txn_id = txn_id, .commit_ts = ts, .coord = coord};
-    store_pending_t p = {.type = type, .txn = &tmp, .ts = ts, .early = true, .done = done,
-                         .arg = arg};
+    store_pending_t p = {.type = type, .txn = &tmp, .ts = ts, .early = true,
+                         .no_versions = true, .done = done, .arg = arg};
     int rc = store__enqueue(st, &p);
     if (rc == 0)
         st->q_ents[st->q_count - 1].txn = NULL;    /* encoded; nothing to apply */

@@ -177,6 +177,7 @@ typedef struct store_pending {
     uint32_t table_id;          /* CLEAR */
     uint64_t ts;
     bool early;                 /* COMMIT_2PC / COMMIT_PREPARED applied before durable */
+    bool no_versions;           /* a spilled commit's record: its rows are in runs */
     void (*done)(void *arg, int rc);
     void *arg;
 } store_pending_t;

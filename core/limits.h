@@ -131,6 +131,7 @@
 #define LIMIT_BLOCK_CACHE_BYTES      (32u * 1024 * 1024) /* default per-shard block cache */
 #define LIMIT_BLOCK_CACHE_MIN_BYTES  (1024 * 1024) /* smallest cache the --memory split gives */
 #define LIMIT_MEMTABLE_MIN_BYTES     (1024 * 1024) /* smallest flush threshold the --memory split gives */
+#define LIMIT_SPILL_MIN_BYTES        (1024 * 1024) /* smallest default spill threshold of a transaction's intents */
 
 /* SQL arrays (appended by engine2). */
 #define LIMIT_SQL_ARRAY_ELEMS        (1024 * 1024) /* elements of one array value (text input, binary recv, ARRAY(subquery)) */

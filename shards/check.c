@@ -936,11 +936,20 @@ static int chk_man_apply(chk_shard_t *sh, const char *path, const uint8_t *p, ui
     uint32_t adds = chk_get32(p + 16), masks = chk_get32(p + 20);
     /* format 2 adds "removes u32, zero u32" and the removed file numbers at the end */
     uint32_t fixed = version == 1 ? 24 : 32, removes = version == 1 ? 0 : chk_get32(p + 24);
-    if (fixed + 8ull * adds + 12ull * masks + 8ull * removes != plen) {
-        chk_report(sh->c, true, path, "record at offset %zu: %u files, %u masks and %u removes "
-                   "do not fill its %u bytes", off, adds, masks, removes, plen);
+    /* format 3 uses the zero u32 as "stamps" ((file u64, commit ts u64) after removes) */
+    uint32_t stamps = version >= 3 ? chk_get32(p + 28) : 0;
+    if (fixed + 8ull * adds + 12ull * masks + 8ull * removes + 16ull * stamps != plen) {
+        chk_report(sh->c, true, path, "record at offset %zu: %u files, %u masks, %u removes "
+                   "and %u stamps do not fill its %u bytes", off, adds, masks, removes, stamps,
+                   plen);
         return -1;
     }
+    const uint8_t *sp = p + fixed + 8ull * adds + 12ull * masks + 8ull * removes;
+    for (uint32_t i = 0; i < stamps; i++, sp += 16)
+        if (chk_get64(sp) == 0 || chk_get64(sp) >= next_no || chk_get64(sp + 8) == 0)
+            chk_report(sh->c, true, path, "record at offset %zu: stamp %u names file %" PRIu64
+                       " at ts %" PRIu64 " (zero, or not below next file number %" PRIu64 ")",
+                       off, i, chk_get64(sp), chk_get64(sp + 8), next_no);
     if (first && removes) {
         chk_report(sh->c, true, path, "record at offset %zu: the snapshot record removes files",
                    off);
@@ -1001,8 +1010,8 @@ static void chk_manifest_file(chk_shard_t *sh, const char *path)
     memcpy(h, CHK_MAN_MAGIC, 8);
     /* formats 1 and 2 share the header; the version is bytes 8..11 */
     uint32_t version = size >= 12 ? chk_get32(buf + 8) : 0, shard = (uint32_t)sh->shard_id;
-    if (version != 1 && version != 2)
-        version = 2;             /* then the comparison below reports the header */
+    if (version != 1 && version != 2 && version != 3)
+        version = 3;             /* then the comparison below reports the header */
     memcpy(h + 8, &version, 4);
     memcpy(h + 12, &shard, 4);
     memcpy(h + 16, &sh->man_no, 8);
@@ -1010,7 +1019,7 @@ static void chk_manifest_file(chk_shard_t *sh, const char *path)
     memcpy(h + 24, &crc, 4);
     if (size < CHK_MAN_HDR_BYTES || memcmp(buf, h, CHK_MAN_HDR_BYTES) != 0) {
         chk_report(sh->c, true, path, "bad header (expected manifest %" PRIu64 " of shard %d, "
-                   "format 1 or 2)", sh->man_no, sh->shard_id);
+                   "format 1 to 3)", sh->man_no, sh->shard_id);
         goto done;
     }
     size_t off = CHK_MAN_HDR_BYTES;
@@ -1183,8 +1192,10 @@ static bool chk_wal_payload_ok(const uint8_t *rec)
         if (end - p < 13)
             return false;
         uint32_t klen = chk_get32(p + 5), vlen = chk_get32(p + 9);
-        if ((p[4] != WAL_OP_PUT && p[4] != WAL_OP_DELETE) || klen > LIMIT_KEY_BYTES)
-            return false;
+        if ((p[4] != WAL_OP_PUT && p[4] != WAL_OP_DELETE && p[4] != WAL_OP_RUN) ||
+            klen > LIMIT_KEY_BYTES ||
+            (p[4] == WAL_OP_RUN && (type == WAL_REC_COMMIT || klen != 8 || vlen != 0)))
+            return false;    /* a run (spilled writes in sst/) only in two-phase records */
         p += 13;
         if ((size_t)(end - p) < (size_t)klen + vlen)
             return false;

@@ -480,6 +480,8 @@ void compact_step(store_t *st)
          * nothing in is not looked at again every loop turn. */
         if (st->readonly || st->compact_broken || (!st->compact_full && st->compact_idle_gen == st->sst_gen + 1))
             return;
+        if (st->spill_pending_count)
+            return;    /* a spilled run is in the set before its manifest edit (spill.c) */
         if (!compact__pick(st, &lo, &n)) {
             st->compact_idle_gen = st->sst_gen + 1;
             return;

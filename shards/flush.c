@@ -42,7 +42,7 @@
 #include "shards/store_int.h"
 
 #define MAN_MAGIC "NXDBMAN\0"
-#define MAN_FORMAT_VERSION 2    /* 2 added removes (compaction); 1 is still read */
+#define MAN_FORMAT_VERSION 3    /* 3 added stamps (spilled runs), 2 removes; 1 and 2 are still read */
 #define MAN_HDR_BYTES 32
 
 enum flush_state { FL_ENCODE, FL_SYNC, FL_OPEN, FL_MANIFEST, FL_DROP };
@@ -167,15 +167,23 @@ int flush__set_replace(store_t *st, sst_t *add, const uint64_t *removes, uint32_
  * removes}. A snapshot lists the whole set after the edit and removes nothing. */
 static bool flush__edit(store_t *st, store_buf_t *b, bool snapshot, const man_edit_t *me)
 {
-    uint32_t adds = me->add_file ? 1 : 0, removes = me->removes_count;
+    uint32_t adds = (me->add_file ? 1 : 0) + me->spill_count, removes = me->removes_count;
+    uint32_t stamps = me->spill_count;
     if (snapshot) {
-        adds = 0;
-        for (uint32_t i = 0; i < st->sst_count; i++)
-            adds += !flush__listed(me->removes, removes, sst_file_no(st->ssts[i]));
-        adds += me->add_file ? 1 : 0;
+        adds = stamps = 0;
+        for (uint32_t i = 0; i < st->sst_count; i++) {
+            const sst_t *f = st->ssts[i];
+            if (flush__listed(me->removes, removes, sst_file_no(f)) || spill_pending(st, sst_file_no(f)))
+                continue;
+            adds++;
+            stamps += sst_stamp(f) != 0;
+        }
+        adds += (me->add_file ? 1 : 0) + me->spill_count;
+        stamps += me->spill_count;
         removes = 0;
     }
-    size_t plen = 32 + 8 * (size_t)adds + 12 * (size_t)st->clears_count + 8 * (size_t)removes;
+    size_t plen = 32 + 8 * (size_t)adds + 12 * (size_t)st->clears_count + 8 * (size_t)removes +
+                  16 * (size_t)stamps;
     if (plen > LIMIT_MANIFEST_RECORD_BYTES || !store__buf_reserve(b, 8 + plen))
         return false;
     uint8_t *r = b->ptr + b->len, *p = r + 8;
@@ -184,11 +192,13 @@ static bool flush__edit(store_t *st, store_buf_t *b, bool snapshot, const man_ed
     man_put32(p + 16, adds);
     man_put32(p + 20, st->clears_count);
     man_put32(p + 24, removes);
-    man_put32(p + 28, 0);
+    man_put32(p + 28, stamps);
     p += 32;
     bool placed = !me->add_file;
     for (uint32_t i = 0; snapshot && i < st->sst_count; i++) {
         uint64_t no = sst_file_no(st->ssts[i]);
+        if (spill_pending(st, no))
+            continue;    /* a spilled run this or a later edit adds */
         if (!flush__listed(me->removes, me->removes_count, no)) {
             man_put64(p, no);
             p += 8;
@@ -202,12 +212,27 @@ static bool flush__edit(store_t *st, store_buf_t *b, bool snapshot, const man_ed
         man_put64(p, me->add_file);
         p += 8;
     }
+    for (uint32_t i = 0; i < me->spill_count; i++, p += 8)
+        man_put64(p, me->spill_files[i]);
     for (uint32_t i = 0; i < st->clears_count; i++, p += 12) {
         man_put32(p, st->clears[i].table_id);
         man_put64(p + 4, st->clears[i].file_no);
     }
     for (uint32_t i = 0; i < removes; i++, p += 8)
         man_put64(p, me->removes[i]);
+    for (uint32_t i = 0; snapshot && i < st->sst_count; i++) {
+        const sst_t *f = st->ssts[i];
+        if (!sst_stamp(f) || flush__listed(me->removes, me->removes_count, sst_file_no(f)) ||
+            spill_pending(st, sst_file_no(f)))
+            continue;
+        man_put64(p, sst_file_no(f));
+        man_put64(p + 8, sst_stamp(f));
+        p += 16;
+    }
+    for (uint32_t i = 0; i < me->spill_count; i++, p += 16) {
+        man_put64(p, me->spill_files[i]);
+        man_put64(p + 8, me->spill_ts);
+    }
     ASSERT((size_t)(p - (r + 8)) == plen);
     man_put32(r, (uint32_t)plen);
     man_put32(r + 4, crc32c(0, r + 8, plen));
@@ -728,6 +753,28 @@ static int flush__apply_edit(const uint8_t *adds_p, uint32_t adds, const uint8_t
     return 0;
 }
 
+/* Notes a version-3 edit's stamps (file number, commit ts): the spilled runs it adds
+ * read at that timestamp. Entries of files that leave the set stay until the next
+ * snapshot record; a file number is never reused, so they are harmless. */
+static int flush__note_stamps(store_t *st, const uint8_t *p, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++, p += 16) {
+        if (st->man_stamps_count == st->man_stamps_cap) {
+            uint32_t cap = st->man_stamps_cap ? st->man_stamps_cap * 2 : 16;
+            struct store_stamp *n = rt_realloc(st->man_stamps, cap * sizeof *n);
+            if (!n)
+                return STORE_ENOMEM;
+            st->man_stamps = n;
+            st->man_stamps_cap = cap;
+        }
+        uint64_t ts = man_get64(p + 8);
+        if (!ts)
+            return STORE_ECORRUPT;
+        st->man_stamps[st->man_stamps_count++] = (struct store_stamp){man_get64(p), ts};
+    }
+    return 0;
+}
+
 /* True when a record whose length and CRC check out starts at off. */
 static bool flush__rec_valid(const uint8_t *buf, size_t size, size_t off, size_t fixed)
 {
@@ -775,7 +822,8 @@ static int flush__replay(store_t *st, const char *path, const uint8_t *buf, size
         const uint8_t *p = buf + off + 8;
         uint32_t adds = man_get32(p + 16), clears = man_get32(p + 20);
         uint32_t removes = version == 1 ? 0 : man_get32(p + 24);
-        if (fixed + 8ull * adds + 12ull * clears + 8ull * removes != plen)
+        uint32_t stamps = version >= 3 ? man_get32(p + 28) : 0;
+        if (fixed + 8ull * adds + 12ull * clears + 8ull * removes + 16ull * stamps != plen)
             return STORE_ECORRUPT;
         st->flushed_lsn = man_get64(p);
         st->next_file_no = man_get64(p + 8);
@@ -785,6 +833,11 @@ static int flush__replay(store_t *st, const char *path, const uint8_t *buf, size
         const uint8_t *adds_p = p, *clears_p = p + 8 * (size_t)adds;
         const uint8_t *rem_p = clears_p + 12 * (size_t)clears;
         int rc = flush__apply_edit(adds_p, adds, rem_p, removes, files, files_count, &cap);
+        if (rc)
+            return rc;
+        if (off == MAN_HDR_BYTES)
+            st->man_stamps_count = 0;
+        rc = flush__note_stamps(st, rem_p + 8 * (size_t)removes, stamps);
         if (rc)
             return rc;
         st->clears_count = 0;
@@ -847,7 +900,7 @@ static int flush__load_manifest(store_t *st, uint64_t **files, uint32_t *files_c
     }
     uint8_t h[MAN_HDR_BYTES];
     uint32_t version = size >= MAN_HDR_BYTES ? man_get32(buf + 8) : 0;
-    if (version != 1 && version != MAN_FORMAT_VERSION)
+    if (version != 1 && version != 2 && version != MAN_FORMAT_VERSION)
         version = MAN_FORMAT_VERSION;    /* the header check below fails */
     flush__man_header(st, h, man_no, version);
     if (size < MAN_HDR_BYTES || memcmp(buf, h, MAN_HDR_BYTES) != 0) {
@@ -940,7 +993,8 @@ int flush_remove_orphans(store_t *st)
     struct dirent *e;
     while (d && (e = readdir(d))) {
         const char *s = e->d_name;
-        if (!flush__is_sst_name(s) || flush__in_set(st, strtoull(s, NULL, 16)))
+        if (!flush__is_sst_name(s) || flush__in_set(st, strtoull(s, NULL, 16)) ||
+            spill_held(st, strtoull(s, NULL, 16)))
             continue;
         snprintf(path, sizeof path, "%s/%s", st->sst_dir, s);
         log_warn("store: removing orphan sorted table %s", path);
@@ -1055,6 +1109,9 @@ int flush_recover(store_t *st)
         rc = sst_open(path, files[i], &st->ssts[st->sst_count]);
         if (rc)
             goto fail;
+        for (uint32_t k = 0; k < st->man_stamps_count; k++)
+            if (st->man_stamps[k].file_no == files[i])
+                sst_set_stamp(st->ssts[st->sst_count], st->man_stamps[k].ts);
         sst_set_cache(st->ssts[st->sst_count], st->cache);
         store__note_ts(st, sst_max_commit_ts(st->ssts[st->sst_count]));
         if (files[i] >= st->next_file_no)
@@ -1075,6 +1132,9 @@ void flush_close(store_t *st)
         sst_close(st->ssts[i]);
     rt_free(st->ssts);
     rt_free(st->clears);
+    rt_free(st->man_stamps);
+    st->man_stamps = NULL;
+    st->man_stamps_count = st->man_stamps_cap = 0;
     st->ssts = NULL;
     st->sst_count = 0;
     if (st->man_fd >= 0)

@@ -167,6 +167,15 @@ void memtable_remove(memtable_t *mt, mt_node_t *n)
     }
 }
 
+void memtable_reap_unreferenced(memtable_t *mt)
+{
+    while (mt->dead) {
+        mt_node_t *n = mt->dead;
+        mt->dead = n->dead_next;
+        memtable_node_free(mt, n);
+    }
+}
+
 void memtable_reap(memtable_t *mt)
 {
     ASSERT(mt->iters_open == 0);

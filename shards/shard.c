@@ -168,6 +168,11 @@ static shard_stat_metric_t shard__stat_metrics[] = {
     SHARD_STAT("nextdb_point_lookup_blocks_total",
                "Sorted-table blocks point lookups read (block cache hits and misses).",
                METRIC_COUNTER, lookup_blocks),
+    SHARD_STAT("nextdb_spill_runs_total",
+               "Runs large transactions spilled their uncommitted writes to.", METRIC_COUNTER,
+               spill_runs),
+    SHARD_STAT("nextdb_spill_bytes_total", "Bytes of the runs large transactions spilled.",
+               METRIC_COUNTER, spill_bytes),
 };
 #define SHARD_STAT_METRICS (sizeof shard__stat_metrics / sizeof shard__stat_metrics[0])
 

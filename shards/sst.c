@@ -683,6 +683,7 @@ struct sst {
     bool obsolete;              /* replaced by a durable edit: unlink at the last close */
     cache_t *cache;             /* the shard's block cache, or NULL */
     uint64_t file_no, entries, max_commit_ts, file_bytes;
+    uint64_t stamp_ts;          /* committed spilled run: every version reads at this ts */
     uint32_t blocks, version;
     uint8_t *index_raw, *bloom;
     sst_bidx_t *idx;
@@ -1045,6 +1046,14 @@ int sst_block_join(sst_block_t *b)
 
 uint64_t sst_max_commit_ts(const sst_t *s) { return s->max_commit_ts; }
 
+void sst_set_stamp(sst_t *s, uint64_t ts)
+{
+    s->stamp_ts = ts;
+    s->max_commit_ts = ts;
+}
+
+uint64_t sst_stamp(const sst_t *s) { return s->stamp_ts; }
+
 bool sst_may_contain(const sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen)
 {
     uint64_t h1 = sst_hash(table_id, key, klen), h2 = (h1 >> 33) | 1;
@@ -1143,6 +1152,18 @@ static void sst_rcol_cell(const sst_rcol_t *c, uint32_t i, store_cell_t *cell)
 /* Decodes a format-2 columnar block (header checked by the caller; ncc columns): keys
  * and metadata as in format 1, the column directory and chunks, then every value
  * joined back into a value chunk like format 1's, so readers above see the same rows. */
+/* A spilled run committed by a manifest stamp (shards/README.md, "Large
+ * transactions"): it was written before its commit timestamp existed, so every
+ * version reads at the stamp. Applied at decode, before the block enters the cache. */
+static void sst_apply_stamp(const sst_t *s, sst_block_t *b)
+{
+    if (!s->stamp_ts)
+        return;
+    uint64_t *ts = (uint64_t *)(uintptr_t)b->ts;
+    for (uint32_t k = 0; k < b->n; k++)
+        ts[k] = s->stamp_ts;
+}
+
 static int sst_decode_columnar(sst_t *s, uint32_t i, const uint8_t *disk, const uint32_t raw[3],
                                const uint32_t comp[3], uint32_t ncc, sst_block_t **out)
 {
@@ -1286,6 +1307,7 @@ static int sst_decode_columnar(sst_t *s, uint32_t i, const uint8_t *disk, const 
     b->vals = NULL;
     if (!sst_block_valid(b, raw))
         goto inconsistent;
+    sst_apply_stamp(s, b);
     sst_block_summarize(b);
     rt_free(tmp);
     rt_free(dir);
@@ -1385,6 +1407,7 @@ static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
     b->one = NULL;
     b->one_cap = 0;
     b->layout_version = 0;
+    sst_apply_stamp(s, b);
     sst_block_summarize(b);
     rt_free(disk);
     *out = b;
@@ -1485,6 +1508,15 @@ static bool sst_pick(const sst_block_t *b, uint32_t i, uint64_t snap, sst_entry_
     }
     *end = j;
     return found;
+}
+
+bool sst_key_in_range(const sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen)
+{
+    if (s->blocks == 0)
+        return false;
+    const sst_bidx_t *lo = &s->idx[0], *hi = &s->idx[s->blocks - 1];
+    return memtable_cmp(lo->first_table, lo->first_key, lo->first_klen, table_id, key, klen) <= 0 &&
+           memtable_cmp(hi->last_table, hi->last_key, hi->last_klen, table_id, key, klen) >= 0;
 }
 
 int sst_get_counted(sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen,

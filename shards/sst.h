@@ -103,10 +103,16 @@ uint64_t sst_entries(const sst_t *s);
 uint64_t sst_keys_estimate(const sst_t *s);    /* distinct keys (bloom size), >= the truth */
 uint32_t sst_blocks(const sst_t *s);
 uint64_t sst_max_commit_ts(const sst_t *s);
+/* A committed spilled run (shards/README.md, "Large transactions"): every version of
+ * the file reads with commit_ts = ts (ts > 0). Set before any block is read. */
+void sst_set_stamp(sst_t *s, uint64_t ts);
+uint64_t sst_stamp(const sst_t *s);    /* 0 = none */
 const char *sst_error(const sst_t *s);
 /* The text of the calling thread's most recent sst failure on any file ("" if none):
  * a store has one thread, so this is what store_last_error reports. */
 const char *sst_last_error(void);
+/* False when (table, key) is outside the file's first..last key (two compares). */
+bool sst_key_in_range(const sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen);
 /* False when the bloom filter rules (table, key) out. */
 bool sst_may_contain(const sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen);
 /* Finds the newest version of (table, key) with commit_ts <= snap_ts. Returns 1 with

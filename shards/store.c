@@ -84,12 +84,27 @@ int store_open(const store_opts_t *opts, store_t **out)
     strcat(st->wal_dir, "/wal");
     strcpy(st->sst_dir, opts->dir);
     strcat(st->sst_dir, "/sst");
+    st->spill_bytes = opts->spill_bytes ? opts->spill_bytes
+                      : st->mt_budget == SIZE_MAX ? SIZE_MAX
+                      : st->mt_budget > LIMIT_SPILL_MIN_BYTES / 2 ? 2 * st->mt_budget
+                                                                  : LIMIT_SPILL_MIN_BYTES;
     rc = flush_recover(st);
+    if (rc)
+        goto fail;
+    rc = spill_open(st);
     if (rc)
         goto fail;
     rc = wal_recover(st);
     if (rc)
         goto fail;
+    for (size_t b = 0; b < st->txns_buckets; b++)
+        for (store_txn_t *t = st->txns[b]; t; t = t->hnext)
+            if (t->runs_missing) {
+                log_error("store: prepared transaction %llu in %s names spilled runs that "
+                          "are gone", (unsigned long long)t->txn_id, st->dir);
+                rc = STORE_ECORRUPT;
+                goto fail;
+            }
     /* Only now, with the manifest and the whole WAL checked, is anything deleted. */
     rc = flush_remove_orphans(st);
     if (rc)
@@ -118,6 +133,7 @@ static void store__handouts_free(store_t *st)
 
 static void store__txn_free(store_t *st, store_txn_t *t)
 {
+    spill_release(st, t);
     for (uint32_t i = 0; i < t->undo_count; i++)
         if (t->undo[i].prev)
             memtable_ver_free(&st->mt, t->undo[i].prev);
@@ -145,6 +161,7 @@ void store_close(store_t *st)
             t = next;
         }
     }
+    spill_close(st);
     memtable_free(&st->mt);
     wal_close(st);
     flush_close(st);
@@ -167,7 +184,8 @@ void store_close(store_t *st)
 
 bool store_idle(const store_t *st)
 {
-    return !st->in_flight && st->q_count == 0 && flush_idle(st) && compact_idle(st);
+    return !st->in_flight && st->q_count == 0 && flush_idle(st) && compact_idle(st) &&
+           spill_idle(st);
 }
 uint64_t store_max_commit_ts(const store_t *st) { return st->max_commit_ts; }
 bool store_readonly(const store_t *st) { return st->readonly; }
@@ -270,6 +288,8 @@ store_txn_t *store_txn_begin(store_t *st, uint64_t txn_id)
 
 bool store_txn_has_writes(const store_txn_t *t)
 {
+    if (t->runs_count)
+        return true;
     for (uint32_t i = 0; i < t->writes_count; i++)
         if (t->writes[i]->vers->kind != MT_LOCK)
             return true;
@@ -307,6 +327,7 @@ static void store__drop_intent(store_t *st, mt_node_t *n, uint64_t txn_id)
 
 void store__txn_forget(store_t *st, store_txn_t *t)
 {
+    spill_discard(st, t);
     for (uint32_t i = 0; i < t->writes_count; i++)
         store__drop_intent(st, t->writes[i], t->txn_id);
     t->writes_count = 0;
@@ -466,6 +487,14 @@ static int store__resolve(store_t *st, mt_node_t *n, uint64_t txn_id, uint64_t s
     *mv = v;
     if (v && v->txn_id)
         return 1;    /* own intent */
+    if (txn_id && st->spillers_count) {
+        const store_txn_t *t = store_txn_find(st, txn_id);
+        if (t && t->runs_count) {
+            int rc = spill_own(st, t, table_id, key, klen, e, blk);
+            if (rc)
+                return rc < 0 ? rc : 2;    /* own spilled write */
+        }
+    }
     int rc = store__sst_lookup(st, table_id, key, klen, snap_ts, e, blk);
     if (rc < 0)
         return rc;
@@ -532,22 +561,26 @@ static int store__iter_srcs(store_iter_t *it)
     store_t *st = it->st;
     store__iter_drop_srcs(it);
     it->sst_gen = st->sst_gen;
-    if (st->sst_count == 0)
+    /* The transaction's own spilled runs come after the set, oldest first. */
+    const store_txn_t *t = it->txn_id && st->spillers_count ? store_txn_find(st, it->txn_id) : NULL;
+    uint32_t runs = t ? t->runs_count : 0, total = st->sst_count + runs;
+    if (total == 0)
         return 0;
-    it->src = rt_calloc(st->sst_count, sizeof *it->src);
-    it->heap = rt_calloc(st->sst_count, sizeof *it->heap);
-    it->refill = rt_calloc(st->sst_count, sizeof *it->refill);
+    it->src = rt_calloc(total, sizeof *it->src);
+    it->heap = rt_calloc(total, sizeof *it->heap);
+    it->refill = rt_calloc(total, sizeof *it->refill);
     if (!it->src || !it->heap || !it->refill)
         return STORE_ENOMEM;
-    it->src_count = st->sst_count;
+    it->src_count = total;
     it->clears_gen = st->clears_gen;
     for (uint32_t i = 0; i < it->src_count; i++) {
         store_iter_src_t *s = &it->src[i];
-        s->sst = st->ssts[i];
+        s->own = i >= st->sst_count;
+        s->sst = s->own ? t->runs[i - st->sst_count].sst : st->ssts[i];
         sst_ref(s->sst);
         s->consumed = true;
-        s->masked = flush_masked(st, it->table_id, sst_file_no(s->sst));
-        s->cur = sst_iter_new(s->sst, it->snap_ts);
+        s->masked = !s->own && flush_masked(st, it->table_id, sst_file_no(s->sst));
+        s->cur = sst_iter_new(s->sst, s->own ? UINT64_MAX : it->snap_ts);
         if (!s->cur)
             return STORE_ENOMEM;
         sst_iter_set_retire(s->cur, &st->retired);
@@ -582,6 +615,10 @@ store_iter_t *store_iter_open(store_t *st, store_txn_t *t, uint64_t snap_ts, uin
         return NULL;
     }
     st->mt.iters_open++;
+    it->inext = st->iters;
+    if (st->iters)
+        st->iters->iprev = it;
+    st->iters = it;
     it->err = store__iter_srcs(it);
     return it;
 }
@@ -690,7 +727,7 @@ static int store__iter_advance(store_iter_t *it)
         it->clears_gen = it->st->clears_gen;
         for (uint32_t i = 0; i < it->src_count; i++) {
             store_iter_src_t *s = &it->src[i];
-            if (!s->masked && flush_masked(it->st, it->table_id, sst_file_no(s->sst))) {
+            if (!s->own && !s->masked && flush_masked(it->st, it->table_id, sst_file_no(s->sst))) {
                 s->masked = true;
                 s->ended = true;
                 s->has = false;
@@ -865,6 +902,7 @@ static int store__iter_step(store_iter_t *it, store_colblock_t *cb, store_val_t 
          * newest commit_ts wins, a tie going to the newer file (higher index). */
         const sst_entry_t *best = NULL;
         uint32_t best_src = 0;
+        bool best_own = false;    /* the transaction's spilled write beats any commit */
         while (it->heap_count) {
             uint32_t i = it->heap[0];
             store_iter_src_t *s = &it->src[i];
@@ -873,13 +911,15 @@ static int store__iter_step(store_iter_t *it, store_colblock_t *cb, store_val_t 
             store__heap_pop(it);
             s->consumed = true;
             it->refill[it->refill_count++] = i;
-            if (!best || s->head.commit_ts > best->commit_ts ||
-                (s->head.commit_ts == best->commit_ts && i > best_src)) {
+            if (!best || (s->own && !best_own) ||
+                (s->own == best_own && (s->head.commit_ts > best->commit_ts ||
+                                        (s->head.commit_ts == best->commit_ts && i > best_src)))) {
                 best = &s->head;
                 best_src = i;
+                best_own = s->own;
             }
         }
-        if (v && (v->txn_id || !best || v->commit_ts >= best->commit_ts)) {
+        if (v && (v->txn_id || !best || (!best_own && v->commit_ts >= best->commit_ts))) {
             if (v->kind != MT_VALUE)
                 continue;
             key->ptr = mt_key(it->node);
@@ -930,6 +970,12 @@ void store_iter_close(store_iter_t *it)
         return;
     memtable_t *mt = &it->st->mt;
     ASSERT(mt->iters_open > 0);
+    if (it->iprev)
+        it->iprev->inext = it->inext;
+    else
+        it->st->iters = it->inext;
+    if (it->inext)
+        it->inext->iprev = it->iprev;
     if (--mt->iters_open == 0)
         memtable_reap(mt);
     store__iter_drop_srcs(it);
@@ -955,6 +1001,11 @@ static int store__lock_node(store_t *st, store_txn_t *t, uint32_t table_id, cons
         if (blocker)
             *blocker = h->txn_id;
         return STORE_LOCKED;
+    }
+    if (st->spillers_count && !(h && h->txn_id == t->txn_id)) {
+        int rc = spill_conflict(st, t, table_id, key, klen, blocker);
+        if (rc)
+            return rc;    /* another transaction's spilled write holds the row */
     }
     *out = n;
     return STORE_OK;
@@ -1009,6 +1060,7 @@ static int store__place_intent(store_t *st, store_txn_t *t, mt_node_t *n, mt_ver
         memtable_ver_free(&st->mt, nv);
         return rc;
     }
+    t->intent_bytes += sizeof *nv + nv->vlen + (own ? 0 : sizeof *n + n->klen + 8 * (size_t)n->height);
     if (own) {
         nv->next = own->next;
         n->vers = nv;
@@ -1039,7 +1091,19 @@ int store_write(store_t *st, store_txn_t *t, int mode, uint32_t table_id,
     if (mode == STORE_W_INSERT) {
         if (own && own->kind == MT_VALUE)
             return STORE_EXISTS;
-        if (!own || own->kind == MT_LOCK) {
+        int spilled = 0;
+        if ((!own || own->kind == MT_LOCK) && t->runs_count) {
+            sst_entry_t e;
+            sst_block_t *b;
+            spilled = spill_own(st, t, table_id, key, klen, &e, &b);
+            bool live = spilled == 1 && !e.tomb;
+            sst_block_free(b);
+            if (spilled < 0)
+                return spilled;
+            if (live)
+                return STORE_EXISTS;    /* this transaction's spilled write */
+        }
+        if ((!own || own->kind == MT_LOCK) && !spilled) {
             mt_ver_t *c;
             sst_entry_t e;
             sst_block_t *b;
@@ -1055,7 +1119,8 @@ int store_write(store_t *st, store_txn_t *t, int mode, uint32_t table_id,
                                     t->txn_id, 0, val, vlen);
     if (!nv)
         return STORE_ENOMEM;
-    return store__place_intent(st, t, n, nv);
+    rc = store__place_intent(st, t, n, nv);
+    return rc ? rc : spill_after_write(st, t);
 }
 
 int store_lock_latest(store_t *st, store_txn_t *t, uint32_t table_id,
@@ -1155,6 +1220,8 @@ int store_txn_commit(store_t *st, store_txn_t *t, uint64_t commit_ts,
         done(arg, STORE_EREADONLY);
         return 0;
     }
+    if (t->runs_count)
+        return spill_commit(st, t, commit_ts, done, arg);    /* the manifest edit commits */
     t->commit_ts = commit_ts;
     store_pending_t p = {.type = WAL_REC_COMMIT, .txn = t, .ts = commit_ts, .done = done,
                          .arg = arg};
@@ -1207,6 +1274,12 @@ int store_txn_prepare(store_t *st, store_txn_t *t, uint32_t coord_shard, uint64_
     ASSERT(t->state == TXN_ACTIVE && store_txn_has_writes(t));
     t->coord = coord_shard;
     t->commit_ts = commit_ts;
+    int rc = t->runs_count && !st->readonly ? spill_prepare(st, t) : 0;
+    if (rc) {
+        store_txn_abort(st, t);
+        done(arg, rc);
+        return 0;
+    }
     return store__queue_txn(st, t, WAL_REC_PREPARE, TXN_PREPARING, false, done, arg);
 }
 
@@ -1241,6 +1314,11 @@ int store_txn_stage(store_t *st, store_txn_t *t, uint32_t coord_shard, const uin
     t->coord = coord_shard;
     t->parts = parts;
     t->nparts = parts ? nparts : 0;
+    if (t->runs_count && (rc = spill_prepare(st, t)) != 0) {
+        store_txn_abort(st, t);
+        done(arg, rc);
+        return 0;
+    }
     return store__queue_txn(st, t, parts ? WAL_REC_STAGED : WAL_REC_PREPARE, TXN_PREPARING, false,
                             done, arg);
 }
@@ -1260,6 +1338,8 @@ int store_txn_commit_decided(store_t *st, store_txn_t *t, uint64_t commit_ts,
     if (st->readonly)
         return store_txn_commit_prepared(st, t, commit_ts, done, arg);    /* fails: in doubt */
     int type = (uint32_t)st->shard_id == t->coord ? WAL_REC_COMMIT_2PC : WAL_REC_COMMIT_PREPARED;
+    if (t->runs_count)    /* the runs' manifest edit first, then the record */
+        return spill_commit_prepared(st, t, commit_ts, type, true, done, arg);
     store_pending_t p = {.type = type, .txn = t, .ts = commit_ts, .early = true, .done = done,
                          .arg = arg};
     if (store__enqueue(st, &p) != 0)    /* no memory for the record now: the ordinary way */
@@ -1285,6 +1365,8 @@ int store_txn_commit_prepared(store_t *st, store_txn_t *t, uint64_t commit_ts,
 {
     ASSERT(t->state == TXN_PREPARED);
     t->commit_ts = commit_ts;
+    if (t->runs_count && !st->readonly)
+        return spill_commit_prepared(st, t, commit_ts, WAL_REC_COMMIT_PREPARED, false, done, arg);
     return store__queue_txn(st, t, WAL_REC_COMMIT_PREPARED, TXN_COMMITTING_PREPARED, true, done,
                             arg);
 }
@@ -1496,8 +1578,8 @@ static void store__finish(store_t *st, store_pending_t *p, bool ok)
     if (ok) {
         st->applied_lsn = p->lsn;
         if (p->type != WAL_REC_PREPARE && p->type != WAL_REC_STAGED &&
-            p->type != WAL_REC_ABORT_PREPARED)
-            st->committed_lsn = p->lsn;
+            p->type != WAL_REC_ABORT_PREPARED && !p->no_versions)
+            st->committed_lsn = p->lsn;    /* a flush is due only for memtable versions */
     }
     if (p->early) {
         /* Applied when queued; the transaction is committed by the one-round rule
@@ -1596,11 +1678,28 @@ static void store__unsubmit(store_t *st, size_t hlen, uint64_t off)
     st->in_flight = false;
 }
 
+/* spill.c: queues a phase-two record of a transaction that already ended (its runs
+ * are in the set and their manifest edit is durable), applied early. */
+int store__queue_early(store_t *st, uint64_t txn_id, uint64_t ts, uint32_t coord, int type,
+                       void (*done)(void *arg, int rc), void *arg)
+{
+    if (st->readonly)
+        return STORE_EREADONLY;
+    store_txn_t tmp = {.txn_id = txn_id, .commit_ts = ts, .coord = coord};
+    store_pending_t p = {.type = type, .txn = &tmp, .ts = ts, .early = true,
+                         .no_versions = true, .done = done, .arg = arg};
+    int rc = store__enqueue(st, &p);
+    if (rc == 0)
+        st->q_ents[st->q_count - 1].txn = NULL;    /* encoded; nothing to apply */
+    return rc;
+}
+
 int store_sync(store_t *st)
 {
     store__handouts_free(st);
     flush_step(st);
     compact_step(st);
+    spill_step(st);
     if (st->in_flight || st->q_count == 0)
         return 0;
     /* Take the longest prefix of the queue within one batch (at least one record). */

@@ -102,6 +102,10 @@ typedef struct store_opts {
     uint32_t compact_fanin;
     size_t compact_slice_bytes;    /* raw bytes merged per store_sync; 0 = default */
     size_t cache_bytes;            /* block cache; 0 = LIMIT_BLOCK_CACHE_BYTES, SIZE_MAX = none */
+    /* A transaction's intents on this shard spill to a run on disk once they pass this
+     * many bytes (shards/README.md, "Large transactions"). 0 = the memtable budget (at
+     * least LIMIT_SPILL_MIN_BYTES); SIZE_MAX = never spill. */
+    size_t spill_bytes;
 } store_opts_t;
 
 /* Opens (creating if needed) and recovers. 0 or a negative store_rc; *out on success. */
@@ -426,6 +430,8 @@ typedef struct store_stats {
      * (block cache hit or miss). */
     uint64_t lookups, lookup_tables, lookup_tables_skipped, lookup_bloom_negatives;
     uint64_t lookup_bloom_false_positives, lookup_blocks;
+    /* Large transactions since open: runs spilled, their file bytes. */
+    uint64_t spill_runs, spill_bytes;
 } store_stats_t;
 void store_get_stats(const store_t *st, store_stats_t *out);
 #endif

@@ -91,6 +91,9 @@ mt_ver_t *memtable_newest_committed(const mt_node_t *n);
 void memtable_clear_table(memtable_t *mt, uint32_t table_id);
 /* Called when iters_open drops to 0: frees deferred nodes. */
 void memtable_reap(memtable_t *mt);
+/* Frees deferred nodes while iterators are open: only when none of them stands on an
+ * unlinked node (the caller checked). */
+void memtable_reap_unreferenced(memtable_t *mt);
 
 /* ---- WAL format (see shards/README.md) ---- */
 #define WAL_FORMAT_VERSION 1
@@ -108,7 +111,9 @@ enum wal_rec_type { WAL_REC_COMMIT = 1, WAL_REC_CLEAR = 2, WAL_REC_PREPARE = 3,
                     WAL_REC_COMMIT_2PC = 4, WAL_REC_COMMIT_PREPARED = 5,
                     WAL_REC_ABORT_PREPARED = 6, WAL_REC_STAGED = 7 };
 #define WAL_REC_TYPE_MAX 7
-enum wal_op { WAL_OP_PUT = 1, WAL_OP_DELETE = 2 };
+/* WAL_OP_RUN (phase-one records only): table 0, an 8-byte key = the file number of a
+ * spilled run in sst/, no value. */
+enum wal_op { WAL_OP_PUT = 1, WAL_OP_DELETE = 2, WAL_OP_RUN = 3 };
 
 /* ---- transactions and the commit queue ---- */
 enum store_txn_state { TXN_ACTIVE = 0, TXN_COMMITTING = 1, TXN_PREPARING = 2,
@@ -124,6 +129,19 @@ typedef struct store_undo {
     mt_ver_t *prev;
     uint32_t level;
 } store_undo_t;
+
+/* One spilled run of a transaction (spill.c): its value and tombstone intents at the
+ * time, sorted, in a sorted table of their own that no reader but the transaction
+ * sees until it commits. in_sst: moved into sst/ under file_no (phase one of a
+ * two-phase commit, or a commit in progress); else it is DIR/spill/<file_no>.run. */
+typedef struct spill_run {
+    sst_t *sst;
+    uint64_t file_no;
+    bool in_sst;
+} spill_run_t;
+
+/* A manifest stamp (format 3): spilled run file_no reads at commit timestamp ts. */
+struct store_stamp { uint64_t file_no, ts; };
 
 struct store_txn {
     uint64_t txn_id;
@@ -142,6 +160,13 @@ struct store_txn {
     uint32_t sp_level;          /* savepoint level of intents placed now (0 = none live) */
     store_undo_t *undo;         /* intents placed at sp_level > 0, oldest first */
     uint32_t undo_count, undo_cap;
+    /* Large transactions (spill.c): bytes of intents in the memtable since the last
+     * spill, and the runs spilled so far, oldest first (a later run and the memtable's
+     * intents shadow it). */
+    size_t intent_bytes;
+    spill_run_t *runs;
+    uint32_t runs_count, runs_cap;
+    bool runs_missing;          /* recovery: a named run is gone (merged after commit) */
 };
 
 typedef struct store_pending {
@@ -152,6 +177,7 @@ typedef struct store_pending {
     uint32_t table_id;          /* CLEAR */
     uint64_t ts;
     bool early;                 /* COMMIT_2PC / COMMIT_PREPARED applied before durable */
+    bool no_versions;           /* a spilled commit's record: its rows are in runs */
     void (*done)(void *arg, int rc);
     void *arg;
 } store_pending_t;
@@ -170,10 +196,12 @@ typedef struct store_iter_src {
     sst_entry_t head;           /* valid when has */
     bool has, ended, consumed;
     bool masked;                /* flush_masked at clears_gen: the table was cleared */
+    bool own;                   /* a spilled run of the iterator's transaction: wins */
 } store_iter_src_t;
 
 struct store_iter {
     store_t *st;
+    struct store_iter *inext, *iprev;   /* st->iters: every open iterator */
     mt_node_t *node;            /* memtable candidate (peeked), NULL when ended */
     uint64_t txn_id, snap_ts;
     uint32_t table_id;
@@ -217,6 +245,9 @@ typedef struct man_edit {
     size_t new_man_len;         /* bytes of the new manifest during a switch */
     store_buf_t buf;            /* manifest / CURRENT bytes in flight */
     uint64_t add_file;          /* 0 = none */
+    const uint64_t *spill_files;    /* spilled runs committed by this edit (caller's array) */
+    uint32_t spill_count;
+    uint64_t spill_ts;          /* their stamp */
     const uint64_t *removes;    /* caller's array; the add takes the first one's place */
     uint32_t removes_count;
     uint64_t flushed_lsn;
@@ -309,6 +340,20 @@ struct store {
     uint8_t **handouts;
     uint32_t handouts_count, handouts_cap;
 
+    /* Large transactions (spill.c). */
+    char *spill_dir;
+    size_t spill_bytes;         /* a transaction's intents spill past this */
+    store_txn_t **spillers;     /* live transactions with runs */
+    uint32_t spillers_count, spillers_cap;
+    uint64_t *spill_pending;    /* runs committed, not yet in a durable manifest edit */
+    uint32_t spill_pending_count, spill_pending_cap;
+    struct spill_job *spill_jobs, *spill_jobs_tail;   /* commits waiting for their edit */
+    mt_ver_t *spill_garbage;    /* spilled intents, freed at the next store_sync ... */
+    mt_ver_t *spill_garbage_old;    /* ... or at the spill after the next one */
+    struct store_iter *iters;   /* open iterators (spill.c frees nodes none stands on) */
+    struct store_stamp *man_stamps;    /* stamps read from the manifest (recovery) */
+    uint32_t man_stamps_count, man_stamps_cap;
+
     /* store_gc resumes after this key. */
     bool gc_has_cursor;
     uint32_t gc_table;
@@ -385,6 +430,43 @@ int flush__set_replace(store_t *st, sst_t *add, const uint64_t *removes, uint32_
 /* Creates sorted table file_no (O_EXCL-free: truncates) and fsyncs the directory. */
 int flush__create_sst(store_t *st, uint64_t file_no);
 void flush__sst_path(const store_t *st, uint64_t file_no, char *out, size_t cap);
+
+/* spill.c: transactions larger than memory (shards/README.md, "Large transactions") */
+int spill_open(store_t *st);            /* DIR/spill/ created and emptied */
+void spill_close(store_t *st);
+/* After a write of t: spills its intents when they passed st->spill_bytes. An I/O
+ * failure keeps them in memory (logged); 0 or STORE_ENOMEM. */
+int spill_after_write(store_t *st, store_txn_t *t);
+/* t's newest spilled version of the key: 1 with *e / *blk, 0 none, negative rc. */
+int spill_own(store_t *st, const store_txn_t *t, uint32_t table_id, const uint8_t *key,
+              uint32_t klen, sst_entry_t *e, sst_block_t **blk);
+/* STORE_LOCKED with *blocker when another transaction's run holds the key, else 0 or a
+ * negative rc. */
+int spill_conflict(store_t *st, const store_txn_t *t, uint32_t table_id, const uint8_t *key,
+                   uint32_t klen, uint64_t *blocker);
+/* store_txn_commit of a transaction with runs: the manifest edit is the commit point. */
+int spill_commit(store_t *st, store_txn_t *t, uint64_t commit_ts, void (*done)(void *, int),
+                 void *arg);
+/* Phase one of a transaction with runs: spills the rest, moves its runs into sst/
+ * (their numbers go into the phase-one record). 0 or a negative rc. */
+int spill_prepare(store_t *st, store_txn_t *t);
+/* Phase two / resolution of a prepared transaction with runs (type COMMIT_2PC or
+ * COMMIT_PREPARED): the runs join the set by a manifest edit, then the record is queued.
+ * early: visible and unlocked at once (store_txn_commit_decided). */
+int spill_commit_prepared(store_t *st, store_txn_t *t, uint64_t commit_ts, int type, bool early,
+                          void (*done)(void *, int), void *arg);
+/* Abort: the runs are deleted. */
+void spill_discard(store_t *st, store_txn_t *t);
+/* The transaction's memory goes (store close or end): runs closed, files kept. */
+void spill_release(store_t *st, store_txn_t *t);
+void spill_step(store_t *st);
+bool spill_idle(const store_t *st);
+bool spill_pending(const store_t *st, uint64_t file_no);
+bool spill_held(const store_t *st, uint64_t file_no);    /* a recovered run's file */
+/* Recovery: run file_no of prepared transaction t (or, t NULL, of a later record). */
+int spill_recover_ref(store_t *st, store_txn_t *t, uint64_t file_no);
+/* Bytes / count of the run references wal_encode_commit adds for t. */
+uint32_t spill_ref_count(const store_txn_t *t);
 
 /* compact.c */
 void compact_step(store_t *st);

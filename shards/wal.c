@@ -54,7 +54,7 @@ static void wal_seal(uint8_t *rec, uint32_t type, uint64_t lsn, uint32_t plen)
 uint32_t wal_encode_commit(store_buf_t *b, uint64_t lsn, const store_txn_t *t)
 {
     size_t size = WAL_REC_HDR_BYTES + 20;
-    uint32_t count = 0;
+    uint32_t count = 0, refs = spill_ref_count(t);
     for (uint32_t i = 0; i < t->writes_count; i++) {
         const mt_node_t *n = t->writes[i];
         const mt_ver_t *v = n->vers;
@@ -63,6 +63,8 @@ uint32_t wal_encode_commit(store_buf_t *b, uint64_t lsn, const store_txn_t *t)
         size += 13 + (size_t)n->klen + v->vlen;
         count++;
     }
+    size += (13 + 8) * (size_t)refs;
+    count += refs;
     if (size > LIMIT_WAL_RECORD_BYTES || !store__buf_reserve(b, size))
         return 0;
     uint8_t *rec = b->ptr + b->len, *p = rec + WAL_REC_HDR_BYTES;
@@ -85,6 +87,17 @@ uint32_t wal_encode_commit(store_buf_t *b, uint64_t lsn, const store_txn_t *t)
         if (v->vlen)
             memcpy(p, v->val, v->vlen);
         p += v->vlen;
+    }
+    for (uint32_t i = 0; i < t->runs_count; i++) {
+        if (!t->runs[i].in_sst)
+            continue;
+        /* a spilled run in sst/ (phase one of a two-phase commit): its file number */
+        wal_put32(p, 0);
+        p[4] = WAL_OP_RUN;
+        wal_put32(p + 5, 8);
+        wal_put32(p + 9, 0);
+        wal_put64(p + 13, t->runs[i].file_no);
+        p += 21;
     }
     ASSERT((size_t)(p - rec) == size);
     wal_seal(rec, WAL_REC_COMMIT, lsn, (uint32_t)(size - WAL_REC_HDR_BYTES));
@@ -253,10 +266,15 @@ static int wal_apply_writes(store_t *st, const uint8_t *p, uint32_t plen, uint32
         uint32_t table = wal_get32(p), klen = wal_get32(p + 5), vlen = wal_get32(p + 9);
         int op = p[4];
         p += 13;
-        if ((op != WAL_OP_PUT && op != WAL_OP_DELETE) || klen > LIMIT_KEY_BYTES ||
-            (size_t)(end - p) < (size_t)klen + vlen)
+        if ((op != WAL_OP_PUT && op != WAL_OP_DELETE && op != WAL_OP_RUN) ||
+            klen > LIMIT_KEY_BYTES || (size_t)(end - p) < (size_t)klen + vlen ||
+            (op == WAL_OP_RUN && (klen != 8 || vlen != 0 || table != 0)))
             return STORE_ECORRUPT;
-        if (apply || t) {
+        if (op == WAL_OP_RUN) {
+            int rc = spill_recover_ref(st, t, wal_get64(p));
+            if (rc)
+                return rc;
+        } else if (apply || t) {
             mt_node_t *n = memtable_upsert(&st->mt, table, p, klen);
             mt_ver_t *v = n ? memtable_ver_new(&st->mt, op == WAL_OP_PUT ? MT_VALUE : MT_TOMB,
                                                t ? t->txn_id : 0, t ? 0 : ts, p + klen, vlen)

@@ -605,7 +605,7 @@ TEST(version_1_manifest_is_read_then_switched)
     TEST_REQUIRE(f);
     size_t size = fread(buf, 1, sizeof buf, f);
     fclose(f);
-    TEST_REQUIRE(size > 32 && get32(buf + 8) == 2);
+    TEST_REQUIRE(size > 32 && get32(buf + 8) == 3);
     uint64_t flushed = 0, next_no = 0;
     for (size_t off = 32; off + 8 <= size;) {
         uint32_t plen = get32(buf + off);
@@ -652,7 +652,7 @@ TEST(version_1_manifest_is_read_then_switched)
     TEST_REQUIRE(f);
     size = fread(buf, 1, 32, f);
     fclose(f);
-    TEST_CHECK(size == 32 && get32(buf + 8) == 2);
+    TEST_CHECK(size == 32 && get32(buf + 8) == 3);
     st = open_at("manv1", false, SIZE_MAX, UINT32_MAX);
     TEST_CHECK(check_model(st, UINT64_MAX, model) == 0);
     TEST_CHECK(check_model(st, snap_mid, model_mid) == 0);

@@ -154,6 +154,7 @@ void store_close(store_t *st)
     rt_free(st->handouts);
     rt_free(st->sst_dir);
     rt_free(st->txns);
+    rt_free(st->pend);
     rt_free(st->q.ptr);
     rt_free(st->f.ptr);
     rt_free(st->q_ents);
@@ -246,10 +247,76 @@ store_txn_t *store_txn_find(store_t *st, uint64_t txn_id)
     return NULL;
 }
 
+/* ---- pending heap: commits whose versions are not stamped yet, by commit_ts ---- */
+
+static bool store__pend_less(const store_t *st, size_t a, size_t b)
+{
+    return st->pend[a]->commit_ts < st->pend[b]->commit_ts;
+}
+
+static void store__pend_swap(store_t *st, size_t a, size_t b)
+{
+    store_txn_t *x = st->pend[a];
+    st->pend[a] = st->pend[b];
+    st->pend[b] = x;
+    st->pend[a]->pend_pos = (uint32_t)a + 1;
+    st->pend[b]->pend_pos = (uint32_t)b + 1;
+}
+
+static void store__pend_fix(store_t *st, size_t i)
+{
+    while (i > 0 && store__pend_less(st, i, (i - 1) / 2)) {
+        store__pend_swap(st, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < st->pend_count && store__pend_less(st, l, m))
+            m = l;
+        if (r < st->pend_count && store__pend_less(st, r, m))
+            m = r;
+        if (m == i)
+            return;
+        store__pend_swap(st, i, m);
+        i = m;
+    }
+}
+
+void store__pend_sync(store_t *st, store_txn_t *t)
+{
+    bool want = t->state != TXN_ACTIVE && t->commit_ts != 0;
+    if (want && !t->pend_pos) {
+        ASSERT(st->pend_count < st->pend_cap);    /* room made at store_txn_begin */
+        st->pend[st->pend_count] = t;
+        t->pend_pos = (uint32_t)++st->pend_count;
+        store__pend_fix(st, st->pend_count - 1);
+    } else if (want) {
+        store__pend_fix(st, t->pend_pos - 1);
+    } else if (t->pend_pos) {
+        size_t i = t->pend_pos - 1, last = --st->pend_count;
+        t->pend_pos = 0;
+        if (i != last) {
+            st->pend[i] = st->pend[last];
+            st->pend[i]->pend_pos = (uint32_t)i + 1;
+            store__pend_fix(st, i);
+        }
+    }
+}
+
 store_txn_t *store_txn_begin(store_t *st, uint64_t txn_id)
 {
     ASSERT(txn_id != 0);
     ASSERT(!store_txn_find(st, txn_id));
+    if (st->txns_count >= UINT32_MAX - 1)
+        return NULL;
+    if (st->pend_cap <= st->txns_count) {
+        size_t cap = st->pend_cap ? st->pend_cap * 2 : 64;
+        store_txn_t **np = rt_realloc(st->pend, cap * sizeof *np);
+        if (!np)
+            return NULL;
+        st->pend = np;
+        st->pend_cap = cap;
+    }
     store_txn_t *t = rt_calloc(1, sizeof *t);
     if (!t)
         return NULL;
@@ -280,6 +347,8 @@ static void store__txn_end(store_t *st, store_txn_t *t)
         pp = &(*pp)->hnext;
     *pp = t->hnext;
     st->txns_count--;
+    t->state = TXN_ACTIVE;
+    store__pend_sync(st, t);
     if (t->pin_reserved) {
         st->pins_reserved--;
         t->pin_reserved = false;
@@ -1151,6 +1220,7 @@ int store_txn_commit(store_t *st, store_txn_t *t, uint64_t commit_ts,
         return 0;
     }
     t->state = TXN_COMMITTING;
+    store__pend_sync(st, t);
     return 0;
 }
 
@@ -1177,6 +1247,7 @@ static int store__queue_txn(store_t *st, store_txn_t *t, int type, int next_stat
             if (type == WAL_REC_COMMIT_2PC)
                 st->pins_reserved++;
             t->state = next_state;
+            store__pend_sync(st, t);
             return 0;
         }
     }
@@ -1236,6 +1307,7 @@ int store_txn_commit_decided(store_t *st, store_txn_t *t, uint64_t commit_ts,
 {
     ASSERT(t->state == TXN_PREPARED);
     t->commit_ts = commit_ts;
+    store__pend_sync(st, t);
     if (!t->pin_reserved)    /* recovered in doubt: the start-up resolution */
         return store_txn_commit_prepared(st, t, commit_ts, done, arg);
     /* The phase-one record stays until store_decision_release (every shard's phase-two
@@ -1271,6 +1343,7 @@ int store_txn_commit_prepared(store_t *st, store_txn_t *t, uint64_t commit_ts,
 {
     ASSERT(t->state == TXN_PREPARED);
     t->commit_ts = commit_ts;
+    store__pend_sync(st, t);    /* stays pending (in doubt) if the record fails */
     return store__queue_txn(st, t, WAL_REC_COMMIT_PREPARED, TXN_COMMITTING_PREPARED, true, done,
                             arg);
 }
@@ -1296,21 +1369,25 @@ void store_decision_release(store_t *st, uint64_t txn_id)
 
 uint64_t store_pending_at(const store_t *st, uint64_t snap_ts)
 {
-    for (size_t b = 0; b < st->txns_buckets; b++)
-        for (const store_txn_t *t = st->txns[b]; t; t = t->hnext)
-            if (t->state != TXN_ACTIVE && t->commit_ts && t->commit_ts <= snap_ts)
-                return t->txn_id;
+    return store_pending_other(st, snap_ts, 0);
+}
+
+uint64_t store_pending_other(const store_t *st, uint64_t snap_ts, uint64_t self_id)
+{
+    /* The heap's top is the lowest; when it is self, the next lowest is a child of it. */
+    if (st->pend_count == 0 || st->pend[0]->commit_ts > snap_ts)
+        return 0;
+    if (st->pend[0]->txn_id != self_id)
+        return st->pend[0]->txn_id;
+    for (size_t i = 1; i < 3 && i < st->pend_count; i++)
+        if (st->pend[i]->commit_ts <= snap_ts)
+            return st->pend[i]->txn_id;
     return 0;
 }
 
 uint64_t store_pending_min(const store_t *st)
 {
-    uint64_t lo = 0;
-    for (size_t b = 0; b < st->txns_buckets; b++)
-        for (const store_txn_t *t = st->txns[b]; t; t = t->hnext)
-            if (t->state != TXN_ACTIVE && t->commit_ts && (!lo || t->commit_ts < lo))
-                lo = t->commit_ts;
-    return lo;
+    return st->pend_count ? st->pend[0]->commit_ts : 0;
 }
 
 void store_note_read(store_t *st, uint64_t snap_ts)
@@ -1495,6 +1572,7 @@ static void store__finish(store_t *st, store_pending_t *p, bool ok)
             t->prepare_lsn = p->lsn;
         } else {
             t->state = TXN_ACTIVE;
+            store__pend_sync(st, t);
             store__txn_forget(st, t);
         }
     } else if (p->type == WAL_REC_COMMIT_PREPARED && !ok) {
@@ -1514,6 +1592,7 @@ static void store__finish(store_t *st, store_pending_t *p, bool ok)
             if (p->type == WAL_REC_COMMIT_2PC)
                 st->pins_reserved--;
             t->state = TXN_ACTIVE;
+            store__pend_sync(st, t);
             for (uint32_t i = 0; i < t->writes_count; i++)
                 store__drop_intent(st, t->writes[i], t->txn_id);
             t->writes_count = 0;

@@ -294,11 +294,14 @@ bool store_outcome(store_t *const *stores, int nstores, uint32_t coord, uint64_t
  * commit or prepare here takes a timestamp >= store_commit_floor(), above every noted
  * snapshot, so no reader that already read this shard can have its snapshot cover it. */
 uint64_t store_pending_at(const store_t *st, uint64_t snap_ts);    /* txn id or 0 */
+/* The same, but never naming self_id (a reader's own transaction): O(1). */
+uint64_t store_pending_other(const store_t *st, uint64_t snap_ts, uint64_t self_id);
 void store_note_read(store_t *st, uint64_t snap_ts);
 uint64_t store_commit_floor(const store_t *st);
 /* The lowest timestamp of a transaction whose commit is queued, in flight, prepared or
  * being decided here (its versions are not stamped yet), or 0 when there is none. A
- * horizon fed to store_set_horizon / store_gc must stay below it. */
+ * horizon fed to store_set_horizon / store_gc must stay below it. O(1): a heap kept
+ * as commits are queued and end. */
 uint64_t store_pending_min(const store_t *st);
 /* While held, no WAL segment is removed (the shard layer holds it until every shard
  * has resolved its in-doubt transactions, which may need this shard's decisions). */

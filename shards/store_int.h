@@ -142,6 +142,7 @@ struct store_txn {
     uint32_t sp_level;          /* savepoint level of intents placed now (0 = none live) */
     store_undo_t *undo;         /* intents placed at sp_level > 0, oldest first */
     uint32_t undo_count, undo_cap;
+    uint32_t pend_pos;          /* 1 + its index in the store's pending heap, 0 = not in */
 };
 
 typedef struct store_pending {
@@ -234,6 +235,11 @@ struct store {
 
     store_txn_t **txns;         /* hash by txn_id */
     size_t txns_buckets, txns_count;
+    /* Pending commits (store_pending_min): a min-heap by commit_ts of every txn whose
+     * commit is queued, in flight, prepared or being decided. Room for every live txn
+     * is made at store_txn_begin, so keeping it never fails. */
+    store_txn_t **pend;
+    size_t pend_count, pend_cap;
 
     /* WAL writer. */
     int wal_dirfd;
@@ -339,6 +345,9 @@ bool store__buf_reserve(store_buf_t *b, size_t extra);
 /* store.c, used by recovery */
 void store__note_ts(store_t *st, uint64_t ts);
 store_txn_t *store__txn_recovered(store_t *st, uint64_t txn_id);
+/* Puts t in (or out of, or at its place in) the pending heap after a change of its
+ * state or commit_ts. */
+void store__pend_sync(store_t *st, store_txn_t *t);
 int store__txn_add_write(store_txn_t *t, mt_node_t *n);
 void store__txn_forget(store_t *st, store_txn_t *t);   /* drops intents, ends t */
 int store__note_decision(store_t *st, uint64_t txn_id, uint64_t ts);

@@ -147,6 +147,20 @@ static shard_stat_metric_t shard__stat_metrics[] = {
     SHARD_STAT("nextdb_scan_blocks_skipped_total",
                "Sorted-table blocks column scans skipped by their min/max statistics.",
                METRIC_COUNTER, scan_blocks_skipped),
+    SHARD_STAT("nextdb_wal_records_total",
+               "WAL records made durable (per fsync: divide by nextdb_wal_fsyncs_total).",
+               METRIC_COUNTER, wal_records),
+    SHARD_STAT("nextdb_wal_lazy_records_total",
+               "Two-phase commit phase-two records among them (written lazily, with the next "
+               "group-commit write).",
+               METRIC_COUNTER, wal_lazy_records),
+    SHARD_STAT("nextdb_wal_lazy_writes_total",
+               "Group-commit writes started for lazy phase-two records alone.",
+               METRIC_COUNTER, wal_lazy_writes),
+    SHARD_STAT("nextdb_wal_queue_wait_microseconds_total",
+               "Microseconds WAL records waited in the queue for a group-commit write, summed "
+               "over records (per record: divide by nextdb_wal_records_total).",
+               METRIC_COUNTER, wal_queue_us_total),
 };
 #define SHARD_STAT_METRICS (sizeof shard__stat_metrics / sizeof shard__stat_metrics[0])
 
@@ -470,7 +484,7 @@ int shard_open_local(const char *data_dir)
     store_opts_t o = {.dir = path, .shard_id = rt_shard_id(), .io = &io,
                       .txn_end_hook = shard__txn_ended, .hook_arg = sl,
                       .memtable_budget_bytes = shard__memtable_budget,
-                      .cache_bytes = shard__cache_budget};
+                      .cache_bytes = shard__cache_budget, .wal_lazy_us = LIMIT_WAL_LAZY_US};
     int rc = store_open(&o, &sl->st);
     if (rc) {
         log_error("shard: cannot open %s: store error %d", path, rc);
@@ -512,8 +526,10 @@ void shard_close_local(void)
     shard_local_t *sl = shard__self;
     if (!sl)
         return;
-    while (!store_idle(sl->st))
+    while (!store_idle(sl->st)) {
+        store_wal_kick(sl->st);    /* lazy phase-two records too, at once */
         rt_sleep_ms(1);    /* turn_end keeps submitting; completions drain the queue */
+    }
     shard__report(sl);     /* the last figures, whatever the report interval */
     /* Nobody will end those transactions now: release their waiters. */
     for (int i = 0; i < LIMIT_SHARD_WAIT_BUCKETS; i++) {

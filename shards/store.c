@@ -70,6 +70,7 @@ int store_open(const store_opts_t *opts, store_t **out)
     st->segment_bytes = opts->segment_bytes ? opts->segment_bytes : LIMIT_WAL_SEGMENT_BYTES;
     st->txn_end_hook = opts->txn_end_hook;
     st->hook_arg = opts->hook_arg;
+    st->wal_lazy_us = opts->wal_lazy_us;
     st->dir = store__strdup(opts->dir);
     st->wal_dir = rt_malloc(strlen(opts->dir) + 5);
     st->sst_dir = rt_malloc(strlen(opts->dir) + 5);
@@ -1166,7 +1167,10 @@ static int store__queue(store_t *st, const store_pending_t *p)
         st->q_cap = cap;
     }
     st->q_ents[st->q_count] = *p;
-    st->q_ents[st->q_count++].lsn = st->next_lsn;
+    st->q_ents[st->q_count].lsn = st->next_lsn;
+    st->q_ents[st->q_count].queued_us = store__now_us();
+    if (!st->q_ents[st->q_count++].lazy)
+        st->q_eager++;
     st->next_lsn++;
     return STORE_OK;
 }
@@ -1318,8 +1322,10 @@ int store_txn_commit_decided(store_t *st, store_txn_t *t, uint64_t commit_ts,
     if (st->readonly)
         return store_txn_commit_prepared(st, t, commit_ts, done, arg);    /* fails: in doubt */
     int type = (uint32_t)st->shard_id == t->coord ? WAL_REC_COMMIT_2PC : WAL_REC_COMMIT_PREPARED;
-    store_pending_t p = {.type = type, .txn = t, .ts = commit_ts, .early = true, .done = done,
-                         .arg = arg};
+    /* Lazy: the outcome is durable already (the one-round rule), so this record need
+     * not start a write (and an fsync) of its own; it goes out with the next one. */
+    store_pending_t p = {.type = type, .txn = t, .ts = commit_ts, .early = true, .lazy = true,
+                         .done = done, .arg = arg};
     if (store__enqueue(st, &p) != 0)    /* no memory for the record now: the ordinary way */
         return store_txn_commit_prepared(st, t, commit_ts, done, arg);
     st->q_ents[st->q_count - 1].txn = NULL;    /* encoded; t ends below */
@@ -1617,6 +1623,9 @@ static void store__write_done(void *arg, int res)
     if (res == 0) {
         st->stats.wal_syncs++;
         st->stats.wal_bytes += st->f.len;
+        st->stats.wal_records += st->f_count;
+        for (size_t i = 0; i < st->f_count; i++)
+            st->stats.wal_lazy_records += st->f_ents[i].lazy;
     } else if (!st->readonly) {
         log_error("store: WAL write to %s failed (%s); shard is read-only from now on",
                   st->wal_dir, strerror(-res));
@@ -1630,6 +1639,7 @@ static void store__write_done(void *arg, int res)
     if (st->readonly) {
         /* Nothing queued can ever become durable. The queue is detached first because
          * callbacks may queue more (which then fail at once). */
+        st->q_eager = 0;
         while (st->q_count) {
             store_pending_t p = st->q_ents[0];
             memmove(st->q_ents, st->q_ents + 1, (st->q_count - 1) * sizeof *st->q_ents);
@@ -1654,6 +1664,8 @@ static void store__unsubmit(store_t *st, size_t hlen, uint64_t off)
     memmove(st->q_ents + n, st->q_ents, st->q_count * sizeof *st->q_ents);
     memcpy(st->q_ents, st->f_ents, n * sizeof *st->q_ents);
     st->q_count += n;
+    for (size_t i = 0; i < n; i++)
+        st->q_eager += !st->f_ents[i].lazy;
     st->f_count = 0;
     st->f.len = 0;
     st->seg_new = hlen > 0;
@@ -1668,11 +1680,18 @@ int store_sync(store_t *st)
     compact_step(st);
     if (st->in_flight || st->q_count == 0)
         return 0;
+    uint64_t now = store__now_us();
+    bool lazy_alone = st->q_eager == 0;
+    if (lazy_alone && !st->wal_kick && st->wal_lazy_us &&
+        now - st->q_ents[0].queued_us < st->wal_lazy_us)
+        return 0;    /* only lazy phase-two records: they wait for company */
     /* Take the longest prefix of the queue within one batch (at least one record). */
-    size_t n = 0, bytes = 0;
+    size_t n = 0, bytes = 0, eager = 0;
     while (n < st->q_count &&
-           (n == 0 || bytes + st->q_ents[n].rec_bytes <= LIMIT_WAL_BATCH_BYTES))
+           (n == 0 || bytes + st->q_ents[n].rec_bytes <= LIMIT_WAL_BATCH_BYTES)) {
+        eager += !st->q_ents[n].lazy;
         bytes += st->q_ents[n++].rec_bytes;
+    }
     uint8_t hdr[WAL_SEG_HDR_BYTES];
     uint64_t first_lsn = st->next_lsn - st->q_count;
     int rc = wal_prepare_segment(st, bytes, first_lsn, hdr);
@@ -1702,7 +1721,11 @@ int store_sync(store_t *st)
     memcpy(st->f_ents, st->q_ents, n * sizeof *st->f_ents);
     memmove(st->q_ents, st->q_ents + n, (st->q_count - n) * sizeof *st->q_ents);
     st->q_count -= n;
+    st->q_eager -= eager;
     st->f_count = n;
+    uint64_t waited = 0;
+    for (size_t i = 0; i < n; i++)
+        waited += now - st->f_ents[i].queued_us;
     st->seg_new = false;
     st->in_flight = true;
     st->flight_start_us = store__now_us();
@@ -1714,9 +1737,17 @@ int store_sync(store_t *st)
         store__unsubmit(st, hlen, off);    /* submission queue full: next turn */
         return 0;
     }
+    st->wal_kick = false;
+    st->stats.wal_queue_us_total += waited;
+    st->stats.wal_lazy_writes += lazy_alone;
     if (rc < 0)
         store__write_done(st, rc);
     return (int)n;
+}
+
+void store_wal_kick(store_t *st)
+{
+    st->wal_kick = true;
 }
 
 /* ---- garbage collection ---- */

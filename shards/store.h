@@ -102,6 +102,11 @@ typedef struct store_opts {
     uint32_t compact_fanin;
     size_t compact_slice_bytes;    /* raw bytes merged per store_sync; 0 = default */
     size_t cache_bytes;            /* block cache; 0 = LIMIT_BLOCK_CACHE_BYTES, SIZE_MAX = none */
+    /* Lazy phase-two records (store_txn_commit_decided): a WAL write is not started
+     * for them alone until the oldest has waited this long; until then they go out
+     * with the next write other records start. 0 = no waiting (every record starts a
+     * write as soon as none is in flight). */
+    uint32_t wal_lazy_us;
 } store_opts_t;
 
 /* Opens (creating if needed) and recovers. 0 or a negative store_rc; *out on success. */
@@ -313,11 +318,15 @@ int store_table_clear(store_t *st, uint32_t table_id, uint64_t ts,
                       void (*done)(void *arg, int rc), void *arg);
 
 /* Called once per loop turn: if records are queued and no write is in flight, submit
- * them as one write + fdatasync through store_io. Returns number of records submitted.
+ * them as one write + fdatasync through store_io (but not lazy phase-two records
+ * alone before their wait ran out, see wal_lazy_us). Returns number of records submitted.
  * Also advances a memtable flush by one slice, and frees values handed out from sorted
  * tables by earlier store_get / store_lock_latest calls: like store_gc, it must not be
  * called while a fiber holds store_val_t pointers (call it from the turn_end hook). */
 int store_sync(store_t *st);
+/* The next store_sync writes whatever is queued, lazy records alone included (for a
+ * shard about to close, or a test draining its stores). */
+void store_wal_kick(store_t *st);
 
 /* Frees committed versions shadowed by a newer committed version whose commit_ts <=
  * horizon_ts (and tombstones with nothing older left), in bounded slices: at most
@@ -417,6 +426,11 @@ typedef struct store_stats {
     uint64_t versions, gc_versions_dropped, horizon;
     /* Column scans since open: blocks handed out whole, skipped by min/max. */
     uint64_t scan_blocks_whole, scan_blocks_skipped;
+    /* Group commit since open: records made durable (records per fsync = wal_records /
+     * wal_syncs), the lazy phase-two records among them, writes started for lazy
+     * records alone (their wait ran out, or store_wal_kick), and the microseconds
+     * records waited in the queue for a write to take them (summed over records). */
+    uint64_t wal_records, wal_lazy_records, wal_lazy_writes, wal_queue_us_total;
 } store_stats_t;
 void store_get_stats(const store_t *st, store_stats_t *out);
 #endif

@@ -153,6 +153,8 @@ typedef struct store_pending {
     uint32_t table_id;          /* CLEAR */
     uint64_t ts;
     bool early;                 /* COMMIT_2PC / COMMIT_PREPARED applied before durable */
+    bool lazy;                  /* starts no write alone (store_opts_t.wal_lazy_us) */
+    uint64_t queued_us;         /* when it was queued (store__now_us) */
     void (*done)(void *arg, int rc);
     void *arg;
 } store_pending_t;
@@ -251,6 +253,9 @@ struct store {
     store_buf_t q;              /* encoded records queued for the next store_sync */
     store_pending_t *q_ents;
     size_t q_count, q_cap;
+    size_t q_eager;             /* queued records that are not lazy */
+    uint32_t wal_lazy_us;       /* store_opts_t.wal_lazy_us */
+    bool wal_kick;              /* store_wal_kick: the next store_sync writes lazy ones too */
     store_buf_t f;              /* bytes of the write in flight */
     store_pending_t *f_ents;
     size_t f_count, f_cap;

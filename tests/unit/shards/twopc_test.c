@@ -89,7 +89,10 @@ static store_t *open_one(int s)
                       .segment_bytes = segs[rnd() % 3],
                       .memtable_budget_bytes = budgets[rnd() % 3],
                       .flush_slice_bytes = 300 + rnd() % 2000, .manifest_bytes = 200 + rnd() % 400,
-                      .compact_fanin = 2 + (uint32_t)(rnd() % 3), .cache_bytes = SIZE_MAX};
+                      .compact_fanin = 2 + (uint32_t)(rnd() % 3), .cache_bytes = SIZE_MAX,
+                      /* phase-two records go out only with phase-one ones (or at the
+                       * drain): crashes often lose them */
+                      .wal_lazy_us = UINT32_MAX};
     store_t *st = NULL;
     int rc = store_open(&o, &st);
     if (rc) {
@@ -329,6 +332,7 @@ static void drain(void)
     for (int guard = 0; guard < 100000; guard++) {
         bool busy = false;
         for (int s = 0; s < NS; s++) {
+            store_wal_kick(stores[s]);
             store_sync(stores[s]);
             busy |= sims[s].ops_count > 0 || !store_idle(stores[s]);
             sim_run(&sims[s]);

@@ -70,6 +70,7 @@ int store_open(const store_opts_t *opts, store_t **out)
     st->segment_bytes = opts->segment_bytes ? opts->segment_bytes : LIMIT_WAL_SEGMENT_BYTES;
     st->txn_end_hook = opts->txn_end_hook;
     st->hook_arg = opts->hook_arg;
+    st->wal_batch_hook = opts->wal_batch_hook;
     st->wal_lazy_us = opts->wal_lazy_us;
     st->dir = store__strdup(opts->dir);
     st->wal_dir = rt_malloc(strlen(opts->dir) + 5);
@@ -1740,6 +1741,8 @@ int store_sync(store_t *st)
     st->wal_kick = false;
     st->stats.wal_queue_us_total += waited;
     st->stats.wal_lazy_writes += lazy_alone;
+    if (st->wal_batch_hook)
+        st->wal_batch_hook(st->hook_arg, (uint32_t)n, waited);
     if (rc < 0)
         store__write_done(st, rc);
     return (int)n;

@@ -91,6 +91,10 @@ typedef struct store_opts {
      * savepoint released some of its row locks (the transaction goes on). */
     void (*txn_end_hook)(void *arg, uint64_t txn_id);
     void *hook_arg;
+    /* Called (with hook_arg; may be NULL) for every group-commit write submitted:
+     * how many records it takes and the microseconds they waited in the queue for a
+     * write, summed over them (for /metrics). */
+    void (*wal_batch_hook)(void *arg, uint32_t records, uint64_t queue_us_sum);
     /* Flush the memtable to a sorted table once it holds more than this many bytes.
      * 0 = LIMIT_MEMTABLE_BUDGET_BYTES; SIZE_MAX = never flush. The next two default to
      * LIMIT_FLUSH_SLICE_BYTES and LIMIT_MANIFEST_BYTES (tests make them tiny). */

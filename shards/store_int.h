@@ -231,6 +231,7 @@ struct store {
     store_io_t io;
     size_t segment_bytes;
     void (*txn_end_hook)(void *arg, uint64_t txn_id);
+    void (*wal_batch_hook)(void *arg, uint32_t records, uint64_t queue_us_sum);
     void *hook_arg;
 
     memtable_t mt;

@@ -110,7 +110,8 @@ metrics_line() {
             q = d["nextdb_queries_total"]
             printf "fsyncs/s/shard %.0f", (secs > 0 && shards > 0 ? f / secs / shards : 0)
             printf ", records/fsync %.2f", (f > 0 ? r / f : 0)
-            printf ", queue wait %.2f ms", (r > 0 ? d["nextdb_wal_queue_wait_microseconds_total"] / r / 1000 : 0)
+            qc = d["nextdb_wal_queue_wait_seconds_count"]
+            printf ", queue wait %.2f ms", (qc > 0 ? d["nextdb_wal_queue_wait_seconds_sum"] / qc * 1000 : 0)
             c = d["nextdb_wal_fsync_seconds_count"]
             printf ", write+fsync %.2f ms", (c > 0 ? d["nextdb_wal_fsync_seconds_sum"] / c * 1000 : 0)
             printf ", lazy %.0f%% of records (%.0f lone writes)", (r > 0 ? 100 * d["nextdb_wal_lazy_records_total"] / r : 0), d["nextdb_wal_lazy_writes_total"]

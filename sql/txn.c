@@ -469,7 +469,11 @@ static void on_shards(int k, const int *shards, commit_req_t *reqs, const commit
 
 static int release_on_shard(void *arg)
 {
-    store_decision_release(shard_store(), (uint64_t)(uintptr_t)arg);
+    /* A shard closing (its store already gone) keeps nothing to release: recovery
+     * reads the phase-one records again. */
+    store_t *st = shard_store();
+    if (st)
+        store_decision_release(st, (uint64_t)(uintptr_t)arg);
     return 0;
 }
 

@@ -52,6 +52,7 @@
 #define LIMIT_WAL_RECORD_BYTES       (256 * 1024 * 1024)
 #define LIMIT_WAL_SEGMENT_BYTES      (64 * 1024 * 1024)
 #define LIMIT_WAL_BATCH_BYTES        (8 * 1024 * 1024)  /* one group-commit write */
+#define LIMIT_WAL_LAZY_US            1000     /* lazy phase-two records start a WAL write alone after this */
 
 /* Network: net/ (appended by net). */
 #define LIMIT_PG_STARTUP_PARAMS      128      /* name/value pairs in one startup packet */

@@ -91,7 +91,7 @@ void shard_set_memory_budget(uint64_t shard_bytes)
 /* Metric ids; -1 until shard_register_metrics (written before the shards start). */
 static int shard__m_wal_bytes = -1, shard__m_fsyncs = -1, shard__m_fsync_seconds = -1,
            shard__m_commits = -1, shard__m_memtable = -1, shard__m_flushes = -1,
-           shard__m_sst_files = -1;
+           shard__m_sst_files = -1, shard__m_batch_records = -1, shard__m_queue_wait = -1;
 
 /* Compaction and block-cache metrics: one store_stats_t field each. */
 typedef struct shard_stat_metric {
@@ -173,6 +173,16 @@ static shard_stat_metric_t shard__stat_metrics[] = {
                spill_runs),
     SHARD_STAT("nextdb_spill_bytes_total", "Bytes of the runs large transactions spilled.",
                METRIC_COUNTER, spill_bytes),
+    SHARD_STAT("nextdb_wal_records_total",
+               "WAL records made durable (per fsync: divide by nextdb_wal_fsyncs_total).",
+               METRIC_COUNTER, wal_records),
+    SHARD_STAT("nextdb_wal_lazy_records_total",
+               "Two-phase commit phase-two records among them (written lazily, with the next "
+               "group-commit write).",
+               METRIC_COUNTER, wal_lazy_records),
+    SHARD_STAT("nextdb_wal_lazy_writes_total",
+               "Group-commit writes started for lazy phase-two records alone.",
+               METRIC_COUNTER, wal_lazy_writes),
 };
 #define SHARD_STAT_METRICS (sizeof shard__stat_metrics / sizeof shard__stat_metrics[0])
 
@@ -199,6 +209,14 @@ void shard_register_metrics(void)
                                        METRIC_COUNTER, NULL, 0);
     shard__m_fsync_seconds = metrics_register(
         "nextdb_wal_fsync_seconds", "Latency of one group-commit WAL write + fdatasync.",
+        METRIC_HISTOGRAM, bounds, (int)(sizeof bounds / sizeof bounds[0]));
+    static const double rec_bounds[] = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 128, 256};
+    shard__m_batch_records = metrics_register(
+        "nextdb_wal_records_per_fsync", "WAL records one group-commit write + fdatasync takes.",
+        METRIC_HISTOGRAM, rec_bounds, (int)(sizeof rec_bounds / sizeof rec_bounds[0]));
+    shard__m_queue_wait = metrics_register(
+        "nextdb_wal_queue_wait_seconds",
+        "Per group-commit write: the mean time its records waited in the queue for it.",
         METRIC_HISTOGRAM, bounds, (int)(sizeof bounds / sizeof bounds[0]));
     shard__m_commits = metrics_register("nextdb_commits_total",
                                         "Transactions with writes made durable.",
@@ -269,6 +287,16 @@ static void shard__unlink_waiter(shard_local_t *sl, shard_waiter_t *w)
     while (*pp != w)
         pp = &(*pp)->next;
     *pp = w->next;
+}
+
+/* store_opts_t.wal_batch_hook: a group-commit write was submitted. */
+static void shard__wal_batch(void *arg, uint32_t records, uint64_t queue_us_sum)
+{
+    (void)arg;
+    if (shard__m_batch_records >= 0)
+        metrics_observe(shard__m_batch_records, (double)records);
+    if (shard__m_queue_wait >= 0 && records)
+        metrics_observe(shard__m_queue_wait, (double)queue_us_sum / records / 1e6);
 }
 
 static void shard__txn_ended(void *arg, uint64_t txn_id)
@@ -494,9 +522,10 @@ int shard_open_local(const char *data_dir)
         return STORE_ENOMEM;
     store_io_t io = {.ctx = sl, .write = shard__io_write, .fsync = shard__io_fsync};
     store_opts_t o = {.dir = path, .shard_id = rt_shard_id(), .io = &io,
-                      .txn_end_hook = shard__txn_ended, .hook_arg = sl,
+                      .txn_end_hook = shard__txn_ended, .wal_batch_hook = shard__wal_batch,
+                      .hook_arg = sl,
                       .memtable_budget_bytes = shard__memtable_budget,
-                      .cache_bytes = shard__cache_budget};
+                      .cache_bytes = shard__cache_budget, .wal_lazy_us = LIMIT_WAL_LAZY_US};
     int rc = store_open(&o, &sl->st);
     if (rc) {
         log_error("shard: cannot open %s: store error %d", path, rc);
@@ -538,8 +567,10 @@ void shard_close_local(void)
     shard_local_t *sl = shard__self;
     if (!sl)
         return;
-    while (!store_idle(sl->st))
+    while (!store_idle(sl->st)) {
+        store_wal_kick(sl->st);    /* lazy phase-two records too, at once */
         rt_sleep_ms(1);    /* turn_end keeps submitting; completions drain the queue */
+    }
     shard__report(sl);     /* the last figures, whatever the report interval */
     /* Nobody will end those transactions now: release their waiters. */
     for (int i = 0; i < LIMIT_SHARD_WAIT_BUCKETS; i++) {

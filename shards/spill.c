@@ -547,6 +547,7 @@ int spill_commit(store_t *st, store_txn_t *t, uint64_t commit_ts, void (*done)(v
         sst_set_stamp(t->runs[i].sst, commit_ts);
     t->commit_ts = commit_ts;
     t->state = TXN_COMMITTING;
+    store__pend_sync(st, t);    /* pending until the edit is durable (store_pending_min) */
     j->txn = t;
     j->done = done;
     j->arg = arg;
@@ -572,6 +573,7 @@ int spill_commit_prepared(store_t *st, store_txn_t *t, uint64_t commit_ts, int t
     j->done = done;
     j->arg = arg;
     t->commit_ts = commit_ts;
+    store__pend_sync(st, t);    /* the pending heap follows every commit_ts change */
     if (early) {
         /* Decided: visible and unlocked now; the edit and then the record follow. */
         if (spill__install(st, t, commit_ts) != 0) {

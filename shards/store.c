@@ -70,6 +70,8 @@ int store_open(const store_opts_t *opts, store_t **out)
     st->segment_bytes = opts->segment_bytes ? opts->segment_bytes : LIMIT_WAL_SEGMENT_BYTES;
     st->txn_end_hook = opts->txn_end_hook;
     st->hook_arg = opts->hook_arg;
+    st->wal_batch_hook = opts->wal_batch_hook;
+    st->wal_lazy_us = opts->wal_lazy_us;
     st->dir = store__strdup(opts->dir);
     st->wal_dir = rt_malloc(strlen(opts->dir) + 5);
     st->sst_dir = rt_malloc(strlen(opts->dir) + 5);
@@ -171,6 +173,7 @@ void store_close(store_t *st)
     rt_free(st->handouts);
     rt_free(st->sst_dir);
     rt_free(st->txns);
+    rt_free(st->pend);
     rt_free(st->q.ptr);
     rt_free(st->f.ptr);
     rt_free(st->q_ents);
@@ -269,10 +272,76 @@ store_txn_t *store_txn_find(store_t *st, uint64_t txn_id)
     return NULL;
 }
 
+/* ---- pending heap: commits whose versions are not stamped yet, by commit_ts ---- */
+
+static bool store__pend_less(const store_t *st, size_t a, size_t b)
+{
+    return st->pend[a]->commit_ts < st->pend[b]->commit_ts;
+}
+
+static void store__pend_swap(store_t *st, size_t a, size_t b)
+{
+    store_txn_t *x = st->pend[a];
+    st->pend[a] = st->pend[b];
+    st->pend[b] = x;
+    st->pend[a]->pend_pos = (uint32_t)a + 1;
+    st->pend[b]->pend_pos = (uint32_t)b + 1;
+}
+
+static void store__pend_fix(store_t *st, size_t i)
+{
+    while (i > 0 && store__pend_less(st, i, (i - 1) / 2)) {
+        store__pend_swap(st, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < st->pend_count && store__pend_less(st, l, m))
+            m = l;
+        if (r < st->pend_count && store__pend_less(st, r, m))
+            m = r;
+        if (m == i)
+            return;
+        store__pend_swap(st, i, m);
+        i = m;
+    }
+}
+
+void store__pend_sync(store_t *st, store_txn_t *t)
+{
+    bool want = t->state != TXN_ACTIVE && t->commit_ts != 0;
+    if (want && !t->pend_pos) {
+        ASSERT(st->pend_count < st->pend_cap);    /* room made at store_txn_begin */
+        st->pend[st->pend_count] = t;
+        t->pend_pos = (uint32_t)++st->pend_count;
+        store__pend_fix(st, st->pend_count - 1);
+    } else if (want) {
+        store__pend_fix(st, t->pend_pos - 1);
+    } else if (t->pend_pos) {
+        size_t i = t->pend_pos - 1, last = --st->pend_count;
+        t->pend_pos = 0;
+        if (i != last) {
+            st->pend[i] = st->pend[last];
+            st->pend[i]->pend_pos = (uint32_t)i + 1;
+            store__pend_fix(st, i);
+        }
+    }
+}
+
 store_txn_t *store_txn_begin(store_t *st, uint64_t txn_id)
 {
     ASSERT(txn_id != 0);
     ASSERT(!store_txn_find(st, txn_id));
+    if (st->txns_count >= UINT32_MAX - 1)
+        return NULL;
+    if (st->pend_cap <= st->txns_count) {
+        size_t cap = st->pend_cap ? st->pend_cap * 2 : 64;
+        store_txn_t **np = rt_realloc(st->pend, cap * sizeof *np);
+        if (!np)
+            return NULL;
+        st->pend = np;
+        st->pend_cap = cap;
+    }
     store_txn_t *t = rt_calloc(1, sizeof *t);
     if (!t)
         return NULL;
@@ -305,6 +374,8 @@ static void store__txn_end(store_t *st, store_txn_t *t)
         pp = &(*pp)->hnext;
     *pp = t->hnext;
     st->txns_count--;
+    t->state = TXN_ACTIVE;
+    store__pend_sync(st, t);
     if (t->pin_reserved) {
         st->pins_reserved--;
         t->pin_reserved = false;
@@ -1176,7 +1247,10 @@ static int store__queue(store_t *st, const store_pending_t *p)
         st->q_cap = cap;
     }
     st->q_ents[st->q_count] = *p;
-    st->q_ents[st->q_count++].lsn = st->next_lsn;
+    st->q_ents[st->q_count].lsn = st->next_lsn;
+    st->q_ents[st->q_count].queued_us = store__now_us();
+    if (!st->q_ents[st->q_count++].lazy)
+        st->q_eager++;
     st->next_lsn++;
     return STORE_OK;
 }
@@ -1232,6 +1306,7 @@ int store_txn_commit(store_t *st, store_txn_t *t, uint64_t commit_ts,
         return 0;
     }
     t->state = TXN_COMMITTING;
+    store__pend_sync(st, t);
     return 0;
 }
 
@@ -1258,6 +1333,7 @@ static int store__queue_txn(store_t *st, store_txn_t *t, int type, int next_stat
             if (type == WAL_REC_COMMIT_2PC)
                 st->pins_reserved++;
             t->state = next_state;
+            store__pend_sync(st, t);
             return 0;
         }
     }
@@ -1328,6 +1404,7 @@ int store_txn_commit_decided(store_t *st, store_txn_t *t, uint64_t commit_ts,
 {
     ASSERT(t->state == TXN_PREPARED);
     t->commit_ts = commit_ts;
+    store__pend_sync(st, t);
     if (!t->pin_reserved)    /* recovered in doubt: the start-up resolution */
         return store_txn_commit_prepared(st, t, commit_ts, done, arg);
     /* The phase-one record stays until store_decision_release (every shard's phase-two
@@ -1340,8 +1417,10 @@ int store_txn_commit_decided(store_t *st, store_txn_t *t, uint64_t commit_ts,
     int type = (uint32_t)st->shard_id == t->coord ? WAL_REC_COMMIT_2PC : WAL_REC_COMMIT_PREPARED;
     if (t->runs_count)    /* the runs' manifest edit first, then the record */
         return spill_commit_prepared(st, t, commit_ts, type, true, done, arg);
-    store_pending_t p = {.type = type, .txn = t, .ts = commit_ts, .early = true, .done = done,
-                         .arg = arg};
+    /* Lazy: the outcome is durable already (the one-round rule), so this record need
+     * not start a write (and an fsync) of its own; it goes out with the next one. */
+    store_pending_t p = {.type = type, .txn = t, .ts = commit_ts, .early = true, .lazy = true,
+                         .done = done, .arg = arg};
     if (store__enqueue(st, &p) != 0)    /* no memory for the record now: the ordinary way */
         return store_txn_commit_prepared(st, t, commit_ts, done, arg);
     st->q_ents[st->q_count - 1].txn = NULL;    /* encoded; t ends below */
@@ -1367,6 +1446,7 @@ int store_txn_commit_prepared(store_t *st, store_txn_t *t, uint64_t commit_ts,
     t->commit_ts = commit_ts;
     if (t->runs_count && !st->readonly)
         return spill_commit_prepared(st, t, commit_ts, WAL_REC_COMMIT_PREPARED, false, done, arg);
+    store__pend_sync(st, t);    /* stays pending (in doubt) if the record fails */
     return store__queue_txn(st, t, WAL_REC_COMMIT_PREPARED, TXN_COMMITTING_PREPARED, true, done,
                             arg);
 }
@@ -1392,21 +1472,25 @@ void store_decision_release(store_t *st, uint64_t txn_id)
 
 uint64_t store_pending_at(const store_t *st, uint64_t snap_ts)
 {
-    for (size_t b = 0; b < st->txns_buckets; b++)
-        for (const store_txn_t *t = st->txns[b]; t; t = t->hnext)
-            if (t->state != TXN_ACTIVE && t->commit_ts && t->commit_ts <= snap_ts)
-                return t->txn_id;
+    return store_pending_other(st, snap_ts, 0);
+}
+
+uint64_t store_pending_other(const store_t *st, uint64_t snap_ts, uint64_t self_id)
+{
+    /* The heap's top is the lowest; when it is self, the next lowest is a child of it. */
+    if (st->pend_count == 0 || st->pend[0]->commit_ts > snap_ts)
+        return 0;
+    if (st->pend[0]->txn_id != self_id)
+        return st->pend[0]->txn_id;
+    for (size_t i = 1; i < 3 && i < st->pend_count; i++)
+        if (st->pend[i]->commit_ts <= snap_ts)
+            return st->pend[i]->txn_id;
     return 0;
 }
 
 uint64_t store_pending_min(const store_t *st)
 {
-    uint64_t lo = 0;
-    for (size_t b = 0; b < st->txns_buckets; b++)
-        for (const store_txn_t *t = st->txns[b]; t; t = t->hnext)
-            if (t->state != TXN_ACTIVE && t->commit_ts && (!lo || t->commit_ts < lo))
-                lo = t->commit_ts;
-    return lo;
+    return st->pend_count ? st->pend[0]->commit_ts : 0;
 }
 
 void store_note_read(store_t *st, uint64_t snap_ts)
@@ -1591,6 +1675,7 @@ static void store__finish(store_t *st, store_pending_t *p, bool ok)
             t->prepare_lsn = p->lsn;
         } else {
             t->state = TXN_ACTIVE;
+            store__pend_sync(st, t);
             store__txn_forget(st, t);
         }
     } else if (p->type == WAL_REC_COMMIT_PREPARED && !ok) {
@@ -1610,6 +1695,7 @@ static void store__finish(store_t *st, store_pending_t *p, bool ok)
             if (p->type == WAL_REC_COMMIT_2PC)
                 st->pins_reserved--;
             t->state = TXN_ACTIVE;
+            store__pend_sync(st, t);
             for (uint32_t i = 0; i < t->writes_count; i++)
                 store__drop_intent(st, t->writes[i], t->txn_id);
             t->writes_count = 0;
@@ -1634,6 +1720,9 @@ static void store__write_done(void *arg, int res)
     if (res == 0) {
         st->stats.wal_syncs++;
         st->stats.wal_bytes += st->f.len;
+        st->stats.wal_records += st->f_count;
+        for (size_t i = 0; i < st->f_count; i++)
+            st->stats.wal_lazy_records += st->f_ents[i].lazy;
     } else if (!st->readonly) {
         log_error("store: WAL write to %s failed (%s); shard is read-only from now on",
                   st->wal_dir, strerror(-res));
@@ -1647,6 +1736,7 @@ static void store__write_done(void *arg, int res)
     if (st->readonly) {
         /* Nothing queued can ever become durable. The queue is detached first because
          * callbacks may queue more (which then fail at once). */
+        st->q_eager = 0;
         while (st->q_count) {
             store_pending_t p = st->q_ents[0];
             memmove(st->q_ents, st->q_ents + 1, (st->q_count - 1) * sizeof *st->q_ents);
@@ -1671,6 +1761,8 @@ static void store__unsubmit(store_t *st, size_t hlen, uint64_t off)
     memmove(st->q_ents + n, st->q_ents, st->q_count * sizeof *st->q_ents);
     memcpy(st->q_ents, st->f_ents, n * sizeof *st->q_ents);
     st->q_count += n;
+    for (size_t i = 0; i < n; i++)
+        st->q_eager += !st->f_ents[i].lazy;
     st->f_count = 0;
     st->f.len = 0;
     st->seg_new = hlen > 0;
@@ -1702,11 +1794,18 @@ int store_sync(store_t *st)
     spill_step(st);
     if (st->in_flight || st->q_count == 0)
         return 0;
+    uint64_t now = store__now_us();
+    bool lazy_alone = st->q_eager == 0;
+    if (lazy_alone && !st->wal_kick && st->wal_lazy_us &&
+        now - st->q_ents[0].queued_us < st->wal_lazy_us)
+        return 0;    /* only lazy phase-two records: they wait for company */
     /* Take the longest prefix of the queue within one batch (at least one record). */
-    size_t n = 0, bytes = 0;
+    size_t n = 0, bytes = 0, eager = 0;
     while (n < st->q_count &&
-           (n == 0 || bytes + st->q_ents[n].rec_bytes <= LIMIT_WAL_BATCH_BYTES))
+           (n == 0 || bytes + st->q_ents[n].rec_bytes <= LIMIT_WAL_BATCH_BYTES)) {
+        eager += !st->q_ents[n].lazy;
         bytes += st->q_ents[n++].rec_bytes;
+    }
     uint8_t hdr[WAL_SEG_HDR_BYTES];
     uint64_t first_lsn = st->next_lsn - st->q_count;
     int rc = wal_prepare_segment(st, bytes, first_lsn, hdr);
@@ -1736,7 +1835,11 @@ int store_sync(store_t *st)
     memcpy(st->f_ents, st->q_ents, n * sizeof *st->f_ents);
     memmove(st->q_ents, st->q_ents + n, (st->q_count - n) * sizeof *st->q_ents);
     st->q_count -= n;
+    st->q_eager -= eager;
     st->f_count = n;
+    uint64_t waited = 0;
+    for (size_t i = 0; i < n; i++)
+        waited += now - st->f_ents[i].queued_us;
     st->seg_new = false;
     st->in_flight = true;
     st->flight_start_us = store__now_us();
@@ -1748,9 +1851,19 @@ int store_sync(store_t *st)
         store__unsubmit(st, hlen, off);    /* submission queue full: next turn */
         return 0;
     }
+    st->wal_kick = false;
+    st->stats.wal_queue_us_total += waited;
+    st->stats.wal_lazy_writes += lazy_alone;
+    if (st->wal_batch_hook)
+        st->wal_batch_hook(st->hook_arg, (uint32_t)n, waited);
     if (rc < 0)
         store__write_done(st, rc);
     return (int)n;
+}
+
+void store_wal_kick(store_t *st)
+{
+    st->wal_kick = true;
 }
 
 /* ---- garbage collection ---- */

@@ -91,6 +91,10 @@ typedef struct store_opts {
      * savepoint released some of its row locks (the transaction goes on). */
     void (*txn_end_hook)(void *arg, uint64_t txn_id);
     void *hook_arg;
+    /* Called (with hook_arg; may be NULL) for every group-commit write submitted:
+     * how many records it takes and the microseconds they waited in the queue for a
+     * write, summed over them (for /metrics). */
+    void (*wal_batch_hook)(void *arg, uint32_t records, uint64_t queue_us_sum);
     /* Flush the memtable to a sorted table once it holds more than this many bytes.
      * 0 = LIMIT_MEMTABLE_BUDGET_BYTES; SIZE_MAX = never flush. The next two default to
      * LIMIT_FLUSH_SLICE_BYTES and LIMIT_MANIFEST_BYTES (tests make them tiny). */
@@ -106,6 +110,11 @@ typedef struct store_opts {
      * many bytes (shards/README.md, "Large transactions"). 0 = the memtable budget (at
      * least LIMIT_SPILL_MIN_BYTES); SIZE_MAX = never spill. */
     size_t spill_bytes;
+    /* Lazy phase-two records (store_txn_commit_decided): a WAL write is not started
+     * for them alone until the oldest has waited this long; until then they go out
+     * with the next write other records start. 0 = no waiting (every record starts a
+     * write as soon as none is in flight). */
+    uint32_t wal_lazy_us;
 } store_opts_t;
 
 /* Opens (creating if needed) and recovers. 0 or a negative store_rc; *out on success. */
@@ -301,11 +310,14 @@ bool store_outcome(store_t *const *stores, int nstores, uint32_t coord, uint64_t
  * commit or prepare here takes a timestamp >= store_commit_floor(), above every noted
  * snapshot, so no reader that already read this shard can have its snapshot cover it. */
 uint64_t store_pending_at(const store_t *st, uint64_t snap_ts);    /* txn id or 0 */
+/* The same, but never naming self_id (a reader's own transaction): O(1). */
+uint64_t store_pending_other(const store_t *st, uint64_t snap_ts, uint64_t self_id);
 void store_note_read(store_t *st, uint64_t snap_ts);
 uint64_t store_commit_floor(const store_t *st);
 /* The lowest timestamp of a transaction whose commit is queued, in flight, prepared or
  * being decided here (its versions are not stamped yet), or 0 when there is none. A
- * horizon fed to store_set_horizon / store_gc must stay below it. */
+ * horizon fed to store_set_horizon / store_gc must stay below it. O(1): a heap kept
+ * as commits are queued and end. */
 uint64_t store_pending_min(const store_t *st);
 /* While held, no WAL segment is removed (the shard layer holds it until every shard
  * has resolved its in-doubt transactions, which may need this shard's decisions). */
@@ -317,11 +329,15 @@ int store_table_clear(store_t *st, uint32_t table_id, uint64_t ts,
                       void (*done)(void *arg, int rc), void *arg);
 
 /* Called once per loop turn: if records are queued and no write is in flight, submit
- * them as one write + fdatasync through store_io. Returns number of records submitted.
+ * them as one write + fdatasync through store_io (but not lazy phase-two records
+ * alone before their wait ran out, see wal_lazy_us). Returns number of records submitted.
  * Also advances a memtable flush by one slice, and frees values handed out from sorted
  * tables by earlier store_get / store_lock_latest calls: like store_gc, it must not be
  * called while a fiber holds store_val_t pointers (call it from the turn_end hook). */
 int store_sync(store_t *st);
+/* The next store_sync writes whatever is queued, lazy records alone included (for a
+ * shard about to close, or a test draining its stores). */
+void store_wal_kick(store_t *st);
 
 /* Frees committed versions shadowed by a newer committed version whose commit_ts <=
  * horizon_ts (and tombstones with nothing older left), in bounded slices: at most
@@ -432,6 +448,11 @@ typedef struct store_stats {
     uint64_t lookup_bloom_false_positives, lookup_blocks;
     /* Large transactions since open: runs spilled, their file bytes. */
     uint64_t spill_runs, spill_bytes;
+    /* Group commit since open: records made durable (records per fsync = wal_records /
+     * wal_syncs), the lazy phase-two records among them, writes started for lazy
+     * records alone (their wait ran out, or store_wal_kick), and the microseconds
+     * records waited in the queue for a write to take them (summed over records). */
+    uint64_t wal_records, wal_lazy_records, wal_lazy_writes, wal_queue_us_total;
 } store_stats_t;
 void store_get_stats(const store_t *st, store_stats_t *out);
 #endif

@@ -167,6 +167,7 @@ struct store_txn {
     spill_run_t *runs;
     uint32_t runs_count, runs_cap;
     bool runs_missing;          /* recovery: a named run is gone (merged after commit) */
+    uint32_t pend_pos;          /* 1 + its index in the store's pending heap, 0 = not in */
 };
 
 typedef struct store_pending {
@@ -178,6 +179,8 @@ typedef struct store_pending {
     uint64_t ts;
     bool early;                 /* COMMIT_2PC / COMMIT_PREPARED applied before durable */
     bool no_versions;           /* a spilled commit's record: its rows are in runs */
+    bool lazy;                  /* starts no write alone (store_opts_t.wal_lazy_us) */
+    uint64_t queued_us;         /* when it was queued (store__now_us) */
     void (*done)(void *arg, int rc);
     void *arg;
 } store_pending_t;
@@ -259,12 +262,18 @@ struct store {
     store_io_t io;
     size_t segment_bytes;
     void (*txn_end_hook)(void *arg, uint64_t txn_id);
+    void (*wal_batch_hook)(void *arg, uint32_t records, uint64_t queue_us_sum);
     void *hook_arg;
 
     memtable_t mt;
 
     store_txn_t **txns;         /* hash by txn_id */
     size_t txns_buckets, txns_count;
+    /* Pending commits (store_pending_min): a min-heap by commit_ts of every txn whose
+     * commit is queued, in flight, prepared or being decided. Room for every live txn
+     * is made at store_txn_begin, so keeping it never fails. */
+    store_txn_t **pend;
+    size_t pend_count, pend_cap;
 
     /* WAL writer. */
     int wal_dirfd;
@@ -276,6 +285,9 @@ struct store {
     store_buf_t q;              /* encoded records queued for the next store_sync */
     store_pending_t *q_ents;
     size_t q_count, q_cap;
+    size_t q_eager;             /* queued records that are not lazy */
+    uint32_t wal_lazy_us;       /* store_opts_t.wal_lazy_us */
+    bool wal_kick;              /* store_wal_kick: the next store_sync writes lazy ones too */
     store_buf_t f;              /* bytes of the write in flight */
     store_pending_t *f_ents;
     size_t f_count, f_cap;
@@ -385,6 +397,9 @@ bool store__buf_reserve(store_buf_t *b, size_t extra);
 /* store.c, used by recovery */
 void store__note_ts(store_t *st, uint64_t ts);
 store_txn_t *store__txn_recovered(store_t *st, uint64_t txn_id);
+/* Puts t in (or out of, or at its place in) the pending heap after a change of its
+ * state or commit_ts. */
+void store__pend_sync(store_t *st, store_txn_t *t);
 int store__txn_add_write(store_txn_t *t, mt_node_t *n);
 void store__txn_forget(store_t *st, store_txn_t *t);   /* drops intents, ends t */
 int store__note_decision(store_t *st, uint64_t txn_id, uint64_t ts);

@@ -339,6 +339,7 @@ static int wal_apply(store_t *st, const uint8_t *rec, bool apply)
         t->coord = type == WAL_REC_STAGED ? (uint32_t)st->shard_id : wal_get32(p + 20);
         t->state = TXN_PREPARED;
         t->prepare_lsn = st->next_lsn;
+        store__pend_sync(st, t);
         rc = store__note_vote(st, type, t->txn_id, t->commit_ts, p + 24, nparts);
         if (rc == 0)
             rc = wal_apply_writes(st, p, plen, 24 + 4 * nparts, t, false);

@@ -54,12 +54,11 @@ uint64_t txn_new_id(void);
 store_txn_t *txn_shard_get(const txn_ctx_t *t, bool create);
 /* Shard side: commits (when self_commit) the txn on this shard; returns a store rc. */
 int txn_shard_commit_local(uint64_t txn_id, uint64_t commit_ts);
-/* Shard side: the statement's snapshot for reading this shard. With may_wait (the
- * fiber may suspend: no store values held) it first waits for every transaction whose
- * commit here is in flight or in doubt at a timestamp the snapshot covers; it notes
- * the snapshot so later commits here are stamped above it (shards/store.h). */
-uint64_t txn_read_snap(const txn_ctx_t *t, bool may_wait);
-/* The same with may_wait, but the wait ends with statement_timeout or query cancel:
+/* Shard side: the statement's snapshot for reading this shard (the fiber may suspend:
+ * no store values held). It first waits for every other transaction whose commit here
+ * is queued, in flight or in doubt at a timestamp the snapshot covers (its outcome
+ * decides what the snapshot sees), until statement_timeout or query cancel; then it
+ * notes the snapshot so later commits here are stamped above it (shards/store.h).
  * 0 with *snap, or -1 + err (57014). */
 int txn_read_snap_wait(const txn_ctx_t *t, uint64_t *snap, sql_error_t *err);
 /* Coordinator: commits / aborts every touched shard. */

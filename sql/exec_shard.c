@@ -324,7 +324,11 @@ static int lock_selected(frag_scan_t *f, batch_t *dst, const int *sel, int n)
     store_txn_t *t = txn_shard_get(f->txn, true);
     if (!t)
         return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-    uint64_t snap = txn_read_snap(f->txn, false);
+    /* The snapshot the REPEATABLE READ check below compares with: decided first, like
+     * every read's (a writer prepared below it must be resolved, not skipped). */
+    uint64_t snap;
+    if (txn_read_snap_wait(f->txn, &snap, &f->err) < 0)
+        return -1;
     for (int i = 0; i < n; i++) {
         int r = sel ? sel[i] : i;
         store_val_t v;

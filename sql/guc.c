@@ -367,14 +367,22 @@ int guc_set(guc_set_t *g, const char *name, const char *value, bool is_local, bo
     return set_value(g, i, buf, err);
 }
 
-void guc_reset_all(guc_set_t *g)
+int guc_reset_all(guc_set_t *g, int (*report)(void *ctx, const char *name, const char *value),
+                  void *ctx, sql_error_t *err)
 {
     for (int i = 0; i < GUC_N; i++) {
         if (guc_defs[i].flags & G_READONLY || !strcmp(guc_defs[i].name, "session_authorization"))
             continue;
-        sql_error_t e = {0};
-        set_value(g, i, guc_defs[i].boot, &e);
+        if (!strcmp(g->values[i], guc_defs[i].boot))
+            continue;    /* nothing to reset (and nothing for a rollback to undo) */
+        /* As a plain RESET of each: inside a transaction a ROLLBACK undoes it. */
+        bool rep = false;
+        if (guc_set(g, guc_defs[i].name, NULL, false, &rep, NULL, err) < 0)
+            return -1;
+        if (rep && report)
+            (void)report(ctx, guc_defs[i].name, g->values[i]);
     }
+    return 0;
 }
 
 void guc_txn_begin(guc_set_t *g)

@@ -42,7 +42,12 @@ int guc_get(const guc_set_t *g, const char *name, bool missing_ok, const char **
  * sent as ParameterStatus. */
 int guc_set(guc_set_t *g, const char *name, const char *value, bool is_local, bool *report,
             const char **canon, sql_error_t *err);
-void guc_reset_all(guc_set_t *g);
+/* RESET ALL: every setting but the read-only ones and session_authorization back to
+ * its default, each as guc_set(value NULL) (so a rollback undoes it inside a
+ * transaction); report(ctx, name, value) for each change to send as ParameterStatus
+ * (report may be NULL). 0, or -1 + err (out of memory). */
+int guc_reset_all(guc_set_t *g, int (*report)(void *ctx, const char *name, const char *value),
+                  void *ctx, sql_error_t *err);
 /* Marks a transaction open: from now on plain SETs are undone by a rollback.
  * Idempotent. */
 void guc_txn_begin(guc_set_t *g);

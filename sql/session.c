@@ -1438,8 +1438,9 @@ static int run_set(sql_session_t *s, const ast_t *a, sql_sink_t *sink, sql_error
     bool report = false;
     const char *canon = NULL;
     if (a->set.kind == AST_SET_RESET_ALL) {
-        guc_reset_all(s->guc);
-        return 0;
+        if (s->in_block || s->implicit)
+            guc_txn_begin(s->guc);    /* a rollback undoes RESET ALL too, as in PostgreSQL */
+        return guc_reset_all(s->guc, sink->param_status, sink->ctx, err);
     }
     if (a->set.kind == AST_SET_TXN) {
         if (a->set.iso == AST_ISO_SERIALIZABLE) {
@@ -1943,7 +1944,8 @@ static int run_utility(sql_session_t *s, portal_t *p, sql_sink_t *sink, const ch
         *tag = "DISCARD ALL";
         if (s->in_block)
             return sql_error(err, SQLSTATE_INVALID_TXN_STATE, "DISCARD ALL cannot run inside a transaction block");
-        guc_reset_all(s->guc);
+        if (guc_reset_all(s->guc, sink->param_status, sink->ctx, err) < 0)
+            return -1;
         while (s->portals)
             portal_drop(s, s->portals);
         while (s->preps)

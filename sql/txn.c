@@ -410,7 +410,7 @@ int txn_read_snap_wait(const txn_ctx_t *tc, uint64_t *snap, sql_error_t *err)
     uint64_t s = tc->snap_ts ? tc->snap_ts : hlc_now();
     store_t *st = shard_store();
     uint64_t pending;
-    while ((pending = store_pending_at(st, s)) != 0 && pending != tc->txn_id) {
+    while ((pending = store_pending_other(st, s, tc->txn_id)) != 0) {
         uint64_t slice = LIMIT_WAIT_POLL_MS;
         if (!tc->cancel && !tc->deadline_us)
             slice = 0;    /* nothing can interrupt the wait: sleep until it ends */
@@ -421,17 +421,6 @@ int txn_read_snap_wait(const txn_ctx_t *tc, uint64_t *snap, sql_error_t *err)
     store_note_read(st, s);
     *snap = s;
     return 0;
-}
-
-uint64_t txn_read_snap(const txn_ctx_t *tc, bool may_wait)
-{
-    uint64_t snap = tc->snap_ts ? tc->snap_ts : hlc_now();
-    store_t *st = shard_store();
-    uint64_t pending;
-    while (may_wait && (pending = store_pending_at(st, snap)) != 0 && pending != tc->txn_id)
-        shard_wait_txn(pending, 0);
-    store_note_read(st, snap);
-    return snap;
 }
 
 static int commit_on_shard(void *arg)
@@ -482,7 +471,11 @@ static void on_shards(int k, const int *shards, commit_req_t *reqs, const commit
 
 static int release_on_shard(void *arg)
 {
-    store_decision_release(shard_store(), (uint64_t)(uintptr_t)arg);
+    /* A shard closing (its store already gone) keeps nothing to release: recovery
+     * reads the phase-one records again. */
+    store_t *st = shard_store();
+    if (st)
+        store_decision_release(st, (uint64_t)(uintptr_t)arg);
     return 0;
 }
 

@@ -20,14 +20,24 @@
 # cost of an explicit single-shard transaction, with and without the two extra network
 # round trips (both printed as ratios per server).
 #
+# For each NextDB workload it also prints what /metrics counted during it: WAL fsyncs
+# per second per shard, records per fsync (group-commit batch size), the mean wait of
+# a record in the queue for a write to take it and the mean write + fdatasync, the
+# share of lazy phase-two records, lock waits, ring messages per query.
+#
 # Usage: tools/bench/pgbench_compare.sh [-s SCALE] [-c CLIENTS] [-j THREADS] [-T SECONDS]
 #            [--memory-mb MB] [--only nextdb|postgres] [--workload SUBSTRING] [--keep]
+#            [--baseline BIN] [--rounds N]
 # --workload runs only the workloads whose name contains SUBSTRING (for A/B runs).
+# --baseline BIN: A/B in one invocation -- NextDB is run with BIN (say, the old main
+# binary) and with NEXTDB_BIN one after the other, N rounds (default 1) alternating,
+# each on a fresh data directory; prints each round and the mean new / baseline ratio
+# per workload (the PostgreSQL ratio uses the means too).
 # Environment: NEXTDB_BIN (default build/release/nextdb), PG_BINDIR
 # (default /usr/lib/postgresql/15/bin).
 set -euo pipefail
 
-SCALE=10 CLIENTS=16 THREADS=2 SECONDS_RUN=20 MEMORY_MB=1024 ONLY="" KEEP=0 PICK=
+SCALE=10 CLIENTS=16 THREADS=2 SECONDS_RUN=20 MEMORY_MB=1024 ONLY="" KEEP=0 PICK= BASELINE= ROUNDS=1
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -39,11 +49,17 @@ while [ $# -gt 0 ]; do
         --only) ONLY=$2; shift 2 ;;
         --workload) PICK=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
+        --baseline) BASELINE=$2; shift 2 ;;
+        --rounds) ROUNDS=$2; shift 2 ;;
         -h|--help) usage 0 ;;
         *) echo "pgbench_compare: unknown argument $1" >&2; usage 2 >&2 ;;
     esac
 done
 case "$ONLY" in ""|nextdb|postgres) ;; *) echo "--only takes nextdb or postgres" >&2; exit 2 ;; esac
+case "$ROUNDS" in ''|*[!0-9]*|0) echo "--rounds takes a positive integer" >&2; exit 2 ;; esac
+if [ -n "$BASELINE" ] && [ ! -x "$BASELINE" ]; then
+    echo "pgbench_compare: --baseline $BASELINE is not an executable" >&2; exit 2
+fi
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 NEXTDB_BIN=${NEXTDB_BIN:-$REPO/build/release/nextdb}
@@ -75,16 +91,47 @@ printf '\\set aid random(1, 100000 * %d)\n\\set delta random(-5000, 5000)\nBEGIN
 printf '\\set aid random(1, 100000 * %d)\n\\set delta random(-5000, 5000)\n\\startpipeline\nBEGIN;\n%s\nEND;\n\\endpipeline\n' \
     "$SCALE" "$UPDATE_SQL" >"$WORK/update-pipe.sql"
 
-declare -A TPS
-# Runs the init and every workload against the server on port $2; stores TPS[$1,name].
+declare -A TPS SUMS RUNS
+# Sums every sample of each nextdb_ metric (all labels, all shards) from /metrics on
+# port $1 into lines "name value" (histograms: name_sum and name_count).
+scrape() {
+    curl -s --max-time 5 "http://127.0.0.1:$1/metrics" 2>/dev/null | awk '
+        /^nextdb_/ { n = $1; sub(/\{.*/, "", n); v[n] += $NF }
+        END { for (n in v) printf "%s %.6f\n", n, v[n] }'
+}
+# What /metrics counted between scrapes $1 and $2 during $3 seconds.
+metrics_line() {
+    awk -v secs="$3" -v shards="$SHARDS" '
+        FNR == NR { a[$1] = $2; next } { b[$1] = $2 }
+        END {
+            d["x"] = 0
+            for (n in b) d[n] = b[n] - a[n]
+            f = d["nextdb_wal_fsyncs_total"]; r = d["nextdb_wal_records_total"]
+            q = d["nextdb_queries_total"]
+            printf "fsyncs/s/shard %.0f", (secs > 0 && shards > 0 ? f / secs / shards : 0)
+            printf ", records/fsync %.2f", (f > 0 ? r / f : 0)
+            qc = d["nextdb_wal_queue_wait_seconds_count"]
+            printf ", queue wait %.2f ms", (qc > 0 ? d["nextdb_wal_queue_wait_seconds_sum"] / qc * 1000 : 0)
+            c = d["nextdb_wal_fsync_seconds_count"]
+            printf ", write+fsync %.2f ms", (c > 0 ? d["nextdb_wal_fsync_seconds_sum"] / c * 1000 : 0)
+            printf ", lazy %.0f%% of records (%.0f lone writes)", (r > 0 ? 100 * d["nextdb_wal_lazy_records_total"] / r : 0), d["nextdb_wal_lazy_writes_total"]
+            w = d["nextdb_lock_wait_seconds_count"]
+            printf ", lock waits %.0f/s (mean %.2f ms)", (secs > 0 ? d["nextdb_lock_waits_total"] / secs : 0), (w > 0 ? d["nextdb_lock_wait_seconds_sum"] / w * 1000 : 0)
+            printf ", ring msgs/query %.2f\n", (q > 0 ? d["nextdb_ring_messages_total"] / q : 0)
+        }' "$1" "$2"
+}
+
+# Runs the init and every workload against the server on port $2 (NextDB: its /metrics
+# on port $3); stores TPS[$1,name].
 run_workloads() {
-    local who=$1 port=$2 entry name flags out tps failed
+    local who=$1 port=$2 hport=${3:-} entry name flags out tps failed
     local pgb=(numactl --physcpubind="$CLIENT_CPUS" pgbench -h 127.0.0.1 -p "$port" -U postgres)
     echo "[$who] pgbench -i -I dtGp -s $SCALE"
     "${pgb[@]}" -i -I dtGp -s "$SCALE" -q postgres >"$WORK/$who-init.log" 2>&1 \
         || { tail -20 "$WORK/$who-init.log"; die "$who: pgbench -i failed"; }
     for entry in "${WORKLOADS[@]}"; do
         name=${entry%%|*}; flags=${entry#*|}; flags=${flags//@WORK@/$WORK}
+        [ -z "$hport" ] || scrape "$hport" >"$WORK/$who-metrics-before"
         # shellcheck disable=SC2086
         out=$("${pgb[@]}" -n $flags -c "$CLIENTS" -j "$THREADS" -T "$SECONDS_RUN" postgres 2>&1) \
             || { echo "$out" | tail -20; die "$who: pgbench $flags failed"; }
@@ -93,21 +140,31 @@ run_workloads() {
         failed=$(echo "$out" | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p')
         [ -n "$tps" ] || { echo "$out"; die "$who: no tps in pgbench output"; }
         TPS[$who,$name]=$tps
+        SUMS[$who,$name]=$(awk -v a="${SUMS[$who,$name]:-0}" -v b="$tps" 'BEGIN { printf "%.3f", a + b }')
+        RUNS[$who,$name]=$(( ${RUNS[$who,$name]:-0} + 1 ))
         echo "[$who] $name: $tps tps${failed:+, $failed failed}"
+        if [ -n "$hport" ]; then
+            scrape "$hport" >"$WORK/$who-metrics-after"
+            echo "[$who]   $(metrics_line "$WORK/$who-metrics-before" "$WORK/$who-metrics-after" "$SECONDS_RUN")"
+        fi
     done
 }
 
+# bench_nextdb [WHO BIN]: WHO (default nextdb) with BIN (default $NEXTDB_BIN) on a fresh
+# data directory.
 bench_nextdb() {
-    local port; port=$(free_port)
-    mkdir -p "$WORK/nextdb"
-    echo "[nextdb] $NEXTDB_BIN --shards $SHARDS --memory ${MEMORY_MB}MiB on CPUs $SERVER_CPUS"
-    numactl --physcpubind="$SERVER_CPUS" "$NEXTDB_BIN" --data "$WORK/nextdb/data" \
-        --pg-port "$port" --http-port 0 --shards "$SHARDS" --listen 127.0.0.1 \
-        --memory $((MEMORY_MB * 1024 * 1024)) >"$WORK/nextdb/server.log" 2>&1 &
+    local who=${1:-nextdb} bin=${2:-$NEXTDB_BIN}
+    local port hport; port=$(free_port); hport=$(free_port)
+    rm -rf "$WORK/$who"
+    mkdir -p "$WORK/$who"
+    echo "[$who] $bin --shards $SHARDS --memory ${MEMORY_MB}MiB on CPUs $SERVER_CPUS"
+    numactl --physcpubind="$SERVER_CPUS" "$bin" --data "$WORK/$who/data" \
+        --pg-port "$port" --http-port "$hport" --shards "$SHARDS" --listen 127.0.0.1 \
+        --memory $((MEMORY_MB * 1024 * 1024)) >"$WORK/$who/server.log" 2>&1 &
     NEXTDB_PID=$!
-    wait_ready "$port" 60 || { tail -20 "$WORK/nextdb/server.log"; die "NextDB did not start"; }
-    run_workloads nextdb "$port"
-    kill -TERM "$NEXTDB_PID"; wait "$NEXTDB_PID" || echo "[nextdb] exit code $? on SIGTERM"
+    wait_ready "$port" 60 || { tail -20 "$WORK/$who/server.log"; die "NextDB did not start"; }
+    run_workloads "$who" "$port" "$hport"
+    kill -TERM "$NEXTDB_PID"; wait "$NEXTDB_PID" || echo "[$who] exit code $? on SIGTERM"
     NEXTDB_PID=""
 }
 
@@ -132,8 +189,18 @@ bench_postgres() {
 
 echo "pgbench_compare: scale $SCALE, -c $CLIENTS -j $THREADS -T $SECONDS_RUN, memory ${MEMORY_MB} MiB"
 echo "pgbench_compare: $PLACEMENT"
-[ "$ONLY" = postgres ] || bench_nextdb
+if [ "$ONLY" != postgres ]; then
+    for ((round = 1; round <= ROUNDS; round++)); do
+        [ "$ROUNDS" = 1 ] || echo "pgbench_compare: round $round of $ROUNDS"
+        [ -z "$BASELINE" ] || bench_nextdb baseline "$BASELINE"
+        bench_nextdb
+    done
+fi
 [ "$ONLY" = nextdb ] || bench_postgres
+# With several rounds, each figure below is the mean over the rounds.
+for key in "${!SUMS[@]}"; do
+    TPS[$key]=$(awk -v s="${SUMS[$key]}" -v n="${RUNS[$key]}" 'BEGIN { printf "%.3f", s / n }')
+done
 
 echo
 printf '%-28s %14s %14s %10s\n' workload "NextDB tps" "PostgreSQL tps" ratio
@@ -146,6 +213,18 @@ for entry in "${WORKLOADS[@]}"; do
     [ -n "$p" ] && p=$(printf '%.0f' "$p")
     printf '%-28s %14s %14s %10s\n' "$name" "${n:--}" "${p:--}" "$ratio"
 done
+if [ -n "$BASELINE" ] && [ "$ONLY" != postgres ]; then
+    echo
+    printf '%-28s %14s %14s %10s\n' workload "NextDB tps" "baseline tps" "new/base"
+    for entry in "${WORKLOADS[@]}"; do
+        name=${entry%%|*}
+        n=${TPS[nextdb,$name]:-} b=${TPS[baseline,$name]:-}
+        [ -n "$n" ] && [ -n "$b" ] || continue
+        ratio=$(awk -v n="$n" -v b="$b" 'BEGIN { printf "%.2f", (b > 0 ? n / b : 0) }')
+        printf '%-28s %14.0f %14.0f %10s\n' "$name" "$n" "$b" "$ratio"
+    done
+    echo "pgbench_compare: means over $ROUNDS round(s); load average now $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
 echo
 for who in nextdb postgres; do
     a=${TPS[$who,update autocommit]:-} t=${TPS[$who,update in BEGIN/END]:-}

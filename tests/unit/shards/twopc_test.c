@@ -36,6 +36,7 @@
 
 #include "core/log.h"
 #include "shards/store.h"
+#include "shards/store_int.h"    /* the pending heap is checked against the txn table */
 #include "tests/unit/shards/sim_io.h"
 #include "tests/unit/test.h"
 
@@ -65,6 +66,7 @@ static tx_t txs[TXN_MAX];
 static int ntx;
 static uint64_t rng, next_id = 1, next_ts = 1;
 static int resolved_commits, resolved_aborts, crash_mid_protocol, checks_failed;
+static int crash_phase2_unwritten, pending_checks;
 static uint64_t trims_total, flushes_total;
 
 static uint64_t rnd(void)
@@ -87,7 +89,10 @@ static store_t *open_one(int s)
                       .segment_bytes = segs[rnd() % 3],
                       .memtable_budget_bytes = budgets[rnd() % 3],
                       .flush_slice_bytes = 300 + rnd() % 2000, .manifest_bytes = 200 + rnd() % 400,
-                      .compact_fanin = 2 + (uint32_t)(rnd() % 3), .cache_bytes = SIZE_MAX};
+                      .compact_fanin = 2 + (uint32_t)(rnd() % 3), .cache_bytes = SIZE_MAX,
+                      /* phase-two records go out only with phase-one ones (or at the
+                       * drain): crashes often lose them */
+                      .wal_lazy_us = UINT32_MAX};
     store_t *st = NULL;
     int rc = store_open(&o, &st);
     if (rc) {
@@ -290,12 +295,44 @@ static void stats_add(void)
     }
 }
 
+/* store_pending_min / store_pending_at / store_pending_other (a heap kept as commits
+ * are queued, decided and end) against a walk of every live transaction. */
+static void check_pending(int s)
+{
+    const store_t *st = stores[s];
+    uint64_t lo = 0, lo_id = 0, second = 0;
+    for (size_t b = 0; b < st->txns_buckets; b++)
+        for (const store_txn_t *t = st->txns[b]; t; t = t->hnext) {
+            if (t->state == TXN_ACTIVE || !t->commit_ts)
+                continue;
+            if (!lo || t->commit_ts < lo) {
+                second = lo;
+                lo = t->commit_ts;
+                lo_id = t->txn_id;
+            } else if (!second || t->commit_ts < second) {
+                second = t->commit_ts;
+            }
+        }
+    pending_checks++;
+    uint64_t snap = lo ? lo + rnd() % 4 - 1 : next_ts;
+    uint64_t at = store_pending_at(st, snap), other = store_pending_other(st, snap, lo_id);
+    bool at_ok = lo && lo <= snap ? at != 0 : at == 0;
+    bool other_ok = second && second <= snap ? other != 0 && other != lo_id : other == 0;
+    if (store_pending_min(st) != lo || !at_ok || !other_ok) {
+        fprintf(stderr, "  shard %d: pending min %" PRIu64 " (walk %" PRIu64 "), at %" PRIu64
+                " %s, other %" PRIu64 " %s\n", s, store_pending_min(st), lo, snap,
+                at_ok ? "ok" : "wrong", snap, other_ok ? "ok" : "wrong");
+        checks_failed++;
+    }
+}
+
 /* Runs every store's queue and the sims until nothing is pending. */
 static void drain(void)
 {
     for (int guard = 0; guard < 100000; guard++) {
         bool busy = false;
         for (int s = 0; s < NS; s++) {
+            store_wal_kick(stores[s]);
             store_sync(stores[s]);
             busy |= sims[s].ops_count > 0 || !store_idle(stores[s]);
             sim_run(&sims[s]);
@@ -409,6 +446,7 @@ static void run_power_loss(bool one)
     next_id = 1;
     next_ts = 1;
     resolved_commits = resolved_aborts = crash_mid_protocol = crash_partial_stage = 0;
+    crash_phase2_unwritten = pending_checks = 0;
     checks_failed = 0;
     trims_total = flushes_total = 0;
     uint64_t seed = crash_seed() + (one ? 0 : 1);
@@ -433,9 +471,12 @@ static void run_power_loss(bool one)
             step_io(s, (int)(rnd() % 3));
             for (int i = 0; i < ntx; i++)
                 tx_advance(&txs[i]);
+            check_pending(s);
         }
         for (int i = 0; i < ntx; i++) {
             crash_mid_protocol += txs[i].phase == PH_DECIDE || txs[i].phase == PH_COMMIT;
+            /* (one-round: committed, some phase-two records not yet durable) */
+            crash_phase2_unwritten += one_round && txs[i].phase == PH_COMMIT && txs[i].waiting > 0;
             /* (one-round: some but not all of the phase-one records on disk) */
             crash_partial_stage += one_round && txs[i].phase == PH_PREPARE &&
                                    txs[i].delayed >= 0 && txs[i].staged_ok > 0;
@@ -449,7 +490,11 @@ static void run_power_loss(bool one)
             if (txs[i].phase < PH_DONE)
                 txs[i].phase = PH_ABORTED;
         reopen_all();
+        for (int s = 0; s < NS; s++)
+            check_pending(s);    /* recovered prepared transactions are pending */
         resolve();
+        for (int s = 0; s < NS; s++)
+            check_pending(s);
         verify("after recovery");
         /* The resolution is durable: a clean restart finds the same. */
         for (int s = 0; s < NS; s++)
@@ -462,18 +507,21 @@ static void run_power_loss(bool one)
     stats_add();
     close_all();
     fprintf(stderr, "  %s: %d transactions, %d in the middle of the protocol at a crash (%d with "
-                    "only some phase-one records durable); resolved %d commits, %d aborts; "
-                    "%" PRIu64 " flushes, %" PRIu64 " WAL segments trimmed\n",
+                    "only some phase-one records durable, %d committed with phase-two records "
+                    "not durable); resolved %d commits, %d aborts; %" PRIu64 " flushes, %" PRIu64
+                    " WAL segments trimmed; %d pending-heap checks\n",
             one ? "one-round" : "two-round", ntx, crash_mid_protocol, crash_partial_stage,
-            resolved_commits, resolved_aborts, flushes_total, trims_total);
+            crash_phase2_unwritten, resolved_commits, resolved_aborts, flushes_total, trims_total,
+            pending_checks);
     snprintf(cmd, sizeof cmd, "rm -rf %s", root);
     if (system(cmd) != 0)
         abort();
     TEST_CHECK(checks_failed == 0);
     TEST_CHECK(resolved_commits > 5 && resolved_aborts > 5);
     TEST_CHECK(flushes_total > 10 && trims_total > 5);
+    TEST_CHECK(pending_checks > 100);
     if (one)
-        TEST_CHECK(crash_partial_stage > 0);
+        TEST_CHECK(crash_partial_stage > 0 && crash_phase2_unwritten > 0);
 }
 
 TEST(one_round_commit_is_all_or_nothing_across_power_loss)

@@ -1378,6 +1378,8 @@ static bexpr_t *b_case(binder_t *b, const ast_t *n, const scope_t *sc)
 
 static type_oid_t b_array_type(binder_t *b, type_oid_t t, int location);
 
+static bexpr_t *b_any_array(binder_t *b, const ast_t *n, const scope_t *sc);
+
 static bexpr_t *b_sublink(binder_t *b, const ast_t *n, const scope_t *sc)
 {
     if (b->nsubq >= LIMIT_BIND_SUBQUERIES) {
@@ -1476,6 +1478,23 @@ static bexpr_t *b_sublink(binder_t *b, const ast_t *n, const scope_t *sc)
             e->flag = correlated;
         }
         return e;
+    }
+    if (correlated && (n->sublink.type == AST_SUB_ANY || n->sublink.type == AST_SUB_ALL) && n->sublink.test) {
+        /* correlated x op ANY / ALL (subquery), IN, NOT IN: x op ANY / ALL (ARRAY(subquery)),
+         * which has the same three-valued answer, run per row like ARRAY(...) */
+        ast_t *arr = b_alloc(b, sizeof *arr), *any = b_alloc(b, sizeof *any);
+        if (!arr || !any)
+            return NULL;
+        *arr = *n;
+        arr->sublink.type = AST_SUB_ARRAY;
+        arr->sublink.test = NULL;
+        any->kind = AST_ANY;
+        any->location = n->location;
+        any->any.opname = n->sublink.opname;
+        any->any.l = n->sublink.test;
+        any->any.r = arr;
+        any->any.all = n->sublink.type == AST_SUB_ALL;
+        return b_any_array(b, any, sc);
     }
     if (n->sublink.type != AST_SUB_EXPR) {
         sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
@@ -5440,8 +5459,10 @@ static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
             return -1;
         }
     }
-    return b_returning(b, bs, t, upd ? n->update.nreturning : n->del.nreturning,
-                       upd ? n->update.returning : n->del.returning, bs->from_plan ? sc : NULL);
+    if (b_returning(b, bs, t, upd ? n->update.nreturning : n->del.nreturning,
+                    upd ? n->update.returning : n->del.returning, bs->from_plan ? sc : NULL) < 0)
+        return -1;
+    return bind_dml_corr(b, bs, t);    /* correlated subqueries: sql/bind_dml_corr.c */
 }
 
 bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error_t *err)

@@ -78,4 +78,9 @@ plan_t *bind_cte_recursive(binder_t *b, const ast_select_t *q, int *nvisible, co
                            sql_coldesc_t **descs);
 /* A FROM reference to a recursive WITH query (AST_CTEREF). */
 plan_t *bind_cte_ref(binder_t *b, const ast_t *n, scope_t *sc);
+
+/* ---- bind_dml_corr.c ---- */
+/* UPDATE / DELETE running a correlated subquery in WHERE, SET or RETURNING: plans the
+ * rows on the coordinator (bs->corr, from_plan; sql/plan.h). 0 when there is none. */
+int bind_dml_corr(binder_t *b, bound_stmt_t *bs, const cat_table_t *t);
 #endif

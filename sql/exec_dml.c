@@ -318,7 +318,7 @@ static int exec_modify(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit,
             return oom(err);
         for (int s = 0; s < n; s++)
             strbuf_init(&from_bufs[s]);
-        int rc = exec_from_collect(ctx, bs, from_bufs, err);
+        int rc = bs->corr ? exec_corr_collect(ctx, bs, from_bufs, err) : exec_from_collect(ctx, bs, from_bufs, err);
         for (int s = 0; s < n && rc == 0; s++)
             if (from_bufs[s].len)
                 shards[k++] = s;

@@ -226,6 +226,17 @@ typedef struct bound_stmt {
      * target's newest version ++ the joined source row) */
     plan_t *from_plan;
     int from_ncols;
+    /* Correlated subqueries in UPDATE / DELETE (sql/bind_dml_corr.c, exec_dml_corr.c):
+     * from_plan's rows end with the values of the ncorr correlated subqueries of SET
+     * and RETURNING (set_exprs and returning read them as columns from_ncols - ncorr
+     * ...; where is NULL: the coordinator decided every row). corr_where (or NULL) and
+     * corr_vals are the same expressions as bound, over the first from_ncols - ncorr
+     * columns: the coordinator re-evaluates them over a row's newest version when the
+     * row changed after the statement's snapshot (EvalPlanQual) */
+    bool corr;
+    int ncorr;
+    bexpr_t **corr_vals;
+    bexpr_t *corr_where;
     /* COPY ... TO STDOUT (ST_QUERY over plan, rows sent as CopyData; sql/copy_out.c) */
     const ast_t *copy_to;        /* the AST_COPY: delimiter, NULL string, options */
     bool *copy_force_quote;      /* per output column (csv FORCE_QUOTE) */

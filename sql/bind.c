@@ -91,6 +91,12 @@ typedef struct binder {
     int view_ncols;              /* the next subquery in FROM is a view's: keep its first n columns */
     int ndeps;                   /* catalog relations the statement reads (CREATE VIEW) */
     uint32_t deps[LIMIT_SQL_VIEW_DEPS];
+    const ast_t *subq_ast[LIMIT_BIND_SUBQUERIES];   /* each slot's sublink */
+    /* bind_dml_corr.c: references from inside shift_node to columns of shift_scope
+     * (the enclosing query) read column index + outer_shift of its row */
+    const ast_t *shift_node;
+    const scope_t *shift_scope;
+    int outer_shift, shift_on;
 } binder_t;
 
 static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc);
@@ -539,7 +545,7 @@ static bexpr_t *b_colref(binder_t *b, const ast_t *n, const scope_t *sc)
                 b->outer_used = true;
                 bexpr_t *o = bx_new(b, BX_OUTER, src->types[idx - src->offset], 0);
                 if (o) {
-                    o->index = idx;
+                    o->index = idx + (b->shift_on && b->outer == b->shift_scope ? b->outer_shift : 0);
                     o->typmod = src->typmods[idx - src->offset];
                     o->colname = name;
                 }
@@ -1417,6 +1423,7 @@ static bexpr_t *b_sublink(binder_t *b, const ast_t *n, const scope_t *sc)
     if (!p)
         return NULL;
     int slot = b->nsubq;
+    b->subq_ast[slot] = n;
     if (n->sublink.type == AST_SUB_EXISTS) {
         b->subq[slot] = p;
         b->subq_kind[slot] = SUBQ_EXISTS | (correlated ? SUBQ_CORRELATED : 0);
@@ -1896,7 +1903,10 @@ static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc)
         sql_error(b->err, "54001", "stack depth limit exceeded");
         return NULL;
     }
+    bool shift = n == b->shift_node;
+    b->shift_on += shift;
     bexpr_t *e = b_expr_inner(b, n, sc);
+    b->shift_on -= shift;
     b->depth--;
     return e ? bx_fold(b, e) : NULL;
 }
@@ -5462,7 +5472,7 @@ static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
     if (b_returning(b, bs, t, upd ? n->update.nreturning : n->del.nreturning,
                     upd ? n->update.returning : n->del.returning, bs->from_plan ? sc : NULL) < 0)
         return -1;
-    return bind_dml_corr(b, bs, t);    /* correlated subqueries: sql/bind_dml_corr.c */
+    return bind_dml_corr(b, bs, t, where, sc);    /* correlated subqueries: sql/bind_dml_corr.c */
 }
 
 bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error_t *err)
@@ -5606,6 +5616,17 @@ sql_error_t *bind__err(binder_t *b) { return b->err; }
 void bind__pos(binder_t *b, int location) { b_pos(b, location); }
 const char *bind__typename(binder_t *b, type_oid_t t) { return b_typename(b, t); }
 bexpr_t *bind__expr(binder_t *b, const ast_t *n, const scope_t *sc) { return b_expr(b, n, sc); }
+const ast_t *bind__subq_ast(binder_t *b, int slot) { return slot >= 0 && slot < b->nsubq ? b->subq_ast[slot] : NULL; }
+bexpr_t *bind__shifted_expr(binder_t *b, const ast_t *n, const scope_t *sc, const ast_t *shift_node, int shift)
+{
+    b->shift_node = shift_node;
+    b->shift_scope = sc;
+    b->outer_shift = shift;
+    bexpr_t *e = b_expr(b, n, sc);
+    b->shift_node = NULL;
+    b->shift_scope = NULL;
+    return e;
+}
 bexpr_t *bind__coerce(binder_t *b, bexpr_t *e, type_oid_t to, int32_t typmod, int location)
 {
     return b_coerce(b, e, to, typmod, CAST_IMPLICIT, location);

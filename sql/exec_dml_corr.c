@@ -9,10 +9,12 @@
  * 2. Every shard locks its rows (frag_modify with corr_check, no writes) and reports
  *    those whose newest version is not the one the snapshot saw.
  * 3. For each such row the coordinator does what PostgreSQL's EvalPlanQual does:
- *    the WHERE clause, subqueries included, is evaluated again over the newest
+ *    the WHERE clause, subqueries included (EXISTS / NOT EXISTS as PostgreSQL's semi
+ *    and anti joins re-check them, bind_dml_corr.c), is evaluated again over the newest
  *    version (the subqueries still read the statement's snapshot: nothing is written
  *    yet), and the row is dropped when it no longer passes (or is gone); otherwise its
- *    subquery values are computed again. REPEATABLE READ raised 40001 in step 2.
+ *    subquery values are computed again (an UPDATE's RETURNING ones over the row
+ *    SET makes of it). REPEATABLE READ raised 40001 in step 2.
  * 4. The rows go to the shards as UPDATE ... FROM's [u32 klen][key][u32 vlen][extra
  *    columns] buffers; the rows are locked, so the versions cannot change any more.
  */
@@ -157,27 +159,39 @@ static int lock_rows(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *chk, str
 
 /* Step 3 for one row: *keep, and the new extra columns in out. */
 static int recheck(exec_ctx_t *ctx, const bound_stmt_t *bs, const uint8_t *row, uint32_t rlen,
-                   const uint8_t *extra, uint32_t elen, bool *keep, strbuf_t *out, sql_error_t *err)
+                   const uint8_t *old, uint32_t olen, const uint8_t *extra, uint32_t elen, bool *keep,
+                   strbuf_t *out, sql_error_t *err)
 {
     const cat_table_t *t = bs->table;
     const plan_t *p = bs->from_plan;
     int ncols = t->ncols, nextra = bs->from_ncols - ncols, width = bs->from_ncols - bs->ncorr;
+    /* the row: newest version ++ extra columns [++ decided version ++ source columns] */
+    int nb_cols = bs->from_ncols + (bs->corr_old ? width : 0);
     arena_t tmp;
     arena_init(&tmp, LIMIT_SQL_STMT_ARENA_BYTES);
     int rc = 0;
-    batch_t *b = batch_new(&tmp, bs->from_ncols, 1);
-    datum_t *v = arena_alloc(&tmp, (size_t)(bs->from_ncols + 1) * sizeof(datum_t));
-    bool *nl = arena_alloc(&tmp, (size_t)bs->from_ncols + 1);
-    if (!b || !v || !nl) {
+    batch_t *b = batch_new(&tmp, nb_cols, 1);
+    datum_t *v = arena_alloc(&tmp, (size_t)(nb_cols + 1) * sizeof(datum_t));
+    bool *nl = arena_alloc(&tmp, (size_t)nb_cols + 1);
+    /* row_decode wants 4-byte aligned rows: the buffers hold them at any offset */
+    row = arena_memdup(&tmp, row, rlen);
+    old = bs->corr_old ? arena_memdup(&tmp, old, olen) : NULL;
+    extra = nextra ? arena_memdup(&tmp, extra, elen) : NULL;
+    if (!b || !v || !nl || !row || (bs->corr_old && !old) || (nextra && !extra)) {
         rc = oom(err);
         goto done;
     }
     if (row_decode(row, rlen, ncols, bs->coltypes, v, nl) < 0 ||
-        (nextra && row_decode(extra, elen, nextra, p->types + ncols, v + ncols, nl + ncols) < 0)) {
+        (nextra && row_decode(extra, elen, nextra, p->types + ncols, v + ncols, nl + ncols) < 0) ||
+        (bs->corr_old && row_decode(old, olen, ncols, bs->coltypes, v + bs->from_ncols, nl + bs->from_ncols) < 0)) {
         rc = sql_error(err, SQLSTATE_INTERNAL_ERROR, "corrupt row in %s", t->name);
         goto done;
     }
-    for (int c = 0; c < bs->from_ncols; c++) {
+    for (int c = ncols; bs->corr_old && c < width; c++) {
+        v[bs->from_ncols + c] = v[c];
+        nl[bs->from_ncols + c] = nl[c];
+    }
+    for (int c = 0; c < nb_cols; c++) {
         b->vals[c][0] = v[c];
         b->nulls[c][0] = nl[c];
     }
@@ -196,8 +210,37 @@ static int recheck(exec_ctx_t *ctx, const bound_stmt_t *bs, const uint8_t *row, 
     }
     if (!*keep)
         goto done;
-    for (int j = 0; j < bs->ncorr; j++)
+    for (int j = 0; j < bs->ncorr_set; j++) {
         if (expr_eval(&x, bs->corr_vals[j], b, NULL, 0, &v[width + j], &nl[width + j], err) < 0) {
+            rc = -1;
+            goto done;
+        }
+        b->vals[width + j][0] = v[width + j];
+        b->nulls[width + j][0] = nl[width + j];
+    }
+    const batch_t *rb = b;
+    if (bs->ncorr > bs->ncorr_set && bs->kind == ST_UPDATE) {
+        /* an UPDATE's RETURNING subqueries see the updated row */
+        batch_t *nb = batch_new(&tmp, bs->from_ncols, 1);
+        if (!nb) {
+            rc = oom(err);
+            goto done;
+        }
+        for (int c = 0; c < bs->from_ncols; c++) {
+            nb->vals[c][0] = b->vals[c][0];
+            nb->nulls[c][0] = b->nulls[c][0];
+        }
+        nb->nrows = 1;
+        for (int i = 0; i < bs->nset; i++)
+            if (expr_eval(&x, bs->set_exprs[i], b, NULL, 0, &nb->vals[bs->set_idx[i]][0],
+                          &nb->nulls[bs->set_idx[i]][0], err) < 0) {
+                rc = -1;
+                goto done;
+            }
+        rb = nb;
+    }
+    for (int j = bs->ncorr_set; j < bs->ncorr; j++)
+        if (expr_eval(&x, bs->corr_vals[j], rb, NULL, 0, &v[width + j], &nl[width + j], err) < 0) {
             rc = -1;
             goto done;
         }
@@ -212,9 +255,10 @@ done:
 
 /* Steps 3 and 4 for one shard: ext (all rows, in order) and changed (a subsequence)
  * into the shard's final buffer. */
-static int finish_shard(exec_ctx_t *ctx, const bound_stmt_t *bs, const strbuf_t *ext, const strbuf_t *changed,
-                        strbuf_t *out, sql_error_t *err)
+static int finish_shard(exec_ctx_t *ctx, const bound_stmt_t *bs, const strbuf_t *chk, const strbuf_t *ext,
+                        const strbuf_t *changed, strbuf_t *out, sql_error_t *err)
 {
+    const uint8_t *o = (const uint8_t *)chk->data;
     const uint8_t *e = (const uint8_t *)ext->data, *eend = e + ext->len;
     const uint8_t *c = (const uint8_t *)changed->data, *cend = c + changed->len;
     strbuf_t nb;
@@ -224,6 +268,9 @@ static int finish_shard(exec_ctx_t *ctx, const bound_stmt_t *bs, const strbuf_t 
         uint32_t kl = rd32(e), el = rd32(e + 4 + kl);
         const uint8_t *key = e + 4, *extra = e + 8 + kl;
         e += 8 + (size_t)kl + el;
+        uint32_t ol = rd32(o + 4 + kl);
+        const uint8_t *old = o + 8 + kl;
+        o += 8 + (size_t)kl + ol;
         if (c < cend && rd32(c) == kl && memcmp(c + 4, key, kl) == 0) {
             uint32_t rl = rd32(c + 4 + kl);
             const uint8_t *row = c + 8 + kl;
@@ -231,7 +278,7 @@ static int finish_shard(exec_ctx_t *ctx, const bound_stmt_t *bs, const strbuf_t 
             if (rl == UINT32_MAX)
                 continue;                     /* deleted meanwhile: PostgreSQL skips it */
             bool keep;
-            if (recheck(ctx, bs, row, rl, extra, el, &keep, &nb, err) < 0) {
+            if (recheck(ctx, bs, row, rl, old, ol, extra, el, &keep, &nb, err) < 0) {
                 rc = -1;
                 break;
             }
@@ -262,7 +309,7 @@ int exec_corr_collect(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, s
     if (rc == 0)
         rc = lock_rows(ctx, bs, chk, changed, err);
     for (int s = 0; s < n && rc == 0; s++)
-        rc = finish_shard(ctx, bs, &ext[s], &changed[s], &bufs[s], err);
+        rc = finish_shard(ctx, bs, &chk[s], &ext[s], &changed[s], &bufs[s], err);
     for (int s = 0; s < 3 * n; s++)
         strbuf_free(&chk[s]);
     return rc;

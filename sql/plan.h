@@ -235,8 +235,11 @@ typedef struct bound_stmt {
      * row changed after the statement's snapshot (EvalPlanQual) */
     bool corr;
     int ncorr;
+    int ncorr_set;               /* corr_vals[0, ncorr_set) are SET's, the rest RETURNING's */
     bexpr_t **corr_vals;
     bexpr_t *corr_where;
+    bool corr_old;               /* corr_where also reads the decided version of the row ++
+                                  * its source columns, as columns from_ncols ... */
     /* COPY ... TO STDOUT (ST_QUERY over plan, rows sent as CopyData; sql/copy_out.c) */
     const ast_t *copy_to;        /* the AST_COPY: delimiter, NULL string, options */
     bool *copy_force_quote;      /* per output column (csv FORCE_QUOTE) */

@@ -1024,7 +1024,11 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
             ag.rettype = TYPE_BOOL;
             break;
         case AGG_STDDEV_SAMP: case AGG_STDDEV_POP: case AGG_VAR_SAMP: case AGG_VAR_POP:
-            /* float8 also for integer inputs (PostgreSQL: numeric; see sql/README.md) */
+            /* numeric of int2 / int4 / int8 / numeric, float8 of float4 / float8 (sql/exec_agg_ext.c) */
+            if (t == TYPE_INT2 || t == TYPE_INT4 || t == TYPE_INT8 || t == TYPE_NUMERIC) {
+                ag.rettype = TYPE_NUMERIC;
+                break;
+            }
             if (!is_numeric_type(t) || !(arg = b_coerce(b, arg, TYPE_FLOAT8, -1, CAST_IMPLICIT, n->location)))
                 goto nofn;
             ag.rettype = TYPE_FLOAT8;

@@ -1001,6 +1001,11 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
         switch (ag.fn) {
         case AGG_COUNT: ag.rettype = TYPE_INT8; break;
         case AGG_SUM:
+            if (t == TYPE_INTERVAL) {                            /* sql/exec_agg_ext.c */
+                ag.fn = AGG_SUM_INTERVAL;
+                ag.rettype = TYPE_INTERVAL;
+                break;
+            }
             if (t == TYPE_VECTOR) ag.rettype = TYPE_VECTOR;      /* pgvector's sum(vector) */
             else if (t == TYPE_INT2 || t == TYPE_INT4) ag.rettype = TYPE_INT8;
             else if (t == TYPE_INT8 || t == TYPE_NUMERIC) ag.rettype = TYPE_NUMERIC;
@@ -1009,6 +1014,11 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
             else goto nofn;
             break;
         case AGG_AVG:
+            if (t == TYPE_INTERVAL) {
+                ag.fn = AGG_AVG_INTERVAL;
+                ag.rettype = TYPE_INTERVAL;
+                break;
+            }
             if (t == TYPE_VECTOR) {             /* pgvector's avg(vector) */
                 ag.rettype = TYPE_VECTOR;
                 break;

@@ -9,6 +9,7 @@
 
 #include "core/limits.h"
 #include "sql/builtins_json.h"
+#include "sql/builtins_int.h"
 #include "sql/exec_int.h"
 #include "sql/numeric.h"
 #include "sql/types_json.h"
@@ -18,6 +19,7 @@ typedef struct agg_ext {
     double sx, sxx;             /* float8_accum's N, Sx, Sxx (with n) */
     __int128 isx, isxx;         /* the variance family of int2 / int4: exact sums */
     numeric_acc_t *nsx, *nsxx;  /* ... of int8 / numeric: numeric sums of X and X * X */
+    datum_t ivsum;              /* sum / avg of interval: the sum so far (n inputs) */
     bool bval;                  /* bool_and / bool_or */
     datum_t *vals;              /* array_agg */
     bool *nulls;
@@ -192,6 +194,22 @@ int agg_ext_add(arena_t *a, const plan_agg_t *pa, void **state, datum_t v, bool 
         if (pa->rettype == TYPE_NUMERIC)
             return num_accum(a, e, pa->argtype, v, err);
         return accum(e, v.f64, err);
+    case AGG_SUM_INTERVAL: case AGG_AVG_INTERVAL: {
+        /* interval_accum: interval_pl's sum ("interval out of range" on overflow) */
+        if (e->n == 0) {
+            e->ivsum = v;
+            if (exec_copy_datum(a, TYPE_INTERVAL, &e->ivsum) < 0) return oom(err);
+        } else {
+            builtin_ctx_t bc = {.arena = a};
+            datum_t args[2] = {e->ivsum, v}, r;
+            bool nl[2] = {false, false}, rn = false;
+            type_oid_t at[2] = {TYPE_INTERVAL, TYPE_INTERVAL};
+            if (bi_interval_pl(&bc, 2, args, nl, at, &r, &rn, err) < 0) return -1;
+            e->ivsum = r;
+        }
+        e->n++;
+        return 0;
+    }
     case AGG_ARRAY_AGG:
         if (e->n == e->cap) {
             int64_t cap = e->cap ? e->cap * 2 : 16;
@@ -242,6 +260,17 @@ int agg_ext_final(arena_t *a, const plan_agg_t *pa, const void *state, datum_t *
         double var = e->sxx / (samp ? n - 1.0 : n);
         out->f64 = pa->fn == AGG_STDDEV_POP || pa->fn == AGG_STDDEV_SAMP ? sqrt(var) : var;
         return 0;
+    }
+    case AGG_SUM_INTERVAL:
+        *out = e->ivsum;
+        return 0;
+    case AGG_AVG_INTERVAL: {
+        /* interval_avg: interval_div(sum, N) */
+        builtin_ctx_t bc = {.arena = a};
+        datum_t args[2] = {e->ivsum, {.f64 = (double)e->n}};
+        bool nl[2] = {false, false};
+        type_oid_t at[2] = {TYPE_INTERVAL, TYPE_FLOAT8};
+        return bi_interval_div(&bc, 2, args, nl, at, out, isnull, err);
     }
     case AGG_ARRAY_AGG: {
         if (e->n > INT32_MAX) return sql_error(err, SQLSTATE_PROGRAM_LIMIT, "array size exceeds the maximum allowed");

@@ -57,6 +57,7 @@ typedef enum plan_aggfn {
     AGG_STRING_AGG,          /* string_agg(text, sep): never split into partial states */
     /* sql/exec_agg_ext.c, complete mode only (never split); keep the range contiguous */
     AGG_BOOL_AND, AGG_BOOL_OR, AGG_STDDEV_SAMP, AGG_STDDEV_POP, AGG_VAR_SAMP, AGG_VAR_POP,
+    AGG_SUM_INTERVAL, AGG_AVG_INTERVAL,   /* sum / avg of interval */
     AGG_ARRAY_AGG, AGG_JSONB_AGG, AGG_JSON_AGG, AGG_JSONB_OBJECT_AGG, AGG_JSON_OBJECT_AGG,
 } plan_aggfn_t;
 enum { PLAN_AGG_COMPLETE = 0, PLAN_AGG_PARTIAL = 1, PLAN_AGG_FINAL = 2 };

@@ -3,7 +3,7 @@
 interval, infinities, errors) next to date_part (double precision); the stddev /
 variance family (numeric of int2 / int4 / int8 / numeric with PostgreSQL's exact
 digits, double of float4 / float8, grouped, as window functions, NaN / Infinity,
-one row, no rows); sum / avg of interval; width_bucket; the other exec_agg_ext
+one row, no rows); sum / avg of interval; width_bucket; jsonb -> numeric; the other exec_agg_ext
 aggregates as window functions. Every query runs on the server under test and on a
 reference PostgreSQL 15; the answers (as text, so digits and scales count) and the
 result column type OIDs must be equal, errors must carry PostgreSQL's SQLSTATE and
@@ -160,6 +160,16 @@ FUNCS = [
     "SELECT width_bucket(1::float8, 0, 'infinity', 3)",
     "SELECT width_bucket(5, 0, 1, 2147483647)",
     "SELECT width_bucket(5e300::float8, -1e308, 1e308, 10)",
+    # jsonb -> numeric
+    "SELECT ('{\"a\":1.5}'::jsonb -> 'a')::numeric, ('{\"a\":1.50}'::jsonb -> 'a')::numeric,"
+    " ('{\"a\":1e3}'::jsonb -> 'a')::numeric, ('{\"a\":-0.000001}'::jsonb -> 'a')::numeric(10,2),"
+    " ('{\"a\":12345678901234567890.123}'::jsonb -> 'a')::numeric, ('{\"a\":123.456}'::jsonb -> 'a')::numeric(5,1)",
+    "SELECT ('{\"x\":\"2.5\"}'::jsonb ->> 'x')::numeric, ('{\"x\":2.5}'::jsonb ->> 'x')::numeric + 1,"
+    " ('{\"x\":2.5}'::jsonb -> 'x')::numeric * 2, ('{\"a\":1.5}'::jsonb -> 'b')::numeric, '12.30'::jsonb::numeric AS n",
+    "SELECT ('{\"a\":\"1.5\"}'::jsonb -> 'a')::numeric",
+    "SELECT ('{\"a\":null}'::jsonb -> 'a')::numeric",
+    "SELECT ('[1]'::jsonb)::numeric",
+    "SELECT ('{\"a\":123.456}'::jsonb -> 'a')::numeric(3,1)",
     "SELECT round(2.5::float8), round(3.5::float8), round(-2.5::float8), trunc(-2.7::float8), div(-7.5, 2), mod(-7, 3),"
     " mod(7.5, -2), scale(1.230), min_scale(0.00), trim_scale(10.000), round(1234.5678, -2)",
 ]

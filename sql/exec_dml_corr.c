@@ -277,7 +277,7 @@ static int finish_shard(exec_ctx_t *ctx, const bound_stmt_t *bs, const strbuf_t 
             c += 8 + (size_t)kl + (rl == UINT32_MAX ? 0 : rl);
             if (rl == UINT32_MAX)
                 continue;                     /* deleted meanwhile: PostgreSQL skips it */
-            bool keep;
+            bool keep = false;
             if (recheck(ctx, bs, row, rl, old, ol, extra, el, &keep, &nb, err) < 0) {
                 rc = -1;
                 break;

@@ -94,6 +94,12 @@ typedef struct binder {
     int view_ncols;              /* the next subquery in FROM is a view's: keep its first n columns */
     int ndeps;                   /* catalog relations the statement reads (CREATE VIEW) */
     uint32_t deps[LIMIT_SQL_VIEW_DEPS];
+    const ast_t *subq_ast[LIMIT_BIND_SUBQUERIES];   /* each slot's sublink */
+    /* bind_dml_corr.c: references from inside shift_node to columns of shift_scope
+     * (the enclosing query) read column index + outer_shift of its row */
+    const ast_t *shift_node;
+    const scope_t *shift_scope;
+    int outer_shift, shift_on;
 } binder_t;
 
 static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc);
@@ -559,7 +565,7 @@ static bexpr_t *b_colref(binder_t *b, const ast_t *n, const scope_t *sc)
                 b->outer_used = true;
                 bexpr_t *o = bx_new(b, BX_OUTER, src->types[idx - src->offset], 0);
                 if (o) {
-                    o->index = idx;
+                    o->index = idx + (b->shift_on && b->outer == b->shift_scope ? b->outer_shift : 0);
                     o->typmod = src->typmods[idx - src->offset];
                     o->colname = name;
                 }
@@ -1132,6 +1138,11 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
         switch (ag.fn) {
         case AGG_COUNT: ag.rettype = TYPE_INT8; break;
         case AGG_SUM:
+            if (t == TYPE_INTERVAL) {                            /* sql/exec_agg_ext.c */
+                ag.fn = AGG_SUM_INTERVAL;
+                ag.rettype = TYPE_INTERVAL;
+                break;
+            }
             if (t == TYPE_VECTOR) ag.rettype = TYPE_VECTOR;      /* pgvector's sum(vector) */
             else if (t == TYPE_INT2 || t == TYPE_INT4) ag.rettype = TYPE_INT8;
             else if (t == TYPE_INT8 || t == TYPE_NUMERIC) ag.rettype = TYPE_NUMERIC;
@@ -1140,6 +1151,11 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
             else goto nofn;
             break;
         case AGG_AVG:
+            if (t == TYPE_INTERVAL) {
+                ag.fn = AGG_AVG_INTERVAL;
+                ag.rettype = TYPE_INTERVAL;
+                break;
+            }
             if (t == TYPE_VECTOR) {             /* pgvector's avg(vector) */
                 ag.rettype = TYPE_VECTOR;
                 break;
@@ -1155,7 +1171,11 @@ static bexpr_t *b_agg(binder_t *b, const ast_t *n, const scope_t *sc, int fn)
             ag.rettype = TYPE_BOOL;
             break;
         case AGG_STDDEV_SAMP: case AGG_STDDEV_POP: case AGG_VAR_SAMP: case AGG_VAR_POP:
-            /* float8 also for integer inputs (PostgreSQL: numeric; see sql/README.md) */
+            /* numeric of int2 / int4 / int8 / numeric, float8 of float4 / float8 (sql/exec_agg_ext.c) */
+            if (t == TYPE_INT2 || t == TYPE_INT4 || t == TYPE_INT8 || t == TYPE_NUMERIC) {
+                ag.rettype = TYPE_NUMERIC;
+                break;
+            }
             if (!is_numeric_type(t) || !(arg = b_coerce(b, arg, TYPE_FLOAT8, -1, CAST_IMPLICIT, n->location)))
                 goto nofn;
             ag.rettype = TYPE_FLOAT8;
@@ -1586,6 +1606,8 @@ static bexpr_t *b_case(binder_t *b, const ast_t *n, const scope_t *sc)
 
 static type_oid_t b_array_type(binder_t *b, type_oid_t t, int location);
 
+static bexpr_t *b_any_array(binder_t *b, const ast_t *n, const scope_t *sc);
+
 static bexpr_t *b_sublink(binder_t *b, const ast_t *n, const scope_t *sc)
 {
     if (b->nsubq >= LIMIT_BIND_SUBQUERIES) {
@@ -1623,6 +1645,7 @@ static bexpr_t *b_sublink(binder_t *b, const ast_t *n, const scope_t *sc)
     if (!p)
         return NULL;
     int slot = b->nsubq;
+    b->subq_ast[slot] = n;
     if (n->sublink.type == AST_SUB_EXISTS) {
         b->subq[slot] = p;
         b->subq_kind[slot] = SUBQ_EXISTS | (correlated ? SUBQ_CORRELATED : 0);
@@ -1684,6 +1707,23 @@ static bexpr_t *b_sublink(binder_t *b, const ast_t *n, const scope_t *sc)
             e->flag = correlated;
         }
         return e;
+    }
+    if (correlated && (n->sublink.type == AST_SUB_ANY || n->sublink.type == AST_SUB_ALL) && n->sublink.test) {
+        /* correlated x op ANY / ALL (subquery), IN, NOT IN: x op ANY / ALL (ARRAY(subquery)),
+         * which has the same three-valued answer, run per row like ARRAY(...) */
+        ast_t *arr = b_alloc(b, sizeof *arr), *any = b_alloc(b, sizeof *any);
+        if (!arr || !any)
+            return NULL;
+        *arr = *n;
+        arr->sublink.type = AST_SUB_ARRAY;
+        arr->sublink.test = NULL;
+        any->kind = AST_ANY;
+        any->location = n->location;
+        any->any.opname = n->sublink.opname;
+        any->any.l = n->sublink.test;
+        any->any.r = arr;
+        any->any.all = n->sublink.type == AST_SUB_ALL;
+        return b_any_array(b, any, sc);
     }
     if (n->sublink.type != AST_SUB_EXPR) {
         sql_error(b->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
@@ -2085,7 +2125,10 @@ static bexpr_t *b_expr(binder_t *b, const ast_t *n, const scope_t *sc)
         sql_error(b->err, "54001", "stack depth limit exceeded");
         return NULL;
     }
+    bool shift = n == b->shift_node;
+    b->shift_on += shift;
     bexpr_t *e = b_expr_inner(b, n, sc);
+    b->shift_on -= shift;
     b->depth--;
     return e ? bx_fold(b, e) : NULL;
 }
@@ -5730,8 +5773,10 @@ static int b_update_delete(binder_t *b, const ast_t *n, bound_stmt_t *bs)
             return -1;
         }
     }
-    return b_returning(b, bs, t, upd ? n->update.nreturning : n->del.nreturning,
-                       upd ? n->update.returning : n->del.returning, bs->from_plan ? sc : NULL);
+    if (b_returning(b, bs, t, upd ? n->update.nreturning : n->del.nreturning,
+                    upd ? n->update.returning : n->del.returning, bs->from_plan ? sc : NULL) < 0)
+        return -1;
+    return bind_dml_corr(b, bs, t, where, sc);    /* correlated subqueries: sql/bind_dml_corr.c */
 }
 
 bound_stmt_t *bind_statement(const bind_env_t *env, const ast_t *stmt, sql_error_t *err)
@@ -5875,6 +5920,17 @@ sql_error_t *bind__err(binder_t *b) { return b->err; }
 void bind__pos(binder_t *b, int location) { b_pos(b, location); }
 const char *bind__typename(binder_t *b, type_oid_t t) { return b_typename(b, t); }
 bexpr_t *bind__expr(binder_t *b, const ast_t *n, const scope_t *sc) { return b_expr(b, n, sc); }
+const ast_t *bind__subq_ast(binder_t *b, int slot) { return slot >= 0 && slot < b->nsubq ? b->subq_ast[slot] : NULL; }
+bexpr_t *bind__shifted_expr(binder_t *b, const ast_t *n, const scope_t *sc, const ast_t *shift_node, int shift)
+{
+    b->shift_node = shift_node;
+    b->shift_scope = sc;
+    b->outer_shift = shift;
+    bexpr_t *e = b_expr(b, n, sc);
+    b->shift_node = NULL;
+    b->shift_scope = NULL;
+    return e;
+}
 bexpr_t *bind__coerce(binder_t *b, bexpr_t *e, type_oid_t to, int32_t typmod, int location)
 {
     return b_coerce(b, e, to, typmod, CAST_IMPLICIT, location);

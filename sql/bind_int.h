@@ -83,4 +83,15 @@ plan_t *bind_cte_recursive(binder_t *b, const ast_select_t *q, int *nvisible, co
                            sql_coldesc_t **descs);
 /* A FROM reference to a recursive WITH query (AST_CTEREF). */
 plan_t *bind_cte_ref(binder_t *b, const ast_t *n, scope_t *sc);
+
+/* ---- bind_dml_corr.c ---- */
+/* UPDATE / DELETE running a correlated subquery in WHERE, SET or RETURNING: plans the
+ * rows on the coordinator (bs->corr, from_plan; sql/plan.h). 0 when there is none.
+ * where is the statement's WHERE AST (or NULL), sc the scope it was bound in. */
+int bind_dml_corr(binder_t *b, bound_stmt_t *bs, const cat_table_t *t, const ast_t *where, const scope_t *sc);
+/* The sublink bound into subquery slot `slot`. */
+const ast_t *bind__subq_ast(binder_t *b, int slot);
+/* Binds n over sc; inside shift_node, references to sc's columns from a subquery
+ * read the enclosing row's column index + shift. */
+bexpr_t *bind__shifted_expr(binder_t *b, const ast_t *n, const scope_t *sc, const ast_t *shift_node, int shift);
 #endif

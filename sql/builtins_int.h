@@ -25,6 +25,16 @@
 int builtins__oom(sql_error_t *err);
 int builtins__ret_str(const builtin_ctx_t *ctx, const char *p, size_t n, datum_t *out, sql_error_t *err);
 
+/* builtins_time.c: date_part / extract of time, interval, date (double precision) */
+BUILTIN_FN(bi_part_time); BUILTIN_FN(bi_part_interval); BUILTIN_FN(bi_extract_date);
+/* builtins_time.c: interval_pl, interval_div (sum / avg of interval, exec_agg_ext.c) */
+BUILTIN_FN(bi_interval_pl); BUILTIN_FN(bi_interval_div);
+/* builtins_width.c */
+BUILTIN_FN(bi_width_bucket_f8); BUILTIN_FN(bi_width_bucket_num);
+/* builtins_extract.c: extract as numeric (PostgreSQL 14+) */
+BUILTIN_FN(bi_extract_num_date); BUILTIN_FN(bi_extract_num_time); BUILTIN_FN(bi_extract_num_ts);
+BUILTIN_FN(bi_extract_num_tz); BUILTIN_FN(bi_extract_num_interval);
+
 /* builtins_similar.c */
 BUILTIN_FN(bi_similar_to_escape);
 

@@ -72,5 +72,8 @@ const builtin_t builtins_numeric[] = {
     {"scale", 3281, 1, {N}, I4, true, 'i', bn_scale},
     {"min_scale", 5042, 1, {N}, I4, true, 'i', bn_min_scale},
     {"trim_scale", 5043, 1, {N}, N, true, 'i', bn_trim_scale},
+    /* sql/builtins_width.c */
+    {"width_bucket", 2170, 4, {N, N, N, I4}, I4, true, 'i', bi_width_bucket_num},
+    {"width_bucket", 320, 4, {TYPE_FLOAT8, TYPE_FLOAT8, TYPE_FLOAT8, I4}, I4, true, 'i', bi_width_bucket_f8},
 };
 const int builtins_numeric_count = (int)(sizeof builtins_numeric / sizeof builtins_numeric[0]);

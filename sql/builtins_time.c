@@ -1286,12 +1286,12 @@ const builtin_t builtins_time[] = {
     {"date_part", 1172, 2, {T, IV}, F8, true, 'i', bi_part_interval},
     {"date_trunc", 1218, 2, {T, IV}, IV, true, 'i', bi_trunc_interval},
     {"date_trunc", 1284, 3, {T, TZ, T}, TZ, true, 's', bi_date_trunc},
-    /* extract returns numeric in PostgreSQL 14+; float8 here until numeric exists */
-    {"extract", 6199, 2, {T, D}, F8, true, 'i', bi_extract_date},
-    {"extract", 6200, 2, {T, TM}, F8, true, 'i', bi_part_time},
-    {"extract", 6202, 2, {T, TS}, F8, true, 'i', bi_date_part},
-    {"extract", 6203, 2, {T, TZ}, F8, true, 's', bi_date_part},
-    {"extract", 6204, 2, {T, IV}, F8, true, 'i', bi_part_interval},
+    /* extract returns numeric (PostgreSQL 14+; sql/builtins_extract.c) */
+    {"extract", 6199, 2, {T, D}, TYPE_NUMERIC, true, 'i', bi_extract_num_date},
+    {"extract", 6200, 2, {T, TM}, TYPE_NUMERIC, true, 'i', bi_extract_num_time},
+    {"extract", 6202, 2, {T, TS}, TYPE_NUMERIC, true, 'i', bi_extract_num_ts},
+    {"extract", 6203, 2, {T, TZ}, TYPE_NUMERIC, true, 's', bi_extract_num_tz},
+    {"extract", 6204, 2, {T, IV}, TYPE_NUMERIC, true, 'i', bi_extract_num_interval},
 
     {"to_char", 2049, 2, {TS, T}, T, true, 's', bi_to_char_ts},
     {"to_char", 1770, 2, {TZ, T}, T, true, 's', bi_to_char_ts},

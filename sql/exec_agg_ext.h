@@ -9,8 +9,9 @@
  * (the binder never splits a query using one into per-shard partial states).
  *
  * Semantics are PostgreSQL 15's: the variance family accumulates float8 with the
- * Youngs-Cramer update of float8_accum (so results match bit for bit on float
- * inputs; integer inputs also give float8 here, PostgreSQL gives numeric); the
+ * Youngs-Cramer update of float8_accum for float4 / float8 inputs (so results match
+ * bit for bit), and for int2 / int4 / int8 / numeric inputs returns numeric computed
+ * as numeric_stddev_internal does (exact sums, the division's scale); the
  * json aggregates and array_agg keep NULL inputs (as null / NULL elements); every
  * aggregate over no rows is NULL.
  *

@@ -321,7 +321,7 @@ static int exec_modify(exec_ctx_t *ctx, const bound_stmt_t *bs, bool autocommit,
             return oom(err);
         for (int s = 0; s < n; s++)
             strbuf_init(&from_bufs[s]);
-        int rc = exec_from_collect(ctx, bs, from_bufs, err);
+        int rc = bs->corr ? exec_corr_collect(ctx, bs, from_bufs, err) : exec_from_collect(ctx, bs, from_bufs, err);
         for (int s = 0; s < n && rc == 0; s++)
             if (from_bufs[s].len)
                 shards[k++] = s;
@@ -606,8 +606,6 @@ int exec_create_table(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, vo
                              "data type json has no default operator class for access method \"btree\"");
         if (def.cols[found].type == 3802)     /* key encoding would not follow jsonb's order */
             return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "jsonb in a primary key is not supported");
-        if (def.cols[found].type == TYPE_NUMERIC)   /* no order-preserving key encoding yet */
-            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "numeric columns in a primary key are not supported");
         def.pk_attnums[k] = def.cols[found].attnum;
         def.cols[found].not_null = true;
     }
@@ -779,8 +777,6 @@ int exec_alter_pk(exec_ctx_t *ctx, const ast_t *a, sql_error_t *err)
             return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "arrays in a primary key are not supported");
         if (old->cols[found].type == TYPE_VECTOR)
             return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "vectors in a primary key are not supported");
-        if (old->cols[found].type == TYPE_NUMERIC)
-            return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "numeric columns in a primary key are not supported");
         def->pk_attnums[k] = old->cols[found].attnum;
         def->cols[found].not_null = true;
     }

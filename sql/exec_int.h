@@ -242,6 +242,10 @@ typedef struct frag_write {
     size_t rows_len;
     int shards_count;
     const volatile bool *cancel;
+    bool corr_check;             /* exec_dml_corr.c: lock the rows of `rows` (whose value
+                                  * is the row as the statement's snapshot saw it) and
+                                  * list in `moved` the ones whose newest version differs:
+                                  * [u32 klen][key][u32 vlen or UINT32_MAX: gone][row] */
     /* result */
     int64_t count;
     arena_t arena;
@@ -259,6 +263,10 @@ int exec_write_frags(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, fr
  * appends each target row once to its shard's buffer as [u32 klen][key][u32 vlen]
  * [source columns, row-encoded], the layout frag_modify reads from f->rows. */
 int exec_from_collect(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, sql_error_t *err);
+/* exec_dml_corr.c: the same buffers for an UPDATE / DELETE with correlated subqueries
+ * (bs->corr): decides the rows at the snapshot, locks them, re-evaluates the ones a
+ * concurrent transaction changed (EvalPlanQual). Marks the shards it locked on. */
+int exec_corr_collect(exec_ctx_t *ctx, const bound_stmt_t *bs, strbuf_t *bufs, sql_error_t *err);
 
 int frag_insert(void *arg);
 int frag_modify(void *arg);

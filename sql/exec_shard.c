@@ -868,6 +868,19 @@ static int collect(frag_write_t *f, store_txn_t *t, cand_t **out, int64_t *n)
     return rc;
 }
 
+/* corr_check: row c changed after the snapshot (sb: its newest version, NULL: gone). */
+static int corr_changed(frag_write_t *f, const cand_t *c, const strbuf_t *sb)
+{
+    strbuf_put_be32(&f->moved, c->klen);
+    strbuf_append(&f->moved, c->key, c->klen);
+    strbuf_put_be32(&f->moved, sb ? (uint32_t)sb->len : UINT32_MAX);
+    if (sb)
+        strbuf_append(&f->moved, sb->data, sb->len);
+    if (f->moved.oom)
+        return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    return 0;
+}
+
 /* Applies the statement to one locked row. Returns 1 if written, 0 skipped, -1 error. */
 static int modify_row(frag_write_t *f, store_txn_t *t, const cand_t *c, arena_t *scratch, strbuf_t *sb,
                       strbuf_t *kb, uint64_t snap)
@@ -882,7 +895,7 @@ static int modify_row(frag_write_t *f, store_txn_t *t, const cand_t *c, arena_t 
         return -1;
     if (f->txn->iso == TXN_ISO_REPEATABLE_READ) {
         store_val_t old;
-        int orc = rc == STORE_NOTFOUND && f->key
+        int orc = rc == STORE_NOTFOUND && (f->key || f->corr_check)
                       ? store_get(st, t, snap, tab->oid, c->key, c->klen, &old) : STORE_OK;
         if (orc < 0)
             return txn_store_error(orc, &f->err);
@@ -899,6 +912,8 @@ static int modify_row(frag_write_t *f, store_txn_t *t, const cand_t *c, arena_t 
     }
     if (rc < 0)
         return txn_store_error(rc, &f->err);
+    if (rc == STORE_NOTFOUND && f->corr_check)
+        return corr_changed(f, c, NULL);
     if (rc == STORE_NOTFOUND)
         return 0;
     int ncols = tab->ncols;
@@ -919,6 +934,16 @@ static int modify_row(frag_write_t *f, store_txn_t *t, const cand_t *c, arena_t 
         b->nulls[col][0] = dn[col];
         if (!dn[col] && exec_copy_datum(scratch, bs->coltypes[col], &b->vals[col][0]) < 0)
             return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    }
+    if (f->corr_check) {
+        /* the newest version, re-encoded, against the one the coordinator decided on */
+        strbuf_reset(sb);
+        row_encode(ncols, bs->coltypes, dv, dn, sb);
+        if (sb->oom)
+            return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+        if (sb->len == c->elen && memcmp(sb->data, c->extra, c->elen) == 0)
+            return 0;
+        return corr_changed(f, c, sb);
     }
     if (width > ncols) {
         int nx = width - ncols;

@@ -26,6 +26,7 @@
 
 #include "core/assert.h"
 #include "sql/numeric.h"
+#include "sql/exec_agg_ext.h"
 #include "sql/exec_int.h"
 
 typedef struct win_st {
@@ -248,6 +249,7 @@ typedef struct win_agg_state {
     bool has;
     size_t cap;               /* string_agg buffer capacity */
     numeric_acc_t nacc;       /* sum of numeric inputs */
+    void *ext;                /* the aggregates of sql/exec_agg_ext.h: their state */
 } win_agg_state_t;
 
 static bool win_is_int(type_oid_t t) { return t == TYPE_INT8 || t == TYPE_INT4 || t == TYPE_INT2; }
@@ -259,6 +261,25 @@ static int win_agg_add(arena_t *a, const plan_winfunc_t *f, const rowstore_t *rs
     if (pa->fn == AGG_COUNT_STAR) {
         s->count++;
         return 0;
+    }
+    if (agg_ext_is(pa->fn)) {
+        bool vn = rs_null(rs, row, f->argcols[0]);
+        if (vn && !agg_ext_takes_nulls(pa->fn))
+            return 0;
+        bool two = f->nargs > 1;
+        datum_t v2 = {0};
+        bool v2n = true;
+        if (two) {
+            v2 = rs_val(rs, row, f->argcols[1]);
+            v2n = rs_null(rs, row, f->argcols[1]);
+        }
+        s->has = true;
+        /* the binder dropped the argument expressions (argcols): the object
+         * aggregates read the value's type from arg2 */
+        plan_agg_t pa2 = *pa;
+        bexpr_t a2 = {.kind = BX_COL, .type = two ? rs->types[f->argcols[1]] : TYPE_INVALID, .typmod = -1};
+        pa2.arg2 = two ? &a2 : NULL;
+        return agg_ext_add(a, &pa2, &s->ext, rs_val(rs, row, f->argcols[0]), vn, v2, v2n, err);
     }
     if (rs_null(rs, row, f->argcols[0]))
         return 0;
@@ -323,6 +344,8 @@ static int win_agg_final(arena_t *a, const plan_winfunc_t *f, const win_agg_stat
 {
     const plan_agg_t *pa = &f->agg;
     *isnull = false;
+    if (agg_ext_is(pa->fn))
+        return agg_ext_final(a, pa, s->ext, out, isnull, err);
     switch (pa->fn) {
     case AGG_COUNT_STAR:
     case AGG_COUNT:

@@ -935,6 +935,18 @@ static bool num_sqrt(const num_t *x, int rs, arena_t *a, num_t *r)
     return num_round(&g, rs, false, a, r);
 }
 
+int numeric_sqrt_at(datum_t d, int rs, arena_t *a, datum_t *out, sql_error_t *err)
+{
+    num_t x, r;
+    if (numeric_unpack(d, a, &x) < 0)
+        return oom(err);
+    if (x.kind != NUM_FINITE || x.neg)
+        return sql_error(err, SQLSTATE_INTERNAL_ERROR, "numeric_sqrt_at of a negative or special value");
+    if (!num_sqrt(&x, rs, a, &r))
+        return oom(err);
+    return numeric_pack(&r, a, out, err);
+}
+
 static int sqrt_scale(const num_t *x)
 {
     /* PostgreSQL: sweight = (weight + 1) * DEC_DIGITS / 2 - 1; rscale = 16 - sweight */

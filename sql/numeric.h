@@ -93,6 +93,10 @@ enum numeric_fn {
  * NUMFN_POWER take a second numeric b; ROUND / TRUNC take the int scale s. */
 int numeric_func(int fn, datum_t x, datum_t b, int s, arena_t *a, datum_t *out, sql_error_t *err);
 
+/* The square root of a finite d >= 0 rounded (half away from zero) to rs digits after
+ * the point: PostgreSQL's sqrt_var at a given rscale (stddev of numeric). */
+int numeric_sqrt_at(datum_t d, int rs, arena_t *a, datum_t *out, sql_error_t *err);
+
 /* Working-form helpers (exposed for the unit test). */
 int numeric_unpack(datum_t d, arena_t *a, num_t *out);
 int numeric_pack(const num_t *x, arena_t *a, datum_t *out, sql_error_t *err);

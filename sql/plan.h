@@ -57,6 +57,7 @@ typedef enum plan_aggfn {
     AGG_STRING_AGG,          /* string_agg(text, sep): never split into partial states */
     /* sql/exec_agg_ext.c, complete mode only (never split); keep the range contiguous */
     AGG_BOOL_AND, AGG_BOOL_OR, AGG_STDDEV_SAMP, AGG_STDDEV_POP, AGG_VAR_SAMP, AGG_VAR_POP,
+    AGG_SUM_INTERVAL, AGG_AVG_INTERVAL,   /* sum / avg of interval */
     AGG_ARRAY_AGG, AGG_JSONB_AGG, AGG_JSON_AGG, AGG_JSONB_OBJECT_AGG, AGG_JSON_OBJECT_AGG,
     /* ordered-set aggregates (sql/exec_agg_ordset.c), inside the range above */
     AGG_PERCENTILE_CONT, AGG_PERCENTILE_DISC, AGG_MODE,
@@ -230,6 +231,20 @@ typedef struct bound_stmt {
      * target's newest version ++ the joined source row) */
     plan_t *from_plan;
     int from_ncols;
+    /* Correlated subqueries in UPDATE / DELETE (sql/bind_dml_corr.c, exec_dml_corr.c):
+     * from_plan's rows end with the values of the ncorr correlated subqueries of SET
+     * and RETURNING (set_exprs and returning read them as columns from_ncols - ncorr
+     * ...; where is NULL: the coordinator decided every row). corr_where (or NULL) and
+     * corr_vals are the same expressions as bound, over the first from_ncols - ncorr
+     * columns: the coordinator re-evaluates them over a row's newest version when the
+     * row changed after the statement's snapshot (EvalPlanQual) */
+    bool corr;
+    int ncorr;
+    int ncorr_set;               /* corr_vals[0, ncorr_set) are SET's, the rest RETURNING's */
+    bexpr_t **corr_vals;
+    bexpr_t *corr_where;
+    bool corr_old;               /* corr_where also reads the decided version of the row ++
+                                  * its source columns, as columns from_ncols ... */
     /* COPY ... TO STDOUT (ST_QUERY over plan, rows sent as CopyData; sql/copy_out.c) */
     const ast_t *copy_to;        /* the AST_COPY: delimiter, NULL string, options */
     bool *copy_force_quote;      /* per output column (csv FORCE_QUOTE) */

@@ -278,7 +278,7 @@ static const struct { type_oid_t from, to; char ctx; } cast_table[] = {
     /* json / jsonb (types_json.c) */
     {TYPE_JSON, TYPE_JSONB, 'a'}, {TYPE_JSONB, TYPE_JSON, 'a'}, {TYPE_JSONB, TYPE_BOOL, 'e'},
     {TYPE_JSONB, TYPE_INT2, 'e'}, {TYPE_JSONB, TYPE_INT4, 'e'}, {TYPE_JSONB, TYPE_INT8, 'e'},
-    {TYPE_JSONB, TYPE_FLOAT4, 'e'}, {TYPE_JSONB, TYPE_FLOAT8, 'e'},
+    {TYPE_JSONB, TYPE_FLOAT4, 'e'}, {TYPE_JSONB, TYPE_FLOAT8, 'e'}, {TYPE_JSONB, TYPE_NUMERIC, 'e'},
 };
 
 static bool has_io(type_oid_t t) { return type_has_binary(t) && t != TYPE_VOID; }
@@ -404,6 +404,10 @@ int type_cast(type_oid_t from, type_oid_t to, int32_t to_typmod, int ctx, datum_
     if (from == TYPE_JSONB && to == TYPE_JSON) { *out = in; return 0; }   /* canonical text is json */
     if (from == TYPE_JSON && to == TYPE_JSONB)
         return type_json_in(TYPE_JSONB, in.s->data, in.s->len, a, out, err);
+    if (from == TYPE_JSONB && to == TYPE_NUMERIC) {      /* numeric(p,s) rounds the number */
+        int rc = type_jsonb_cast_scalar(to, in, a, out, err);
+        return rc < 0 || to_typmod < 0 ? rc : numeric_apply_typmod(*out, to_typmod, a, out, err);
+    }
     if (from == TYPE_JSONB && !is_string_target(to))
         return type_jsonb_cast_scalar(to, in, a, out, err);
     if (to == TYPE_VECTOR && type_is_array(from))

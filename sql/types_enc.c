@@ -49,9 +49,62 @@ static bool is_varlen(type_oid_t t)
            t == TYPE_JSON || t == TYPE_JSONB || t == TYPE_UUID || t == TYPE_NUMERIC || t == TYPE_INTERVAL;
 }
 
+/* numeric (sql/numeric.h wire form, normalized): a class byte (-Infinity, negative,
+ * zero, positive, +Infinity, NaN: PostgreSQL's order, NaN above all), then for a
+ * nonzero value v = +-0.d1 d2 ... * 10^E the exponent E (biased, big-endian 32 bits)
+ * and the decimal digits without trailing zeros as bytes 1 + d, ended by 0x00;
+ * negative values store both complemented (exponent inverted, digit bytes 10 - d,
+ * ended by 0xFF), so bytes compare as the values do, and the display scale is not
+ * in the key (1.0 and 1.00 are one key, as in PostgreSQL's btree). */
+static void numeric_key_encode(const vstr_t *v, strbuf_t *out)
+{
+    const uint8_t *p = (const uint8_t *)v->data;
+    if (v->len < 8) {
+        strbuf_put_u8(out, 0x03);
+        return;
+    }
+    int nd = p[0] << 8 | p[1];
+    int weight = (int16_t)(p[2] << 8 | p[3]);
+    int sign = p[4] << 8 | p[5];
+    if (sign == 0xC000 || sign == 0xD000 || sign == 0xF000) {
+        strbuf_put_u8(out, sign == 0xF000 ? 0x01 : sign == 0xD000 ? 0x05 : 0x06);
+        return;
+    }
+    if (nd == 0 || (size_t)8 + 2 * (size_t)nd > v->len) {
+        strbuf_put_u8(out, 0x03);
+        return;
+    }
+    bool neg = sign == 0x4000;
+    strbuf_put_u8(out, neg ? 0x02 : 0x04);
+    int first = p[8] << 8 | p[9];
+    int lead = first >= 1000 ? 4 : first >= 100 ? 3 : first >= 10 ? 2 : 1;
+    uint32_t e = (uint32_t)((int64_t)weight * 4 + lead) + (UINT32_C(1) << 31);
+    strbuf_put_be32(out, neg ? ~e : e);
+    /* the decimal digits, trailing zeros dropped */
+    int last = nd - 1;
+    int lastd = p[8 + 2 * last] << 8 | p[9 + 2 * last];
+    int drop = 0;
+    while (lastd % 10 == 0 && drop < 4) {
+        lastd /= 10;
+        drop++;
+    }
+    for (int i = 0; i < nd; i++) {
+        int g = p[8 + 2 * i] << 8 | p[9 + 2 * i];
+        int digs = i == 0 ? lead : 4, stop = i == last ? drop : 0;
+        static const int pow10[4] = {1, 10, 100, 1000};
+        for (int k = digs - 1; k >= stop; k--) {
+            int dgt = g / pow10[k] % 10;
+            strbuf_put_u8(out, (uint8_t)(neg ? 10 - dgt : 1 + dgt));
+        }
+    }
+    strbuf_put_u8(out, neg ? 0xFF : 0x00);
+}
+
 void type_key_encode(type_oid_t t, datum_t d, strbuf_t *out)
 {
-    if (key_is_int(t)) {
+    if (t == TYPE_NUMERIC) {
+        numeric_key_encode(d.s, out);
+    } else if (key_is_int(t)) {
         strbuf_put_be64(out, (uint64_t)d.i64 ^ (UINT64_C(1) << 63));
     } else if (t == TYPE_FLOAT4 || t == TYPE_FLOAT8) {
         double v = d.f64;
@@ -78,6 +131,8 @@ void type_key_encode(type_oid_t t, datum_t d, strbuf_t *out)
 int type_key_decode(type_oid_t t, const uint8_t **pp, const uint8_t *end, arena_t *a, datum_t *out)
 {
     const uint8_t *p = *pp;
+    if (t == TYPE_NUMERIC)
+        return -1;          /* the key drops the display scale: rows carry the value */
     if (key_is_int(t) || t == TYPE_FLOAT4 || t == TYPE_FLOAT8) {
         if (end - p < 8) return -1;
         uint64_t u = 0;

@@ -899,7 +899,8 @@ int type_jsonb_cast_scalar(type_oid_t to, datum_t in, arena_t *a, datum_t *out, 
         goto done;
     }
     if (to == TYPE_BOOL) { out->i64 = v->bval; rc = 0; goto done; }
-    if (to == TYPE_FLOAT8 || to == TYPE_FLOAT4) {
+    if (to == TYPE_FLOAT8 || to == TYPE_FLOAT4 || to == TYPE_NUMERIC) {
+        /* a jsonb number is a numeric: its text form reads back exactly */
         rc = type_in_text(to, -1, v->str, v->n, a, out, err);
         goto done;
     }

@@ -12,7 +12,6 @@ import psycopg2
 import psycopg2.extensions
 import pytest
 
-import harness
 
 SETUP = [
     "DROP TABLE IF EXISTS num_t",
@@ -139,11 +138,26 @@ def test_numeric_typmod_in_table(pair):
         assert _run(ours, sql) == _run(ref, sql), sql
 
 
-@pytest.mark.skipif(harness.TARGET == "postgres", reason="NextDB's own limit: no numeric key encoding yet")
-def test_numeric_primary_key_refused(server):
+def test_numeric_primary_key_survives_restart(server_factory):
+    """Numeric primary keys (scale-free, order-preserving keys) are found again after a
+    restart, by any display scale of the value (test_sql_numeric_types.py compares
+    their behaviour with PostgreSQL)."""
+    server = server_factory("numeric_pk_restart")
+    server.start()
     conn = server.connect(autocommit=True)
+    psycopg2.extensions.register_type(_NUMTEXT, conn)
+    _run(conn, "CREATE TABLE num_pk (k numeric PRIMARY KEY, v int)")
+    _run(conn, "INSERT INTO num_pk SELECT g / 8.0, g FROM generate_series(-40, 40) g")
+    want = _run(conn, "SELECT * FROM num_pk ORDER BY k")
+    conn.close()
+    server.restart()
+    conn = server.connect(autocommit=True)
+    psycopg2.extensions.register_type(_NUMTEXT, conn)
     try:
-        assert _run(conn, "CREATE TABLE num_pk (k numeric PRIMARY KEY)")[1] == "0A000"
+        assert _run(conn, "SELECT * FROM num_pk ORDER BY k") == want
+        assert _run(conn, "SELECT v FROM num_pk WHERE k = 1.25000")[1] == [(10,)]
+        assert _run(conn, "INSERT INTO num_pk VALUES (-0.500, 0)")[1] == "23505"
+        _run(conn, "DROP TABLE num_pk")
     finally:
         conn.close()
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sql/numeric.h"
+#include "sql/types.h"
 #include "tests/unit/test.h"
 
 static arena_t arena;
@@ -299,6 +300,66 @@ TEST(numeric_accumulator)
     numeric_acc_t acc3 = {0};
     TEST_CHECK(numeric_acc_add(&acc3, num("inf"), &arena, &err) == 0 && numeric_acc_add(&acc3, num("-inf"), &arena, &err) == 0);
     TEST_CHECK(numeric_acc_result(&acc3, &arena, &out, &err) == 0 && !strcmp(str(out), "NaN"));
+}
+
+/* The primary-key encoding (sql/types_enc.c): bytes compare as numeric_cmp does, equal
+ * values in any display scale are one key, and a key is never a prefix of another. */
+static int key_cmp(datum_t x, datum_t y, bool *prefix)
+{
+    strbuf_t a, b;
+    strbuf_init(&a);
+    strbuf_init(&b);
+    type_key_encode(TYPE_NUMERIC, x, &a);
+    type_key_encode(TYPE_NUMERIC, y, &b);
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = memcmp(a.data, b.data, n);
+    *prefix = c == 0 && a.len != b.len;
+    if (!c) c = a.len < b.len ? -1 : a.len > b.len;
+    strbuf_free(&a);
+    strbuf_free(&b);
+    return c < 0 ? -1 : c > 0;
+}
+
+TEST(numeric_key_encoding)
+{
+    static const char *vals[] = {
+        "-Infinity", "-1e30", "-10000", "-9999.9999", "-10", "-9.99", "-1.5", "-1.25", "-1", "-0.999",
+        "-0.001", "-1e-20", "0", "0.00", "1e-20", "0.00100", "0.001001", "0.01", "0.999", "1", "1.0", "1.00",
+        "1.000000001", "1.25", "1.5", "9.99", "10", "10.000", "100.1", "9999", "10000", "10000.0001",
+        "123456789012345678901234567890.5", "1e30", "Infinity", "NaN",
+    };
+    int n = (int)(sizeof vals / sizeof vals[0]);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            datum_t x = num(vals[i]), y = num(vals[j]);
+            bool prefix;
+            int kc = key_cmp(x, y, &prefix), c = numeric_cmp(x, y);
+            c = c < 0 ? -1 : c > 0;
+            if (kc != c)
+                fprintf(stderr, "key order of %s vs %s: %d, numeric_cmp %d\n", vals[i], vals[j], kc, c);
+            TEST_CHECK(kc == c);
+            TEST_CHECK(!prefix);
+        }
+    /* a random cross-check over scaled integers */
+    srand(7);
+    for (int i = 0; i < 2000; i++) {
+        char a[64], b[64];
+        snprintf(a, sizeof a, "%s%d.%0*d", rand() % 2 ? "-" : "", rand() % 100000, 1 + rand() % 5, rand() % 1000);
+        snprintf(b, sizeof b, "%s%d.%0*d", rand() % 2 ? "-" : "", rand() % 100000, 1 + rand() % 5, rand() % 1000);
+        bool prefix;
+        int kc = key_cmp(num(a), num(b), &prefix), c = numeric_cmp(num(a), num(b));
+        TEST_CHECK(kc == (c < 0 ? -1 : c > 0));
+    }
+}
+
+TEST(numeric_sqrt_at)
+{
+    datum_t out;
+    sql_error_t err = {0};
+    TEST_CHECK(numeric_sqrt_at(num("2"), 20, &arena, &out, &err) == 0 && !strcmp(str(out), "1.41421356237309504880"));
+    TEST_CHECK(numeric_sqrt_at(num("2.25"), 3, &arena, &out, &err) == 0 && !strcmp(str(out), "1.500"));
+    TEST_CHECK(numeric_sqrt_at(num("0"), 2, &arena, &out, &err) == 0 && !strcmp(str(out), "0.00"));
+    TEST_CHECK(numeric_sqrt_at(num("0.0000000002"), 12, &arena, &out, &err) == 0 && !strcmp(str(out), "0.000014142136"));
 }
 
 TEST_MAIN()

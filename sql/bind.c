@@ -3569,6 +3569,20 @@ static bool bx_has_agg(const bexpr_t *e)
 
 /* ---- SELECT ---- */
 
+/* Whether e names an output column strongly (FigureColname's strength 2): a cast
+ * of it keeps that name; else a cast is named after its type. */
+static bool b_target_strong(const ast_t *e)
+{
+    switch (e->kind) {
+    case AST_COLREF: case AST_FUNC: case AST_ARRAY: case AST_COALESCE: case AST_MINMAX: case AST_NULLIF:
+    case AST_SQLFN: case AST_GROUPING_FUNC: case AST_SUBLINK:
+        return true;
+    case AST_CAST: return b_target_strong(e->cast.arg);
+    case AST_SUBSCRIPT: return b_target_strong(e->pair.l);
+    default: return false;
+    }
+}
+
 static const char *b_target_name(const ast_t *e)
 {
     switch (e->kind) {
@@ -3578,14 +3592,7 @@ static const char *b_target_name(const ast_t *e)
         return e->func.name;
     case AST_CAST:
         /* PostgreSQL's FigureColname: the argument's name when it has a strong one */
-        switch (e->cast.arg->kind) {
-        case AST_COLREF: case AST_FUNC: case AST_CAST: case AST_ARRAY: case AST_COALESCE: case AST_MINMAX:
-        case AST_NULLIF: case AST_SQLFN: case AST_GROUPING_FUNC: case AST_SUBSCRIPT: case AST_SUBLINK:
-            return b_target_name(e->cast.arg);
-        default:
-            break;
-        }
-        return e->cast.type.name;
+        return b_target_strong(e->cast.arg) ? b_target_name(e->cast.arg) : e->cast.type.name;
     case AST_CASE: return "case";
     case AST_SUBSCRIPT: return b_target_name(e->pair.l);    /* arr[i] is named as arr */
     case AST_GROUPING_FUNC: return "grouping";

@@ -17,6 +17,7 @@ def pair(server, pg_reference):
 
 
 QUERIES = [
+    "SELECT '12'::text::int4, 1::text::int8, now()::date::text, (ARRAY[1])[1]::text, 'a'::varchar::text, (1+1)::text::int",
     "SELECT * FROM unnest(ARRAY['a', 'b', 'c']) WITH ORDINALITY",
     "SELECT * FROM unnest(ARRAY['a', 'b']) WITH ORDINALITY AS u(v, i)",
     "SELECT * FROM unnest(ARRAY['a', 'b']) WITH ORDINALITY AS u",

@@ -271,6 +271,22 @@ bool store_txn_has_writes(const store_txn_t *t)
     return false;
 }
 
+size_t store_txn_writers(const store_t *st, uint32_t table_id, uint64_t *ids, size_t cap)
+{
+    size_t n = 0;
+    for (size_t b = 0; b < st->txns_buckets; b++) {
+        for (const store_txn_t *t = st->txns[b]; t; t = t->hnext) {
+            bool w = false;
+            for (uint32_t i = 0; i < t->writes_count && !w; i++)
+                w = t->writes[i]->table_id == table_id && t->writes[i]->vers->kind != MT_LOCK;
+            if (w && n < cap)
+                ids[n] = t->txn_id;
+            n += w;
+        }
+    }
+    return n;
+}
+
 /* Unhooks t from the hash, tells the hook, frees t. */
 static void store__txn_end(store_t *st, store_txn_t *t)
 {

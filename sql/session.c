@@ -1508,13 +1508,13 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
                         .tz = session_tz(s)};
     c.ex.bctx = &bc;
     int rc;
-    /* An index build locks every row in transactions of its own: rows this session's
-     * open block wrote or locked would make it wait for the block forever. */
+    /* An index build locks every row in transactions of its own (an hnsw build waits
+     * for the table's writers, vindex.c "the build gap"): rows this session's open
+     * block wrote or locked would make it wait for the block forever. */
     bool holds = false;
     for (size_t i = 0; i < sizeof s->txn.touched / sizeof s->txn.touched[0]; i++)
         holds |= s->txn.touched[i] != 0;
-    if (s->in_block && holds && (a->kind == AST_ALTER_ADD_PK ||
-                                 (a->kind == AST_CREATE_INDEX && strcmp(a->create_index.method, "hnsw") != 0))) {
+    if (s->in_block && holds && (a->kind == AST_ALTER_ADD_PK || a->kind == AST_CREATE_INDEX)) {
         catalog_unref(c.catalog);
         return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "%s in a transaction block that has written or "
                          "locked rows is not supported", a->kind == AST_CREATE_INDEX ? "CREATE INDEX" : "ALTER TABLE");

@@ -169,7 +169,7 @@ static int check_options(const ast_t *a, cat_vindex_t *vi, sql_error_t *err)
 }
 
 /* Builds the new index's graph on every shard. */
-static int build_everywhere(uint32_t table_oid, uint32_t index_oid, sql_error_t *err)
+static int build_everywhere(const exec_ctx_t *ctx, uint32_t table_oid, uint32_t index_oid, sql_error_t *err)
 {
     int n = rt_shards_count();
     int shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
@@ -181,6 +181,8 @@ static int build_everywhere(uint32_t table_oid, uint32_t index_oid, sql_error_t 
         shards[i] = i;
         reqs[i].table_oid = table_oid;
         reqs[i].index_oid = index_oid;
+        reqs[i].deadline_us = ctx->txn ? ctx->txn->deadline_us : 0;     /* the wait for writers stops with them */
+        reqs[i].cancel = ctx->cancel;
         args[i] = &reqs[i];
     }
     rt_call_many(n, shards, vindex_build_on_shard, args, rets);
@@ -246,7 +248,7 @@ int vindex_create(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *
     uint32_t table_oid = t->oid;
     if (catalog_replace_table(table_oid, &def, err) < 0)
         goto out;
-    rc = build_everywhere(table_oid, vi.oid, err);
+    rc = build_everywhere(ctx, table_oid, vi.oid, err);
 out:
     catalog_unref(cat);
     return rc;
@@ -305,7 +307,7 @@ int vindex_drop(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *na
                 /* then every shard frees the dropped graph and its files now */
                 rc = catalog_replace_table(table_oid, &def, err);
                 if (rc == 0)
-                    rc = build_everywhere(table_oid, index_oid, err);
+                    rc = build_everywhere(ctx, table_oid, index_oid, err);
             }
         }
         catalog_unref(cat);

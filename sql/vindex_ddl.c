@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/rt.h"
 #include "sql/catalog_int.h"
 #include "sql/types_vector.h"
@@ -199,6 +200,34 @@ static int build_everywhere(const exec_ctx_t *ctx, uint32_t table_oid, uint32_t 
     return rc;
 }
 
+/* A failed build (statement_timeout or cancel while it waited for the table's
+ * writers, memory): the definition is taken out of the catalog again and every
+ * shard frees what it built, so the failed CREATE INDEX leaves no index behind. */
+static void unpublish(exec_ctx_t *ctx, uint32_t table_oid, uint32_t index_oid)
+{
+    const catalog_t *cat = catalog_current();
+    const cat_table_t *t = catalog_table_by_oid(cat, table_oid);
+    sql_error_t e2 = {0};
+    if (t) {
+        cat_table_t def = *t;
+        def.vindexes = arena_alloc(ctx->arena, (size_t)(t->nvindexes + 1) * sizeof(cat_vindex_t));
+        if (def.vindexes) {
+            def.nvindexes = 0;
+            for (int j = 0; j < t->nvindexes; j++)
+                if (t->vindexes[j].oid != index_oid)
+                    def.vindexes[def.nvindexes++] = t->vindexes[j];
+            if (def.nvindexes < t->nvindexes && catalog_replace_table(table_oid, &def, &e2) == 0) {
+                exec_ctx_t quiet = *ctx;
+                quiet.cancel = NULL;        /* the cleanup itself never waits */
+                build_everywhere(&quiet, table_oid, index_oid, &e2);
+            }
+        }
+    }
+    if (sql_error_is_set(&e2))
+        log_error("vindex: could not take index %u out again after its failed build: %s", index_oid, e2.message);
+    catalog_unref(cat);
+}
+
 int vindex_create(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err)
 {
     const ast_t *rv = a->create_index.table;
@@ -249,6 +278,8 @@ int vindex_create(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *
     if (catalog_replace_table(table_oid, &def, err) < 0)
         goto out;
     rc = build_everywhere(ctx, table_oid, vi.oid, err);
+    if (rc < 0)
+        unpublish(ctx, table_oid, vi.oid);
 out:
     catalog_unref(cat);
     return rc;

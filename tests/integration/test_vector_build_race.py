@@ -14,8 +14,11 @@ nearest row of a row's own (distinct) vector is that row whenever it is indexed;
 row missing from the index is answered by another row. The planner's choice is
 checked with EXPLAIN.
 
-Also: an index on a column added with ADD COLUMN ... DEFAULT sees the old rows'
-default (they have no stored value for it).
+Also: CREATE INDEX waits for an open block that wrote to the table (and has its row
+once it commits); a cancel during that wait fails it with 57014 and leaves no index;
+in a block that has written rows it is 0A000 (it would wait for itself). An index on
+a column added with ADD COLUMN ... DEFAULT sees the old rows' default (they have no
+stored value for it).
 Vector search is NextDB's own surface (the reference PostgreSQL has no pgvector)."""
 import random
 import threading
@@ -175,3 +178,63 @@ def test_index_on_added_column_sees_default(server_factory):
     got = cur.fetchall()
     assert len(got) == 2 and all(d == 0 for _, d in got), got
     c.close()
+
+
+def test_create_index_waits_for_open_writers_and_cancel_undoes_it(server_factory):
+    import psycopg2
+    srv = server_factory("vwait", shards=2)
+    srv.start()
+    c = srv.connect(autocommit=True)
+    cur = c.cursor()
+    cur.execute("CREATE TABLE wt (id int PRIMARY KEY, v vector(3))")
+    cur.execute("INSERT INTO wt SELECT g, ARRAY[g, 0, 0]::vector FROM generate_series(1, 20) g")
+    w = srv.connect(autocommit=True)
+    wcur = w.cursor()
+    b = srv.connect(autocommit=True)
+    result = {}
+
+    def build(sql):
+        try:
+            b.cursor().execute(sql)
+            result["ok"] = True
+        except psycopg2.Error as e:     # checked below
+            result["err"] = e
+
+    # cancel while it waits for an open block that wrote to the table: no index left
+    wcur.execute("BEGIN")
+    wcur.execute("INSERT INTO wt VALUES (100, '[100,0,0]')")
+    th = threading.Thread(target=build, args=("CREATE INDEX wt_v ON wt USING hnsw (v vector_l2_ops)",))
+    th.start()
+    for _ in range(120):            # until the cancel reaches the running build
+        time.sleep(0.5)
+        b.cancel()
+        th.join(0.5)
+        if not th.is_alive():
+            break
+    assert not th.is_alive()
+    assert "err" in result and result["err"].pgcode == "57014", result
+    cur.execute("SELECT count(*) FROM pg_class WHERE relname = 'wt_v'")
+    assert cur.fetchone()[0] == 0
+    # the same build finishes once the writer commits, and has its row
+    result.clear()
+    th = threading.Thread(target=build, args=("CREATE INDEX wt_v ON wt USING hnsw (v vector_l2_ops)",))
+    th.start()
+    time.sleep(0.3)
+    wcur.execute("INSERT INTO wt VALUES (101, '[101,0,0]')")
+    wcur.execute("COMMIT")
+    th.join(60)
+    assert result.get("ok"), result
+    cur.execute("SET hnsw.ef_search = 1000")
+    cur.execute("EXPLAIN SELECT id FROM wt ORDER BY v <-> '[100,0,0]' LIMIT 2")
+    assert "Index Scan using wt_v" in "\n".join(x[0] for x in cur.fetchall())
+    cur.execute("SELECT id FROM wt ORDER BY v <-> '[100,0,0]' LIMIT 2")
+    assert [x[0] for x in cur.fetchall()] == [100, 101]
+    # in a block that has written rows it would wait for itself: 0A000, as for btree
+    wcur.execute("BEGIN")
+    wcur.execute("INSERT INTO wt VALUES (102, '[102,0,0]')")
+    with pytest.raises(psycopg2.Error) as ei:
+        wcur.execute("CREATE INDEX wt_v2 ON wt USING hnsw (v vector_l2_ops)")
+    assert ei.value.pgcode == "0A000"
+    wcur.execute("ROLLBACK")
+    for x in (c, w, b):
+        x.close()

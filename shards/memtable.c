@@ -203,6 +203,7 @@ mt_ver_t *memtable_ver_new(memtable_t *mt, int kind, uint64_t txn_id, uint64_t c
         memcpy(v->val, val, vlen);
     mt->bytes += sizeof(mt_ver_t) + vlen;
     mt->vers++;
+    mt->news++;
     return v;
 }
 

@@ -365,6 +365,22 @@ bool store_txn_has_writes(const store_txn_t *t)
     return false;
 }
 
+size_t store_txn_writers(const store_t *st, uint32_t table_id, uint64_t *ids, size_t cap)
+{
+    size_t n = 0;
+    for (size_t b = 0; b < st->txns_buckets; b++) {
+        for (const store_txn_t *t = st->txns[b]; t; t = t->hnext) {
+            bool w = false;
+            for (uint32_t i = 0; i < t->writes_count && !w; i++)
+                w = t->writes[i]->table_id == table_id && t->writes[i]->vers->kind != MT_LOCK;
+            if (w && n < cap)
+                ids[n] = t->txn_id;
+            n += w;
+        }
+    }
+    return n;
+}
+
 /* Unhooks t from the hash, tells the hook, frees t. */
 static void store__txn_end(store_t *st, store_txn_t *t)
 {
@@ -376,6 +392,7 @@ static void store__txn_end(store_t *st, store_txn_t *t)
     st->txns_count--;
     t->state = TXN_ACTIVE;
     store__pend_sync(st, t);
+    st->gc_events++;
     if (t->pin_reserved) {
         st->pins_reserved--;
         t->pin_reserved = false;
@@ -1914,6 +1931,14 @@ size_t store_gc(store_t *st, uint64_t horizon_ts, size_t max_keys)
     store_set_horizon(st, horizon_ts);
     if (mt->iters_open == 0)
         memtable_reap(mt);
+    uint64_t mark = mt->news + st->gc_events;
+    if (st->gc_idle && mark == st->gc_pass_mark)
+        return 0;               /* a clean pass, nothing new since: nothing to collect */
+    st->gc_idle = false;
+    if (!st->gc_has_cursor) {
+        st->gc_pass_mark = mark;
+        st->gc_pass_dirty = false;
+    }
     mt_node_t *n = st->gc_has_cursor ? memtable_seek(mt, st->gc_table, st->gc_key, st->gc_klen)
                                      : mt->head->next[0];
     if (n && st->gc_has_cursor &&
@@ -1922,7 +1947,11 @@ size_t store_gc(store_t *st, uint64_t horizon_ts, size_t max_keys)
     size_t freed = 0;
     for (size_t i = 0; n && i < max_keys; i++) {
         mt_node_t *next = n->next[0];
-        freed += store__gc_node(st, n, horizon_ts);
+        size_t f = store__gc_node(st, n, horizon_ts);
+        freed += f;
+        const mt_ver_t *v = n->vers;
+        if (f || !v || v->next || v->txn_id || v->commit_ts > horizon_ts || v->kind != MT_VALUE)
+            st->gc_pass_dirty = true;
         st->gc_has_cursor = true;
         st->gc_table = n->table_id;
         st->gc_klen = n->klen;
@@ -1931,8 +1960,10 @@ size_t store_gc(store_t *st, uint64_t horizon_ts, size_t max_keys)
             memtable_remove(mt, n);
         n = next;
     }
-    if (!n)
+    if (!n) {
         st->gc_has_cursor = false;    /* next call starts over */
+        st->gc_idle = !st->gc_pass_dirty && mt->news + st->gc_events == st->gc_pass_mark;
+    }
     st->stats.gc_versions_dropped += freed;
     return freed;
 }

@@ -147,6 +147,10 @@ store_txn_t *store_txn_find(store_t *st, uint64_t txn_id);
  * how many there are): ALTER TABLE's rewrite waits for those (shards/store_active.c). */
 int store_active_txns(const store_t *st, uint64_t *ids, int cap);
 bool store_txn_has_writes(const store_txn_t *t);
+/* The ids of the live transactions holding a write (not only a row lock) on a row of
+ * table_id here, up to cap of them into ids; returns how many there are (an index
+ * build waits for them). */
+size_t store_txn_writers(const store_t *st, uint32_t table_id, uint64_t *ids, size_t cap);
 
 /* ---- reads ---- */
 int store_get(store_t *st, store_txn_t *t, uint64_t snap_ts, uint32_t table_id,

@@ -54,6 +54,7 @@ typedef struct memtable {
     size_t bytes;               /* every node and version allocation */
     uint64_t keys;              /* linked nodes */
     uint64_t vers;              /* live versions (committed and intents) */
+    uint64_t news;              /* versions ever made (store_gc: nothing new since a clean pass) */
     int iters_open;
     mt_node_t *dead;            /* unlinked nodes waiting for iterators to close */
 } memtable_t;
@@ -367,6 +368,14 @@ struct store {
     uint32_t man_stamps_count, man_stamps_cap;
 
     /* store_gc resumes after this key. */
+    /* store_gc resumes after this key. A pass (head to end) that found every node
+     * settled -- one committed non-tombstone version at or below the horizon -- with
+     * no version made and no transaction ended since it began leaves the memtable
+     * with nothing to collect: store_gc skips the walk until one is (gc_idle). */
+    uint64_t gc_events;         /* transactions ended (commit stamps, abort removes) */
+    uint64_t gc_pass_mark;      /* news + gc_events when the current pass began */
+    bool gc_pass_dirty;         /* the current pass met a node that was not settled */
+    bool gc_idle;
     bool gc_has_cursor;
     uint32_t gc_table;
     uint32_t gc_klen;

@@ -41,6 +41,7 @@ struct exec_topk {
     bool have_thresh;
     topk_row_t thresh;  /* the k-th best row after the last cut */
     int emitted;
+    batch_t *direct;    /* indexed path: vindex's rows as they are (in f->scratch) */
 };
 
 uint32_t exec_topk_ef_search(const exec_ctx_t *ctx)
@@ -185,9 +186,11 @@ static int collect_exact(frag_scan_t *f, struct exec_topk *t)
     }
 }
 
-/* Indexed path: the rows vindex picked (visible, filtered) are offered like scanned
- * rows; when vindex declines (selective filter, NULL query, large k) the exact
- * path answers. */
+/* Indexed path: vindex picks at most k rows (visible, filtered), all of which are
+ * this shard's top k, so they are emitted as they are: their sort keys would only
+ * order them, and the coordinator's SORT evaluates and orders them anyway (no copy,
+ * no distance computed twice on the shard). When vindex declines (selective filter,
+ * NULL query, large k) the exact path answers. */
 static int collect_index(frag_scan_t *f, struct exec_topk *t)
 {
     batch_t *rows = NULL;
@@ -197,7 +200,12 @@ static int collect_index(frag_scan_t *f, struct exec_topk *t)
         return -1;
     if (rc == 1)
         return collect_exact(f, t);
-    return rows->nrows ? offer_batch(f, t, rows, NULL, rows->nrows) : 0;
+    ASSERT(rows->nrows <= t->k);
+    if (rows->nrows <= LIMIT_BATCH_ROWS) {
+        t->direct = rows;       /* f->scratch is not reset before exec_topk_next emits it */
+        return 0;
+    }
+    return offer_batch(f, t, rows, NULL, rows->nrows);
 }
 
 static int topk_collect(frag_scan_t *f)
@@ -250,6 +258,11 @@ int exec_topk_next(frag_scan_t *f)
             return 0;
     }
     struct exec_topk *t = f->topk;
+    if (t->direct) {
+        f->out = t->direct;     /* in f->scratch, valid until the next call resets it */
+        t->direct = NULL;
+        return 0;
+    }
     arena_reset(&f->scratch);
     int left = t->n - t->emitted;
     if (left <= 0) {

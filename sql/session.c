@@ -1560,13 +1560,14 @@ static int run_ddl(sql_session_t *s, portal_t *p, sql_sink_t *sink, const char *
                         .seqs = s->seqs, .tz = session_tz(s)};   /* seqs: ADD COLUMN ... SERIAL's nextval */
     c.ex.bctx = &bc;
     int rc;
-    /* An index build locks every row in transactions of its own: rows this session's
-     * open block wrote or locked would make it wait for the block forever. */
+    /* An index build locks every row in transactions of its own (an hnsw build waits
+     * for the table's writers, vindex.c "the build gap"): rows this session's open
+     * block wrote or locked would make it wait for the block forever. */
     bool holds = false;
     for (size_t i = 0; i < sizeof s->txn.touched / sizeof s->txn.touched[0]; i++)
         holds |= s->txn.touched[i] != 0;
     if (s->in_block && holds && (a->kind == AST_ALTER_ADD_PK || exec_alter_rewrites(a) ||
-                                 (a->kind == AST_CREATE_INDEX && strcmp(a->create_index.method, "hnsw") != 0))) {
+                                 a->kind == AST_CREATE_INDEX)) {
         snapreg_release(&hold);     /* it lives on this stack frame: leaving it linked corrupts the list */
         catalog_unref(c.catalog);
         return sql_error(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "%s in a transaction block that has written or "

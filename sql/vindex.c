@@ -63,6 +63,14 @@ typedef struct vx_state {
      * see: a snapshot older than this may miss an old row version in the graph, so
      * it takes the exact path (sql/README.md, "Garbage") */
     uint64_t gc_ts;
+    const vstr_t *missing;  /* the vector column's missing value (ADD COLUMN ... DEFAULT), rt_malloc */
+    /* Transactions that held writes on this shard when the graph was registered:
+     * their writes predate it (no entries), so a row they commit after the fill's
+     * table scan would be missing. While settling, searches take the exact path;
+     * once all of them have ended, a catch-up scan adds their rows (state_settle). */
+    uint64_t *waitfor;
+    uint32_t nwaitfor;
+    bool settling;
     bool building;          /* a sliced build (CREATE INDEX) is still filling it */
     bool doomed;            /* dropped while building: the builder frees it */
     uint32_t unsaved;       /* entries added or killed since the last snapshot file */
@@ -160,6 +168,8 @@ static void state_free(vx_state_t *st)
     rt_free(st->dv);
     rt_free(st->dn);
     rt_free(st->abuf);
+    rt_free((void *)st->missing);
+    rt_free(st->waitfor);
     hnsw_destroy(st->g);
     rt_free(st);
 }
@@ -218,7 +228,9 @@ static int row_vector(vx_state_t *st, const uint8_t *val, uint32_t vlen, datum_t
     }
     if (row_decode(val, vlen, st->ncols, st->coltypes, st->dv, st->dn) < 0)
         return -1;
-    if (st->dn[st->vcol])
+    if (st->dn[st->vcol] && st->missing && row_stored_columns(val, vlen) <= st->vcol)
+        st->dv[st->vcol].s = st->missing;   /* the row predates the column: its default */
+    else if (st->dn[st->vcol])
         return 0;
     *vec = st->dv[st->vcol];
     return type_vector_dim(*vec) == st->dim ? 1 : -1;
@@ -600,6 +612,18 @@ static vx_state_t *state_new(const cat_table_t *t, const cat_vindex_t *vi)
     }
     for (int c = 0; c < t->ncols; c++)
         st->coltypes[c] = t->cols[c].type;
+    const cat_column_t *vc = &t->cols[st->vcol];
+    if (vc->has_missing && vc->missing.s) {
+        /* copied: the state outlives this catalog version */
+        size_t sz = sizeof(vstr_t) + vc->missing.s->len;
+        vstr_t *m = rt_malloc(sz);
+        if (!m) {
+            state_free(st);
+            return NULL;
+        }
+        memcpy(m, vc->missing.s, sz);
+        st->missing = m;
+    }
     return st;
 }
 
@@ -608,7 +632,7 @@ static vx_state_t *state_new(const cat_table_t *t, const cat_vindex_t *vi)
  * other statements; meanwhile st is registered with building set (searches take the
  * exact path, writes add their entries as usual). 0; 1 when st was dropped meanwhile
  * (st is freed then); -1 + err. */
-static int state_fill(vx_state_t *st, const cat_table_t *t, bool may_yield, sql_error_t *err)
+static int state_fill(vx_state_t *st, const cat_table_t *t, bool may_yield, const char *what, sql_error_t *err)
 {
     uint64_t t0 = rt_now_us(), slice0 = t0;
     store_iter_t *it = store_iter_open(shard_store(), NULL, UINT64_MAX, t->oid, NULL, 0, NULL, 0);
@@ -644,22 +668,122 @@ static int state_fill(vx_state_t *st, const cat_table_t *t, bool may_yield, sql_
         return txn_store_error(ierr, err);
     if (rc != HNSW_OK)
         return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-    log_info("vindex: shard %d built index %u (%zu vectors) in %llu ms, %u yields", rt_shard_id(), st->index_oid,
+    log_info("vindex: shard %d %s index %u (%zu vectors) in %llu ms, %u yields", rt_shard_id(), what, st->index_oid,
              hnsw_count(st->g), (unsigned long long)((rt_now_us() - t0) / 1000), yields);
     return 0;
 }
 
 static void state_drop(vx_state_t *st);
 
-/* The built graph of index vi on this shard: registered, or loaded from its snapshot
- * and reconciled, or built now (yielding when may_yield). NULL + err on failure;
- * NULL without err when a yielding build's index was dropped meanwhile. The result
- * may still be building (another fiber's CREATE INDEX): check st->building. */
-static vx_state_t *state_get(const cat_table_t *t, const cat_vindex_t *vi, bool may_yield, sql_error_t *err)
+/* ---- the build gap ----
+ *
+ * A graph registered on a shard gets an entry for every write from then on
+ * (vindex_on_write), and its fill scans the newest committed rows. A transaction that
+ * wrote a row of the table before the registration (CREATE INDEX publishes the
+ * definition while writers are in flight; an autocommit INSERT waits for its WAL
+ * fsync, a 2PC participant is prepared) and commits after the scan passed that key
+ * would leave its row out. So the registration notes those writers (no suspension
+ * between the two), and the graph is "settling" until every one of them has ended
+ * and a scan that starts after that has run: a yielding build (CREATE INDEX) waits
+ * for them before its fill, as PostgreSQL's CREATE INDEX waits for the writers'
+ * locks; a build from a statement cannot wait, so it scans at once and a later
+ * statement runs the catch-up scan once they have ended. A settling graph is never
+ * searched (the exact path answers). */
+
+/* Notes the transactions with writes on st's table here (just registered). 0 or -1. */
+static int note_writers(vx_state_t *st)
 {
+    store_t *store = shard_store();
+    size_t n = store_txn_writers(store, st->table_oid, NULL, 0);
+    if (!n)
+        return 0;
+    uint64_t *ids = rt_malloc(n * sizeof *ids);
+    if (!ids)
+        return -1;
+    rt_free(st->waitfor);
+    st->waitfor = ids;
+    st->nwaitfor = (uint32_t)store_txn_writers(store, st->table_oid, ids, n);   /* same n: no suspension */
+    st->settling = true;
+    return 0;
+}
+
+/* Drops the noted writers that have ended; true when none is left. */
+static bool writers_ended(vx_state_t *st)
+{
+    store_t *store = shard_store();
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < st->nwaitfor; i++)
+        if (store_txn_find(store, st->waitfor[i]))
+            st->waitfor[k++] = st->waitfor[i];
+    st->nwaitfor = k;
+    return k == 0;
+}
+
+/* (yielding, st->building set) Waits until the noted writers have ended, or
+ * statement_timeout / cancel from w (57014). 0; 1 when st was dropped meanwhile
+ * (freed); -1 + err. */
+static int wait_writers(vx_state_t *st, const vindex_build_req_t *w, sql_error_t *err)
+{
+    while (!writers_ended(st)) {
+        if (w->cancel && *w->cancel)
+            return sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement due to user request");
+        uint64_t slice = LIMIT_WAIT_POLL_MS, now = rt_now_us();
+        if (w->deadline_us) {
+            if (now >= w->deadline_us)
+                return sql_error(err, SQLSTATE_QUERY_CANCELED, "canceling statement due to statement timeout");
+            if ((w->deadline_us - now) / 1000 + 1 < slice)
+                slice = (w->deadline_us - now) / 1000 + 1;
+        }
+        shard_wait_txn(st->waitfor[0], slice);
+        if (st->doomed) {
+            st->building = false;
+            state_free(st);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Ends st's settling when its noted writers have all ended: the catch-up scan adds
+ * the rows they committed. With w (CREATE INDEX) it waits for them, yielding;
+ * without, it returns at once while some are live. 0 (check st->settling); 1 when st
+ * was dropped meanwhile (freed); -1 + err (st is dropped). */
+static int state_settle(vx_state_t *st, const cat_table_t *t, const vindex_build_req_t *w, sql_error_t *err)
+{
+    if (!st->settling || st->building || (!w && !writers_ended(st)))
+        return 0;
+    st->building = w != NULL;
+    int rc = w ? wait_writers(st, w, err) : 0;
+    if (rc == 1)
+        return 1;
+    if (rc == 0)
+        rc = state_fill(st, t, w != NULL, "caught up", err);
+    if (rc == 1)
+        return 1;
+    st->building = false;
+    if (rc < 0) {
+        state_drop(st);
+        return -1;
+    }
+    st->settling = false;
+    return 0;
+}
+
+/* The built graph of index vi on this shard: registered, or loaded from its snapshot
+ * and reconciled, or built now (yielding when w: CREATE INDEX, whose build waits for
+ * the writers it found, see "the build gap"). NULL + err on failure; NULL without
+ * err when a yielding build's index was dropped meanwhile. The result may still be
+ * building (another fiber's CREATE INDEX) or settling: searches check both. */
+static vx_state_t *state_get(const cat_table_t *t, const cat_vindex_t *vi, const vindex_build_req_t *w,
+                             sql_error_t *err)
+{
+    bool may_yield = w != NULL;
     vx_state_t *st = reg_find(vi->oid, t->oid);
-    if (st)
+    if (st) {
+        if (w && state_settle(st, t, w, err) != 0)
+            return NULL;
         return st;
+    }
     if (vx_reg.n == vx_reg.cap) {
         int cap = vx_reg.cap ? vx_reg.cap * 2 : 8;
         vx_state_t **ns = rt_realloc(vx_reg.st, (size_t)cap * sizeof *ns);
@@ -678,8 +802,10 @@ static vx_state_t *state_get(const cat_table_t *t, const cat_vindex_t *vi, bool 
     const char *why = NULL;
     if (!may_yield && state_load_files(st, vi, &why) == 0) {
         uint64_t t1 = rt_now_us();
-        if (state_reconcile(st, t, err) < 0) {
+        if (state_reconcile(st, t, err) < 0 || note_writers(st) < 0) {
             state_free(st);
+            if (!sql_error_is_set(err))
+                sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
             return NULL;
         }
         log_info("vindex: shard %d loaded index %u (%zu vectors) in %llu ms, reconciled with the table in %llu ms",
@@ -695,14 +821,22 @@ static vx_state_t *state_get(const cat_table_t *t, const cat_vindex_t *vi, bool 
     vx_state_t *fresh = state_new(t, vi);
     state_free(st);
     st = fresh;
-    if (!st || hnsw_create(st->dim, st->metric, vi->m, vi->ef_construction, &st->g) != HNSW_OK) {
+    if (!st || hnsw_create(st->dim, st->metric, vi->m, vi->ef_construction, &st->g) != HNSW_OK ||
+        note_writers(st) < 0) {
         state_free(st);
         sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
         return NULL;
     }
     st->building = may_yield;
-    vx_reg.st[vx_reg.n++] = st;
-    int rc = state_fill(st, t, may_yield, err);
+    vx_reg.st[vx_reg.n++] = st;     /* from here on every write adds its entry */
+    int rc = 0;
+    if (w && st->settling) {
+        rc = wait_writers(st, w, err);      /* then one scan sees all they committed */
+        if (rc == 0)
+            st->settling = false;
+    }
+    if (rc == 0)
+        rc = state_fill(st, t, may_yield, "built", err);
     if (rc == 1)
         return NULL;
     st->building = false;
@@ -733,7 +867,7 @@ int vindex_build_on_shard(void *arg)
     const cat_table_t *t = catalog_table_by_oid(cat, r->table_oid);
     const cat_vindex_t *vi = find_vindex(t, r->index_oid);
     int rc = 0;
-    if (vi && !state_get(t, vi, true, &r->err) && sql_error_is_set(&r->err))
+    if (vi && !state_get(t, vi, r, &r->err) && sql_error_is_set(&r->err))
         rc = -1;
     if (!vi && r->index_oid)
         files_remove(r->index_oid);     /* DROP INDEX */
@@ -851,7 +985,7 @@ void vindex_on_write(uint64_t txn_id, uint32_t table_id, const uint8_t *key, uin
         goto out;
     for (int i = 0; i < t->nvindexes; i++) {
         sql_error_t err = {0};
-        vx_state_t *st = state_get(t, &t->vindexes[i], false, &err);
+        vx_state_t *st = state_get(t, &t->vindexes[i], NULL, &err);
         if (!st) {
             log_error("vindex: index %u unavailable on shard %d: %s", t->vindexes[i].oid, rt_shard_id(), err.message);
             continue;
@@ -1104,11 +1238,13 @@ int vindex_topk(frag_scan_t *f, uint32_t k, batch_t **rows)
         return 1;
     if (k > LIMIT_HNSW_K_MAX)
         return 1;          /* more than one graph search returns */
-    vx_state_t *st = state_get(t, tk->index, false, &f->err);
+    vx_state_t *st = state_get(t, tk->index, NULL, &f->err);
     if (!st)
         return -1;
     if (st->building)
         return 1;          /* CREATE INDEX is still filling it on this shard */
+    if (st->settling && (state_settle(st, t, NULL, &f->err) < 0 || st->settling))
+        return sql_error_is_set(&f->err) ? -1 : 1;     /* writers of before the build are live */
     datum_t q;
     bool qnull;
     f->ex.arena = &f->scratch;

@@ -65,7 +65,12 @@ int vindex_topk(frag_scan_t *f, uint32_t k, batch_t **rows);
  * indexes the catalog no longer has (rt_call target; arg is a vindex_build_req_t;
  * an index_oid the catalog no longer has: DROP INDEX, its snapshot files are
  * removed). 0 or -1 + req->err. */
-typedef struct vindex_build_req { uint32_t table_oid, index_oid; sql_error_t err; } vindex_build_req_t;
+typedef struct vindex_build_req {
+    uint32_t table_oid, index_oid;
+    uint64_t deadline_us;           /* statement_timeout (rt_now_us clock), 0 = none */
+    const volatile bool *cancel;    /* the session's cancel flag, or NULL */
+    sql_error_t err;
+} vindex_build_req_t;
 int vindex_build_on_shard(void *arg);
 /* Saves the graphs that changed since their snapshot file, then frees them. */
 void vindex_shard_fini(void);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/rt.h"
 #include "sql/catalog_int.h"
 #include "sql/types_vector.h"
@@ -169,7 +170,7 @@ static int check_options(const ast_t *a, cat_vindex_t *vi, sql_error_t *err)
 }
 
 /* Builds the new index's graph on every shard. */
-static int build_everywhere(uint32_t table_oid, uint32_t index_oid, sql_error_t *err)
+static int build_everywhere(const exec_ctx_t *ctx, uint32_t table_oid, uint32_t index_oid, sql_error_t *err)
 {
     int n = rt_shards_count();
     int shards[LIMIT_SHARDS_MAX], rets[LIMIT_SHARDS_MAX];
@@ -181,6 +182,8 @@ static int build_everywhere(uint32_t table_oid, uint32_t index_oid, sql_error_t 
         shards[i] = i;
         reqs[i].table_oid = table_oid;
         reqs[i].index_oid = index_oid;
+        reqs[i].deadline_us = ctx->txn ? ctx->txn->deadline_us : 0;     /* the wait for writers stops with them */
+        reqs[i].cancel = ctx->cancel;
         args[i] = &reqs[i];
     }
     rt_call_many(n, shards, vindex_build_on_shard, args, rets);
@@ -195,6 +198,34 @@ static int build_everywhere(uint32_t table_oid, uint32_t index_oid, sql_error_t 
     }
     rt_free(reqs);
     return rc;
+}
+
+/* A failed build (statement_timeout or cancel while it waited for the table's
+ * writers, memory): the definition is taken out of the catalog again and every
+ * shard frees what it built, so the failed CREATE INDEX leaves no index behind. */
+static void unpublish(exec_ctx_t *ctx, uint32_t table_oid, uint32_t index_oid)
+{
+    const catalog_t *cat = catalog_current();
+    const cat_table_t *t = catalog_table_by_oid(cat, table_oid);
+    sql_error_t e2 = {0};
+    if (t) {
+        cat_table_t def = *t;
+        def.vindexes = arena_alloc(ctx->arena, (size_t)(t->nvindexes + 1) * sizeof(cat_vindex_t));
+        if (def.vindexes) {
+            def.nvindexes = 0;
+            for (int j = 0; j < t->nvindexes; j++)
+                if (t->vindexes[j].oid != index_oid)
+                    def.vindexes[def.nvindexes++] = t->vindexes[j];
+            if (def.nvindexes < t->nvindexes && catalog_replace_table(table_oid, &def, &e2) == 0) {
+                exec_ctx_t quiet = *ctx;
+                quiet.cancel = NULL;        /* the cleanup itself never waits */
+                build_everywhere(&quiet, table_oid, index_oid, &e2);
+            }
+        }
+    }
+    if (sql_error_is_set(&e2))
+        log_error("vindex: could not take index %u out again after its failed build: %s", index_oid, e2.message);
+    catalog_unref(cat);
 }
 
 int vindex_create(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *narg, sql_error_t *err)
@@ -246,7 +277,9 @@ int vindex_create(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *
     uint32_t table_oid = t->oid;
     if (catalog_replace_table(table_oid, &def, err) < 0)
         goto out;
-    rc = build_everywhere(table_oid, vi.oid, err);
+    rc = build_everywhere(ctx, table_oid, vi.oid, err);
+    if (rc < 0)
+        unpublish(ctx, table_oid, vi.oid);
 out:
     catalog_unref(cat);
     return rc;
@@ -305,7 +338,7 @@ int vindex_drop(exec_ctx_t *ctx, const ast_t *a, exec_notice_fn notice, void *na
                 /* then every shard frees the dropped graph and its files now */
                 rc = catalog_replace_table(table_oid, &def, err);
                 if (rc == 0)
-                    rc = build_everywhere(table_oid, index_oid, err);
+                    rc = build_everywhere(ctx, table_oid, index_oid, err);
             }
         }
         catalog_unref(cat);

@@ -323,6 +323,49 @@ TEST(file_wholly_below_the_horizon_is_rewritten)
     close_clean(st);
 }
 
+TEST(idle_memtable_skips_the_walk_until_something_changes)
+{
+    /* a clean pass with nothing new since makes store_gc return at once; a commit
+     * (new version) or a transaction's end wakes it, and the versions it shadows
+     * are collected as before */
+    store_t *st = open_fresh("idle", SIZE_MAX);
+    char val[64];
+    for (int i = 0; i < GT_KEYS; i++) {
+        snprintf(val, sizeof val, "a-%d", i);
+        commit_kv(st, i, val);
+    }
+    gc_round(st);
+    TEST_CHECK(stats(st).versions == GT_KEYS);
+    store_gc(st, hlc_now(), 1u << 20);          /* settled: this pass is clean */
+    store_gc(st, hlc_now(), 1u << 20);
+    store_gc(st, hlc_now(), 1u << 20);
+    commit_kv(st, 7, "b-7");                    /* shadows a-7 */
+    TEST_CHECK(stats(st).versions == GT_KEYS + 1);
+    uint64_t h = hlc_now();
+    size_t freed = 0;
+    for (int i = 0; i < 4; i++)
+        freed += store_gc(st, h, 16);           /* resumes with small slices */
+    freed += store_gc(st, h, 1u << 20);
+    TEST_CHECK(freed == 1);
+    TEST_CHECK(stats(st).versions == GT_KEYS);
+    /* an aborted insert leaves an empty node; the abort wakes gc, which removes it */
+    for (int i = 0; i < 3; i++)
+        store_gc(st, hlc_now(), 1u << 20);
+    store_txn_t *t = store_txn_begin(st, next_txn++);
+    uint64_t b;
+    TEST_REQUIRE(store_write(st, t, STORE_W_PUT, 1, K("zz-aborted"), (const uint8_t *)"x", 1, &b) == STORE_OK);
+    uint64_t keys0 = stats(st).keys;
+    store_gc(st, hlc_now(), 1u << 20);          /* a pass that meets the intent */
+    store_txn_abort(st, t);
+    store_gc(st, hlc_now(), 1u << 20);
+    store_gc(st, hlc_now(), 1u << 20);
+    TEST_CHECK(stats(st).keys == keys0 - 1);
+    store_val_t v;
+    TEST_CHECK(store_get(st, NULL, UINT64_MAX, 1, K("key00007"), &v) == STORE_OK && v.len == 3 &&
+               !memcmp(v.ptr, "b-7", 3));
+    close_clean(st);
+}
+
 TEST(cleanup)
 {
     char cmd[300];

@@ -692,6 +692,13 @@ struct sst {
     char err[640];
 };
 
+/* A column chunk of a columnar block: where it lies in the block as read, and its
+ * decoded form once a reader asked for it. */
+typedef struct sst_ccol {
+    uint32_t src, comp, raw;
+    uint8_t *mem;               /* decoded chunk (own allocation), or NULL */
+} sst_ccol_t;
+
 struct sst_block {
     int refs;                   /* holders: readers and the block cache */
     uint32_t n;
@@ -709,6 +716,15 @@ struct sst_block {
     uint8_t *rows;              /* columnar: the joined values (sst_block_join), or NULL */
     uint8_t *one;               /* columnar: the one value sst_get joined last */
     size_t one_cap;
+    /* columnar: the column chunks stay compressed in disk (the block as read) until a
+     * reader needs them (sst_block_need); disk is freed once all are decoded */
+    uint8_t *disk;
+    size_t disk_bytes;
+    sst_ccol_t *cc;
+    uint32_t ncols_decoded;
+    cache_t *cache;             /* where the block may be cached: growth is reported */
+    uint64_t file_no;
+    uint32_t block_no;
     _Alignas(16) uint8_t mem[];
 };
 
@@ -910,8 +926,19 @@ void sst_block_free(sst_block_t *b)
     if (b && --b->refs == 0) {
         rt_free(b->rows);
         rt_free(b->one);
+        for (uint32_t c = 0; b->cc && c < b->ncols; c++)
+            rt_free(b->cc[c].mem);
+        rt_free(b->disk);
         rt_free(b);
     }
+}
+
+/* The block's decoded size changed by delta: its cache entry (if any) follows. */
+static void sst_block_grew(sst_block_t *b, size_t plus, size_t minus)
+{
+    b->bytes = b->bytes + plus - minus;
+    if (b->cache)
+        cache_resize(b->cache, b->file_no, b->block_no, b);
 }
 
 /* Joins every value of a columnar block back into a value chunk like format 1's
@@ -941,11 +968,14 @@ static void sst_block_cells(const sst_block_t *b, uint32_t j, store_cell_t *cell
 /* Joins version j's value alone into b->one (point lookups: a lookup needs one row,
  * not the block's). The value stays valid until the next sst_get on this block: the
  * store copies it out before another lookup can run (store__handout). */
-static int sst_block_join_one(sst_block_t *b, uint32_t j, sst_entry_t *e)
+static int sst_block_join_one(sst_t *s, sst_block_t *b, uint32_t j, sst_entry_t *e)
 {
     const store_row_codec_t *codec = store_row_codec();
     if (!codec || !codec->join)
-        return STORE_ECORRUPT;
+        return sst_fail(s, STORE_ECORRUPT, "column chunks do not join into rows", b->block_no);
+    int rc = sst_block_need(s, b, NULL);
+    if (rc)
+        return rc;
     store_cell_t cells[STORE_LAYOUT_MAX_COLS];
     uint8_t widths[STORE_LAYOUT_MAX_COLS];
     for (uint32_t c = 0; c < b->ncols; c++)
@@ -953,7 +983,7 @@ static int sst_block_join_one(sst_block_t *b, uint32_t j, sst_entry_t *e)
     sst_block_cells(b, j, cells);
     int64_t len = codec->join(b->ncols, widths, cells, NULL, 0);
     if (len < 0 || len > UINT32_MAX)
-        return STORE_ECORRUPT;
+        return sst_fail(s, STORE_ECORRUPT, "column chunks do not join into rows", b->block_no);
     if ((size_t)len > b->one_cap) {
         uint8_t *p = rt_realloc(b->one, (size_t)len);
         if (!p)
@@ -962,20 +992,21 @@ static int sst_block_join_one(sst_block_t *b, uint32_t j, sst_entry_t *e)
         b->one_cap = (size_t)len;
     }
     if (codec->join(b->ncols, widths, cells, b->one, (size_t)len) != len)
-        return STORE_ECORRUPT;
+        return sst_fail(s, STORE_ECORRUPT, "column chunks do not join into rows", b->block_no);
     e->val = b->one;
     e->vlen = (uint32_t)len;
     return 0;
 }
 
-int sst_block_join(sst_block_t *b)
+static int sst_block_join_rows(sst_t *s, sst_block_t *b)
 {
-    if (b->vals || !b->ncols)
-        return 0;
     const store_row_codec_t *codec = store_row_codec();
     uint32_t n = b->n, ncc = b->ncols;
     if (!codec || !codec->join)
-        return STORE_ECORRUPT;
+        return sst_fail(s, STORE_ECORRUPT, "column chunks do not join into rows", b->block_no);
+    int rc = sst_block_need(s, b, NULL);
+    if (rc)
+        return rc;
     store_cell_t cells[STORE_LAYOUT_MAX_COLS];
     uint8_t widths[STORE_LAYOUT_MAX_COLS];
     for (uint32_t c = 0; c < ncc; c++)
@@ -986,7 +1017,7 @@ int sst_block_join(sst_block_t *b)
         uint8_t *vals = NULL;
         if (pass == 1) {
             if (vtotal > UINT32_MAX)
-                return STORE_ECORRUPT;
+                return sst_fail(s, STORE_ECORRUPT, "column chunks do not join into rows", b->block_no);
             b->rows = rt_malloc(8 * (size_t)n + vtotal + 8);
             if (!b->rows)
                 return STORE_ENOMEM;
@@ -1023,7 +1054,7 @@ int sst_block_join(sst_block_t *b)
             if (len < 0 || len > UINT32_MAX || (pass == 1 && (uint64_t)len > room)) {
                 rt_free(b->rows);
                 b->rows = NULL;
-                return STORE_ECORRUPT;
+                return sst_fail(s, STORE_ECORRUPT, "column chunks do not join into rows", b->block_no);
             }
             size_t padded = sst_align8((size_t)len);
             if (pass == 1) {
@@ -1040,7 +1071,16 @@ int sst_block_join(sst_block_t *b)
             b->vals = vals;
         }
     }
+    /* the joined rows count in the block's size (and its cache entry) */
+    sst_block_grew(b, 8 * (size_t)n + vtotal + 8, 0);
     return 0;
+}
+
+int sst_block_join(sst_t *s, sst_block_t *b)
+{
+    if (b->vals || !b->ncols)
+        return 0;
+    return sst_block_join_rows(s, b);
 }
 
 uint64_t sst_max_commit_ts(const sst_t *s) { return s->max_commit_ts; }
@@ -1116,70 +1156,126 @@ static bool sst_unzstd(uint8_t *dst, uint32_t raw, const uint8_t *src, uint32_t 
     return !ZSTD_isError(r) && r == raw;
 }
 
-/* One decoded column chunk of a format-2 block. */
-typedef struct sst_rcol {
-    uint8_t width;
-    const uint8_t *nulls, *data;   /* bitmap; fixed values or variable bytes */
-    const uint8_t *ends;           /* variable: u32 end offsets (unaligned reads) */
-    uint32_t bytes;                /* variable: total bytes */
-} sst_rcol_t;
-
-static void sst_rcol_cell(const sst_rcol_t *c, uint32_t i, store_cell_t *cell)
+/* Decodes column c of columnar block b (from its compressed chunk in b->disk) and
+ * checks it: sizes, end offsets, and that tombstones have no cell. 0 or
+ * STORE_ECORRUPT / STORE_ENOMEM (reported against s, naming the block). */
+static int sst_col_decode(sst_t *s, sst_block_t *b, uint32_t c)
 {
-    cell->null = c->nulls[i / 8] >> (i % 8) & 1;
-    if (cell->null) {
-        cell->ptr = NULL;
-        cell->len = 0;
-    } else if (c->width) {
-        cell->ptr = c->data + (size_t)c->width * i;
-        cell->len = c->width;
-    } else {
-        uint32_t start = i ? sst_get32(c->ends + 4 * (size_t)(i - 1)) : 0;
-        cell->ptr = c->data + start;
-        cell->len = sst_get32(c->ends + 4 * (size_t)i) - start;
+    sst_ccol_t *cc = &b->cc[c];
+    store_col_t *k = &b->cols[c];
+    uint32_t n = b->n, craw = cc->raw;
+    uint64_t bm = sst_align8((n + 7) / 8);
+    char what[64];
+    if (cc->mem)
+        return 0;
+    if (!sst_dctx && !(sst_dctx = ZSTD_createDCtx()))
+        return STORE_ENOMEM;
+    size_t bytes = sst_align8(craw) + 8;
+    uint8_t *mem = rt_malloc(bytes);
+    if (!mem)
+        return STORE_ENOMEM;
+    if (!sst_unzstd(mem, craw, b->disk + cc->src, cc->comp)) {
+        rt_free(mem);
+        snprintf(what, sizeof what, "zstd column chunk %u does not decode", c);
+        return sst_fail(s, STORE_ECORRUPT, what, b->block_no);
     }
+    bool ok;
+    const uint8_t *data, *ends = NULL;
+    if (k->width) {
+        ok = craw == bm + (uint64_t)k->width * n;
+        data = mem + bm;
+    } else {
+        ok = craw >= bm + 4ull * n;
+        ends = mem + bm;
+        data = ends + 4 * (size_t)n;
+        uint32_t total = ok ? craw - (uint32_t)bm - 4 * n : 0, prev = 0;
+        for (uint32_t j = 0; ok && j < n; j++) {
+            uint32_t e = sst_get32(ends + 4 * (size_t)j);
+            ok = e >= prev && e <= total;
+            prev = e;
+        }
+        ok = ok && prev == total;
+    }
+    /* tombstones are null in every column */
+    for (uint32_t j = 0; ok && j < n; j++)
+        if ((b->flags[j] & 1) && !(mem[j / 8] >> (j % 8) & 1))
+            ok = false;
+    if (!ok) {
+        rt_free(mem);
+        snprintf(what, sizeof what, "column chunk %u inconsistent", c);
+        return sst_fail(s, STORE_ECORRUPT, what, b->block_no);
+    }
+    cc->mem = mem;
+    k->nulls = mem;
+    k->data = data;
+    k->ends = (const uint32_t *)(const void *)ends;   /* 8-aligned: bm is */
+    size_t freed = 0;
+    if (++b->ncols_decoded == b->ncols) {
+        freed = b->disk_bytes;       /* every chunk is decoded: the block as read goes */
+        rt_free(b->disk);
+        b->disk = NULL;
+        b->disk_bytes = 0;
+    }
+    sst_block_grew(b, bytes, freed);
+    return 0;
+}
+
+int sst_block_need(sst_t *s, sst_block_t *b, const uint8_t *need)
+{
+    for (uint32_t c = 0; c < b->ncols && b->ncols_decoded < b->ncols; c++) {
+        if (need && !(need[c / 8] >> (c % 8) & 1))
+            continue;
+        int rc = sst_col_decode(s, b, c);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 /* Decodes a format-2 columnar block (header checked by the caller; ncc columns): keys
- * and metadata as in format 1, the column directory and chunks, then every value
- * joined back into a value chunk like format 1's, so readers above see the same rows. */
-static int sst_decode_columnar(sst_t *s, uint32_t i, const uint8_t *disk, const uint32_t raw[3],
+ * and metadata as in format 1 and the column directory; the column chunks stay
+ * compressed in the block as read (disk, which b takes over) until a reader needs
+ * them (sst_block_need): a column scan decodes only the columns it reads. */
+static int sst_decode_columnar(sst_t *s, uint32_t i, uint8_t *disk, const uint32_t raw[3],
                                const uint32_t comp[3], uint32_t ncc, sst_block_t **out)
 {
     const sst_bidx_t *bi = &s->idx[i];
     const store_row_codec_t *codec = store_row_codec();
     uint32_t n = bi->n;
     size_t a0 = sst_align8(raw[0]), a1 = sst_align8(raw[1]);
-    uint8_t *tmp = NULL, *cols = NULL, *dir = NULL;
-    sst_rcol_t *rc_cols = NULL;
-    store_cell_t *cells = NULL;
+    uint8_t *dir = NULL;
     sst_block_t *b = NULL;
     int rc = STORE_ENOMEM;
     if (!codec || !codec->join)
         return sst_fail(s, STORE_ECORRUPT, "columnar block but no row codec registered", i);
     if (raw[2] != 8 + 12ull * ncc || raw[0] < 8ull * n || raw[1] != 9ull * n)
         return sst_fail(s, STORE_ECORRUPT, "column chunks inconsistent", i);
-    tmp = rt_malloc(a0 + a1 + 8);
+    size_t a_cols = sst_align8(ncc * sizeof(store_col_t));
+    size_t a_cc = sst_align8(ncc * sizeof(sst_ccol_t));
+    size_t bytes = sizeof *b + a0 + a1 + a_cols + a_cc + sst_align8(4 * (size_t)n) + 8;
     dir = rt_malloc(raw[2]);
-    rc_cols = rt_calloc(ncc, sizeof *rc_cols);
-    cells = rt_calloc(ncc, sizeof *cells);
-    if (!tmp || !dir || !rc_cols || !cells)
+    b = rt_malloc(bytes);
+    if (!dir || !b)
         goto fail;
+    memset(b, 0, sizeof *b);
+    b->refs = 1;
     const uint8_t *src = disk + SST_BLOCK_HDR_BYTES;
-    if (!sst_unzstd(tmp, raw[0], src, comp[0]) ||
-        !sst_unzstd(tmp + a0, raw[1], src + comp[0], comp[1]) ||
+    if (!sst_unzstd(b->mem, raw[0], src, comp[0]) ||
+        !sst_unzstd(b->mem + a0, raw[1], src + comp[0], comp[1]) ||
         !sst_unzstd(dir, raw[2], src + comp[0] + comp[1], comp[2])) {
         rc = sst_fail(s, STORE_ECORRUPT, "zstd chunk does not decode", i);
         goto fail;
     }
-    src += (size_t)comp[0] + comp[1] + comp[2];
+    size_t at = SST_BLOCK_HDR_BYTES + (size_t)comp[0] + comp[1] + comp[2];
     if (sst_get32(dir + 4) != ncc) {
         rc = sst_fail(s, STORE_ECORRUPT, "column directory inconsistent", i);
         goto fail;
     }
+    uint8_t *colmem = b->mem + a0 + a1;
+    store_col_t *sc = (store_col_t *)(void *)colmem;
+    sst_ccol_t *cc = (sst_ccol_t *)(void *)(colmem + a_cols);
     /* Sizes of the column chunks: their compressed sizes must fill the block. */
-    uint64_t comp_left = bi->len - SST_BLOCK_HDR_BYTES - ((uint64_t)comp[0] + comp[1] + comp[2]);
-    uint64_t col_bytes = 0, bm = sst_align8((n + 7) / 8);
+    uint64_t comp_left = bi->len - at, col_bytes = 0;
     for (uint32_t c = 0; c < ncc; c++) {
         const uint8_t *d = dir + 8 + 12 * (size_t)c;
         uint32_t craw = sst_get32(d + 4), ccomp = sst_get32(d + 8);
@@ -1187,6 +1283,8 @@ static int sst_decode_columnar(sst_t *s, uint32_t i, const uint8_t *disk, const 
             rc = sst_fail(s, STORE_ECORRUPT, "column directory inconsistent", i);
             goto fail;
         }
+        sc[c] = (store_col_t){.width = d[0], .kind = d[1]};
+        cc[c] = (sst_ccol_t){.src = (uint32_t)(bi->len - comp_left), .comp = ccomp, .raw = craw};
         comp_left -= ccomp;
         col_bytes += sst_align8(craw);
     }
@@ -1194,87 +1292,10 @@ static int sst_decode_columnar(sst_t *s, uint32_t i, const uint8_t *disk, const 
         rc = sst_fail(s, STORE_ECORRUPT, "block header does not match the index", i);
         goto fail;
     }
-    cols = rt_malloc(col_bytes + 8);
-    if (!cols)
-        goto fail;
-    size_t at = 0;
-    for (uint32_t c = 0; c < ncc; c++) {
-        const uint8_t *d = dir + 8 + 12 * (size_t)c;
-        uint32_t craw = sst_get32(d + 4), ccomp = sst_get32(d + 8);
-        sst_rcol_t *k = &rc_cols[c];
-        if (!sst_unzstd(cols + at, craw, src, ccomp)) {
-            char what[64];
-            snprintf(what, sizeof what, "zstd column chunk %u does not decode", c);
-            rc = sst_fail(s, STORE_ECORRUPT, what, i);
-            goto fail;
-        }
-        src += ccomp;
-        k->width = d[0];
-        k->nulls = cols + at;
-        bool ok;
-        if (k->width) {
-            ok = craw == bm + (uint64_t)k->width * n;
-            k->data = cols + at + bm;
-        } else {
-            ok = craw >= bm + 4ull * n;
-            k->ends = cols + at + bm;
-            k->data = k->ends + 4 * (size_t)n;
-            k->bytes = ok ? craw - (uint32_t)bm - 4 * n : 0;
-            uint32_t prev = 0;
-            for (uint32_t j = 0; ok && j < n; j++) {
-                uint32_t e = sst_get32(k->ends + 4 * (size_t)j);
-                ok = e >= prev && e <= k->bytes;
-                prev = e;
-            }
-            ok = ok && prev == k->bytes;
-        }
-        if (!ok) {
-            char what[64];
-            snprintf(what, sizeof what, "column chunk %u inconsistent", c);
-            rc = sst_fail(s, STORE_ECORRUPT, what, i);
-            goto fail;
-        }
-        at += sst_align8(craw);
-    }
-    /* Tombstones have no cells; the values are joined only when rows are asked for
-     * (sst_block_join): a column scan never needs them. */
-    const uint8_t *flags = tmp + a0 + 8 * (size_t)n;
-    for (uint32_t j = 0; j < n; j++) {
-        if (!(flags[j] & 1))
-            continue;
-        for (uint32_t c = 0; c < ncc; c++) {
-            sst_rcol_cell(&rc_cols[c], j, &cells[c]);
-            if (!cells[c].null)
-                goto inconsistent;
-        }
-    }
-    size_t a_cols = sst_align8(ncc * sizeof(store_col_t));
-    size_t bytes = sizeof *b + a0 + a1 + a_cols + col_bytes + sst_align8(4 * (size_t)n) + 8;
-    b = rt_malloc(bytes);
-    if (!b)
-        goto fail;
-    b->refs = 1;
-    b->bytes = bytes;
-    b->rows = NULL;
-    b->one = NULL;
-    b->one_cap = 0;
-    memcpy(b->mem, tmp, raw[0]);
-    memcpy(b->mem + a0, tmp + a0, raw[1]);
-    uint8_t *colmem = b->mem + a0 + a1;
-    store_col_t *sc = (store_col_t *)(void *)colmem;
-    uint8_t *cdata = colmem + a_cols;
-    memcpy(cdata, cols, col_bytes);
-    for (uint32_t c = 0; c < ncc; c++) {
-        const sst_rcol_t *k = &rc_cols[c];
-        sc[c].width = k->width;
-        sc[c].kind = dir[8 + 12 * (size_t)c + 1];
-        sc[c].nulls = cdata + (k->nulls - cols);
-        sc[c].data = cdata + (k->data - cols);
-        sc[c].ends = k->width ? NULL : (const uint32_t *)(const void *)(cdata + (k->ends - cols));
-    }
     b->cols = sc;
+    b->cc = cc;
     b->ncols = ncc;
-    b->sel = (uint32_t *)(void *)(cdata + col_bytes);
+    b->sel = (uint32_t *)(void *)(colmem + a_cols + a_cc);
     b->layout_version = sst_get32(dir);
     b->n = n;
     b->tab = (const uint32_t *)(void *)b->mem;
@@ -1282,27 +1303,25 @@ static int sst_decode_columnar(sst_t *s, uint32_t i, const uint8_t *disk, const 
     b->key = b->mem + 8 * (size_t)n;
     b->ts = (const uint64_t *)(void *)(b->mem + a0);
     b->flags = b->mem + a0 + 8 * (size_t)n;
-    b->voff = b->vlen = NULL;
-    b->vals = NULL;
-    if (!sst_block_valid(b, raw))
-        goto inconsistent;
+    b->disk = disk;
+    b->disk_bytes = bi->len;
+    b->bytes = bytes + bi->len;
+    b->cache = s->cache;
+    b->file_no = s->file_no;
+    b->block_no = i;
+    if (!sst_block_valid(b, raw)) {
+        b->disk = NULL;
+        rc = sst_fail(s, STORE_ECORRUPT, "column chunks inconsistent", i);
+        goto fail;
+    }
     sst_block_summarize(b);
-    rt_free(tmp);
     rt_free(dir);
-    rt_free(cols);
-    rt_free(rc_cols);
-    rt_free(cells);
     *out = b;
     return 0;
-inconsistent:
-    rc = sst_fail(s, STORE_ECORRUPT, "column chunks inconsistent", i);
 fail:
-    rt_free(tmp);
     rt_free(dir);
-    rt_free(cols);
-    rt_free(rc_cols);
-    rt_free(cells);
     rt_free(b);
+    rt_free(disk);
     return rc;
 }
 
@@ -1342,11 +1361,8 @@ static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
         rc = STORE_ENOMEM;
         goto fail;
     }
-    if (ncc) {
-        rc = sst_decode_columnar(s, i, disk, raw, comp, ncc, out);
-        rt_free(disk);
-        return rc;
-    }
+    if (ncc)
+        return sst_decode_columnar(s, i, disk, raw, comp, ncc, out);   /* takes disk */
     size_t at[3] = {0, sst_align8(raw[0]), sst_align8(raw[0]) + sst_align8(raw[1])};
     size_t bytes = sizeof *b + at[2] + raw[2] + 8;
     b = rt_malloc(bytes);
@@ -1354,6 +1370,7 @@ static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
         rc = STORE_ENOMEM;
         goto fail;
     }
+    memset(b, 0, sizeof *b);
     b->refs = 1;
     b->bytes = bytes;
     const uint8_t *src = disk + SST_BLOCK_HDR_BYTES;
@@ -1507,10 +1524,10 @@ int sst_get(sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t klen, uint
     if (i < b->n && sst_entry_cmp(b, i, table_id, key, klen) == 0 &&
         sst_pick(b, i, snap_ts, e, &end, &picked)) {
         if (!b->vals && b->ncols && !e->tomb) {
-            rc = sst_block_join_one(b, picked, e);
+            rc = sst_block_join_one(s, b, picked, e);
             if (rc) {
                 sst_block_free(b);
-                return sst_fail(s, rc, "column chunks do not join into rows", bi);
+                return rc;
             }
         }
         *blk = b;
@@ -1638,8 +1655,8 @@ int sst_iter_next_version(sst_iter_t *it, sst_entry_t *e)
     int rc = sst_iter_fill(it);
     if (rc <= 0)
         return rc;
-    if (!it->blk->vals && it->blk->ncols && (rc = sst_block_join(it->blk)) != 0)
-        return sst_fail(it->s, rc, "column chunks do not join into rows", (long)it->next_block - 1);
+    if (!it->blk->vals && it->blk->ncols && (rc = sst_block_join(it->s, it->blk)) != 0)
+        return rc;
     sst_entry_at(it->blk, it->pos++, e);
     return 1;
 }
@@ -1648,9 +1665,9 @@ int sst_iter_materialize(sst_iter_t *it, sst_entry_t *e)
 {
     if (e->vlen != SST_VLEN_LAZY)
         return 0;
-    int rc = sst_block_join(it->blk);
+    int rc = sst_block_join(it->s, it->blk);
     if (rc)
-        return sst_fail(it->s, rc, "column chunks do not join into rows", (long)it->next_block - 1);
+        return rc;
     sst_entry_at(it->blk, it->pick_idx, e);
     return 0;
 }
@@ -1698,8 +1715,11 @@ void sst_block_last_key(const sst_block_t *b, const uint8_t **key, uint32_t *kle
     *klen = b->kend[b->n - 1] - start;
 }
 
-void sst_block_columns(const sst_block_t *b, store_colblock_t *cb)
+int sst_block_columns(sst_t *s, sst_block_t *b, const uint8_t *need, store_colblock_t *cb)
 {
+    int rc = sst_block_need(s, b, need);
+    if (rc)
+        return rc;
     cb->n = b->n;
     cb->ncols = b->ncols;
     cb->layout_version = b->layout_version;
@@ -1708,8 +1728,10 @@ void sst_block_columns(const sst_block_t *b, store_colblock_t *cb)
     cb->voff = b->voff;
     cb->vlen = b->vlen;
     cb->blk = (void *)b;
+    cb->sst = s;
     cb->sel = b->sel;
     cb->nsel = b->nsel;
+    return 0;
 }
 
 bool sst_block_may_match(const sst_t *s, uint32_t i, const store_colpred_t *pred)

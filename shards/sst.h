@@ -152,13 +152,19 @@ void sst_iter_skip_block(sst_iter_t *it);
  * version is its newest in the block (the block's selection, sst_block_columns). */
 bool sst_block_whole(const sst_block_t *b, uint64_t snap_ts);
 void sst_block_last_key(const sst_block_t *b, const uint8_t **key, uint32_t *klen);
-void sst_block_columns(const sst_block_t *b, store_colblock_t *cb);
+/* Fills cb from b, decoding the columns whose bit is set in need (bit c of byte c/8;
+ * NULL = all) first; the others have nulls and data NULL. 0 or STORE_ECORRUPT /
+ * STORE_ENOMEM (reported against s). */
+int sst_block_columns(sst_t *s, sst_block_t *b, const uint8_t *need, store_colblock_t *cb);
+/* Decodes the column chunks need selects (as above) of columnar block b, once each:
+ * a columnar block keeps its chunks compressed until a reader needs them. */
+int sst_block_need(sst_t *s, sst_block_t *b, const uint8_t *need);
 /* Format 2 blocks are decoded as columns; their rows are joined on first need (lookups,
  * every-version cursors, and sst_iter_materialize). A per-key cursor over a block not
  * joined yet returns values as val NULL, vlen SST_VLEN_LAZY: sst_iter_materialize
  * fills in the version it returned last (e must be that entry). */
 #define SST_VLEN_LAZY UINT32_MAX
-int sst_block_join(sst_block_t *b);
+int sst_block_join(sst_t *s, sst_block_t *b);
 int sst_iter_materialize(sst_iter_t *it, sst_entry_t *e);
 /* False when block i's index statistics show no value of pred's column in range. */
 bool sst_block_may_match(const sst_t *s, uint32_t i, const store_colpred_t *pred);

@@ -721,14 +721,23 @@ int store_iter_set_colscan(store_iter_t *it, const store_colpred_t *preds, uint3
     return 0;
 }
 
+int store_iter_set_colneed(store_iter_t *it, const uint8_t *need, uint32_t ncols)
+{
+    if (ncols > STORE_LAYOUT_MAX_COLS)
+        return STORE_EINVAL;
+    memset(it->need, 0, sizeof it->need);
+    memcpy(it->need, need, (ncols + 7) / 8);
+    it->has_need = true;
+    return 0;
+}
+
 int store_colblock_rows(store_colblock_t *cb)
 {
     sst_block_t *b = cb->blk;
-    int rc = sst_block_join(b);
+    int rc = sst_block_join(cb->sst, b);
     if (rc)
         return rc;
-    sst_block_columns(b, cb);
-    return 0;
+    return sst_block_columns(cb->sst, b, NULL, cb);
 }
 
 void store_iter_colstats(const store_iter_t *it, uint64_t *blocks_whole, uint64_t *blocks_skipped)
@@ -776,8 +785,12 @@ static int store__iter_block(store_iter_t *it, store_colblock_t *cb)
     bool match = true;
     for (uint32_t p = 0; p < it->npreds && match; p++)
         match = sst_block_may_match(s->sst, bidx, &it->preds[p]);
-    if (match)
-        sst_block_columns(b, cb);    /* before the cursor may leave it */
+    if (match) {
+        /* before the cursor may leave it; only the columns the scan reads */
+        int rc = sst_block_columns(s->sst, b, it->has_need ? it->need : NULL, cb);
+        if (rc)
+            return rc;
+    }
     store__heap_pop(it);
     s->consumed = true;
     it->refill[it->refill_count++] = si;

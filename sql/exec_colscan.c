@@ -41,6 +41,18 @@ void exec_colscan_need(const plan_t *p, bool *need)
     }
 }
 
+int exec_colscan_set_need(store_iter_t *it, const plan_t *p, const bool *need)
+{
+    int n = p->scan.table->ncols;
+    if (n > STORE_LAYOUT_MAX_COLS)
+        return 0;    /* no layout has that many columns: every block comes as rows */
+    uint8_t bits[STORE_LAYOUT_MAX_COLS / 8] = {0};
+    for (int c = 0; c < n; c++)
+        if (need[c])
+            bits[c / 8] |= (uint8_t)(1u << (c % 8));
+    return store_iter_set_colneed(it, bits, (uint32_t)n);
+}
+
 /* The min/max kind and the statistics form of a constant of column type t. */
 static bool pred_value(type_oid_t t, datum_t d, uint8_t *kind, uint64_t *v)
 {

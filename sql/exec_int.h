@@ -201,6 +201,8 @@ typedef struct frag_scan {
  * -1 out of memory). */
 void exec_colscan_need(const plan_t *p, bool *need);
 uint32_t exec_colscan_preds(const plan_t *p, store_colpred_t *out, uint32_t cap);
+/* Tells the iterator to decode only the columns need marks (0 or a store rc). */
+int exec_colscan_set_need(store_iter_t *it, const plan_t *p, const bool *need);
 int exec_colblock_append(arena_t *a, const store_colblock_t *cb, const plan_t *p, const bool *need,
                          batch_t *b);
 

@@ -436,7 +436,8 @@ static int scan_open(frag_scan_t *f)
         exec_colscan_need(p, f->colneed);
         store_colpred_t preds[16];
         uint32_t np = exec_colscan_preds(p, preds, 16);
-        if (store_iter_set_colscan(f->it, preds, np) != 0)
+        if (store_iter_set_colscan(f->it, preds, np) != 0 ||
+            exec_colscan_set_need(f->it, p, f->colneed) != 0)
             return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
     }
     return 0;

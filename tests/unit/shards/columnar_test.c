@@ -190,7 +190,7 @@ TEST(v2_blocks_are_columnar_and_join_back_exactly)
     sst_block_t *b = sst_iter_block_start(it, &bi);
     TEST_REQUIRE(b != NULL);
     store_colblock_t cb;
-    sst_block_columns(b, &cb);
+    TEST_REQUIRE(sst_block_columns(s, b, NULL, &cb) == 0);
     TEST_CHECK(cb.ncols == CT_NCOLS && cb.n > 10 && cb.nsel > 0 && cb.nsel < cb.n);
     TEST_CHECK(cb.cols[0].width == 4 && cb.cols[3].width == 0 && cb.cols[2].kind == STORE_COL_FLOAT);
     sst_iter_free(it);

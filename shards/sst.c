@@ -1196,10 +1196,18 @@ static int sst_col_decode(sst_t *s, sst_block_t *b, uint32_t c)
         }
         ok = ok && prev == total;
     }
-    /* tombstones are null in every column */
-    for (uint32_t j = 0; ok && j < n; j++)
+    /* tombstones are null in every column; a null fixed-width cell is zeros (the
+     * column scan's sums rely on it) */
+    for (uint32_t j = 0; ok && b->tombs && j < n; j++)
         if ((b->flags[j] & 1) && !(mem[j / 8] >> (j % 8) & 1))
             ok = false;
+    static const uint8_t zero8[8];
+    for (uint32_t by = 0; ok && k->width && by < (n + 7) / 8; by++) {
+        for (unsigned bits = mem[by]; ok && bits; bits &= bits - 1) {
+            uint32_t j = by * 8 + (uint32_t)__builtin_ctz(bits);
+            ok = j < n && memcmp(data + (size_t)k->width * j, zero8, k->width) == 0;
+        }
+    }
     if (!ok) {
         rt_free(mem);
         snprintf(what, sizeof what, "column chunk %u inconsistent", c);

@@ -107,7 +107,8 @@ struct sst_writer {
     uint32_t wc_cap;
     store_cell_t *cells;
     store_buf_t join;
-    uint32_t version;           /* format written (SST_FORMAT_VERSION, tests: 1) */
+    uint32_t version;           /* format written (SST_FORMAT_VERSION, tests: 1 or 2) */
+    bool multi;                 /* the current block holds a key with several versions */
 };
 
 static uint32_t sst_write_version = SST_FORMAT_VERSION;
@@ -374,6 +375,12 @@ static bool sst_index_stats(sst_writer_t *w, bool columnar)
     uint32_t nc = columnar ? w->lay.ncols : 0;
     if (w->version < 2)
         return true;
+    if (w->version >= 3) {
+        /* version 3: block flags (bit 0: one version per key) and tombstone count */
+        uint32_t v3[2] = {w->multi ? 0u : SST_BFLAG_ONE_PER_KEY, w->tombs};
+        if (!sst_append(&w->index, v3, 8))
+            return false;
+    }
     if (!sst_append(&w->index, &nc, 4))
         return false;
     for (uint32_t c = 0; c < nc; c++) {
@@ -458,6 +465,7 @@ static int sst_cut_block(sst_writer_t *w)
         w->col[i].len = 0;
     w->n = w->tombs = 0;
     w->lay_ok = false;
+    w->multi = false;
     return 0;
 }
 
@@ -479,6 +487,8 @@ int sst_writer_add(sst_writer_t *w, const sst_entry_t *e)
      * applied first), and readers take the first. */
     if (c > 0 || (c == 0 && e->commit_ts > w->last_ts) || e->klen > LIMIT_KEY_BYTES)
         return STORE_EINVAL;
+    if (c == 0)
+        w->multi = true;    /* a key's versions are never cut apart: this block's */
     if (c != 0) {
         /* Format 2 blocks hold one table when it has a layout (its columns). */
         bool table_cut = w->n && e->table_id != w->last_table &&
@@ -675,6 +685,7 @@ typedef struct sst_bidx {
     const uint8_t *first_key, *last_key;
     uint32_t ncols;             /* format 2: columns with stats (0 = opaque block) */
     const uint8_t *stats;       /* ncols entries of SST_COLSTAT_BYTES */
+    uint32_t bflags, tombs;     /* format 3 (bflags 0 before: nothing known) */
 } sst_bidx_t;
 
 struct sst {
@@ -722,6 +733,8 @@ struct sst_block {
     size_t disk_bytes;
     sst_ccol_t *cc;
     uint32_t ncols_decoded;
+    bool keyed;                 /* keys and metadata decoded (else see sst_block_keys) */
+    uint32_t raw01[2], comp01[2];    /* chunks 0 and 1 of a columnar block, for that */
     cache_t *cache;             /* where the block may be cached: growth is reported */
     uint64_t file_no;
     uint32_t block_no;
@@ -788,6 +801,15 @@ static int sst_parse_index(sst_t *s, size_t len)
         b->first_key = p;
         b->last_key = p + b->first_klen;
         p += b->first_klen + b->last_klen;
+        if (s->version >= 3) {
+            if (end - p < 8)
+                return STORE_ECORRUPT;
+            b->bflags = sst_get32(p);
+            b->tombs = sst_get32(p + 4);
+            p += 8;
+            if ((b->bflags & ~(uint32_t)SST_BFLAG_ONE_PER_KEY) || b->tombs > b->n)
+                return STORE_ECORRUPT;
+        }
         if (s->version >= 2) {
             if (end - p < 4)
                 return STORE_ECORRUPT;
@@ -1156,6 +1178,47 @@ static bool sst_unzstd(uint8_t *dst, uint32_t raw, const uint8_t *src, uint32_t 
     return !ZSTD_isError(r) && r == raw;
 }
 
+/* Once every chunk is decoded the block as read goes; the bytes freed. */
+static size_t sst_block_drop_disk(sst_block_t *b)
+{
+    if (!b->disk || !b->keyed || b->ncols_decoded < b->ncols)
+        return 0;
+    size_t freed = b->disk_bytes;
+    rt_free(b->disk);
+    b->disk = NULL;
+    b->disk_bytes = 0;
+    return freed;
+}
+
+/* Decodes the keys and metadata of a columnar block read without them (the column
+ * scan's blocks that the index shows whole) and checks them against what the index
+ * promised. 0 or STORE_ECORRUPT / STORE_ENOMEM. */
+static int sst_block_keys(sst_t *s, sst_block_t *b)
+{
+    if (b->keyed)
+        return 0;
+    if (!sst_dctx && !(sst_dctx = ZSTD_createDCtx()))
+        return STORE_ENOMEM;
+    size_t a0 = sst_align8(b->raw01[0]);
+    const uint8_t *src = b->disk + SST_BLOCK_HDR_BYTES;
+    if (!sst_unzstd(b->mem, b->raw01[0], src, b->comp01[0]) ||
+        !sst_unzstd(b->mem + a0, b->raw01[1], src + b->comp01[0], b->comp01[1]))
+        return sst_fail(s, STORE_ECORRUPT, "zstd chunk does not decode", b->block_no);
+    uint32_t raw[3] = {b->raw01[0], b->raw01[1], 0};
+    if (!sst_block_valid(b, raw))
+        return sst_fail(s, STORE_ECORRUPT, "column chunks inconsistent", b->block_no);
+    uint32_t nsel = b->nsel, tombs = b->tombs;
+    uint64_t max_ts = b->max_ts;
+    sst_block_summarize(b);
+    if (!b->one_per_key || b->nsel != nsel || b->tombs != tombs || b->max_ts != max_ts)
+        return sst_fail(s, STORE_ECORRUPT, "block does not match its index entry", b->block_no);
+    b->keyed = true;
+    size_t freed = sst_block_drop_disk(b);
+    if (freed)
+        sst_block_grew(b, 0, freed);
+    return 0;
+}
+
 /* Decodes column c of columnar block b (from its compressed chunk in b->disk) and
  * checks it: sizes, end offsets, and that tombstones have no cell. 0 or
  * STORE_ECORRUPT / STORE_ENOMEM (reported against s, naming the block). */
@@ -1168,6 +1231,11 @@ static int sst_col_decode(sst_t *s, sst_block_t *b, uint32_t c)
     char what[64];
     if (cc->mem)
         return 0;
+    if (b->tombs && !b->keyed) {
+        int rc = sst_block_keys(s, b);
+        if (rc)
+            return rc;
+    }
     if (!sst_dctx && !(sst_dctx = ZSTD_createDCtx()))
         return STORE_ENOMEM;
     size_t bytes = sst_align8(craw) + 8;
@@ -1217,14 +1285,8 @@ static int sst_col_decode(sst_t *s, sst_block_t *b, uint32_t c)
     k->nulls = mem;
     k->data = data;
     k->ends = (const uint32_t *)(const void *)ends;   /* 8-aligned: bm is */
-    size_t freed = 0;
-    if (++b->ncols_decoded == b->ncols) {
-        freed = b->disk_bytes;       /* every chunk is decoded: the block as read goes */
-        rt_free(b->disk);
-        b->disk = NULL;
-        b->disk_bytes = 0;
-    }
-    sst_block_grew(b, bytes, freed);
+    b->ncols_decoded++;
+    sst_block_grew(b, bytes, sst_block_drop_disk(b));
     return 0;
 }
 
@@ -1245,7 +1307,7 @@ int sst_block_need(sst_t *s, sst_block_t *b, const uint8_t *need)
  * compressed in the block as read (disk, which b takes over) until a reader needs
  * them (sst_block_need): a column scan decodes only the columns it reads. */
 static int sst_decode_columnar(sst_t *s, uint32_t i, uint8_t *disk, const uint32_t raw[3],
-                               const uint32_t comp[3], uint32_t ncc, sst_block_t **out)
+                               const uint32_t comp[3], uint32_t ncc, bool keys, sst_block_t **out)
 {
     const sst_bidx_t *bi = &s->idx[i];
     const store_row_codec_t *codec = store_row_codec();
@@ -1268,8 +1330,12 @@ static int sst_decode_columnar(sst_t *s, uint32_t i, uint8_t *disk, const uint32
     memset(b, 0, sizeof *b);
     b->refs = 1;
     const uint8_t *src = disk + SST_BLOCK_HDR_BYTES;
-    if (!sst_unzstd(b->mem, raw[0], src, comp[0]) ||
-        !sst_unzstd(b->mem + a0, raw[1], src + comp[0], comp[1]) ||
+    /* Without keys only when the index shows every version a visible row (version 3:
+     * one version per key, no tombstone): keys and metadata are then needed only if
+     * the block is not consumed whole (sst_block_keys). */
+    bool lazy = !keys && s->version >= 3 && (bi->bflags & SST_BFLAG_ONE_PER_KEY) && bi->tombs == 0;
+    if ((!lazy && (!sst_unzstd(b->mem, raw[0], src, comp[0]) ||
+                   !sst_unzstd(b->mem + a0, raw[1], src + comp[0], comp[1]))) ||
         !sst_unzstd(dir, raw[2], src + comp[0] + comp[1], comp[2])) {
         rc = sst_fail(s, STORE_ECORRUPT, "zstd chunk does not decode", i);
         goto fail;
@@ -1317,12 +1383,34 @@ static int sst_decode_columnar(sst_t *s, uint32_t i, uint8_t *disk, const uint32
     b->cache = s->cache;
     b->file_no = s->file_no;
     b->block_no = i;
-    if (!sst_block_valid(b, raw)) {
-        b->disk = NULL;
-        rc = sst_fail(s, STORE_ECORRUPT, "column chunks inconsistent", i);
-        goto fail;
+    b->raw01[0] = raw[0];
+    b->raw01[1] = raw[1];
+    b->comp01[0] = comp[0];
+    b->comp01[1] = comp[1];
+    if (lazy) {
+        /* what sst_block_summarize would find (sst_block_keys checks it) */
+        b->keyed = false;
+        b->one_per_key = true;
+        b->tombs = 0;
+        b->max_ts = bi->max_ts;
+        for (uint32_t j = 0; j < n; j++)
+            b->sel[j] = j;
+        b->nsel = n;
+    } else {
+        if (!sst_block_valid(b, raw)) {
+            b->disk = NULL;
+            rc = sst_fail(s, STORE_ECORRUPT, "column chunks inconsistent", i);
+            goto fail;
+        }
+        sst_block_summarize(b);
+        b->keyed = true;
+        if (s->version >= 3 && (!!(bi->bflags & SST_BFLAG_ONE_PER_KEY) != b->one_per_key ||
+                                bi->tombs != b->tombs)) {
+            b->disk = NULL;
+            rc = sst_fail(s, STORE_ECORRUPT, "block does not match its index entry", i);
+            goto fail;
+        }
     }
-    sst_block_summarize(b);
     rt_free(dir);
     *out = b;
     return 0;
@@ -1334,7 +1422,7 @@ fail:
 }
 
 /* Reads, checks and decodes block i from the file. */
-static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
+static int sst_read_block(sst_t *s, uint32_t i, bool keys, sst_block_t **out)
 {
     const sst_bidx_t *bi = &s->idx[i];
     uint8_t *disk = rt_malloc(bi->len);
@@ -1369,8 +1457,12 @@ static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
         rc = STORE_ENOMEM;
         goto fail;
     }
+    if (s->version >= 3 && sst_get32(disk + 48) != bi->tombs) {
+        rc = sst_fail(s, STORE_ECORRUPT, "block header does not match the index", i);
+        goto fail;
+    }
     if (ncc)
-        return sst_decode_columnar(s, i, disk, raw, comp, ncc, out);   /* takes disk */
+        return sst_decode_columnar(s, i, disk, raw, comp, ncc, keys, out);   /* takes disk */
     size_t at[3] = {0, sst_align8(raw[0]), sst_align8(raw[0]) + sst_align8(raw[1])};
     size_t bytes = sizeof *b + at[2] + raw[2] + 8;
     b = rt_malloc(bytes);
@@ -1411,6 +1503,12 @@ static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
     b->one_cap = 0;
     b->layout_version = 0;
     sst_block_summarize(b);
+    b->keyed = true;
+    if (s->version >= 3 && (!!(bi->bflags & SST_BFLAG_ONE_PER_KEY) != b->one_per_key ||
+                            bi->tombs != b->tombs)) {
+        rc = sst_fail(s, STORE_ECORRUPT, "block does not match its index entry", i);
+        goto fail;
+    }
     rt_free(disk);
     *out = b;
     return 0;
@@ -1423,14 +1521,25 @@ fail:
 /* Block i through the block cache (when the file has one): a hit hands out the cached
  * block; a miss reads it and, unless mode is CACHE_BYPASS, inserts it (hot or cold
  * end, see cache.h). *out is released with sst_block_free. */
-static int sst_load_mode(sst_t *s, uint32_t i, sst_block_t **out, int mode)
+static int sst_load_keys(sst_t *s, uint32_t i, sst_block_t **out, int mode, bool keys)
 {
-    if (s->cache && (*out = cache_get(s->cache, s->file_no, i, mode)) != NULL)
-        return 0;
-    int rc = sst_read_block(s, i, out);
+    if (s->cache && (*out = cache_get(s->cache, s->file_no, i, mode)) != NULL) {
+        int rc = keys ? sst_block_keys(s, *out) : 0;
+        if (rc) {
+            sst_block_free(*out);
+            *out = NULL;
+        }
+        return rc;
+    }
+    int rc = sst_read_block(s, i, keys, out);
     if (rc == 0 && s->cache && mode != CACHE_BYPASS)
         cache_put(s->cache, s->file_no, i, *out, mode);
     return rc;
+}
+
+static int sst_load_mode(sst_t *s, uint32_t i, sst_block_t **out, int mode)
+{
+    return sst_load_keys(s, i, out, mode, true);
 }
 
 static int sst_load(sst_t *s, uint32_t i, sst_block_t **out)
@@ -1557,6 +1666,11 @@ struct sst_iter {
     uint32_t pos;
     uint32_t head_pos;          /* entry index of the key sst_iter_next_key returned last */
     uint32_t pick_idx;          /* entry index of the version it returned */
+    /* column scans (sst_iter_set_lazy): a block the index shows whole is entered
+     * without reading it; the key returned is the index's first key (lazy) until the
+     * block is consumed whole or resolved (sst_iter_resolve) */
+    bool lazy_ok, lazy;
+    uint32_t lazy_block;
 };
 
 sst_iter_t *sst_iter_new(sst_t *s, uint64_t snap_ts)
@@ -1622,11 +1736,43 @@ void sst_iter_free(sst_iter_t *it)
     rt_free(it);
 }
 
+void sst_iter_set_lazy(sst_iter_t *it, bool on) { it->lazy_ok = on; }
+
+bool sst_iter_unresolved(const sst_iter_t *it) { return it->lazy; }
+
+/* Version 3 index: every version of block i is a visible row at snap (columnar, one
+ * version per key, no tombstone, all at or below snap). */
+static bool sst_index_whole(const sst_t *s, uint32_t i, uint64_t snap)
+{
+    const sst_bidx_t *bi = &s->idx[i];
+    return s->version >= 3 && bi->ncols && bi->n && (bi->bflags & SST_BFLAG_ONE_PER_KEY) &&
+           bi->tombs == 0 && bi->max_ts <= snap;
+}
+
+int sst_iter_resolve(sst_iter_t *it, sst_entry_t *e)
+{
+    if (!it->lazy)
+        return 0;
+    int rc = it->blk ? sst_block_keys(it->s, it->blk)
+                     : sst_load_keys(it->s, it->lazy_block, &it->blk, it->mode, true);
+    if (rc)
+        return rc;
+    it->lazy = false;
+    uint32_t end;
+    bool found = sst_pick(it->blk, 0, it->snap, e, &end, &it->pick_idx);
+    it->head_pos = 0;
+    it->pos = end;
+    if (!found)
+        return sst_fail(it->s, STORE_ECORRUPT, "block does not match its index entry", it->lazy_block);
+    return 0;
+}
+
 int sst_iter_seek(sst_iter_t *it, uint32_t table_id, const uint8_t *key, uint32_t klen)
 {
     int rc = sst_iter_drop_block(it);
     if (rc)
         return rc;
+    it->lazy = false;
     it->pos = 0;
     long bi = sst_find_block(it->s, table_id, key, klen);
     it->next_block = bi < 0 ? 0 : (uint32_t)bi;
@@ -1682,7 +1828,33 @@ int sst_iter_materialize(sst_iter_t *it, sst_entry_t *e)
 
 int sst_iter_next_key(sst_iter_t *it, sst_entry_t *e)
 {
+    if (it->lazy) {
+        /* the lazy key was passed over (another source had it): past its versions */
+        sst_entry_t skip;
+        int rc = sst_iter_resolve(it, &skip);
+        if (rc)
+            return rc;
+    }
     for (;;) {
+        if (it->lazy_ok && (!it->blk || it->pos >= it->blk->n) && it->next_block < it->s->blocks &&
+            sst_index_whole(it->s, it->next_block, it->snap)) {
+            int rc = sst_iter_drop_block(it);
+            if (rc)
+                return rc;
+            uint32_t bi = it->next_block++;
+            const sst_bidx_t *x = &it->s->idx[bi];
+            e->table_id = x->first_table;
+            e->key = x->first_key;
+            e->klen = x->first_klen;
+            e->commit_ts = x->max_ts;      /* an upper bound until resolved */
+            e->tomb = false;
+            e->val = NULL;
+            e->vlen = SST_VLEN_LAZY;
+            it->lazy = true;
+            it->lazy_block = bi;
+            it->pos = it->head_pos = 0;
+            return 1;
+        }
         int rc = sst_iter_fill(it);
         if (rc <= 0)
             return rc;
@@ -1697,18 +1869,38 @@ int sst_iter_next_key(sst_iter_t *it, sst_entry_t *e)
 
 /* ---- whole columnar blocks ---- */
 
-sst_block_t *sst_iter_block_start(const sst_iter_t *it, uint32_t *block_index)
+int sst_iter_block_start(sst_iter_t *it, uint32_t *block_index, sst_block_t **out)
 {
+    *out = NULL;
+    if (it->lazy) {
+        if (!it->blk) {
+            /* the block as read, its keys left compressed */
+            int rc = sst_load_keys(it->s, it->lazy_block, &it->blk, it->mode, false);
+            if (rc)
+                return rc;
+        }
+        *block_index = it->lazy_block;
+        *out = it->blk;
+        return 1;
+    }
     if (!it->blk || it->head_pos != 0 || it->next_block == 0)
-        return NULL;
+        return 0;
     *block_index = it->next_block - 1;
-    return it->blk;
+    *out = it->blk;
+    return 1;
 }
 
 void sst_iter_skip_block(sst_iter_t *it)
 {
     if (it->blk)
         it->pos = it->blk->n;
+    it->lazy = false;
+}
+
+void sst_index_last_key(const sst_t *s, uint32_t i, const uint8_t **key, uint32_t *klen)
+{
+    *key = s->idx[i].last_key;
+    *klen = s->idx[i].last_klen;
 }
 
 bool sst_block_whole(const sst_block_t *b, uint64_t snap_ts)
@@ -1716,12 +1908,6 @@ bool sst_block_whole(const sst_block_t *b, uint64_t snap_ts)
     return b->ncols && b->n && b->max_ts <= snap_ts;
 }
 
-void sst_block_last_key(const sst_block_t *b, const uint8_t **key, uint32_t *klen)
-{
-    uint32_t start = b->n > 1 ? b->kend[b->n - 2] : 0;
-    *key = b->key + start;
-    *klen = b->kend[b->n - 1] - start;
-}
 
 int sst_block_columns(sst_t *s, sst_block_t *b, const uint8_t *need, store_colblock_t *cb)
 {

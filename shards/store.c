@@ -537,6 +537,7 @@ static int store__iter_srcs(store_iter_t *it)
         if (!s->cur)
             return STORE_ENOMEM;
         sst_iter_set_retire(s->cur, &st->retired);
+        sst_iter_set_lazy(s->cur, it->colscan);
         int rc = it->has_last ? sst_iter_seek(s->cur, it->table_id, it->last.ptr,
                                               (uint32_t)it->last.len)
                               : sst_iter_seek(s->cur, it->table_id, it->lo, it->lolen);
@@ -715,6 +716,8 @@ int store_iter_set_colscan(store_iter_t *it, const store_colpred_t *preds, uint3
     if (npreds > sizeof it->preds / sizeof it->preds[0])
         return STORE_EINVAL;
     it->colscan = true;
+    for (uint32_t i = 0; i < it->src_count; i++)
+        sst_iter_set_lazy(it->src[i].cur, true);
     it->npreds = npreds;
     if (npreds)
         memcpy(it->preds, preds, npreds * sizeof *preds);
@@ -758,12 +761,15 @@ static int store__iter_block(store_iter_t *it, store_colblock_t *cb)
         return 0;
     uint32_t si = it->heap[0], bidx;
     store_iter_src_t *s = &it->src[si];
-    sst_block_t *b = sst_iter_block_start(s->cur, &bidx);
+    sst_block_t *b;
+    int brc = sst_iter_block_start(s->cur, &bidx, &b);
+    if (brc < 0)
+        return brc;
     if (!b || !sst_block_whole(b, it->snap_ts))
         return 0;
     const uint8_t *lk;
     uint32_t lkl;
-    sst_block_last_key(b, &lk, &lkl);
+    sst_index_last_key(s->sst, bidx, &lk, &lkl);
     if (store__iter_beyond(it, it->table_id, lk, lkl) ||
         memtable_cmp(it->table_id, s->head.key, s->head.klen, it->table_id, lk, lkl) > 0)
         return 0;
@@ -872,6 +878,14 @@ static int store__iter_step(store_iter_t *it, store_colblock_t *cb, store_val_t 
             store__heap_pop(it);
             s->consumed = true;
             it->refill[it->refill_count++] = i;
+            if (sst_iter_unresolved(s->cur)) {
+                /* entered lazily (column scan) and not taken whole: its real version */
+                int rc = sst_iter_resolve(s->cur, &s->head);
+                if (rc) {
+                    it->err = rc;
+                    return 0;
+                }
+            }
             if (!best || s->head.commit_ts > best->commit_ts ||
                 (s->head.commit_ts == best->commit_ts && i > best_src)) {
                 best = &s->head;

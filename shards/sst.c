@@ -963,6 +963,8 @@ static void sst_block_grew(sst_block_t *b, size_t plus, size_t minus)
         cache_resize(b->cache, b->file_no, b->block_no, b);
 }
 
+static int sst_block_keys(sst_t *s, sst_block_t *b);
+
 /* Joins every value of a columnar block back into a value chunk like format 1's
  * (offsets, lengths, 8-padded bytes) in a separate allocation, once: the rows a
  * format-1 reader would have seen, byte for byte. Not counted in the block's cache
@@ -1026,7 +1028,10 @@ static int sst_block_join_rows(sst_t *s, sst_block_t *b)
     uint32_t n = b->n, ncc = b->ncols;
     if (!codec || !codec->join)
         return sst_fail(s, STORE_ECORRUPT, "column chunks do not join into rows", b->block_no);
-    int rc = sst_block_need(s, b, NULL);
+    int rc = sst_block_keys(s, b);    /* the flags say which versions are tombstones */
+    if (rc)
+        return rc;
+    rc = sst_block_need(s, b, NULL);
     if (rc)
         return rc;
     store_cell_t cells[STORE_LAYOUT_MAX_COLS];

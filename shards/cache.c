@@ -218,6 +218,24 @@ void cache_put(cache_t *c, uint64_t file_no, uint32_t block_no, sst_block_t *b, 
         cache__grow(c);
 }
 
+void cache_resize(cache_t *c, uint64_t file_no, uint32_t block_no, const sst_block_t *b)
+{
+    cache_ent_t **pp = cache__find(c, file_no, block_no);
+    cache_ent_t *e = *pp;
+    if (!e || e->blk != b)
+        return;
+    size_t bytes = sst_block_bytes(b) + sizeof(cache_ent_t);
+    if (bytes > c->cap / 2) {
+        cache__remove(c, pp);    /* the caller still holds its own reference */
+        c->evictions++;
+        return;
+    }
+    c->seg[e->seg].bytes = c->seg[e->seg].bytes - e->bytes + bytes;
+    c->bytes = c->bytes - e->bytes + bytes;
+    e->bytes = bytes;
+    cache__shrink(c);
+}
+
 void cache_drop_file(cache_t *c, uint64_t file_no)
 {
     for (size_t i = 0; i < c->buckets_count; i++) {

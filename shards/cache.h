@@ -25,6 +25,7 @@
  *   cache_get(c, file, block, mode)    a referenced block, or NULL (counts hit / miss)
  *   cache_put(c, file, block, b, mode) insert (takes its own reference)
  *   cache_drop_file(c, file)           forget every block of a file
+ *   cache_resize(c, file, block, b)    a cached block's decoded size changed
  *   cache_get_stats(c, out)            hits, misses, evictions, bytes, entries
  * Limits: capacity in bytes (LIMIT_BLOCK_CACHE_BYTES default); a block larger than half
  * the capacity is not cached. Thread: the owning shard thread only.
@@ -53,5 +54,9 @@ void cache_free(cache_t *c);
 sst_block_t *cache_get(cache_t *c, uint64_t file_no, uint32_t block_no, int mode);
 void cache_put(cache_t *c, uint64_t file_no, uint32_t block_no, sst_block_t *b, int mode);
 void cache_drop_file(cache_t *c, uint64_t file_no);
+/* b (file, block) grew or shrank after it was inserted (columns decoded on demand,
+ * rows joined): its entry's bytes follow, evicting as needed (b itself too, when it
+ * no longer fits). Nothing when b is not the cached block. */
+void cache_resize(cache_t *c, uint64_t file_no, uint32_t block_no, const sst_block_t *b);
 void cache_get_stats(const cache_t *c, cache_stats_t *out);
 #endif

@@ -163,6 +163,7 @@ typedef struct chk_bidx {
     const uint8_t *first_key, *last_key;
     uint32_t ncols;              /* format 2: column statistics (0 = opaque block) */
     const uint8_t *stats;        /* ncols entries of CHK_COLSTAT_BYTES */
+    uint32_t bflags, tombs;      /* format 3: block flags, tombstone count */
 } chk_bidx_t;
 
 typedef struct chk_sst {
@@ -221,7 +222,7 @@ static int chk_sst_footer(chk_sst_t *s)
         return -1;
     }
     s->version = chk_get32(f + 44);
-    if (s->version < 1 || s->version > 2) {
+    if (s->version < 1 || s->version > 3) {
         chk_report(s->c, true, s->path, "unknown format version %u", s->version);
         return -1;
     }
@@ -289,6 +290,16 @@ static int chk_sst_index(chk_sst_t *s)
         b->first_key = p;
         b->last_key = p + b->first_klen;
         p += b->first_klen + b->last_klen;
+        if (s->version >= 3) {
+            if (end - p < 8)
+                goto malformed;
+            b->bflags = chk_get32(p);
+            b->tombs = chk_get32(p + 4);
+            p += 8;
+            if (b->bflags & ~(uint32_t)SST_BFLAG_ONE_PER_KEY)
+                chk_report(s->c, true, s->path, "block index entry %u: unknown block flags 0x%x",
+                           i, b->bflags);
+        }
         if (s->version >= 2) {
             if (end - p < 4)
                 goto malformed;
@@ -712,7 +723,7 @@ static void chk_block_verify(chk_sst_t *s, uint32_t i, const chk_block_t *b)
     const chk_bidx_t *bi = &s->idx[i];
     uint32_t kstart = 0, tombs = 0;
     uint64_t min_ts = UINT64_MAX, max_ts = 0;
-    bool order_ok = true, bloom_ok = true;
+    bool order_ok = true, bloom_ok = true, one_per_key = true;
     sst_entry_t e, first = {0};
     if (b->n == 0)
         return;    /* reported with the index entry */
@@ -731,6 +742,8 @@ static void chk_block_verify(chk_sst_t *s, uint32_t i, const chk_block_t *b)
             order_ok = false;
         if (cmp == 0 && j == 0)
             order_ok = false;    /* a key's versions never span two blocks */
+        if (cmp == 0)
+            one_per_key = false;
         if (cmp != 0 && s->bloom && !chk_bloom_has(s, e.table_id, e.key, e.klen))
             bloom_ok = false;
         if (s->rows)
@@ -751,6 +764,11 @@ static void chk_block_verify(chk_sst_t *s, uint32_t i, const chk_block_t *b)
     if (tombs != b->tombs)
         chk_report(s->c, true, s->path, "block %u: %u tombstones, the header says %u", i, tombs,
                    b->tombs);
+    if (s->version >= 3 && (tombs != bi->tombs ||
+                            !(bi->bflags & SST_BFLAG_ONE_PER_KEY) != !one_per_key))
+        chk_report(s->c, true, s->path, "block %u: %u tombstones, %s version per key; the "
+                   "index says %u, %s", i, tombs, one_per_key ? "one" : "not one", bi->tombs,
+                   bi->bflags & SST_BFLAG_ONE_PER_KEY ? "one" : "not one");
     if (!order_ok)
         chk_report(s->c, true, s->path, "block %u (offset %" PRIu64 "): versions out of order",
                    i, bi->off);
@@ -780,6 +798,8 @@ static void chk_print_block(chk_sst_t *s, uint32_t i, uint32_t tombs)
         fprintf(f, " tombstones %u", tombs);
     if (bi->ncols)
         fprintf(f, " columns %u", bi->ncols);
+    if (s->version >= 3 && (bi->bflags & SST_BFLAG_ONE_PER_KEY))
+        fputs(" one-per-key", f);
     fprintf(f, " ts %" PRIu64 "..%" PRIu64 " first ", bi->min_ts, bi->max_ts);
     chk_print_key(f, bi->first_table, bi->first_key, bi->first_klen);
     fputs(" last ", f);

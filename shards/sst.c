@@ -107,7 +107,8 @@ struct sst_writer {
     uint32_t wc_cap;
     store_cell_t *cells;
     store_buf_t join;
-    uint32_t version;           /* format written (SST_FORMAT_VERSION, tests: 1) */
+    uint32_t version;           /* format written (SST_FORMAT_VERSION, tests: 1 or 2) */
+    bool multi;                 /* the current block holds a key with several versions */
 };
 
 static uint32_t sst_write_version = SST_FORMAT_VERSION;
@@ -374,6 +375,12 @@ static bool sst_index_stats(sst_writer_t *w, bool columnar)
     uint32_t nc = columnar ? w->lay.ncols : 0;
     if (w->version < 2)
         return true;
+    if (w->version >= 3) {
+        /* version 3: block flags (bit 0: one version per key) and tombstone count */
+        uint32_t v3[2] = {w->multi ? 0u : SST_BFLAG_ONE_PER_KEY, w->tombs};
+        if (!sst_append(&w->index, v3, 8))
+            return false;
+    }
     if (!sst_append(&w->index, &nc, 4))
         return false;
     for (uint32_t c = 0; c < nc; c++) {
@@ -458,6 +465,7 @@ static int sst_cut_block(sst_writer_t *w)
         w->col[i].len = 0;
     w->n = w->tombs = 0;
     w->lay_ok = false;
+    w->multi = false;
     return 0;
 }
 
@@ -479,6 +487,8 @@ int sst_writer_add(sst_writer_t *w, const sst_entry_t *e)
      * applied first), and readers take the first. */
     if (c > 0 || (c == 0 && e->commit_ts > w->last_ts) || e->klen > LIMIT_KEY_BYTES)
         return STORE_EINVAL;
+    if (c == 0)
+        w->multi = true;    /* a key's versions are never cut apart: this block's */
     if (c != 0) {
         /* Format 2 blocks hold one table when it has a layout (its columns). */
         bool table_cut = w->n && e->table_id != w->last_table &&
@@ -675,6 +685,7 @@ typedef struct sst_bidx {
     const uint8_t *first_key, *last_key;
     uint32_t ncols;             /* format 2: columns with stats (0 = opaque block) */
     const uint8_t *stats;       /* ncols entries of SST_COLSTAT_BYTES */
+    uint32_t bflags, tombs;     /* format 3 (bflags 0 before: nothing known) */
 } sst_bidx_t;
 
 struct sst {
@@ -693,6 +704,13 @@ struct sst {
     char err[640];
 };
 
+/* A column chunk of a columnar block: where it lies in the block as read, and its
+ * decoded form once a reader asked for it. */
+typedef struct sst_ccol {
+    uint32_t src, comp, raw;
+    uint8_t *mem;               /* decoded chunk (own allocation), or NULL */
+} sst_ccol_t;
+
 struct sst_block {
     int refs;                   /* holders: readers and the block cache */
     uint32_t n;
@@ -710,6 +728,17 @@ struct sst_block {
     uint8_t *rows;              /* columnar: the joined values (sst_block_join), or NULL */
     uint8_t *one;               /* columnar: the one value sst_get joined last */
     size_t one_cap;
+    /* columnar: the column chunks stay compressed in disk (the block as read) until a
+     * reader needs them (sst_block_need); disk is freed once all are decoded */
+    uint8_t *disk;
+    size_t disk_bytes;
+    sst_ccol_t *cc;
+    uint32_t ncols_decoded;
+    bool keyed;                 /* keys and metadata decoded (else see sst_block_keys) */
+    uint32_t raw01[2], comp01[2];    /* chunks 0 and 1 of a columnar block, for that */
+    cache_t *cache;             /* where the block may be cached: growth is reported */
+    uint64_t file_no;
+    uint32_t block_no;
     _Alignas(16) uint8_t mem[];
 };
 
@@ -773,6 +802,15 @@ static int sst_parse_index(sst_t *s, size_t len)
         b->first_key = p;
         b->last_key = p + b->first_klen;
         p += b->first_klen + b->last_klen;
+        if (s->version >= 3) {
+            if (end - p < 8)
+                return STORE_ECORRUPT;
+            b->bflags = sst_get32(p);
+            b->tombs = sst_get32(p + 4);
+            p += 8;
+            if ((b->bflags & ~(uint32_t)SST_BFLAG_ONE_PER_KEY) || b->tombs > b->n)
+                return STORE_ECORRUPT;
+        }
         if (s->version >= 2) {
             if (end - p < 4)
                 return STORE_ECORRUPT;
@@ -911,9 +949,22 @@ void sst_block_free(sst_block_t *b)
     if (b && --b->refs == 0) {
         rt_free(b->rows);
         rt_free(b->one);
+        for (uint32_t c = 0; b->cc && c < b->ncols; c++)
+            rt_free(b->cc[c].mem);
+        rt_free(b->disk);
         rt_free(b);
     }
 }
+
+/* The block's decoded size changed by delta: its cache entry (if any) follows. */
+static void sst_block_grew(sst_block_t *b, size_t plus, size_t minus)
+{
+    b->bytes = b->bytes + plus - minus;
+    if (b->cache)
+        cache_resize(b->cache, b->file_no, b->block_no, b);
+}
+
+static int sst_block_keys(sst_t *s, sst_block_t *b);
 
 /* Joins every value of a columnar block back into a value chunk like format 1's
  * (offsets, lengths, 8-padded bytes) in a separate allocation, once: the rows a
@@ -942,11 +993,14 @@ static void sst_block_cells(const sst_block_t *b, uint32_t j, store_cell_t *cell
 /* Joins version j's value alone into b->one (point lookups: a lookup needs one row,
  * not the block's). The value stays valid until the next sst_get on this block: the
  * store copies it out before another lookup can run (store__handout). */
-static int sst_block_join_one(sst_block_t *b, uint32_t j, sst_entry_t *e)
+static int sst_block_join_one(sst_t *s, sst_block_t *b, uint32_t j, sst_entry_t *e)
 {
     const store_row_codec_t *codec = store_row_codec();
     if (!codec || !codec->join)
-        return STORE_ECORRUPT;
+        return sst_fail(s, STORE_ECORRUPT, "column chunks do not join into rows", b->block_no);
+    int rc = sst_block_need(s, b, NULL);
+    if (rc)
+        return rc;
     store_cell_t cells[STORE_LAYOUT_MAX_COLS];
     uint8_t widths[STORE_LAYOUT_MAX_COLS];
     for (uint32_t c = 0; c < b->ncols; c++)
@@ -954,7 +1008,7 @@ static int sst_block_join_one(sst_block_t *b, uint32_t j, sst_entry_t *e)
     sst_block_cells(b, j, cells);
     int64_t len = codec->join(b->ncols, widths, cells, NULL, 0);
     if (len < 0 || len > UINT32_MAX)
-        return STORE_ECORRUPT;
+        return sst_fail(s, STORE_ECORRUPT, "column chunks do not join into rows", b->block_no);
     if ((size_t)len > b->one_cap) {
         uint8_t *p = rt_realloc(b->one, (size_t)len);
         if (!p)
@@ -963,20 +1017,24 @@ static int sst_block_join_one(sst_block_t *b, uint32_t j, sst_entry_t *e)
         b->one_cap = (size_t)len;
     }
     if (codec->join(b->ncols, widths, cells, b->one, (size_t)len) != len)
-        return STORE_ECORRUPT;
+        return sst_fail(s, STORE_ECORRUPT, "column chunks do not join into rows", b->block_no);
     e->val = b->one;
     e->vlen = (uint32_t)len;
     return 0;
 }
 
-int sst_block_join(sst_block_t *b)
+static int sst_block_join_rows(sst_t *s, sst_block_t *b)
 {
-    if (b->vals || !b->ncols)
-        return 0;
     const store_row_codec_t *codec = store_row_codec();
     uint32_t n = b->n, ncc = b->ncols;
     if (!codec || !codec->join)
-        return STORE_ECORRUPT;
+        return sst_fail(s, STORE_ECORRUPT, "column chunks do not join into rows", b->block_no);
+    int rc = sst_block_keys(s, b);    /* the flags say which versions are tombstones */
+    if (rc)
+        return rc;
+    rc = sst_block_need(s, b, NULL);
+    if (rc)
+        return rc;
     store_cell_t cells[STORE_LAYOUT_MAX_COLS];
     uint8_t widths[STORE_LAYOUT_MAX_COLS];
     for (uint32_t c = 0; c < ncc; c++)
@@ -987,7 +1045,7 @@ int sst_block_join(sst_block_t *b)
         uint8_t *vals = NULL;
         if (pass == 1) {
             if (vtotal > UINT32_MAX)
-                return STORE_ECORRUPT;
+                return sst_fail(s, STORE_ECORRUPT, "column chunks do not join into rows", b->block_no);
             b->rows = rt_malloc(8 * (size_t)n + vtotal + 8);
             if (!b->rows)
                 return STORE_ENOMEM;
@@ -1024,7 +1082,7 @@ int sst_block_join(sst_block_t *b)
             if (len < 0 || len > UINT32_MAX || (pass == 1 && (uint64_t)len > room)) {
                 rt_free(b->rows);
                 b->rows = NULL;
-                return STORE_ECORRUPT;
+                return sst_fail(s, STORE_ECORRUPT, "column chunks do not join into rows", b->block_no);
             }
             size_t padded = sst_align8((size_t)len);
             if (pass == 1) {
@@ -1041,7 +1099,16 @@ int sst_block_join(sst_block_t *b)
             b->vals = vals;
         }
     }
+    /* the joined rows count in the block's size (and its cache entry) */
+    sst_block_grew(b, 8 * (size_t)n + vtotal + 8, 0);
     return 0;
+}
+
+int sst_block_join(sst_t *s, sst_block_t *b)
+{
+    if (b->vals || !b->ncols)
+        return 0;
+    return sst_block_join_rows(s, b);
 }
 
 uint64_t sst_max_commit_ts(const sst_t *s) { return s->max_commit_ts; }
@@ -1125,33 +1192,130 @@ static bool sst_unzstd(uint8_t *dst, uint32_t raw, const uint8_t *src, uint32_t 
     return !ZSTD_isError(r) && r == raw;
 }
 
-/* One decoded column chunk of a format-2 block. */
-typedef struct sst_rcol {
-    uint8_t width;
-    const uint8_t *nulls, *data;   /* bitmap; fixed values or variable bytes */
-    const uint8_t *ends;           /* variable: u32 end offsets (unaligned reads) */
-    uint32_t bytes;                /* variable: total bytes */
-} sst_rcol_t;
-
-static void sst_rcol_cell(const sst_rcol_t *c, uint32_t i, store_cell_t *cell)
+/* Once every chunk is decoded the block as read goes; the bytes freed. */
+static size_t sst_block_drop_disk(sst_block_t *b)
 {
-    cell->null = c->nulls[i / 8] >> (i % 8) & 1;
-    if (cell->null) {
-        cell->ptr = NULL;
-        cell->len = 0;
-    } else if (c->width) {
-        cell->ptr = c->data + (size_t)c->width * i;
-        cell->len = c->width;
-    } else {
-        uint32_t start = i ? sst_get32(c->ends + 4 * (size_t)(i - 1)) : 0;
-        cell->ptr = c->data + start;
-        cell->len = sst_get32(c->ends + 4 * (size_t)i) - start;
-    }
+    if (!b->disk || !b->keyed || b->ncols_decoded < b->ncols)
+        return 0;
+    size_t freed = b->disk_bytes;
+    rt_free(b->disk);
+    b->disk = NULL;
+    b->disk_bytes = 0;
+    return freed;
 }
 
-/* Decodes a format-2 columnar block (header checked by the caller; ncc columns): keys
- * and metadata as in format 1, the column directory and chunks, then every value
- * joined back into a value chunk like format 1's, so readers above see the same rows. */
+/* Decodes the keys and metadata of a columnar block read without them (the column
+ * scan's blocks that the index shows whole) and checks them against what the index
+ * promised. 0 or STORE_ECORRUPT / STORE_ENOMEM. */
+static int sst_block_keys(sst_t *s, sst_block_t *b)
+{
+    if (b->keyed)
+        return 0;
+    if (!sst_dctx && !(sst_dctx = ZSTD_createDCtx()))
+        return STORE_ENOMEM;
+    size_t a0 = sst_align8(b->raw01[0]);
+    const uint8_t *src = b->disk + SST_BLOCK_HDR_BYTES;
+    if (!sst_unzstd(b->mem, b->raw01[0], src, b->comp01[0]) ||
+        !sst_unzstd(b->mem + a0, b->raw01[1], src + b->comp01[0], b->comp01[1]))
+        return sst_fail(s, STORE_ECORRUPT, "zstd chunk does not decode", b->block_no);
+    uint32_t raw[3] = {b->raw01[0], b->raw01[1], 0};
+    if (!sst_block_valid(b, raw))
+        return sst_fail(s, STORE_ECORRUPT, "column chunks inconsistent", b->block_no);
+    uint32_t nsel = b->nsel, tombs = b->tombs;
+    uint64_t max_ts = b->max_ts;
+    sst_block_summarize(b);
+    if (!b->one_per_key || b->nsel != nsel || b->tombs != tombs || b->max_ts != max_ts)
+        return sst_fail(s, STORE_ECORRUPT, "block does not match its index entry", b->block_no);
+    b->keyed = true;
+    size_t freed = sst_block_drop_disk(b);
+    if (freed)
+        sst_block_grew(b, 0, freed);
+    return 0;
+}
+
+/* Decodes column c of columnar block b (from its compressed chunk in b->disk) and
+ * checks it: sizes, end offsets, and that tombstones have no cell. 0 or
+ * STORE_ECORRUPT / STORE_ENOMEM (reported against s, naming the block). */
+static int sst_col_decode(sst_t *s, sst_block_t *b, uint32_t c)
+{
+    sst_ccol_t *cc = &b->cc[c];
+    store_col_t *k = &b->cols[c];
+    uint32_t n = b->n, craw = cc->raw;
+    uint64_t bm = sst_align8((n + 7) / 8);
+    char what[64];
+    if (cc->mem)
+        return 0;
+    if (b->tombs && !b->keyed) {
+        int rc = sst_block_keys(s, b);
+        if (rc)
+            return rc;
+    }
+    if (!sst_dctx && !(sst_dctx = ZSTD_createDCtx()))
+        return STORE_ENOMEM;
+    size_t bytes = sst_align8(craw) + 8;
+    uint8_t *mem = rt_malloc(bytes);
+    if (!mem)
+        return STORE_ENOMEM;
+    if (!sst_unzstd(mem, craw, b->disk + cc->src, cc->comp)) {
+        rt_free(mem);
+        snprintf(what, sizeof what, "zstd column chunk %u does not decode", c);
+        return sst_fail(s, STORE_ECORRUPT, what, b->block_no);
+    }
+    bool ok;
+    const uint8_t *data, *ends = NULL;
+    if (k->width) {
+        ok = craw == bm + (uint64_t)k->width * n;
+        data = mem + bm;
+    } else {
+        ok = craw >= bm + 4ull * n;
+        ends = mem + bm;
+        data = ends + 4 * (size_t)n;
+        uint32_t total = ok ? craw - (uint32_t)bm - 4 * n : 0, prev = 0;
+        for (uint32_t j = 0; ok && j < n; j++) {
+            uint32_t e = sst_get32(ends + 4 * (size_t)j);
+            ok = e >= prev && e <= total;
+            prev = e;
+        }
+        ok = ok && prev == total;
+    }
+    /* tombstones are null in every column; a null fixed-width cell is zeros (the
+     * column scan's sums rely on it) */
+    for (uint32_t j = 0; ok && b->tombs && j < n; j++)
+        if ((b->flags[j] & 1) && !(mem[j / 8] >> (j % 8) & 1))
+            ok = false;
+    static const uint8_t zero8[8];
+    for (uint32_t by = 0; ok && k->width && by < (n + 7) / 8; by++) {
+        for (unsigned bits = mem[by]; ok && bits; bits &= bits - 1) {
+            uint32_t j = by * 8 + (uint32_t)__builtin_ctz(bits);
+            ok = j < n && memcmp(data + (size_t)k->width * j, zero8, k->width) == 0;
+        }
+    }
+    if (!ok) {
+        rt_free(mem);
+        snprintf(what, sizeof what, "column chunk %u inconsistent", c);
+        return sst_fail(s, STORE_ECORRUPT, what, b->block_no);
+    }
+    cc->mem = mem;
+    k->nulls = mem;
+    k->data = data;
+    k->ends = (const uint32_t *)(const void *)ends;   /* 8-aligned: bm is */
+    b->ncols_decoded++;
+    sst_block_grew(b, bytes, sst_block_drop_disk(b));
+    return 0;
+}
+
+int sst_block_need(sst_t *s, sst_block_t *b, const uint8_t *need)
+{
+    for (uint32_t c = 0; c < b->ncols && b->ncols_decoded < b->ncols; c++) {
+        if (need && !(need[c / 8] >> (c % 8) & 1))
+            continue;
+        int rc = sst_col_decode(s, b, c);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* A spilled run committed by a manifest stamp (shards/README.md, "Large
  * transactions"): it was written before its commit timestamp existed, so every
  * version reads at the stamp. Applied at decode, before the block enters the cache. */
@@ -1164,43 +1328,56 @@ static void sst_apply_stamp(const sst_t *s, sst_block_t *b)
         ts[k] = s->stamp_ts;
 }
 
-static int sst_decode_columnar(sst_t *s, uint32_t i, const uint8_t *disk, const uint32_t raw[3],
-                               const uint32_t comp[3], uint32_t ncc, sst_block_t **out)
+/* Decodes a format-2 columnar block (header checked by the caller; ncc columns): keys
+ * and metadata as in format 1 and the column directory; the column chunks stay
+ * compressed in the block as read (disk, which b takes over) until a reader needs
+ * them (sst_block_need): a column scan decodes only the columns it reads. A stamped
+ * run (sst_apply_stamp) is never entered lazily: its index holds no commit times. */
+static int sst_decode_columnar(sst_t *s, uint32_t i, uint8_t *disk, const uint32_t raw[3],
+                               const uint32_t comp[3], uint32_t ncc, bool keys, sst_block_t **out)
 {
     const sst_bidx_t *bi = &s->idx[i];
     const store_row_codec_t *codec = store_row_codec();
     uint32_t n = bi->n;
     size_t a0 = sst_align8(raw[0]), a1 = sst_align8(raw[1]);
-    uint8_t *tmp = NULL, *cols = NULL, *dir = NULL;
-    sst_rcol_t *rc_cols = NULL;
-    store_cell_t *cells = NULL;
+    uint8_t *dir = NULL;
     sst_block_t *b = NULL;
     int rc = STORE_ENOMEM;
     if (!codec || !codec->join)
         return sst_fail(s, STORE_ECORRUPT, "columnar block but no row codec registered", i);
     if (raw[2] != 8 + 12ull * ncc || raw[0] < 8ull * n || raw[1] != 9ull * n)
         return sst_fail(s, STORE_ECORRUPT, "column chunks inconsistent", i);
-    tmp = rt_malloc(a0 + a1 + 8);
+    size_t a_cols = sst_align8(ncc * sizeof(store_col_t));
+    size_t a_cc = sst_align8(ncc * sizeof(sst_ccol_t));
+    size_t bytes = sizeof *b + a0 + a1 + a_cols + a_cc + sst_align8(4 * (size_t)n) + 8;
     dir = rt_malloc(raw[2]);
-    rc_cols = rt_calloc(ncc, sizeof *rc_cols);
-    cells = rt_calloc(ncc, sizeof *cells);
-    if (!tmp || !dir || !rc_cols || !cells)
+    b = rt_malloc(bytes);
+    if (!dir || !b)
         goto fail;
+    memset(b, 0, sizeof *b);
+    b->refs = 1;
     const uint8_t *src = disk + SST_BLOCK_HDR_BYTES;
-    if (!sst_unzstd(tmp, raw[0], src, comp[0]) ||
-        !sst_unzstd(tmp + a0, raw[1], src + comp[0], comp[1]) ||
+    /* Without keys only when the index shows every version a visible row (version 3:
+     * one version per key, no tombstone): keys and metadata are then needed only if
+     * the block is not consumed whole (sst_block_keys). */
+    bool lazy = !keys && s->version >= 3 && (bi->bflags & SST_BFLAG_ONE_PER_KEY) && bi->tombs == 0 &&
+                !s->stamp_ts;
+    if ((!lazy && (!sst_unzstd(b->mem, raw[0], src, comp[0]) ||
+                   !sst_unzstd(b->mem + a0, raw[1], src + comp[0], comp[1]))) ||
         !sst_unzstd(dir, raw[2], src + comp[0] + comp[1], comp[2])) {
         rc = sst_fail(s, STORE_ECORRUPT, "zstd chunk does not decode", i);
         goto fail;
     }
-    src += (size_t)comp[0] + comp[1] + comp[2];
+    size_t at = SST_BLOCK_HDR_BYTES + (size_t)comp[0] + comp[1] + comp[2];
     if (sst_get32(dir + 4) != ncc) {
         rc = sst_fail(s, STORE_ECORRUPT, "column directory inconsistent", i);
         goto fail;
     }
+    uint8_t *colmem = b->mem + a0 + a1;
+    store_col_t *sc = (store_col_t *)(void *)colmem;
+    sst_ccol_t *cc = (sst_ccol_t *)(void *)(colmem + a_cols);
     /* Sizes of the column chunks: their compressed sizes must fill the block. */
-    uint64_t comp_left = bi->len - SST_BLOCK_HDR_BYTES - ((uint64_t)comp[0] + comp[1] + comp[2]);
-    uint64_t col_bytes = 0, bm = sst_align8((n + 7) / 8);
+    uint64_t comp_left = bi->len - at, col_bytes = 0;
     for (uint32_t c = 0; c < ncc; c++) {
         const uint8_t *d = dir + 8 + 12 * (size_t)c;
         uint32_t craw = sst_get32(d + 4), ccomp = sst_get32(d + 8);
@@ -1208,6 +1385,8 @@ static int sst_decode_columnar(sst_t *s, uint32_t i, const uint8_t *disk, const 
             rc = sst_fail(s, STORE_ECORRUPT, "column directory inconsistent", i);
             goto fail;
         }
+        sc[c] = (store_col_t){.width = d[0], .kind = d[1]};
+        cc[c] = (sst_ccol_t){.src = (uint32_t)(bi->len - comp_left), .comp = ccomp, .raw = craw};
         comp_left -= ccomp;
         col_bytes += sst_align8(craw);
     }
@@ -1215,87 +1394,10 @@ static int sst_decode_columnar(sst_t *s, uint32_t i, const uint8_t *disk, const 
         rc = sst_fail(s, STORE_ECORRUPT, "block header does not match the index", i);
         goto fail;
     }
-    cols = rt_malloc(col_bytes + 8);
-    if (!cols)
-        goto fail;
-    size_t at = 0;
-    for (uint32_t c = 0; c < ncc; c++) {
-        const uint8_t *d = dir + 8 + 12 * (size_t)c;
-        uint32_t craw = sst_get32(d + 4), ccomp = sst_get32(d + 8);
-        sst_rcol_t *k = &rc_cols[c];
-        if (!sst_unzstd(cols + at, craw, src, ccomp)) {
-            char what[64];
-            snprintf(what, sizeof what, "zstd column chunk %u does not decode", c);
-            rc = sst_fail(s, STORE_ECORRUPT, what, i);
-            goto fail;
-        }
-        src += ccomp;
-        k->width = d[0];
-        k->nulls = cols + at;
-        bool ok;
-        if (k->width) {
-            ok = craw == bm + (uint64_t)k->width * n;
-            k->data = cols + at + bm;
-        } else {
-            ok = craw >= bm + 4ull * n;
-            k->ends = cols + at + bm;
-            k->data = k->ends + 4 * (size_t)n;
-            k->bytes = ok ? craw - (uint32_t)bm - 4 * n : 0;
-            uint32_t prev = 0;
-            for (uint32_t j = 0; ok && j < n; j++) {
-                uint32_t e = sst_get32(k->ends + 4 * (size_t)j);
-                ok = e >= prev && e <= k->bytes;
-                prev = e;
-            }
-            ok = ok && prev == k->bytes;
-        }
-        if (!ok) {
-            char what[64];
-            snprintf(what, sizeof what, "column chunk %u inconsistent", c);
-            rc = sst_fail(s, STORE_ECORRUPT, what, i);
-            goto fail;
-        }
-        at += sst_align8(craw);
-    }
-    /* Tombstones have no cells; the values are joined only when rows are asked for
-     * (sst_block_join): a column scan never needs them. */
-    const uint8_t *flags = tmp + a0 + 8 * (size_t)n;
-    for (uint32_t j = 0; j < n; j++) {
-        if (!(flags[j] & 1))
-            continue;
-        for (uint32_t c = 0; c < ncc; c++) {
-            sst_rcol_cell(&rc_cols[c], j, &cells[c]);
-            if (!cells[c].null)
-                goto inconsistent;
-        }
-    }
-    size_t a_cols = sst_align8(ncc * sizeof(store_col_t));
-    size_t bytes = sizeof *b + a0 + a1 + a_cols + col_bytes + sst_align8(4 * (size_t)n) + 8;
-    b = rt_malloc(bytes);
-    if (!b)
-        goto fail;
-    b->refs = 1;
-    b->bytes = bytes;
-    b->rows = NULL;
-    b->one = NULL;
-    b->one_cap = 0;
-    memcpy(b->mem, tmp, raw[0]);
-    memcpy(b->mem + a0, tmp + a0, raw[1]);
-    uint8_t *colmem = b->mem + a0 + a1;
-    store_col_t *sc = (store_col_t *)(void *)colmem;
-    uint8_t *cdata = colmem + a_cols;
-    memcpy(cdata, cols, col_bytes);
-    for (uint32_t c = 0; c < ncc; c++) {
-        const sst_rcol_t *k = &rc_cols[c];
-        sc[c].width = k->width;
-        sc[c].kind = dir[8 + 12 * (size_t)c + 1];
-        sc[c].nulls = cdata + (k->nulls - cols);
-        sc[c].data = cdata + (k->data - cols);
-        sc[c].ends = k->width ? NULL : (const uint32_t *)(const void *)(cdata + (k->ends - cols));
-    }
     b->cols = sc;
+    b->cc = cc;
     b->ncols = ncc;
-    b->sel = (uint32_t *)(void *)(cdata + col_bytes);
+    b->sel = (uint32_t *)(void *)(colmem + a_cols + a_cc);
     b->layout_version = sst_get32(dir);
     b->n = n;
     b->tab = (const uint32_t *)(void *)b->mem;
@@ -1303,33 +1405,53 @@ static int sst_decode_columnar(sst_t *s, uint32_t i, const uint8_t *disk, const 
     b->key = b->mem + 8 * (size_t)n;
     b->ts = (const uint64_t *)(void *)(b->mem + a0);
     b->flags = b->mem + a0 + 8 * (size_t)n;
-    b->voff = b->vlen = NULL;
-    b->vals = NULL;
-    if (!sst_block_valid(b, raw))
-        goto inconsistent;
-    sst_apply_stamp(s, b);
-    sst_block_summarize(b);
-    rt_free(tmp);
+    b->disk = disk;
+    b->disk_bytes = bi->len;
+    b->bytes = bytes + bi->len;
+    b->cache = s->cache;
+    b->file_no = s->file_no;
+    b->block_no = i;
+    b->raw01[0] = raw[0];
+    b->raw01[1] = raw[1];
+    b->comp01[0] = comp[0];
+    b->comp01[1] = comp[1];
+    if (lazy) {
+        /* what sst_block_summarize would find (sst_block_keys checks it) */
+        b->keyed = false;
+        b->one_per_key = true;
+        b->tombs = 0;
+        b->max_ts = bi->max_ts;
+        for (uint32_t j = 0; j < n; j++)
+            b->sel[j] = j;
+        b->nsel = n;
+    } else {
+        if (!sst_block_valid(b, raw)) {
+            b->disk = NULL;
+            rc = sst_fail(s, STORE_ECORRUPT, "column chunks inconsistent", i);
+            goto fail;
+        }
+        sst_apply_stamp(s, b);
+        sst_block_summarize(b);
+        b->keyed = true;
+        if (s->version >= 3 && (!!(bi->bflags & SST_BFLAG_ONE_PER_KEY) != b->one_per_key ||
+                                bi->tombs != b->tombs)) {
+            b->disk = NULL;
+            rc = sst_fail(s, STORE_ECORRUPT, "block does not match its index entry", i);
+            goto fail;
+        }
+    }
     rt_free(dir);
-    rt_free(cols);
-    rt_free(rc_cols);
-    rt_free(cells);
     *out = b;
     return 0;
-inconsistent:
-    rc = sst_fail(s, STORE_ECORRUPT, "column chunks inconsistent", i);
 fail:
-    rt_free(tmp);
     rt_free(dir);
-    rt_free(cols);
-    rt_free(rc_cols);
-    rt_free(cells);
     rt_free(b);
+    rt_free(disk);
     return rc;
 }
 
 /* Reads, checks and decodes block i from the file. */
-static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
+static int sst_read_block(sst_t *s, uint32_t i, bool keys, sst_block_t **out)
 {
     const sst_bidx_t *bi = &s->idx[i];
     uint8_t *disk = rt_malloc(bi->len);
@@ -1364,11 +1486,12 @@ static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
         rc = STORE_ENOMEM;
         goto fail;
     }
-    if (ncc) {
-        rc = sst_decode_columnar(s, i, disk, raw, comp, ncc, out);
-        rt_free(disk);
-        return rc;
+    if (s->version >= 3 && sst_get32(disk + 48) != bi->tombs) {
+        rc = sst_fail(s, STORE_ECORRUPT, "block header does not match the index", i);
+        goto fail;
     }
+    if (ncc)
+        return sst_decode_columnar(s, i, disk, raw, comp, ncc, keys, out);   /* takes disk */
     size_t at[3] = {0, sst_align8(raw[0]), sst_align8(raw[0]) + sst_align8(raw[1])};
     size_t bytes = sizeof *b + at[2] + raw[2] + 8;
     b = rt_malloc(bytes);
@@ -1376,6 +1499,7 @@ static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
         rc = STORE_ENOMEM;
         goto fail;
     }
+    memset(b, 0, sizeof *b);
     b->refs = 1;
     b->bytes = bytes;
     const uint8_t *src = disk + SST_BLOCK_HDR_BYTES;
@@ -1409,6 +1533,12 @@ static int sst_read_block(sst_t *s, uint32_t i, sst_block_t **out)
     b->layout_version = 0;
     sst_apply_stamp(s, b);
     sst_block_summarize(b);
+    b->keyed = true;
+    if (s->version >= 3 && (!!(bi->bflags & SST_BFLAG_ONE_PER_KEY) != b->one_per_key ||
+                            bi->tombs != b->tombs)) {
+        rc = sst_fail(s, STORE_ECORRUPT, "block does not match its index entry", i);
+        goto fail;
+    }
     rt_free(disk);
     *out = b;
     return 0;
@@ -1421,14 +1551,25 @@ fail:
 /* Block i through the block cache (when the file has one): a hit hands out the cached
  * block; a miss reads it and, unless mode is CACHE_BYPASS, inserts it (hot or cold
  * end, see cache.h). *out is released with sst_block_free. */
-static int sst_load_mode(sst_t *s, uint32_t i, sst_block_t **out, int mode)
+static int sst_load_keys(sst_t *s, uint32_t i, sst_block_t **out, int mode, bool keys)
 {
-    if (s->cache && (*out = cache_get(s->cache, s->file_no, i, mode)) != NULL)
-        return 0;
-    int rc = sst_read_block(s, i, out);
+    if (s->cache && (*out = cache_get(s->cache, s->file_no, i, mode)) != NULL) {
+        int rc = keys ? sst_block_keys(s, *out) : 0;
+        if (rc) {
+            sst_block_free(*out);
+            *out = NULL;
+        }
+        return rc;
+    }
+    int rc = sst_read_block(s, i, keys, out);
     if (rc == 0 && s->cache && mode != CACHE_BYPASS)
         cache_put(s->cache, s->file_no, i, *out, mode);
     return rc;
+}
+
+static int sst_load_mode(sst_t *s, uint32_t i, sst_block_t **out, int mode)
+{
+    return sst_load_keys(s, i, out, mode, true);
 }
 
 static int sst_load(sst_t *s, uint32_t i, sst_block_t **out)
@@ -1551,10 +1692,10 @@ int sst_get_counted(sst_t *s, uint32_t table_id, const uint8_t *key, uint32_t kl
     if (i < b->n && sst_entry_cmp(b, i, table_id, key, klen) == 0 &&
         sst_pick(b, i, snap_ts, e, &end, &picked)) {
         if (!b->vals && b->ncols && !e->tomb) {
-            rc = sst_block_join_one(b, picked, e);
+            rc = sst_block_join_one(s, b, picked, e);
             if (rc) {
                 sst_block_free(b);
-                return sst_fail(s, rc, "column chunks do not join into rows", bi);
+                return rc;
             }
         }
         *blk = b;
@@ -1582,6 +1723,11 @@ struct sst_iter {
     uint32_t pos;
     uint32_t head_pos;          /* entry index of the key sst_iter_next_key returned last */
     uint32_t pick_idx;          /* entry index of the version it returned */
+    /* column scans (sst_iter_set_lazy): a block the index shows whole is entered
+     * without reading it; the key returned is the index's first key (lazy) until the
+     * block is consumed whole or resolved (sst_iter_resolve) */
+    bool lazy_ok, lazy;
+    uint32_t lazy_block;
 };
 
 sst_iter_t *sst_iter_new(sst_t *s, uint64_t snap_ts)
@@ -1647,11 +1793,43 @@ void sst_iter_free(sst_iter_t *it)
     rt_free(it);
 }
 
+void sst_iter_set_lazy(sst_iter_t *it, bool on) { it->lazy_ok = on; }
+
+bool sst_iter_unresolved(const sst_iter_t *it) { return it->lazy; }
+
+/* Version 3 index: every version of block i is a visible row at snap (columnar, one
+ * version per key, no tombstone, all at or below snap). */
+static bool sst_index_whole(const sst_t *s, uint32_t i, uint64_t snap)
+{
+    const sst_bidx_t *bi = &s->idx[i];
+    return s->version >= 3 && bi->ncols && bi->n && (bi->bflags & SST_BFLAG_ONE_PER_KEY) &&
+           bi->tombs == 0 && bi->max_ts <= snap;
+}
+
+int sst_iter_resolve(sst_iter_t *it, sst_entry_t *e)
+{
+    if (!it->lazy)
+        return 0;
+    int rc = it->blk ? sst_block_keys(it->s, it->blk)
+                     : sst_load_keys(it->s, it->lazy_block, &it->blk, it->mode, true);
+    if (rc)
+        return rc;
+    it->lazy = false;
+    uint32_t end;
+    bool found = sst_pick(it->blk, 0, it->snap, e, &end, &it->pick_idx);
+    it->head_pos = 0;
+    it->pos = end;
+    if (!found)
+        return sst_fail(it->s, STORE_ECORRUPT, "block does not match its index entry", it->lazy_block);
+    return 0;
+}
+
 int sst_iter_seek(sst_iter_t *it, uint32_t table_id, const uint8_t *key, uint32_t klen)
 {
     int rc = sst_iter_drop_block(it);
     if (rc)
         return rc;
+    it->lazy = false;
     it->pos = 0;
     long bi = sst_find_block(it->s, table_id, key, klen);
     it->next_block = bi < 0 ? 0 : (uint32_t)bi;
@@ -1688,8 +1866,8 @@ int sst_iter_next_version(sst_iter_t *it, sst_entry_t *e)
     int rc = sst_iter_fill(it);
     if (rc <= 0)
         return rc;
-    if (!it->blk->vals && it->blk->ncols && (rc = sst_block_join(it->blk)) != 0)
-        return sst_fail(it->s, rc, "column chunks do not join into rows", (long)it->next_block - 1);
+    if (!it->blk->vals && it->blk->ncols && (rc = sst_block_join(it->s, it->blk)) != 0)
+        return rc;
     sst_entry_at(it->blk, it->pos++, e);
     return 1;
 }
@@ -1698,16 +1876,42 @@ int sst_iter_materialize(sst_iter_t *it, sst_entry_t *e)
 {
     if (e->vlen != SST_VLEN_LAZY)
         return 0;
-    int rc = sst_block_join(it->blk);
+    int rc = sst_block_join(it->s, it->blk);
     if (rc)
-        return sst_fail(it->s, rc, "column chunks do not join into rows", (long)it->next_block - 1);
+        return rc;
     sst_entry_at(it->blk, it->pick_idx, e);
     return 0;
 }
 
 int sst_iter_next_key(sst_iter_t *it, sst_entry_t *e)
 {
+    if (it->lazy) {
+        /* the lazy key was passed over (another source had it): past its versions */
+        sst_entry_t skip;
+        int rc = sst_iter_resolve(it, &skip);
+        if (rc)
+            return rc;
+    }
     for (;;) {
+        if (it->lazy_ok && !it->s->stamp_ts && (!it->blk || it->pos >= it->blk->n) && it->next_block < it->s->blocks &&
+            sst_index_whole(it->s, it->next_block, it->snap)) {
+            int rc = sst_iter_drop_block(it);
+            if (rc)
+                return rc;
+            uint32_t bi = it->next_block++;
+            const sst_bidx_t *x = &it->s->idx[bi];
+            e->table_id = x->first_table;
+            e->key = x->first_key;
+            e->klen = x->first_klen;
+            e->commit_ts = x->max_ts;      /* an upper bound until resolved */
+            e->tomb = false;
+            e->val = NULL;
+            e->vlen = SST_VLEN_LAZY;
+            it->lazy = true;
+            it->lazy_block = bi;
+            it->pos = it->head_pos = 0;
+            return 1;
+        }
         int rc = sst_iter_fill(it);
         if (rc <= 0)
             return rc;
@@ -1722,18 +1926,38 @@ int sst_iter_next_key(sst_iter_t *it, sst_entry_t *e)
 
 /* ---- whole columnar blocks ---- */
 
-sst_block_t *sst_iter_block_start(const sst_iter_t *it, uint32_t *block_index)
+int sst_iter_block_start(sst_iter_t *it, uint32_t *block_index, sst_block_t **out)
 {
+    *out = NULL;
+    if (it->lazy) {
+        if (!it->blk) {
+            /* the block as read, its keys left compressed */
+            int rc = sst_load_keys(it->s, it->lazy_block, &it->blk, it->mode, false);
+            if (rc)
+                return rc;
+        }
+        *block_index = it->lazy_block;
+        *out = it->blk;
+        return 1;
+    }
     if (!it->blk || it->head_pos != 0 || it->next_block == 0)
-        return NULL;
+        return 0;
     *block_index = it->next_block - 1;
-    return it->blk;
+    *out = it->blk;
+    return 1;
 }
 
 void sst_iter_skip_block(sst_iter_t *it)
 {
     if (it->blk)
         it->pos = it->blk->n;
+    it->lazy = false;
+}
+
+void sst_index_last_key(const sst_t *s, uint32_t i, const uint8_t **key, uint32_t *klen)
+{
+    *key = s->idx[i].last_key;
+    *klen = s->idx[i].last_klen;
 }
 
 bool sst_block_whole(const sst_block_t *b, uint64_t snap_ts)
@@ -1741,15 +1965,12 @@ bool sst_block_whole(const sst_block_t *b, uint64_t snap_ts)
     return b->ncols && b->n && b->max_ts <= snap_ts;
 }
 
-void sst_block_last_key(const sst_block_t *b, const uint8_t **key, uint32_t *klen)
-{
-    uint32_t start = b->n > 1 ? b->kend[b->n - 2] : 0;
-    *key = b->key + start;
-    *klen = b->kend[b->n - 1] - start;
-}
 
-void sst_block_columns(const sst_block_t *b, store_colblock_t *cb)
+int sst_block_columns(sst_t *s, sst_block_t *b, const uint8_t *need, store_colblock_t *cb)
 {
+    int rc = sst_block_need(s, b, need);
+    if (rc)
+        return rc;
     cb->n = b->n;
     cb->ncols = b->ncols;
     cb->layout_version = b->layout_version;
@@ -1758,8 +1979,10 @@ void sst_block_columns(const sst_block_t *b, store_colblock_t *cb)
     cb->voff = b->voff;
     cb->vlen = b->vlen;
     cb->blk = (void *)b;
+    cb->sst = s;
     cb->sel = b->sel;
     cb->nsel = b->nsel;
+    return 0;
 }
 
 bool sst_block_may_match(const sst_t *s, uint32_t i, const store_colpred_t *pred)

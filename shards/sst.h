@@ -50,11 +50,12 @@
 
 #include "shards/store.h"
 
-#define SST_FORMAT_VERSION 2       /* written; version 1 files are still read */
+#define SST_FORMAT_VERSION 3       /* written; versions 1 and 2 are still read */
 #define SST_FORMAT_VERSION_MIN 1
 #define SST_MAGIC "NXDBSST\0"
 #define SST_FOOTER_BYTES 64
 #define SST_BLOCK_HDR_BYTES 56
+#define SST_BFLAG_ONE_PER_KEY 1u   /* version 3 index: every key of the block has one version */
 
 typedef struct sst sst_t;
 typedef struct sst_writer sst_writer_t;
@@ -158,22 +159,40 @@ void sst_iter_set_cache_mode(sst_iter_t *it, int mode);
 void sst_iter_set_retire(sst_iter_t *it, sst_retire_t *r);
 void sst_iter_free(sst_iter_t *it);
 /* ---- format 2: whole columnar blocks (store_iter_next_cols) ---- */
-/* When the version the cursor returned last is the first of its block, that block
- * (not referenced; valid while the cursor stands on it) and its index; else NULL. */
-sst_block_t *sst_iter_block_start(const sst_iter_t *it, uint32_t *block_index);
+/* When the version the cursor returned last is the first of its block, 1 with that
+ * block in *out (not referenced; valid while the cursor stands on it) and its index;
+ * else 0; or a negative rc (reading a lazily entered block failed). */
+int sst_iter_block_start(sst_iter_t *it, uint32_t *block_index, sst_block_t **out);
 /* Moves the cursor past the rest of its current block. */
 void sst_iter_skip_block(sst_iter_t *it);
+/* Column scans: with lazy on, a per-key cursor enters a block that the version-3
+ * index shows whole at its snapshot (every version a visible row) without reading it,
+ * and returns the index's first key for it: an unresolved entry (vlen SST_VLEN_LAZY,
+ * commit_ts only an upper bound). The caller either takes the block whole
+ * (sst_iter_block_start, sst_iter_skip_block; its keys are never decoded) or calls
+ * sst_iter_resolve(it, e) before using the entry's version, which reads the block's
+ * keys and makes *e the real entry (same key). */
+void sst_iter_set_lazy(sst_iter_t *it, bool on);
+bool sst_iter_unresolved(const sst_iter_t *it);
+int sst_iter_resolve(sst_iter_t *it, sst_entry_t *e);
+/* Block i's last key, from the index (the same bytes as in the block). */
+void sst_index_last_key(const sst_t *s, uint32_t i, const uint8_t **key, uint32_t *klen);
 /* The block is columnar and all its versions are <= snap, so each key's visible
  * version is its newest in the block (the block's selection, sst_block_columns). */
 bool sst_block_whole(const sst_block_t *b, uint64_t snap_ts);
-void sst_block_last_key(const sst_block_t *b, const uint8_t **key, uint32_t *klen);
-void sst_block_columns(const sst_block_t *b, store_colblock_t *cb);
+/* Fills cb from b, decoding the columns whose bit is set in need (bit c of byte c/8;
+ * NULL = all) first; the others have nulls and data NULL. 0 or STORE_ECORRUPT /
+ * STORE_ENOMEM (reported against s). */
+int sst_block_columns(sst_t *s, sst_block_t *b, const uint8_t *need, store_colblock_t *cb);
+/* Decodes the column chunks need selects (as above) of columnar block b, once each:
+ * a columnar block keeps its chunks compressed until a reader needs them. */
+int sst_block_need(sst_t *s, sst_block_t *b, const uint8_t *need);
 /* Format 2 blocks are decoded as columns; their rows are joined on first need (lookups,
  * every-version cursors, and sst_iter_materialize). A per-key cursor over a block not
  * joined yet returns values as val NULL, vlen SST_VLEN_LAZY: sst_iter_materialize
  * fills in the version it returned last (e must be that entry). */
 #define SST_VLEN_LAZY UINT32_MAX
-int sst_block_join(sst_block_t *b);
+int sst_block_join(sst_t *s, sst_block_t *b);
 int sst_iter_materialize(sst_iter_t *it, sst_entry_t *e);
 /* False when block i's index statistics show no value of pred's column in range. */
 bool sst_block_may_match(const sst_t *s, uint32_t i, const store_colpred_t *pred);

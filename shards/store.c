@@ -672,6 +672,7 @@ static int store__iter_srcs(store_iter_t *it)
         if (!s->cur)
             return STORE_ENOMEM;
         sst_iter_set_retire(s->cur, &st->retired);
+        sst_iter_set_lazy(s->cur, it->colscan);
         int rc = it->has_last ? sst_iter_seek(s->cur, it->table_id, it->last.ptr,
                                               (uint32_t)it->last.len)
                               : sst_iter_seek(s->cur, it->table_id, it->lo, it->lolen);
@@ -854,20 +855,31 @@ int store_iter_set_colscan(store_iter_t *it, const store_colpred_t *preds, uint3
     if (npreds > sizeof it->preds / sizeof it->preds[0])
         return STORE_EINVAL;
     it->colscan = true;
+    for (uint32_t i = 0; i < it->src_count; i++)
+        sst_iter_set_lazy(it->src[i].cur, true);
     it->npreds = npreds;
     if (npreds)
         memcpy(it->preds, preds, npreds * sizeof *preds);
     return 0;
 }
 
+int store_iter_set_colneed(store_iter_t *it, const uint8_t *need, uint32_t ncols)
+{
+    if (ncols > STORE_LAYOUT_MAX_COLS)
+        return STORE_EINVAL;
+    memset(it->need, 0, sizeof it->need);
+    memcpy(it->need, need, (ncols + 7) / 8);
+    it->has_need = true;
+    return 0;
+}
+
 int store_colblock_rows(store_colblock_t *cb)
 {
     sst_block_t *b = cb->blk;
-    int rc = sst_block_join(b);
+    int rc = sst_block_join(cb->sst, b);
     if (rc)
         return rc;
-    sst_block_columns(b, cb);
-    return 0;
+    return sst_block_columns(cb->sst, b, NULL, cb);
 }
 
 void store_iter_colstats(const store_iter_t *it, uint64_t *blocks_whole, uint64_t *blocks_skipped)
@@ -888,12 +900,15 @@ static int store__iter_block(store_iter_t *it, store_colblock_t *cb)
         return 0;
     uint32_t si = it->heap[0], bidx;
     store_iter_src_t *s = &it->src[si];
-    sst_block_t *b = sst_iter_block_start(s->cur, &bidx);
+    sst_block_t *b;
+    int brc = sst_iter_block_start(s->cur, &bidx, &b);
+    if (brc < 0)
+        return brc;
     if (!b || !sst_block_whole(b, it->snap_ts))
         return 0;
     const uint8_t *lk;
     uint32_t lkl;
-    sst_block_last_key(b, &lk, &lkl);
+    sst_index_last_key(s->sst, bidx, &lk, &lkl);
     if (store__iter_beyond(it, it->table_id, lk, lkl) ||
         memtable_cmp(it->table_id, s->head.key, s->head.klen, it->table_id, lk, lkl) > 0)
         return 0;
@@ -915,8 +930,12 @@ static int store__iter_block(store_iter_t *it, store_colblock_t *cb)
     bool match = true;
     for (uint32_t p = 0; p < it->npreds && match; p++)
         match = sst_block_may_match(s->sst, bidx, &it->preds[p]);
-    if (match)
-        sst_block_columns(b, cb);    /* before the cursor may leave it */
+    if (match) {
+        /* before the cursor may leave it; only the columns the scan reads */
+        int rc = sst_block_columns(s->sst, b, it->has_need ? it->need : NULL, cb);
+        if (rc)
+            return rc;
+    }
     store__heap_pop(it);
     s->consumed = true;
     it->refill[it->refill_count++] = si;
@@ -999,6 +1018,14 @@ static int store__iter_step(store_iter_t *it, store_colblock_t *cb, store_val_t 
             store__heap_pop(it);
             s->consumed = true;
             it->refill[it->refill_count++] = i;
+            if (sst_iter_unresolved(s->cur)) {
+                /* entered lazily (column scan) and not taken whole: its real version */
+                int rc = sst_iter_resolve(s->cur, &s->head);
+                if (rc) {
+                    it->err = rc;
+                    return 0;
+                }
+            }
             if (!best || (s->own && !best_own) ||
                 (s->own == best_own && (s->head.commit_ts > best->commit_ts ||
                                         (s->head.commit_ts == best->commit_ts && i > best_src)))) {

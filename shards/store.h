@@ -184,7 +184,9 @@ int store_iter_error(const store_iter_t *it);
  * (until the fiber suspends). */
 typedef struct store_col {
     uint8_t width, kind;          /* as the layout the block was written with */
-    const uint8_t *nulls;         /* bit i (LSB first) set = version i is null */
+    const uint8_t *nulls;         /* bit i (LSB first) set = version i is null; nulls and
+                                   * data are NULL for a column the scan does not read
+                                   * (store_iter_set_colneed) */
     const uint8_t *data;          /* fixed: width bytes per version (8-aligned start) */
     const uint32_t *ends;         /* width 0: end offset of each version's bytes in data */
 } store_col_t;
@@ -197,7 +199,7 @@ typedef struct store_colblock {
     const uint32_t *voff, *vlen;
     const uint32_t *sel;          /* the versions that are rows, ascending */
     uint32_t nsel;
-    void *blk;                    /* the store's */
+    void *blk, *sst;              /* the store's */
 } store_colblock_t;
 typedef struct store_colpred {
     uint32_t col;                 /* column of the table's layout */
@@ -208,6 +210,10 @@ typedef struct store_colpred {
 /* Switches it to column scanning with up to LIMIT 16 predicates (copied); 0 or
  * STORE_EINVAL / STORE_ENOMEM. */
 int store_iter_set_colscan(store_iter_t *it, const store_colpred_t *preds, uint32_t npreds);
+/* Only the columns whose bit is set in need (bit c of byte c/8, ncols columns of the
+ * table's layout) are decoded in the blocks handed out; the default is all. Their
+ * chunks are decompressed on first need, so the others cost nothing. 0 or STORE_EINVAL. */
+int store_iter_set_colneed(store_iter_t *it, const uint8_t *need, uint32_t ncols);
 /* 2 = a block in *cb, 1 = one row in key/val, 0 = end (check store_iter_error). */
 int store_iter_next_cols(store_iter_t *it, store_colblock_t *cb, store_val_t *key, store_val_t *val);
 /* Fills cb's vals/voff/vlen (joins the block's rows once); 0 or a negative rc. */

@@ -228,6 +228,8 @@ struct store_iter {
     bool colscan;
     uint32_t npreds;
     store_colpred_t preds[16];
+    bool has_need;
+    uint8_t need[STORE_LAYOUT_MAX_COLS / 8];    /* store_iter_set_colneed */
     uint64_t blocks_whole, blocks_skipped;
 };
 

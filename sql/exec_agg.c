@@ -525,6 +525,39 @@ static void flat_add(const plan_agg_t *pa, agg_state_t *s, int n, const datum_t 
         s->has = true;
 }
 
+bool agg_direct_ok(const agg_table_t *ag)
+{
+    return ag->ngroup == 0 && ag->mode != PLAN_AGG_FINAL && flat_ok(ag);
+}
+
+int agg_direct_add(agg_table_t *ag, int i, int64_t count, __int128 isum, int64_t mn, int64_t mx,
+                   sql_error_t *err)
+{
+    datum_t key = {0};
+    bool kn = false;
+    int64_t gi;
+    agg_group_t *grp = agg_group(ag, &key, &kn, &gi);
+    if (!grp)
+        return sql_error(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+    const plan_agg_t *pa = &ag->aggs[i];
+    agg_state_t *s = &grp->states[i];
+    if (pa->fn == AGG_MIN || pa->fn == AGG_MAX) {
+        if (count) {
+            int64_t v = pa->fn == AGG_MIN ? mn : mx;
+            if (!s->has || (pa->fn == AGG_MIN ? v < s->val.i64 : v > s->val.i64))
+                s->val.i64 = v;
+            s->has = true;
+        }
+        return 0;
+    }
+    if (pa->fn == AGG_SUM || pa->fn == AGG_AVG)
+        s->isum += isum;
+    s->count += count;
+    if (count)
+        s->has = true;
+    return 0;
+}
+
 int agg_add(agg_table_t *ag, expr_ctx_t *x, const batch_t *in, bexpr_t *const *group, sql_error_t *err)
 {
     int n = in->nrows;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/assert.h"
+#include "sql/colagg.h"
 #include "sql/exec_int.h"
 
 static void need_walk(const bexpr_t *e, bool *need, int ncols)
@@ -39,6 +40,18 @@ void exec_colscan_need(const plan_t *p, bool *need)
         need_walk(p->scan.aggs[a].arg, need, n);
         need_walk(p->scan.aggs[a].arg2, need, n);
     }
+}
+
+int exec_colscan_set_need(store_iter_t *it, const plan_t *p, const bool *need)
+{
+    int n = p->scan.table->ncols;
+    if (n > STORE_LAYOUT_MAX_COLS)
+        return 0;    /* no layout has that many columns: every block comes as rows */
+    uint8_t bits[STORE_LAYOUT_MAX_COLS / 8] = {0};
+    for (int c = 0; c < n; c++)
+        if (need[c])
+            bits[c / 8] |= (uint8_t)(1u << (c % 8));
+    return store_iter_set_colneed(it, bits, (uint32_t)n);
 }
 
 /* The min/max kind and the statistics form of a constant of column type t. */
@@ -107,18 +120,141 @@ uint32_t exec_colscan_preds(const plan_t *p, store_colpred_t *out, uint32_t cap)
     return n;
 }
 
+/* The block's layout (widths and kinds) is the one the table's types give now. */
+static bool block_layout_current(const store_colblock_t *cb, const plan_t *p)
+{
+    int nc = p->scan.table->ncols;
+    store_layout_t l;
+    if (cb->ncols != (uint32_t)nc || !row_store_layout(nc, p->scan.coltypes, &l) ||
+        l.version != cb->layout_version)
+        return false;
+    for (int c = 0; c < nc; c++)
+        if (cb->cols[c].width != l.width[c] || cb->cols[c].kind != l.kind[c])
+            return false;
+    return true;
+}
+
+static int int_width(type_oid_t t)
+{
+    return t == TYPE_INT2 ? 2 : t == TYPE_INT4 ? 4 : t == TYPE_INT8 ? 8 : 0;
+}
+
+/* The integer column an aggregate's argument reads, through at most one widening
+ * integer cast (sum(int4) sums int4 values cast to bigint: exact); -1 when it is not
+ * that. */
+static int direct_col(const plan_t *p, const plan_agg_t *pa)
+{
+    const bexpr_t *e = pa->arg;
+    if (!e || e->type != pa->argtype || !int_width(e->type))
+        return -1;
+    if (e->kind == BX_CAST && e->nargs == 1 && int_width(e->args[0]->type) &&
+        int_width(e->args[0]->type) <= int_width(e->type))
+        e = e->args[0];
+    if (e->kind != BX_COL || e->index < 0 || e->index >= p->scan.table->ncols ||
+        e->type != p->scan.coltypes[e->index])
+        return -1;
+    return e->index;
+}
+
+bool exec_colscan_direct_ok(const plan_t *p, const agg_table_t *ag)
+{
+    if (p->scan.filter || p->scan.ngroup || !agg_direct_ok(ag))
+        return false;
+    for (int a = 0; a < p->scan.naggs; a++) {
+        const plan_agg_t *pa = &p->scan.aggs[a];
+        if (pa->fn == AGG_COUNT_STAR)
+            continue;
+        if (direct_col(p, pa) < 0)
+            return false;
+        if (pa->fn != AGG_COUNT && pa->fn != AGG_SUM && pa->fn != AGG_AVG && pa->fn != AGG_MIN &&
+            pa->fn != AGG_MAX)
+            return false;
+    }
+    return true;
+}
+
+/* One integer value of a column, sign-extended. */
+static int64_t col_int(const store_col_t *k, uint32_t i)
+{
+    switch (k->width) {
+    case 2: { int16_t x; memcpy(&x, k->data + 2 * (size_t)i, 2); return x; }
+    case 4: { int32_t x; memcpy(&x, k->data + 4 * (size_t)i, 4); return x; }
+    default: { int64_t x; memcpy(&x, k->data + 8 * (size_t)i, 8); return x; }
+    }
+}
+
+int exec_colscan_direct(agg_table_t *ag, const store_colblock_t *cb, const plan_t *p, sql_error_t *err)
+{
+    if (!block_layout_current(cb, p))
+        return 0;
+    uint32_t n = cb->n, nsel = cb->nsel;
+    bool all = nsel == n;   /* every version is a row: the vectors are dense */
+    for (int a = 0; a < p->scan.naggs; a++) {
+        const plan_agg_t *pa = &p->scan.aggs[a];
+        int64_t count = 0, mn = 0, mx = 0;
+        __int128 sum = 0;
+        if (pa->fn == AGG_COUNT_STAR) {
+            count = nsel;
+        } else {
+            int c = direct_col(p, pa);
+            const store_col_t *k = &cb->cols[c];
+            if (!k->nulls || k->kind != STORE_COL_INT || k->width != int_width(p->scan.coltypes[c]))
+                return 0;
+            bool want_sum = pa->fn == AGG_SUM || pa->fn == AGG_AVG;
+            bool want_mm = pa->fn == AGG_MIN || pa->fn == AGG_MAX;
+            if (all) {
+                uint64_t nulls = colagg_popcount(k->nulls, n);
+                count = (int64_t)(n - nulls);
+                if (want_sum) {
+                    /* null cells are zeros (checked when the chunk was decoded) */
+                    if (k->width == 2)
+                        sum = colagg_sum_i16((const int16_t *)(const void *)k->data, n);
+                    else if (k->width == 4)
+                        sum = colagg_sum_i32((const int32_t *)(const void *)k->data, n);
+                    else
+                        sum = colagg_sum_i64((const int64_t *)(const void *)k->data, n);
+                }
+                if (want_mm && count && nulls == 0) {
+                    if (k->width == 2)
+                        colagg_minmax_i16((const int16_t *)(const void *)k->data, n, &mn, &mx);
+                    else if (k->width == 4)
+                        colagg_minmax_i32((const int32_t *)(const void *)k->data, n, &mn, &mx);
+                    else
+                        colagg_minmax_i64((const int64_t *)(const void *)k->data, n, &mn, &mx);
+                    want_mm = false;
+                }
+            }
+            if (!all || (want_mm && count)) {
+                /* a selection (older versions, tombstones) or nulls among min/max */
+                count = 0;
+                sum = 0;
+                for (uint32_t s = 0; s < nsel; s++) {
+                    uint32_t i = all ? s : cb->sel[s];
+                    if (k->nulls[i / 8] >> (i % 8) & 1)
+                        continue;
+                    int64_t v = col_int(k, i);
+                    if (!count)
+                        mn = mx = v;
+                    mn = v < mn ? v : mn;
+                    mx = v > mx ? v : mx;
+                    sum += v;
+                    count++;
+                }
+            }
+        }
+        if (agg_direct_add(ag, a, count, sum, mn, mx, err) < 0)
+            return -1;
+    }
+    return 1;
+}
+
 int exec_colblock_append(arena_t *a, const store_colblock_t *cb, const plan_t *p, const bool *need,
                          batch_t *b)
 {
     int nc = p->scan.table->ncols;
     const type_oid_t *types = p->scan.coltypes;
-    /* the block's layout (widths and kinds) must be the one the table's types give now */
-    store_layout_t l;
-    if (cb->ncols != (uint32_t)nc || !row_store_layout(nc, types, &l) || l.version != cb->layout_version)
+    if (!block_layout_current(cb, p))
         return 1;
-    for (int c = 0; c < nc; c++)
-        if (cb->cols[c].width != l.width[c] || cb->cols[c].kind != l.kind[c])
-            return 1;
     int base = b->nrows;
     uint32_t n = cb->nsel;
     const uint32_t *sel = cb->sel;

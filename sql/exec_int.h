@@ -110,6 +110,13 @@ agg_table_t *agg_new(arena_t *a, int ngroup, const type_oid_t *group_types, int 
 /* Feeds one input batch: raw mode evaluates group and argument expressions over it;
  * final mode reads the partial columns. */
 int agg_add(agg_table_t *ag, expr_ctx_t *x, const batch_t *in, bexpr_t *const *group, sql_error_t *err);
+/* The column scan's direct aggregation (exec_colscan.c): true when ag has no GROUP BY
+ * and only aggregates agg_add runs as plain loops; then agg_direct_add adds to
+ * aggregate i what those loops would have over some rows: count of non-null inputs
+ * (rows for count(*)), their integer sum, min and max (read when count > 0). */
+bool agg_direct_ok(const agg_table_t *ag);
+int agg_direct_add(agg_table_t *ag, int i, int64_t count, __int128 isum, int64_t mn, int64_t mx,
+                   sql_error_t *err);
 /* Output column count and types for the table's mode. */
 int agg_out_ncols(const agg_table_t *ag);
 void agg_out_types(const agg_table_t *ag, type_oid_t *types);
@@ -199,6 +206,8 @@ typedef struct frag_scan {
     bool an_on, an_ran;
     uint64_t an_ns, an_first_ns;
     int64_t an_rows;
+    bool coldirect;              /* ... and whole blocks aggregate without batches */
+    bool colmore;                /* read_mixed returned no rows but is not at the end */
 } frag_scan_t;
 
 /* Whole sorted-table blocks into batches (exec_colscan.c): the columns the scan's plan
@@ -207,8 +216,16 @@ typedef struct frag_scan {
  * -1 out of memory). */
 void exec_colscan_need(const plan_t *p, bool *need);
 uint32_t exec_colscan_preds(const plan_t *p, store_colpred_t *out, uint32_t cap);
+/* Tells the iterator to decode only the columns need marks (0 or a store rc). */
+int exec_colscan_set_need(store_iter_t *it, const plan_t *p, const bool *need);
 int exec_colblock_append(arena_t *a, const store_colblock_t *cb, const plan_t *p, const bool *need,
                          batch_t *b);
+/* Whole blocks straight into the aggregation (no filter, no GROUP BY, count(*) and
+ * count/sum/avg/min/max of int2/int4/int8 columns): whether p and ag allow it, and
+ * one block (1 = aggregated, 0 = not possible for this block: use the batch path,
+ * -1 = error in *err). */
+bool exec_colscan_direct_ok(const plan_t *p, const agg_table_t *ag);
+int exec_colscan_direct(agg_table_t *ag, const store_colblock_t *cb, const plan_t *p, sql_error_t *err);
 
 int frag_scan_next(void *arg);
 int frag_scan_close(void *arg);

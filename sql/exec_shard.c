@@ -271,7 +271,22 @@ static int read_mixed(frag_scan_t *f, batch_t **out, int max)
     store_val_t k, v;
     store_colblock_t cb;
     int rc, ierr;
+    int64_t direct = 0;   /* rows aggregated straight from blocks in this call */
+    f->colmore = false;
     while (b->nrows < max && (rc = store_iter_next_cols(f->it, &cb, &k, &v)) > 0) {
+        if (rc == 2 && f->coldirect) {
+            int r = exec_colscan_direct(f->agg, &cb, p, &f->err);
+            if (r < 0)
+                return -1;
+            if (r == 1) {
+                /* bounded work per call: the caller checks for cancel and yields */
+                if ((direct += cb.nsel) >= 16 * LIMIT_BATCH_ROWS) {
+                    f->colmore = true;
+                    break;
+                }
+                continue;
+            }
+        }
         if (rc == 1) {
             store_val_t row = {arena_memdup(&f->scratch, v.ptr, v.len ? v.len : 1), v.len};
             if (!row.ptr)
@@ -438,9 +453,11 @@ static int scan_open(frag_scan_t *f)
         if (!f->colneed)
             return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
         exec_colscan_need(p, f->colneed);
+        f->coldirect = exec_colscan_direct_ok(p, f->agg);
         store_colpred_t preds[16];
         uint32_t np = exec_colscan_preds(p, preds, 16);
-        if (store_iter_set_colscan(f->it, preds, np) != 0)
+        if (store_iter_set_colscan(f->it, preds, np) != 0 ||
+            exec_colscan_set_need(f->it, p, f->colneed) != 0)
             return sql_error(&f->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
     }
     return 0;
@@ -552,6 +569,12 @@ int frag_scan_next(void *arg)
             int n = scan_rows(f, &raw, LIMIT_BATCH_ROWS);
             if (n < 0)
                 return -1;
+            if (n == 0 && f->colmore) {
+                /* blocks went straight into the aggregation; not the end */
+                arena_reset(&f->scratch);
+                rt_yield();
+                continue;
+            }
             if (n == 0) {
                 f->done = true;
                 if (f->it) {

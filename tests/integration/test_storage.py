@@ -187,7 +187,7 @@ def test_corrupt_block_is_an_error_not_a_wrong_answer(server_factory):
     others = [p for p in sst_files(srv.data_dir) if p != path]
     assert others
     rc, out = run_tool("dump-table", "--rows", others[0])
-    assert rc == 0 and "format version 2" in out and " ts " in out, out
+    assert rc == 0 and "format version 3" in out and " ts " in out, out
 
 
 @nextdb_only

@@ -253,8 +253,9 @@ TEST(dump_table_rows_and_clean_small_table)
     TEST_REQUIRE(run_dump(path, true, &st, &text) == CHECK_OK);
     TEST_CHECK(st.problems == 0 && st.tables == 1 && st.blocks >= 2 && st.versions == 400);
     TEST_CHECK(strstr(text, "versions 400, blocks ") != NULL);
-    TEST_CHECK(strstr(text, "format version 2") != NULL);
+    TEST_CHECK(strstr(text, "format version 3") != NULL);
     TEST_CHECK(strstr(text, "block 0: offset 0 length ") != NULL);
+    TEST_CHECK(strstr(text, " one-per-key ") == NULL);    /* two versions per key */
     TEST_CHECK(strstr(text, "first (table 5, \"k0000\")") != NULL);
     TEST_CHECK(strstr(text, "(table 5, \"k0009\") ts 100 tombstone") != NULL);
     TEST_CHECK(strstr(text, "(table 5, \"k0009\") ts 99 value ") != NULL);
